@@ -1,0 +1,44 @@
+/**
+ * Error codes are part of the protocol: a client acts on the code, a person reads the message.
+ * The same codes travel in WebSocket ERROR frames and in HTTP error bodies.
+ */
+export const errorStatus = {
+  /** The frame or request body is not valid JSON or does not match its schema. */
+  BAD_REQUEST: 400,
+  /** No route for the frame's `action`. */
+  UNKNOWN_ACTION: 400,
+  /** Credentials are missing. */
+  UNAUTHORIZED: 401,
+  /** Credentials are wrong, or the caller may not do this. */
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  /** The verification code is wrong; `attemptsLeft` says how many tries remain. */
+  INVALID_CODE: 403,
+  /** The verification code or link token expired or was used up: ask for a new one. */
+  EXPIRED: 410,
+  /** The account already has the most devices it may have. */
+  TOO_MANY_DEVICES: 409,
+  /** Too many requests; `retryAfterSeconds` says when to try again. */
+  RATE_LIMITED: 429,
+  /** Something failed on the server; the request may be retried. */
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+/** An error the caller can act on. Handlers turn it into an ERROR frame or an HTTP error body. */
+export class ParleyError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'ParleyError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get httpStatus(): number {
+    return errorStatus[this.code];
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The stateful resources of Parley, defined once. The CDK stack (`lib/`) and the local runtime (`local/`)
+ * both build their tables, stream and bucket from these definitions, and the handlers find them through
+ * the environment variables named here. Nothing in this file imports CDK or the AWS SDK.
+ */
+
+export type KeyType = 'S' | 'N';
+
+export interface KeyDefinition {
+  readonly name: string;
+  readonly type: KeyType;
+}
+
+export interface TableDefinition {
+  readonly partitionKey: KeyDefinition;
+  readonly sortKey?: KeyDefinition;
+  /** Attribute holding an epoch-seconds expiry; DynamoDB deletes the item some time after it passes. */
+  readonly timeToLiveAttribute?: string;
+  /** The environment variable through which handlers learn the table's name. */
+  readonly envVar: string;
+}
+
+export const tables = {
+  /** Phone number → account. One item per registered number. */
+  accounts: {
+    partitionKey: { name: 'phoneNumber', type: 'S' },
+    envVar: 'ACCOUNTS_TABLE',
+  },
+  /** The devices of an account, with the salted hash of each device's secret. */
+  devices: {
+    partitionKey: { name: 'userId', type: 'S' },
+    sortKey: { name: 'deviceId', type: 'N' },
+    envVar: 'DEVICES_TABLE',
+  },
+  /** SMS verification codes and the per-number send history that rate-limits them. */
+  verificationCodes: {
+    partitionKey: { name: 'phoneNumber', type: 'S' },
+    timeToLiveAttribute: 'expiresAt',
+    envVar: 'VERIFICATION_CODES_TABLE',
+  },
+  /** Short-lived, single-use tokens with which a signed-in device links a new one. */
+  linkTokens: {
+    partitionKey: { name: 'tokenHash', type: 'S' },
+    timeToLiveAttribute: 'expiresAt',
+    envVar: 'LINK_TOKENS_TABLE',
+  },
+  /** {userId, deviceId} → the device's live WebSocket connection. */
+  routing: {
+    partitionKey: { name: 'userId', type: 'S' },
+    sortKey: { name: 'deviceId', type: 'N' },
+    timeToLiveAttribute: 'expiresAt',
+    envVar: 'ROUTING_TABLE',
+  },
+} as const satisfies Record<string, TableDefinition>;
+
+export type TableId = keyof typeof tables;
+
+export interface StreamDefinition {
+  readonly envVar: string;
+  /** Shards of the local stream; on AWS the stream is on-demand unless the `parley:messageStreamShards` context is set. */
+  readonly localShards: number;
+}
+
+export const streams = {
+  /** Every accepted message, partitioned by conversation so one conversation stays in order. */
+  messages: { envVar: 'MESSAGE_STREAM', localShards: 4 },
+} as const satisfies Record<string, StreamDefinition>;
+
+export type StreamId = keyof typeof streams;
+
+export const buckets = {
+  /** Client-encrypted media, reached only through presigned URLs. */
+  media: { envVar: 'MEDIA_BUCKET' },
+} as const satisfies Record<string, { readonly envVar: string }>;
+
+export type BucketId = keyof typeof buckets;
+
+/** Environment variables that are not the name of one resource. */
+export const env = {
+  /** The `@connections` endpoint of the WebSocket stage (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`). */
+  connectionsEndpoint: 'CONNECTIONS_ENDPOINT',
+  /** Powertools' service name: every log line and trace segment carries it. */
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+} as const;

@@ -1,0 +1,33 @@
+import type { Context } from 'aws-lambda';
+import { createClients } from './clients';
+import type { Deps } from './deps';
+import { env as envNames } from '../resources';
+import { logger, traced, tracer } from './observability';
+
+/** A Lambda handler that can also be run with deps of the caller's choosing (local runtime, tests). */
+export type Handler<E, R> = ((event: E, context?: Context) => Promise<R>) & {
+  withDeps(deps: Deps): (event: E) => Promise<R>;
+};
+
+let lambdaDeps: Deps | undefined;
+
+/** Deps of a function running on AWS Lambda: its environment and X-Ray-traced clients. */
+function depsFromProcess(): Deps {
+  return (lambdaDeps ??= {
+    env: process.env,
+    now: Date.now,
+    clients: createClients({
+      region: process.env.AWS_REGION ?? 'us-east-1',
+      endpoints: { connections: process.env[envNames.connectionsEndpoint] },
+      instrument: (client) => tracer.captureAWSv3Client(client),
+    }),
+  });
+}
+
+export function defineHandler<E, R>(name: string, run: (event: E, deps: Deps) => Promise<R>): Handler<E, R> {
+  const handler = async (event: E, context?: Context): Promise<R> => {
+    if (context) logger.addContext(context);
+    return traced(name, () => run(event, depsFromProcess()));
+  };
+  return Object.assign(handler, { withDeps: (deps: Deps) => (event: E) => run(event, deps) });
+}

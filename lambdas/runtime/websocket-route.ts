@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { AnyClientFrame, type ErrorFrame, type ServerFrame } from '../protocol/frames';
+import { ParleyError } from '../protocol/errors';
+import type { Deps } from './deps';
+import { WebSocketRouteEvent, type Caller, type WebSocketResponse } from './gateway-events';
+import { defineHandler, type Handler } from './lambda-handler';
+import { logger } from './observability';
+
+/** Where a frame came from. */
+export interface FrameContext {
+  readonly caller: Caller;
+  readonly connectionId: string;
+  /** When API Gateway received the frame, epoch milliseconds. */
+  readonly receivedAt: number;
+}
+
+export function errorFrame(error: ParleyError, frame?: { action?: unknown; requestId?: unknown }): ErrorFrame {
+  return {
+    ...error.details,
+    type: 'ERROR',
+    code: error.code,
+    message: error.message,
+    ...(typeof frame?.action === 'string' ? { action: frame.action } : {}),
+    ...(typeof frame?.requestId === 'string' ? { requestId: frame.requestId } : {}),
+  };
+}
+
+/** Names what is wrong with a frame, field by field, so a client developer can fix it. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : 'frame'}: ${issue.message}`)
+    .join('; ');
+}
+
+function reply(frame: ServerFrame): WebSocketResponse {
+  // Two-way routes send the body back to the caller; the status code only shows in API Gateway's logs.
+  return { statusCode: 200, body: JSON.stringify(frame) };
+}
+
+/**
+ * A two-way WebSocket route: parses the event, validates the frame against its schema, runs the domain
+ * code and answers with its frame, or with an ERROR frame naming what was wrong.
+ *
+ * @example
+ * export const handler = webSocketRoute('heartbeat', HeartbeatFrame, (frame, ctx, deps) =>
+ *   refreshRoute(deps, ctx.caller, ctx.connectionId, frame.requestId));
+ */
+export function webSocketRoute<F extends z.ZodType>(
+  name: string,
+  schema: F,
+  run: (frame: z.infer<F>, ctx: FrameContext, deps: Deps) => Promise<ServerFrame>,
+): Handler<unknown, WebSocketResponse> {
+  return defineHandler(name, async (rawEvent, deps) => {
+    const event = WebSocketRouteEvent.parse(rawEvent);
+    const ctx: FrameContext = {
+      caller: event.requestContext.authorizer,
+      connectionId: event.requestContext.connectionId,
+      receivedAt: event.requestContext.requestTimeEpoch,
+    };
+    let json: unknown;
+    try {
+      json = JSON.parse(event.body ?? '');
+    } catch {
+      return reply(errorFrame(new ParleyError('BAD_REQUEST', 'The frame is not valid JSON')));
+    }
+    const envelope = AnyClientFrame.safeParse(json);
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      return reply(
+        errorFrame(new ParleyError('BAD_REQUEST', describeIssues(parsed.error)), envelope.success ? envelope.data : undefined),
+      );
+    }
+    try {
+      return reply(await run(parsed.data, ctx, deps));
+    } catch (error) {
+      if (error instanceof ParleyError) return reply(errorFrame(error, envelope.data));
+      logger.error('Route failed', { route: name, connectionId: ctx.connectionId, error: error as Error });
+      return reply(errorFrame(new ParleyError('INTERNAL', 'The server failed to handle the frame; retry it'), envelope.data));
+    }
+  });
+}
+
+/** `$connect` and `$disconnect`: no frame, no answer but the status code. */
+export function connectionRoute(
+  name: string,
+  run: (event: WebSocketRouteEvent, deps: Deps) => Promise<void>,
+): Handler<unknown, WebSocketResponse> {
+  return defineHandler(name, async (rawEvent, deps) => {
+    await run(WebSocketRouteEvent.parse(rawEvent), deps);
+    return { statusCode: 200 };
+  });
+}
