@@ -80,3 +80,10 @@ export interface HttpAuthorizerResponse {
   isAuthorized: boolean;
   context?: Record<string, string | number | boolean>;
 }
+
+/** Header lookup is case-insensitive in HTTP; API Gateway passes headers with the client's casing. */
+export function headerValue(headers: Record<string, string | undefined> | null | undefined, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(headers ?? {})) if (key.toLowerCase() === wanted) return value;
+  return undefined;
+}

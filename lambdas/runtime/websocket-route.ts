@@ -9,7 +9,7 @@ import { logger } from './observability';
 /** Where a frame came from. */
 export interface FrameContext {
   readonly caller: Caller;
-  readonly connectionId: string;
+  readonly connection: { readonly connectionId: string; readonly connectedAt: number };
   /** When API Gateway received the frame, epoch milliseconds. */
   readonly receivedAt: number;
 }
@@ -43,7 +43,7 @@ function reply(frame: ServerFrame): WebSocketResponse {
  *
  * @example
  * export const handler = webSocketRoute('heartbeat', HeartbeatFrame, (frame, ctx, deps) =>
- *   refreshRoute(deps, ctx.caller, ctx.connectionId, frame.requestId));
+ *   refreshSession(deps, ctx.caller, ctx.connection));
  */
 export function webSocketRoute<F extends z.ZodType>(
   name: string,
@@ -54,7 +54,7 @@ export function webSocketRoute<F extends z.ZodType>(
     const event = WebSocketRouteEvent.parse(rawEvent);
     const ctx: FrameContext = {
       caller: event.requestContext.authorizer,
-      connectionId: event.requestContext.connectionId,
+      connection: { connectionId: event.requestContext.connectionId, connectedAt: event.requestContext.connectedAt },
       receivedAt: event.requestContext.requestTimeEpoch,
     };
     let json: unknown;
@@ -74,7 +74,7 @@ export function webSocketRoute<F extends z.ZodType>(
       return reply(await run(parsed.data, ctx, deps));
     } catch (error) {
       if (error instanceof ParleyError) return reply(errorFrame(error, envelope.data));
-      logger.error('Route failed', { route: name, connectionId: ctx.connectionId, error: error as Error });
+      logger.error('Route failed', { route: name, connectionId: ctx.connection.connectionId, error: error as Error });
       return reply(errorFrame(new ParleyError('INTERNAL', 'The server failed to handle the frame; retry it'), envelope.data));
     }
   });

@@ -1,0 +1,107 @@
+/** Registering an account: a one-time code by SMS proves the number, then the primary device is created. */
+import { createHash, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { ParleyError } from '../protocol/errors';
+import type { RegisteredDevice } from '../protocol/accounts-api';
+import type { Deps } from '../runtime/deps';
+import { claimPhoneNumber } from '../tables/accounts';
+import { deleteDevice, listDevices, putDevice } from '../tables/devices';
+import { consumeCode, getVerification, replaceCode, spendAttempt } from '../tables/verification-codes';
+import { endDeviceSession } from '../connect/sessions';
+import {
+  CODE_ATTEMPTS,
+  CODE_RESEND_INTERVAL_MS,
+  CODE_SEND_WINDOW_MS,
+  CODE_SENDS_PER_WINDOW,
+  CODE_TTL_MS,
+  PRIMARY_DEVICE_ID,
+} from './constants';
+import { hashSecret } from './device-secrets';
+import { sendSms } from './sms';
+
+const hashCode = (phoneNumber: string, code: string) =>
+  createHash('sha256').update(`${phoneNumber}:${code}`).digest('base64');
+
+const rateLimited = (retryAfterMs: number) =>
+  new ParleyError('RATE_LIMITED', 'Too many codes requested for this number', {
+    retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+  });
+
+/** Sends a fresh 6-digit code to the number, unless the number had one too recently or too often. */
+export async function requestVerificationCode(deps: Deps, phoneNumber: string): Promise<{ codeExpiresAt: number }> {
+  const now = deps.now();
+  const previous = await getVerification(deps, phoneNumber);
+  const recent = (previous?.sentAt ?? []).filter((sentAt) => sentAt > now - CODE_SEND_WINDOW_MS);
+  const last = recent.at(-1);
+  if (last !== undefined && now - last < CODE_RESEND_INTERVAL_MS) throw rateLimited(last + CODE_RESEND_INTERVAL_MS - now);
+  if (recent.length >= CODE_SENDS_PER_WINDOW) throw rateLimited(recent[0]! + CODE_SEND_WINDOW_MS - now);
+
+  const code = randomInt(0, 1_000_000).toString().padStart(6, '0');
+  const codeExpiresAt = now + CODE_TTL_MS;
+  const stored = await replaceCode(
+    deps,
+    {
+      phoneNumber,
+      codeHash: hashCode(phoneNumber, code),
+      codeExpiresAt,
+      attemptsLeft: CODE_ATTEMPTS,
+      sentAt: [...recent, now],
+      version: (previous?.version ?? 0) + 1,
+      expiresAt: Math.ceil((now + CODE_SEND_WINDOW_MS) / 1000),
+    },
+    previous,
+  );
+  // Another request for the same number got in between: it sent a code, this one must not.
+  if (!stored) throw rateLimited(CODE_RESEND_INTERVAL_MS);
+  // Stored before sent: a code that reaches the phone can always be checked.
+  await sendSms(deps, phoneNumber, `Your Parley code is ${code}. It expires in 10 minutes. Do not share it.`);
+  return { codeExpiresAt };
+}
+
+/** Uses the code up if it is right; otherwise spends one attempt and says how many are left. */
+async function verifyCode(deps: Deps, phoneNumber: string, code: string): Promise<void> {
+  const record = await getVerification(deps, phoneNumber);
+  if (!record?.codeHash || record.codeExpiresAt <= deps.now() || record.attemptsLeft <= 0) {
+    throw new ParleyError('EXPIRED', 'There is no valid code for this number; request a new one');
+  }
+  const given = Buffer.from(hashCode(phoneNumber, code), 'base64');
+  if (!timingSafeEqual(given, Buffer.from(record.codeHash, 'base64'))) {
+    const attemptsLeft = (await spendAttempt(deps, phoneNumber, record.codeHash)) ?? 0;
+    throw new ParleyError('INVALID_CODE', 'The code is wrong', { attemptsLeft });
+  }
+  if (!(await consumeCode(deps, phoneNumber, record.codeHash))) {
+    throw new ParleyError('EXPIRED', 'The code was already used or has expired; request a new one');
+  }
+}
+
+export interface Registration {
+  readonly phoneNumber: string;
+  readonly code: string;
+  readonly deviceSecret: string;
+  readonly deviceName?: string | undefined;
+}
+
+/**
+ * Creates the account and its primary device. Registering a number that already has an account moves
+ * the account to the new device: every existing device is signed out and the linked ones must link again.
+ */
+export async function registerAccount(deps: Deps, registration: Registration): Promise<RegisteredDevice> {
+  await verifyCode(deps, registration.phoneNumber, registration.code);
+  const now = deps.now();
+  const { userId } = await claimPhoneNumber(deps, { phoneNumber: registration.phoneNumber, userId: randomUUID(), createdAt: now });
+
+  // Credentials first, sessions second: a signed-out device cannot reconnect with its old secret.
+  const existing = await listDevices(deps, userId);
+  await putDevice(deps, {
+    userId,
+    deviceId: PRIMARY_DEVICE_ID,
+    name: registration.deviceName ?? 'Primary device',
+    primary: true,
+    ...hashSecret(registration.deviceSecret),
+    createdAt: now,
+  });
+  for (const device of existing) {
+    if (device.deviceId !== PRIMARY_DEVICE_ID) await deleteDevice(deps, userId, device.deviceId);
+    await endDeviceSession(deps, userId, device.deviceId);
+  }
+  return { userId, deviceId: PRIMARY_DEVICE_ID };
+}

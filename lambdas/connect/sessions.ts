@@ -1,0 +1,63 @@
+/**
+ * A device's session is its one live connection. The routing table maps {userId, deviceId} to it, so
+ * that messages reach the device wherever it connected last.
+ */
+import { routeGraceMs, routeTtlMs, webSocketLimits } from '../protocol/limits';
+import { sessionCloseReasons, type SessionCloseReason } from '../protocol/frames';
+import type { Deps } from '../runtime/deps';
+import type { Caller } from '../runtime/gateway-events';
+import { deleteRoute, getRoute, putRoute, refreshRoute, type RouteRecord } from '../tables/routing-table';
+import { closeConnection, postFrame } from './connections';
+import { ParleyError } from '../protocol/errors';
+
+export interface Connection {
+  readonly connectionId: string;
+  /** Epoch milliseconds when API Gateway opened it. */
+  readonly connectedAt: number;
+}
+
+/** Epoch seconds until which the route lives without another heartbeat. */
+function routeExpiry(deps: Deps, connection: Connection): number {
+  const latest = connection.connectedAt + webSocketLimits.maxConnectionMs + routeGraceMs;
+  return Math.floor(Math.min(deps.now() + routeTtlMs, latest) / 1000);
+}
+
+function routeOf(deps: Deps, caller: Caller, connection: Connection): RouteRecord {
+  return { ...caller, ...connection, expiresAt: routeExpiry(deps, connection) };
+}
+
+/** Tells a connection why it is being closed, then closes it. */
+async function endConnection(deps: Deps, connectionId: string, reason: SessionCloseReason): Promise<void> {
+  const sent = await postFrame(deps, connectionId, { type: 'SESSION_CLOSED', reason, code: sessionCloseReasons[reason] });
+  if (sent === 'sent') await closeConnection(deps, connectionId);
+}
+
+/** `$connect`: the device's route now points here; an older connection of the same device is closed. */
+export async function openSession(deps: Deps, caller: Caller, connection: Connection): Promise<void> {
+  const replaced = await putRoute(deps, routeOf(deps, caller, connection));
+  if (replaced && replaced.connectionId !== connection.connectionId) {
+    await endConnection(deps, replaced.connectionId, 'CONNECTED_ELSEWHERE');
+  }
+}
+
+/** `$disconnect`: forget the route unless the device has connected again meanwhile. */
+export async function closeSession(deps: Deps, caller: Caller, connectionId: string): Promise<void> {
+  await deleteRoute(deps, caller.userId, caller.deviceId, connectionId);
+}
+
+/** Heartbeat: keep the route alive; answers its new expiry in epoch milliseconds. */
+export async function refreshSession(deps: Deps, caller: Caller, connection: Connection): Promise<number> {
+  const route = routeOf(deps, caller, connection);
+  if (!(await refreshRoute(deps, route))) {
+    throw new ParleyError('FORBIDDEN', 'This device is connected elsewhere; this connection is closing');
+  }
+  return route.expiresAt * 1000;
+}
+
+/** Ends the device's live session, if it has one: the device was removed or its account re-registered. */
+export async function endDeviceSession(deps: Deps, userId: string, deviceId: number): Promise<void> {
+  const route = await getRoute(deps, userId, deviceId);
+  if (!route) return;
+  await endConnection(deps, route.connectionId, 'DEVICE_REMOVED');
+  await deleteRoute(deps, userId, deviceId, route.connectionId);
+}

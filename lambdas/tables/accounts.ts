@@ -1,0 +1,40 @@
+/** The `accounts` table: one item per registered phone number, naming its account. */
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { tableName, type Deps } from '../runtime/deps';
+
+export interface AccountRecord {
+  readonly phoneNumber: string;
+  readonly userId: string;
+  /** Epoch milliseconds of the first registration. */
+  readonly createdAt: number;
+}
+
+export async function findAccount(deps: Deps, phoneNumber: string): Promise<AccountRecord | undefined> {
+  const { Item } = await deps.clients.db.send(
+    new GetCommand({ TableName: tableName(deps, 'accounts'), Key: { phoneNumber }, ConsistentRead: true }),
+  );
+  return Item as AccountRecord | undefined;
+}
+
+/**
+ * Gives the number to a new account unless an account already holds it, atomically, and answers with
+ * the account that holds it now: the candidate, or the existing one (a re-registration).
+ */
+export async function claimPhoneNumber(deps: Deps, candidate: AccountRecord): Promise<AccountRecord> {
+  try {
+    await deps.clients.db.send(
+      new PutCommand({
+        TableName: tableName(deps, 'accounts'),
+        Item: candidate,
+        ConditionExpression: 'attribute_not_exists(phoneNumber)',
+      }),
+    );
+    return candidate;
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    const holder = await findAccount(deps, candidate.phoneNumber);
+    if (!holder) throw new Error('The phone number was claimed and released concurrently');
+    return holder;
+  }
+}

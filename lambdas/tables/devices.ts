@@ -1,0 +1,61 @@
+/** The `devices` table: the devices of each account and the salted hash of each device's secret. */
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { tableName, type Deps } from '../runtime/deps';
+
+export interface DeviceRecord {
+  readonly userId: string;
+  readonly deviceId: number;
+  readonly name: string;
+  /** The primary device registered the account; the others were linked by it. */
+  readonly primary: boolean;
+  readonly secretSalt: string;
+  readonly secretHash: string;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+}
+
+export async function getDevice(deps: Deps, userId: string, deviceId: number): Promise<DeviceRecord | undefined> {
+  const { Item } = await deps.clients.db.send(
+    new GetCommand({ TableName: tableName(deps, 'devices'), Key: { userId, deviceId }, ConsistentRead: true }),
+  );
+  return Item as DeviceRecord | undefined;
+}
+
+export async function listDevices(deps: Deps, userId: string): Promise<DeviceRecord[]> {
+  const { Items } = await deps.clients.db.send(
+    new QueryCommand({
+      TableName: tableName(deps, 'devices'),
+      KeyConditionExpression: 'userId = :u',
+      ExpressionAttributeValues: { ':u': userId },
+      ConsistentRead: true,
+    }),
+  );
+  return (Items ?? []) as DeviceRecord[];
+}
+
+/** Adds a device under an id nobody holds; false when the id is taken (a concurrent link won it). */
+export async function addDevice(deps: Deps, device: DeviceRecord): Promise<boolean> {
+  try {
+    await deps.clients.db.send(
+      new PutCommand({
+        TableName: tableName(deps, 'devices'),
+        Item: device,
+        ConditionExpression: 'attribute_not_exists(userId)',
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** Writes a device whatever was there: a re-registration replaces the primary device. */
+export async function putDevice(deps: Deps, device: DeviceRecord): Promise<void> {
+  await deps.clients.db.send(new PutCommand({ TableName: tableName(deps, 'devices'), Item: device }));
+}
+
+export async function deleteDevice(deps: Deps, userId: string, deviceId: number): Promise<void> {
+  await deps.clients.db.send(new DeleteCommand({ TableName: tableName(deps, 'devices'), Key: { userId, deviceId } }));
+}
