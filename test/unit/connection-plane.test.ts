@@ -1,0 +1,165 @@
+import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoDBDocumentClient, DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { handler as authorizer } from '../../lambdas/connect/authorizer';
+import { handler as connect } from '../../lambdas/connect/connect';
+import { handler as disconnect } from '../../lambdas/connect/disconnect';
+import { handler as heartbeat } from '../../lambdas/connect/heartbeat';
+import { handler as unknownAction } from '../../lambdas/connect/unknown-action';
+import { hashSecret } from '../../lambdas/accounts/device-secrets';
+import { encodeDeviceCredentials } from '../../lambdas/protocol/credentials';
+import { connectEvent, disconnectEvent, messageEvent, mockDeps, NOW, USER, webSocketAuthorizerEvent } from '../fixtures/aws-events';
+
+const db = mockClient(DynamoDBDocumentClient);
+const connections = mockClient(ApiGatewayManagementApiClient);
+const deps = mockDeps();
+const caller = { userId: USER, deviceId: 2 };
+const SECRET = 'a'.repeat(43);
+const conditionFailed = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+beforeEach(() => {
+  db.reset();
+  connections.reset();
+});
+
+describe('webSocketAuthorizer', () => {
+  const run = authorizer.withDeps(deps);
+  const device = { userId: USER, deviceId: 2, name: 'Tablet', primary: false, createdAt: NOW, ...hashSecret(SECRET) };
+
+  it('allows a device with the right secret and passes {userId, deviceId} on', async () => {
+    db.on(GetCommand).resolves({ Item: device });
+    const answer = await run(webSocketAuthorizerEvent({ Authorization: encodeDeviceCredentials({ ...caller, secret: SECRET }) }));
+    expect(answer.policyDocument.Statement[0]!.Effect).toBe('Allow');
+    expect(answer.context).toEqual({ userId: USER, deviceId: 2 });
+  });
+
+  it('denies a wrong secret, which API Gateway turns into 403', async () => {
+    db.on(GetCommand).resolves({ Item: device });
+    const answer = await run(webSocketAuthorizerEvent({ Authorization: encodeDeviceCredentials({ ...caller, secret: 'b'.repeat(43) }) }));
+    expect(answer.policyDocument.Statement[0]!.Effect).toBe('Deny');
+    expect(answer.context).toBeUndefined();
+  });
+
+  it('denies a device that does not exist', async () => {
+    db.on(GetCommand).resolves({});
+    const answer = await run(webSocketAuthorizerEvent({ Authorization: encodeDeviceCredentials({ ...caller, secret: SECRET }) }));
+    expect(answer.policyDocument.Statement[0]!.Effect).toBe('Deny');
+  });
+
+  it('denies malformed credentials without reading the table', async () => {
+    const answer = await run(webSocketAuthorizerEvent({ Authorization: 'Basic bm90LWNyZWRlbnRpYWxz' }));
+    expect(answer.policyDocument.Statement[0]!.Effect).toBe('Deny');
+    expect(db.calls()).toHaveLength(0);
+  });
+
+  it('throws Unauthorized (API Gateway: 401) when there are no credentials', async () => {
+    await expect(run(webSocketAuthorizerEvent({}))).rejects.toThrow('Unauthorized');
+  });
+});
+
+describe('connect', () => {
+  const run = connect.withDeps(deps);
+
+  it('records the route with a TTL that outlives the idle timeout but not the connection', async () => {
+    db.on(PutCommand).resolves({});
+    expect(await run(connectEvent('conn-new=', caller))).toEqual({ statusCode: 200 });
+    const item = db.commandCalls(PutCommand)[0]!.args[0].input.Item!;
+    expect(item).toMatchObject({ userId: USER, deviceId: 2, connectionId: 'conn-new=' });
+    expect(item.expiresAt).toBe(Math.floor((NOW + 15 * 60 * 1000) / 1000));
+    expect(connections.calls()).toHaveLength(0);
+  });
+
+  it('closes the older connection of the same device, telling it why', async () => {
+    const old = { ...caller, connectionId: 'conn-old=', connectedAt: NOW - 5000, expiresAt: NOW / 1000 + 600 };
+    db.on(PutCommand).resolves({ Attributes: old });
+    connections.on(PostToConnectionCommand).resolves({});
+    connections.on(DeleteConnectionCommand).resolves({});
+    await run(connectEvent('conn-new=', caller));
+    const posted = connections.commandCalls(PostToConnectionCommand)[0]!.args[0].input;
+    expect(posted.ConnectionId).toBe('conn-old=');
+    expect(JSON.parse(Buffer.from(posted.Data as Uint8Array).toString())).toEqual({
+      type: 'SESSION_CLOSED',
+      reason: 'CONNECTED_ELSEWHERE',
+      code: 4409,
+    });
+    expect(connections.commandCalls(DeleteConnectionCommand)[0]!.args[0].input.ConnectionId).toBe('conn-old=');
+  });
+
+  it('ignores an older route whose connection is already gone', async () => {
+    db.on(PutCommand).resolves({ Attributes: { ...caller, connectionId: 'conn-old=', connectedAt: 0, expiresAt: NOW / 1000 + 600 } });
+    connections.on(PostToConnectionCommand).rejects(new GoneException({ message: 'Gone', $metadata: {} }));
+    expect(await run(connectEvent('conn-new=', caller))).toEqual({ statusCode: 200 });
+    expect(connections.commandCalls(DeleteConnectionCommand)).toHaveLength(0);
+  });
+});
+
+describe('disconnect', () => {
+  it('deletes the route only if it still points at the closed connection', async () => {
+    db.on(DeleteCommand).rejects(conditionFailed());
+    expect(await disconnect.withDeps(deps)(disconnectEvent('conn-old=', caller))).toEqual({ statusCode: 200 });
+    const input = db.commandCalls(DeleteCommand)[0]!.args[0].input;
+    expect(input.ConditionExpression).toBe('connectionId = :c');
+    expect(input.ExpressionAttributeValues).toEqual({ ':c': 'conn-old=' });
+  });
+});
+
+describe('heartbeat', () => {
+  const run = heartbeat.withDeps(deps);
+  const frame = (body: unknown) => messageEvent('HEARTBEAT', JSON.stringify(body), 'conn-1=', { userId: USER, deviceId: '2' });
+
+  it('refreshes the route and answers with its new expiry and the requestId', async () => {
+    db.on(UpdateCommand).resolves({});
+    const answer = JSON.parse((await run(frame({ action: 'HEARTBEAT', requestId: 'r1' }))).body!);
+    expect(answer).toEqual({ type: 'HEARTBEAT_ACK', requestId: 'r1', routeExpiresAt: Math.floor((NOW + 15 * 60_000) / 1000) * 1000 });
+    expect(db.commandCalls(UpdateCommand)[0]!.args[0].input.Key).toEqual({ userId: USER, deviceId: 2 });
+  });
+
+  it('answers FORBIDDEN when the device has moved to another connection', async () => {
+    db.on(UpdateCommand).rejects(conditionFailed());
+    const answer = JSON.parse((await run(frame({ action: 'HEARTBEAT' }))).body!);
+    expect(answer).toMatchObject({ type: 'ERROR', code: 'FORBIDDEN', action: 'HEARTBEAT' });
+  });
+
+  it('names the unexpected field of a bad frame', async () => {
+    const answer = JSON.parse((await run(frame({ action: 'HEARTBEAT', extra: 1, requestId: 'r2' }))).body!);
+    expect(answer).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST', requestId: 'r2' });
+    expect(answer.message).toContain('extra');
+    expect(db.calls()).toHaveLength(0);
+  });
+
+  it('answers an internal error frame, not a crash, when the table fails', async () => {
+    db.on(UpdateCommand).rejects(new Error('throttled'));
+    const answer = JSON.parse((await run(frame({ action: 'HEARTBEAT' }))).body!);
+    expect(answer).toMatchObject({ type: 'ERROR', code: 'INTERNAL' });
+    expect(answer.message).not.toContain('throttled');
+  });
+});
+
+describe('unknownAction', () => {
+  const run = unknownAction.withDeps(deps);
+  const send = async (body: string) => JSON.parse((await run(messageEvent('$default', body, 'conn-1=', caller))).body!);
+
+  it('names the action it does not know and the ones it does', async () => {
+    expect(await send('{"action":"DANCE","requestId":"r9"}')).toMatchObject({
+      type: 'ERROR',
+      code: 'UNKNOWN_ACTION',
+      action: 'DANCE',
+      requestId: 'r9',
+      knownActions: expect.arrayContaining(['HEARTBEAT']),
+    });
+  });
+
+  it('says a frame that is not JSON is not JSON', async () => {
+    expect(await send('hello')).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST', message: 'The frame is not valid JSON' });
+  });
+
+  it('asks for an action when there is none', async () => {
+    expect(await send('{"hello":1}')).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST' });
+  });
+});
