@@ -3,7 +3,7 @@
  * NodejsFunction per entry, grants it exactly the access declared here and wires its routes; the local
  * runtime imports the same handler modules and serves the same routes.
  */
-import type { StreamId, TableId } from './resources';
+import type { BucketId, StreamId, TableId } from './resources';
 
 export type TableAccess = 'read' | 'readWrite';
 
@@ -15,6 +15,8 @@ export interface FunctionDefinition {
   readonly tables?: Partial<Record<TableId, TableAccess>>;
   /** Streams the function puts records on. */
   readonly putsTo?: readonly StreamId[];
+  /** Buckets the function presigns uploads and downloads for. */
+  readonly uploadsTo?: readonly BucketId[];
   /** Whether it posts to or closes WebSocket connections through the `@connections` API. */
   readonly manageConnections?: boolean;
   /** Whether it sends SMS through SNS. */
