@@ -3,7 +3,7 @@
  * that messages reach the device wherever it connected last.
  */
 import { routeGraceMs, routeTtlMs, webSocketLimits } from '../protocol/limits';
-import { sessionCloseReasons, type SessionCloseReason } from '../protocol/frames';
+import { sessionCloseReasons, type ServerFrame, type SessionCloseReason } from '../protocol/frames';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { deleteRoute, getRoute, putRoute, refreshRoute, type RouteRecord } from '../tables/routing-table';
@@ -60,4 +60,21 @@ export async function endDeviceSession(deps: Deps, userId: string, deviceId: num
   if (!route) return;
   await endConnection(deps, route.connectionId, 'DEVICE_REMOVED');
   await deleteRoute(deps, userId, deviceId, route.connectionId);
+}
+
+/**
+ * Sends a frame to the device's live connection, if it has one. A connection that turns out to be gone
+ * (dropped without a `$disconnect`) loses its route, so the next sender does not try it again.
+ */
+export async function sendToDevice(
+  deps: Deps,
+  userId: string,
+  deviceId: number,
+  frame: ServerFrame,
+): Promise<'sent' | 'offline'> {
+  const route = await getRoute(deps, userId, deviceId);
+  if (!route) return 'offline';
+  if ((await postFrame(deps, route.connectionId, frame)) === 'sent') return 'sent';
+  await deleteRoute(deps, userId, deviceId, route.connectionId);
+  return 'offline';
 }
