@@ -1,0 +1,95 @@
+/** The SNS actions Parley uses, over the in-memory platform endpoints and the outbox. */
+import { randomUUID } from 'node:crypto';
+import { maskPhoneNumber } from './mask-phone-number';
+import type { Outbox } from './outbox';
+import type { PlatformEndpoints } from './platform-endpoints';
+import { readEntries, readMap, requiredParam, type ActionResult } from './query-protocol';
+import { endpointDisabled, invalidParameter } from './sns-error';
+
+export interface SnsActionContext {
+  readonly endpoints: PlatformEndpoints;
+  readonly outbox: Outbox;
+  /** Where SMS bodies are shown to the developer (the only way to read a verification code locally). */
+  readonly log: (line: string) => void;
+  readonly now: () => number;
+}
+
+/** An action answers with its result members, or with nothing (`void`) for actions without output. */
+export type SnsAction = (params: URLSearchParams) => ActionResult | void;
+
+const E164 = /^\+[1-9]\d{1,14}$/;
+
+export function snsActions(context: SnsActionContext): ReadonlyMap<string, SnsAction> {
+  const { endpoints } = context;
+  return new Map<string, SnsAction>([
+    ['Publish', (params) => publish(params, context)],
+    ['CreatePlatformApplication', (params) => createPlatformApplication(params, endpoints)],
+    ['CreatePlatformEndpoint', (params) => createPlatformEndpoint(params, endpoints)],
+    ['GetEndpointAttributes', (params) => ({ Attributes: endpoints.get(endpointArn(params)).attributes })],
+    ['SetEndpointAttributes', (params) => endpoints.setAttributes(endpointArn(params), readMap(params, 'Attributes'))],
+    ['DeleteEndpoint', (params) => endpoints.delete(endpointArn(params))],
+  ]);
+}
+
+function createPlatformApplication(params: URLSearchParams, endpoints: PlatformEndpoints): ActionResult {
+  const name = requiredParam(params, 'Name');
+  return { PlatformApplicationArn: endpoints.createApplication(name, requiredParam(params, 'Platform')) };
+}
+
+function createPlatformEndpoint(params: URLSearchParams, endpoints: PlatformEndpoints): ActionResult {
+  const requested = readMap(params, 'Attributes');
+  const customUserData = params.get('CustomUserData');
+  if (customUserData !== null) requested.CustomUserData = customUserData;
+  const applicationArn = requiredParam(params, 'PlatformApplicationArn');
+  return { EndpointArn: endpoints.createEndpoint(applicationArn, requiredParam(params, 'Token'), requested) };
+}
+
+function endpointArn(params: URLSearchParams): string {
+  return requiredParam(params, 'EndpointArn');
+}
+
+/** Publish to exactly one destination: a phone number (SMS) or a platform endpoint (push). */
+function publish(params: URLSearchParams, { endpoints, outbox, log, now }: SnsActionContext): ActionResult {
+  const message = params.get('Message');
+  if (!message) throw invalidParameter('Message', 'Empty message');
+  if (params.get('MessageStructure') === 'json') checkMessageStructure(message);
+  const phoneNumber = params.get('PhoneNumber');
+  const targetArn = params.get('TargetArn');
+  const destinations = [phoneNumber, targetArn, params.get('TopicArn')].filter(Boolean).length;
+  if (destinations !== 1 || !(phoneNumber || targetArn)) {
+    throw invalidParameter('TargetArn or PhoneNumber', 'give exactly one; topics are not emulated locally');
+  }
+  const attributes = messageAttributes(params);
+  if (phoneNumber) {
+    // The number stays out of the error message too: callers tend to log SDK errors.
+    if (!E164.test(phoneNumber)) throw invalidParameter('PhoneNumber', 'not an E.164 phone number');
+    outbox.record({ kind: 'sms', to: phoneNumber, message, attributes, at: now() });
+    log(`SMS to ${maskPhoneNumber(phoneNumber)}: ${message}`);
+  } else if (targetArn) {
+    if (endpoints.target(targetArn).attributes.Enabled !== 'true') throw endpointDisabled();
+    outbox.record({ kind: 'push', to: targetArn, message, attributes, at: now() });
+  }
+  return { MessageId: randomUUID() };
+}
+
+/** With `MessageStructure=json` SNS wants a JSON object with at least a `default` message. */
+function checkMessageStructure(message: string): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(message);
+  } catch {
+    throw invalidParameter('Message Structure', 'JSON message body failed to parse');
+  }
+  if (typeof parsed !== 'object' || parsed === null || !('default' in parsed)) {
+    throw invalidParameter('Message Structure', 'No default entry in JSON message body');
+  }
+}
+
+function messageAttributes(params: URLSearchParams): Record<string, string> {
+  return Object.fromEntries(
+    readEntries(params, 'MessageAttributes').map((entry) => [
+      entry.Name ?? '',
+      entry['Value.StringValue'] ?? entry['Value.BinaryValue'] ?? '',
+    ]),
+  );
+}
