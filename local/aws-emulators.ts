@@ -1,0 +1,136 @@
+/**
+ * The AWS services Parley uses, emulated on this machine and reached through the real SDK clients:
+ * dynalite (DynamoDB), kinesalite (Kinesis), s3rver (S3) and our own SNS endpoint. In memory by default;
+ * with a data directory, DynamoDB, Kinesis and S3 keep their data across restarts.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import dynalite from 'dynalite';
+import kinesalite from 'kinesalite';
+import S3rver from 's3rver';
+import type { Service } from '../lambdas/runtime/clients';
+import { closeServer, listenOnLoopback, LOOPBACK, loopbackUrl } from './aws/loopback';
+import { startSnsEndpoint, type SnsEndpoint } from './sns-endpoint';
+
+/** The services emulated here; `connections` belongs to the local WebSocket gateway. */
+export type EmulatedService = Exclude<Service, 'connections'>;
+
+export interface AwsEmulatorsOptions {
+  /** Keep DynamoDB, Kinesis and S3 data in `dynamodb/`, `kinesis/` and `s3/` under this folder. @default in memory */
+  readonly dataDir?: string;
+  /** Where the SNS endpoint shows the SMS it would send. @default console.log */
+  readonly log?: (line: string) => void;
+}
+
+/** Shaped for `createClients({ region, endpoints, credentials })`. */
+export interface AwsEmulators {
+  readonly endpoints: Readonly<Record<EmulatedService, string>>;
+  readonly credentials: Readonly<Record<EmulatedService, AwsCredentialIdentity>>;
+  /** The SNS endpoint, with its outbox of SMS and pushes. */
+  readonly sns: SnsEndpoint;
+  stop(): Promise<void>;
+}
+
+interface RunningEmulator {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** The emulators check no signatures; any fixed pair will do. */
+const LOCAL_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'local', secretAccessKey: 'local' };
+/** s3rver knows a single account and refuses other access key ids. */
+const S3RVER_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+/**
+ * Starts all four emulators on 127.0.0.1, each on a free port.
+ *
+ * @example
+ * const emulators = await startAwsEmulators({ dataDir: '.parley' });
+ * const { endpoints, credentials } = emulators;
+ * const clients = createClients({ region: 'us-east-1', endpoints, credentials });
+ * await emulators.stop();
+ */
+export async function startAwsEmulators(options: AwsEmulatorsOptions = {}): Promise<AwsEmulators> {
+  const dataPath = (service: string) => (options.dataDir ? path.join(options.dataDir, service) : undefined);
+  const [dynamodb, kinesis, s3, sns] = await startAll([
+    startDynamoDb(dataPath('dynamodb')),
+    startKinesis(dataPath('kinesis')),
+    startS3(dataPath('s3')),
+    startSns(options.log),
+  ] as const);
+  return {
+    endpoints: { dynamodb: dynamodb.endpoint, kinesis: kinesis.endpoint, s3: s3.endpoint, sns: sns.endpoint },
+    credentials: {
+      dynamodb: LOCAL_CREDENTIALS,
+      kinesis: LOCAL_CREDENTIALS,
+      s3: S3RVER_CREDENTIALS,
+      sns: LOCAL_CREDENTIALS,
+    },
+    sns: sns.handle,
+    stop: () => stopAll([dynamodb, kinesis, s3, sns]),
+  };
+}
+
+// Tables and streams are ACTIVE at once: a local start should not wait half a second for each.
+
+async function startDynamoDb(directory: string | undefined): Promise<RunningEmulator> {
+  const storage = directory ? { path: await ensureDir(directory) } : {};
+  const server = dynalite({ ...storage, createTableMs: 0, updateTableMs: 0, deleteTableMs: 0 });
+  return { endpoint: await listenOnLoopback(server), stop: () => closeServer(server) };
+}
+
+async function startKinesis(directory: string | undefined): Promise<RunningEmulator> {
+  const storage = directory ? { path: await ensureDir(directory) } : {};
+  const server = kinesalite({ ...storage, createStreamMs: 0, updateStreamMs: 0, deleteStreamMs: 0 });
+  return { endpoint: await listenOnLoopback(server), stop: () => closeServer(server) };
+}
+
+/** s3rver keeps objects as files only: without a data directory they go to a temporary one, removed on stop. */
+async function startS3(directory: string | undefined): Promise<RunningEmulator> {
+  const folder = directory ? await ensureDir(directory) : await mkdtemp(path.join(tmpdir(), 'parley-s3-'));
+  const removeTemporary = () => (directory ? Promise.resolve() : rm(folder, { recursive: true, force: true }));
+  try {
+    const server = new S3rver({ address: LOOPBACK, port: 0, silent: true, directory: folder });
+    const { port } = await server.run();
+    return {
+      endpoint: loopbackUrl(port),
+      stop: async () => {
+        await server.close();
+        await removeTemporary();
+      },
+    };
+  } catch (error) {
+    await removeTemporary();
+    throw error;
+  }
+}
+
+async function startSns(log: ((line: string) => void) | undefined): Promise<RunningEmulator & { handle: SnsEndpoint }> {
+  const handle = await startSnsEndpoint(log ? { log } : {});
+  return { endpoint: handle.endpoint, stop: () => handle.close(), handle };
+}
+
+async function ensureDir(directory: string): Promise<string> {
+  await mkdir(directory, { recursive: true });
+  return directory;
+}
+
+/** Waits for every start; if one fails, stops those that started, so a failed start leaks no server. */
+async function startAll<const T extends readonly Promise<RunningEmulator>[]>(starts: T) {
+  const settled = await Promise.allSettled(starts);
+  const failure = settled.find((result) => result.status === 'rejected');
+  if (failure) {
+    await stopAll(settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : [])));
+    throw failure.reason;
+  }
+  return Promise.all(starts);
+}
+
+/** Stops every emulator even if one fails to stop, then reports the first failure. */
+async function stopAll(emulators: readonly RunningEmulator[]): Promise<void> {
+  const settled = await Promise.allSettled(emulators.map((emulator) => emulator.stop()));
+  const failure = settled.find((result) => result.status === 'rejected');
+  if (failure) throw failure.reason;
+}

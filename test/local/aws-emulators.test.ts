@@ -1,0 +1,96 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CreateTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  ListStreamsCommand,
+  PutRecordCommand,
+} from '@aws-sdk/client-kinesis';
+import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { createClients, type Clients } from '../../lambdas/runtime/clients';
+import { startAwsEmulators, type AwsEmulators } from '../../local/aws-emulators';
+import { waitUntil } from '../../local/aws/wait';
+
+const clientsOf = (emulators: AwsEmulators): Clients =>
+  createClients({ region: 'us-east-1', endpoints: emulators.endpoints, credentials: emulators.credentials });
+
+const destroy = (clients: Clients) =>
+  [clients.db, clients.kinesis, clients.s3, clients.sns].forEach((client) => client.destroy());
+
+describe('awsEmulators', () => {
+  it('serves DynamoDB, Kinesis, S3 and SNS on loopback to the SDK clients made by createClients', async () => {
+    const emulators = await startAwsEmulators({ log: () => undefined });
+    const clients = clientsOf(emulators);
+    try {
+      const loopback = /^http:\/\/127\.0\.0\.1:\d+$/;
+      for (const endpoint of Object.values(emulators.endpoints)) expect(endpoint).toMatch(loopback);
+      expect(emulators.credentials.s3).toEqual({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+
+      await expect(clients.db.send(new ListTablesCommand({}))).resolves.toMatchObject({ TableNames: [] });
+      await expect(clients.kinesis.send(new ListStreamsCommand({}))).resolves.toMatchObject({ StreamNames: [] });
+      await expect(clients.s3.send(new ListBucketsCommand({}))).resolves.toMatchObject({ Buckets: [] });
+      await clients.sns.send(new PublishCommand({ PhoneNumber: '+15550001111', Message: 'hello' }));
+      expect(emulators.sns.outbox).toEqual([expect.objectContaining({ kind: 'sms', message: 'hello' })]);
+    } finally {
+      destroy(clients);
+      await emulators.stop();
+    }
+  });
+
+  it('keeps DynamoDB items, Kinesis records and S3 objects across a restart with the same data directory', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'parley-emulators-test-'));
+    try {
+      const first = await startAwsEmulators({ dataDir, log: () => undefined });
+      const writer = clientsOf(first);
+      await writer.db.send(
+        new CreateTableCommand({
+          TableName: 'kept',
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        }),
+      );
+      await writer.db.send(new PutCommand({ TableName: 'kept', Item: { id: 'a', body: 'survives' } }));
+      await writer.kinesis.send(new CreateStreamCommand({ StreamName: 'kept', ShardCount: 1 }));
+      await waitUntil(async () => {
+        const summary = await writer.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'kept' }));
+        return summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE';
+      }, 'the stream to be ACTIVE');
+      const record = { StreamName: 'kept', PartitionKey: 'p', Data: Buffer.from('record') };
+      await writer.kinesis.send(new PutRecordCommand(record));
+      await writer.s3.send(new CreateBucketCommand({ Bucket: 'kept' }));
+      await writer.s3.send(new PutObjectCommand({ Bucket: 'kept', Key: 'object', Body: 'bytes' }));
+      destroy(writer);
+      await first.stop();
+
+      const second = await startAwsEmulators({ dataDir, log: () => undefined });
+      const reader = clientsOf(second);
+      try {
+        const { Item } = await reader.db.send(new GetCommand({ TableName: 'kept', Key: { id: 'a' } }));
+        expect(Item).toEqual({ id: 'a', body: 'survives' });
+        const { ShardIterator } = await reader.kinesis.send(
+          new GetShardIteratorCommand({
+            StreamName: 'kept',
+            ShardId: 'shardId-000000000000',
+            ShardIteratorType: 'TRIM_HORIZON',
+          }),
+        );
+        const { Records } = await reader.kinesis.send(new GetRecordsCommand({ ShardIterator }));
+        expect(Records?.map((record) => Buffer.from(record.Data!).toString())).toEqual(['record']);
+        const object = await reader.s3.send(new GetObjectCommand({ Bucket: 'kept', Key: 'object' }));
+        await expect(object.Body!.transformToString()).resolves.toBe('bytes');
+      } finally {
+        destroy(reader);
+        await second.stop();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
