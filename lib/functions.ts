@@ -1,0 +1,207 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { functions, type FunctionDefinition, type FunctionId } from '../lambdas/functions';
+import { env, streams, tables } from '../lambdas/resources';
+import { constructId, entriesOf } from './definitions';
+import type { ParleyStorage } from './storage';
+
+/** The folder that holds `package.json` and the `lambdas/` entries named in `lambdas/functions.ts`. */
+const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+/** Powertools' log level variable (not a resource name, so `lambdas/resources.ts` does not list it). */
+export const LOG_LEVEL_ENV = 'POWERTOOLS_LOG_LEVEL';
+/** Every log line and trace segment carries this service name. */
+export const SERVICE_NAME = 'parley';
+
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL' | 'SILENT';
+
+/** How every Parley function is built and run. */
+export interface ParleyFunctionOptions {
+  /**
+   * Powertools log level of every function (`POWERTOOLS_LOG_LEVEL`).
+   * @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
+  /**
+   * Memory of every function, in MB; Lambda gives CPU in proportion to it.
+   * @default 256
+   */
+  readonly memorySize?: number;
+  /**
+   * Timeout of every function. API Gateway stops waiting after 29 s, so more buys nothing.
+   * @default Duration.seconds(10)
+   */
+  readonly timeout?: Duration;
+  /**
+   * esbuild options, merged over Parley's: minified CommonJS for Node 22 with source maps, the AWS SDK
+   * bundled so that Lambda runs the SDK versions the tests ran.
+   * @default - Parley's bundling options unchanged
+   */
+  readonly bundling?: BundlingOptions;
+}
+
+export interface ParleyFunctionsProps extends ParleyFunctionOptions {
+  /** The tables and streams the functions are granted, as `lambdas/functions.ts` declares. */
+  readonly storage: ParleyStorage;
+  /**
+   * How long each function's log group keeps its events.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the log groups when they leave the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+const DEFAULT_BUNDLING: BundlingOptions = {
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  target: 'node22',
+  format: OutputFormat.CJS,
+  bundleAwsSDK: true,
+};
+
+/**
+ * One Lambda function per entry of `lambdas/functions.ts`, each with its own role and log group, granted
+ * exactly the table, stream and SMS access its definition declares and nothing else.
+ *
+ * @example
+ * const fns = new ParleyFunctions(this, 'Functions', { storage });
+ * fns.allowConnectionManagement(webSocketStage);
+ * fns.functions.connect; // the $connect handler
+ */
+export class ParleyFunctions extends Construct {
+  /** One function per entry of `functions` in `lambdas/functions.ts`. */
+  public readonly functions: Readonly<Record<FunctionId, NodejsFunction>>;
+  /** The log group of each function. */
+  public readonly logGroups: Readonly<Record<FunctionId, logs.LogGroup>>;
+
+  constructor(scope: Construct, id: string, props: ParleyFunctionsProps) {
+    super(scope, id);
+    const lockFile = path.join(PROJECT_ROOT, 'package-lock.json');
+    const made = entriesOf(functions).map(([functionId, definition]) => {
+      const name = constructId(functionId);
+      const logGroup = new logs.LogGroup(this, `${name}Logs`, {
+        retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+        removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      });
+      // An explicit role instead of the default one with AWSLambdaBasicExecutionRole: that managed policy
+      // lets a function create any log group and write to all of them; this one writes to its own only.
+      const role = new iam.Role(this, `${name}Role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `Execution role of the Parley function ${functionId}`,
+      });
+      const fn = new NodejsFunction(this, name, {
+        entry: path.join(PROJECT_ROOT, definition.entry),
+        projectRoot: PROJECT_ROOT,
+        ...(fs.existsSync(lockFile) ? { depsLockFilePath: lockFile } : {}),
+        description: definition.description,
+        runtime: lambda.Runtime.NODEJS_22_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: props.memorySize ?? 256,
+        timeout: props.timeout ?? Duration.seconds(10),
+        tracing: lambda.Tracing.ACTIVE,
+        role,
+        logGroup,
+        bundling: { ...DEFAULT_BUNDLING, ...props.bundling },
+        environment: environmentOf(definition, props.storage, props.logLevel ?? 'INFO'),
+      });
+      logGroup.grantWrite(fn);
+      grantDeclaredAccess(fn, definition, props.storage);
+      acknowledgeByDesignFindings(fn, role, definition);
+      return { functionId, fn, logGroup };
+    });
+    this.functions = Object.fromEntries(made.map(({ functionId, fn }) => [functionId, fn])) as Record<
+      FunctionId,
+      NodejsFunction
+    >;
+    this.logGroups = Object.fromEntries(made.map(({ functionId, logGroup }) => [functionId, logGroup])) as Record<
+      FunctionId,
+      logs.LogGroup
+    >;
+  }
+
+  /**
+   * Gives each function that declares `manageConnections` the stage's `@connections` endpoint
+   * (`CONNECTIONS_ENDPOINT`) and the right to post to and close connections of that stage only.
+   */
+  public allowConnectionManagement(stage: WebSocketStage): void {
+    for (const [functionId, definition] of entriesOf(functions)) {
+      if (!(definition as FunctionDefinition).manageConnections) continue;
+      const fn = this.functions[functionId];
+      fn.addEnvironment(env.connectionsEndpoint, stage.callbackUrl);
+      stage.grantManagementApiAccess(fn);
+      Validations.of(fn.role!).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${connectionsArnAsNagSeesIt(stage)}]`,
+        reason: 'Connection ids are created at run time; the grant is scoped to the @connections API of this one stage.',
+      });
+    }
+  }
+}
+
+/**
+ * The `@connections` resource ARN of `stage` as cdk-nag prints it in a finding, pseudo parameters and the
+ * API's logical id in angle brackets. Acknowledgements are matched by that exact text.
+ */
+function connectionsArnAsNagSeesIt(stage: WebSocketStage): string {
+  const api = stage.api.node.defaultChild as CfnElement;
+  const apiLogicalId: unknown = Stack.of(stage).resolve(api.logicalId);
+  return `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${String(apiLogicalId)}>/${stage.stageName}/*/@connections/*`;
+}
+
+/** Exactly the variables the function's definition implies: its tables' and streams' names, and logging. */
+function environmentOf(definition: FunctionDefinition, storage: ParleyStorage, logLevel: LogLevel): Record<string, string> {
+  const environment: Record<string, string> = {
+    [env.serviceName]: SERVICE_NAME,
+    [LOG_LEVEL_ENV]: logLevel,
+    NODE_OPTIONS: '--enable-source-maps',
+  };
+  for (const [tableId] of entriesOf(definition.tables ?? {})) {
+    environment[tables[tableId].envVar] = storage.tables[tableId].tableName;
+  }
+  for (const streamId of definition.putsTo ?? []) {
+    environment[streams[streamId].envVar] = storage.streams[streamId].streamName;
+  }
+  return environment;
+}
+
+function grantDeclaredAccess(fn: NodejsFunction, definition: FunctionDefinition, storage: ParleyStorage): void {
+  for (const [tableId, access] of entriesOf(definition.tables ?? {})) {
+    const table = storage.tables[tableId];
+    if (access === 'readWrite') table.grantReadWriteData(fn);
+    else table.grantReadData(fn);
+  }
+  for (const streamId of definition.putsTo ?? []) {
+    storage.streams[streamId].grantWrite(fn);
+  }
+  if (definition.sendsSms) {
+    // Publishing an SMS straight to a phone number names no SNS resource, so IAM cannot scope it to one and
+    // no grant method exists: this statement allows that one action and nothing else.
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
+  }
+}
+
+function acknowledgeByDesignFindings(fn: NodejsFunction, role: iam.Role, definition: FunctionDefinition): void {
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'X-Ray’s PutTraceSegments and PutTelemetryRecords have no resource-level permissions' +
+      (definition.sendsSms ? '; an SMS published to a phone number names no SNS resource either.' : '.'),
+  });
+  Validations.of(fn).acknowledge({
+    id: 'AwsSolutions-L1',
+    reason:
+      'Node.js 22 on purpose: the bundles target node22 and the local runtime and tests run on the same major; ' +
+      'the next runtime comes with its own tested upgrade.',
+  });
+}

@@ -1,0 +1,98 @@
+import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { Parley, type ParleyProps } from './parley';
+
+/**
+ * CDK context keys the stack reads (`cdk.json` or `cdk synth -c key=value`). Each is optional; an unset
+ * key leaves the `Parley` default.
+ */
+export const CONTEXT = {
+  stageName: 'parley:stageName',
+  /** `retain` or `destroy`. */
+  removalPolicy: 'parley:removalPolicy',
+  /** One of the retention periods CloudWatch Logs offers, in days (1, 3, 5, 7, 14, 30, 60, 90, …). */
+  logRetentionDays: 'parley:logRetentionDays',
+  /** A positive integer makes the message stream provisioned; unset means on-demand. */
+  messageStreamShards: 'parley:messageStreamShards',
+  httpThrottleRate: 'parley:httpThrottleRate',
+  httpThrottleBurst: 'parley:httpThrottleBurst',
+  webSocketThrottleRate: 'parley:webSocketThrottleRate',
+  webSocketThrottleBurst: 'parley:webSocketThrottleBurst',
+} as const;
+
+/**
+ * Parley as a deployable stack, configured from CDK context.
+ *
+ * @example
+ * // cdk synth -c parley:stageName=dev -c parley:removalPolicy=destroy
+ * new ParleyStack(app, 'Parley');
+ */
+export class ParleyStack extends Stack {
+  public readonly parley: Parley;
+
+  constructor(scope: Construct, id: string, props: StackProps = {}) {
+    super(scope, id, {
+      description: 'Parley: end-to-end-encrypted chat relay (WebSocket and HTTP APIs, Lambda, DynamoDB, Kinesis)',
+      ...props,
+    });
+    this.parley = new Parley(this, 'Parley', parleyPropsFromContext(this));
+  }
+}
+
+/** Reads the `parley:*` context keys of `scope`, refusing values that are present but malformed. */
+export function parleyPropsFromContext(scope: Construct): ParleyProps {
+  const context = (key: string): unknown => {
+    const value: unknown = scope.node.tryGetContext(key);
+    return value === '' ? undefined : value;
+  };
+  const httpThrottle = throttle(context, CONTEXT.httpThrottleRate, CONTEXT.httpThrottleBurst);
+  const webSocketThrottle = throttle(context, CONTEXT.webSocketThrottleRate, CONTEXT.webSocketThrottleBurst);
+  const stageName = context(CONTEXT.stageName);
+  return {
+    stageName: stageName === undefined ? undefined : String(stageName),
+    removalPolicy: removalPolicy(context(CONTEXT.removalPolicy)),
+    logRetention: retention(context(CONTEXT.logRetentionDays)),
+    messageStreamShards: positiveInteger(CONTEXT.messageStreamShards, context(CONTEXT.messageStreamShards)),
+    ...(httpThrottle ? { httpThrottle } : {}),
+    ...(webSocketThrottle ? { webSocketThrottle } : {}),
+  };
+}
+
+function removalPolicy(value: unknown): RemovalPolicy | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'retain') return RemovalPolicy.RETAIN;
+  if (value === 'destroy') return RemovalPolicy.DESTROY;
+  throw new Error(`${CONTEXT.removalPolicy} must be 'retain' or 'destroy', not ${JSON.stringify(value)}`);
+}
+
+function retention(value: unknown): RetentionDays | undefined {
+  const days = positiveInteger(CONTEXT.logRetentionDays, value);
+  if (days === undefined) return undefined;
+  const allowed = Object.values(RetentionDays).filter((v): v is number => typeof v === 'number');
+  if (!allowed.includes(days)) {
+    throw new Error(`${CONTEXT.logRetentionDays} must be one of ${allowed.join(', ')}, not ${days}`);
+  }
+  return days as RetentionDays;
+}
+
+function throttle(context: (key: string) => unknown, rateKey: string, burstKey: string): ThrottleSettings | undefined {
+  const rateLimit = positiveInteger(rateKey, context(rateKey));
+  const burstLimit = positiveInteger(burstKey, context(burstKey));
+  if (rateLimit === undefined && burstLimit === undefined) return undefined;
+  if (rateLimit === undefined || burstLimit === undefined) {
+    throw new Error(`Set both ${rateKey} and ${burstKey}, or neither`);
+  }
+  return { rateLimit, burstLimit };
+}
+
+/** Context from `cdk.json` arrives as JSON, from `-c` as a string: both are accepted. */
+function positiveInteger(key: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const number = typeof value === 'string' ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isInteger(number) || number <= 0) {
+    throw new Error(`${key} must be a positive integer, not ${JSON.stringify(value)}`);
+  }
+  return number;
+}

@@ -1,0 +1,155 @@
+import { CfnOutput, RemovalPolicy } from 'aws-cdk-lib';
+import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { Stream } from 'aws-cdk-lib/aws-kinesis';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { FunctionId } from '../lambdas/functions';
+import type { BucketId, StreamId, TableId } from '../lambdas/resources';
+import { ParleyConnectionPlane } from './connection-plane';
+import { ParleyFunctions, type ParleyFunctionOptions } from './functions';
+import { ParleyHttpApi } from './http-api';
+import { ParleyStorage } from './storage';
+
+export interface ParleyProps extends ParleyFunctionOptions {
+  /**
+   * Name of the WebSocket stage, the last part of its `wss://` URL. (The HTTP API serves at its root.)
+   * @default 'prod'
+   */
+  readonly stageName?: string;
+  /**
+   * What happens to stateful resources (tables, stream, media bucket, log groups) when they leave the
+   * stack or the stack is deleted. `DESTROY` suits development stacks only; it also empties the bucket.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * How long function and access log groups keep their events.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Requests per second (rate) and burst across the whole HTTP API.
+   * @default - 500 per second, bursts of 1,000
+   */
+  readonly httpThrottle?: ThrottleSettings;
+  /**
+   * Messages per second (rate) and burst across the whole WebSocket stage.
+   * @default - 5,000 per second, bursts of 5,000
+   */
+  readonly webSocketThrottle?: ThrottleSettings;
+  /**
+   * Shards of the message stream. A number makes the stream provisioned with that many shards.
+   * @default - an on-demand stream
+   */
+  readonly messageStreamShards?: number;
+  /**
+   * Whether to set API Gateway's account-level CloudWatch logging role, without which a WebSocket stage
+   * cannot write access logs. One setting per account and region: turn it off where another stack or a
+   * landing zone already sets it.
+   * @default true
+   */
+  readonly setApiGatewayLoggingRole?: boolean;
+}
+
+/**
+ * The whole of Parley on AWS: tables, message stream and media bucket; one Lambda function per entry
+ * of `lambdas/functions.ts`; the WebSocket API devices stay connected to; the HTTP API of accounts and
+ * devices. Everything is built from the definitions in `lambdas/`, the ones the local runtime serves.
+ *
+ * @example
+ * import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+ * import { Parley } from './lib/parley';
+ *
+ * const app = new App();
+ * const stack = new Stack(app, 'Chat');
+ * const parley = new Parley(stack, 'Parley', { stageName: 'dev', removalPolicy: RemovalPolicy.DESTROY });
+ * parley.webSocketUrl; // wss://…/dev
+ */
+export class Parley extends Construct {
+  public readonly storage: ParleyStorage;
+  public readonly handlers: ParleyFunctions;
+  public readonly connectionPlane: ParleyConnectionPlane;
+  public readonly httpApi: ParleyHttpApi;
+
+  constructor(scope: Construct, id: string, props: ParleyProps = {}) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+
+    this.storage = new ParleyStorage(this, 'Storage', {
+      removalPolicy,
+      messageStreamShards: props.messageStreamShards,
+    });
+    this.handlers = new ParleyFunctions(this, 'Functions', {
+      storage: this.storage,
+      logRetention,
+      removalPolicy,
+      logLevel: props.logLevel,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      bundling: props.bundling,
+    });
+    this.connectionPlane = new ParleyConnectionPlane(this, 'WebSocket', {
+      functions: this.handlers.functions,
+      stageName: props.stageName,
+      throttle: props.webSocketThrottle,
+      logRetention,
+      removalPolicy,
+      setApiGatewayLoggingRole: props.setApiGatewayLoggingRole,
+    });
+    this.handlers.allowConnectionManagement(this.connectionPlane.stage);
+    this.httpApi = new ParleyHttpApi(this, 'Http', {
+      functions: this.handlers.functions,
+      throttle: props.httpThrottle,
+      logRetention,
+      removalPolicy,
+    });
+
+    new CfnOutput(this, 'WebSocketUrl', {
+      description: 'Where devices connect (wss://)',
+      value: this.webSocketUrl,
+    });
+    new CfnOutput(this, 'HttpApiUrl', {
+      description: 'Base URL of the accounts and devices API',
+      value: this.httpUrl,
+    });
+  }
+
+  /** The tables, by their key in `lambdas/resources.ts`. */
+  public get tables(): Readonly<Record<TableId, TableV2>> {
+    return this.storage.tables;
+  }
+
+  /** The streams, by their key in `lambdas/resources.ts`. */
+  public get streams(): Readonly<Record<StreamId, Stream>> {
+    return this.storage.streams;
+  }
+
+  /** The buckets, by their key in `lambdas/resources.ts`. */
+  public get buckets(): Readonly<Record<BucketId, Bucket>> {
+    return this.storage.buckets;
+  }
+
+  /** The Lambda functions, by their key in `lambdas/functions.ts`. */
+  public get functions(): Readonly<Record<FunctionId, NodejsFunction>> {
+    return this.handlers.functions;
+  }
+
+  /** `wss://` URL of the WebSocket stage. */
+  public get webSocketUrl(): string {
+    return this.connectionPlane.stage.url;
+  }
+
+  /** `https://` URL of the WebSocket stage's `@connections` API. */
+  public get connectionsUrl(): string {
+    return this.connectionPlane.stage.callbackUrl;
+  }
+
+  /** Base `https://` URL of the HTTP API. */
+  public get httpUrl(): string {
+    return this.httpApi.url;
+  }
+}

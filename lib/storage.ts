@@ -1,0 +1,119 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { buckets, streams, tables, type BucketId, type KeyDefinition, type StreamId, type TableId } from '../lambdas/resources';
+import { constructId, entriesOf } from './definitions';
+
+export interface ParleyStorageProps {
+  /**
+   * What happens to the tables, the stream and the bucket when they leave the stack or the stack is deleted.
+   * With `DESTROY` the media bucket is emptied first, so that a development stack can be torn down.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Shards of the message stream. A number makes the stream provisioned with that many shards.
+   * @default - an on-demand stream, which scales its shards by itself
+   */
+  readonly messageStreamShards?: number;
+}
+
+/**
+ * How long the media bucket keeps an object: the 30 days the server keeps an undelivered message, after
+ * which no message points at it any more.
+ */
+export const MEDIA_EXPIRATION = Duration.days(30);
+
+/**
+ * The stateful resources of Parley, built from `lambdas/resources.ts`: one on-demand DynamoDB table per
+ * table definition, the Kinesis message stream and the media bucket.
+ *
+ * @example
+ * const storage = new ParleyStorage(this, 'Storage', { removalPolicy: RemovalPolicy.DESTROY });
+ * storage.tables.routing.grantReadWriteData(myFunction);
+ */
+export class ParleyStorage extends Construct {
+  /** One table per entry of `tables` in `lambdas/resources.ts`. */
+  public readonly tables: Readonly<Record<TableId, dynamodb.TableV2>>;
+  /** One stream per entry of `streams`. */
+  public readonly streams: Readonly<Record<StreamId, kinesis.Stream>>;
+  /** One bucket per entry of `buckets`. */
+  public readonly buckets: Readonly<Record<BucketId, s3.Bucket>>;
+
+  constructor(scope: Construct, id: string, props: ParleyStorageProps = {}) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.tables = Object.fromEntries(
+      entriesOf(tables).map(([tableId, definition]) => {
+        const sortKey: KeyDefinition | undefined = 'sortKey' in definition ? definition.sortKey : undefined;
+        const timeToLiveAttribute: string | undefined =
+          'timeToLiveAttribute' in definition ? definition.timeToLiveAttribute : undefined;
+        const table = new dynamodb.TableV2(this, `${constructId(tableId)}Table`, {
+          partitionKey: attribute(definition.partitionKey),
+          ...(sortKey ? { sortKey: attribute(sortKey) } : {}),
+          ...(timeToLiveAttribute ? { timeToLiveAttribute } : {}),
+          billing: dynamodb.Billing.onDemand(),
+          pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+          encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
+          removalPolicy,
+        });
+        return [tableId, table];
+      }),
+    ) as Record<TableId, dynamodb.TableV2>;
+
+    this.streams = Object.fromEntries(
+      entriesOf(streams).map(([streamId]) => {
+        const stream = new kinesis.Stream(this, `${constructId(streamId)}Stream`, {
+          ...(props.messageStreamShards === undefined
+            ? { streamMode: kinesis.StreamMode.ON_DEMAND }
+            : { streamMode: kinesis.StreamMode.PROVISIONED, shardCount: props.messageStreamShards }),
+          encryption: kinesis.StreamEncryption.MANAGED,
+          retentionPeriod: Duration.hours(24),
+          removalPolicy,
+        });
+        return [streamId, stream];
+      }),
+    ) as Record<StreamId, kinesis.Stream>;
+
+    const autoDeleteObjects = removalPolicy === RemovalPolicy.DESTROY;
+    this.buckets = Object.fromEntries(
+      entriesOf(buckets).map(([bucketId]) => {
+        const bucket = new s3.Bucket(this, `${constructId(bucketId)}Bucket`, {
+          blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+          objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+          encryption: s3.BucketEncryption.S3_MANAGED,
+          enforceSSL: true,
+          versioned: false,
+          lifecycleRules: [
+            {
+              id: 'ExpireMedia',
+              expiration: MEDIA_EXPIRATION,
+              abortIncompleteMultipartUploadAfter: Duration.days(1),
+            },
+          ],
+          removalPolicy,
+          autoDeleteObjects,
+        });
+        Validations.of(bucket).acknowledge({
+          id: 'AwsSolutions-S1',
+          reason:
+            'Objects are client-encrypted ciphertext reached only through short-lived presigned URLs the server ' +
+            'issues; server access logs would need a second, ever-growing bucket and ' +
+            'would record who fetched what, metadata a relay that forgets messages should not keep.',
+        });
+        return [bucketId, bucket];
+      }),
+    ) as Record<BucketId, s3.Bucket>;
+
+  }
+}
+
+function attribute(key: KeyDefinition): dynamodb.Attribute {
+  return {
+    name: key.name,
+    type: key.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER,
+  };
+}

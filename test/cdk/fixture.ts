@@ -1,0 +1,76 @@
+/**
+ * Builds the Parley stack for assertion tests, with bundling skipped (no esbuild run: a stack builds in
+ * a fraction of a second), and reads the synthesized template the way the tests need it.
+ */
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { ParleyStack } from '../../lib/parley-stack';
+
+export interface Synthesized {
+  readonly app: App;
+  readonly stack: ParleyStack;
+  readonly template: Template;
+}
+
+/**
+ * A `ParleyStack` built from `context` (the `parley:*` keys), the way `bin/parley.ts` builds it. CDK's
+ * built-in CloudFormation validation costs ~6 s per process, so it is off here and checked in one test
+ * of its own (`checks.test.ts`).
+ */
+export function synthParley(context: Record<string, unknown> = {}, builtinCloudFormationValidation = false): Synthesized {
+  const app = new App({ builtinCloudFormationValidation, context: { 'aws:cdk:bundling-stacks': [], ...context } });
+  const stack = new ParleyStack(app, 'Parley');
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+/** The logical id of a construct's CloudFormation resource. */
+export function logicalIdOf(construct: IConstruct): string {
+  const resource = construct.node.defaultChild ?? construct;
+  if (!CfnElement.isCfnElement(resource)) throw new Error(`${construct.node.path} has no CloudFormation resource`);
+  return Stack.of(construct).getLogicalId(resource);
+}
+
+/** Every logical id that a template fragment points at through `Ref` or `Fn::GetAtt`. */
+export function referencedLogicalIds(fragment: unknown): Set<string> {
+  const found = new Set<string>();
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(walk);
+    if (value === null || typeof value !== 'object') return;
+    for (const [key, inner] of Object.entries(value)) {
+      if (key === 'Ref' && typeof inner === 'string' && !inner.startsWith('AWS::')) found.add(inner);
+      else if (key === 'Fn::GetAtt' && Array.isArray(inner) && typeof inner[0] === 'string') found.add(inner[0]);
+      else walk(inner);
+    }
+  };
+  walk(fragment);
+  return found;
+}
+
+export interface Statement {
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+}
+
+/** The statements of every policy attached to the role of logical id `roleLogicalId`. */
+export function statementsOfRole(template: Template, roleLogicalId: string): Statement[] {
+  const policies = template.findResources('AWS::IAM::Policy') as Record<
+    string,
+    { Properties: { Roles: unknown[]; PolicyDocument: { Statement: Statement[] } } }
+  >;
+  return Object.values(policies)
+    .filter((policy) => policy.Properties.Roles.some((role) => referencedLogicalIds(role).has(roleLogicalId)))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+}
+
+export const actionsOf = (statement: Statement): string[] =>
+  Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+
+/** Resources of `type`, keyed by logical id. */
+export function resourcesOf<P = Record<string, unknown>>(
+  template: Template,
+  type: string,
+): Record<string, { Properties: P; DeletionPolicy?: string; UpdateReplacePolicy?: string }> {
+  return template.findResources(type) as Record<string, { Properties: P; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
+}

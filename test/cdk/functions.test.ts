@@ -1,0 +1,163 @@
+import { functions, type FunctionDefinition, type FunctionId, type TableAccess } from '../../lambdas/functions';
+import { env, streams, tables, type TableId } from '../../lambdas/resources';
+import {
+  actionsOf,
+  logicalIdOf,
+  referencedLogicalIds,
+  statementsOfRole,
+  synthParley,
+  type Statement,
+  type Synthesized,
+} from './fixture';
+
+const definitions = Object.entries(functions) as [FunctionId, FunctionDefinition][];
+
+const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'];
+
+describe('functions', () => {
+  let built: Synthesized;
+  let resources: Record<string, { Type: string; Properties: Record<string, any> }>;
+  const functionResource = (functionId: FunctionId) =>
+    resources[logicalIdOf(built.stack.parley.functions[functionId])]!;
+  const statementsOf = (functionId: FunctionId): Statement[] =>
+    statementsOfRole(built.template, logicalIdOf(built.stack.parley.functions[functionId].role!));
+
+  beforeAll(() => {
+    built = synthParley();
+    resources = built.template.toJSON().Resources;
+  });
+
+  it('are exactly one Lambda function per definition', () => {
+    built.template.resourceCountIs('AWS::Lambda::Function', definitions.length);
+  });
+
+  describe.each(definitions)('%s', (functionId, definition) => {
+    it('runs on Node.js 22, ARM64, with active tracing', () => {
+      expect(functionResource(functionId).Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        MemorySize: 256,
+        Handler: 'index.handler',
+      });
+    });
+
+    it('logs to its own log group, which keeps events for a month', () => {
+      const logGroupId = [...referencedLogicalIds(functionResource(functionId).Properties.LoggingConfig)];
+      expect(logGroupId).toEqual([logicalIdOf(built.stack.parley.handlers.logGroups[functionId])]);
+      expect(resources[logGroupId[0]!]!.Properties.RetentionInDays).toBe(30);
+    });
+
+    it('has exactly the environment variables its definition implies', () => {
+      const variables: Record<string, unknown> = functionResource(functionId).Properties.Environment.Variables;
+      const expected: Record<string, unknown> = {
+        [env.serviceName]: 'parley',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      };
+      for (const tableId of Object.keys(definition.tables ?? {}) as TableId[]) {
+        expected[tables[tableId].envVar] = { Ref: logicalIdOf(built.stack.parley.tables[tableId]) };
+      }
+      for (const streamId of definition.putsTo ?? []) {
+        expected[streams[streamId].envVar] = { Ref: logicalIdOf(built.stack.parley.streams[streamId]) };
+      }
+      if (definition.manageConnections) expect(variables[env.connectionsEndpoint]).toBeDefined();
+      const { [env.connectionsEndpoint]: connectionsEndpoint, ...rest } = variables;
+      expect(rest).toEqual(expected);
+      if (definition.manageConnections) {
+        const url = JSON.stringify(connectionsEndpoint);
+        expect(url).toContain('"https://"');
+        expect(url).toContain('"/prod"');
+        expect(referencedLogicalIds(connectionsEndpoint)).toEqual(
+          new Set([logicalIdOf(built.stack.parley.connectionPlane.api)]),
+        );
+      } else {
+        expect(connectionsEndpoint).toBeUndefined();
+      }
+    });
+
+    it('reaches exactly the tables it declares, reading or writing as declared', () => {
+      const tableIds = Object.fromEntries(
+        (Object.keys(tables) as TableId[]).map((tableId) => [logicalIdOf(built.stack.parley.tables[tableId]), tableId]),
+      );
+      const reached: Partial<Record<TableId, Set<string>>> = {};
+      for (const statement of statementsOf(functionId)) {
+        for (const logicalId of referencedLogicalIds(statement.Resource)) {
+          const tableId = tableIds[logicalId];
+          if (!tableId) continue;
+          actionsOf(statement).forEach((action) => (reached[tableId] ??= new Set()).add(action));
+        }
+      }
+      const access: Record<string, TableAccess | 'partly writes'> = {};
+      for (const [tableId, actions] of Object.entries(reached)) {
+        expect({ tableId, missingReads: READ_ACTIONS.filter((a) => !actions.has(a)) }).toEqual({ tableId, missingReads: [] });
+        const writes = WRITE_ACTIONS.filter((action) => actions.has(action)).length;
+        access[tableId] = writes === 0 ? 'read' : writes === WRITE_ACTIONS.length ? 'readWrite' : 'partly writes';
+      }
+      expect(access).toEqual(definition.tables ?? {});
+    });
+
+    it('uses no DynamoDB action on any resource but its tables', () => {
+      const tableLogicalIds = new Set(Object.values(built.stack.parley.tables).map(logicalIdOf));
+      for (const statement of statementsOf(functionId)) {
+        if (!actionsOf(statement).some((action) => action.startsWith('dynamodb:'))) continue;
+        for (const logicalId of referencedLogicalIds(statement.Resource)) expect(tableLogicalIds).toContain(logicalId);
+        expect(JSON.stringify(statement.Resource)).not.toBe('"*"');
+      }
+    });
+
+    it(
+      definition.manageConnections
+        ? 'may manage connections of the WebSocket stage, and of that stage only'
+        : 'may not manage WebSocket connections',
+      () => {
+        const statements = statementsOf(functionId).filter((s) => actionsOf(s).includes('execute-api:ManageConnections'));
+        if (!definition.manageConnections) {
+          expect(statements).toEqual([]);
+          return;
+        }
+        expect(statements).toHaveLength(1);
+        const resource = statements[0]!.Resource;
+        expect(referencedLogicalIds(resource)).toEqual(new Set([logicalIdOf(built.stack.parley.connectionPlane.api)]));
+        expect(JSON.stringify(resource)).toContain('/prod/*/@connections/*');
+      },
+    );
+
+    it(definition.sendsSms ? 'may publish SMS, and do nothing else with SNS' : 'may not use SNS', () => {
+      const actions = statementsOf(functionId).flatMap(actionsOf).filter((action) => action.startsWith('sns:'));
+      expect(actions).toEqual(definition.sendsSms ? ['sns:Publish'] : []);
+    });
+
+    it(`may put records on exactly the streams it declares (${(definition.putsTo ?? []).join(', ') || 'none'})`, () => {
+      const streamLogicalIds = Object.fromEntries(
+        Object.entries(built.stack.parley.streams).map(([streamId, stream]) => [logicalIdOf(stream), streamId]),
+      );
+      const reached = new Set(
+        statementsOf(functionId)
+          .filter((s) => actionsOf(s).some((action) => action.startsWith('kinesis:Put')))
+          .flatMap((s) => [...referencedLogicalIds(s.Resource)].map((id) => streamLogicalIds[id])),
+      );
+      expect([...reached].sort()).toEqual([...(definition.putsTo ?? [])].sort());
+    });
+
+    it('writes logs to its own log group only, and asks for nothing beyond its declared access', () => {
+      const allowedServices = new Set(['xray', 'logs', 'dynamodb', 'kinesis', 'execute-api', 'sns']);
+      const ownLogGroup = logicalIdOf(built.stack.parley.handlers.logGroups[functionId]);
+      for (const statement of statementsOf(functionId)) {
+        expect(statement.Effect).toBe('Allow');
+        for (const action of actionsOf(statement)) {
+          expect(allowedServices).toContain(action.split(':')[0]);
+          expect(action).not.toContain('*');
+          if (action.startsWith('logs:')) expect(referencedLogicalIds(statement.Resource)).toEqual(new Set([ownLogGroup]));
+        }
+      }
+    });
+  });
+
+  it('attach no AWS managed policy to their roles', () => {
+    for (const fn of Object.values(built.stack.parley.functions)) {
+      expect(resources[logicalIdOf(fn.role!)]!.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+});

@@ -1,0 +1,124 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { buckets, streams, tables, type TableDefinition } from '../../lambdas/resources';
+import { logicalIdOf, synthParley, type Synthesized } from './fixture';
+
+describe('storage', () => {
+  let built: Synthesized;
+  beforeAll(() => {
+    built = synthParley();
+  });
+
+  describe('tables', () => {
+    it.each(Object.entries(tables) as [keyof typeof tables, TableDefinition][])(
+      '%s has the keys and time-to-live attribute of its definition',
+      (tableId, definition) => {
+        const resource = built.template.toJSON().Resources[logicalIdOf(built.stack.parley.tables[tableId])];
+        const keys = [definition.partitionKey, ...(definition.sortKey ? [definition.sortKey] : [])];
+        expect(resource.Properties.KeySchema).toEqual(
+          keys.map((key, i) => ({ AttributeName: key.name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
+        );
+        expect(resource.Properties.AttributeDefinitions).toEqual(
+          keys.map((key) => ({ AttributeName: key.name, AttributeType: key.type })),
+        );
+        expect(resource.Properties.TimeToLiveSpecification).toEqual(
+          definition.timeToLiveAttribute ? { AttributeName: definition.timeToLiveAttribute, Enabled: true } : undefined,
+        );
+      },
+    );
+
+    it('are exactly the tables of the definitions', () => {
+      built.template.resourceCountIs('AWS::DynamoDB::GlobalTable', Object.keys(tables).length);
+    });
+
+    it('are all on demand, with point-in-time recovery and AWS-managed encryption, and retained', () => {
+      built.template.allResources('AWS::DynamoDB::GlobalTable', {
+        Properties: Match.objectLike({
+          BillingMode: 'PAY_PER_REQUEST',
+          Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
+          SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+        }),
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
+    });
+  });
+
+  describe('message stream', () => {
+    it('is one on-demand, KMS-encrypted, retained stream per definition', () => {
+      built.template.resourceCountIs('AWS::Kinesis::Stream', Object.keys(streams).length);
+      built.template.allResources('AWS::Kinesis::Stream', {
+        Properties: Match.objectLike({
+          StreamModeDetails: { StreamMode: 'ON_DEMAND' },
+          StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
+          ShardCount: Match.absent(),
+        }),
+        DeletionPolicy: 'Retain',
+      });
+    });
+
+    it('is provisioned with the given shards when parley:messageStreamShards is set', () => {
+      const provisioned = synthParley({ 'parley:messageStreamShards': '4' });
+      provisioned.template.hasResourceProperties('AWS::Kinesis::Stream', {
+        StreamModeDetails: { StreamMode: 'PROVISIONED' },
+        ShardCount: 4,
+      });
+    });
+  });
+
+  describe('media bucket', () => {
+    it('is private, S3-encrypted, unversioned and forgets objects after 30 days', () => {
+      built.template.resourceCountIs('AWS::S3::Bucket', Object.keys(buckets).length);
+      built.template.hasResource('AWS::S3::Bucket', {
+        Properties: {
+          PublicAccessBlockConfiguration: {
+            BlockPublicAcls: true,
+            BlockPublicPolicy: true,
+            IgnorePublicAcls: true,
+            RestrictPublicBuckets: true,
+          },
+          BucketEncryption: {
+            ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+          },
+          VersioningConfiguration: Match.absent(),
+          LifecycleConfiguration: {
+            Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 30, Status: 'Enabled' })]),
+          },
+          OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        },
+        DeletionPolicy: 'Retain',
+      });
+    });
+
+    it('refuses every request not made over TLS', () => {
+      built.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Principal: { AWS: '*' },
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    });
+  });
+
+  describe('with parley:removalPolicy destroy', () => {
+    let destroyed: Synthesized;
+    beforeAll(() => {
+      destroyed = synthParley({ 'parley:removalPolicy': 'destroy' });
+    });
+
+    it('deletes tables, stream, bucket and log groups with the stack', () => {
+      for (const type of ['AWS::DynamoDB::GlobalTable', 'AWS::Kinesis::Stream', 'AWS::S3::Bucket', 'AWS::Logs::LogGroup']) {
+        destroyed.template.allResources(type, { DeletionPolicy: 'Delete' });
+      }
+    });
+
+    it('empties the media bucket first, so that the delete succeeds', () => {
+      destroyed.template.resourceCountIs('Custom::S3AutoDeleteObjects', 1);
+    });
+  });
+});
