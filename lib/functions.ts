@@ -68,6 +68,9 @@ const DEFAULT_BUNDLING: BundlingOptions = {
   sourcesContent: false,
   target: 'node22',
   format: OutputFormat.CJS,
+  // Prefer packages' ES module builds: esbuild tree-shakes them (a fifth off a handler bundle), still
+  // emitting CommonJS.
+  mainFields: ['module', 'main'],
   bundleAwsSDK: true,
 };
 
