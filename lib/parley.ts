@@ -1,5 +1,5 @@
 import { CfnOutput, RemovalPolicy } from 'aws-cdk-lib';
-import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { HttpApi, ThrottleSettings, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Stream } from 'aws-cdk-lib/aws-kinesis';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -69,10 +69,14 @@ export interface ParleyProps extends ParleyFunctionOptions {
  * parley.webSocketUrl; // wss://…/dev
  */
 export class Parley extends Construct {
+  /** Tables, message stream and media bucket. */
   public readonly storage: ParleyStorage;
+  /** The Lambda functions with their roles and log groups. */
   public readonly handlers: ParleyFunctions;
+  /** The WebSocket API and stage. */
   public readonly connectionPlane: ParleyConnectionPlane;
-  public readonly httpApi: ParleyHttpApi;
+  /** The HTTP API and stage. */
+  public readonly http: ParleyHttpApi;
 
   constructor(scope: Construct, id: string, props: ParleyProps = {}) {
     super(scope, id);
@@ -101,7 +105,7 @@ export class Parley extends Construct {
       setApiGatewayLoggingRole: props.setApiGatewayLoggingRole,
     });
     this.handlers.allowConnectionManagement(this.connectionPlane.stage);
-    this.httpApi = new ParleyHttpApi(this, 'Http', {
+    this.http = new ParleyHttpApi(this, 'Http', {
       functions: this.handlers.functions,
       throttle: props.httpThrottle,
       logRetention,
@@ -138,6 +142,18 @@ export class Parley extends Construct {
     return this.handlers.functions;
   }
 
+  public get webSocketApi(): WebSocketApi {
+    return this.connectionPlane.api;
+  }
+
+  public get webSocketStage(): WebSocketStage {
+    return this.connectionPlane.stage;
+  }
+
+  public get httpApi(): HttpApi {
+    return this.http.api;
+  }
+
   /** `wss://` URL of the WebSocket stage. */
   public get webSocketUrl(): string {
     return this.connectionPlane.stage.url;
@@ -150,6 +166,6 @@ export class Parley extends Construct {
 
   /** Base `https://` URL of the HTTP API. */
   public get httpUrl(): string {
-    return this.httpApi.url;
+    return this.http.url;
   }
 }

@@ -70,7 +70,7 @@ describe('functions', () => {
         expect(url).toContain('"https://"');
         expect(url).toContain('"/prod"');
         expect(referencedLogicalIds(connectionsEndpoint)).toEqual(
-          new Set([logicalIdOf(built.stack.parley.connectionPlane.api)]),
+          new Set([logicalIdOf(built.stack.parley.webSocketApi)]),
         );
       } else {
         expect(connectionsEndpoint).toBeUndefined();
@@ -119,7 +119,7 @@ describe('functions', () => {
         }
         expect(statements).toHaveLength(1);
         const resource = statements[0]!.Resource;
-        expect(referencedLogicalIds(resource)).toEqual(new Set([logicalIdOf(built.stack.parley.connectionPlane.api)]));
+        expect(referencedLogicalIds(resource)).toEqual(new Set([logicalIdOf(built.stack.parley.webSocketApi)]));
         expect(JSON.stringify(resource)).toContain('/prod/*/@connections/*');
       },
     );

@@ -18,7 +18,7 @@ describe('HTTP API', () => {
 
   beforeAll(() => {
     built = synthParley();
-    apiId = logicalIdOf(built.stack.parley.httpApi.api);
+    apiId = logicalIdOf(built.stack.parley.httpApi);
     routes = Object.fromEntries(
       Object.values(resourcesOf<RouteProperties>(built.template, 'AWS::ApiGatewayV2::Route'))
         .filter((route) => referencedLogicalIds(route.Properties.ApiId).has(apiId))
@@ -77,7 +77,7 @@ describe('HTTP API', () => {
       AutoDeploy: true,
       DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
       AccessLogSettings: {
-        DestinationArn: { 'Fn::GetAtt': [logicalIdOf(built.stack.parley.httpApi.accessLogGroup), 'Arn'] },
+        DestinationArn: { 'Fn::GetAtt': [logicalIdOf(built.stack.parley.http.accessLogGroup), 'Arn'] },
       },
     });
   });

@@ -17,7 +17,7 @@ describe('WebSocket API', () => {
 
   beforeAll(() => {
     built = synthParley();
-    apiId = logicalIdOf(built.stack.parley.connectionPlane.api);
+    apiId = logicalIdOf(built.stack.parley.webSocketApi);
     routes = Object.fromEntries(
       Object.entries(resourcesOf<RouteProperties>(built.template, 'AWS::ApiGatewayV2::Route'))
         .filter(([, route]) => referencedLogicalIds(route.Properties.ApiId).has(apiId))
