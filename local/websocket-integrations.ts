@@ -70,7 +70,7 @@ export async function deliverMessage(
 ): Promise<void> {
   const invocation = { requestId: gatewayId(), messageId: gatewayId(), receivedAt: Date.now() };
   const reply = (message: string) => connection.send(gatewayErrorFrame(message, connection.id, invocation.requestId));
-  const routeKey = selectRoute(body, new Set(Object.keys(table.routes)));
+  const routeKey = selectRoute(body, table.routes);
   if (routeKey === undefined) return reply('Forbidden');
 
   const event = messageEvent(connection.facts, routeKey, body, invocation, connection.authorizer);

@@ -9,7 +9,7 @@ const lifecycleRoutes = new Set(['$connect', '$disconnect']);
  * string `action`; anything else (not JSON, not an object, no string action, no such route) goes to
  * `$default`. Undefined when that is needed but the API has no `$default` route.
  */
-export function selectRoute(body: string, routeKeys: ReadonlySet<string>): string | undefined {
+export function selectRoute(body: string, routes: Readonly<Record<string, unknown>>): string | undefined {
   let action: unknown;
   try {
     const parsed: unknown = JSON.parse(body);
@@ -19,6 +19,6 @@ export function selectRoute(body: string, routeKeys: ReadonlySet<string>): strin
   } catch {
     // Not JSON: API Gateway sends it to $default.
   }
-  if (typeof action === 'string' && routeKeys.has(action) && !lifecycleRoutes.has(action)) return action;
-  return routeKeys.has('$default') ? '$default' : undefined;
+  if (typeof action === 'string' && Object.hasOwn(routes, action) && !lifecycleRoutes.has(action)) return action;
+  return Object.hasOwn(routes, '$default') ? '$default' : undefined;
 }

@@ -4,6 +4,7 @@ import {
   GetConnectionCommand,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
+import { connect as netConnect, type NetConnectOpts, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import {
   WebSocketAuthorizerEvent,
@@ -17,6 +18,7 @@ import {
   type WebSocketIntegration,
   type WebSocketRouteEvent as RouteEvent,
 } from '../../local/websocket-gateway';
+import { FrameInspector, type FrameViolation } from '../../local/websocket-frame-limits';
 
 const KB = 1024;
 const TOKEN = 'Bearer device-token';
@@ -52,7 +54,7 @@ function harness() {
       stage: 'test',
       routeSelectionExpression: '$request.body.action',
       routes: { $connect: record, $disconnect: record, $default: echo, ECHO: echo, QUIET: echo },
-      twoWay: (routeKey) => routeKey !== 'QUIET' && !routeKey.startsWith('$connect') && routeKey !== '$disconnect',
+      twoWay: (routeKey) => !['QUIET', '$connect', '$disconnect'].includes(routeKey),
       authorizer: {
         identityHeader: 'Authorization',
         invoke: async (event) => {
@@ -490,14 +492,25 @@ describe('the @connections API', () => {
     client.destroy();
   });
 
-  it('delivers a 100 KB post intact, in frames API Gateway may send', async () => {
+  it('delivers a 100 KB post to the client in frames of at most 32 KB', async () => {
     const gateway = await h.start();
     const client = managementClient(gateway);
-    const ws = await connect(gateway.url);
+    let socket: Socket | undefined;
+    const capturingConnect = ((options: NetConnectOpts) => (socket = netConnect(options))) as typeof netConnect;
+    const ws = await new Promise<WebSocket>((resolve) => {
+      const opened = new WebSocket(gateway.url, { headers: { Authorization: TOKEN }, createConnection: capturingConnect });
+      opened.once('open', () => resolve(opened));
+    });
+    // After the handshake the socket carries only frames: a 32 KB frame limit finds any larger one.
+    const violations: FrameViolation[] = [];
+    const inspector = new FrameInspector({ frameBytes: 32 * KB, messageBytes: Infinity }, (v) => violations.push(v));
+    socket!.prependListener('data', (chunk: Buffer) => inspector.write(chunk));
+
     const received = nextMessage(ws);
     const data = 'y'.repeat(100 * KB);
     await client.send(new PostToConnectionCommand({ ConnectionId: gateway.connectionIds()[0], Data: data }));
     expect(await received).toBe(data);
+    expect(violations).toEqual([]);
     ws.close();
     client.destroy();
   });
