@@ -60,8 +60,8 @@ export interface WebSocketRequestContext {
   disconnectReason?: string;
 }
 
-/** A `$connect`, `$disconnect` or MESSAGE event. */
-export interface WebSocketRouteEvent {
+/** A `$connect`, `$disconnect` or MESSAGE event (the schema `WebSocketRouteEvent` also demands an authorizer). */
+export interface WebSocketGatewayEvent {
   headers?: Record<string, string>;
   multiValueHeaders?: Record<string, string[]>;
   queryStringParameters?: Record<string, string>;
@@ -156,7 +156,7 @@ export function connectEvent(
   handshake: Handshake,
   invocation: Invocation,
   authorizer?: AuthorizerContext,
-): WebSocketRouteEvent {
+): WebSocketGatewayEvent {
   const hasQuery = Object.keys(handshake.query).length > 0;
   return {
     headers: lastValues(handshake.headers),
@@ -176,7 +176,7 @@ export function messageEvent(
   body: string,
   invocation: Invocation & { readonly messageId: string },
   authorizer?: AuthorizerContext,
-): WebSocketRouteEvent {
+): WebSocketGatewayEvent {
   return {
     requestContext: withAuthorizer(
       { ...requestContext(facts, routeKey, 'MESSAGE', invocation), messageId: invocation.messageId },
@@ -196,7 +196,7 @@ export function disconnectEvent(
   disconnect: Disconnect,
   invocation: Invocation,
   authorizer?: AuthorizerContext,
-): WebSocketRouteEvent {
+): WebSocketGatewayEvent {
   const headers = { Host: facts.domainName, 'x-api-key': '', 'X-Forwarded-For': '', 'x-restapi': '' };
   return {
     headers,

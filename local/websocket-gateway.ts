@@ -40,7 +40,7 @@ import { actionSelectionExpression } from './websocket-route-selection';
 
 export type { WebSocketAuthorizer } from './websocket-authorizer';
 export type { WebSocketIntegration, WebSocketIntegrationResponse } from './websocket-integrations';
-export type { WebSocketRouteEvent, AuthorizerContext } from './websocket-events';
+export type { WebSocketGatewayEvent, AuthorizerContext } from './websocket-events';
 
 /** API Gateway's WebSocket quotas that a client or handler can run into. */
 export interface WebSocketGatewayLimits {

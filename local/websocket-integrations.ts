@@ -8,7 +8,7 @@ import { invoke, timedOut, withinDeadline } from './deadline';
 import { describe, type GatewayLog } from './gateway-log';
 import type { GatewayConnection } from './websocket-connection';
 import type { Disconnect } from './websocket-disconnects';
-import { disconnectEvent, messageEvent, type WebSocketRouteEvent } from './websocket-events';
+import { disconnectEvent, messageEvent, type WebSocketGatewayEvent } from './websocket-events';
 import { selectRoute } from './websocket-route-selection';
 
 /** What a route integration answers; `$connect` may set `Sec-WebSocket-Protocol` in `headers`. */
@@ -19,7 +19,7 @@ export interface WebSocketIntegrationResponse {
 }
 
 /** A route integration: a Lambda handler, invoked in process. */
-export type WebSocketIntegration = (event: WebSocketRouteEvent) => Promise<WebSocketIntegrationResponse | void>;
+export type WebSocketIntegration = (event: WebSocketGatewayEvent) => Promise<WebSocketIntegrationResponse | void>;
 
 /** The routes of a WebSocket API and how they are called. */
 export interface WebSocketRouteTable {
@@ -41,7 +41,7 @@ export type IntegrationOutcome =
 export async function callIntegration(
   table: WebSocketRouteTable,
   routeKey: string,
-  event: WebSocketRouteEvent,
+  event: WebSocketGatewayEvent,
 ): Promise<IntegrationOutcome> {
   const integration = table.routes[routeKey];
   if (!integration) return { kind: 'answered', response: undefined };

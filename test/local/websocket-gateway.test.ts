@@ -16,7 +16,7 @@ import {
   type WebSocketGateway,
   type WebSocketGatewayOptions,
   type WebSocketIntegration,
-  type WebSocketRouteEvent as RouteEvent,
+  type WebSocketGatewayEvent,
 } from '../../local/websocket-gateway';
 import { FrameInspector, type FrameViolation } from '../../local/websocket-frame-limits';
 
@@ -35,7 +35,7 @@ const allow = (context: Record<string, string | number | boolean> = { userId: 'a
 
 /** A gateway whose routes record their events; `routes` and the rest may be overridden per test. */
 function harness() {
-  const events: RouteEvent[] = [];
+  const events: WebSocketGatewayEvent[] = [];
   const authorizerEvents: WebSocketAuthorizerEvent[] = [];
   const record: WebSocketIntegration = async (event) => {
     events.push(event);
