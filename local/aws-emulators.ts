@@ -12,6 +12,7 @@ import kinesalite from 'kinesalite';
 import S3rver from 's3rver';
 import type { Service } from '../lambdas/runtime/clients';
 import { closeServer, listenOnLoopback, LOOPBACK, loopbackUrl } from './aws/loopback';
+import { watchKinesisPuts, type KinesisPutFeed } from './kinesis/put-feed';
 import { startSnsEndpoint, type SnsEndpoint } from './sns-endpoint';
 
 /** The services emulated here; `connections` belongs to the local WebSocket gateway. */
@@ -30,6 +31,8 @@ export interface AwsEmulators {
   readonly credentials: Readonly<Record<EmulatedService, AwsCredentialIdentity>>;
   /** The SNS endpoint, with its outbox of SMS and pushes. */
   readonly sns: SnsEndpoint;
+  /** Every record stored in Kinesis, as it is stored: lets an event source fetch it at once. */
+  readonly kinesisPuts: KinesisPutFeed;
   stop(): Promise<void>;
 }
 
@@ -69,6 +72,7 @@ export async function startAwsEmulators(options: AwsEmulatorsOptions = {}): Prom
       sns: LOCAL_CREDENTIALS,
     },
     sns: sns.handle,
+    kinesisPuts: kinesis.puts,
     stop: () => stopAll([dynamodb, kinesis, s3, sns]),
   };
 }
@@ -81,10 +85,12 @@ async function startDynamoDb(directory: string | undefined): Promise<RunningEmul
   return { endpoint: await listenOnLoopback(server), stop: () => closeServer(server) };
 }
 
-async function startKinesis(directory: string | undefined): Promise<RunningEmulator> {
+async function startKinesis(directory: string | undefined): Promise<RunningEmulator & { puts: KinesisPutFeed }> {
   const storage = directory ? { path: await ensureDir(directory) } : {};
-  const server = kinesalite({ ...storage, createStreamMs: 0, updateStreamMs: 0, deleteStreamMs: 0 });
-  return { endpoint: await listenOnLoopback(server), stop: () => closeServer(server) };
+  // kinesalite allows 10 shards per account; AWS allows hundreds, and test suites make many small streams.
+  const server = kinesalite({ ...storage, createStreamMs: 0, updateStreamMs: 0, deleteStreamMs: 0, shardLimit: 500 });
+  const puts = watchKinesisPuts(server);
+  return { endpoint: await listenOnLoopback(server), stop: () => closeServer(server), puts };
 }
 
 /** s3rver keeps objects as files only: without a data directory they go to a temporary one, removed on stop. */

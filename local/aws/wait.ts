@@ -31,3 +31,38 @@ export async function waitUntil(
     await sleep(intervalMs);
   }
 }
+
+/**
+ * A wake-up call for a loop that otherwise sleeps between polls. A ring while the loop is busy is kept for
+ * its next wait, so work announced during a poll is not slept through.
+ */
+export class Doorbell {
+  private rung = false;
+  private wake: (() => void) | undefined;
+
+  ring(): void {
+    this.rung = true;
+    this.wake?.();
+  }
+
+  /** Forgets earlier rings: call just before looking for work, so only rings after that count. */
+  clear(): void {
+    this.rung = false;
+  }
+
+  /** Resolves on a ring (at once if one came since the last `clear`), after `ms`, or when `signal` aborts. */
+  wait(ms: number, signal: AbortSignal): Promise<void> {
+    if (this.rung || signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      this.wake = done;
+    });
+  }
+}

@@ -9,12 +9,14 @@ import {
   GetShardIteratorCommand,
   ListStreamsCommand,
   PutRecordCommand,
+  PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createClients, type Clients } from '../../lambdas/runtime/clients';
 import { startAwsEmulators, type AwsEmulators } from '../../local/aws-emulators';
+import type { KinesisPut } from '../../local/kinesis/put-feed';
 import { waitUntil } from '../../local/aws/wait';
 
 const clientsOf = (emulators: AwsEmulators): Clients =>
@@ -37,6 +39,30 @@ describe('awsEmulators', () => {
       await expect(clients.s3.send(new ListBucketsCommand({}))).resolves.toMatchObject({ Buckets: [] });
       await clients.sns.send(new PublishCommand({ PhoneNumber: '+15550001111', Message: 'hello' }));
       expect(emulators.sns.outbox).toEqual([expect.objectContaining({ kind: 'sms', message: 'hello' })]);
+    } finally {
+      destroy(clients);
+      await emulators.stop();
+    }
+  });
+
+  it('tells of each Kinesis put once stored, with the hash keys that place its records on shards', async () => {
+    const emulators = await startAwsEmulators({ log: () => undefined });
+    const clients = clientsOf(emulators);
+    try {
+      await clients.kinesis.send(new CreateStreamCommand({ StreamName: 'told', ShardCount: 1 }));
+      const puts: KinesisPut[] = [];
+      const unsubscribe = emulators.kinesisPuts.subscribe((put) => puts.push(put));
+
+      const Records = [
+        { PartitionKey: 'a', Data: Buffer.from('1') },
+        { PartitionKey: 'b', ExplicitHashKey: '42', Data: Buffer.from('2') },
+      ];
+      await clients.kinesis.send(new PutRecordsCommand({ StreamName: 'told', Records }));
+      unsubscribe();
+      await clients.kinesis.send(new PutRecordCommand({ StreamName: 'told', PartitionKey: 'c', Data: Buffer.from('3') }));
+
+      // MD5('a') as a 128-bit number; an explicit hash key as given.
+      expect(puts).toEqual([{ streamName: 'told', hashKeys: [BigInt('0x0cc175b9c0f1b6a831c399e269772661'), 42n] }]);
     } finally {
       destroy(clients);
       await emulators.stop();

@@ -1,0 +1,313 @@
+import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { KinesisDataStreamSchema } from '@aws-lambda-powertools/parser/schemas';
+import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { createClients } from '../../lambdas/runtime/clients';
+import { startAwsEmulators, type AwsEmulators } from '../../local/aws-emulators';
+import {
+  startKinesisEventSource,
+  type KinesisBatchFailure,
+  type KinesisEventSource,
+  type KinesisEventSourceOptions,
+} from '../../local/kinesis-event-source';
+import { ensureStream } from '../../local/resources/stream';
+
+interface Payload {
+  readonly key: string;
+  readonly n: number;
+  readonly poison?: boolean;
+}
+
+const payloadOf = (record: KinesisStreamRecord): Payload =>
+  JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')) as Payload;
+const numbersOf = (event: KinesisStreamEvent) => event.Records.map((record) => payloadOf(record).n);
+
+describe('kinesisEventSource', () => {
+  let emulators: AwsEmulators;
+  let kinesis: KinesisClient;
+  let streams = 0;
+  const running: KinesisEventSource[] = [];
+
+  beforeAll(async () => {
+    emulators = await startAwsEmulators({ log: () => undefined });
+    const { endpoints, credentials } = emulators;
+    kinesis = createClients({ region: 'us-east-1', endpoints, credentials }).kinesis;
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((source) => source.stop()));
+  });
+  afterAll(async () => {
+    kinesis.destroy();
+    await emulators.stop();
+  });
+
+  const newStream = async (shards: number) => {
+    const streamName = `events-${++streams}`;
+    await ensureStream(kinesis, streamName, shards);
+    return streamName;
+  };
+  const put = async (streamName: string, payloads: readonly Payload[]) => {
+    for (let start = 0; start < payloads.length; start += 100) {
+      const Records = payloads.slice(start, start + 100).map((payload) => ({
+        PartitionKey: payload.key,
+        Data: Buffer.from(JSON.stringify(payload)),
+      }));
+      const { FailedRecordCount } = await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records }));
+      expect(FailedRecordCount).toBe(0);
+    }
+  };
+  const start = async (options: Omit<KinesisEventSourceOptions, 'kinesis'>) => {
+    const source = await startKinesisEventSource({ kinesis, puts: emulators.kinesisPuts, retryDelayMs: 1, ...options });
+    running.push(source);
+    return source;
+  };
+  const tenRecords = (poisonAt?: number) =>
+    Array.from({ length: 10 }, (_, n) => ({ key: 'one', n, ...(n === poisonAt && { poison: true }) }));
+
+  it('keeps per-partition-key order across shards, one batch in flight per shard', async () => {
+    const streamName = await newStream(4);
+    const keys = Array.from({ length: 20 }, (_, index) => `conversation-${index}`);
+    const seen = new Map<string, number[]>();
+    const inFlight = new Map<string, number>();
+    let mostInFlightOnAShard = 0;
+    const shards = new Set<string>();
+    const source = await start({
+      streamName,
+      startingPosition: 'TRIM_HORIZON',
+      batchSize: 25,
+      handler: async (event) => {
+        const shardId = event.Records[0]!.eventID.split(':')[0]!;
+        shards.add(shardId);
+        inFlight.set(shardId, (inFlight.get(shardId) ?? 0) + 1);
+        mostInFlightOnAShard = Math.max(mostInFlightOnAShard, inFlight.get(shardId)!);
+        expect(event.Records.length).toBeLessThanOrEqual(25);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        for (const record of event.Records) {
+          const { key, n } = payloadOf(record);
+          seen.set(key, [...(seen.get(key) ?? []), n]);
+        }
+        inFlight.set(shardId, inFlight.get(shardId)! - 1);
+      },
+    });
+
+    await put(streamName, Array.from({ length: 15 }, (_, n) => keys.map((key) => ({ key, n }))).flat());
+    await source.drain();
+
+    for (const key of keys) expect(seen.get(key)).toEqual(Array.from({ length: 15 }, (_, n) => n));
+    expect(shards.size).toBeGreaterThan(1);
+    expect(mostInFlightOnAShard).toBe(1);
+  });
+
+  it('retries a failed batch, bisecting it, and hands a poison record to onFailure', async () => {
+    const streamName = await newStream(1);
+    await put(streamName, tenRecords(6));
+    const batches: number[][] = [];
+    const handled: number[] = [];
+    const failures: KinesisBatchFailure[] = [];
+    const source = await start({
+      streamName,
+      startingPosition: 'TRIM_HORIZON',
+      batchSize: 10,
+      retryAttempts: 2,
+      bisectBatchOnError: true,
+      onFailure: async (failure) => void failures.push(failure),
+      handler: async (event) => {
+        batches.push(numbersOf(event));
+        if (event.Records.some((record) => payloadOf(record).poison)) throw new Error('poison');
+        handled.push(...numbersOf(event));
+      },
+    });
+
+    await source.drain();
+
+    // Halves until the poison record is alone; then it is tried once and retried twice.
+    expect(batches.map((batch) => batch.length)).toEqual([10, 5, 5, 3, 2, 1, 1, 1, 1, 1, 2]);
+    expect(handled).toEqual([0, 1, 2, 3, 4, 5, 7, 8, 9]);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ shardId: 'shardId-000000000000', error: { message: 'poison' } });
+    expect(failures[0]!.records.map((record) => payloadOf(record).n)).toEqual([6]);
+  });
+
+  it('without bisecting, retries the whole batch, hands it to onFailure and moves on', async () => {
+    const streamName = await newStream(1);
+    await put(streamName, tenRecords(6).slice(4, 7));
+    const batches: number[][] = [];
+    const failures: KinesisBatchFailure[] = [];
+    const source = await start({
+      streamName,
+      startingPosition: 'TRIM_HORIZON',
+      retryAttempts: 1,
+      onFailure: async (failure) => void failures.push(failure),
+      handler: async (event) => {
+        batches.push(numbersOf(event));
+        if (event.Records.some((record) => payloadOf(record).poison)) throw new Error('poison');
+      },
+    });
+    await source.drain();
+    await put(streamName, [{ key: 'one', n: 10 }]);
+    await source.drain();
+
+    expect(batches).toEqual([[4, 5, 6], [4, 5, 6], [10]]);
+    expect(failures.map((failure) => failure.records.map((record) => payloadOf(record).n))).toEqual([[4, 5, 6]]);
+  });
+
+  it('honours batchItemFailures by resuming from the earliest failed record', async () => {
+    const streamName = await newStream(1);
+    await put(streamName, tenRecords());
+    const batches: number[][] = [];
+    const source = await start({
+      streamName,
+      startingPosition: 'TRIM_HORIZON',
+      reportBatchItemFailures: true,
+      handler: async (event) => {
+        batches.push(numbersOf(event));
+        const failed = batches.length === 1 ? [event.Records[7]!, event.Records[3]!] : [];
+        return { batchItemFailures: failed.map((record) => ({ itemIdentifier: record.kinesis.sequenceNumber })) };
+      },
+    });
+
+    await source.drain();
+
+    expect(batches).toEqual([
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      [3, 4, 5, 6, 7, 8, 9],
+    ]);
+  });
+
+  it('hands the records from the failed one on to onFailure once batchItemFailures retries run out', async () => {
+    const streamName = await newStream(1);
+    await put(streamName, tenRecords());
+    const batches: number[][] = [];
+    const failures: KinesisBatchFailure[] = [];
+    const source = await start({
+      streamName,
+      startingPosition: 'TRIM_HORIZON',
+      reportBatchItemFailures: true,
+      retryAttempts: 1,
+      onFailure: async (failure) => void failures.push(failure),
+      handler: async (event) => {
+        batches.push(numbersOf(event));
+        const seven = event.Records.find((record) => payloadOf(record).n === 7)!;
+        return { batchItemFailures: [{ itemIdentifier: seven.kinesis.sequenceNumber }] };
+      },
+    });
+
+    await source.drain();
+
+    expect(batches).toEqual([
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      [7, 8, 9],
+    ]);
+    expect(failures.map((failure) => failure.records.map((record) => payloadOf(record).n))).toEqual([[7, 8, 9]]);
+  });
+
+  it('builds events that parse with the Powertools Kinesis schema', async () => {
+    const streamName = await newStream(1);
+    const events: KinesisStreamEvent[] = [];
+    const source = await start({
+      streamName,
+      startingPosition: 'TRIM_HORIZON',
+      handler: async (event) => void events.push(event),
+    });
+    const putAt = Date.now() / 1000;
+
+    await put(streamName, [{ key: 'conversation-1', n: 1 }]);
+    await source.drain();
+
+    const parsed = KinesisDataStreamSchema.parse(events[0]);
+    const [record] = parsed.Records;
+    expect(record).toMatchObject({
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventName: 'aws:kinesis:record',
+      awsRegion: 'us-east-1',
+      eventSourceARN: `arn:aws:kinesis:us-east-1:000000000000:stream/${streamName}`,
+      invokeIdentityArn: 'arn:aws:iam::000000000000:role/parley-local-event-source',
+      kinesis: { kinesisSchemaVersion: '1.0', partitionKey: 'conversation-1', data: { key: 'conversation-1', n: 1 } },
+    });
+    expect(record!.eventID).toBe(`shardId-000000000000:${record!.kinesis.sequenceNumber}`);
+    expect(record!.kinesis.approximateArrivalTimestamp).toBeGreaterThanOrEqual(Math.floor(putAt));
+    expect(record!.kinesis.approximateArrivalTimestamp).toBeLessThan(putAt + 5);
+  });
+
+  it('starting at LATEST, hands over only what is put after the start', async () => {
+    const streamName = await newStream(2);
+    await put(streamName, [{ key: 'a', n: 1 }]);
+    const handled: number[] = [];
+    const source = await start({
+      streamName,
+      startingPosition: 'LATEST',
+      handler: async (event) => void handled.push(...numbersOf(event)),
+    });
+
+    await put(streamName, [{ key: 'a', n: 2 }]);
+    await source.drain();
+
+    expect(handled).toEqual([2]);
+  });
+
+  it('is woken by a put on a shard, without waiting for its next poll', async () => {
+    const streamName = await newStream(4);
+    let handled!: (n: number[]) => void;
+    const firstBatch = new Promise<number[]>((resolve) => (handled = resolve));
+    await start({
+      streamName,
+      startingPosition: 'LATEST',
+      idlePollMs: 60_000,
+      handler: async (event) => handled(numbersOf(event)),
+    });
+    // Let every shard go idle, so only the put can wake its reader.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+
+    await put(streamName, [{ key: 'conversation-7', n: 7 }]);
+
+    await expect(firstBatch).resolves.toEqual([7]);
+  });
+
+  it('without a put feed, finds new records by polling every idlePollMs', async () => {
+    const streamName = await newStream(2);
+    const handled: number[] = [];
+    const source = await start({
+      streamName,
+      startingPosition: 'LATEST',
+      puts: undefined,
+      idlePollMs: 2,
+      handler: async (event) => void handled.push(...numbersOf(event)),
+    });
+
+    await put(streamName, [{ key: 'a', n: 1 }, { key: 'b', n: 2 }]);
+    await source.drain();
+
+    expect(handled.sort()).toEqual([1, 2]);
+  });
+
+  it('stops after the batch in flight has settled, and invokes nothing after', async () => {
+    const streamName = await newStream(1);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let announceStart!: () => void;
+    const started = new Promise<void>((resolve) => (announceStart = resolve));
+    const invocations: number[][] = [];
+    let finished = false;
+    const source = await start({
+      streamName,
+      startingPosition: 'TRIM_HORIZON',
+      handler: async (event) => {
+        invocations.push(numbersOf(event));
+        announceStart();
+        await released;
+        finished = true;
+      },
+    });
+    await put(streamName, [{ key: 'a', n: 1 }]);
+    await started;
+
+    const stopped = source.stop();
+    release();
+    await stopped;
+    expect(finished).toBe(true);
+    await put(streamName, [{ key: 'a', n: 2 }]);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+
+    expect(invocations).toEqual([[1]]);
+  });
+});
