@@ -59,7 +59,10 @@ export interface KinesisEventSourceOptions {
 }
 
 export interface KinesisEventSource {
-  /** Resolves once every record put before the call has been handled or handed to `onFailure`. */
+  /**
+   * Resolves once every record put before the call has been handled or handed to `onFailure` (so never while
+   * a batch is retried forever).
+   */
   drain(): Promise<void>;
   /** Stops polling; resolves after the batches in flight have settled. Starts no new invocation. */
   stop(): Promise<void>;

@@ -59,7 +59,8 @@ describe('awsEmulators', () => {
       ];
       await clients.kinesis.send(new PutRecordsCommand({ StreamName: 'told', Records }));
       unsubscribe();
-      await clients.kinesis.send(new PutRecordCommand({ StreamName: 'told', PartitionKey: 'c', Data: Buffer.from('3') }));
+      const afterUnsubscribing = { StreamName: 'told', PartitionKey: 'c', Data: Buffer.from('3') };
+      await clients.kinesis.send(new PutRecordCommand(afterUnsubscribing));
 
       // MD5('a') as a 128-bit number; an explicit hash key as given.
       expect(puts).toEqual([{ streamName: 'told', hashKeys: [BigInt('0x0cc175b9c0f1b6a831c399e269772661'), 42n] }]);
