@@ -1,0 +1,142 @@
+/**
+ * The whole of Parley in one Node process, with no AWS account: AWS-compatible emulators reached through
+ * the real SDK clients, the same handler modules the CDK stack deploys, and gateways that behave like
+ * API Gateway. Everything is built from `lambdas/resources.ts` and `lambdas/functions.ts`.
+ *
+ * @example
+ * const parley = await startParleyLocal({ webSocketPort: 0, httpPort: 0 });
+ * console.log(parley.webSocketUrl, parley.httpUrl);
+ * await parley.stop();
+ */
+import path from 'node:path';
+import { createClients, type Clients } from '../lambdas/runtime/clients';
+import type { Deps } from '../lambdas/runtime/deps';
+import type { Handler } from '../lambdas/runtime/lambda-handler';
+import {
+  functions,
+  httpAuthorizer,
+  httpRoutes,
+  isTwoWayRoute,
+  routeSelectionExpression,
+  webSocketAuthorizer,
+  webSocketRoutes,
+  type FunctionId,
+} from '../lambdas/functions';
+import { functionEnvironment, type ResourceNames } from '../lambdas/function-environment';
+import { webSocketLimits } from '../lambdas/protocol/limits';
+import { startAwsEmulators, type AwsEmulators } from './aws-emulators';
+import { provisionResources } from './provision';
+import { startTtlSweeper, ttlTablesOf } from './ttl-sweeper';
+import { startWebSocketGateway, type WebSocketGatewayLimits } from './websocket-gateway';
+import { startHttpGateway } from './http-gateway';
+
+export interface ParleyLocalOptions {
+  /** Keep data on disk in this folder across restarts. @default - in memory */
+  readonly dataDir?: string;
+  /** @default 3001; 0 picks a free port */
+  readonly webSocketPort?: number;
+  /** @default 3000; 0 picks a free port */
+  readonly httpPort?: number;
+  /** WebSocket stage name. @default 'local' */
+  readonly stage?: string;
+  /** API Gateway's limits, for tests that need them small. @default API Gateway's own */
+  readonly limits?: Partial<WebSocketGatewayLimits>;
+  /** How often expired items are deleted, as DynamoDB's TTL does. @default 30 s */
+  readonly ttlSweepIntervalMs?: number;
+  /** The clock handlers see. @default Date.now */
+  readonly now?: () => number;
+  /** Where the runtime reports what it does. @default silent */
+  readonly log?: (line: string) => void;
+}
+
+export interface ParleyLocal {
+  readonly webSocketUrl: string;
+  readonly httpUrl: string;
+  readonly connectionsEndpoint: string;
+  /** Clients of the emulated AWS services, for inspection. */
+  readonly clients: Clients;
+  /** Names of the emulated resources. */
+  readonly resources: ResourceNames;
+  /** The environment each function runs with. */
+  readonly environments: Readonly<Record<FunctionId, Record<string, string>>>;
+  readonly emulators: AwsEmulators;
+  /** Deletes expired items now instead of at the next sweep. */
+  sweepExpiredItems(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const REGION = 'us-east-1';
+
+/** Loads each handler module the way Lambda would: by its entry file, exporting `handler`. */
+async function loadHandler(id: FunctionId): Promise<Handler<unknown, unknown>> {
+  const module = (await import(path.join(__dirname, '..', functions[id].entry))) as { handler: Handler<unknown, unknown> };
+  return module.handler;
+}
+
+export async function startParleyLocal(options: ParleyLocalOptions = {}): Promise<ParleyLocal> {
+  const log = options.log ?? (() => undefined);
+  const emulators = await startAwsEmulators({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), log });
+  const stops: (() => Promise<void>)[] = [() => emulators.stop()];
+  const stop = async () => {
+    for (const close of stops.reverse()) await close().catch(() => undefined);
+  };
+  try {
+    const awsClients = createClients({ region: REGION, endpoints: emulators.endpoints, credentials: emulators.credentials });
+    const provisioned = await provisionResources(awsClients);
+
+    // Handlers are invoked through these until the gateways are up and their endpoints known.
+    const invokers = new Map<FunctionId, (event: unknown) => Promise<unknown>>();
+    const invoke = (id: FunctionId) => async (event: unknown) => invokers.get(id)!(event) as Promise<never>;
+
+    const webSocket = await startWebSocketGateway({
+      port: options.webSocketPort ?? 3001,
+      stage: options.stage ?? 'local',
+      routeSelectionExpression,
+      routes: Object.fromEntries(Object.entries(webSocketRoutes).map(([routeKey, id]) => [routeKey, invoke(id)])),
+      twoWay: isTwoWayRoute,
+      authorizer: { identityHeader: webSocketAuthorizer.identityHeader, invoke: invoke(webSocketAuthorizer.function) },
+      limits: { ...webSocketLimits, ...options.limits },
+      log,
+    });
+    stops.push(() => webSocket.close());
+
+    const http = await startHttpGateway({
+      port: options.httpPort ?? 3000,
+      routes: httpRoutes.map((route) => ({ ...route, invoke: invoke(route.function) })),
+      authorizer: { identityHeader: httpAuthorizer.identityHeader, invoke: invoke(httpAuthorizer.function) },
+      log,
+    });
+    stops.push(() => http.close());
+
+    const resources: ResourceNames = { tables: provisioned.tables, streams: provisioned.streams, buckets: provisioned.buckets, connectionsEndpoint: webSocket.connectionsEndpoint };
+    const clients = createClients({
+      region: REGION,
+      endpoints: { ...emulators.endpoints, connections: webSocket.connectionsEndpoint },
+      credentials: emulators.credentials,
+    });
+    const environments = {} as Record<FunctionId, Record<string, string>>;
+    for (const id of Object.keys(functions) as FunctionId[]) {
+      environments[id] = functionEnvironment(functions[id], resources);
+      const deps: Deps = { env: environments[id], clients, now: options.now ?? Date.now };
+      invokers.set(id, (await loadHandler(id)).withDeps(deps));
+    }
+
+    const sweeper = startTtlSweeper({ db: clients.db, tables: ttlTablesOf(resources.tables), intervalMs: options.ttlSweepIntervalMs ?? 30_000, log });
+    stops.push(() => sweeper.stop());
+
+    return {
+      webSocketUrl: webSocket.url,
+      httpUrl: http.url,
+      connectionsEndpoint: webSocket.connectionsEndpoint,
+      clients,
+      resources,
+      environments,
+      emulators,
+      sweepExpiredItems: () => sweeper.sweepOnce(),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

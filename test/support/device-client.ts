@@ -1,0 +1,97 @@
+/** A bare client of the local stack for integration tests: HTTP calls and a WebSocket that queues frames. */
+import { randomBytes } from 'node:crypto';
+import WebSocket from 'ws';
+import type { ParleyLocal } from '../../local/runtime';
+import { encodeDeviceCredentials, type DeviceCredentials } from '../../lambdas/protocol/credentials';
+
+export async function call(
+  parley: ParleyLocal,
+  method: string,
+  path: string,
+  options: { body?: unknown; device?: DeviceCredentials } = {},
+): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${parley.httpUrl}${path}`, {
+    method,
+    headers: {
+      'content-type': 'application/json',
+      ...(options.device ? { authorization: encodeDeviceCredentials(options.device) } : {}),
+    },
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+export const newSecret = () => randomBytes(32).toString('base64url');
+
+/** Registers a number end to end, reading the code from the SMS the local SNS endpoint recorded. */
+export async function registerAccount(parley: ParleyLocal, phoneNumber: string, deviceName = 'Phone'): Promise<DeviceCredentials> {
+  const since = Date.now();
+  const requested = await call(parley, 'POST', '/v1/verification/code', { body: { phoneNumber } });
+  if (requested.status !== 202) throw new Error(`code request failed: ${JSON.stringify(requested)}`);
+  const sms = await parley.emulators.sns.waitFor((d) => d.kind === 'sms' && d.to === phoneNumber && d.at >= since, 5000);
+  const code = /(\d{6})/.exec(sms.message)![1]!;
+  const secret = newSecret();
+  const registered = await call(parley, 'POST', '/v1/accounts', { body: { phoneNumber, code, deviceSecret: secret, deviceName } });
+  if (registered.status !== 201) throw new Error(`registration failed: ${JSON.stringify(registered)}`);
+  return { ...registered.body, secret };
+}
+
+export async function linkDevice(parley: ParleyLocal, by: DeviceCredentials, deviceName: string): Promise<DeviceCredentials> {
+  const token = await call(parley, 'POST', '/v1/devices/link-token', { device: by });
+  if (token.status !== 201) throw new Error(`link token failed: ${JSON.stringify(token)}`);
+  const secret = newSecret();
+  const linked = await call(parley, 'POST', '/v1/devices/link', { body: { linkToken: token.body.linkToken, deviceSecret: secret, deviceName } });
+  if (linked.status !== 201) throw new Error(`link failed: ${JSON.stringify(linked)}`);
+  return { ...linked.body, secret };
+}
+
+export interface DeviceSocket {
+  readonly socket: WebSocket;
+  send(frame: unknown): void;
+  /** The next frame from the server that satisfies `match` (frames before it that do not are kept). */
+  next(match?: (frame: any) => boolean, timeoutMs?: number): Promise<any>;
+  /** Resolves with the close code when the server closes the connection. */
+  readonly closed: Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Opens the device's WebSocket; rejects with the HTTP status when the handshake is refused. */
+export function connectDevice(parley: ParleyLocal, device?: DeviceCredentials, headers: Record<string, string> = {}): Promise<DeviceSocket> {
+  const socket = new WebSocket(parley.webSocketUrl, {
+    headers: { ...(device ? { Authorization: encodeDeviceCredentials(device) } : {}), ...headers },
+  });
+  const inbox: any[] = [];
+  const waiters: { match: (frame: any) => boolean; resolve: (frame: any) => void }[] = [];
+  socket.on('message', (data) => {
+    const frame = JSON.parse(data.toString());
+    const waiter = waiters.find((w) => w.match(frame));
+    if (waiter) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve(frame);
+    } else inbox.push(frame);
+  });
+  const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+  const client: DeviceSocket = {
+    socket,
+    send: (frame) => socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame)),
+    next: (match = () => true, timeoutMs = 5000) => {
+      const queued = inbox.findIndex(match);
+      if (queued >= 0) return Promise.resolve(inbox.splice(queued, 1)[0]);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(inbox)}`)), timeoutMs);
+        waiters.push({ match, resolve: (frame) => (clearTimeout(timer), resolve(frame)) });
+      });
+    },
+    closed,
+    close: async () => {
+      if (socket.readyState === WebSocket.OPEN) socket.close(1000);
+      await closed;
+    },
+  };
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => resolve(client));
+    socket.once('unexpected-response', (_request, response) => reject(Object.assign(new Error(`handshake refused: ${response.statusCode}`), { status: response.statusCode })));
+    socket.once('error', reject);
+  });
+}
