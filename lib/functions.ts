@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,7 +8,7 @@ import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { functions, type FunctionDefinition, type FunctionId } from '../lambdas/functions';
-import { env, streams, tables } from '../lambdas/resources';
+import { functionEnvironment, SERVICE_NAME, type ResourceNames } from '../lambdas/function-environment';
 import { constructId, entriesOf } from './definitions';
 import type { ParleyStorage } from './storage';
 
@@ -17,8 +17,7 @@ const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 /** Powertools' log level variable (not a resource name, so `lambdas/resources.ts` does not list it). */
 export const LOG_LEVEL_ENV = 'POWERTOOLS_LOG_LEVEL';
-/** Every log line and trace segment carries this service name. */
-export const SERVICE_NAME = 'parley';
+export { SERVICE_NAME };
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL' | 'SILENT';
 
@@ -88,10 +87,15 @@ export class ParleyFunctions extends Construct {
   public readonly functions: Readonly<Record<FunctionId, NodejsFunction>>;
   /** The log group of each function. */
   public readonly logGroups: Readonly<Record<FunctionId, logs.LogGroup>>;
+  private connectionsEndpoint: string | undefined;
 
   constructor(scope: Construct, id: string, props: ParleyFunctionsProps) {
     super(scope, id);
     const lockFile = path.join(PROJECT_ROOT, 'package-lock.json');
+    const names = resourceNamesOf(props.storage, () => {
+      if (!this.connectionsEndpoint) throw new Error('Call allowConnectionManagement(stage) before synthesis');
+      return this.connectionsEndpoint;
+    });
     const made = entriesOf(functions).map(([functionId, definition]) => {
       const name = constructId(functionId);
       const logGroup = new logs.LogGroup(this, `${name}Logs`, {
@@ -117,7 +121,12 @@ export class ParleyFunctions extends Construct {
         role,
         logGroup,
         bundling: { ...DEFAULT_BUNDLING, ...props.bundling },
-        environment: environmentOf(definition, props.storage, props.logLevel ?? 'INFO'),
+        // Resource names exactly as lambdas/function-environment.ts derives them (the local runtime does the same).
+        environment: {
+          ...functionEnvironment(definition, names),
+          [LOG_LEVEL_ENV]: props.logLevel ?? 'INFO',
+          NODE_OPTIONS: '--enable-source-maps',
+        },
       });
       logGroup.grantWrite(fn);
       grantDeclaredAccess(fn, definition, props.storage);
@@ -139,10 +148,10 @@ export class ParleyFunctions extends Construct {
    * (`CONNECTIONS_ENDPOINT`) and the right to post to and close connections of that stage only.
    */
   public allowConnectionManagement(stage: WebSocketStage): void {
+    this.connectionsEndpoint = stage.callbackUrl;
     for (const [functionId, definition] of entriesOf(functions)) {
       if (!(definition as FunctionDefinition).manageConnections) continue;
       const fn = this.functions[functionId];
-      fn.addEnvironment(env.connectionsEndpoint, stage.callbackUrl);
       stage.grantManagementApiAccess(fn);
       Validations.of(fn.role!).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${connectionsArnAsNagSeesIt(stage)}]`,
@@ -162,20 +171,16 @@ function connectionsArnAsNagSeesIt(stage: WebSocketStage): string {
   return `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${String(apiLogicalId)}>/${stage.stageName}/*/@connections/*`;
 }
 
-/** Exactly the variables the function's definition implies: its tables' and streams' names, and logging. */
-function environmentOf(definition: FunctionDefinition, storage: ParleyStorage, logLevel: LogLevel): Record<string, string> {
-  const environment: Record<string, string> = {
-    [env.serviceName]: SERVICE_NAME,
-    [LOG_LEVEL_ENV]: logLevel,
-    NODE_OPTIONS: '--enable-source-maps',
+/** The names of the deployed resources; the `@connections` endpoint is known once the stage exists. */
+function resourceNamesOf(storage: ParleyStorage, connectionsEndpoint: () => string): ResourceNames {
+  const map = <K extends string, V>(record: Readonly<Record<K, V>>, name: (value: V) => string) =>
+    Object.fromEntries(entriesOf(record).map(([key, value]) => [key, name(value as V)])) as Record<K, string>;
+  return {
+    tables: map(storage.tables, (table) => table.tableName),
+    streams: map(storage.streams, (stream) => stream.streamName),
+    buckets: map(storage.buckets, (bucket) => bucket.bucketName),
+    connectionsEndpoint: Lazy.string({ produce: connectionsEndpoint }),
   };
-  for (const [tableId] of entriesOf(definition.tables ?? {})) {
-    environment[tables[tableId].envVar] = storage.tables[tableId].tableName;
-  }
-  for (const streamId of definition.putsTo ?? []) {
-    environment[streams[streamId].envVar] = storage.streams[streamId].streamName;
-  }
-  return environment;
 }
 
 function grantDeclaredAccess(fn: NodejsFunction, definition: FunctionDefinition, storage: ParleyStorage): void {
