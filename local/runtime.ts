@@ -26,7 +26,7 @@ import { functionEnvironment, type ResourceNames } from '../lambdas/function-env
 import { webSocketLimits } from '../lambdas/protocol/limits';
 import { startAwsEmulators, type AwsEmulators } from './aws-emulators';
 import { provisionResources } from './provision';
-import { startTtlSweeper, ttlTablesOf } from './ttl-sweeper';
+import { startTtlSweeper, ttlTablesOf, type TtlTable } from './ttl-sweeper';
 import { startWebSocketGateway, type WebSocketGatewayLimits } from './websocket-gateway';
 import { startHttpGateway } from './http-gateway';
 
@@ -60,6 +60,8 @@ export interface ParleyLocal {
   /** The environment each function runs with. */
   readonly environments: Readonly<Record<FunctionId, Record<string, string>>>;
   readonly emulators: AwsEmulators;
+  /** The tables whose expired items the TTL sweeper deletes, and the attribute it reads in each. */
+  readonly expiringTables: readonly TtlTable[];
   /** Deletes expired items now instead of at the next sweep. */
   sweepExpiredItems(): Promise<void>;
   stop(): Promise<void>;
@@ -121,7 +123,8 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
       invokers.set(id, (await loadHandler(id)).withDeps(deps));
     }
 
-    const sweeper = startTtlSweeper({ db: clients.db, tables: ttlTablesOf(resources.tables), intervalMs: options.ttlSweepIntervalMs ?? 30_000, log });
+    const expiringTables = ttlTablesOf(resources.tables);
+    const sweeper = startTtlSweeper({ db: clients.db, tables: expiringTables, intervalMs: options.ttlSweepIntervalMs ?? 30_000, log });
     stops.push(() => sweeper.stop());
 
     return {
@@ -132,6 +135,7 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
       resources,
       environments,
       emulators,
+      expiringTables,
       sweepExpiredItems: () => sweeper.sweepOnce(),
       stop,
     };
