@@ -5,6 +5,7 @@
  */
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { headerValue } from '../lambdas/runtime/gateway-events';
 import { gatewayId } from './api-gateway-ids';
 import type { ExecuteApi } from './execute-api';
 import { identitySourceValue, splitTarget } from './request-parameters';
@@ -43,11 +44,6 @@ const refused = (statusCode: number, cause?: unknown): HandshakeOutcome => ({
   statusCode,
   ...(cause === undefined ? {} : { cause }),
 });
-
-function headerValue(headers: Record<string, string> | undefined, name: string): string | undefined {
-  const found = Object.entries(headers ?? {}).find(([key]) => key.toLowerCase() === name.toLowerCase());
-  return found?.[1];
-}
 
 /** Runs the handshake of one upgrade request to its verdict. */
 export async function runHandshake(setup: HandshakeSetup, req: IncomingMessage): Promise<HandshakeOutcome> {
