@@ -49,6 +49,12 @@ export const functions = {
     entry: 'lambdas/connect/unknown-action.ts',
     description: 'Answers frames that match no route with an error frame',
   },
+  send: {
+    entry: 'lambdas/send/send.ts',
+    description: 'Accepts a SEND: checks it, stamps it and puts it on the message stream before the ACK',
+    tables: { devices: 'read', acceptedMessages: 'readWrite' },
+    putsTo: ['messages'],
+  },
   httpAuthorizer: {
     entry: 'lambdas/accounts/authorizer.ts',
     description: 'Admits HTTP requests only with valid device credentials',
@@ -97,6 +103,7 @@ export const webSocketRoutes = {
   $disconnect: 'disconnect',
   $default: 'unknownAction',
   HEARTBEAT: 'heartbeat',
+  SEND: 'send',
 } as const satisfies Record<string, FunctionId>;
 
 export const webSocketAuthorizer = {

@@ -51,6 +51,15 @@ export const tables = {
     timeToLiveAttribute: 'expiresAt',
     envVar: 'ROUTING_TABLE',
   },
+  /**
+   * Every accepted SEND by sender and msgId, so that a retried SEND gets the same ACK and is not
+   * stamped twice. Kept for a day: a client retries within seconds, or after a reconnect.
+   */
+  acceptedMessages: {
+    partitionKey: { name: 'messageKey', type: 'S' },
+    timeToLiveAttribute: 'expiresAt',
+    envVar: 'ACCEPTED_MESSAGES_TABLE',
+  },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableId = keyof typeof tables;

@@ -12,6 +12,11 @@ export const errorStatus = {
   /** Credentials are wrong, or the caller may not do this. */
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  /**
+   * The SEND's envelopes do not match the devices the server knows: `missingDevices` and `extraDevices`
+   * list `{userId, deviceId}`. Refresh those sessions and send again; nothing of the SEND was delivered.
+   */
+  MISMATCHED_DEVICES: 409,
   /** The verification code is wrong; `attemptsLeft` says how many tries remain. */
   INVALID_CODE: 403,
   /** The verification code or link token expired or was used up: ask for a new one. */

@@ -16,6 +16,47 @@ export const HeartbeatFrame = z.strictObject({
 });
 export type HeartbeatFrame = z.infer<typeof HeartbeatFrame>;
 
+/** The most ciphertext one message may carry, over all its envelopes, in base64 characters (Signal-Server's 96 KiB). */
+export const MAX_CIPHERTEXT_CHARS = 96 * 1024;
+/** Envelopes in one SEND: every device of the recipient and every other device of the sender. */
+export const MAX_ENVELOPES = 10;
+
+const Base64 = z.string().min(1).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64 ciphertext');
+
+/** One Signal ciphertext for one device: a PreKeySignalMessage starts a session, a SignalMessage continues it. */
+export const Envelope = z.strictObject({
+  userId: z.uuid(),
+  deviceId: z.number().int().min(1).max(127),
+  type: z.enum(['prekey', 'message']),
+  ciphertext: Base64,
+});
+export type Envelope = z.infer<typeof Envelope>;
+
+/**
+ * SEND: one message to one user, encrypted once per device of the recipient (`to`) and once per other
+ * device of the sender. `seq` counts the sender device's messages in the conversation, so the recipient
+ * sees a gap. There is no `from`: the sender is the authenticated device.
+ */
+export const SendFrame = z
+  .strictObject({
+    action: z.literal('SEND'),
+    requestId: RequestId,
+    msgId: z.uuid(),
+    conversationId: z.string().min(1).max(128),
+    to: z.uuid(),
+    seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    envelopes: z.array(Envelope).min(1).max(MAX_ENVELOPES),
+  })
+  .refine((frame) => frame.envelopes.reduce((total, e) => total + e.ciphertext.length, 0) <= MAX_CIPHERTEXT_CHARS, {
+    message: `the envelopes carry more than ${MAX_CIPHERTEXT_CHARS} base64 characters of ciphertext in total`,
+    path: ['envelopes'],
+  })
+  .refine((frame) => new Set(frame.envelopes.map((e) => `${e.userId}.${e.deviceId}`)).size === frame.envelopes.length, {
+    message: 'two envelopes for the same device',
+    path: ['envelopes'],
+  });
+export type SendFrame = z.infer<typeof SendFrame>;
+
 /** What every client frame has; used to answer a frame that matches no route. */
 export const AnyClientFrame = z.looseObject({
   action: z.unknown().optional(),
@@ -29,6 +70,15 @@ export interface HeartbeatAckFrame {
   requestId?: string;
   /** Epoch milliseconds until which the server keeps this device's route without another heartbeat. */
   routeExpiresAt: number;
+}
+
+/** One grey tick: the message is durably on the stream; a retried SEND of the same msgId gets the same ACK. */
+export interface AckFrame {
+  type: 'ACK';
+  msgId: string;
+  /** Epoch milliseconds the server accepted the message. */
+  serverTs: number;
+  requestId?: string;
 }
 
 export interface ErrorFrame {
@@ -60,4 +110,4 @@ export interface SessionClosedFrame {
   code: (typeof sessionCloseReasons)[SessionCloseReason];
 }
 
-export type ServerFrame = HeartbeatAckFrame | ErrorFrame | SessionClosedFrame;
+export type ServerFrame = HeartbeatAckFrame | AckFrame | ErrorFrame | SessionClosedFrame;
