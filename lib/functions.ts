@@ -2,15 +2,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CfnElement, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { functions, type FunctionDefinition, type FunctionId } from '../lambdas/functions';
+import { functions, type FunctionDefinition, type FunctionId, type StreamConsumerDefinition } from '../lambdas/functions';
+import { tables } from '../lambdas/resources';
 import { functionEnvironment, SERVICE_NAME, type ResourceNames } from '../lambdas/function-environment';
 import { constructId, entriesOf } from './definitions';
 import type { ParleyStorage } from './storage';
+import { ParleyStreamConsumer } from './stream-consumer';
 
 /** The folder that holds `package.json` and the `lambdas/` entries named in `lambdas/functions.ts`. */
 const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -18,6 +21,11 @@ const PROJECT_ROOT = path.resolve(__dirname, '..');
 /** Powertools' log level variable (not a resource name, so `lambdas/resources.ts` does not list it). */
 export const LOG_LEVEL_ENV = 'POWERTOOLS_LOG_LEVEL';
 export { SERVICE_NAME };
+
+/** The functions whose definition `consumes` a stream. */
+export type ConsumerFunctionId = {
+  [K in FunctionId]: (typeof functions)[K] extends { readonly consumes: StreamConsumerDefinition } ? K : never;
+}[FunctionId];
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL' | 'SILENT';
 
@@ -75,7 +83,8 @@ const DEFAULT_BUNDLING: BundlingOptions = {
 
 /**
  * One Lambda function per entry of `lambdas/functions.ts`, each with its own role and log group, granted
- * exactly the table, stream and SMS access its definition declares and nothing else.
+ * exactly the table, stream and SMS access its definition declares and nothing else; a function that
+ * `consumes` a stream is invoked by it through an enhanced fan-out consumer (`ParleyStreamConsumer`).
  *
  * @example
  * const fns = new ParleyFunctions(this, 'Functions', { storage });
@@ -87,6 +96,8 @@ export class ParleyFunctions extends Construct {
   public readonly functions: Readonly<Record<FunctionId, NodejsFunction>>;
   /** The log group of each function. */
   public readonly logGroups: Readonly<Record<FunctionId, logs.LogGroup>>;
+  /** The stream consumer (with its on-failure queue) of each function that `consumes` a stream. */
+  public readonly streamConsumers: Readonly<Record<ConsumerFunctionId, ParleyStreamConsumer>>;
   private connectionsEndpoint: string | undefined;
 
   constructor(scope: Construct, id: string, props: ParleyFunctionsProps) {
@@ -141,6 +152,20 @@ export class ParleyFunctions extends Construct {
       FunctionId,
       logs.LogGroup
     >;
+    this.streamConsumers = Object.fromEntries(
+      entriesOf(functions).flatMap(([functionId, definition]) => {
+        const consumes = (definition as FunctionDefinition).consumes;
+        if (!consumes) return [];
+        const consumer = new ParleyStreamConsumer(this, `${constructId(functionId)}StreamConsumer`, {
+          function: this.functions[functionId],
+          stream: props.storage.streams[consumes.stream],
+          definition: consumes,
+          consumerName: functionId,
+          removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+        });
+        return [[functionId, consumer]];
+      }),
+    ) as Record<ConsumerFunctionId, ParleyStreamConsumer>;
   }
 
   /**
@@ -171,6 +196,12 @@ function connectionsArnAsNagSeesIt(stage: WebSocketStage): string {
   return `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${String(apiLogicalId)}>/${stage.stageName}/*/@connections/*`;
 }
 
+/** `<table ARN>/index/*`, the resource a table grant adds for the table's indexes, as cdk-nag prints it. */
+function indexesArnAsNagSeesIt(table: TableV2): string {
+  const tableLogicalId: unknown = Stack.of(table).resolve((table.node.defaultChild as CfnElement).logicalId);
+  return `<${String(tableLogicalId)}.Arn>/index/*`;
+}
+
 /** The names of the deployed resources; the `@connections` endpoint is known once the stage exists. */
 function resourceNamesOf(storage: ParleyStorage, connectionsEndpoint: () => string): ResourceNames {
   const map = <K extends string, V>(record: Readonly<Record<K, V>>, name: (value: V) => string) =>
@@ -188,6 +219,15 @@ function grantDeclaredAccess(fn: NodejsFunction, definition: FunctionDefinition,
     const table = storage.tables[tableId];
     if (access === 'readWrite') table.grantReadWriteData(fn);
     else table.grantReadData(fn);
+    if ('localIndexes' in tables[tableId]) {
+      // A table with indexes is granted `<table ARN>/index/*` too.
+      Validations.of(fn.role!).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${indexesArnAsNagSeesIt(table)}]`,
+        reason:
+          'The indexes of this one table, which a Query names by IndexName; they hold nothing the table does not, ' +
+          'and the function is granted that table as its definition declares.',
+      });
+    }
   }
   for (const streamId of definition.putsTo ?? []) {
     storage.streams[streamId].grantWrite(fn);

@@ -5,11 +5,12 @@ import type { Stream } from 'aws-cdk-lib/aws-kinesis';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { FunctionId } from '../lambdas/functions';
 import type { BucketId, StreamId, TableId } from '../lambdas/resources';
 import { ParleyConnectionPlane } from './connection-plane';
-import { ParleyFunctions, type ParleyFunctionOptions } from './functions';
+import { ParleyFunctions, type ConsumerFunctionId, type ParleyFunctionOptions } from './functions';
 import { ParleyHttpApi } from './http-api';
 import { ParleyStorage } from './storage';
 
@@ -56,7 +57,7 @@ export interface ParleyProps extends ParleyFunctionOptions {
 
 /**
  * The whole of Parley on AWS: tables, message stream and media bucket; one Lambda function per entry
- * of `lambdas/functions.ts`; the WebSocket API devices stay connected to; the HTTP API of accounts and
+ * of `lambdas/functions.ts`, stream consumers invoked through enhanced fan-out; the WebSocket API devices stay connected to; the HTTP API of accounts and
  * devices. Everything is built from the definitions in `lambdas/`, the ones the local runtime serves.
  *
  * @example
@@ -71,7 +72,7 @@ export interface ParleyProps extends ParleyFunctionOptions {
 export class Parley extends Construct {
   /** Tables, message stream and media bucket. */
   public readonly storage: ParleyStorage;
-  /** The Lambda functions with their roles and log groups. */
+  /** The Lambda functions with their roles, log groups and stream consumers. */
   public readonly handlers: ParleyFunctions;
   /** The WebSocket API and stage. */
   public readonly connectionPlane: ParleyConnectionPlane;
@@ -140,6 +141,18 @@ export class Parley extends Construct {
   /** The Lambda functions, by their key in `lambdas/functions.ts`. */
   public get functions(): Readonly<Record<FunctionId, NodejsFunction>> {
     return this.handlers.functions;
+  }
+
+  /**
+   * The on-failure queue of each function that consumes a stream: the records it gave up on after its
+   * retries. Alarm on its `ApproximateNumberOfMessagesVisible`.
+   */
+  public get failedRecords(): Readonly<Record<ConsumerFunctionId, Queue>> {
+    const consumers = Object.entries(this.handlers.streamConsumers) as [ConsumerFunctionId, { failedRecords: Queue }][];
+    return Object.fromEntries(consumers.map(([functionId, consumer]) => [functionId, consumer.failedRecords])) as Record<
+      ConsumerFunctionId,
+      Queue
+    >;
   }
 
   public get webSocketApi(): WebSocketApi {

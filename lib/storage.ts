@@ -3,7 +3,16 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { buckets, streams, tables, type BucketId, type KeyDefinition, type StreamId, type TableId } from '../lambdas/resources';
+import {
+  buckets,
+  streams,
+  tables,
+  type BucketId,
+  type KeyDefinition,
+  type LocalIndexDefinition,
+  type StreamId,
+  type TableId,
+} from '../lambdas/resources';
 import { constructId, entriesOf } from './definitions';
 
 export interface ParleyStorageProps {
@@ -28,7 +37,7 @@ export const MEDIA_EXPIRATION = Duration.days(30);
 
 /**
  * The stateful resources of Parley, built from `lambdas/resources.ts`: one on-demand DynamoDB table per
- * table definition, the Kinesis message stream and the media bucket.
+ * table definition (with its local secondary indexes, all attributes projected), the Kinesis message stream and the media bucket.
  *
  * @example
  * const storage = new ParleyStorage(this, 'Storage', { removalPolicy: RemovalPolicy.DESTROY });
@@ -51,10 +60,20 @@ export class ParleyStorage extends Construct {
         const sortKey: KeyDefinition | undefined = 'sortKey' in definition ? definition.sortKey : undefined;
         const timeToLiveAttribute: string | undefined =
           'timeToLiveAttribute' in definition ? definition.timeToLiveAttribute : undefined;
+        const localIndexes: readonly LocalIndexDefinition[] = 'localIndexes' in definition ? definition.localIndexes : [];
         const table = new dynamodb.TableV2(this, `${constructId(tableId)}Table`, {
           partitionKey: attribute(definition.partitionKey),
           ...(sortKey ? { sortKey: attribute(sortKey) } : {}),
           ...(timeToLiveAttribute ? { timeToLiveAttribute } : {}),
+          ...(localIndexes.length > 0
+            ? {
+                localSecondaryIndexes: localIndexes.map(({ indexName, sortKey: indexSortKey }) => ({
+                  indexName,
+                  sortKey: attribute(indexSortKey),
+                  projectionType: dynamodb.ProjectionType.ALL,
+                })),
+              }
+            : {}),
           billing: dynamodb.Billing.onDemand(),
           pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
           encryption: dynamodb.TableEncryptionV2.awsManagedKey(),

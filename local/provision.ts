@@ -56,7 +56,7 @@ export interface ProvisionedResources<
 }
 
 /**
- * Creates every table (on demand, with its keys and TTL), stream (with its `localShards`, waiting until
+ * Creates every table (on demand, with its keys, local indexes and TTL), stream (with its `localShards`, waiting until
  * ACTIVE) and bucket, and tells their names.
  *
  * @example

@@ -1,5 +1,6 @@
 import { functions, type FunctionDefinition, type FunctionId, type TableAccess } from '../../lambdas/functions';
 import { env, streams, tables, type TableId } from '../../lambdas/resources';
+import type { ConsumerFunctionId } from '../../lib/functions';
 import {
   actionsOf,
   logicalIdOf,
@@ -14,6 +15,7 @@ const definitions = Object.entries(functions) as [FunctionId, FunctionDefinition
 
 const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'];
+const STREAM_READ_ACTIONS = ['kinesis:SubscribeToShard', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:DescribeStreamConsumer'];
 
 describe('functions', () => {
   let built: Synthesized;
@@ -143,16 +145,54 @@ describe('functions', () => {
 
     it('writes logs to its own log group only, and asks for nothing beyond its declared access', () => {
       const allowedServices = new Set(['xray', 'logs', 'dynamodb', 'kinesis', 'execute-api', 'sns']);
+      // A stream consumer sends the records it gave up on to its own on-failure queue.
+      if (definition.consumes) allowedServices.add('sqs');
       const ownLogGroup = logicalIdOf(built.stack.parley.handlers.logGroups[functionId]);
+      const ownFailedRecords = definition.consumes
+        ? logicalIdOf(built.stack.parley.failedRecords[functionId as ConsumerFunctionId])
+        : undefined;
       for (const statement of statementsOf(functionId)) {
         expect(statement.Effect).toBe('Allow');
         for (const action of actionsOf(statement)) {
           expect(allowedServices).toContain(action.split(':')[0]);
           expect(action).not.toContain('*');
           if (action.startsWith('logs:')) expect(referencedLogicalIds(statement.Resource)).toEqual(new Set([ownLogGroup]));
+          if (action.startsWith('sqs:')) expect(referencedLogicalIds(statement.Resource)).toEqual(new Set([ownFailedRecords]));
         }
       }
     });
+
+    it(
+      definition.consumes
+        ? `reads the ${definition.consumes.stream} stream through its own enhanced fan-out consumer, and no other`
+        : 'may not read any stream',
+      () => {
+        const consumers = Object.fromEntries(
+          Object.entries(built.stack.parley.handlers.streamConsumers).map(([consumerId, consumer]) => [
+            logicalIdOf(consumer.consumer),
+            consumerId,
+          ]),
+        );
+        const streamIds = Object.fromEntries(
+          Object.entries(built.stack.parley.streams).map(([streamId, stream]) => [logicalIdOf(stream), streamId]),
+        );
+        const reading = statementsOf(functionId).filter((s) =>
+          actionsOf(s).some((action) => STREAM_READ_ACTIONS.includes(action)),
+        );
+        const consumersRead = reading.flatMap((s) => [...referencedLogicalIds(s.Resource)].filter((id) => id in consumers));
+        const streamsRead = reading.flatMap((s) => [...referencedLogicalIds(s.Resource)].filter((id) => id in streamIds));
+        if (!definition.consumes) {
+          expect({ consumersRead, streamsRead }).toEqual({ consumersRead: [], streamsRead: [] });
+          return;
+        }
+        expect(new Set(consumersRead.map((id) => consumers[id]))).toEqual(new Set([functionId]));
+        expect(new Set(streamsRead.map((id) => streamIds[id]))).toEqual(new Set([definition.consumes.stream]));
+        const onConsumer = reading
+          .filter((s) => [...referencedLogicalIds(s.Resource)].some((id) => id in consumers))
+          .flatMap(actionsOf);
+        expect(onConsumer).toEqual(expect.arrayContaining(['kinesis:SubscribeToShard', 'kinesis:DescribeStreamConsumer']));
+      },
+    );
   });
 
   it('attach no AWS managed policy to their roles', () => {

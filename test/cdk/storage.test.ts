@@ -10,21 +10,57 @@ describe('storage', () => {
 
   describe('tables', () => {
     it.each(Object.entries(tables) as [keyof typeof tables, TableDefinition][])(
-      '%s has the keys and time-to-live attribute of its definition',
+      '%s has the keys, local indexes and time-to-live attribute of its definition',
       (tableId, definition) => {
         const resource = built.template.toJSON().Resources[logicalIdOf(built.stack.parley.tables[tableId])];
         const keys = [definition.partitionKey, ...(definition.sortKey ? [definition.sortKey] : [])];
+        const indexes = definition.localIndexes ?? [];
         expect(resource.Properties.KeySchema).toEqual(
           keys.map((key, i) => ({ AttributeName: key.name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
         );
         expect(resource.Properties.AttributeDefinitions).toEqual(
-          keys.map((key) => ({ AttributeName: key.name, AttributeType: key.type })),
+          [...keys, ...indexes.map((index) => index.sortKey)].map((key) => ({
+            AttributeName: key.name,
+            AttributeType: key.type,
+          })),
+        );
+        expect(resource.Properties.LocalSecondaryIndexes).toEqual(
+          indexes.length === 0
+            ? undefined
+            : indexes.map((index) => ({
+                IndexName: index.indexName,
+                KeySchema: [
+                  { AttributeName: definition.partitionKey.name, KeyType: 'HASH' },
+                  { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+                ],
+                Projection: { ProjectionType: 'ALL' },
+              })),
         );
         expect(resource.Properties.TimeToLiveSpecification).toEqual(
           definition.timeToLiveAttribute ? { AttributeName: definition.timeToLiveAttribute, Enabled: true } : undefined,
         );
       },
     );
+
+    it('index each device queue by message id too, projecting every attribute', () => {
+      built.template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        KeySchema: [
+          { AttributeName: 'device', KeyType: 'HASH' },
+          { AttributeName: 'position', KeyType: 'RANGE' },
+        ],
+        LocalSecondaryIndexes: [
+          {
+            IndexName: 'byMessage',
+            KeySchema: [
+              { AttributeName: 'device', KeyType: 'HASH' },
+              { AttributeName: 'msgId', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+        AttributeDefinitions: Match.arrayWith([{ AttributeName: 'msgId', AttributeType: 'S' }]),
+      });
+    });
 
     it('are exactly the tables of the definitions', () => {
       built.template.resourceCountIs('AWS::DynamoDB::GlobalTable', Object.keys(tables).length);

@@ -2,7 +2,7 @@ import { tables } from '../../lambdas/resources';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createClients, type Clients } from '../../lambdas/runtime/clients';
 import { startAwsEmulators, type AwsEmulators } from '../../local/aws-emulators';
 import { localResourceName, provisionResources, type ResourceDefinitions } from '../../local/provision';
@@ -51,6 +51,66 @@ describe('provisionResources', () => {
     await expect(clients.s3.send(new HeadBucketCommand({ Bucket: 'parley-local-media' }))).resolves.toBeDefined();
   });
 
+  it('creates the local secondary indexes of the definitions, all attributes projected', async () => {
+    const provisioned = await provisionResources(clients);
+    const { deviceQueues } = tables;
+
+    const { Table } = await clients.db.send(new DescribeTableCommand({ TableName: provisioned.tables.deviceQueues }));
+
+    expect(Table?.LocalSecondaryIndexes).toHaveLength(deviceQueues.localIndexes.length);
+    expect(Table?.LocalSecondaryIndexes).toEqual(
+      deviceQueues.localIndexes.map((index) =>
+        expect.objectContaining({
+          IndexName: index.indexName,
+          KeySchema: [
+            { AttributeName: deviceQueues.partitionKey.name, KeyType: 'HASH' },
+            { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        }),
+      ),
+    );
+    expect(Table?.LocalSecondaryIndexes?.[0]?.IndexName).toBe('byMessage');
+    expect(Table?.AttributeDefinitions).toEqual(
+      expect.arrayContaining([{ AttributeName: 'msgId', AttributeType: 'S' }]),
+    );
+  });
+
+  it('answers a Query on a local index with the whole items, in the index’s order', async () => {
+    const { tables: names } = await provisionResources(clients);
+    const TableName = names.deviceQueues;
+    const device = 'u-lsi#1';
+    const queued = [
+      { device, position: '0000000000001#m-c', msgId: 'm-c', body: 'third by id' },
+      { device, position: '0000000000002#m-a', msgId: 'm-a', body: 'first by id' },
+      { device, position: '0000000000003#m-b', msgId: 'm-b', body: 'second by id' },
+      { device: 'u-lsi#2', position: '0000000000001#m-a', msgId: 'm-a', body: 'another device' },
+    ];
+    for (const Item of queued) await clients.db.send(new PutCommand({ TableName, Item }));
+
+    const one = await clients.db.send(
+      new QueryCommand({
+        TableName,
+        IndexName: 'byMessage',
+        KeyConditionExpression: 'device = :device AND msgId = :msgId',
+        ExpressionAttributeValues: { ':device': device, ':msgId': 'm-b' },
+        ConsistentRead: true,
+      }),
+    );
+    expect(one.Items).toEqual([queued[2]]);
+
+    const all = await clients.db.send(
+      new QueryCommand({
+        TableName,
+        IndexName: 'byMessage',
+        KeyConditionExpression: 'device = :device',
+        ExpressionAttributeValues: { ':device': device },
+      }),
+    );
+    expect(all.Items?.map((item) => item.msgId)).toEqual(['m-a', 'm-b', 'm-c']);
+    expect(all.Items?.[0]).toEqual(queued[1]);
+  });
+
   it('is harmless when run again: same names, and the data already there is kept', async () => {
     const first = await provisionResources(clients);
     const Key = { phoneNumber: '+15550002222' };
@@ -90,6 +150,31 @@ describe('provisionResources', () => {
 
     await expect(provisionResources(clients, changed)).rejects.toThrow(
       'Table parley-local-drifting exists with keys id:S HASH, not id:N HASH',
+    );
+  });
+
+  it('refuses a kept table whose local indexes no longer match its definition', async () => {
+    const keys = { partitionKey: { name: 'owner', type: 'S' }, sortKey: { name: 'at', type: 'N' } } as const;
+    const original: ResourceDefinitions<'reindexed', never, never> = {
+      tables: { reindexed: { ...keys, envVar: 'REINDEXED_TABLE' } },
+      streams: {},
+      buckets: {},
+    };
+    const changed: ResourceDefinitions<'reindexed', never, never> = {
+      ...original,
+      tables: {
+        reindexed: {
+          ...keys,
+          localIndexes: [{ indexName: 'byName', sortKey: { name: 'name', type: 'S' } }],
+          envVar: 'REINDEXED_TABLE',
+        },
+      },
+    };
+    await provisionResources(clients, original);
+
+    await expect(provisionResources(clients, changed)).rejects.toThrow(
+      'Table parley-local-reindexed exists with keys owner:S HASH, at:N RANGE, ' +
+        'not owner:S HASH, at:N RANGE; index byName: owner:S HASH, name:S RANGE (ALL)',
     );
   });
 

@@ -1,0 +1,90 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { KinesisConsumerEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { StreamConsumerDefinition } from '../lambdas/functions';
+
+export interface ParleyStreamConsumerProps {
+  /** The function the records invoke. */
+  readonly function: lambda.IFunction;
+  /** The stream named by `definition.stream`. */
+  readonly stream: kinesis.IStream;
+  /** How the function consumes it: the `consumes` of its entry in `lambdas/functions.ts`. */
+  readonly definition: StreamConsumerDefinition;
+  /**
+   * Name of the enhanced fan-out consumer; unique among the consumers of the stream.
+   */
+  readonly consumerName: string;
+  /**
+   * What happens to the on-failure queue (and the records in it) when it leaves the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** SQS's longest retention: the time SREs have to look at, and redrive, records that kept failing. */
+export const FAILED_RECORDS_RETENTION = Duration.days(14);
+
+/**
+ * A function invoked by the records of a Kinesis stream through an enhanced fan-out consumer: the stream
+ * pushes records to it (~70 ms on average) instead of Lambda polling each shard once a second. One batch
+ * per shard at a time (parallelization factor 1), so the records of one partition key (one conversation)
+ * are handled in order. A failing batch is bisected and retried; the records that still fail are
+ * described (not copied) in `failedRecords`, an SQS queue to alarm on.
+ *
+ * The event source grants the function what it needs to read through the consumer, and the on-failure
+ * destination grants it the right to send to the queue: no IAM is written by hand here.
+ *
+ * @example
+ * const fanout = new ParleyStreamConsumer(this, 'Fanout', {
+ *   function: fn, stream, definition: functions.fanout.consumes, consumerName: 'fanout',
+ * });
+ * fanout.failedRecords.metricApproximateNumberOfMessagesVisible(); // alarm on it
+ */
+export class ParleyStreamConsumer extends Construct {
+  /** The enhanced fan-out consumer registered on the stream. */
+  public readonly consumer: kinesis.StreamConsumer;
+  /** Where Lambda describes each batch it gave up on (shard, sequence numbers), after the retries. */
+  public readonly failedRecords: sqs.Queue;
+  /** The event source mapping from the consumer to the function. */
+  public readonly eventSource: KinesisConsumerEventSource;
+
+  constructor(scope: Construct, id: string, props: ParleyStreamConsumerProps) {
+    super(scope, id);
+    const { definition } = props;
+
+    this.consumer = new kinesis.StreamConsumer(this, 'Consumer', {
+      stream: props.stream,
+      streamConsumerName: props.consumerName,
+    });
+
+    this.failedRecords = new sqs.Queue(this, 'FailedRecords', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: FAILED_RECORDS_RETENTION,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.failedRecords).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself the on-failure destination of the stream’s event source mapping; a dead-letter ' +
+        'queue behind it would only move the same failure records one queue further.',
+    });
+
+    this.eventSource = new KinesisConsumerEventSource(this.consumer, {
+      startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+      batchSize: definition.batchSize,
+      // Invoke as soon as records arrive: latency matters more than fuller batches.
+      maxBatchingWindow: Duration.seconds(0),
+      bisectBatchOnError: true,
+      retryAttempts: definition.retryAttempts,
+      reportBatchItemFailures: definition.reportBatchItemFailures,
+      // Exactly one batch per shard in flight: order per partition key (conversation) must hold.
+      parallelizationFactor: 1,
+      onFailure: new SqsDlq(this.failedRecords),
+    });
+    props.function.addEventSource(this.eventSource);
+  }
+}
