@@ -21,6 +21,18 @@ export interface FunctionDefinition {
   readonly manageConnections?: boolean;
   /** Whether it sends SMS through SNS. */
   readonly sendsSms?: boolean;
+  /** The stream whose records invoke it, and how (Lambda's Kinesis event source mapping). */
+  readonly consumes?: StreamConsumerDefinition;
+}
+
+export interface StreamConsumerDefinition {
+  readonly stream: StreamId;
+  /** Records per invocation. */
+  readonly batchSize: number;
+  /** Retries of a failing batch (bisected on error) before its records go to the on-failure queue. */
+  readonly retryAttempts: number;
+  /** The function answers `batchItemFailures`, so only the failed records and those after them are retried. */
+  readonly reportBatchItemFailures: true;
 }
 
 export const functions = {
@@ -55,6 +67,24 @@ export const functions = {
     tables: { devices: 'read', acceptedMessages: 'readWrite' },
     putsTo: ['messages'],
   },
+  fanout: {
+    entry: 'lambdas/fanout/fanout.ts',
+    description: 'Writes each streamed message to its devices’ queues, then pushes it to their live connections',
+    tables: { deviceQueues: 'readWrite', routing: 'readWrite' },
+    manageConnections: true,
+    consumes: { stream: 'messages', batchSize: 100, retryAttempts: 10, reportBatchItemFailures: true },
+  },
+  sync: {
+    entry: 'lambdas/sync/sync.ts',
+    description: 'Streams a device’s queue to it in order, page by page',
+    tables: { deviceQueues: 'read' },
+    manageConnections: true,
+  },
+  delivered: {
+    entry: 'lambdas/sync/delivered.ts',
+    description: 'Deletes the messages a device acknowledged from its queue',
+    tables: { deviceQueues: 'readWrite' },
+  },
   httpAuthorizer: {
     entry: 'lambdas/accounts/authorizer.ts',
     description: 'Admits HTTP requests only with valid device credentials',
@@ -69,7 +99,13 @@ export const functions = {
   registerAccount: {
     entry: 'lambdas/accounts/register-account.ts',
     description: 'Checks the SMS code and creates the account with its primary device',
-    tables: { verificationCodes: 'readWrite', accounts: 'readWrite', devices: 'readWrite', routing: 'readWrite' },
+    tables: {
+      verificationCodes: 'readWrite',
+      accounts: 'readWrite',
+      devices: 'readWrite',
+      routing: 'readWrite',
+      deviceQueues: 'readWrite',
+    },
     manageConnections: true,
   },
   createLinkToken: {
@@ -80,7 +116,7 @@ export const functions = {
   linkDevice: {
     entry: 'lambdas/accounts/link-device.ts',
     description: 'Consumes a link token and adds a device to the account',
-    tables: { linkTokens: 'readWrite', devices: 'readWrite' },
+    tables: { linkTokens: 'readWrite', devices: 'readWrite', deviceQueues: 'readWrite' },
   },
   listDevices: {
     entry: 'lambdas/accounts/list-devices.ts',
@@ -104,6 +140,8 @@ export const webSocketRoutes = {
   $default: 'unknownAction',
   HEARTBEAT: 'heartbeat',
   SEND: 'send',
+  SYNC: 'sync',
+  DELIVERED: 'delivered',
 } as const satisfies Record<string, FunctionId>;
 
 export const webSocketAuthorizer = {

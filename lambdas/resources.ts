@@ -11,9 +11,17 @@ export interface KeyDefinition {
   readonly type: KeyType;
 }
 
+export interface LocalIndexDefinition {
+  readonly indexName: string;
+  /** The index's sort key; its partition key is the table's. All attributes are projected. */
+  readonly sortKey: KeyDefinition;
+}
+
 export interface TableDefinition {
   readonly partitionKey: KeyDefinition;
   readonly sortKey?: KeyDefinition;
+  /** Local secondary indexes: other orders of one partition's items, read strongly consistent. */
+  readonly localIndexes?: readonly LocalIndexDefinition[];
   /** Attribute holding an epoch-seconds expiry; DynamoDB deletes the item some time after it passes. */
   readonly timeToLiveAttribute?: string;
   /** The environment variable through which handlers learn the table's name. */
@@ -50,6 +58,18 @@ export const tables = {
     sortKey: { name: 'deviceId', type: 'N' },
     timeToLiveAttribute: 'expiresAt',
     envVar: 'ROUTING_TABLE',
+  },
+  /**
+   * Each device's queue of messages and receipts not yet acknowledged, in server order: partition
+   * `${userId}#${deviceId}`, sort `${serverTs}#${msgId}` (zero-padded, so it sorts as text). Items go when
+   * the device acknowledges them, or 30 days after they were queued.
+   */
+  deviceQueues: {
+    partitionKey: { name: 'device', type: 'S' },
+    sortKey: { name: 'position', type: 'S' },
+    localIndexes: [{ indexName: 'byMessage', sortKey: { name: 'msgId', type: 'S' } }],
+    timeToLiveAttribute: 'expiresAt',
+    envVar: 'DEVICE_QUEUES_TABLE',
   },
   /**
    * Every accepted SEND by sender and msgId, so that a retried SEND gets the same ACK and is not

@@ -20,6 +20,7 @@ import {
   routeSelectionExpression,
   webSocketAuthorizer,
   webSocketRoutes,
+  type FunctionDefinition,
   type FunctionId,
 } from '../lambdas/functions';
 import { functionEnvironment, type ResourceNames } from '../lambdas/function-environment';
@@ -29,6 +30,7 @@ import { provisionResources } from './provision';
 import { startTtlSweeper, ttlTablesOf, type TtlTable } from './ttl-sweeper';
 import { startWebSocketGateway, type WebSocketGatewayLimits } from './websocket-gateway';
 import { startHttpGateway } from './http-gateway';
+import { startKinesisEventSource, type KinesisBatchFailure, type KinesisEventSource } from './kinesis-event-source';
 
 export interface ParleyLocalOptions {
   /** Keep data on disk in this folder across restarts. @default - in memory */
@@ -45,6 +47,11 @@ export interface ParleyLocalOptions {
   readonly ttlSweepIntervalMs?: number;
   /** The clock handlers see. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Wraps a function's invocation, for tests that make an invocation fail midway.
+   * @default - functions run as they are
+   */
+  readonly intercept?: (functionId: FunctionId, invoke: (event: unknown) => Promise<unknown>) => (event: unknown) => Promise<unknown>;
   /** Where the runtime reports what it does. @default silent */
   readonly log?: (line: string) => void;
 }
@@ -62,6 +69,10 @@ export interface ParleyLocal {
   readonly emulators: AwsEmulators;
   /** The tables whose expired items the TTL sweeper deletes, and the attribute it reads in each. */
   readonly expiringTables: readonly TtlTable[];
+  /** Stream batches that failed every retry: what the SQS on-failure queue holds on AWS. */
+  readonly failedBatches: readonly KinesisBatchFailure[];
+  /** Resolves once every record put on the streams so far has been handled. */
+  drainStreams(): Promise<void>;
   /** Deletes expired items now instead of at the next sweep. */
   sweepExpiredItems(): Promise<void>;
   stop(): Promise<void>;
@@ -120,7 +131,34 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
     for (const id of Object.keys(functions) as FunctionId[]) {
       environments[id] = functionEnvironment(functions[id], resources);
       const deps: Deps = { env: environments[id], clients, now: options.now ?? Date.now };
-      invokers.set(id, (await loadHandler(id)).withDeps(deps));
+      const run = (await loadHandler(id)).withDeps(deps);
+      invokers.set(id, options.intercept ? options.intercept(id, run) : run);
+    }
+
+    // Lambda's Kinesis event source mapping, per consuming function, as lambdas/functions.ts declares it.
+    const failedBatches: KinesisBatchFailure[] = [];
+    const eventSources: KinesisEventSource[] = [];
+    for (const id of Object.keys(functions) as FunctionId[]) {
+      const consumes = (functions[id] as FunctionDefinition).consumes;
+      if (!consumes) continue;
+      const source = await startKinesisEventSource({
+        kinesis: clients.kinesis,
+        streamName: resources.streams[consumes.stream],
+        handler: invoke(id) as never,
+        startingPosition: 'LATEST',
+        batchSize: consumes.batchSize,
+        retryAttempts: consumes.retryAttempts,
+        bisectBatchOnError: true,
+        reportBatchItemFailures: consumes.reportBatchItemFailures,
+        onFailure: async (failure) => {
+          failedBatches.push(failure);
+          log(`${id}: ${failure.records.length} records of ${failure.shardId} failed every retry: ${failure.error.message}`);
+        },
+        puts: emulators.kinesisPuts,
+        log,
+      });
+      eventSources.push(source);
+      stops.push(() => source.stop());
     }
 
     const expiringTables = ttlTablesOf(resources.tables);
@@ -136,6 +174,10 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
       environments,
       emulators,
       expiringTables,
+      failedBatches,
+      drainStreams: async () => {
+        await Promise.all(eventSources.map((source) => source.drain()));
+      },
       sweepExpiredItems: () => sweeper.sweepOnce(),
       stop,
     };

@@ -9,6 +9,7 @@ import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { addDevice, getDevice, listDevices } from '../tables/devices';
 import { putLinkToken, takeLinkToken } from '../tables/link-tokens';
+import { clearQueue, queueOf } from '../tables/device-queues';
 import { LINK_TOKEN_TTL_MS, MAX_DEVICES, PRIMARY_DEVICE_ID } from './constants';
 import { hashSecret } from './device-secrets';
 
@@ -51,7 +52,10 @@ export async function linkDevice(deps: Deps, linking: Linking): Promise<Register
   const device = { userId, name: linking.deviceName, primary: false, ...hashSecret(linking.deviceSecret), createdAt: deps.now() };
   for (let deviceId = PRIMARY_DEVICE_ID + 1; deviceId <= MAX_DEVICES; deviceId++) {
     // A concurrent link may take the same id first: then try the next.
-    if (!taken.has(deviceId) && (await addDevice(deps, { ...device, deviceId }))) return { userId, deviceId };
+    if (!taken.has(deviceId) && (await addDevice(deps, { ...device, deviceId }))) {
+      await clearQueue(deps, queueOf(userId, deviceId));
+      return { userId, deviceId };
+    }
   }
   throw tooManyDevices();
 }

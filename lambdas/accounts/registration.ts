@@ -7,6 +7,7 @@ import { claimPhoneNumber } from '../tables/accounts';
 import { deleteDevice, listDevices, putDevice } from '../tables/devices';
 import { consumeCode, getVerification, replaceCode, spendAttempt } from '../tables/verification-codes';
 import { endDeviceSession } from '../connect/sessions';
+import { clearQueue, queueOf } from '../tables/device-queues';
 import {
   CODE_ATTEMPTS,
   CODE_RESEND_INTERVAL_MS,
@@ -103,5 +104,6 @@ export async function registerAccount(deps: Deps, registration: Registration): P
     if (device.deviceId !== PRIMARY_DEVICE_ID) await deleteDevice(deps, userId, device.deviceId);
     await endDeviceSession(deps, userId, device.deviceId);
   }
+  await clearQueue(deps, queueOf(userId, PRIMARY_DEVICE_ID));
   return { userId, deviceId: PRIMARY_DEVICE_ID };
 }

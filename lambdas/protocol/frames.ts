@@ -57,6 +57,25 @@ export const SendFrame = z
   });
 export type SendFrame = z.infer<typeof SendFrame>;
 
+/** SYNC: send me my queue from `cursor` (the last position of the previous page) on. */
+export const SyncFrame = z.strictObject({
+  action: z.literal('SYNC'),
+  requestId: RequestId,
+  cursor: z.string().min(1).max(128).optional(),
+});
+export type SyncFrame = z.infer<typeof SyncFrame>;
+
+/** Most msgIds one DELIVERED may acknowledge. */
+export const MAX_ACKNOWLEDGED = 100;
+
+/** DELIVERED: these messages reached this device and were stored by it; the server may forget them. */
+export const DeliveredFrame = z.strictObject({
+  action: z.literal('DELIVERED'),
+  requestId: RequestId,
+  msgIds: z.array(z.uuid()).min(1).max(MAX_ACKNOWLEDGED),
+});
+export type DeliveredFrame = z.infer<typeof DeliveredFrame>;
+
 /** What every client frame has; used to answer a frame that matches no route. */
 export const AnyClientFrame = z.looseObject({
   action: z.unknown().optional(),
@@ -78,6 +97,39 @@ export interface AckFrame {
   msgId: string;
   /** Epoch milliseconds the server accepted the message. */
   serverTs: number;
+  requestId?: string;
+}
+
+/** A message for this device: its own envelope of a SEND. */
+export interface PushFrame {
+  type: 'PUSH';
+  msgId: string;
+  conversationId: string;
+  from: { userId: string; deviceId: number };
+  seq: number;
+  serverTs: number;
+  envelope: { type: 'prekey' | 'message'; ciphertext: string };
+  /** Where this message stands in the device's queue; SYNC from it to resume after it. */
+  cursor: string;
+}
+
+/** A page of SYNC went out as PUSH frames; ask again from `cursor` for the next. */
+export interface SyncPageFrame {
+  type: 'SYNC_PAGE';
+  cursor: string;
+  requestId?: string;
+}
+
+/** Everything queued has been sent. */
+export interface QueueEmptyFrame {
+  type: 'QUEUE_EMPTY';
+  requestId?: string;
+}
+
+/** The server forgot the acknowledged messages. */
+export interface DeliveredAckFrame {
+  type: 'DELIVERED_ACK';
+  msgIds: string[];
   requestId?: string;
 }
 
@@ -110,4 +162,12 @@ export interface SessionClosedFrame {
   code: (typeof sessionCloseReasons)[SessionCloseReason];
 }
 
-export type ServerFrame = HeartbeatAckFrame | AckFrame | ErrorFrame | SessionClosedFrame;
+export type ServerFrame =
+  | HeartbeatAckFrame
+  | AckFrame
+  | PushFrame
+  | SyncPageFrame
+  | QueueEmptyFrame
+  | DeliveredAckFrame
+  | ErrorFrame
+  | SessionClosedFrame;

@@ -1,0 +1,108 @@
+/**
+ * The `deviceQueues` table: per device, what it has not acknowledged yet, in server order. Store first,
+ * push second, delete on the device's acknowledgement.
+ */
+import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { PushFrame } from '../protocol/frames';
+import { tableName, type Deps } from '../runtime/deps';
+
+export interface QueuedItem {
+  /** `${userId}#${deviceId}` */
+  readonly device: string;
+  /** `${serverTs, 13 digits}#${msgId}`: server order, and the same for a record delivered twice. */
+  readonly position: string;
+  readonly msgId: string;
+  readonly frame: PushFrame;
+  /** Epoch seconds (the table's TTL attribute). */
+  readonly expiresAt: number;
+}
+
+/** How long an undelivered message waits for its device. */
+export const QUEUE_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+
+export const queueOf = (userId: string, deviceId: number) => `${userId}#${deviceId}`;
+export const positionOf = (serverTs: number, msgId: string) => `${String(serverTs).padStart(13, '0')}#${msgId}`;
+
+/** Queues the item unless it is queued already (a redelivered stream batch): 'duplicate' then. */
+export async function enqueue(deps: Deps, item: QueuedItem): Promise<'queued' | 'duplicate'> {
+  try {
+    await deps.clients.db.send(
+      new PutCommand({
+        TableName: tableName(deps, 'deviceQueues'),
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(device)',
+      }),
+    );
+    return 'queued';
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return 'duplicate';
+    throw error;
+  }
+}
+
+/** Up to `limit` items after `after`, in order; expired ones are skipped (DynamoDB deletes them lazily). */
+export async function readQueue(
+  deps: Deps,
+  device: string,
+  after: string | undefined,
+  limit: number,
+): Promise<{ items: QueuedItem[]; more: boolean }> {
+  const { Items = [], LastEvaluatedKey } = await deps.clients.db.send(
+    new QueryCommand({
+      TableName: tableName(deps, 'deviceQueues'),
+      KeyConditionExpression: after ? 'device = :d AND #position > :after' : 'device = :d',
+      ...(after ? { ExpressionAttributeNames: { '#position': 'position' } } : {}),
+      ExpressionAttributeValues: { ':d': device, ...(after ? { ':after': after } : {}) },
+      ConsistentRead: true,
+      Limit: limit,
+    }),
+  );
+  const nowSeconds = deps.now() / 1000;
+  return { items: (Items as QueuedItem[]).filter((item) => item.expiresAt > nowSeconds), more: Boolean(LastEvaluatedKey) };
+}
+
+/** Deletes the device's queued items for this message; answers what it deleted. */
+export async function dequeueMessage(deps: Deps, device: string, msgId: string): Promise<QueuedItem[]> {
+  const { Items = [] } = await deps.clients.db.send(
+    new QueryCommand({
+      TableName: tableName(deps, 'deviceQueues'),
+      IndexName: 'byMessage',
+      KeyConditionExpression: 'device = :d AND msgId = :m',
+      ExpressionAttributeValues: { ':d': device, ':m': msgId },
+      ConsistentRead: true,
+    }),
+  );
+  const found = Items as QueuedItem[];
+  await Promise.all(
+    found.map((item) =>
+      deps.clients.db.send(new DeleteCommand({ TableName: tableName(deps, 'deviceQueues'), Key: { device, position: item.position } })),
+    ),
+  );
+  return found;
+}
+
+/**
+ * Empties a device's queue: a device id given to a newly linked or re-registered device must not hand it
+ * ciphertext meant for the device that had the id before (it could not decrypt it anyway).
+ */
+export async function clearQueue(deps: Deps, device: string): Promise<void> {
+  let after: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.clients.db.send(
+      new QueryCommand({
+        TableName: tableName(deps, 'deviceQueues'),
+        KeyConditionExpression: 'device = :d',
+        ExpressionAttributeValues: { ':d': device },
+        // `position` is a reserved word in DynamoDB expressions.
+        ProjectionExpression: 'device, #position',
+        ExpressionAttributeNames: { '#position': 'position' },
+        ExclusiveStartKey: after,
+      }),
+    );
+    await Promise.all(
+      (page.Items ?? []).map((key) => deps.clients.db.send(new DeleteCommand({ TableName: tableName(deps, 'deviceQueues'), Key: key }))),
+    );
+    after = page.LastEvaluatedKey;
+  } while (after);
+}
