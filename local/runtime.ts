@@ -52,6 +52,11 @@ export interface ParleyLocalOptions {
    * @default - functions run as they are
    */
   readonly intercept?: (functionId: FunctionId, invoke: (event: unknown) => Promise<unknown>) => (event: unknown) => Promise<unknown>;
+  /**
+   * Called with each AWS client the handlers use, as it is made: the place to count requests.
+   * @default - clients as they are
+   */
+  readonly instrumentClients?: <T extends object>(client: T) => T;
   /** Where the runtime reports what it does. @default silent */
   readonly log?: (line: string) => void;
 }
@@ -126,6 +131,7 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
       region: REGION,
       endpoints: { ...emulators.endpoints, connections: webSocket.connectionsEndpoint },
       credentials: emulators.credentials,
+      ...(options.instrumentClients ? { instrument: options.instrumentClients } : {}),
     });
     const environments = {} as Record<FunctionId, Record<string, string>>;
     for (const id of Object.keys(functions) as FunctionId[]) {
