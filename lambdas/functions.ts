@@ -70,7 +70,7 @@ export const functions = {
   fanout: {
     entry: 'lambdas/fanout/fanout.ts',
     description: 'Writes each streamed message to its devices’ queues, then pushes it to their live connections',
-    tables: { deviceQueues: 'readWrite', routing: 'readWrite' },
+    tables: { deviceQueues: 'readWrite', routing: 'readWrite', devices: 'read' },
     manageConnections: true,
     consumes: { stream: 'messages', batchSize: 100, retryAttempts: 10, reportBatchItemFailures: true },
   },
@@ -82,8 +82,14 @@ export const functions = {
   },
   delivered: {
     entry: 'lambdas/sync/delivered.ts',
-    description: 'Deletes the messages a device acknowledged from its queue',
+    description: 'Deletes what a device acknowledged from its queue and sends the delivered receipts',
     tables: { deviceQueues: 'readWrite' },
+    putsTo: ['messages'],
+  },
+  read: {
+    entry: 'lambdas/send/read.ts',
+    description: 'Sends a read receipt to the sender’s devices and the reader’s other devices',
+    putsTo: ['messages'],
   },
   httpAuthorizer: {
     entry: 'lambdas/accounts/authorizer.ts',
@@ -142,6 +148,7 @@ export const webSocketRoutes = {
   SEND: 'send',
   SYNC: 'sync',
   DELIVERED: 'delivered',
+  READ: 'read',
 } as const satisfies Record<string, FunctionId>;
 
 export const webSocketAuthorizer = {

@@ -57,6 +57,9 @@ export const SendFrame = z
   });
 export type SendFrame = z.infer<typeof SendFrame>;
 
+/** What a device's queue hands out, live or by SYNC. */
+export type QueuedFrame = PushFrame | ReceiptFrame;
+
 /** SYNC: send me my queue from `cursor` (the last position of the previous page) on. */
 export const SyncFrame = z.strictObject({
   action: z.literal('SYNC'),
@@ -75,6 +78,15 @@ export const DeliveredFrame = z.strictObject({
   msgIds: z.array(z.uuid()).min(1).max(MAX_ACKNOWLEDGED),
 });
 export type DeliveredFrame = z.infer<typeof DeliveredFrame>;
+
+/** READ: the user has read the conversation up to this message; the sender sees two blue ticks. */
+export const ReadFrame = z.strictObject({
+  action: z.literal('READ'),
+  requestId: RequestId,
+  conversationId: z.string().min(1).max(128),
+  upToMsgId: z.uuid(),
+});
+export type ReadFrame = z.infer<typeof ReadFrame>;
 
 /** What every client frame has; used to answer a frame that matches no route. */
 export const AnyClientFrame = z.looseObject({
@@ -113,6 +125,21 @@ export interface PushFrame {
   cursor: string;
 }
 
+/**
+ * Ticks for messages: `delivered` names each message a device stored, `read` the last message read
+ * (`msgIds` holds that one). Queued like messages: acknowledge it with DELIVERED of its `receiptId`.
+ */
+export interface ReceiptFrame {
+  type: 'RECEIPT';
+  receiptId: string;
+  status: 'delivered' | 'read';
+  conversationId: string;
+  msgIds: string[];
+  by: { userId: string; deviceId: number };
+  serverTs: number;
+  cursor: string;
+}
+
 /** A page of SYNC went out as PUSH frames; ask again from `cursor` for the next. */
 export interface SyncPageFrame {
   type: 'SYNC_PAGE';
@@ -130,6 +157,13 @@ export interface QueueEmptyFrame {
 export interface DeliveredAckFrame {
   type: 'DELIVERED_ACK';
   msgIds: string[];
+  requestId?: string;
+}
+
+export interface ReadAckFrame {
+  type: 'READ_ACK';
+  conversationId: string;
+  upToMsgId: string;
   requestId?: string;
 }
 
@@ -166,8 +200,10 @@ export type ServerFrame =
   | HeartbeatAckFrame
   | AckFrame
   | PushFrame
+  | ReceiptFrame
   | SyncPageFrame
   | QueueEmptyFrame
   | DeliveredAckFrame
+  | ReadAckFrame
   | ErrorFrame
   | SessionClosedFrame;

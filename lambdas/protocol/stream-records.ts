@@ -20,3 +20,23 @@ export const MessageRecord = z.strictObject({
   envelopes: z.array(Envelope),
 });
 export type MessageRecord = z.infer<typeof MessageRecord>;
+
+/**
+ * A receipt for the sender's devices: `delivered` (two grey ticks) names the messages a device stored,
+ * `read` (two blue ticks) everything up to one message. READ also goes to the reader's other devices, so
+ * read state is shared. `recipients` are users; every device of each gets it.
+ */
+export const ReceiptRecord = z.strictObject({
+  kind: z.literal('receipt'),
+  receiptId: z.uuid(),
+  status: z.enum(['delivered', 'read']),
+  conversationId: z.string(),
+  msgIds: z.array(z.uuid()),
+  by: Participant,
+  recipients: z.array(z.uuid()).min(1),
+  serverTs: z.number().int(),
+});
+export type ReceiptRecord = z.infer<typeof ReceiptRecord>;
+
+export const StreamRecord = z.discriminatedUnion('kind', [MessageRecord, ReceiptRecord]);
+export type StreamRecord = z.infer<typeof StreamRecord>;

@@ -3,7 +3,8 @@ import type { DeliveredAckFrame, QueueEmptyFrame, SyncPageFrame } from '../proto
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { postFrame } from '../connect/connections';
-import { dequeueMessage, queueOf, readQueue } from '../tables/device-queues';
+import { deleteQueued, findQueued, queueOf, readQueue, type QueuedItem } from '../tables/device-queues';
+import { putReceipt, receiptIdOf } from '../send/receipts';
 
 /** Messages per SYNC page: 100 PUSH frames, then the page marker. */
 export const SYNC_PAGE_SIZE = 100;
@@ -27,9 +28,37 @@ export async function syncPage(
   return more && last ? { type: 'SYNC_PAGE', cursor: last } : { type: 'QUEUE_EMPTY' };
 }
 
-/** Forgets the acknowledged messages; acknowledging one twice, or one never queued, is harmless. */
+/**
+ * Forgets the acknowledged messages and tells their senders' devices (two grey ticks). The receipts go
+ * on the stream before the items are deleted: a DELIVERED that fails midway and is retried sends its
+ * receipts again (same receiptId) rather than not at all. Acknowledging twice, or an id never queued,
+ * is harmless.
+ */
 export async function acknowledgeDelivered(deps: Deps, caller: Caller, msgIds: string[]): Promise<Omit<DeliveredAckFrame, 'requestId'>> {
   const device = queueOf(caller.userId, caller.deviceId);
-  await Promise.all(msgIds.map((msgId) => dequeueMessage(deps, device, msgId)));
+  const items = (await Promise.all(msgIds.map((msgId) => findQueued(deps, device, msgId)))).flat();
+  const by = { userId: caller.userId, deviceId: caller.deviceId };
+  const bySender = new Map<string, { conversationId: string; sender: string; msgIds: string[] }>();
+  for (const item of items) {
+    // Receipts are not acknowledged with receipts, nor a user's own messages from another of its devices.
+    if (item.frame.type !== 'PUSH' || item.frame.from.userId === caller.userId) continue;
+    const key = `${item.frame.conversationId} ${item.frame.from.userId}`;
+    const group = bySender.get(key) ?? { conversationId: item.frame.conversationId, sender: item.frame.from.userId, msgIds: [] };
+    group.msgIds.push(item.msgId);
+    bySender.set(key, group);
+  }
+  for (const { conversationId, sender, msgIds: delivered } of bySender.values()) {
+    await putReceipt(deps, {
+      kind: 'receipt',
+      receiptId: receiptIdOf('delivered', by, delivered),
+      status: 'delivered',
+      conversationId,
+      msgIds: delivered,
+      by,
+      recipients: [sender],
+      serverTs: deps.now(),
+    });
+  }
+  await Promise.all(items.map((item: QueuedItem) => deleteQueued(deps, item)));
   return { type: 'DELIVERED_ACK', msgIds };
 }

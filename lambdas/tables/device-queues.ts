@@ -4,7 +4,7 @@
  */
 import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import type { PushFrame } from '../protocol/frames';
+import type { QueuedFrame } from '../protocol/frames';
 import { tableName, type Deps } from '../runtime/deps';
 
 export interface QueuedItem {
@@ -12,8 +12,9 @@ export interface QueuedItem {
   readonly device: string;
   /** `${serverTs, 13 digits}#${msgId}`: server order, and the same for a record delivered twice. */
   readonly position: string;
+  /** The message's msgId, or the receipt's receiptId: what DELIVERED names. */
   readonly msgId: string;
-  readonly frame: PushFrame;
+  readonly frame: QueuedFrame;
   /** Epoch seconds (the table's TTL attribute). */
   readonly expiresAt: number;
 }
@@ -62,8 +63,8 @@ export async function readQueue(
   return { items: (Items as QueuedItem[]).filter((item) => item.expiresAt > nowSeconds), more: Boolean(LastEvaluatedKey) };
 }
 
-/** Deletes the device's queued items for this message; answers what it deleted. */
-export async function dequeueMessage(deps: Deps, device: string, msgId: string): Promise<QueuedItem[]> {
+/** The device's queued items for this message or receipt id (normally one). */
+export async function findQueued(deps: Deps, device: string, msgId: string): Promise<QueuedItem[]> {
   const { Items = [] } = await deps.clients.db.send(
     new QueryCommand({
       TableName: tableName(deps, 'deviceQueues'),
@@ -73,13 +74,13 @@ export async function dequeueMessage(deps: Deps, device: string, msgId: string):
       ConsistentRead: true,
     }),
   );
-  const found = Items as QueuedItem[];
-  await Promise.all(
-    found.map((item) =>
-      deps.clients.db.send(new DeleteCommand({ TableName: tableName(deps, 'deviceQueues'), Key: { device, position: item.position } })),
-    ),
+  return Items as QueuedItem[];
+}
+
+export async function deleteQueued(deps: Deps, item: Pick<QueuedItem, 'device' | 'position'>): Promise<void> {
+  await deps.clients.db.send(
+    new DeleteCommand({ TableName: tableName(deps, 'deviceQueues'), Key: { device: item.device, position: item.position } }),
   );
-  return found;
 }
 
 /**

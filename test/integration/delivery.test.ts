@@ -85,10 +85,11 @@ async function drainQueue(socket: DeviceSocket): Promise<any[]> {
   for (;;) {
     const requestId = randomUUID();
     socket.send({ action: 'SYNC', requestId, ...(cursor ? { cursor } : {}) });
-    let marker = await socket.next((f) => f.requestId === requestId || f.type === 'PUSH');
-    while (marker.type === 'PUSH') {
+    const queued = (f: any) => f.requestId === requestId || f.type === 'PUSH' || f.type === 'RECEIPT';
+    let marker = await socket.next(queued);
+    while (marker.type === 'PUSH' || marker.type === 'RECEIPT') {
       pushes.push(marker);
-      marker = await socket.next((f) => f.requestId === requestId || f.type === 'PUSH');
+      marker = await socket.next(queued);
     }
     if (marker.type === 'QUEUE_EMPTY') return pushes;
     cursor = marker.cursor;
@@ -114,8 +115,46 @@ describe('delivery', () => {
       expect(await sockets[index + 1]!.next((f) => f.requestId === 'd')).toEqual({ type: 'DELIVERED_ACK', msgIds: [frame.msgId], requestId: 'd' });
       expect(await queueOf(device)).toHaveLength(0);
     }
-    expect(await queueOf(alice[0]!)).toHaveLength(0);
+    // The sender's phone holds no copy of its own message, only the three delivered receipts.
+    expect((await queueOf(alice[0]!)).map((item) => [item.frame.type, item.frame.status])).toEqual([
+      ['RECEIPT', 'delivered'],
+      ['RECEIPT', 'delivered'],
+      ['RECEIPT', 'delivered'],
+    ]);
     await Promise.all(sockets.map((socket) => socket.close()));
+  });
+
+  it('brings delivered and read receipts to the sender’s devices, and read state to the reader’s', async () => {
+    const [alicePhone, bobPhone, bobLaptop, bobDesktop] = await Promise.all(
+      [alice[0]!, bob[0]!, bob[1]!, bob[2]!].map((device) => connectDevice(parley, device)),
+    );
+    const frame = message(alice[0]!, 2);
+    await sendAndAck(alicePhone!, frame);
+    await bobLaptop!.next((f) => f.type === 'PUSH' && f.msgId === frame.msgId);
+    bobLaptop!.send({ action: 'DELIVERED', msgIds: [frame.msgId], requestId: 'd2' });
+    await bobLaptop!.next((f) => f.requestId === 'd2');
+    const delivered = await alicePhone!.next((f) => f.type === 'RECEIPT' && f.status === 'delivered');
+    expect(delivered).toMatchObject({ msgIds: [frame.msgId], conversationId: frame.conversationId, by: { userId: bob[1]!.userId, deviceId: bob[1]!.deviceId } });
+
+    bobPhone!.send({ action: 'READ', conversationId: frame.conversationId, upToMsgId: frame.msgId, requestId: 'r2' });
+    expect(await bobPhone!.next((f) => f.requestId === 'r2')).toMatchObject({ type: 'READ_ACK' });
+    for (const socket of [alicePhone!, bobLaptop!, bobDesktop!]) {
+      expect(await socket.next((f) => f.type === 'RECEIPT' && f.status === 'read')).toMatchObject({ msgIds: [frame.msgId], by: { deviceId: bob[0]!.deviceId } });
+    }
+    // Alice's tablet was offline: its receipts wait in its queue.
+    await parley.drainStreams();
+    const tablet = await connectDevice(parley, alice[1]!);
+    const queued = await drainQueue(tablet);
+    const receipts = queued.filter((f) => f.type === 'RECEIPT' && f.msgIds.includes(frame.msgId));
+    expect(receipts.map((f) => f.status)).toEqual(['delivered', 'read']);
+    await Promise.all([alicePhone, bobPhone, bobLaptop, bobDesktop, tablet].map((socket) => socket!.close()));
+  });
+
+  it('refuses READ of a conversation the reader is not in', async () => {
+    const socket = await connectDevice(parley, bob[0]!);
+    socket.send({ action: 'READ', conversationId: directConversationId(alice[0]!.userId, randomUUID()), upToMsgId: randomUUID(), requestId: 'x' });
+    expect(await socket.next((f) => f.requestId === 'x')).toMatchObject({ type: 'ERROR', code: 'FORBIDDEN' });
+    await socket.close();
   });
 
   it('keeps messages for an offline device and hands them over in order by SYNC', async () => {
@@ -126,15 +165,16 @@ describe('delivery', () => {
     for (const frame of frames) await sendAndAck(sender, frame);
     await parley.drainStreams();
     const laptop = await connectDevice(parley, bob[1]!);
-    const pushes = await drainQueue(laptop);
+    const pushes = (await drainQueue(laptop)).filter((f) => f.type === 'PUSH' && f.seq >= 100);
     expect(pushes.map((p) => p.seq)).toEqual(frames.map((f) => f.seq));
+    const queuedMessages = async () => (await queueOf(bob[1]!)).filter((item) => item.frame.type === 'PUSH');
     // Nothing is forgotten before DELIVERED: a device that drops mid-SYNC starts again from its cursor.
-    expect(await queueOf(bob[1]!)).toHaveLength(120);
+    expect(await queuedMessages()).toHaveLength(120);
     for (let i = 0; i < frames.length; i += 100) {
       laptop.send({ action: 'DELIVERED', msgIds: frames.slice(i, i + 100).map((f) => f.msgId), requestId: `d${i}` });
       await laptop.next((f) => f.requestId === `d${i}`);
     }
-    expect(await queueOf(bob[1]!)).toHaveLength(0);
+    expect(await queuedMessages()).toHaveLength(0);
     await laptop.close();
     await sender.close();
   });

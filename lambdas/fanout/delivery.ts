@@ -1,0 +1,55 @@
+/**
+ * Delivering what the stream carries: for each addressed device, write its queue first, then push to its
+ * live connection. A device that is offline finds it on its next SYNC.
+ */
+import type { QueuedFrame } from '../protocol/frames';
+import type { MessageRecord, ReceiptRecord } from '../protocol/stream-records';
+import type { Deps } from '../runtime/deps';
+import { sendToDevice } from '../connect/sessions';
+import { listDevices } from '../tables/devices';
+import { enqueue, positionOf, QUEUE_TTL_MS, queueOf } from '../tables/device-queues';
+
+/** Queue first, push second; a redelivered record finds its item queued and is not pushed again. */
+async function queueAndPush(deps: Deps, userId: string, deviceId: number, id: string, frame: QueuedFrame): Promise<void> {
+  const expiresAt = Math.ceil((frame.serverTs + QUEUE_TTL_MS) / 1000);
+  const queued = await enqueue(deps, { device: queueOf(userId, deviceId), position: frame.cursor, msgId: id, frame, expiresAt });
+  if (queued === 'queued') await sendToDevice(deps, userId, deviceId, frame);
+}
+
+export async function deliverMessage(deps: Deps, record: MessageRecord): Promise<void> {
+  const cursor = positionOf(record.serverTs, record.msgId);
+  await Promise.all(
+    record.envelopes.map(({ userId, deviceId, type, ciphertext }) =>
+      queueAndPush(deps, userId, deviceId, record.msgId, {
+        type: 'PUSH',
+        msgId: record.msgId,
+        conversationId: record.conversationId,
+        from: record.from,
+        seq: record.seq,
+        serverTs: record.serverTs,
+        envelope: { type, ciphertext },
+        cursor,
+      }),
+    ),
+  );
+}
+
+/** A receipt goes to every device of each recipient user, but never back to the device it came from. */
+export async function deliverReceipt(deps: Deps, record: ReceiptRecord): Promise<void> {
+  const frame: QueuedFrame = {
+    type: 'RECEIPT',
+    receiptId: record.receiptId,
+    status: record.status,
+    conversationId: record.conversationId,
+    msgIds: record.msgIds,
+    by: record.by,
+    serverTs: record.serverTs,
+    cursor: positionOf(record.serverTs, record.receiptId),
+  };
+  const devices = (await Promise.all(record.recipients.map((userId) => listDevices(deps, userId)))).flat();
+  await Promise.all(
+    devices
+      .filter((device) => !(device.userId === record.by.userId && device.deviceId === record.by.deviceId))
+      .map((device) => queueAndPush(deps, device.userId, device.deviceId, record.receiptId, frame)),
+  );
+}
