@@ -21,6 +21,11 @@ export interface FunctionDefinition {
   readonly manageConnections?: boolean;
   /** Whether it sends SMS through SNS. */
   readonly sendsSms?: boolean;
+  /**
+   * The table whose TTL deletions invoke it: on AWS through the table's DynamoDB stream, filtered to
+   * deletions by the TTL service; locally through the TTL sweeper.
+   */
+  readonly onExpiry?: TableId;
   /** The stream whose records invoke it, and how (Lambda's Kinesis event source mapping). */
   readonly consumes?: StreamConsumerDefinition;
 }
@@ -90,6 +95,12 @@ export const functions = {
     entry: 'lambdas/send/read.ts',
     description: 'Sends a read receipt to the sender’s devices and the reader’s other devices',
     putsTo: ['messages'],
+  },
+  queueExpiry: {
+    entry: 'lambdas/fanout/queue-expiry.ts',
+    description: 'Tells the sender’s devices when a message expired undelivered in a device queue',
+    putsTo: ['messages'],
+    onExpiry: 'deviceQueues',
   },
   httpAuthorizer: {
     entry: 'lambdas/accounts/authorizer.ts',

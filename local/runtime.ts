@@ -28,6 +28,7 @@ import { webSocketLimits } from '../lambdas/protocol/limits';
 import { startAwsEmulators, type AwsEmulators } from './aws-emulators';
 import { provisionResources } from './provision';
 import { startTtlSweeper, ttlTablesOf, type TtlTable } from './ttl-sweeper';
+import { ttlDeletionEvent } from './ttl-deletion-events';
 import { startWebSocketGateway, type WebSocketGatewayLimits } from './websocket-gateway';
 import { startHttpGateway } from './http-gateway';
 import { startKinesisEventSource, type KinesisBatchFailure, type KinesisEventSource } from './kinesis-event-source';
@@ -168,7 +169,16 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
     }
 
     const expiringTables = ttlTablesOf(resources.tables);
-    const sweeper = startTtlSweeper({ db: clients.db, tables: expiringTables, intervalMs: options.ttlSweepIntervalMs ?? 30_000, log });
+    // What DynamoDB's stream of TTL deletions feeds on AWS, the sweeper feeds here.
+    const expiryHandlers = (Object.keys(functions) as FunctionId[]).filter((id) => (functions[id] as FunctionDefinition).onExpiry);
+    const onExpired = async (tableId: string, item: Record<string, unknown>) => {
+      const table = expiringTables.find((candidate) => candidate.tableId === tableId)!;
+      for (const id of expiryHandlers) {
+        if ((functions[id] as FunctionDefinition).onExpiry !== tableId) continue;
+        await invoke(id)(ttlDeletionEvent(table.tableName, table.keyNames, item));
+      }
+    };
+    const sweeper = startTtlSweeper({ db: clients.db, tables: expiringTables, onExpired, ...(options.now ? { now: options.now } : {}), intervalMs: options.ttlSweepIntervalMs ?? 30_000, log });
     stops.push(() => sweeper.stop());
 
     return {

@@ -132,7 +132,7 @@ export interface PushFrame {
 export interface ReceiptFrame {
   type: 'RECEIPT';
   receiptId: string;
-  status: 'delivered' | 'read';
+  status: 'delivered' | 'read' | 'failed';
   conversationId: string;
   msgIds: string[];
   by: { userId: string; deviceId: number };

@@ -23,13 +23,14 @@ export type MessageRecord = z.infer<typeof MessageRecord>;
 
 /**
  * A receipt for the sender's devices: `delivered` (two grey ticks) names the messages a device stored,
- * `read` (two blue ticks) everything up to one message. READ also goes to the reader's other devices, so
+ * `read` (two blue ticks) everything up to one message, `failed` a message that expired undelivered after
+ * 30 days in the named device's queue. READ also goes to the reader's other devices, so
  * read state is shared. `recipients` are users; every device of each gets it.
  */
 export const ReceiptRecord = z.strictObject({
   kind: z.literal('receipt'),
   receiptId: z.uuid(),
-  status: z.enum(['delivered', 'read']),
+  status: z.enum(['delivered', 'read', 'failed']),
   conversationId: z.string(),
   msgIds: z.array(z.uuid()),
   by: Participant,
