@@ -75,7 +75,7 @@ export const functions = {
   fanout: {
     entry: 'lambdas/fanout/fanout.ts',
     description: 'Writes each streamed message to its devices’ queues, then pushes it to their live connections',
-    tables: { deviceQueues: 'readWrite', routing: 'readWrite', devices: 'read' },
+    tables: { deviceQueues: 'readWrite', routing: 'readWrite', devices: 'read', conversations: 'readWrite' },
     manageConnections: true,
     consumes: { stream: 'messages', batchSize: 100, retryAttempts: 10, reportBatchItemFailures: true },
   },
@@ -94,6 +94,7 @@ export const functions = {
   read: {
     entry: 'lambdas/send/read.ts',
     description: 'Sends a read receipt to the sender’s devices and the reader’s other devices',
+    tables: { conversations: 'readWrite' },
     putsTo: ['messages'],
   },
   queueExpiry: {
@@ -139,6 +140,11 @@ export const functions = {
     entry: 'lambdas/accounts/list-devices.ts',
     description: 'Lists the devices of the caller’s account',
     tables: { devices: 'read' },
+  },
+  listConversations: {
+    entry: 'lambdas/accounts/list-conversations.ts',
+    description: 'Lists the caller’s conversations by last activity, with unread counts',
+    tables: { conversations: 'read' },
   },
   removeDevice: {
     entry: 'lambdas/accounts/remove-device.ts',
@@ -186,6 +192,7 @@ export const httpRoutes = [
   { method: 'POST', path: '/v1/devices/link', function: 'linkDevice', authorized: false },
   { method: 'GET', path: '/v1/devices', function: 'listDevices', authorized: true },
   { method: 'DELETE', path: '/v1/devices/{deviceId}', function: 'removeDevice', authorized: true },
+  { method: 'GET', path: '/v1/conversations', function: 'listConversations', authorized: true },
 ] as const satisfies readonly HttpRoute[];
 
 export const httpAuthorizer = {

@@ -72,6 +72,17 @@ export const tables = {
     envVar: 'DEVICE_QUEUES_TABLE',
   },
   /**
+   * Each user's conversations, newest activity first through `byActivity`, with the msgIds not yet read
+   * (a set, so a redelivered message is not counted twice), so that a newly linked device can show the
+   * chat list.
+   */
+  conversations: {
+    partitionKey: { name: 'userId', type: 'S' },
+    sortKey: { name: 'conversationId', type: 'S' },
+    localIndexes: [{ indexName: 'byActivity', sortKey: { name: 'lastActivityAt', type: 'N' } }],
+    envVar: 'CONVERSATIONS_TABLE',
+  },
+  /**
    * Every accepted SEND by sender and msgId, so that a retried SEND gets the same ACK and is not
    * stamped twice. Kept for a day: a client retries within seconds, or after a reconnect.
    */

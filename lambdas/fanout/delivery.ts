@@ -7,6 +7,7 @@ import type { MessageRecord, ReceiptRecord } from '../protocol/stream-records';
 import type { Deps } from '../runtime/deps';
 import { sendToDevice } from '../connect/sessions';
 import { listDevices } from '../tables/devices';
+import { recordActivity } from '../tables/conversations';
 import { enqueue, positionOf, QUEUE_TTL_MS, queueOf } from '../tables/device-queues';
 
 /** Queue first, push second; a redelivered record finds its item queued and is not pushed again. */
@@ -32,6 +33,10 @@ export async function deliverMessage(deps: Deps, record: MessageRecord): Promise
       }),
     ),
   );
+  // The chat list of both members, after the queues: a message is never listed before it is stored.
+  const { msgId, serverTs, conversationId } = record;
+  await recordActivity(deps, record.from.userId, conversationId, { msgId, serverTs, received: false });
+  if (record.to !== record.from.userId) await recordActivity(deps, record.to, conversationId, { msgId, serverTs, received: true });
 }
 
 /** A receipt goes to every device of each recipient user, but never back to the device it came from. */

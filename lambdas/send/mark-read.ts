@@ -4,6 +4,7 @@ import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { directConversationId } from './conversations';
 import { putReceipt, receiptIdOf } from './receipts';
+import { clearUnread } from '../tables/conversations';
 
 /** The other member of a 1:1 conversation the caller belongs to; refuses any other conversation. */
 function peerOf(caller: Caller, conversationId: string): string {
@@ -29,5 +30,6 @@ export async function markRead(deps: Deps, caller: Caller, frame: ReadFrame): Pr
     recipients: peer === caller.userId ? [peer] : [peer, caller.userId],
     serverTs: deps.now(),
   });
+  await clearUnread(deps, caller.userId, frame.conversationId);
   return { type: 'READ_ACK', conversationId: frame.conversationId, upToMsgId: frame.upToMsgId };
 }

@@ -7,7 +7,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { directConversationId } from '../../lambdas/send/conversations';
-import { connectDevice, linkDevice, registerAccount, type DeviceSocket } from '../support/device-client';
+import { call, connectDevice, linkDevice, registerAccount, type DeviceSocket } from '../support/device-client';
 
 let parley: ParleyLocal;
 let alice: DeviceCredentials[];
@@ -150,6 +150,23 @@ describe('delivery', () => {
     await Promise.all([alicePhone, bobPhone, bobLaptop, bobDesktop, tablet].map((socket) => socket!.close()));
   });
 
+  it('keeps each user’s chat list: newest first, unread counted once, cleared by READ', async () => {
+    const sender = await connectDevice(parley, alice[0]!);
+    const frames = [message(alice[0]!, 3), message(alice[0]!, 4)];
+    for (const frame of frames) await sendAndAck(sender, frame);
+    await parley.drainStreams();
+    const list = async (device: DeviceCredentials) => (await call(parley, 'GET', '/v1/conversations', { device })).body.conversations;
+    const [bobsView] = await list(bob[2]!);
+    expect(bobsView).toMatchObject({ conversationId: frames[0]!.conversationId, lastMsgId: frames[1]!.msgId });
+    expect(bobsView.unreadCount).toBe(2);
+    expect((await list(alice[1]!))[0]).toMatchObject({ conversationId: frames[0]!.conversationId, unreadCount: 0 });
+    const reader = await connectDevice(parley, bob[2]!);
+    reader.send({ action: 'READ', conversationId: frames[0]!.conversationId, upToMsgId: frames[1]!.msgId, requestId: 'read' });
+    await reader.next((f) => f.requestId === 'read');
+    expect((await list(bob[0]!))[0].unreadCount).toBe(0);
+    await Promise.all([sender.close(), reader.close()]);
+  });
+
   it('refuses READ of a conversation the reader is not in', async () => {
     const socket = await connectDevice(parley, bob[0]!);
     socket.send({ action: 'READ', conversationId: directConversationId(alice[0]!.userId, randomUUID()), upToMsgId: randomUUID(), requestId: 'x' });
@@ -167,7 +184,7 @@ describe('delivery', () => {
     const laptop = await connectDevice(parley, bob[1]!);
     const pushes = (await drainQueue(laptop)).filter((f) => f.type === 'PUSH' && f.seq >= 100);
     expect(pushes.map((p) => p.seq)).toEqual(frames.map((f) => f.seq));
-    const queuedMessages = async () => (await queueOf(bob[1]!)).filter((item) => item.frame.type === 'PUSH');
+    const queuedMessages = async () => (await queueOf(bob[1]!)).filter((item) => item.frame.type === 'PUSH' && item.frame.seq >= 100);
     // Nothing is forgotten before DELIVERED: a device that drops mid-SYNC starts again from its cursor.
     expect(await queuedMessages()).toHaveLength(120);
     for (let i = 0; i < frames.length; i += 100) {
