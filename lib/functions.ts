@@ -12,6 +12,7 @@ import { functions, type FunctionDefinition, type FunctionId, type StreamConsume
 import { tables } from '../lambdas/resources';
 import { functionEnvironment, SERVICE_NAME, type ResourceNames } from '../lambdas/function-environment';
 import { constructId, entriesOf } from './definitions';
+import { ParleyExpiryConsumer } from './expiry-consumer';
 import type { ParleyStorage } from './storage';
 import { ParleyStreamConsumer } from './stream-consumer';
 
@@ -25,6 +26,11 @@ export { SERVICE_NAME };
 /** The functions whose definition `consumes` a stream. */
 export type ConsumerFunctionId = {
   [K in FunctionId]: (typeof functions)[K] extends { readonly consumes: StreamConsumerDefinition } ? K : never;
+}[FunctionId];
+
+/** The functions whose definition names a table in `onExpiry`. */
+export type ExpiryFunctionId = {
+  [K in FunctionId]: (typeof functions)[K] extends { readonly onExpiry: string } ? K : never;
 }[FunctionId];
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL' | 'SILENT';
@@ -84,7 +90,8 @@ const DEFAULT_BUNDLING: BundlingOptions = {
 /**
  * One Lambda function per entry of `lambdas/functions.ts`, each with its own role and log group, granted
  * exactly the table, stream and SMS access its definition declares and nothing else; a function that
- * `consumes` a stream is invoked by it through an enhanced fan-out consumer (`ParleyStreamConsumer`).
+ * `consumes` a stream is invoked by it through an enhanced fan-out consumer (`ParleyStreamConsumer`); one
+ * with an `onExpiry` table is invoked with that table's TTL deletions (`ParleyExpiryConsumer`).
  *
  * @example
  * const fns = new ParleyFunctions(this, 'Functions', { storage });
@@ -98,6 +105,8 @@ export class ParleyFunctions extends Construct {
   public readonly logGroups: Readonly<Record<FunctionId, logs.LogGroup>>;
   /** The stream consumer (with its on-failure queue) of each function that `consumes` a stream. */
   public readonly streamConsumers: Readonly<Record<ConsumerFunctionId, ParleyStreamConsumer>>;
+  /** The TTL-deletion event source (with its on-failure queue) of each function with an `onExpiry` table. */
+  public readonly expiryConsumers: Readonly<Record<ExpiryFunctionId, ParleyExpiryConsumer>>;
   private connectionsEndpoint: string | undefined;
 
   constructor(scope: Construct, id: string, props: ParleyFunctionsProps) {
@@ -166,6 +175,18 @@ export class ParleyFunctions extends Construct {
         return [[functionId, consumer]];
       }),
     ) as Record<ConsumerFunctionId, ParleyStreamConsumer>;
+    this.expiryConsumers = Object.fromEntries(
+      entriesOf(functions).flatMap(([functionId, definition]) => {
+        const onExpiry = (definition as FunctionDefinition).onExpiry;
+        if (!onExpiry) return [];
+        const consumer = new ParleyExpiryConsumer(this, `${constructId(functionId)}ExpiryConsumer`, {
+          function: this.functions[functionId],
+          table: props.storage.tables[onExpiry],
+          removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+        });
+        return [[functionId, consumer]];
+      }),
+    ) as Record<ExpiryFunctionId, ParleyExpiryConsumer>;
   }
 
   /**

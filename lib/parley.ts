@@ -10,7 +10,8 @@ import { Construct } from 'constructs';
 import type { FunctionId } from '../lambdas/functions';
 import type { BucketId, StreamId, TableId } from '../lambdas/resources';
 import { ParleyConnectionPlane } from './connection-plane';
-import { ParleyFunctions, type ConsumerFunctionId, type ParleyFunctionOptions } from './functions';
+import { entriesOf } from './definitions';
+import { ParleyFunctions, type ConsumerFunctionId, type ExpiryFunctionId, type ParleyFunctionOptions } from './functions';
 import { ParleyHttpApi } from './http-api';
 import { ParleyStorage } from './storage';
 
@@ -57,8 +58,9 @@ export interface ParleyProps extends ParleyFunctionOptions {
 
 /**
  * The whole of Parley on AWS: tables, message stream and media bucket; one Lambda function per entry
- * of `lambdas/functions.ts`, stream consumers invoked through enhanced fan-out; the WebSocket API devices stay connected to; the HTTP API of accounts and
- * devices. Everything is built from the definitions in `lambdas/`, the ones the local runtime serves.
+ * of `lambdas/functions.ts`, stream consumers invoked through enhanced fan-out,
+ * expiry handlers through their table's stream; the WebSocket API devices stay connected to; the HTTP API of
+ * accounts and devices. Everything is built from the definitions in `lambdas/`, the ones the local runtime serves.
  *
  * @example
  * import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
@@ -144,13 +146,16 @@ export class Parley extends Construct {
   }
 
   /**
-   * The on-failure queue of each function that consumes a stream: the records it gave up on after its
-   * retries. Alarm on its `ApproximateNumberOfMessagesVisible`.
+   * The on-failure queue of each function that consumes a stream or is invoked with a table's TTL
+   * deletions: the records it gave up on after its retries. Alarm on its `ApproximateNumberOfMessagesVisible`.
    */
-  public get failedRecords(): Readonly<Record<ConsumerFunctionId, Queue>> {
-    const consumers = Object.entries(this.handlers.streamConsumers) as [ConsumerFunctionId, { failedRecords: Queue }][];
+  public get failedRecords(): Readonly<Record<ConsumerFunctionId | ExpiryFunctionId, Queue>> {
+    const consumers: [ConsumerFunctionId | ExpiryFunctionId, { failedRecords: Queue }][] = [
+      ...entriesOf(this.handlers.streamConsumers),
+      ...entriesOf(this.handlers.expiryConsumers),
+    ];
     return Object.fromEntries(consumers.map(([functionId, consumer]) => [functionId, consumer.failedRecords])) as Record<
-      ConsumerFunctionId,
+      ConsumerFunctionId | ExpiryFunctionId,
       Queue
     >;
   }

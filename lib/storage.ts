@@ -3,6 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { functions, type FunctionDefinition } from '../lambdas/functions';
 import {
   buckets,
   streams,
@@ -36,8 +37,19 @@ export interface ParleyStorageProps {
 export const MEDIA_EXPIRATION = Duration.days(30);
 
 /**
+ * The tables whose TTL deletions some function of `lambdas/functions.ts` is invoked with (its `onExpiry`):
+ * these, and only these, get a DynamoDB stream, one that carries each deleted item's old image.
+ */
+export const EXPIRY_STREAM_TABLES: ReadonlySet<TableId> = new Set(
+  Object.values(functions as Record<string, FunctionDefinition>).flatMap((definition) =>
+    definition.onExpiry ? [definition.onExpiry] : [],
+  ),
+);
+
+/**
  * The stateful resources of Parley, built from `lambdas/resources.ts`: one on-demand DynamoDB table per
- * table definition (with its local secondary indexes, all attributes projected), the Kinesis message stream and the media bucket.
+ * table definition (with its local secondary indexes, all attributes projected; with a stream of old images
+ * where a function's `onExpiry` names it), the Kinesis message stream and the media bucket.
  *
  * @example
  * const storage = new ParleyStorage(this, 'Storage', { removalPolicy: RemovalPolicy.DESTROY });
@@ -74,6 +86,7 @@ export class ParleyStorage extends Construct {
                 })),
               }
             : {}),
+          ...(EXPIRY_STREAM_TABLES.has(tableId) ? { dynamoStream: dynamodb.StreamViewType.OLD_IMAGE } : {}),
           billing: dynamodb.Billing.onDemand(),
           pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
           encryption: dynamodb.TableEncryptionV2.awsManagedKey(),

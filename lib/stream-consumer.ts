@@ -1,10 +1,12 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { KinesisConsumerEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { StreamConsumerDefinition } from '../lambdas/functions';
+import { FailedRecordsQueue } from './failed-records';
+
+export { FAILED_RECORDS_RETENTION } from './failed-records';
 
 export interface ParleyStreamConsumerProps {
   /** The function the records invoke. */
@@ -24,15 +26,12 @@ export interface ParleyStreamConsumerProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-/** SQS's longest retention: the time SREs have to look at, and redrive, records that kept failing. */
-export const FAILED_RECORDS_RETENTION = Duration.days(14);
-
 /**
  * A function invoked by the records of a Kinesis stream through an enhanced fan-out consumer: the stream
  * pushes records to it (~70 ms on average) instead of Lambda polling each shard once a second. One batch
  * per shard at a time (parallelization factor 1), so the records of one partition key (one conversation)
  * are handled in order. A failing batch is bisected and retried; the records that still fail are
- * described (not copied) in `failedRecords`, an SQS queue to alarm on.
+ * described (not copied) in `failedRecords` (a `FailedRecordsQueue`), an SQS queue to alarm on.
  *
  * The event source grants the function what it needs to read through the consumer, and the on-failure
  * destination grants it the right to send to the queue: no IAM is written by hand here.
@@ -47,7 +46,7 @@ export class ParleyStreamConsumer extends Construct {
   /** The enhanced fan-out consumer registered on the stream. */
   public readonly consumer: kinesis.StreamConsumer;
   /** Where Lambda describes each batch it gave up on (shard, sequence numbers), after the retries. */
-  public readonly failedRecords: sqs.Queue;
+  public readonly failedRecords: FailedRecordsQueue;
   /** The event source mapping from the consumer to the function. */
   public readonly eventSource: KinesisConsumerEventSource;
 
@@ -60,18 +59,7 @@ export class ParleyStreamConsumer extends Construct {
       streamConsumerName: props.consumerName,
     });
 
-    this.failedRecords = new sqs.Queue(this, 'FailedRecords', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: FAILED_RECORDS_RETENTION,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-    });
-    Validations.of(this.failedRecords).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the on-failure destination of the stream’s event source mapping; a dead-letter ' +
-        'queue behind it would only move the same failure records one queue further.',
-    });
+    this.failedRecords = new FailedRecordsQueue(this, 'FailedRecords', { removalPolicy: props.removalPolicy });
 
     this.eventSource = new KinesisConsumerEventSource(this.consumer, {
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,

@@ -47,6 +47,21 @@ export function referencedLogicalIds(fragment: unknown): Set<string> {
   return found;
 }
 
+/** Every logical id whose attribute `attribute` a template fragment reads through `Fn::GetAtt`. */
+export function logicalIdsWithAttribute(fragment: unknown, attribute: string): Set<string> {
+  const found = new Set<string>();
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(walk);
+    if (value === null || typeof value !== 'object') return;
+    for (const [key, inner] of Object.entries(value)) {
+      if (key === 'Fn::GetAtt' && Array.isArray(inner) && inner[1] === attribute && typeof inner[0] === 'string') found.add(inner[0]);
+      else walk(inner);
+    }
+  };
+  walk(fragment);
+  return found;
+}
+
 export interface Statement {
   readonly Effect: 'Allow' | 'Deny';
   readonly Action: string | string[];

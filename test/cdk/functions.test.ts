@@ -1,10 +1,12 @@
 import { functions, type FunctionDefinition, type FunctionId, type TableAccess } from '../../lambdas/functions';
 import { env, streams, tables, type TableId } from '../../lambdas/resources';
-import type { ConsumerFunctionId } from '../../lib/functions';
+import type { ConsumerFunctionId, ExpiryFunctionId } from '../../lib/functions';
 import {
   actionsOf,
   logicalIdOf,
+  logicalIdsWithAttribute,
   referencedLogicalIds,
+  resourcesOf,
   statementsOfRole,
   synthParley,
   type Statement,
@@ -16,6 +18,9 @@ const definitions = Object.entries(functions) as [FunctionId, FunctionDefinition
 const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'];
 const STREAM_READ_ACTIONS = ['kinesis:SubscribeToShard', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:DescribeStreamConsumer'];
+const TABLE_STREAM_READ_ACTIONS = ['dynamodb:ListStreams', 'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'];
+/** Statements on a table's DynamoDB stream (`Fn::GetAtt [table, StreamArn]`) rather than on the table. */
+const onTableStream = (statement: Statement) => logicalIdsWithAttribute(statement.Resource, 'StreamArn').size > 0;
 
 describe('functions', () => {
   let built: Synthesized;
@@ -32,6 +37,16 @@ describe('functions', () => {
 
   it('are exactly one Lambda function per definition', () => {
     built.template.resourceCountIs('AWS::Lambda::Function', definitions.length);
+  });
+
+  it('are invoked by one event source mapping, with its own on-failure queue, per consumed stream and per onExpiry table', () => {
+    const sources = definitions.filter(([, d]) => d.consumes).length + definitions.filter(([, d]) => d.onExpiry).length;
+    built.template.resourceCountIs('AWS::Lambda::EventSourceMapping', sources);
+    built.template.resourceCountIs('AWS::SQS::Queue', sources);
+    const destinations = Object.values(resourcesOf(built.template, 'AWS::Lambda::EventSourceMapping')).map((mapping) =>
+      JSON.stringify((mapping.Properties as { DestinationConfig?: unknown }).DestinationConfig),
+    );
+    expect(new Set(destinations).size).toBe(sources);
   });
 
   describe.each(definitions)('%s', (functionId, definition) => {
@@ -84,7 +99,8 @@ describe('functions', () => {
         (Object.keys(tables) as TableId[]).map((tableId) => [logicalIdOf(built.stack.parley.tables[tableId]), tableId]),
       );
       const reached: Partial<Record<TableId, Set<string>>> = {};
-      for (const statement of statementsOf(functionId)) {
+      // Reading a table's stream is not access to its items: the stream test below covers it.
+      for (const statement of statementsOf(functionId).filter((s) => !onTableStream(s))) {
         for (const logicalId of referencedLogicalIds(statement.Resource)) {
           const tableId = tableIds[logicalId];
           if (!tableId) continue;
@@ -145,11 +161,12 @@ describe('functions', () => {
 
     it('writes logs to its own log group only, and asks for nothing beyond its declared access', () => {
       const allowedServices = new Set(['xray', 'logs', 'dynamodb', 'kinesis', 'execute-api', 'sns']);
-      // A stream consumer sends the records it gave up on to its own on-failure queue.
-      if (definition.consumes) allowedServices.add('sqs');
+      // A stream or expiry consumer sends the records it gave up on to its own on-failure queue.
+      const hasFailedRecords = Boolean(definition.consumes ?? definition.onExpiry);
+      if (hasFailedRecords) allowedServices.add('sqs');
       const ownLogGroup = logicalIdOf(built.stack.parley.handlers.logGroups[functionId]);
-      const ownFailedRecords = definition.consumes
-        ? logicalIdOf(built.stack.parley.failedRecords[functionId as ConsumerFunctionId])
+      const ownFailedRecords = hasFailedRecords
+        ? logicalIdOf(built.stack.parley.failedRecords[functionId as ConsumerFunctionId | ExpiryFunctionId])
         : undefined;
       for (const statement of statementsOf(functionId)) {
         expect(statement.Effect).toBe('Allow');
@@ -191,6 +208,27 @@ describe('functions', () => {
           .filter((s) => [...referencedLogicalIds(s.Resource)].some((id) => id in consumers))
           .flatMap(actionsOf);
         expect(onConsumer).toEqual(expect.arrayContaining(['kinesis:SubscribeToShard', 'kinesis:DescribeStreamConsumer']));
+      },
+    );
+
+    it(
+      definition.onExpiry
+        ? `reads the DynamoDB stream of its onExpiry table (${definition.onExpiry}), and of no other table`
+        : 'may not read any table’s DynamoDB stream',
+      () => {
+        const tableIds = Object.fromEntries(
+          Object.entries(built.stack.parley.tables).map(([tableId, table]) => [logicalIdOf(table), tableId]),
+        );
+        const onStreams = statementsOf(functionId).filter(onTableStream);
+        const streamsRead = new Set(
+          onStreams.flatMap((s) => [...logicalIdsWithAttribute(s.Resource, 'StreamArn')].map((id) => tableIds[id])),
+        );
+        expect([...streamsRead]).toEqual(definition.onExpiry ? [definition.onExpiry] : []);
+        // Nothing but reading the stream, and nothing on any resource but the stream.
+        expect(onStreams.flatMap(actionsOf).sort()).toEqual(definition.onExpiry ? [...TABLE_STREAM_READ_ACTIONS].sort() : []);
+        for (const statement of onStreams) {
+          expect(JSON.stringify(statement.Resource)).not.toMatch(/"Arn"|"\*"/);
+        }
       },
     );
   });

@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { buckets, streams, tables, type TableDefinition } from '../../lambdas/resources';
+import { functions, type FunctionDefinition } from '../../lambdas/functions';
+import { buckets, streams, tables, type TableDefinition, type TableId } from '../../lambdas/resources';
 import { logicalIdOf, synthParley, type Synthesized } from './fixture';
 
 describe('storage', () => {
@@ -59,6 +60,23 @@ describe('storage', () => {
           },
         ],
         AttributeDefinitions: Match.arrayWith([{ AttributeName: 'msgId', AttributeType: 'S' }]),
+      });
+    });
+
+    describe('DynamoDB streams', () => {
+      const expiryTables = new Set(
+        (Object.values(functions) as FunctionDefinition[]).flatMap((definition) => (definition.onExpiry ? [definition.onExpiry] : [])),
+      );
+      const streamOf = (tableId: TableId): unknown =>
+        built.template.toJSON().Resources[logicalIdOf(built.stack.parley.tables[tableId])].Properties.StreamSpecification;
+
+      it('are on the device queues, whose TTL deletions queueExpiry is invoked with', () => {
+        expect(expiryTables).toContain('deviceQueues');
+        expect(streamOf('deviceQueues')).toEqual({ StreamViewType: 'OLD_IMAGE' });
+      });
+
+      it.each(Object.keys(tables) as TableId[])('%s has an old-image stream only if some function’s onExpiry names it', (tableId) => {
+        expect(streamOf(tableId)).toEqual(expiryTables.has(tableId) ? { StreamViewType: 'OLD_IMAGE' } : undefined);
       });
     });
 

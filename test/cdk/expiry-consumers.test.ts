@@ -1,0 +1,122 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { functions, type FunctionDefinition, type FunctionId } from '../../lambdas/functions';
+import type { TableId } from '../../lambdas/resources';
+import type { ExpiryFunctionId } from '../../lib/functions';
+import {
+  actionsOf,
+  logicalIdOf,
+  logicalIdsWithAttribute,
+  referencedLogicalIds,
+  resourcesOf,
+  statementsOfRole,
+  synthParley,
+  type Synthesized,
+} from './fixture';
+
+const expiryConsumers = (Object.entries(functions) as [FunctionId, FunctionDefinition][]).flatMap(([functionId, definition]) =>
+  definition.onExpiry ? [[functionId as ExpiryFunctionId, definition.onExpiry] as const] : [],
+) as [ExpiryFunctionId, TableId][];
+
+interface MappingProperties {
+  EventSourceArn: unknown;
+  FunctionName: unknown;
+  [property: string]: unknown;
+}
+
+describe('expiry consumers', () => {
+  let built: Synthesized;
+  let mappings: Record<string, { Properties: MappingProperties }>;
+  const mappingOf = (functionId: ExpiryFunctionId) => {
+    const functionLogicalId = logicalIdOf(built.stack.parley.functions[functionId]);
+    const found = Object.values(mappings).filter((m) => referencedLogicalIds(m.Properties.FunctionName).has(functionLogicalId));
+    expect(found).toHaveLength(1);
+    return found[0]!.Properties;
+  };
+  const actionsOn = (functionId: FunctionId, logicalId: string, attribute: string) =>
+    statementsOfRole(built.template, logicalIdOf(built.stack.parley.functions[functionId].role!))
+      .filter((statement) => logicalIdsWithAttribute(statement.Resource, attribute).has(logicalId))
+      .flatMap(actionsOf);
+
+  beforeAll(() => {
+    built = synthParley();
+    mappings = resourcesOf<MappingProperties>(built.template, 'AWS::Lambda::EventSourceMapping');
+  });
+
+  it('are what the definitions declare: queueExpiry is invoked with the device queues’ TTL deletions', () => {
+    expect(expiryConsumers).toContainEqual(['queueExpiry', 'deviceQueues']);
+  });
+
+  describe.each(expiryConsumers)('%s', (functionId, tableId) => {
+    it(`is invoked from the ${tableId} table’s stream, oldest first, bisecting failing batches, retried whole`, () => {
+      const { FilterCriteria, ...mapping } = mappingOf(functionId);
+      expect(mapping).toEqual({
+        EventSourceArn: { 'Fn::GetAtt': [logicalIdOf(built.stack.parley.tables[tableId]), 'StreamArn'] },
+        FunctionName: { Ref: logicalIdOf(built.stack.parley.functions[functionId]) },
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 100,
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: 10,
+        // No FunctionResponseTypes: the handler does not report batch item failures.
+        DestinationConfig: {
+          OnFailure: { Destination: { 'Fn::GetAtt': [logicalIdOf(built.stack.parley.failedRecords[functionId]), 'Arn'] } },
+        },
+      });
+      expect(FilterCriteria).toBeDefined();
+    });
+
+    it('is invoked only by deletions that DynamoDB’s TTL service made', () => {
+      const { Filters } = mappingOf(functionId).FilterCriteria as { Filters: { Pattern: string }[] };
+      expect(Filters.map((filter) => JSON.parse(filter.Pattern) as unknown)).toEqual([
+        {
+          eventName: ['REMOVE'],
+          userIdentity: { type: ['Service'], principalId: ['dynamodb.amazonaws.com'] },
+        },
+      ]);
+    });
+
+    it('sends the records it gives up on to an encrypted, TLS-only queue that keeps them 14 days', () => {
+      const queueLogicalId = logicalIdOf(built.stack.parley.failedRecords[functionId]);
+      const queue = resourcesOf(built.template, 'AWS::SQS::Queue')[queueLogicalId]!;
+      expect(queue).toMatchObject({
+        Properties: { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 },
+        DeletionPolicy: 'Retain',
+      });
+      built.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: queueLogicalId }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 'sqs:*',
+              Principal: { AWS: '*' },
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it(`lets the function, and no other, read the ${tableId} table’s stream and send to its queue`, () => {
+      const tableLogicalId = logicalIdOf(built.stack.parley.tables[tableId]);
+      const queueLogicalId = logicalIdOf(built.stack.parley.failedRecords[functionId]);
+      expect(actionsOn(functionId, tableLogicalId, 'StreamArn').sort()).toEqual(
+        ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'].sort(),
+      );
+      expect(actionsOn(functionId, queueLogicalId, 'Arn')).toContain('sqs:SendMessage');
+      for (const other of Object.keys(functions) as FunctionId[]) {
+        if (other === functionId) continue;
+        expect({
+          other,
+          onStream: actionsOn(other, tableLogicalId, 'StreamArn'),
+          onQueue: actionsOn(other, queueLogicalId, 'Arn'),
+        }).toEqual({ other, onStream: [], onQueue: [] });
+      }
+    });
+
+    it('deletes its queue with the stack under parley:removalPolicy destroy', () => {
+      const destroyed = synthParley({ 'parley:removalPolicy': 'destroy' });
+      const queueLogicalId = logicalIdOf(destroyed.stack.parley.failedRecords[functionId]);
+      expect(resourcesOf(destroyed.template, 'AWS::SQS::Queue')[queueLogicalId]).toMatchObject({ DeletionPolicy: 'Delete' });
+    });
+  });
+});
