@@ -1,6 +1,6 @@
 /** The `acceptedMessages` table: each SEND stamped once, by sender and msgId. */
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { putIfAbsent } from './put-if-absent';
 import { tableName, type Deps } from '../runtime/deps';
 
 export interface AcceptedMessage {
@@ -17,21 +17,10 @@ export const messageKeyOf = (senderUserId: string, msgId: string) => `${senderUs
 
 /** Records the message unless it was accepted before; answers the record that stands: this one or the first. */
 export async function acceptOnce(deps: Deps, candidate: AcceptedMessage): Promise<AcceptedMessage> {
-  try {
-    await deps.clients.db.send(
-      new PutCommand({
-        TableName: tableName(deps, 'acceptedMessages'),
-        Item: candidate,
-        ConditionExpression: 'attribute_not_exists(messageKey)',
-      }),
-    );
-    return candidate;
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    const { Item } = await deps.clients.db.send(
-      new GetCommand({ TableName: tableName(deps, 'acceptedMessages'), Key: { messageKey: candidate.messageKey }, ConsistentRead: true }),
-    );
-    if (!Item) throw new Error('An accepted message vanished between its write and its read');
-    return Item as AcceptedMessage;
-  }
+  if (await putIfAbsent(deps, 'acceptedMessages', { ...candidate })) return candidate;
+  const { Item } = await deps.clients.db.send(
+    new GetCommand({ TableName: tableName(deps, 'acceptedMessages'), Key: { messageKey: candidate.messageKey }, ConsistentRead: true }),
+  );
+  if (!Item) throw new Error('An accepted message vanished between its write and its read');
+  return Item as AcceptedMessage;
 }

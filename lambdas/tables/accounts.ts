@@ -1,6 +1,6 @@
 /** The `accounts` table: one item per registered phone number, naming its account. */
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { putIfAbsent } from './put-if-absent';
 import { tableName, type Deps } from '../runtime/deps';
 
 export interface AccountRecord {
@@ -22,19 +22,8 @@ export async function findAccount(deps: Deps, phoneNumber: string): Promise<Acco
  * the account that holds it now: the candidate, or the existing one (a re-registration).
  */
 export async function claimPhoneNumber(deps: Deps, candidate: AccountRecord): Promise<AccountRecord> {
-  try {
-    await deps.clients.db.send(
-      new PutCommand({
-        TableName: tableName(deps, 'accounts'),
-        Item: candidate,
-        ConditionExpression: 'attribute_not_exists(phoneNumber)',
-      }),
-    );
-    return candidate;
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    const holder = await findAccount(deps, candidate.phoneNumber);
-    if (!holder) throw new Error('The phone number was claimed and released concurrently');
-    return holder;
-  }
+  if (await putIfAbsent(deps, 'accounts', { ...candidate })) return candidate;
+  const holder = await findAccount(deps, candidate.phoneNumber);
+  if (!holder) throw new Error('The phone number was claimed and released concurrently');
+  return holder;
 }

@@ -2,8 +2,8 @@
  * The `deviceQueues` table: per device, what it has not acknowledged yet, in server order. Store first,
  * push second, delete on the device's acknowledgement.
  */
-import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { putIfAbsent } from './put-if-absent';
 import type { QueuedFrame } from '../protocol/frames';
 import { tableName, type Deps } from '../runtime/deps';
 
@@ -27,19 +27,7 @@ export const positionOf = (serverTs: number, msgId: string) => `${String(serverT
 
 /** Queues the item unless it is queued already (a redelivered stream batch): 'duplicate' then. */
 export async function enqueue(deps: Deps, item: QueuedItem): Promise<'queued' | 'duplicate'> {
-  try {
-    await deps.clients.db.send(
-      new PutCommand({
-        TableName: tableName(deps, 'deviceQueues'),
-        Item: item,
-        ConditionExpression: 'attribute_not_exists(device)',
-      }),
-    );
-    return 'queued';
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return 'duplicate';
-    throw error;
-  }
+  return (await putIfAbsent(deps, 'deviceQueues', { ...item })) ? 'queued' : 'duplicate';
 }
 
 /** Up to `limit` items after `after`, in order; expired ones are skipped (DynamoDB deletes them lazily). */

@@ -1,6 +1,6 @@
 /** The `devices` table: the devices of each account and the salted hash of each device's secret. */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { putIfAbsent } from './put-if-absent';
 import { tableName, type Deps } from '../runtime/deps';
 
 export interface DeviceRecord {
@@ -36,19 +36,7 @@ export async function listDevices(deps: Deps, userId: string): Promise<DeviceRec
 
 /** Adds a device under an id nobody holds; false when the id is taken (a concurrent link won it). */
 export async function addDevice(deps: Deps, device: DeviceRecord): Promise<boolean> {
-  try {
-    await deps.clients.db.send(
-      new PutCommand({
-        TableName: tableName(deps, 'devices'),
-        Item: device,
-        ConditionExpression: 'attribute_not_exists(userId)',
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  return putIfAbsent(deps, 'devices', { ...device });
 }
 
 /** Writes a device whatever was there: a re-registration replaces the primary device. */

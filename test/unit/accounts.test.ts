@@ -175,7 +175,10 @@ describe('linkDevice', () => {
     const response = await run(httpEvent('POST /v1/devices/link', { body: linking }));
     expect(response.statusCode).toBe(201);
     expect(body(response)).toEqual({ userId: USER, deviceId: 3 });
-    expect(db.commandCalls(PutCommand)[0]!.args[0].input.ConditionExpression).toBe('attribute_not_exists(userId)');
+    expect(db.commandCalls(PutCommand)[0]!.args[0].input).toMatchObject({
+      ConditionExpression: 'attribute_not_exists(#key)',
+      ExpressionAttributeNames: { '#key': 'userId' },
+    });
   });
 
   it('moves on to the next id when a concurrent link took one', async () => {

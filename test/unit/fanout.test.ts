@@ -55,7 +55,8 @@ describe('fanout', () => {
     expect(await fanout.withDeps(deps)({ Records: [record(1, 'direct:a')] })).toEqual({ batchItemFailures: [] });
     expect(order).toEqual(['queue', 'push']);
     expect(db.commandCalls(PutCommand)[0]!.args[0].input).toMatchObject({
-      ConditionExpression: 'attribute_not_exists(device)',
+      ConditionExpression: 'attribute_not_exists(#key)',
+      ExpressionAttributeNames: { '#key': 'device' },
       Item: { device: `${BOB}#1`, position: `${String(NOW + 1).padStart(13, '0')}#${id(1)}`, msgId: id(1) },
     });
   });
