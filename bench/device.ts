@@ -1,0 +1,115 @@
+/**
+ * A device of the bench: a real `ws` client that stamps each frame with its receive time, answers
+ * requests by `requestId`, acknowledges every PUSH and RECEIPT with DELIVERED as a live client does, and
+ * counts the WebSocket messages it sends and receives (what API Gateway bills).
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+import type { ParleyLocal } from '../local/runtime';
+import { encodeDeviceCredentials, type DeviceCredentials } from '../lambdas/protocol/credentials';
+
+export interface FrameCounts {
+  sent: number;
+  received: number;
+  sentBytes: number;
+  receivedBytes: number;
+  /** What API Gateway bills: each message in either direction, per 32 KB. */
+  units: number;
+}
+
+/** WebSocket messages of every bench device, in and out. */
+export const frameCounts: FrameCounts = { sent: 0, received: 0, sentBytes: 0, receivedBytes: 0, units: 0 };
+const billedUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / (32 * 1024)));
+
+export function resetFrameCounts(): void {
+  Object.assign(frameCounts, { sent: 0, received: 0, sentBytes: 0, receivedBytes: 0, units: 0 });
+}
+
+/** Time of the most recent frame any device received: the bench waits for the system to go quiet. */
+let lastFrameAt = performance.now();
+export const lastFrameTime = () => lastFrameAt;
+
+export class BenchDevice {
+  /** Called with each server frame and the time it arrived (performance.now()). */
+  onFrame: (frame: any, at: number) => void = () => undefined;
+  /** Whether PUSH and RECEIPT frames are acknowledged with DELIVERED at once. */
+  autoDeliver = true;
+  private readonly pending = new Map<string, (frame: any) => void>();
+  private nextRequest = 0;
+
+  private constructor(
+    readonly credentials: DeviceCredentials,
+    private readonly socket: WebSocket,
+  ) {
+    socket.on('message', (data: Buffer) => {
+      const at = performance.now();
+      lastFrameAt = at;
+      frameCounts.received++;
+      frameCounts.receivedBytes += data.length;
+      frameCounts.units += billedUnits(data.length);
+      const frame = JSON.parse(data.toString());
+      if ((frame.type === 'PUSH' || frame.type === 'RECEIPT') && this.autoDeliver) {
+        this.send({ action: 'DELIVERED', msgIds: [frame.msgId ?? frame.receiptId], requestId: this.requestId() });
+      }
+      const answer = frame.requestId !== undefined && frame.type !== 'PUSH' ? this.pending.get(frame.requestId) : undefined;
+      if (answer) {
+        this.pending.delete(frame.requestId);
+        answer(frame);
+      }
+      this.onFrame(frame, at);
+    });
+  }
+
+  static connect(parley: ParleyLocal, credentials: DeviceCredentials): Promise<BenchDevice> {
+    const socket = new WebSocket(parley.webSocketUrl, { headers: { Authorization: encodeDeviceCredentials(credentials) } });
+    return new Promise((resolve, reject) => {
+      socket.once('open', () => resolve(new BenchDevice(credentials, socket)));
+      socket.once('unexpected-response', (_request, response) => reject(new Error(`handshake refused: ${response.statusCode}`)));
+      socket.once('error', reject);
+    });
+  }
+
+  get key(): string {
+    return `${this.credentials.userId}.${this.credentials.deviceId}`;
+  }
+
+  requestId(): string {
+    return `r${++this.nextRequest}`;
+  }
+
+  send(frame: object): void {
+    const text = JSON.stringify(frame);
+    frameCounts.sent++;
+    const bytes = Buffer.byteLength(text);
+    frameCounts.sentBytes += bytes;
+    frameCounts.units += billedUnits(bytes);
+    this.socket.send(text);
+  }
+
+  /** Sends a frame with a fresh requestId; resolves with the server's answer to it. */
+  request(frame: object, timeoutMs = 30_000): Promise<any> {
+    const requestId = this.requestId();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(requestId);
+        reject(new Error(`no answer to ${JSON.stringify(frame).slice(0, 80)} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(requestId, (answer) => {
+        clearTimeout(timer);
+        resolve(answer);
+      });
+      this.send({ ...frame, requestId });
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.socket.once('close', () => resolve());
+      this.socket.close(1000);
+    });
+  }
+}
+
+export const newMsgId = () => randomUUID();

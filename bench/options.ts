@@ -1,0 +1,82 @@
+/** The bench's flags: `npm run bench -- --rate 50 --seconds 10 --pairs 10 ...`. */
+export interface BenchOptions {
+  /** Offered rate of the fixed-rate run, messages per second. */
+  readonly rate: number;
+  /** Length of the fixed-rate run, seconds. */
+  readonly seconds: number;
+  /** Conversations (sender/recipient user pairs, 2 devices each) the load is spread over. */
+  readonly pairs: number;
+  /** Rates the step-up tries, in order; it stops at the first that does not hold. */
+  readonly steps: readonly number[];
+  /** Length of each step, seconds. */
+  readonly stepSeconds: number;
+  /** The step-up starts no step that would end past this many seconds after the bench started. */
+  readonly budgetSeconds: number;
+  /** Latency a rate must keep its p99 under to hold, ms. */
+  readonly p99LimitMs: number;
+  /** Messages queued for the offline device of the SYNC run. */
+  readonly syncMessages: number;
+  /** Memory of each Lambda function in the cost model (the CDK default, lib/functions.ts). */
+  readonly lambdaMemoryMb: number;
+  /** Where the figures are written. */
+  readonly out: string;
+  /** Devices acknowledge each PUSH and RECEIPT with DELIVERED, as live clients do; off measures SEND → PUSH alone. */
+  readonly delivered: boolean;
+  /** Print the runtime's log lines. */
+  readonly verbose: boolean;
+}
+
+export const defaultOptions: BenchOptions = {
+  rate: 50,
+  seconds: 10,
+  pairs: 10,
+  steps: [2, 5, 10, 15, 20, 25, 35, 50, 75, 100, 150, 200],
+  stepSeconds: 5,
+  budgetSeconds: 120,
+  p99LimitMs: 200,
+  syncMessages: 1000,
+  lambdaMemoryMb: 256,
+  out: 'bench/results.json',
+  delivered: true,
+  verbose: false,
+};
+
+const usage = `npm run bench -- [--rate 50] [--seconds 10] [--pairs 10] [--steps 25,50,100] [--step-seconds 5]
+  [--budget-seconds 150] [--p99-limit-ms 200] [--sync-messages 1000] [--lambda-memory-mb 256]
+  [--out bench/results.json] [--no-delivered] [--verbose]   (--steps none skips the step-up)`;
+
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  const options: Record<string, unknown> = { ...defaultOptions };
+  const numeric: Record<string, keyof BenchOptions> = {
+    '--rate': 'rate',
+    '--seconds': 'seconds',
+    '--pairs': 'pairs',
+    '--step-seconds': 'stepSeconds',
+    '--budget-seconds': 'budgetSeconds',
+    '--p99-limit-ms': 'p99LimitMs',
+    '--sync-messages': 'syncMessages',
+    '--lambda-memory-mb': 'lambdaMemoryMb',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag === '--help' || flag === '-h') {
+      console.log(usage);
+      process.exit(0);
+    } else if (flag === '--verbose') options.verbose = true;
+    else if (flag === '--no-delivered') options.delivered = false;
+    else if (flag === '--out') options.out = argv[++i];
+    else if (flag === '--steps') {
+      const value = argv[++i] ?? '';
+      options.steps = value === 'none' ? [] : value.split(',').map(Number);
+    } else if (numeric[flag]) options[numeric[flag]] = Number(argv[++i]);
+    else throw new Error(`unknown flag ${flag}\n${usage}`);
+  }
+  const parsed = options as unknown as BenchOptions;
+  for (const key of Object.values(numeric)) {
+    const value = parsed[key] as number;
+    if (!Number.isFinite(value) || value < 0) throw new Error(`--${key} must be a number ≥ 0\n${usage}`);
+  }
+  if (parsed.steps.some((rate) => !(rate > 0))) throw new Error(`--steps must be positive rates\n${usage}`);
+  if (parsed.pairs < 1 || parsed.rate <= 0) throw new Error(`--pairs and --rate must be positive\n${usage}`);
+  return parsed;
+}

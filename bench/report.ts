@@ -1,0 +1,58 @@
+/** The bench's results: the JSON written to bench/results.json and the short table printed at the end. */
+import type { CostModel } from './cost-model';
+import type { RateRun } from './latency';
+import type { MaxRate } from './max-rate';
+import type { SyncRun } from './sync-time';
+
+export interface Results {
+  readonly generatedAt: string;
+  readonly machine: { loadAverageAtEnd: number[]; cpus: number; cpuModel: string; node: string; platform: string };
+  readonly options: object;
+  readonly setupSeconds: number;
+  readonly totalSeconds: number;
+  readonly fixedRate: RateRun & { settled: boolean };
+  readonly maxRate: MaxRate | null;
+  readonly sync: SyncRun | null;
+  /** What one message of the 1:1 scenario (the fixed-rate run) asked of each service. */
+  readonly perMessage: object;
+  /** Wall time of each function's invocations in-process, ms: at the fixed rate and at 2 msg/s. */
+  readonly lambdaDurationsMs: object;
+  readonly cost: CostModel;
+}
+
+const pad = (text: string, width: number) => text.padEnd(width);
+const ms = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${value} ms`);
+
+export function formatTable(results: Results): string {
+  const { fixedRate: run, maxRate, sync, cost } = results;
+  const rows: [string, string][] = [
+    [
+      `Delivery latency SEND → PUSH at ${run.offeredRate} msg/s × ${run.seconds} s, ${run.conversations} conversations`,
+      `p50 ${ms(run.pushLatencyMs.p50)}, p99 ${ms(run.pushLatencyMs.p99)}, max ${ms(run.pushLatencyMs.max)}`,
+    ],
+    ['  rate achieved', `${run.achievedRate} msg/s (${run.sent} of ${run.messages} sent, ${run.lateSends} late, ${run.missingPushes} PUSHes missing)`],
+    ['  this process: event loop busy, CPU per message', `${Math.round(run.eventLoopUtilization * 100)}%, ${run.cpuMsPerMessage} ms`],
+    ['  SEND → ACK', `p50 ${ms(run.ackLatencyMs.p50)}, p99 ${ms(run.ackLatencyMs.p99)}`],
+    [
+      `Highest rate with p99 < ${maxRate?.p99LimitMs ?? '—'} ms (${maxRate?.stepSeconds ?? '—'} s steps)`,
+      maxRate ? `${maxRate.sustainedRate ?? 'none'} msg/s (stopped: ${maxRate.stoppedBecause})` : 'not run',
+    ],
+    [
+      `SYNC of ${sync?.messages ?? '—'} queued messages, first SYNC → QUEUE_EMPTY`,
+      sync ? `${sync.syncMs} ms, ${sync.pages} pages, ${sync.received} received, ${sync.inOrder ? 'in order' : 'NOT IN ORDER'}` : 'not run',
+    ],
+    ['Cost per million 1:1 messages (list prices, see bench/prices.ts)', `$${cost.usdPerMillionMessages.toFixed(2)}`],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length)) + 2;
+  const lines = rows.map(([label, value]) => `${pad(label, width)}${value}`);
+  const delivered = (results.options as { delivered?: boolean }).delivered !== false;
+  lines.push(
+    '',
+    `Per message (1:1, Alice 2 devices → Bob 2 devices, ${delivered ? 'every PUSH and RECEIPT acknowledged with DELIVERED' : 'no DELIVERED (--no-delivered): the acknowledgement leg is left out'}):`,
+  );
+  const itemWidth = Math.max(...cost.lines.map((line) => line.item.length)) + 2;
+  for (const line of cost.lines) {
+    lines.push(`  ${pad(line.item, itemWidth)}${pad(`${line.perMessage} ${line.unit}`, 22)}$${line.usdPerMillionMessages.toFixed(3)} / M msgs`);
+  }
+  return lines.join('\n');
+}

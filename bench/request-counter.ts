@@ -1,0 +1,178 @@
+/**
+ * Counts what the handlers ask of AWS, through the runtime's two hooks: SDK middleware on every client
+ * (`instrumentClients`) records each request by service and command, with the DynamoDB capacity units
+ * and Kinesis payload it would be billed for; `intercept` counts each Lambda invocation and times it.
+ *
+ * Capacity model (DynamoDB on-demand, what the middleware computes from the items it sees):
+ * - a write (PutItem, UpdateItem, DeleteItem) costs ceil(item size / 1 KB) write request units, at least
+ *   1, also when its condition fails; a put that succeeds or a delete also writes each local secondary
+ *   index holding the item (all attributes projected: the same size again). The size of a deleted or
+ *   updated item is not seen: counted as 1 unit (the bench's items are all under 1 KB, see maxItemBytes).
+ * - a strongly consistent GetItem or Query costs ceil(bytes read / 4 KB) read request units, at least 1;
+ *   eventually consistent, half that.
+ */
+import { performance } from 'node:perf_hooks';
+import type { FunctionId } from '../lambdas/functions';
+import { tables as tableDefinitions, type TableId } from '../lambdas/resources';
+import { marshalledItemSize, plainItemSize } from './item-size';
+
+/** What Lambda's event source mapping does on AWS, billed as enhanced fan-out, not per request. */
+export const POLLER_COMMANDS = new Set(['GetRecords', 'GetShardIterator', 'ListShards', 'DescribeStream', 'DescribeStreamSummary', 'DescribeStreamConsumer', 'SubscribeToShard']);
+
+export interface TableUsage {
+  reads: number;
+  writes: number;
+  readUnits: number;
+  writeUnits: number;
+  maxItemBytes: number;
+}
+
+export interface FunctionUsage {
+  invocations: number;
+  /** Wall time of each invocation, ms. */
+  durationsMs: number[];
+  /** Stream records handed to it (stream consumers). */
+  records: number;
+  errors: number;
+}
+
+export interface Usage {
+  /** `${service} ${command}` → requests; the poller's own excluded. */
+  requests: Record<string, number>;
+  /** Requests of the Kinesis poller, not billed per request on AWS. */
+  excludedPollerRequests: number;
+  tables: Record<string, TableUsage>;
+  kinesis: { records: number; bytes: number; payloadUnits25KB: number; billedKB: number };
+  connections: { posts: number; bytes: number };
+  functions: Partial<Record<FunctionId, FunctionUsage>>;
+}
+
+const emptyUsage = (): Usage => ({
+  requests: {},
+  excludedPollerRequests: 0,
+  tables: {},
+  kinesis: { records: 0, bytes: 0, payloadUnits25KB: 0, billedKB: 0 },
+  connections: { posts: 0, bytes: 0 },
+  functions: {},
+});
+
+const SERVICES: Record<string, string> = {
+  DynamoDBClient: 'dynamodb',
+  KinesisClient: 'kinesis',
+  ApiGatewayManagementApiClient: 'connections',
+  SNSClient: 'sns',
+  S3Client: 's3',
+};
+
+const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
+const READS = new Set(['GetItem', 'Query', 'Scan']);
+
+export class RequestCounter {
+  private usage = emptyUsage();
+  private tableIds = new Map<string, TableId>();
+
+  /** Names tables by their id in `lambdas/resources.ts` once the runtime has made them. */
+  nameTables(names: Readonly<Record<TableId, string>>): void {
+    for (const [id, name] of Object.entries(names)) this.tableIds.set(name, id as TableId);
+  }
+
+  reset(): void {
+    this.usage = emptyUsage();
+  }
+
+  /** The usage since the last reset; counting goes on in a fresh record. */
+  take(): Usage {
+    const taken = this.usage;
+    this.usage = emptyUsage();
+    return taken;
+  }
+
+  readonly instrument = <T extends object>(client: T): T => {
+    const service = SERVICES[client.constructor.name] ?? client.constructor.name;
+    const stack = (client as unknown as { middlewareStack: { add(middleware: unknown, options: unknown): void } }).middlewareStack;
+    stack.add(
+      (next: (args: any) => Promise<any>, context: { commandName?: string }) => async (args: any) => {
+        const command = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+        if (service === 'kinesis' && POLLER_COMMANDS.has(command)) {
+          this.usage.excludedPollerRequests++;
+          return next(args);
+        }
+        const usage = this.usage;
+        const key = `${service} ${command}`;
+        usage.requests[key] = (usage.requests[key] ?? 0) + 1;
+        if (service === 'kinesis') this.countPut(usage, command, args.input);
+        if (service === 'connections' && command === 'PostToConnection') {
+          usage.connections.posts++;
+          usage.connections.bytes += (args.input.Data as Uint8Array | undefined)?.length ?? 0;
+        }
+        if (service !== 'dynamodb') return next(args);
+        try {
+          const result = await next(args);
+          this.countCapacity(usage, command, args.input, result.output, true);
+          return result;
+        } catch (error) {
+          this.countCapacity(usage, command, args.input, undefined, false);
+          throw error;
+        }
+      },
+      // At the build step the document client has marshalled the input and (on the way back) unmarshalled the output.
+      { step: 'build', name: 'parleyBenchCounter' },
+    );
+    return client;
+  };
+
+  readonly intercept = (id: FunctionId, invoke: (event: unknown) => Promise<unknown>) => async (event: unknown) => {
+    const usage = this.usage;
+    const entry = (usage.functions[id] ??= { invocations: 0, durationsMs: [], records: 0, errors: 0 });
+    entry.invocations++;
+    entry.records += (event as { Records?: unknown[] })?.Records?.length ?? 0;
+    const start = performance.now();
+    try {
+      return await invoke(event);
+    } catch (error) {
+      entry.errors++;
+      throw error;
+    } finally {
+      entry.durationsMs.push(performance.now() - start);
+    }
+  };
+
+  private countPut(usage: Usage, command: string, input: any): void {
+    const records: { Data?: Uint8Array; PartitionKey?: string }[] =
+      command === 'PutRecord' ? [input] : command === 'PutRecords' ? (input.Records ?? []) : [];
+    for (const record of records) {
+      const bytes = (record.Data?.length ?? 0) + Buffer.byteLength(record.PartitionKey ?? '');
+      usage.kinesis.records++;
+      usage.kinesis.bytes += bytes;
+      usage.kinesis.payloadUnits25KB += Math.max(1, Math.ceil(bytes / (25 * 1024)));
+      usage.kinesis.billedKB += Math.max(1, Math.ceil(bytes / 1024));
+    }
+  }
+
+  private countCapacity(usage: Usage, command: string, input: any, output: any, succeeded: boolean): void {
+    const tableName: string = input?.TableName ?? 'unknown';
+    const tableId = this.tableIds.get(tableName);
+    const table = (usage.tables[tableId ?? tableName] ??= { reads: 0, writes: 0, readUnits: 0, writeUnits: 0, maxItemBytes: 0 });
+    const indexes = tableId ? ((tableDefinitions[tableId] as { localIndexes?: readonly { sortKey: { name: string } }[] }).localIndexes ?? []) : [];
+    if (WRITES.has(command)) {
+      table.writes++;
+      const size = command === 'PutItem' ? marshalledItemSize(input.Item ?? {}) : 0;
+      table.maxItemBytes = Math.max(table.maxItemBytes, size);
+      const units = Math.max(1, Math.ceil(size / 1024));
+      table.writeUnits += units;
+      if (command === 'PutItem' && succeeded) table.writeUnits += units * indexes.filter((index) => input.Item?.[index.sortKey.name]).length;
+      if (command === 'DeleteItem' && succeeded) table.writeUnits += indexes.length;
+    } else if (READS.has(command)) {
+      table.reads++;
+      const items: Record<string, unknown>[] = output?.Item ? [output.Item] : (output?.Items ?? []);
+      const bytes = items.reduce((sum, item) => sum + plainItemSize(item), 0);
+      for (const item of items) table.maxItemBytes = Math.max(table.maxItemBytes, plainItemSize(item));
+      const units = Math.max(1, Math.ceil(bytes / 4096));
+      table.readUnits += input.ConsistentRead ? units : units / 2;
+    } else {
+      // Batch and transaction calls: not on the message path; one request, one unit of each kind.
+      table.reads++;
+      table.readUnits += 1;
+    }
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * `npm run bench`: the local stack in this process (in memory, free ports), real WebSocket devices, and
+ * four figures: delivery latency at a fixed rate, the highest rate that keeps p99 under 200 ms, the time
+ * to SYNC 1,000 queued messages, and the AWS requests and dollars per million 1:1 messages.
+ * Writes bench/results.json and prints a table. Flags: see bench/options.ts (`npm run bench -- --help`).
+ */
+import './environment';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { startParleyLocal } from '../local/runtime';
+import { costPerMessage, meanBilledMs } from './cost-model';
+import { frameCounts, resetFrameCounts } from './device';
+import { runAtRate } from './latency';
+import { findMaxRate } from './max-rate';
+import { parseOptions } from './options';
+import { closeAll, createPairs } from './population';
+import { formatTable, type Results } from './report';
+import { RequestCounter, type Usage } from './request-counter';
+import { settle } from './settle';
+import { summarize } from './stats';
+import { timeSync } from './sync-time';
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+const seconds = (from: number) => Math.round((performance.now() - from) / 100) / 10;
+
+function durations(usage: Usage) {
+  return Object.fromEntries(
+    Object.entries(usage.functions).map(([id, fn]) => [id, { invocations: fn!.invocations, ...summarize(fn!.durationsMs), meanBilled: Math.round(meanBilledMs(fn) * 10) / 10 }]),
+  );
+}
+
+function perMessage(usage: Usage, messages: number) {
+  const per = (value: number) => Number((value / messages).toPrecision(4));
+  return {
+    messages,
+    requests: Object.fromEntries(Object.entries(usage.requests).sort().map(([key, count]) => [key, per(count)])),
+    excludedPollerRequests: per(usage.excludedPollerRequests),
+    lambdaInvocations: Object.fromEntries(Object.entries(usage.functions).map(([id, fn]) => [id, per(fn!.invocations)])),
+    fanoutRecordsPerBatch: usage.functions.fanout ? Number((usage.functions.fanout.records / usage.functions.fanout.invocations).toFixed(2)) : null,
+    dynamodb: Object.fromEntries(
+      Object.entries(usage.tables).map(([table, t]) => [table, { reads: per(t.reads), writes: per(t.writes), readUnits: per(t.readUnits), writeUnits: per(t.writeUnits), maxItemBytes: t.maxItemBytes }]),
+    ),
+    kinesis: { records: per(usage.kinesis.records), bytes: per(usage.kinesis.bytes), payloadUnits25KB: per(usage.kinesis.payloadUnits25KB), billedKB: per(usage.kinesis.billedKB) },
+    connectionsPosts: per(usage.connections.posts),
+    webSocketFrames: { in: per(frameCounts.sent), out: per(frameCounts.received), billedUnits: per(frameCounts.units) },
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const started = performance.now();
+  const deadline = started + options.budgetSeconds * 1000;
+  const counter = new RequestCounter();
+  const parley = await startParleyLocal({
+    webSocketPort: 0,
+    httpPort: 0,
+    instrumentClients: counter.instrument,
+    intercept: counter.intercept,
+    // DynamoDB's TTL deletes are free: keep the sweeper's scans out of the counts.
+    ttlSweepIntervalMs: 60 * 60 * 1000,
+    ...(options.verbose ? { log: say } : {}),
+  });
+  counter.nameTables(parley.resources.tables);
+  try {
+    say(`Registering ${options.pairs} pairs of users (2 devices each) and connecting their devices…`);
+    const pairs = await createPairs(parley, options.pairs);
+    for (const device of pairs.flatMap((pair) => [...pair.alice, ...pair.bob])) device.autoDeliver = options.delivered;
+    say('Warming up (2 s at 10 msg/s)…');
+    await runAtRate(pairs, 10, 2);
+    await settle(parley);
+    const setupSeconds = seconds(started);
+
+    say('Timing each function at low load (5 s at 2 msg/s)…');
+    counter.reset();
+    await runAtRate(pairs, 2, 5);
+    await settle(parley);
+    const lowLoad = counter.take();
+
+    say(`Fixed rate: ${options.rate} msg/s for ${options.seconds} s over ${options.pairs} conversations…`);
+    counter.reset();
+    resetFrameCounts();
+    const run = await runAtRate(pairs, options.rate, options.seconds);
+    const settled = await settle(parley, 400, 60_000);
+    const usage = counter.take();
+    const frames = { ...frameCounts };
+    say(`  p50 ${run.pushLatencyMs.p50} ms, p99 ${run.pushLatencyMs.p99} ms, max ${run.pushLatencyMs.max} ms; sent ${run.achievedRate} msg/s, ${run.lateSends} late`);
+    const perMessageUsage = perMessage(usage, run.sent);
+
+    let maxRate = null;
+    if (options.steps.length) {
+      say(`Step-up: ${options.steps.join(', ')} msg/s, ${options.stepSeconds} s each, until p99 ≥ ${options.p99LimitMs} ms…`);
+      maxRate = await findMaxRate(parley, pairs, { steps: options.steps, stepSeconds: options.stepSeconds, p99LimitMs: options.p99LimitMs, deadline });
+    }
+
+    say(`SYNC: queueing ${options.syncMessages} messages for an offline device, then SYNC…`);
+    const sync = options.syncMessages > 0 ? await timeSync(parley, options.syncMessages) : null;
+    if (sync) say(`  ${sync.syncMs} ms, ${sync.pages} pages, ${sync.received} received, in order: ${sync.inOrder}`);
+
+    const cost = costPerMessage({
+      usage,
+      frames,
+      messages: run.sent,
+      lambdaMemoryMb: options.lambdaMemoryMb,
+      billedMs: Object.fromEntries(Object.entries(lowLoad.functions).map(([id, fn]) => [id, meanBilledMs(fn)])),
+      lambdaDurationSource:
+        'mean wall time of each invocation in this process at 2 msg/s, rounded up to the ms (handler code plus its emulated AWS calls over localhost; on AWS the calls take longer, a few ms each)',
+    });
+    const results: Results = {
+      generatedAt: new Date().toISOString(),
+      machine: { loadAverageAtEnd: os.loadavg().map((load) => Math.round(load * 100) / 100), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.arch()}` },
+      options,
+      setupSeconds,
+      totalSeconds: seconds(started),
+      fixedRate: { ...run, settled },
+      maxRate,
+      sync,
+      perMessage: perMessageUsage,
+      lambdaDurationsMs: { atFixedRate: durations(usage), atLowLoad: durations(lowLoad) },
+      cost,
+    };
+    writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`\n${formatTable(results)}\n\nWritten to ${options.out} (${results.totalSeconds} s in all).`);
+    await closeAll(pairs.flatMap((pair) => [...pair.alice, ...pair.bob]));
+  } finally {
+    await parley.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
