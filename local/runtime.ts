@@ -131,7 +131,9 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
     const clients = createClients({
       region: REGION,
       endpoints: { ...emulators.endpoints, connections: webSocket.connectionsEndpoint },
-      credentials: emulators.credentials,
+      // The local @connections API takes any signature, but the SDK must have something to sign with:
+      // without this, `npm start` on a machine with no AWS credentials could not push.
+      credentials: { ...emulators.credentials, connections: emulators.credentials.dynamodb },
       ...(options.instrumentClients ? { instrument: options.instrumentClients } : {}),
     });
     const environments = {} as Record<FunctionId, Record<string, string>>;
