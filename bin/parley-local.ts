@@ -6,6 +6,7 @@
  *   --ws-port N       WebSocket API port (default 3001)
  */
 import { parseArgs } from 'node:util';
+import { useLocalProcessEnvironment } from '../local/process-environment';
 import { startParleyLocal } from '../local/runtime';
 
 async function main(): Promise<void> {
@@ -16,8 +17,7 @@ async function main(): Promise<void> {
       'ws-port': { type: 'string', default: '3001' },
     },
   });
-  process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  useLocalProcessEnvironment('INFO');
 
   const parley = await startParleyLocal({
     ...(values.data ? { dataDir: values.data } : {}),
