@@ -4,9 +4,9 @@ import type { TableId } from '../../lambdas/resources';
 import type { ExpiryFunctionId } from '../../lib/functions';
 import {
   actionsOf,
+  eventSourceMappingOf,
   logicalIdOf,
   logicalIdsWithAttribute,
-  referencedLogicalIds,
   resourcesOf,
   statementsOfRole,
   synthParley,
@@ -17,21 +17,9 @@ const expiryConsumers = (Object.entries(functions) as [FunctionId, FunctionDefin
   definition.onExpiry ? [[functionId as ExpiryFunctionId, definition.onExpiry] as const] : [],
 ) as [ExpiryFunctionId, TableId][];
 
-interface MappingProperties {
-  EventSourceArn: unknown;
-  FunctionName: unknown;
-  [property: string]: unknown;
-}
-
 describe('expiry consumers', () => {
   let built: Synthesized;
-  let mappings: Record<string, { Properties: MappingProperties }>;
-  const mappingOf = (functionId: ExpiryFunctionId) => {
-    const functionLogicalId = logicalIdOf(built.stack.parley.functions[functionId]);
-    const found = Object.values(mappings).filter((m) => referencedLogicalIds(m.Properties.FunctionName).has(functionLogicalId));
-    expect(found).toHaveLength(1);
-    return found[0]!.Properties;
-  };
+  const mappingOf = (functionId: ExpiryFunctionId) => eventSourceMappingOf(built, functionId);
   const actionsOn = (functionId: FunctionId, logicalId: string, attribute: string) =>
     statementsOfRole(built.template, logicalIdOf(built.stack.parley.functions[functionId].role!))
       .filter((statement) => logicalIdsWithAttribute(statement.Resource, attribute).has(logicalId))
@@ -39,7 +27,6 @@ describe('expiry consumers', () => {
 
   beforeAll(() => {
     built = synthParley();
-    mappings = resourcesOf<MappingProperties>(built.template, 'AWS::Lambda::EventSourceMapping');
   });
 
   it('are what the definitions declare: queueExpiry is invoked with the device queues’ TTL deletions', () => {

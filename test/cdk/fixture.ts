@@ -6,6 +6,7 @@ import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { ParleyStack } from '../../lib/parley-stack';
+import type { FunctionId } from '../../lambdas/functions';
 
 export interface Synthesized {
   readonly app: App;
@@ -88,4 +89,21 @@ export function resourcesOf<P = Record<string, unknown>>(
   type: string,
 ): Record<string, { Properties: P; DeletionPolicy?: string; UpdateReplacePolicy?: string }> {
   return template.findResources(type) as Record<string, { Properties: P; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
+}
+
+/** Properties of an `AWS::Lambda::EventSourceMapping`, the ones tests look at by name. */
+export interface MappingProperties {
+  EventSourceArn: unknown;
+  FunctionName: unknown;
+  [property: string]: unknown;
+}
+
+/** The one event source mapping that invokes `functionId`. */
+export function eventSourceMappingOf(built: Synthesized, functionId: FunctionId): MappingProperties {
+  const functionLogicalId = logicalIdOf(built.stack.parley.functions[functionId]);
+  const found = Object.values(resourcesOf<MappingProperties>(built.template, 'AWS::Lambda::EventSourceMapping')).filter((m) =>
+    referencedLogicalIds(m.Properties.FunctionName).has(functionLogicalId),
+  );
+  expect(found).toHaveLength(1);
+  return found[0]!.Properties;
 }

@@ -3,6 +3,8 @@ import { functions, type FunctionDefinition, type FunctionId, type StreamConsume
 import type { ConsumerFunctionId } from '../../lib/functions';
 import {
   actionsOf,
+  eventSourceMappingOf,
+  type MappingProperties,
   logicalIdOf,
   logicalIdsWithAttribute,
   referencedLogicalIds,
@@ -16,21 +18,10 @@ const consumers = (Object.entries(functions) as [FunctionId, FunctionDefinition]
   definition.consumes ? [[functionId as ConsumerFunctionId, definition.consumes] as const] : [],
 ) as [ConsumerFunctionId, StreamConsumerDefinition][];
 
-interface MappingProperties {
-  EventSourceArn: unknown;
-  FunctionName: unknown;
-  [property: string]: unknown;
-}
-
 describe('stream consumers', () => {
   let built: Synthesized;
   let mappings: Record<string, { Properties: MappingProperties }>;
-  const mappingOf = (functionId: ConsumerFunctionId) => {
-    const functionLogicalId = logicalIdOf(built.stack.parley.functions[functionId]);
-    const found = Object.values(mappings).filter((m) => referencedLogicalIds(m.Properties.FunctionName).has(functionLogicalId));
-    expect(found).toHaveLength(1);
-    return found[0]!.Properties;
-  };
+  const mappingOf = (functionId: ConsumerFunctionId) => eventSourceMappingOf(built, functionId);
 
   beforeAll(() => {
     built = synthParley();
