@@ -196,6 +196,43 @@ describe('delivery', () => {
     await sender.close();
   });
 
+  it('loses nothing when a device drops its socket mid-SYNC, and after dedupe by msgId sees nothing twice', async () => {
+    const sender = await connectDevice(parley, alice[0]!);
+    const frames = Array.from({ length: 150 }, (_, i) => message(alice[0]!, 300 + i));
+    for (const frame of frames) await sendAndAck(sender, frame);
+    await parley.drainStreams();
+    const wanted = frames.map((f) => f.msgId);
+    // Start from an empty queue: acknowledge what earlier tests left for this device, except these.
+    const cleaner = await connectDevice(parley, bob[2]!);
+    const backlog = (await drainQueue(cleaner)).map((f) => f.msgId ?? f.receiptId).filter((id) => !wanted.includes(id));
+    for (let i = 0; i < backlog.length; i += 100) {
+      cleaner.send({ action: 'DELIVERED', msgIds: backlog.slice(i, i + 100), requestId: `bl${i}` });
+      await cleaner.next((f) => f.requestId === `bl${i}`);
+    }
+    await cleaner.close();
+
+    const first = await connectDevice(parley, bob[2]!);
+    first.send({ action: 'SYNC', requestId: 'sync-1' });
+    const before: any[] = [];
+    while (before.length < 40) before.push(await first.next((f) => f.type === 'PUSH' && f.seq >= 300));
+    first.socket.terminate(); // dropped, not closed: no DELIVERED was sent
+    await first.closed;
+
+    const again = await connectDevice(parley, bob[2]!);
+    const after = (await drainQueue(again)).filter((f) => f.type === 'PUSH' && f.seq >= 300);
+    // The client drops what it already has by msgId; together the two sessions hold every message once.
+    const seen = new Set(before.map((f) => f.msgId));
+    const fresh = after.filter((f) => !seen.has(f.msgId));
+    expect([...seen, ...fresh.map((f) => f.msgId)]).toEqual(wanted);
+    expect(after.map((f) => f.msgId)).toEqual(wanted);
+    for (let i = 0; i < wanted.length; i += 100) {
+      again.send({ action: 'DELIVERED', msgIds: wanted.slice(i, i + 100), requestId: `dd${i}` });
+      await again.next((f) => f.requestId === `dd${i}`);
+    }
+    expect((await queueOf(bob[2]!)).filter((item) => item.frame.type === 'PUSH' && item.frame.seq >= 300)).toHaveLength(0);
+    await Promise.all([again.close(), sender.close()]);
+  });
+
   it('loses nothing and queues nothing twice when a fanout invocation dies midway', async () => {
     const sender = await connectDevice(parley, bob[0]!);
     crashNextFanout = true;
