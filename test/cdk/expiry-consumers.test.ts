@@ -1,10 +1,10 @@
-import { Match } from 'aws-cdk-lib/assertions';
 import { functions, type FunctionDefinition, type FunctionId } from '../../lambdas/functions';
 import type { TableId } from '../../lambdas/resources';
 import type { ExpiryFunctionId } from '../../lib/functions';
 import {
   actionsOf,
   eventSourceMappingOf,
+  expectFailedRecordsQueue,
   logicalIdOf,
   logicalIdsWithAttribute,
   resourcesOf,
@@ -62,25 +62,7 @@ describe('expiry consumers', () => {
     });
 
     it('sends the records it gives up on to an encrypted, TLS-only queue that keeps them 14 days', () => {
-      const queueLogicalId = logicalIdOf(built.stack.parley.failedRecords[functionId]);
-      const queue = resourcesOf(built.template, 'AWS::SQS::Queue')[queueLogicalId]!;
-      expect(queue).toMatchObject({
-        Properties: { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 },
-        DeletionPolicy: 'Retain',
-      });
-      built.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-        Queues: [{ Ref: queueLogicalId }],
-        PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({
-              Effect: 'Deny',
-              Action: 'sqs:*',
-              Principal: { AWS: '*' },
-              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-            }),
-          ]),
-        },
-      });
+      expectFailedRecordsQueue(built, functionId);
     });
 
     it(`lets the function, and no other, read the ${tableId} table’s stream and send to its queue`, () => {

@@ -3,7 +3,7 @@
  * a fraction of a second), and reads the synthesized template the way the tests need it.
  */
 import { App, CfnElement, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { ParleyStack } from '../../lib/parley-stack';
 import type { FunctionId } from '../../lambdas/functions';
@@ -106,4 +106,30 @@ export function eventSourceMappingOf(built: Synthesized, functionId: FunctionId)
   );
   expect(found).toHaveLength(1);
   return found[0]!.Properties;
+}
+
+/**
+ * The failure queue of a function fed by an event source (one construct, `FailedRecordsQueue`, for every
+ * such function): SQS-encrypted, kept 14 days and on removal, reachable over TLS only.
+ */
+export function expectFailedRecordsQueue(built: Synthesized, functionId: keyof Synthesized['stack']['parley']['failedRecords']): void {
+  const queueLogicalId = logicalIdOf(built.stack.parley.failedRecords[functionId]);
+  const queue = resourcesOf(built.template, 'AWS::SQS::Queue')[queueLogicalId]!;
+  expect(queue).toMatchObject({
+    Properties: { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 },
+    DeletionPolicy: 'Retain',
+  });
+  built.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+    Queues: [{ Ref: queueLogicalId }],
+    PolicyDocument: {
+      Statement: Match.arrayWith([
+        Match.objectLike({
+          Effect: 'Deny',
+          Action: 'sqs:*',
+          Principal: { AWS: '*' },
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
+      ]),
+    },
+  });
 }

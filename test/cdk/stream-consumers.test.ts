@@ -1,9 +1,9 @@
-import { Match } from 'aws-cdk-lib/assertions';
 import { functions, type FunctionDefinition, type FunctionId, type StreamConsumerDefinition } from '../../lambdas/functions';
 import type { ConsumerFunctionId } from '../../lib/functions';
 import {
   actionsOf,
   eventSourceMappingOf,
+  expectFailedRecordsQueue,
   type MappingProperties,
   logicalIdOf,
   logicalIdsWithAttribute,
@@ -70,25 +70,7 @@ describe('stream consumers', () => {
     });
 
     it('sends the records it gives up on to an encrypted, TLS-only queue that keeps them 14 days', () => {
-      const queueLogicalId = logicalIdOf(built.stack.parley.failedRecords[functionId]);
-      const queue = resourcesOf(built.template, 'AWS::SQS::Queue')[queueLogicalId]!;
-      expect(queue).toMatchObject({
-        Properties: { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 },
-        DeletionPolicy: 'Retain',
-      });
-      built.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-        Queues: [{ Ref: queueLogicalId }],
-        PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({
-              Effect: 'Deny',
-              Action: 'sqs:*',
-              Principal: { AWS: '*' },
-              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-            }),
-          ]),
-        },
-      });
+      expectFailedRecordsQueue(built, functionId);
     });
 
     it('lets the function subscribe through its consumer and send to its queue; no other function may', () => {
