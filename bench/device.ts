@@ -1,7 +1,8 @@
 /**
  * A device of the bench: a real `ws` client that stamps each frame with its receive time, answers
- * requests by `requestId`, acknowledges every PUSH and RECEIPT with DELIVERED as a live client does, and
- * counts the WebSocket messages it sends and receives (what API Gateway bills).
+ * requests by `requestId`, acknowledges PUSH and RECEIPT frames with DELIVERED as a live client does
+ * (what arrives within a few milliseconds in one DELIVERED), and counts the WebSocket messages it sends
+ * and receives (what API Gateway bills).
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -21,6 +22,10 @@ export interface FrameCounts {
 /** WebSocket messages of every bench device, in and out. */
 export const frameCounts: FrameCounts = { sent: 0, received: 0, sentBytes: 0, receivedBytes: 0, units: 0 };
 const billedUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / (32 * 1024)));
+/** How long a device collects acknowledgements before it sends them in one DELIVERED. */
+const DELIVERED_BATCH_MS = 10;
+/** The most msgIds one DELIVERED may carry. */
+const DELIVERED_BATCH_MAX = 100;
 
 export function resetFrameCounts(): void {
   Object.assign(frameCounts, { sent: 0, received: 0, sentBytes: 0, receivedBytes: 0, units: 0 });
@@ -37,6 +42,8 @@ export class BenchDevice {
   autoDeliver = true;
   private readonly pending = new Map<string, (frame: any) => void>();
   private nextRequest = 0;
+  private undelivered: string[] = [];
+  private deliverTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly credentials: DeviceCredentials,
@@ -49,9 +56,7 @@ export class BenchDevice {
       frameCounts.receivedBytes += data.length;
       frameCounts.units += billedUnits(data.length);
       const frame = JSON.parse(data.toString());
-      if ((frame.type === 'PUSH' || frame.type === 'RECEIPT') && this.autoDeliver) {
-        this.send({ action: 'DELIVERED', msgIds: [frame.msgId ?? frame.receiptId], requestId: this.requestId() });
-      }
+      if ((frame.type === 'PUSH' || frame.type === 'RECEIPT') && this.autoDeliver) this.acknowledge(frame.msgId ?? frame.receiptId);
       const answer = frame.requestId !== undefined && frame.type !== 'PUSH' ? this.pending.get(frame.requestId) : undefined;
       if (answer) {
         this.pending.delete(frame.requestId);
@@ -59,6 +64,20 @@ export class BenchDevice {
       }
       this.onFrame(frame, at);
     });
+  }
+
+  private acknowledge(msgId: string): void {
+    this.undelivered.push(msgId);
+    if (this.undelivered.length >= DELIVERED_BATCH_MAX) this.flushDelivered();
+    else this.deliverTimer ??= setTimeout(() => this.flushDelivered(), DELIVERED_BATCH_MS);
+  }
+
+  private flushDelivered(): void {
+    clearTimeout(this.deliverTimer);
+    this.deliverTimer = undefined;
+    if (this.undelivered.length === 0 || this.socket.readyState !== WebSocket.OPEN) return;
+    this.send({ action: 'DELIVERED', msgIds: this.undelivered, requestId: this.requestId() });
+    this.undelivered = [];
   }
 
   static connect(parley: ParleyLocal, credentials: DeviceCredentials): Promise<BenchDevice> {
@@ -104,6 +123,7 @@ export class BenchDevice {
   }
 
   close(): Promise<void> {
+    this.flushDelivered();
     if (this.socket.readyState === WebSocket.CLOSED) return Promise.resolve();
     return new Promise((resolve) => {
       this.socket.once('close', () => resolve());

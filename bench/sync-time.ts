@@ -47,17 +47,15 @@ export async function timeSync(parley: ParleyLocal, messages: number, senders = 
   const device = await BenchDevice.connect(parley, dave!);
   device.autoDeliver = false;
   const pushes: { msgId: string; from: string }[] = [];
-  device.onFrame = (frame) => {
-    if (frame.type === 'PUSH') pushes.push({ msgId: frame.msgId, from: frame.from.userId });
-  };
   let pages = 0;
   let cursor: string | undefined;
   const start = performance.now();
   for (;;) {
     const answer = await device.request({ action: 'SYNC', ...(cursor ? { cursor } : {}) }, 60_000);
     pages++;
+    if (answer.type !== 'SYNC_PAGE' && answer.type !== 'QUEUE_EMPTY') throw new Error(`SYNC answered ${JSON.stringify(answer)}`);
+    for (const frame of answer.frames) if (frame.type === 'PUSH') pushes.push({ msgId: frame.msgId, from: frame.from.userId });
     if (answer.type === 'QUEUE_EMPTY') break;
-    if (answer.type !== 'SYNC_PAGE') throw new Error(`SYNC answered ${JSON.stringify(answer)}`);
     cursor = answer.cursor;
   }
   const syncMs = performance.now() - start;

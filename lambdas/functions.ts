@@ -81,9 +81,8 @@ export const functions = {
   },
   sync: {
     entry: 'lambdas/sync/sync.ts',
-    description: 'Streams a device’s queue to it in order, page by page',
+    description: 'Answers a device’s queue in order, one page per SYNC',
     tables: { deviceQueues: 'read' },
-    manageConnections: true,
   },
   delivered: {
     entry: 'lambdas/sync/delivered.ts',

@@ -119,6 +119,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     routes: options.routes,
     twoWay: options.twoWay,
     timeoutMs: limits.integrationTimeoutMs,
+    replyBytes: limits.messageBytes,
     log,
   };
   const handshakeSetup = {

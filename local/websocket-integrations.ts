@@ -28,6 +28,8 @@ export interface WebSocketRouteTable {
   readonly twoWay: (routeKey: string) => boolean;
   /** How long API Gateway waits for an integration (29 s on AWS). */
   readonly timeoutMs: number;
+  /** Largest answer a two-way route may send back: one API Gateway message. */
+  readonly replyBytes: number;
   readonly log: GatewayLog;
 }
 
@@ -85,9 +87,14 @@ export async function deliverMessage(
       return reply('Endpoint request timed out');
     case 'answered': {
       const responseBody = outcome.response?.body;
-      if (table.twoWay(routeKey) && typeof responseBody === 'string' && responseBody !== '') {
-        connection.send(responseBody);
+      if (!table.twoWay(routeKey) || typeof responseBody !== 'string' || responseBody === '') return;
+      // API Gateway cannot send a message past its limit; the caller gets an error, not a cut frame.
+      const bytes = Buffer.byteLength(responseBody);
+      if (bytes > table.replyBytes) {
+        table.log(describe('websocket', 'integration response too large', { ...facts, bytes }));
+        return reply('Internal server error');
       }
+      connection.send(responseBody);
     }
   }
 }

@@ -60,7 +60,7 @@ export type SendFrame = z.infer<typeof SendFrame>;
 /** What a device's queue hands out, live or by SYNC. */
 export type QueuedFrame = PushFrame | ReceiptFrame;
 
-/** SYNC: send me my queue from `cursor` (the last position of the previous page) on. */
+/** SYNC: answer me the page of my queue after `cursor` (the previous page's cursor), or its first page. */
 export const SyncFrame = z.strictObject({
   action: z.literal('SYNC'),
   requestId: RequestId,
@@ -140,16 +140,21 @@ export interface ReceiptFrame {
   cursor: string;
 }
 
-/** A page of SYNC went out as PUSH frames; ask again from `cursor` for the next. */
+/**
+ * One page of the device's queue, in server order, as the answer to SYNC; SYNC again from `cursor` for
+ * the next. A page holds at most 100 frames (one DELIVERED acknowledges them all) and fits one API Gateway message.
+ */
 export interface SyncPageFrame {
   type: 'SYNC_PAGE';
+  frames: QueuedFrame[];
   cursor: string;
   requestId?: string;
 }
 
-/** Everything queued has been sent. */
+/** The last page of the queue: `frames` (possibly none), then nothing more is queued. */
 export interface QueueEmptyFrame {
   type: 'QUEUE_EMPTY';
+  frames: QueuedFrame[];
   requestId?: string;
 }
 

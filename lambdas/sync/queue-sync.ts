@@ -1,31 +1,38 @@
 /** SYNC and DELIVERED: a device drains its queue in order and acknowledges what it stored. */
-import type { DeliveredAckFrame, QueueEmptyFrame, SyncPageFrame } from '../protocol/frames';
+import { MAX_ACKNOWLEDGED, type DeliveredAckFrame, type QueuedFrame, type QueueEmptyFrame, type SyncPageFrame } from '../protocol/frames';
+import { webSocketLimits } from '../protocol/limits';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
-import { postFrame } from '../connect/connections';
 import { deleteQueued, findQueued, queueOf, readQueue, type QueuedItem } from '../tables/device-queues';
 import { putReceipt, receiptIdOf } from '../send/receipts';
 
-/** Messages per SYNC page: 100 PUSH frames, then the page marker. */
-export const SYNC_PAGE_SIZE = 100;
+/** Most frames in one SYNC page: as many as one DELIVERED may acknowledge. */
+export const SYNC_PAGE_SIZE = MAX_ACKNOWLEDGED;
+/** A page is one API Gateway message; this leaves room for the page's own fields around its frames. */
+const PAGE_BYTES = webSocketLimits.messageBytes - 1024;
 
 /**
- * Posts one page of the queue to the connection, in order, and answers where the page ended. Items stay
- * queued until DELIVERED: a device that drops mid-SYNC gets them again from its last cursor.
+ * The page of the device's queue after `cursor`, in order, as SYNC's answer: one API Gateway message
+ * instead of one `@connections` post per item. Items stay queued until DELIVERED: a device that drops
+ * mid-SYNC asks again from its last cursor.
  */
 export async function syncPage(
   deps: Deps,
   caller: Caller,
-  connectionId: string,
   cursor: string | undefined,
 ): Promise<Omit<SyncPageFrame, 'requestId'> | Omit<QueueEmptyFrame, 'requestId'>> {
-  const { items, more } = await readQueue(deps, queueOf(caller.userId, caller.deviceId), cursor, SYNC_PAGE_SIZE);
+  const { items, next } = await readQueue(deps, queueOf(caller.userId, caller.deviceId), cursor, SYNC_PAGE_SIZE);
+  const frames: QueuedFrame[] = [];
+  let bytes = 0;
   for (const item of items) {
-    // One after another: the device must see its queue in order.
-    if ((await postFrame(deps, connectionId, item.frame)) === 'gone') return { type: 'QUEUE_EMPTY' };
+    // A frame is at most one 96 KiB message and its fields, so the first always fits.
+    bytes += Buffer.byteLength(JSON.stringify(item.frame)) + 1;
+    if (frames.length > 0 && bytes > PAGE_BYTES) {
+      return { type: 'SYNC_PAGE', frames, cursor: frames.at(-1)!.cursor };
+    }
+    frames.push(item.frame);
   }
-  const last = items.at(-1)?.position;
-  return more && last ? { type: 'SYNC_PAGE', cursor: last } : { type: 'QUEUE_EMPTY' };
+  return next ? { type: 'SYNC_PAGE', frames, cursor: next } : { type: 'QUEUE_EMPTY', frames };
 }
 
 /**

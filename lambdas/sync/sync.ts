@@ -1,9 +1,9 @@
-/** SYNC: the device's queue, one page of PUSH frames per SYNC, then SYNC_PAGE or QUEUE_EMPTY. */
+/** SYNC: answers one page of the device's queue, SYNC_PAGE with a cursor for more, or QUEUE_EMPTY as the last. */
 import { SyncFrame } from '../protocol/frames';
 import { webSocketRoute } from '../runtime/websocket-route';
 import { syncPage } from './queue-sync';
 
 export const handler = webSocketRoute('sync', SyncFrame, async (frame, ctx, deps) => ({
-  ...(await syncPage(deps, ctx.caller, ctx.connection.connectionId, frame.cursor)),
+  ...(await syncPage(deps, ctx.caller, frame.cursor)),
   ...(frame.requestId ? { requestId: frame.requestId } : {}),
 }));

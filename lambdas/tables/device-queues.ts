@@ -30,13 +30,16 @@ export async function enqueue(deps: Deps, item: QueuedItem): Promise<'queued' | 
   return (await putIfAbsent(deps, 'deviceQueues', { ...item })) ? 'queued' : 'duplicate';
 }
 
-/** Up to `limit` items after `after`, in order; expired ones are skipped (DynamoDB deletes them lazily). */
+/**
+ * Up to `limit` items after `after`, in order; expired ones are skipped (DynamoDB deletes them lazily).
+ * `next` is where the read stopped when more may follow, even if every item read had expired.
+ */
 export async function readQueue(
   deps: Deps,
   device: string,
   after: string | undefined,
   limit: number,
-): Promise<{ items: QueuedItem[]; more: boolean }> {
+): Promise<{ items: QueuedItem[]; next?: string }> {
   const { Items = [], LastEvaluatedKey } = await deps.clients.db.send(
     new QueryCommand({
       TableName: tableName(deps, 'deviceQueues'),
@@ -48,7 +51,8 @@ export async function readQueue(
     }),
   );
   const nowSeconds = deps.now() / 1000;
-  return { items: (Items as QueuedItem[]).filter((item) => item.expiresAt > nowSeconds), more: Boolean(LastEvaluatedKey) };
+  const items = (Items as QueuedItem[]).filter((item) => item.expiresAt > nowSeconds);
+  return { items, ...(LastEvaluatedKey ? { next: (LastEvaluatedKey as Pick<QueuedItem, 'position'>).position } : {}) };
 }
 
 /** The device's queued items for this message or receipt id (normally one). */

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { directConversationId } from '../../lambdas/send/conversations';
-import { connectDevice, registerAccount, type DeviceSocket } from '../support/device-client';
+import { connectDevice, registerAccount } from '../support/device-client';
+import { syncQueue } from '../support/sync-queue';
 
 const DAY = 24 * 60 * 60 * 1000;
 let clock = Date.now();
@@ -19,14 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await parley?.stop();
 });
-
-async function syncAll(socket: DeviceSocket): Promise<any[]> {
-  const requestId = randomUUID();
-  socket.send({ action: 'SYNC', requestId });
-  const frames: any[] = [];
-  for (let frame = await socket.next(); frame.requestId !== requestId; frame = await socket.next()) frames.push(frame);
-  return frames;
-}
 
 it('never serves an expired message and sends its sender a failed receipt', async () => {
   const sender = await connectDevice(parley, alice);
@@ -47,13 +40,13 @@ it('never serves an expired message and sends its sender a failed receipt', asyn
   clock += 31 * DAY;
   // DynamoDB deletes expired items lazily: before the sweep the item is still stored, but not served.
   const early = await connectDevice(parley, bob);
-  expect(await syncAll(early)).toEqual([]);
+  expect(await syncQueue(early)).toEqual([]);
   await early.close();
 
   await parley.sweepExpiredItems();
   await parley.drainStreams();
   const back = await connectDevice(parley, alice);
-  const frames = await syncAll(back);
+  const frames = await syncQueue(back);
   expect(frames).toEqual([
     expect.objectContaining({ type: 'RECEIPT', status: 'failed', msgIds: [msgId], by: { userId: bob.userId, deviceId: 1 } }),
   ]);

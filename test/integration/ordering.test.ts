@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { directConversationId } from '../../lambdas/send/conversations';
-import { connectDevice, registerAccount, type DeviceSocket } from '../support/device-client';
+import { connectDevice, registerAccount } from '../support/device-client';
+import { syncQueue } from '../support/sync-queue';
 
 let parley: ParleyLocal;
 beforeAll(async () => {
@@ -16,22 +17,6 @@ afterAll(async () => {
 const SENDERS = 10;
 const RECIPIENTS = 5;
 const PER_CONVERSATION = 20;
-
-async function syncAll(socket: DeviceSocket): Promise<any[]> {
-  const frames: any[] = [];
-  let cursor: string | undefined;
-  for (;;) {
-    const requestId = randomUUID();
-    socket.send({ action: 'SYNC', requestId, ...(cursor ? { cursor } : {}) });
-    let frame = await socket.next();
-    while (frame.requestId !== requestId) {
-      frames.push(frame);
-      frame = await socket.next();
-    }
-    if (frame.type === 'QUEUE_EMPTY') return frames;
-    cursor = frame.cursor;
-  }
-}
 
 it('delivers 1,000 messages of 50 interleaved conversations with each conversation in order', async () => {
   const register = (first: number, count: number) =>
@@ -65,7 +50,7 @@ it('delivers 1,000 messages of 50 interleaved conversations with each conversati
 
   for (const recipient of recipients) {
     const socket = await connectDevice(parley, recipient);
-    const pushes = (await syncAll(socket)).filter((frame) => frame.type === 'PUSH');
+    const pushes = (await syncQueue(socket)).filter((frame) => frame.type === 'PUSH');
     expect(pushes).toHaveLength(SENDERS * PER_CONVERSATION);
     const byConversation = new Map<string, number[]>();
     for (const push of pushes) byConversation.set(push.conversationId, [...(byConversation.get(push.conversationId) ?? []), push.seq]);

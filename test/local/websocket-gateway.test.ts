@@ -334,6 +334,19 @@ describe('WebSocket messages', () => {
     ws.close();
   });
 
+  it('answer up to one 128 KB message, and an error frame instead of a larger answer', async () => {
+    const sized = (bytes: number) => async () => ({ statusCode: 200, body: 'x'.repeat(bytes) });
+    const gateway = await h.start({ routes: { FITS: sized(128 * KB), TOO_BIG: sized(128 * KB + 1) } });
+    const ws = await connect(gateway.url);
+    let reply = nextMessage(ws);
+    ws.send('{"action":"FITS"}');
+    expect(await reply).toHaveLength(128 * KB);
+    reply = nextMessage(ws);
+    ws.send('{"action":"TOO_BIG"}');
+    expect(JSON.parse(await reply)).toMatchObject({ message: 'Internal server error' });
+    ws.close();
+  });
+
   it('get API Gateway\'s timeout frame when the integration outlasts the integration timeout', async () => {
     const gateway = await h.start({
       limits: { integrationTimeoutMs: 50 },

@@ -1,0 +1,88 @@
+import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { handler as sync } from '../../lambdas/sync/sync';
+import { webSocketLimits } from '../../lambdas/protocol/limits';
+import { MAX_CIPHERTEXT_CHARS } from '../../lambdas/protocol/frames';
+import { messageEvent, mockDeps, NOW, USER } from '../fixtures/aws-events';
+
+const db = mockClient(DynamoDBDocumentClient);
+const deps = mockDeps();
+const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const position = (n: number) => `${String(NOW + n).padStart(13, '0')}#${id(n)}`;
+
+/** A queued PUSH whose ciphertext is `bytes` long once base64-encoded. */
+function queued(n: number, bytes = 8, expiresAt = NOW / 1000 + 3600) {
+  return {
+    device: `${USER}#1`,
+    position: position(n),
+    msgId: id(n),
+    expiresAt,
+    frame: {
+      type: 'PUSH',
+      msgId: id(n),
+      conversationId: 'direct:a:b',
+      from: { userId: 'a', deviceId: 1 },
+      seq: n,
+      serverTs: NOW + n,
+      envelope: { type: 'message', ciphertext: 'A'.repeat(bytes) },
+      cursor: position(n),
+    },
+  };
+}
+
+async function syncFrom(cursor?: string) {
+  const body = JSON.stringify({ action: 'SYNC', requestId: 'r', ...(cursor ? { cursor } : {}) });
+  const answer = await sync.withDeps(deps)(messageEvent('SYNC', body, 'conn=', { userId: USER, deviceId: 1 }));
+  return { answer: JSON.parse((answer as { body: string }).body), bytes: Buffer.byteLength((answer as { body: string }).body) };
+}
+
+beforeEach(() => db.reset());
+
+describe('SYNC', () => {
+  it('answers the last page of the queue as QUEUE_EMPTY with its frames, in order', async () => {
+    db.on(QueryCommand).resolves({ Items: [queued(1), queued(2)] });
+    const { answer } = await syncFrom();
+    expect(answer).toMatchObject({ type: 'QUEUE_EMPTY', requestId: 'r' });
+    expect(answer.frames.map((f: { msgId: string }) => f.msgId)).toEqual([id(1), id(2)]);
+    expect(db.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({ Limit: 100, ConsistentRead: true });
+  });
+
+  it('answers SYNC_PAGE with the cursor to continue from when the queue has more', async () => {
+    db.on(QueryCommand).resolves({ Items: [queued(1), queued(2)], LastEvaluatedKey: { device: `${USER}#1`, position: position(2) } });
+    const { answer } = await syncFrom(position(0));
+    expect(answer).toMatchObject({ type: 'SYNC_PAGE', cursor: position(2) });
+    expect(db.commandCalls(QueryCommand)[0]!.args[0].input.ExpressionAttributeValues).toMatchObject({ ':after': position(0) });
+  });
+
+  it('ends a page before it would outgrow one API Gateway message, and continues after its last frame', async () => {
+    // Two 60 KB messages fit one answer, a third would not.
+    const big = 60_000;
+    db.on(QueryCommand).resolves({ Items: [queued(1, big), queued(2, big), queued(3, big)] });
+    const { answer, bytes } = await syncFrom();
+    expect(answer).toMatchObject({ type: 'SYNC_PAGE', cursor: position(2) });
+    expect(answer.frames).toHaveLength(2);
+    expect(bytes).toBeLessThanOrEqual(webSocketLimits.messageBytes);
+  });
+
+  it('sends a single message of the largest size alone, within one API Gateway message', async () => {
+    const largest = MAX_CIPHERTEXT_CHARS;
+    db.on(QueryCommand).resolves({ Items: [queued(1, largest), queued(2, largest)] });
+    const { answer, bytes } = await syncFrom();
+    expect(answer).toMatchObject({ type: 'SYNC_PAGE', cursor: position(1) });
+    expect(answer.frames).toHaveLength(1);
+    expect(bytes).toBeLessThanOrEqual(webSocketLimits.messageBytes);
+  });
+
+  it('never serves an expired item, and keeps paging when a whole page had expired', async () => {
+    const expired = NOW / 1000 - 1;
+    db.on(QueryCommand).resolves({ Items: [queued(1, 8, expired)], LastEvaluatedKey: { device: `${USER}#1`, position: position(1) } });
+    const { answer } = await syncFrom();
+    expect(answer).toEqual({ type: 'SYNC_PAGE', frames: [], cursor: position(1), requestId: 'r' });
+  });
+
+  it('refuses a malformed cursor with an error frame', async () => {
+    const { answer } = await syncFrom('x'.repeat(129));
+    expect(answer).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST', action: 'SYNC' });
+    expect(db.commandCalls(QueryCommand)).toHaveLength(0);
+  });
+});
