@@ -1,0 +1,121 @@
+/** The events a client emits, and the small typed emitter that emits them. */
+import type { DeviceAddress, DecryptFailureReason } from './session-manager';
+
+/** A message decrypted on this device: from a peer, or sent by this account's other device. */
+export interface IncomingMessage {
+  readonly msgId: string;
+  readonly conversationId: string;
+  /** The device that sent it; `from.userId` is this account's own for a message sent from another of its devices. */
+  readonly from: DeviceAddress;
+  /** True when this account sent it, from another of its devices. */
+  readonly outgoing: boolean;
+  /** The message as text, when it was sent as text. */
+  readonly text?: string;
+  /** The message as bytes, when it was sent as bytes. */
+  readonly data?: Uint8Array;
+  /** The sender's clock when it sent the message. */
+  readonly sentAt: number;
+  /** When the server accepted the message: the order of a conversation. */
+  readonly serverTs: number;
+  /** The sending device's counter in the conversation. */
+  readonly seq: number;
+}
+
+/**
+ * Ticks: `sent` (one grey tick: the server has the message), `delivered` (a device of `by` stored it),
+ * `read` (`by` read the conversation up to `msgIds[0]`), `failed` (it waited 30 days for `by` in vain).
+ */
+export interface Receipt {
+  readonly status: 'sent' | 'delivered' | 'read' | 'failed';
+  readonly conversationId: string;
+  readonly msgIds: readonly string[];
+  /** The device the receipt is about; this device itself for `sent`. */
+  readonly by: DeviceAddress;
+  readonly serverTs: number;
+}
+
+export type ConnectionState =
+  /** Opening the WebSocket. */
+  | 'connecting'
+  /** Connected, fetching what was queued meanwhile (SYNC). */
+  | 'syncing'
+  /** Connected and up to date: messages arrive as they are sent. */
+  | 'online'
+  /** Disconnected; the next attempt is in `retryInMs`. */
+  | 'offline'
+  /** Closed for good: by `close()`, or by the server (`reason`); the client does not reconnect. */
+  | 'closed';
+
+export interface ConnectionStatus {
+  readonly state: ConnectionState;
+  /** For `offline`: when the next attempt starts. */
+  readonly retryInMs?: number;
+  /** For `offline` and `closed`: why. */
+  readonly reason?: string;
+}
+
+/** A message that came but could not be read; it is acknowledged and never shown. */
+export interface UndecryptableMessage {
+  readonly msgId: string;
+  readonly conversationId: string;
+  readonly from: DeviceAddress;
+  readonly reason: DecryptFailureReason | 'bad-content';
+  readonly error: Error;
+}
+
+/** A sending device's `seq` jumped: messages in between have not arrived (yet). */
+export interface SequenceGap {
+  readonly conversationId: string;
+  readonly from: DeviceAddress;
+  /** The seq that was expected next. */
+  readonly expectedSeq: number;
+  /** The seq that came. */
+  readonly receivedSeq: number;
+}
+
+/** A peer's device now has an identity key other than the one this device knew: the app should warn. */
+export interface IdentityChanged {
+  readonly device: DeviceAddress;
+}
+
+export interface ParleyEvents {
+  message: IncomingMessage;
+  receipt: Receipt;
+  connection: ConnectionStatus;
+  undecryptable: UndecryptableMessage;
+  gap: SequenceGap;
+  identityChanged: IdentityChanged;
+  /** Something failed in the background (a prekey upload, a listener); the client carries on. */
+  error: Error;
+}
+
+export type Listener<T> = (event: T) => void | Promise<void>;
+
+/**
+ * Emits to listeners in the order they were added and waits for the promises they return: an app that
+ * stores a message in an async `message` listener has it stored before the SDK acknowledges it.
+ */
+export class Emitter<Events extends { error: Error }> {
+  private readonly listeners = new Map<keyof Events, Listener<never>[]>();
+
+  /** Adds a listener; returns the function that removes it. */
+  on<K extends keyof Events>(name: K, listener: Listener<Events[K]>): () => void {
+    this.listeners.set(name, [...(this.listeners.get(name) ?? []), listener as Listener<never>]);
+    return () => this.off(name, listener);
+  }
+
+  off<K extends keyof Events>(name: K, listener: Listener<Events[K]>): void {
+    this.listeners.set(name, (this.listeners.get(name) ?? []).filter((l) => l !== listener));
+  }
+
+  /** Calls every listener; a listener that throws is reported as an `error` event, not to the caller. */
+  async emit<K extends keyof Events>(name: K, event: Events[K]): Promise<void> {
+    for (const listener of this.listeners.get(name) ?? []) {
+      try {
+        await (listener as Listener<Events[K]>)(event);
+      } catch (error) {
+        if (name !== 'error') await this.emit('error', error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+  }
+}

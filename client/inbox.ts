@@ -1,0 +1,79 @@
+/**
+ * Receiving: every frame of the device's queue, in order. A message is dropped if its msgId was seen,
+ * else decrypted, checked for a seq gap, shown (the `message` event, whose listeners it awaits), recorded
+ * as seen and only then acknowledged with DELIVERED. A message that cannot be decrypted is reported
+ * (`undecryptable`) and acknowledged, never shown. Receipts are deduplicated by receiptId the same way.
+ */
+import type { PushFrame, QueuedFrame, ReceiptFrame } from '../lambdas/protocol/frames';
+import { decodeContent, type MessageContent } from './content';
+import type { Emitter, ParleyEvents } from './events';
+import type { PrekeyCounts, PrekeysLowNotice } from './key-directory';
+import type { Recipients } from './recipients';
+import type { SeenMessages } from './seen-messages';
+import type { SequenceNumbers } from './sequence-numbers';
+import { DecryptFailure, type DeviceAddress, type SessionManager } from './session-manager';
+
+export type InboundFrame = QueuedFrame | PrekeysLowNotice;
+
+export interface InboxDeps {
+  readonly self: DeviceAddress;
+  readonly sessions: SessionManager;
+  readonly recipients: Recipients;
+  readonly seen: SeenMessages;
+  readonly sequence: SequenceNumbers;
+  readonly events: Emitter<ParleyEvents>;
+  /** Queues an id for the next DELIVERED. */
+  readonly acknowledge: (id: string) => void;
+  readonly onPrekeysLow: (counts: PrekeyCounts) => void;
+}
+
+export class Inbox {
+  constructor(private readonly deps: InboxDeps) {}
+
+  async handle(frame: InboundFrame): Promise<void> {
+    if (frame.type === 'PUSH') return this.message(frame);
+    if (frame.type === 'RECEIPT') return this.receipt(frame);
+    if (frame.type === 'PREKEYS_LOW') {
+      this.deps.onPrekeysLow({ oneTimePrekeys: frame.oneTimePrekeys, kyberPrekeys: frame.kyberPrekeys });
+      if (frame.noticeId) this.deps.acknowledge(frame.noticeId);
+    }
+  }
+
+  private async message(push: PushFrame): Promise<void> {
+    const { seen, sessions, events, self } = this.deps;
+    if (await seen.has(push.msgId)) return this.deps.acknowledge(push.msgId);
+    let content: MessageContent;
+    try {
+      content = decodeContent(await sessions.decrypt(push.from, push.envelope));
+    } catch (error) {
+      const reason = error instanceof DecryptFailure ? error.reason : 'bad-content';
+      await events.emit('undecryptable', { msgId: push.msgId, conversationId: push.conversationId, from: push.from, reason, error: error as Error });
+      return this.handled(push.msgId);
+    }
+    await this.deps.recipients.noteDevice(push.from);
+    const gap = await this.deps.sequence.received(push.conversationId, push.from, push.seq);
+    if (gap) await events.emit('gap', { conversationId: push.conversationId, from: push.from, ...gap });
+    await events.emit('message', {
+      msgId: push.msgId,
+      conversationId: push.conversationId,
+      from: push.from,
+      outgoing: push.from.userId === self.userId,
+      ...content,
+      serverTs: push.serverTs,
+      seq: push.seq,
+    });
+    return this.handled(push.msgId);
+  }
+
+  private async receipt(receipt: ReceiptFrame): Promise<void> {
+    if (await this.deps.seen.has(receipt.receiptId)) return this.deps.acknowledge(receipt.receiptId);
+    const { status, conversationId, msgIds, by, serverTs } = receipt;
+    await this.deps.events.emit('receipt', { status, conversationId, msgIds, by, serverTs });
+    return this.handled(receipt.receiptId);
+  }
+
+  private async handled(id: string): Promise<void> {
+    await this.deps.seen.add(id);
+    this.deps.acknowledge(id);
+  }
+}

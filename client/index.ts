@@ -1,0 +1,30 @@
+/**
+ * Parley's client SDK: end-to-end-encrypted messaging for Node apps and bots, on libsignal.
+ *
+ * @example
+ * import { ParleyClient, FileStore } from './client';
+ * const alice = await ParleyClient.open({ httpUrl, webSocketUrl, store: new FileStore('./alice') });
+ * alice.on('message', (m) => console.log(`${m.from.userId}: ${m.text}`));
+ * await alice.connect();
+ * await alice.send(bobUserId, 'hello');
+ */
+export { ParleyClient, type ParleyClientOptions, type ParleyEndpoints, type SentMessage } from './parley-client';
+export type {
+  ConnectionState,
+  ConnectionStatus,
+  IdentityChanged,
+  IncomingMessage,
+  ParleyEvents,
+  Receipt,
+  SequenceGap,
+  UndecryptableMessage,
+} from './events';
+export type { KeyValueStore } from './store/key-value-store';
+export { MemoryStore } from './store/memory-store';
+export { FileStore, type FileStoreOptions } from './store/file-store';
+export { ParleyApiError, ConnectionLostError, ClientClosedError } from './errors';
+export { NoKeysError } from './recipients';
+export type { DeviceAddress, DecryptFailureReason } from './session-manager';
+export type { PrekeyPolicy } from './prekeys';
+export type { BackoffOptions } from './backoff';
+export type { KeyDirectory } from './key-directory';

@@ -1,0 +1,81 @@
+/**
+ * Sending: one message at a time per conversation, each after the previous ACK, as the protocol asks.
+ * A message is encrypted once per recipient device and once per other device of this account, sent as
+ * one SEND, and resent: after a dropped connection (the same frame: the server answers a retried msgId
+ * with the same ACK) and after MISMATCHED_DEVICES (re-encrypted, once the device lists are corrected).
+ */
+import { randomUUID } from 'node:crypto';
+import type { AckFrame, SendFrame } from '../lambdas/protocol/frames';
+import { directConversationId } from '../lambdas/send/conversations';
+import { ConnectionLostError, ParleyApiError } from './errors';
+import type { Receipt } from './events';
+import { KeyedQueue } from './keyed-queue';
+import { NoKeysError, type DeviceMismatch, type Recipients } from './recipients';
+import type { SequenceNumbers } from './sequence-numbers';
+import type { DeviceAddress, SessionManager } from './session-manager';
+
+export interface SentMessage {
+  readonly msgId: string;
+  readonly conversationId: string;
+  readonly seq: number;
+  /** When the server accepted it: the message's place in the conversation. */
+  readonly serverTs: number;
+}
+
+export interface OutboxDeps {
+  readonly self: DeviceAddress;
+  readonly recipients: Recipients;
+  readonly sessions: SessionManager;
+  readonly sequence: SequenceNumbers;
+  /** Sends a frame over the connection once it is online and resolves with its answer. */
+  readonly request: (frame: Omit<SendFrame, 'requestId'>) => Promise<AckFrame>;
+  readonly onSent: (receipt: Receipt) => Promise<void>;
+  /** SENDs refused with MISMATCHED_DEVICES before giving up. @default 3 */
+  readonly maxMismatches?: number;
+}
+
+/** A short pause before resending over a connection that is closing, so the retry waits for the next one. */
+const RESEND_PAUSE_MS = 200;
+
+export class Outbox {
+  private readonly perConversation = new KeyedQueue();
+
+  constructor(private readonly deps: OutboxDeps) {}
+
+  /** Queues a message to `to`; resolves once the server has it (one grey tick). */
+  send(to: string, plaintext: Uint8Array): Promise<SentMessage> {
+    const conversationId = directConversationId(this.deps.self.userId, to);
+    const msgId = randomUUID();
+    return this.perConversation.run(conversationId, () => this.deliver({ msgId, conversationId, to }, plaintext));
+  }
+
+  private async deliver(message: { msgId: string; conversationId: string; to: string }, plaintext: Uint8Array): Promise<SentMessage> {
+    const { recipients, sessions, sequence } = this.deps;
+    const seq = await sequence.nextToSend(message.conversationId);
+    for (let refused = 0; ; refused++) {
+      const devices = await recipients.devicesFor(message.to);
+      if (!devices.some((device) => device.userId === message.to)) throw new NoKeysError([], message.to);
+      const envelopes = await Promise.all(devices.map((device) => sessions.encrypt(device, plaintext)));
+      try {
+        const ack = await this.sendUntilAnswered({ action: 'SEND', ...message, seq, envelopes });
+        await sequence.sent(message.conversationId, seq);
+        await this.deps.onSent({ status: 'sent', conversationId: message.conversationId, msgIds: [message.msgId], by: this.deps.self, serverTs: ack.serverTs });
+        return { ...message, seq, serverTs: ack.serverTs };
+      } catch (error) {
+        if (!(error instanceof ParleyApiError && error.code === 'MISMATCHED_DEVICES') || refused + 1 >= (this.deps.maxMismatches ?? 3)) throw error;
+        await recipients.correct(error.details as unknown as DeviceMismatch);
+      }
+    }
+  }
+
+  private async sendUntilAnswered(frame: Omit<SendFrame, 'requestId'>): Promise<AckFrame> {
+    for (;;) {
+      try {
+        return await this.deps.request(frame);
+      } catch (error) {
+        if (!(error instanceof ConnectionLostError)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, RESEND_PAUSE_MS));
+      }
+    }
+  }
+}

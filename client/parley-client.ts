@@ -1,0 +1,218 @@
+/**
+ * A Parley device: the one object an app or bot holds. It registers an account or links to one, keeps
+ * its keys and sessions in a {@link KeyValueStore}, stays connected, and sends and receives messages
+ * end-to-end encrypted with the Signal protocol (libsignal). See client/README.md.
+ */
+import { randomBytes } from 'node:crypto';
+import type { DeviceSummary, RegisteredDevice } from '../lambdas/protocol/accounts-api';
+import type { DeviceCredentials } from '../lambdas/protocol/credentials';
+import type { AckFrame, QueuedFrame, ReadAckFrame } from '../lambdas/protocol/frames';
+import { directConversationId } from '../lambdas/send/conversations';
+import type { BackoffOptions } from './backoff';
+import { Connection } from './connection';
+import { encodeContent } from './content';
+import { DeliveryAcknowledger } from './delivery-acknowledger';
+import { Emitter, type Listener, type ParleyEvents } from './events';
+import { HttpClient } from './http-client';
+import { Inbox } from './inbox';
+import { HttpKeyDirectory, type KeyDirectory, type PrekeyCounts } from './key-directory';
+import { createLocalDevice, loadLocalDevice, type LocalDevice } from './local-device';
+import { Outbox, type SentMessage } from './outbox';
+import { Prekeys, type PrekeyPolicy } from './prekeys';
+import { Recipients } from './recipients';
+import { SeenMessages } from './seen-messages';
+import { SequenceNumbers } from './sequence-numbers';
+import { SessionManager, type DeviceAddress } from './session-manager';
+import type { KeyValueStore } from './store/key-value-store';
+import { ProtocolStores } from './store/protocol-stores';
+
+export interface ParleyEndpoints {
+  /** The HTTP API, such as `https://abc.execute-api.eu-west-1.amazonaws.com` or `http://127.0.0.1:3000`. */
+  readonly httpUrl: string;
+  /** The WebSocket stage, such as `wss://xyz.execute-api.eu-west-1.amazonaws.com/prod` or `ws://127.0.0.1:3001/local`. */
+  readonly webSocketUrl: string;
+}
+
+export interface ParleyClientOptions extends ParleyEndpoints {
+  /** Where the device keeps its credentials, keys, sessions and bookkeeping: a MemoryStore, a FileStore or your own. */
+  readonly store: KeyValueStore;
+  /** Prekey pool size and rotation. @default 100 of each kind, signed prekey rotated weekly */
+  readonly prekeys?: PrekeyPolicy;
+  /** Reconnect schedule. @default 1 s doubling to 60 s, jittered */
+  readonly backoff?: BackoffOptions;
+  /** @default 5 minutes */
+  readonly heartbeatIntervalMs?: number;
+  /** @default 30 s */
+  readonly requestTimeoutMs?: number;
+  /** The Key Distribution Service client. @default HttpKeyDirectory over `httpUrl` */
+  readonly keyDirectory?: (http: HttpClient) => KeyDirectory;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+const newDeviceSecret = () => randomBytes(32).toString('base64url');
+
+export class ParleyClient {
+  /** Asks the server to text a verification code to `phoneNumber` (needed by {@link ParleyClient.register}). */
+  static requestVerificationCode(endpoints: Pick<ParleyEndpoints, 'httpUrl'>, phoneNumber: string): Promise<{ codeExpiresAt: number }> {
+    return new HttpClient(endpoints.httpUrl).request('POST', '/v1/verification/code', { phoneNumber });
+  }
+
+  /** Registers a new account (device 1) with the code from the SMS, and publishes the device's keys. */
+  static async register(options: ParleyClientOptions & { phoneNumber: string; code: string; deviceName?: string }): Promise<ParleyClient> {
+    const deviceSecret = newDeviceSecret();
+    const body = { phoneNumber: options.phoneNumber, code: options.code, deviceSecret, ...(options.deviceName ? { deviceName: options.deviceName } : {}) };
+    const registered = await new HttpClient(options.httpUrl).request<RegisteredDevice>('POST', '/v1/accounts', body);
+    return ParleyClient.start(options, await createLocalDevice(options.store, { ...registered, secret: deviceSecret }));
+  }
+
+  /** Links this device to an account with a token from one of its devices ({@link ParleyClient.createLinkToken}). */
+  static async link(options: ParleyClientOptions & { linkToken: string; deviceName: string }): Promise<ParleyClient> {
+    const deviceSecret = newDeviceSecret();
+    const body = { linkToken: options.linkToken, deviceSecret, deviceName: options.deviceName };
+    const linked = await new HttpClient(options.httpUrl).request<RegisteredDevice>('POST', '/v1/devices/link', body);
+    return ParleyClient.start(options, await createLocalDevice(options.store, { ...linked, secret: deviceSecret }));
+  }
+
+  /** Opens the device a store already holds (registered or linked before). */
+  static async open(options: ParleyClientOptions): Promise<ParleyClient> {
+    const device = await loadLocalDevice(options.store);
+    if (!device) throw new Error('the store holds no device: register or link first');
+    return ParleyClient.start(options, device);
+  }
+
+  private static async start(options: ParleyClientOptions, device: LocalDevice): Promise<ParleyClient> {
+    const client = new ParleyClient(options, device);
+    await client.prekeys.publish();
+    return client;
+  }
+
+  readonly userId: string;
+  readonly deviceId: number;
+  private readonly events = new Emitter<ParleyEvents>();
+  private readonly http: HttpClient;
+  private readonly prekeys: Prekeys;
+  private readonly connection: Connection;
+  private readonly outbox: Outbox;
+  private readonly seen: SeenMessages;
+  private readonly acknowledger: DeliveryAcknowledger;
+
+  private constructor(options: ParleyClientOptions, device: LocalDevice) {
+    const { store } = options;
+    const now = options.now ?? Date.now;
+    const self: DeviceAddress = { userId: device.credentials.userId, deviceId: device.credentials.deviceId };
+    this.userId = self.userId;
+    this.deviceId = self.deviceId;
+    this.http = new HttpClient(options.httpUrl, device.credentials);
+    const directory = options.keyDirectory?.(this.http) ?? new HttpKeyDirectory(this.http);
+    const stores = new ProtocolStores(store, device.identity, (address) => {
+      void this.events.emit('identityChanged', { device: { userId: address.name(), deviceId: address.deviceId() } });
+    });
+    const sessions = new SessionManager(store, stores, self);
+    const recipients = new Recipients(store, sessions, directory, self);
+    const sequence = new SequenceNumbers(store);
+    this.seen = new SeenMessages(store, now);
+    this.prekeys = new Prekeys(store, stores, device.identity, directory, now, options.prekeys);
+
+    const acknowledger = (this.acknowledger = new DeliveryAcknowledger(async (msgIds) => {
+      await this.connection.request({ action: 'DELIVERED', msgIds }, true);
+    }));
+    const inbox = new Inbox({
+      self,
+      sessions,
+      recipients,
+      seen: this.seen,
+      sequence,
+      events: this.events,
+      acknowledge: (id) => acknowledger.add(id),
+      onPrekeysLow: (counts) => void this.replenishPrekeys(counts),
+    });
+    this.connection = new Connection({
+      url: options.webSocketUrl,
+      credentials: device.credentials,
+      onQueued: (frame) => inbox.handle(frame as QueuedFrame),
+      onStatus: (status) => void this.events.emit('connection', status),
+      onDisconnected: () => acknowledger.clear(),
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+      ...(options.heartbeatIntervalMs ? { heartbeatIntervalMs: options.heartbeatIntervalMs } : {}),
+      ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+    });
+    this.outbox = new Outbox({
+      self,
+      recipients,
+      sessions,
+      sequence,
+      request: (frame) => this.connection.request<AckFrame>(frame),
+      onSent: (receipt) => this.events.emit('receipt', receipt),
+    });
+  }
+
+  /** This device's address: its account's userId and its deviceId. */
+  get address(): DeviceAddress {
+    return { userId: this.userId, deviceId: this.deviceId };
+  }
+
+  on<K extends keyof ParleyEvents>(name: K, listener: Listener<ParleyEvents[K]>): () => void {
+    return this.events.on(name, listener);
+  }
+
+  off<K extends keyof ParleyEvents>(name: K, listener: Listener<ParleyEvents[K]>): void {
+    this.events.off(name, listener);
+  }
+
+  /**
+   * Connects, fetches what was queued for this device while it was away, and resolves once online.
+   * Later drops reconnect by themselves. Tops up the prekeys in the background.
+   */
+  async connect(): Promise<void> {
+    await this.connection.start();
+    void this.replenishPrekeys();
+    void this.seen.prune().catch((error: Error) => this.events.emit('error', error));
+  }
+
+  /** Sends a text or bytes to a user (all of its devices, and this account's other devices); resolves at the server's ACK. */
+  send(to: string, message: string | Uint8Array): Promise<SentMessage> {
+    const content = typeof message === 'string' ? { text: message, sentAt: Date.now() } : { data: message, sentAt: Date.now() };
+    return this.outbox.send(to, encodeContent(content));
+  }
+
+  /** Marks a conversation read up to a message: the peer sees blue ticks, this account's other devices the read state. */
+  async markRead(conversationId: string, upToMsgId: string): Promise<void> {
+    await this.connection.request<ReadAckFrame>({ action: 'READ', conversationId, upToMsgId });
+  }
+
+  /** The id of the 1:1 conversation with a user. */
+  conversationWith(userId: string): string {
+    return directConversationId(this.userId, userId);
+  }
+
+  /** A one-use token (5 minutes) with which a new device links to this account: show it as a QR code. */
+  createLinkToken(): Promise<{ linkToken: string; expiresAt: number }> {
+    return this.http.request('POST', '/v1/devices/link-token');
+  }
+
+  async listDevices(): Promise<DeviceSummary[]> {
+    return (await this.http.request<{ devices: DeviceSummary[] }>('GET', '/v1/devices')).devices;
+  }
+
+  removeDevice(deviceId: number): Promise<void> {
+    return this.http.request('DELETE', `/v1/devices/${deviceId}`);
+  }
+
+  async listConversations(): Promise<{ conversationId: string; lastActivityAt: number; lastMsgId: string; unreadCount: number }[]> {
+    return (await this.http.request<{ conversations: never[] }>('GET', '/v1/conversations')).conversations;
+  }
+
+  /** Uploads one-time prekeys up to the pool size and rotates an old signed prekey; failures become `error` events. */
+  async replenishPrekeys(counts?: PrekeyCounts): Promise<void> {
+    await this.prekeys.replenish(counts).catch((error: Error) => this.events.emit('error', error));
+  }
+
+  /** Disconnects for good (after acknowledging what was handled); pending sends reject. */
+  close(): void {
+    this.acknowledger.flush();
+    this.connection.close();
+  }
+}
+
+export type { DeviceCredentials, SentMessage };
