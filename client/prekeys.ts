@@ -84,11 +84,12 @@ export class Prekeys {
       registrationId: this.identity.registrationId,
       signedPrekey,
       lastResortKyberPrekey,
-      ...(await this.makeOneTimeKeys(state, this.poolSize, this.poolSize)),
+      ...(await this.makeOneTimeKeys(state, Math.min(this.poolSize, this.perUpload), Math.min(this.poolSize, this.perUpload))),
     };
     await this.save(state);
-    await this.directory.upload(first);
+    const counts = await this.directory.upload(first);
     await this.save({ ...state, published: true });
+    await this.replenish(counts);
   }
 
   /**

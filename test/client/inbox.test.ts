@@ -1,0 +1,156 @@
+/**
+ * Receiving: decrypt, dedupe by msgId, detect seq gaps, report what cannot be decrypted instead of showing
+ * it, and acknowledge only what was handled.
+ */
+import { randomUUID } from 'node:crypto';
+import type { PushFrame } from '../../lambdas/protocol/frames';
+import { encodeContent } from '../../client/content';
+import { Emitter, type ParleyEvents } from '../../client/events';
+import { Inbox } from '../../client/inbox';
+import type { PrekeyCounts } from '../../client/key-directory';
+import { SeenMessages } from '../../client/seen-messages';
+import { SequenceNumbers } from '../../client/sequence-numbers';
+import { InMemoryKeyDirectory } from '../support/in-memory-key-directory';
+import { sdkDevice, type SdkDevice } from '../support/sdk-device';
+
+interface Harness {
+  directory: InMemoryKeyDirectory;
+  alice: SdkDevice;
+  bob: SdkDevice;
+  inbox: Inbox;
+  log: string[];
+  events: Emitter<ParleyEvents>;
+  lowNotices: PrekeyCounts[];
+  push(from: SdkDevice, text: string, seq: number, options?: { msgId?: string; content?: Uint8Array }): Promise<PushFrame>;
+}
+
+async function harness(): Promise<Harness> {
+  const directory = new InMemoryKeyDirectory();
+  const alice = await sdkDevice(directory);
+  const bob = await sdkDevice(directory);
+  await alice.recipients.devicesFor(bob.self.userId);
+  const events = new Emitter<ParleyEvents>();
+  const log: string[] = [];
+  const lowNotices: PrekeyCounts[] = [];
+  events.on('message', (m) => void log.push(`message ${m.text} seq ${m.seq}${m.outgoing ? ' outgoing' : ''}`));
+  events.on('undecryptable', (u) => void log.push(`undecryptable ${u.reason}`));
+  events.on('gap', (g) => void log.push(`gap ${g.expectedSeq}..${g.receivedSeq}`));
+  events.on('receipt', (r) => void log.push(`receipt ${r.status}`));
+  const inbox = new Inbox({
+    self: bob.self,
+    sessions: bob.sessions,
+    recipients: bob.recipients,
+    seen: new SeenMessages(bob.store, Date.now),
+    sequence: new SequenceNumbers(bob.store),
+    events,
+    acknowledge: (id) => void log.push(`ack ${id}`),
+    onPrekeysLow: (counts) => void lowNotices.push(counts),
+  });
+  const push: Harness['push'] = async (from, text, seq, options = {}) => {
+    const envelope = await from.sessions.encrypt(bob.self, options.content ?? encodeContent({ text, sentAt: 1 }));
+    return {
+      type: 'PUSH',
+      msgId: options.msgId ?? randomUUID(),
+      conversationId: `direct:${[from.self.userId, bob.self.userId].sort().join(':')}`,
+      from: from.self,
+      seq,
+      serverTs: Date.now(),
+      envelope: { type: envelope.type, ciphertext: envelope.ciphertext },
+      cursor: 'c',
+    };
+  };
+  return { directory, alice, bob, inbox, log, events, lowNotices, push };
+}
+
+describe('Inbox', () => {
+  it('shows a message, then acknowledges it only after the app stored it', async () => {
+    const { inbox, log, events, alice, push } = await harness();
+    events.on('message', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      log.push('stored by the app');
+    });
+    const frame = await push(alice, 'hello', 1);
+    await inbox.handle(frame);
+    expect(log).toEqual(['message hello seq 1', 'stored by the app', `ack ${frame.msgId}`]);
+  });
+
+  it('drops a message whose msgId it has seen, acknowledging it again', async () => {
+    const { inbox, log, alice, push } = await harness();
+    const frame = await push(alice, 'once', 1);
+    await inbox.handle(frame);
+    await inbox.handle(frame);
+    expect(log).toEqual(['message once seq 1', `ack ${frame.msgId}`, `ack ${frame.msgId}`]);
+  });
+
+  it('reports a replayed ciphertext under a new msgId, and a tampered one, without showing them', async () => {
+    const { inbox, log, alice, bob, push } = await harness();
+    const frame = await push(alice, 'original', 1);
+    await inbox.handle(frame);
+    const replay = { ...frame, msgId: randomUUID(), seq: 2 };
+    await inbox.handle(replay);
+    // Once Bob has replied, Alice's messages are SignalMessages, whose last 8 bytes are their MAC.
+    await alice.sessions.decrypt(bob.self, await bob.sessions.encrypt(alice.self, encodeContent({ text: 'reply', sentAt: 1 })));
+    const next = await push(alice, 'tampered text', 3);
+    expect(next.envelope.type).toBe('message');
+    const bytes = Buffer.from(next.envelope.ciphertext, 'base64');
+    bytes[bytes.length - 1]! ^= 0x80;
+    const tampered = { ...next, envelope: { ...next.envelope, ciphertext: bytes.toString('base64') } };
+    await inbox.handle(tampered);
+    expect(log).toEqual([
+      'message original seq 1',
+      `ack ${frame.msgId}`,
+      'undecryptable replayed',
+      `ack ${replay.msgId}`,
+      'undecryptable invalid',
+      `ack ${tampered.msgId}`,
+    ]);
+  });
+
+  it('reports content that decrypts but is not a message', async () => {
+    const { inbox, log, alice, push } = await harness();
+    const frame = await push(alice, '', 1, { content: new Uint8Array(Buffer.from('{"not":"ours"}')) });
+    await inbox.handle(frame);
+    expect(log).toEqual(['undecryptable bad-content', `ack ${frame.msgId}`]);
+  });
+
+  it('reports a gap when a device skips seqs, from the first seq it saw, and not for a late one', async () => {
+    const { inbox, log, alice, push } = await harness();
+    const frames = [await push(alice, 'a', 4), await push(alice, 'b', 5), await push(alice, 'c', 6), await push(alice, 'd', 9)];
+    for (const frame of [frames[0]!, frames[1]!, frames[3]!, frames[2]!]) await inbox.handle(frame);
+    expect(log.filter((line) => !line.startsWith('ack'))).toEqual(['message a seq 4', 'message b seq 5', 'gap 6..9', 'message d seq 9', 'message c seq 6']);
+  });
+
+  it('marks a message from its own account as outgoing, and learns a peer device it did not know', async () => {
+    const { inbox, log, bob, alice, directory, push } = await harness();
+    const bobTablet = await sdkDevice(directory, { userId: bob.self.userId, deviceId: 2 });
+    await bobTablet.recipients.devicesFor(alice.self.userId);
+    await inbox.handle(await push(bobTablet, 'sent from my tablet', 1));
+    expect(log[0]).toBe('message sent from my tablet seq 1 outgoing');
+
+    // Alice links a laptop after Bob learned her devices; its first message puts it on Bob's list.
+    expect(await bob.recipients.devicesFor(alice.self.userId)).toContainEqual(alice.self);
+    const aliceLaptop = await sdkDevice(directory, { userId: alice.self.userId, deviceId: 3 });
+    await aliceLaptop.recipients.devicesFor(bob.self.userId);
+    const fetches = directory.fetches.length;
+    await inbox.handle(await push(aliceLaptop, 'hi from my laptop', 1));
+    const fetchesForAlice = () => directory.fetches.slice(fetches).filter((requests) => requests.some((r) => r.userId === alice.self.userId));
+    expect((await bob.recipients.devicesFor(alice.self.userId)).map((d) => `${d.userId === alice.self.userId ? 'alice' : 'bob'}.${d.deviceId}`)).toEqual(['alice.1', 'alice.3', 'bob.2']);
+    expect(fetchesForAlice()).toHaveLength(0);
+  });
+
+  it('shows a receipt once per receiptId and acknowledges it', async () => {
+    const { inbox, log, alice } = await harness();
+    const receipt = { type: 'RECEIPT' as const, receiptId: randomUUID(), status: 'read' as const, conversationId: 'c', msgIds: [randomUUID()], by: alice.self, serverTs: 1, cursor: 'x' };
+    await inbox.handle(receipt);
+    await inbox.handle(receipt);
+    expect(log).toEqual(['receipt read', `ack ${receipt.receiptId}`, `ack ${receipt.receiptId}`]);
+  });
+
+  it('tops its prekeys up on PREKEYS_LOW and acknowledges the notice', async () => {
+    const { inbox, log, lowNotices } = await harness();
+    const noticeId = randomUUID();
+    await inbox.handle({ type: 'PREKEYS_LOW', noticeId, oneTimePrekeys: 3, kyberPrekeys: 9 });
+    expect(lowNotices).toEqual([{ oneTimePrekeys: 3, kyberPrekeys: 9 }]);
+    expect(log).toEqual([`ack ${noticeId}`]);
+  });
+});
