@@ -1,0 +1,148 @@
+/**
+ * The SDK's connection against the local stack: SYNC before online, reconnect with backoff and SYNC
+ * again after a drop (API Gateway's 2-hour limit, shortened here), no reconnect after SESSION_CLOSED or
+ * refused credentials, and frames over 32 KB sent in fragments.
+ */
+import { randomUUID } from 'node:crypto';
+import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
+import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
+import type { QueuedFrame } from '../../lambdas/protocol/frames';
+import { directConversationId } from '../../lambdas/send/conversations';
+import { Connection } from '../../client/connection';
+import type { ConnectionStatus } from '../../client/events';
+import { connectDevice, registerAccount } from '../support/device-client';
+
+let parley: ParleyLocal;
+let alice: DeviceCredentials;
+let bob: DeviceCredentials;
+const MAX_CONNECTION_MS = 2500;
+
+beforeAll(async () => {
+  parley = await startParleyLocal({ webSocketPort: 0, httpPort: 0, limits: { maxConnectionMs: MAX_CONNECTION_MS } });
+  alice = await registerAccount(parley, '+14155550801');
+  bob = await registerAccount(parley, '+14155550802');
+});
+const opened: Connection[] = [];
+afterEach(() => {
+  for (const connection of opened.splice(0)) connection.close();
+});
+afterAll(async () => {
+  await parley?.stop();
+});
+
+/** Alice sends Bob a message with a stand-in ciphertext (the server cannot tell) over a socket of her own. */
+async function aliceSends(label: string, ciphertextBytes = 16): Promise<string> {
+  const socket = await connectDevice(parley, alice);
+  const msgId = randomUUID();
+  const body = Buffer.alloc(ciphertextBytes, label).toString('base64');
+  socket.send({ action: 'SEND', requestId: 'r', msgId, conversationId: directConversationId(alice.userId, bob.userId), to: bob.userId, seq: 1, envelopes: [{ userId: bob.userId, deviceId: 1, type: 'message', ciphertext: body }] });
+  expect(await socket.next((frame) => frame.requestId === 'r')).toMatchObject({ type: 'ACK' });
+  await socket.close();
+  return msgId;
+}
+
+function bobConnection(credentials = bob) {
+  const states: ConnectionStatus[] = [];
+  const received: QueuedFrame[] = [];
+  const connection: Connection = new Connection({
+    url: parley.webSocketUrl,
+    credentials,
+    onQueued: async (frame) => {
+      received.push(frame);
+      await connection.request({ action: 'DELIVERED', msgIds: [frame.type === 'PUSH' ? frame.msgId : (frame as { receiptId: string }).receiptId] }, true);
+    },
+    onStatus: (status) => void states.push(status),
+    backoff: { initialMs: 100, maxMs: 400 },
+  });
+  opened.push(connection);
+  return { connection, states, received, pushed: () => received.filter((f) => f.type === 'PUSH').map((f) => (f as { msgId: string }).msgId) };
+}
+
+const until = async (check: () => boolean, timeoutMs = 5000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+};
+
+describe('Connection', () => {
+  it('SYNCs what was queued before it reports online, then takes live pushes', async () => {
+    const queued = await aliceSends('a');
+    await parley.drainStreams();
+    const bobSide = bobConnection();
+    await bobSide.connection.start();
+    expect(bobSide.pushed()).toEqual([queued]);
+    expect(bobSide.states.map((s) => s.state)).toEqual(['connecting', 'syncing', 'online']);
+    const live = await aliceSends('b');
+    await until(() => bobSide.pushed().includes(live));
+    bobSide.connection.close();
+    await until(() => bobSide.states.at(-1)?.state === 'closed');
+  });
+
+  it('reconnects after a drop, with backoff, and SYNCs what came meanwhile', async () => {
+    const bobSide = bobConnection();
+    await bobSide.connection.start();
+    await until(() => bobSide.states.some((s) => s.state === 'offline'), MAX_CONNECTION_MS + 2000);
+    const offline = bobSide.states.find((s) => s.state === 'offline')!;
+    expect(offline.retryInMs).toBeGreaterThanOrEqual(50);
+    expect(offline.retryInMs).toBeLessThanOrEqual(100);
+    const meanwhile = await aliceSends('c');
+    await until(() => bobSide.pushed().includes(meanwhile));
+    await until(() => bobSide.states.filter((s) => s.state === 'online').length >= 2);
+    expect(bobSide.states.slice(0, 7).map((s) => s.state)).toEqual(['connecting', 'syncing', 'online', 'offline', 'connecting', 'syncing', 'online']);
+    bobSide.connection.close();
+    await until(() => bobSide.states.at(-1)?.state === 'closed');
+  });
+
+  it('stops for good on SESSION_CLOSED: the same device connected elsewhere', async () => {
+    const bobSide = bobConnection();
+    await bobSide.connection.start();
+    const elsewhere = await connectDevice(parley, bob);
+    await until(() => bobSide.states.at(-1)?.state === 'closed');
+    expect(bobSide.states.at(-1)!.reason).toContain('CONNECTED_ELSEWHERE');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(bobSide.states.at(-1)!.state).toBe('closed');
+    expect(bobSide.states.filter((s) => s.state === 'connecting')).toHaveLength(1);
+    await expect(bobSide.connection.request({ action: 'HEARTBEAT' })).rejects.toThrow('closed');
+    await elsewhere.close();
+  });
+
+  it('stops for good when the server refuses its credentials', async () => {
+    const bobSide = bobConnection({ ...bob, secret: 'x'.repeat(43) });
+    await expect(bobSide.connection.start()).rejects.toThrow('refused');
+    expect(bobSide.states.map((s) => s.state)).toEqual(['connecting', 'closed']);
+  });
+
+  it('retries an unreachable server on the backoff schedule', async () => {
+    const states: ConnectionStatus[] = [];
+    const connection = new Connection({
+      url: 'ws://127.0.0.1:9/nothing',
+      credentials: bob,
+      onQueued: async () => undefined,
+      onStatus: (status) => void states.push(status),
+      backoff: { initialMs: 20, maxMs: 80, random: () => 0.999999 },
+    });
+    opened.push(connection);
+    void connection.start().catch(() => undefined);
+    await until(() => states.filter((s) => s.state === 'offline').length >= 4);
+    connection.close();
+    expect(states.filter((s) => s.state === 'offline').slice(0, 4).map((s) => s.retryInMs)).toEqual([20, 40, 80, 80]);
+  });
+
+  it('sends a frame over 32 KB in fragments', async () => {
+    const bobSide = bobConnection();
+    await bobSide.connection.start();
+    const body = Buffer.alloc(40 * 1024, 'z').toString('base64');
+    const ack = await bobSide.connection.request({
+      action: 'SEND',
+      msgId: randomUUID(),
+      conversationId: directConversationId(alice.userId, bob.userId),
+      to: alice.userId,
+      seq: 1,
+      envelopes: [{ userId: alice.userId, deviceId: 1, type: 'message', ciphertext: body }],
+    });
+    expect(ack.type).toBe('ACK');
+    bobSide.connection.close();
+  });
+});
