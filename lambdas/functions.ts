@@ -151,6 +151,28 @@ export const functions = {
     tables: { devices: 'readWrite', routing: 'readWrite' },
     manageConnections: true,
   },
+  createGroup: {
+    entry: 'lambdas/groups/create-group.ts',
+    description: 'Creates a group with the caller as admin and announces it to every member',
+    tables: { groups: 'readWrite', devices: 'read' },
+    putsTo: ['messages'],
+  },
+  changeGroupMembers: {
+    entry: 'lambdas/groups/change-members.ts',
+    description: 'Adds, removes and promotes group members as one change and announces it',
+    tables: { groups: 'readWrite', devices: 'read' },
+    putsTo: ['messages'],
+  },
+  getGroup: {
+    entry: 'lambdas/groups/get-group.ts',
+    description: 'Answers a group’s name, version and members to its members',
+    tables: { groups: 'read' },
+  },
+  listGroups: {
+    entry: 'lambdas/groups/list-groups.ts',
+    description: 'Lists the groups the caller is a member of',
+    tables: { groups: 'read', conversations: 'read' },
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionId = keyof typeof functions;
@@ -192,6 +214,10 @@ export const httpRoutes = [
   { method: 'GET', path: '/v1/devices', function: 'listDevices', authorized: true },
   { method: 'DELETE', path: '/v1/devices/{deviceId}', function: 'removeDevice', authorized: true },
   { method: 'GET', path: '/v1/conversations', function: 'listConversations', authorized: true },
+  { method: 'POST', path: '/v1/groups', function: 'createGroup', authorized: true },
+  { method: 'GET', path: '/v1/groups', function: 'listGroups', authorized: true },
+  { method: 'GET', path: '/v1/groups/{groupId}', function: 'getGroup', authorized: true },
+  { method: 'POST', path: '/v1/groups/{groupId}/members', function: 'changeGroupMembers', authorized: true },
 ] as const satisfies readonly HttpRoute[];
 
 export const httpAuthorizer = {

@@ -91,6 +91,15 @@ export const tables = {
     timeToLiveAttribute: 'expiresAt',
     envVar: 'ACCEPTED_MESSAGES_TABLE',
   },
+  /**
+   * Each group in one item: its name, version and members with their roles, so that every membership
+   * change is one conditional write and the member limit holds under concurrent changes. 1,024 members
+   * make an item of about 80 KB, well under DynamoDB's 400 KB.
+   */
+  groups: {
+    partitionKey: { name: 'groupId', type: 'S' },
+    envVar: 'GROUPS_TABLE',
+  },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableId = keyof typeof tables;

@@ -11,7 +11,7 @@ import { recordActivity } from '../tables/conversations';
 import { enqueue, positionOf, QUEUE_TTL_MS, queueOf } from '../tables/device-queues';
 
 /** Queue first, push second; a redelivered record finds its item queued and is not pushed again. */
-async function queueAndPush(deps: Deps, userId: string, deviceId: number, id: string, frame: QueuedFrame): Promise<void> {
+export async function queueAndPush(deps: Deps, userId: string, deviceId: number, id: string, frame: QueuedFrame): Promise<void> {
   const expiresAt = Math.ceil((frame.serverTs + QUEUE_TTL_MS) / 1000);
   const queued = await enqueue(deps, { device: queueOf(userId, deviceId), position: frame.cursor, msgId: id, frame, expiresAt });
   if (queued === 'queued') await sendToDevice(deps, userId, deviceId, frame);

@@ -1,5 +1,5 @@
 /** The `devices` table: the devices of each account and the salted hash of each device's secret. */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput, DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { putIfAbsent } from './put-if-absent';
 import { tableName, type Deps } from '../runtime/deps';
 
@@ -32,6 +32,28 @@ export async function listDevices(deps: Deps, userId: string): Promise<DeviceRec
     }),
   );
   return (Items ?? []) as DeviceRecord[];
+}
+
+/** Keys per BatchGetItem, DynamoDB's limit. */
+const BATCH_GET_KEYS = 100;
+
+/** Which of `userIds` have a device `deviceId` (every account has its primary device). */
+export async function usersWithDevice(deps: Deps, userIds: readonly string[], deviceId: number): Promise<Set<string>> {
+  const table = tableName(deps, 'devices');
+  const found = new Set<string>();
+  for (let i = 0; i < userIds.length; i += BATCH_GET_KEYS) {
+    let keys: Record<string, unknown>[] | undefined = userIds.slice(i, i + BATCH_GET_KEYS).map((userId) => ({ userId, deviceId }));
+    // DynamoDB may leave keys unprocessed under load; ask again for those.
+    while (keys?.length) {
+      const answer: BatchGetCommandOutput = await deps.clients.db.send(
+        new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ProjectionExpression: 'userId' } } }),
+      );
+      const { Responses, UnprocessedKeys } = answer;
+      for (const item of Responses?.[table] ?? []) found.add(item.userId as string);
+      keys = UnprocessedKeys?.[table]?.Keys;
+    }
+  }
+  return found;
 }
 
 /** Adds a device under an id nobody holds; false when the id is taken (a concurrent link won it). */
