@@ -9,7 +9,10 @@ import { endpointDisabled, invalidParameter } from './sns-error';
 export interface SnsActionContext {
   readonly endpoints: PlatformEndpoints;
   readonly outbox: Outbox;
-  /** Where SMS bodies are shown to the developer (the only way to read a verification code locally). */
+  /**
+   * Where SMS bodies are shown to the developer (the only way to read a verification code locally), and
+   * the pushes that would reach devices.
+   */
   readonly log: (line: string) => void;
   readonly now: () => number;
 }
@@ -71,6 +74,7 @@ function publish(params: URLSearchParams, { endpoints, outbox, log, now }: SnsAc
     if (endpoint.attributes.Enabled !== 'true') throw endpointDisabled();
     const payload = structured ? (structured[endpoint.platform] ?? structured.default) : message;
     outbox.record({ kind: 'push', to: targetArn, message, payload, attributes, at: now() });
+    log(`Push to ${endpoint.platform} endpoint ${targetArn.slice(targetArn.lastIndexOf('/') + 1)}: ${payload}`);
   }
   return { MessageId: randomUUID() };
 }

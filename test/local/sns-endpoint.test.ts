@@ -149,6 +149,7 @@ describe('snsEndpoint', () => {
 
       const payloadTo = (arn: string) => endpoint.outbox.find((delivery) => delivery.to === arn)?.payload;
       expect([payloadTo(apns), payloadTo(gcm), payloadTo(wns)]).toEqual(['{"aps":{}}', '{"data":{}}', 'plain']);
+      expect(logged).toContain(`Push to APNS endpoint ${apns.split('/').at(-1)}: {"aps":{}}`);
       await expect(
         sns.send(new PublishCommand({ TargetArn: gcm, Message: '{"default":"x","GCM":{"data":{}}}', MessageStructure: 'json' })),
       ).rejects.toMatchObject({ name: 'InvalidParameterException', message: expect.stringContaining('must be a string') });
