@@ -80,6 +80,12 @@ describe('connect', () => {
     });
   });
 
+  it('connects even when the wake-up cannot be cleared: that only delays the next wake-up', async () => {
+    db.on(PutCommand).resolves({});
+    db.on(UpdateCommand).rejects(new Error('throttled'));
+    expect(await run(connectEvent('conn-new=', caller))).toEqual({ statusCode: 200 });
+  });
+
   it('records the route with a TTL that outlives the idle timeout but not the connection', async () => {
     db.on(PutCommand).resolves({});
     expect(await run(connectEvent('conn-new=', caller))).toEqual({ statusCode: 200 });
