@@ -162,7 +162,7 @@ export const functions = {
   },
   removeDevice: {
     entry: 'lambdas/accounts/remove-device.ts',
-    description: 'Removes a linked device and closes its live connection',
+    description: 'Removes a linked device, closes its live connection and deletes its push endpoint',
     tables: { devices: 'readWrite', routing: 'readWrite' },
     manageConnections: true,
     pushEndpoints: ['delete'],
