@@ -124,10 +124,23 @@ export const buckets = {
 
 export type BucketId = keyof typeof buckets;
 
+/**
+ * The push services a device may register a token with, and the platform of the SNS platform application
+ * that reaches each: Apple's production and sandbox gateways, and Firebase Cloud Messaging (SNS calls it GCM).
+ */
+export const pushPlatforms = { apns: 'APNS', apnsSandbox: 'APNS_SANDBOX', fcm: 'GCM' } as const;
+
+export type PushPlatform = keyof typeof pushPlatforms;
+
 /** Environment variables that are not the name of one resource. */
 export const env = {
   /** The `@connections` endpoint of the WebSocket stage (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`). */
   connectionsEndpoint: 'CONNECTIONS_ENDPOINT',
+  /**
+   * The SNS platform application of each push platform this deployment has, as JSON
+   * (`{"apns": "arn:aws:sns:…:app/APNS/…"}`); `{}` when push is off.
+   */
+  pushPlatformApplications: 'PUSH_PLATFORM_APPLICATIONS',
   /** Powertools' service name: every log line and trace segment carries it. */
   serviceName: 'POWERTOOLS_SERVICE_NAME',
 } as const;
