@@ -8,7 +8,7 @@ import type { Deps } from '../runtime/deps';
 import { sendToDevice } from '../connect/sessions';
 import { listDevices } from '../tables/devices';
 import { recordActivity } from '../tables/conversations';
-import { enqueue, positionOf, QUEUE_TTL_MS, queueOf } from '../tables/device-queues';
+import { enqueue, positionOf, queueItemOf } from '../tables/device-queues';
 import { wakeDevice } from '../push/wake-device';
 
 /** Queue first, push second; a redelivered record finds its item queued and is not pushed again. */
@@ -19,8 +19,7 @@ export async function queueAndPush(
   id: string,
   frame: QueuedFrame,
 ): Promise<'sent' | 'offline' | 'duplicate'> {
-  const expiresAt = Math.ceil((frame.serverTs + QUEUE_TTL_MS) / 1000);
-  const queued = await enqueue(deps, { device: queueOf(userId, deviceId), position: frame.cursor, msgId: id, frame, expiresAt });
+  const queued = await enqueue(deps, queueItemOf(userId, deviceId, id, frame));
   return queued === 'queued' ? sendToDevice(deps, userId, deviceId, frame) : 'duplicate';
 }
 

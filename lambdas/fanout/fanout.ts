@@ -2,7 +2,7 @@
 import { StreamRecord } from '../protocol/stream-records';
 import { streamConsumer } from '../runtime/stream-consumer';
 import { deliverMessage, deliverReceipt } from './delivery';
-import { deliverGroupChange } from './group-delivery';
+import { deliverGroupChange, deliverGroupMessage } from './group-delivery';
 
 export const handler = streamConsumer('fanout', StreamRecord, (record, deps) => {
   switch (record.kind) {
@@ -10,6 +10,8 @@ export const handler = streamConsumer('fanout', StreamRecord, (record, deps) => 
       return deliverMessage(deps, record);
     case 'receipt':
       return deliverReceipt(deps, record);
+    case 'groupMessage':
+      return deliverGroupMessage(deps, record);
     case 'groupChange':
       return deliverGroupChange(deps, record);
   }

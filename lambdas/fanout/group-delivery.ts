@@ -1,21 +1,63 @@
 /**
- * Delivering to a group: up to 1,024 members with up to 5 devices each, so the reads and writes run with
- * bounded concurrency rather than all at once.
+ * Delivering to a group: up to 1,024 members with up to 5 devices each. Devices and routes are read in
+ * batches, queue items written in batches, and posts run with bounded concurrency, so the last online
+ * member has a message after a few dozen DynamoDB calls rather than thousands.
  */
-import type { GroupUpdateFrame } from '../protocol/frames';
-import type { GroupChangeRecord } from '../protocol/stream-records';
-import type { Deps } from '../runtime/deps';
+import { MAX_DEVICES } from '../accounts/constants';
+import { sendToDevices } from '../connect/sessions';
+import type { GroupUpdateFrame, PushFrame, QueuedFrame } from '../protocol/frames';
+import type { GroupChangeRecord, GroupMessageRecord } from '../protocol/stream-records';
+import { wakeDevice } from '../push/wake-device';
 import { mapConcurrently } from '../runtime/concurrency';
+import type { Deps } from '../runtime/deps';
 import { recordActivity } from '../tables/conversations';
-import { listDevices, type DeviceRecord } from '../tables/devices';
-import { positionOf } from '../tables/device-queues';
-import { queueAndPush } from './delivery';
+import { devicesOfUsers, type DeviceRecord } from '../tables/devices';
+import { enqueueAll, positionOf, queueItemOf } from '../tables/device-queues';
+import { getGroup } from '../tables/groups';
 
-/** DynamoDB and `@connections` requests one fanout invocation keeps in flight for one group. */
-export const GROUP_FANOUT_CONCURRENCY = 32;
+/** Single DynamoDB and SNS requests one fan-out keeps in flight (chat lists, wake-ups). */
+const CONCURRENT_REQUESTS = 32;
 
-export async function devicesOfUsers(deps: Deps, userIds: readonly string[]): Promise<DeviceRecord[]> {
-  return (await mapConcurrently(userIds, GROUP_FANOUT_CONCURRENCY, (userId) => listDevices(deps, userId))).flat();
+/**
+ * Queues the frame for every device, then posts it to those with a live connection; answers the others.
+ * A retried record writes the same items again (their content is fixed by their key) and posts again:
+ * clients drop the repeat by id.
+ */
+async function queueAndPushToAll(deps: Deps, devices: readonly DeviceRecord[], id: string, frame: QueuedFrame): Promise<DeviceRecord[]> {
+  await enqueueAll(deps, devices.map((device) => queueItemOf(device.userId, device.deviceId, id, frame)));
+  return sendToDevices(deps, devices, frame);
+}
+
+/** Every member device but the sending one gets the one Sender-Key ciphertext; offline ones are woken. */
+export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord): Promise<void> {
+  const group = await getGroup(deps, record.groupId);
+  if (!group) return;
+  // Members the group has now, who were members when the message was accepted.
+  const recipients = Object.entries(group.members)
+    .filter(([, member]) => member.joinedVersion <= record.groupVersion)
+    .map(([userId]) => userId);
+  const { from } = record;
+  const devices = (await devicesOfUsers(deps, recipients, MAX_DEVICES)).filter(
+    (device) => !(device.userId === from.userId && device.deviceId === from.deviceId),
+  );
+  const frame: PushFrame = {
+    type: 'PUSH',
+    msgId: record.msgId,
+    conversationId: record.conversationId,
+    from,
+    seq: record.seq,
+    serverTs: record.serverTs,
+    envelope: { type: 'senderKey', ciphertext: record.ciphertext },
+    cursor: positionOf(record.serverTs, record.msgId),
+  };
+  const offline = await queueAndPushToAll(deps, devices, record.msgId, frame);
+  const toWake = offline.filter((device) => device.push && device.userId !== from.userId);
+  await mapConcurrently(toWake, CONCURRENT_REQUESTS, (device) => wakeDevice(deps, device.userId, device.deviceId));
+  // The chat lists, after the queues: a message is never listed before it is stored.
+  const { msgId, serverTs, conversationId } = record;
+  await mapConcurrently(recipients, CONCURRENT_REQUESTS, (userId) =>
+    recordActivity(deps, userId, conversationId, { msgId, serverTs, received: userId !== from.userId }),
+  );
 }
 
 /** A membership change reaches every device of the members, and of the users it removed. */
@@ -32,11 +74,7 @@ export async function deliverGroupChange(deps: Deps, record: GroupChangeRecord):
     cursor: positionOf(record.serverTs, record.changeId),
   };
   const users = [...new Set([...record.members, ...record.change.removed])];
-  const devices = await devicesOfUsers(deps, users);
-  await mapConcurrently(devices, GROUP_FANOUT_CONCURRENCY, (device) =>
-    queueAndPush(deps, device.userId, device.deviceId, record.changeId, frame),
-  );
-  // The group shows in each one's chat list, after the queues, as a message does.
+  await queueAndPushToAll(deps, await devicesOfUsers(deps, users, MAX_DEVICES), record.changeId, frame);
   const activity = { msgId: record.changeId, serverTs: record.serverTs, received: false };
-  await mapConcurrently(users, GROUP_FANOUT_CONCURRENCY, (userId) => recordActivity(deps, userId, record.conversationId, activity));
+  await mapConcurrently(users, CONCURRENT_REQUESTS, (userId) => recordActivity(deps, userId, record.conversationId, activity));
 }

@@ -4,13 +4,13 @@
  * order with the group's messages.
  */
 import { randomUUID } from 'node:crypto';
-import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { PRIMARY_DEVICE_ID } from '../accounts/constants';
 import { derivedId } from '../protocol/derived-id';
 import { ParleyError } from '../protocol/errors';
 import { MAX_GROUP_MEMBERS, type ChangeMembersBody, type CreateGroupBody, type GroupSummary, type MyGroup } from '../protocol/groups-api';
 import type { GroupChange, GroupChangeRecord } from '../protocol/stream-records';
-import { streamName, type Deps } from '../runtime/deps';
+import type { Deps } from '../runtime/deps';
+import { putOnMessageStream } from '../send/message-stream';
 import type { Caller } from '../runtime/gateway-events';
 import { usersWithDevice } from '../tables/devices';
 import { conversationIdsStartingWith } from '../tables/conversations';
@@ -62,9 +62,7 @@ async function announce(deps: Deps, group: GroupRecord): Promise<void> {
     // The change's own time, not now: a repeated announcement must sit at the same queue position.
     serverTs: group.changedAt,
   };
-  await deps.clients.kinesis.send(
-    new PutRecordCommand({ StreamName: streamName(deps, 'messages'), PartitionKey: conversationId, Data: Buffer.from(JSON.stringify(record)) }),
-  );
+  await putOnMessageStream(deps, record);
 }
 
 /**

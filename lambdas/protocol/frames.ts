@@ -57,6 +57,21 @@ export const SendFrame = z
   });
 export type SendFrame = z.infer<typeof SendFrame>;
 
+/**
+ * GROUP_SEND: one message to a group, encrypted once with the sender's Sender Key (a SenderKeyMessage),
+ * whatever the group's size. The sender distributes its Sender Key to each member device beforehand over
+ * their 1:1 sessions (ordinary SENDs). Only current members may send.
+ */
+export const GroupSendFrame = z.strictObject({
+  action: z.literal('GROUP_SEND'),
+  requestId: RequestId,
+  msgId: z.uuid(),
+  conversationId: z.string().regex(/^group:[0-9a-f-]{36}$/, 'a group conversation, group:<groupId>'),
+  seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  ciphertext: Base64.max(MAX_CIPHERTEXT_CHARS, `at most ${MAX_CIPHERTEXT_CHARS} base64 characters of ciphertext`),
+});
+export type GroupSendFrame = z.infer<typeof GroupSendFrame>;
+
 /** What a device's queue hands out, live or by SYNC. */
 export type QueuedFrame = PushFrame | ReceiptFrame | GroupUpdateFrame;
 
@@ -120,7 +135,8 @@ export interface PushFrame {
   from: { userId: string; deviceId: number };
   seq: number;
   serverTs: number;
-  envelope: { type: 'prekey' | 'message'; ciphertext: string };
+  /** `senderKey`: a group message, the same ciphertext for every member device. */
+  envelope: { type: 'prekey' | 'message' | 'senderKey'; ciphertext: string };
   /** Where this message stands in the device's queue; SYNC from it to resume after it. */
   cursor: string;
 }

@@ -39,6 +39,23 @@ export const ReceiptRecord = z.strictObject({
 });
 export type ReceiptRecord = z.infer<typeof ReceiptRecord>;
 
+/**
+ * An accepted group message, for every device of the members the group had when it was accepted
+ * (`groupVersion`): nobody who joined later, and nobody removed since.
+ */
+export const GroupMessageRecord = z.strictObject({
+  kind: z.literal('groupMessage'),
+  msgId: z.uuid(),
+  conversationId: z.string(),
+  groupId: z.uuid(),
+  groupVersion: z.number().int().min(1),
+  from: Participant,
+  seq: z.number().int(),
+  serverTs: z.number().int(),
+  ciphertext: z.string(),
+});
+export type GroupMessageRecord = z.infer<typeof GroupMessageRecord>;
+
 /** What one membership change did, as its members' devices are told it. */
 export const GroupChange = z.strictObject({
   by: z.uuid(),
@@ -67,5 +84,5 @@ export const GroupChangeRecord = z.strictObject({
 });
 export type GroupChangeRecord = z.infer<typeof GroupChangeRecord>;
 
-export const StreamRecord = z.discriminatedUnion('kind', [MessageRecord, ReceiptRecord, GroupChangeRecord]);
+export const StreamRecord = z.discriminatedUnion('kind', [MessageRecord, ReceiptRecord, GroupMessageRecord, GroupChangeRecord]);
 export type StreamRecord = z.infer<typeof StreamRecord>;

@@ -2,10 +2,10 @@
  * Receipts travel the messages' path: a record on the stream, keyed by conversation so it stays in order
  * with the messages, and the fanout queues it for every device of its recipients.
  */
-import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { derivedId } from '../protocol/derived-id';
 import type { ReceiptRecord } from '../protocol/stream-records';
-import { streamName, type Deps } from '../runtime/deps';
+import type { Deps } from '../runtime/deps';
+import { putOnMessageStream } from './message-stream';
 
 /**
  * The same receipt gets the same id, so a client drops a repeated one (a DELIVERED retried after its
@@ -16,11 +16,5 @@ export function receiptIdOf(status: string, by: { userId: string; deviceId: numb
 }
 
 export async function putReceipt(deps: Deps, record: ReceiptRecord): Promise<void> {
-  await deps.clients.kinesis.send(
-    new PutRecordCommand({
-      StreamName: streamName(deps, 'messages'),
-      PartitionKey: record.conversationId,
-      Data: Buffer.from(JSON.stringify(record)),
-    }),
-  );
+  await putOnMessageStream(deps, record);
 }

@@ -1,7 +1,5 @@
 /** The `devices` table: the devices of each account and the salted hash of each device's secret. */
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -10,6 +8,7 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { batchGet } from './batch-requests';
 import { putIfAbsent } from './put-if-absent';
 import type { PushPlatform } from '../resources';
 import { tableName, type Deps } from '../runtime/deps';
@@ -58,26 +57,16 @@ export async function listDevices(deps: Deps, userId: string): Promise<DeviceRec
   return (Items ?? []) as DeviceRecord[];
 }
 
-/** Keys per BatchGetItem, DynamoDB's limit. */
-const BATCH_GET_KEYS = 100;
-
 /** Which of `userIds` have a device `deviceId` (every account has its primary device). */
 export async function usersWithDevice(deps: Deps, userIds: readonly string[], deviceId: number): Promise<Set<string>> {
-  const table = tableName(deps, 'devices');
-  const found = new Set<string>();
-  for (let i = 0; i < userIds.length; i += BATCH_GET_KEYS) {
-    let keys: Record<string, unknown>[] | undefined = userIds.slice(i, i + BATCH_GET_KEYS).map((userId) => ({ userId, deviceId }));
-    // DynamoDB may leave keys unprocessed under load; ask again for those.
-    while (keys?.length) {
-      const answer: BatchGetCommandOutput = await deps.clients.db.send(
-        new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ProjectionExpression: 'userId' } } }),
-      );
-      const { Responses, UnprocessedKeys } = answer;
-      for (const item of Responses?.[table] ?? []) found.add(item.userId as string);
-      keys = UnprocessedKeys?.[table]?.Keys;
-    }
-  }
-  return found;
+  const found = await batchGet<Pick<DeviceRecord, 'userId'>>(deps, 'devices', userIds.map((userId) => ({ userId, deviceId })), 'userId');
+  return new Set(found.map((device) => device.userId));
+}
+
+/** Every device of every one of `userIds`, whose device ids run 1..`maxDevices`: one read per 20 users. */
+export async function devicesOfUsers(deps: Deps, userIds: readonly string[], maxDevices: number): Promise<DeviceRecord[]> {
+  const keys = userIds.flatMap((userId) => Array.from({ length: maxDevices }, (_, i) => ({ userId, deviceId: i + 1 })));
+  return batchGet<DeviceRecord>(deps, 'devices', keys);
 }
 
 /** Adds a device under an id nobody holds; false when the id is taken (a concurrent link won it). */

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
+import { MAX_CIPHERTEXT_CHARS } from '../../lambdas/protocol/frames';
 import { call, connectDevice, linkDevice, registerAccount, type DeviceSocket } from '../support/device-client';
 import { syncQueue } from '../support/sync-queue';
 
@@ -114,5 +115,103 @@ describe('groups', () => {
     const roles = Object.fromEntries(left.body.members.map((m: any) => [m.userId, m.role]));
     expect(Object.values(roles)).toContain('admin');
     expect(roles[carol.userId]).toBeUndefined();
+  });
+});
+
+describe('group messages', () => {
+  let groupId: string;
+  const conversation = () => `group:${groupId}`;
+  const groupSend = (socket: DeviceSocket, seq: number, ciphertext = Buffer.from(`sender-key message ${seq}`).toString('base64')) => {
+    const frame = { action: 'GROUP_SEND', requestId: randomUUID(), msgId: randomUUID(), conversationId: conversation(), seq, ciphertext };
+    socket.send(frame);
+    return socket.next((f) => f.requestId === frame.requestId).then((answer) => ({ frame, answer }));
+  };
+  const pushesOf = async (device: DeviceCredentials) =>
+    (await updatesAndPushes(device)).filter((f) => f.type === 'PUSH');
+  async function updatesAndPushes(device: DeviceCredentials) {
+    await parley.drainStreams();
+    const socket = await connectDevice(parley, device);
+    const frames = (await syncQueue(socket)).filter((f) => f.conversationId === conversation());
+    await socket.close();
+    return frames;
+  }
+
+  beforeAll(async () => {
+    groupId = randomUUID();
+    await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name: 'Family', members: [bob.userId, carol.userId] } });
+  });
+
+  it('delivers one Sender-Key ciphertext to every member device but the sender’s, live and queued', async () => {
+    const [phone, liveBob] = await Promise.all([connectDevice(parley, alice), connectDevice(parley, bob)]);
+    const { frame, answer } = await groupSend(phone, 1);
+    expect(answer).toMatchObject({ type: 'ACK', msgId: frame.msgId, serverTs: expect.any(Number) });
+    const pushed = await liveBob.next((f) => f.type === 'PUSH' && f.msgId === frame.msgId);
+    expect(pushed).toMatchObject({
+      conversationId: conversation(),
+      from: { userId: alice.userId, deviceId: alice.deviceId },
+      seq: 1,
+      serverTs: answer.serverTs,
+      envelope: { type: 'senderKey', ciphertext: frame.ciphertext },
+    });
+    await Promise.all([phone.close(), liveBob.close()]);
+    for (const device of [aliceTablet, bob, carol]) expect((await pushesOf(device)).map((p) => p.msgId)).toEqual([frame.msgId]);
+    expect(await pushesOf(alice)).toEqual([]);
+    expect(await pushesOf(dave)).toEqual([]);
+  });
+
+  it('refuses a non-member, a bad conversation and an oversized ciphertext, storing nothing', async () => {
+    const outsider = await connectDevice(parley, dave);
+    const { frame, answer } = await groupSend(outsider, 1);
+    expect(answer).toMatchObject({ type: 'ERROR', code: 'FORBIDDEN', action: 'GROUP_SEND' });
+    outsider.send({ action: 'GROUP_SEND', requestId: 'x', msgId: randomUUID(), conversationId: `direct:${alice.userId}:${dave.userId}`, seq: 1, ciphertext: 'AAAA' });
+    expect(await outsider.next((f) => f.requestId === 'x')).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST' });
+    await outsider.close();
+    const member = await connectDevice(parley, carol);
+    const atLimit = await groupSend(member, 2, 'A'.repeat(MAX_CIPHERTEXT_CHARS));
+    expect(atLimit.answer.type).toBe('ACK');
+    const tooLarge = await groupSend(member, 3, 'A'.repeat(MAX_CIPHERTEXT_CHARS + 4));
+    expect(tooLarge.answer).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST' });
+    await member.close();
+    const bobs = (await pushesOf(bob)).map((p) => p.msgId);
+    expect(bobs).toContain(atLimit.frame.msgId);
+    expect(bobs).not.toContain(frame.msgId);
+    expect(bobs).not.toContain(tooLarge.frame.msgId);
+  });
+
+  it('gives a removed member nothing sent after the removal, and a new member nothing from before', async () => {
+    const phone = await connectDevice(parley, alice);
+    const before = await groupSend(phone, 4);
+    await call(parley, 'POST', `/v1/groups/${groupId}/members`, { device: alice, body: { remove: [bob.userId], add: [dave.userId] } });
+    const after = await groupSend(phone, 5);
+    await phone.close();
+    const bobs = (await pushesOf(bob)).map((p) => p.msgId);
+    expect(bobs).toContain(before.frame.msgId);
+    expect(bobs).not.toContain(after.frame.msgId);
+    expect((await pushesOf(dave)).map((p) => p.msgId)).toEqual([after.frame.msgId]);
+    const removed = await connectDevice(parley, bob);
+    expect((await groupSend(removed, 1)).answer).toMatchObject({ type: 'ERROR', code: 'FORBIDDEN' });
+    await removed.close();
+  });
+
+  it('shows every member the same order when members send at once', async () => {
+    const senders = await Promise.all([alice, carol, dave].map((device) => connectDevice(parley, device)));
+    const sent = (
+      await Promise.all(
+        senders.map(async (socket) => {
+          const ids: string[] = [];
+          for (let seq = 10; seq < 20; seq++) ids.push((await groupSend(socket, seq)).frame.msgId);
+          return ids;
+        }),
+      )
+    ).flat();
+    await Promise.all(senders.map((socket) => socket.close()));
+    const orders = await Promise.all(
+      [aliceTablet, carol, dave].map(async (device) => (await pushesOf(device)).map((p) => p.msgId).filter((id) => sent.includes(id))),
+    );
+    // Each member sees its own messages too, except those it sent from the same device.
+    const shared = (order: string[]) => order.filter((id) => orders.every((o) => o.includes(id)));
+    expect(shared(orders[1]!)).toEqual(shared(orders[0]!));
+    expect(shared(orders[2]!)).toEqual(shared(orders[0]!));
+    expect(orders[0]).toHaveLength(30);
   });
 });
