@@ -86,13 +86,16 @@ const CONCURRENT_POSTS = 32;
 /**
  * Sends a frame to each device's live connection, for a group's fan-out: routes read in batches, posts
  * with bounded concurrency, gone connections lose their routes. Answers the devices that were offline.
+ * `ready` holds the posts back until the frame is stored, while the routes are already being read.
  */
 export async function sendToDevices<D extends { userId: string; deviceId: number }>(
   deps: Deps,
   devices: readonly D[],
   frame: ServerFrame,
+  ready: Promise<unknown> = Promise.resolve(),
 ): Promise<D[]> {
-  const routes = new Map((await routesOf(deps, devices)).map((route) => [`${route.userId}.${route.deviceId}`, route]));
+  const [found] = await Promise.all([routesOf(deps, devices), ready]);
+  const routes = new Map(found.map((route) => [`${route.userId}.${route.deviceId}`, route]));
   const reached = await mapConcurrently(devices, CONCURRENT_POSTS, async (device) => {
     const route = routes.get(`${device.userId}.${device.deviceId}`);
     if (!route) return false;

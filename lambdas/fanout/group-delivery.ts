@@ -15,6 +15,13 @@ import { devicesOfUsers, type DeviceRecord } from '../tables/devices';
 import { enqueueAll, positionOf, queueItemOf } from '../tables/device-queues';
 import { getGroup } from '../tables/groups';
 
+/**
+ * Users a GROUP_UPDATE lists per kind of change. A thousand-member group's creation would otherwise put
+ * 38 KB into every member device's queue; past this the frame says it is not `complete`, and the client
+ * reads the group instead.
+ */
+export const MAX_LISTED_USERS = 64;
+
 /** Single DynamoDB and SNS requests one fan-out keeps in flight (chat lists, wake-ups). */
 const CONCURRENT_REQUESTS = 32;
 
@@ -24,8 +31,10 @@ const CONCURRENT_REQUESTS = 32;
  * clients drop the repeat by id.
  */
 async function queueAndPushToAll(deps: Deps, devices: readonly DeviceRecord[], id: string, frame: QueuedFrame): Promise<DeviceRecord[]> {
-  await enqueueAll(deps, devices.map((device) => queueItemOf(device.userId, device.deviceId, id, frame)));
-  return sendToDevices(deps, devices, frame);
+  const queued = enqueueAll(deps, devices.map((device) => queueItemOf(device.userId, device.deviceId, id, frame)));
+  // Routes are read while the queues are written; nothing is posted before every item is stored.
+  const [offline] = await Promise.all([sendToDevices(deps, devices, frame, queued), queued]);
+  return offline;
 }
 
 /** Every member device but the sending one gets the one Sender-Key ciphertext; offline ones are woken. */
@@ -62,6 +71,8 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
 
 /** A membership change reaches every device of the members, and of the users it removed. */
 export async function deliverGroupChange(deps: Deps, record: GroupChangeRecord): Promise<void> {
+  const { by, added, removed, madeAdmin } = record.change;
+  const complete = [added, removed, madeAdmin].every((users) => users.length <= MAX_LISTED_USERS);
   const frame: GroupUpdateFrame = {
     type: 'GROUP_UPDATE',
     changeId: record.changeId,
@@ -69,7 +80,11 @@ export async function deliverGroupChange(deps: Deps, record: GroupChangeRecord):
     conversationId: record.conversationId,
     version: record.version,
     name: record.name,
-    ...record.change,
+    by,
+    added: added.slice(0, MAX_LISTED_USERS),
+    removed: removed.slice(0, MAX_LISTED_USERS),
+    madeAdmin: madeAdmin.slice(0, MAX_LISTED_USERS),
+    complete,
     serverTs: record.serverTs,
     cursor: positionOf(record.serverTs, record.changeId),
   };

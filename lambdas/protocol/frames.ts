@@ -172,6 +172,8 @@ export interface GroupUpdateFrame {
   added: string[];
   removed: string[];
   madeAdmin: string[];
+  /** False when a list was too long to send whole (over 64 users): read the group with GET /v1/groups/{groupId}. */
+  complete: boolean;
   serverTs: number;
   cursor: string;
 }

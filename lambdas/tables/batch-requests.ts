@@ -10,7 +10,7 @@ import { tableName, type Deps } from '../runtime/deps';
 
 const GET_KEYS = 100;
 const PUT_ITEMS = 25;
-const CONCURRENT_CALLS = 8;
+const CONCURRENT_CALLS = 16;
 
 const chunks = <T>(items: readonly T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
