@@ -93,7 +93,14 @@ export const functions = {
   fanout: {
     entry: 'lambdas/fanout/fanout.ts',
     description: 'Writes each streamed message to its devices’ queues, then pushes it to their live connections or wakes them',
-    tables: { deviceQueues: 'readWrite', routing: 'readWrite', devices: 'readWrite', conversations: 'readWrite', groups: 'read' },
+    tables: {
+      deviceQueues: 'readWrite',
+      routing: 'readWrite',
+      devices: 'readWrite',
+      conversations: 'readWrite',
+      groups: 'read',
+      groupReceipts: 'readWrite',
+    },
     manageConnections: true,
     pushEndpoints: ['publish', 'delete'],
     consumes: { stream: 'messages', batchSize: 100, retryAttempts: 10, reportBatchItemFailures: true },
@@ -112,7 +119,7 @@ export const functions = {
   read: {
     entry: 'lambdas/send/read.ts',
     description: 'Sends a read receipt to the sender’s devices and the reader’s other devices',
-    tables: { conversations: 'readWrite' },
+    tables: { conversations: 'readWrite', groups: 'read' },
     putsTo: ['messages'],
   },
   queueExpiry: {
@@ -206,6 +213,11 @@ export const functions = {
     description: 'Lists the groups the caller is a member of',
     tables: { groups: 'read', conversations: 'read' },
   },
+  groupMessageReceipts: {
+    entry: 'lambdas/groups/message-receipts.ts',
+    description: 'Tells the sender of a group message which members have it and which have read it',
+    tables: { groupReceipts: 'read' },
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionId = keyof typeof functions;
@@ -252,6 +264,7 @@ export const httpRoutes = [
   { method: 'GET', path: '/v1/groups', function: 'listGroups', authorized: true },
   { method: 'GET', path: '/v1/groups/{groupId}', function: 'getGroup', authorized: true },
   { method: 'POST', path: '/v1/groups/{groupId}/members', function: 'changeGroupMembers', authorized: true },
+  { method: 'GET', path: '/v1/groups/{groupId}/messages/{msgId}/receipts', function: 'groupMessageReceipts', authorized: true },
   { method: 'PUT', path: '/v1/devices/self/push', function: 'registerPushToken', authorized: true },
   { method: 'DELETE', path: '/v1/devices/self/push', function: 'unregisterPushToken', authorized: true },
 ] as const satisfies readonly HttpRoute[];

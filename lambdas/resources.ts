@@ -100,6 +100,16 @@ export const tables = {
     partitionKey: { name: 'groupId', type: 'S' },
     envVar: 'GROUPS_TABLE',
   },
+  /**
+   * Per group message: who of its members has it and who has read it, so that the sender gets one
+   * "delivered to everyone" and one "read by everyone" receipt instead of one per member device, and can
+   * look up each member's. Kept 30 days, as long as the message may wait in a queue.
+   */
+  groupReceipts: {
+    partitionKey: { name: 'msgId', type: 'S' },
+    timeToLiveAttribute: 'expiresAt',
+    envVar: 'GROUP_RECEIPTS_TABLE',
+  },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableId = keyof typeof tables;

@@ -5,23 +5,12 @@
 import type { QueuedFrame } from '../protocol/frames';
 import type { MessageRecord, ReceiptRecord } from '../protocol/stream-records';
 import type { Deps } from '../runtime/deps';
-import { sendToDevice } from '../connect/sessions';
 import { listDevices } from '../tables/devices';
 import { recordActivity } from '../tables/conversations';
-import { enqueue, positionOf, queueItemOf } from '../tables/device-queues';
+import { positionOf } from '../tables/device-queues';
+import { queueAndPush } from './queue-and-push';
 import { wakeDevice } from '../push/wake-device';
-
-/** Queue first, push second; a redelivered record finds its item queued and is not pushed again. */
-export async function queueAndPush(
-  deps: Deps,
-  userId: string,
-  deviceId: number,
-  id: string,
-  frame: QueuedFrame,
-): Promise<'sent' | 'offline' | 'duplicate'> {
-  const queued = await enqueue(deps, queueItemOf(userId, deviceId, id, frame));
-  return queued === 'queued' ? sendToDevice(deps, userId, deviceId, frame) : 'duplicate';
-}
+import { deliverGroupReceipt, isGroupConversation } from './group-receipts';
 
 export async function deliverMessage(deps: Deps, record: MessageRecord): Promise<void> {
   const cursor = positionOf(record.serverTs, record.msgId);
@@ -50,6 +39,13 @@ export async function deliverMessage(deps: Deps, record: MessageRecord): Promise
 
 /** A receipt goes to every device of each recipient user, but never back to the device it came from. */
 export async function deliverReceipt(deps: Deps, record: ReceiptRecord): Promise<void> {
+  if (isGroupConversation(record.conversationId)) {
+    return deliverGroupReceipt(deps, record, () => deliverToDevices(deps, { ...record, recipients: [record.by.userId] }));
+  }
+  return deliverToDevices(deps, record);
+}
+
+async function deliverToDevices(deps: Deps, record: ReceiptRecord): Promise<void> {
   const frame: QueuedFrame = {
     type: 'RECEIPT',
     receiptId: record.receiptId,

@@ -12,7 +12,8 @@ import { mapConcurrently } from '../runtime/concurrency';
 import type { Deps } from '../runtime/deps';
 import { recordActivity } from '../tables/conversations';
 import { devicesOfUsers, type DeviceRecord } from '../tables/devices';
-import { enqueueAll, positionOf, queueItemOf } from '../tables/device-queues';
+import { enqueueAll, positionOf, QUEUE_TTL_MS, queueItemOf } from '../tables/device-queues';
+import { openTally } from '../tables/group-receipts';
 import { getGroup } from '../tables/groups';
 
 /**
@@ -59,6 +60,14 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
     envelope: { type: 'senderKey', ciphertext: record.ciphertext },
     cursor: positionOf(record.serverTs, record.msgId),
   };
+  // The ticks are counted from the first DELIVERED on, so the tally opens before anything is queued.
+  await openTally(deps, {
+    msgId: record.msgId,
+    groupId: record.groupId,
+    sender: from.userId,
+    recipients: recipients.filter((userId) => userId !== from.userId).length,
+    expiresAt: Math.ceil((record.serverTs + QUEUE_TTL_MS) / 1000),
+  });
   const offline = await queueAndPushToAll(deps, devices, record.msgId, frame);
   const toWake = offline.filter((device) => device.push && device.userId !== from.userId);
   await mapConcurrently(toWake, CONCURRENT_REQUESTS, (device) => wakeDevice(deps, device.userId, device.deviceId));

@@ -152,6 +152,8 @@ export interface ReceiptFrame {
   conversationId: string;
   msgIds: string[];
   by: { userId: string; deviceId: number };
+  /** In a group: every member has the message (`delivered`) or has read it (`read`); `by` completed it. */
+  everyone?: true;
   serverTs: number;
   cursor: string;
 }

@@ -215,3 +215,48 @@ describe('group messages', () => {
     expect(orders[0]).toHaveLength(30);
   });
 });
+
+describe('group receipts', () => {
+  it('gives the sender one "delivered" and one "read" tick when every member has the message, and the detail on request', async () => {
+    const groupId = randomUUID();
+    const conversationId = `group:${groupId}`;
+    await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name: 'Ticks', members: [bob.userId, carol.userId] } });
+    const phone = await connectDevice(parley, alice);
+    const msgId = randomUUID();
+    phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, ciphertext: 'AAAA' });
+    expect(await phone.next((f) => f.requestId === 'm')).toMatchObject({ type: 'ACK' });
+    await parley.drainStreams();
+    const act = async (device: DeviceCredentials, frame: object) => {
+      const socket = await connectDevice(parley, device);
+      socket.send({ ...frame, requestId: 'r' });
+      const answer = await socket.next((f) => f.requestId === 'r');
+      await socket.close();
+      await parley.drainStreams();
+      return answer;
+    };
+    const ticks = () => call(parley, 'GET', `/v1/groups/${groupId}/messages/${msgId}/receipts`, { device: alice });
+
+    expect(await act(bob, { action: 'DELIVERED', msgIds: [msgId] })).toMatchObject({ type: 'DELIVERED_ACK' });
+    expect((await ticks()).body).toEqual({ msgId, recipients: 2, delivered: [bob.userId], read: [] });
+    await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
+
+    await act(carol, { action: 'DELIVERED', msgIds: [msgId] });
+    const delivered = await phone.next((f) => f.type === 'RECEIPT' && f.status === 'delivered');
+    expect(delivered).toMatchObject({ conversationId, msgIds: [msgId], everyone: true });
+
+    expect(await act(bob, { action: 'READ', conversationId, upToMsgId: msgId })).toMatchObject({ type: 'READ_ACK' });
+    await act(carol, { action: 'READ', conversationId, upToMsgId: msgId });
+    expect(await phone.next((f) => f.type === 'RECEIPT' && f.status === 'read')).toMatchObject({ msgIds: [msgId], everyone: true });
+    // Once each: a member acknowledging again changes nothing.
+    await act(carol, { action: 'DELIVERED', msgIds: [msgId] });
+    await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
+    await phone.close();
+
+    const detail = (await ticks()).body;
+    expect(detail.delivered.sort()).toEqual([bob.userId, carol.userId].sort());
+    expect(detail.read.sort()).toEqual([bob.userId, carol.userId].sort());
+    expect(detail).toMatchObject({ deliveredToAllAt: expect.any(Number), readByAllAt: expect.any(Number) });
+    expect((await call(parley, 'GET', `/v1/groups/${groupId}/messages/${msgId}/receipts`, { device: bob })).status).toBe(404);
+    expect(await act(dave, { action: 'READ', conversationId, upToMsgId: msgId })).toMatchObject({ type: 'ERROR', code: 'FORBIDDEN' });
+  });
+});
