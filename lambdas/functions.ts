@@ -7,6 +7,12 @@ import type { BucketId, StreamId, TableId } from './resources';
 
 export type TableAccess = 'read' | 'readWrite';
 
+/**
+ * What a function does with devices' SNS push endpoints: `register` creates endpoints on the platform
+ * applications and re-enables them, `publish` sends wake-ups to them, `delete` deletes them.
+ */
+export type PushEndpointAccess = 'register' | 'publish' | 'delete';
+
 export interface FunctionDefinition {
   /** Handler module, relative to the project root; it exports `handler`. */
   readonly entry: string;
@@ -21,6 +27,11 @@ export interface FunctionDefinition {
   readonly manageConnections?: boolean;
   /** Whether it sends SMS through SNS. */
   readonly sendsSms?: boolean;
+  /**
+   * What it does with devices' push endpoints; it is given the platform applications' ARNs
+   * (`PUSH_PLATFORM_APPLICATIONS`) and may do this on their endpoints only.
+   */
+  readonly pushEndpoints?: readonly PushEndpointAccess[];
   /**
    * The table whose TTL deletions invoke it: on AWS through the table's DynamoDB stream, filtered to
    * deletions by the TTL service; locally through the TTL sweeper.
@@ -49,7 +60,8 @@ export const functions = {
   connect: {
     entry: 'lambdas/connect/connect.ts',
     description: 'Records the device → connection route; closes an older connection of the same device',
-    tables: { routing: 'readWrite' },
+    // devices: the device is awake, so the next message to it when offline may wake it again at once.
+    tables: { routing: 'readWrite', devices: 'readWrite' },
     manageConnections: true,
   },
   disconnect: {
@@ -72,11 +84,25 @@ export const functions = {
     tables: { devices: 'read', acceptedMessages: 'readWrite' },
     putsTo: ['messages'],
   },
+  groupSend: {
+    entry: 'lambdas/send/group-send.ts',
+    description: 'Accepts a GROUP_SEND from a current member: stamps it and puts it on the message stream before the ACK',
+    tables: { groups: 'read', acceptedMessages: 'readWrite' },
+    putsTo: ['messages'],
+  },
   fanout: {
     entry: 'lambdas/fanout/fanout.ts',
-    description: 'Writes each streamed message to its devices’ queues, then pushes it to their live connections',
-    tables: { deviceQueues: 'readWrite', routing: 'readWrite', devices: 'read', conversations: 'readWrite' },
+    description: 'Writes each streamed message to its devices’ queues, then pushes it to their live connections or wakes them',
+    tables: {
+      deviceQueues: 'readWrite',
+      routing: 'readWrite',
+      devices: 'readWrite',
+      conversations: 'readWrite',
+      groups: 'read',
+      groupReceipts: 'readWrite',
+    },
     manageConnections: true,
+    pushEndpoints: ['publish', 'delete'],
     consumes: { stream: 'messages', batchSize: 100, retryAttempts: 10, reportBatchItemFailures: true },
   },
   sync: {
@@ -93,7 +119,7 @@ export const functions = {
   read: {
     entry: 'lambdas/send/read.ts',
     description: 'Sends a read receipt to the sender’s devices and the reader’s other devices',
-    tables: { conversations: 'readWrite' },
+    tables: { conversations: 'readWrite', groups: 'read' },
     putsTo: ['messages'],
   },
   queueExpiry: {
@@ -124,6 +150,7 @@ export const functions = {
       deviceQueues: 'readWrite',
     },
     manageConnections: true,
+    pushEndpoints: ['delete'],
   },
   createLinkToken: {
     entry: 'lambdas/accounts/create-link-token.ts',
@@ -147,9 +174,49 @@ export const functions = {
   },
   removeDevice: {
     entry: 'lambdas/accounts/remove-device.ts',
-    description: 'Removes a linked device and closes its live connection',
+    description: 'Removes a linked device, closes its live connection and deletes its push endpoint',
     tables: { devices: 'readWrite', routing: 'readWrite' },
     manageConnections: true,
+    pushEndpoints: ['delete'],
+  },
+  registerPushToken: {
+    entry: 'lambdas/push/register-push-token.ts',
+    description: 'Registers the calling device’s push token as an SNS endpoint, so it can be woken when offline',
+    tables: { devices: 'readWrite' },
+    pushEndpoints: ['register', 'delete'],
+  },
+  unregisterPushToken: {
+    entry: 'lambdas/push/unregister-push-token.ts',
+    description: 'Forgets the calling device’s push token and deletes its SNS endpoint',
+    tables: { devices: 'readWrite' },
+    pushEndpoints: ['delete'],
+  },
+  createGroup: {
+    entry: 'lambdas/groups/create-group.ts',
+    description: 'Creates a group with the caller as admin and announces it to every member',
+    tables: { groups: 'readWrite', devices: 'read' },
+    putsTo: ['messages'],
+  },
+  changeGroupMembers: {
+    entry: 'lambdas/groups/change-members.ts',
+    description: 'Adds, removes and promotes group members as one change and announces it',
+    tables: { groups: 'readWrite', devices: 'read' },
+    putsTo: ['messages'],
+  },
+  getGroup: {
+    entry: 'lambdas/groups/get-group.ts',
+    description: 'Answers a group’s name, version and members to its members',
+    tables: { groups: 'read' },
+  },
+  listGroups: {
+    entry: 'lambdas/groups/list-groups.ts',
+    description: 'Lists the groups the caller is a member of',
+    tables: { groups: 'read', conversations: 'read' },
+  },
+  groupMessageReceipts: {
+    entry: 'lambdas/groups/message-receipts.ts',
+    description: 'Tells the sender of a group message which members have it and which have read it',
+    tables: { groupReceipts: 'read' },
   },
 } as const satisfies Record<string, FunctionDefinition>;
 
@@ -162,6 +229,7 @@ export const webSocketRoutes = {
   $default: 'unknownAction',
   HEARTBEAT: 'heartbeat',
   SEND: 'send',
+  GROUP_SEND: 'groupSend',
   SYNC: 'sync',
   DELIVERED: 'delivered',
   READ: 'read',
@@ -192,6 +260,13 @@ export const httpRoutes = [
   { method: 'GET', path: '/v1/devices', function: 'listDevices', authorized: true },
   { method: 'DELETE', path: '/v1/devices/{deviceId}', function: 'removeDevice', authorized: true },
   { method: 'GET', path: '/v1/conversations', function: 'listConversations', authorized: true },
+  { method: 'POST', path: '/v1/groups', function: 'createGroup', authorized: true },
+  { method: 'GET', path: '/v1/groups', function: 'listGroups', authorized: true },
+  { method: 'GET', path: '/v1/groups/{groupId}', function: 'getGroup', authorized: true },
+  { method: 'POST', path: '/v1/groups/{groupId}/members', function: 'changeGroupMembers', authorized: true },
+  { method: 'GET', path: '/v1/groups/{groupId}/messages/{msgId}/receipts', function: 'groupMessageReceipts', authorized: true },
+  { method: 'PUT', path: '/v1/devices/self/push', function: 'registerPushToken', authorized: true },
+  { method: 'DELETE', path: '/v1/devices/self/push', function: 'unregisterPushToken', authorized: true },
 ] as const satisfies readonly HttpRoute[];
 
 export const httpAuthorizer = {

@@ -6,7 +6,8 @@ import { routeGraceMs, routeTtlMs, webSocketLimits } from '../protocol/limits';
 import { sessionCloseReasons, type ServerFrame, type SessionCloseReason } from '../protocol/frames';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
-import { deleteRoute, getRoute, putRoute, refreshRoute, type RouteRecord } from '../tables/routing-table';
+import { deleteRoute, getRoute, putRoute, refreshRoute, routesOf, type RouteRecord } from '../tables/routing-table';
+import { mapConcurrently } from '../runtime/concurrency';
 import { closeConnection, postFrame } from './connections';
 import { ParleyError } from '../protocol/errors';
 
@@ -77,4 +78,30 @@ export async function sendToDevice(
   if ((await postFrame(deps, route.connectionId, frame)) === 'sent') return 'sent';
   await deleteRoute(deps, userId, deviceId, route.connectionId);
   return 'offline';
+}
+
+/** Connections posted to at once by one fan-out. */
+const CONCURRENT_POSTS = 32;
+
+/**
+ * Sends a frame to each device's live connection, for a group's fan-out: routes read in batches, posts
+ * with bounded concurrency, gone connections lose their routes. Answers the devices that were offline.
+ * `ready` holds the posts back until the frame is stored, while the routes are already being read.
+ */
+export async function sendToDevices<D extends { userId: string; deviceId: number }>(
+  deps: Deps,
+  devices: readonly D[],
+  frame: ServerFrame,
+  ready: Promise<unknown> = Promise.resolve(),
+): Promise<D[]> {
+  const [found] = await Promise.all([routesOf(deps, devices), ready]);
+  const routes = new Map(found.map((route) => [`${route.userId}.${route.deviceId}`, route]));
+  const reached = await mapConcurrently(devices, CONCURRENT_POSTS, async (device) => {
+    const route = routes.get(`${device.userId}.${device.deviceId}`);
+    if (!route) return false;
+    if ((await postFrame(deps, route.connectionId, frame)) === 'sent') return true;
+    await deleteRoute(deps, device.userId, device.deviceId, route.connectionId);
+    return false;
+  });
+  return devices.filter((_, index) => !reached[index]);
 }

@@ -23,6 +23,13 @@ export const errorStatus = {
   EXPIRED: 410,
   /** The account already has the most devices it may have. */
   TOO_MANY_DEVICES: 409,
+  /** The change would give the group more than 1,024 members; nothing of it was made. */
+  GROUP_FULL: 409,
+  /**
+   * This deployment has no push application for the device's push platform; `platforms` lists those it
+   * has. Do not retry: the device is reached while connected and by SYNC only.
+   */
+  PUSH_UNAVAILABLE: 422,
   /** Too many requests; `retryAfterSeconds` says when to try again. */
   RATE_LIMITED: 429,
   /** Something failed on the server; the request may be retried. */

@@ -57,8 +57,23 @@ export const SendFrame = z
   });
 export type SendFrame = z.infer<typeof SendFrame>;
 
+/**
+ * GROUP_SEND: one message to a group, encrypted once with the sender's Sender Key (a SenderKeyMessage),
+ * whatever the group's size. The sender distributes its Sender Key to each member device beforehand over
+ * their 1:1 sessions (ordinary SENDs). Only current members may send.
+ */
+export const GroupSendFrame = z.strictObject({
+  action: z.literal('GROUP_SEND'),
+  requestId: RequestId,
+  msgId: z.uuid(),
+  conversationId: z.string().regex(/^group:[0-9a-f-]{36}$/, 'a group conversation, group:<groupId>'),
+  seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  ciphertext: Base64.max(MAX_CIPHERTEXT_CHARS, `at most ${MAX_CIPHERTEXT_CHARS} base64 characters of ciphertext`),
+});
+export type GroupSendFrame = z.infer<typeof GroupSendFrame>;
+
 /** What a device's queue hands out, live or by SYNC. */
-export type QueuedFrame = PushFrame | ReceiptFrame;
+export type QueuedFrame = PushFrame | ReceiptFrame | GroupUpdateFrame;
 
 /** SYNC: answer me the page of my queue after `cursor` (the previous page's cursor), or its first page. */
 export const SyncFrame = z.strictObject({
@@ -120,7 +135,8 @@ export interface PushFrame {
   from: { userId: string; deviceId: number };
   seq: number;
   serverTs: number;
-  envelope: { type: 'prekey' | 'message'; ciphertext: string };
+  /** `senderKey`: a group message, the same ciphertext for every member device. */
+  envelope: { type: 'prekey' | 'message' | 'senderKey'; ciphertext: string };
   /** Where this message stands in the device's queue; SYNC from it to resume after it. */
   cursor: string;
 }
@@ -136,6 +152,30 @@ export interface ReceiptFrame {
   conversationId: string;
   msgIds: string[];
   by: { userId: string; deviceId: number };
+  /** In a group: every member has the message (`delivered`) or has read it (`read`); `by` completed it. */
+  everyone?: true;
+  serverTs: number;
+  cursor: string;
+}
+
+/**
+ * A group's membership changed (version `version`): who did it, who joined, left or was removed, who
+ * became admin. Queued like messages, in order with the group's messages: acknowledge it with DELIVERED
+ * of its `changeId`. Rotate the Sender Key when anyone left or was removed.
+ */
+export interface GroupUpdateFrame {
+  type: 'GROUP_UPDATE';
+  changeId: string;
+  groupId: string;
+  conversationId: string;
+  version: number;
+  name: string;
+  by: string;
+  added: string[];
+  removed: string[];
+  madeAdmin: string[];
+  /** False when a list was too long to send whole (over 64 users): read the group with GET /v1/groups/{groupId}. */
+  complete: boolean;
   serverTs: number;
   cursor: string;
 }
@@ -206,6 +246,7 @@ export type ServerFrame =
   | AckFrame
   | PushFrame
   | ReceiptFrame
+  | GroupUpdateFrame
   | SyncPageFrame
   | QueueEmptyFrame
   | DeliveredAckFrame

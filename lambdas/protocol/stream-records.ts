@@ -39,5 +39,50 @@ export const ReceiptRecord = z.strictObject({
 });
 export type ReceiptRecord = z.infer<typeof ReceiptRecord>;
 
-export const StreamRecord = z.discriminatedUnion('kind', [MessageRecord, ReceiptRecord]);
+/**
+ * An accepted group message, for every device of the members the group had when it was accepted
+ * (`groupVersion`): nobody who joined later, and nobody removed since.
+ */
+export const GroupMessageRecord = z.strictObject({
+  kind: z.literal('groupMessage'),
+  msgId: z.uuid(),
+  conversationId: z.string(),
+  groupId: z.uuid(),
+  groupVersion: z.number().int().min(1),
+  from: Participant,
+  seq: z.number().int(),
+  serverTs: z.number().int(),
+  ciphertext: z.string(),
+});
+export type GroupMessageRecord = z.infer<typeof GroupMessageRecord>;
+
+/** What one membership change did, as its members' devices are told it. */
+export const GroupChange = z.strictObject({
+  by: z.uuid(),
+  added: z.array(z.uuid()),
+  removed: z.array(z.uuid()),
+  madeAdmin: z.array(z.uuid()),
+});
+export type GroupChange = z.infer<typeof GroupChange>;
+
+/**
+ * A group's membership changed: every device of its members, and of the users it removed, gets a
+ * GROUP_UPDATE in the group's conversation, in order with its messages, so clients rotate their Sender
+ * Key when someone leaves or is removed.
+ */
+export const GroupChangeRecord = z.strictObject({
+  kind: z.literal('groupChange'),
+  changeId: z.uuid(),
+  groupId: z.uuid(),
+  conversationId: z.string(),
+  version: z.number().int().min(1),
+  name: z.string(),
+  change: GroupChange,
+  /** The members after the change. */
+  members: z.array(z.uuid()),
+  serverTs: z.number().int(),
+});
+export type GroupChangeRecord = z.infer<typeof GroupChangeRecord>;
+
+export const StreamRecord = z.discriminatedUnion('kind', [MessageRecord, ReceiptRecord, GroupMessageRecord, GroupChangeRecord]);
 export type StreamRecord = z.infer<typeof StreamRecord>;

@@ -2,18 +2,15 @@
  * Accepting a SEND: who may write, to which devices, stamped once, on the stream before the ACK.
  * Nothing is delivered here; the fanout consumer writes each device's queue from the stream.
  */
-import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { ParleyError } from '../protocol/errors';
 import type { AckFrame, SendFrame } from '../protocol/frames';
 import type { MessageRecord, Participant } from '../protocol/stream-records';
-import { streamName, type Deps } from '../runtime/deps';
+import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
-import { acceptOnce, messageKeyOf } from '../tables/accepted-messages';
 import { listDevices } from '../tables/devices';
 import { directConversationId } from './conversations';
-
-/** How long a SEND can be retried and still get its first ACK. */
-const RETRY_WINDOW_MS = 24 * 60 * 60 * 1000;
+import { putOnMessageStream } from './message-stream';
+import { stampOnce } from './stamp';
 
 const deviceKey = ({ userId, deviceId }: Participant) => `${userId}.${deviceId}`;
 
@@ -52,16 +49,7 @@ export async function acceptMessage(deps: Deps, caller: Caller, frame: SendFrame
   }
   checkDevices(await addressedDevices(deps, caller, frame.to), frame.envelopes);
 
-  const now = deps.now();
-  const accepted = await acceptOnce(deps, {
-    messageKey: messageKeyOf(caller.userId, frame.msgId),
-    conversationId: frame.conversationId,
-    serverTs: now,
-    expiresAt: Math.ceil((now + RETRY_WINDOW_MS) / 1000),
-  });
-  if (accepted.conversationId !== frame.conversationId) {
-    throw new ParleyError('BAD_REQUEST', 'msgId: already used for another conversation; use a fresh UUID per message');
-  }
+  const serverTs = await stampOnce(deps, caller, frame);
 
   const record: MessageRecord = {
     kind: 'message',
@@ -70,17 +58,11 @@ export async function acceptMessage(deps: Deps, caller: Caller, frame: SendFrame
     from: { userId: caller.userId, deviceId: caller.deviceId },
     to: frame.to,
     seq: frame.seq,
-    serverTs: accepted.serverTs,
+    serverTs,
     envelopes: frame.envelopes,
   };
   // Put again on a retry too: the first attempt may have failed after stamping. The fanout writes each
   // device's queue idempotently, so a record put twice is delivered once.
-  await deps.clients.kinesis.send(
-    new PutRecordCommand({
-      StreamName: streamName(deps, 'messages'),
-      PartitionKey: frame.conversationId,
-      Data: Buffer.from(JSON.stringify(record)),
-    }),
-  );
-  return { type: 'ACK', msgId: frame.msgId, serverTs: accepted.serverTs, ...(frame.requestId ? { requestId: frame.requestId } : {}) };
+  await putOnMessageStream(deps, record);
+  return { type: 'ACK', msgId: frame.msgId, serverTs };
 }

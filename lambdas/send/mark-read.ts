@@ -5,6 +5,7 @@ import type { Caller } from '../runtime/gateway-events';
 import { directConversationId } from './conversations';
 import { putReceipt, receiptIdOf } from './receipts';
 import { clearUnread } from '../tables/conversations';
+import { getGroup } from '../tables/groups';
 
 /** The other member of a 1:1 conversation the caller belongs to; refuses any other conversation. */
 function peerOf(caller: Caller, conversationId: string): string {
@@ -16,9 +17,23 @@ function peerOf(caller: Caller, conversationId: string): string {
   return peer;
 }
 
+/**
+ * Who gets the read receipt besides the reader's other devices: the peer of a 1:1 chat. In a group the
+ * fanout counts the reader towards "read by everyone" for the sender instead.
+ */
+async function receiptRecipients(deps: Deps, caller: Caller, conversationId: string): Promise<string[]> {
+  if (conversationId.startsWith('group:')) {
+    const group = await getGroup(deps, conversationId.slice('group:'.length));
+    if (!group?.members[caller.userId]) throw new ParleyError('FORBIDDEN', 'The reader is not a member of this group');
+    return [caller.userId];
+  }
+  const peer = peerOf(caller, conversationId);
+  return peer === caller.userId ? [peer] : [peer, caller.userId];
+}
+
 /** READ: two blue ticks for the peer, and the same read state on the reader's other devices. */
 export async function markRead(deps: Deps, caller: Caller, frame: ReadFrame): Promise<Omit<ReadAckFrame, 'requestId'>> {
-  const peer = peerOf(caller, frame.conversationId);
+  const recipients = await receiptRecipients(deps, caller, frame.conversationId);
   const by = { userId: caller.userId, deviceId: caller.deviceId };
   await putReceipt(deps, {
     kind: 'receipt',
@@ -27,7 +42,7 @@ export async function markRead(deps: Deps, caller: Caller, frame: ReadFrame): Pr
     conversationId: frame.conversationId,
     msgIds: [frame.upToMsgId],
     by,
-    recipients: peer === caller.userId ? [peer] : [peer, caller.userId],
+    recipients,
     serverTs: deps.now(),
   });
   await clearUnread(deps, caller.userId, frame.conversationId);

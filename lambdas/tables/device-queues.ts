@@ -4,6 +4,7 @@
  */
 import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { putIfAbsent } from './put-if-absent';
+import { batchPut } from './batch-requests';
 import type { QueuedFrame } from '../protocol/frames';
 import { tableName, type Deps } from '../runtime/deps';
 
@@ -25,9 +26,26 @@ export const QUEUE_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 export const queueOf = (userId: string, deviceId: number) => `${userId}#${deviceId}`;
 export const positionOf = (serverTs: number, msgId: string) => `${String(serverTs).padStart(13, '0')}#${msgId}`;
 
+/** The queue item of a frame for a device: kept until acknowledged, or 30 days after the frame's time. */
+export const queueItemOf = (userId: string, deviceId: number, msgId: string, frame: QueuedFrame): QueuedItem => ({
+  device: queueOf(userId, deviceId),
+  position: frame.cursor,
+  msgId,
+  frame,
+  expiresAt: Math.ceil((frame.serverTs + QUEUE_TTL_MS) / 1000),
+});
+
 /** Queues the item unless it is queued already (a redelivered stream batch): 'duplicate' then. */
 export async function enqueue(deps: Deps, item: QueuedItem): Promise<'queued' | 'duplicate'> {
   return (await putIfAbsent(deps, 'deviceQueues', { ...item })) ? 'queued' : 'duplicate';
+}
+
+/**
+ * Queues many items at once, for a group's fan-out. An item's content is fixed by its key (the same
+ * record makes the same item), so a retried batch overwrites items with themselves.
+ */
+export async function enqueueAll(deps: Deps, items: readonly QueuedItem[]): Promise<void> {
+  await batchPut(deps, 'deviceQueues', items.map((item) => ({ ...item })));
 }
 
 /**

@@ -2,6 +2,7 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { tableName, type Deps } from '../runtime/deps';
+import { batchGet } from './batch-requests';
 
 export interface RouteRecord {
   readonly userId: string;
@@ -30,6 +31,12 @@ export async function getRoute(deps: Deps, userId: string, deviceId: number): Pr
   );
   const route = Item as RouteRecord | undefined;
   return route && isLive(deps)(route) ? route : undefined;
+}
+
+/** The live routes of these devices, in batches (eventually consistent, as a fan-out may read). */
+export async function routesOf(deps: Deps, devices: readonly { userId: string; deviceId: number }[]): Promise<RouteRecord[]> {
+  const keys = devices.map(({ userId, deviceId }) => ({ userId, deviceId }));
+  return (await batchGet<RouteRecord>(deps, 'routing', keys)).filter(isLive(deps));
 }
 
 /** The live routes of every device of a user, in one query. */

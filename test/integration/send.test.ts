@@ -116,17 +116,11 @@ describe('SEND', () => {
     const quarter = 'A'.repeat((96 * 1024) / 4);
     const envelopes = [...bob.map((d) => envelope(d, quarter)), envelope(alice[1]!, quarter)];
     const atLimit = sendFrame({ envelopes });
-    const text = JSON.stringify(atLimit);
-    for (let offset = 0; offset < text.length; offset += 32 * 1024) {
-      socket.socket.send(text.slice(offset, offset + 32 * 1024), { fin: offset + 32 * 1024 >= text.length });
-    }
+    socket.send(atLimit);
     expect(await socket.next((a) => a.requestId === atLimit.requestId)).toMatchObject({ type: 'ACK' });
 
     const over = sendFrame({ envelopes: [...envelopes.slice(0, 3), envelope(alice[1]!, `${quarter}AAAA`)] });
-    const overText = JSON.stringify(over);
-    for (let offset = 0; offset < overText.length; offset += 32 * 1024) {
-      socket.socket.send(overText.slice(offset, offset + 32 * 1024), { fin: offset + 32 * 1024 >= overText.length });
-    }
+    socket.send(over);
     expect(await socket.next((a) => a.requestId === over.requestId)).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('ciphertext') });
   });
 

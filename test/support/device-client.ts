@@ -48,6 +48,7 @@ export async function linkDevice(parley: ParleyLocal, by: DeviceCredentials, dev
 
 export interface DeviceSocket {
   readonly socket: WebSocket;
+  /** Sends a frame as JSON (a string as it is), in 32 KB fragments when it is larger. */
   send(frame: unknown): void;
   /** The next frame from the server that satisfies `match` (frames before it that do not are kept). */
   next(match?: (frame: any) => boolean, timeoutMs?: number): Promise<any>;
@@ -55,6 +56,9 @@ export interface DeviceSocket {
   readonly closed: Promise<number>;
   close(): Promise<void>;
 }
+
+/** Characters per WebSocket frame: the frames stay under API Gateway's 32 KB (the text is ASCII JSON). */
+const FRAME_CHARS = 32 * 1024;
 
 /** Opens the device's WebSocket; rejects with the HTTP status when the handshake is refused. */
 export function connectDevice(parley: ParleyLocal, device?: DeviceCredentials, headers: Record<string, string> = {}): Promise<DeviceSocket> {
@@ -74,7 +78,13 @@ export function connectDevice(parley: ParleyLocal, device?: DeviceCredentials, h
   const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
   const client: DeviceSocket = {
     socket,
-    send: (frame) => socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame)),
+    send: (frame) => {
+      // As a client SDK does: API Gateway takes frames of at most 32 KB, so a larger message goes in fragments.
+      const text = typeof frame === 'string' ? frame : JSON.stringify(frame);
+      for (let offset = 0; offset < text.length || offset === 0; offset += FRAME_CHARS) {
+        socket.send(text.slice(offset, offset + FRAME_CHARS), { fin: offset + FRAME_CHARS >= text.length });
+      }
+    },
     next: (match = () => true, timeoutMs = 5000) => {
       const queued = inbox.findIndex(match);
       if (queued >= 0) return Promise.resolve(inbox.splice(queued, 1)[0]);

@@ -1,0 +1,104 @@
+/**
+ * Delivering to a group: up to 1,024 members with up to 5 devices each. Devices and routes are read in
+ * batches, queue items written in batches, and posts run with bounded concurrency, so the last online
+ * member has a message after a few dozen DynamoDB calls rather than thousands.
+ */
+import { MAX_DEVICES } from '../accounts/constants';
+import { sendToDevices } from '../connect/sessions';
+import type { GroupUpdateFrame, PushFrame, QueuedFrame } from '../protocol/frames';
+import type { GroupChangeRecord, GroupMessageRecord } from '../protocol/stream-records';
+import { wakeDevice } from '../push/wake-device';
+import { mapConcurrently } from '../runtime/concurrency';
+import type { Deps } from '../runtime/deps';
+import { recordActivity } from '../tables/conversations';
+import { devicesOfUsers, type DeviceRecord } from '../tables/devices';
+import { enqueueAll, positionOf, QUEUE_TTL_MS, queueItemOf } from '../tables/device-queues';
+import { openTally } from '../tables/group-receipts';
+import { getGroup } from '../tables/groups';
+
+/**
+ * Users a GROUP_UPDATE lists per kind of change. A thousand-member group's creation would otherwise put
+ * 38 KB into every member device's queue; past this the frame says it is not `complete`, and the client
+ * reads the group instead.
+ */
+export const MAX_LISTED_USERS = 64;
+
+/** Single DynamoDB and SNS requests one fan-out keeps in flight (chat lists, wake-ups). */
+const CONCURRENT_REQUESTS = 32;
+
+/**
+ * Queues the frame for every device, then posts it to those with a live connection; answers the others.
+ * A retried record writes the same items again (their content is fixed by their key) and posts again:
+ * clients drop the repeat by id.
+ */
+async function queueAndPushToAll(deps: Deps, devices: readonly DeviceRecord[], id: string, frame: QueuedFrame): Promise<DeviceRecord[]> {
+  const queued = enqueueAll(deps, devices.map((device) => queueItemOf(device.userId, device.deviceId, id, frame)));
+  // Routes are read while the queues are written; nothing is posted before every item is stored.
+  const [offline] = await Promise.all([sendToDevices(deps, devices, frame, queued), queued]);
+  return offline;
+}
+
+/** Every member device but the sending one gets the one Sender-Key ciphertext; offline ones are woken. */
+export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord): Promise<void> {
+  const group = await getGroup(deps, record.groupId);
+  if (!group) return;
+  // Members the group has now, who were members when the message was accepted.
+  const recipients = Object.entries(group.members)
+    .filter(([, member]) => member.joinedVersion <= record.groupVersion)
+    .map(([userId]) => userId);
+  const { from } = record;
+  const devices = (await devicesOfUsers(deps, recipients, MAX_DEVICES)).filter(
+    (device) => !(device.userId === from.userId && device.deviceId === from.deviceId),
+  );
+  const frame: PushFrame = {
+    type: 'PUSH',
+    msgId: record.msgId,
+    conversationId: record.conversationId,
+    from,
+    seq: record.seq,
+    serverTs: record.serverTs,
+    envelope: { type: 'senderKey', ciphertext: record.ciphertext },
+    cursor: positionOf(record.serverTs, record.msgId),
+  };
+  // The ticks are counted from the first DELIVERED on, so the tally opens before anything is queued.
+  await openTally(deps, {
+    msgId: record.msgId,
+    groupId: record.groupId,
+    sender: from.userId,
+    recipients: recipients.filter((userId) => userId !== from.userId).length,
+    expiresAt: Math.ceil((record.serverTs + QUEUE_TTL_MS) / 1000),
+  });
+  const offline = await queueAndPushToAll(deps, devices, record.msgId, frame);
+  const toWake = offline.filter((device) => device.push && device.userId !== from.userId);
+  await mapConcurrently(toWake, CONCURRENT_REQUESTS, (device) => wakeDevice(deps, device.userId, device.deviceId));
+  // The chat lists, after the queues: a message is never listed before it is stored.
+  const { msgId, serverTs, conversationId } = record;
+  await mapConcurrently(recipients, CONCURRENT_REQUESTS, (userId) =>
+    recordActivity(deps, userId, conversationId, { msgId, serverTs, received: userId !== from.userId }),
+  );
+}
+
+/** A membership change reaches every device of the members, and of the users it removed. */
+export async function deliverGroupChange(deps: Deps, record: GroupChangeRecord): Promise<void> {
+  const { by, added, removed, madeAdmin } = record.change;
+  const complete = [added, removed, madeAdmin].every((users) => users.length <= MAX_LISTED_USERS);
+  const frame: GroupUpdateFrame = {
+    type: 'GROUP_UPDATE',
+    changeId: record.changeId,
+    groupId: record.groupId,
+    conversationId: record.conversationId,
+    version: record.version,
+    name: record.name,
+    by,
+    added: added.slice(0, MAX_LISTED_USERS),
+    removed: removed.slice(0, MAX_LISTED_USERS),
+    madeAdmin: madeAdmin.slice(0, MAX_LISTED_USERS),
+    complete,
+    serverTs: record.serverTs,
+    cursor: positionOf(record.serverTs, record.changeId),
+  };
+  const users = [...new Set([...record.members, ...record.change.removed])];
+  await queueAndPushToAll(deps, await devicesOfUsers(deps, users, MAX_DEVICES), record.changeId, frame);
+  const activity = { msgId: record.changeId, serverTs: record.serverTs, received: false };
+  await mapConcurrently(users, CONCURRENT_REQUESTS, (userId) => recordActivity(deps, userId, record.conversationId, activity));
+}

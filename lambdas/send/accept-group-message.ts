@@ -1,0 +1,32 @@
+/**
+ * Accepting a GROUP_SEND: only a current member may write, stamped once, on the stream before the ACK
+ * with the group's version, so the fanout delivers it to exactly the members the group had then.
+ */
+import { ParleyError } from '../protocol/errors';
+import type { AckFrame, GroupSendFrame } from '../protocol/frames';
+import type { Deps } from '../runtime/deps';
+import type { Caller } from '../runtime/gateway-events';
+import { getGroup } from '../tables/groups';
+import { putOnMessageStream } from './message-stream';
+import { stampOnce } from './stamp';
+
+export async function acceptGroupMessage(deps: Deps, caller: Caller, frame: GroupSendFrame): Promise<AckFrame> {
+  const groupId = frame.conversationId.slice('group:'.length);
+  const group = await getGroup(deps, groupId);
+  // Whether a group exists is no business of non-members.
+  if (!group?.members[caller.userId]) throw new ParleyError('FORBIDDEN', 'The sender is not a member of this group');
+
+  const serverTs = await stampOnce(deps, caller, frame);
+  await putOnMessageStream(deps, {
+    kind: 'groupMessage',
+    msgId: frame.msgId,
+    conversationId: frame.conversationId,
+    groupId,
+    groupVersion: group.version,
+    from: { userId: caller.userId, deviceId: caller.deviceId },
+    seq: frame.seq,
+    serverTs,
+    ciphertext: frame.ciphertext,
+  });
+  return { type: 'ACK', msgId: frame.msgId, serverTs };
+}

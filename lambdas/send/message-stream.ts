@@ -1,0 +1,14 @@
+/** The message stream: every record keyed by its conversation, so one conversation's records stay in order. */
+import { PutRecordCommand } from '@aws-sdk/client-kinesis';
+import type { StreamRecord } from '../protocol/stream-records';
+import { streamName, type Deps } from '../runtime/deps';
+
+export async function putOnMessageStream(deps: Deps, record: StreamRecord): Promise<void> {
+  await deps.clients.kinesis.send(
+    new PutRecordCommand({
+      StreamName: streamName(deps, 'messages'),
+      PartitionKey: record.conversationId,
+      Data: Buffer.from(JSON.stringify(record)),
+    }),
+  );
+}

@@ -1,0 +1,75 @@
+/** The `groupReceipts` table: per group message, the members who have it and who have read it. */
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { tableName, type Deps } from '../runtime/deps';
+import { putIfAbsent } from './put-if-absent';
+
+export type TallyStatus = 'delivered' | 'read';
+
+export interface GroupReceiptTally {
+  readonly msgId: string;
+  readonly groupId: string;
+  /** The sender's userId: the one who sees the ticks. */
+  readonly sender: string;
+  /** How many members (the sender not counted) the message went to. */
+  readonly recipients: number;
+  readonly delivered?: Set<string>;
+  readonly read?: Set<string>;
+  /** Epoch milliseconds when the "to everyone" receipt went out, per status. */
+  readonly deliveredToAllAt?: number;
+  readonly readByAllAt?: number;
+  /** Epoch seconds (the table's TTL attribute). */
+  readonly expiresAt: number;
+}
+
+/** Opens the tally when the message is fanned out; a redelivered record leaves it as it is. */
+export async function openTally(deps: Deps, tally: Omit<GroupReceiptTally, 'delivered' | 'read'>): Promise<void> {
+  await putIfAbsent(deps, 'groupReceipts', { ...tally });
+}
+
+export async function getTally(deps: Deps, msgId: string): Promise<GroupReceiptTally | undefined> {
+  const { Item } = await deps.clients.db.send(new GetCommand({ TableName: tableName(deps, 'groupReceipts'), Key: { msgId }, ConsistentRead: true }));
+  return Item as GroupReceiptTally | undefined;
+}
+
+/** Counts the member in (a set: counting twice changes nothing); answers the tally, or nothing if none was opened. */
+export async function tally(deps: Deps, msgId: string, status: TallyStatus, userId: string): Promise<GroupReceiptTally | undefined> {
+  try {
+    const { Attributes } = await deps.clients.db.send(
+      new UpdateCommand({
+        TableName: tableName(deps, 'groupReceipts'),
+        Key: { msgId },
+        UpdateExpression: 'ADD #status :user',
+        ConditionExpression: 'attribute_exists(msgId)',
+        ExpressionAttributeNames: { '#status': status },
+        ExpressionAttributeValues: { ':user': new Set([userId]) },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return Attributes as GroupReceiptTally;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return undefined;
+    throw error;
+  }
+}
+
+/** Records that the "to everyone" receipt went out; false if it had already. */
+export async function markEveryone(deps: Deps, msgId: string, status: TallyStatus, at: number): Promise<boolean> {
+  const attribute = status === 'delivered' ? 'deliveredToAllAt' : 'readByAllAt';
+  try {
+    await deps.clients.db.send(
+      new UpdateCommand({
+        TableName: tableName(deps, 'groupReceipts'),
+        Key: { msgId },
+        UpdateExpression: 'SET #at = :at',
+        ConditionExpression: 'attribute_not_exists(#at)',
+        ExpressionAttributeNames: { '#at': attribute },
+        ExpressionAttributeValues: { ':at': at },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * Groups on the local stack: membership and admins through the HTTP API, and every change reaching every
+ * member's devices as an ordered GROUP_UPDATE in the group's conversation.
+ */
+import { randomUUID } from 'node:crypto';
+import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
+import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
+import { MAX_CIPHERTEXT_CHARS } from '../../lambdas/protocol/frames';
+import { call, connectDevice, linkDevice, registerAccount, type DeviceSocket } from '../support/device-client';
+import { syncQueue } from '../support/sync-queue';
+
+let parley: ParleyLocal;
+let alice: DeviceCredentials;
+let aliceTablet: DeviceCredentials;
+let bob: DeviceCredentials;
+let carol: DeviceCredentials;
+let dave: DeviceCredentials;
+
+beforeAll(async () => {
+  parley = await startParleyLocal({ webSocketPort: 0, httpPort: 0 });
+  [alice, bob, carol, dave] = await Promise.all(['+14155557001', '+14155557002', '+14155557003', '+14155557004'].map((n) => registerAccount(parley, n)));
+  aliceTablet = await linkDevice(parley, alice, 'Tablet');
+});
+afterAll(async () => {
+  await parley?.stop();
+});
+
+const updatesIn = (frames: any[], groupId: string) => frames.filter((f) => f.type === 'GROUP_UPDATE' && f.groupId === groupId);
+
+/** Every GROUP_UPDATE of the group this device has queued, in order, after the stream has been drained. */
+async function updatesOf(device: DeviceCredentials, groupId: string): Promise<any[]> {
+  await parley.drainStreams();
+  const socket = await connectDevice(parley, device);
+  const updates = updatesIn(await syncQueue(socket), groupId);
+  await socket.close();
+  return updates;
+}
+
+describe('groups', () => {
+  let groupId: string;
+
+  it('creates a group with the caller as admin, and tells every device of every member, live or queued', async () => {
+    const live: DeviceSocket = await connectDevice(parley, bob);
+    groupId = randomUUID();
+    const created = await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name: 'Climbing', members: [bob.userId, carol.userId] } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ groupId, conversationId: `group:${groupId}`, name: 'Climbing', version: 1 });
+    expect(Object.fromEntries(created.body.members.map((m: any) => [m.userId, m.role]))).toEqual({
+      [alice.userId]: 'admin',
+      [bob.userId]: 'member',
+      [carol.userId]: 'member',
+    });
+    const pushed = await live.next((f) => f.type === 'GROUP_UPDATE' && f.groupId === groupId);
+    expect(pushed).toMatchObject({ version: 1, by: alice.userId, added: [alice.userId, bob.userId, carol.userId], removed: [], madeAdmin: [alice.userId] });
+    await live.close();
+    for (const device of [alice, aliceTablet, carol]) expect((await updatesOf(device, groupId)).map((u) => u.version)).toEqual([1]);
+    expect(await updatesOf(dave, groupId)).toEqual([]);
+  });
+
+  it('answers a retried create with the same group, announced once per device', async () => {
+    const retried = await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name: 'Climbing', members: [bob.userId, carol.userId] } });
+    expect(retried.status).toBe(201);
+    expect(retried.body.version).toBe(1);
+    expect((await updatesOf(carol, groupId)).map((u) => u.version)).toEqual([1]);
+    const stolen = await call(parley, 'POST', '/v1/groups', { device: bob, body: { groupId, name: 'Mine', members: [] } });
+    expect(stolen).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST' } } });
+  });
+
+  it('lists the group for its members, and shows it only to them', async () => {
+    const mine = await call(parley, 'GET', '/v1/groups', { device: bob });
+    expect(mine.body.groups).toEqual([{ groupId, conversationId: `group:${groupId}`, name: 'Climbing', version: 1, role: 'member', memberCount: 3 }]);
+    expect((await call(parley, 'GET', `/v1/groups/${groupId}`, { device: carol })).status).toBe(200);
+    expect((await call(parley, 'GET', `/v1/groups/${groupId}`, { device: dave })).status).toBe(404);
+    expect((await call(parley, 'GET', '/v1/groups', { device: dave })).body.groups).toEqual([]);
+    expect((await call(parley, 'GET', '/v1/groups/not-a-uuid', { device: bob })).status).toBe(400);
+  });
+
+  it('refuses admin actions from members and changes from non-members, changing nothing', async () => {
+    const byMember = await call(parley, 'POST', `/v1/groups/${groupId}/members`, { device: bob, body: { add: [dave.userId] } });
+    expect(byMember).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
+    expect((await call(parley, 'POST', `/v1/groups/${groupId}/members`, { device: bob, body: { remove: [carol.userId] } })).status).toBe(403);
+    expect((await call(parley, 'POST', `/v1/groups/${groupId}/members`, { device: bob, body: { makeAdmin: [bob.userId] } })).status).toBe(403);
+    expect((await call(parley, 'POST', `/v1/groups/${groupId}/members`, { device: dave, body: { remove: [dave.userId] } })).status).toBe(404);
+    const unknown = await call(parley, 'POST', `/v1/groups/${groupId}/members`, { device: alice, body: { add: [randomUUID()] } });
+    expect(unknown).toMatchObject({ status: 404, body: { error: { unknownUsers: [expect.any(String)] } } });
+    expect((await call(parley, 'POST', `/v1/groups/${groupId}/members`, { device: alice, body: {} })).status).toBe(400);
+    expect((await call(parley, 'GET', `/v1/groups/${groupId}`, { device: alice })).body.version).toBe(1);
+  });
+
+  it('lets an admin add and promote, and a member leave; every member, and who left, learns each change in order', async () => {
+    const added = await call(parley, 'POST', `/v1/groups/${groupId}/members`, { device: alice, body: { add: [dave.userId], makeAdmin: [carol.userId] } });
+    expect(added).toMatchObject({ status: 200, body: { version: 2 } });
+    const left = await call(parley, 'POST', `/v1/groups/${groupId}/members`, { device: bob, body: { remove: [bob.userId] } });
+    expect(left).toMatchObject({ status: 200, body: { version: 3 } });
+
+    const aliceUpdates = await updatesOf(aliceTablet, groupId);
+    expect(aliceUpdates.map((u) => [u.version, u.added, u.removed, u.madeAdmin])).toEqual([
+      [1, [alice.userId, bob.userId, carol.userId], [], [alice.userId]],
+      [2, [dave.userId], [], [carol.userId]],
+      [3, [], [bob.userId], []],
+    ]);
+    // Dave joined at version 2: he learns of his joining and what followed, not what came before.
+    expect((await updatesOf(dave, groupId)).map((u) => u.version)).toEqual([2, 3]);
+    // Bob learns he left, and nothing after.
+    expect((await updatesOf(bob, groupId)).map((u) => u.version)).toEqual([1, 2, 3]);
+    await call(parley, 'POST', `/v1/groups/${groupId}/members`, { device: alice, body: { remove: [dave.userId] } });
+    expect((await updatesOf(bob, groupId)).map((u) => u.version)).toEqual([1, 2, 3]);
+    expect((await call(parley, 'GET', `/v1/groups/${groupId}`, { device: bob })).status).toBe(404);
+  });
+
+  it('hands the admin role on when the last admin leaves', async () => {
+    const group = randomUUID();
+    await call(parley, 'POST', '/v1/groups', { device: carol, body: { groupId: group, name: 'Book club', members: [alice.userId, dave.userId] } });
+    const left = await call(parley, 'POST', `/v1/groups/${group}/members`, { device: carol, body: { remove: [carol.userId] } });
+    const roles = Object.fromEntries(left.body.members.map((m: any) => [m.userId, m.role]));
+    expect(Object.values(roles)).toContain('admin');
+    expect(roles[carol.userId]).toBeUndefined();
+  });
+});
+
+describe('group messages', () => {
+  let groupId: string;
+  const conversation = () => `group:${groupId}`;
+  const groupSend = (socket: DeviceSocket, seq: number, ciphertext = Buffer.from(`sender-key message ${seq}`).toString('base64')) => {
+    const frame = { action: 'GROUP_SEND', requestId: randomUUID(), msgId: randomUUID(), conversationId: conversation(), seq, ciphertext };
+    socket.send(frame);
+    return socket.next((f) => f.requestId === frame.requestId).then((answer) => ({ frame, answer }));
+  };
+  const pushesOf = async (device: DeviceCredentials) =>
+    (await updatesAndPushes(device)).filter((f) => f.type === 'PUSH');
+  async function updatesAndPushes(device: DeviceCredentials) {
+    await parley.drainStreams();
+    const socket = await connectDevice(parley, device);
+    const frames = (await syncQueue(socket)).filter((f) => f.conversationId === conversation());
+    await socket.close();
+    return frames;
+  }
+
+  beforeAll(async () => {
+    groupId = randomUUID();
+    await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name: 'Family', members: [bob.userId, carol.userId] } });
+  });
+
+  it('delivers one Sender-Key ciphertext to every member device but the sender’s, live and queued', async () => {
+    const [phone, liveBob] = await Promise.all([connectDevice(parley, alice), connectDevice(parley, bob)]);
+    const { frame, answer } = await groupSend(phone, 1);
+    expect(answer).toMatchObject({ type: 'ACK', msgId: frame.msgId, serverTs: expect.any(Number) });
+    const pushed = await liveBob.next((f) => f.type === 'PUSH' && f.msgId === frame.msgId);
+    expect(pushed).toMatchObject({
+      conversationId: conversation(),
+      from: { userId: alice.userId, deviceId: alice.deviceId },
+      seq: 1,
+      serverTs: answer.serverTs,
+      envelope: { type: 'senderKey', ciphertext: frame.ciphertext },
+    });
+    await Promise.all([phone.close(), liveBob.close()]);
+    for (const device of [aliceTablet, bob, carol]) expect((await pushesOf(device)).map((p) => p.msgId)).toEqual([frame.msgId]);
+    expect(await pushesOf(alice)).toEqual([]);
+    expect(await pushesOf(dave)).toEqual([]);
+  });
+
+  it('refuses a non-member, a bad conversation and an oversized ciphertext, storing nothing', async () => {
+    const outsider = await connectDevice(parley, dave);
+    const { frame, answer } = await groupSend(outsider, 1);
+    expect(answer).toMatchObject({ type: 'ERROR', code: 'FORBIDDEN', action: 'GROUP_SEND' });
+    outsider.send({ action: 'GROUP_SEND', requestId: 'x', msgId: randomUUID(), conversationId: `direct:${alice.userId}:${dave.userId}`, seq: 1, ciphertext: 'AAAA' });
+    expect(await outsider.next((f) => f.requestId === 'x')).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST' });
+    await outsider.close();
+    const member = await connectDevice(parley, carol);
+    const atLimit = await groupSend(member, 2, 'A'.repeat(MAX_CIPHERTEXT_CHARS));
+    expect(atLimit.answer.type).toBe('ACK');
+    const tooLarge = await groupSend(member, 3, 'A'.repeat(MAX_CIPHERTEXT_CHARS + 4));
+    expect(tooLarge.answer).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST' });
+    await member.close();
+    const bobs = (await pushesOf(bob)).map((p) => p.msgId);
+    expect(bobs).toContain(atLimit.frame.msgId);
+    expect(bobs).not.toContain(frame.msgId);
+    expect(bobs).not.toContain(tooLarge.frame.msgId);
+  });
+
+  it('gives a removed member nothing sent after the removal, and a new member nothing from before', async () => {
+    const phone = await connectDevice(parley, alice);
+    const before = await groupSend(phone, 4);
+    await call(parley, 'POST', `/v1/groups/${groupId}/members`, { device: alice, body: { remove: [bob.userId], add: [dave.userId] } });
+    const after = await groupSend(phone, 5);
+    await phone.close();
+    const bobs = (await pushesOf(bob)).map((p) => p.msgId);
+    expect(bobs).toContain(before.frame.msgId);
+    expect(bobs).not.toContain(after.frame.msgId);
+    expect((await pushesOf(dave)).map((p) => p.msgId)).toEqual([after.frame.msgId]);
+    const removed = await connectDevice(parley, bob);
+    expect((await groupSend(removed, 1)).answer).toMatchObject({ type: 'ERROR', code: 'FORBIDDEN' });
+    await removed.close();
+  });
+
+  it('shows every member the same order when members send at once', async () => {
+    const senders = await Promise.all([alice, carol, dave].map((device) => connectDevice(parley, device)));
+    const sent = (
+      await Promise.all(
+        senders.map(async (socket) => {
+          const ids: string[] = [];
+          for (let seq = 10; seq < 20; seq++) ids.push((await groupSend(socket, seq)).frame.msgId);
+          return ids;
+        }),
+      )
+    ).flat();
+    await Promise.all(senders.map((socket) => socket.close()));
+    const orders = await Promise.all(
+      [aliceTablet, carol, dave].map(async (device) => (await pushesOf(device)).map((p) => p.msgId).filter((id) => sent.includes(id))),
+    );
+    // Each member sees its own messages too, except those it sent from the same device.
+    const shared = (order: string[]) => order.filter((id) => orders.every((o) => o.includes(id)));
+    expect(shared(orders[1]!)).toEqual(shared(orders[0]!));
+    expect(shared(orders[2]!)).toEqual(shared(orders[0]!));
+    expect(orders[0]).toHaveLength(30);
+  });
+});
+
+describe('group receipts', () => {
+  it('gives the sender one "delivered" and one "read" tick when every member has the message, and the detail on request', async () => {
+    const groupId = randomUUID();
+    const conversationId = `group:${groupId}`;
+    await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name: 'Ticks', members: [bob.userId, carol.userId] } });
+    const phone = await connectDevice(parley, alice);
+    const msgId = randomUUID();
+    phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, ciphertext: 'AAAA' });
+    expect(await phone.next((f) => f.requestId === 'm')).toMatchObject({ type: 'ACK' });
+    await parley.drainStreams();
+    const act = async (device: DeviceCredentials, frame: object) => {
+      const socket = await connectDevice(parley, device);
+      socket.send({ ...frame, requestId: 'r' });
+      const answer = await socket.next((f) => f.requestId === 'r');
+      await socket.close();
+      await parley.drainStreams();
+      return answer;
+    };
+    const ticks = () => call(parley, 'GET', `/v1/groups/${groupId}/messages/${msgId}/receipts`, { device: alice });
+
+    expect(await act(bob, { action: 'DELIVERED', msgIds: [msgId] })).toMatchObject({ type: 'DELIVERED_ACK' });
+    expect((await ticks()).body).toEqual({ msgId, recipients: 2, delivered: [bob.userId], read: [] });
+    await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
+
+    await act(carol, { action: 'DELIVERED', msgIds: [msgId] });
+    const delivered = await phone.next((f) => f.type === 'RECEIPT' && f.status === 'delivered');
+    expect(delivered).toMatchObject({ conversationId, msgIds: [msgId], everyone: true });
+
+    expect(await act(bob, { action: 'READ', conversationId, upToMsgId: msgId })).toMatchObject({ type: 'READ_ACK' });
+    await act(carol, { action: 'READ', conversationId, upToMsgId: msgId });
+    expect(await phone.next((f) => f.type === 'RECEIPT' && f.status === 'read')).toMatchObject({ msgIds: [msgId], everyone: true });
+    // Once each: a member acknowledging again changes nothing.
+    await act(carol, { action: 'DELIVERED', msgIds: [msgId] });
+    await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
+    await phone.close();
+
+    const detail = (await ticks()).body;
+    expect(detail.delivered.sort()).toEqual([bob.userId, carol.userId].sort());
+    expect(detail.read.sort()).toEqual([bob.userId, carol.userId].sort());
+    expect(detail).toMatchObject({ deliveredToAllAt: expect.any(Number), readByAllAt: expect.any(Number) });
+    expect((await call(parley, 'GET', `/v1/groups/${groupId}/messages/${msgId}/receipts`, { device: bob })).status).toBe(404);
+    expect(await act(dave, { action: 'READ', conversationId, upToMsgId: msgId })).toMatchObject({ type: 'ERROR', code: 'FORBIDDEN' });
+  });
+});
