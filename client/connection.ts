@@ -2,7 +2,7 @@
  * The device's WebSocket to Parley, kept open: it reconnects after a drop with exponential backoff (1 s
  * doubling to 60 s, jittered), SYNCs the device's queue after every (re)connect before it reports
  * `online`, heartbeats so API Gateway keeps the route, matches answers to requests by `requestId`, and
- * hands every queued frame (PUSH, RECEIPT, PREKEYS_LOW), from SYNC pages or live, to one handler in order.
+ * hands every queued frame (PUSH, RECEIPT, GROUP_UPDATE, PREKEYS_LOW), from SYNC pages or live, to one handler in order.
  * It stops for good when the server says SESSION_CLOSED, refuses the credentials, or the app closes it.
  */
 import { randomUUID } from 'node:crypto';
@@ -38,7 +38,7 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-const QUEUED_TYPES = new Set(['PUSH', 'RECEIPT', 'PREKEYS_LOW']);
+const QUEUED_TYPES = new Set(['PUSH', 'RECEIPT', 'PREKEYS_LOW', 'GROUP_UPDATE']);
 
 export class Connection {
   private socket: WebSocket | undefined;

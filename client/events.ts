@@ -59,7 +59,8 @@ export interface UndecryptableMessage {
   readonly msgId: string;
   readonly conversationId: string;
   readonly from: DeviceAddress;
-  readonly reason: DecryptFailureReason | 'bad-content';
+  /** `bad-content`: it decrypted but is not a message this SDK reads; `unsupported`: a kind of message it cannot read yet (group). */
+  readonly reason: DecryptFailureReason | 'bad-content' | 'unsupported';
   readonly error: Error;
 }
 

@@ -15,6 +15,8 @@ import { DecryptFailure, type DeviceAddress, type SessionManager } from './sessi
 
 export type InboundFrame = QueuedFrame | PrekeysLowNotice;
 
+class UnsupportedMessage extends Error {}
+
 export interface InboxDeps {
   readonly self: DeviceAddress;
   readonly sessions: SessionManager;
@@ -31,11 +33,18 @@ export class Inbox {
   constructor(private readonly deps: InboxDeps) {}
 
   async handle(frame: InboundFrame): Promise<void> {
-    if (frame.type === 'PUSH') return this.message(frame);
-    if (frame.type === 'RECEIPT') return this.receipt(frame);
-    if (frame.type === 'PREKEYS_LOW') {
-      this.deps.onPrekeysLow({ oneTimePrekeys: frame.oneTimePrekeys, kyberPrekeys: frame.kyberPrekeys });
-      if (frame.noticeId) this.deps.acknowledge(frame.noticeId);
+    switch (frame.type) {
+      case 'PUSH':
+        return this.message(frame);
+      case 'RECEIPT':
+        return this.receipt(frame);
+      case 'PREKEYS_LOW':
+        this.deps.onPrekeysLow({ oneTimePrekeys: frame.oneTimePrekeys, kyberPrekeys: frame.kyberPrekeys });
+        if (frame.noticeId) this.deps.acknowledge(frame.noticeId);
+        return;
+      case 'GROUP_UPDATE':
+        // Groups are not in this SDK yet: acknowledged, so the queue does not hold it for 30 days.
+        return this.deps.acknowledge(frame.changeId);
     }
   }
 
@@ -44,9 +53,10 @@ export class Inbox {
     if (await seen.has(push.msgId)) return this.deps.acknowledge(push.msgId);
     let content: MessageContent;
     try {
-      content = decodeContent(await sessions.decrypt(push.from, push.envelope));
+      if (push.envelope.type === 'senderKey') throw new UnsupportedMessage('group messages (Sender Keys) are not supported by this SDK yet');
+      content = decodeContent(await sessions.decrypt(push.from, { type: push.envelope.type, ciphertext: push.envelope.ciphertext }));
     } catch (error) {
-      const reason = error instanceof DecryptFailure ? error.reason : 'bad-content';
+      const reason = error instanceof DecryptFailure ? error.reason : error instanceof UnsupportedMessage ? 'unsupported' : 'bad-content';
       await events.emit('undecryptable', { msgId: push.msgId, conversationId: push.conversationId, from: push.from, reason, error: error as Error });
       return this.handled(push.msgId);
     }

@@ -154,3 +154,15 @@ describe('Inbox', () => {
     expect(log).toEqual([`ack ${noticeId}`]);
   });
 });
+
+describe('Inbox and group frames (not in this SDK yet)', () => {
+  it('reports a Sender Key message as unsupported and acknowledges group updates, so nothing waits in the queue', async () => {
+    const { inbox, log, alice, push } = await harness();
+    const frame = await push(alice, 'x', 1);
+    const groupMessage = { ...frame, conversationId: `group:${randomUUID()}`, envelope: { type: 'senderKey' as const, ciphertext: 'AAAA' } };
+    await inbox.handle(groupMessage);
+    const changeId = randomUUID();
+    await inbox.handle({ type: 'GROUP_UPDATE', changeId, groupId: randomUUID(), conversationId: 'group:x', version: 1, name: 'g', by: alice.self.userId, added: [], removed: [], madeAdmin: [], complete: true, serverTs: 1, cursor: 'c' });
+    expect(log).toEqual(['undecryptable unsupported', `ack ${groupMessage.msgId}`, `ack ${changeId}`]);
+  });
+});
