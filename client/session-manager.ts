@@ -102,9 +102,15 @@ export class SessionManager {
   }
 }
 
+/**
+ * By the error's libsignal code, not `instanceof`: the native addon makes its errors with the class of
+ * the first copy of libsignal's JS loaded in the process, and a second copy (a bundler's, a test runner's
+ * fresh module registry) has a class of its own.
+ */
 function reasonOf(error: unknown): DecryptFailureReason {
-  if (signal.LibSignalErrorBase.is(error, signal.ErrorCode.DuplicatedMessage)) return 'replayed';
-  if (signal.LibSignalErrorBase.is(error, signal.ErrorCode.UntrustedIdentity)) return 'untrusted-identity';
-  if (signal.LibSignalErrorBase.is(error, signal.ErrorCode.InvalidSession)) return 'no-session';
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code === signal.ErrorCode.DuplicatedMessage) return 'replayed';
+  if (code === signal.ErrorCode.UntrustedIdentity) return 'untrusted-identity';
+  if (code === signal.ErrorCode.InvalidSession) return 'no-session';
   return 'invalid';
 }
