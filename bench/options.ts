@@ -16,6 +16,10 @@ export interface BenchOptions {
   readonly p99LimitMs: number;
   /** Messages queued for the offline device of the SYNC run. */
   readonly syncMessages: number;
+  /** Session setups the client SDK's crypto figure times (0 skips the SDK figures). */
+  readonly sdkSessions: number;
+  /** 1:1 messages of 200 bytes the SDK's per-message figure times, per pattern. */
+  readonly sdkMessages: number;
   /** Memory of each Lambda function in the cost model (the CDK default, lib/functions.ts). */
   readonly lambdaMemoryMb: number;
   /** Where the figures are written. */
@@ -35,6 +39,8 @@ export const defaultOptions: BenchOptions = {
   budgetSeconds: 120,
   p99LimitMs: 200,
   syncMessages: 1000,
+  sdkSessions: 200,
+  sdkMessages: 2000,
   lambdaMemoryMb: 256,
   out: 'bench/results.json',
   delivered: true,
@@ -42,7 +48,7 @@ export const defaultOptions: BenchOptions = {
 };
 
 const usage = `npm run bench -- [--rate 50] [--seconds 10] [--pairs 10] [--steps 25,50,100] [--step-seconds 5]
-  [--budget-seconds 150] [--p99-limit-ms 200] [--sync-messages 1000] [--lambda-memory-mb 256]
+  [--budget-seconds 150] [--p99-limit-ms 200] [--sync-messages 1000] [--sdk-sessions 200] [--sdk-messages 2000] [--lambda-memory-mb 256]
   [--out bench/results.json] [--no-delivered] [--verbose]   (--steps none skips the step-up)`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -55,6 +61,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     '--budget-seconds': 'budgetSeconds',
     '--p99-limit-ms': 'p99LimitMs',
     '--sync-messages': 'syncMessages',
+    '--sdk-sessions': 'sdkSessions',
+    '--sdk-messages': 'sdkMessages',
     '--lambda-memory-mb': 'lambdaMemoryMb',
   };
   for (let i = 0; i < argv.length; i++) {

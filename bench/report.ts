@@ -2,6 +2,7 @@
 import type { CostModel } from './cost-model';
 import type { RateRun } from './latency';
 import type { MaxRate } from './max-rate';
+import type { SdkCryptoRun } from './sdk-crypto';
 import type { SyncRun } from './sync-time';
 
 export interface Results {
@@ -13,6 +14,8 @@ export interface Results {
   readonly fixedRate: RateRun & { settled: boolean };
   readonly maxRate: MaxRate | null;
   readonly sync: SyncRun | null;
+  /** The client SDK's Signal protocol work in one process: session setups and 1:1 messages. */
+  readonly sdk: SdkCryptoRun | null;
   /** What one message of the 1:1 scenario (the fixed-rate run) asked of each service. */
   readonly perMessage: object;
   /** Wall time of each function's invocations in-process, ms: at the fixed rate and at 2 msg/s. */
@@ -24,7 +27,7 @@ const pad = (text: string, width: number) => text.padEnd(width);
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${value} ms`);
 
 export function formatTable(results: Results): string {
-  const { fixedRate: run, maxRate, sync, cost } = results;
+  const { fixedRate: run, maxRate, sync, sdk, cost } = results;
   const rows: [string, string][] = [
     [
       `Delivery latency SEND → PUSH at ${run.offeredRate} msg/s × ${run.seconds} s, ${run.conversations} conversations`,
@@ -42,6 +45,16 @@ export function formatTable(results: Results): string {
       sync ? `${sync.syncMs} ms, ${sync.pages} pages, ${sync.received} received, ${sync.inOrder ? 'in order' : 'NOT IN ORDER'}` : 'not run',
     ],
     ['Cost per million 1:1 messages (list prices, see bench/prices.ts)', `$${cost.usdPerMillionMessages.toFixed(2)}`],
+    [
+      'Client SDK: session setups (PQXDH, first message both sides)',
+      sdk ? `${sdk.sessionSetups.perSecond}/s (${sdk.sessionSetups.msEach} ms each; first message ${sdk.sessionSetups.firstMessageBytes} B)` : 'not run',
+    ],
+    [
+      'Client SDK: 1:1 message of 200 B, encrypt+decrypt',
+      sdk
+        ? `${sdk.messages.oneDirection.usEach} µs (${sdk.messages.oneDirection.perSecond}/s) one way, ${sdk.messages.alternating.usEach} µs as replies; ${sdk.messages.oneDirection.ciphertextBytes} B ciphertext`
+        : 'not run',
+    ],
   ];
   const width = Math.max(...rows.map(([label]) => label.length)) + 2;
   const lines = rows.map(([label, value]) => `${pad(label, width)}${value}`);

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the local stack in this process (in memory, free ports), real WebSocket devices, and
- * four figures: delivery latency at a fixed rate, the highest rate that keeps p99 under 200 ms, the time
- * to SYNC 1,000 queued messages, and the AWS requests and dollars per million 1:1 messages.
+ * five figures: delivery latency at a fixed rate, the highest rate that keeps p99 under 200 ms, the time
+ * to SYNC 1,000 queued messages, the AWS requests and dollars per million 1:1 messages, and what the
+ * client SDK's Signal protocol work costs (session setups per second, encrypt+decrypt per message).
  * Writes bench/results.json and prints a table. Flags: see bench/options.ts (`npm run bench -- --help`).
  */
 import './environment';
@@ -17,6 +18,7 @@ import { parseOptions } from './options';
 import { closeAll, createPairs } from './population';
 import { formatTable, type Results } from './report';
 import { RequestCounter, type Usage } from './request-counter';
+import { measureSdkCrypto } from './sdk-crypto';
 import { settle } from './settle';
 import { summarize } from './stats';
 import { timeSync } from './sync-time';
@@ -51,6 +53,13 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const started = performance.now();
   const deadline = started + options.budgetSeconds * 1000;
+  // Before the stack starts, so nothing else in this process takes CPU.
+  let sdk = null;
+  if (options.sdkSessions > 0 && options.sdkMessages > 0) {
+    say(`Client SDK: ${options.sdkSessions} session setups, ${options.sdkMessages} messages of 200 bytes each way…`);
+    sdk = await measureSdkCrypto(options.sdkSessions, options.sdkMessages);
+    say(`  ${sdk.sessionSetups.perSecond} setups/s; ${sdk.messages.oneDirection.usEach} µs per message (encrypt+decrypt)`);
+  }
   const counter = new RequestCounter();
   const parley = await startParleyLocal({
     webSocketPort: 0,
@@ -115,6 +124,7 @@ async function main(): Promise<void> {
       fixedRate: { ...run, settled },
       maxRate,
       sync,
+      sdk,
       perMessage: perMessageUsage,
       lambdaDurationsMs: { atFixedRate: durations(usage), atLowLoad: durations(lowLoad) },
       cost,
