@@ -4,6 +4,7 @@ import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { deleteDevice, getDevice, listDevices } from '../tables/devices';
 import { endDeviceSession } from '../connect/sessions';
+import { forgetDeviceKeys } from '../keys/forget-device-keys';
 
 export async function listAccountDevices(deps: Deps, caller: Caller): Promise<DeviceSummary[]> {
   return (await listDevices(deps, caller.userId)).map(({ deviceId, name, primary, createdAt }) => ({
@@ -32,4 +33,5 @@ export async function removeDevice(deps: Deps, caller: Caller, deviceId: number)
   }
   await deleteDevice(deps, caller.userId, deviceId);
   await endDeviceSession(deps, caller.userId, deviceId);
+  await forgetDeviceKeys(deps, caller.userId, deviceId);
 }

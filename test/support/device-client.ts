@@ -49,6 +49,8 @@ export async function linkDevice(parley: ParleyLocal, by: DeviceCredentials, dev
 export interface DeviceSocket {
   readonly socket: WebSocket;
   send(frame: unknown): void;
+  /** Sends the frame in continuation frames of at most 32 KB each, as API Gateway wants a large message sent. */
+  sendFragmented(frame: unknown): void;
   /** The next frame from the server that satisfies `match` (frames before it that do not are kept). */
   next(match?: (frame: any) => boolean, timeoutMs?: number): Promise<any>;
   /** Resolves with the close code when the server closes the connection. */
@@ -75,12 +77,24 @@ export function connectDevice(parley: ParleyLocal, device?: DeviceCredentials, h
   const client: DeviceSocket = {
     socket,
     send: (frame) => socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame)),
+    sendFragmented: (frame) => {
+      const text = typeof frame === 'string' ? frame : JSON.stringify(frame);
+      const size = 32 * 1024;
+      for (let offset = 0; offset < text.length; offset += size) {
+        socket.send(text.slice(offset, offset + size), { fin: offset + size >= text.length });
+      }
+    },
     next: (match = () => true, timeoutMs = 5000) => {
       const queued = inbox.findIndex(match);
       if (queued >= 0) return Promise.resolve(inbox.splice(queued, 1)[0]);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(inbox)}`)), timeoutMs);
-        waiters.push({ match, resolve: (frame) => (clearTimeout(timer), resolve(frame)) });
+        const waiter = { match, resolve: (frame: any) => (clearTimeout(timer), resolve(frame)) };
+        const timer = setTimeout(() => {
+          // A frame that comes later must stay in the inbox for the next caller, not go to this waiter.
+          waiters.splice(waiters.indexOf(waiter), 1);
+          reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(inbox)}`));
+        }, timeoutMs);
+        waiters.push(waiter);
       });
     },
     closed,
