@@ -11,16 +11,18 @@ import type { Deps } from '../runtime/deps';
 import { sendToDevice } from '../connect/sessions';
 import { markLowNotice } from '../tables/device-keys';
 import { deleteQueued, enqueue, positionOf, QUEUE_TTL_MS, queueOf } from '../tables/device-queues';
-import { poolOf } from '../tables/one-time-prekeys';
+import { countPrekeys, poolOf, type PrekeyKind } from '../tables/one-time-prekeys';
 import { prekeyCounts } from './prekey-counts';
 
 /** After a fetch took from the device's pool: if fewer than 10 of a kind are left, queue and push PREKEYS_LOW. */
 export async function noticeLowPrekeys(deps: Deps, userId: string, deviceId: number): Promise<void> {
   const pool = poolOf(userId, deviceId);
   // Counted after the take, so of racing fetches the last to count sees what they left together.
-  const atLeast = await prekeyCounts(deps, pool, LOW_PREKEY_COUNT);
-  if (atLeast.oneTimePrekeys >= LOW_PREKEY_COUNT && atLeast.kyberPrekeys >= LOW_PREKEY_COUNT) return;
-  const exact = await prekeyCounts(deps, pool);
+  const upToLow = await prekeyCounts(deps, pool, LOW_PREKEY_COUNT);
+  const plenty = (kind: PrekeyKind, counted: number) => (counted < LOW_PREKEY_COUNT ? counted : countPrekeys(deps, pool, kind));
+  if (upToLow.oneTimePrekeys >= LOW_PREKEY_COUNT && upToLow.kyberPrekeys >= LOW_PREKEY_COUNT) return;
+  // A count under the limit is exact already; the other kind, if it has plenty, is counted in full.
+  const exact = { oneTimePrekeys: await plenty('ec', upToLow.oneTimePrekeys), kyberPrekeys: await plenty('kyber', upToLow.kyberPrekeys) };
 
   const serverTs = deps.now();
   const noticeId = randomUUID();

@@ -9,6 +9,7 @@ import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { MAX_USERS_PER_BATCH, MAX_USERS_PER_FETCH_FRAME, type DeviceBundle } from '../../lambdas/protocol/keys-api';
 import { FETCHES_PER_DEVICE, FETCHES_PER_USER } from '../../lambdas/keys/constants';
+import { spendTokens } from '../../lambdas/tables/key-fetch-limits';
 import { call, connectDevice, linkDevice, registerAccount, type DeviceSocket } from '../support/device-client';
 import { DeviceKeyMaterial, startSession } from '../support/signal-keys';
 import { syncQueue } from '../support/sync-queue';
@@ -19,6 +20,7 @@ let stoppedAt: number | undefined;
 let phoneCounter = 0;
 const newPhone = () => `+1415556${String(1000 + phoneCounter++).padStart(4, '0')}`;
 const newDevice = () => registerAccount(parley, newPhone());
+const depsOf = (fn: keyof ParleyLocal['environments']) => ({ env: parley.environments[fn], clients: parley.clients, now: () => stoppedAt ?? Date.now() });
 
 beforeAll(async () => {
   parley = await startParleyLocal({ webSocketPort: 0, httpPort: 0, now: () => stoppedAt ?? Date.now() });
@@ -356,20 +358,20 @@ describe('rate limits', () => {
     expect((await fetchKeys(requester, randomUUID())).status).toBe(404);
   });
 
-  it(`lets a device fetch ${FETCHES_PER_DEVICE.burst} users at once, then refuses`, async () => {
+  it(`lets a device fetch ${FETCHES_PER_DEVICE.burst} users at once, then refuses until a token comes back`, async () => {
     const requester = await newDevice();
     stoppedAt = Date.now();
+    // 1,499 of the 1,500 tokens spent at once, as 24 batches of users would spend them, only faster.
+    const budget = `device:${requester.userId}.${requester.deviceId}`;
+    expect(await spendTokens(depsOf('fetchKeysBatch'), budget, FETCHES_PER_DEVICE.burst - 1, FETCHES_PER_DEVICE)).toEqual({ allowed: true });
     const batch = (n: number) =>
       call(parley, 'POST', '/v1/keys/batch', { device: requester, body: { users: Array.from({ length: n }, () => ({ userId: randomUUID() })) } });
-    let fetched = 0;
-    while (fetched < FETCHES_PER_DEVICE.burst) {
-      const n = Math.min(MAX_USERS_PER_BATCH, FETCHES_PER_DEVICE.burst - fetched);
-      expect((await batch(n)).status).toBe(200);
-      fetched += n;
-    }
+    const past = await batch(2);
+    expect(past.status).toBe(429);
+    expect(past.body.error.retryAfterSeconds).toBe(Math.ceil(FETCHES_PER_DEVICE.refillMs / 1000));
+    expect((await batch(1)).status).toBe(200);
     const refused = await batch(1);
     expect(refused.status).toBe(429);
-    expect(refused.body.error.retryAfterSeconds).toBe(Math.ceil(FETCHES_PER_DEVICE.refillMs / 1000));
     stoppedAt += FETCHES_PER_DEVICE.refillMs;
     expect((await batch(1)).status).toBe(200);
   });
