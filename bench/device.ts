@@ -76,7 +76,7 @@ export class BenchDevice {
     clearTimeout(this.deliverTimer);
     this.deliverTimer = undefined;
     if (this.undelivered.length === 0 || this.socket.readyState !== WebSocket.OPEN) return;
-    this.send({ action: 'DELIVERED', msgIds: this.undelivered, requestId: this.requestId() });
+    this.send({ action: 'DELIVERED', msgIds: this.undelivered });
     this.undelivered = [];
   }
 

@@ -5,7 +5,7 @@
  * variable and fails the same way in both places.
  */
 import type { FunctionDefinition } from './functions';
-import { buckets, env, streams, tables, type BucketId, type StreamId, type TableId } from './resources';
+import { buckets, env, streams, tables, type BucketId, type PushPlatform, type StreamId, type TableId } from './resources';
 
 export interface ResourceNames {
   readonly tables: Readonly<Record<TableId, string>>;
@@ -13,7 +13,15 @@ export interface ResourceNames {
   readonly buckets: Readonly<Record<BucketId, string>>;
   /** The WebSocket stage's `@connections` endpoint; read only for functions that manage connections. */
   readonly connectionsEndpoint: string;
+  /**
+   * The SNS platform application ARN of each push platform the deployment has, as the JSON text of a
+   * `Partial<Record<PushPlatform, string>>` (`{}`: push is off); read only for functions with `pushEndpoints`.
+   */
+  readonly pushPlatformApplications: string;
 }
+
+/** The JSON of `ResourceNames.pushPlatformApplications`: platform → SNS platform application ARN. */
+export type PushPlatformApplications = Partial<Record<PushPlatform, string>>;
 
 export const SERVICE_NAME = 'parley';
 
@@ -23,5 +31,6 @@ export function functionEnvironment(definition: FunctionDefinition, names: Resou
   for (const id of definition.putsTo ?? []) environment[streams[id].envVar] = names.streams[id];
   for (const id of definition.uploadsTo ?? []) environment[buckets[id].envVar] = names.buckets[id];
   if (definition.manageConnections) environment[env.connectionsEndpoint] = names.connectionsEndpoint;
+  if (definition.pushEndpoints?.length) environment[env.pushPlatformApplications] = names.pushPlatformApplications;
   return environment;
 }

@@ -7,6 +7,12 @@ import type { BucketId, StreamId, TableId } from './resources';
 
 export type TableAccess = 'read' | 'readWrite';
 
+/**
+ * What a function does with devices' SNS push endpoints: `register` creates endpoints on the platform
+ * applications and re-enables them, `publish` sends wake-ups to them, `delete` deletes them.
+ */
+export type PushEndpointAccess = 'register' | 'publish' | 'delete';
+
 export interface FunctionDefinition {
   /** Handler module, relative to the project root; it exports `handler`. */
   readonly entry: string;
@@ -21,6 +27,11 @@ export interface FunctionDefinition {
   readonly manageConnections?: boolean;
   /** Whether it sends SMS through SNS. */
   readonly sendsSms?: boolean;
+  /**
+   * What it does with devices' push endpoints; it is given the platform applications' ARNs
+   * (`PUSH_PLATFORM_APPLICATIONS`) and may do this on their endpoints only.
+   */
+  readonly pushEndpoints?: readonly PushEndpointAccess[];
   /**
    * The table whose TTL deletions invoke it: on AWS through the table's DynamoDB stream, filtered to
    * deletions by the TTL service; locally through the TTL sweeper.
@@ -62,7 +73,8 @@ export const functions = {
   connect: {
     entry: 'lambdas/connect/connect.ts',
     description: 'Records the device → connection route; closes an older connection of the same device',
-    tables: { routing: 'readWrite' },
+    // devices: the device is awake, so the next message to it when offline may wake it again at once.
+    tables: { routing: 'readWrite', devices: 'readWrite' },
     manageConnections: true,
   },
   disconnect: {
@@ -87,9 +99,10 @@ export const functions = {
   },
   fanout: {
     entry: 'lambdas/fanout/fanout.ts',
-    description: 'Writes each streamed message to its devices’ queues, then pushes it to their live connections',
-    tables: { deviceQueues: 'readWrite', routing: 'readWrite', devices: 'read', conversations: 'readWrite' },
+    description: 'Writes each streamed message to its devices’ queues, then pushes it to their live connections or wakes them',
+    tables: { deviceQueues: 'readWrite', routing: 'readWrite', devices: 'readWrite', conversations: 'readWrite' },
     manageConnections: true,
+    pushEndpoints: ['publish', 'delete'],
     consumes: { stream: 'messages', batchSize: 100, retryAttempts: 10, reportBatchItemFailures: true },
   },
   sync: {
@@ -139,6 +152,7 @@ export const functions = {
       oneTimePrekeys: 'readWrite',
     },
     manageConnections: true,
+    pushEndpoints: ['delete'],
   },
   createLinkToken: {
     entry: 'lambdas/accounts/create-link-token.ts',
@@ -162,9 +176,44 @@ export const functions = {
   },
   removeDevice: {
     entry: 'lambdas/accounts/remove-device.ts',
-    description: 'Removes a linked device and closes its live connection',
+    description: 'Removes a linked device, closes its live connection and deletes its push endpoint and keys',
     tables: { devices: 'readWrite', routing: 'readWrite', deviceKeys: 'readWrite', oneTimePrekeys: 'readWrite' },
     manageConnections: true,
+    pushEndpoints: ['delete'],
+  },
+  registerPushToken: {
+    entry: 'lambdas/push/register-push-token.ts',
+    description: 'Registers the calling device’s push token as an SNS endpoint, so it can be woken when offline',
+    tables: { devices: 'readWrite' },
+    pushEndpoints: ['register', 'delete'],
+  },
+  unregisterPushToken: {
+    entry: 'lambdas/push/unregister-push-token.ts',
+    description: 'Forgets the calling device’s push token and deletes its SNS endpoint',
+    tables: { devices: 'readWrite' },
+    pushEndpoints: ['delete'],
+  },
+  createGroup: {
+    entry: 'lambdas/groups/create-group.ts',
+    description: 'Creates a group with the caller as admin and announces it to every member',
+    tables: { groups: 'readWrite', devices: 'read' },
+    putsTo: ['messages'],
+  },
+  changeGroupMembers: {
+    entry: 'lambdas/groups/change-members.ts',
+    description: 'Adds, removes and promotes group members as one change and announces it',
+    tables: { groups: 'readWrite', devices: 'read' },
+    putsTo: ['messages'],
+  },
+  getGroup: {
+    entry: 'lambdas/groups/get-group.ts',
+    description: 'Answers a group’s name, version and members to its members',
+    tables: { groups: 'read' },
+  },
+  listGroups: {
+    entry: 'lambdas/groups/list-groups.ts',
+    description: 'Lists the groups the caller is a member of',
+    tables: { groups: 'read', conversations: 'read' },
   },
   uploadKeys: {
     entry: 'lambdas/keys/upload-keys.ts',
@@ -246,6 +295,12 @@ export const httpRoutes = [
   { method: 'GET', path: '/v1/keys/self/count', function: 'countPrekeys', authorized: true },
   { method: 'GET', path: '/v1/keys/{userId}', function: 'fetchUserKeys', authorized: true },
   { method: 'POST', path: '/v1/keys/batch', function: 'fetchKeysBatch', authorized: true },
+  { method: 'POST', path: '/v1/groups', function: 'createGroup', authorized: true },
+  { method: 'GET', path: '/v1/groups', function: 'listGroups', authorized: true },
+  { method: 'GET', path: '/v1/groups/{groupId}', function: 'getGroup', authorized: true },
+  { method: 'POST', path: '/v1/groups/{groupId}/members', function: 'changeGroupMembers', authorized: true },
+  { method: 'PUT', path: '/v1/devices/self/push', function: 'registerPushToken', authorized: true },
+  { method: 'DELETE', path: '/v1/devices/self/push', function: 'unregisterPushToken', authorized: true },
 ] as const satisfies readonly HttpRoute[];
 
 export const httpAuthorizer = {

@@ -116,6 +116,15 @@ export const tables = {
     timeToLiveAttribute: 'expiresAt',
     envVar: 'KEY_FETCH_LIMITS_TABLE',
   },
+  /**
+   * Each group in one item: its name, version and members with their roles, so that every membership
+   * change is one conditional write and the member limit holds under concurrent changes. 1,024 members
+   * make an item of about 80 KB, well under DynamoDB's 400 KB.
+   */
+  groups: {
+    partitionKey: { name: 'groupId', type: 'S' },
+    envVar: 'GROUPS_TABLE',
+  },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableId = keyof typeof tables;
@@ -140,10 +149,23 @@ export const buckets = {
 
 export type BucketId = keyof typeof buckets;
 
+/**
+ * The push services a device may register a token with, and the platform of the SNS platform application
+ * that reaches each: Apple's production and sandbox gateways, and Firebase Cloud Messaging (SNS calls it GCM).
+ */
+export const pushPlatforms = { apns: 'APNS', apnsSandbox: 'APNS_SANDBOX', fcm: 'GCM' } as const;
+
+export type PushPlatform = keyof typeof pushPlatforms;
+
 /** Environment variables that are not the name of one resource. */
 export const env = {
   /** The `@connections` endpoint of the WebSocket stage (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`). */
   connectionsEndpoint: 'CONNECTIONS_ENDPOINT',
+  /**
+   * The SNS platform application of each push platform this deployment has, as JSON
+   * (`{"apns": "arn:aws:sns:…:app/APNS/…"}`); `{}` when push is off.
+   */
+  pushPlatformApplications: 'PUSH_PLATFORM_APPLICATIONS',
   /** Powertools' service name: every log line and trace segment carries it. */
   serviceName: 'POWERTOOLS_SERVICE_NAME',
 } as const;

@@ -10,9 +10,15 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { functions, type FunctionDefinition, type FunctionId, type StreamConsumerDefinition } from '../lambdas/functions';
 import { tables } from '../lambdas/resources';
-import { functionEnvironment, SERVICE_NAME, type ResourceNames } from '../lambdas/function-environment';
+import {
+  functionEnvironment,
+  SERVICE_NAME,
+  type PushPlatformApplications,
+  type ResourceNames,
+} from '../lambdas/function-environment';
 import { constructId, entriesOf } from './definitions';
 import { ParleyExpiryConsumer } from './expiry-consumer';
+import { checkPushPlatformApplications, grantPushEndpoints } from './push-access';
 import type { ParleyStorage } from './storage';
 import { ParleyStreamConsumer } from './stream-consumer';
 
@@ -73,6 +79,11 @@ export interface ParleyFunctionsProps extends ParleyFunctionOptions {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * The SNS platform application (its ARN) through which devices of each push platform are woken.
+   * @default - none: push is off, devices are reached while connected and by SYNC only
+   */
+  readonly pushPlatformApplications?: PushPlatformApplications;
 }
 
 const DEFAULT_BUNDLING: BundlingOptions = {
@@ -89,7 +100,7 @@ const DEFAULT_BUNDLING: BundlingOptions = {
 
 /**
  * One Lambda function per entry of `lambdas/functions.ts`, each with its own role and log group, granted
- * exactly the table, stream and SMS access its definition declares and nothing else; a function that
+ * exactly the table, stream, SMS and push access its definition declares and nothing else; a function that
  * `consumes` a stream is invoked by it through an enhanced fan-out consumer (`ParleyStreamConsumer`); one
  * with an `onExpiry` table is invoked with that table's TTL deletions (`ParleyExpiryConsumer`).
  *
@@ -112,7 +123,9 @@ export class ParleyFunctions extends Construct {
   constructor(scope: Construct, id: string, props: ParleyFunctionsProps) {
     super(scope, id);
     const lockFile = path.join(PROJECT_ROOT, 'package-lock.json');
-    const names = resourceNamesOf(props.storage, () => {
+    const pushApplications = props.pushPlatformApplications ?? {};
+    checkPushPlatformApplications(pushApplications);
+    const names = resourceNamesOf(props.storage, pushApplications, () => {
       if (!this.connectionsEndpoint) throw new Error('Call allowConnectionManagement(stage) before synthesis');
       return this.connectionsEndpoint;
     });
@@ -150,6 +163,7 @@ export class ParleyFunctions extends Construct {
       });
       logGroup.grantWrite(fn);
       grantDeclaredAccess(fn, definition, props.storage);
+      grantPushEndpoints(fn, (definition as FunctionDefinition).pushEndpoints ?? [], pushApplications);
       acknowledgeByDesignFindings(fn, role, definition);
       return { functionId, fn, logGroup };
     });
@@ -224,7 +238,11 @@ function indexesArnAsNagSeesIt(table: TableV2): string {
 }
 
 /** The names of the deployed resources; the `@connections` endpoint is known once the stage exists. */
-function resourceNamesOf(storage: ParleyStorage, connectionsEndpoint: () => string): ResourceNames {
+function resourceNamesOf(
+  storage: ParleyStorage,
+  pushPlatformApplications: PushPlatformApplications,
+  connectionsEndpoint: () => string,
+): ResourceNames {
   const map = <K extends string, V>(record: Readonly<Record<K, V>>, name: (value: V) => string) =>
     Object.fromEntries(entriesOf(record).map(([key, value]) => [key, name(value as V)])) as Record<K, string>;
   return {
@@ -232,6 +250,8 @@ function resourceNamesOf(storage: ParleyStorage, connectionsEndpoint: () => stri
     streams: map(storage.streams, (stream) => stream.streamName),
     buckets: map(storage.buckets, (bucket) => bucket.bucketName),
     connectionsEndpoint: Lazy.string({ produce: connectionsEndpoint }),
+    // Plain strings (checked above), so plain JSON.
+    pushPlatformApplications: JSON.stringify(pushPlatformApplications),
   };
 }
 

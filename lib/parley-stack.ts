@@ -20,6 +20,11 @@ export const CONTEXT = {
   httpThrottleBurst: 'parley:httpThrottleBurst',
   webSocketThrottleRate: 'parley:webSocketThrottleRate',
   webSocketThrottleBurst: 'parley:webSocketThrottleBurst',
+  /**
+   * SNS platform application ARNs by push platform, as a JSON object (in cdk.json, or as its text with
+   * `-c`): `{"apns": "arn:aws:sns:…:app/APNS/…", "fcm": "arn:aws:sns:…:app/GCM/…"}`. Unset: push is off.
+   */
+  pushPlatformApplications: 'parley:pushPlatformApplications',
 } as const;
 
 /**
@@ -57,7 +62,27 @@ export function parleyPropsFromContext(scope: Construct): ParleyProps {
     messageStreamShards: positiveInteger(CONTEXT.messageStreamShards, context(CONTEXT.messageStreamShards)),
     ...(httpThrottle ? { httpThrottle } : {}),
     ...(webSocketThrottle ? { webSocketThrottle } : {}),
+    ...pushPlatformApplications(context(CONTEXT.pushPlatformApplications)),
   };
+}
+
+/** The object itself (cdk.json) or its JSON text (`-c`); each ARN is checked where the functions are made. */
+function pushPlatformApplications(value: unknown): Pick<ParleyProps, 'pushPlatformApplications'> {
+  if (value === undefined) return {};
+  let parsed: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      parsed = undefined;
+    }
+  }
+  const isStringMap =
+    typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && Object.values(parsed).every((arn) => typeof arn === 'string');
+  if (!isStringMap) {
+    throw new Error(`${CONTEXT.pushPlatformApplications} must be a JSON object of platform → ARN, not ${JSON.stringify(value)}`);
+  }
+  return { pushPlatformApplications: parsed as ParleyProps['pushPlatformApplications'] };
 }
 
 function removalPolicy(value: unknown): RemovalPolicy | undefined {

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { PushPlatformApplications } from '../lambdas/function-environment';
 import type { FunctionId } from '../lambdas/functions';
 import type { BucketId, StreamId, TableId } from '../lambdas/resources';
 import { ParleyConnectionPlane } from './connection-plane';
@@ -54,6 +55,14 @@ export interface ParleyProps extends ParleyFunctionOptions {
    * @default true
    */
   readonly setApiGatewayLoggingRole?: boolean;
+  /**
+   * The SNS platform application through which offline devices of each push platform get a silent
+   * wake-up push: `{ apns?, apnsSandbox?, fcm? }`, each the ARN of an application of platform `APNS`,
+   * `APNS_SANDBOX` or `GCM` (Firebase Cloud Messaging) that you created with your Apple or Firebase
+   * credentials. A device registering a token for a platform not given here is refused.
+   * @default - none: push is off, devices are reached while connected and by SYNC only
+   */
+  readonly pushPlatformApplications?: PushPlatformApplications;
 }
 
 /**
@@ -98,6 +107,7 @@ export class Parley extends Construct {
       memorySize: props.memorySize,
       timeout: props.timeout,
       bundling: props.bundling,
+      pushPlatformApplications: props.pushPlatformApplications,
     });
     this.connectionPlane = new ParleyConnectionPlane(this, 'WebSocket', {
       functions: this.handlers.functions,

@@ -21,7 +21,7 @@ export type EmulatedService = Exclude<Service, 'connections'>;
 export interface AwsEmulatorsOptions {
   /** Keep DynamoDB, Kinesis and S3 data in `dynamodb/`, `kinesis/` and `s3/` under this folder. @default in memory */
   readonly dataDir?: string;
-  /** Where the SNS endpoint shows the SMS it would send. @default console.log */
+  /** Where the SNS endpoint shows the SMS and pushes it would send. @default console.log */
   readonly log?: (line: string) => void;
 }
 

@@ -27,6 +27,7 @@ import { functionEnvironment, type ResourceNames } from '../lambdas/function-env
 import { webSocketLimits } from '../lambdas/protocol/limits';
 import { startAwsEmulators, type AwsEmulators } from './aws-emulators';
 import { provisionResources } from './provision';
+import { ensurePlatformApplications } from './resources/platform-applications';
 import { startTtlSweeper, ttlTablesOf, type TtlTable } from './ttl-sweeper';
 import { ttlDeletionEvent } from './ttl-deletion-events';
 import { startWebSocketGateway, type WebSocketGatewayLimits } from './websocket-gateway';
@@ -102,6 +103,7 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
   try {
     const awsClients = createClients({ region: REGION, endpoints: emulators.endpoints, credentials: emulators.credentials });
     const provisioned = await provisionResources(awsClients);
+    const pushPlatformApplications = await ensurePlatformApplications(awsClients.sns, 'parley-local');
 
     // Handlers are invoked through these until the gateways are up and their endpoints known.
     const invokers = new Map<FunctionId, (event: unknown) => Promise<unknown>>();
@@ -127,7 +129,13 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
     });
     stops.push(() => http.close());
 
-    const resources: ResourceNames = { tables: provisioned.tables, streams: provisioned.streams, buckets: provisioned.buckets, connectionsEndpoint: webSocket.connectionsEndpoint };
+    const resources: ResourceNames = {
+      tables: provisioned.tables,
+      streams: provisioned.streams,
+      buckets: provisioned.buckets,
+      connectionsEndpoint: webSocket.connectionsEndpoint,
+      pushPlatformApplications: JSON.stringify(pushPlatformApplications),
+    };
     const clients = createClients({
       region: REGION,
       endpoints: { ...emulators.endpoints, connections: webSocket.connectionsEndpoint },

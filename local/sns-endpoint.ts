@@ -21,7 +21,7 @@ const MAX_REQUEST_BYTES = 1024 * 1024;
 export interface SnsEndpointOptions {
   /** Default 0: a free port. */
   readonly port?: number;
-  /** Where SMS are shown, with the phone number masked; default `console.log`. */
+  /** Where SMS (with the phone number masked) and pushes are shown; default `console.log`. */
   readonly log?: (line: string) => void;
   /** The region in the ARNs it makes; default `us-east-1`. */
   readonly region?: string;

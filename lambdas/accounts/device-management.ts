@@ -5,6 +5,7 @@ import type { Caller } from '../runtime/gateway-events';
 import { deleteDevice, getDevice, listDevices } from '../tables/devices';
 import { endDeviceSession } from '../connect/sessions';
 import { forgetDeviceKeys } from '../keys/forget-device-keys';
+import { releaseDevicePush } from '../push/push-registration';
 
 export async function listAccountDevices(deps: Deps, caller: Caller): Promise<DeviceSummary[]> {
   return (await listDevices(deps, caller.userId)).map(({ deviceId, name, primary, createdAt }) => ({
@@ -17,7 +18,7 @@ export async function listAccountDevices(deps: Deps, caller: Caller): Promise<De
 
 /**
  * The primary device removes linked devices; a linked device may remove itself. The removed device's
- * credentials stop working at once and its live connection is closed.
+ * credentials stop working at once, its live connection is closed and its push endpoint deleted.
  */
 export async function removeDevice(deps: Deps, caller: Caller, deviceId: number): Promise<void> {
   const [self, target] = await Promise.all([
@@ -31,7 +32,8 @@ export async function removeDevice(deps: Deps, caller: Caller, deviceId: number)
   if (deviceId !== caller.deviceId && !self?.primary) {
     throw new ParleyError('FORBIDDEN', 'Only the primary device removes other devices');
   }
-  await deleteDevice(deps, caller.userId, deviceId);
+  const removed = await deleteDevice(deps, caller.userId, deviceId);
   await endDeviceSession(deps, caller.userId, deviceId);
   await forgetDeviceKeys(deps, caller.userId, deviceId);
+  if (removed) await releaseDevicePush(deps, removed);
 }

@@ -3,8 +3,8 @@ import { HeartbeatFrame } from '../protocol/frames';
 import { webSocketRoute } from '../runtime/websocket-route';
 import { refreshSession } from './sessions';
 
-export const handler = webSocketRoute('heartbeat', HeartbeatFrame, async (frame, ctx, deps) => {
+export const handler = webSocketRoute('heartbeat', HeartbeatFrame, async (_frame, ctx, deps) => {
   const { userId, deviceId } = ctx.caller;
   const routeExpiresAt = await refreshSession(deps, { userId, deviceId }, ctx.connection);
-  return { type: 'HEARTBEAT_ACK', routeExpiresAt, ...(frame.requestId ? { requestId: frame.requestId } : {}) };
+  return { type: 'HEARTBEAT_ACK', routeExpiresAt };
 });

@@ -1,6 +1,6 @@
 /**
  * Delivering what the stream carries: for each addressed device, write its queue first, then push to its
- * live connection. A device that is offline finds it on its next SYNC.
+ * live connection. A device that is offline finds it on its next SYNC; a message wakes it by silent push.
  */
 import type { QueuedFrame } from '../protocol/frames';
 import type { MessageRecord, ReceiptRecord } from '../protocol/stream-records';
@@ -9,19 +9,26 @@ import { sendToDevice } from '../connect/sessions';
 import { listDevices } from '../tables/devices';
 import { recordActivity } from '../tables/conversations';
 import { enqueue, positionOf, QUEUE_TTL_MS, queueOf } from '../tables/device-queues';
+import { wakeDevice } from '../push/wake-device';
 
 /** Queue first, push second; a redelivered record finds its item queued and is not pushed again. */
-async function queueAndPush(deps: Deps, userId: string, deviceId: number, id: string, frame: QueuedFrame): Promise<void> {
+export async function queueAndPush(
+  deps: Deps,
+  userId: string,
+  deviceId: number,
+  id: string,
+  frame: QueuedFrame,
+): Promise<'sent' | 'offline' | 'duplicate'> {
   const expiresAt = Math.ceil((frame.serverTs + QUEUE_TTL_MS) / 1000);
   const queued = await enqueue(deps, { device: queueOf(userId, deviceId), position: frame.cursor, msgId: id, frame, expiresAt });
-  if (queued === 'queued') await sendToDevice(deps, userId, deviceId, frame);
+  return queued === 'queued' ? sendToDevice(deps, userId, deviceId, frame) : 'duplicate';
 }
 
 export async function deliverMessage(deps: Deps, record: MessageRecord): Promise<void> {
   const cursor = positionOf(record.serverTs, record.msgId);
   await Promise.all(
-    record.envelopes.map(({ userId, deviceId, type, ciphertext }) =>
-      queueAndPush(deps, userId, deviceId, record.msgId, {
+    record.envelopes.map(async ({ userId, deviceId, type, ciphertext }) => {
+      const delivered = await queueAndPush(deps, userId, deviceId, record.msgId, {
         type: 'PUSH',
         msgId: record.msgId,
         conversationId: record.conversationId,
@@ -30,8 +37,11 @@ export async function deliverMessage(deps: Deps, record: MessageRecord): Promise
         serverTs: record.serverTs,
         envelope: { type, ciphertext },
         cursor,
-      }),
-    ),
+      });
+      // A message wakes the recipient's offline devices; the sender's own other devices, and receipts,
+      // wait for the device's next connect rather than cost it battery.
+      if (delivered === 'offline' && userId !== record.from.userId) await wakeDevice(deps, userId, deviceId);
+    }),
   );
   // The chat list of both members, after the queues: a message is never listed before it is stored.
   const { msgId, serverTs, conversationId } = record;

@@ -29,6 +29,13 @@ export const errorStatus = {
   IDENTITY_KEY_CHANGED: 409,
   /** The upload would leave more one-time prekeys of a kind than a device may store; `maxStoredPrekeys`, and the counts stored. */
   TOO_MANY_PREKEYS: 409,
+  /** The change would give the group more than 1,024 members; nothing of it was made. */
+  GROUP_FULL: 409,
+  /**
+   * This deployment has no push application for the device's push platform; `platforms` lists those it
+   * has. Do not retry: the device is reached while connected and by SYNC only.
+   */
+  PUSH_UNAVAILABLE: 422,
   /** Too many requests; `retryAfterSeconds` says when to try again. */
   RATE_LIMITED: 429,
   /** Something failed on the server; the request may be retried. */

@@ -59,7 +59,7 @@ export const SendFrame = z
 export type SendFrame = z.infer<typeof SendFrame>;
 
 /** What a device's queue hands out, live or by SYNC. */
-export type QueuedFrame = PushFrame | ReceiptFrame | PrekeysLowFrame;
+export type QueuedFrame = PushFrame | ReceiptFrame | GroupUpdateFrame | PrekeysLowFrame;
 
 /** SYNC: answer me the page of my queue after `cursor` (the previous page's cursor), or its first page. */
 export const SyncFrame = z.strictObject({
@@ -158,6 +158,26 @@ export interface ReceiptFrame {
 }
 
 /**
+ * A group's membership changed (version `version`): who did it, who joined, left or was removed, who
+ * became admin. Queued like messages, in order with the group's messages: acknowledge it with DELIVERED
+ * of its `changeId`. Rotate the Sender Key when anyone left or was removed.
+ */
+export interface GroupUpdateFrame {
+  type: 'GROUP_UPDATE';
+  changeId: string;
+  groupId: string;
+  conversationId: string;
+  version: number;
+  name: string;
+  by: string;
+  added: string[];
+  removed: string[];
+  madeAdmin: string[];
+  serverTs: number;
+  cursor: string;
+}
+
+/**
  * One page of the device's queue, in server order, as the answer to SYNC; SYNC again from `cursor` for
  * the next. A page holds at most 100 frames (one DELIVERED acknowledges them all) and fits one API Gateway message.
  */
@@ -246,6 +266,7 @@ export type ServerFrame =
   | AckFrame
   | PushFrame
   | ReceiptFrame
+  | GroupUpdateFrame
   | SyncPageFrame
   | QueueEmptyFrame
   | DeliveredAckFrame

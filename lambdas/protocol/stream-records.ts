@@ -39,5 +39,33 @@ export const ReceiptRecord = z.strictObject({
 });
 export type ReceiptRecord = z.infer<typeof ReceiptRecord>;
 
-export const StreamRecord = z.discriminatedUnion('kind', [MessageRecord, ReceiptRecord]);
+/** What one membership change did, as its members' devices are told it. */
+export const GroupChange = z.strictObject({
+  by: z.uuid(),
+  added: z.array(z.uuid()),
+  removed: z.array(z.uuid()),
+  madeAdmin: z.array(z.uuid()),
+});
+export type GroupChange = z.infer<typeof GroupChange>;
+
+/**
+ * A group's membership changed: every device of its members, and of the users it removed, gets a
+ * GROUP_UPDATE in the group's conversation, in order with its messages, so clients rotate their Sender
+ * Key when someone leaves or is removed.
+ */
+export const GroupChangeRecord = z.strictObject({
+  kind: z.literal('groupChange'),
+  changeId: z.uuid(),
+  groupId: z.uuid(),
+  conversationId: z.string(),
+  version: z.number().int().min(1),
+  name: z.string(),
+  change: GroupChange,
+  /** The members after the change. */
+  members: z.array(z.uuid()),
+  serverTs: z.number().int(),
+});
+export type GroupChangeRecord = z.infer<typeof GroupChangeRecord>;
+
+export const StreamRecord = z.discriminatedUnion('kind', [MessageRecord, ReceiptRecord, GroupChangeRecord]);
 export type StreamRecord = z.infer<typeof StreamRecord>;

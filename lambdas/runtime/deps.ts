@@ -26,3 +26,5 @@ export const tableName = (deps: Deps, id: TableId): string => required(deps, tab
 export const streamName = (deps: Deps, id: StreamId): string => required(deps, streams[id].envVar);
 export const bucketName = (deps: Deps, id: BucketId): string => required(deps, buckets[id].envVar);
 export const connectionsEndpoint = (deps: Deps): string => required(deps, envNames.connectionsEndpoint);
+/** The JSON of the push platform applications; see `lambdas/push/platform-applications.ts`. */
+export const pushPlatformApplicationsJson = (deps: Deps): string => required(deps, envNames.pushPlatformApplications);

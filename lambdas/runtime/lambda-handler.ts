@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import { createClients } from './clients';
 import type { Deps } from './deps';
 import { env as envNames } from '../resources';
-import { logger, traced, tracer } from './observability';
+import { lambdaTracer, logger, traced } from './observability';
 
 /** A Lambda handler that can also be run with deps of the caller's choosing (local runtime, tests). */
 export type Handler<E, R> = ((event: E, context?: Context) => Promise<R>) & {
@@ -19,7 +19,7 @@ function depsFromProcess(): Deps {
     clients: createClients({
       region: process.env.AWS_REGION ?? 'us-east-1',
       endpoints: { connections: process.env[envNames.connectionsEndpoint] },
-      instrument: (client) => tracer.captureAWSv3Client(client),
+      instrument: (client) => lambdaTracer().captureAWSv3Client(client),
     }),
   });
 }

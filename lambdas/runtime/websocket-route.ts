@@ -32,14 +32,17 @@ export function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-function reply(frame: ServerFrame): WebSocketResponse {
+/** The answer carries the frame's `requestId`, so the client can match it to its request. */
+function reply(frame: ServerFrame, request?: { requestId?: unknown }): WebSocketResponse {
+  const answer = typeof request?.requestId === 'string' ? { ...frame, requestId: request.requestId } : frame;
   // Two-way routes send the body back to the caller; the status code only shows in API Gateway's logs.
-  return { statusCode: 200, body: JSON.stringify(frame) };
+  return { statusCode: 200, body: JSON.stringify(answer) };
 }
 
 /**
  * A two-way WebSocket route: parses the event, validates the frame against its schema, runs the domain
- * code and answers with its frame, or with an ERROR frame naming what was wrong.
+ * code and answers with its frame (none when it returns nothing), or with an ERROR frame naming what was
+ * wrong. Answers carry the frame's `requestId`.
  *
  * @example
  * export const handler = webSocketRoute('heartbeat', HeartbeatFrame, (frame, ctx, deps) =>
@@ -48,7 +51,7 @@ function reply(frame: ServerFrame): WebSocketResponse {
 export function webSocketRoute<F extends z.ZodType>(
   name: string,
   schema: F,
-  run: (frame: z.infer<F>, ctx: FrameContext, deps: Deps) => Promise<ServerFrame>,
+  run: (frame: z.infer<F>, ctx: FrameContext, deps: Deps) => Promise<ServerFrame | undefined>,
 ): Handler<unknown, WebSocketResponse> {
   return defineHandler(name, async (rawEvent, deps) => {
     const event = WebSocketRouteEvent.parse(rawEvent);
@@ -71,7 +74,8 @@ export function webSocketRoute<F extends z.ZodType>(
       );
     }
     try {
-      return reply(await run(parsed.data, ctx, deps));
+      const answer = await run(parsed.data, ctx, deps);
+      return answer ? reply(answer, envelope.data) : { statusCode: 200 };
     } catch (error) {
       if (error instanceof ParleyError) return reply(errorFrame(error, envelope.data));
       logger.error('Route failed', { route: name, connectionId: ctx.connection.connectionId, error: error as Error });

@@ -3,7 +3,4 @@ import { ReadFrame } from '../protocol/frames';
 import { webSocketRoute } from '../runtime/websocket-route';
 import { markRead } from './mark-read';
 
-export const handler = webSocketRoute('read', ReadFrame, async (frame, ctx, deps) => ({
-  ...(await markRead(deps, ctx.caller, frame)),
-  ...(frame.requestId ? { requestId: frame.requestId } : {}),
-}));
+export const handler = webSocketRoute('read', ReadFrame, (frame, ctx, deps) => markRead(deps, ctx.caller, frame));

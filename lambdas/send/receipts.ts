@@ -2,8 +2,8 @@
  * Receipts travel the messages' path: a record on the stream, keyed by conversation so it stays in order
  * with the messages, and the fanout queues it for every device of its recipients.
  */
-import { createHash } from 'node:crypto';
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { derivedId } from '../protocol/derived-id';
 import type { ReceiptRecord } from '../protocol/stream-records';
 import { streamName, type Deps } from '../runtime/deps';
 
@@ -12,8 +12,7 @@ import { streamName, type Deps } from '../runtime/deps';
  * receipt went out) by id, as it drops repeated messages by msgId.
  */
 export function receiptIdOf(status: string, by: { userId: string; deviceId: number }, msgIds: readonly string[]): string {
-  const hex = createHash('sha256').update(`${status}:${by.userId}.${by.deviceId}:${msgIds.join(',')}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return derivedId(`${status}:${by.userId}.${by.deviceId}:${msgIds.join(',')}`);
 }
 
 export async function putReceipt(deps: Deps, record: ReceiptRecord): Promise<void> {

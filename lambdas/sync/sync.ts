@@ -3,7 +3,4 @@ import { SyncFrame } from '../protocol/frames';
 import { webSocketRoute } from '../runtime/websocket-route';
 import { syncPage } from './queue-sync';
 
-export const handler = webSocketRoute('sync', SyncFrame, async (frame, ctx, deps) => ({
-  ...(await syncPage(deps, ctx.caller, frame.cursor)),
-  ...(frame.requestId ? { requestId: frame.requestId } : {}),
-}));
+export const handler = webSocketRoute('sync', SyncFrame, (frame, ctx, deps) => syncPage(deps, ctx.caller, frame.cursor));

@@ -1,5 +1,5 @@
 /** The `conversations` table: per user, each conversation's last activity and unread messages. */
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type QueryCommandOutput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { tableName, type Deps } from '../runtime/deps';
 
@@ -75,4 +75,24 @@ export async function listConversations(deps: Deps, userId: string, limit: numbe
     }),
   );
   return Items as ConversationRecord[];
+}
+
+/** The ids of the user's conversations whose id starts with `prefix` (`group:` lists its groups). */
+export async function conversationIdsStartingWith(deps: Deps, userId: string, prefix: string): Promise<string[]> {
+  const ids: string[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page: QueryCommandOutput = await deps.clients.db.send(
+      new QueryCommand({
+        TableName: tableName(deps, 'conversations'),
+        KeyConditionExpression: 'userId = :u AND begins_with(conversationId, :p)',
+        ExpressionAttributeValues: { ':u': userId, ':p': prefix },
+        ProjectionExpression: 'conversationId',
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    ids.push(...(page.Items ?? []).map((item) => item.conversationId as string));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return ids;
 }

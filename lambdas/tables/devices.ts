@@ -1,7 +1,29 @@
 /** The `devices` table: the devices of each account and the salted hash of each device's secret. */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { putIfAbsent } from './put-if-absent';
+import type { PushPlatform } from '../resources';
 import { tableName, type Deps } from '../runtime/deps';
+
+/** The device's push registration: where a silent push reaches it while it is offline. */
+export interface PushRegistration {
+  readonly platform: PushPlatform;
+  /** The SNS platform endpoint of the device's push token. */
+  readonly endpointArn: string;
+  /** Epoch milliseconds; tells this registration from a later one of the same endpoint. */
+  readonly registeredAt: number;
+  /** Epoch milliseconds of the last wake-up push; unset once the device has connected since. */
+  readonly lastWokenAt?: number;
+}
 
 export interface DeviceRecord {
   readonly userId: string;
@@ -13,6 +35,8 @@ export interface DeviceRecord {
   readonly secretHash: string;
   /** Epoch milliseconds. */
   readonly createdAt: number;
+  /** Unset until the device registers a push token. */
+  readonly push?: PushRegistration;
 }
 
 export async function getDevice(deps: Deps, userId: string, deviceId: number): Promise<DeviceRecord | undefined> {
@@ -34,6 +58,28 @@ export async function listDevices(deps: Deps, userId: string): Promise<DeviceRec
   return (Items ?? []) as DeviceRecord[];
 }
 
+/** Keys per BatchGetItem, DynamoDB's limit. */
+const BATCH_GET_KEYS = 100;
+
+/** Which of `userIds` have a device `deviceId` (every account has its primary device). */
+export async function usersWithDevice(deps: Deps, userIds: readonly string[], deviceId: number): Promise<Set<string>> {
+  const table = tableName(deps, 'devices');
+  const found = new Set<string>();
+  for (let i = 0; i < userIds.length; i += BATCH_GET_KEYS) {
+    let keys: Record<string, unknown>[] | undefined = userIds.slice(i, i + BATCH_GET_KEYS).map((userId) => ({ userId, deviceId }));
+    // DynamoDB may leave keys unprocessed under load; ask again for those.
+    while (keys?.length) {
+      const answer: BatchGetCommandOutput = await deps.clients.db.send(
+        new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ProjectionExpression: 'userId' } } }),
+      );
+      const { Responses, UnprocessedKeys } = answer;
+      for (const item of Responses?.[table] ?? []) found.add(item.userId as string);
+      keys = UnprocessedKeys?.[table]?.Keys;
+    }
+  }
+  return found;
+}
+
 /** Adds a device under an id nobody holds; false when the id is taken (a concurrent link won it). */
 export async function addDevice(deps: Deps, device: DeviceRecord): Promise<boolean> {
   return putIfAbsent(deps, 'devices', { ...device });
@@ -44,6 +90,99 @@ export async function putDevice(deps: Deps, device: DeviceRecord): Promise<void>
   await deps.clients.db.send(new PutCommand({ TableName: tableName(deps, 'devices'), Item: device }));
 }
 
-export async function deleteDevice(deps: Deps, userId: string, deviceId: number): Promise<void> {
-  await deps.clients.db.send(new DeleteCommand({ TableName: tableName(deps, 'devices'), Key: { userId, deviceId } }));
+/** Deletes the device; answers what it was, if there was one. */
+export async function deleteDevice(deps: Deps, userId: string, deviceId: number): Promise<DeviceRecord | undefined> {
+  const { Attributes } = await deps.clients.db.send(
+    new DeleteCommand({ TableName: tableName(deps, 'devices'), Key: { userId, deviceId }, ReturnValues: 'ALL_OLD' }),
+  );
+  return Attributes as DeviceRecord | undefined;
+}
+
+type DeviceUpdate = Omit<UpdateCommandInput, 'TableName' | 'Key'>;
+
+/** A conditional update of one device; its `Attributes`, or undefined when the condition failed. */
+async function updateDevice(
+  deps: Deps,
+  userId: string,
+  deviceId: number,
+  update: DeviceUpdate,
+): Promise<Record<string, unknown> | undefined> {
+  try {
+    const { Attributes } = await deps.clients.db.send(
+      new UpdateCommand({ TableName: tableName(deps, 'devices'), Key: { userId, deviceId }, ...update }),
+    );
+    return Attributes ?? {};
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Gives an existing device its push registration, replacing any earlier one. Answers false when the
+ * device does not exist (it was removed meanwhile), else the registration it replaced, if any.
+ */
+export async function setPush(
+  deps: Deps,
+  userId: string,
+  deviceId: number,
+  push: PushRegistration,
+): Promise<{ stored: false } | { stored: true; replaced: PushRegistration | undefined }> {
+  const old = await updateDevice(deps, userId, deviceId, {
+    UpdateExpression: 'SET push = :push',
+    ConditionExpression: 'attribute_exists(userId)',
+    ExpressionAttributeValues: { ':push': push },
+    ReturnValues: 'UPDATED_OLD',
+  });
+  return old ? { stored: true, replaced: old.push as PushRegistration | undefined } : { stored: false };
+}
+
+/**
+ * Removes the device's push registration and answers it; with `only`, removes it only if it is still
+ * that registration (a newer one of the same endpoint is kept). Undefined when nothing was removed.
+ */
+export async function removePush(
+  deps: Deps,
+  userId: string,
+  deviceId: number,
+  only?: Pick<PushRegistration, 'endpointArn' | 'registeredAt'>,
+): Promise<PushRegistration | undefined> {
+  const old = await updateDevice(deps, userId, deviceId, {
+    UpdateExpression: 'REMOVE push',
+    ConditionExpression: only
+      ? 'push.endpointArn = :endpointArn AND push.registeredAt = :registeredAt'
+      : 'attribute_exists(push)',
+    ...(only ? { ExpressionAttributeValues: { ':endpointArn': only.endpointArn, ':registeredAt': only.registeredAt } } : {}),
+    ReturnValues: 'UPDATED_OLD',
+  });
+  return old?.push as PushRegistration | undefined;
+}
+
+/**
+ * Claims the right to wake the device: one conditional write, no read. Answers its push registration if
+ * it has one and was not woken since `since` (epoch milliseconds), recording `now` as its last wake-up;
+ * undefined otherwise, so that of many concurrent deliveries only one wakes it.
+ */
+export async function claimWakeUp(
+  deps: Deps,
+  userId: string,
+  deviceId: number,
+  since: number,
+  now: number,
+): Promise<PushRegistration | undefined> {
+  const updated = await updateDevice(deps, userId, deviceId, {
+    UpdateExpression: 'SET push.lastWokenAt = :now',
+    ConditionExpression: 'attribute_exists(push) AND (attribute_not_exists(push.lastWokenAt) OR push.lastWokenAt < :since)',
+    ExpressionAttributeValues: { ':now': now, ':since': since },
+    ReturnValues: 'ALL_NEW',
+  });
+  return updated?.push as PushRegistration | undefined;
+}
+
+/** The device is awake (it connected): the next offline delivery may wake it again at once. */
+export async function clearWakeUp(deps: Deps, userId: string, deviceId: number): Promise<void> {
+  await updateDevice(deps, userId, deviceId, {
+    UpdateExpression: 'REMOVE push.lastWokenAt',
+    ConditionExpression: 'attribute_exists(push.lastWokenAt)',
+  });
 }

@@ -4,6 +4,11 @@ export interface SnsDelivery {
   /** The phone number (SMS) or the platform endpoint ARN (push). */
   readonly to: string;
   readonly message: string;
+  /**
+   * What the device would get: for a push published with `MessageStructure=json`, the entry for its
+   * endpoint's platform (`APNS`, `GCM`, …) or else `default`; otherwise the message itself.
+   */
+  readonly payload: string;
   /** Message attributes by name: the string value, or the base64 of a binary one. */
   readonly attributes: Readonly<Record<string, string>>;
   /** Epoch milliseconds of the publish. */

@@ -5,15 +5,33 @@
 import { randomUUID } from 'node:crypto';
 import { invalidParameter, notFound } from './sns-error';
 
+/** The platforms SNS offers platform applications for. */
+const PLATFORMS = new Set([
+  'ADM',
+  'APNS',
+  'APNS_SANDBOX',
+  'APNS_VOIP',
+  'APNS_VOIP_SANDBOX',
+  'BAIDU',
+  'GCM',
+  'MACOS',
+  'MACOS_SANDBOX',
+  'MPNS',
+  'WNS',
+]);
+
 export interface PlatformEndpoint {
   readonly arn: string;
   readonly applicationArn: string;
+  /** The application's platform (`APNS`, `GCM`, …): which entry of a JSON-structured message it gets. */
+  readonly platform: string;
   /** `Token`, `Enabled` ('true' | 'false') and, if given, `CustomUserData`, as SNS returns them. */
   attributes: Record<string, string>;
 }
 
 export class PlatformEndpoints {
-  private readonly applications = new Set<string>();
+  /** Application ARN → its platform. */
+  private readonly applications = new Map<string, string>();
   private readonly endpoints = new Map<string, PlatformEndpoint>();
 
   /** @param arnPrefix `arn:aws:sns:{region}:{account}`, the prefix of every ARN this registry makes. */
@@ -22,8 +40,9 @@ export class PlatformEndpoints {
   /** Registers an application; the same name and platform give the same ARN again. */
   createApplication(name: string, platform: string): string {
     if (!/^[\w.-]{1,256}$/.test(name)) throw invalidParameter('Name');
+    if (!PLATFORMS.has(platform)) throw invalidParameter('Platform', `unsupported platform ${platform}`);
     const arn = `${this.arnPrefix}:app/${platform}/${name}`;
-    this.applications.add(arn);
+    this.applications.set(arn, platform);
     return arn;
   }
 
@@ -33,7 +52,8 @@ export class PlatformEndpoints {
    * attributes is refused, naming the existing endpoint.
    */
   createEndpoint(applicationArn: string, token: string, requested: Record<string, string>): string {
-    if (!this.applications.has(applicationArn)) throw notFound('PlatformApplication does not exist');
+    const platform = this.applications.get(applicationArn);
+    if (!platform) throw notFound('PlatformApplication does not exist');
     const existing = [...this.endpoints.values()].find(
       (endpoint) => endpoint.applicationArn === applicationArn && endpoint.attributes.Token === token,
     );
@@ -46,7 +66,7 @@ export class PlatformEndpoints {
       return existing.arn;
     }
     const arn = `${applicationArn.replace(':app/', ':endpoint/')}/${randomUUID()}`;
-    this.endpoints.set(arn, { arn, applicationArn, attributes: { Enabled: 'true', ...requested, Token: token } });
+    this.endpoints.set(arn, { arn, applicationArn, platform, attributes: { Enabled: 'true', ...requested, Token: token } });
     return arn;
   }
 

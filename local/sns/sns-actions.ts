@@ -9,7 +9,10 @@ import { endpointDisabled, invalidParameter } from './sns-error';
 export interface SnsActionContext {
   readonly endpoints: PlatformEndpoints;
   readonly outbox: Outbox;
-  /** Where SMS bodies are shown to the developer (the only way to read a verification code locally). */
+  /**
+   * Where SMS bodies are shown to the developer (the only way to read a verification code locally), and
+   * the pushes that would reach devices.
+   */
   readonly log: (line: string) => void;
   readonly now: () => number;
 }
@@ -52,7 +55,7 @@ function endpointArn(params: URLSearchParams): string {
 function publish(params: URLSearchParams, { endpoints, outbox, log, now }: SnsActionContext): ActionResult {
   const message = params.get('Message');
   if (!message) throw invalidParameter('Message', 'Empty message');
-  if (params.get('MessageStructure') === 'json') checkMessageStructure(message);
+  const structured = params.get('MessageStructure') === 'json' ? parseMessageStructure(message) : undefined;
   const phoneNumber = params.get('PhoneNumber');
   const targetArn = params.get('TargetArn');
   const destinations = [phoneNumber, targetArn, params.get('TopicArn')].filter(Boolean).length;
@@ -63,17 +66,24 @@ function publish(params: URLSearchParams, { endpoints, outbox, log, now }: SnsAc
   if (phoneNumber) {
     // The number stays out of the error message too: callers tend to log SDK errors.
     if (!E164.test(phoneNumber)) throw invalidParameter('PhoneNumber', 'not an E.164 phone number');
-    outbox.record({ kind: 'sms', to: phoneNumber, message, attributes, at: now() });
+    const payload = structured ? (structured.sms ?? structured.default) : message;
+    outbox.record({ kind: 'sms', to: phoneNumber, message, payload, attributes, at: now() });
     log(`SMS to ${maskPhoneNumber(phoneNumber)}: ${message}`);
   } else if (targetArn) {
-    if (endpoints.target(targetArn).attributes.Enabled !== 'true') throw endpointDisabled();
-    outbox.record({ kind: 'push', to: targetArn, message, attributes, at: now() });
+    const endpoint = endpoints.target(targetArn);
+    if (endpoint.attributes.Enabled !== 'true') throw endpointDisabled();
+    const payload = structured ? (structured[endpoint.platform] ?? structured.default) : message;
+    outbox.record({ kind: 'push', to: targetArn, message, payload, attributes, at: now() });
+    log(`Push to ${endpoint.platform} endpoint ${targetArn.slice(targetArn.lastIndexOf('/') + 1)}: ${payload}`);
   }
   return { MessageId: randomUUID() };
 }
 
-/** With `MessageStructure=json` SNS wants a JSON object with at least a `default` message. */
-function checkMessageStructure(message: string): void {
+/**
+ * With `MessageStructure=json` SNS wants a JSON object of strings, one per protocol or platform, with at
+ * least a `default` one.
+ */
+function parseMessageStructure(message: string): Record<string, string> & { default: string } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(message);
@@ -83,6 +93,10 @@ function checkMessageStructure(message: string): void {
   if (typeof parsed !== 'object' || parsed === null || !('default' in parsed)) {
     throw invalidParameter('Message Structure', 'No default entry in JSON message body');
   }
+  if (Object.values(parsed).some((entry) => typeof entry !== 'string')) {
+    throw invalidParameter('Message Structure', 'every entry of the JSON message body must be a string');
+  }
+  return parsed as Record<string, string> & { default: string };
 }
 
 function messageAttributes(params: URLSearchParams): Record<string, string> {

@@ -36,16 +36,25 @@ describe('checks', () => {
       expect(rules).toContain('AwsSolutions-S1');
     });
 
+    const withPush = {
+      'parley:pushPlatformApplications': {
+        apns: 'arn:aws:sns:us-east-1:123456789012:app/APNS/Parley',
+        apnsSandbox: 'arn:aws:sns:us-east-1:123456789012:app/APNS_SANDBOX/Parley',
+        fcm: 'arn:aws:sns:us-east-1:123456789012:app/GCM/Parley',
+      },
+    };
+
     it.each([
       ['retained', {}],
       ['destroyed', { 'parley:removalPolicy': 'destroy' }],
+      ['push-enabled', withPush],
     ])('reports no unacknowledged error or warning on a %s stack', (_, context) => {
       const built = synthParley(context);
       expect(violationsOf(built).map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
     });
 
     it('is acknowledged only where a finding arises, each time with a reason', () => {
-      const built = synthParley();
+      const built = synthParley(withPush);
       const acknowledged = acknowledgementsIn(built.stack);
       expect(acknowledged.length).toBeGreaterThan(0);
       for (const { reason } of acknowledged) expect(reason.length).toBeGreaterThan(40);
@@ -53,7 +62,7 @@ describe('checks', () => {
       const acknowledge = jest.spyOn(Validations.prototype, 'acknowledge').mockImplementation(() => undefined);
       let unacknowledged: Synthesized;
       try {
-        unacknowledged = synthParley();
+        unacknowledged = synthParley(withPush);
       } finally {
         acknowledge.mockRestore();
       }

@@ -1,4 +1,4 @@
-import { functions, type FunctionDefinition, type FunctionId, type TableAccess } from '../../lambdas/functions';
+import { functions, type FunctionDefinition, type FunctionId, type PushEndpointAccess, type TableAccess } from '../../lambdas/functions';
 import { env, streams, tables, type TableId } from '../../lambdas/resources';
 import type { ConsumerFunctionId, ExpiryFunctionId } from '../../lib/functions';
 import {
@@ -79,6 +79,8 @@ describe('functions', () => {
       for (const streamId of definition.putsTo ?? []) {
         expected[streams[streamId].envVar] = { Ref: logicalIdOf(built.stack.parley.streams[streamId]) };
       }
+      // Push is off in this stack: functions that handle push endpoints learn that there are no applications.
+      if (definition.pushEndpoints?.length) expected[env.pushPlatformApplications] = '{}';
       if (definition.manageConnections) expect(variables[env.connectionsEndpoint]).toBeDefined();
       const { [env.connectionsEndpoint]: connectionsEndpoint, ...rest } = variables;
       expect(rest).toEqual(expected);
@@ -142,7 +144,7 @@ describe('functions', () => {
       },
     );
 
-    it(definition.sendsSms ? 'may publish SMS, and do nothing else with SNS' : 'may not use SNS', () => {
+    it(definition.sendsSms ? 'may publish SMS, and do nothing else with SNS' : 'may not use SNS (push is off)', () => {
       const actions = statementsOf(functionId).flatMap(actionsOf).filter((action) => action.startsWith('sns:'));
       expect(actions).toEqual(definition.sendsSms ? ['sns:Publish'] : []);
     });
@@ -237,5 +239,62 @@ describe('functions', () => {
     for (const fn of Object.values(built.stack.parley.functions)) {
       expect(resources[logicalIdOf(fn.role!)]!.Properties.ManagedPolicyArns).toBeUndefined();
     }
+  });
+});
+
+describe('functions with push platform applications', () => {
+  const applications = {
+    apns: 'arn:aws:sns:eu-west-1:123456789012:app/APNS/Parley',
+    fcm: 'arn:aws:sns:eu-west-1:123456789012:app/GCM/Parley',
+  };
+  const endpoints = ['arn:aws:sns:eu-west-1:123456789012:endpoint/APNS/Parley/*', 'arn:aws:sns:eu-west-1:123456789012:endpoint/GCM/Parley/*'];
+  const ACTIONS_ON_ENDPOINTS: Record<PushEndpointAccess, string[]> = {
+    register: ['sns:SetEndpointAttributes'],
+    publish: ['sns:Publish'],
+    delete: ['sns:GetEndpointAttributes', 'sns:DeleteEndpoint'],
+  };
+  let built: Synthesized;
+
+  beforeAll(() => {
+    built = synthParley({ 'parley:pushPlatformApplications': JSON.stringify(applications) });
+  });
+
+  const pushStatementsOf = (functionId: FunctionId) =>
+    statementsOfRole(built.template, logicalIdOf(built.stack.parley.functions[functionId].role!)).filter((statement) =>
+      actionsOf(statement).some((action) => action.startsWith('sns:') && statement.Resource !== '*'),
+    );
+
+  describe.each(definitions)('%s', (functionId, definition) => {
+    const access = definition.pushEndpoints ?? [];
+
+    it(access.length ? `is told the applications (${access.join(', ')})` : 'is not told the applications', () => {
+      const variables = (built.template.toJSON().Resources[logicalIdOf(built.stack.parley.functions[functionId])] as any).Properties
+        .Environment.Variables;
+      expect(variables[env.pushPlatformApplications]).toEqual(access.length ? JSON.stringify(applications) : undefined);
+    });
+
+    it(
+      access.length ? `may ${access.join(' and ')} endpoints of those applications, and nothing else` : 'may do nothing with push endpoints',
+      () => {
+        const granted = pushStatementsOf(functionId).map((statement) => ({
+          actions: actionsOf(statement).sort(),
+          resources: ([] as unknown[]).concat(statement.Resource).sort(),
+        }));
+        const expected = [];
+        if (access.includes('register')) {
+          expected.push({ actions: ['sns:CreatePlatformEndpoint'], resources: Object.values(applications).sort() });
+        }
+        if (access.length) expected.push({ actions: access.flatMap((kind) => ACTIONS_ON_ENDPOINTS[kind]).sort(), resources: endpoints });
+        expect(granted).toEqual(expected);
+      },
+    );
+  });
+
+  it('refuses an ARN that is not an application of its platform, and an unknown platform', () => {
+    expect(() => synthParley({ 'parley:pushPlatformApplications': { apns: applications.fcm } })).toThrow(/apns push platform application/);
+    expect(() => synthParley({ 'parley:pushPlatformApplications': { apns: 'arn:aws:sns:eu-west-1:123456789012:my-topic' } })).toThrow(
+      /apns push platform application/,
+    );
+    expect(() => synthParley({ 'parley:pushPlatformApplications': { wns: applications.fcm } })).toThrow(/Unknown push platform "wns"/);
   });
 });

@@ -46,7 +46,18 @@ describe('ParleyStack', () => {
       expect(fromCli).toEqual(expected);
     });
 
+    it('reads the push platform applications as a JSON object from cdk.json or as its text from -c', () => {
+      const applications = { fcm: 'arn:aws:sns:eu-west-1:123456789012:app/GCM/Parley' };
+      expect(propsFrom({ [CONTEXT.pushPlatformApplications]: applications }).pushPlatformApplications).toEqual(applications);
+      expect(propsFrom({ [CONTEXT.pushPlatformApplications]: JSON.stringify(applications) }).pushPlatformApplications).toEqual(
+        applications,
+      );
+    });
+
     it.each([
+      [CONTEXT.pushPlatformApplications, { [CONTEXT.pushPlatformApplications]: 'arn:aws:sns:eu-west-1:123456789012:app/GCM/Parley' }],
+      [CONTEXT.pushPlatformApplications, { [CONTEXT.pushPlatformApplications]: { fcm: 42 } }],
+      [CONTEXT.pushPlatformApplications, { [CONTEXT.pushPlatformApplications]: '["arn"]' }],
       [CONTEXT.removalPolicy, { [CONTEXT.removalPolicy]: 'keep' }],
       [CONTEXT.logRetentionDays, { [CONTEXT.logRetentionDays]: 8 }],
       [CONTEXT.messageStreamShards, { [CONTEXT.messageStreamShards]: '0' }],

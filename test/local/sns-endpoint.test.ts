@@ -27,10 +27,12 @@ describe('snsEndpoint', () => {
     await endpoint.close();
   });
 
-  const createApplication = async () => {
-    const application = { Name: 'parley', Platform: 'GCM', Attributes: { PlatformCredential: 'key' } };
+  const createApplication = async (Platform = 'GCM') => {
+    const application = { Name: 'parley', Platform, Attributes: { PlatformCredential: 'key' } };
     return (await sns.send(new CreatePlatformApplicationCommand(application))).PlatformApplicationArn!;
   };
+  const createEndpoint = async (applicationArn: string, Token: string) =>
+    (await sns.send(new CreatePlatformEndpointCommand({ PlatformApplicationArn: applicationArn, Token }))).EndpointArn!;
 
   describe('Publish to a phone number', () => {
     it('records the SMS with its attributes and logs it with the number masked', async () => {
@@ -48,6 +50,7 @@ describe('snsEndpoint', () => {
         kind: 'sms',
         to: '+15551234567',
         message: 'Your Parley code is 424242',
+        payload: 'Your Parley code is 424242',
         attributes: { 'AWS.SNS.SMS.SMSType': 'Transactional' },
         at: expect.any(Number),
       });
@@ -131,6 +134,46 @@ describe('snsEndpoint', () => {
       });
       await expect(sns.send(new PublishCommand({ TargetArn: EndpointArn, Message: 'm' }))).rejects.toMatchObject({
         name: 'InvalidParameterException',
+      });
+    });
+
+    it('gives each endpoint the entry of a JSON message for its platform, or the default', async () => {
+      const apns = await createEndpoint(await createApplication('APNS'), 'ab'.repeat(32));
+      const gcm = await createEndpoint(await createApplication('GCM'), 'token-4');
+      const wns = await createEndpoint(await createApplication('WNS'), 'token-5');
+      const message = JSON.stringify({ default: 'plain', APNS: '{"aps":{}}', GCM: '{"data":{}}' });
+
+      for (const TargetArn of [apns, gcm, wns]) {
+        await sns.send(new PublishCommand({ TargetArn, Message: message, MessageStructure: 'json' }));
+      }
+
+      const payloadTo = (arn: string) => endpoint.outbox.find((delivery) => delivery.to === arn)?.payload;
+      expect([payloadTo(apns), payloadTo(gcm), payloadTo(wns)]).toEqual(['{"aps":{}}', '{"data":{}}', 'plain']);
+      expect(logged).toContain(`Push to APNS endpoint ${apns.split('/').at(-1)}: {"aps":{}}`);
+      await expect(
+        sns.send(new PublishCommand({ TargetArn: gcm, Message: '{"default":"x","GCM":{"data":{}}}', MessageStructure: 'json' })),
+      ).rejects.toMatchObject({ name: 'InvalidParameterException', message: expect.stringContaining('must be a string') });
+    });
+
+    it('lets SetEndpointAttributes change the token, re-enable the endpoint and tag it, as GetEndpointAttributes shows', async () => {
+      const EndpointArn = await createEndpoint(await createApplication(), 'token-6');
+      await sns.send(new SetEndpointAttributesCommand({ EndpointArn, Attributes: { Enabled: 'false' } }));
+
+      await sns.send(
+        new SetEndpointAttributesCommand({ EndpointArn, Attributes: { Token: 'token-7', Enabled: 'true', CustomUserData: 'owner' } }),
+      );
+
+      const { Attributes } = await sns.send(new GetEndpointAttributesCommand({ EndpointArn }));
+      expect(Attributes).toEqual({ Token: 'token-7', Enabled: 'true', CustomUserData: 'owner' });
+      await expect(
+        sns.send(new SetEndpointAttributesCommand({ EndpointArn, Attributes: { Enabled: 'maybe' } })),
+      ).rejects.toMatchObject({ name: 'InvalidParameterException' });
+    });
+
+    it('refuses an application of a platform SNS does not have', async () => {
+      await expect(createApplication('PIGEON')).rejects.toMatchObject({
+        name: 'InvalidParameterException',
+        message: expect.stringContaining('Platform'),
       });
     });
 

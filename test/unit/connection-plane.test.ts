@@ -65,6 +65,26 @@ describe('webSocketAuthorizer', () => {
 
 describe('connect', () => {
   const run = connect.withDeps(deps);
+  // Most devices were not woken by push since they last connected: nothing to clear.
+  beforeEach(() => db.on(UpdateCommand).rejects(conditionFailed()));
+
+  it('marks the device awake, so that once offline again its next message wakes it at once', async () => {
+    db.on(PutCommand).resolves({});
+    db.on(UpdateCommand).resolves({});
+    expect(await run(connectEvent('conn-new=', caller))).toEqual({ statusCode: 200 });
+    expect(db.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({
+      TableName: 'parley-devices',
+      Key: { userId: USER, deviceId: 2 },
+      UpdateExpression: 'REMOVE push.lastWokenAt',
+      ConditionExpression: 'attribute_exists(push.lastWokenAt)',
+    });
+  });
+
+  it('connects even when the wake-up cannot be cleared: that only delays the next wake-up', async () => {
+    db.on(PutCommand).resolves({});
+    db.on(UpdateCommand).rejects(new Error('throttled'));
+    expect(await run(connectEvent('conn-new=', caller))).toEqual({ statusCode: 200 });
+  });
 
   it('records the route with a TTL that outlives the idle timeout but not the connection', async () => {
     db.on(PutCommand).resolves({});

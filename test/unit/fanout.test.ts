@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { handler as fanout } from '../../lambdas/fanout/fanout';
-import { mockDeps, NOW, USER } from '../fixtures/aws-events';
+import { kinesisRecord, mockDeps, NOW, USER } from '../fixtures/aws-events';
 
 const db = mockClient(DynamoDBDocumentClient);
 const connections = mockClient(ApiGatewayManagementApiClient);
@@ -22,22 +22,7 @@ function record(n: number, conversationId: string, data: unknown = undefined) {
     serverTs: NOW + n,
     envelopes: [{ userId: BOB, deviceId: 1, type: 'message', ciphertext: 'AAAA' }],
   };
-  return {
-    kinesis: {
-      kinesisSchemaVersion: '1.0',
-      partitionKey: conversationId,
-      sequenceNumber: `4959${n}`,
-      data: Buffer.from(JSON.stringify(body)).toString('base64'),
-      approximateArrivalTimestamp: NOW / 1000,
-    },
-    eventSource: 'aws:kinesis',
-    eventVersion: '1.0',
-    eventID: `shardId-000000000000:4959${n}`,
-    eventName: 'aws:kinesis:record',
-    invokeIdentityArn: 'arn:aws:iam::123456789012:role/fanout',
-    awsRegion: 'us-east-1',
-    eventSourceARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/parley-messages',
-  };
+  return kinesisRecord(body, conversationId, `4959${n}`);
 }
 
 beforeEach(() => {

@@ -8,7 +8,7 @@ import { messageEvent, mockDeps, NOW, USER } from '../fixtures/aws-events';
 
 const db = mockClient(DynamoDBDocumentClient);
 const kinesis = mockClient(KinesisClient);
-const deps = { ...mockDeps(), env: { ...mockDeps().env, MESSAGE_STREAM: 'parley-messages' } };
+const deps = mockDeps();
 const BOB = '0d6f3b5e-1a2b-4c3d-8e9f-0a1b2c3d4e5f';
 const MSG = '9f1c2b3a-4d5e-4f60-8a7b-6c5d4e3f2a1b';
 const frame = {

@@ -1,11 +1,14 @@
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { handler as sync } from '../../lambdas/sync/sync';
+import { handler as delivered } from '../../lambdas/sync/delivered';
 import { webSocketLimits } from '../../lambdas/protocol/limits';
 import { MAX_CIPHERTEXT_CHARS } from '../../lambdas/protocol/frames';
 import { messageEvent, mockDeps, NOW, USER } from '../fixtures/aws-events';
 
 const db = mockClient(DynamoDBDocumentClient);
+const kinesis = mockClient(KinesisClient);
 const deps = mockDeps();
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const position = (n: number) => `${String(NOW + n).padStart(13, '0')}#${id(n)}`;
@@ -84,5 +87,35 @@ describe('SYNC', () => {
     const { answer } = await syncFrom('x'.repeat(129));
     expect(answer).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST', action: 'SYNC' });
     expect(db.commandCalls(QueryCommand)).toHaveLength(0);
+  });
+});
+
+describe('DELIVERED', () => {
+  const deliver = (frame: object) =>
+    delivered.withDeps(deps)(messageEvent('DELIVERED', JSON.stringify({ action: 'DELIVERED', ...frame }), 'conn=', { userId: USER, deviceId: 1 }));
+
+  beforeEach(() => {
+    db.on(QueryCommand).resolves({ Items: [queued(1)] });
+    db.on(DeleteCommand).resolves({});
+    kinesis.reset();
+    kinesis.on(PutRecordCommand).resolves({ SequenceNumber: '1', ShardId: 'shardId-000000000000' });
+  });
+
+  it('answers DELIVERED_ACK when asked with a requestId', async () => {
+    const answer = await deliver({ msgIds: [id(1)], requestId: 'd1' });
+    expect(JSON.parse(answer.body!)).toEqual({ type: 'DELIVERED_ACK', msgIds: [id(1)], requestId: 'd1' });
+    expect(db.commandCalls(DeleteCommand)).toHaveLength(1);
+  });
+
+  it('answers nothing without a requestId, and still forgets the messages and sends the receipt', async () => {
+    const answer = await deliver({ msgIds: [id(1)] });
+    expect(answer).toEqual({ statusCode: 200 });
+    expect(db.commandCalls(DeleteCommand)[0]!.args[0].input.Key).toEqual({ device: `${USER}#1`, position: position(1) });
+    expect(kinesis.commandCalls(PutRecordCommand)).toHaveLength(1);
+  });
+
+  it('answers a bad frame with an error even without a requestId', async () => {
+    const answer = await deliver({ msgIds: [] });
+    expect(JSON.parse(answer.body!)).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST' });
   });
 });

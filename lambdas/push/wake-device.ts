@@ -1,0 +1,59 @@
+/**
+ * Waking an offline device: a message was queued for it and it has no live connection, so if it
+ * registered a push token it gets a silent push, and connects and SYNCs.
+ */
+import { PublishCommand } from '@aws-sdk/client-sns';
+import type { Deps } from '../runtime/deps';
+import { logger } from '../runtime/observability';
+import { claimWakeUp, removePush, type PushRegistration } from '../tables/devices';
+import { pushEnabled } from './platform-applications';
+import { endpointOwner, isDeadEndpoint, releaseEndpoint } from './platform-endpoints';
+import { wakeUpMessage } from './wake-up-message';
+
+/**
+ * At most one wake-up per device this often: a burst of messages to an offline device makes one push.
+ * The device connecting clears it, so a message after it disconnects again wakes it at once.
+ */
+export const WAKE_UP_INTERVAL_MS = 30_000;
+
+/**
+ * `sent`: a wake-up went out. `skipped`: push is off, the device has no push token, or it was woken less
+ * than `WAKE_UP_INTERVAL_MS` ago. `forgotten`: SNS reported the endpoint disabled or gone, so the device's
+ * registration was removed. `failed`: anything else; logged.
+ */
+export type WakeUpOutcome = 'sent' | 'skipped' | 'forgotten' | 'failed';
+
+/**
+ * Wakes the device if it has a push endpoint and was not woken lately. Never throws: the message is in
+ * the device's queue already, and a wake-up is best effort (as Apple's and Google's delivery of it is).
+ * Failing the stream record instead would hold back the conversation's later messages, and its retry
+ * would find the message queued and not wake the device anyway.
+ */
+export async function wakeDevice(deps: Deps, userId: string, deviceId: number): Promise<WakeUpOutcome> {
+  try {
+    if (!pushEnabled(deps)) return 'skipped';
+    const now = deps.now();
+    const push = await claimWakeUp(deps, userId, deviceId, now - WAKE_UP_INTERVAL_MS, now);
+    if (!push) return 'skipped';
+    const outcome = await publishWakeUp(deps, userId, deviceId, push);
+    logger.info('Wake-up push', { userId, deviceId, platform: push.platform, outcome });
+    return outcome;
+  } catch (error) {
+    logger.warn('Wake-up push failed', { userId, deviceId, error: error as Error });
+    return 'failed';
+  }
+}
+
+async function publishWakeUp(deps: Deps, userId: string, deviceId: number, push: PushRegistration): Promise<WakeUpOutcome> {
+  try {
+    await deps.clients.sns.send(new PublishCommand({ TargetArn: push.endpointArn, ...wakeUpMessage(push.platform) }));
+    return 'sent';
+  } catch (error) {
+    if (!isDeadEndpoint(error)) throw error;
+    // Only this registration: the device may have registered its token again since the claim.
+    if (await removePush(deps, userId, deviceId, push)) {
+      await releaseEndpoint(deps, push.endpointArn, endpointOwner(userId, deviceId));
+    }
+    return 'forgotten';
+  }
+}
