@@ -97,9 +97,11 @@ export async function countPrekeys(deps: Deps, pool: string, kind: PrekeyKind, u
 }
 
 /**
- * Takes one key of a kind out of the pool: reads a few candidates, then deletes one on the condition
- * that it is still there, which gives it to this caller alone. Losing a race moves on to another
- * candidate, then to a fresh read. Undefined when the pool has none left.
+ * Takes one key of a kind out of the pool: reads a few candidates, picks one at random and deletes it on
+ * the condition that it is still there, which gives it to this caller alone. A caller that loses the
+ * race reads again. Racing fetches spread over the candidates, so each round hands out several keys
+ * for two requests per fetch. Undefined when the pool has none left (or, after 20 lost races in a row,
+ * as if it had none: the bundle then goes without).
  */
 export async function takePrekey(deps: Deps, pool: string, kind: PrekeyKind): Promise<StoredPrekey | undefined> {
   const table = tableName(deps, 'oneTimePrekeys');
@@ -108,27 +110,17 @@ export async function takePrekey(deps: Deps, pool: string, kind: PrekeyKind): Pr
       new QueryCommand({ TableName: table, ...ofKind(pool, kind), ProjectionExpression: 'device, slot', Limit: TAKE_CANDIDATES }),
     );
     if (Items.length === 0) return undefined;
-    for (const key of shuffled(Items)) {
-      try {
-        const { Attributes } = await deps.clients.db.send(
-          new DeleteCommand({ TableName: table, Key: key, ConditionExpression: 'attribute_exists(slot)', ReturnValues: 'ALL_OLD' }),
-        );
-        return Attributes as StoredPrekey;
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+    const key = Items[Math.floor(Math.random() * Items.length)]!;
+    try {
+      const { Attributes } = await deps.clients.db.send(
+        new DeleteCommand({ TableName: table, Key: key, ConditionExpression: 'attribute_exists(slot)', ReturnValues: 'ALL_OLD' }),
+      );
+      return Attributes as StoredPrekey;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
   return undefined;
-}
-
-function shuffled<T>(items: readonly T[]): T[] {
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-  }
-  return copy;
 }
 
 /** Empties the device's pool: a removed device's keys must not reach anyone, nor its id's next holder. */

@@ -180,7 +180,7 @@ describe('fetching bundles', () => {
     });
   });
 
-  it('moves on to another candidate when a racing fetch took the first', async () => {
+  it('reads again when a racing fetch took the key it chose', async () => {
     const other = { ...ecKey, slot: 'ec#00000006', keyId: 6 };
     db.on(QueryCommand, { ...table('oneTimePrekeys'), Limit: 5 }).callsFake((input) =>
       input.ExpressionAttributeValues[':kind'] === 'ec#' ? { Items: [ecKey, other].map(({ device, slot }) => ({ device, slot })) } : { Items: [] },
@@ -189,6 +189,7 @@ describe('fetching bundles', () => {
     const response = await get();
     expect(body(response).devices[0].prekey).toBeDefined();
     expect(db.commandCalls(DeleteCommand)).toHaveLength(2);
+    expect(db.commandCalls(QueryCommand, { ...table('oneTimePrekeys'), Limit: 5, ExpressionAttributeValues: { ':d': `${PEER}#1`, ':kind': 'ec#' } })).toHaveLength(2);
   });
 
   it('answers only the devices asked for, and 404 when none has keys', async () => {
