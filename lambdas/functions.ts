@@ -51,6 +51,19 @@ export interface StreamConsumerDefinition {
   readonly reportBatchItemFailures: true;
 }
 
+/**
+ * What fetching bundles reaches: the rate limit, the target's devices and keys, and, for a PREKEYS_LOW
+ * notice, the owning device's queue and route.
+ */
+const keyFetchTables = {
+  keyFetchLimits: 'readWrite',
+  devices: 'read',
+  deviceKeys: 'readWrite',
+  oneTimePrekeys: 'readWrite',
+  deviceQueues: 'readWrite',
+  routing: 'readWrite',
+} as const satisfies FunctionDefinition['tables'];
+
 export const functions = {
   webSocketAuthorizer: {
     entry: 'lambdas/connect/authorizer.ts',
@@ -148,6 +161,8 @@ export const functions = {
       devices: 'readWrite',
       routing: 'readWrite',
       deviceQueues: 'readWrite',
+      deviceKeys: 'readWrite',
+      oneTimePrekeys: 'readWrite',
     },
     manageConnections: true,
     pushEndpoints: ['delete'],
@@ -160,7 +175,7 @@ export const functions = {
   linkDevice: {
     entry: 'lambdas/accounts/link-device.ts',
     description: 'Consumes a link token and adds a device to the account',
-    tables: { linkTokens: 'readWrite', devices: 'readWrite', deviceQueues: 'readWrite' },
+    tables: { linkTokens: 'readWrite', devices: 'readWrite', deviceQueues: 'readWrite', deviceKeys: 'readWrite', oneTimePrekeys: 'readWrite' },
   },
   listDevices: {
     entry: 'lambdas/accounts/list-devices.ts',
@@ -174,8 +189,8 @@ export const functions = {
   },
   removeDevice: {
     entry: 'lambdas/accounts/remove-device.ts',
-    description: 'Removes a linked device, closes its live connection and deletes its push endpoint',
-    tables: { devices: 'readWrite', routing: 'readWrite' },
+    description: 'Removes a linked device, closes its live connection and deletes its push endpoint and keys',
+    tables: { devices: 'readWrite', routing: 'readWrite', deviceKeys: 'readWrite', oneTimePrekeys: 'readWrite' },
     manageConnections: true,
     pushEndpoints: ['delete'],
   },
@@ -218,6 +233,39 @@ export const functions = {
     description: 'Tells the sender of a group message which members have it and which have read it',
     tables: { groupReceipts: 'read' },
   },
+  uploadKeys: {
+    entry: 'lambdas/keys/upload-keys.ts',
+    description: 'Checks and stores the public keys a device uploads of its own',
+    tables: { deviceKeys: 'readWrite', oneTimePrekeys: 'readWrite' },
+  },
+  uploadPrekeys: {
+    entry: 'lambdas/keys/upload-prekeys.ts',
+    description: 'UPLOAD_PREKEYS: checks and stores the public keys a device uploads of its own',
+    tables: { deviceKeys: 'readWrite', oneTimePrekeys: 'readWrite' },
+  },
+  countPrekeys: {
+    entry: 'lambdas/keys/count-prekeys.ts',
+    description: 'Counts the one-time prekeys a device has left',
+    tables: { oneTimePrekeys: 'read' },
+  },
+  fetchUserKeys: {
+    entry: 'lambdas/keys/fetch-user-keys.ts',
+    description: 'Hands out a prekey bundle per device of a user, taking one-time prekeys atomically',
+    tables: keyFetchTables,
+    manageConnections: true,
+  },
+  fetchKeysBatch: {
+    entry: 'lambdas/keys/fetch-keys-batch.ts',
+    description: 'Hands out prekey bundles of many users’ devices, taking one-time prekeys atomically',
+    tables: keyFetchTables,
+    manageConnections: true,
+  },
+  fetchKeys: {
+    entry: 'lambdas/keys/fetch-keys.ts',
+    description: 'FETCH_KEYS: hands out prekey bundles, taking one-time prekeys atomically',
+    tables: keyFetchTables,
+    manageConnections: true,
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionId = keyof typeof functions;
@@ -233,6 +281,8 @@ export const webSocketRoutes = {
   SYNC: 'sync',
   DELIVERED: 'delivered',
   READ: 'read',
+  FETCH_KEYS: 'fetchKeys',
+  UPLOAD_PREKEYS: 'uploadPrekeys',
 } as const satisfies Record<string, FunctionId>;
 
 export const webSocketAuthorizer = {
@@ -260,6 +310,10 @@ export const httpRoutes = [
   { method: 'GET', path: '/v1/devices', function: 'listDevices', authorized: true },
   { method: 'DELETE', path: '/v1/devices/{deviceId}', function: 'removeDevice', authorized: true },
   { method: 'GET', path: '/v1/conversations', function: 'listConversations', authorized: true },
+  { method: 'PUT', path: '/v1/keys/self', function: 'uploadKeys', authorized: true },
+  { method: 'GET', path: '/v1/keys/self/count', function: 'countPrekeys', authorized: true },
+  { method: 'GET', path: '/v1/keys/{userId}', function: 'fetchUserKeys', authorized: true },
+  { method: 'POST', path: '/v1/keys/batch', function: 'fetchKeysBatch', authorized: true },
   { method: 'POST', path: '/v1/groups', function: 'createGroup', authorized: true },
   { method: 'GET', path: '/v1/groups', function: 'listGroups', authorized: true },
   { method: 'GET', path: '/v1/groups/{groupId}', function: 'getGroup', authorized: true },

@@ -92,6 +92,31 @@ export const tables = {
     envVar: 'ACCEPTED_MESSAGES_TABLE',
   },
   /**
+   * Each device's public identity key, registration id, signed prekey and last-resort Kyber prekey: what
+   * every bundle of the device carries. Never a private key.
+   */
+  deviceKeys: {
+    partitionKey: { name: 'userId', type: 'S' },
+    sortKey: { name: 'deviceId', type: 'N' },
+    envVar: 'DEVICE_KEYS_TABLE',
+  },
+  /**
+   * Each device's one-time prekeys, one key per item (a Kyber key is 1.6 KB): partition
+   * `${userId}#${deviceId}`, sort `ec#${keyId}` or `kyber#${keyId}` (zero-padded). A fetch takes one of a
+   * kind by deleting it, so each goes out once.
+   */
+  oneTimePrekeys: {
+    partitionKey: { name: 'device', type: 'S' },
+    sortKey: { name: 'slot', type: 'S' },
+    envVar: 'ONE_TIME_PREKEYS_TABLE',
+  },
+  /** Token buckets that limit how many bundles a device fetches, overall and per target user. */
+  keyFetchLimits: {
+    partitionKey: { name: 'bucket', type: 'S' },
+    timeToLiveAttribute: 'expiresAt',
+    envVar: 'KEY_FETCH_LIMITS_TABLE',
+  },
+  /**
    * Each group in one item: its name, version and members with their roles, so that every membership
    * change is one conditional write and the member limit holds under concurrent changes. 1,024 members
    * make an item of about 80 KB, well under DynamoDB's 400 KB.

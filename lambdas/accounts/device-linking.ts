@@ -10,6 +10,7 @@ import type { Caller } from '../runtime/gateway-events';
 import { addDevice, getDevice, listDevices } from '../tables/devices';
 import { putLinkToken, takeLinkToken } from '../tables/link-tokens';
 import { clearQueue, queueOf } from '../tables/device-queues';
+import { forgetDeviceKeys } from '../keys/forget-device-keys';
 import { LINK_TOKEN_TTL_MS, MAX_DEVICES, PRIMARY_DEVICE_ID } from './constants';
 import { hashSecret } from './device-secrets';
 
@@ -54,6 +55,7 @@ export async function linkDevice(deps: Deps, linking: Linking): Promise<Register
     // A concurrent link may take the same id first: then try the next.
     if (!taken.has(deviceId) && (await addDevice(deps, { ...device, deviceId }))) {
       await clearQueue(deps, queueOf(userId, deviceId));
+      await forgetDeviceKeys(deps, userId, deviceId);
       return { userId, deviceId };
     }
   }

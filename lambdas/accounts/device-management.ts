@@ -4,6 +4,7 @@ import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { deleteDevice, getDevice, listDevices } from '../tables/devices';
 import { endDeviceSession } from '../connect/sessions';
+import { forgetDeviceKeys } from '../keys/forget-device-keys';
 import { releaseDevicePush } from '../push/push-registration';
 
 export async function listAccountDevices(deps: Deps, caller: Caller): Promise<DeviceSummary[]> {
@@ -33,5 +34,6 @@ export async function removeDevice(deps: Deps, caller: Caller, deviceId: number)
   }
   const removed = await deleteDevice(deps, caller.userId, deviceId);
   await endDeviceSession(deps, caller.userId, deviceId);
+  await forgetDeviceKeys(deps, caller.userId, deviceId);
   if (removed) await releaseDevicePush(deps, removed);
 }

@@ -8,6 +8,7 @@ import { deleteDevice, listDevices, putDevice } from '../tables/devices';
 import { consumeCode, getVerification, replaceCode, spendAttempt } from '../tables/verification-codes';
 import { endDeviceSession } from '../connect/sessions';
 import { clearQueue, queueOf } from '../tables/device-queues';
+import { forgetDeviceKeys } from '../keys/forget-device-keys';
 import { releaseDevicePush } from '../push/push-registration';
 import {
   CODE_ATTEMPTS,
@@ -104,9 +105,12 @@ export async function registerAccount(deps: Deps, registration: Registration): P
   for (const device of existing) {
     if (device.deviceId !== PRIMARY_DEVICE_ID) await deleteDevice(deps, userId, device.deviceId);
     await endDeviceSession(deps, userId, device.deviceId);
+    await forgetDeviceKeys(deps, userId, device.deviceId);
     // The new primary device starts without a push token; the old devices' phones are woken no more.
     await releaseDevicePush(deps, device);
   }
   await clearQueue(deps, queueOf(userId, PRIMARY_DEVICE_ID));
+  // The new phone has a new identity: peers must see it change, so the old one's keys go.
+  await forgetDeviceKeys(deps, userId, PRIMARY_DEVICE_ID);
   return { userId, deviceId: PRIMARY_DEVICE_ID };
 }

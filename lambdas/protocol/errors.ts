@@ -23,6 +23,12 @@ export const errorStatus = {
   EXPIRED: 410,
   /** The account already has the most devices it may have. */
   TOO_MANY_DEVICES: 409,
+  /** A prekey's signature does not verify against the device's identity key; `field` names the key. Nothing was stored. */
+  INVALID_SIGNATURE: 400,
+  /** The upload names another identity key than the device's: a new identity needs a new registration or link. */
+  IDENTITY_KEY_CHANGED: 409,
+  /** The upload would leave more one-time prekeys of a kind than a device may store; `maxStoredPrekeys`, and the counts stored. */
+  TOO_MANY_PREKEYS: 409,
   /** The change would give the group more than 1,024 members; nothing of it was made. */
   GROUP_FULL: 409,
   /**

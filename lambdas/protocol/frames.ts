@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { ErrorCode } from './errors';
+import { keysTargets, keysUploadShape, MAX_USERS_PER_FETCH_FRAME, type KeysBatch, type PrekeyCounts } from './keys-api';
 
 const RequestId = z.string().min(1).max(64).optional();
 
@@ -73,7 +74,7 @@ export const GroupSendFrame = z.strictObject({
 export type GroupSendFrame = z.infer<typeof GroupSendFrame>;
 
 /** What a device's queue hands out, live or by SYNC. */
-export type QueuedFrame = PushFrame | ReceiptFrame | GroupUpdateFrame;
+export type QueuedFrame = PushFrame | ReceiptFrame | GroupUpdateFrame | PrekeysLowFrame;
 
 /** SYNC: answer me the page of my queue after `cursor` (the previous page's cursor), or its first page. */
 export const SyncFrame = z.strictObject({
@@ -102,6 +103,22 @@ export const ReadFrame = z.strictObject({
   upToMsgId: z.uuid(),
 });
 export type ReadFrame = z.infer<typeof ReadFrame>;
+
+/** FETCH_KEYS: prekey bundles of these users' devices, taking one-time prekeys (see docs/protocol.md, Keys). */
+export const FetchKeysFrame = z.strictObject({
+  action: z.literal('FETCH_KEYS'),
+  requestId: RequestId,
+  users: keysTargets(MAX_USERS_PER_FETCH_FRAME),
+});
+export type FetchKeysFrame = z.infer<typeof FetchKeysFrame>;
+
+/** UPLOAD_PREKEYS: the body of `PUT /v1/keys/self` as a frame; it must fit one 128 KB message. */
+export const UploadPrekeysFrame = z.strictObject({
+  action: z.literal('UPLOAD_PREKEYS'),
+  requestId: RequestId,
+  ...keysUploadShape,
+});
+export type UploadPrekeysFrame = z.infer<typeof UploadPrekeysFrame>;
 
 /** What every client frame has; used to answer a frame that matches no route. */
 export const AnyClientFrame = z.looseObject({
@@ -212,6 +229,29 @@ export interface ReadAckFrame {
   requestId?: string;
 }
 
+/** The answer to FETCH_KEYS. */
+export interface KeysFrame extends KeysBatch {
+  type: 'KEYS';
+  requestId?: string;
+}
+
+/** The answer to UPLOAD_PREKEYS: the one-time prekeys the device has stored now. */
+export interface PrekeysStoredFrame extends PrekeyCounts {
+  type: 'PREKEYS_STORED';
+  requestId?: string;
+}
+
+/**
+ * A fetch left this device fewer than 10 one-time prekeys of a kind: upload more. Queued like a receipt
+ * (it reaches an offline device on its next SYNC): acknowledge it with DELIVERED of its `noticeId`.
+ */
+export interface PrekeysLowFrame extends PrekeyCounts {
+  type: 'PREKEYS_LOW';
+  noticeId: string;
+  serverTs: number;
+  cursor: string;
+}
+
 export interface ErrorFrame {
   type: 'ERROR';
   code: ErrorCode;
@@ -251,5 +291,8 @@ export type ServerFrame =
   | QueueEmptyFrame
   | DeliveredAckFrame
   | ReadAckFrame
+  | KeysFrame
+  | PrekeysStoredFrame
+  | PrekeysLowFrame
   | ErrorFrame
   | SessionClosedFrame;

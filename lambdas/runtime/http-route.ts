@@ -9,6 +9,8 @@ import { describeIssues } from './websocket-route';
 export interface HttpRequest<B> {
   readonly body: B;
   readonly pathParameters: Readonly<Record<string, string | undefined>>;
+  /** Query string parameters; a repeated one arrives as its values joined with commas. */
+  readonly queryParameters: Readonly<Record<string, string | undefined>>;
   readonly sourceIp: string;
 }
 
@@ -68,6 +70,7 @@ function define<S extends z.ZodType, R extends HttpRequest<z.infer<S>>>(
 const baseRequest = <B>(event: HttpEvent, body: B): HttpRequest<B> => ({
   body,
   pathParameters: event.pathParameters ?? {},
+  queryParameters: event.queryStringParameters ?? {},
   sourceIp: event.requestContext.http.sourceIp,
 });
 

@@ -89,8 +89,13 @@ export function connectDevice(parley: ParleyLocal, device?: DeviceCredentials, h
       const queued = inbox.findIndex(match);
       if (queued >= 0) return Promise.resolve(inbox.splice(queued, 1)[0]);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(inbox)}`)), timeoutMs);
-        waiters.push({ match, resolve: (frame) => (clearTimeout(timer), resolve(frame)) });
+        const waiter = { match, resolve: (frame: any) => (clearTimeout(timer), resolve(frame)) };
+        const timer = setTimeout(() => {
+          // A frame that comes later must stay in the inbox for the next caller, not go to this waiter.
+          waiters.splice(waiters.indexOf(waiter), 1);
+          reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(inbox)}`));
+        }, timeoutMs);
+        waiters.push(waiter);
       });
     },
     closed,

@@ -37,6 +37,8 @@ beforeEach(() => {
   db.reset();
   sns.reset();
   connections.reset();
+  // Devices that leave, or whose id is given anew, lose their keys; these devices have no one-time prekeys.
+  db.on(QueryCommand).resolves({ Items: [] });
 });
 
 describe('requestVerificationCode', () => {
@@ -170,7 +172,7 @@ describe('linkDevice', () => {
   it('takes the lowest free device id', async () => {
     db.on(DeleteCommand).resolves({ Attributes: token });
     db.on(GetCommand).resolves({ Item: device(1) });
-    db.on(QueryCommand).resolves({ Items: [device(1), device(2)] });
+    db.on(QueryCommand, { TableName: 'parley-devices' }).resolves({ Items: [device(1), device(2)] });
     db.on(PutCommand).resolves({});
     const response = await run(httpEvent('POST /v1/devices/link', { body: linking }));
     expect(response.statusCode).toBe(201);
@@ -184,7 +186,7 @@ describe('linkDevice', () => {
   it('moves on to the next id when a concurrent link took one', async () => {
     db.on(DeleteCommand).resolves({ Attributes: token });
     db.on(GetCommand).resolves({ Item: device(1) });
-    db.on(QueryCommand).resolves({ Items: [device(1)] });
+    db.on(QueryCommand, { TableName: 'parley-devices' }).resolves({ Items: [device(1)] });
     db.on(PutCommand).rejectsOnce(conditionFailed()).resolves({});
     expect(body(await run(httpEvent('POST /v1/devices/link', { body: linking })))).toEqual({ userId: USER, deviceId: 3 });
   });
@@ -216,6 +218,8 @@ describe('listDevices and removeDevice', () => {
     db.on(DeleteCommand).resolves({});
     expect((await remove(1, '3')).statusCode).toBe(204);
     expect(db.commandCalls(DeleteCommand)[0]!.args[0].input.Key).toEqual({ userId: USER, deviceId: 3 });
+    expect(db.commandCalls(DeleteCommand, { TableName: 'parley-deviceKeys' })[0]!.args[0].input.Key).toEqual({ userId: USER, deviceId: 3 });
+    expect(db.commandCalls(QueryCommand, { TableName: 'parley-oneTimePrekeys' })[0]!.args[0].input.ExpressionAttributeValues).toEqual({ ':d': `${USER}#3` });
   });
 
   it('forbids a linked device to remove another', async () => {

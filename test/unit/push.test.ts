@@ -1,5 +1,5 @@
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoDBDocumentClient, DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   CreatePlatformEndpointCommand,
@@ -247,6 +247,7 @@ describe('removeDevice', () => {
     });
     sns.on(GetEndpointAttributesCommand).resolves({ Attributes: { CustomUserData: OWNER } });
     sns.on(DeleteEndpointCommand).resolves({});
+    db.on(QueryCommand).resolves({ Items: [] }); // its keys go too: it has no one-time prekeys
 
     const response = await removeDevice.withDeps(deps)(
       httpEvent('DELETE /v1/devices/{deviceId}', { caller: { userId: USER, deviceId: 1 }, pathParameters: { deviceId: '2' } }),

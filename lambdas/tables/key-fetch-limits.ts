@@ -1,0 +1,70 @@
+/**
+ * The `keyFetchLimits` table: token buckets, kept as the "theoretical arrival time" of GCRA (`tat`,
+ * epoch milliseconds): a bucket admits `cost` tokens while `max(tat, now) + cost × refillMs` stays within
+ * `burst × refillMs` of now. Each spend is one or two conditional updates, so concurrent fetches can
+ * never spend the same tokens twice.
+ */
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { tableName, type Deps } from '../runtime/deps';
+
+export interface TokenBucketRule {
+  /** Tokens a full bucket holds. */
+  readonly burst: number;
+  /** Milliseconds in which one token comes back. */
+  readonly refillMs: number;
+}
+
+export type Spend = { readonly allowed: true } | { readonly allowed: false; readonly retryAfterMs: number };
+
+/** Runs a conditional update; false when its condition did not hold. */
+async function updateIf(deps: Deps, bucket: string, update: string, condition: string, values: Record<string, number>): Promise<boolean> {
+  try {
+    await deps.clients.db.send(
+      new UpdateCommand({
+        TableName: tableName(deps, 'keyFetchLimits'),
+        Key: { bucket },
+        UpdateExpression: update,
+        ConditionExpression: condition,
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** Takes `cost` tokens (at most `burst`) from the bucket if it has them; otherwise takes none and says when it will. */
+export async function spendTokens(deps: Deps, bucket: string, cost: number, rule: TokenBucketRule): Promise<Spend> {
+  if (cost > rule.burst) throw new Error(`A spend of ${cost} tokens can never fit a bucket of ${rule.burst}`);
+  const now = deps.now();
+  const costMs = cost * rule.refillMs;
+  const windowMs = rule.burst * rule.refillMs;
+  // A full bucket is dropped by TTL (expiry is lazy, but a bucket past it is full anyway).
+  const expiresAt = Math.ceil((now + windowMs) / 1000);
+  // An idle (full) bucket starts again from now: tat + cost alone would bank the idle time.
+  const fromFull = await updateIf(deps, bucket, 'SET tat = :next, expiresAt = :exp', 'attribute_not_exists(tat) OR tat <= :now', {
+    ':next': now + costMs,
+    ':exp': expiresAt,
+    ':now': now,
+  });
+  if (fromFull) return { allowed: true };
+  const spent = await updateIf(deps, bucket, 'SET tat = tat + :cost, expiresAt = :exp', 'tat <= :latest', {
+    ':cost': costMs,
+    ':exp': expiresAt,
+    ':latest': now + windowMs - costMs,
+  });
+  if (spent) return { allowed: true };
+  const { Item } = await deps.clients.db.send(
+    new GetCommand({ TableName: tableName(deps, 'keyFetchLimits'), Key: { bucket }, ConsistentRead: true }),
+  );
+  const tat = (Item?.tat as number | undefined) ?? now;
+  return { allowed: false, retryAfterMs: Math.max(0, tat + costMs - windowMs - now) };
+}
+
+/** Gives back tokens spent by a request that was refused for another reason. */
+export async function refundTokens(deps: Deps, bucket: string, cost: number, rule: TokenBucketRule): Promise<void> {
+  await updateIf(deps, bucket, 'SET tat = tat - :cost', 'attribute_exists(tat)', { ':cost': cost * rule.refillMs });
+}

@@ -1,0 +1,83 @@
+/** The Key Distribution Service in the template: its tables, and which functions may touch them and how. */
+import type { FunctionId } from '../../lambdas/functions';
+import type { TableId } from '../../lambdas/resources';
+import { actionsOf, logicalIdOf, referencedLogicalIds, resourcesOf, statementsOfRole, synthParley, type Synthesized } from './fixture';
+
+const KEY_FETCHERS: FunctionId[] = ['fetchUserKeys', 'fetchKeysBatch', 'fetchKeys'];
+const UPLOADERS: FunctionId[] = ['uploadKeys', 'uploadPrekeys'];
+/** Account code that deletes the keys of a device that leaves or whose id is given anew. */
+const KEY_FORGETTERS: FunctionId[] = ['registerAccount', 'linkDevice', 'removeDevice'];
+
+describe('Key Distribution Service', () => {
+  let built: Synthesized;
+  const tableResource = (tableId: TableId) =>
+    resourcesOf<Record<string, unknown>>(built.template, 'AWS::DynamoDB::GlobalTable')[logicalIdOf(built.stack.parley.tables[tableId])]!;
+  /** Function → the DynamoDB actions its role allows on the table. */
+  const accessTo = (tableId: TableId): Partial<Record<FunctionId, string[]>> => {
+    const tableLogicalId = logicalIdOf(built.stack.parley.tables[tableId]);
+    const access: Partial<Record<FunctionId, string[]>> = {};
+    for (const [functionId, fn] of Object.entries(built.stack.parley.functions) as [FunctionId, (typeof built.stack.parley.functions)[FunctionId]][]) {
+      const actions = statementsOfRole(built.template, logicalIdOf(fn.role!))
+        .filter((statement) => referencedLogicalIds(statement.Resource).has(tableLogicalId))
+        .flatMap(actionsOf);
+      if (actions.length > 0) access[functionId] = actions;
+    }
+    return access;
+  };
+  const writes = (actions: string[] = []) => actions.includes('dynamodb:DeleteItem') && actions.includes('dynamodb:PutItem');
+
+  beforeAll(() => {
+    built = synthParley();
+  });
+
+  it('keeps device keys by user and device, one-time prekeys by device and slot, fetch limits by bucket with a TTL', () => {
+    expect(tableResource('deviceKeys').Properties).toMatchObject({
+      KeySchema: [
+        { AttributeName: 'userId', KeyType: 'HASH' },
+        { AttributeName: 'deviceId', KeyType: 'RANGE' },
+      ],
+    });
+    expect(tableResource('oneTimePrekeys').Properties).toMatchObject({
+      KeySchema: [
+        { AttributeName: 'device', KeyType: 'HASH' },
+        { AttributeName: 'slot', KeyType: 'RANGE' },
+      ],
+    });
+    expect(tableResource('keyFetchLimits').Properties).toMatchObject({
+      KeySchema: [{ AttributeName: 'bucket', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    expect(tableResource('oneTimePrekeys').Properties.TimeToLiveSpecification).toBeUndefined();
+  });
+
+  it('lets only uploaders, fetchers and the account code that forgets keys reach device keys and one-time prekeys', () => {
+    for (const tableId of ['deviceKeys', 'oneTimePrekeys'] as const) {
+      const access = accessTo(tableId);
+      const writers = Object.keys(access).filter((id) => writes(access[id as FunctionId])).sort();
+      expect({ tableId, writers }).toEqual({ tableId, writers: [...UPLOADERS, ...KEY_FETCHERS, ...KEY_FORGETTERS].sort() });
+    }
+    // The count reads the pool and nothing else.
+    const counter = accessTo('oneTimePrekeys').countPrekeys!;
+    expect(counter.some((action) => /Put|Update|Delete|Write/.test(action))).toBe(false);
+    expect(accessTo('deviceKeys').countPrekeys).toBeUndefined();
+  });
+
+  it('lets only the fetchers reach the fetch limits', () => {
+    expect(Object.keys(accessTo('keyFetchLimits')).sort()).toEqual([...KEY_FETCHERS].sort());
+  });
+
+  it('lets no uploader post to connections or touch queues, routes or limits', () => {
+    for (const functionId of UPLOADERS) {
+      const resources = statementsOfRole(built.template, logicalIdOf(built.stack.parley.functions[functionId].role!)).map((s) => JSON.stringify(s));
+      expect(resources.some((statement) => statement.includes('execute-api:ManageConnections'))).toBe(false);
+      for (const tableId of ['deviceQueues', 'routing', 'keyFetchLimits'] as const) expect(accessTo(tableId)[functionId]).toBeUndefined();
+    }
+  });
+
+  it('routes FETCH_KEYS and UPLOAD_PREKEYS on the WebSocket API', () => {
+    const routeKeys = Object.values(resourcesOf<{ RouteKey: string; ApiId: unknown }>(built.template, 'AWS::ApiGatewayV2::Route'))
+      .filter((route) => referencedLogicalIds(route.Properties.ApiId).has(logicalIdOf(built.stack.parley.webSocketApi)))
+      .map((route) => route.Properties.RouteKey);
+    expect(routeKeys).toEqual(expect.arrayContaining(['FETCH_KEYS', 'UPLOAD_PREKEYS']));
+  });
+});
