@@ -1,19 +1,18 @@
 /**
  * Receiving: every frame of the device's queue, in order. A message is dropped if its msgId was seen,
- * else decrypted, checked for a seq gap, shown (the `message` event, whose listeners it awaits), recorded
- * as seen and only then acknowledged with DELIVERED. A message that cannot be decrypted is reported
+ * else decrypted (and its plaintext kept on the device until the app has had it), checked for a seq gap,
+ * shown (the `message` event, whose listeners it awaits), recorded as seen and only then acknowledged
+ * with DELIVERED. A message that cannot be decrypted is reported
  * (`undecryptable`) and acknowledged, never shown. Receipts are deduplicated by receiptId the same way.
  */
 import type { PushFrame, QueuedFrame, ReceiptFrame } from '../lambdas/protocol/frames';
 import { decodeContent, type MessageContent } from './content';
-import type { Emitter, ParleyEvents } from './events';
-import type { PrekeyCounts, PrekeysLowNotice } from './key-directory';
+import type { DecryptedMessages } from './decrypted-messages';
+import type { Emitter, IncomingMessage, ParleyEvents } from './events';
 import type { Recipients } from './recipients';
 import type { SeenMessages } from './seen-messages';
 import type { SequenceNumbers } from './sequence-numbers';
 import { DecryptFailure, type DeviceAddress, type SessionManager } from './session-manager';
-
-export type InboundFrame = QueuedFrame | PrekeysLowNotice;
 
 class UnsupportedMessage extends Error {}
 
@@ -22,25 +21,27 @@ export interface InboxDeps {
   readonly sessions: SessionManager;
   readonly recipients: Recipients;
   readonly seen: SeenMessages;
+  readonly decrypted: DecryptedMessages;
   readonly sequence: SequenceNumbers;
   readonly events: Emitter<ParleyEvents>;
   /** Queues an id for the next DELIVERED. */
   readonly acknowledge: (id: string) => void;
-  readonly onPrekeysLow: (counts: PrekeyCounts) => void;
+  /** Tops the prekeys up. Counted afresh: a notice queued before the last upload may arrive after it. */
+  readonly onPrekeysLow: () => void;
 }
 
 export class Inbox {
   constructor(private readonly deps: InboxDeps) {}
 
-  async handle(frame: InboundFrame): Promise<void> {
+  async handle(frame: QueuedFrame): Promise<void> {
     switch (frame.type) {
       case 'PUSH':
         return this.message(frame);
       case 'RECEIPT':
         return this.receipt(frame);
       case 'PREKEYS_LOW':
-        this.deps.onPrekeysLow({ oneTimePrekeys: frame.oneTimePrekeys, kyberPrekeys: frame.kyberPrekeys });
-        if (frame.noticeId) this.deps.acknowledge(frame.noticeId);
+        this.deps.onPrekeysLow();
+        this.deps.acknowledge(frame.noticeId);
         return;
       case 'GROUP_UPDATE':
         // Groups are not in this SDK yet: acknowledged, so the queue does not hold it for 30 days.
@@ -49,8 +50,18 @@ export class Inbox {
   }
 
   private async message(push: PushFrame): Promise<void> {
-    const { seen, sessions, events, self } = this.deps;
+    const { seen, decrypted, events } = this.deps;
     if (await seen.has(push.msgId)) return this.deps.acknowledge(push.msgId);
+    const message = (await decrypted.get(push.msgId)) ?? (await this.decrypt(push));
+    if (!message) return this.handled(push.msgId);
+    await events.emit('message', message);
+    await this.handled(push.msgId);
+    await decrypted.delete(push.msgId);
+  }
+
+  /** Decrypts a message and keeps it until the app has had it; reports (and answers nothing for) one it cannot read. */
+  private async decrypt(push: PushFrame): Promise<IncomingMessage | undefined> {
+    const { sessions, events, self } = this.deps;
     let content: MessageContent;
     try {
       if (push.envelope.type === 'senderKey') throw new UnsupportedMessage('group messages (Sender Keys) are not supported by this SDK yet');
@@ -58,12 +69,9 @@ export class Inbox {
     } catch (error) {
       const reason = error instanceof DecryptFailure ? error.reason : error instanceof UnsupportedMessage ? 'unsupported' : 'bad-content';
       await events.emit('undecryptable', { msgId: push.msgId, conversationId: push.conversationId, from: push.from, reason, error: error as Error });
-      return this.handled(push.msgId);
+      return undefined;
     }
-    await this.deps.recipients.noteDevice(push.from);
-    const gap = await this.deps.sequence.received(push.conversationId, push.from, push.seq);
-    if (gap) await events.emit('gap', { conversationId: push.conversationId, from: push.from, ...gap });
-    await events.emit('message', {
+    const message: IncomingMessage = {
       msgId: push.msgId,
       conversationId: push.conversationId,
       from: push.from,
@@ -71,8 +79,12 @@ export class Inbox {
       ...content,
       serverTs: push.serverTs,
       seq: push.seq,
-    });
-    return this.handled(push.msgId);
+    };
+    await this.deps.decrypted.put(message);
+    await this.deps.recipients.noteDevice(push.from);
+    const gap = await this.deps.sequence.received(push.conversationId, push.from, push.seq);
+    if (gap) await events.emit('gap', { conversationId: push.conversationId, from: push.from, ...gap });
+    return message;
   }
 
   private async receipt(receipt: ReceiptFrame): Promise<void> {

@@ -5,57 +5,25 @@
  * serialized forms; nothing private ever leaves the device.
  */
 import * as signal from '@signalapp/libsignal-client';
+import {
+  MAX_USERS_PER_BATCH,
+  type DeviceBundle,
+  type KeysTarget,
+  type KeysUpload,
+  type OneTimePrekey,
+  type PrekeyCounts,
+  type SignedPrekey,
+  type UserBundles,
+} from '../lambdas/protocol/keys-api';
 import { ParleyApiError } from './errors';
 import type { HttpClient } from './http-client';
 
-export interface SignedPublicKey {
-  keyId: number;
-  publicKey: string;
-  signature: string;
-}
-
-export interface OneTimePublicKey {
-  keyId: number;
-  publicKey: string;
-}
-
-/** `PUT /v1/keys/self`: the first upload carries identity, registration id, signed and last-resort keys. */
-export interface KeysUpload {
-  identityKey?: string;
-  registrationId?: number;
-  signedPrekey?: SignedPublicKey;
-  lastResortKyberPrekey?: SignedPublicKey;
-  oneTimePrekeys?: OneTimePublicKey[];
-  kyberPrekeys?: SignedPublicKey[];
-}
-
-/** One-time prekeys the server still holds for this device, per kind. */
-export interface PrekeyCounts {
-  oneTimePrekeys: number;
-  kyberPrekeys: number;
-}
-
-/** What one device publishes for a session to start with it: libsignal's PreKeyBundle, in parts. */
-export interface DeviceBundle {
-  deviceId: number;
-  registrationId: number;
-  identityKey: string;
-  signedPrekey: SignedPublicKey;
-  prekey?: OneTimePublicKey;
-  kyberPrekey: SignedPublicKey;
-  lastResort: boolean;
-}
-
-export interface UserBundles {
-  userId: string;
-  devices: DeviceBundle[];
-}
-
-export interface BundleRequest {
-  userId: string;
-  /** Only these devices; all of the user's devices with keys when absent. */
-  deviceIds?: number[];
-}
+/** The service's wire shapes (lambdas/protocol/keys-api.ts), by the names the SDK uses. */
+export type SignedPublicKey = SignedPrekey;
+export type OneTimePublicKey = OneTimePrekey;
+/** A user whose bundles are wanted: all of its devices with keys, or only `deviceIds`. */
+export type BundleRequest = KeysTarget;
+export type { DeviceBundle, KeysUpload, PrekeyCounts, UserBundles };
 
 /** The calls the SDK makes of the Key Distribution Service. */
 export interface KeyDirectory {
@@ -64,9 +32,6 @@ export interface KeyDirectory {
   fetchBundles(requests: readonly BundleRequest[]): Promise<UserBundles[]>;
   countPrekeys(): Promise<PrekeyCounts>;
 }
-
-/** Users in one batch request (the service's limit). */
-const USERS_PER_BATCH = 64;
 
 export interface HttpKeyDirectoryOptions {
   /** Wait out a RATE_LIMITED answer and retry when it asks for at most this long. @default 10 s */
@@ -93,8 +58,8 @@ export class HttpKeyDirectory implements KeyDirectory {
 
   async fetchBundles(requests: readonly BundleRequest[]): Promise<UserBundles[]> {
     const bundles: UserBundles[] = [];
-    for (let i = 0; i < requests.length; i += USERS_PER_BATCH) {
-      const users = requests.slice(i, i + USERS_PER_BATCH);
+    for (let i = 0; i < requests.length; i += MAX_USERS_PER_BATCH) {
+      const users = requests.slice(i, i + MAX_USERS_PER_BATCH);
       const answer = await this.withRateLimit(() => this.http.request<{ bundles: UserBundles[] }>('POST', '/v1/keys/batch', { users }));
       bundles.push(...answer.bundles);
     }
@@ -147,13 +112,4 @@ export function toPreKeyBundle(bundle: DeviceBundle): signal.PreKeyBundle {
     signal.KEMPublicKey.deserialize(fromB64(bundle.kyberPrekey.publicKey)),
     fromB64(bundle.kyberPrekey.signature),
   );
-}
-
-/**
- * The service's notice that this device is running out of one-time prekeys, as it arrives in the device's
- * queue; acknowledged with DELIVERED of its `noticeId`.
- */
-export interface PrekeysLowNotice extends PrekeyCounts {
-  type: 'PREKEYS_LOW';
-  noticeId?: string;
 }

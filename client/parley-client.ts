@@ -6,11 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import type { DeviceSummary, RegisteredDevice } from '../lambdas/protocol/accounts-api';
 import type { DeviceCredentials } from '../lambdas/protocol/credentials';
-import type { AckFrame, QueuedFrame, ReadAckFrame } from '../lambdas/protocol/frames';
+import type { AckFrame, ReadAckFrame } from '../lambdas/protocol/frames';
 import { directConversationId } from '../lambdas/send/conversations';
 import type { BackoffOptions } from './backoff';
 import { Connection } from './connection';
 import { encodeContent } from './content';
+import { DecryptedMessages } from './decrypted-messages';
 import { DeliveryAcknowledger } from './delivery-acknowledger';
 import { Emitter, type Listener, type ParleyEvents } from './events';
 import { HttpClient } from './http-client';
@@ -122,15 +123,16 @@ export class ParleyClient {
       sessions,
       recipients,
       seen: this.seen,
+      decrypted: new DecryptedMessages(store),
       sequence,
       events: this.events,
       acknowledge: (id) => acknowledger.add(id),
-      onPrekeysLow: (counts) => void this.replenishPrekeys(counts),
+      onPrekeysLow: () => void this.replenishPrekeys(),
     });
     this.connection = new Connection({
       url: options.webSocketUrl,
       credentials: device.credentials,
-      onQueued: (frame) => inbox.handle(frame as QueuedFrame),
+      onQueued: (frame) => inbox.handle(frame),
       onStatus: (status) => void this.events.emit('connection', status),
       onDisconnected: () => acknowledger.clear(),
       ...(options.backoff ? { backoff: options.backoff } : {}),
@@ -201,6 +203,15 @@ export class ParleyClient {
 
   async listConversations(): Promise<{ conversationId: string; lastActivityAt: number; lastMsgId: string; unreadCount: number }[]> {
     return (await this.http.request<{ conversations: never[] }>('GET', '/v1/conversations')).conversations;
+  }
+
+  /** Registers this device's APNs or FCM token, so a silent push wakes it while it is offline. Call at every start. */
+  registerPushToken(platform: 'apns' | 'apnsSandbox' | 'fcm', token: string): Promise<void> {
+    return this.http.request('PUT', '/v1/devices/self/push', { platform, token });
+  }
+
+  unregisterPushToken(): Promise<void> {
+    return this.http.request('DELETE', '/v1/devices/self/push');
   }
 
   /** Uploads one-time prekeys up to the pool size and rotates an old signed prekey; failures become `error` events. */

@@ -27,6 +27,7 @@ export const namespaces = {
   kyberPrekeysUsed: 'kyberPrekeysUsed',
   senderKeys: 'senderKeys',
   seenMessages: 'seenMessages',
+  decryptedMessages: 'decryptedMessages',
   receivedSeq: 'receivedSeq',
   sentSeq: 'sentSeq',
   deviceLists: 'deviceLists',

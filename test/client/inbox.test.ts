@@ -5,22 +5,23 @@
 import { randomUUID } from 'node:crypto';
 import type { PushFrame } from '../../lambdas/protocol/frames';
 import { encodeContent } from '../../client/content';
+import { DecryptedMessages } from '../../client/decrypted-messages';
 import { Emitter, type ParleyEvents } from '../../client/events';
-import { Inbox } from '../../client/inbox';
-import type { PrekeyCounts } from '../../client/key-directory';
+import { Inbox, type InboxDeps } from '../../client/inbox';
 import { SeenMessages } from '../../client/seen-messages';
 import { SequenceNumbers } from '../../client/sequence-numbers';
 import { InMemoryKeyDirectory } from '../support/in-memory-key-directory';
 import { sdkDevice, type SdkDevice } from '../support/sdk-device';
 
 interface Harness {
+  deps: InboxDeps;
   directory: InMemoryKeyDirectory;
   alice: SdkDevice;
   bob: SdkDevice;
   inbox: Inbox;
   log: string[];
   events: Emitter<ParleyEvents>;
-  lowNotices: PrekeyCounts[];
+  lowNotices: number;
   push(from: SdkDevice, text: string, seq: number, options?: { msgId?: string; content?: Uint8Array }): Promise<PushFrame>;
 }
 
@@ -31,21 +32,23 @@ async function harness(): Promise<Harness> {
   await alice.recipients.devicesFor(bob.self.userId);
   const events = new Emitter<ParleyEvents>();
   const log: string[] = [];
-  const lowNotices: PrekeyCounts[] = [];
+  let lowNotices = 0;
   events.on('message', (m) => void log.push(`message ${m.text} seq ${m.seq}${m.outgoing ? ' outgoing' : ''}`));
   events.on('undecryptable', (u) => void log.push(`undecryptable ${u.reason}`));
   events.on('gap', (g) => void log.push(`gap ${g.expectedSeq}..${g.receivedSeq}`));
   events.on('receipt', (r) => void log.push(`receipt ${r.status}`));
-  const inbox = new Inbox({
+  const deps: InboxDeps = {
     self: bob.self,
     sessions: bob.sessions,
     recipients: bob.recipients,
     seen: new SeenMessages(bob.store, Date.now),
+    decrypted: new DecryptedMessages(bob.store),
     sequence: new SequenceNumbers(bob.store),
     events,
     acknowledge: (id) => void log.push(`ack ${id}`),
-    onPrekeysLow: (counts) => void lowNotices.push(counts),
-  });
+    onPrekeysLow: () => void lowNotices++,
+  };
+  const inbox = new Inbox(deps);
   const push: Harness['push'] = async (from, text, seq, options = {}) => {
     const envelope = await from.sessions.encrypt(bob.self, options.content ?? encodeContent({ text, sentAt: 1 }));
     return {
@@ -59,7 +62,19 @@ async function harness(): Promise<Harness> {
       cursor: 'c',
     };
   };
-  return { directory, alice, bob, inbox, log, events, lowNotices, push };
+  return {
+    deps,
+    directory,
+    alice,
+    bob,
+    inbox,
+    log,
+    events,
+    get lowNotices() {
+      return lowNotices;
+    },
+    push,
+  };
 }
 
 describe('Inbox', () => {
@@ -72,6 +87,24 @@ describe('Inbox', () => {
     const frame = await push(alice, 'hello', 1);
     await inbox.handle(frame);
     expect(log).toEqual(['message hello seq 1', 'stored by the app', `ack ${frame.msgId}`]);
+  });
+
+  it('shows a message again, from its stored plaintext, when handling it was cut short before', async () => {
+    const { inbox, deps, log, alice, bob, push } = await harness();
+    const frame = await push(alice, 'survives a crash', 1);
+    // The process dies while the app handles the message: nothing after that happens.
+    class Crash extends Error {}
+    const dying = {
+      emit: async (name: string) => {
+        if (name === 'message') throw new Crash();
+      },
+    } as unknown as Emitter<ParleyEvents>;
+    await expect(new Inbox({ ...deps, events: dying }).handle(frame)).rejects.toBeInstanceOf(Crash);
+    expect(log).toEqual([]);
+    expect(await bob.store.keys('decryptedMessages')).toEqual([frame.msgId]);
+    await inbox.handle(frame);
+    expect(log).toEqual(['message survives a crash seq 1', `ack ${frame.msgId}`]);
+    expect(await bob.store.keys('decryptedMessages')).toEqual([]);
   });
 
   it('drops a message whose msgId it has seen, acknowledging it again', async () => {
@@ -147,11 +180,11 @@ describe('Inbox', () => {
   });
 
   it('tops its prekeys up on PREKEYS_LOW and acknowledges the notice', async () => {
-    const { inbox, log, lowNotices } = await harness();
+    const h = await harness();
     const noticeId = randomUUID();
-    await inbox.handle({ type: 'PREKEYS_LOW', noticeId, oneTimePrekeys: 3, kyberPrekeys: 9 });
-    expect(lowNotices).toEqual([{ oneTimePrekeys: 3, kyberPrekeys: 9 }]);
-    expect(log).toEqual([`ack ${noticeId}`]);
+    await h.inbox.handle({ type: 'PREKEYS_LOW', noticeId, oneTimePrekeys: 3, kyberPrekeys: 9, serverTs: 1, cursor: 'c' });
+    expect(h.lowNotices).toBe(1);
+    expect(h.log).toEqual([`ack ${noticeId}`]);
   });
 });
 

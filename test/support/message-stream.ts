@@ -5,10 +5,16 @@ import type { ParleyLocal } from '../../local/runtime';
 export interface StreamedRecord {
   readonly partitionKey: string;
   readonly data: any;
+  /** The record's bytes as stored. */
+  readonly bytes: Uint8Array;
 }
 
-export async function readMessageStream(parley: ParleyLocal): Promise<StreamedRecord[]> {
-  const StreamName = parley.resources.streams.messages;
+export function readMessageStream(parley: ParleyLocal): Promise<StreamedRecord[]> {
+  return readStream(parley, parley.resources.streams.messages);
+}
+
+/** Every record of a stream from TRIM_HORIZON, shard by shard. */
+export async function readStream(parley: ParleyLocal, StreamName: string): Promise<StreamedRecord[]> {
   const { Shards = [] } = await parley.clients.kinesis.send(new ListShardsCommand({ StreamName }));
   const records: StreamedRecord[] = [];
   for (const shard of Shards) {
@@ -18,7 +24,7 @@ export async function readMessageStream(parley: ParleyLocal): Promise<StreamedRe
     while (ShardIterator) {
       const page = await parley.clients.kinesis.send(new GetRecordsCommand({ ShardIterator }));
       for (const record of page.Records ?? []) {
-        records.push({ partitionKey: record.PartitionKey!, data: JSON.parse(Buffer.from(record.Data!).toString()) });
+        records.push({ partitionKey: record.PartitionKey!, data: JSON.parse(Buffer.from(record.Data!).toString()), bytes: record.Data! });
       }
       ShardIterator = page.Records?.length ? page.NextShardIterator : undefined;
     }

@@ -1,0 +1,30 @@
+/**
+ * Messages decrypted but not yet handed to the app. Decrypting uses up the message key (libsignal stores
+ * the advanced session at once), so a message whose handling is cut short (the app crashed, the listener
+ * failed to finish) could never be decrypted again when the server hands it out once more. Its plaintext
+ * waits here instead, in the device's own store, until the app has had it.
+ */
+import type { IncomingMessage } from './events';
+import { getJson, namespaces as ns, putJson, type KeyValueStore } from './store/key-value-store';
+
+type Stored = Omit<IncomingMessage, 'data'> & { data?: string };
+
+export class DecryptedMessages {
+  constructor(private readonly store: KeyValueStore) {}
+
+  async get(msgId: string): Promise<IncomingMessage | undefined> {
+    const stored = await getJson<Stored>(this.store, ns.decryptedMessages, msgId);
+    if (!stored) return undefined;
+    const { data, ...rest } = stored;
+    return { ...rest, ...(data !== undefined ? { data: new Uint8Array(Buffer.from(data, 'base64')) } : {}) };
+  }
+
+  put(message: IncomingMessage): Promise<void> {
+    const { data, ...rest } = message;
+    return putJson(this.store, ns.decryptedMessages, message.msgId, { ...rest, ...(data !== undefined ? { data: Buffer.from(data).toString('base64') } : {}) });
+  }
+
+  delete(msgId: string): Promise<void> {
+    return this.store.delete(ns.decryptedMessages, msgId);
+  }
+}
