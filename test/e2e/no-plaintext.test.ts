@@ -1,0 +1,136 @@
+/**
+ * No plaintext and no private key on the server: after an end-to-end chat with known plaintexts (text and
+ * bytes, both ways, from every device, with receipts, a newly linked device and an offline device woken by
+ * push), every item of every table, every Kinesis record, every S3 object and every recorded SNS delivery
+ * of the local stack is scanned for each plaintext and each private key of every device's store, raw, in
+ * hex and in base64 at any alignment. The scan is shown to work on what the server does hold.
+ */
+import { randomUUID } from 'node:crypto';
+import * as signal from '@signalapp/libsignal-client';
+import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
+import { namespaces as ns, type KeyValueStore } from '../../client/store/key-value-store';
+import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
+import { readMessageStream } from '../support/message-stream';
+import { linkClient, registerClient, type TestClient } from '../support/sdk-clients';
+import { collectServerData, findSecrets, type StoredData } from '../support/server-scan';
+
+let parley: ParleyLocal;
+const plaintexts = new Map<string, Uint8Array>();
+const privateKeys = new Map<string, Uint8Array>();
+let devices: TestClient[] = [];
+const tabletName = `Alice's tablet ${randomUUID()}`;
+
+const bytes = (value: Uint8Array) => Uint8Array.from(value) as Uint8Array<ArrayBuffer>;
+
+/** Every private key a device's store holds now, and its device secret, by a name that says what it is. */
+async function rememberSecrets(device: TestClient): Promise<void> {
+  const store: KeyValueStore = device.store;
+  const name = `${device.client.userId}.${device.client.deviceId}`;
+  const pair = signal.IdentityKeyPair.deserialize(bytes((await store.get(ns.account, 'identityKeyPair'))!));
+  privateKeys.set(`${name} identity key`, pair.privateKey.serialize());
+  const credentials = JSON.parse(Buffer.from((await store.get(ns.account, 'credentials'))!).toString()) as DeviceCredentials;
+  privateKeys.set(`${name} device secret`, Buffer.from(credentials.secret));
+  for (const id of await store.keys(ns.prekeys)) {
+    privateKeys.set(`${name} prekey ${id}`, signal.PreKeyRecord.deserialize(bytes((await store.get(ns.prekeys, id))!)).privateKey().serialize());
+  }
+  for (const id of await store.keys(ns.signedPrekeys)) {
+    privateKeys.set(`${name} signed prekey ${id}`, signal.SignedPreKeyRecord.deserialize(bytes((await store.get(ns.signedPrekeys, id))!)).privateKey().serialize());
+  }
+  for (const namespace of [ns.kyberPrekeys, ns.lastResortKyberPrekeys]) {
+    for (const id of await store.keys(namespace)) {
+      privateKeys.set(`${name} ${namespace} ${id}`, signal.KyberPreKeyRecord.deserialize(bytes((await store.get(namespace, id))!)).secretKey().serialize());
+    }
+  }
+}
+
+function said(text: string): string {
+  plaintexts.set(text, Buffer.from(text));
+  return text;
+}
+
+
+let data: StoredData[];
+
+beforeAll(async () => {
+  parley = await startParleyLocal({ webSocketPort: 0, httpPort: 0 });
+  const alicePhone = await registerClient(parley, '+14155551001');
+  const aliceTablet = await linkClient(parley, alicePhone, tabletName);
+  const bobPhone = await registerClient(parley, '+14155551002');
+  const bobLaptop = await linkClient(parley, bobPhone, 'Laptop');
+  const bobDesktop = await linkClient(parley, bobPhone, 'Desktop');
+  devices = [alicePhone, aliceTablet, bobPhone, bobLaptop, bobDesktop];
+  for (const device of devices) await rememberSecrets(device);
+
+  const alice = alicePhone.client.userId;
+  const bob = bobPhone.client.userId;
+  // Every device says something distinctive; the receivers' ticks go back.
+  for (const [device, to] of [
+    [alicePhone, bob],
+    [bobPhone, alice],
+    [aliceTablet, bob],
+    [bobLaptop, alice],
+    [bobDesktop, alice],
+  ] as const) {
+    const sent = await device.client.send(to, said(`Secret plan ${randomUUID()}: meet at the old mill at dawn`));
+    await devices.find((d) => d.client.userId === to)!.events.waitFor('message', (m) => m.msgId === sent.msgId);
+  }
+  const picture = new Uint8Array(Buffer.from(said(`binary attachment stand-in ${randomUUID()}`)));
+  const sentBytes = await alicePhone.client.send(bob, picture);
+  await bobPhone.events.waitFor('message', (m) => m.msgId === sentBytes.msgId);
+  await bobPhone.client.markRead(sentBytes.conversationId, sentBytes.msgId);
+
+  // A device linked now, and one offline with messages waiting for it, woken by a silent push.
+  const aliceLaptop = await linkClient(parley, alicePhone, 'Laptop');
+  devices.push(aliceLaptop);
+  await rememberSecrets(aliceLaptop);
+  await bobDesktop.client.registerPushToken('fcm', `fcm-token-${randomUUID()}`);
+  bobDesktop.client.close();
+  await bobDesktop.events.waitFor('connection', (s) => s.state === 'closed');
+  await aliceLaptop.client.send(bob, said(`Waiting for you offline ${randomUUID()}`));
+  await parley.emulators.sns.waitFor((d) => d.kind === 'push', 5000);
+  await bobPhone.client.send(alice, said(`Last word ${randomUUID()} before the scan`));
+  await aliceLaptop.events.waitFor('message', (m) => m.text?.startsWith('Last word') ?? false);
+
+  // Keys used since the first look are gone from the stores now; those still there are added.
+  for (const device of devices) await rememberSecrets(device);
+  await parley.drainStreams();
+  data = await collectServerData(parley);
+});
+afterAll(async () => {
+  for (const device of devices) device.client.close();
+  await parley?.stop();
+});
+
+describe('What the server holds after an end-to-end chat', () => {
+  it('was read from every place: tables, the stream, the bucket, SMS and pushes', () => {
+    const sources = new Set(data.map((entry) => entry.source));
+    for (const table of Object.keys(parley.resources.tables).filter((t) => ['accounts', 'devices', 'deviceQueues', 'deviceKeys', 'oneTimePrekeys', 'conversations'].includes(t))) {
+      expect(sources).toContain(`dynamodb:${table}`);
+    }
+    expect(sources).toContain('kinesis:messages');
+    expect(sources).toContain('sns:sms');
+    expect(sources).toContain('sns:push');
+    // Parley's SDK sends no media: the bucket is scanned and empty.
+    expect([...sources].filter((source) => source.startsWith('s3:'))).toEqual([]);
+  });
+
+  it('holds what it should, which shows the scan finds text, bytes and base64 at any alignment', async () => {
+    const identityKey = signal.IdentityKeyPair.deserialize(bytes((await devices[0]!.store.get(ns.account, 'identityKeyPair'))!)).publicKey.serialize();
+    const record = (await readMessageStream(parley)).find((r) => r.data.kind === 'message')!;
+    const ciphertextMiddle = Buffer.from(record.data.envelopes[0].ciphertext, 'base64').subarray(5, 45);
+    const found = findSecrets(data, new Map<string, Uint8Array>([['device name', Buffer.from(tabletName)], ['identity public key', identityKey], ['ciphertext', ciphertextMiddle]]));
+    expect(found.get('device name')).toEqual(['dynamodb:devices']);
+    expect(found.get('identity public key')).toContain('dynamodb:deviceKeys');
+    expect(found.get('ciphertext')).toContain('kinesis:messages');
+  });
+
+  it('holds no plaintext, in any encoding', () => {
+    expect(plaintexts.size).toBe(8);
+    expect(Object.fromEntries(findSecrets(data, plaintexts))).toEqual({});
+  });
+
+  it('holds no private key and no device secret, in any encoding', () => {
+    expect(privateKeys.size).toBeGreaterThan(6 * 200);
+    expect(Object.fromEntries(findSecrets(data, privateKeys))).toEqual({});
+  });
+});
