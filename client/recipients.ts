@@ -54,7 +54,9 @@ export class Recipients {
             await this.sessions.dropSession(device);
             await this.updateList(userId, (list) => list.filter((id) => id !== device.deviceId));
           }
-          await this.startSessions(mismatch.missingDevices.filter((d) => d.userId === userId && !this.isSelf(d)));
+          // The server says these devices exist: one without keys cannot be written to (yet).
+          const withoutKeys = await this.startSessions(mismatch.missingDevices.filter((d) => d.userId === userId && !this.isSelf(d)));
+          if (withoutKeys.length) throw new NoKeysError(withoutKeys);
         }),
       ),
     );
@@ -81,13 +83,15 @@ export class Recipients {
     const devices = list.map((deviceId) => ({ userId, deviceId }));
     const withoutSession = [];
     for (const device of devices) if (!(await this.sessions.hasSession(device))) withoutSession.push(device);
-    await this.startSessions(withoutSession);
-    return devices;
+    // A listed device without a session and without keys is gone: leave it out, the server says if it is not.
+    const gone = await this.startSessions(withoutSession);
+    if (gone.length) await this.updateList(userId, (ids) => ids.filter((id) => !gone.some((device) => device.deviceId === id)));
+    return devices.filter((device) => !gone.includes(device));
   }
 
-  /** Fetches the bundles of exactly these devices and starts a session with each. */
-  private async startSessions(devices: readonly DeviceAddress[]): Promise<void> {
-    if (!devices.length) return;
+  /** Fetches the bundles of exactly these devices and starts a session with each; answers those that have no keys. */
+  private async startSessions(devices: readonly DeviceAddress[]): Promise<DeviceAddress[]> {
+    if (!devices.length) return [];
     const byUser = new Map<string, number[]>();
     for (const device of devices) byUser.set(device.userId, [...(byUser.get(device.userId) ?? []), device.deviceId]);
     const fetched = await this.directory.fetchBundles([...byUser].map(([userId, deviceIds]) => ({ userId, deviceIds })));
@@ -98,8 +102,7 @@ export class Recipients {
       await this.updateList(user.userId, (list) => [...new Set([...list, ...wanted.map((bundle) => bundle.deviceId)])]);
       for (const bundle of wanted) found.add(`${user.userId}.${bundle.deviceId}`);
     }
-    const without = devices.filter((device) => !found.has(`${device.userId}.${device.deviceId}`));
-    if (without.length) throw new NoKeysError(without);
+    return devices.filter((device) => !found.has(`${device.userId}.${device.deviceId}`));
   }
 
   private async startFrom(userId: string, bundles: readonly DeviceBundle[]): Promise<void> {

@@ -98,6 +98,26 @@ describe('Outbox', () => {
     expect(Buffer.from(await bobs[0]!.sessions.decrypt(alice.self, toPhone)).toString()).toBe('second');
   });
 
+  it('leaves out a listed device that lost its session and has no keys any more, and refuses a missing device without keys', async () => {
+    const directory = new InMemoryKeyDirectory();
+    const bobId = randomUUID();
+    const alice = await sdkDevice(directory);
+    await Promise.all([1, 2].map((deviceId) => sdkDevice(directory, { userId: bobId, deviceId })));
+    const server = serverOf(directory, alice);
+    const outbox = outboxOf(alice, server.answer);
+    await outbox.send(bobId, utf8('first'));
+    directory.removeDevice(bobId, 2);
+    await alice.store.delete('sessions', `${bobId}.2`);
+    await outbox.send(bobId, utf8('second'));
+    expect(server.sent.at(-1)!.envelopes.map((e) => e.deviceId)).toEqual([1]);
+
+    // The server knows a device that published no keys: nothing can be encrypted for it.
+    const refusing = outboxOf(alice, async () => {
+      throw new ParleyApiError('MISMATCHED_DEVICES', 'mismatched devices', undefined, { missingDevices: [{ userId: bobId, deviceId: 4 }], extraDevices: [] });
+    });
+    await expect(refusing.send(bobId, utf8('third'))).rejects.toMatchObject({ name: 'NoKeysError', devices: [{ userId: bobId, deviceId: 4 }] });
+  });
+
   it('gives up after three MISMATCHED_DEVICES answers in a row', async () => {
     const directory = new InMemoryKeyDirectory();
     const bob = await sdkDevice(directory);

@@ -1,0 +1,116 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * `parley`: a command-line Parley device on the client SDK, its keys and sessions in a folder.
+ *   npm run parley -- --store ./alice register +14155550100     (asks for the SMS code)
+ *   npm run parley -- --store ./alice send <userId> Hello there
+ *   npm run parley -- --store ./alice listen                    (prints messages and ticks until Ctrl-C)
+ * Endpoints default to `npm start`'s (--http http://127.0.0.1:3000, --ws ws://127.0.0.1:3001/local).
+ */
+import { createInterface } from 'node:readline/promises';
+import { parseArgs } from 'node:util';
+import { FileStore, ParleyClient, type ParleyClientOptions } from '../client';
+
+const usage = `parley --store DIR [--http URL] [--ws URL] <command>
+  register <phoneNumber> [deviceName]   register an account; asks for the code from the SMS
+  link-token                            print a token that links a new device to this account
+  link <token> <deviceName>             link this device to an account
+  whoami                                this device's userId and deviceId
+  devices                               the account's devices
+  send <userId> <text…>                 send a message
+  listen                                print messages and ticks until Ctrl-C`;
+
+export interface CliIo {
+  print(line: string): void;
+  /** Asks the person at the terminal. */
+  ask(question: string): Promise<string>;
+  /** Resolves when `listen` should stop. @default SIGINT */
+  stopListening?: Promise<void>;
+}
+
+function terminal(): CliIo {
+  return {
+    print: (line) => console.log(line),
+    ask: async (question) => {
+      const prompt = createInterface({ input: process.stdin, output: process.stdout });
+      try {
+        return (await prompt.question(question)).trim();
+      } finally {
+        prompt.close();
+      }
+    },
+  };
+}
+
+export async function runCli(argv: readonly string[], io: CliIo = terminal()): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: { store: { type: 'string' }, http: { type: 'string', default: 'http://127.0.0.1:3000' }, ws: { type: 'string', default: 'ws://127.0.0.1:3001/local' } },
+  });
+  const [command, ...rest] = positionals;
+  if (!values.store || !command) throw new Error(usage);
+  const options: ParleyClientOptions = { httpUrl: values.http!, webSocketUrl: values.ws!, store: new FileStore(values.store) };
+
+  switch (command) {
+    case 'register': {
+      const [phoneNumber, deviceName] = rest;
+      if (!phoneNumber) throw new Error(usage);
+      await ParleyClient.requestVerificationCode(options, phoneNumber);
+      const code = await io.ask(`The code texted to ${phoneNumber}: `);
+      const client = await ParleyClient.register({ ...options, phoneNumber, code, ...(deviceName ? { deviceName } : {}) });
+      return io.print(`Registered: userId ${client.userId}, device ${client.deviceId}`);
+    }
+    case 'link': {
+      const [linkToken, deviceName] = rest;
+      if (!linkToken || !deviceName) throw new Error(usage);
+      const client = await ParleyClient.link({ ...options, linkToken, deviceName });
+      return io.print(`Linked: userId ${client.userId}, device ${client.deviceId}`);
+    }
+  }
+
+  const client = await ParleyClient.open(options);
+  try {
+    switch (command) {
+      case 'whoami':
+        return io.print(`userId ${client.userId}, device ${client.deviceId}`);
+      case 'link-token':
+        return io.print((await client.createLinkToken()).linkToken);
+      case 'devices':
+        for (const device of await client.listDevices()) io.print(`${device.deviceId}\t${device.name}${device.primary ? ' (primary)' : ''}`);
+        return;
+      case 'send': {
+        const [to, ...words] = rest;
+        if (!to || !words.length) throw new Error(usage);
+        await client.connect();
+        const sent = await client.send(to, words.join(' '));
+        return io.print(`Sent ${sent.msgId}`);
+      }
+      case 'listen': {
+        client.on('message', (m) => io.print(`${new Date(m.serverTs).toISOString()} ${m.outgoing ? 'you' : m.from.userId} (device ${m.from.deviceId}): ${m.text ?? `${m.data?.length} bytes`}`));
+        client.on('receipt', (r) => {
+          if (r.status !== 'sent') io.print(`${r.msgIds.join(', ')} ${r.status} by ${r.by.userId} (device ${r.by.deviceId})`);
+        });
+        client.on('undecryptable', (u) => io.print(`A message from ${u.from.userId} could not be read (${u.reason})`));
+        client.on('identityChanged', (c) => io.print(`The security code of ${c.device.userId} (device ${c.device.deviceId}) changed`));
+        client.on('connection', (s) => {
+          if (s.state === 'offline') io.print(`Offline; trying again in ${Math.round(s.retryInMs! / 1000)} s`);
+        });
+        await client.connect();
+        io.print('Listening; Ctrl-C stops.');
+        await (io.stopListening ?? new Promise<void>((resolve) => process.once('SIGINT', () => resolve())));
+        return;
+      }
+      default:
+        throw new Error(usage);
+    }
+  } finally {
+    client.close();
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2)).catch((error: Error) => {
+    console.error(error.message);
+    process.exitCode = 1;
+  });
+}

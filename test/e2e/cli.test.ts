@@ -1,0 +1,63 @@
+/** The `parley` command-line client against the local stack: register, link, send, listen. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runCli, type CliIo } from '../../bin/parley-cli';
+import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
+
+let parley: ParleyLocal;
+let folder: string;
+
+beforeAll(async () => {
+  parley = await startParleyLocal({ webSocketPort: 0, httpPort: 0 });
+  folder = await mkdtemp(path.join(tmpdir(), 'parley-cli-'));
+});
+afterAll(async () => {
+  await parley?.stop();
+  await rm(folder, { recursive: true, force: true });
+});
+
+/**
+ * Runs one command as a person at a terminal would, who reads the SMS code off the phone; `listen` stops
+ * at the first line that matches `until` (or after 5 s).
+ */
+async function parleyCommand(store: string, args: string[], until?: (line: string) => boolean): Promise<string[]> {
+  const lines: string[] = [];
+  let stop!: () => void;
+  const stopListening = new Promise<void>((resolve) => {
+    stop = resolve;
+    setTimeout(resolve, 5000).unref();
+  });
+  const io: CliIo = {
+    print: (line) => {
+      lines.push(line);
+      if (until?.(line)) stop();
+    },
+    ask: async () => {
+      const phoneNumber = args[1]!;
+      const sms = await parley.emulators.sns.waitFor((d) => d.kind === 'sms' && d.to === phoneNumber, 5000);
+      return /(\d{6})/.exec(sms.message)![1]!;
+    },
+    stopListening,
+  };
+  await runCli(['--store', path.join(folder, store), '--http', parley.httpUrl, '--ws', parley.webSocketUrl, ...args], io);
+  return lines;
+}
+
+it('registers, links, sends and listens', async () => {
+  const [registered] = await parleyCommand('alice', ['register', '+14155551301']);
+  expect(registered).toMatch(/^Registered: userId [0-9a-f-]{36}, device 1$/);
+  await parleyCommand('bob', ['register', '+14155551302', 'Bob phone']);
+  const [bobWho] = await parleyCommand('bob', ['whoami']);
+  const bobId = /userId ([0-9a-f-]{36})/.exec(bobWho!)![1]!;
+
+  const [token] = await parleyCommand('bob', ['link-token']);
+  expect(await parleyCommand('bob-laptop', ['link', token!, 'Laptop'])).toEqual([`Linked: userId ${bobId}, device 2`]);
+  expect(await parleyCommand('bob', ['devices'])).toEqual(['1\tBob phone (primary)', '2\tLaptop']);
+
+  const heard = (line: string) => line.endsWith('(device 1): Hello from the terminal');
+  const listening = parleyCommand('bob-laptop', ['listen'], heard);
+  const [sent] = await parleyCommand('alice', ['send', bobId, 'Hello', 'from', 'the', 'terminal']);
+  expect(sent).toMatch(/^Sent [0-9a-f-]{36}$/);
+  expect((await listening).filter(heard)).toHaveLength(1);
+});
