@@ -3,6 +3,7 @@ import type { CostModel } from './cost-model';
 import type { RateRun } from './latency';
 import type { MaxRate } from './max-rate';
 import type { SyncRun } from './sync-time';
+import type { GroupFanoutRun } from './group-fanout';
 
 export interface Results {
   readonly generatedAt: string;
@@ -13,6 +14,7 @@ export interface Results {
   readonly fixedRate: RateRun & { settled: boolean };
   readonly maxRate: MaxRate | null;
   readonly sync: SyncRun | null;
+  readonly groupFanout: GroupFanoutRun | null;
   /** What one message of the 1:1 scenario (the fixed-rate run) asked of each service. */
   readonly perMessage: object;
   /** Wall time of each function's invocations in-process, ms: at the fixed rate and at 2 msg/s. */
@@ -24,7 +26,7 @@ const pad = (text: string, width: number) => text.padEnd(width);
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${value} ms`);
 
 export function formatTable(results: Results): string {
-  const { fixedRate: run, maxRate, sync, cost } = results;
+  const { fixedRate: run, maxRate, sync, groupFanout: group, cost } = results;
   const rows: [string, string][] = [
     [
       `Delivery latency SEND → PUSH at ${run.offeredRate} msg/s × ${run.seconds} s, ${run.conversations} conversations`,
@@ -42,6 +44,11 @@ export function formatTable(results: Results): string {
       sync ? `${sync.syncMs} ms, ${sync.pages} pages, ${sync.received} received, ${sync.inOrder ? 'in order' : 'NOT IN ORDER'}` : 'not run',
     ],
     ['Cost per million 1:1 messages (list prices, see bench/prices.ts)', `$${cost.usdPerMillionMessages.toFixed(2)}`],
+    [
+      `Group of ${group?.members ?? '—'} members (${group?.onlineMembers ?? '—'} online, ${group?.memberDevices ?? '—'} devices): GROUP_SEND → last online PUSH`,
+      group ? `p50 ${ms(group.lastOnlineMemberMs.p50)}, max ${ms(group.lastOnlineMemberMs.max)} (${group.messages} messages)` : 'not run',
+    ],
+    ['  cost per million group messages', group ? `$${group.cost.usdPerMillionMessages.toFixed(2)}` : '—'],
   ];
   const width = Math.max(...rows.map(([label]) => label.length)) + 2;
   const lines = rows.map(([label, value]) => `${pad(label, width)}${value}`);
@@ -53,6 +60,13 @@ export function formatTable(results: Results): string {
   const itemWidth = Math.max(...cost.lines.map((line) => line.item.length)) + 2;
   for (const line of cost.lines) {
     lines.push(`  ${pad(line.item, itemWidth)}${pad(`${line.perMessage} ${line.unit}`, 22)}$${line.usdPerMillionMessages.toFixed(3)} / M msgs`);
+  }
+  if (group) {
+    lines.push('', `Per group message (${group.members} members, ${group.memberDevices} devices, ${group.onlineMembers} online and acknowledging):`);
+    const groupWidth = Math.max(...group.cost.lines.map((line) => line.item.length)) + 2;
+    for (const line of group.cost.lines) {
+      lines.push(`  ${pad(line.item, groupWidth)}${pad(`${line.perMessage} ${line.unit}`, 22)}$${line.usdPerMillionMessages.toFixed(3)} / M msgs`);
+    }
   }
   return lines.join('\n');
 }
