@@ -113,6 +113,7 @@ export const functions = {
       conversations: 'readWrite',
       groups: 'read',
       groupReceipts: 'readWrite',
+      groupTimeline: 'readWrite',
     },
     manageConnections: true,
     pushEndpoints: ['publish', 'delete'],
@@ -132,7 +133,7 @@ export const functions = {
   read: {
     entry: 'lambdas/send/read.ts',
     description: 'Sends a read receipt to the sender’s devices and the reader’s other devices',
-    tables: { conversations: 'readWrite', groups: 'read' },
+    tables: { conversations: 'readWrite', groups: 'read', groupReceipts: 'read' },
     putsTo: ['messages'],
   },
   queueExpiry: {
@@ -185,7 +186,7 @@ export const functions = {
   listConversations: {
     entry: 'lambdas/accounts/list-conversations.ts',
     description: 'Lists the caller’s conversations by last activity, with unread counts',
-    tables: { conversations: 'read' },
+    tables: { conversations: 'read', groupTimeline: 'read' },
   },
   removeDevice: {
     entry: 'lambdas/accounts/remove-device.ts',

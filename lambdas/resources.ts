@@ -135,6 +135,17 @@ export const tables = {
     timeToLiveAttribute: 'expiresAt',
     envVar: 'GROUP_RECEIPTS_TABLE',
   },
+  /**
+   * Per group conversation, one small item per message in server order (sort `${serverTs}#${msgId}`):
+   * the group's last activity and each member's unread count come from here, not from a chat-list write
+   * per member per message. Kept 30 days.
+   */
+  groupTimeline: {
+    partitionKey: { name: 'conversationId', type: 'S' },
+    sortKey: { name: 'position', type: 'S' },
+    timeToLiveAttribute: 'expiresAt',
+    envVar: 'GROUP_TIMELINE_TABLE',
+  },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableId = keyof typeof tables;

@@ -9,8 +9,10 @@ export interface ConversationRecord {
   /** Epoch milliseconds of the newest message, sent or received. */
   readonly lastActivityAt: number;
   readonly lastMsgId: string;
-  /** The received messages not read yet. */
+  /** The received messages not read yet (1:1 conversations). */
   readonly unread?: Set<string>;
+  /** In a group: the queue position of the last message read; the group's timeline counts the rest. */
+  readonly lastReadPosition?: string;
 }
 
 /**
@@ -77,9 +79,9 @@ export async function listConversations(deps: Deps, userId: string, limit: numbe
   return Items as ConversationRecord[];
 }
 
-/** The ids of the user's conversations whose id starts with `prefix` (`group:` lists its groups). */
-export async function conversationIdsStartingWith(deps: Deps, userId: string, prefix: string): Promise<string[]> {
-  const ids: string[] = [];
+/** The user's conversations whose id starts with `prefix` (`group:` lists its groups). */
+export async function conversationsStartingWith(deps: Deps, userId: string, prefix: string): Promise<ConversationRecord[]> {
+  const rows: ConversationRecord[] = [];
   let start: Record<string, unknown> | undefined;
   do {
     const page: QueryCommandOutput = await deps.clients.db.send(
@@ -87,12 +89,43 @@ export async function conversationIdsStartingWith(deps: Deps, userId: string, pr
         TableName: tableName(deps, 'conversations'),
         KeyConditionExpression: 'userId = :u AND begins_with(conversationId, :p)',
         ExpressionAttributeValues: { ':u': userId, ':p': prefix },
-        ProjectionExpression: 'conversationId',
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),
     );
-    ids.push(...(page.Items ?? []).map((item) => item.conversationId as string));
+    rows.push(...((page.Items ?? []) as ConversationRecord[]));
     start = page.LastEvaluatedKey;
   } while (start);
-  return ids;
+  return rows;
+}
+
+/**
+ * A user joined a group conversation: it shows in the chat list from now, and what the group said
+ * before counts as read (the user never got it).
+ */
+export async function markJoined(deps: Deps, userId: string, conversationId: string, change: { msgId: string; serverTs: number; position: string }): Promise<void> {
+  await deps.clients.db.send(
+    new UpdateCommand({
+      TableName: tableName(deps, 'conversations'),
+      Key: { userId, conversationId },
+      UpdateExpression: 'SET lastActivityAt = :ts, lastMsgId = :m, lastReadPosition = :p',
+      ExpressionAttributeValues: { ':ts': change.serverTs, ':m': change.msgId, ':p': change.position },
+    }),
+  );
+}
+
+/** READ in a group: everything up to `position` is read; a late READ of an older message changes nothing. */
+export async function advanceReadPosition(deps: Deps, userId: string, conversationId: string, position: string): Promise<void> {
+  try {
+    await deps.clients.db.send(
+      new UpdateCommand({
+        TableName: tableName(deps, 'conversations'),
+        Key: { userId, conversationId },
+        UpdateExpression: 'SET lastReadPosition = :p',
+        ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(lastReadPosition) OR lastReadPosition < :p)',
+        ExpressionAttributeValues: { ':p': position },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
 }
