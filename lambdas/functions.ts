@@ -69,7 +69,7 @@ export const functions = {
   send: {
     entry: 'lambdas/send/send.ts',
     description: 'Accepts a SEND: checks it, stamps it and puts it on the message stream before the ACK',
-    tables: { devices: 'read', acceptedMessages: 'readWrite' },
+    tables: { devices: 'read', conversationClocks: 'readWrite', acceptedMessages: 'readWrite' },
     putsTo: ['messages'],
   },
   fanout: {
@@ -94,7 +94,7 @@ export const functions = {
   read: {
     entry: 'lambdas/send/read.ts',
     description: 'Sends a read receipt to the sender’s devices and the reader’s other devices',
-    tables: { conversations: 'readWrite' },
+    tables: { conversations: 'readWrite', conversationClocks: 'read' },
     putsTo: ['messages'],
   },
   queueExpiry: {

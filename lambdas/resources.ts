@@ -83,6 +83,16 @@ export const tables = {
     envVar: 'CONVERSATIONS_TABLE',
   },
   /**
+   * One clock per conversation: the last serverTs stamped in it, so that a conversation's messages are
+   * stamped in strictly increasing order whatever the clocks of the Lambdas that accept them. Its own
+   * table, keyed by conversation: a clock belongs to the conversation, not to one member, and one
+   * partition per conversation spreads the writes. A group's server sequence number belongs on the same item.
+   */
+  conversationClocks: {
+    partitionKey: { name: 'conversationId', type: 'S' },
+    envVar: 'CONVERSATION_CLOCKS_TABLE',
+  },
+  /**
    * Every accepted SEND by sender and msgId, so that a retried SEND gets the same ACK and is not
    * stamped twice. Kept for a day: a client retries within seconds, or after a reconnect.
    */

@@ -1,6 +1,6 @@
 /**
- * Accepting a SEND: who may write, to which devices, stamped once, on the stream before the ACK.
- * Nothing is delivered here; the fanout consumer writes each device's queue from the stream.
+ * Accepting a SEND: who may write, to which devices, stamped once by the conversation's clock, on the
+ * stream before the ACK. Nothing is delivered here; the fanout consumer writes each device's queue from the stream.
  */
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { ParleyError } from '../protocol/errors';
@@ -9,6 +9,7 @@ import type { MessageRecord, Participant } from '../protocol/stream-records';
 import { streamName, type Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { acceptOnce, messageKeyOf } from '../tables/accepted-messages';
+import { nextServerTs } from '../tables/conversation-clocks';
 import { listDevices } from '../tables/devices';
 import { directConversationId } from './conversations';
 
@@ -52,12 +53,13 @@ export async function acceptMessage(deps: Deps, caller: Caller, frame: SendFrame
   }
   checkDevices(await addressedDevices(deps, caller, frame.to), frame.envelopes);
 
-  const now = deps.now();
+  // A retried SEND ticks the clock too, and keeps its first stamp: a skipped millisecond harms nothing.
+  const serverTs = await nextServerTs(deps, frame.conversationId);
   const accepted = await acceptOnce(deps, {
     messageKey: messageKeyOf(caller.userId, frame.msgId),
     conversationId: frame.conversationId,
-    serverTs: now,
-    expiresAt: Math.ceil((now + RETRY_WINDOW_MS) / 1000),
+    serverTs,
+    expiresAt: Math.ceil((serverTs + RETRY_WINDOW_MS) / 1000),
   });
   if (accepted.conversationId !== frame.conversationId) {
     throw new ParleyError('BAD_REQUEST', 'msgId: already used for another conversation; use a fresh UUID per message');

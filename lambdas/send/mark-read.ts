@@ -3,7 +3,8 @@ import type { ReadAckFrame, ReadFrame } from '../protocol/frames';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { directConversationId } from './conversations';
-import { putReceipt, receiptIdOf } from './receipts';
+import { putReceipt, receiptIdOf, receiptServerTs } from './receipts';
+import { lastServerTs } from '../tables/conversation-clocks';
 import { clearUnread } from '../tables/conversations';
 
 /** The other member of a 1:1 conversation the caller belongs to; refuses any other conversation. */
@@ -16,10 +17,15 @@ function peerOf(caller: Caller, conversationId: string): string {
   return peer;
 }
 
-/** READ: two blue ticks for the peer, and the same read state on the reader's other devices. */
+/**
+ * READ: two blue ticks for the peer, and the same read state on the reader's other devices. The reader
+ * has the message it names, so the conversation's clock has stamped it already: a receipt stamped past
+ * the clock comes after it in every queue.
+ */
 export async function markRead(deps: Deps, caller: Caller, frame: ReadFrame): Promise<Omit<ReadAckFrame, 'requestId'>> {
   const peer = peerOf(caller, frame.conversationId);
   const by = { userId: caller.userId, deviceId: caller.deviceId };
+  const stamped = await lastServerTs(deps, frame.conversationId);
   await putReceipt(deps, {
     kind: 'receipt',
     receiptId: receiptIdOf('read', by, [frame.upToMsgId]),
@@ -28,7 +34,7 @@ export async function markRead(deps: Deps, caller: Caller, frame: ReadFrame): Pr
     msgIds: [frame.upToMsgId],
     by,
     recipients: peer === caller.userId ? [peer] : [peer, caller.userId],
-    serverTs: deps.now(),
+    serverTs: receiptServerTs(deps.now(), stamped === undefined ? [] : [stamped]),
   });
   await clearUnread(deps, caller.userId, frame.conversationId);
   return { type: 'READ_ACK', conversationId: frame.conversationId, upToMsgId: frame.upToMsgId };

@@ -16,6 +16,15 @@ export function receiptIdOf(status: string, by: { userId: string; deviceId: numb
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
+/**
+ * A receipt's serverTs: now, but later than every message it names, so that in every queue a receipt
+ * comes after the messages it is about, whatever the clocks of the Lambdas that stamped them. A receipt
+ * needs no tick of the conversation's clock: nothing orders itself after a receipt, and a clock written
+ * once per recipient device per message would be a hot item in a large group.
+ */
+export const receiptServerTs = (now: number, namedServerTs: readonly number[]): number =>
+  Math.max(now, ...namedServerTs.map((serverTs) => serverTs + 1));
+
 export async function putReceipt(deps: Deps, record: ReceiptRecord): Promise<void> {
   await deps.clients.kinesis.send(
     new PutRecordCommand({

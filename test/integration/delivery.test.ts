@@ -7,7 +7,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { directConversationId } from '../../lambdas/send/conversations';
-import { call, connectDevice, linkDevice, registerAccount, type DeviceSocket } from '../support/device-client';
+import { call, connectDevice, linkDevice, registerAccount, syncQueue, type DeviceSocket } from '../support/device-client';
 
 let parley: ParleyLocal;
 let alice: DeviceCredentials[];
@@ -79,23 +79,6 @@ const queueOf = async (device: DeviceCredentials) =>
     )
   ).Items ?? [];
 
-async function drainQueue(socket: DeviceSocket): Promise<any[]> {
-  const pushes: any[] = [];
-  let cursor: string | undefined;
-  for (;;) {
-    const requestId = randomUUID();
-    socket.send({ action: 'SYNC', requestId, ...(cursor ? { cursor } : {}) });
-    const queued = (f: any) => f.requestId === requestId || f.type === 'PUSH' || f.type === 'RECEIPT';
-    let marker = await socket.next(queued);
-    while (marker.type === 'PUSH' || marker.type === 'RECEIPT') {
-      pushes.push(marker);
-      marker = await socket.next(queued);
-    }
-    if (marker.type === 'QUEUE_EMPTY') return pushes;
-    cursor = marker.cursor;
-  }
-}
-
 describe('delivery', () => {
   it('pushes each live device its own envelope, and queues it until DELIVERED', async () => {
     const sockets = await Promise.all([...alice, ...bob].map((device) => connectDevice(parley, device)));
@@ -144,7 +127,7 @@ describe('delivery', () => {
     // Alice's tablet was offline: its receipts wait in its queue.
     await parley.drainStreams();
     const tablet = await connectDevice(parley, alice[1]!);
-    const queued = await drainQueue(tablet);
+    const queued = await syncQueue(tablet);
     const receipts = queued.filter((f) => f.type === 'RECEIPT' && f.msgIds.includes(frame.msgId));
     expect(receipts.map((f) => f.status)).toEqual(['delivered', 'read']);
     await Promise.all([alicePhone, bobPhone, bobLaptop, bobDesktop, tablet].map((socket) => socket!.close()));
@@ -182,7 +165,7 @@ describe('delivery', () => {
     for (const frame of frames) await sendAndAck(sender, frame);
     await parley.drainStreams();
     const laptop = await connectDevice(parley, bob[1]!);
-    const pushes = (await drainQueue(laptop)).filter((f) => f.type === 'PUSH' && f.seq >= 100);
+    const pushes = (await syncQueue(laptop)).filter((f) => f.type === 'PUSH' && f.seq >= 100);
     expect(pushes.map((p) => p.seq)).toEqual(frames.map((f) => f.seq));
     const queuedMessages = async () => (await queueOf(bob[1]!)).filter((item) => item.frame.type === 'PUSH' && item.frame.seq >= 100);
     // Nothing is forgotten before DELIVERED: a device that drops mid-SYNC starts again from its cursor.
@@ -204,7 +187,7 @@ describe('delivery', () => {
     const wanted = frames.map((f) => f.msgId);
     // Start from an empty queue: acknowledge what earlier tests left for this device, except these.
     const cleaner = await connectDevice(parley, bob[2]!);
-    const backlog = (await drainQueue(cleaner)).map((f) => f.msgId ?? f.receiptId).filter((id) => !wanted.includes(id));
+    const backlog = (await syncQueue(cleaner)).map((f) => f.msgId ?? f.receiptId).filter((id) => !wanted.includes(id));
     for (let i = 0; i < backlog.length; i += 100) {
       cleaner.send({ action: 'DELIVERED', msgIds: backlog.slice(i, i + 100), requestId: `bl${i}` });
       await cleaner.next((f) => f.requestId === `bl${i}`);
@@ -219,7 +202,7 @@ describe('delivery', () => {
     await first.closed;
 
     const again = await connectDevice(parley, bob[2]!);
-    const after = (await drainQueue(again)).filter((f) => f.type === 'PUSH' && f.seq >= 300);
+    const after = (await syncQueue(again)).filter((f) => f.type === 'PUSH' && f.seq >= 300);
     // The client drops what it already has by msgId; together the two sessions hold every message once.
     const seen = new Set(before.map((f) => f.msgId));
     const fresh = after.filter((f) => !seen.has(f.msgId));

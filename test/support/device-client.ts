@@ -1,5 +1,5 @@
 /** A bare client of the local stack for integration tests: HTTP calls and a WebSocket that queues frames. */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import type { ParleyLocal } from '../../local/runtime';
 import { encodeDeviceCredentials, type DeviceCredentials } from '../../lambdas/protocol/credentials';
@@ -94,4 +94,23 @@ export function connectDevice(parley: ParleyLocal, device?: DeviceCredentials, h
     socket.once('unexpected-response', (_request, response) => reject(Object.assign(new Error(`handshake refused: ${response.statusCode}`), { status: response.statusCode })));
     socket.once('error', reject);
   });
+}
+
+/** SYNCs page by page until QUEUE_EMPTY; answers the PUSH and RECEIPT frames served, in order. */
+export async function syncQueue(socket: DeviceSocket): Promise<any[]> {
+  const served: any[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const requestId = randomUUID();
+    socket.send({ action: 'SYNC', requestId, ...(cursor ? { cursor } : {}) });
+    const queuedOrMarker = (f: any) => f.requestId === requestId || f.type === 'PUSH' || f.type === 'RECEIPT';
+    for (let frame = await socket.next(queuedOrMarker); ; frame = await socket.next(queuedOrMarker)) {
+      if (frame.type === 'QUEUE_EMPTY') return served;
+      if (frame.type === 'SYNC_PAGE') {
+        cursor = frame.cursor;
+        break;
+      }
+      served.push(frame);
+    }
+  }
 }
