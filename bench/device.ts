@@ -1,9 +1,10 @@
 /**
  * A device of the bench: a real `ws` client that stamps each frame with its receive time, answers
- * requests by `requestId`, acknowledges every PUSH and RECEIPT with DELIVERED as a live client does, and
+ * requests by `requestId`, acknowledges every PUSH and RECEIPT with DELIVERED as a live client does (with
+ * the chat-list preview of each message it received), and
  * counts the WebSocket messages it sends and receives (what API Gateway bills).
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import type { ParleyLocal } from '../local/runtime';
@@ -50,7 +51,10 @@ export class BenchDevice {
       frameCounts.units += billedUnits(data.length);
       const frame = JSON.parse(data.toString());
       if ((frame.type === 'PUSH' || frame.type === 'RECEIPT') && this.autoDeliver) {
-        this.send({ action: 'DELIVERED', msgIds: [frame.msgId ?? frame.receiptId], requestId: this.requestId() });
+        // A received message's preview goes to this user's chat list with its acknowledgement.
+        const received = frame.type === 'PUSH' && frame.from.userId !== credentials.userId;
+        const previews = received ? [{ msgId: frame.msgId, ciphertext: sealedPreview() }] : undefined;
+        this.send({ action: 'DELIVERED', msgIds: [frame.msgId ?? frame.receiptId], ...(previews ? { previews } : {}), requestId: this.requestId() });
       }
       const answer = frame.requestId !== undefined && frame.type !== 'PUSH' ? this.pending.get(frame.requestId) : undefined;
       if (answer) {
@@ -113,3 +117,9 @@ export class BenchDevice {
 }
 
 export const newMsgId = () => randomUUID();
+
+/** Bytes of a chat-list preview: a short text sealed under the chat-list key (30 bytes of it overhead). */
+export const PREVIEW_BYTES = 90;
+
+/** A chat-list preview as a client seals it: opaque bytes to the server. */
+export const sealedPreview = () => randomBytes(PREVIEW_BYTES).toString('base64');

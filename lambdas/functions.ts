@@ -87,8 +87,8 @@ export const functions = {
   },
   delivered: {
     entry: 'lambdas/sync/delivered.ts',
-    description: 'Deletes what a device acknowledged from its queue and sends the delivered receipts',
-    tables: { deviceQueues: 'readWrite' },
+    description: 'Deletes what a device acknowledged from its queue, sends the delivered receipts and keeps its user’s previews',
+    tables: { deviceQueues: 'readWrite', conversations: 'readWrite' },
     putsTo: ['messages'],
   },
   read: {
@@ -143,7 +143,7 @@ export const functions = {
   },
   listConversations: {
     entry: 'lambdas/accounts/list-conversations.ts',
-    description: 'Lists the caller’s conversations by last activity, with unread counts',
+    description: 'Lists the caller’s conversations by last activity, with unread counts and encrypted previews',
     tables: { conversations: 'read' },
   },
   removeDevice: {

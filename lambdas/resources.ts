@@ -73,8 +73,8 @@ export const tables = {
   },
   /**
    * Each user's conversations, newest activity first through `byActivity`, with the msgIds not yet read
-   * (a set, so a redelivered message is not counted twice), so that a newly linked device can show the
-   * chat list.
+   * (a set, so a redelivered message is not counted twice) and the encrypted preview of the newest message
+   * the user's devices wrote one for, so that a newly linked device can show the chat list.
    */
   conversations: {
     partitionKey: { name: 'userId', type: 'S' },

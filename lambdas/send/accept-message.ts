@@ -74,6 +74,7 @@ export async function acceptMessage(deps: Deps, caller: Caller, frame: SendFrame
     seq: frame.seq,
     serverTs: accepted.serverTs,
     envelopes: frame.envelopes,
+    ...(frame.preview ? { preview: frame.preview } : {}),
   };
   // Put again on a retry too: the first attempt may have failed after stamping. The fanout writes each
   // device's queue idempotently, so a record put twice is delivered once.

@@ -1,9 +1,15 @@
-/** DELIVERED: the device stored these messages; they leave its queue. */
+/** DELIVERED: the device stored these messages; they leave its queue, and their previews go to its chat list. */
 import { DeliveredFrame } from '../protocol/frames';
 import { webSocketRoute } from '../runtime/websocket-route';
+import { storeDeliveredPreviews } from './previews';
 import { acknowledgeDelivered } from './queue-sync';
 
-export const handler = webSocketRoute('delivered', DeliveredFrame, async (frame, ctx, deps) => ({
-  ...(await acknowledgeDelivered(deps, ctx.caller, frame.msgIds)),
-  ...(frame.requestId ? { requestId: frame.requestId } : {}),
-}));
+export const handler = webSocketRoute('delivered', DeliveredFrame, async (frame, ctx, deps) => {
+  // Previews first: each is found through its queued message, which acknowledging deletes.
+  const ignoredPreviews = frame.previews ? await storeDeliveredPreviews(deps, ctx.caller, frame.previews) : [];
+  return {
+    ...(await acknowledgeDelivered(deps, ctx.caller, frame.msgIds)),
+    ...(ignoredPreviews.length ? { ignoredPreviews } : {}),
+    ...(frame.requestId ? { requestId: frame.requestId } : {}),
+  };
+});

@@ -1,4 +1,7 @@
-/** The `conversations` table: per user, each conversation's last activity and unread messages. */
+/**
+ * The `conversations` table: per user, each conversation's last activity, unread messages and the
+ * preview of its newest message that the user's devices wrote (a ciphertext the server cannot read).
+ */
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { tableName, type Deps } from '../runtime/deps';
@@ -11,6 +14,18 @@ export interface ConversationRecord {
   readonly lastMsgId: string;
   /** The received messages not read yet. */
   readonly unread?: Set<string>;
+  /** Ciphertext (base64) of the newest message's preview, for the user's devices only; of `previewMsgId`. */
+  readonly preview?: string;
+  readonly previewMsgId?: string;
+  /** serverTs of `previewMsgId`: a preview of an older message never replaces it. */
+  readonly previewServerTs?: number;
+}
+
+export interface Preview {
+  readonly msgId: string;
+  /** The message's serverTs, from the server's own records, never from a client. */
+  readonly serverTs: number;
+  readonly ciphertext: string;
 }
 
 /**
@@ -22,7 +37,7 @@ export async function recordActivity(
   deps: Deps,
   userId: string,
   conversationId: string,
-  message: { msgId: string; serverTs: number; received: boolean },
+  message: { msgId: string; serverTs: number; received: boolean; preview?: string },
 ): Promise<void> {
   const table = tableName(deps, 'conversations');
   const key = { userId, conversationId };
@@ -48,6 +63,30 @@ export async function recordActivity(
         ExpressionAttributeValues: { ':m': new Set([message.msgId]) },
       }),
     );
+  }
+  if (message.preview) await recordPreview(deps, userId, conversationId, { msgId: message.msgId, serverTs: message.serverTs, ciphertext: message.preview });
+}
+
+/**
+ * Stores the preview unless the stored one is of a message at least as new: a late or replayed preview
+ * never replaces a newer one, and the first preview of a message stands (serverTs is unique within a
+ * conversation, so an equal one is of the same message). Answers whether it was stored.
+ */
+export async function recordPreview(deps: Deps, userId: string, conversationId: string, preview: Preview): Promise<boolean> {
+  try {
+    await deps.clients.db.send(
+      new UpdateCommand({
+        TableName: tableName(deps, 'conversations'),
+        Key: { userId, conversationId },
+        UpdateExpression: 'SET preview = :c, previewMsgId = :m, previewServerTs = :ts',
+        ConditionExpression: 'attribute_not_exists(previewServerTs) OR previewServerTs < :ts',
+        ExpressionAttributeValues: { ':c': preview.ciphertext, ':m': preview.msgId, ':ts': preview.serverTs },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
   }
 }
 

@@ -9,7 +9,7 @@ import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import type { Deps } from '../../lambdas/runtime/deps';
 import { directConversationId } from '../../lambdas/send/conversations';
 import { nextServerTs } from '../../lambdas/tables/conversation-clocks';
-import { connectDevice, linkDevice, registerAccount, syncQueue, type DeviceSocket } from '../support/device-client';
+import { connectDevice, linkDevice, registerAccount, request, syncQueue, type DeviceSocket } from '../support/device-client';
 
 /** How far the handlers' clock is behind the real one; tests move it back and forth. */
 let lagMs = 0;
@@ -46,12 +46,6 @@ async function send(socket: DeviceSocket, seq: number) {
   const ack = await socket.next((f) => f.requestId === frame.requestId);
   expect(ack.type).toBe('ACK');
   return { msgId: frame.msgId, serverTs: ack.serverTs as number };
-}
-
-async function request(socket: DeviceSocket, frame: object) {
-  const requestId = randomUUID();
-  socket.send({ ...frame, requestId });
-  return socket.next((f) => f.requestId === requestId);
 }
 
 describe('conversation clock', () => {

@@ -114,3 +114,10 @@ export async function syncQueue(socket: DeviceSocket): Promise<any[]> {
     }
   }
 }
+
+/** Sends a frame with a fresh requestId; resolves with the server's answer to it. */
+export async function request(socket: DeviceSocket, frame: object): Promise<any> {
+  const requestId = randomUUID();
+  socket.send({ ...frame, requestId });
+  return socket.next((f) => f.requestId === requestId);
+}
