@@ -5,7 +5,7 @@
  * conversation in the order its messages were accepted.
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ifConditionHolds } from './conditional-write';
 import { tableName, type Deps } from '../runtime/deps';
 
 /**
@@ -19,8 +19,8 @@ import { tableName, type Deps } from '../runtime/deps';
 export async function nextServerTs(deps: Deps, conversationId: string): Promise<number> {
   const now = deps.now();
   const TableName = tableName(deps, 'conversationClocks');
-  try {
-    await deps.clients.db.send(
+  const advanced = await ifConditionHolds(
+    deps.clients.db.send(
       new UpdateCommand({
         TableName,
         Key: { conversationId },
@@ -28,11 +28,9 @@ export async function nextServerTs(deps: Deps, conversationId: string): Promise<
         ConditionExpression: 'attribute_not_exists(lastServerTs) OR lastServerTs < :now',
         ExpressionAttributeValues: { ':now': now },
       }),
-    );
-    return now;
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+    ),
+  );
+  if (advanced) return now;
   // This Lambda's clock is behind the conversation's (or another SEND took this millisecond).
   const { Attributes } = await deps.clients.db.send(
     new UpdateCommand({

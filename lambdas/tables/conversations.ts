@@ -3,7 +3,7 @@
  * preview of its newest message that the user's devices wrote (a ciphertext the server cannot read).
  */
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ifConditionHolds } from './conditional-write';
 import { tableName, type Deps } from '../runtime/deps';
 
 export interface ConversationRecord {
@@ -41,8 +41,8 @@ export async function recordActivity(
 ): Promise<void> {
   const table = tableName(deps, 'conversations');
   const key = { userId, conversationId };
-  try {
-    await deps.clients.db.send(
+  await ifConditionHolds(
+    deps.clients.db.send(
       new UpdateCommand({
         TableName: table,
         Key: key,
@@ -50,10 +50,8 @@ export async function recordActivity(
         ConditionExpression: 'attribute_not_exists(lastActivityAt) OR lastActivityAt <= :ts',
         ExpressionAttributeValues: { ':ts': message.serverTs, ':m': message.msgId },
       }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+    ),
+  );
   if (message.received) {
     await deps.clients.db.send(
       new UpdateCommand({
@@ -73,8 +71,8 @@ export async function recordActivity(
  * conversation, so an equal one is of the same message). Answers whether it was stored.
  */
 export async function recordPreview(deps: Deps, userId: string, conversationId: string, preview: Preview): Promise<boolean> {
-  try {
-    await deps.clients.db.send(
+  const stored = await ifConditionHolds(
+    deps.clients.db.send(
       new UpdateCommand({
         TableName: tableName(deps, 'conversations'),
         Key: { userId, conversationId },
@@ -82,12 +80,9 @@ export async function recordPreview(deps: Deps, userId: string, conversationId: 
         ConditionExpression: 'attribute_not_exists(previewServerTs) OR previewServerTs < :ts',
         ExpressionAttributeValues: { ':c': preview.ciphertext, ':m': preview.msgId, ':ts': preview.serverTs },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
+  return stored !== undefined;
 }
 
 /** READ: nothing in the conversation is unread any more. */

@@ -43,6 +43,7 @@ function clockItem() {
 beforeEach(() => {
   db.reset();
   kinesis.reset();
+  db.on(UpdateCommand).resolves({}); // the conversation clock: this Lambda's now is past it
   db.on(QueryCommand, { KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': BOB } }).resolves({ Items: [{ userId: BOB, deviceId: 1 }] });
   db.on(QueryCommand, { KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': USER } }).resolves({ Items: [{ userId: USER, deviceId: 1 }] });
 });
