@@ -197,7 +197,10 @@ export interface QueueEmptyFrame {
 export interface DeliveredAckFrame {
   type: 'DELIVERED_ACK';
   msgIds: string[];
-  /** Previews not stored because their message is not in this device's queue (never was, or acknowledged before). */
+  /**
+   * Previews not stored because their message is not in this device's queue (never was, or acknowledged
+   * before), or because two senders used their msgId.
+   */
   ignoredPreviews?: string[];
   requestId?: string;
 }
