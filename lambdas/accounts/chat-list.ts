@@ -1,5 +1,5 @@
 /**
- * The chat list: a user's conversations, newest activity first, with unread counts. 1:1 chats keep their
+ * The chat list: a user's conversations, newest activity first, with unread counts and previews. 1:1 chats keep their
  * own rows up to date; a group's row only marks the member's joining and reading, and the group's
  * timeline gives its last message and how many came after the member's read position.
  */
@@ -13,7 +13,12 @@ export interface ChatListEntry {
   lastActivityAt: number;
   lastMsgId: string;
   unreadCount: number;
+  /** The newest preview the user's devices wrote: a ciphertext only they can read. */
+  preview?: { msgId: string; ciphertext: string };
 }
+
+const previewOf = (row: ConversationRecord) =>
+  row.preview && row.previewMsgId ? { preview: { msgId: row.previewMsgId, ciphertext: row.preview } } : {};
 
 const GROUP_PREFIX = 'group:';
 /** Timeline reads one chat list keeps in flight. */
@@ -30,6 +35,7 @@ async function groupEntry(deps: Deps, userId: string, row: ConversationRecord): 
     lastActivityAt: newer ? latest.serverTs : row.lastActivityAt,
     lastMsgId: newer ? latest.msgId : row.lastMsgId,
     unreadCount,
+    ...previewOf(row),
   };
 }
 
@@ -37,7 +43,13 @@ export async function chatList(deps: Deps, userId: string, limit: number): Promi
   const [recent, groups] = await Promise.all([listConversations(deps, userId, limit), conversationsStartingWith(deps, userId, GROUP_PREFIX)]);
   const direct = recent
     .filter((row) => !row.conversationId.startsWith(GROUP_PREFIX))
-    .map((row) => ({ conversationId: row.conversationId, lastActivityAt: row.lastActivityAt, lastMsgId: row.lastMsgId, unreadCount: row.unread?.size ?? 0 }));
+    .map((row) => ({
+      conversationId: row.conversationId,
+      lastActivityAt: row.lastActivityAt,
+      lastMsgId: row.lastMsgId,
+      unreadCount: row.unread?.size ?? 0,
+      ...previewOf(row),
+    }));
   const grouped = await mapConcurrently(groups, CONCURRENT_READS, (row) => groupEntry(deps, userId, row));
   return [...direct, ...grouped].sort((a, b) => b.lastActivityAt - a.lastActivityAt).slice(0, limit);
 }

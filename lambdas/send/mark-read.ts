@@ -3,7 +3,8 @@ import type { ReadAckFrame, ReadFrame } from '../protocol/frames';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { directConversationId } from './conversations';
-import { putReceipt, receiptIdOf } from './receipts';
+import { putReceipt, receiptIdOf, receiptServerTs } from './receipts';
+import { lastServerTs } from '../tables/conversation-clocks';
 import { advanceReadPosition, clearUnread } from '../tables/conversations';
 import { getTally } from '../tables/group-receipts';
 import { getGroup } from '../tables/groups';
@@ -42,10 +43,15 @@ async function markConversationRead(deps: Deps, userId: string, frame: ReadFrame
   if (tally && `group:${tally.groupId}` === frame.conversationId) await advanceReadPosition(deps, userId, frame.conversationId, tally.position);
 }
 
-/** READ: two blue ticks for the peer, and the same read state on the reader's other devices. */
+/**
+ * READ: two blue ticks for the peer, and the same read state on the reader's other devices. The reader
+ * has the message it names, so the conversation's clock has stamped it already: a receipt stamped past
+ * the clock comes after it in every queue.
+ */
 export async function markRead(deps: Deps, caller: Caller, frame: ReadFrame): Promise<Omit<ReadAckFrame, 'requestId'>> {
   const recipients = await receiptRecipients(deps, caller, frame.conversationId);
   const by = { userId: caller.userId, deviceId: caller.deviceId };
+  const stamped = await lastServerTs(deps, frame.conversationId);
   await putReceipt(deps, {
     kind: 'receipt',
     receiptId: receiptIdOf('read', by, [frame.upToMsgId]),
@@ -54,7 +60,7 @@ export async function markRead(deps: Deps, caller: Caller, frame: ReadFrame): Pr
     msgIds: [frame.upToMsgId],
     by,
     recipients,
-    serverTs: deps.now(),
+    serverTs: receiptServerTs(deps.now(), stamped === undefined ? [] : [stamped]),
   });
   await markConversationRead(deps, caller.userId, frame);
   return { type: 'READ_ACK', conversationId: frame.conversationId, upToMsgId: frame.upToMsgId };

@@ -1,6 +1,9 @@
-/** The `conversations` table: per user, each conversation's last activity and unread messages. */
+/**
+ * The `conversations` table: per user, each conversation's last activity, unread messages and the
+ * preview of its newest message that the user's devices wrote (a ciphertext the server cannot read).
+ */
 import { QueryCommand, type QueryCommandOutput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ifConditionHolds } from './conditional-write';
 import { tableName, type Deps } from '../runtime/deps';
 
 export interface ConversationRecord {
@@ -13,6 +16,18 @@ export interface ConversationRecord {
   readonly unread?: Set<string>;
   /** In a group: the queue position of the last message read; the group's timeline counts the rest. */
   readonly lastReadPosition?: string;
+  /** Ciphertext (base64) of the newest message's preview, for the user's devices only; of `previewMsgId`. */
+  readonly preview?: string;
+  readonly previewMsgId?: string;
+  /** serverTs of `previewMsgId`: a preview of an older message never replaces it. */
+  readonly previewServerTs?: number;
+}
+
+export interface Preview {
+  readonly msgId: string;
+  /** The message's serverTs, from the server's own records, never from a client. */
+  readonly serverTs: number;
+  readonly ciphertext: string;
 }
 
 /**
@@ -24,12 +39,12 @@ export async function recordActivity(
   deps: Deps,
   userId: string,
   conversationId: string,
-  message: { msgId: string; serverTs: number; received: boolean },
+  message: { msgId: string; serverTs: number; received: boolean; preview?: string },
 ): Promise<void> {
   const table = tableName(deps, 'conversations');
   const key = { userId, conversationId };
-  try {
-    await deps.clients.db.send(
+  await ifConditionHolds(
+    deps.clients.db.send(
       new UpdateCommand({
         TableName: table,
         Key: key,
@@ -37,10 +52,8 @@ export async function recordActivity(
         ConditionExpression: 'attribute_not_exists(lastActivityAt) OR lastActivityAt <= :ts',
         ExpressionAttributeValues: { ':ts': message.serverTs, ':m': message.msgId },
       }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+    ),
+  );
   if (message.received) {
     await deps.clients.db.send(
       new UpdateCommand({
@@ -51,6 +64,27 @@ export async function recordActivity(
       }),
     );
   }
+  if (message.preview) await recordPreview(deps, userId, conversationId, { msgId: message.msgId, serverTs: message.serverTs, ciphertext: message.preview });
+}
+
+/**
+ * Stores the preview unless the stored one is of a message at least as new: a late or replayed preview
+ * never replaces a newer one, and the first preview of a message stands (serverTs is unique within a
+ * conversation, so an equal one is of the same message). Answers whether it was stored.
+ */
+export async function recordPreview(deps: Deps, userId: string, conversationId: string, preview: Preview): Promise<boolean> {
+  const stored = await ifConditionHolds(
+    deps.clients.db.send(
+      new UpdateCommand({
+        TableName: tableName(deps, 'conversations'),
+        Key: { userId, conversationId },
+        UpdateExpression: 'SET preview = :c, previewMsgId = :m, previewServerTs = :ts',
+        ConditionExpression: 'attribute_not_exists(previewServerTs) OR previewServerTs < :ts',
+        ExpressionAttributeValues: { ':c': preview.ciphertext, ':m': preview.msgId, ':ts': preview.serverTs },
+      }),
+    ),
+  );
+  return stored !== undefined;
 }
 
 /** READ: nothing in the conversation is unread any more. */
@@ -115,8 +149,8 @@ export async function markJoined(deps: Deps, userId: string, conversationId: str
 
 /** READ in a group: everything up to `position` is read; a late READ of an older message changes nothing. */
 export async function advanceReadPosition(deps: Deps, userId: string, conversationId: string, position: string): Promise<void> {
-  try {
-    await deps.clients.db.send(
+  await ifConditionHolds(
+    deps.clients.db.send(
       new UpdateCommand({
         TableName: tableName(deps, 'conversations'),
         Key: { userId, conversationId },
@@ -124,8 +158,6 @@ export async function advanceReadPosition(deps: Deps, userId: string, conversati
         ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(lastReadPosition) OR lastReadPosition < :p)',
         ExpressionAttributeValues: { ':p': position },
       }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+    ),
+  );
 }
