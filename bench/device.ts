@@ -1,10 +1,10 @@
 /**
  * A device of the bench: a real `ws` client that stamps each frame with its receive time, answers
  * requests by `requestId`, acknowledges PUSH and RECEIPT frames with DELIVERED as a live client does
- * (what arrives within a few milliseconds in one DELIVERED), and counts the WebSocket messages it sends
- * and receives (what API Gateway bills).
+ * (what arrives within a few milliseconds in one DELIVERED, with the chat-list preview of each message
+ * it received), and counts the WebSocket messages it sends and receives (what API Gateway bills).
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import type { ParleyLocal } from '../local/runtime';
@@ -43,6 +43,7 @@ export class BenchDevice {
   private readonly pending = new Map<string, (frame: any) => void>();
   private nextRequest = 0;
   private undelivered: string[] = [];
+  private previews: { msgId: string; ciphertext: string }[] = [];
   private deliverTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -56,7 +57,11 @@ export class BenchDevice {
       frameCounts.receivedBytes += data.length;
       frameCounts.units += billedUnits(data.length);
       const frame = JSON.parse(data.toString());
-      if ((frame.type === 'PUSH' || frame.type === 'RECEIPT') && this.autoDeliver) this.acknowledge(frame.msgId ?? frame.receiptId);
+      if ((frame.type === 'PUSH' || frame.type === 'RECEIPT') && this.autoDeliver) {
+        // A received message's preview goes to this user's chat list with its acknowledgement.
+        const received = frame.type === 'PUSH' && frame.from.userId !== credentials.userId;
+        this.acknowledge(frame.msgId ?? frame.receiptId, received ? sealedPreview() : undefined);
+      }
       const answer = frame.requestId !== undefined && frame.type !== 'PUSH' ? this.pending.get(frame.requestId) : undefined;
       if (answer) {
         this.pending.delete(frame.requestId);
@@ -66,8 +71,9 @@ export class BenchDevice {
     });
   }
 
-  private acknowledge(msgId: string): void {
+  private acknowledge(msgId: string, preview?: string): void {
     this.undelivered.push(msgId);
+    if (preview) this.previews.push({ msgId, ciphertext: preview });
     if (this.undelivered.length >= DELIVERED_BATCH_MAX) this.flushDelivered();
     else this.deliverTimer ??= setTimeout(() => this.flushDelivered(), DELIVERED_BATCH_MS);
   }
@@ -76,8 +82,9 @@ export class BenchDevice {
     clearTimeout(this.deliverTimer);
     this.deliverTimer = undefined;
     if (this.undelivered.length === 0 || this.socket.readyState !== WebSocket.OPEN) return;
-    this.send({ action: 'DELIVERED', msgIds: this.undelivered });
+    this.send({ action: 'DELIVERED', msgIds: this.undelivered, ...(this.previews.length ? { previews: this.previews } : {}) });
     this.undelivered = [];
+    this.previews = [];
   }
 
   static connect(parley: ParleyLocal, credentials: DeviceCredentials): Promise<BenchDevice> {
@@ -133,3 +140,9 @@ export class BenchDevice {
 }
 
 export const newMsgId = () => randomUUID();
+
+/** Bytes of a chat-list preview: a short text sealed under the chat-list key (30 bytes of it overhead). */
+export const PREVIEW_BYTES = 90;
+
+/** A chat-list preview as a client seals it: opaque bytes to the server. */
+export const sealedPreview = () => randomBytes(PREVIEW_BYTES).toString('base64');

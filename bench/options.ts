@@ -20,6 +20,10 @@ export interface BenchOptions {
   readonly sdkSessions: number;
   /** 1:1 messages of 200 bytes the SDK's per-message figure times, per pattern. */
   readonly sdkMessages: number;
+  /** Members of the group of the fan-out run (0 skips it), how many of them are online, and its messages. */
+  readonly groupMembers: number;
+  readonly groupOnline: number;
+  readonly groupMessages: number;
   /** Memory of each Lambda function in the cost model (the CDK default, lib/functions.ts). */
   readonly lambdaMemoryMb: number;
   /** Where the figures are written. */
@@ -41,6 +45,9 @@ export const defaultOptions: BenchOptions = {
   syncMessages: 1000,
   sdkSessions: 200,
   sdkMessages: 2000,
+  groupMembers: 1024,
+  groupOnline: 20,
+  groupMessages: 5,
   lambdaMemoryMb: 256,
   out: 'bench/results.json',
   delivered: true,
@@ -48,7 +55,8 @@ export const defaultOptions: BenchOptions = {
 };
 
 const usage = `npm run bench -- [--rate 50] [--seconds 10] [--pairs 10] [--steps 25,50,100] [--step-seconds 5]
-  [--budget-seconds 150] [--p99-limit-ms 200] [--sync-messages 1000] [--sdk-sessions 200] [--sdk-messages 2000] [--lambda-memory-mb 256]
+  [--budget-seconds 150] [--p99-limit-ms 200] [--sync-messages 1000] [--group-members 1024] [--group-online 20]
+  [--group-messages 5] [--sdk-sessions 200] [--sdk-messages 2000] [--lambda-memory-mb 256]
   [--out bench/results.json] [--no-delivered] [--verbose]   (--steps none skips the step-up)`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -63,6 +71,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     '--sync-messages': 'syncMessages',
     '--sdk-sessions': 'sdkSessions',
     '--sdk-messages': 'sdkMessages',
+    '--group-members': 'groupMembers',
+    '--group-online': 'groupOnline',
+    '--group-messages': 'groupMessages',
     '--lambda-memory-mb': 'lambdaMemoryMb',
   };
   for (let i = 0; i < argv.length; i++) {
@@ -85,6 +96,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     if (!Number.isFinite(value) || value < 0) throw new Error(`--${key} must be a number ≥ 0\n${usage}`);
   }
   if (parsed.steps.some((rate) => !(rate > 0))) throw new Error(`--steps must be positive rates\n${usage}`);
+  if (parsed.groupMembers > 0 && (parsed.groupMembers < parsed.groupOnline + 1 || parsed.groupMessages < 1 || parsed.groupOnline < 1)) {
+    throw new Error(`--group-members must leave room for the sender and --group-online ≥ 1 members, with --group-messages ≥ 1\n${usage}`);
+  }
   if (parsed.pairs < 1 || parsed.rate <= 0) throw new Error(`--pairs and --rate must be positive\n${usage}`);
   return parsed;
 }

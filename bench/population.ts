@@ -7,7 +7,7 @@ import type { ParleyLocal } from '../local/runtime';
 import type { DeviceCredentials } from '../lambdas/protocol/credentials';
 import { directConversationId } from '../lambdas/send/conversations';
 import { linkDevice, registerAccount } from '../test/support/device-client';
-import { BenchDevice, newMsgId } from './device';
+import { BenchDevice, newMsgId, sealedPreview } from './device';
 
 /** Bytes of each envelope's ciphertext: about what a short text is once Signal has encrypted it. */
 export const CIPHERTEXT_BYTES = 160;
@@ -48,7 +48,7 @@ export async function createPairs(parley: ParleyLocal, count: number): Promise<P
 
 /**
  * A SEND from `from` to `to`'s user: one envelope for every device of the recipient and for every other
- * device of the sender, as the server requires.
+ * device of the sender, as the server requires, and the sender's chat-list preview.
  */
 export function sendFrame(from: DeviceCredentials, to: readonly DeviceCredentials[], ownOthers: readonly DeviceCredentials[], seq: number) {
   const recipient = to[0]!.userId;
@@ -64,6 +64,7 @@ export function sendFrame(from: DeviceCredentials, to: readonly DeviceCredential
       type: 'message',
       ciphertext: randomBytes(CIPHERTEXT_BYTES).toString('base64'),
     })),
+    preview: sealedPreview(),
   };
 }
 

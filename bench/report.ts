@@ -2,6 +2,7 @@
 import type { CostModel } from './cost-model';
 import type { RateRun } from './latency';
 import type { MaxRate } from './max-rate';
+import type { GroupFanoutRun } from './group-fanout';
 import type { SdkCryptoRun } from './sdk-crypto';
 import type { SyncRun } from './sync-time';
 
@@ -14,6 +15,7 @@ export interface Results {
   readonly fixedRate: RateRun & { settled: boolean };
   readonly maxRate: MaxRate | null;
   readonly sync: SyncRun | null;
+  readonly groupFanout: GroupFanoutRun | null;
   /** The client SDK's Signal protocol work in one process: session setups and 1:1 messages. */
   readonly sdk: SdkCryptoRun | null;
   /** What one message of the 1:1 scenario (the fixed-rate run) asked of each service. */
@@ -27,7 +29,7 @@ const pad = (text: string, width: number) => text.padEnd(width);
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${value} ms`);
 
 export function formatTable(results: Results): string {
-  const { fixedRate: run, maxRate, sync, sdk, cost } = results;
+  const { fixedRate: run, maxRate, sync, groupFanout: group, sdk, cost } = results;
   const rows: [string, string][] = [
     [
       `Delivery latency SEND → PUSH at ${run.offeredRate} msg/s × ${run.seconds} s, ${run.conversations} conversations`,
@@ -45,6 +47,11 @@ export function formatTable(results: Results): string {
       sync ? `${sync.syncMs} ms, ${sync.pages} pages, ${sync.received} received, ${sync.inOrder ? 'in order' : 'NOT IN ORDER'}` : 'not run',
     ],
     ['Cost per million 1:1 messages (list prices, see bench/prices.ts)', `$${cost.usdPerMillionMessages.toFixed(2)}`],
+    [
+      `Group of ${group?.members ?? '—'} members (${group?.onlineMembers ?? '—'} online, ${group?.memberDevices ?? '—'} devices): GROUP_SEND → last online PUSH`,
+      group ? `p50 ${ms(group.lastOnlineMemberMs.p50)}, max ${ms(group.lastOnlineMemberMs.max)} (${group.messages} messages)` : 'not run',
+    ],
+    ['  cost per million group messages', group ? `$${group.cost.usdPerMillionMessages.toFixed(2)}` : '—'],
     [
       'Client SDK: session setups (PQXDH, first message both sides)',
       sdk ? `${sdk.sessionSetups.perSecond}/s (${sdk.sessionSetups.msEach} ms each; first message ${sdk.sessionSetups.firstMessageBytes} B)` : 'not run',
@@ -66,6 +73,13 @@ export function formatTable(results: Results): string {
   const itemWidth = Math.max(...cost.lines.map((line) => line.item.length)) + 2;
   for (const line of cost.lines) {
     lines.push(`  ${pad(line.item, itemWidth)}${pad(`${line.perMessage} ${line.unit}`, 22)}$${line.usdPerMillionMessages.toFixed(3)} / M msgs`);
+  }
+  if (group) {
+    lines.push('', `Per group message (${group.members} members, ${group.memberDevices} devices, ${group.onlineMembers} online and acknowledging):`);
+    const groupWidth = Math.max(...group.cost.lines.map((line) => line.item.length)) + 2;
+    for (const line of group.cost.lines) {
+      lines.push(`  ${pad(line.item, groupWidth)}${pad(`${line.perMessage} ${line.unit}`, 22)}$${line.usdPerMillionMessages.toFixed(3)} / M msgs`);
+    }
   }
   return lines.join('\n');
 }

@@ -10,6 +10,8 @@
  *   updated item is not seen: counted as 1 unit (the bench's items are all under 1 KB, see maxItemBytes).
  * - a strongly consistent GetItem or Query costs ceil(bytes read / 4 KB) read request units, at least 1;
  *   eventually consistent, half that.
+ * - BatchGetItem and BatchWriteItem cost what each of their items would cost alone (the group fan-out's
+ *   reads and queue writes); items DynamoDB leaves unprocessed are counted when asked for again.
  */
 import { performance } from 'node:perf_hooks';
 import type { FunctionId } from '../lambdas/functions';
@@ -149,11 +151,17 @@ export class RequestCounter {
     }
   }
 
-  private countCapacity(usage: Usage, command: string, input: any, output: any, succeeded: boolean): void {
-    const tableName: string = input?.TableName ?? 'unknown';
+  private tableUsage(usage: Usage, tableName: string): { table: TableUsage; indexes: readonly { sortKey: { name: string } }[] } {
     const tableId = this.tableIds.get(tableName);
     const table = (usage.tables[tableId ?? tableName] ??= { reads: 0, writes: 0, readUnits: 0, writeUnits: 0, maxItemBytes: 0 });
     const indexes = tableId ? ((tableDefinitions[tableId] as { localIndexes?: readonly { sortKey: { name: string } }[] }).localIndexes ?? []) : [];
+    return { table, indexes };
+  }
+
+  private countCapacity(usage: Usage, command: string, input: any, output: any, succeeded: boolean): void {
+    if (command === 'BatchGetItem') return this.countBatchGet(usage, input, output);
+    if (command === 'BatchWriteItem') return this.countBatchWrite(usage, input, output);
+    const { table, indexes } = this.tableUsage(usage, input?.TableName ?? 'unknown');
     if (WRITES.has(command)) {
       table.writes++;
       const size = command === 'PutItem' ? marshalledItemSize(input.Item ?? {}) : 0;
@@ -170,9 +178,39 @@ export class RequestCounter {
       const units = Math.max(1, Math.ceil(bytes / 4096));
       table.readUnits += input.ConsistentRead ? units : units / 2;
     } else {
-      // Batch and transaction calls: not on the message path; one request, one unit of each kind.
+      // Transactions: not on any path the bench drives; one request, one unit.
       table.reads++;
       table.readUnits += 1;
+    }
+  }
+
+  /** BatchGetItem: each item found costs what its own GetItem would (eventually consistent: half). */
+  private countBatchGet(usage: Usage, input: any, output: any): void {
+    for (const [tableName, request] of Object.entries<any>(input?.RequestItems ?? {})) {
+      const { table } = this.tableUsage(usage, tableName);
+      table.reads++;
+      const items: Record<string, unknown>[] = output?.Responses?.[tableName] ?? [];
+      for (const item of items) {
+        const bytes = plainItemSize(item);
+        table.maxItemBytes = Math.max(table.maxItemBytes, bytes);
+        table.readUnits += Math.max(1, Math.ceil(bytes / 4096)) / (request.ConsistentRead ? 1 : 2);
+      }
+    }
+  }
+
+  /** BatchWriteItem: each put or delete costs what its own PutItem or DeleteItem would. */
+  private countBatchWrite(usage: Usage, input: any, output: any): void {
+    for (const [tableName, requests] of Object.entries<any[]>(input?.RequestItems ?? {})) {
+      const { table, indexes } = this.tableUsage(usage, tableName);
+      const unprocessed = output?.UnprocessedItems?.[tableName]?.length ?? 0;
+      table.writes++;
+      for (const request of requests.slice(0, requests.length - unprocessed)) {
+        const item = request.PutRequest?.Item;
+        const size = item ? marshalledItemSize(item) : 0;
+        table.maxItemBytes = Math.max(table.maxItemBytes, size);
+        const units = Math.max(1, Math.ceil(size / 1024));
+        table.writeUnits += units * (1 + (item ? indexes.filter((index) => item[index.sortKey.name]).length : indexes.length));
+      }
     }
   }
 }

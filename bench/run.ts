@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: the local stack in this process (in memory, free ports), real WebSocket devices, and
- * five figures: delivery latency at a fixed rate, the highest rate that keeps p99 under 200 ms, the time
- * to SYNC 1,000 queued messages, the AWS requests and dollars per million 1:1 messages, and what the
- * client SDK's Signal protocol work costs (session setups per second, encrypt+decrypt per message).
+ * six figures: delivery latency at a fixed rate, the highest rate that keeps p99 under 200 ms, the time
+ * to SYNC 1,000 queued messages, the AWS requests and dollars per million 1:1 messages, the time and
+ * cost of one message to a 1,024-member group, and what the client SDK's Signal protocol work costs
+ * (session setups per second, encrypt+decrypt per message).
  * Writes bench/results.json and prints a table. Flags: see bench/options.ts (`npm run bench -- --help`).
  */
 import './environment';
@@ -22,6 +23,7 @@ import { measureSdkCrypto } from './sdk-crypto';
 import { settle } from './settle';
 import { summarize } from './stats';
 import { timeSync } from './sync-time';
+import { timeGroupFanout } from './group-fanout';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 const seconds = (from: number) => Math.round((performance.now() - from) / 100) / 10;
@@ -106,6 +108,18 @@ async function main(): Promise<void> {
     const sync = options.syncMessages > 0 ? await timeSync(parley, options.syncMessages) : null;
     if (sync) say(`  ${sync.syncMs} ms, ${sync.pages} pages, ${sync.received} received, in order: ${sync.inOrder}`);
 
+    let groupFanout = null;
+    if (options.groupMembers > 0) {
+      say(`Group fan-out: ${options.groupMessages} messages to ${options.groupMembers} members, ${options.groupOnline} online…`);
+      groupFanout = await timeGroupFanout(parley, counter, {
+        members: options.groupMembers,
+        online: options.groupOnline,
+        messages: options.groupMessages,
+        lambdaMemoryMb: options.lambdaMemoryMb,
+      });
+      say(`  last online member: p50 ${groupFanout.lastOnlineMemberMs.p50} ms, max ${groupFanout.lastOnlineMemberMs.max} ms`);
+    }
+
     const cost = costPerMessage({
       usage,
       frames,
@@ -124,6 +138,7 @@ async function main(): Promise<void> {
       fixedRate: { ...run, settled },
       maxRate,
       sync,
+      groupFanout,
       sdk,
       perMessage: perMessageUsage,
       lambdaDurationsMs: { atFixedRate: durations(usage), atLowLoad: durations(lowLoad) },

@@ -94,13 +94,13 @@ export const functions = {
   send: {
     entry: 'lambdas/send/send.ts',
     description: 'Accepts a SEND: checks it, stamps it and puts it on the message stream before the ACK',
-    tables: { devices: 'read', acceptedMessages: 'readWrite' },
+    tables: { devices: 'read', conversationClocks: 'readWrite', acceptedMessages: 'readWrite' },
     putsTo: ['messages'],
   },
   groupSend: {
     entry: 'lambdas/send/group-send.ts',
     description: 'Accepts a GROUP_SEND from a current member: stamps it and puts it on the message stream before the ACK',
-    tables: { groups: 'read', acceptedMessages: 'readWrite' },
+    tables: { groups: 'read', acceptedMessages: 'readWrite', conversationClocks: 'readWrite' },
     putsTo: ['messages'],
   },
   fanout: {
@@ -113,6 +113,7 @@ export const functions = {
       conversations: 'readWrite',
       groups: 'read',
       groupReceipts: 'readWrite',
+      groupTimeline: 'readWrite',
     },
     manageConnections: true,
     pushEndpoints: ['publish', 'delete'],
@@ -125,14 +126,14 @@ export const functions = {
   },
   delivered: {
     entry: 'lambdas/sync/delivered.ts',
-    description: 'Deletes what a device acknowledged from its queue and sends the delivered receipts',
-    tables: { deviceQueues: 'readWrite' },
+    description: 'Deletes what a device acknowledged from its queue, sends the delivered receipts and keeps its user’s previews',
+    tables: { deviceQueues: 'readWrite', conversations: 'readWrite' },
     putsTo: ['messages'],
   },
   read: {
     entry: 'lambdas/send/read.ts',
     description: 'Sends a read receipt to the sender’s devices and the reader’s other devices',
-    tables: { conversations: 'readWrite', groups: 'read' },
+    tables: { conversations: 'readWrite', conversationClocks: 'read', groups: 'read', groupReceipts: 'read' },
     putsTo: ['messages'],
   },
   queueExpiry: {
@@ -184,8 +185,8 @@ export const functions = {
   },
   listConversations: {
     entry: 'lambdas/accounts/list-conversations.ts',
-    description: 'Lists the caller’s conversations by last activity, with unread counts',
-    tables: { conversations: 'read' },
+    description: 'Lists the caller’s conversations by last activity, with unread counts and encrypted previews',
+    tables: { conversations: 'read', groupTimeline: 'read' },
   },
   removeDevice: {
     entry: 'lambdas/accounts/remove-device.ts',

@@ -73,14 +73,24 @@ export const tables = {
   },
   /**
    * Each user's conversations, newest activity first through `byActivity`, with the msgIds not yet read
-   * (a set, so a redelivered message is not counted twice), so that a newly linked device can show the
-   * chat list.
+   * (a set, so a redelivered message is not counted twice) and the encrypted preview of the newest message
+   * the user's devices wrote one for, so that a newly linked device can show the chat list.
    */
   conversations: {
     partitionKey: { name: 'userId', type: 'S' },
     sortKey: { name: 'conversationId', type: 'S' },
     localIndexes: [{ indexName: 'byActivity', sortKey: { name: 'lastActivityAt', type: 'N' } }],
     envVar: 'CONVERSATIONS_TABLE',
+  },
+  /**
+   * One clock per conversation: the last serverTs stamped in it, so that a conversation's messages are
+   * stamped in strictly increasing order whatever the clocks of the Lambdas that accept them. Its own
+   * table, keyed by conversation: a clock belongs to the conversation, not to one member, and one
+   * partition per conversation spreads the writes. A group's server sequence number belongs on the same item.
+   */
+  conversationClocks: {
+    partitionKey: { name: 'conversationId', type: 'S' },
+    envVar: 'CONVERSATION_CLOCKS_TABLE',
   },
   /**
    * Every accepted SEND by sender and msgId, so that a retried SEND gets the same ACK and is not
@@ -134,6 +144,17 @@ export const tables = {
     partitionKey: { name: 'msgId', type: 'S' },
     timeToLiveAttribute: 'expiresAt',
     envVar: 'GROUP_RECEIPTS_TABLE',
+  },
+  /**
+   * Per group conversation, one small item per message in server order (sort `${serverTs}#${msgId}`):
+   * the group's last activity and each member's unread count come from here, not from a chat-list write
+   * per member per message. Kept 30 days.
+   */
+  groupTimeline: {
+    partitionKey: { name: 'conversationId', type: 'S' },
+    sortKey: { name: 'position', type: 'S' },
+    timeToLiveAttribute: 'expiresAt',
+    envVar: 'GROUP_TIMELINE_TABLE',
   },
 } as const satisfies Record<string, TableDefinition>;
 

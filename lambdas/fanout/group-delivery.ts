@@ -10,7 +10,8 @@ import type { GroupChangeRecord, GroupMessageRecord } from '../protocol/stream-r
 import { wakeDevice } from '../push/wake-device';
 import { mapConcurrently } from '../runtime/concurrency';
 import type { Deps } from '../runtime/deps';
-import { recordActivity } from '../tables/conversations';
+import { markJoined, recordActivity } from '../tables/conversations';
+import { appendToTimeline } from '../tables/group-timeline';
 import { devicesOfUsers, type DeviceRecord } from '../tables/devices';
 import { enqueueAll, positionOf, QUEUE_TTL_MS, queueItemOf } from '../tables/device-queues';
 import { openTally } from '../tables/group-receipts';
@@ -65,17 +66,23 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
     msgId: record.msgId,
     groupId: record.groupId,
     sender: from.userId,
+    position: frame.cursor,
     recipients: recipients.filter((userId) => userId !== from.userId).length,
     expiresAt: Math.ceil((record.serverTs + QUEUE_TTL_MS) / 1000),
   });
   const offline = await queueAndPushToAll(deps, devices, record.msgId, frame);
   const toWake = offline.filter((device) => device.push && device.userId !== from.userId);
   await mapConcurrently(toWake, CONCURRENT_REQUESTS, (device) => wakeDevice(deps, device.userId, device.deviceId));
-  // The chat lists, after the queues: a message is never listed before it is stored.
-  const { msgId, serverTs, conversationId } = record;
-  await mapConcurrently(recipients, CONCURRENT_REQUESTS, (userId) =>
-    recordActivity(deps, userId, conversationId, { msgId, serverTs, received: userId !== from.userId }),
-  );
+  // The chat lists, after the queues: a message is never listed before it is stored. One timeline write
+  // serves every member's chat list (last activity, unread count).
+  await appendToTimeline(deps, {
+    conversationId: record.conversationId,
+    position: frame.cursor,
+    msgId: record.msgId,
+    from: from.userId,
+    serverTs: record.serverTs,
+    expiresAt: Math.ceil((record.serverTs + QUEUE_TTL_MS) / 1000),
+  });
 }
 
 /** A membership change reaches every device of the members, and of the users it removed. */
@@ -99,6 +106,11 @@ export async function deliverGroupChange(deps: Deps, record: GroupChangeRecord):
   };
   const users = [...new Set([...record.members, ...record.change.removed])];
   await queueAndPushToAll(deps, await devicesOfUsers(deps, users, MAX_DEVICES), record.changeId, frame);
-  const activity = { msgId: record.changeId, serverTs: record.serverTs, received: false };
-  await mapConcurrently(users, CONCURRENT_REQUESTS, (userId) => recordActivity(deps, userId, record.conversationId, activity));
+  const change = { msgId: record.changeId, serverTs: record.serverTs, position: frame.cursor };
+  const joined = new Set(record.change.added);
+  await mapConcurrently(users, CONCURRENT_REQUESTS, (userId) =>
+    joined.has(userId)
+      ? markJoined(deps, userId, record.conversationId, change)
+      : recordActivity(deps, userId, record.conversationId, { msgId: change.msgId, serverTs: change.serverTs, received: false }),
+  );
 }

@@ -8,7 +8,7 @@ import type { ReceiptRecord } from '../protocol/stream-records';
 import type { Deps } from '../runtime/deps';
 import { defineHandler } from '../runtime/lambda-handler';
 import type { QueuedItem } from '../tables/device-queues';
-import { putReceipt, receiptIdOf } from '../send/receipts';
+import { putReceipt, receiptIdOf, receiptServerTs } from '../send/receipts';
 
 /** The failed receipt an expired queue item calls for, if any: receipts themselves expire silently. */
 export function failureReceiptOf(item: QueuedItem, now: number): ReceiptRecord | undefined {
@@ -24,7 +24,7 @@ export function failureReceiptOf(item: QueuedItem, now: number): ReceiptRecord |
     msgIds: [item.msgId],
     by,
     recipients: [item.frame.from.userId],
-    serverTs: now,
+    serverTs: receiptServerTs(now, [item.frame.serverTs]),
   };
 }
 

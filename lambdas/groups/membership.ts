@@ -13,7 +13,7 @@ import type { Deps } from '../runtime/deps';
 import { putOnMessageStream } from '../send/message-stream';
 import type { Caller } from '../runtime/gateway-events';
 import { usersWithDevice } from '../tables/devices';
-import { conversationIdsStartingWith } from '../tables/conversations';
+import { conversationsStartingWith } from '../tables/conversations';
 import { createGroup, getGroup, replaceGroup, type GroupMember, type GroupRecord } from '../tables/groups';
 import { mapConcurrently } from '../runtime/concurrency';
 
@@ -160,7 +160,7 @@ export async function readGroup(deps: Deps, caller: Caller, groupId: string): Pr
 
 /** The caller's groups, from its chat list, with its role in each. */
 export async function listMyGroups(deps: Deps, caller: Caller): Promise<MyGroup[]> {
-  const conversationIds = await conversationIdsStartingWith(deps, caller.userId, GROUP_PREFIX);
+  const conversationIds = (await conversationsStartingWith(deps, caller.userId, GROUP_PREFIX)).map((row) => row.conversationId);
   const groups = await mapConcurrently(conversationIds, 16, (id) => getGroup(deps, id.slice(GROUP_PREFIX.length)));
   return groups.flatMap((group) => {
     const member = group?.members[caller.userId];

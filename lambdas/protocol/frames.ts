@@ -24,6 +24,17 @@ export const MAX_ENVELOPES = 10;
 
 const Base64 = z.string().min(1).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64 ciphertext');
 
+/** The most bytes of one chat-list preview, decoded. */
+export const MAX_PREVIEW_BYTES = 1024;
+
+/**
+ * A chat-list preview: a ciphertext that only the user's own devices can read (under their shared
+ * chat-list key, see docs/protocol.md); the server stores it for that user and never reads it.
+ */
+const Preview = Base64.refine((preview) => Buffer.byteLength(preview, 'base64') <= MAX_PREVIEW_BYTES, {
+  message: `a preview is at most ${MAX_PREVIEW_BYTES} bytes`,
+});
+
 /** One Signal ciphertext for one device: a PreKeySignalMessage starts a session, a SignalMessage continues it. */
 export const Envelope = z.strictObject({
   userId: z.uuid(),
@@ -36,7 +47,8 @@ export type Envelope = z.infer<typeof Envelope>;
 /**
  * SEND: one message to one user, encrypted once per device of the recipient (`to`) and once per other
  * device of the sender. `seq` counts the sender device's messages in the conversation, so the recipient
- * sees a gap. There is no `from`: the sender is the authenticated device.
+ * sees a gap. There is no `from`: the sender is the authenticated device. `preview` goes to the sender's
+ * own chat list.
  */
 export const SendFrame = z
   .strictObject({
@@ -47,6 +59,7 @@ export const SendFrame = z
     to: z.uuid(),
     seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
     envelopes: z.array(Envelope).min(1).max(MAX_ENVELOPES),
+    preview: Preview.optional(),
   })
   .refine((frame) => frame.envelopes.reduce((total, e) => total + e.ciphertext.length, 0) <= MAX_CIPHERTEXT_CHARS, {
     message: `the envelopes carry more than ${MAX_CIPHERTEXT_CHARS} base64 characters of ciphertext in total`,
@@ -87,12 +100,39 @@ export type SyncFrame = z.infer<typeof SyncFrame>;
 /** Most msgIds one DELIVERED may acknowledge. */
 export const MAX_ACKNOWLEDGED = 100;
 
-/** DELIVERED: these messages reached this device and were stored by it; the server may forget them. */
-export const DeliveredFrame = z.strictObject({
-  action: z.literal('DELIVERED'),
-  requestId: RequestId,
-  msgIds: z.array(z.uuid()).min(1).max(MAX_ACKNOWLEDGED),
-});
+/**
+ * Most preview ciphertext one DELIVERED may carry, in base64 characters: with 100 msgIds the frame stays
+ * under API Gateway's 128 KB message limit.
+ */
+export const MAX_PREVIEW_CHARS_PER_DELIVERED = 96 * 1024;
+
+/** A preview of one message for the chat list of the user it was delivered to. */
+export const MessagePreview = z.strictObject({ msgId: z.uuid(), ciphertext: Preview });
+export type MessagePreview = z.infer<typeof MessagePreview>;
+
+/**
+ * DELIVERED: these messages reached this device and were stored by it; the server may forget them.
+ * `previews`, for some of them, go to this user's chat list.
+ */
+export const DeliveredFrame = z
+  .strictObject({
+    action: z.literal('DELIVERED'),
+    requestId: RequestId,
+    msgIds: z.array(z.uuid()).min(1).max(MAX_ACKNOWLEDGED),
+    previews: z.array(MessagePreview).min(1).max(MAX_ACKNOWLEDGED).optional(),
+  })
+  .refine((frame) => (frame.previews ?? []).every((preview) => frame.msgIds.includes(preview.msgId)), {
+    message: 'a preview for a msgId this DELIVERED does not acknowledge',
+    path: ['previews'],
+  })
+  .refine((frame) => new Set((frame.previews ?? []).map((preview) => preview.msgId)).size === (frame.previews ?? []).length, {
+    message: 'two previews for the same msgId',
+    path: ['previews'],
+  })
+  .refine((frame) => (frame.previews ?? []).reduce((total, p) => total + p.ciphertext.length, 0) <= MAX_PREVIEW_CHARS_PER_DELIVERED, {
+    message: `the previews carry more than ${MAX_PREVIEW_CHARS_PER_DELIVERED} base64 characters in total`,
+    path: ['previews'],
+  });
 export type DeliveredFrame = z.infer<typeof DeliveredFrame>;
 
 /** READ: the user has read the conversation up to this message; the sender sees two blue ticks. */
@@ -219,6 +259,11 @@ export interface QueueEmptyFrame {
 export interface DeliveredAckFrame {
   type: 'DELIVERED_ACK';
   msgIds: string[];
+  /**
+   * Previews not stored because their message is not in this device's queue (never was, or acknowledged
+   * before), or because two senders used their msgId.
+   */
+  ignoredPreviews?: string[];
   requestId?: string;
 }
 

@@ -18,6 +18,8 @@ export const MessageRecord = z.strictObject({
   seq: z.number().int(),
   serverTs: z.number().int(),
   envelopes: z.array(Envelope),
+  /** The sender's chat-list preview, for the sender's own conversation row. */
+  preview: z.string().optional(),
 });
 export type MessageRecord = z.infer<typeof MessageRecord>;
 

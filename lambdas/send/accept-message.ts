@@ -1,6 +1,6 @@
 /**
- * Accepting a SEND: who may write, to which devices, stamped once, on the stream before the ACK.
- * Nothing is delivered here; the fanout consumer writes each device's queue from the stream.
+ * Accepting a SEND: who may write, to which devices, stamped once by the conversation's clock, on the
+ * stream before the ACK. Nothing is delivered here; the fanout consumer writes each device's queue from the stream.
  */
 import { ParleyError } from '../protocol/errors';
 import type { AckFrame, SendFrame } from '../protocol/frames';
@@ -60,6 +60,7 @@ export async function acceptMessage(deps: Deps, caller: Caller, frame: SendFrame
     seq: frame.seq,
     serverTs,
     envelopes: frame.envelopes,
+    ...(frame.preview ? { preview: frame.preview } : {}),
   };
   // Put again on a retry too: the first attempt may have failed after stamping. The fanout writes each
   // device's queue idempotently, so a record put twice is delivered once.

@@ -3,8 +3,10 @@ import type { ReadAckFrame, ReadFrame } from '../protocol/frames';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { directConversationId } from './conversations';
-import { putReceipt, receiptIdOf } from './receipts';
-import { clearUnread } from '../tables/conversations';
+import { putReceipt, receiptIdOf, receiptServerTs } from './receipts';
+import { lastServerTs } from '../tables/conversation-clocks';
+import { advanceReadPosition, clearUnread } from '../tables/conversations';
+import { getTally } from '../tables/group-receipts';
 import { getGroup } from '../tables/groups';
 
 /** The other member of a 1:1 conversation the caller belongs to; refuses any other conversation. */
@@ -31,10 +33,25 @@ async function receiptRecipients(deps: Deps, caller: Caller, conversationId: str
   return peer === caller.userId ? [peer] : [peer, caller.userId];
 }
 
-/** READ: two blue ticks for the peer, and the same read state on the reader's other devices. */
+/**
+ * Nothing up to the message is unread any more: a 1:1 chat forgets its unread set, a group moves the
+ * reader's read position to the message (the group's timeline counts what came after).
+ */
+async function markConversationRead(deps: Deps, userId: string, frame: ReadFrame): Promise<void> {
+  if (!frame.conversationId.startsWith('group:')) return clearUnread(deps, userId, frame.conversationId);
+  const tally = await getTally(deps, frame.upToMsgId);
+  if (tally && `group:${tally.groupId}` === frame.conversationId) await advanceReadPosition(deps, userId, frame.conversationId, tally.position);
+}
+
+/**
+ * READ: two blue ticks for the peer, and the same read state on the reader's other devices. The reader
+ * has the message it names, so the conversation's clock has stamped it already: a receipt stamped past
+ * the clock comes after it in every queue.
+ */
 export async function markRead(deps: Deps, caller: Caller, frame: ReadFrame): Promise<Omit<ReadAckFrame, 'requestId'>> {
   const recipients = await receiptRecipients(deps, caller, frame.conversationId);
   const by = { userId: caller.userId, deviceId: caller.deviceId };
+  const stamped = await lastServerTs(deps, frame.conversationId);
   await putReceipt(deps, {
     kind: 'receipt',
     receiptId: receiptIdOf('read', by, [frame.upToMsgId]),
@@ -43,8 +60,8 @@ export async function markRead(deps: Deps, caller: Caller, frame: ReadFrame): Pr
     msgIds: [frame.upToMsgId],
     by,
     recipients,
-    serverTs: deps.now(),
+    serverTs: receiptServerTs(deps.now(), stamped === undefined ? [] : [stamped]),
   });
-  await clearUnread(deps, caller.userId, frame.conversationId);
+  await markConversationRead(deps, caller.userId, frame);
   return { type: 'READ_ACK', conversationId: frame.conversationId, upToMsgId: frame.upToMsgId };
 }

@@ -15,6 +15,15 @@ export function receiptIdOf(status: string, by: { userId: string; deviceId: numb
   return derivedId(`${status}:${by.userId}.${by.deviceId}:${msgIds.join(',')}`);
 }
 
+/**
+ * A receipt's serverTs: now, but later than every message it names, so that in every queue a receipt
+ * comes after the messages it is about, whatever the clocks of the Lambdas that stamped them. A receipt
+ * needs no tick of the conversation's clock: nothing orders itself after a receipt, and a clock written
+ * once per recipient device per message would be a hot item in a large group.
+ */
+export const receiptServerTs = (now: number, namedServerTs: readonly number[]): number =>
+  Math.max(now, ...namedServerTs.map((serverTs) => serverTs + 1));
+
 export async function putReceipt(deps: Deps, record: ReceiptRecord): Promise<void> {
   await putOnMessageStream(deps, record);
 }

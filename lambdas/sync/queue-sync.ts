@@ -4,7 +4,7 @@ import { webSocketLimits } from '../protocol/limits';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { deleteQueued, findQueued, queueOf, readQueue, type QueuedItem } from '../tables/device-queues';
-import { putReceipt, receiptIdOf } from '../send/receipts';
+import { putReceipt, receiptIdOf, receiptServerTs } from '../send/receipts';
 
 /** Most frames in one SYNC page: as many as one DELIVERED may acknowledge. */
 export const SYNC_PAGE_SIZE = MAX_ACKNOWLEDGED;
@@ -45,16 +45,17 @@ export async function acknowledgeDelivered(deps: Deps, caller: Caller, msgIds: s
   const device = queueOf(caller.userId, caller.deviceId);
   const items = (await Promise.all(msgIds.map((msgId) => findQueued(deps, device, msgId)))).flat();
   const by = { userId: caller.userId, deviceId: caller.deviceId };
-  const bySender = new Map<string, { conversationId: string; sender: string; msgIds: string[] }>();
+  const bySender = new Map<string, { conversationId: string; sender: string; msgIds: string[]; serverTs: number[] }>();
   for (const item of items) {
     // Receipts are not acknowledged with receipts, nor a user's own messages from another of its devices.
     if (item.frame.type !== 'PUSH' || item.frame.from.userId === caller.userId) continue;
     const key = `${item.frame.conversationId} ${item.frame.from.userId}`;
-    const group = bySender.get(key) ?? { conversationId: item.frame.conversationId, sender: item.frame.from.userId, msgIds: [] };
+    const group = bySender.get(key) ?? { conversationId: item.frame.conversationId, sender: item.frame.from.userId, msgIds: [], serverTs: [] };
     group.msgIds.push(item.msgId);
+    group.serverTs.push(item.frame.serverTs);
     bySender.set(key, group);
   }
-  for (const { conversationId, sender, msgIds: delivered } of bySender.values()) {
+  for (const { conversationId, sender, msgIds: delivered, serverTs } of bySender.values()) {
     await putReceipt(deps, {
       kind: 'receipt',
       receiptId: receiptIdOf('delivered', by, delivered),
@@ -63,7 +64,7 @@ export async function acknowledgeDelivered(deps: Deps, caller: Caller, msgIds: s
       msgIds: delivered,
       by,
       recipients: [sender],
-      serverTs: deps.now(),
+      serverTs: receiptServerTs(deps.now(), serverTs),
     });
   }
   await Promise.all(items.map((item: QueuedItem) => deleteQueued(deps, item)));

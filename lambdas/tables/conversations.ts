@@ -1,6 +1,9 @@
-/** The `conversations` table: per user, each conversation's last activity and unread messages. */
+/**
+ * The `conversations` table: per user, each conversation's last activity, unread messages and the
+ * preview of its newest message that the user's devices wrote (a ciphertext the server cannot read).
+ */
 import { QueryCommand, type QueryCommandOutput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ifConditionHolds } from './conditional-write';
 import { tableName, type Deps } from '../runtime/deps';
 
 export interface ConversationRecord {
@@ -9,8 +12,22 @@ export interface ConversationRecord {
   /** Epoch milliseconds of the newest message, sent or received. */
   readonly lastActivityAt: number;
   readonly lastMsgId: string;
-  /** The received messages not read yet. */
+  /** The received messages not read yet (1:1 conversations). */
   readonly unread?: Set<string>;
+  /** In a group: the queue position of the last message read; the group's timeline counts the rest. */
+  readonly lastReadPosition?: string;
+  /** Ciphertext (base64) of the newest message's preview, for the user's devices only; of `previewMsgId`. */
+  readonly preview?: string;
+  readonly previewMsgId?: string;
+  /** serverTs of `previewMsgId`: a preview of an older message never replaces it. */
+  readonly previewServerTs?: number;
+}
+
+export interface Preview {
+  readonly msgId: string;
+  /** The message's serverTs, from the server's own records, never from a client. */
+  readonly serverTs: number;
+  readonly ciphertext: string;
 }
 
 /**
@@ -22,12 +39,12 @@ export async function recordActivity(
   deps: Deps,
   userId: string,
   conversationId: string,
-  message: { msgId: string; serverTs: number; received: boolean },
+  message: { msgId: string; serverTs: number; received: boolean; preview?: string },
 ): Promise<void> {
   const table = tableName(deps, 'conversations');
   const key = { userId, conversationId };
-  try {
-    await deps.clients.db.send(
+  await ifConditionHolds(
+    deps.clients.db.send(
       new UpdateCommand({
         TableName: table,
         Key: key,
@@ -35,10 +52,8 @@ export async function recordActivity(
         ConditionExpression: 'attribute_not_exists(lastActivityAt) OR lastActivityAt <= :ts',
         ExpressionAttributeValues: { ':ts': message.serverTs, ':m': message.msgId },
       }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+    ),
+  );
   if (message.received) {
     await deps.clients.db.send(
       new UpdateCommand({
@@ -49,6 +64,27 @@ export async function recordActivity(
       }),
     );
   }
+  if (message.preview) await recordPreview(deps, userId, conversationId, { msgId: message.msgId, serverTs: message.serverTs, ciphertext: message.preview });
+}
+
+/**
+ * Stores the preview unless the stored one is of a message at least as new: a late or replayed preview
+ * never replaces a newer one, and the first preview of a message stands (serverTs is unique within a
+ * conversation, so an equal one is of the same message). Answers whether it was stored.
+ */
+export async function recordPreview(deps: Deps, userId: string, conversationId: string, preview: Preview): Promise<boolean> {
+  const stored = await ifConditionHolds(
+    deps.clients.db.send(
+      new UpdateCommand({
+        TableName: tableName(deps, 'conversations'),
+        Key: { userId, conversationId },
+        UpdateExpression: 'SET preview = :c, previewMsgId = :m, previewServerTs = :ts',
+        ConditionExpression: 'attribute_not_exists(previewServerTs) OR previewServerTs < :ts',
+        ExpressionAttributeValues: { ':c': preview.ciphertext, ':m': preview.msgId, ':ts': preview.serverTs },
+      }),
+    ),
+  );
+  return stored !== undefined;
 }
 
 /** READ: nothing in the conversation is unread any more. */
@@ -77,9 +113,9 @@ export async function listConversations(deps: Deps, userId: string, limit: numbe
   return Items as ConversationRecord[];
 }
 
-/** The ids of the user's conversations whose id starts with `prefix` (`group:` lists its groups). */
-export async function conversationIdsStartingWith(deps: Deps, userId: string, prefix: string): Promise<string[]> {
-  const ids: string[] = [];
+/** The user's conversations whose id starts with `prefix` (`group:` lists its groups). */
+export async function conversationsStartingWith(deps: Deps, userId: string, prefix: string): Promise<ConversationRecord[]> {
+  const rows: ConversationRecord[] = [];
   let start: Record<string, unknown> | undefined;
   do {
     const page: QueryCommandOutput = await deps.clients.db.send(
@@ -87,12 +123,41 @@ export async function conversationIdsStartingWith(deps: Deps, userId: string, pr
         TableName: tableName(deps, 'conversations'),
         KeyConditionExpression: 'userId = :u AND begins_with(conversationId, :p)',
         ExpressionAttributeValues: { ':u': userId, ':p': prefix },
-        ProjectionExpression: 'conversationId',
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),
     );
-    ids.push(...(page.Items ?? []).map((item) => item.conversationId as string));
+    rows.push(...((page.Items ?? []) as ConversationRecord[]));
     start = page.LastEvaluatedKey;
   } while (start);
-  return ids;
+  return rows;
+}
+
+/**
+ * A user joined a group conversation: it shows in the chat list from now, and what the group said
+ * before counts as read (the user never got it).
+ */
+export async function markJoined(deps: Deps, userId: string, conversationId: string, change: { msgId: string; serverTs: number; position: string }): Promise<void> {
+  await deps.clients.db.send(
+    new UpdateCommand({
+      TableName: tableName(deps, 'conversations'),
+      Key: { userId, conversationId },
+      UpdateExpression: 'SET lastActivityAt = :ts, lastMsgId = :m, lastReadPosition = :p',
+      ExpressionAttributeValues: { ':ts': change.serverTs, ':m': change.msgId, ':p': change.position },
+    }),
+  );
+}
+
+/** READ in a group: everything up to `position` is read; a late READ of an older message changes nothing. */
+export async function advanceReadPosition(deps: Deps, userId: string, conversationId: string, position: string): Promise<void> {
+  await ifConditionHolds(
+    deps.clients.db.send(
+      new UpdateCommand({
+        TableName: tableName(deps, 'conversations'),
+        Key: { userId, conversationId },
+        UpdateExpression: 'SET lastReadPosition = :p',
+        ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(lastReadPosition) OR lastReadPosition < :p)',
+        ExpressionAttributeValues: { ':p': position },
+      }),
+    ),
+  );
 }

@@ -11,6 +11,8 @@ export interface GroupReceiptTally {
   readonly groupId: string;
   /** The sender's userId: the one who sees the ticks. */
   readonly sender: string;
+  /** The message's queue position: a READ of it marks everything up to here read. */
+  readonly position: string;
   /** How many members (the sender not counted) the message went to. */
   readonly recipients: number;
   readonly delivered?: Set<string>;

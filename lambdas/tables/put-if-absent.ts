@@ -1,5 +1,5 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ifConditionHolds } from './conditional-write';
 import { tables, type TableId } from '../resources';
 import { tableName, type Deps } from '../runtime/deps';
 
@@ -8,18 +8,15 @@ import { tableName, type Deps } from '../runtime/deps';
  * and idempotent retries rest. Answers false when an item was there already; nothing is overwritten.
  */
 export async function putIfAbsent(deps: Deps, table: TableId, item: Record<string, unknown>): Promise<boolean> {
-  try {
-    await deps.clients.db.send(
+  const written = await ifConditionHolds(
+    deps.clients.db.send(
       new PutCommand({
         TableName: tableName(deps, table),
         Item: item,
         ConditionExpression: 'attribute_not_exists(#key)',
         ExpressionAttributeNames: { '#key': tables[table].partitionKey.name },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
+  return written !== undefined;
 }

@@ -260,3 +260,37 @@ describe('group receipts', () => {
     expect(await act(dave, { action: 'READ', conversationId, upToMsgId: msgId })).toMatchObject({ type: 'ERROR', code: 'FORBIDDEN' });
   });
 });
+
+describe('groups in the chat list', () => {
+  it('lists a group by its last message, with each member’s unread count from its last READ or its joining', async () => {
+    const groupId = randomUUID();
+    const conversationId = `group:${groupId}`;
+    await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name: 'Chat list', members: [bob.userId] } });
+    const phone = await connectDevice(parley, alice);
+    const sent: string[] = [];
+    const send = async (seq: number) => {
+      const msgId = randomUUID();
+      phone.send({ action: 'GROUP_SEND', requestId: `c${seq}`, msgId, conversationId, seq, ciphertext: 'AAAA' });
+      expect(await phone.next((f) => f.requestId === `c${seq}`)).toMatchObject({ type: 'ACK' });
+      sent.push(msgId);
+    };
+    await send(1);
+    await parley.drainStreams();
+    await call(parley, 'POST', `/v1/groups/${groupId}/members`, { device: alice, body: { add: [carol.userId] } });
+    await send(2);
+    await send(3);
+    await parley.drainStreams();
+    const entryOf = async (device: DeviceCredentials) =>
+      (await call(parley, 'GET', '/v1/conversations', { device })).body.conversations.find((c: any) => c.conversationId === conversationId);
+
+    expect(await entryOf(bob)).toMatchObject({ lastMsgId: sent[2], unreadCount: 3 });
+    expect(await entryOf(carol)).toMatchObject({ lastMsgId: sent[2], unreadCount: 2 });
+    expect(await entryOf(alice)).toMatchObject({ lastMsgId: sent[2], unreadCount: 0 });
+    const reader = await connectDevice(parley, bob);
+    reader.send({ action: 'READ', requestId: 'r', conversationId, upToMsgId: sent[1] });
+    expect(await reader.next((f) => f.requestId === 'r')).toMatchObject({ type: 'READ_ACK' });
+    await reader.close();
+    expect(await entryOf(bob)).toMatchObject({ unreadCount: 1 });
+    await phone.close();
+  });
+});

@@ -5,36 +5,22 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { BatchWriteCommand, ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { MAX_GROUP_MEMBERS } from '../../lambdas/protocol/groups-api';
 import { call, connectDevice, registerAccount } from '../support/device-client';
+import { addSimulatedUsers, type SimulatedUser } from '../support/simulated-users';
 
 let parley: ParleyLocal;
 let alice: DeviceCredentials;
 let online: DeviceCredentials[];
-/** Offline members: one device each, a fifth of them with a second device. */
-const simulated = Array.from({ length: MAX_GROUP_MEMBERS - 4 }, (_, i) => ({ userId: randomUUID(), devices: i % 5 === 0 ? 2 : 1 }));
+let simulated: SimulatedUser[];
 
 beforeAll(async () => {
   parley = await startParleyLocal({ webSocketPort: 0, httpPort: 0 });
   [alice, ...online] = await Promise.all(['+14155558001', '+14155558002', '+14155558003', '+14155558004'].map((n) => registerAccount(parley, n)));
-  const rows = simulated.flatMap(({ userId, devices }) =>
-    Array.from({ length: devices }, (_, d) => ({
-      userId,
-      deviceId: d + 1,
-      name: 'Simulated',
-      primary: d === 0,
-      secretSalt: 'c2FsdA',
-      secretHash: 'aGFzaA',
-      createdAt: Date.now(),
-    })),
-  );
-  for (let i = 0; i < rows.length; i += 25) {
-    const batch = rows.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
-    await parley.clients.db.send(new BatchWriteCommand({ RequestItems: { [parley.resources.tables.devices]: batch } }));
-  }
+  simulated = await addSimulatedUsers(parley, MAX_GROUP_MEMBERS - 4);
 }, 60_000);
 afterAll(async () => {
   await parley?.stop();
@@ -64,16 +50,7 @@ it('delivers a message to every device of 1,024 members exactly once, and refuse
   const created = await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name: 'Everyone', members } });
   expect(created.status).toBe(201);
   expect(created.body.members).toHaveLength(MAX_GROUP_MEMBERS);
-  const extra = randomUUID();
-  await parley.clients.db.send(
-    new BatchWriteCommand({
-      RequestItems: {
-        [parley.resources.tables.devices]: [
-          { PutRequest: { Item: { userId: extra, deviceId: 1, name: 'x', primary: true, secretSalt: 'c2FsdA', secretHash: 'aGFzaA', createdAt: 0 } } },
-        ],
-      },
-    }),
-  );
+  const [{ userId: extra }] = await addSimulatedUsers(parley, 1);
   const full = await call(parley, 'POST', `/v1/groups/${groupId}/members`, { device: alice, body: { add: [extra] } });
   expect(full).toMatchObject({ status: 409, body: { error: { code: 'GROUP_FULL' } } });
   await parley.drainStreams();

@@ -1,5 +1,5 @@
 /** A bare client of the local stack for integration tests: HTTP calls and a WebSocket that queues frames. */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import type { ParleyLocal } from '../../local/runtime';
 import { encodeDeviceCredentials, type DeviceCredentials } from '../../lambdas/protocol/credentials';
@@ -109,4 +109,11 @@ export function connectDevice(parley: ParleyLocal, device?: DeviceCredentials, h
     socket.once('unexpected-response', (_request, response) => reject(Object.assign(new Error(`handshake refused: ${response.statusCode}`), { status: response.statusCode })));
     socket.once('error', reject);
   });
+}
+
+/** Sends a frame with a fresh requestId; resolves with the server's answer to it. */
+export async function request(socket: DeviceSocket, frame: object): Promise<any> {
+  const requestId = randomUUID();
+  socket.send({ ...frame, requestId });
+  return socket.next((f) => f.requestId === requestId);
 }

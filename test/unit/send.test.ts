@@ -1,5 +1,5 @@
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { handler as send } from '../../lambdas/send/send';
@@ -19,11 +19,31 @@ const frame = {
   seq: 3,
   envelopes: [{ userId: BOB, deviceId: 1, type: 'prekey', ciphertext: 'AAAA' }],
 };
-const run = async () => JSON.parse((await send.withDeps(deps)(messageEvent('SEND', JSON.stringify(frame), 'conn-1=', { userId: USER, deviceId: 1 }))).body!);
+const run = async (body: object = frame, now = NOW) =>
+  JSON.parse((await send.withDeps({ ...deps, now: () => now })(messageEvent('SEND', JSON.stringify(body), 'conn-1=', { userId: USER, deviceId: 1 }))).body!);
+
+/** The conversation clock item as DynamoDB keeps it: the conditional SET and the atomic ADD, nothing else. */
+function clockItem() {
+  let lastServerTs: number | undefined;
+  return (input: UpdateCommandInput) => {
+    const values = input.ExpressionAttributeValues!;
+    if (input.UpdateExpression === 'SET lastServerTs = :now') {
+      if (lastServerTs !== undefined && !(lastServerTs < values[':now'])) throw new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
+      lastServerTs = values[':now'];
+      return {};
+    }
+    if (input.UpdateExpression === 'ADD lastServerTs :one' && input.ReturnValues === 'UPDATED_NEW') {
+      lastServerTs = (lastServerTs ?? 0) + values[':one'];
+      return { Attributes: { lastServerTs } };
+    }
+    throw new Error(`unexpected update ${input.UpdateExpression}`);
+  };
+}
 
 beforeEach(() => {
   db.reset();
   kinesis.reset();
+  db.on(UpdateCommand).resolves({}); // the conversation clock: this Lambda's now is past it
   db.on(QueryCommand, { KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': BOB } }).resolves({ Items: [{ userId: BOB, deviceId: 1 }] });
   db.on(QueryCommand, { KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': USER } }).resolves({ Items: [{ userId: USER, deviceId: 1 }] });
 });
@@ -31,10 +51,12 @@ beforeEach(() => {
 describe('send', () => {
   it('stamps the message, then puts it on the stream keyed by conversation, then answers ACK', async () => {
     const order: string[] = [];
+    db.on(UpdateCommand).callsFake(() => (order.push('clock'), {}));
     db.on(PutCommand).callsFake(() => (order.push('stamp'), {}));
     kinesis.on(PutRecordCommand).callsFake(() => (order.push('put'), { SequenceNumber: '1', ShardId: 'shardId-000000000000' }));
     expect(await run()).toEqual({ type: 'ACK', msgId: MSG, serverTs: NOW });
-    expect(order).toEqual(['stamp', 'put']);
+    expect(order).toEqual(['clock', 'stamp', 'put']);
+    expect(db.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({ TableName: 'parley-conversationClocks', Key: { conversationId: frame.conversationId } });
     expect(kinesis.commandCalls(PutRecordCommand)[0]!.args[0].input.PartitionKey).toBe(frame.conversationId);
   });
 
@@ -44,6 +66,28 @@ describe('send', () => {
     kinesis.on(PutRecordCommand).resolves({ SequenceNumber: '2', ShardId: 'shardId-000000000000' });
     expect(await run()).toEqual({ type: 'ACK', msgId: MSG, serverTs: NOW - 5000 });
     expect(JSON.parse(Buffer.from(kinesis.commandCalls(PutRecordCommand)[0]!.args[0].input.Data!).toString()).serverTs).toBe(NOW - 5000);
+  });
+
+  it('stamps a conversation strictly later than before when the Lambda clock goes backwards', async () => {
+    db.on(UpdateCommand).callsFake(clockItem());
+    db.on(PutCommand).resolves({});
+    kinesis.on(PutRecordCommand).resolves({ SequenceNumber: '1', ShardId: 'shardId-000000000000' });
+    const first = await run({ ...frame, msgId: '00000000-0000-4000-8000-000000000001' }, NOW);
+    const second = await run({ ...frame, msgId: '00000000-0000-4000-8000-000000000002' }, NOW - 5000);
+    const third = await run({ ...frame, msgId: '00000000-0000-4000-8000-000000000003' }, NOW - 5000);
+    expect([first.serverTs, second.serverTs, third.serverTs]).toEqual([NOW, NOW + 1, NOW + 2]);
+    // The record on the stream, and so every queue position, carries the clock's stamp, not the Lambda's.
+    const streamed = kinesis.commandCalls(PutRecordCommand).map((call) => JSON.parse(Buffer.from(call.args[0].input.Data!).toString()).serverTs);
+    expect(streamed).toEqual([NOW, NOW + 1, NOW + 2]);
+  });
+
+  it('stamps now, in one write, when the Lambda clock is past the conversation clock', async () => {
+    db.on(UpdateCommand).callsFake(clockItem());
+    db.on(PutCommand).resolves({});
+    kinesis.on(PutRecordCommand).resolves({ SequenceNumber: '1', ShardId: 'shardId-000000000000' });
+    await run({ ...frame, msgId: '00000000-0000-4000-8000-000000000001' }, NOW);
+    expect((await run({ ...frame, msgId: '00000000-0000-4000-8000-000000000002' }, NOW + 7)).serverTs).toBe(NOW + 7);
+    expect(db.commandCalls(UpdateCommand)).toHaveLength(2);
   });
 
   it('sends no ACK when the stream refuses the record: the client retries', async () => {

@@ -1,0 +1,55 @@
+/**
+ * The chat list: a user's conversations, newest activity first, with unread counts and previews. 1:1 chats keep their
+ * own rows up to date; a group's row only marks the member's joining and reading, and the group's
+ * timeline gives its last message and how many came after the member's read position.
+ */
+import { mapConcurrently } from '../runtime/concurrency';
+import type { Deps } from '../runtime/deps';
+import { conversationsStartingWith, listConversations, type ConversationRecord } from '../tables/conversations';
+import { countSentAfter, latestEntry } from '../tables/group-timeline';
+
+export interface ChatListEntry {
+  conversationId: string;
+  lastActivityAt: number;
+  lastMsgId: string;
+  unreadCount: number;
+  /** The newest preview the user's devices wrote: a ciphertext only they can read. */
+  preview?: { msgId: string; ciphertext: string };
+}
+
+const previewOf = (row: ConversationRecord) =>
+  row.preview && row.previewMsgId ? { preview: { msgId: row.previewMsgId, ciphertext: row.preview } } : {};
+
+const GROUP_PREFIX = 'group:';
+/** Timeline reads one chat list keeps in flight. */
+const CONCURRENT_READS = 16;
+
+async function groupEntry(deps: Deps, userId: string, row: ConversationRecord): Promise<ChatListEntry> {
+  const [latest, unreadCount] = await Promise.all([
+    latestEntry(deps, row.conversationId),
+    countSentAfter(deps, row.conversationId, row.lastReadPosition, userId),
+  ]);
+  const newer = latest && latest.serverTs >= row.lastActivityAt;
+  return {
+    conversationId: row.conversationId,
+    lastActivityAt: newer ? latest.serverTs : row.lastActivityAt,
+    lastMsgId: newer ? latest.msgId : row.lastMsgId,
+    unreadCount,
+    ...previewOf(row),
+  };
+}
+
+export async function chatList(deps: Deps, userId: string, limit: number): Promise<ChatListEntry[]> {
+  const [recent, groups] = await Promise.all([listConversations(deps, userId, limit), conversationsStartingWith(deps, userId, GROUP_PREFIX)]);
+  const direct = recent
+    .filter((row) => !row.conversationId.startsWith(GROUP_PREFIX))
+    .map((row) => ({
+      conversationId: row.conversationId,
+      lastActivityAt: row.lastActivityAt,
+      lastMsgId: row.lastMsgId,
+      unreadCount: row.unread?.size ?? 0,
+      ...previewOf(row),
+    }));
+  const grouped = await mapConcurrently(groups, CONCURRENT_READS, (row) => groupEntry(deps, userId, row));
+  return [...direct, ...grouped].sort((a, b) => b.lastActivityAt - a.lastActivityAt).slice(0, limit);
+}

@@ -1,0 +1,30 @@
+/**
+ * Chat-list previews that come with DELIVERED. A device writes previews for its own user's rows only, and
+ * only for messages delivered to it: the conversation and serverTs of each come from the device's queued
+ * message, never from the client.
+ */
+import type { MessagePreview, PushFrame } from '../protocol/frames';
+import type { Deps } from '../runtime/deps';
+import type { Caller } from '../runtime/gateway-events';
+import { findQueued, queueOf } from '../tables/device-queues';
+import { recordPreview } from '../tables/conversations';
+
+/**
+ * Stores each preview whose message is in the caller's queue; answers the msgIds of the others (never
+ * queued for this device, or acknowledged before, in which case the first DELIVERED stored the preview,
+ * or naming two queued messages of different senders). Run it before the acknowledged messages leave the queue.
+ */
+export async function storeDeliveredPreviews(deps: Deps, caller: Caller, previews: readonly MessagePreview[]): Promise<string[]> {
+  const device = queueOf(caller.userId, caller.deviceId);
+  const stored = await Promise.all(
+    previews.map(async ({ msgId, ciphertext }) => {
+      const messages = (await findQueued(deps, device, msgId)).map((item) => item.frame).filter((frame): frame is PushFrame => frame.type === 'PUSH');
+      // A msgId is unique per sender only: if two senders chose the same one, which conversation is meant is unknown.
+      const [message, ...others] = messages;
+      if (!message || others.length) return false;
+      await recordPreview(deps, caller.userId, message.conversationId, { msgId, serverTs: message.serverTs, ciphertext });
+      return true;
+    }),
+  );
+  return previews.filter((_, i) => !stored[i]).map((preview) => preview.msgId);
+}

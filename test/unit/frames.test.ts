@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import {
+  DeliveredFrame,
+  MAX_ACKNOWLEDGED,
+  MAX_CIPHERTEXT_CHARS,
+  MAX_ENVELOPES,
+  MAX_PREVIEW_BYTES,
+  MAX_PREVIEW_CHARS_PER_DELIVERED,
+  SendFrame,
+} from '../../lambdas/protocol/frames';
+import { webSocketLimits } from '../../lambdas/protocol/limits';
+
+const BOB = '0d6f3b5e-1a2b-4c3d-8e9f-0a1b2c3d4e5f';
+/** Base64 of `bytes` bytes, padded as a client encodes it. */
+const base64Of = (bytes: number) => Buffer.alloc(bytes, 7).toString('base64');
+const send = (preview: string) => ({
+  action: 'SEND',
+  msgId: randomUUID(),
+  conversationId: 'direct:a:b',
+  to: BOB,
+  seq: 1,
+  envelopes: [{ userId: BOB, deviceId: 1, type: 'message', ciphertext: 'AAAA' }],
+  preview,
+});
+const issuesOf = (result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }) =>
+  (result.error?.issues ?? []).map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+
+describe('SEND preview', () => {
+  it('takes a preview of exactly 1,024 bytes, and refuses one byte more, naming the field', () => {
+    expect(SendFrame.safeParse(send(base64Of(MAX_PREVIEW_BYTES))).success).toBe(true);
+    expect(issuesOf(SendFrame.safeParse(send(base64Of(MAX_PREVIEW_BYTES + 1))))).toEqual(['preview: a preview is at most 1024 bytes']);
+  });
+
+  it('counts decoded bytes, so unpadded base64 cannot slip past the limit', () => {
+    expect(SendFrame.safeParse(send('A'.repeat(1366))).success).toBe(true); // 1,024 bytes
+    expect(SendFrame.safeParse(send('A'.repeat(1367))).success).toBe(false); // 1,025 bytes
+  });
+
+  it('keeps the largest SEND, with a preview, under API Gateway’s 128 KB', () => {
+    const each = MAX_CIPHERTEXT_CHARS / MAX_ENVELOPES;
+    const envelopes = Array.from({ length: MAX_ENVELOPES }, (_, i) => ({ userId: BOB, deviceId: i + 1, type: 'prekey', ciphertext: 'A'.repeat(Math.floor(each) + (i === 0 ? MAX_CIPHERTEXT_CHARS % MAX_ENVELOPES : 0)) }));
+    const largest = { ...send(base64Of(MAX_PREVIEW_BYTES)), requestId: 'r'.repeat(64), conversationId: 'c'.repeat(128), seq: Number.MAX_SAFE_INTEGER, envelopes };
+    expect(SendFrame.safeParse(largest).success).toBe(true);
+    expect(Buffer.byteLength(JSON.stringify(largest))).toBeLessThan(webSocketLimits.messageBytes);
+  });
+
+  it('refuses a preview that is not base64', () => {
+    expect(issuesOf(SendFrame.safeParse(send('not base64!')))).toEqual(['preview: base64 ciphertext']);
+  });
+});
+
+describe('DELIVERED previews', () => {
+  const delivered = (msgIds: string[], previews: { msgId: string; ciphertext: string }[]) => DeliveredFrame.safeParse({ action: 'DELIVERED', msgIds, previews });
+
+  it('takes at most one preview for each acknowledged msgId', () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    expect(delivered([a, b], [{ msgId: b, ciphertext: 'AAAA' }]).success).toBe(true);
+    expect(issuesOf(delivered([a], [{ msgId: b, ciphertext: 'AAAA' }]))).toEqual(['previews: a preview for a msgId this DELIVERED does not acknowledge']);
+    expect(issuesOf(delivered([a], [{ msgId: a, ciphertext: 'AAAA' }, { msgId: a, ciphertext: 'BBBB' }]))).toEqual(['previews: two previews for the same msgId']);
+  });
+
+  it('refuses a preview over 1,024 bytes, naming it', () => {
+    const msgId = randomUUID();
+    expect(issuesOf(delivered([msgId], [{ msgId, ciphertext: base64Of(MAX_PREVIEW_BYTES + 1) }]))).toEqual(['previews.0.ciphertext: a preview is at most 1024 bytes']);
+  });
+
+  it('takes 96 KiB of previews in one frame and refuses one character more; the largest frame stays under 128 KB', () => {
+    // The largest DELIVERED: 100 msgIds, each with a preview, together at the limit.
+    const msgIds = Array.from({ length: MAX_ACKNOWLEDGED }, () => randomUUID());
+    const each = Math.floor(MAX_PREVIEW_CHARS_PER_DELIVERED / msgIds.length);
+    const previews = (extra: number) =>
+      msgIds.map((msgId, i) => ({ msgId, ciphertext: 'A'.repeat(i > 0 ? each : MAX_PREVIEW_CHARS_PER_DELIVERED - each * (msgIds.length - 1) + extra) }));
+    const atLimit = { action: 'DELIVERED', requestId: 'r'.repeat(64), msgIds, previews: previews(0) };
+    expect(DeliveredFrame.safeParse(atLimit).success).toBe(true);
+    expect(Buffer.byteLength(JSON.stringify(atLimit))).toBeLessThan(webSocketLimits.messageBytes);
+    expect(issuesOf(delivered(msgIds, previews(1)))).toEqual([
+      `previews: the previews carry more than ${MAX_PREVIEW_CHARS_PER_DELIVERED} base64 characters in total`,
+    ]);
+  });
+});
