@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { encodeDeviceCredentials, type DeviceCredentials } from '../lambdas/protocol/credentials';
-import type { QueuedFrame } from '../lambdas/protocol/frames';
+import type { ErrorFrame, QueuedFrame } from '../lambdas/protocol/frames';
 import { webSocketLimits } from '../lambdas/protocol/limits';
 import { Backoff, type BackoffOptions } from './backoff';
 import { ClientClosedError, ConnectionLostError, ParleyApiError } from './errors';
@@ -22,6 +22,8 @@ export interface ConnectionOptions {
   readonly onStatus: (status: ConnectionStatus) => void;
   /** Called when a connection drops, before any reconnect. */
   readonly onDisconnected?: () => void;
+  /** An ERROR frame that answers no request of ours. */
+  readonly onError?: (error: ParleyApiError) => void;
   readonly backoff?: BackoffOptions;
   /** @default 5 minutes (the server keeps a route 15 minutes after a heartbeat) */
   readonly heartbeatIntervalMs?: number;
@@ -177,10 +179,10 @@ export class Connection {
     if (pending) {
       this.pending.delete(frame.requestId);
       clearTimeout(pending.timer);
-      if (frame.type === 'ERROR') {
-        const { type: _type, code, message, requestId: _requestId, ...details } = frame;
-        pending.reject(new ParleyApiError(code, message, undefined, details));
-      } else pending.resolve(frame);
+      if (frame.type === 'ERROR') pending.reject(apiErrorOf(frame));
+      else pending.resolve(frame);
+    } else if (frame.type === 'ERROR') {
+      this.options.onError?.(apiErrorOf(frame));
     } else if (frame.type === 'SESSION_CLOSED') {
       this.closedBecause ??= `session closed by the server: ${frame.reason}`;
     } else if (QUEUED_TYPES.has(frame.type)) {
@@ -217,6 +219,10 @@ export class Connection {
     this.options.onStatus({ state: 'closed', reason: this.closedBecause! });
     this.online.reject(new ClientClosedError(this.closedBecause!));
   }
+}
+
+function apiErrorOf({ type: _type, code, message, requestId: _requestId, ...details }: ErrorFrame): ParleyApiError {
+  return new ParleyApiError(code, message, undefined, details);
 }
 
 /** API Gateway takes frames of up to 32 KB: a longer message goes as continuation frames. */

@@ -53,6 +53,15 @@ export interface ParleyClientOptions extends ParleyEndpoints {
 
 const newDeviceSecret = () => randomBytes(32).toString('base64url');
 
+/**
+ * One device of a Parley account.
+ *
+ * @example
+ * const client = await ParleyClient.open({ httpUrl, webSocketUrl, store: new FileStore('./alice-phone') });
+ * client.on('message', (m) => console.log(m.from.userId, m.text));
+ * await client.connect();
+ * const { msgId } = await client.send(bobUserId, 'Hello Bob');
+ */
 export class ParleyClient {
   /** Asks the server to text a verification code to `phoneNumber` (needed by {@link ParleyClient.register}). */
   static requestVerificationCode(endpoints: Pick<ParleyEndpoints, 'httpUrl'>, phoneNumber: string): Promise<{ codeExpiresAt: number }> {
@@ -135,6 +144,7 @@ export class ParleyClient {
       onQueued: (frame) => inbox.handle(frame),
       onStatus: (status) => void this.events.emit('connection', status),
       onDisconnected: () => acknowledger.clear(),
+      onError: (error) => void this.events.emit('error', error),
       ...(options.backoff ? { backoff: options.backoff } : {}),
       ...(options.heartbeatIntervalMs ? { heartbeatIntervalMs: options.heartbeatIntervalMs } : {}),
       ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),

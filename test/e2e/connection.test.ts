@@ -44,6 +44,7 @@ async function aliceSends(label: string, ciphertextBytes = 16): Promise<string> 
 function bobConnection(credentials = bob) {
   const states: ConnectionStatus[] = [];
   const received: QueuedFrame[] = [];
+  const errors: Error[] = [];
   const connection: Connection = new Connection({
     url: parley.webSocketUrl,
     credentials,
@@ -52,10 +53,11 @@ function bobConnection(credentials = bob) {
       await connection.request({ action: 'DELIVERED', msgIds: [frame.type === 'PUSH' ? frame.msgId : (frame as { receiptId: string }).receiptId] }, true);
     },
     onStatus: (status) => void states.push(status),
+    onError: (error) => void errors.push(error),
     backoff: { initialMs: 100, maxMs: 400 },
   });
   opened.push(connection);
-  return { connection, states, received, pushed: () => received.filter((f) => f.type === 'PUSH').map((f) => (f as { msgId: string }).msgId) };
+  return { connection, states, received, errors, pushed: () => received.filter((f) => f.type === 'PUSH').map((f) => (f as { msgId: string }).msgId) };
 }
 
 const until = async (check: () => boolean, timeoutMs = 5000) => {
@@ -128,6 +130,14 @@ describe('Connection', () => {
     await until(() => states.filter((s) => s.state === 'offline').length >= 4);
     connection.close();
     expect(states.filter((s) => s.state === 'offline').slice(0, 4).map((s) => s.retryInMs)).toEqual([20, 40, 80, 80]);
+  });
+
+  it('reports an ERROR frame that answers none of its requests', async () => {
+    const bobSide = bobConnection();
+    await bobSide.connection.start();
+    (bobSide.connection as unknown as { socket: { send(text: string): void } }).socket.send('{not json');
+    await until(() => bobSide.errors.length > 0);
+    expect(bobSide.errors[0]).toMatchObject({ name: 'ParleyApiError', code: 'BAD_REQUEST' });
   });
 
   it('sends a frame over 32 KB in fragments', async () => {
