@@ -184,16 +184,23 @@ export class RequestCounter {
     }
   }
 
-  /** BatchGetItem: each item found costs what its own GetItem would (eventually consistent: half). */
+  /**
+   * BatchGetItem: each key costs what its own GetItem would (eventually consistent: half), a key with no
+   * item the minimum, as DynamoDB bills it.
+   */
   private countBatchGet(usage: Usage, input: any, output: any): void {
     for (const [tableName, request] of Object.entries<any>(input?.RequestItems ?? {})) {
       const { table } = this.tableUsage(usage, tableName);
       table.reads++;
       const items: Record<string, unknown>[] = output?.Responses?.[tableName] ?? [];
+      const unprocessed = output?.UnprocessedKeys?.[tableName]?.Keys?.length ?? 0;
+      const missing = Math.max(0, (request.Keys?.length ?? 0) - unprocessed - items.length);
+      const perUnit = request.ConsistentRead ? 1 : 0.5;
+      table.readUnits += missing * perUnit;
       for (const item of items) {
         const bytes = plainItemSize(item);
         table.maxItemBytes = Math.max(table.maxItemBytes, bytes);
-        table.readUnits += Math.max(1, Math.ceil(bytes / 4096)) / (request.ConsistentRead ? 1 : 2);
+        table.readUnits += Math.max(1, Math.ceil(bytes / 4096)) * perUnit;
       }
     }
   }
