@@ -6,11 +6,12 @@
 import { DeliveredFrame } from '../protocol/frames';
 import { webSocketRoute } from '../runtime/websocket-route';
 import { storeDeliveredPreviews } from './previews';
-import { acknowledgeDelivered } from './queue-sync';
+import { acknowledgeDelivered, findAcknowledged } from './queue-sync';
 
 export const handler = webSocketRoute('delivered', DeliveredFrame, async (frame, ctx, deps) => {
-  // Previews first: each is found through its queued message, which acknowledging deletes.
-  const ignoredPreviews = frame.previews ? await storeDeliveredPreviews(deps, ctx.caller, frame.previews) : [];
-  const answer = await acknowledgeDelivered(deps, ctx.caller, frame.msgIds);
+  // One lookup serves both: each preview is found through its queued message, which acknowledging deletes.
+  const queued = await findAcknowledged(deps, ctx.caller, frame.msgIds);
+  const ignoredPreviews = frame.previews ? await storeDeliveredPreviews(deps, ctx.caller, frame.previews, queued) : [];
+  const answer = await acknowledgeDelivered(deps, ctx.caller, frame.msgIds, queued);
   return frame.requestId ? { ...answer, ...(ignoredPreviews.length ? { ignoredPreviews } : {}) } : undefined;
 });

@@ -6,19 +6,18 @@
 import type { MessagePreview, PushFrame } from '../protocol/frames';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
-import { findQueued, queueOf } from '../tables/device-queues';
 import { recordPreview } from '../tables/conversations';
+import type { QueuedByMessage } from './queue-sync';
 
 /**
  * Stores each preview whose message is in the caller's queue; answers the msgIds of the others (never
  * queued for this device, or acknowledged before, in which case the first DELIVERED stored the preview,
- * or naming two queued messages of different senders). Run it before the acknowledged messages leave the queue.
+ * or naming two queued messages of different senders), from the queued items found for the DELIVERED.
  */
-export async function storeDeliveredPreviews(deps: Deps, caller: Caller, previews: readonly MessagePreview[]): Promise<string[]> {
-  const device = queueOf(caller.userId, caller.deviceId);
+export async function storeDeliveredPreviews(deps: Deps, caller: Caller, previews: readonly MessagePreview[], queued: QueuedByMessage): Promise<string[]> {
   const stored = await Promise.all(
     previews.map(async ({ msgId, ciphertext }) => {
-      const messages = (await findQueued(deps, device, msgId)).map((item) => item.frame).filter((frame): frame is PushFrame => frame.type === 'PUSH');
+      const messages = (queued.get(msgId) ?? []).map((item) => item.frame).filter((frame): frame is PushFrame => frame.type === 'PUSH');
       // A msgId is unique per sender only: if two senders chose the same one, which conversation is meant is unknown.
       const [message, ...others] = messages;
       if (!message || others.length) return false;

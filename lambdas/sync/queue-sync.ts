@@ -35,15 +35,30 @@ export async function syncPage(
   return next ? { type: 'SYNC_PAGE', frames, cursor: next } : { type: 'QUEUE_EMPTY', frames };
 }
 
+/** The caller's queued items of each msgId (normally one each; none if never queued or gone already). */
+export type QueuedByMessage = ReadonlyMap<string, readonly QueuedItem[]>;
+
+export async function findAcknowledged(deps: Deps, caller: Caller, msgIds: readonly string[]): Promise<QueuedByMessage> {
+  const device = queueOf(caller.userId, caller.deviceId);
+  const unique = [...new Set(msgIds)];
+  const found = await Promise.all(unique.map((msgId) => findQueued(deps, device, msgId)));
+  return new Map(unique.map((msgId, i) => [msgId, found[i]!]));
+}
+
 /**
  * Forgets the acknowledged messages and tells their senders' devices (two grey ticks). The receipts go
  * on the stream before the items are deleted: a DELIVERED that fails midway and is retried sends its
  * receipts again (same receiptId) rather than not at all. Acknowledging twice, or an id never queued,
  * is harmless.
  */
-export async function acknowledgeDelivered(deps: Deps, caller: Caller, msgIds: string[]): Promise<Omit<DeliveredAckFrame, 'requestId'>> {
-  const device = queueOf(caller.userId, caller.deviceId);
-  const items = (await Promise.all(msgIds.map((msgId) => findQueued(deps, device, msgId)))).flat();
+export async function acknowledgeDelivered(
+  deps: Deps,
+  caller: Caller,
+  msgIds: string[],
+  queued?: QueuedByMessage,
+): Promise<Omit<DeliveredAckFrame, 'requestId'>> {
+  const found = queued ?? (await findAcknowledged(deps, caller, msgIds));
+  const items = [...new Set(msgIds)].flatMap((msgId) => found.get(msgId) ?? []);
   const by = { userId: caller.userId, deviceId: caller.deviceId };
   const bySender = new Map<string, { conversationId: string; sender: string; msgIds: string[]; serverTs: number[] }>();
   for (const item of items) {
