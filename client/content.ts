@@ -2,7 +2,18 @@
  * What the SDK encrypts for a message: a small JSON structure (the text or bytes and the time the sender
  * sent it), padded to a multiple of 160 bytes so a ciphertext's length tells the server little about the
  * message's (Signal pads the same way). The server sees only ciphertext: this format is the clients' business.
+ * A content is a message (text or bytes) or, sent 1:1 only, a group member's Sender Key (`senderKey`),
+ * which the receiving SDK processes and never shows.
  */
+
+/** A group member's Sender Key for one of its devices: a serialized SenderKeyDistributionMessage. */
+export interface SenderKeyDistribution {
+  readonly groupId: string;
+  /** The distribution (UUID) the key belongs to; a new one after every rotation. */
+  readonly distributionId: string;
+  readonly skdm: Uint8Array;
+}
+
 export interface MessageContent {
   /** The message as text, when it was sent as text. */
   readonly text?: string;
@@ -10,6 +21,8 @@ export interface MessageContent {
   readonly data?: Uint8Array;
   /** The sender's clock when it sent the message, epoch ms. */
   readonly sentAt: number;
+  /** Not a message: the sender's Sender Key for a group, for this device only. */
+  readonly senderKey?: SenderKeyDistribution;
 }
 
 const PADDING_BLOCK = 160;
@@ -21,6 +34,7 @@ interface WireContent {
   text?: string;
   data?: string;
   sentAt: number;
+  senderKey?: { groupId: string; distributionId: string; skdm: string };
 }
 
 export function encodeContent(content: MessageContent): Uint8Array {
@@ -29,6 +43,7 @@ export function encodeContent(content: MessageContent): Uint8Array {
     ...(content.text !== undefined ? { text: content.text } : {}),
     ...(content.data !== undefined ? { data: Buffer.from(content.data).toString('base64') } : {}),
     sentAt: content.sentAt,
+    ...(content.senderKey !== undefined ? { senderKey: { ...content.senderKey, skdm: Buffer.from(content.senderKey.skdm).toString('base64') } } : {}),
   };
   const json = Buffer.from(JSON.stringify(wire), 'utf8');
   const padded = new Uint8Array(Math.ceil((json.length + 1) / PADDING_BLOCK) * PADDING_BLOCK);
@@ -45,9 +60,16 @@ export function decodeContent(bytes: Uint8Array): MessageContent {
   if (wire.v !== 1 || typeof wire.sentAt !== 'number') throw new Error('not a version 1 message content');
   if (wire.text !== undefined && typeof wire.text !== 'string') throw new Error('the content text is not a string');
   if (wire.data !== undefined && typeof wire.data !== 'string') throw new Error('the content data is not base64');
+  const senderKey = wire.senderKey;
+  if (senderKey !== undefined && !(typeof senderKey.groupId === 'string' && typeof senderKey.distributionId === 'string' && typeof senderKey.skdm === 'string')) {
+    throw new Error('the content sender key is not {groupId, distributionId, skdm}');
+  }
   return {
     ...(wire.text !== undefined ? { text: wire.text } : {}),
     ...(wire.data !== undefined ? { data: new Uint8Array(Buffer.from(wire.data, 'base64')) } : {}),
     sentAt: wire.sentAt,
+    ...(senderKey !== undefined
+      ? { senderKey: { groupId: senderKey.groupId, distributionId: senderKey.distributionId, skdm: new Uint8Array(Buffer.from(senderKey.skdm, 'base64')) } }
+      : {}),
   };
 }

@@ -5,6 +5,8 @@ import type { DeviceAddress, DecryptFailureReason } from './session-manager';
 export interface IncomingMessage {
   readonly msgId: string;
   readonly conversationId: string;
+  /** For a group message: the group (`conversationId` is `group:<groupId>`). */
+  readonly groupId?: string;
   /** The device that sent it; `from.userId` is this account's own for a message sent from another of its devices. */
   readonly from: DeviceAddress;
   /** True when this account sent it, from another of its devices. */
@@ -31,6 +33,24 @@ export interface Receipt {
   readonly msgIds: readonly string[];
   /** The device the receipt is about; this device itself for `sent`. */
   readonly by: DeviceAddress;
+  /** In a group: every member has the message (`delivered`) or has read up to it (`read`); `by` was the last. */
+  readonly everyone?: true;
+  readonly serverTs: number;
+}
+
+/** A group's membership or name changed (or this user was added to it, or removed from it). */
+export interface GroupUpdate {
+  readonly groupId: string;
+  readonly conversationId: string;
+  /** The group's version after the change. */
+  readonly version: number;
+  readonly name: string;
+  /** The user who made the change. */
+  readonly by: string;
+  readonly added: readonly string[];
+  /** Who left or was removed; this user's own id when it is no longer a member. */
+  readonly removed: readonly string[];
+  readonly madeAdmin: readonly string[];
   readonly serverTs: number;
 }
 
@@ -59,8 +79,11 @@ export interface UndecryptableMessage {
   readonly msgId: string;
   readonly conversationId: string;
   readonly from: DeviceAddress;
-  /** `bad-content`: it decrypted but is not a message this SDK reads; `unsupported`: a kind of message it cannot read yet (group). */
-  readonly reason: DecryptFailureReason | 'bad-content' | 'unsupported';
+  /**
+   * `bad-content`: it decrypted but is not a message this SDK reads; `no-sender-key`: a group message whose
+   * sender's key did not come within `senderKeyWaitMs`.
+   */
+  readonly reason: DecryptFailureReason | 'bad-content' | 'no-sender-key';
   readonly error: Error;
 }
 
@@ -82,6 +105,7 @@ export interface IdentityChanged {
 export interface ParleyEvents {
   message: IncomingMessage;
   receipt: Receipt;
+  groupUpdate: GroupUpdate;
   connection: ConnectionStatus;
   undecryptable: UndecryptableMessage;
   gap: SequenceGap;

@@ -3,18 +3,30 @@
  * else decrypted (and its plaintext kept on the device until the app has had it), checked for a seq gap,
  * shown (the `message` event, whose listeners it awaits), recorded as seen and only then acknowledged
  * with DELIVERED. A message that cannot be decrypted is reported
- * (`undecryptable`) and acknowledged, never shown. Receipts are deduplicated by receiptId the same way.
+ * (`undecryptable`) and acknowledged, never shown. Receipts and group updates are deduplicated the same way.
+ *
+ * A 1:1 message that carries a group member's Sender Key is processed, not shown. A group message that
+ * comes before its sender's key (the two travel different paths) is held, unacknowledged, while the
+ * frames after it go on; it is decrypted when the key comes, or reported `no-sender-key` after
+ * `senderKeyWaitMs`. A held message the connection drops meanwhile comes again with the next SYNC.
  */
-import type { PushFrame, QueuedFrame, ReceiptFrame } from '../lambdas/protocol/frames';
-import { decodeContent, type MessageContent } from './content';
+import type { GroupUpdateFrame, PushFrame, QueuedFrame, ReceiptFrame } from '../lambdas/protocol/frames';
+import { decodeContent, type MessageContent, type SenderKeyDistribution } from './content';
 import type { DecryptedMessages } from './decrypted-messages';
-import type { Emitter, IncomingMessage, ParleyEvents } from './events';
+import type { Emitter, GroupUpdate, IncomingMessage, ParleyEvents } from './events';
 import type { Recipients } from './recipients';
 import type { SeenMessages } from './seen-messages';
+import { deviceKey, MissingSenderKey, type SenderKeys } from './sender-keys';
 import type { SequenceNumbers } from './sequence-numbers';
 import { DecryptFailure, type DeviceAddress, type SessionManager } from './session-manager';
 
-class UnsupportedMessage extends Error {}
+/** How long a group message waits for its sender's key before it is reported. */
+export const DEFAULT_SENDER_KEY_WAIT_MS = 60_000;
+
+const GROUP_PREFIX = 'group:';
+
+/** Answered by decrypt() for a group message held until its sender's key comes. */
+const HELD = Symbol('held');
 
 export interface InboxDeps {
   readonly self: DeviceAddress;
@@ -28,10 +40,31 @@ export interface InboxDeps {
   readonly acknowledge: (id: string) => void;
   /** Tops the prekeys up. Counted afresh: a notice queued before the last upload may arrive after it. */
   readonly onPrekeysLow: () => void;
+  readonly senderKeys: SenderKeys;
+  /** Applies a GROUP_UPDATE to what the device knows of the group; answers the app's event. */
+  readonly groupUpdated: (frame: GroupUpdateFrame) => Promise<GroupUpdate>;
+  /** @default {@link DEFAULT_SENDER_KEY_WAIT_MS} */
+  readonly senderKeyWaitMs?: number;
+}
+
+interface HeldMessage {
+  readonly push: PushFrame;
+  /** The sender device and distribution whose key it waits for. */
+  readonly waitsFor: string;
+  readonly timer: NodeJS.Timeout;
 }
 
 export class Inbox {
+  /** Group messages waiting for their sender's key, by msgId. */
+  private readonly held = new Map<string, HeldMessage>();
+
   constructor(private readonly deps: InboxDeps) {}
+
+  /** Forgets held messages (the connection dropped or closed): the server hands them out again. */
+  releaseHeld(): void {
+    for (const { timer } of this.held.values()) clearTimeout(timer);
+    this.held.clear();
+  }
 
   async handle(frame: QueuedFrame): Promise<void> {
     switch (frame.type) {
@@ -44,36 +77,62 @@ export class Inbox {
         this.deps.acknowledge(frame.noticeId);
         return;
       case 'GROUP_UPDATE':
-        // Groups are not in this SDK yet: acknowledged, so the queue does not hold it for 30 days.
-        return this.deps.acknowledge(frame.changeId);
+        return this.groupUpdate(frame);
     }
+  }
+
+  private async groupUpdate(frame: GroupUpdateFrame): Promise<void> {
+    if (await this.deps.seen.has(frame.changeId)) return this.deps.acknowledge(frame.changeId);
+    await this.deps.events.emit('groupUpdate', await this.deps.groupUpdated(frame));
+    return this.handled(frame.changeId);
   }
 
   private async message(push: PushFrame): Promise<void> {
     const { seen, decrypted, events } = this.deps;
     if (await seen.has(push.msgId)) return this.deps.acknowledge(push.msgId);
     const message = (await decrypted.get(push.msgId)) ?? (await this.decrypt(push));
+    if (message === HELD) return;
     if (!message) return this.handled(push.msgId);
     await events.emit('message', message);
     await this.handled(push.msgId);
     await decrypted.delete(push.msgId);
   }
 
-  /** Decrypts a message and keeps it until the app has had it; reports (and answers nothing for) one it cannot read. */
-  private async decrypt(push: PushFrame): Promise<IncomingMessage | undefined> {
-    const { sessions, events, self } = this.deps;
+  /**
+   * Decrypts a message and keeps it until the app has had it; reports (and answers nothing for) one it
+   * cannot read, or a Sender Key it processed; holds a group message whose sender's key has not come.
+   */
+  private async decrypt(push: PushFrame): Promise<IncomingMessage | undefined | typeof HELD> {
+    const { sessions, senderKeys, events, self } = this.deps;
+    const isGroup = push.envelope.type === 'senderKey';
     let content: MessageContent;
     try {
-      if (push.envelope.type === 'senderKey') throw new UnsupportedMessage('group messages (Sender Keys) are not supported by this SDK yet');
-      content = decodeContent(await sessions.decrypt(push.from, { type: push.envelope.type, ciphertext: push.envelope.ciphertext }));
+      if (isGroup !== push.conversationId.startsWith(GROUP_PREFIX)) throw new Error('a group message outside a group conversation, or the reverse');
+      const plaintext = isGroup
+        ? await senderKeys.decrypt(push.from, Buffer.from(push.envelope.ciphertext, 'base64'))
+        : await sessions.decrypt(push.from, { type: push.envelope.type as 'prekey' | 'message', ciphertext: push.envelope.ciphertext });
+      content = decodeContent(plaintext);
+      if (content.senderKey) {
+        if (isGroup) throw new Error('a Sender Key in a group message');
+        await senderKeys.process(push.from, content.senderKey.distributionId, content.senderKey.skdm);
+      }
     } catch (error) {
-      const reason = error instanceof DecryptFailure ? error.reason : error instanceof UnsupportedMessage ? 'unsupported' : 'bad-content';
-      await events.emit('undecryptable', { msgId: push.msgId, conversationId: push.conversationId, from: push.from, reason, error: error as Error });
+      if (error instanceof MissingSenderKey) return this.hold(push, error);
+      const reason = error instanceof DecryptFailure ? error.reason : 'bad-content';
+      await this.undecryptable(push, reason, error as Error);
+      return undefined;
+    }
+    await this.deps.recipients.noteDevice(push.from);
+    const gap = await this.deps.sequence.received(push.conversationId, push.from, push.seq);
+    if (gap) await events.emit('gap', { conversationId: push.conversationId, from: push.from, ...gap });
+    if (content.senderKey) {
+      await this.released(push.from, content.senderKey);
       return undefined;
     }
     const message: IncomingMessage = {
       msgId: push.msgId,
       conversationId: push.conversationId,
+      ...(isGroup ? { groupId: push.conversationId.slice(GROUP_PREFIX.length) } : {}),
       from: push.from,
       outgoing: push.from.userId === self.userId,
       ...content,
@@ -81,16 +140,39 @@ export class Inbox {
       seq: push.seq,
     };
     await this.deps.decrypted.put(message);
-    await this.deps.recipients.noteDevice(push.from);
-    const gap = await this.deps.sequence.received(push.conversationId, push.from, push.seq);
-    if (gap) await events.emit('gap', { conversationId: push.conversationId, from: push.from, ...gap });
     return message;
+  }
+
+  private undecryptable(push: PushFrame, reason: DecryptFailure['reason'] | 'bad-content' | 'no-sender-key', error: Error): Promise<void> {
+    return this.deps.events.emit('undecryptable', { msgId: push.msgId, conversationId: push.conversationId, from: push.from, reason, error });
+  }
+
+  private hold(push: PushFrame, missing: MissingSenderKey): typeof HELD {
+    if (this.held.has(push.msgId)) return HELD;
+    const timer = setTimeout(() => {
+      if (!this.held.delete(push.msgId)) return;
+      void this.undecryptable(push, 'no-sender-key', missing).then(() => this.handled(push.msgId));
+    }, this.deps.senderKeyWaitMs ?? DEFAULT_SENDER_KEY_WAIT_MS);
+    timer.unref();
+    this.held.set(push.msgId, { push, waitsFor: `${deviceKey(missing.from)} ${missing.distributionId}`, timer });
+    return HELD;
+  }
+
+  /** A sender's key came: the group messages that waited for it are handled now, in the order they came. */
+  private async released(from: DeviceAddress, key: SenderKeyDistribution): Promise<void> {
+    const waitsFor = `${deviceKey(from)} ${key.distributionId}`;
+    for (const [msgId, held] of [...this.held]) {
+      if (held.waitsFor !== waitsFor) continue;
+      clearTimeout(held.timer);
+      this.held.delete(msgId);
+      await this.message(held.push);
+    }
   }
 
   private async receipt(receipt: ReceiptFrame): Promise<void> {
     if (await this.deps.seen.has(receipt.receiptId)) return this.deps.acknowledge(receipt.receiptId);
-    const { status, conversationId, msgIds, by, serverTs } = receipt;
-    await this.deps.events.emit('receipt', { status, conversationId, msgIds, by, serverTs });
+    const { status, conversationId, msgIds, by, everyone, serverTs } = receipt;
+    await this.deps.events.emit('receipt', { status, conversationId, msgIds, by, ...(everyone ? { everyone } : {}), serverTs });
     return this.handled(receipt.receiptId);
   }
 

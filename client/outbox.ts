@@ -5,7 +5,7 @@
  * with the same ACK) and after MISMATCHED_DEVICES (re-encrypted, once the device lists are corrected).
  */
 import { randomUUID } from 'node:crypto';
-import type { AckFrame, SendFrame } from '../lambdas/protocol/frames';
+import type { AckFrame, GroupSendFrame, SendFrame } from '../lambdas/protocol/frames';
 import { directConversationId } from '../lambdas/send/conversations';
 import { ConnectionLostError, ParleyApiError } from './errors';
 import type { Receipt } from './events';
@@ -28,7 +28,7 @@ export interface OutboxDeps {
   readonly sessions: SessionManager;
   readonly sequence: SequenceNumbers;
   /** Sends a frame over the connection once it is online and resolves with its answer. */
-  readonly request: (frame: Omit<SendFrame, 'requestId'>) => Promise<AckFrame>;
+  readonly request: (frame: Omit<SendFrame, 'requestId'> | Omit<GroupSendFrame, 'requestId'>) => Promise<AckFrame>;
   readonly onSent: (receipt: Receipt) => Promise<void>;
   /** SENDs refused with MISMATCHED_DEVICES before giving up. @default 3 */
   readonly maxMismatches?: number;
@@ -43,13 +43,38 @@ export class Outbox {
   constructor(private readonly deps: OutboxDeps) {}
 
   /** Queues a message to `to`; resolves once the server has it (one grey tick). */
-  send(to: string, plaintext: Uint8Array): Promise<SentMessage> {
+  async send(to: string, plaintext: Uint8Array): Promise<SentMessage> {
+    return (await this.sendTo(to, plaintext)).sent;
+  }
+
+  /** {@link send}, also answering the devices the message was encrypted for. */
+  sendTo(to: string, plaintext: Uint8Array): Promise<{ sent: SentMessage; devices: DeviceAddress[] }> {
     const conversationId = directConversationId(this.deps.self.userId, to);
     const msgId = randomUUID();
     return this.perConversation.run(conversationId, () => this.deliver({ msgId, conversationId, to }, plaintext));
   }
 
-  private async deliver(message: { msgId: string; conversationId: string; to: string }, plaintext: Uint8Array): Promise<SentMessage> {
+  /**
+   * Queues a group message (GROUP_SEND), in the group conversation's turn: `encrypt` (which may first give
+   * the Sender Key to member devices) runs when the previous message of the group has its ACK.
+   */
+  sendToGroup(conversationId: string, encrypt: () => Promise<Uint8Array>): Promise<SentMessage> {
+    const msgId = randomUUID();
+    return this.perConversation.run(conversationId, async () => {
+      const ciphertext = Buffer.from(await encrypt()).toString('base64');
+      const seq = await this.deps.sequence.nextToSend(conversationId);
+      const ack = await this.sendUntilAnswered({ action: 'GROUP_SEND', msgId, conversationId, seq, ciphertext });
+      return this.accepted({ msgId, conversationId }, seq, ack);
+    });
+  }
+
+  private async accepted(message: { msgId: string; conversationId: string }, seq: number, ack: AckFrame): Promise<SentMessage> {
+    await this.deps.sequence.sent(message.conversationId, seq);
+    await this.deps.onSent({ status: 'sent', conversationId: message.conversationId, msgIds: [message.msgId], by: this.deps.self, serverTs: ack.serverTs });
+    return { msgId: message.msgId, conversationId: message.conversationId, seq, serverTs: ack.serverTs };
+  }
+
+  private async deliver(message: { msgId: string; conversationId: string; to: string }, plaintext: Uint8Array): Promise<{ sent: SentMessage; devices: DeviceAddress[] }> {
     const { recipients, sessions, sequence } = this.deps;
     const seq = await sequence.nextToSend(message.conversationId);
     for (let refused = 0; ; refused++) {
@@ -58,9 +83,7 @@ export class Outbox {
       const envelopes = await Promise.all(devices.map((device) => sessions.encrypt(device, plaintext)));
       try {
         const ack = await this.sendUntilAnswered({ action: 'SEND', ...message, seq, envelopes });
-        await sequence.sent(message.conversationId, seq);
-        await this.deps.onSent({ status: 'sent', conversationId: message.conversationId, msgIds: [message.msgId], by: this.deps.self, serverTs: ack.serverTs });
-        return { ...message, seq, serverTs: ack.serverTs };
+        return { sent: await this.accepted(message, seq, ack), devices };
       } catch (error) {
         if (!(error instanceof ParleyApiError && error.code === 'MISMATCHED_DEVICES') || refused + 1 >= (this.deps.maxMismatches ?? 3)) throw error;
         await recipients.correct(error.details as unknown as DeviceMismatch);
@@ -68,7 +91,7 @@ export class Outbox {
     }
   }
 
-  private async sendUntilAnswered(frame: Omit<SendFrame, 'requestId'>): Promise<AckFrame> {
+  private async sendUntilAnswered(frame: Omit<SendFrame, 'requestId'> | Omit<GroupSendFrame, 'requestId'>): Promise<AckFrame> {
     for (;;) {
       try {
         return await this.deps.request(frame);

@@ -14,6 +14,7 @@ import { encodeContent } from './content';
 import { DecryptedMessages } from './decrypted-messages';
 import { DeliveryAcknowledger } from './delivery-acknowledger';
 import { Emitter, type Listener, type ParleyEvents } from './events';
+import { Groups, type GroupSummary, type MyGroup } from './groups';
 import { HttpClient } from './http-client';
 import { Inbox } from './inbox';
 import { HttpKeyDirectory, type KeyDirectory, type PrekeyCounts } from './key-directory';
@@ -22,6 +23,7 @@ import { Outbox, type SentMessage } from './outbox';
 import { Prekeys, type PrekeyPolicy } from './prekeys';
 import { Recipients } from './recipients';
 import { SeenMessages } from './seen-messages';
+import { SenderKeys } from './sender-keys';
 import { SequenceNumbers } from './sequence-numbers';
 import { SessionManager, type DeviceAddress } from './session-manager';
 import type { KeyValueStore } from './store/key-value-store';
@@ -47,6 +49,8 @@ export interface ParleyClientOptions extends ParleyEndpoints {
   readonly requestTimeoutMs?: number;
   /** The Key Distribution Service client. @default HttpKeyDirectory over `httpUrl` */
   readonly keyDirectory?: (http: HttpClient) => KeyDirectory;
+  /** How long a group message that came before its sender's key waits for it, then is reported `undecryptable`. @default 60 s */
+  readonly senderKeyWaitMs?: number;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -106,6 +110,8 @@ export class ParleyClient {
   private readonly outbox: Outbox;
   private readonly seen: SeenMessages;
   private readonly acknowledger: DeliveryAcknowledger;
+  private readonly inbox: Inbox;
+  private readonly groups: Groups;
 
   private constructor(options: ParleyClientOptions, device: LocalDevice) {
     const { store } = options;
@@ -121,13 +127,14 @@ export class ParleyClient {
     const sessions = new SessionManager(store, stores, self);
     const recipients = new Recipients(store, sessions, directory, self);
     const sequence = new SequenceNumbers(store);
+    const senderKeys = new SenderKeys(store, stores.senderKeys, self);
     this.seen = new SeenMessages(store, now);
     this.prekeys = new Prekeys(store, stores, device.identity, directory, now, options.prekeys);
 
     const acknowledger = (this.acknowledger = new DeliveryAcknowledger(async (msgIds) => {
       await this.connection.request({ action: 'DELIVERED', msgIds }, true);
     }));
-    const inbox = new Inbox({
+    const inbox = (this.inbox = new Inbox({
       self,
       sessions,
       recipients,
@@ -137,13 +144,19 @@ export class ParleyClient {
       events: this.events,
       acknowledge: (id) => acknowledger.add(id),
       onPrekeysLow: () => void this.replenishPrekeys(),
-    });
+      senderKeys,
+      groupUpdated: (frame) => this.groups.updated(frame),
+      ...(options.senderKeyWaitMs !== undefined ? { senderKeyWaitMs: options.senderKeyWaitMs } : {}),
+    }));
     this.connection = new Connection({
       url: options.webSocketUrl,
       credentials: device.credentials,
       onQueued: (frame) => inbox.handle(frame),
       onStatus: (status) => void this.events.emit('connection', status),
-      onDisconnected: () => acknowledger.clear(),
+      onDisconnected: () => {
+        acknowledger.clear();
+        inbox.releaseHeld();
+      },
       onError: (error) => void this.events.emit('error', error),
       ...(options.backoff ? { backoff: options.backoff } : {}),
       ...(options.heartbeatIntervalMs ? { heartbeatIntervalMs: options.heartbeatIntervalMs } : {}),
@@ -157,6 +170,7 @@ export class ParleyClient {
       request: (frame) => this.connection.request<AckFrame>(frame),
       onSent: (receipt) => this.events.emit('receipt', receipt),
     });
+    this.groups = new Groups({ self, http: this.http, store, recipients, outbox: this.outbox, senderKeys, now });
   }
 
   /** This device's address: its account's userId and its deviceId. */
@@ -184,8 +198,50 @@ export class ParleyClient {
 
   /** Sends a text or bytes to a user (all of its devices, and this account's other devices); resolves at the server's ACK. */
   send(to: string, message: string | Uint8Array): Promise<SentMessage> {
-    const content = typeof message === 'string' ? { text: message, sentAt: Date.now() } : { data: message, sentAt: Date.now() };
-    return this.outbox.send(to, encodeContent(content));
+    return this.outbox.send(to, messageContent(message));
+  }
+
+  /** Creates a group with this user as its admin; every member's devices get a `groupUpdate`. */
+  createGroup(name: string, memberUserIds: readonly string[]): Promise<GroupSummary> {
+    return this.groups.create(name, memberUserIds);
+  }
+
+  /** Adds members (admins only); they get what is sent from now on, nothing earlier. */
+  addMembers(groupId: string, userIds: readonly string[]): Promise<GroupSummary> {
+    return this.groups.change(groupId, { add: [...userIds] });
+  }
+
+  /** Removes members (admins only); this device's Sender Key is rotated before its next group message. */
+  removeMembers(groupId: string, userIds: readonly string[]): Promise<GroupSummary> {
+    return this.groups.change(groupId, { remove: [...userIds] });
+  }
+
+  /** Leaves a group: this user gets nothing more of it. */
+  async leaveGroup(groupId: string): Promise<void> {
+    await this.groups.change(groupId, { remove: [this.userId] });
+  }
+
+  /** Makes members admins (admins only). */
+  makeAdmin(groupId: string, userIds: readonly string[]): Promise<GroupSummary> {
+    return this.groups.change(groupId, { makeAdmin: [...userIds] });
+  }
+
+  /** This user's groups. */
+  listGroups(): Promise<MyGroup[]> {
+    return this.groups.list();
+  }
+
+  /** A group and its members, as the server has it now (to its members only: NOT_FOUND for anyone else). */
+  getGroup(groupId: string): Promise<GroupSummary> {
+    return this.groups.get(groupId);
+  }
+
+  /**
+   * Sends a text or bytes to a group, encrypted once with this device's Sender Key (given first to the
+   * member devices that lack it); resolves at the server's ACK. Members order the group by `serverTs`.
+   */
+  sendToGroup(groupId: string, message: string | Uint8Array): Promise<SentMessage> {
+    return this.groups.send(groupId, messageContent(message));
   }
 
   /** Marks a conversation read up to a message: the peer sees blue ticks, this account's other devices the read state. */
@@ -232,8 +288,13 @@ export class ParleyClient {
   /** Disconnects for good (after acknowledging what was handled); pending sends reject. */
   close(): void {
     this.acknowledger.flush();
+    this.inbox.releaseHeld();
     this.connection.close();
   }
 }
 
-export type { DeviceCredentials, SentMessage };
+function messageContent(message: string | Uint8Array): Uint8Array {
+  return encodeContent(typeof message === 'string' ? { text: message, sentAt: Date.now() } : { data: message, sentAt: Date.now() });
+}
+
+export type { DeviceCredentials, GroupSummary, MyGroup, SentMessage };

@@ -44,6 +44,12 @@ export class Recipients {
     return lists.flat();
   }
 
+  /** Every device of these users (this device excepted), each with a session: a group's member devices. */
+  async devicesOfUsers(userIds: readonly string[]): Promise<DeviceAddress[]> {
+    const lists = await Promise.all([...new Set(userIds)].map((user) => this.perUser.run(user, () => this.devicesOf(user))));
+    return lists.flat();
+  }
+
   /** Applies the server's MISMATCHED_DEVICES answer to the device lists and sessions. */
   async correct(mismatch: DeviceMismatch): Promise<void> {
     const users = new Set([...mismatch.extraDevices, ...mismatch.missingDevices].map((device) => device.userId));

@@ -31,6 +31,8 @@ export const namespaces = {
   receivedSeq: 'receivedSeq',
   sentSeq: 'sentSeq',
   deviceLists: 'deviceLists',
+  groups: 'groups',
+  senderKeyDistributions: 'senderKeyDistributions',
 } as const;
 
 export async function getJson<T>(store: KeyValueStore, namespace: string, key: string): Promise<T | undefined> {

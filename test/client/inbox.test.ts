@@ -37,6 +37,7 @@ async function harness(): Promise<Harness> {
   events.on('undecryptable', (u) => void log.push(`undecryptable ${u.reason}`));
   events.on('gap', (g) => void log.push(`gap ${g.expectedSeq}..${g.receivedSeq}`));
   events.on('receipt', (r) => void log.push(`receipt ${r.status}`));
+  events.on('groupUpdate', (u) => void log.push(`groupUpdate v${u.version}`));
   const deps: InboxDeps = {
     self: bob.self,
     sessions: bob.sessions,
@@ -47,6 +48,9 @@ async function harness(): Promise<Harness> {
     events,
     acknowledge: (id) => void log.push(`ack ${id}`),
     onPrekeysLow: () => void lowNotices++,
+    senderKeys: bob.senderKeys,
+    groupUpdated: async ({ changeId, cursor, type, complete, ...update }) => update,
+    senderKeyWaitMs: 200,
   };
   const inbox = new Inbox(deps);
   const push: Harness['push'] = async (from, text, seq, options = {}) => {
@@ -188,14 +192,77 @@ describe('Inbox', () => {
   });
 });
 
-describe('Inbox and group frames (not in this SDK yet)', () => {
-  it('reports a Sender Key message as unsupported and acknowledges group updates, so nothing waits in the queue', async () => {
-    const { inbox, log, alice, push } = await harness();
-    const frame = await push(alice, 'x', 1);
-    const groupMessage = { ...frame, conversationId: `group:${randomUUID()}`, envelope: { type: 'senderKey' as const, ciphertext: 'AAAA' } };
-    await inbox.handle(groupMessage);
+describe('Inbox and groups', () => {
+  const groupId = randomUUID();
+
+  /** Alice's Sender Key for the group, as the 1:1 message that gives it to Bob; and a group message encrypted with it. */
+  async function aliceInGroup(h: Harness) {
+    const distributionId = randomUUID();
+    const skdm = await h.alice.senderKeys.distributionMessage(distributionId);
+    const keyMessage = await h.push(h.alice, '', 1, { content: encodeContent({ sentAt: 1, senderKey: { groupId, distributionId, skdm } }) });
+    let groupSeq = 0;
+    const groupMessage = async (text: string): Promise<PushFrame> => ({
+      type: 'PUSH',
+      msgId: randomUUID(),
+      conversationId: `group:${groupId}`,
+      from: h.alice.self,
+      seq: ++groupSeq,
+      serverTs: Date.now(),
+      envelope: { type: 'senderKey', ciphertext: Buffer.from(await h.alice.senderKeys.encrypt(distributionId, encodeContent({ text, sentAt: 1 }))).toString('base64') },
+      cursor: 'c',
+    });
+    return { keyMessage, groupMessage };
+  }
+
+  it('processes a Sender Key without showing it, then decrypts the group message, with its groupId', async () => {
+    const h = await harness();
+    const { keyMessage, groupMessage } = await aliceInGroup(h);
+    await h.inbox.handle(keyMessage);
+    const message = await groupMessage('hello group');
+    const shown = h.events.on('message', (m) => void expect(m).toMatchObject({ groupId, conversationId: `group:${groupId}`, text: 'hello group', outgoing: false }));
+    await h.inbox.handle(message);
+    shown();
+    expect(h.log).toEqual([`ack ${keyMessage.msgId}`, 'message hello group seq 1', `ack ${message.msgId}`]);
+  });
+
+  it('holds a group message that came before its Sender Key, unacknowledged, and shows it once the key comes', async () => {
+    const h = await harness();
+    const { keyMessage, groupMessage } = await aliceInGroup(h);
+    const early = await groupMessage('too early');
+    await h.inbox.handle(early);
+    expect(h.log).toEqual([]);
+    await h.inbox.handle(early); // a redelivery while held changes nothing
+    await h.inbox.handle(keyMessage);
+    expect(h.log).toEqual(['message too early seq 1', `ack ${early.msgId}`, `ack ${keyMessage.msgId}`]);
+  });
+
+  it('reports a group message whose Sender Key never comes, and acknowledges it', async () => {
+    const h = await harness();
+    const { groupMessage } = await aliceInGroup(h);
+    const orphan = await groupMessage('orphan');
+    await h.inbox.handle(orphan);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(h.log).toEqual(['undecryptable no-sender-key', `ack ${orphan.msgId}`]);
+  });
+
+  it('reports a tampered group message as invalid and a group message in a 1:1 conversation as bad content', async () => {
+    const h = await harness();
+    const { keyMessage, groupMessage } = await aliceInGroup(h);
+    await h.inbox.handle(keyMessage);
+    const tampered = await groupMessage('x');
+    const bytes = Buffer.from(tampered.envelope.ciphertext, 'base64');
+    bytes[bytes.length - 1]! ^= 1;
+    await h.inbox.handle({ ...tampered, envelope: { type: 'senderKey', ciphertext: bytes.toString('base64') } });
+    await h.inbox.handle({ ...(await groupMessage('y')), conversationId: keyMessage.conversationId });
+    expect(h.log.filter((line) => line.startsWith('undecryptable'))).toEqual(['undecryptable invalid', 'undecryptable bad-content']);
+  });
+
+  it('shows a group update once and acknowledges it', async () => {
+    const { inbox, log, alice } = await harness();
     const changeId = randomUUID();
-    await inbox.handle({ type: 'GROUP_UPDATE', changeId, groupId: randomUUID(), conversationId: 'group:x', version: 1, name: 'g', by: alice.self.userId, added: [], removed: [], madeAdmin: [], complete: true, serverTs: 1, cursor: 'c' });
-    expect(log).toEqual(['undecryptable unsupported', `ack ${groupMessage.msgId}`, `ack ${changeId}`]);
+    const update = { type: 'GROUP_UPDATE' as const, changeId, groupId, conversationId: `group:${groupId}`, version: 2, name: 'g', by: alice.self.userId, added: [], removed: [], madeAdmin: [], complete: true, serverTs: 1, cursor: 'c' };
+    await inbox.handle(update);
+    await inbox.handle(update);
+    expect(log).toEqual(['groupUpdate v2', `ack ${changeId}`, `ack ${changeId}`]);
   });
 });

@@ -2,13 +2,14 @@
  * No plaintext and no private key on the server: after an end-to-end chat with known plaintexts (text and
  * bytes, both ways, from every device, with receipts, a newly linked device and an offline device woken by
  * push), every item of every table, every Kinesis record, every S3 object and every recorded SNS delivery
- * of the local stack is scanned for each plaintext and each private key of every device's store, raw, in
+ * of the local stack, after a group chat too, is scanned for each plaintext, each Sender Key and each private key of every device's store, raw, in
  * hex and in base64 at any alignment. The scan is shown to work on what the server does hold.
  */
 import { randomUUID } from 'node:crypto';
 import * as signal from '@signalapp/libsignal-client';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
-import { namespaces as ns, type KeyValueStore } from '../../client/store/key-value-store';
+import { getJson, namespaces as ns, type KeyValueStore } from '../../client/store/key-value-store';
+import { StoredSenderKeys } from '../../client/store/protocol-stores';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import { readMessageStream } from '../support/message-stream';
 import { linkClient, registerClient, type TestClient } from '../support/sdk-clients';
@@ -91,6 +92,18 @@ beforeAll(async () => {
   await bobPhone.client.send(alice, said(`Last word ${randomUUID()} before the scan`));
   await aliceLaptop.events.waitFor('message', (m) => m.text?.startsWith('Last word') ?? false);
 
+  // A group: its messages and each sender's Sender Key (its chain key). The group's name is the app's to encrypt.
+  const group = await alicePhone.client.createGroup('Book club', [bob]);
+  await bobPhone.events.waitFor('groupUpdate', (u) => u.groupId === group.groupId);
+  for (const device of [alicePhone, bobPhone]) {
+    const sent = await device.client.sendToGroup(group.groupId, said(`Group secret ${randomUUID()}: the password is swordfish`));
+    await devices.find((d) => d !== device && d.client.userId !== device.client.userId && d.client.deviceId === 1)!.events.waitFor('message', (m) => m.msgId === sent.msgId);
+    const { distributionId } = (await getJson<{ distributionId: string }>(device.store, ns.senderKeyDistributions, group.groupId))!;
+    const address = signal.ProtocolAddress.new(device.client.userId, device.client.deviceId);
+    const skdm = await signal.SenderKeyDistributionMessage.create(address, distributionId, new StoredSenderKeys(device.store));
+    privateKeys.set(`${device.client.userId}.${device.client.deviceId} sender key chain`, skdm.chainKey());
+  }
+
   // Keys used since the first look are gone from the stores now; those still there are added.
   for (const device of devices) await rememberSecrets(device);
   await parley.drainStreams();
@@ -125,7 +138,7 @@ describe('What the server holds after an end-to-end chat', () => {
   });
 
   it('holds no plaintext, in any encoding', () => {
-    expect(plaintexts.size).toBe(8);
+    expect(plaintexts.size).toBe(10);
     expect(Object.fromEntries(findSecrets(data, plaintexts))).toEqual({});
   });
 

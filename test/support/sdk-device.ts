@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createLocalDevice, type LocalDevice } from '../../client/local-device';
 import { Prekeys, type PrekeyPolicy } from '../../client/prekeys';
 import { Recipients } from '../../client/recipients';
+import { SenderKeys } from '../../client/sender-keys';
 import { SessionManager, type DeviceAddress } from '../../client/session-manager';
 import type { KeyValueStore } from '../../client/store/key-value-store';
 import { MemoryStore } from '../../client/store/memory-store';
@@ -21,6 +22,7 @@ export interface SdkDevice {
   readonly sessions: SessionManager;
   readonly recipients: Recipients;
   readonly prekeys: Prekeys;
+  readonly senderKeys: SenderKeys;
   readonly identityChanges: DeviceAddress[];
 }
 
@@ -37,5 +39,6 @@ export async function sdkDevice(
   const prekeys = new Prekeys(store, stores, local.identity, keys, options.now ?? Date.now, options.policy ?? { poolSize: 5 });
   await prekeys.publish();
   const sessions = new SessionManager(store, stores, self);
-  return { self, store, local, stores, sessions, recipients: new Recipients(store, sessions, keys, self), prekeys, identityChanges };
+  const senderKeys = new SenderKeys(store, stores.senderKeys, self);
+  return { self, store, local, stores, sessions, recipients: new Recipients(store, sessions, keys, self), prekeys, senderKeys, identityChanges };
 }
