@@ -41,13 +41,23 @@ function terminal(): CliIo {
   };
 }
 
+/**
+ * Options come before the command; everything from the command on is its own, even words that start with
+ * `-`: a link token is base64url and may, and so may a message.
+ */
+function splitAtCommand(argv: readonly string[]): { options: string[]; command: string[] } {
+  let i = 0;
+  while (i < argv.length && argv[i]!.startsWith('--')) i += argv[i]!.includes('=') ? 1 : 2;
+  return { options: argv.slice(0, i), command: argv.slice(i) };
+}
+
 export async function runCli(argv: readonly string[], io: CliIo = terminal()): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
+  const split = splitAtCommand(argv);
+  const { values } = parseArgs({
+    args: split.options,
     options: { store: { type: 'string' }, http: { type: 'string', default: 'http://127.0.0.1:3000' }, ws: { type: 'string', default: 'ws://127.0.0.1:3001/local' } },
   });
-  const [command, ...rest] = positionals;
+  const [command, ...rest] = split.command;
   if (!values.store || !command) throw new Error(usage);
   const options: ParleyClientOptions = { httpUrl: values.http!, webSocketUrl: values.ws!, store: new FileStore(values.store) };
 

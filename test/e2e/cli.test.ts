@@ -61,3 +61,10 @@ it('registers, links, sends and listens', async () => {
   expect(sent).toMatch(/^Sent [0-9a-f-]{36}$/);
   expect((await listening).filter(heard)).toHaveLength(1);
 });
+
+it('takes words after the command as they are, even when they start with a dash (a link token may)', async () => {
+  // A token that starts with '-' once made the argument parser stop with "Unknown option".
+  await expect(parleyCommand('carol-laptop', ['link', '-u1bDMsFQhZc8X5aW2nLx0mQx7kKq9pYJrT3vEo4sGd', 'Laptop'])).rejects.toMatchObject({
+    code: 'EXPIRED',
+  });
+});
