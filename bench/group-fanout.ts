@@ -61,6 +61,7 @@ export async function timeGroupFanout(
       msgId,
       conversationId: `group:${groupId}`,
       seq,
+      groupVersion: 1,
       ciphertext: randomBytes(160).toString('base64'),
     });
     if (ack.type !== 'ACK') throw new Error(`GROUP_SEND refused: ${JSON.stringify(ack)}`);

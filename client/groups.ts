@@ -68,10 +68,12 @@ export class Groups {
 
   /** Sends a message to every member device (and this account's others), encrypted once; resolves at the ACK. */
   send(groupId: string, plaintext: Uint8Array): Promise<SentMessage> {
-    return this.deps.outbox.sendToGroup(groupConversationId(groupId), async () => {
-      const group = (await getJson<GroupSummary>(this.deps.store, ns.groups, groupId)) ?? (await this.get(groupId));
+    return this.deps.outbox.sendToGroup(groupConversationId(groupId), async (stale) => {
+      // After STALE_GROUP the remembered members are out of date: read the group as it is now.
+      const remembered = stale ? undefined : await getJson<GroupSummary>(this.deps.store, ns.groups, groupId);
+      const group = remembered ?? (await this.get(groupId));
       const distributionId = await this.distribute(group);
-      return this.deps.senderKeys.encrypt(distributionId, plaintext);
+      return { ciphertext: await this.deps.senderKeys.encrypt(distributionId, plaintext), groupVersion: group.version };
     });
   }
 

@@ -56,15 +56,24 @@ export class Outbox {
 
   /**
    * Queues a group message (GROUP_SEND), in the group conversation's turn: `encrypt` (which may first give
-   * the Sender Key to member devices) runs when the previous message of the group has its ACK.
+   * the Sender Key to member devices) runs when the previous message of the group has its ACK. When the
+   * server answers that the group has changed (STALE_GROUP), `encrypt` runs again with `stale` set, to
+   * read the group anew, give new member devices the key, and encrypt for the current version.
    */
-  sendToGroup(conversationId: string, encrypt: () => Promise<Uint8Array>): Promise<SentMessage> {
+  sendToGroup(conversationId: string, encrypt: (stale: boolean) => Promise<{ ciphertext: Uint8Array; groupVersion: number }>): Promise<SentMessage> {
     const msgId = randomUUID();
     return this.perConversation.run(conversationId, async () => {
-      const ciphertext = Buffer.from(await encrypt()).toString('base64');
       const seq = await this.deps.sequence.nextToSend(conversationId);
-      const ack = await this.sendUntilAnswered({ action: 'GROUP_SEND', msgId, conversationId, seq, ciphertext });
-      return this.accepted({ msgId, conversationId }, seq, ack);
+      for (let refused = 0; ; refused++) {
+        const encrypted = await encrypt(refused > 0);
+        const ciphertext = Buffer.from(encrypted.ciphertext).toString('base64');
+        try {
+          const ack = await this.sendUntilAnswered({ action: 'GROUP_SEND', msgId, conversationId, seq, groupVersion: encrypted.groupVersion, ciphertext });
+          return this.accepted({ msgId, conversationId }, seq, ack);
+        } catch (error) {
+          if (!(error instanceof ParleyApiError && error.code === 'STALE_GROUP') || refused + 1 >= (this.deps.maxMismatches ?? 3)) throw error;
+        }
+      }
     });
   }
 

@@ -29,6 +29,11 @@ export const errorStatus = {
   IDENTITY_KEY_CHANGED: 409,
   /** The upload would leave more one-time prekeys of a kind than a device may store; `maxStoredPrekeys`, and the counts stored. */
   TOO_MANY_PREKEYS: 409,
+  /**
+   * A GROUP_SEND encrypted for an older version of the group; `version` is the current one. Read the
+   * group, give its new member devices your Sender Key (a new one if anyone left), and send again.
+   */
+  STALE_GROUP: 409,
   /** The change would give the group more than 1,024 members; nothing of it was made. */
   GROUP_FULL: 409,
   /**

@@ -74,7 +74,8 @@ export type SendFrame = z.infer<typeof SendFrame>;
 /**
  * GROUP_SEND: one message to a group, encrypted once with the sender's Sender Key (a SenderKeyMessage),
  * whatever the group's size. The sender distributes its Sender Key to each member device beforehand over
- * their 1:1 sessions (ordinary SENDs). Only current members may send.
+ * their 1:1 sessions (ordinary SENDs). Only current members may send, and only for the group's current
+ * version: a sender that missed a change would leave a new member without its key.
  */
 export const GroupSendFrame = z.strictObject({
   action: z.literal('GROUP_SEND'),
@@ -82,6 +83,8 @@ export const GroupSendFrame = z.strictObject({
   msgId: z.uuid(),
   conversationId: z.string().regex(/^group:[0-9a-f-]{36}$/, 'a group conversation, group:<groupId>'),
   seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /** The group's version the sender encrypted for: its members are the ones who have the Sender Key. */
+  groupVersion: z.number().int().min(1),
   ciphertext: Base64.max(MAX_CIPHERTEXT_CHARS, `at most ${MAX_CIPHERTEXT_CHARS} base64 characters of ciphertext`),
 });
 export type GroupSendFrame = z.infer<typeof GroupSendFrame>;

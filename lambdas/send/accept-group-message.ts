@@ -15,6 +15,11 @@ export async function acceptGroupMessage(deps: Deps, caller: Caller, frame: Grou
   const group = await getGroup(deps, groupId);
   // Whether a group exists is no business of non-members.
   if (!group?.members[caller.userId]) throw new ParleyError('FORBIDDEN', 'The sender is not a member of this group');
+  if (frame.groupVersion !== group.version) {
+    throw new ParleyError('STALE_GROUP', `The group is at version ${group.version}, not ${frame.groupVersion}: read it and send again`, {
+      version: group.version,
+    });
+  }
 
   const serverTs = await stampOnce(deps, caller, frame);
   await putOnMessageStream(deps, {

@@ -120,9 +120,11 @@ describe('groups', () => {
 
 describe('group messages', () => {
   let groupId: string;
+  /** The group's version the test's senders encrypt for: 1 after its creation, up one per change. */
+  let groupVersion = 1;
   const conversation = () => `group:${groupId}`;
   const groupSend = (socket: DeviceSocket, seq: number, ciphertext = Buffer.from(`sender-key message ${seq}`).toString('base64')) => {
-    const frame = { action: 'GROUP_SEND', requestId: randomUUID(), msgId: randomUUID(), conversationId: conversation(), seq, ciphertext };
+    const frame = { action: 'GROUP_SEND', requestId: randomUUID(), msgId: randomUUID(), conversationId: conversation(), seq, groupVersion, ciphertext };
     socket.send(frame);
     return socket.next((f) => f.requestId === frame.requestId).then((answer) => ({ frame, answer }));
   };
@@ -163,7 +165,7 @@ describe('group messages', () => {
     const outsider = await connectDevice(parley, dave);
     const { frame, answer } = await groupSend(outsider, 1);
     expect(answer).toMatchObject({ type: 'ERROR', code: 'FORBIDDEN', action: 'GROUP_SEND' });
-    outsider.send({ action: 'GROUP_SEND', requestId: 'x', msgId: randomUUID(), conversationId: `direct:${alice.userId}:${dave.userId}`, seq: 1, ciphertext: 'AAAA' });
+    outsider.send({ action: 'GROUP_SEND', requestId: 'x', msgId: randomUUID(), conversationId: `direct:${alice.userId}:${dave.userId}`, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
     expect(await outsider.next((f) => f.requestId === 'x')).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST' });
     await outsider.close();
     const member = await connectDevice(parley, carol);
@@ -182,7 +184,11 @@ describe('group messages', () => {
     const phone = await connectDevice(parley, alice);
     const before = await groupSend(phone, 4);
     await call(parley, 'POST', `/v1/groups/${groupId}/members`, { device: alice, body: { remove: [bob.userId], add: [dave.userId] } });
-    const after = await groupSend(phone, 5);
+    // A sender that missed the change is refused, so that nobody is left without its Sender Key.
+    const stale = await groupSend(phone, 5);
+    expect(stale.answer).toMatchObject({ type: 'ERROR', code: 'STALE_GROUP', version: 2 });
+    groupVersion = 2;
+    const after = await groupSend(phone, 6);
     await phone.close();
     const bobs = (await pushesOf(bob)).map((p) => p.msgId);
     expect(bobs).toContain(before.frame.msgId);
@@ -223,7 +229,7 @@ describe('group receipts', () => {
     await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name: 'Ticks', members: [bob.userId, carol.userId] } });
     const phone = await connectDevice(parley, alice);
     const msgId = randomUUID();
-    phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, ciphertext: 'AAAA' });
+    phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
     expect(await phone.next((f) => f.requestId === 'm')).toMatchObject({ type: 'ACK' });
     await parley.drainStreams();
     const act = async (device: DeviceCredentials, frame: object) => {
@@ -270,7 +276,7 @@ describe('groups in the chat list', () => {
     const sent: string[] = [];
     const send = async (seq: number) => {
       const msgId = randomUUID();
-      phone.send({ action: 'GROUP_SEND', requestId: `c${seq}`, msgId, conversationId, seq, ciphertext: 'AAAA' });
+      phone.send({ action: 'GROUP_SEND', requestId: `c${seq}`, msgId, conversationId, seq, groupVersion: seq === 1 ? 1 : 2, ciphertext: 'AAAA' });
       expect(await phone.next((f) => f.requestId === `c${seq}`)).toMatchObject({ type: 'ACK' });
       sent.push(msgId);
     };

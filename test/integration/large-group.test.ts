@@ -56,7 +56,7 @@ it('delivers a message to every device of 1,024 members exactly once, and refuse
   await parley.drainStreams();
 
   const [sender, ...receivers] = await Promise.all([alice, ...online].map((device) => connectDevice(parley, device)));
-  const frame = { action: 'GROUP_SEND', requestId: 'g1', msgId: randomUUID(), conversationId: `group:${groupId}`, seq: 1, ciphertext: 'U2VuZGVyS2V5' };
+  const frame = { action: 'GROUP_SEND', requestId: 'g1', msgId: randomUUID(), conversationId: `group:${groupId}`, seq: 1, groupVersion: 1, ciphertext: 'U2VuZGVyS2V5' };
   const start = performance.now();
   sender!.send(frame);
   expect(await sender!.next((f) => f.requestId === 'g1')).toMatchObject({ type: 'ACK' });
