@@ -7,6 +7,7 @@ import { mapConcurrently } from '../runtime/concurrency';
 import type { Deps } from '../runtime/deps';
 import { conversationsStartingWith, listConversations, type ConversationRecord } from '../tables/conversations';
 import { countSentAfter, latestEntry } from '../tables/group-timeline';
+import { GROUP_CONVERSATION_PREFIX, groupIdOfConversation } from '../send/conversations';
 
 export interface ChatListEntry {
   conversationId: string;
@@ -20,7 +21,6 @@ export interface ChatListEntry {
 const previewOf = (row: ConversationRecord) =>
   row.preview && row.previewMsgId ? { preview: { msgId: row.previewMsgId, ciphertext: row.preview } } : {};
 
-const GROUP_PREFIX = 'group:';
 /** Timeline reads one chat list keeps in flight. */
 const CONCURRENT_READS = 16;
 
@@ -40,9 +40,9 @@ async function groupEntry(deps: Deps, userId: string, row: ConversationRecord): 
 }
 
 export async function chatList(deps: Deps, userId: string, limit: number): Promise<ChatListEntry[]> {
-  const [recent, groups] = await Promise.all([listConversations(deps, userId, limit), conversationsStartingWith(deps, userId, GROUP_PREFIX)]);
+  const [recent, groups] = await Promise.all([listConversations(deps, userId, limit), conversationsStartingWith(deps, userId, GROUP_CONVERSATION_PREFIX)]);
   const direct = recent
-    .filter((row) => !row.conversationId.startsWith(GROUP_PREFIX))
+    .filter((row) => groupIdOfConversation(row.conversationId) === undefined)
     .map((row) => ({
       conversationId: row.conversationId,
       lastActivityAt: row.lastActivityAt,

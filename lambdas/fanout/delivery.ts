@@ -10,7 +10,8 @@ import { recordActivity } from '../tables/conversations';
 import { positionOf } from '../tables/device-queues';
 import { queueAndPush } from './queue-and-push';
 import { wakeDevice } from '../push/wake-device';
-import { deliverGroupReceipt, isGroupConversation } from './group-receipts';
+import { deliverGroupReceipt } from './group-receipts';
+import { groupIdOfConversation } from '../send/conversations';
 
 export async function deliverMessage(deps: Deps, record: MessageRecord): Promise<void> {
   const cursor = positionOf(record.serverTs, record.msgId);
@@ -39,7 +40,7 @@ export async function deliverMessage(deps: Deps, record: MessageRecord): Promise
 
 /** A receipt goes to every device of each recipient user, but never back to the device it came from. */
 export async function deliverReceipt(deps: Deps, record: ReceiptRecord): Promise<void> {
-  if (isGroupConversation(record.conversationId)) {
+  if (groupIdOfConversation(record.conversationId) !== undefined) {
     return deliverGroupReceipt(deps, record, () => deliverToDevices(deps, { ...record, recipients: [record.by.userId] }));
   }
   return deliverToDevices(deps, record);

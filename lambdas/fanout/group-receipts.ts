@@ -12,8 +12,7 @@ import { listDevices } from '../tables/devices';
 import { positionOf } from '../tables/device-queues';
 import { markEveryone, tally, type GroupReceiptTally } from '../tables/group-receipts';
 import { queueAndPush } from './queue-and-push';
-
-export const isGroupConversation = (conversationId: string) => conversationId.startsWith('group:');
+import { groupConversationId } from '../send/conversations';
 
 const counted = (entry: GroupReceiptTally, status: 'delivered' | 'read') => (status === 'delivered' ? entry.delivered : entry.read)?.size ?? 0;
 
@@ -25,7 +24,7 @@ export async function deliverGroupReceipt(deps: Deps, record: ReceiptRecord, del
   if (status === 'read') await deliverToOwnDevices();
   for (const msgId of record.msgIds) {
     const entry = await tally(deps, msgId, status, record.by.userId);
-    if (!entry || `group:${entry.groupId}` !== record.conversationId || counted(entry, status) < entry.recipients) continue;
+    if (!entry || groupConversationId(entry.groupId) !== record.conversationId || counted(entry, status) < entry.recipients) continue;
     const receiptId = derivedId(`${status}-by-everyone:${msgId}`);
     const frame: ReceiptFrame = {
       type: 'RECEIPT',

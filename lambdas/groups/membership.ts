@@ -11,6 +11,7 @@ import { MAX_GROUP_MEMBERS, type ChangeMembersBody, type CreateGroupBody, type G
 import type { GroupChange, GroupChangeRecord } from '../protocol/stream-records';
 import type { Deps } from '../runtime/deps';
 import { putOnMessageStream } from '../send/message-stream';
+import { GROUP_CONVERSATION_PREFIX, groupConversationId, groupIdOfConversation } from '../send/conversations';
 import type { Caller } from '../runtime/gateway-events';
 import { usersWithDevice } from '../tables/devices';
 import { conversationsStartingWith } from '../tables/conversations';
@@ -20,8 +21,6 @@ import { mapConcurrently } from '../runtime/concurrency';
 /** How often a change is tried again when another change of the same group won the race. */
 const MAX_ATTEMPTS = 5;
 
-const GROUP_PREFIX = 'group:';
-export const groupConversationId = (groupId: string) => `${GROUP_PREFIX}${groupId}`;
 
 export function summaryOf(group: GroupRecord): GroupSummary {
   return {
@@ -160,8 +159,8 @@ export async function readGroup(deps: Deps, caller: Caller, groupId: string): Pr
 
 /** The caller's groups, from its chat list, with its role in each. */
 export async function listMyGroups(deps: Deps, caller: Caller): Promise<MyGroup[]> {
-  const conversationIds = (await conversationsStartingWith(deps, caller.userId, GROUP_PREFIX)).map((row) => row.conversationId);
-  const groups = await mapConcurrently(conversationIds, 16, (id) => getGroup(deps, id.slice(GROUP_PREFIX.length)));
+  const groupIds = (await conversationsStartingWith(deps, caller.userId, GROUP_CONVERSATION_PREFIX)).map((row) => groupIdOfConversation(row.conversationId)!);
+  const groups = await mapConcurrently(groupIds, 16, (groupId) => getGroup(deps, groupId));
   return groups.flatMap((group) => {
     const member = group?.members[caller.userId];
     if (!group || !member) return [];

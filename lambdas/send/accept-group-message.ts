@@ -7,11 +7,13 @@ import type { AckFrame, GroupSendFrame } from '../protocol/frames';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { getGroup } from '../tables/groups';
+import { groupIdOfConversation } from './conversations';
 import { putOnMessageStream } from './message-stream';
 import { stampOnce } from './stamp';
 
 export async function acceptGroupMessage(deps: Deps, caller: Caller, frame: GroupSendFrame): Promise<AckFrame> {
-  const groupId = frame.conversationId.slice('group:'.length);
+  // The frame's schema admits group conversations only.
+  const groupId = groupIdOfConversation(frame.conversationId)!;
   const group = await getGroup(deps, groupId);
   // Whether a group exists is no business of non-members.
   if (!group?.members[caller.userId]) throw new ParleyError('FORBIDDEN', 'The sender is not a member of this group');

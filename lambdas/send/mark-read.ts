@@ -2,7 +2,7 @@ import { ParleyError } from '../protocol/errors';
 import type { ReadAckFrame, ReadFrame } from '../protocol/frames';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
-import { directConversationId } from './conversations';
+import { directConversationId, groupConversationId, groupIdOfConversation } from './conversations';
 import { putReceipt, receiptIdOf, receiptServerTs } from './receipts';
 import { lastServerTs } from '../tables/conversation-clocks';
 import { advanceReadPosition, clearUnread } from '../tables/conversations';
@@ -24,8 +24,9 @@ function peerOf(caller: Caller, conversationId: string): string {
  * fanout counts the reader towards "read by everyone" for the sender instead.
  */
 async function receiptRecipients(deps: Deps, caller: Caller, conversationId: string): Promise<string[]> {
-  if (conversationId.startsWith('group:')) {
-    const group = await getGroup(deps, conversationId.slice('group:'.length));
+  const groupId = groupIdOfConversation(conversationId);
+  if (groupId !== undefined) {
+    const group = await getGroup(deps, groupId);
     if (!group?.members[caller.userId]) throw new ParleyError('FORBIDDEN', 'The reader is not a member of this group');
     return [caller.userId];
   }
@@ -38,9 +39,9 @@ async function receiptRecipients(deps: Deps, caller: Caller, conversationId: str
  * reader's read position to the message (the group's timeline counts what came after).
  */
 async function markConversationRead(deps: Deps, userId: string, frame: ReadFrame): Promise<void> {
-  if (!frame.conversationId.startsWith('group:')) return clearUnread(deps, userId, frame.conversationId);
+  if (groupIdOfConversation(frame.conversationId) === undefined) return clearUnread(deps, userId, frame.conversationId);
   const tally = await getTally(deps, frame.upToMsgId);
-  if (tally && `group:${tally.groupId}` === frame.conversationId) await advanceReadPosition(deps, userId, frame.conversationId, tally.position);
+  if (tally && groupConversationId(tally.groupId) === frame.conversationId) await advanceReadPosition(deps, userId, frame.conversationId, tally.position);
 }
 
 /**
