@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ChangeMembersBody, GroupSummary, MyGroup } from '../lambdas/protocol/groups-api';
 import type { GroupUpdateFrame } from '../lambdas/protocol/frames';
+import { groupConversationId } from '../lambdas/send/conversations';
 import { encodeContent } from './content';
 import { ParleyApiError } from './errors';
 import type { GroupUpdate } from './events';
@@ -30,8 +31,6 @@ export interface GroupsDeps {
   readonly senderKeys: SenderKeys;
   readonly now: () => number;
 }
-
-export const groupConversationId = (groupId: string) => `group:${groupId}`;
 
 export class Groups {
   constructor(private readonly deps: GroupsDeps) {}
