@@ -3,9 +3,9 @@
  * set by the device's first upload and never changes; a new identity comes with a new device record.
  */
 import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { KyberPrekey, SignedPrekey } from '../protocol/keys-api';
 import { tableName, type Deps } from '../runtime/deps';
+import { ifConditionHolds } from './conditional-write';
 
 export interface DeviceKeysRecord {
   readonly userId: string;
@@ -68,8 +68,8 @@ export async function updateDeviceKeys(deps: Deps, update: DeviceKeysUpdate): Pr
     lastResortKyberPrekey: update.lastResortKyberPrekey,
   };
   const names = Object.keys(set).filter((name) => set[name] !== undefined);
-  try {
-    await deps.clients.db.send(
+  const written = await ifConditionHolds(
+    deps.clients.db.send(
       new UpdateCommand({
         TableName: tableName(deps, 'deviceKeys'),
         Key: { userId: update.userId, deviceId: update.deviceId },
@@ -79,18 +79,15 @@ export async function updateDeviceKeys(deps: Deps, update: DeviceKeysUpdate): Pr
         ExpressionAttributeNames: Object.fromEntries(names.map((name) => [`#${name}`, name])),
         ExpressionAttributeValues: Object.fromEntries(names.map((name) => [`:${name}`, set[name]])),
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
+  return written !== undefined;
 }
 
 /** Records that a PREKEYS_LOW notice went out; false when one already had since the last upload. */
 export async function markLowNotice(deps: Deps, userId: string, deviceId: number, at: number): Promise<boolean> {
-  try {
-    await deps.clients.db.send(
+  const written = await ifConditionHolds(
+    deps.clients.db.send(
       new UpdateCommand({
         TableName: tableName(deps, 'deviceKeys'),
         Key: { userId, deviceId },
@@ -98,12 +95,9 @@ export async function markLowNotice(deps: Deps, userId: string, deviceId: number
         ConditionExpression: 'attribute_exists(identityKey) AND attribute_not_exists(lowNoticeAt)',
         ExpressionAttributeValues: { ':at': at },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
+  return written !== undefined;
 }
 
 export async function deleteDeviceKeys(deps: Deps, userId: string, deviceId: number): Promise<void> {

@@ -7,11 +7,11 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { batchGet } from './batch-requests';
 import { putIfAbsent } from './put-if-absent';
 import type { PushPlatform } from '../resources';
 import { tableName, type Deps } from '../runtime/deps';
+import { ifConditionHolds } from './conditional-write';
 
 /** The device's push registration: where a silent push reaches it while it is offline. */
 export interface PushRegistration {
@@ -96,15 +96,10 @@ async function updateDevice(
   deviceId: number,
   update: DeviceUpdate,
 ): Promise<Record<string, unknown> | undefined> {
-  try {
-    const { Attributes } = await deps.clients.db.send(
-      new UpdateCommand({ TableName: tableName(deps, 'devices'), Key: { userId, deviceId }, ...update }),
-    );
-    return Attributes ?? {};
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return undefined;
-    throw error;
-  }
+  const updated = await ifConditionHolds(
+    deps.clients.db.send(new UpdateCommand({ TableName: tableName(deps, 'devices'), Key: { userId, deviceId }, ...update })),
+  );
+  return updated && (updated.Attributes ?? {});
 }
 
 /**

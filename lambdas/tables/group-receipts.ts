@@ -1,7 +1,7 @@
 /** The `groupReceipts` table: per group message, the members who have it and who have read it. */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { tableName, type Deps } from '../runtime/deps';
+import { ifConditionHolds } from './conditional-write';
 import { putIfAbsent } from './put-if-absent';
 
 export type TallyStatus = 'delivered' | 'read';
@@ -36,8 +36,8 @@ export async function getTally(deps: Deps, msgId: string): Promise<GroupReceiptT
 
 /** Counts the member in (a set: counting twice changes nothing); answers the tally, or nothing if none was opened. */
 export async function tally(deps: Deps, msgId: string, status: TallyStatus, userId: string): Promise<GroupReceiptTally | undefined> {
-  try {
-    const { Attributes } = await deps.clients.db.send(
+  const counted = await ifConditionHolds(
+    deps.clients.db.send(
       new UpdateCommand({
         TableName: tableName(deps, 'groupReceipts'),
         Key: { msgId },
@@ -47,19 +47,16 @@ export async function tally(deps: Deps, msgId: string, status: TallyStatus, user
         ExpressionAttributeValues: { ':user': new Set([userId]) },
         ReturnValues: 'ALL_NEW',
       }),
-    );
-    return Attributes as GroupReceiptTally;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return undefined;
-    throw error;
-  }
+    ),
+  );
+  return counted?.Attributes as GroupReceiptTally | undefined;
 }
 
 /** Records that the "to everyone" receipt went out; false if it had already. */
 export async function markEveryone(deps: Deps, msgId: string, status: TallyStatus, at: number): Promise<boolean> {
   const attribute = status === 'delivered' ? 'deliveredToAllAt' : 'readByAllAt';
-  try {
-    await deps.clients.db.send(
+  const marked = await ifConditionHolds(
+    deps.clients.db.send(
       new UpdateCommand({
         TableName: tableName(deps, 'groupReceipts'),
         Key: { msgId },
@@ -68,10 +65,7 @@ export async function markEveryone(deps: Deps, msgId: string, status: TallyStatu
         ExpressionAttributeNames: { '#at': attribute },
         ExpressionAttributeValues: { ':at': at },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
+  return marked !== undefined;
 }

@@ -1,9 +1,9 @@
 /** The `groups` table: one item per group with its name, version and members. */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { GroupRole } from '../protocol/groups-api';
 import type { GroupChange } from '../protocol/stream-records';
 import { tableName, type Deps } from '../runtime/deps';
+import { ifConditionHolds } from './conditional-write';
 import { putIfAbsent } from './put-if-absent';
 
 export interface GroupMember {
@@ -44,18 +44,15 @@ export async function getGroup(deps: Deps, groupId: string): Promise<GroupRecord
  * did, and the caller reads again and retries.
  */
 export async function replaceGroup(deps: Deps, previous: GroupRecord, next: GroupRecord): Promise<boolean> {
-  try {
-    await deps.clients.db.send(
+  const written = await ifConditionHolds(
+    deps.clients.db.send(
       new PutCommand({
         TableName: tableName(deps, 'groups'),
         Item: { ...next },
         ConditionExpression: 'version = :previous',
         ExpressionAttributeValues: { ':previous': previous.version },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
+  return written !== undefined;
 }

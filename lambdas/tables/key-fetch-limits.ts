@@ -5,8 +5,8 @@
  * never spend the same tokens twice.
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { tableName, type Deps } from '../runtime/deps';
+import { ifConditionHolds } from './conditional-write';
 
 export interface TokenBucketRule {
   /** Tokens a full bucket holds. */
@@ -19,8 +19,8 @@ export type Spend = { readonly allowed: true } | { readonly allowed: false; read
 
 /** Runs a conditional update; false when its condition did not hold. */
 async function updateIf(deps: Deps, bucket: string, update: string, condition: string, values: Record<string, number>): Promise<boolean> {
-  try {
-    await deps.clients.db.send(
+  const written = await ifConditionHolds(
+    deps.clients.db.send(
       new UpdateCommand({
         TableName: tableName(deps, 'keyFetchLimits'),
         Key: { bucket },
@@ -28,12 +28,9 @@ async function updateIf(deps: Deps, bucket: string, update: string, condition: s
         ConditionExpression: condition,
         ExpressionAttributeValues: values,
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
+  return written !== undefined;
 }
 
 /** Takes `cost` tokens (at most `burst`) from the bucket if it has them; otherwise takes none and says when it will. */

@@ -4,9 +4,9 @@
  * once, however many fetches race for it.
  */
 import { BatchWriteCommand, DeleteCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { KyberPrekey, OneTimePrekey } from '../protocol/keys-api';
 import { tableName, type Deps } from '../runtime/deps';
+import { ifConditionHolds } from './conditional-write';
 
 export type PrekeyKind = 'ec' | 'kyber';
 export const prekeyKinds: readonly PrekeyKind[] = ['ec', 'kyber'];
@@ -111,14 +111,11 @@ export async function takePrekey(deps: Deps, pool: string, kind: PrekeyKind): Pr
     );
     if (Items.length === 0) return undefined;
     const key = Items[Math.floor(Math.random() * Items.length)]!;
-    try {
-      const { Attributes } = await deps.clients.db.send(
-        new DeleteCommand({ TableName: table, Key: key, ConditionExpression: 'attribute_exists(slot)', ReturnValues: 'ALL_OLD' }),
-      );
-      return Attributes as StoredPrekey;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    // Another take may have won this key: then look again.
+    const taken = await ifConditionHolds(
+      deps.clients.db.send(new DeleteCommand({ TableName: table, Key: key, ConditionExpression: 'attribute_exists(slot)', ReturnValues: 'ALL_OLD' })),
+    );
+    if (taken) return taken.Attributes as StoredPrekey;
   }
   return undefined;
 }

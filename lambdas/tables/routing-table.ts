@@ -1,7 +1,7 @@
 /** The `routing` table: which WebSocket connection each device holds now. */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { tableName, type Deps } from '../runtime/deps';
+import { ifConditionHolds } from './conditional-write';
 import { batchGet } from './batch-requests';
 
 export interface RouteRecord {
@@ -56,8 +56,8 @@ export async function listRoutes(deps: Deps, userId: string): Promise<RouteRecor
  * connection is evidently alive); false if the device has moved to another connection.
  */
 export async function refreshRoute(deps: Deps, route: RouteRecord): Promise<boolean> {
-  try {
-    await deps.clients.db.send(
+  const written = await ifConditionHolds(
+    deps.clients.db.send(
       new UpdateCommand({
         TableName: tableName(deps, 'routing'),
         Key: { userId: route.userId, deviceId: route.deviceId },
@@ -70,12 +70,9 @@ export async function refreshRoute(deps: Deps, route: RouteRecord): Promise<bool
           ':nowSeconds': Math.floor(deps.now() / 1000),
         },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
+  return written !== undefined;
 }
 
 /**
@@ -83,16 +80,14 @@ export async function refreshRoute(deps: Deps, route: RouteRecord): Promise<bool
  * connection must not remove the route of the device's newer one.
  */
 export async function deleteRoute(deps: Deps, userId: string, deviceId: number, connectionId: string): Promise<void> {
-  try {
-    await deps.clients.db.send(
+  await ifConditionHolds(
+    deps.clients.db.send(
       new DeleteCommand({
         TableName: tableName(deps, 'routing'),
         Key: { userId, deviceId },
         ConditionExpression: 'connectionId = :c',
         ExpressionAttributeValues: { ':c': connectionId },
       }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+    ),
+  );
 }
