@@ -64,6 +64,11 @@ const keyFetchTables = {
   routing: 'readWrite',
 } as const satisfies FunctionDefinition['tables'];
 
+/*
+ * Every WebSocket route but HEARTBEAT and $default first reads the device's route, and closes the
+ * connection when a newer one replaced it (lambdas/connect/sessions.ts): those functions read `routing` and
+ * manage connections.
+ */
 export const functions = {
   webSocketAuthorizer: {
     entry: 'lambdas/connect/authorizer.ts',
@@ -86,6 +91,8 @@ export const functions = {
     entry: 'lambdas/connect/heartbeat.ts',
     description: 'Refreshes the device route so a live connection keeps it',
     tables: { routing: 'readWrite' },
+    // A connection the device has replaced is told so and closed.
+    manageConnections: true,
   },
   unknownAction: {
     entry: 'lambdas/connect/unknown-action.ts',
@@ -94,14 +101,16 @@ export const functions = {
   send: {
     entry: 'lambdas/send/send.ts',
     description: 'Accepts a SEND: checks it, stamps it and puts it on the message stream before the ACK',
-    tables: { devices: 'read', conversationClocks: 'readWrite', acceptedMessages: 'readWrite' },
+    tables: { routing: 'read', devices: 'read', conversationClocks: 'readWrite', acceptedMessages: 'readWrite' },
     putsTo: ['messages'],
+    manageConnections: true,
   },
   groupSend: {
     entry: 'lambdas/send/group-send.ts',
     description: 'Accepts a GROUP_SEND from a current member: stamps it and puts it on the message stream before the ACK',
-    tables: { groups: 'read', acceptedMessages: 'readWrite', conversationClocks: 'readWrite' },
+    tables: { routing: 'read', groups: 'read', acceptedMessages: 'readWrite', conversationClocks: 'readWrite' },
     putsTo: ['messages'],
+    manageConnections: true,
   },
   fanout: {
     entry: 'lambdas/fanout/fanout.ts',
@@ -122,19 +131,22 @@ export const functions = {
   sync: {
     entry: 'lambdas/sync/sync.ts',
     description: 'Answers a device’s queue in order, one page per SYNC',
-    tables: { deviceQueues: 'read' },
+    tables: { routing: 'read', deviceQueues: 'read' },
+    manageConnections: true,
   },
   delivered: {
     entry: 'lambdas/sync/delivered.ts',
     description: 'Deletes what a device acknowledged from its queue, sends the delivered receipts and keeps its user’s previews',
-    tables: { deviceQueues: 'readWrite', conversations: 'readWrite' },
+    tables: { routing: 'read', deviceQueues: 'readWrite', conversations: 'readWrite' },
     putsTo: ['messages'],
+    manageConnections: true,
   },
   read: {
     entry: 'lambdas/send/read.ts',
     description: 'Sends a read receipt to the sender’s devices and the reader’s other devices',
-    tables: { conversations: 'readWrite', conversationClocks: 'read', groups: 'read', groupReceipts: 'read' },
+    tables: { routing: 'read', conversations: 'readWrite', conversationClocks: 'read', groups: 'read', groupReceipts: 'read' },
     putsTo: ['messages'],
+    manageConnections: true,
   },
   queueExpiry: {
     entry: 'lambdas/fanout/queue-expiry.ts',
@@ -242,7 +254,8 @@ export const functions = {
   uploadPrekeys: {
     entry: 'lambdas/keys/upload-prekeys.ts',
     description: 'UPLOAD_PREKEYS: checks and stores the public keys a device uploads of its own',
-    tables: { deviceKeys: 'readWrite', oneTimePrekeys: 'readWrite' },
+    tables: { routing: 'read', deviceKeys: 'readWrite', oneTimePrekeys: 'readWrite' },
+    manageConnections: true,
   },
   countPrekeys: {
     entry: 'lambdas/keys/count-prekeys.ts',

@@ -9,7 +9,6 @@ import type { Caller } from '../runtime/gateway-events';
 import { deleteRoute, getRoute, putRoute, refreshRoute, routesOf, type RouteRecord } from '../tables/routing-table';
 import { mapConcurrently } from '../runtime/concurrency';
 import { closeConnection, postFrame } from './connections';
-import { ParleyError } from '../protocol/errors';
 
 export interface Connection {
   readonly connectionId: string;
@@ -33,12 +32,45 @@ async function endConnection(deps: Deps, connectionId: string, reason: SessionCl
   if (sent === 'sent') await closeConnection(deps, connectionId);
 }
 
-/** `$connect`: the device's route now points here; an older connection of the same device is closed. */
-export async function openSession(deps: Deps, caller: Caller, connection: Connection): Promise<void> {
+/** A frame came on a connection the device has replaced: it was told why and closed, and gets no answer. */
+export class ConnectionReplaced extends Error {
+  constructor() {
+    super('The device has connected again; this connection is closed');
+    this.name = 'ConnectionReplaced';
+  }
+}
+
+/**
+ * `$connect`: the device's route now points here and the connection it replaces is closed. Answers
+ * 'replaced' when a newer connection of the device took the route meanwhile: its attempt to close this
+ * one found nothing to close (API Gateway answers Gone while a connection is in its handshake), so this
+ * handshake must be refused instead, or it would open beside the newer one.
+ */
+export async function openSession(deps: Deps, caller: Caller, connection: Connection): Promise<'open' | 'replaced'> {
+  // ALL_OLD makes each put answer exactly the route it replaced, so concurrent connects form one chain
+  // in which every connection but the newest is closed by its successor.
   const replaced = await putRoute(deps, routeOf(deps, caller, connection));
   if (replaced && replaced.connectionId !== connection.connectionId) {
     await endConnection(deps, replaced.connectionId, 'CONNECTED_ELSEWHERE');
   }
+  return (await isReplaced(deps, caller, connection.connectionId)) ? 'replaced' : 'open';
+}
+
+/** Whether a newer connection of the device holds its route. A route that is gone replaces nothing. */
+async function isReplaced(deps: Deps, caller: Caller, connectionId: string): Promise<boolean> {
+  const route = await getRoute(deps, caller.userId, caller.deviceId);
+  return route !== undefined && route.connectionId !== connectionId;
+}
+
+/**
+ * Every frame but HEARTBEAT (whose refresh checks the same) comes from the device's one session: a
+ * connection that slipped through its handshake while a newer one replaced it is closed at its first
+ * frame, before it can send, read or empty the device's queue.
+ */
+export async function ensureCurrentSession(deps: Deps, caller: Caller, connectionId: string): Promise<void> {
+  if (!(await isReplaced(deps, caller, connectionId))) return;
+  await endConnection(deps, connectionId, 'CONNECTED_ELSEWHERE');
+  throw new ConnectionReplaced();
 }
 
 /** `$disconnect`: forget the route unless the device has connected again meanwhile. */
@@ -50,7 +82,8 @@ export async function closeSession(deps: Deps, caller: Caller, connectionId: str
 export async function refreshSession(deps: Deps, caller: Caller, connection: Connection): Promise<number> {
   const route = routeOf(deps, caller, connection);
   if (!(await refreshRoute(deps, route))) {
-    throw new ParleyError('FORBIDDEN', 'This device is connected elsewhere; this connection is closing');
+    await endConnection(deps, connection.connectionId, 'CONNECTED_ELSEWHERE');
+    throw new ConnectionReplaced();
   }
   return route.expiresAt * 1000;
 }

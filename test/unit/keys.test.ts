@@ -9,7 +9,7 @@ import { handler as countPrekeys } from '../../lambdas/keys/count-prekeys';
 import { handler as fetchUserKeys } from '../../lambdas/keys/fetch-user-keys';
 import { handler as fetchKeysBatch } from '../../lambdas/keys/fetch-keys-batch';
 import { handler as fetchKeys } from '../../lambdas/keys/fetch-keys';
-import { httpEvent, messageEvent, mockDeps, NOW, USER } from '../fixtures/aws-events';
+import { httpEvent, messageEvent, mockDeps, NOW, routeCheckPasses, USER } from '../fixtures/aws-events';
 import { DeviceKeyMaterial } from '../support/signal-keys';
 
 const db = mockClient(DynamoDBDocumentClient);
@@ -25,6 +25,7 @@ const writes = () => [PutCommand, UpdateCommand, DeleteCommand, BatchWriteComman
 
 beforeEach(() => {
   db.reset();
+  routeCheckPasses(db);
   connections.reset();
   db.on(QueryCommand).resolves({ Items: [], Count: 0 });
 });

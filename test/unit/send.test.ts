@@ -4,7 +4,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { handler as send } from '../../lambdas/send/send';
 import { directConversationId } from '../../lambdas/send/conversations';
-import { messageEvent, mockDeps, NOW, USER } from '../fixtures/aws-events';
+import { messageEvent, mockDeps, NOW, routeCheckPasses, USER } from '../fixtures/aws-events';
 
 const db = mockClient(DynamoDBDocumentClient);
 const kinesis = mockClient(KinesisClient);
@@ -42,6 +42,7 @@ function clockItem() {
 
 beforeEach(() => {
   db.reset();
+  routeCheckPasses(db);
   kinesis.reset();
   db.on(UpdateCommand).resolves({}); // the conversation clock: this Lambda's now is past it
   db.on(QueryCommand, { KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': BOB } }).resolves({ Items: [{ userId: BOB, deviceId: 1 }] });
