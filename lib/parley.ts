@@ -14,16 +14,8 @@ import { ParleyConnectionPlane } from './connection-plane';
 import { entriesOf } from './definitions';
 import { ParleyFunctions, type ExpiryFunctionId, type ParleyFunctionOptions } from './functions';
 import { ParleyHttpApi } from './http-api';
+import { STACK_OUTPUTS } from './stack-outputs';
 import { ParleyStorage } from './storage';
-
-/**
- * Ids of the stack outputs the redrive command reads (`bin/redrive.ts`). An output's key is its id
- * followed by a hash of the construct path, so readers match by prefix.
- */
-export const STACK_OUTPUTS = {
-  failedDeliveriesBucket: 'FailedDeliveriesBucketName',
-  messageStream: 'MessageStreamName',
-} as const;
 
 export interface ParleyProps extends ParleyFunctionOptions {
   /**

@@ -1,5 +1,6 @@
 import { functions, type FunctionDefinition, type FunctionId, type StreamConsumerDefinition } from '../../lambdas/functions';
 import type { ConsumerFunctionId } from '../../lib/functions';
+import { STACK_OUTPUTS } from '../../lib/stack-outputs';
 import {
   actionsOf,
   eventSourceMappingOf,
@@ -71,6 +72,13 @@ describe('stream consumers', () => {
     it(`writes the batches it gives up on, records and all, to the ${definition.failedBatchesTo} bucket`, () => {
       expect(definition.failedBatchesTo).toBe('failedDeliveries');
       expect(built.stack.parley.failedDeliveries).toBe(built.stack.parley.buckets.failedDeliveries);
+    });
+
+    it('names the failed-batches bucket and the stream in stack outputs, for the redrive command', () => {
+      const outputs = Object.entries(built.template.toJSON().Outputs as Record<string, { Value: unknown }>);
+      const valueOf = (id: string) => outputs.filter(([key]) => key.includes(id)).map(([, output]) => output.Value);
+      expect(valueOf(STACK_OUTPUTS.failedDeliveriesBucket)).toEqual([{ Ref: logicalIdOf(built.stack.parley.buckets.failedDeliveries) }]);
+      expect(valueOf(STACK_OUTPUTS.messageStream)).toEqual([{ Ref: logicalIdOf(built.stack.parley.streams.messages) }]);
     });
 
     it('lets the function subscribe through its consumer and only write to its failed-batches bucket; no other function may', () => {
