@@ -5,11 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { runRedrive } from '../../bin/redrive';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { directConversationId } from '../../lambdas/send/conversations';
+import { queuedItems, streamedMsgIds } from '../support/device-queue';
 import { connectDevice, linkDevice, registerAccount, type DeviceSocket } from '../support/device-client';
 import { syncQueue } from '../support/sync-queue';
 
@@ -21,8 +21,7 @@ let bob: DeviceCredentials[];
 /** msgIds the fanout fails on, every time, as a bug or a poison record would make it. */
 const poisoned = new Set<string>();
 
-const msgIdsOf = (event: any): string[] =>
-  event.Records.map((record: any) => JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')).msgId);
+const msgIdsOf = streamedMsgIds;
 
 beforeAll(async () => {
   parley = await startParleyLocal({
@@ -69,18 +68,7 @@ async function send(socket: DeviceSocket, frame: ReturnType<typeof message>) {
   expect(await socket.next((f) => f.requestId === frame.requestId)).toMatchObject({ type: 'ACK' });
 }
 
-const queuedIds = async (device: DeviceCredentials) =>
-  (
-    (
-      await parley.clients.db.send(
-        new QueryCommand({
-          TableName: parley.resources.tables.deviceQueues,
-          KeyConditionExpression: 'device = :d',
-          ExpressionAttributeValues: { ':d': `${device.userId}#${device.deviceId}` },
-        }),
-      )
-    ).Items ?? []
-  ).map((item) => item.msgId as string);
+const queuedIds = async (device: DeviceCredentials) => (await queuedItems(parley, device)).map((item) => item.msgId as string);
 
 const failedObjects = async () => {
   const { Contents = [] } = await parley.clients.s3.send(new ListObjectsV2Command({ Bucket: parley.resources.buckets.failedDeliveries }));

@@ -8,7 +8,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createClients } from '../../lambdas/runtime/clients';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import type { MessageRecord } from '../../lambdas/protocol/stream-records';
@@ -16,6 +15,7 @@ import { directConversationId } from '../../lambdas/send/conversations';
 import { startAwsEmulators } from '../../local/aws-emulators';
 import { localResourceName } from '../../local/provision';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
+import { queuedItems, streamedMsgIds } from '../support/device-queue';
 import { connectDevice, registerAccount } from '../support/device-client';
 
 let dataDir: string;
@@ -26,8 +26,7 @@ const held = new Set<string>();
 let releaseHeld: () => void = () => undefined;
 let sawHeld: () => void = () => undefined;
 
-const msgIdsOf = (event: any): string[] =>
-  event.Records.map((record: any) => JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')).msgId);
+const msgIdsOf = streamedMsgIds;
 
 const start = () =>
   startParleyLocal({
@@ -69,18 +68,7 @@ function message(from: DeviceCredentials, to: DeviceCredentials, seq: number) {
   };
 }
 
-const queuedIds = async (parley: ParleyLocal, device: DeviceCredentials) =>
-  (
-    (
-      await parley.clients.db.send(
-        new QueryCommand({
-          TableName: parley.resources.tables.deviceQueues,
-          KeyConditionExpression: 'device = :d',
-          ExpressionAttributeValues: { ':d': `${device.userId}#${device.deviceId}` },
-        }),
-      )
-    ).Items ?? []
-  ).map((item) => item.msgId as string);
+const queuedIds = async (parley: ParleyLocal, device: DeviceCredentials) => (await queuedItems(parley, device)).map((item) => item.msgId as string);
 
 it('handles after a restart what was not handled before it, and nothing twice', async () => {
   const first = await start();
