@@ -45,10 +45,12 @@ export interface StreamConsumerDefinition {
   readonly stream: StreamId;
   /** Records per invocation. */
   readonly batchSize: number;
-  /** Retries of a failing batch (bisected on error) before its records go to the on-failure queue. */
+  /** Retries of a failing batch (bisected on error) before its records go to the on-failure destination. */
   readonly retryAttempts: number;
   /** The function answers `batchItemFailures`, so only the failed records and those after them are retried. */
   readonly reportBatchItemFailures: true;
+  /** The bucket Lambda writes each batch it gave up on to, records and all, for `npm run redrive`. */
+  readonly failedBatchesTo: BucketId;
 }
 
 /**
@@ -126,7 +128,7 @@ export const functions = {
     },
     manageConnections: true,
     pushEndpoints: ['publish', 'delete'],
-    consumes: { stream: 'messages', batchSize: 100, retryAttempts: 10, reportBatchItemFailures: true },
+    consumes: { stream: 'messages', batchSize: 100, retryAttempts: 10, reportBatchItemFailures: true, failedBatchesTo: 'failedDeliveries' },
   },
   sync: {
     entry: 'lambdas/sync/sync.ts',

@@ -173,10 +173,23 @@ export const streams = {
 
 export type StreamId = keyof typeof streams;
 
+export interface BucketDefinition {
+  readonly envVar: string;
+  /** Days after which S3 deletes an object (a lifecycle rule); the local emulator keeps objects until deleted. */
+  readonly expirationDays: number;
+}
+
 export const buckets = {
-  /** Client-encrypted media, reached only through presigned URLs. */
-  media: { envVar: 'MEDIA_BUCKET' },
-} as const satisfies Record<string, { readonly envVar: string }>;
+  /** Client-encrypted media, reached only through presigned URLs; kept as long as a message may wait in a queue. */
+  media: { envVar: 'MEDIA_BUCKET', expirationDays: 30 },
+  /**
+   * Stream batches the fanout gave up on after its retries, each a JSON object Lambda writes with the whole
+   * batch in it (not only a pointer into the stream, which forgets a record after 24 hours), until
+   * `npm run redrive` puts them back on the stream. Kept a little longer than a message may wait in a
+   * queue (30 days), so that a record is still there to be answered with a `failed` receipt.
+   */
+  failedDeliveries: { envVar: 'FAILED_DELIVERIES_BUCKET', expirationDays: 32 },
+} as const satisfies Record<string, BucketDefinition>;
 
 export type BucketId = keyof typeof buckets;
 

@@ -114,7 +114,7 @@ export class ParleyFunctions extends Construct {
   public readonly functions: Readonly<Record<FunctionId, NodejsFunction>>;
   /** The log group of each function. */
   public readonly logGroups: Readonly<Record<FunctionId, logs.LogGroup>>;
-  /** The stream consumer (with its on-failure queue) of each function that `consumes` a stream. */
+  /** The stream consumer of each function that `consumes` a stream. */
   public readonly streamConsumers: Readonly<Record<ConsumerFunctionId, ParleyStreamConsumer>>;
   /** The TTL-deletion event source (with its on-failure queue) of each function with an `onExpiry` table. */
   public readonly expiryConsumers: Readonly<Record<ExpiryFunctionId, ParleyExpiryConsumer>>;
@@ -184,7 +184,7 @@ export class ParleyFunctions extends Construct {
           stream: props.storage.streams[consumes.stream],
           definition: consumes,
           consumerName: functionId,
-          removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+          failedBatches: props.storage.buckets[consumes.failedBatchesTo],
         });
         return [[functionId, consumer]];
       }),

@@ -12,8 +12,9 @@ import type { FunctionId } from '../lambdas/functions';
 import type { BucketId, StreamId, TableId } from '../lambdas/resources';
 import { ParleyConnectionPlane } from './connection-plane';
 import { entriesOf } from './definitions';
-import { ParleyFunctions, type ConsumerFunctionId, type ExpiryFunctionId, type ParleyFunctionOptions } from './functions';
+import { ParleyFunctions, type ExpiryFunctionId, type ParleyFunctionOptions } from './functions';
 import { ParleyHttpApi } from './http-api';
+import { STACK_OUTPUTS } from './stack-outputs';
 import { ParleyStorage } from './storage';
 
 export interface ParleyProps extends ParleyFunctionOptions {
@@ -133,6 +134,15 @@ export class Parley extends Construct {
       description: 'Base URL of the accounts and devices API',
       value: this.httpUrl,
     });
+    // What `npm run redrive -- --stage <stack>` reads to find the failed batches and the stream they go back to.
+    new CfnOutput(this, STACK_OUTPUTS.failedDeliveriesBucket, {
+      description: 'Bucket of the message-stream batches the fanout gave up on (npm run redrive)',
+      value: this.failedDeliveries.bucketName,
+    });
+    new CfnOutput(this, STACK_OUTPUTS.messageStream, {
+      description: 'The message stream (npm run redrive puts failed records back on it)',
+      value: this.streams.messages.streamName,
+    });
   }
 
   /** The tables, by their key in `lambdas/resources.ts`. */
@@ -156,18 +166,19 @@ export class Parley extends Construct {
   }
 
   /**
-   * The on-failure queue of each function that consumes a stream or is invoked with a table's TTL
-   * deletions: the records it gave up on after its retries. Alarm on its `ApproximateNumberOfMessagesVisible`.
+   * The on-failure queue of each function invoked with a table's TTL deletions: the records it gave up on
+   * after its retries. Alarm on its `ApproximateNumberOfMessagesVisible`. (What the stream consumers give
+   * up on goes, records and all, to the `failedDeliveries` bucket.)
    */
-  public get failedRecords(): Readonly<Record<ConsumerFunctionId | ExpiryFunctionId, Queue>> {
-    const consumers: [ConsumerFunctionId | ExpiryFunctionId, { failedRecords: Queue }][] = [
-      ...entriesOf(this.handlers.streamConsumers),
-      ...entriesOf(this.handlers.expiryConsumers),
-    ];
-    return Object.fromEntries(consumers.map(([functionId, consumer]) => [functionId, consumer.failedRecords])) as Record<
-      ConsumerFunctionId | ExpiryFunctionId,
-      Queue
-    >;
+  public get failedRecords(): Readonly<Record<ExpiryFunctionId, Queue>> {
+    return Object.fromEntries(
+      entriesOf(this.handlers.expiryConsumers).map(([functionId, consumer]) => [functionId, consumer.failedRecords]),
+    ) as Record<ExpiryFunctionId, Queue>;
+  }
+
+  /** Where Lambda writes each message-stream batch the fanout gave up on, for `npm run redrive`. */
+  public get failedDeliveries(): Bucket {
+    return this.storage.buckets.failedDeliveries;
   }
 
   public get webSocketApi(): WebSocketApi {

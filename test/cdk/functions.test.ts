@@ -1,6 +1,6 @@
 import { functions, type FunctionDefinition, type FunctionId, type PushEndpointAccess, type TableAccess } from '../../lambdas/functions';
 import { env, streams, tables, type TableId } from '../../lambdas/resources';
-import type { ConsumerFunctionId, ExpiryFunctionId } from '../../lib/functions';
+import type { ExpiryFunctionId } from '../../lib/functions';
 import {
   actionsOf,
   logicalIdOf,
@@ -39,10 +39,12 @@ describe('functions', () => {
     built.template.resourceCountIs('AWS::Lambda::Function', definitions.length);
   });
 
-  it('are invoked by one event source mapping, with its own on-failure queue, per consumed stream and per onExpiry table', () => {
-    const sources = definitions.filter(([, d]) => d.consumes).length + definitions.filter(([, d]) => d.onExpiry).length;
+  it('are invoked by one event source mapping, with its own on-failure destination, per consumed stream and per onExpiry table', () => {
+    const expiries = definitions.filter(([, d]) => d.onExpiry).length;
+    const sources = definitions.filter(([, d]) => d.consumes).length + expiries;
     built.template.resourceCountIs('AWS::Lambda::EventSourceMapping', sources);
-    built.template.resourceCountIs('AWS::SQS::Queue', sources);
+    // Stream consumers write failed batches to a bucket (storage.test.ts); expiry consumers describe them in a queue.
+    built.template.resourceCountIs('AWS::SQS::Queue', expiries);
     const destinations = Object.values(resourcesOf(built.template, 'AWS::Lambda::EventSourceMapping')).map((mapping) =>
       JSON.stringify((mapping.Properties as { DestinationConfig?: unknown }).DestinationConfig),
     );
@@ -163,13 +165,13 @@ describe('functions', () => {
 
     it('writes logs to its own log group only, and asks for nothing beyond its declared access', () => {
       const allowedServices = new Set(['xray', 'logs', 'dynamodb', 'kinesis', 'execute-api', 'sns']);
-      // A stream or expiry consumer sends the records it gave up on to its own on-failure queue.
-      const hasFailedRecords = Boolean(definition.consumes ?? definition.onExpiry);
-      if (hasFailedRecords) allowedServices.add('sqs');
+      // An expiry consumer sends the records it gave up on to its own on-failure queue; a stream consumer
+      // writes them to its failed-batches bucket.
+      if (definition.onExpiry) allowedServices.add('sqs');
+      if (definition.consumes) allowedServices.add('s3');
       const ownLogGroup = logicalIdOf(built.stack.parley.handlers.logGroups[functionId]);
-      const ownFailedRecords = hasFailedRecords
-        ? logicalIdOf(built.stack.parley.failedRecords[functionId as ConsumerFunctionId | ExpiryFunctionId])
-        : undefined;
+      const ownFailedRecords = definition.onExpiry ? logicalIdOf(built.stack.parley.failedRecords[functionId as ExpiryFunctionId]) : undefined;
+      const ownFailedBatches = definition.consumes ? logicalIdOf(built.stack.parley.buckets[definition.consumes.failedBatchesTo]) : undefined;
       for (const statement of statementsOf(functionId)) {
         expect(statement.Effect).toBe('Allow');
         for (const action of actionsOf(statement)) {
@@ -177,6 +179,7 @@ describe('functions', () => {
           expect(action).not.toContain('*');
           if (action.startsWith('logs:')) expect(referencedLogicalIds(statement.Resource)).toEqual(new Set([ownLogGroup]));
           if (action.startsWith('sqs:')) expect(referencedLogicalIds(statement.Resource)).toEqual(new Set([ownFailedRecords]));
+          if (action.startsWith('s3:')) expect(referencedLogicalIds(statement.Resource)).toEqual(new Set([ownFailedBatches]));
         }
       }
     });
