@@ -5,7 +5,7 @@ import type { RegisteredDevice } from '../protocol/accounts-api';
 import type { Deps } from '../runtime/deps';
 import { claimPhoneNumber } from '../tables/accounts';
 import { deleteDevice, listDevices, putDevice } from '../tables/devices';
-import { consumeCode, getVerification, replaceCode, spendAttempt } from '../tables/verification-codes';
+import { consumeCode, getVerification, replaceCode, takeAttempt } from '../tables/verification-codes';
 import { endDeviceSession } from '../connect/sessions';
 import { clearQueue, queueOf } from '../tables/device-queues';
 import { forgetDeviceKeys } from '../keys/forget-device-keys';
@@ -60,19 +60,20 @@ export async function requestVerificationCode(deps: Deps, phoneNumber: string): 
   return { codeExpiresAt };
 }
 
-/** Uses the code up if it is right; otherwise spends one attempt and says how many are left. */
+/**
+ * Uses the code up if it is right. The attempt is counted before the code is compared, in one conditional
+ * write, so however many guesses race only the first CODE_ATTEMPTS are compared and every later one is
+ * EXPIRED, the right code included: no answer after the last attempt tells the right code from a wrong one.
+ */
 async function verifyCode(deps: Deps, phoneNumber: string, code: string): Promise<void> {
-  const record = await getVerification(deps, phoneNumber);
-  if (!record?.codeHash || record.codeExpiresAt <= deps.now() || record.attemptsLeft <= 0) {
-    throw new ParleyError('EXPIRED', 'There is no valid code for this number; request a new one');
-  }
+  const attempt = await takeAttempt(deps, phoneNumber, deps.now());
+  if (!attempt) throw new ParleyError('EXPIRED', 'There is no valid code for this number; request a new one');
   const given = Buffer.from(hashCode(phoneNumber, code), 'base64');
-  if (!timingSafeEqual(given, Buffer.from(record.codeHash, 'base64'))) {
-    const attemptsLeft = (await spendAttempt(deps, phoneNumber, record.codeHash)) ?? 0;
-    throw new ParleyError('INVALID_CODE', 'The code is wrong', { attemptsLeft });
+  if (!timingSafeEqual(given, Buffer.from(attempt.codeHash, 'base64'))) {
+    throw new ParleyError('INVALID_CODE', 'The code is wrong', { attemptsLeft: attempt.attemptsLeft });
   }
-  if (!(await consumeCode(deps, phoneNumber, record.codeHash))) {
-    throw new ParleyError('EXPIRED', 'The code was already used or has expired; request a new one');
+  if (!(await consumeCode(deps, phoneNumber, attempt.codeHash))) {
+    throw new ParleyError('EXPIRED', 'The code was already used; request a new one');
   }
 }
 

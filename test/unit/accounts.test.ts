@@ -105,8 +105,9 @@ describe('registerAccount', () => {
   const pending = { phoneNumber: PHONE, codeHash: codeHash('123456'), codeExpiresAt: NOW + 60_000, attemptsLeft: 3, sentAt: [NOW], version: 1 };
 
   it('creates the account and primary device 1, storing only a salted hash of the secret', async () => {
-    db.on(GetCommand).resolves({ Item: pending });
-    db.on(UpdateCommand).resolves({});
+    db.on(UpdateCommand).callsFake((input: { UpdateExpression: string }) =>
+      input.UpdateExpression.includes('attemptsLeft') ? { Attributes: { ...pending, attemptsLeft: 2 } } : {},
+    );
     db.on(PutCommand).resolves({});
     db.on(QueryCommand).resolves({ Items: [] });
     const response = await run(httpEvent('POST /v1/accounts', { body: registration }));
@@ -119,17 +120,35 @@ describe('registerAccount', () => {
     expect(JSON.stringify(puts)).not.toContain(SECRET);
   });
 
-  it('refuses a wrong code and says how many attempts are left', async () => {
-    db.on(GetCommand).resolves({ Item: pending });
-    db.on(UpdateCommand).resolves({ Attributes: { attemptsLeft: 2 } });
+  it('spends the attempt before it compares, and refuses a wrong code saying how many attempts are left', async () => {
+    db.on(UpdateCommand).resolves({ Attributes: { ...pending, attemptsLeft: 2 } });
     const response = await run(httpEvent('POST /v1/accounts', { body: { ...registration, code: '654321' } }));
     expect(response.statusCode).toBe(403);
     expect(body(response).error).toMatchObject({ code: 'INVALID_CODE', attemptsLeft: 2 });
+    const attempt = db.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(attempt).toMatchObject({
+      ConditionExpression: 'attribute_exists(codeHash) AND attemptsLeft > :zero AND codeExpiresAt > :now',
+      ExpressionAttributeValues: expect.objectContaining({ ':now': NOW }),
+      ReturnValues: 'ALL_NEW',
+    });
+    expect(db.commandCalls(UpdateCommand)).toHaveLength(1);
+    expect(db.commandCalls(GetCommand)).toHaveLength(0);
     expect(db.commandCalls(PutCommand)).toHaveLength(0);
   });
 
-  it('refuses an expired code with 410', async () => {
-    db.on(GetCommand).resolves({ Item: { ...pending, codeExpiresAt: NOW - 1 } });
+  it('refuses with 410 EXPIRED, right code or not, when no attempt is left, the code expired or was used', async () => {
+    db.on(UpdateCommand).rejects(conditionFailed());
+    const response = await run(httpEvent('POST /v1/accounts', { body: registration }));
+    expect(response.statusCode).toBe(410);
+    expect(body(response).error.code).toBe('EXPIRED');
+    expect(db.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it('refuses with 410 a right code that a racing registration used first', async () => {
+    db.on(UpdateCommand).callsFake((input: { UpdateExpression: string }) => {
+      if (input.UpdateExpression.includes('attemptsLeft')) return { Attributes: { ...pending, attemptsLeft: 1 } };
+      throw conditionFailed();
+    });
     const response = await run(httpEvent('POST /v1/accounts', { body: registration }));
     expect(response.statusCode).toBe(410);
     expect(db.commandCalls(PutCommand)).toHaveLength(0);
