@@ -31,6 +31,15 @@ const device = (deviceId: number, primary = deviceId === 1) => ({
   createdAt: NOW,
   ...hashSecret(SECRET),
 });
+/** The SMS counters taken (ADD 1) and given back (ADD -1), in order. */
+const countersOf = (taken: boolean) =>
+  db
+    .commandCalls(UpdateCommand)
+    .map((call) => call.args[0].input)
+    .filter((input) => input.TableName === 'parley-smsSendCounts' && input.UpdateExpression!.includes(':minusOne') !== taken)
+    .map((input) => input.Key!.counter as string);
+const counted = () => countersOf(true);
+const givenBack = () => countersOf(false);
 const codeHash = (code: string) => createHash('sha256').update(`${PHONE}:${code}`).digest('base64');
 
 beforeEach(() => {
@@ -44,21 +53,59 @@ beforeEach(() => {
 describe('requestVerificationCode', () => {
   const run = requestCode.withDeps(deps);
 
-  it('stores the hashed code, then texts it; the response never carries it', async () => {
+  it('counts the SMS, stores the hashed code, then texts it as a transactional SMS; the response never carries it', async () => {
     const order: string[] = [];
     db.on(GetCommand).resolves({});
+    db.on(UpdateCommand).callsFake(() => (order.push('count'), {}));
     db.on(PutCommand).callsFake(() => (order.push('store'), {}));
     sns.on(PublishCommand).callsFake(() => (order.push('text'), { MessageId: 'm1' }));
     const response = await run(httpEvent('POST /v1/verification/code', { body: { phoneNumber: PHONE } }));
     expect(response.statusCode).toBe(202);
     const sms = sns.commandCalls(PublishCommand)[0]!.args[0].input;
     expect(sms.PhoneNumber).toBe(PHONE);
+    expect(sms.TopicArn ?? sms.TargetArn).toBeUndefined();
+    expect(sms.MessageAttributes).toEqual({ 'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' } });
     const code = /(\d{6})/.exec(sms.Message!)![1]!;
     expect(response.body).not.toContain(code);
     const stored = db.commandCalls(PutCommand)[0]!.args[0].input.Item!;
     expect(stored).toMatchObject({ phoneNumber: PHONE, codeHash: codeHash(code), attemptsLeft: 3, sentAt: [NOW] });
     expect(JSON.stringify(stored)).not.toContain(code);
-    expect(order).toEqual(['store', 'text']);
+    expect(order).toEqual(['count', 'count', 'count', 'store', 'text']);
+    expect(counted()).toEqual([
+      'sourceIp#203.0.113.7#2026-11-29T12:00:00.000Z',
+      'numberPrefix#+141555#2026-11-29T12:00:00.000Z',
+      'day#2026-11-29',
+    ]);
+  });
+
+  it.each([
+    ['source address', 0, 3600, 'network'],
+    ['number prefix', 1, 3600, 'range'],
+    ['daily budget', 2, 12 * 3600, 'today'],
+  ])('refuses with RATE_LIMITED when the %s is used up, gives back the counts it took, and texts nothing', async (_, full, retryAfterSeconds, says) => {
+    db.on(GetCommand).resolves({});
+    let counts = 0;
+    db.on(UpdateCommand).callsFake((input: { UpdateExpression: string }) => {
+      if (input.UpdateExpression.includes(':minusOne')) return {};
+      if (counts++ === full) throw conditionFailed();
+      return {};
+    });
+    const response = await run(httpEvent('POST /v1/verification/code', { body: { phoneNumber: PHONE } }));
+    expect(response.statusCode).toBe(429);
+    expect(body(response).error).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds, message: expect.stringContaining(says) });
+    expect(givenBack()).toEqual(counted().slice(0, full));
+    expect(db.commandCalls(PutCommand)).toHaveLength(0);
+    expect(sns.calls()).toHaveLength(0);
+  });
+
+  it('counts an IPv6 source by its /64, where one subscriber may send from any address', async () => {
+    db.on(GetCommand).resolves({});
+    db.on(UpdateCommand).resolves({});
+    db.on(PutCommand).resolves({});
+    const event = httpEvent('POST /v1/verification/code', { body: { phoneNumber: PHONE } });
+    event.requestContext.http.sourceIp = '2001:db8:85a3:7:8a2e:370:7334:1';
+    expect((await run(event)).statusCode).toBe(202);
+    expect(counted()[0]).toBe('sourceIp#2001:db8:85a3:7::/64#2026-11-29T12:00:00.000Z');
   });
 
   it('refuses a second code within a minute, with the seconds to wait', async () => {
@@ -77,11 +124,13 @@ describe('requestVerificationCode', () => {
     expect(body(response).error.retryAfterSeconds).toBe(19 * 3600);
   });
 
-  it('sends nothing when a concurrent request stored a code first', async () => {
+  it('sends nothing, and gives back its counts, when a concurrent request stored a code first', async () => {
     db.on(GetCommand).resolves({});
+    db.on(UpdateCommand).resolves({});
     db.on(PutCommand).rejects(conditionFailed());
     const response = await run(httpEvent('POST /v1/verification/code', { body: { phoneNumber: PHONE } }));
     expect(response.statusCode).toBe(429);
+    expect(givenBack()).toEqual(counted());
     expect(sns.calls()).toHaveLength(0);
   });
 
