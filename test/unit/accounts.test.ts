@@ -13,6 +13,7 @@ import { handler as removeDevice } from '../../lambdas/accounts/remove-device';
 import { handler as httpAuthorizer } from '../../lambdas/accounts/authorizer';
 import { hashSecret } from '../../lambdas/accounts/device-secrets';
 import { encodeDeviceCredentials } from '../../lambdas/protocol/credentials';
+import { logger } from '../../lambdas/runtime/observability';
 import { httpAuthorizerEvent, httpEvent, mockDeps, NOW, USER } from '../fixtures/aws-events';
 
 const db = mockClient(DynamoDBDocumentClient);
@@ -96,6 +97,22 @@ describe('requestVerificationCode', () => {
     expect(givenBack()).toEqual(counted().slice(0, full));
     expect(db.commandCalls(PutCommand)).toHaveLength(0);
     expect(sns.calls()).toHaveLength(0);
+  });
+
+  it('logs a failed SMS without the number or the code', async () => {
+    const logged = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
+    db.on(GetCommand).resolves({});
+    db.on(UpdateCommand).resolves({});
+    db.on(PutCommand).resolves({});
+    sns.on(PublishCommand).rejects(Object.assign(new Error(`Invalid parameter: PhoneNumber Reason: ${PHONE} is not valid`), { name: 'InvalidParameterException' }));
+    const response = await run(httpEvent('POST /v1/verification/code', { body: { phoneNumber: PHONE } }));
+    expect(response.statusCode).toBe(500);
+    const line = JSON.stringify(logged.mock.calls, (_, value: unknown) => (value instanceof Error ? `${value.name}: ${value.message} ${String(value.cause)}` : value));
+    expect(line).toContain('InvalidParameterException');
+    expect(line).not.toContain(PHONE.slice(1));
+    const code = /(\d{6})/.exec(sns.commandCalls(PublishCommand)[0]!.args[0].input.Message!)![1]!;
+    expect(line).not.toContain(code);
+    logged.mockRestore();
   });
 
   it('counts an IPv6 source by its /64, where one subscriber may send from any address', async () => {
