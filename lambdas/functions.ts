@@ -25,7 +25,7 @@ export interface FunctionDefinition {
   readonly uploadsTo?: readonly BucketId[];
   /** Whether it posts to or closes WebSocket connections through the `@connections` API. */
   readonly manageConnections?: boolean;
-  /** Whether it sends SMS through SNS. */
+  /** Whether it sends SMS through SNS; it is given the SMS limits (`SMS_LIMITS`). */
   readonly sendsSms?: boolean;
   /**
    * What it does with devices' push endpoints; it is given the platform applications' ARNs
@@ -163,8 +163,8 @@ export const functions = {
   },
   requestVerificationCode: {
     entry: 'lambdas/accounts/request-verification-code.ts',
-    description: 'Sends a one-time registration code by SMS, rate-limited per number',
-    tables: { verificationCodes: 'readWrite' },
+    description: 'Sends a one-time registration code by SMS, rate-limited per number, source address, number prefix and day',
+    tables: { verificationCodes: 'readWrite', smsSendCounts: 'readWrite' },
     sendsSms: true,
   },
   registerAccount: {

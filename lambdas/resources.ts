@@ -46,6 +46,16 @@ export const tables = {
     timeToLiveAttribute: 'expiresAt',
     envVar: 'VERIFICATION_CODES_TABLE',
   },
+  /**
+   * Counts of SMS codes sent per source address, per number prefix and per day, one item per counter and
+   * window (`sourceIp#…`, `numberPrefix#…`, `day#…`), so that no one fills the SMS bill. Kept until the
+   * window is over.
+   */
+  smsSendCounts: {
+    partitionKey: { name: 'counter', type: 'S' },
+    timeToLiveAttribute: 'expiresAt',
+    envVar: 'SMS_SEND_COUNTS_TABLE',
+  },
   /** Short-lived, single-use tokens with which a signed-in device links a new one. */
   linkTokens: {
     partitionKey: { name: 'tokenHash', type: 'S' },
@@ -210,6 +220,11 @@ export const env = {
    * (`{"apns": "arn:aws:sns:…:app/APNS/…"}`); `{}` when push is off.
    */
   pushPlatformApplications: 'PUSH_PLATFORM_APPLICATIONS',
+  /**
+   * The SMS limits of functions that send SMS, as JSON (`SmsLimits` in `lambdas/accounts/constants.ts`);
+   * the daily budget comes from the `parley:smsDailyBudget` context.
+   */
+  smsLimits: 'SMS_LIMITS',
   /** Powertools' service name: every log line and trace segment carries it. */
   serviceName: 'POWERTOOLS_SERVICE_NAME',
 } as const;

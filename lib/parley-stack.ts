@@ -25,6 +25,8 @@ export const CONTEXT = {
    * `-c`): `{"apns": "arn:aws:sns:…:app/APNS/…", "fcm": "arn:aws:sns:…:app/GCM/…"}`. Unset: push is off.
    */
   pushPlatformApplications: 'parley:pushPlatformApplications',
+  /** A positive integer: the most SMS codes sent in a UTC day. Unset: 10,000. */
+  smsDailyBudget: 'parley:smsDailyBudget',
 } as const;
 
 /**
@@ -63,6 +65,7 @@ export function parleyPropsFromContext(scope: Construct): ParleyProps {
     ...(httpThrottle ? { httpThrottle } : {}),
     ...(webSocketThrottle ? { webSocketThrottle } : {}),
     ...pushPlatformApplications(context(CONTEXT.pushPlatformApplications)),
+    smsDailyBudget: positiveInteger(CONTEXT.smsDailyBudget, context(CONTEXT.smsDailyBudget)),
   };
 }
 

@@ -64,6 +64,12 @@ export interface ParleyProps extends ParleyFunctionOptions {
    * @default - none: push is off, devices are reached while connected and by SYNC only
    */
   readonly pushPlatformApplications?: PushPlatformApplications;
+  /**
+   * The most SMS verification codes the deployment sends in a UTC day, whoever asks: the ceiling of the
+   * SMS bill. A code request beyond it is refused with RATE_LIMITED until the next UTC day.
+   * @default 10,000
+   */
+  readonly smsDailyBudget?: number;
 }
 
 /**
@@ -109,6 +115,7 @@ export class Parley extends Construct {
       timeout: props.timeout,
       bundling: props.bundling,
       pushPlatformApplications: props.pushPlatformApplications,
+      smsDailyBudget: props.smsDailyBudget,
     });
     this.connectionPlane = new ParleyConnectionPlane(this, 'WebSocket', {
       functions: this.handlers.functions,

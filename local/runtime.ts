@@ -25,6 +25,7 @@ import {
 } from '../lambdas/functions';
 import { functionEnvironment, type ResourceNames } from '../lambdas/function-environment';
 import { webSocketLimits } from '../lambdas/protocol/limits';
+import { DEFAULT_SMS_LIMITS, type SmsLimits } from '../lambdas/accounts/constants';
 import { startAwsEmulators, type AwsEmulators } from './aws-emulators';
 import { provisionResources } from './provision';
 import { ensurePlatformApplications } from './resources/platform-applications';
@@ -64,6 +65,13 @@ export interface ParleyLocalOptions {
    * @default - clients as they are
    */
   readonly instrumentClients?: <T extends object>(client: T) => T;
+  /**
+   * The SMS limits of the code route. Every local client comes from one loopback address and tests
+   * register many numbers of one prefix, while a local SMS costs nothing: so the per-address and
+   * per-prefix limits are off unless given here, and the daily budget is AWS's default.
+   * @default LOCAL_SMS_LIMITS
+   */
+  readonly smsLimits?: Partial<SmsLimits>;
   /** Where the runtime reports what it does. @default silent */
   readonly log?: (line: string) => void;
 }
@@ -100,6 +108,13 @@ export interface ParleyLocal {
 }
 
 const REGION = 'us-east-1';
+
+/** See `ParleyLocalOptions.smsLimits`. */
+export const LOCAL_SMS_LIMITS: SmsLimits = {
+  ...DEFAULT_SMS_LIMITS,
+  perSourceIpPerHour: Number.MAX_SAFE_INTEGER,
+  perNumberPrefixPerHour: Number.MAX_SAFE_INTEGER,
+};
 
 /** Loads each handler module the way Lambda would: by its entry file, exporting `handler`. */
 async function loadHandler(id: FunctionId): Promise<Handler<unknown, unknown>> {
@@ -152,6 +167,7 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
       buckets: provisioned.buckets,
       connectionsEndpoint: webSocket.connectionsEndpoint,
       pushPlatformApplications: JSON.stringify(pushPlatformApplications),
+      smsLimits: JSON.stringify({ ...LOCAL_SMS_LIMITS, ...options.smsLimits }),
     };
     const clients = createClients({
       region: REGION,

@@ -1,5 +1,6 @@
 import { functions, type FunctionDefinition, type FunctionId, type PushEndpointAccess, type TableAccess } from '../../lambdas/functions';
 import { env, streams, tables, type TableId } from '../../lambdas/resources';
+import { DEFAULT_SMS_LIMITS } from '../../lambdas/accounts/constants';
 import type { ExpiryFunctionId } from '../../lib/functions';
 import {
   actionsOf,
@@ -83,6 +84,7 @@ describe('functions', () => {
       }
       // Push is off in this stack: functions that handle push endpoints learn that there are no applications.
       if (definition.pushEndpoints?.length) expected[env.pushPlatformApplications] = '{}';
+      if (definition.sendsSms) expected[env.smsLimits] = JSON.stringify(DEFAULT_SMS_LIMITS);
       if (definition.manageConnections) expect(variables[env.connectionsEndpoint]).toBeDefined();
       const { [env.connectionsEndpoint]: connectionsEndpoint, ...rest } = variables;
       expect(rest).toEqual(expected);
@@ -146,10 +148,22 @@ describe('functions', () => {
       },
     );
 
-    it(definition.sendsSms ? 'may publish SMS, and do nothing else with SNS' : 'may not use SNS (push is off)', () => {
-      const actions = statementsOf(functionId).flatMap(actionsOf).filter((action) => action.startsWith('sns:'));
-      expect(actions).toEqual(definition.sendsSms ? ['sns:Publish'] : []);
-    });
+    it(
+      definition.sendsSms
+        ? 'may publish SMS to phone numbers, is denied every topic and endpoint, and does nothing else with SNS'
+        : 'may not use SNS (push is off)',
+      () => {
+        const onSns = statementsOf(functionId).filter((statement) => actionsOf(statement).some((action) => action.startsWith('sns:')));
+        expect(onSns.map(({ Effect, Action, Resource }) => ({ Effect, Action, Resource }))).toEqual(
+          definition.sendsSms
+            ? [
+                { Effect: 'Allow', Action: 'sns:Publish', Resource: '*' },
+                { Effect: 'Deny', Action: 'sns:Publish', Resource: 'arn:*:sns:*:*:*' },
+              ]
+            : [],
+        );
+      },
+    );
 
     it(`may put records on exactly the streams it declares (${(definition.putsTo ?? []).join(', ') || 'none'})`, () => {
       const streamLogicalIds = Object.fromEntries(
@@ -172,7 +186,8 @@ describe('functions', () => {
       const ownLogGroup = logicalIdOf(built.stack.parley.handlers.logGroups[functionId]);
       const ownFailedRecords = definition.onExpiry ? logicalIdOf(built.stack.parley.failedRecords[functionId as ExpiryFunctionId]) : undefined;
       const ownFailedBatches = definition.consumes ? logicalIdOf(built.stack.parley.buckets[definition.consumes.failedBatchesTo]) : undefined;
-      for (const statement of statementsOf(functionId)) {
+      // The one deny is the SMS sender's, checked above.
+      for (const statement of statementsOf(functionId).filter((s) => s.Effect !== 'Deny' || !definition.sendsSms)) {
         expect(statement.Effect).toBe('Allow');
         for (const action of actionsOf(statement)) {
           expect(allowedServices).toContain(action.split(':')[0]);
@@ -264,7 +279,8 @@ describe('functions with push platform applications', () => {
 
   const pushStatementsOf = (functionId: FunctionId) =>
     statementsOfRole(built.template, logicalIdOf(built.stack.parley.functions[functionId].role!)).filter((statement) =>
-      actionsOf(statement).some((action) => action.startsWith('sns:') && statement.Resource !== '*'),
+      // Allowed statements: the SMS sender's deny of every SNS ARN is no grant on push endpoints.
+      statement.Effect === 'Allow' && actionsOf(statement).some((action) => action.startsWith('sns:') && statement.Resource !== '*'),
     );
 
   describe.each(definitions)('%s', (functionId, definition) => {
