@@ -98,7 +98,8 @@ export async function endDeviceSession(deps: Deps, userId: string, deviceId: num
 
 /**
  * Sends a frame to the device's live connection, if it has one. A connection that turns out to be gone
- * (dropped without a `$disconnect`) loses its route, so the next sender does not try it again.
+ * (dropped without a `$disconnect`) loses its route, so the next sender does not try it again, unless it
+ * is young enough to be still in its handshake.
  */
 export async function sendToDevice(
   deps: Deps,
@@ -109,8 +110,22 @@ export async function sendToDevice(
   const route = await getRoute(deps, userId, deviceId);
   if (!route) return 'offline';
   if ((await postFrame(deps, route.connectionId, frame)) === 'sent') return 'sent';
-  await deleteRoute(deps, userId, deviceId, route.connectionId);
+  await forgetGoneRoute(deps, route);
   return 'offline';
+}
+
+/**
+ * How long after it opened a connection may still be in its handshake. `$connect` records the route before
+ * the handshake ends, and until it ends API Gateway answers Gone to a post: a frame queued then reaches the
+ * device by its SYNC, but removing the route would leave the device unreachable live until its next heartbeat.
+ * API Gateway gives `$connect` at most 29 s.
+ */
+const HANDSHAKE_MS = 30_000;
+
+/** A connection that answered Gone loses its route, unless it may just be still opening. */
+async function forgetGoneRoute(deps: Deps, route: RouteRecord): Promise<void> {
+  if (deps.now() - route.connectedAt < HANDSHAKE_MS) return;
+  await deleteRoute(deps, route.userId, route.deviceId, route.connectionId);
 }
 
 /** Connections posted to at once by one fan-out. */
@@ -133,7 +148,7 @@ export async function sendToDevices<D extends { userId: string; deviceId: number
     const route = routes.get(`${device.userId}.${device.deviceId}`);
     if (!route) return false;
     if ((await postFrame(deps, route.connectionId, frame)) === 'sent') return true;
-    await deleteRoute(deps, device.userId, device.deviceId, route.connectionId);
+    await forgetGoneRoute(deps, route);
     return false;
   });
   return devices.filter((_, index) => !reached[index]);
