@@ -93,11 +93,12 @@ export const tables = {
     envVar: 'CONVERSATION_CLOCKS_TABLE',
   },
   /**
-   * Every accepted SEND by sender and msgId, so that a retried SEND gets the same ACK and is not
-   * stamped twice. Kept for a day: a client retries within seconds, or after a reconnect.
+   * Every accepted SEND and GROUP_SEND by msgId, with its sending device and conversation: a msgId is
+   * unique across senders (another device's is refused), a retry gets the same ACK and is stamped and
+   * streamed once. Kept 30 days, as long as the message may wait in a queue, so a retry is never delivered twice.
    */
   acceptedMessages: {
-    partitionKey: { name: 'messageKey', type: 'S' },
+    partitionKey: { name: 'msgId', type: 'S' },
     timeToLiveAttribute: 'expiresAt',
     envVar: 'ACCEPTED_MESSAGES_TABLE',
   },

@@ -1,5 +1,5 @@
 /**
- * Accepting a GROUP_SEND: only a current member may write, stamped once, on the stream before the ACK
+ * Accepting a GROUP_SEND: only a current member may write, stamped once, on the stream once before the ACK
  * with the group's version, so the fanout delivers it to exactly the members the group had then.
  */
 import { ParleyError } from '../protocol/errors';
@@ -8,8 +8,7 @@ import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { getGroup } from '../tables/groups';
 import { groupIdOfConversation } from './conversations';
-import { putOnMessageStream } from './message-stream';
-import { stampOnce } from './stamp';
+import { streamOnce } from './stream-once';
 
 export async function acceptGroupMessage(deps: Deps, caller: Caller, frame: GroupSendFrame): Promise<AckFrame> {
   // The frame's schema admits group conversations only.
@@ -23,8 +22,7 @@ export async function acceptGroupMessage(deps: Deps, caller: Caller, frame: Grou
     });
   }
 
-  const serverTs = await stampOnce(deps, caller, frame);
-  await putOnMessageStream(deps, {
+  return streamOnce(deps, caller, frame, (serverTs) => ({
     kind: 'groupMessage',
     msgId: frame.msgId,
     conversationId: frame.conversationId,
@@ -34,6 +32,5 @@ export async function acceptGroupMessage(deps: Deps, caller: Caller, frame: Grou
     seq: frame.seq,
     serverTs,
     ciphertext: frame.ciphertext,
-  });
-  return { type: 'ACK', msgId: frame.msgId, serverTs };
+  }));
 }
