@@ -18,6 +18,11 @@ export interface ResourceNames {
    * `Partial<Record<PushPlatform, string>>` (`{}`: push is off); read only for functions with `pushEndpoints`.
    */
   readonly pushPlatformApplications: string;
+  /**
+   * The SEND rate limits as the JSON of `SendRateLimits`, when the deployment overrides the defaults;
+   * given only to functions that `limitsSends`.
+   */
+  readonly sendRateLimits?: string;
 }
 
 /** The JSON of `ResourceNames.pushPlatformApplications`: platform → SNS platform application ARN. */
@@ -32,5 +37,6 @@ export function functionEnvironment(definition: FunctionDefinition, names: Resou
   for (const id of definition.uploadsTo ?? []) environment[buckets[id].envVar] = names.buckets[id];
   if (definition.manageConnections) environment[env.connectionsEndpoint] = names.connectionsEndpoint;
   if (definition.pushEndpoints?.length) environment[env.pushPlatformApplications] = names.pushPlatformApplications;
+  if (definition.limitsSends && names.sendRateLimits) environment[env.sendRateLimits] = names.sendRateLimits;
   return environment;
 }

@@ -121,11 +121,14 @@ export const tables = {
     sortKey: { name: 'slot', type: 'S' },
     envVar: 'ONE_TIME_PREKEYS_TABLE',
   },
-  /** Token buckets that limit how many bundles a device fetches, overall and per target user. */
-  keyFetchLimits: {
+  /**
+   * Token buckets of the rate limits: how many bundles a device fetches (overall and per target user) and
+   * how many messages it sends (overall and per recipient). A bucket goes by TTL once it is full again.
+   */
+  rateLimits: {
     partitionKey: { name: 'bucket', type: 'S' },
     timeToLiveAttribute: 'expiresAt',
-    envVar: 'KEY_FETCH_LIMITS_TABLE',
+    envVar: 'RATE_LIMITS_TABLE',
   },
   /**
    * Each group in one item: its name, version and members with their roles, so that every membership
@@ -198,6 +201,11 @@ export const env = {
    * (`{"apns": "arn:aws:sns:…:app/APNS/…"}`); `{}` when push is off.
    */
   pushPlatformApplications: 'PUSH_PLATFORM_APPLICATIONS',
+  /**
+   * The SEND rate limits, as JSON (`{perDevice: {burst, refillMs}, perRecipient: {burst, refillMs}}`),
+   * when the deployment overrides the defaults of `lambdas/send/send-rate-limit.ts`.
+   */
+  sendRateLimits: 'SEND_RATE_LIMITS',
   /** Powertools' service name: every log line and trace segment carries it. */
   serviceName: 'POWERTOOLS_SERVICE_NAME',
 } as const;

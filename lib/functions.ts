@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { functions, type FunctionDefinition, type FunctionId, type StreamConsumerDefinition } from '../lambdas/functions';
 import { tables } from '../lambdas/resources';
+import { SendRateLimits } from '../lambdas/send/send-rate-limit';
 import {
   functionEnvironment,
   SERVICE_NAME,
@@ -84,6 +85,11 @@ export interface ParleyFunctionsProps extends ParleyFunctionOptions {
    * @default - none: push is off, devices are reached while connected and by SYNC only
    */
   readonly pushPlatformApplications?: PushPlatformApplications;
+  /**
+   * How fast one device may send, given to the functions that `limitsSends`.
+   * @default DEFAULT_SEND_RATE_LIMITS
+   */
+  readonly sendRateLimits?: SendRateLimits;
 }
 
 const DEFAULT_BUNDLING: BundlingOptions = {
@@ -125,10 +131,14 @@ export class ParleyFunctions extends Construct {
     const lockFile = path.join(PROJECT_ROOT, 'package-lock.json');
     const pushApplications = props.pushPlatformApplications ?? {};
     checkPushPlatformApplications(pushApplications);
-    const names = resourceNamesOf(props.storage, pushApplications, () => {
-      if (!this.connectionsEndpoint) throw new Error('Call allowConnectionManagement(stage) before synthesis');
-      return this.connectionsEndpoint;
-    });
+    const names: ResourceNames = {
+      ...resourceNamesOf(props.storage, pushApplications, () => {
+        if (!this.connectionsEndpoint) throw new Error('Call allowConnectionManagement(stage) before synthesis');
+        return this.connectionsEndpoint;
+      }),
+      // Checked here, so that a wrong limit fails synthesis instead of every SEND.
+      ...(props.sendRateLimits ? { sendRateLimits: JSON.stringify(SendRateLimits.parse(props.sendRateLimits)) } : {}),
+    };
     const made = entriesOf(functions).map(([functionId, definition]) => {
       const name = constructId(functionId);
       const logGroup = new logs.LogGroup(this, `${name}Logs`, {

@@ -25,6 +25,7 @@ import {
 } from '../lambdas/functions';
 import { functionEnvironment, type ResourceNames } from '../lambdas/function-environment';
 import { webSocketLimits } from '../lambdas/protocol/limits';
+import { SendRateLimits } from '../lambdas/send/send-rate-limit';
 import { startAwsEmulators, type AwsEmulators } from './aws-emulators';
 import { provisionResources } from './provision';
 import { ensurePlatformApplications } from './resources/platform-applications';
@@ -47,6 +48,11 @@ export interface ParleyLocalOptions {
   readonly limits?: Partial<WebSocketGatewayLimits>;
   /** How often expired items are deleted, as DynamoDB's TTL does. @default 30 s */
   readonly ttlSweepIntervalMs?: number;
+  /**
+   * The SEND rate limits, for tests and benchmarks that send faster than a person (as a deployment sets
+   * them with the `parley:sendRateLimits` context). @default DEFAULT_SEND_RATE_LIMITS
+   */
+  readonly sendRateLimits?: SendRateLimits;
   /** The clock handlers see. @default Date.now */
   readonly now?: () => number;
   /**
@@ -135,6 +141,7 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
       buckets: provisioned.buckets,
       connectionsEndpoint: webSocket.connectionsEndpoint,
       pushPlatformApplications: JSON.stringify(pushPlatformApplications),
+      ...(options.sendRateLimits ? { sendRateLimits: JSON.stringify(SendRateLimits.parse(options.sendRateLimits)) } : {}),
     };
     const clients = createClients({
       region: REGION,

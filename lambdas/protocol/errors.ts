@@ -70,3 +70,7 @@ export class ParleyError extends Error {
     return errorStatus[this.code];
   }
 }
+
+/** RATE_LIMITED, with the wait in whole seconds (at least one, so that a client never retries at once). */
+export const rateLimited = (message: string, retryAfterMs: number) =>
+  new ParleyError('RATE_LIMITED', message, { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) });

@@ -9,6 +9,7 @@ import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { listDevices } from '../tables/devices';
 import { directConversationId } from './conversations';
+import { chargeSend } from './send-rate-limit';
 import { streamOnce } from './stream-once';
 
 const deviceKey = ({ userId, deviceId }: Participant) => `${userId}.${deviceId}`;
@@ -46,6 +47,7 @@ export async function acceptMessage(deps: Deps, caller: Caller, frame: SendFrame
   if (frame.conversationId !== directConversationId(caller.userId, frame.to)) {
     throw new ParleyError('FORBIDDEN', 'The sender may not write to this conversation');
   }
+  await chargeSend(deps, caller, frame, frame.to);
   checkDevices(await addressedDevices(deps, caller, frame.to), frame.envelopes);
 
   return streamOnce(deps, caller, frame, (serverTs): MessageRecord => ({

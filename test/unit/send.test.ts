@@ -49,14 +49,16 @@ beforeEach(() => {
 });
 
 describe('send', () => {
-  it('stamps the message, then puts it on the stream keyed by conversation, marks it streamed, then answers ACK', async () => {
+  it('spends its rate-limit tokens, stamps the message, then puts it on the stream keyed by conversation, marks it streamed, then answers ACK', async () => {
     const order: string[] = [];
-    db.on(UpdateCommand).callsFake((input: UpdateCommandInput) => (order.push(input.TableName === 'parley-acceptedMessages' ? 'mark' : 'clock'), {}));
+    const step = { 'parley-rateLimits': 'limit', 'parley-conversationClocks': 'clock', 'parley-acceptedMessages': 'mark' } as Record<string, string>;
+    db.on(UpdateCommand).callsFake((input: UpdateCommandInput) => (order.push(step[input.TableName!]!), {}));
     db.on(PutCommand).callsFake(() => (order.push('stamp'), {}));
     kinesis.on(PutRecordCommand).callsFake(() => (order.push('put'), { SequenceNumber: '1', ShardId: 'shardId-000000000000' }));
     expect(await run()).toEqual({ type: 'ACK', msgId: MSG, serverTs: NOW });
-    expect(order).toEqual(['clock', 'stamp', 'put', 'mark']);
-    expect(db.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({ TableName: 'parley-conversationClocks', Key: { conversationId: frame.conversationId } });
+    expect(order).toEqual(['limit', 'limit', 'clock', 'stamp', 'put', 'mark']);
+    expect(db.commandCalls(UpdateCommand)[2]!.args[0].input).toMatchObject({ TableName: 'parley-conversationClocks', Key: { conversationId: frame.conversationId } });
+    expect(db.commandCalls(UpdateCommand).slice(0, 2).map((call) => call.args[0].input.Key)).toEqual([{ bucket: `send:${USER}.1` }, { bucket: `sendTo:${USER}.1:${BOB}` }]);
     expect(kinesis.commandCalls(PutRecordCommand)[0]!.args[0].input.PartitionKey).toBe(frame.conversationId);
   });
 
