@@ -37,6 +37,8 @@ export interface FunctionDefinition {
    * deletions by the TTL service; locally through the TTL sweeper.
    */
   readonly onExpiry?: TableId;
+  /** Whether it enforces the SEND rate limits (in `rateLimits`); it is given the deployment's limits if they are not the defaults. */
+  readonly limitsSends?: true;
   /** The stream whose records invoke it, and how (Lambda's Kinesis event source mapping). */
   readonly consumes?: StreamConsumerDefinition;
 }
@@ -58,7 +60,7 @@ export interface StreamConsumerDefinition {
  * notice, the owning device's queue and route.
  */
 const keyFetchTables = {
-  keyFetchLimits: 'readWrite',
+  rateLimits: 'readWrite',
   devices: 'read',
   deviceKeys: 'readWrite',
   oneTimePrekeys: 'readWrite',
@@ -103,16 +105,18 @@ export const functions = {
   send: {
     entry: 'lambdas/send/send.ts',
     description: 'Accepts a SEND: checks it, stamps it and puts it on the message stream before the ACK',
-    tables: { routing: 'read', devices: 'read', conversationClocks: 'readWrite', acceptedMessages: 'readWrite' },
+    tables: { routing: 'read', devices: 'read', conversationClocks: 'readWrite', acceptedMessages: 'readWrite', rateLimits: 'readWrite' },
     putsTo: ['messages'],
     manageConnections: true,
+    limitsSends: true,
   },
   groupSend: {
     entry: 'lambdas/send/group-send.ts',
     description: 'Accepts a GROUP_SEND from a current member: stamps it and puts it on the message stream before the ACK',
-    tables: { routing: 'read', groups: 'read', acceptedMessages: 'readWrite', conversationClocks: 'readWrite' },
+    tables: { routing: 'read', groups: 'read', acceptedMessages: 'readWrite', conversationClocks: 'readWrite', rateLimits: 'readWrite' },
     putsTo: ['messages'],
     manageConnections: true,
+    limitsSends: true,
   },
   fanout: {
     entry: 'lambdas/fanout/fanout.ts',

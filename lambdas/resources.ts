@@ -103,11 +103,12 @@ export const tables = {
     envVar: 'CONVERSATION_CLOCKS_TABLE',
   },
   /**
-   * Every accepted SEND by sender and msgId, so that a retried SEND gets the same ACK and is not
-   * stamped twice. Kept for a day: a client retries within seconds, or after a reconnect.
+   * Every accepted SEND and GROUP_SEND by msgId, with its sending device and conversation: a msgId is
+   * unique across senders (another device's is refused), a retry gets the same ACK and is stamped and
+   * streamed once. Kept 30 days, as long as the message may wait in a queue, so a retry is never delivered twice.
    */
   acceptedMessages: {
-    partitionKey: { name: 'messageKey', type: 'S' },
+    partitionKey: { name: 'msgId', type: 'S' },
     timeToLiveAttribute: 'expiresAt',
     envVar: 'ACCEPTED_MESSAGES_TABLE',
   },
@@ -130,11 +131,14 @@ export const tables = {
     sortKey: { name: 'slot', type: 'S' },
     envVar: 'ONE_TIME_PREKEYS_TABLE',
   },
-  /** Token buckets that limit how many bundles a device fetches, overall and per target user. */
-  keyFetchLimits: {
+  /**
+   * Token buckets of the rate limits: how many bundles a device fetches (overall and per target user) and
+   * how many messages it sends (overall and per recipient). A bucket goes by TTL once it is full again.
+   */
+  rateLimits: {
     partitionKey: { name: 'bucket', type: 'S' },
     timeToLiveAttribute: 'expiresAt',
-    envVar: 'KEY_FETCH_LIMITS_TABLE',
+    envVar: 'RATE_LIMITS_TABLE',
   },
   /**
    * Each group in one item: its name, version and members with their roles, so that every membership
@@ -225,6 +229,11 @@ export const env = {
    * the daily budget comes from the `parley:smsDailyBudget` context.
    */
   smsLimits: 'SMS_LIMITS',
+  /**
+   * The SEND rate limits, as JSON (`{perDevice: {burst, refillMs}, perRecipient: {burst, refillMs}}`),
+   * when the deployment overrides the defaults of `lambdas/send/send-rate-limit.ts`.
+   */
+  sendRateLimits: 'SEND_RATE_LIMITS',
   /** Powertools' service name: every log line and trace segment carries it. */
   serviceName: 'POWERTOOLS_SERVICE_NAME',
 } as const;

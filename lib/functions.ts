@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { functions, type FunctionDefinition, type FunctionId, type StreamConsumerDefinition } from '../lambdas/functions';
 import { tables } from '../lambdas/resources';
 import { DEFAULT_SMS_LIMITS, type SmsLimits } from '../lambdas/accounts/constants';
+import { SendRateLimits } from '../lambdas/send/send-rate-limit';
 import {
   functionEnvironment,
   SERVICE_NAME,
@@ -93,6 +94,11 @@ export interface ParleyFunctionsProps extends ParleyFunctionOptions {
    * @default DEFAULT_SMS_LIMITS.perDay (10,000)
    */
   readonly smsDailyBudget?: number;
+  /**
+   * How fast one device may send, given to the functions that `limitsSends`.
+   * @default DEFAULT_SEND_RATE_LIMITS
+   */
+  readonly sendRateLimits?: SendRateLimits;
 }
 
 const DEFAULT_BUNDLING: BundlingOptions = {
@@ -135,10 +141,14 @@ export class ParleyFunctions extends Construct {
     const pushApplications = props.pushPlatformApplications ?? {};
     checkPushPlatformApplications(pushApplications);
     const smsLimits: SmsLimits = { ...DEFAULT_SMS_LIMITS, perDay: props.smsDailyBudget ?? DEFAULT_SMS_LIMITS.perDay };
-    const names = resourceNamesOf(props.storage, pushApplications, smsLimits, () => {
-      if (!this.connectionsEndpoint) throw new Error('Call allowConnectionManagement(stage) before synthesis');
-      return this.connectionsEndpoint;
-    });
+    const names: ResourceNames = {
+      ...resourceNamesOf(props.storage, pushApplications, smsLimits, () => {
+        if (!this.connectionsEndpoint) throw new Error('Call allowConnectionManagement(stage) before synthesis');
+        return this.connectionsEndpoint;
+      }),
+      // Checked here, so that a wrong limit fails synthesis instead of every SEND.
+      ...(props.sendRateLimits ? { sendRateLimits: JSON.stringify(SendRateLimits.parse(props.sendRateLimits)) } : {}),
+    };
     const made = entriesOf(functions).map(([functionId, definition]) => {
       const name = constructId(functionId);
       const logGroup = new logs.LogGroup(this, `${name}Logs`, {

@@ -9,6 +9,7 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { PushPlatformApplications } from '../lambdas/function-environment';
 import type { FunctionId } from '../lambdas/functions';
+import type { SendRateLimits } from '../lambdas/send/send-rate-limit';
 import type { BucketId, StreamId, TableId } from '../lambdas/resources';
 import { ParleyConnectionPlane } from './connection-plane';
 import { entriesOf } from './definitions';
@@ -44,6 +45,16 @@ export interface ParleyProps extends ParleyFunctionOptions {
    * @default - 5,000 per second, bursts of 5,000
    */
   readonly webSocketThrottle?: ThrottleSettings;
+  /**
+   * Messages per second (rate) and burst of each of the SEND and GROUP_SEND routes across the stage.
+   * @default - 2,000 per second, bursts of 2,000
+   */
+  readonly messageThrottle?: ThrottleSettings;
+  /**
+   * How fast one device may send: per device, and per device and recipient user.
+   * @default DEFAULT_SEND_RATE_LIMITS - 300 at once then 5/s per device; 60 at once then 1/s per recipient
+   */
+  readonly sendRateLimits?: SendRateLimits;
   /**
    * Shards of the message stream. A number makes the stream provisioned with that many shards.
    * @default - an on-demand stream
@@ -116,11 +127,13 @@ export class Parley extends Construct {
       bundling: props.bundling,
       pushPlatformApplications: props.pushPlatformApplications,
       smsDailyBudget: props.smsDailyBudget,
+      sendRateLimits: props.sendRateLimits,
     });
     this.connectionPlane = new ParleyConnectionPlane(this, 'WebSocket', {
       functions: this.handlers.functions,
       stageName: props.stageName,
       throttle: props.webSocketThrottle,
+      messageThrottle: props.messageThrottle,
       logRetention,
       removalPolicy,
       setApiGatewayLoggingRole: props.setApiGatewayLoggingRole,

@@ -26,6 +26,7 @@ import {
 import { functionEnvironment, type ResourceNames } from '../lambdas/function-environment';
 import { webSocketLimits } from '../lambdas/protocol/limits';
 import { DEFAULT_SMS_LIMITS, type SmsLimits } from '../lambdas/accounts/constants';
+import { SendRateLimits } from '../lambdas/send/send-rate-limit';
 import { startAwsEmulators, type AwsEmulators } from './aws-emulators';
 import { provisionResources } from './provision';
 import { ensurePlatformApplications } from './resources/platform-applications';
@@ -53,6 +54,11 @@ export interface ParleyLocalOptions {
   readonly limits?: Partial<WebSocketGatewayLimits>;
   /** How often expired items are deleted, as DynamoDB's TTL does. @default 30 s */
   readonly ttlSweepIntervalMs?: number;
+  /**
+   * The SEND rate limits, for tests and benchmarks that send faster than a person (as a deployment sets
+   * them with the `parley:sendRateLimits` context). @default DEFAULT_SEND_RATE_LIMITS
+   */
+  readonly sendRateLimits?: SendRateLimits;
   /** The clock handlers see. @default Date.now */
   readonly now?: () => number;
   /**
@@ -168,6 +174,7 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
       connectionsEndpoint: webSocket.connectionsEndpoint,
       pushPlatformApplications: JSON.stringify(pushPlatformApplications),
       smsLimits: JSON.stringify({ ...LOCAL_SMS_LIMITS, ...options.smsLimits }),
+      ...(options.sendRateLimits ? { sendRateLimits: JSON.stringify(SendRateLimits.parse(options.sendRateLimits)) } : {}),
     };
     const clients = createClients({
       region: REGION,

@@ -43,7 +43,7 @@ describe('Key Distribution Service', () => {
         { AttributeName: 'slot', KeyType: 'RANGE' },
       ],
     });
-    expect(tableResource('keyFetchLimits').Properties).toMatchObject({
+    expect(tableResource('rateLimits').Properties).toMatchObject({
       KeySchema: [{ AttributeName: 'bucket', KeyType: 'HASH' }],
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
     });
@@ -62,15 +62,15 @@ describe('Key Distribution Service', () => {
     expect(accessTo('deviceKeys').countPrekeys).toBeUndefined();
   });
 
-  it('lets only the fetchers reach the fetch limits', () => {
-    expect(Object.keys(accessTo('keyFetchLimits')).sort()).toEqual([...KEY_FETCHERS].sort());
+  it('lets only the fetchers and the message senders reach the rate limits', () => {
+    expect(Object.keys(accessTo('rateLimits')).sort()).toEqual([...KEY_FETCHERS, 'send', 'groupSend'].sort());
   });
 
   it('lets no uploader post to connections or touch queues, routes or limits', () => {
     for (const functionId of UPLOADERS) {
       const resources = statementsOfRole(built.template, logicalIdOf(built.stack.parley.functions[functionId].role!)).map((s) => JSON.stringify(s));
       expect(resources.some((statement) => statement.includes('execute-api:ManageConnections'))).toBe(false);
-      for (const tableId of ['deviceQueues', 'routing', 'keyFetchLimits'] as const) expect(accessTo(tableId)[functionId]).toBeUndefined();
+      for (const tableId of ['deviceQueues', 'routing', 'rateLimits'] as const) expect(accessTo(tableId)[functionId]).toBeUndefined();
     }
   });
 

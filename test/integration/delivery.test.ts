@@ -20,6 +20,8 @@ beforeAll(async () => {
     ...(process.env.PARLEY_TEST_LOG ? { log: (line: string) => process.stderr.write(`${line}\n`) } : {}),
     webSocketPort: 0,
     httpPort: 0,
+    // Alice's phone queues 270 messages for Bob at once, past the per-recipient limit of a person.
+    sendRateLimits: { perDevice: { burst: 1_000, refillMs: 1 }, perRecipient: { burst: 1_000, refillMs: 1 } },
     // Fault injection: the next fanout invocation handles half its batch (all of a one-record batch),
     // then dies before it can answer, as a crashed or timed-out Lambda would.
     intercept: (id, invoke) =>
