@@ -55,10 +55,14 @@ export async function spendTokens(deps: Deps, bucket: string, cost: number, rule
     ':now': now,
   });
   if (fromFull) return { allowed: true };
-  const spent = await updateIf(deps, bucket, 'SET tat = tat + :cost, expiresAt = :exp', 'tat <= :latest', {
+  // A tat more than a window ahead of now cannot come from this clock: a Lambda whose clock runs ahead wrote
+  // it. Such a bucket is spent in that clock's terms, and left to the Lambdas that can see that far to refuse:
+  // a clock behind must not refuse for minutes on a future it has not reached.
+  const spent = await updateIf(deps, bucket, 'SET tat = tat + :cost, expiresAt = :exp', 'tat <= :latest OR tat > :ahead', {
     ':cost': costMs,
     ':exp': expiresAt,
     ':latest': now + windowMs - costMs,
+    ':ahead': now + windowMs,
   });
   if (spent) return { allowed: true };
   const { Item } = await deps.clients.db.send(

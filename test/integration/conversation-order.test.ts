@@ -19,7 +19,14 @@ let alice: DeviceCredentials[];
 let bob: DeviceCredentials;
 
 beforeAll(async () => {
-  parley = await startParleyLocal({ webSocketPort: 0, httpPort: 0, now: () => Date.now() - lagMs });
+  parley = await startParleyLocal({
+    webSocketPort: 0,
+    httpPort: 0,
+    now: () => Date.now() - lagMs,
+    // Clocks a minute and more apart, as this test makes them, are beyond what a token bucket's one-minute
+    // window can tell from a spent bucket: the rate limits get windows far longer than the skew.
+    sendRateLimits: { perDevice: { burst: 1_000, refillMs: 1_000 }, perRecipient: { burst: 1_000, refillMs: 1_000 } },
+  });
   const alicePhone = await registerAccount(parley, '+14155550601');
   alice = [alicePhone, await linkDevice(parley, alicePhone, 'Tablet')];
   bob = await registerAccount(parley, '+14155550602');
@@ -45,7 +52,7 @@ async function send(socket: DeviceSocket, seq: number) {
   };
   socket.send(frame);
   const ack = await socket.next((f) => f.requestId === frame.requestId);
-  expect(ack.type).toBe('ACK');
+  expect(ack).toMatchObject({ type: 'ACK' });
   return { msgId: frame.msgId, serverTs: ack.serverTs as number };
 }
 
