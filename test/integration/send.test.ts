@@ -1,15 +1,14 @@
 /** SEND through the local stack: who may send, to which devices, stamped once, on the stream before the ACK. */
 import { randomUUID } from 'node:crypto';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
-import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { directConversationId } from '../../lambdas/send/conversations';
-import { connectDevice, linkDevice, registerAccount, type DeviceSocket } from '../support/device-client';
+import { connectDevice, linkDevice, registerAccount, type DeviceSocket, type TestDevice } from '../support/device-client';
 import { readMessageStream } from '../support/message-stream';
 
 let parley: ParleyLocal;
-let alice: DeviceCredentials[];
-let bob: DeviceCredentials[];
-let mallory: DeviceCredentials;
+let alice: TestDevice[];
+let bob: TestDevice[];
+let mallory: TestDevice;
 let socket: DeviceSocket;
 
 beforeAll(async () => {
@@ -26,9 +25,10 @@ afterAll(async () => {
   await parley?.stop();
 });
 
-const envelope = (device: DeviceCredentials, ciphertext = 'c2VjcmV0') => ({
+const envelope = (device: TestDevice, ciphertext = 'c2VjcmV0') => ({
   userId: device.userId,
   deviceId: device.deviceId,
+  registrationId: device.registrationId,
   type: 'message',
   ciphertext,
 });
