@@ -4,13 +4,12 @@
  * what the server handed out.
  */
 import { randomUUID } from 'node:crypto';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { MAX_USERS_PER_BATCH, MAX_USERS_PER_FETCH_FRAME, type DeviceBundle } from '../../lambdas/protocol/keys-api';
 import { FETCHES_PER_DEVICE, FETCHES_PER_USER } from '../../lambdas/keys/constants';
 import { spendTokens } from '../../lambdas/tables/key-fetch-limits';
-import { call, connectDevice, linkDeviceWithoutKeys, registerAccountWithoutKeys, type DeviceSocket } from '../support/device-client';
+import { call, connectDevice, forgetCodeRequests, linkDeviceWithoutKeys, registerAccountWithoutKeys, type DeviceSocket } from '../support/device-client';
 import { DeviceKeyMaterial, startSession } from '../support/signal-keys';
 import { syncQueue } from '../support/sync-queue';
 
@@ -143,6 +142,37 @@ describe('uploading keys', () => {
     expect(refused.status).toBe(409);
     expect(refused.body.error.code).toBe('IDENTITY_KEY_CHANGED');
     expect((await fetchKeys(await newDevice(), device)).body.devices[0].identityKey).not.toBe(other.identityKey);
+  });
+
+  it('refuses another registration id for a device that has one', async () => {
+    const { device, keys } = await deviceWithKeys(1);
+    const refused = await upload(device, { identityKey: keys.identityKey, registrationId: (keys.registrationId % 16380) + 1 });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'IDENTITY_KEY_CHANGED', changed: ['registrationId'] });
+    expect((await fetchKeys(await newDevice(), device)).body.devices[0].registrationId).toBe(keys.registrationId);
+  });
+
+  it('refuses a first upload that does not prove the identity key is the device’s own, storing nothing', async () => {
+    const { device: victim, keys: victimKeys } = await deviceWithKeys(1);
+    const copier = await newDevice();
+    // The victim's public keys, signatures and all, and even its own proof: everything a copier could get.
+    const copied = victimKeys.firstUpload(victim, 2);
+    const { identityProof: _dropped, ...withoutProof } = copied;
+    const refusals = [
+      [withoutProof, { code: 'BAD_REQUEST', missing: ['identityProof'] }],
+      [copied, { code: 'INVALID_SIGNATURE', field: 'identityProof' }],
+      [{ ...copied, identityProof: new DeviceKeyMaterial().identityProof(copier) }, { code: 'INVALID_SIGNATURE', field: 'identityProof' }],
+    ] as const;
+    for (const [body, error] of refusals) {
+      const refused = await upload(copier, body);
+      expect(refused.status).toBe(400);
+      expect(refused.body.error).toMatchObject(error);
+    }
+    expect(await count(copier)).toEqual({ oneTimePrekeys: 0, kyberPrekeys: 0 });
+    expect((await fetchKeys(await newDevice(), copier)).status).toBe(404);
+    expect((await call(parley, 'GET', '/v1/devices', { device: copier })).body.devices).toEqual([expect.objectContaining({ deviceId: 1, hasKeys: false })]);
+    // Its own identity, with its proof, is taken.
+    expect((await upload(copier, new DeviceKeyMaterial().firstUpload(copier, 1))).status).toBe(200);
   });
 
   it('refuses keys named for another device, and an upload without credentials', async () => {
@@ -325,10 +355,7 @@ describe('devices that leave', () => {
     const old = await registerAccountWithoutKeys(parley, phoneNumber);
     const oldKeys = new DeviceKeyMaterial();
     await upload(old, oldKeys.firstUpload(old, 1));
-    // The resend interval keeps a second code from going out at once; let the clock pass it.
-    await parley.clients.db.send(
-      new PutCommand({ TableName: parley.resources.tables.verificationCodes, Item: { phoneNumber, sentAt: [], version: 99, attemptsLeft: 0, codeExpiresAt: 0, expiresAt: 0 } }),
-    );
+    await forgetCodeRequests(parley, phoneNumber);
     const reinstalled = await registerAccountWithoutKeys(parley, phoneNumber);
     const requester = await newDevice();
     expect((await fetchKeys(requester, reinstalled)).status).toBe(404);

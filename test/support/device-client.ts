@@ -4,6 +4,7 @@
  * addressable; the `WithoutKeys` variants leave that to the test.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import WebSocket from 'ws';
 import type { ParleyLocal } from '../../local/runtime';
 import { encodeDeviceCredentials, type DeviceCredentials } from '../../lambdas/protocol/credentials';
@@ -63,6 +64,14 @@ export async function registerAccountWithoutKeys(parley: ParleyLocal, phoneNumbe
   const registered = await call(parley, 'POST', '/v1/accounts', { body: { phoneNumber, code, deviceSecret: secret, deviceName } });
   if (registered.status !== 201) throw new Error(`registration failed: ${JSON.stringify(registered)}`);
   return { ...registered.body, secret };
+}
+
+/**
+ * Forgets the codes sent to a number, so that a test can register it again at once rather than wait out
+ * the resend interval.
+ */
+export async function forgetCodeRequests(parley: ParleyLocal, phoneNumber: string): Promise<void> {
+  await parley.clients.db.send(new DeleteCommand({ TableName: parley.resources.tables.verificationCodes, Key: { phoneNumber } }));
 }
 
 export async function linkDeviceWithoutKeys(parley: ParleyLocal, by: DeviceCredentials, deviceName: string): Promise<DeviceCredentials> {
