@@ -33,7 +33,7 @@ describe('uploadKeys (PUT /v1/keys/self)', () => {
   const run = uploadKeys.withDeps(deps);
   const put = (upload: unknown) => run(httpEvent('PUT /v1/keys/self', { caller: CALLER, body: upload }));
 
-  it('stores the device record first, then the one-time prekeys, and answers the counts', async () => {
+  it('stores the device keys record first, then the one-time prekeys, then makes the device addressable, and answers the counts', async () => {
     const keys = new DeviceKeyMaterial();
     const upload = keys.firstUpload(CALLER, 30);
     db.on(GetCommand).resolves({});
@@ -54,6 +54,13 @@ describe('uploadKeys (PUT /v1/keys/self)', () => {
     expect(items).toHaveLength(60);
     expect(items[0]).toEqual({ PutRequest: { Item: { device: `${USER}#2`, slot: 'ec#00000001', ...upload.oneTimePrekeys[0] } } });
     expect(JSON.stringify(items)).toContain('"slot":"kyber#00010001"');
+    // Last, the device becomes addressable under the registration id of its keys.
+    expect(db.commandCalls(UpdateCommand).at(-1)!.args[0].input).toMatchObject({
+      ...table('devices'),
+      Key: CALLER,
+      UpdateExpression: 'SET registrationId = :registrationId',
+      ExpressionAttributeValues: { ':registrationId': keys.registrationId },
+    });
   });
 
   it('refuses a bad Kyber signature before writing anything', async () => {
