@@ -8,7 +8,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import type { ParleyLocal } from '../local/runtime';
-import { encodeDeviceCredentials, type DeviceCredentials } from '../lambdas/protocol/credentials';
+import { encodeDeviceCredentials } from '../lambdas/protocol/credentials';
+import type { TestDevice } from '../test/support/device-client';
 
 export interface FrameCounts {
   sent: number;
@@ -47,7 +48,7 @@ export class BenchDevice {
   private deliverTimer: NodeJS.Timeout | undefined;
 
   private constructor(
-    readonly credentials: DeviceCredentials,
+    readonly credentials: TestDevice,
     private readonly socket: WebSocket,
   ) {
     socket.on('message', (data: Buffer) => {
@@ -87,7 +88,7 @@ export class BenchDevice {
     this.previews = [];
   }
 
-  static connect(parley: ParleyLocal, credentials: DeviceCredentials): Promise<BenchDevice> {
+  static connect(parley: ParleyLocal, credentials: TestDevice): Promise<BenchDevice> {
     const socket = new WebSocket(parley.webSocketUrl, { headers: { Authorization: encodeDeviceCredentials(credentials) } });
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve(new BenchDevice(credentials, socket)));

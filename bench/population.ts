@@ -4,9 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ParleyLocal } from '../local/runtime';
-import type { DeviceCredentials } from '../lambdas/protocol/credentials';
 import { directConversationId } from '../lambdas/send/conversations';
-import { linkDevice, registerAccount } from '../test/support/device-client';
+import { linkDevice, registerAccount, type TestDevice } from '../test/support/device-client';
 import { BenchDevice, newMsgId, sealedPreview } from './device';
 
 /** Bytes of each envelope's ciphertext: about what a short text is once Signal has encrypted it. */
@@ -25,7 +24,7 @@ let phoneCounter = 0;
 const nextPhone = () => `+1415${String(5_000_000 + ++phoneCounter).padStart(7, '0')}`;
 
 /** Registers an account with `devices` devices (the phone, then linked ones). */
-export async function registerUser(parley: ParleyLocal, devices: number): Promise<DeviceCredentials[]> {
+export async function registerUser(parley: ParleyLocal, devices: number): Promise<TestDevice[]> {
   const phone = await registerAccount(parley, nextPhone());
   const all = [phone];
   for (let i = 1; i < devices; i++) all.push(await linkDevice(parley, phone, `Device ${i + 1}`));
@@ -36,7 +35,7 @@ export async function createPairs(parley: ParleyLocal, count: number): Promise<P
   return Promise.all(
     Array.from({ length: count }, async () => {
       const [aliceCredentials, bobCredentials] = await Promise.all([registerUser(parley, 2), registerUser(parley, 2)]);
-      const connect = (all: DeviceCredentials[]) => Promise.all(all.map((credentials) => BenchDevice.connect(parley, credentials)));
+      const connect = (all: TestDevice[]) => Promise.all(all.map((credentials) => BenchDevice.connect(parley, credentials)));
       return {
         conversationId: directConversationId(aliceCredentials[0]!.userId, bobCredentials[0]!.userId),
         alice: await connect(aliceCredentials),
@@ -50,7 +49,7 @@ export async function createPairs(parley: ParleyLocal, count: number): Promise<P
  * A SEND from `from` to `to`'s user: one envelope for every device of the recipient and for every other
  * device of the sender, as the server requires, and the sender's chat-list preview.
  */
-export function sendFrame(from: DeviceCredentials, to: readonly DeviceCredentials[], ownOthers: readonly DeviceCredentials[], seq: number) {
+export function sendFrame(from: TestDevice, to: readonly TestDevice[], ownOthers: readonly TestDevice[], seq: number) {
   const recipient = to[0]!.userId;
   return {
     action: 'SEND',
@@ -61,6 +60,7 @@ export function sendFrame(from: DeviceCredentials, to: readonly DeviceCredential
     envelopes: [...to, ...ownOthers].map((device) => ({
       userId: device.userId,
       deviceId: device.deviceId,
+      registrationId: device.registrationId,
       type: 'message',
       ciphertext: randomBytes(CIPHERTEXT_BYTES).toString('base64'),
     })),

@@ -6,6 +6,7 @@
  */
 import * as signal from '@signalapp/libsignal-client';
 import {
+  identityProofMessage,
   MAX_USERS_PER_BATCH,
   type DeviceBundle,
   type KeysTarget,
@@ -96,6 +97,10 @@ export function oneTimePublicKey(record: signal.PreKeyRecord): OneTimePublicKey 
 }
 
 export const identityKeyText = (key: signal.PublicKey) => b64(key.serialize());
+
+/** The first upload's proof that this device holds its identity key: the key signs the account and device claiming it. */
+export const identityProof = (identityKeyPair: signal.IdentityKeyPair, userId: string, deviceId: number) =>
+  b64(identityKeyPair.privateKey.sign(Uint8Array.from(identityProofMessage(userId, deviceId)) as Uint8Array<ArrayBuffer>));
 
 /** A fetched device bundle as libsignal's PreKeyBundle, ready for `processPreKeyBundle`. */
 export function toPreKeyBundle(bundle: DeviceBundle): signal.PreKeyBundle {

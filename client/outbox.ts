@@ -2,7 +2,8 @@
  * Sending: one message at a time per conversation, each after the previous ACK, as the protocol asks.
  * A message is encrypted once per recipient device and once per other device of this account, sent as
  * one SEND, and resent: after a dropped connection (the same frame: the server answers a retried msgId
- * with the same ACK) and after MISMATCHED_DEVICES (re-encrypted, once the device lists are corrected).
+ * with the same ACK), after MISMATCHED_DEVICES (re-encrypted, once the device lists are corrected) and
+ * after STALE_DEVICES (re-encrypted, once the sessions with the devices' new holders are made).
  */
 import { randomUUID } from 'node:crypto';
 import type { AckFrame, GroupSendFrame, SendFrame } from '../lambdas/protocol/frames';
@@ -30,7 +31,7 @@ export interface OutboxDeps {
   /** Sends a frame over the connection once it is online and resolves with its answer. */
   readonly request: (frame: Omit<SendFrame, 'requestId'> | Omit<GroupSendFrame, 'requestId'>) => Promise<AckFrame>;
   readonly onSent: (receipt: Receipt) => Promise<void>;
-  /** SENDs refused with MISMATCHED_DEVICES before giving up. @default 3 */
+  /** SENDs refused with MISMATCHED_DEVICES or STALE_DEVICES (or GROUP_SENDs with STALE_GROUP) before giving up. @default 3 */
   readonly maxMismatches?: number;
 }
 
@@ -94,8 +95,10 @@ export class Outbox {
         const ack = await this.sendUntilAnswered({ action: 'SEND', ...message, seq, envelopes });
         return { sent: await this.accepted(message, seq, ack), devices };
       } catch (error) {
-        if (!(error instanceof ParleyApiError && error.code === 'MISMATCHED_DEVICES') || refused + 1 >= (this.deps.maxMismatches ?? 3)) throw error;
-        await recipients.correct(error.details as unknown as DeviceMismatch);
+        const correctable = error instanceof ParleyApiError && (error.code === 'MISMATCHED_DEVICES' || error.code === 'STALE_DEVICES');
+        if (!correctable || refused + 1 >= (this.deps.maxMismatches ?? 3)) throw error;
+        if (error.code === 'STALE_DEVICES') await recipients.renewStale((error.details as { staleDevices: DeviceAddress[] }).staleDevices);
+        else await recipients.correct(error.details as unknown as DeviceMismatch);
       }
     }
   }

@@ -129,7 +129,7 @@ export class ParleyClient {
     const sequence = new SequenceNumbers(store);
     const senderKeys = new SenderKeys(store, stores.senderKeys, self);
     this.seen = new SeenMessages(store, now);
-    this.prekeys = new Prekeys(store, stores, device.identity, directory, now, options.prekeys);
+    this.prekeys = new Prekeys(store, stores, device, directory, now, options.prekeys);
 
     const acknowledger = (this.acknowledger = new DeliveryAcknowledger(async (msgIds) => {
       await this.connection.request({ action: 'DELIVERED', msgIds }, true);

@@ -7,6 +7,7 @@
 import * as signal from '@signalapp/libsignal-client';
 import {
   identityKeyText,
+  identityProof,
   oneTimePublicKey,
   signedPublicKey,
   type KeyDirectory,
@@ -15,7 +16,8 @@ import {
   type SignedPublicKey,
 } from './key-directory';
 import { getJson, namespaces as ns, putJson, type KeyValueStore } from './store/key-value-store';
-import type { LocalIdentity, ProtocolStores } from './store/protocol-stores';
+import type { LocalDevice } from './local-device';
+import type { ProtocolStores } from './store/protocol-stores';
 
 export interface PrekeyPolicy {
   /** One-time prekeys of each kind kept on the server. @default 100 */
@@ -59,7 +61,7 @@ export class Prekeys {
   constructor(
     private readonly store: KeyValueStore,
     private readonly stores: ProtocolStores,
-    private readonly identity: LocalIdentity,
+    private readonly device: LocalDevice,
     private readonly directory: KeyDirectory,
     private readonly now: () => number,
     policy: PrekeyPolicy = {},
@@ -79,9 +81,11 @@ export class Prekeys {
     if (stored?.published) return;
     const state: KeyState = stored ?? { published: false, nextPrekeyId: 1, nextKyberPrekeyId: 1, nextSignedPrekeyId: 1, signedPrekeyId: 0, lastResortKyberPrekeyId: 0, rotatedAt: 0, replaced: [] };
     const { signedPrekey, lastResortKyberPrekey } = await this.makeSignedKeys(state);
+    const { identity, credentials } = this.device;
     const first: KeysUpload = {
-      identityKey: identityKeyText(this.identity.identityKeyPair.publicKey),
-      registrationId: this.identity.registrationId,
+      identityKey: identityKeyText(identity.identityKeyPair.publicKey),
+      identityProof: identityProof(identity.identityKeyPair, credentials.userId, credentials.deviceId),
+      registrationId: identity.registrationId,
       signedPrekey,
       lastResortKyberPrekey,
       ...(await this.makeOneTimeKeys(state, Math.min(this.poolSize, this.perUpload), Math.min(this.poolSize, this.perUpload))),
@@ -129,7 +133,7 @@ export class Prekeys {
   }
 
   private async makeSignedKeys(state: KeyState): Promise<{ signedPrekey: SignedPublicKey; lastResortKyberPrekey: SignedPublicKey }> {
-    const identityKey = this.identity.identityKeyPair.privateKey;
+    const identityKey = this.device.identity.identityKeyPair.privateKey;
     const now = this.now();
     if (state.signedPrekeyId) state.replaced.push({ signedPrekeyId: state.signedPrekeyId, lastResortKyberPrekeyId: state.lastResortKyberPrekeyId, replacedAt: now });
 
@@ -170,7 +174,7 @@ export class Prekeys {
     for (let i = 0; i < kyber; i++) {
       const id = state.nextKyberPrekeyId;
       state.nextKyberPrekeyId = nextId(id);
-      const record = signedKyberRecord(id, this.now(), this.identity.identityKeyPair.privateKey);
+      const record = signedKyberRecord(id, this.now(), this.device.identity.identityKeyPair.privateKey);
       await this.stores.kyberPrekeys.saveKyberPreKey(id, record);
       upload.kyberPrekeys.push(signedPublicKey(record));
     }

@@ -2,7 +2,8 @@
  * Which devices a message goes to, each with a Signal session: every device of the recipient and every
  * other device of this account. A user's device list is learned from the Key Distribution Service the
  * first time, then corrected by the server's MISMATCHED_DEVICES answer: missing devices get a session from
- * a freshly fetched bundle (only theirs), extra devices lose theirs.
+ * a freshly fetched bundle (only theirs), extra devices lose theirs. A STALE_DEVICES answer names devices
+ * whose id has a new holder (a number registered again): their sessions are replaced from fresh bundles.
  */
 import type { DeviceBundle, KeyDirectory } from './key-directory';
 import { KeyedQueue } from './keyed-queue';
@@ -66,6 +67,14 @@ export class Recipients {
         }),
       ),
     );
+  }
+
+  /**
+   * Applies the server's STALE_DEVICES answer: each of these device ids has a new holder with a new
+   * registration, so its session (made with the earlier one) goes and a new one starts from its bundle.
+   */
+  renewStale(staleDevices: readonly DeviceAddress[]): Promise<void> {
+    return this.correct({ extraDevices: staleDevices, missingDevices: staleDevices });
   }
 
   /** A message came from `device`: a device list this client keeps gains it (a peer's newly linked device). */

@@ -69,13 +69,21 @@ export class SessionManager {
     return this.queue.run(keyOf(device), () => this.store.delete(ns.sessions, keyOf(device)));
   }
 
+  /**
+   * Encrypts to a device it has a session with. The envelope names the registration id the session was
+   * made with, so the server can tell a session with an earlier holder of the device id (STALE_DEVICES).
+   */
   async encrypt(device: DeviceAddress, plaintext: Uint8Array): Promise<Envelope> {
-    const message = await this.queue.run(keyOf(device), () =>
-      signal.signalEncrypt(Uint8Array.from(plaintext) as Uint8Array<ArrayBuffer>, addressOf(device), this.localAddress, this.stores.sessions, this.stores.identities),
-    );
+    const address = addressOf(device);
+    const { message, registrationId } = await this.queue.run(keyOf(device), async () => {
+      const encrypted = await signal.signalEncrypt(Uint8Array.from(plaintext) as Uint8Array<ArrayBuffer>, address, this.localAddress, this.stores.sessions, this.stores.identities);
+      const session = await this.stores.sessions.getSession(address);
+      return { message: encrypted, registrationId: session!.remoteRegistrationId() };
+    });
     return {
       userId: device.userId,
       deviceId: device.deviceId,
+      registrationId,
       type: message.type() === signal.CiphertextMessageType.PreKey ? 'prekey' : 'message',
       ciphertext: Buffer.from(message.serialize()).toString('base64'),
     };

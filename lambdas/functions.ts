@@ -255,12 +255,12 @@ export const functions = {
   uploadKeys: {
     entry: 'lambdas/keys/upload-keys.ts',
     description: 'Checks and stores the public keys a device uploads of its own',
-    tables: { deviceKeys: 'readWrite', oneTimePrekeys: 'readWrite' },
+    tables: { deviceKeys: 'readWrite', oneTimePrekeys: 'readWrite', devices: 'readWrite' },
   },
   uploadPrekeys: {
     entry: 'lambdas/keys/upload-prekeys.ts',
     description: 'UPLOAD_PREKEYS: checks and stores the public keys a device uploads of its own',
-    tables: { routing: 'read', deviceKeys: 'readWrite', oneTimePrekeys: 'readWrite' },
+    tables: { routing: 'read', deviceKeys: 'readWrite', oneTimePrekeys: 'readWrite', devices: 'readWrite' },
     manageConnections: true,
   },
   countPrekeys: {

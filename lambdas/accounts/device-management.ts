@@ -2,17 +2,18 @@ import { ParleyError } from '../protocol/errors';
 import type { DeviceSummary } from '../protocol/accounts-api';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
-import { deleteDevice, getDevice, listDevices } from '../tables/devices';
+import { deleteDevice, getDevice, isAddressable, listDevices } from '../tables/devices';
 import { endDeviceSession } from '../connect/sessions';
 import { forgetDeviceKeys } from '../keys/forget-device-keys';
 import { releaseDevicePush } from '../push/push-registration';
 
 export async function listAccountDevices(deps: Deps, caller: Caller): Promise<DeviceSummary[]> {
-  return (await listDevices(deps, caller.userId)).map(({ deviceId, name, primary, createdAt }) => ({
-    deviceId,
-    name,
-    primary,
-    createdAt,
+  return (await listDevices(deps, caller.userId)).map((device) => ({
+    deviceId: device.deviceId,
+    name: device.name,
+    primary: device.primary,
+    createdAt: device.createdAt,
+    hasKeys: isAddressable(device),
   }));
 }
 

@@ -5,7 +5,7 @@
 import type { QueuedFrame } from '../protocol/frames';
 import type { MessageRecord, ReceiptRecord } from '../protocol/stream-records';
 import type { Deps } from '../runtime/deps';
-import { listDevices } from '../tables/devices';
+import { isAddressable, listDevices } from '../tables/devices';
 import { recordActivity } from '../tables/conversations';
 import { positionOf, queueItemOf, type QueuedItem } from '../tables/device-queues';
 import { queueAndPush } from './queue-and-push';
@@ -65,7 +65,8 @@ async function deliverToDevices(deps: Deps, record: ReceiptRecord): Promise<void
     serverTs: record.serverTs,
     cursor: positionOf(record.serverTs, record.receiptId),
   };
-  const devices = (await Promise.all(record.recipients.map((userId) => listDevices(deps, userId)))).flat();
+  // Only addressable devices, as for messages: a device gets ticks of what it could have been sent.
+  const devices = (await Promise.all(record.recipients.map((userId) => listDevices(deps, userId)))).flat().filter(isAddressable);
   await Promise.all(
     devices
       .filter((device) => !(device.userId === record.by.userId && device.deviceId === record.by.deviceId))

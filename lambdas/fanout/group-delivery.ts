@@ -12,7 +12,7 @@ import { mapConcurrently } from '../runtime/concurrency';
 import type { Deps } from '../runtime/deps';
 import { markJoined, recordActivity } from '../tables/conversations';
 import { appendToTimeline } from '../tables/group-timeline';
-import { devicesOfUsers, type DeviceRecord } from '../tables/devices';
+import { devicesOfUsers, isAddressable, type DeviceRecord } from '../tables/devices';
 import { enqueueAll, positionOf, QUEUE_TTL_MS, queueItemOf } from '../tables/device-queues';
 import { openTally } from '../tables/group-receipts';
 import { getGroup } from '../tables/groups';
@@ -48,8 +48,9 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
     .filter(([, member]) => member.joinedVersion <= record.groupVersion)
     .map(([userId]) => userId);
   const { from } = record;
+  // A device without keys has no session to get the Sender Key over: it could not read the message.
   const devices = (await devicesOfUsers(deps, recipients, MAX_DEVICES)).filter(
-    (device) => !(device.userId === from.userId && device.deviceId === from.deviceId),
+    (device) => isAddressable(device) && !(device.userId === from.userId && device.deviceId === from.deviceId),
   );
   const frame: PushFrame = {
     type: 'PUSH',

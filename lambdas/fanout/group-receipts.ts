@@ -8,7 +8,7 @@ import { derivedId } from '../protocol/derived-id';
 import type { ReceiptFrame } from '../protocol/frames';
 import type { ReceiptRecord } from '../protocol/stream-records';
 import type { Deps } from '../runtime/deps';
-import { listDevices } from '../tables/devices';
+import { isAddressable, listDevices } from '../tables/devices';
 import { positionOf } from '../tables/device-queues';
 import { markEveryone, tally, type GroupReceiptTally } from '../tables/group-receipts';
 import { queueAndPush } from './queue-and-push';
@@ -38,7 +38,7 @@ export async function deliverGroupReceipt(deps: Deps, record: ReceiptRecord, del
       cursor: positionOf(record.serverTs, receiptId),
     };
     // Queued before it is marked sent: a retry after a crash between the two sends it again, same id.
-    const senderDevices = await listDevices(deps, entry.sender);
+    const senderDevices = (await listDevices(deps, entry.sender)).filter(isAddressable);
     await Promise.all(senderDevices.map((device) => queueAndPush(deps, device.userId, device.deviceId, receiptId, frame)));
     await markEveryone(deps, msgId, status, deps.now());
   }

@@ -7,7 +7,7 @@ import type { DeviceBundle, KeysBatch, KeysTarget, UserBundles } from '../protoc
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { listDeviceKeys, type DeviceKeysRecord } from '../tables/device-keys';
-import { listDevices } from '../tables/devices';
+import { isAddressable, listDevices } from '../tables/devices';
 import { poolOf, takePrekey } from '../tables/one-time-prekeys';
 import { chargeKeyFetch } from './fetch-rate-limit';
 import { noticeLowPrekeys } from './low-prekeys';
@@ -29,10 +29,13 @@ async function deviceBundle(deps: Deps, keys: DeviceKeysRecord): Promise<DeviceB
   };
 }
 
-/** Only devices the account still has: keys of a device removed midway through its cleanup stay unseen. */
+/**
+ * Only addressable devices the account still has: keys of a device removed midway through its cleanup,
+ * or stored by an upload that has not yet made its device addressable, stay unseen.
+ */
 async function userBundles(deps: Deps, target: KeysTarget): Promise<UserBundles> {
   const [devices, keys] = await Promise.all([listDevices(deps, target.userId), listDeviceKeys(deps, target.userId)]);
-  const current = new Set(devices.map((device) => device.deviceId));
+  const current = new Set(devices.filter(isAddressable).map((device) => device.deviceId));
   const wanted = keys.filter(
     (device) => current.has(device.deviceId) && (!target.deviceIds || target.deviceIds.includes(device.deviceId)),
   );

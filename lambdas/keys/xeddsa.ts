@@ -1,6 +1,7 @@
 /**
  * Verifies the XEdDSA signatures libsignal makes with an identity key (a Curve25519 key, `0x05` and 32
- * bytes): the signed prekey's and every Kyber prekey's. Node's crypto verifies Ed25519 but not XEdDSA;
+ * bytes): the signed prekey's, every Kyber prekey's and the first upload's identity proof. Node's crypto
+ * verifies Ed25519 but not XEdDSA;
  * XEdDSA is Ed25519 under the Edwards form of the Montgomery key, with that point's sign bit carried in
  * the signature's last bit. So this maps the key to Edwards form, moves the sign bit, and lets Node's
  * (OpenSSL's) Ed25519 do the verification, as libsignal's `PublicKey.verify` does in Rust.

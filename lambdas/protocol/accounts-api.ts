@@ -39,4 +39,6 @@ export interface DeviceSummary {
   name: string;
   primary: boolean;
   createdAt: number;
+  /** The device has uploaded its keys: messages reach it, and SENDs must carry an envelope for it. */
+  hasKeys: boolean;
 }

@@ -22,6 +22,12 @@ export const errorStatus = {
    * 30 days msgIds are remembered). Nothing was stored: send it again under a fresh UUID.
    */
   MSG_ID_TAKEN: 409,
+  /**
+   * Some of the SEND's envelopes were encrypted for an earlier holder of a device id (its `registrationId`
+   * differs, as after a number is registered again): `staleDevices` lists `{userId, deviceId}`. Drop those
+   * sessions, start new ones from fresh bundles and send again; nothing of the SEND was delivered.
+   */
+  STALE_DEVICES: 410,
   /** The verification code is wrong; `attemptsLeft` says how many tries remain. */
   INVALID_CODE: 403,
   /** The verification code or link token expired or was used up: ask for a new one. */

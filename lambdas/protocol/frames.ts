@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { ErrorCode } from './errors';
-import { keysTargets, keysUploadShape, MAX_USERS_PER_FETCH_FRAME, type KeysBatch, type PrekeyCounts } from './keys-api';
+import { keysTargets, keysUploadShape, MAX_USERS_PER_FETCH_FRAME, RegistrationId, type KeysBatch, type PrekeyCounts } from './keys-api';
 
 const RequestId = z.string().min(1).max(64).optional();
 
@@ -35,10 +35,15 @@ const Preview = Base64.refine((preview) => Buffer.byteLength(preview, 'base64') 
   message: `a preview is at most ${MAX_PREVIEW_BYTES} bytes`,
 });
 
-/** One Signal ciphertext for one device: a PreKeySignalMessage starts a session, a SignalMessage continues it. */
+/**
+ * One Signal ciphertext for one device: a PreKeySignalMessage starts a session, a SignalMessage continues
+ * it. `registrationId` is the one of the device the session was made with, so that the server can tell a
+ * session with an earlier holder of the device id (a number registered again) from one with this device.
+ */
 export const Envelope = z.strictObject({
   userId: z.uuid(),
   deviceId: z.number().int().min(1).max(127),
+  registrationId: RegistrationId,
   type: z.enum(['prekey', 'message']),
   ciphertext: Base64,
 });

@@ -64,13 +64,19 @@ export type KyberPrekey = z.infer<typeof KyberPrekey>;
 
 const uniqueKeyIds = (keys: readonly { keyId: number }[]) => new Set(keys.map((key) => key.keyId)).size === keys.length;
 
+/** What the identity proof signs: the account and device that claim the identity key (UTF-8). */
+export const identityProofMessage = (userId: string, deviceId: number): Uint8Array =>
+  new Uint8Array(Buffer.from(`parley-identity-v1:${userId}:${deviceId}`, 'utf8'));
+
 /**
  * What a device uploads of its own keys (`PUT /v1/keys/self`, UPLOAD_PREKEYS). The first upload must carry
- * the identity key, registration id, signed prekey and last-resort Kyber prekey; later ones any part.
- * There is no device field: a device uploads its own keys only.
+ * the identity key with its proof, the registration id, signed prekey and last-resort Kyber prekey; later
+ * ones any part. There is no device field: a device uploads its own keys only.
  */
 export const keysUploadShape = {
   identityKey: IdentityKey.optional(),
+  /** XEdDSA signature by the identity key of {@link identityProofMessage}: the device holds that key's private half. */
+  identityProof: Signature.optional(),
   registrationId: RegistrationId.optional(),
   signedPrekey: SignedPrekey.optional(),
   lastResortKyberPrekey: KyberPrekey.optional(),

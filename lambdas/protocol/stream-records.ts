@@ -17,7 +17,8 @@ export const MessageRecord = z.strictObject({
   to: z.uuid(),
   seq: z.number().int(),
   serverTs: z.number().int(),
-  envelopes: z.array(Envelope),
+  /** The SEND's envelopes; a record put before envelopes named their `registrationId` still parses. */
+  envelopes: z.array(Envelope.partial({ registrationId: true })),
   /** The sender's chat-list preview, for the sender's own conversation row. */
   preview: z.string().optional(),
 });

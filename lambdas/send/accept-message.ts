@@ -7,39 +7,54 @@ import type { AckFrame, SendFrame } from '../protocol/frames';
 import type { MessageRecord, Participant } from '../protocol/stream-records';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
-import { listDevices } from '../tables/devices';
+import { isAddressable, listDevices } from '../tables/devices';
 import { directConversationId } from './conversations';
 import { chargeSend } from './send-rate-limit';
 import { streamOnce } from './stream-once';
 
 const deviceKey = ({ userId, deviceId }: Participant) => `${userId}.${deviceId}`;
 
-/** Every device that must get an envelope: all of the recipient's, and the sender's other devices. */
-async function addressedDevices(deps: Deps, caller: Caller, to: string): Promise<Participant[]> {
+/** A device that must get an envelope, and the registration id its envelope must be encrypted for. */
+type AddressedDevice = Participant & { readonly registrationId: number };
+
+/**
+ * Every device that must get an envelope: all of the recipient's, and the sender's other devices, that
+ * are addressable (have uploaded keys). A device without keys yet cannot be written to, so it is left out
+ * rather than blocking every SEND to its account.
+ */
+async function addressedDevices(deps: Deps, caller: Caller, to: string): Promise<AddressedDevice[]> {
   const [recipient, own] = await Promise.all([
     listDevices(deps, to),
     to === caller.userId ? Promise.resolve([]) : listDevices(deps, caller.userId),
   ]);
-  if (recipient.length === 0) throw new ParleyError('NOT_FOUND', 'The recipient has no account');
-  return [...recipient, ...own]
+  const addressable = recipient.filter(isAddressable);
+  if (addressable.length === 0) throw new ParleyError('NOT_FOUND', 'The recipient has no account, or no device with keys yet');
+  return [...addressable, ...own.filter(isAddressable)]
     .filter((device) => !(device.userId === caller.userId && device.deviceId === caller.deviceId))
-    .map(({ userId, deviceId }) => ({ userId, deviceId }));
+    .map(({ userId, deviceId, registrationId }) => ({ userId, deviceId, registrationId }));
 }
 
 /**
  * Refuses the whole SEND when its envelopes do not address exactly the devices the server knows, naming
- * the missing and extra ones, so that the client can fix its sessions and resend.
+ * the missing and extra ones (MISMATCHED_DEVICES); then when some were encrypted for an earlier holder of
+ * a device id, naming those (STALE_DEVICES). Either way the client can fix its sessions and resend.
  */
-function checkDevices(expected: Participant[], envelopes: SendFrame['envelopes']): void {
-  const wanted = new Set(expected.map(deviceKey));
+function checkDevices(expected: AddressedDevice[], envelopes: SendFrame['envelopes']): void {
+  const wanted = new Map(expected.map((device) => [deviceKey(device), device]));
   const given = new Set(envelopes.map(deviceKey));
-  const missingDevices = expected.filter((device) => !given.has(deviceKey(device)));
+  const missingDevices = expected.filter((device) => !given.has(deviceKey(device))).map(({ userId, deviceId }) => ({ userId, deviceId }));
   const extraDevices = envelopes.filter((e) => !wanted.has(deviceKey(e))).map(({ userId, deviceId }) => ({ userId, deviceId }));
   if (missingDevices.length || extraDevices.length) {
     throw new ParleyError('MISMATCHED_DEVICES', 'The envelopes do not match the devices of the conversation', {
       missingDevices,
       extraDevices,
     });
+  }
+  const staleDevices = envelopes
+    .filter((e) => wanted.get(deviceKey(e))!.registrationId !== e.registrationId)
+    .map(({ userId, deviceId }) => ({ userId, deviceId }));
+  if (staleDevices.length) {
+    throw new ParleyError('STALE_DEVICES', 'Some envelopes were encrypted for an earlier registration of their device', { staleDevices });
   }
 }
 

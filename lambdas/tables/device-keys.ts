@@ -47,7 +47,8 @@ export interface DeviceKeysUpdate {
   readonly identityKey: string;
   /** Whether the record may be created: only an upload that carries every part of it. */
   readonly create: boolean;
-  readonly registrationId?: number | undefined;
+  /** Fixed with the identity key: the record is written only while it has this one too. */
+  readonly registrationId: number;
   readonly signedPrekey?: SignedPrekey | undefined;
   readonly lastResortKyberPrekey?: KyberPrekey | undefined;
   /** One-time prekeys came with the upload: a later take that leaves few may notify again. */
@@ -56,8 +57,8 @@ export interface DeviceKeysUpdate {
 }
 
 /**
- * Writes the parts the upload carries, only while the record has this identity key (or, with `create`,
- * has none yet): false when another identity key holds the record, or it is gone.
+ * Writes the parts the upload carries, only while the record has this identity key and registration id
+ * (or, with `create`, has none yet): false when another identity holds the record, or it is gone.
  */
 export async function updateDeviceKeys(deps: Deps, update: DeviceKeysUpdate): Promise<boolean> {
   const set: Record<string, unknown> = {
@@ -75,7 +76,8 @@ export async function updateDeviceKeys(deps: Deps, update: DeviceKeysUpdate): Pr
         Key: { userId: update.userId, deviceId: update.deviceId },
         UpdateExpression:
           `SET ${names.map((name) => `#${name} = :${name}`).join(', ')}` + (update.clearLowNotice ? ' REMOVE lowNoticeAt' : ''),
-        ConditionExpression: update.create ? 'attribute_not_exists(identityKey) OR identityKey = :identityKey' : 'identityKey = :identityKey',
+        ConditionExpression:
+          (update.create ? 'attribute_not_exists(identityKey) OR ' : '') + '(identityKey = :identityKey AND registrationId = :registrationId)',
         ExpressionAttributeNames: Object.fromEntries(names.map((name) => [`#${name}`, name])),
         ExpressionAttributeValues: Object.fromEntries(names.map((name) => [`:${name}`, set[name]])),
       }),

@@ -1,4 +1,8 @@
-/** The `devices` table: the devices of each account and the salted hash of each device's secret. */
+/**
+ * The `devices` table: the devices of each account, the salted hash of each device's secret, and, once the
+ * device has uploaded its identity, its registration id. Only a device with one is addressable: messages
+ * and receipts go to it, and a SEND must carry an envelope for it.
+ */
 import {
   DeleteCommand,
   GetCommand,
@@ -36,7 +40,13 @@ export interface DeviceRecord {
   readonly createdAt: number;
   /** Unset until the device registers a push token. */
   readonly push?: PushRegistration;
+  /** Set by the device's first key upload, never changed; unset, the device has no keys yet. */
+  readonly registrationId?: number;
 }
+
+/** A device peers can write to: it has uploaded its keys, so a session with it can start. */
+export const isAddressable = <T extends Pick<DeviceRecord, 'registrationId'>>(device: T): device is T & { registrationId: number } =>
+  device.registrationId !== undefined;
 
 export async function getDevice(deps: Deps, userId: string, deviceId: number): Promise<DeviceRecord | undefined> {
   const { Item } = await deps.clients.db.send(
@@ -100,6 +110,19 @@ async function updateDevice(
     deps.clients.db.send(new UpdateCommand({ TableName: tableName(deps, 'devices'), Key: { userId, deviceId }, ...update })),
   );
   return updated && (updated.Attributes ?? {});
+}
+
+/**
+ * Makes the device addressable under the registration id of its uploaded identity. True when the device
+ * has that registration id now (also when it had it already); false when it is gone or has another one.
+ */
+export async function setRegistrationId(deps: Deps, userId: string, deviceId: number, registrationId: number): Promise<boolean> {
+  const updated = await updateDevice(deps, userId, deviceId, {
+    UpdateExpression: 'SET registrationId = :registrationId',
+    ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(registrationId) OR registrationId = :registrationId)',
+    ExpressionAttributeValues: { ':registrationId': registrationId },
+  });
+  return updated !== undefined;
 }
 
 /**

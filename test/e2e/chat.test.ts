@@ -12,6 +12,9 @@ import path from 'node:path';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { FileStore } from '../../client/store/file-store';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
+import { MemoryStore } from '../../client/store/memory-store';
+import { getJson, namespaces as ns, type KeyValueStore } from '../../client/store/key-value-store';
+import { forgetCodeRequests } from '../support/device-client';
 import { readMessageStream } from '../support/message-stream';
 import { linkClient, registerClient, reopenClient, type TestClient } from '../support/sdk-clients';
 
@@ -24,6 +27,8 @@ let bob: { phone: TestClient; laptop: TestClient; desktop: TestClient };
 const faults = { replayNextSend: false, tamperNextSend: false, dropDeliveredOf: undefined as string | undefined };
 /** Bodies of key fetches, by the fetching device. */
 const keyFetches: { by: string; users: unknown }[] = [];
+/** Error codes the send route answered, by the sending device. */
+const sendRefusals: { by: string; code: string }[] = [];
 
 beforeAll(async () => {
   folder = await mkdtemp(path.join(tmpdir(), 'parley-chat-'));
@@ -52,6 +57,13 @@ beforeAll(async () => {
       if (id === 'delivered' && faults.dropDeliveredOf === `${caller?.userId}.${caller?.deviceId}`) {
         // The acknowledgement is lost on the way: the server answers, but the message stays queued.
         return invoke({ ...event, body: JSON.stringify({ ...JSON.parse(event.body), msgIds: [randomUUID()] }) });
+      }
+      if (id === 'send') {
+        const answer = (await invoke(event)) as { body?: string };
+        const { type, code } = JSON.parse(answer.body ?? '{}');
+        const by = event.requestContext.authorizer;
+        if (type === 'ERROR') sendRefusals.push({ by: `${by.userId}.${by.deviceId}`, code });
+        return answer;
       }
       if (id === 'fetchKeysBatch') {
         const by = event.requestContext.authorizer.lambda;
@@ -217,6 +229,39 @@ describe('Two users with several devices', () => {
     const sent = await alice.phone.client.send(bobId(), 'Only two of you now');
     for (const device of [bob.phone, bob.laptop]) expect((await device.events.waitFor('message', (m) => m.msgId === sent.msgId)).text).toBe('Only two of you now');
     expect((await envelopesOf(sent.msgId)).filter((e) => e.userId === bobId()).map((e) => e.deviceId).sort()).toEqual([1, 2]);
+  });
+});
+
+describe('A number registered again', () => {
+  /** Clients of this test, closed after it whatever happens: a client left open reconnects forever. */
+  const opened: TestClient[] = [];
+  afterAll(() => opened.forEach((device) => device.client.close()));
+  const open = (device: TestClient) => (opened.push(device), device);
+
+  it('the sender is told its session is with the earlier phone (STALE_DEVICES), starts one with the new phone and sends again', async () => {
+    const phoneNumber = '+14155550903';
+    const erin = open(await registerClient(parley, '+14155550904'));
+    let dave = open(await registerClient(parley, phoneNumber));
+    const daveId = dave.client.userId;
+    const registrationIdIn = (store: KeyValueStore) => getJson<number>(store, ns.account, 'registrationId');
+    const before = await erin.client.send(daveId, 'Hi Dave');
+    await dave.events.waitFor('message', (m) => m.msgId === before.msgId);
+
+    // Dave's new phone: a fresh store, so a new identity key and registration id for device 1.
+    const oldRegistrationId = await registrationIdIn(dave.store);
+    do {
+      dave.client.close();
+      await forgetCodeRequests(parley, phoneNumber);
+      dave = open(await registerClient(parley, phoneNumber, new MemoryStore()));
+      // Registration ids are 14 bits and may repeat (1 in 16,380): the server tells phones apart only when they differ.
+    } while ((await registrationIdIn(dave.store)) === oldRegistrationId);
+    expect(dave.client.address).toEqual({ userId: daveId, deviceId: 1 });
+
+    const after = await erin.client.send(daveId, 'Hi Dave, new phone?');
+    expect(await dave.events.waitFor('message', (m) => m.msgId === after.msgId)).toMatchObject({ text: 'Hi Dave, new phone?', from: erin.client.address });
+    expect(sendRefusals.filter((refusal) => refusal.by === `${erin.client.userId}.1`)).toEqual([{ by: `${erin.client.userId}.1`, code: 'STALE_DEVICES' }]);
+    expect(await erin.events.waitFor('identityChanged')).toEqual({ device: { userId: daveId, deviceId: 1 } });
+    expect(dave.events.seen.undecryptable).toEqual([]);
   });
 });
 

@@ -5,16 +5,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
-import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import type { QueuedFrame } from '../../lambdas/protocol/frames';
 import { directConversationId } from '../../lambdas/send/conversations';
 import { Connection } from '../../client/connection';
 import type { ConnectionStatus } from '../../client/events';
-import { connectDevice, registerAccount } from '../support/device-client';
+import { connectDevice, registerAccount, type TestDevice } from '../support/device-client';
 
 let parley: ParleyLocal;
-let alice: DeviceCredentials;
-let bob: DeviceCredentials;
+let alice: TestDevice;
+let bob: TestDevice;
 const MAX_CONNECTION_MS = 2500;
 
 beforeAll(async () => {
@@ -35,7 +34,7 @@ async function aliceSends(label: string, ciphertextBytes = 16): Promise<string> 
   const socket = await connectDevice(parley, alice);
   const msgId = randomUUID();
   const body = Buffer.alloc(ciphertextBytes, label).toString('base64');
-  socket.send({ action: 'SEND', requestId: 'r', msgId, conversationId: directConversationId(alice.userId, bob.userId), to: bob.userId, seq: 1, envelopes: [{ userId: bob.userId, deviceId: 1, type: 'message', ciphertext: body }] });
+  socket.send({ action: 'SEND', requestId: 'r', msgId, conversationId: directConversationId(alice.userId, bob.userId), to: bob.userId, seq: 1, envelopes: [{ userId: bob.userId, deviceId: 1, registrationId: bob.registrationId, type: 'message', ciphertext: body }] });
   expect(await socket.next((frame) => frame.requestId === 'r')).toMatchObject({ type: 'ACK' });
   await socket.close();
   return msgId;
@@ -150,7 +149,7 @@ describe('Connection', () => {
       conversationId: directConversationId(alice.userId, bob.userId),
       to: alice.userId,
       seq: 1,
-      envelopes: [{ userId: alice.userId, deviceId: 1, type: 'message', ciphertext: body }],
+      envelopes: [{ userId: alice.userId, deviceId: 1, registrationId: alice.registrationId, type: 'message', ciphertext: body }],
     });
     expect(ack.type).toBe('ACK');
     bobSide.connection.close();

@@ -5,15 +5,14 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
-import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { directConversationId } from '../../lambdas/send/conversations';
-import { call, connectDevice, linkDevice, registerAccount, request, type DeviceSocket } from '../support/device-client';
+import { call, connectDevice, linkDevice, registerAccount, request, type DeviceSocket, type TestDevice } from '../support/device-client';
 import { syncQueue } from '../support/sync-queue';
 import { readMessageStream } from '../support/message-stream';
 
 let parley: ParleyLocal;
-let alice: DeviceCredentials;
-let bob: DeviceCredentials[];
+let alice: TestDevice;
+let bob: TestDevice[];
 let aliceSocket: DeviceSocket;
 let bobPhone: DeviceSocket;
 
@@ -41,13 +40,13 @@ async function aliceSends(preview: string | undefined = sealed(), msgId = random
     conversationId: conversationId(),
     to: bob[0]!.userId,
     seq: 1,
-    envelopes: bob.map(({ userId, deviceId }) => ({ userId, deviceId, type: 'message', ciphertext: 'c2VjcmV0' })),
+    envelopes: bob.map(({ userId, deviceId, registrationId }) => ({ userId, deviceId, registrationId, type: 'message', ciphertext: 'c2VjcmV0' })),
     ...(preview === undefined ? {} : { preview }),
   };
   return { frame, answer: await request(aliceSocket, frame) };
 }
 
-async function chatList(device: DeviceCredentials) {
+async function chatList(device: TestDevice) {
   const { status, body } = await call(parley, 'GET', '/v1/conversations', { device });
   expect(status).toBe(200);
   return body.conversations.find((conversation: any) => conversation.conversationId === conversationId());

@@ -5,18 +5,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
-import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import type { Deps } from '../../lambdas/runtime/deps';
 import { directConversationId } from '../../lambdas/send/conversations';
 import { nextServerTs } from '../../lambdas/tables/conversation-clocks';
-import { connectDevice, linkDevice, registerAccount, request, type DeviceSocket } from '../support/device-client';
+import { connectDevice, linkDevice, registerAccount, request, type DeviceSocket, type TestDevice } from '../support/device-client';
 import { syncQueue } from '../support/sync-queue';
 
 /** How far the handlers' clock is behind the real one; tests move it back and forth. */
 let lagMs = 0;
 let parley: ParleyLocal;
-let alice: DeviceCredentials[];
-let bob: DeviceCredentials;
+let alice: TestDevice[];
+let bob: TestDevice;
 
 beforeAll(async () => {
   parley = await startParleyLocal({
@@ -48,7 +47,7 @@ async function send(socket: DeviceSocket, seq: number) {
     conversationId: conversationId(),
     to: bob.userId,
     seq,
-    envelopes: [bob, alice[1]!].map(({ userId, deviceId }) => ({ userId, deviceId, type: 'message', ciphertext: Buffer.from(`${seq}`).toString('base64') })),
+    envelopes: [bob, alice[1]!].map(({ userId, deviceId, registrationId }) => ({ userId, deviceId, registrationId, type: 'message', ciphertext: Buffer.from(`${seq}`).toString('base64') })),
   };
   socket.send(frame);
   const ack = await socket.next((f) => f.requestId === frame.requestId);

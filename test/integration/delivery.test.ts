@@ -4,15 +4,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
-import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { directConversationId } from '../../lambdas/send/conversations';
-import { call, connectDevice, linkDevice, registerAccount, type DeviceSocket } from '../support/device-client';
+import { call, connectDevice, linkDevice, registerAccount, type DeviceSocket, type TestDevice } from '../support/device-client';
 import { queuedItems } from '../support/device-queue';
 import { syncQueue } from '../support/sync-queue';
 
 let parley: ParleyLocal;
-let alice: DeviceCredentials[];
-let bob: DeviceCredentials[];
+let alice: TestDevice[];
+let bob: TestDevice[];
 let crashNextFanout = false;
 
 beforeAll(async () => {
@@ -43,14 +42,15 @@ afterAll(async () => {
   await parley?.stop();
 });
 
-const envelopeFor = (device: DeviceCredentials, text: string) => ({
+const envelopeFor = (device: TestDevice, text: string) => ({
   userId: device.userId,
   deviceId: device.deviceId,
+  registrationId: device.registrationId,
   type: 'message',
   ciphertext: Buffer.from(`${text} for ${device.deviceId}`).toString('base64'),
 });
 
-function message(from: DeviceCredentials, seq: number, text = `message ${seq}`) {
+function message(from: TestDevice, seq: number, text = `message ${seq}`) {
   const others = [...alice, ...bob].filter((d) => !(d.userId === from.userId && d.deviceId === from.deviceId));
   const to = from.userId === alice[0]!.userId ? bob[0]!.userId : alice[0]!.userId;
   return {
@@ -71,7 +71,7 @@ async function sendAndAck(socket: DeviceSocket, frame: ReturnType<typeof message
   return ack;
 }
 
-const queueOf = (device: DeviceCredentials) => queuedItems(parley, device);
+const queueOf = (device: TestDevice) => queuedItems(parley, device);
 
 describe('delivery', () => {
   it('pushes each live device its own envelope, and queues it until DELIVERED', async () => {
@@ -132,7 +132,7 @@ describe('delivery', () => {
     const frames = [message(alice[0]!, 3), message(alice[0]!, 4)];
     for (const frame of frames) await sendAndAck(sender, frame);
     await parley.drainStreams();
-    const list = async (device: DeviceCredentials) => (await call(parley, 'GET', '/v1/conversations', { device })).body.conversations;
+    const list = async (device: TestDevice) => (await call(parley, 'GET', '/v1/conversations', { device })).body.conversations;
     const [bobsView] = await list(bob[2]!);
     expect(bobsView).toMatchObject({ conversationId: frames[0]!.conversationId, lastMsgId: frames[1]!.msgId });
     expect(bobsView.unreadCount).toBe(2);

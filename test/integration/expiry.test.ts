@@ -1,16 +1,15 @@
 /** A message that waits 30 days undelivered is never served, and its sender learns it failed. */
 import { randomUUID } from 'node:crypto';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
-import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { directConversationId } from '../../lambdas/send/conversations';
-import { connectDevice, registerAccount } from '../support/device-client';
+import { connectDevice, registerAccount, type TestDevice } from '../support/device-client';
 import { syncQueue } from '../support/sync-queue';
 
 const DAY = 24 * 60 * 60 * 1000;
 let clock = Date.now();
 let parley: ParleyLocal;
-let alice: DeviceCredentials;
-let bob: DeviceCredentials;
+let alice: TestDevice;
+let bob: TestDevice;
 
 beforeAll(async () => {
   parley = await startParleyLocal({ webSocketPort: 0, httpPort: 0, now: () => clock });
@@ -31,7 +30,7 @@ it('never serves an expired message and sends its sender a failed receipt', asyn
     conversationId: directConversationId(alice.userId, bob.userId),
     to: bob.userId,
     seq: 1,
-    envelopes: [{ userId: bob.userId, deviceId: 1, type: 'message', ciphertext: 'AAAA' }],
+    envelopes: [{ userId: bob.userId, deviceId: 1, registrationId: bob.registrationId, type: 'message', ciphertext: 'AAAA' }],
   });
   expect(await sender.next((f) => f.requestId === 'r')).toMatchObject({ type: 'ACK' });
   await parley.drainStreams();

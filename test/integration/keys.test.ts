@@ -4,13 +4,12 @@
  * what the server handed out.
  */
 import { randomUUID } from 'node:crypto';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { MAX_USERS_PER_BATCH, MAX_USERS_PER_FETCH_FRAME, type DeviceBundle } from '../../lambdas/protocol/keys-api';
 import { FETCHES_PER_DEVICE, FETCHES_PER_USER } from '../../lambdas/keys/constants';
 import { spendTokens } from '../../lambdas/tables/rate-limits';
-import { call, connectDevice, linkDevice, registerAccount, type DeviceSocket } from '../support/device-client';
+import { call, connectDevice, forgetCodeRequests, linkDeviceWithoutKeys, registerAccountWithoutKeys, type DeviceSocket } from '../support/device-client';
 import { DeviceKeyMaterial, startSession } from '../support/signal-keys';
 import { syncQueue } from '../support/sync-queue';
 
@@ -19,7 +18,7 @@ let parley: ParleyLocal;
 let stoppedAt: number | undefined;
 let phoneCounter = 0;
 const newPhone = () => `+1415556${String(1000 + phoneCounter++).padStart(4, '0')}`;
-const newDevice = () => registerAccount(parley, newPhone());
+const newDevice = () => registerAccountWithoutKeys(parley, newPhone());
 const depsOf = (fn: keyof ParleyLocal['environments']) => ({ env: parley.environments[fn], clients: parley.clients, now: () => stoppedAt ?? Date.now() });
 
 beforeAll(async () => {
@@ -38,7 +37,7 @@ const fetchKeys = (by: DeviceCredentials, target: DeviceCredentials | string, qu
 async function deviceWithKeys(oneTime: number): Promise<{ device: DeviceCredentials; keys: DeviceKeyMaterial }> {
   const device = await newDevice();
   const keys = new DeviceKeyMaterial();
-  const stored = await upload(device, keys.firstUpload(oneTime));
+  const stored = await upload(device, keys.firstUpload(device, oneTime));
   expect(stored).toEqual({ status: 200, body: { oneTimePrekeys: oneTime, kyberPrekeys: oneTime } });
   return { device, keys };
 }
@@ -57,7 +56,7 @@ describe('uploading keys', () => {
 
   it('changes nothing when the same upload comes again', async () => {
     const device = await newDevice();
-    const body = new DeviceKeyMaterial().firstUpload(3);
+    const body = new DeviceKeyMaterial().firstUpload(device, 3);
     expect((await upload(device, body)).body).toEqual({ oneTimePrekeys: 3, kyberPrekeys: 3 });
     expect((await upload(device, body)).body).toEqual({ oneTimePrekeys: 3, kyberPrekeys: 3 });
   });
@@ -72,7 +71,7 @@ describe('uploading keys', () => {
 
   it('refuses a first upload without every part of it, storing nothing', async () => {
     const device = await newDevice();
-    const { signedPrekey: _left, ...incomplete } = new DeviceKeyMaterial().firstUpload(2);
+    const { signedPrekey: _left, ...incomplete } = new DeviceKeyMaterial().firstUpload(device, 2);
     const refused = await upload(device, incomplete);
     expect(refused.status).toBe(400);
     expect(refused.body.error).toMatchObject({ code: 'BAD_REQUEST', missing: ['signedPrekey'] });
@@ -82,7 +81,7 @@ describe('uploading keys', () => {
 
   it('refuses the whole upload when one Kyber prekey is not signed by the identity key', async () => {
     const device = await newDevice();
-    const body = new DeviceKeyMaterial().firstUpload(40);
+    const body = new DeviceKeyMaterial().firstUpload(device, 40);
     body.kyberPrekeys[37] = new DeviceKeyMaterial().kyberPrekey(body.kyberPrekeys[37]!.keyId);
     const refused = await upload(device, body);
     expect(refused.status).toBe(400);
@@ -107,7 +106,7 @@ describe('uploading keys', () => {
     ['unpadded base64', (key: string) => Buffer.from(key, 'base64').subarray(0, 32).toString('base64').replace(/=+$/, '')],
   ])('refuses %s with a message naming the field, storing nothing', async (_case, spoil) => {
     const device = await newDevice();
-    const body = new DeviceKeyMaterial().firstUpload(5);
+    const body = new DeviceKeyMaterial().firstUpload(device, 5);
     body.oneTimePrekeys[2] = { ...body.oneTimePrekeys[2]!, publicKey: spoil(body.oneTimePrekeys[2]!.publicKey) };
     const refused = await upload(device, body);
     expect(refused.status).toBe(400);
@@ -139,16 +138,47 @@ describe('uploading keys', () => {
   it('refuses another identity key for a device that has one', async () => {
     const { device } = await deviceWithKeys(1);
     const other = new DeviceKeyMaterial();
-    const refused = await upload(device, other.firstUpload(1));
+    const refused = await upload(device, other.firstUpload(device, 1));
     expect(refused.status).toBe(409);
     expect(refused.body.error.code).toBe('IDENTITY_KEY_CHANGED');
     expect((await fetchKeys(await newDevice(), device)).body.devices[0].identityKey).not.toBe(other.identityKey);
   });
 
+  it('refuses another registration id for a device that has one', async () => {
+    const { device, keys } = await deviceWithKeys(1);
+    const refused = await upload(device, { identityKey: keys.identityKey, registrationId: (keys.registrationId % 16380) + 1 });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'IDENTITY_KEY_CHANGED', changed: ['registrationId'] });
+    expect((await fetchKeys(await newDevice(), device)).body.devices[0].registrationId).toBe(keys.registrationId);
+  });
+
+  it('refuses a first upload that does not prove the identity key is the device’s own, storing nothing', async () => {
+    const { device: victim, keys: victimKeys } = await deviceWithKeys(1);
+    const copier = await newDevice();
+    // The victim's public keys, signatures and all, and even its own proof: everything a copier could get.
+    const copied = victimKeys.firstUpload(victim, 2);
+    const { identityProof: _dropped, ...withoutProof } = copied;
+    const refusals = [
+      [withoutProof, { code: 'BAD_REQUEST', missing: ['identityProof'] }],
+      [copied, { code: 'INVALID_SIGNATURE', field: 'identityProof' }],
+      [{ ...copied, identityProof: new DeviceKeyMaterial().identityProof(copier) }, { code: 'INVALID_SIGNATURE', field: 'identityProof' }],
+    ] as const;
+    for (const [body, error] of refusals) {
+      const refused = await upload(copier, body);
+      expect(refused.status).toBe(400);
+      expect(refused.body.error).toMatchObject(error);
+    }
+    expect(await count(copier)).toEqual({ oneTimePrekeys: 0, kyberPrekeys: 0 });
+    expect((await fetchKeys(await newDevice(), copier)).status).toBe(404);
+    expect((await call(parley, 'GET', '/v1/devices', { device: copier })).body.devices).toEqual([expect.objectContaining({ deviceId: 1, hasKeys: false })]);
+    // Its own identity, with its proof, is taken.
+    expect((await upload(copier, new DeviceKeyMaterial().firstUpload(copier, 1))).status).toBe(200);
+  });
+
   it('refuses keys named for another device, and an upload without credentials', async () => {
     const device = await newDevice();
     const victim = await newDevice();
-    const body = new DeviceKeyMaterial().firstUpload(1);
+    const body = new DeviceKeyMaterial().firstUpload(device, 1);
     const refused = await upload(device, { ...body, userId: victim.userId, deviceId: victim.deviceId });
     expect(refused.status).toBe(400);
     expect(refused.body.error.message).toMatch(/userId|deviceId/);
@@ -162,7 +192,7 @@ describe('uploading keys', () => {
     const keys = new DeviceKeyMaterial();
     const socket = await connectDevice(parley, device);
     const requestId = randomUUID();
-    socket.send({ action: 'UPLOAD_PREKEYS', requestId, ...keys.firstUpload(20) });
+    socket.send({ action: 'UPLOAD_PREKEYS', requestId, ...keys.firstUpload(device, 20) });
     expect(await socket.next((answer) => answer.requestId === requestId)).toMatchObject({
       type: 'PREKEYS_STORED',
       oneTimePrekeys: 20,
@@ -213,9 +243,9 @@ describe('fetching bundles', () => {
 
   it('answers one bundle per device with keys, or only the devices asked for', async () => {
     const { device: phone } = await deviceWithKeys(3);
-    const tablet = await linkDevice(parley, phone, 'Tablet');
-    await linkDevice(parley, phone, 'Laptop without keys');
-    await upload(tablet, new DeviceKeyMaterial().firstUpload(3));
+    const tablet = await linkDeviceWithoutKeys(parley, phone, 'Tablet');
+    await linkDeviceWithoutKeys(parley, phone, 'Laptop without keys');
+    await upload(tablet, new DeviceKeyMaterial().firstUpload(tablet, 3));
     const requester = await newDevice();
     const all = await fetchKeys(requester, phone);
     expect(all.body.userId).toBe(phone.userId);
@@ -308,32 +338,29 @@ describe('running low', () => {
 describe('devices that leave', () => {
   it('deletes a removed device’s keys', async () => {
     const { device: phone } = await deviceWithKeys(1);
-    const tablet = await linkDevice(parley, phone, 'Tablet');
-    await upload(tablet, new DeviceKeyMaterial().firstUpload(5));
+    const tablet = await linkDeviceWithoutKeys(parley, phone, 'Tablet');
+    await upload(tablet, new DeviceKeyMaterial().firstUpload(tablet, 5));
     expect((await call(parley, 'DELETE', `/v1/devices/${tablet.deviceId}`, { device: phone })).status).toBe(204);
     const fetched = await fetchKeys(await newDevice(), phone);
     expect(fetched.body.devices.map((bundle: DeviceBundle) => bundle.deviceId)).toEqual([1]);
     // The id's next holder starts without keys, and uploads its own identity.
-    const next = await linkDevice(parley, phone, 'New tablet');
+    const next = await linkDeviceWithoutKeys(parley, phone, 'New tablet');
     expect(next.deviceId).toBe(tablet.deviceId);
     expect(await count(next)).toEqual({ oneTimePrekeys: 0, kyberPrekeys: 0 });
-    expect((await upload(next, new DeviceKeyMaterial().firstUpload(1))).status).toBe(200);
+    expect((await upload(next, new DeviceKeyMaterial().firstUpload(next, 1))).status).toBe(200);
   });
 
   it('shows peers a new identity key after the number registers again', async () => {
     const phoneNumber = newPhone();
-    const old = await registerAccount(parley, phoneNumber);
+    const old = await registerAccountWithoutKeys(parley, phoneNumber);
     const oldKeys = new DeviceKeyMaterial();
-    await upload(old, oldKeys.firstUpload(1));
-    // The resend interval keeps a second code from going out at once; let the clock pass it.
-    await parley.clients.db.send(
-      new PutCommand({ TableName: parley.resources.tables.verificationCodes, Item: { phoneNumber, sentAt: [], version: 99, attemptsLeft: 0, codeExpiresAt: 0, expiresAt: 0 } }),
-    );
-    const reinstalled = await registerAccount(parley, phoneNumber);
+    await upload(old, oldKeys.firstUpload(old, 1));
+    await forgetCodeRequests(parley, phoneNumber);
+    const reinstalled = await registerAccountWithoutKeys(parley, phoneNumber);
     const requester = await newDevice();
     expect((await fetchKeys(requester, reinstalled)).status).toBe(404);
     const newKeys = new DeviceKeyMaterial();
-    expect((await upload(reinstalled, newKeys.firstUpload(1))).status).toBe(200);
+    expect((await upload(reinstalled, newKeys.firstUpload(reinstalled, 1))).status).toBe(200);
     const bundle = (await fetchKeys(requester, reinstalled)).body.devices[0];
     expect(bundle.identityKey).toBe(newKeys.identityKey);
     expect(bundle.identityKey).not.toBe(oldKeys.identityKey);

@@ -1,9 +1,8 @@
 /** Ordering is per conversation: 50 conversations, 1,000 interleaved messages, each conversation in order. */
 import { randomUUID } from 'node:crypto';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
-import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { directConversationId } from '../../lambdas/send/conversations';
-import { connectDevice, registerAccount } from '../support/device-client';
+import { connectDevice, registerAccount, type TestDevice } from '../support/device-client';
 import { syncQueue } from '../support/sync-queue';
 
 let parley: ParleyLocal;
@@ -22,7 +21,7 @@ it('delivers 1,000 messages of 50 interleaved conversations with each conversati
   const register = (first: number, count: number) =>
     Promise.all(Array.from({ length: count }, (_, i) => registerAccount(parley, `+1415556${String(first + i).padStart(4, '0')}`)));
   const senders = await register(0, SENDERS);
-  const recipients: DeviceCredentials[] = await register(100, RECIPIENTS);
+  const recipients: TestDevice[] = await register(100, RECIPIENTS);
   const sockets = await Promise.all(senders.map((sender) => connectDevice(parley, sender)));
 
   // Every conversation sends one message at a time (after the ACK), all conversations at once.
@@ -38,7 +37,7 @@ it('delivers 1,000 messages of 50 interleaved conversations with each conversati
             conversationId,
             to: recipient.userId,
             seq,
-            envelopes: [{ userId: recipient.userId, deviceId: 1, type: 'message', ciphertext: Buffer.from(`${s}:${seq}`).toString('base64') }],
+            envelopes: [{ userId: recipient.userId, deviceId: 1, registrationId: recipient.registrationId, type: 'message', ciphertext: Buffer.from(`${s}:${seq}`).toString('base64') }],
           };
           sockets[s]!.send(frame);
           expect(await sockets[s]!.next((f) => f.requestId === frame.requestId, 20_000)).toMatchObject({ type: 'ACK' });

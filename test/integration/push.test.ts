@@ -6,18 +6,17 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { GetEndpointAttributesCommand, SetEndpointAttributesCommand } from '@aws-sdk/client-sns';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
-import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { directConversationId } from '../../lambdas/send/conversations';
 import type { PushRegistration } from '../../lambdas/tables/devices';
-import { call, connectDevice, linkDevice, registerAccount, type DeviceSocket } from '../support/device-client';
+import { call, connectDevice, linkDevice, registerAccount, type DeviceSocket, type TestDevice } from '../support/device-client';
 
 let parley: ParleyLocal;
 /** How far the handlers' clock runs ahead of the real one: lets a test step past the wake-up interval. */
 let clockOffset = 0;
-let alice: DeviceCredentials;
+let alice: TestDevice;
 let sender: DeviceSocket;
 /** Bob's devices as the server knows them now: every SEND addresses each of them. */
-let bob: DeviceCredentials[];
+let bob: TestDevice[];
 let seq = 0;
 
 beforeAll(async () => {
@@ -35,16 +34,16 @@ afterAll(async () => {
 const apnsToken = () => randomBytes(32).toString('hex');
 const fcmToken = () => `${randomBytes(8).toString('base64url')}:APA91b${randomBytes(100).toString('base64url')}`;
 
-const registerToken = (device: DeviceCredentials, body: unknown) => call(parley, 'PUT', '/v1/devices/self/push', { device, body });
+const registerToken = (device: TestDevice, body: unknown) => call(parley, 'PUT', '/v1/devices/self/push', { device, body });
 
-async function pushOf(device: DeviceCredentials): Promise<PushRegistration | undefined> {
+async function pushOf(device: TestDevice): Promise<PushRegistration | undefined> {
   const { Item } = await parley.clients.db.send(
     new GetCommand({ TableName: parley.resources.tables.devices, Key: { userId: device.userId, deviceId: device.deviceId } }),
   );
   return Item?.push as PushRegistration | undefined;
 }
 
-async function endpointOf(device: DeviceCredentials): Promise<string> {
+async function endpointOf(device: TestDevice): Promise<string> {
   const push = await pushOf(device);
   if (!push) throw new Error(`device ${device.deviceId} has no push endpoint`);
   return push.endpointArn;
@@ -65,6 +64,7 @@ async function sendToBob(text = 'hello'): Promise<{ msgId: string; ciphertexts: 
   const envelopes = bob.map((device) => ({
     userId: device.userId,
     deviceId: device.deviceId,
+    registrationId: device.registrationId,
     type: 'message',
     ciphertext: Buffer.from(`${text} for ${device.deviceId}`).toString('base64'),
   }));
@@ -76,7 +76,7 @@ async function sendToBob(text = 'hello'): Promise<{ msgId: string; ciphertexts: 
   return { msgId, ciphertexts: envelopes.map((envelope) => envelope.ciphertext) };
 }
 
-async function queuedMsgIds(device: DeviceCredentials): Promise<string[]> {
+async function queuedMsgIds(device: TestDevice): Promise<string[]> {
   const { Items = [] } = await parley.clients.db.send(
     new QueryCommand({
       TableName: parley.resources.tables.deviceQueues,
@@ -88,7 +88,7 @@ async function queuedMsgIds(device: DeviceCredentials): Promise<string[]> {
 }
 
 /** Connecting counts as being awake: the device may be woken again at once after it leaves. */
-async function connectAndLeave(device: DeviceCredentials): Promise<void> {
+async function connectAndLeave(device: TestDevice): Promise<void> {
   await (await connectDevice(parley, device)).close();
 }
 

@@ -1,15 +1,26 @@
 /** SEND through the local stack: who may send, to which devices, stamped once, on the stream before the ACK. */
 import { randomUUID } from 'node:crypto';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
-import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { directConversationId } from '../../lambdas/send/conversations';
-import { connectDevice, linkDevice, registerAccount, type DeviceSocket } from '../support/device-client';
+import {
+  call,
+  connectDevice,
+  forgetCodeRequests,
+  linkDevice,
+  linkDeviceWithoutKeys,
+  registerAccount,
+  registerAccountWithoutKeys,
+  uploadFirstKeys,
+  type DeviceSocket,
+  type TestDevice,
+} from '../support/device-client';
+import { DeviceKeyMaterial } from '../support/signal-keys';
 import { readMessageStream } from '../support/message-stream';
 
 let parley: ParleyLocal;
-let alice: DeviceCredentials[];
-let bob: DeviceCredentials[];
-let mallory: DeviceCredentials;
+let alice: TestDevice[];
+let bob: TestDevice[];
+let mallory: TestDevice;
 let socket: DeviceSocket;
 
 beforeAll(async () => {
@@ -26,9 +37,10 @@ afterAll(async () => {
   await parley?.stop();
 });
 
-const envelope = (device: DeviceCredentials, ciphertext = 'c2VjcmV0') => ({
+const envelope = (device: Pick<TestDevice, 'userId' | 'deviceId' | 'registrationId'>, ciphertext = 'c2VjcmV0') => ({
   userId: device.userId,
   deviceId: device.deviceId,
+  registrationId: device.registrationId,
   type: 'message',
   ciphertext,
 });
@@ -128,5 +140,63 @@ describe('SEND', () => {
     const stranger = randomUUID();
     const frame = sendFrame({ to: stranger, conversationId: directConversationId(alice[0]!.userId, stranger), envelopes: [envelope(alice[1]!)] });
     expect(await send(frame)).toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe('SEND to devices without keys, and to devices registered anew', () => {
+  /** A SEND from Alice's phone to `to`'s user with these envelopes and one for Alice's tablet. */
+  const sendTo = (to: TestDevice, envelopes: ReturnType<typeof envelope>[]) =>
+    sendFrame({ to: to.userId, conversationId: directConversationId(alice[0]!.userId, to.userId), envelopes: [...envelopes, envelope(alice[1]!)] });
+  const devicesOf = async (device: TestDevice) => (await call(parley, 'GET', '/v1/devices', { device })).body.devices;
+
+  it('leaves a linked device out of SENDs to its user until it has uploaded keys', async () => {
+    const carol = await registerAccount(parley, '+14155550204');
+    const tablet = await linkDeviceWithoutKeys(parley, carol, 'Tablet without keys');
+    expect(await devicesOf(carol)).toMatchObject([{ deviceId: 1, hasKeys: true }, { deviceId: tablet.deviceId, hasKeys: false }]);
+    expect(await send(sendTo(carol, [envelope(carol)]))).toMatchObject({ type: 'ACK' });
+    const toKeyless = sendTo(carol, [envelope(carol), envelope({ ...tablet, registrationId: 1 })]);
+    expect(await send(toKeyless)).toMatchObject({
+      code: 'MISMATCHED_DEVICES',
+      missingDevices: [],
+      extraDevices: [{ userId: tablet.userId, deviceId: tablet.deviceId }],
+    });
+    expect(await recordsOf(toKeyless.msgId)).toHaveLength(0);
+
+    const tabletWithKeys = await uploadFirstKeys(parley, tablet);
+    expect(await devicesOf(carol)).toMatchObject([{ hasKeys: true }, { hasKeys: true }]);
+    expect(await send(sendTo(carol, [envelope(carol)]))).toMatchObject({
+      code: 'MISMATCHED_DEVICES',
+      missingDevices: [{ userId: tablet.userId, deviceId: tablet.deviceId }],
+    });
+    expect(await send(sendTo(carol, [envelope(carol), envelope(tabletWithKeys)]))).toMatchObject({ type: 'ACK' });
+  });
+
+  it('refuses a SEND whose envelope names another registration id than its device has, naming the device, delivering nothing', async () => {
+    const stale = { ...bob[1]!, registrationId: (bob[1]!.registrationId % 16380) + 1 };
+    const frame = sendFrame({ envelopes: [envelope(bob[0]!), envelope(stale), envelope(bob[2]!), envelope(alice[1]!)] });
+    expect(await send(frame)).toMatchObject({
+      type: 'ERROR',
+      code: 'STALE_DEVICES',
+      staleDevices: [{ userId: bob[1]!.userId, deviceId: bob[1]!.deviceId }],
+    });
+    expect(await recordsOf(frame.msgId)).toHaveLength(0);
+  });
+
+  it('answers STALE_DEVICES to envelopes for the earlier phone of a number registered again', async () => {
+    const phoneNumber = '+14155550205';
+    const oldPhone = await registerAccount(parley, phoneNumber);
+    await forgetCodeRequests(parley, phoneNumber);
+    const newPhone = await registerAccountWithoutKeys(parley, phoneNumber);
+    expect(newPhone).toMatchObject({ userId: oldPhone.userId, deviceId: 1 });
+    // Until the new phone has uploaded keys, the account has no device to write to.
+    expect(await send(sendTo(oldPhone, [envelope(oldPhone)]))).toMatchObject({ code: 'NOT_FOUND' });
+
+    let keys = new DeviceKeyMaterial();
+    while (keys.registrationId === oldPhone.registrationId) keys = new DeviceKeyMaterial();
+    const newPhoneWithKeys = await uploadFirstKeys(parley, newPhone, keys);
+    const toOldPhone = sendTo(oldPhone, [envelope(oldPhone)]);
+    expect(await send(toOldPhone)).toMatchObject({ code: 'STALE_DEVICES', staleDevices: [{ userId: oldPhone.userId, deviceId: 1 }] });
+    expect(await recordsOf(toOldPhone.msgId)).toHaveLength(0);
+    expect(await send(sendTo(oldPhone, [envelope(newPhoneWithKeys)]))).toMatchObject({ type: 'ACK' });
   });
 });

@@ -1,8 +1,20 @@
-/** A bare client of the local stack for integration tests: HTTP calls and a WebSocket that queues frames. */
+/**
+ * A bare client of the local stack for integration tests: HTTP calls and a WebSocket that queues frames.
+ * Registered and linked devices upload keys at once, as SDK clients do, since only a device with keys is
+ * addressable; the `WithoutKeys` variants leave that to the test.
+ */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import WebSocket from 'ws';
 import type { ParleyLocal } from '../../local/runtime';
 import { encodeDeviceCredentials, type DeviceCredentials } from '../../lambdas/protocol/credentials';
+import { DeviceKeyMaterial } from './signal-keys';
+
+/** A device that has uploaded keys: envelopes to it name its `registrationId`. */
+export interface TestDevice extends DeviceCredentials {
+  readonly registrationId: number;
+  readonly keys: DeviceKeyMaterial;
+}
 
 export async function call(
   parley: ParleyLocal,
@@ -24,8 +36,25 @@ export async function call(
 
 export const newSecret = () => randomBytes(32).toString('base64url');
 
+/** Uploads a device's first keys (no one-time prekeys): from then on it is addressable. */
+export async function uploadFirstKeys(parley: ParleyLocal, device: DeviceCredentials, keys = new DeviceKeyMaterial()): Promise<TestDevice> {
+  const uploaded = await call(parley, 'PUT', '/v1/keys/self', { device, body: keys.firstUpload(device, 0) });
+  if (uploaded.status !== 200) throw new Error(`key upload failed: ${JSON.stringify(uploaded)}`);
+  return { ...device, registrationId: keys.registrationId, keys };
+}
+
+/** Registers a number end to end and uploads the device's keys. */
+export async function registerAccount(parley: ParleyLocal, phoneNumber: string, deviceName = 'Phone'): Promise<TestDevice> {
+  return uploadFirstKeys(parley, await registerAccountWithoutKeys(parley, phoneNumber, deviceName));
+}
+
+/** Links a device and uploads its keys. */
+export async function linkDevice(parley: ParleyLocal, by: DeviceCredentials, deviceName: string): Promise<TestDevice> {
+  return uploadFirstKeys(parley, await linkDeviceWithoutKeys(parley, by, deviceName));
+}
+
 /** Registers a number end to end, reading the code from the SMS the local SNS endpoint recorded. */
-export async function registerAccount(parley: ParleyLocal, phoneNumber: string, deviceName = 'Phone'): Promise<DeviceCredentials> {
+export async function registerAccountWithoutKeys(parley: ParleyLocal, phoneNumber: string, deviceName = 'Phone'): Promise<DeviceCredentials> {
   const since = Date.now();
   const requested = await call(parley, 'POST', '/v1/verification/code', { body: { phoneNumber } });
   if (requested.status !== 202) throw new Error(`code request failed: ${JSON.stringify(requested)}`);
@@ -37,7 +66,15 @@ export async function registerAccount(parley: ParleyLocal, phoneNumber: string, 
   return { ...registered.body, secret };
 }
 
-export async function linkDevice(parley: ParleyLocal, by: DeviceCredentials, deviceName: string): Promise<DeviceCredentials> {
+/**
+ * Forgets the codes sent to a number, so that a test can register it again at once rather than wait out
+ * the resend interval.
+ */
+export async function forgetCodeRequests(parley: ParleyLocal, phoneNumber: string): Promise<void> {
+  await parley.clients.db.send(new DeleteCommand({ TableName: parley.resources.tables.verificationCodes, Key: { phoneNumber } }));
+}
+
+export async function linkDeviceWithoutKeys(parley: ParleyLocal, by: DeviceCredentials, deviceName: string): Promise<DeviceCredentials> {
   const token = await call(parley, 'POST', '/v1/devices/link-token', { device: by });
   if (token.status !== 201) throw new Error(`link token failed: ${JSON.stringify(token)}`);
   const secret = newSecret();

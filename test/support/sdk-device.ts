@@ -36,7 +36,7 @@ export async function sdkDevice(
   const identityChanges: DeviceAddress[] = [];
   const stores = new ProtocolStores(store, local.identity, (address) => identityChanges.push({ userId: address.name(), deviceId: address.deviceId() }));
   const keys = directory.forDevice(self.userId, self.deviceId);
-  const prekeys = new Prekeys(store, stores, local.identity, keys, options.now ?? Date.now, options.policy ?? { poolSize: 5 });
+  const prekeys = new Prekeys(store, stores, local, keys, options.now ?? Date.now, options.policy ?? { poolSize: 5 });
   await prekeys.publish();
   const sessions = new SessionManager(store, stores, self);
   const senderKeys = new SenderKeys(store, stores.senderKeys, self);

@@ -4,7 +4,13 @@
  * the way a client starts one.
  */
 import * as signal from '@signalapp/libsignal-client';
-import type { DeviceBundle, KeysUpload, KyberPrekey, OneTimePrekey, SignedPrekey } from '../../lambdas/protocol/keys-api';
+import { identityProofMessage, type DeviceBundle, type KeysUpload, type KyberPrekey, type OneTimePrekey, type SignedPrekey } from '../../lambdas/protocol/keys-api';
+
+/** The account and device whose keys these are: the identity proof names them. */
+export interface KeysOwner {
+  readonly userId: string;
+  readonly deviceId: number;
+}
 
 export const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 const bytes = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
@@ -41,13 +47,19 @@ export class DeviceKeyMaterial {
     return base64(this.identity.publicKey.serialize());
   }
 
+  /** The identity key's signature of `owner`'s claim to it, as the first upload carries it. */
+  identityProof(owner: KeysOwner): string {
+    return base64(this.identity.privateKey.sign(Uint8Array.from(identityProofMessage(owner.userId, owner.deviceId)) as Uint8Array<ArrayBuffer>));
+  }
+
   /**
-   * A first upload: identity, registration id, signed prekey 1, last-resort Kyber prekey 1000, and
-   * `oneTime` one-time prekeys of each kind with ids from `firstKeyId`.
+   * `owner`'s first upload: identity and its proof, registration id, signed prekey 1, last-resort Kyber
+   * prekey 1000, and `oneTime` one-time prekeys of each kind with ids from `firstKeyId`.
    */
-  firstUpload(oneTime: number, firstKeyId = 1): Required<KeysUpload> {
+  firstUpload(owner: KeysOwner, oneTime: number, firstKeyId = 1): Required<KeysUpload> {
     return {
       identityKey: this.identityKey,
+      identityProof: this.identityProof(owner),
       registrationId: this.registrationId,
       signedPrekey: this.signedPrekey(1),
       lastResortKyberPrekey: this.kyberPrekey(1000),

@@ -24,6 +24,8 @@ export async function addSimulatedUsers(parley: ParleyLocal, count: number): Pro
       secretSalt: 'c2FsdA',
       secretHash: 'aGFzaA',
       createdAt: Date.now(),
+      // Addressable, as if each had uploaded keys: messages go to it.
+      registrationId: 1,
     })),
   );
   for (let i = 0; i < rows.length; i += 25) {

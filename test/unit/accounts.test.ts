@@ -285,12 +285,12 @@ describe('linkDevice', () => {
 });
 
 describe('listDevices and removeDevice', () => {
-  it('lists devices without their secret hashes', async () => {
-    db.on(QueryCommand).resolves({ Items: [device(1), device(2)] });
+  it('lists devices without their secret hashes, and whether each has uploaded keys', async () => {
+    db.on(QueryCommand).resolves({ Items: [{ ...device(1), registrationId: 7 }, device(2)] });
     const response = await listDevices.withDeps(deps)(httpEvent('GET /v1/devices', { caller: { userId: USER, deviceId: 2 } }));
     expect(body(response).devices).toEqual([
-      { deviceId: 1, name: 'Device 1', primary: true, createdAt: NOW },
-      { deviceId: 2, name: 'Device 2', primary: false, createdAt: NOW },
+      { deviceId: 1, name: 'Device 1', primary: true, createdAt: NOW, hasKeys: true },
+      { deviceId: 2, name: 'Device 2', primary: false, createdAt: NOW, hasKeys: false },
     ]);
   });
 

@@ -20,7 +20,7 @@ function record(n: number, conversationId: string, data: unknown = undefined) {
     to: BOB,
     seq: n,
     serverTs: NOW + n,
-    envelopes: [{ userId: BOB, deviceId: 1, type: 'message', ciphertext: 'AAAA' }],
+    envelopes: [{ userId: BOB, deviceId: 1, registrationId: 7, type: 'message', ciphertext: 'AAAA' }],
   };
   return kinesisRecord(body, conversationId, `4959${n}`);
 }

@@ -19,7 +19,7 @@ const send = (preview: string) => ({
   conversationId: 'direct:a:b',
   to: BOB,
   seq: 1,
-  envelopes: [{ userId: BOB, deviceId: 1, type: 'message', ciphertext: 'AAAA' }],
+  envelopes: [{ userId: BOB, deviceId: 1, registrationId: 7, type: 'message', ciphertext: 'AAAA' }],
   preview,
 });
 const issuesOf = (result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }) =>
@@ -38,7 +38,7 @@ describe('SEND preview', () => {
 
   it('keeps the largest SEND, with a preview, under API Gateway’s 128 KB', () => {
     const each = MAX_CIPHERTEXT_CHARS / MAX_ENVELOPES;
-    const envelopes = Array.from({ length: MAX_ENVELOPES }, (_, i) => ({ userId: BOB, deviceId: i + 1, type: 'prekey', ciphertext: 'A'.repeat(Math.floor(each) + (i === 0 ? MAX_CIPHERTEXT_CHARS % MAX_ENVELOPES : 0)) }));
+    const envelopes = Array.from({ length: MAX_ENVELOPES }, (_, i) => ({ userId: BOB, deviceId: i + 1, registrationId: 7, type: 'prekey', ciphertext: 'A'.repeat(Math.floor(each) + (i === 0 ? MAX_CIPHERTEXT_CHARS % MAX_ENVELOPES : 0)) }));
     const largest = { ...send(base64Of(MAX_PREVIEW_BYTES)), requestId: 'r'.repeat(64), conversationId: 'c'.repeat(128), seq: Number.MAX_SAFE_INTEGER, envelopes };
     expect(SendFrame.safeParse(largest).success).toBe(true);
     expect(Buffer.byteLength(JSON.stringify(largest))).toBeLessThan(webSocketLimits.messageBytes);

@@ -34,9 +34,9 @@ describe('uploadKeys (PUT /v1/keys/self)', () => {
   const run = uploadKeys.withDeps(deps);
   const put = (upload: unknown) => run(httpEvent('PUT /v1/keys/self', { caller: CALLER, body: upload }));
 
-  it('stores the device record first, then the one-time prekeys, and answers the counts', async () => {
+  it('stores the device keys record first, then the one-time prekeys, then makes the device addressable, and answers the counts', async () => {
     const keys = new DeviceKeyMaterial();
-    const upload = keys.firstUpload(30);
+    const upload = keys.firstUpload(CALLER, 30);
     db.on(GetCommand).resolves({});
     db.on(UpdateCommand).resolves({});
     db.on(BatchWriteCommand).resolves({});
@@ -48,17 +48,24 @@ describe('uploadKeys (PUT /v1/keys/self)', () => {
     expect(record).toMatchObject({
       ...table('deviceKeys'),
       Key: CALLER,
-      ConditionExpression: 'attribute_not_exists(identityKey) OR identityKey = :identityKey',
+      ConditionExpression: 'attribute_not_exists(identityKey) OR (identityKey = :identityKey AND registrationId = :registrationId)',
       ExpressionAttributeValues: { ':identityKey': keys.identityKey, ':signedPrekey': upload.signedPrekey, ':registrationId': keys.registrationId },
     });
     const items = db.commandCalls(BatchWriteCommand).flatMap((call) => call.args[0].input.RequestItems!['parley-oneTimePrekeys']!);
     expect(items).toHaveLength(60);
     expect(items[0]).toEqual({ PutRequest: { Item: { device: `${USER}#2`, slot: 'ec#00000001', ...upload.oneTimePrekeys[0] } } });
     expect(JSON.stringify(items)).toContain('"slot":"kyber#00010001"');
+    // Last, the device becomes addressable under the registration id of its keys.
+    expect(db.commandCalls(UpdateCommand).at(-1)!.args[0].input).toMatchObject({
+      ...table('devices'),
+      Key: CALLER,
+      UpdateExpression: 'SET registrationId = :registrationId',
+      ExpressionAttributeValues: { ':registrationId': keys.registrationId },
+    });
   });
 
   it('refuses a bad Kyber signature before writing anything', async () => {
-    const upload = new DeviceKeyMaterial().firstUpload(3);
+    const upload = new DeviceKeyMaterial().firstUpload(CALLER, 3);
     upload.kyberPrekeys[1] = new DeviceKeyMaterial().kyberPrekey(upload.kyberPrekeys[1]!.keyId);
     db.on(GetCommand).resolves({});
     const response = await put(upload);
@@ -69,7 +76,7 @@ describe('uploadKeys (PUT /v1/keys/self)', () => {
 
   it('checks later uploads against the stored identity key, and refuses another one', async () => {
     const keys = new DeviceKeyMaterial();
-    const first = keys.firstUpload(0);
+    const first = keys.firstUpload(CALLER, 0);
     db.on(GetCommand).resolves({ Item: { ...CALLER, ...first, updatedAt: NOW } });
     const forged = new DeviceKeyMaterial();
     expect(body(await put({ signedPrekey: forged.signedPrekey(2) })).error.code).toBe('INVALID_SIGNATURE');
@@ -81,7 +88,7 @@ describe('uploadKeys (PUT /v1/keys/self)', () => {
 
   it('refuses a first upload that lacks a part, naming it', async () => {
     db.on(GetCommand).resolves({});
-    const { lastResortKyberPrekey: _left, registrationId: _too, ...partial } = new DeviceKeyMaterial().firstUpload(1);
+    const { lastResortKyberPrekey: _left, registrationId: _too, ...partial } = new DeviceKeyMaterial().firstUpload(CALLER, 1);
     const response = await put(partial);
     expect(response.statusCode).toBe(400);
     expect(body(response).error.missing).toEqual(['registrationId', 'lastResortKyberPrekey']);
@@ -90,7 +97,7 @@ describe('uploadKeys (PUT /v1/keys/self)', () => {
 
   it('refuses an upload that would leave more than 200 prekeys of a kind', async () => {
     const keys = new DeviceKeyMaterial();
-    db.on(GetCommand).resolves({ Item: { ...CALLER, ...keys.firstUpload(0), updatedAt: NOW } });
+    db.on(GetCommand).resolves({ Item: { ...CALLER, ...keys.firstUpload(CALLER, 0), updatedAt: NOW } });
     db.on(QueryCommand, { ProjectionExpression: 'keyId' }).resolves({ Items: Array.from({ length: 150 }, (_, i) => ({ keyId: 1000 + i })) });
     const response = await put(keys.prekeyBatch(51));
     expect(response.statusCode).toBe(409);
@@ -101,9 +108,9 @@ describe('uploadKeys (PUT /v1/keys/self)', () => {
   it('answers IDENTITY_KEY_CHANGED when a racing first upload set another identity key', async () => {
     const keys = new DeviceKeyMaterial();
     const other = new DeviceKeyMaterial();
-    db.on(GetCommand).resolvesOnce({}).resolves({ Item: { ...CALLER, ...other.firstUpload(0), updatedAt: NOW } });
+    db.on(GetCommand).resolvesOnce({}).resolves({ Item: { ...CALLER, ...other.firstUpload(CALLER, 0), updatedAt: NOW } });
     db.on(UpdateCommand).rejects(conditionFailed());
-    const response = await put(keys.firstUpload(2));
+    const response = await put(keys.firstUpload(CALLER, 2));
     expect(body(response).error.code).toBe('IDENTITY_KEY_CHANGED');
     expect(db.commandCalls(BatchWriteCommand)).toHaveLength(0);
   });
@@ -112,7 +119,7 @@ describe('uploadKeys (PUT /v1/keys/self)', () => {
 describe('uploadPrekeys (UPLOAD_PREKEYS)', () => {
   it('answers PREKEYS_STORED with the counts and the requestId', async () => {
     const keys = new DeviceKeyMaterial();
-    db.on(GetCommand).resolves({ Item: { ...CALLER, ...keys.firstUpload(0), updatedAt: NOW } });
+    db.on(GetCommand).resolves({ Item: { ...CALLER, ...keys.firstUpload(CALLER, 0), updatedAt: NOW } });
     db.on(UpdateCommand).resolves({});
     db.on(BatchWriteCommand).resolves({});
     db.on(QueryCommand, { Select: 'COUNT' }).resolves({ Count: 4 });
@@ -138,7 +145,7 @@ describe('countPrekeys (GET /v1/keys/self/count)', () => {
 
 describe('fetching bundles', () => {
   const peerKeys = new DeviceKeyMaterial();
-  const record = { userId: PEER, deviceId: 1, ...peerKeys.firstUpload(0), updatedAt: NOW };
+  const record = { userId: PEER, deviceId: 1, ...peerKeys.firstUpload({ userId: PEER, deviceId: 1 }, 0), updatedAt: NOW };
   const ecKey = { device: `${PEER}#1`, slot: 'ec#00000005', keyId: 5, publicKey: peerKeys.oneTimePrekey(5).publicKey };
   const get = (query?: Record<string, string>) =>
     fetchUserKeys.withDeps(deps)({
@@ -148,7 +155,7 @@ describe('fetching bundles', () => {
 
   beforeEach(() => {
     db.on(UpdateCommand, table('rateLimits')).resolves({});
-    db.on(QueryCommand, table('devices')).resolves({ Items: [{ userId: PEER, deviceId: 1 }, { userId: PEER, deviceId: 2 }] });
+    db.on(QueryCommand, table('devices')).resolves({ Items: [{ userId: PEER, deviceId: 1, registrationId: record.registrationId }, { userId: PEER, deviceId: 2 }] });
     db.on(QueryCommand, table('deviceKeys')).resolves({ Items: [{ ...record, lowNoticeAt: NOW - 1 }] });
   });
 

@@ -400,7 +400,7 @@ describe('fanout wake-up', () => {
   it('does not wake devices for receipts', async () => {
     db.on(DeleteCommand).resolves({});
     const { QueryCommand } = await import('@aws-sdk/lib-dynamodb');
-    db.on(QueryCommand).resolves({ Items: [{ userId: BOB, deviceId: 1 }] });
+    db.on(QueryCommand).resolves({ Items: [{ userId: BOB, deviceId: 1, registrationId: 7 }] });
     await deliver(
       record({
         kind: 'receipt',

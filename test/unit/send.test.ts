@@ -17,7 +17,7 @@ const frame = {
   conversationId: directConversationId(USER, BOB),
   to: BOB,
   seq: 3,
-  envelopes: [{ userId: BOB, deviceId: 1, type: 'prekey', ciphertext: 'AAAA' }],
+  envelopes: [{ userId: BOB, deviceId: 1, registrationId: 7, type: 'prekey', ciphertext: 'AAAA' }],
 };
 const run = async (body: object = frame, now = NOW) =>
   JSON.parse((await send.withDeps({ ...deps, now: () => now })(messageEvent('SEND', JSON.stringify(body), 'conn-1=', { userId: USER, deviceId: 1 }))).body!);
@@ -45,8 +45,8 @@ beforeEach(() => {
   routeCheckPasses(db);
   kinesis.reset();
   db.on(UpdateCommand).resolves({}); // the conversation clock: this Lambda's now is past it
-  db.on(QueryCommand, { KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': BOB } }).resolves({ Items: [{ userId: BOB, deviceId: 1 }] });
-  db.on(QueryCommand, { KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': USER } }).resolves({ Items: [{ userId: USER, deviceId: 1 }] });
+  db.on(QueryCommand, { KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': BOB } }).resolves({ Items: [{ userId: BOB, deviceId: 1, registrationId: 7 }] });
+  db.on(QueryCommand, { KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': USER } }).resolves({ Items: [{ userId: USER, deviceId: 1, registrationId: 8 }] });
 });
 
 describe('send', () => {
