@@ -11,9 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
-import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { directConversationId } from '../../lambdas/send/conversations';
-import { connectDevice, linkDevice, registerAccount, type DeviceSocket } from '../support/device-client';
+import { connectDevice, linkDevice, registerAccount, type DeviceSocket, type TestDevice } from '../support/device-client';
 
 export interface ChaosOptions {
   /** Users who send, one device each. */
@@ -108,7 +107,7 @@ export async function runChaosCampaign(options: ChaosOptions): Promise<ChaosRepo
   try {
     const phone = (n: number) => `+1415557${String(n).padStart(4, '0')}`;
     const senders = await Promise.all(Array.from({ length: options.senders }, (_, i) => registerAccount(parley, phone(i))));
-    const recipients: DeviceCredentials[][] = [];
+    const recipients: TestDevice[][] = [];
     for (let i = 0; i < options.recipients; i++) {
       const primary = await registerAccount(parley, phone(5000 + i));
       recipients.push([primary, await linkDevice(parley, primary, 'Laptop')]);
@@ -122,7 +121,7 @@ export async function runChaosCampaign(options: ChaosOptions): Promise<ChaosRepo
     const expected = new Map<string, { to: string; seq: number }>(); // `${from}:${msgId}` → message
     let sendingDone = false;
 
-    const record = (device: DeviceCredentials, frame: any): void => {
+    const record = (device: TestDevice, frame: any): void => {
       if (frame.type !== 'PUSH') return;
       const seen = inbox.get(deviceKey(device))!;
       const key = `${frame.from.userId}:${frame.msgId}`;
@@ -134,7 +133,7 @@ export async function runChaosCampaign(options: ChaosOptions): Promise<ChaosRepo
     };
 
     /** A receiving device: connects, SYNCs page by page (sometimes dropping mid-SYNC), keeps what is pushed, acknowledges it all. */
-    const receive = async (device: DeviceCredentials): Promise<void> => {
+    const receive = async (device: TestDevice): Promise<void> => {
       const seen = inbox.get(deviceKey(device))!;
       const owed = () => [...expected].filter(([key, message]) => message.to === device.userId && !seen.has(key)).length;
       const waiting = () => !(sendingDone && owed() === 0) && Date.now() - started < options.timeoutMs;
@@ -201,7 +200,7 @@ export async function runChaosCampaign(options: ChaosOptions): Promise<ChaosRepo
     };
 
     /** A sending device: each conversation one message at a time, retrying the same frame until it is ACKed. */
-    const send = async (sender: DeviceCredentials, s: number): Promise<void> => {
+    const send = async (sender: TestDevice, s: number): Promise<void> => {
       let socket: DeviceSocket | undefined;
       const ack = async (frame: Record<string, unknown>): Promise<void> => {
         for (let attempt = 0; ; attempt++) {
@@ -233,6 +232,7 @@ export async function runChaosCampaign(options: ChaosOptions): Promise<ChaosRepo
             envelopes: devices.map((device) => ({
               userId: device.userId,
               deviceId: device.deviceId,
+              registrationId: device.registrationId,
               type: 'message',
               ciphertext: Buffer.from(`chaos ${s}>${r} #${seq}`).toString('base64'),
             })),

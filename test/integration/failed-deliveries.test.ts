@@ -7,17 +7,16 @@ import { randomUUID } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { runRedrive } from '../../bin/redrive';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
-import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { directConversationId } from '../../lambdas/send/conversations';
 import { queuedItems, streamedMsgIds } from '../support/device-queue';
-import { connectDevice, linkDevice, registerAccount, type DeviceSocket } from '../support/device-client';
+import { connectDevice, linkDevice, registerAccount, type DeviceSocket, type TestDevice } from '../support/device-client';
 import { syncQueue } from '../support/sync-queue';
 
 const DAY = 24 * 60 * 60 * 1000;
 let clockOffset = 0;
 let parley: ParleyLocal;
-let alice: DeviceCredentials;
-let bob: DeviceCredentials[];
+let alice: TestDevice;
+let bob: TestDevice[];
 /** msgIds the fanout fails on, every time, as a bug or a poison record would make it. */
 const poisoned = new Set<string>();
 
@@ -57,6 +56,7 @@ function message(seq: number) {
     envelopes: bob.map((device) => ({
       userId: device.userId,
       deviceId: device.deviceId,
+      registrationId: device.registrationId,
       type: 'message',
       ciphertext: Buffer.from(`message ${seq} for ${device.deviceId}`).toString('base64'),
     })),
@@ -68,7 +68,7 @@ async function send(socket: DeviceSocket, frame: ReturnType<typeof message>) {
   expect(await socket.next((f) => f.requestId === frame.requestId)).toMatchObject({ type: 'ACK' });
 }
 
-const queuedIds = async (device: DeviceCredentials) => (await queuedItems(parley, device)).map((item) => item.msgId as string);
+const queuedIds = async (device: TestDevice) => (await queuedItems(parley, device)).map((item) => item.msgId as string);
 
 const failedObjects = async () => {
   const { Contents = [] } = await parley.clients.s3.send(new ListObjectsV2Command({ Bucket: parley.resources.buckets.failedDeliveries }));

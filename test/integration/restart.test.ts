@@ -9,14 +9,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { createClients } from '../../lambdas/runtime/clients';
-import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import type { MessageRecord } from '../../lambdas/protocol/stream-records';
 import { directConversationId } from '../../lambdas/send/conversations';
 import { startAwsEmulators } from '../../local/aws-emulators';
 import { localResourceName } from '../../local/provision';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import { queuedItems, streamedMsgIds } from '../support/device-queue';
-import { connectDevice, registerAccount } from '../support/device-client';
+import { connectDevice, registerAccount, type TestDevice } from '../support/device-client';
 
 let dataDir: string;
 /** Records the fanout handled, by msgId, in the current run. */
@@ -56,7 +55,7 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-function message(from: DeviceCredentials, to: DeviceCredentials, seq: number) {
+function message(from: TestDevice, to: TestDevice, seq: number) {
   return {
     action: 'SEND',
     requestId: randomUUID(),
@@ -64,11 +63,11 @@ function message(from: DeviceCredentials, to: DeviceCredentials, seq: number) {
     conversationId: directConversationId(from.userId, to.userId),
     to: to.userId,
     seq,
-    envelopes: [{ userId: to.userId, deviceId: to.deviceId, type: 'message', ciphertext: Buffer.from(`message ${seq}`).toString('base64') }],
+    envelopes: [{ userId: to.userId, deviceId: to.deviceId, registrationId: to.registrationId, type: 'message', ciphertext: Buffer.from(`message ${seq}`).toString('base64') }],
   };
 }
 
-const queuedIds = async (parley: ParleyLocal, device: DeviceCredentials) => (await queuedItems(parley, device)).map((item) => item.msgId as string);
+const queuedIds = async (parley: ParleyLocal, device: TestDevice) => (await queuedItems(parley, device)).map((item) => item.msgId as string);
 
 it('handles after a restart what was not handled before it, and nothing twice', async () => {
   const first = await start();
@@ -105,7 +104,7 @@ it('handles after a restart what was not handled before it, and nothing twice', 
     to: bob.userId,
     seq: 3,
     serverTs: Date.now(),
-    envelopes: [{ userId: bob.userId, deviceId: bob.deviceId, type: 'message', ciphertext: Buffer.from('message 3').toString('base64') }],
+    envelopes: [{ userId: bob.userId, deviceId: bob.deviceId, registrationId: bob.registrationId, type: 'message', ciphertext: Buffer.from('message 3').toString('base64') }],
   };
   await clients.kinesis.send(
     new PutRecordCommand({

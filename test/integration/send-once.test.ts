@@ -6,18 +6,17 @@
 import { randomUUID } from 'node:crypto';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
-import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import type { SendFrame } from '../../lambdas/protocol/frames';
 import { acceptMessage } from '../../lambdas/send/accept-message';
 import { directConversationId, groupConversationId } from '../../lambdas/send/conversations';
-import { call, connectDevice, linkDevice, registerAccount, request, type DeviceSocket } from '../support/device-client';
+import { call, connectDevice, linkDevice, registerAccount, request, type DeviceSocket, type TestDevice } from '../support/device-client';
 import { readMessageStream } from '../support/message-stream';
 import { syncQueue } from '../support/sync-queue';
 
 let parley: ParleyLocal;
-let alice: DeviceCredentials;
-let bob: DeviceCredentials[];
-let mallory: DeviceCredentials;
+let alice: TestDevice;
+let bob: TestDevice[];
+let mallory: TestDevice;
 let aliceSocket: DeviceSocket;
 let bobSockets: DeviceSocket[];
 
@@ -34,13 +33,13 @@ afterAll(async () => {
   await parley?.stop();
 });
 
-const toBob = (from: DeviceCredentials, msgId = randomUUID()) => ({
+const toBob = (from: TestDevice, msgId = randomUUID()) => ({
   action: 'SEND',
   msgId,
   conversationId: directConversationId(from.userId, bob[0]!.userId),
   to: bob[0]!.userId,
   seq: 1,
-  envelopes: bob.map(({ userId, deviceId }) => ({ userId, deviceId, type: 'message', ciphertext: 'c2VjcmV0' })),
+  envelopes: bob.map(({ userId, deviceId, registrationId }) => ({ userId, deviceId, registrationId, type: 'message', ciphertext: 'c2VjcmV0' })),
 });
 
 const streamedRecordsOf = async (msgId: string) => (await readMessageStream(parley)).filter((record) => record.data.msgId === msgId);
@@ -59,7 +58,7 @@ async function queuedForBob(msgId: string): Promise<number> {
   return queued;
 }
 
-async function unreadOf(device: DeviceCredentials, conversationId: string): Promise<number> {
+async function unreadOf(device: TestDevice, conversationId: string): Promise<number> {
   const { body } = await call(parley, 'GET', '/v1/conversations', { device });
   return body.conversations.find((conversation: any) => conversation.conversationId === conversationId).unreadCount;
 }
@@ -157,7 +156,7 @@ describe('a msgId', () => {
       ...first,
       conversationId: directConversationId(alice.userId, mallory.userId),
       to: mallory.userId,
-      envelopes: [{ userId: mallory.userId, deviceId: mallory.deviceId, type: 'message', ciphertext: 'c2VjcmV0' }],
+      envelopes: [{ userId: mallory.userId, deviceId: mallory.deviceId, registrationId: mallory.registrationId, type: 'message', ciphertext: 'c2VjcmV0' }],
     };
     expect(await request(aliceSocket, elsewhere)).toMatchObject({ type: 'ERROR', code: 'MSG_ID_TAKEN' });
     expect((await streamedRecordsOf(first.msgId)).map((record) => record.data.conversationId)).toEqual([first.conversationId]);

@@ -5,10 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
-import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { directConversationId, groupConversationId } from '../../lambdas/send/conversations';
 import { DEFAULT_SEND_RATE_LIMITS } from '../../lambdas/send/send-rate-limit';
-import { call, connectDevice, registerAccount, request, type DeviceSocket } from '../support/device-client';
+import { call, connectDevice, registerAccount, request, type DeviceSocket, type TestDevice } from '../support/device-client';
 import { readMessageStream } from '../support/message-stream';
 import { syncQueue } from '../support/sync-queue';
 
@@ -18,9 +17,9 @@ const PER_RECIPIENT = DEFAULT_SEND_RATE_LIMITS.perRecipient;
 
 let parley: ParleyLocal;
 let now = Date.now();
-let alice: DeviceCredentials;
-let bob: DeviceCredentials;
-let carol: DeviceCredentials;
+let alice: TestDevice;
+let bob: TestDevice;
+let carol: TestDevice;
 let socket: DeviceSocket;
 
 beforeAll(async () => {
@@ -33,13 +32,13 @@ afterAll(async () => {
   await parley?.stop();
 });
 
-const sendTo = (to: DeviceCredentials) => ({
+const sendTo = (to: TestDevice) => ({
   action: 'SEND',
   msgId: randomUUID(),
   conversationId: directConversationId(alice.userId, to.userId),
   to: to.userId,
   seq: 1,
-  envelopes: [{ userId: to.userId, deviceId: to.deviceId, type: 'message', ciphertext: 'c2VjcmV0' }],
+  envelopes: [{ userId: to.userId, deviceId: to.deviceId, registrationId: to.registrationId, type: 'message', ciphertext: 'c2VjcmV0' }],
 });
 
 /** Sends the frames at once, as a burst; answers each one's answer in order (a burst takes a while on a busy box). */
@@ -50,7 +49,7 @@ async function burst(frames: object[]): Promise<any[]> {
 }
 
 /** Nothing of the message was stored: not stamped, not streamed, not queued for the recipient. */
-async function expectNothingStoredOf(msgId: string, recipient: DeviceCredentials) {
+async function expectNothingStoredOf(msgId: string, recipient: TestDevice) {
   const { Item } = await parley.clients.db.send(new GetCommand({ TableName: parley.resources.tables.acceptedMessages, Key: { msgId } }));
   expect(Item).toBeUndefined();
   expect((await readMessageStream(parley)).filter((record) => record.data.msgId === msgId)).toEqual([]);
