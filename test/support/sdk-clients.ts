@@ -18,7 +18,7 @@ type Recorded = { [K in keyof ParleyEvents]: ParleyEvents[K][] };
 
 /** Every event of a client, in order, with a way to wait for one. */
 export class RecordedEvents {
-  readonly seen: Recorded = { message: [], receipt: [], groupUpdate: [], connection: [], undecryptable: [], gap: [], identityChanged: [], error: [] };
+  readonly seen: Recorded = { message: [], receipt: [], groupUpdate: [], connection: [], undecryptable: [], gap: [], identityChanged: [], provisioned: [], error: [] };
   private readonly waiters: { check: () => boolean; resolve: () => void }[] = [];
 
   constructor(client: ParleyClient) {
@@ -70,8 +70,9 @@ export async function registerClient(parley: ParleyLocal, phoneNumber: string, s
   return started(client, store);
 }
 
-export async function linkClient(parley: ParleyLocal, by: TestClient, deviceName: string, store: KeyValueStore = new MemoryStore()): Promise<TestClient> {
-  const { linkToken } = await by.client.createLinkToken();
+/** Links a device with a token `by` shows (or the one given: a bare server token leaves the device unprovisioned). */
+export async function linkClient(parley: ParleyLocal, by: TestClient, deviceName: string, store: KeyValueStore = new MemoryStore(), linkToken?: string): Promise<TestClient> {
+  linkToken ??= (await by.client.createLinkToken()).linkToken;
   return started(await ParleyClient.link({ ...options(parley, store), linkToken, deviceName }), store);
 }
 
