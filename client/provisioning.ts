@@ -152,10 +152,11 @@ export class Provisioning {
       const { store, self } = this.deps;
       try {
         const keys = await this.deps.chatListKeys.all();
-        // A device that holds no keys yet has nothing to give: it answers once it is provisioned itself.
+        // A device that holds no keys yet has nothing to give: it answers at a connect after it is provisioned itself.
         if (!keys.length) return;
         for (const id of await store.keys(ns.linkSecrets)) {
           const issued = await getJson<IssuedSecret>(store, ns.linkSecrets, id);
+          if (issued && issued.answerTo === undefined && issued.keepUntil < this.deps.now()) await store.delete(ns.linkSecrets, id);
           if (issued?.answerTo === undefined) continue;
           const device = { userId: self.userId, deviceId: issued.answerTo };
           const sealed = seal(sealingKey(bytesOf(issued.secret)), payloadOf(keys), sealedFor(device));
