@@ -70,6 +70,9 @@ async function main(): Promise<void> {
     intercept: counter.intercept,
     // DynamoDB's TTL deletes are free: keep the sweeper's scans out of the counts.
     ttlSweepIntervalMs: 60 * 60 * 1000,
+    // A pair here sends up to 20 msg/s and the SYNC run queues 100 at once, far past what a person sends:
+    // the limits stay on (their requests are counted) but never refuse.
+    sendRateLimits: { perDevice: { burst: 100_000, refillMs: 1 }, perRecipient: { burst: 100_000, refillMs: 1 } },
     ...(options.verbose ? { log: say } : {}),
   });
   counter.nameTables(parley.resources.tables);

@@ -3,7 +3,8 @@
  * doubling to 60 s, jittered), SYNCs the device's queue after every (re)connect before it reports
  * `online`, heartbeats so API Gateway keeps the route, matches answers to requests by `requestId`, and
  * hands every queued frame (PUSH, RECEIPT, GROUP_UPDATE, PREKEYS_LOW), from SYNC pages or live, to one handler in order.
- * It stops for good when the server says SESSION_CLOSED, refuses the credentials, or the app closes it.
+ * It stops for good when the server says SESSION_CLOSED, refuses the credentials, refuses the handshake
+ * because a newer connection of the device overtook it (409), or the app closes it.
  */
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
@@ -126,6 +127,8 @@ export class Connection {
       const status = response.statusCode ?? 0;
       // Wrong or removed credentials do not get better by retrying.
       if (status === 401 || status === 403) this.closedBecause ??= `the server refused the device's credentials (${status})`;
+      // A newer connection of this device overtook this one during its handshake: that one holds the device.
+      if (status === 409) this.closedBecause ??= 'CONNECTED_ELSEWHERE: a newer connection of this device replaced this one';
       this.dropped(`handshake refused: ${status}`);
     });
     socket.on('error', () => undefined); // 'close' follows and decides

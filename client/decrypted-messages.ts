@@ -5,6 +5,7 @@
  * waits here instead, in the device's own store, until the app has had it.
  */
 import type { IncomingMessage } from './events';
+import { receivedMessageId } from './seen-messages';
 import { getJson, namespaces as ns, putJson, type KeyValueStore } from './store/key-value-store';
 
 type Stored = Omit<IncomingMessage, 'data'> & { data?: string };
@@ -12,8 +13,9 @@ type Stored = Omit<IncomingMessage, 'data'> & { data?: string };
 export class DecryptedMessages {
   constructor(private readonly store: KeyValueStore) {}
 
-  async get(msgId: string): Promise<IncomingMessage | undefined> {
-    const stored = await getJson<Stored>(this.store, ns.decryptedMessages, msgId);
+  /** @param id the message's {@link receivedMessageId} */
+  async get(id: string): Promise<IncomingMessage | undefined> {
+    const stored = await getJson<Stored>(this.store, ns.decryptedMessages, id);
     if (!stored) return undefined;
     const { data, ...rest } = stored;
     return { ...rest, ...(data !== undefined ? { data: new Uint8Array(Buffer.from(data, 'base64')) } : {}) };
@@ -21,10 +23,10 @@ export class DecryptedMessages {
 
   put(message: IncomingMessage): Promise<void> {
     const { data, ...rest } = message;
-    return putJson(this.store, ns.decryptedMessages, message.msgId, { ...rest, ...(data !== undefined ? { data: Buffer.from(data).toString('base64') } : {}) });
+    return putJson(this.store, ns.decryptedMessages, receivedMessageId(message.from, message.msgId), { ...rest, ...(data !== undefined ? { data: Buffer.from(data).toString('base64') } : {}) });
   }
 
-  delete(msgId: string): Promise<void> {
-    return this.store.delete(ns.decryptedMessages, msgId);
+  delete(id: string): Promise<void> {
+    return this.store.delete(ns.decryptedMessages, id);
   }
 }

@@ -1,5 +1,6 @@
 /**
- * Receiving: every frame of the device's queue, in order. A message is dropped if its msgId was seen,
+ * Receiving: every frame of the device's queue, in order. A message is dropped if it was seen (by its
+ * sender and msgId: another sender's message with the same msgId is another message),
  * else decrypted (and its plaintext kept on the device until the app has had it), checked for a seq gap,
  * shown (the `message` event, whose listeners it awaits), recorded as seen and only then acknowledged
  * with DELIVERED. A message that cannot be decrypted is reported
@@ -20,7 +21,7 @@ import type { DecryptedMessages } from './decrypted-messages';
 import type { DeliveredPreview } from './delivery-acknowledger';
 import type { Emitter, GroupUpdate, IncomingMessage, ParleyEvents } from './events';
 import type { Recipients } from './recipients';
-import type { SeenMessages } from './seen-messages';
+import { receivedMessageId, type SeenMessages } from './seen-messages';
 import { deviceKey, MissingSenderKey, type SenderKeys } from './sender-keys';
 import type { SequenceNumbers } from './sequence-numbers';
 import { DecryptFailure, type DeviceAddress, type SessionManager } from './session-manager';
@@ -64,7 +65,7 @@ interface HeldMessage {
 }
 
 export class Inbox {
-  /** Group messages waiting for their sender's key, by msgId. */
+  /** Group messages waiting for their sender's key, by receivedMessageId. */
   private readonly held = new Map<string, HeldMessage>();
 
   constructor(private readonly deps: InboxDeps) {}
@@ -98,13 +99,14 @@ export class Inbox {
 
   private async message(push: PushFrame): Promise<void> {
     const { seen, decrypted, events } = this.deps;
-    if (await seen.has(push.msgId)) return this.deps.acknowledge(push.msgId);
-    const message = (await decrypted.get(push.msgId)) ?? (await this.decrypt(push));
+    const id = receivedMessageId(push.from, push.msgId);
+    if (await seen.has(id)) return this.deps.acknowledge(push.msgId);
+    const message = (await decrypted.get(id)) ?? (await this.decrypt(push));
     if (message === HELD) return;
-    if (!message) return this.handled(push.msgId);
+    if (!message) return this.handled(id, push.msgId);
     await events.emit('message', message);
-    await this.handled(push.msgId, await this.previewOf(message));
-    await decrypted.delete(push.msgId);
+    await this.handled(id, push.msgId, await this.previewOf(message));
+    await decrypted.delete(id);
   }
 
   private async previewOf(message: IncomingMessage): Promise<DeliveredPreview | undefined> {
@@ -168,23 +170,24 @@ export class Inbox {
   }
 
   private hold(push: PushFrame, missing: MissingSenderKey): typeof HELD {
-    if (this.held.has(push.msgId)) return HELD;
+    const id = receivedMessageId(push.from, push.msgId);
+    if (this.held.has(id)) return HELD;
     const timer = setTimeout(() => {
-      if (!this.held.delete(push.msgId)) return;
-      void this.undecryptable(push, 'no-sender-key', missing).then(() => this.handled(push.msgId));
+      if (!this.held.delete(id)) return;
+      void this.undecryptable(push, 'no-sender-key', missing).then(() => this.handled(id, push.msgId));
     }, this.deps.senderKeyWaitMs ?? DEFAULT_SENDER_KEY_WAIT_MS);
     timer.unref();
-    this.held.set(push.msgId, { push, waitsFor: `${deviceKey(missing.from)} ${missing.distributionId}`, timer });
+    this.held.set(id, { push, waitsFor: `${deviceKey(missing.from)} ${missing.distributionId}`, timer });
     return HELD;
   }
 
   /** A sender's key came: the group messages that waited for it are handled now, in the order they came. */
   private async released(from: DeviceAddress, key: SenderKeyDistribution): Promise<void> {
     const waitsFor = `${deviceKey(from)} ${key.distributionId}`;
-    for (const [msgId, held] of [...this.held]) {
+    for (const [id, held] of [...this.held]) {
       if (held.waitsFor !== waitsFor) continue;
       clearTimeout(held.timer);
-      this.held.delete(msgId);
+      this.held.delete(id);
       await this.message(held.push);
     }
   }
@@ -196,9 +199,10 @@ export class Inbox {
     return this.handled(receipt.receiptId);
   }
 
-  private async handled(id: string, preview?: DeliveredPreview): Promise<void> {
-    await this.deps.seen.add(id);
-    this.deps.acknowledge(id, preview);
+  /** Records the frame as seen (a message by its receivedMessageId) and acknowledges it by the server's id, with the message's preview. */
+  private async handled(seenId: string, ackId = seenId, preview?: DeliveredPreview): Promise<void> {
+    await this.deps.seen.add(seenId);
+    this.deps.acknowledge(ackId, preview);
   }
 }
 

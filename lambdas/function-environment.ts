@@ -18,6 +18,13 @@ export interface ResourceNames {
    * `Partial<Record<PushPlatform, string>>` (`{}`: push is off); read only for functions with `pushEndpoints`.
    */
   readonly pushPlatformApplications: string;
+  /** The JSON of the deployment's `SmsLimits` (`lambdas/accounts/constants.ts`); read only for functions that send SMS. */
+  readonly smsLimits: string;
+  /**
+   * The SEND rate limits as the JSON of `SendRateLimits`, when the deployment overrides the defaults;
+   * given only to functions that `limitsSends`.
+   */
+  readonly sendRateLimits?: string;
 }
 
 /** The JSON of `ResourceNames.pushPlatformApplications`: platform → SNS platform application ARN. */
@@ -32,5 +39,7 @@ export function functionEnvironment(definition: FunctionDefinition, names: Resou
   for (const id of definition.uploadsTo ?? []) environment[buckets[id].envVar] = names.buckets[id];
   if (definition.manageConnections) environment[env.connectionsEndpoint] = names.connectionsEndpoint;
   if (definition.pushEndpoints?.length) environment[env.pushPlatformApplications] = names.pushPlatformApplications;
+  if (definition.sendsSms) environment[env.smsLimits] = names.smsLimits;
+  if (definition.limitsSends && names.sendRateLimits) environment[env.sendRateLimits] = names.sendRateLimits;
   return environment;
 }

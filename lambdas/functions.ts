@@ -25,7 +25,7 @@ export interface FunctionDefinition {
   readonly uploadsTo?: readonly BucketId[];
   /** Whether it posts to or closes WebSocket connections through the `@connections` API. */
   readonly manageConnections?: boolean;
-  /** Whether it sends SMS through SNS. */
+  /** Whether it sends SMS through SNS; it is given the SMS limits (`SMS_LIMITS`). */
   readonly sendsSms?: boolean;
   /**
    * What it does with devices' push endpoints; it is given the platform applications' ARNs
@@ -37,6 +37,8 @@ export interface FunctionDefinition {
    * deletions by the TTL service; locally through the TTL sweeper.
    */
   readonly onExpiry?: TableId;
+  /** Whether it enforces the SEND rate limits (in `rateLimits`); it is given the deployment's limits if they are not the defaults. */
+  readonly limitsSends?: true;
   /** The stream whose records invoke it, and how (Lambda's Kinesis event source mapping). */
   readonly consumes?: StreamConsumerDefinition;
 }
@@ -45,10 +47,12 @@ export interface StreamConsumerDefinition {
   readonly stream: StreamId;
   /** Records per invocation. */
   readonly batchSize: number;
-  /** Retries of a failing batch (bisected on error) before its records go to the on-failure queue. */
+  /** Retries of a failing batch (bisected on error) before its records go to the on-failure destination. */
   readonly retryAttempts: number;
   /** The function answers `batchItemFailures`, so only the failed records and those after them are retried. */
   readonly reportBatchItemFailures: true;
+  /** The bucket Lambda writes each batch it gave up on to, records and all, for `npm run redrive`. */
+  readonly failedBatchesTo: BucketId;
 }
 
 /**
@@ -56,7 +60,7 @@ export interface StreamConsumerDefinition {
  * notice, the owning device's queue and route.
  */
 const keyFetchTables = {
-  keyFetchLimits: 'readWrite',
+  rateLimits: 'readWrite',
   devices: 'read',
   deviceKeys: 'readWrite',
   oneTimePrekeys: 'readWrite',
@@ -64,6 +68,11 @@ const keyFetchTables = {
   routing: 'readWrite',
 } as const satisfies FunctionDefinition['tables'];
 
+/*
+ * Every WebSocket route but HEARTBEAT and $default first reads the device's route, and closes the
+ * connection when a newer one replaced it (lambdas/connect/sessions.ts): those functions read `routing` and
+ * manage connections.
+ */
 export const functions = {
   webSocketAuthorizer: {
     entry: 'lambdas/connect/authorizer.ts',
@@ -86,6 +95,8 @@ export const functions = {
     entry: 'lambdas/connect/heartbeat.ts',
     description: 'Refreshes the device route so a live connection keeps it',
     tables: { routing: 'readWrite' },
+    // A connection the device has replaced is told so and closed.
+    manageConnections: true,
   },
   unknownAction: {
     entry: 'lambdas/connect/unknown-action.ts',
@@ -94,14 +105,18 @@ export const functions = {
   send: {
     entry: 'lambdas/send/send.ts',
     description: 'Accepts a SEND: checks it, stamps it and puts it on the message stream before the ACK',
-    tables: { devices: 'read', conversationClocks: 'readWrite', acceptedMessages: 'readWrite' },
+    tables: { routing: 'read', devices: 'read', conversationClocks: 'readWrite', acceptedMessages: 'readWrite', rateLimits: 'readWrite' },
     putsTo: ['messages'],
+    manageConnections: true,
+    limitsSends: true,
   },
   groupSend: {
     entry: 'lambdas/send/group-send.ts',
     description: 'Accepts a GROUP_SEND from a current member: stamps it and puts it on the message stream before the ACK',
-    tables: { groups: 'read', acceptedMessages: 'readWrite', conversationClocks: 'readWrite' },
+    tables: { routing: 'read', groups: 'read', acceptedMessages: 'readWrite', conversationClocks: 'readWrite', rateLimits: 'readWrite' },
     putsTo: ['messages'],
+    manageConnections: true,
+    limitsSends: true,
   },
   fanout: {
     entry: 'lambdas/fanout/fanout.ts',
@@ -117,24 +132,27 @@ export const functions = {
     },
     manageConnections: true,
     pushEndpoints: ['publish', 'delete'],
-    consumes: { stream: 'messages', batchSize: 100, retryAttempts: 10, reportBatchItemFailures: true },
+    consumes: { stream: 'messages', batchSize: 100, retryAttempts: 10, reportBatchItemFailures: true, failedBatchesTo: 'failedDeliveries' },
   },
   sync: {
     entry: 'lambdas/sync/sync.ts',
     description: 'Answers a device’s queue in order, one page per SYNC',
-    tables: { deviceQueues: 'read' },
+    tables: { routing: 'read', deviceQueues: 'read' },
+    manageConnections: true,
   },
   delivered: {
     entry: 'lambdas/sync/delivered.ts',
     description: 'Deletes what a device acknowledged from its queue, sends the delivered receipts and keeps its user’s previews',
-    tables: { deviceQueues: 'readWrite', conversations: 'readWrite' },
+    tables: { routing: 'read', deviceQueues: 'readWrite', conversations: 'readWrite' },
     putsTo: ['messages'],
+    manageConnections: true,
   },
   read: {
     entry: 'lambdas/send/read.ts',
     description: 'Sends a read receipt to the sender’s devices and the reader’s other devices',
-    tables: { conversations: 'readWrite', conversationClocks: 'read', groups: 'read', groupReceipts: 'read' },
+    tables: { routing: 'read', conversations: 'readWrite', conversationClocks: 'read', groups: 'read', groupReceipts: 'read' },
     putsTo: ['messages'],
+    manageConnections: true,
   },
   queueExpiry: {
     entry: 'lambdas/fanout/queue-expiry.ts',
@@ -149,8 +167,8 @@ export const functions = {
   },
   requestVerificationCode: {
     entry: 'lambdas/accounts/request-verification-code.ts',
-    description: 'Sends a one-time registration code by SMS, rate-limited per number',
-    tables: { verificationCodes: 'readWrite' },
+    description: 'Sends a one-time registration code by SMS, rate-limited per number, source address, number prefix and day',
+    tables: { verificationCodes: 'readWrite', smsSendCounts: 'readWrite' },
     sendsSms: true,
   },
   registerAccount: {
@@ -242,7 +260,8 @@ export const functions = {
   uploadPrekeys: {
     entry: 'lambdas/keys/upload-prekeys.ts',
     description: 'UPLOAD_PREKEYS: checks and stores the public keys a device uploads of its own',
-    tables: { deviceKeys: 'readWrite', oneTimePrekeys: 'readWrite' },
+    tables: { routing: 'read', deviceKeys: 'readWrite', oneTimePrekeys: 'readWrite' },
+    manageConnections: true,
   },
   countPrekeys: {
     entry: 'lambdas/keys/count-prekeys.ts',

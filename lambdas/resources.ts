@@ -46,6 +46,16 @@ export const tables = {
     timeToLiveAttribute: 'expiresAt',
     envVar: 'VERIFICATION_CODES_TABLE',
   },
+  /**
+   * Counts of SMS codes sent per source address, per number prefix and per day, one item per counter and
+   * window (`sourceIp#…`, `numberPrefix#…`, `day#…`), so that no one fills the SMS bill. Kept until the
+   * window is over.
+   */
+  smsSendCounts: {
+    partitionKey: { name: 'counter', type: 'S' },
+    timeToLiveAttribute: 'expiresAt',
+    envVar: 'SMS_SEND_COUNTS_TABLE',
+  },
   /** Short-lived, single-use tokens with which a signed-in device links a new one. */
   linkTokens: {
     partitionKey: { name: 'tokenHash', type: 'S' },
@@ -93,11 +103,12 @@ export const tables = {
     envVar: 'CONVERSATION_CLOCKS_TABLE',
   },
   /**
-   * Every accepted SEND by sender and msgId, so that a retried SEND gets the same ACK and is not
-   * stamped twice. Kept for a day: a client retries within seconds, or after a reconnect.
+   * Every accepted SEND and GROUP_SEND by msgId, with its sending device and conversation: a msgId is
+   * unique across senders (another device's is refused), a retry gets the same ACK and is stamped and
+   * streamed once. Kept 30 days, as long as the message may wait in a queue, so a retry is never delivered twice.
    */
   acceptedMessages: {
-    partitionKey: { name: 'messageKey', type: 'S' },
+    partitionKey: { name: 'msgId', type: 'S' },
     timeToLiveAttribute: 'expiresAt',
     envVar: 'ACCEPTED_MESSAGES_TABLE',
   },
@@ -120,11 +131,14 @@ export const tables = {
     sortKey: { name: 'slot', type: 'S' },
     envVar: 'ONE_TIME_PREKEYS_TABLE',
   },
-  /** Token buckets that limit how many bundles a device fetches, overall and per target user. */
-  keyFetchLimits: {
+  /**
+   * Token buckets of the rate limits: how many bundles a device fetches (overall and per target user) and
+   * how many messages it sends (overall and per recipient). A bucket goes by TTL once it is full again.
+   */
+  rateLimits: {
     partitionKey: { name: 'bucket', type: 'S' },
     timeToLiveAttribute: 'expiresAt',
-    envVar: 'KEY_FETCH_LIMITS_TABLE',
+    envVar: 'RATE_LIMITS_TABLE',
   },
   /**
    * Each group in one item: its name, version and members with their roles, so that every membership
@@ -173,10 +187,23 @@ export const streams = {
 
 export type StreamId = keyof typeof streams;
 
+export interface BucketDefinition {
+  readonly envVar: string;
+  /** Days after which S3 deletes an object (a lifecycle rule); the local emulator keeps objects until deleted. */
+  readonly expirationDays: number;
+}
+
 export const buckets = {
-  /** Client-encrypted media, reached only through presigned URLs. */
-  media: { envVar: 'MEDIA_BUCKET' },
-} as const satisfies Record<string, { readonly envVar: string }>;
+  /** Client-encrypted media, reached only through presigned URLs; kept as long as a message may wait in a queue. */
+  media: { envVar: 'MEDIA_BUCKET', expirationDays: 30 },
+  /**
+   * Stream batches the fanout gave up on after its retries, each a JSON object Lambda writes with the whole
+   * batch in it (not only a pointer into the stream, which forgets a record after 24 hours), until
+   * `npm run redrive` puts them back on the stream. Kept a little longer than a message may wait in a
+   * queue (30 days), so that a record is still there to be answered with a `failed` receipt.
+   */
+  failedDeliveries: { envVar: 'FAILED_DELIVERIES_BUCKET', expirationDays: 32 },
+} as const satisfies Record<string, BucketDefinition>;
 
 export type BucketId = keyof typeof buckets;
 
@@ -197,6 +224,16 @@ export const env = {
    * (`{"apns": "arn:aws:sns:…:app/APNS/…"}`); `{}` when push is off.
    */
   pushPlatformApplications: 'PUSH_PLATFORM_APPLICATIONS',
+  /**
+   * The SMS limits of functions that send SMS, as JSON (`SmsLimits` in `lambdas/accounts/constants.ts`);
+   * the daily budget comes from the `parley:smsDailyBudget` context.
+   */
+  smsLimits: 'SMS_LIMITS',
+  /**
+   * The SEND rate limits, as JSON (`{perDevice: {burst, refillMs}, perRecipient: {burst, refillMs}}`),
+   * when the deployment overrides the defaults of `lambdas/send/send-rate-limit.ts`.
+   */
+  sendRateLimits: 'SEND_RATE_LIMITS',
   /** Powertools' service name: every log line and trace segment carries it. */
   serviceName: 'POWERTOOLS_SERVICE_NAME',
 } as const;

@@ -1,6 +1,6 @@
 import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import { WebSocketApi, WebSocketStage, type ThrottleSettings, type WebSocketRoute } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnStage, WebSocketApi, WebSocketStage, type ThrottleSettings, type WebSocketRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -34,6 +34,14 @@ export interface ParleyConnectionPlaneProps {
    */
   readonly throttle?: ThrottleSettings;
   /**
+   * Steady-state rate and burst of each message route (SEND, GROUP_SEND) across the stage, below the
+   * stage's: a flood of messages leaves room for DELIVERED, SYNC and HEARTBEAT, which drain queues.
+   * Per-device limits are the handlers' (`lambdas/send/send-rate-limit.ts`): API Gateway throttles a
+   * route for all clients together.
+   * @default - 2,000 per second, bursts of 2,000, each
+   */
+  readonly messageThrottle?: ThrottleSettings;
+  /**
    * How long the access log group keeps its events.
    * @default RetentionDays.ONE_MONTH
    */
@@ -53,6 +61,10 @@ export interface ParleyConnectionPlaneProps {
 }
 
 export const DEFAULT_WEBSOCKET_THROTTLE: ThrottleSettings = { rateLimit: 5000, burstLimit: 5000 };
+export const DEFAULT_MESSAGE_THROTTLE: ThrottleSettings = { rateLimit: 2000, burstLimit: 2000 };
+
+/** The routes that start a delivery, throttled below the stage by `messageThrottle`. */
+const MESSAGE_ROUTES = ['SEND', 'GROUP_SEND'] as const satisfies readonly (keyof typeof webSocketRoutes)[];
 
 /**
  * The WebSocket API the devices stay connected to: one route per entry of `webSocketRoutes`, route
@@ -116,9 +128,19 @@ export class ParleyConnectionPlane extends Construct {
       throttle: props.throttle ?? DEFAULT_WEBSOCKET_THROTTLE,
       accessLogSettings: logging.settings,
     });
+    this.throttleMessageRoutes(props.messageThrottle ?? DEFAULT_MESSAGE_THROTTLE);
     if (props.setApiGatewayLoggingRole ?? true) {
       this.stage.node.addDependency(this.apiGatewayLoggingRole());
     }
+  }
+
+  /** Route settings of the stage (the L2 stage has no property for them); a route must exist before its settings. */
+  private throttleMessageRoutes(throttle: ThrottleSettings): void {
+    const stage = this.stage.node.defaultChild as CfnStage;
+    stage.routeSettings = Object.fromEntries(
+      MESSAGE_ROUTES.map((routeKey) => [routeKey, { ThrottlingRateLimit: throttle.rateLimit, ThrottlingBurstLimit: throttle.burstLimit }]),
+    );
+    for (const routeKey of MESSAGE_ROUTES) stage.node.addDependency(this.routes[routeKey]);
   }
 
   /**

@@ -10,6 +10,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { functions, type FunctionDefinition, type FunctionId, type StreamConsumerDefinition } from '../lambdas/functions';
 import { tables } from '../lambdas/resources';
+import { DEFAULT_SMS_LIMITS, type SmsLimits } from '../lambdas/accounts/constants';
+import { SendRateLimits } from '../lambdas/send/send-rate-limit';
 import {
   functionEnvironment,
   SERVICE_NAME,
@@ -21,6 +23,9 @@ import { ParleyExpiryConsumer } from './expiry-consumer';
 import { checkPushPlatformApplications, grantPushEndpoints } from './push-access';
 import type { ParleyStorage } from './storage';
 import { ParleyStreamConsumer } from './stream-consumer';
+
+/** Every SNS resource (topic, platform application or endpoint) in any partition, region and account. */
+export const ANY_SNS_ARN = 'arn:*:sns:*:*:*';
 
 /** The folder that holds `package.json` and the `lambdas/` entries named in `lambdas/functions.ts`. */
 const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -84,6 +89,16 @@ export interface ParleyFunctionsProps extends ParleyFunctionOptions {
    * @default - none: push is off, devices are reached while connected and by SYNC only
    */
   readonly pushPlatformApplications?: PushPlatformApplications;
+  /**
+   * The most SMS codes the deployment sends in a UTC day; a code request beyond it is refused.
+   * @default DEFAULT_SMS_LIMITS.perDay (10,000)
+   */
+  readonly smsDailyBudget?: number;
+  /**
+   * How fast one device may send, given to the functions that `limitsSends`.
+   * @default DEFAULT_SEND_RATE_LIMITS
+   */
+  readonly sendRateLimits?: SendRateLimits;
 }
 
 const DEFAULT_BUNDLING: BundlingOptions = {
@@ -114,7 +129,7 @@ export class ParleyFunctions extends Construct {
   public readonly functions: Readonly<Record<FunctionId, NodejsFunction>>;
   /** The log group of each function. */
   public readonly logGroups: Readonly<Record<FunctionId, logs.LogGroup>>;
-  /** The stream consumer (with its on-failure queue) of each function that `consumes` a stream. */
+  /** The stream consumer of each function that `consumes` a stream. */
   public readonly streamConsumers: Readonly<Record<ConsumerFunctionId, ParleyStreamConsumer>>;
   /** The TTL-deletion event source (with its on-failure queue) of each function with an `onExpiry` table. */
   public readonly expiryConsumers: Readonly<Record<ExpiryFunctionId, ParleyExpiryConsumer>>;
@@ -125,10 +140,15 @@ export class ParleyFunctions extends Construct {
     const lockFile = path.join(PROJECT_ROOT, 'package-lock.json');
     const pushApplications = props.pushPlatformApplications ?? {};
     checkPushPlatformApplications(pushApplications);
-    const names = resourceNamesOf(props.storage, pushApplications, () => {
-      if (!this.connectionsEndpoint) throw new Error('Call allowConnectionManagement(stage) before synthesis');
-      return this.connectionsEndpoint;
-    });
+    const smsLimits: SmsLimits = { ...DEFAULT_SMS_LIMITS, perDay: props.smsDailyBudget ?? DEFAULT_SMS_LIMITS.perDay };
+    const names: ResourceNames = {
+      ...resourceNamesOf(props.storage, pushApplications, smsLimits, () => {
+        if (!this.connectionsEndpoint) throw new Error('Call allowConnectionManagement(stage) before synthesis');
+        return this.connectionsEndpoint;
+      }),
+      // Checked here, so that a wrong limit fails synthesis instead of every SEND.
+      ...(props.sendRateLimits ? { sendRateLimits: JSON.stringify(SendRateLimits.parse(props.sendRateLimits)) } : {}),
+    };
     const made = entriesOf(functions).map(([functionId, definition]) => {
       const name = constructId(functionId);
       const logGroup = new logs.LogGroup(this, `${name}Logs`, {
@@ -184,7 +204,7 @@ export class ParleyFunctions extends Construct {
           stream: props.storage.streams[consumes.stream],
           definition: consumes,
           consumerName: functionId,
-          removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+          failedBatches: props.storage.buckets[consumes.failedBatchesTo],
         });
         return [[functionId, consumer]];
       }),
@@ -241,6 +261,7 @@ function indexesArnAsNagSeesIt(table: TableV2): string {
 function resourceNamesOf(
   storage: ParleyStorage,
   pushPlatformApplications: PushPlatformApplications,
+  smsLimits: SmsLimits,
   connectionsEndpoint: () => string,
 ): ResourceNames {
   const map = <K extends string, V>(record: Readonly<Record<K, V>>, name: (value: V) => string) =>
@@ -252,6 +273,7 @@ function resourceNamesOf(
     connectionsEndpoint: Lazy.string({ produce: connectionsEndpoint }),
     // Plain strings (checked above), so plain JSON.
     pushPlatformApplications: JSON.stringify(pushPlatformApplications),
+    smsLimits: JSON.stringify(smsLimits),
   };
 }
 
@@ -274,9 +296,11 @@ function grantDeclaredAccess(fn: NodejsFunction, definition: FunctionDefinition,
     storage.streams[streamId].grantWrite(fn);
   }
   if (definition.sendsSms) {
-    // Publishing an SMS straight to a phone number names no SNS resource, so IAM cannot scope it to one and
-    // no grant method exists: this statement allows that one action and nothing else.
+    // Publishing an SMS straight to a phone number names no SNS resource (IAM sees the number itself), so
+    // the allow is on '*'; the deny takes back every SNS ARN, topics and platform endpoints alike, so that
+    // the function can text a number and publish nothing else. An explicit deny wins over any allow.
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
+    fn.addToRolePolicy(new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['sns:Publish'], resources: [ANY_SNS_ARN] }));
   }
 }
 

@@ -2,6 +2,7 @@ import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { SendRateLimits } from '../lambdas/send/send-rate-limit';
 import { Parley, type ParleyProps } from './parley';
 
 /**
@@ -20,11 +21,21 @@ export const CONTEXT = {
   httpThrottleBurst: 'parley:httpThrottleBurst',
   webSocketThrottleRate: 'parley:webSocketThrottleRate',
   webSocketThrottleBurst: 'parley:webSocketThrottleBurst',
+  /** Each of the SEND and GROUP_SEND routes; both or neither. */
+  messageThrottleRate: 'parley:messageThrottleRate',
+  messageThrottleBurst: 'parley:messageThrottleBurst',
+  /**
+   * How fast one device may send, as a JSON object (or its text with `-c`):
+   * `{"perDevice": {"burst": 300, "refillMs": 200}, "perRecipient": {"burst": 60, "refillMs": 1000}}`.
+   */
+  sendRateLimits: 'parley:sendRateLimits',
   /**
    * SNS platform application ARNs by push platform, as a JSON object (in cdk.json, or as its text with
    * `-c`): `{"apns": "arn:aws:sns:…:app/APNS/…", "fcm": "arn:aws:sns:…:app/GCM/…"}`. Unset: push is off.
    */
   pushPlatformApplications: 'parley:pushPlatformApplications',
+  /** A positive integer: the most SMS codes sent in a UTC day. Unset: 10,000. */
+  smsDailyBudget: 'parley:smsDailyBudget',
 } as const;
 
 /**
@@ -54,6 +65,8 @@ export function parleyPropsFromContext(scope: Construct): ParleyProps {
   };
   const httpThrottle = throttle(context, CONTEXT.httpThrottleRate, CONTEXT.httpThrottleBurst);
   const webSocketThrottle = throttle(context, CONTEXT.webSocketThrottleRate, CONTEXT.webSocketThrottleBurst);
+  const messageThrottle = throttle(context, CONTEXT.messageThrottleRate, CONTEXT.messageThrottleBurst);
+  const sendRateLimits = context(CONTEXT.sendRateLimits);
   const stageName = context(CONTEXT.stageName);
   return {
     stageName: stageName === undefined ? undefined : String(stageName),
@@ -62,7 +75,10 @@ export function parleyPropsFromContext(scope: Construct): ParleyProps {
     messageStreamShards: positiveInteger(CONTEXT.messageStreamShards, context(CONTEXT.messageStreamShards)),
     ...(httpThrottle ? { httpThrottle } : {}),
     ...(webSocketThrottle ? { webSocketThrottle } : {}),
+    ...(messageThrottle ? { messageThrottle } : {}),
+    ...(sendRateLimits === undefined ? {} : { sendRateLimits: sendRateLimitsOf(sendRateLimits) }),
     ...pushPlatformApplications(context(CONTEXT.pushPlatformApplications)),
+    smsDailyBudget: positiveInteger(CONTEXT.smsDailyBudget, context(CONTEXT.smsDailyBudget)),
   };
 }
 
@@ -83,6 +99,14 @@ function pushPlatformApplications(value: unknown): Pick<ParleyProps, 'pushPlatfo
     throw new Error(`${CONTEXT.pushPlatformApplications} must be a JSON object of platform → ARN, not ${JSON.stringify(value)}`);
   }
   return { pushPlatformApplications: parsed as ParleyProps['pushPlatformApplications'] };
+}
+
+function sendRateLimitsOf(value: unknown): SendRateLimits {
+  try {
+    return SendRateLimits.parse(typeof value === 'string' ? JSON.parse(value) : value);
+  } catch {
+    throw new Error(`${CONTEXT.sendRateLimits} must be {"perDevice": {burst, refillMs}, "perRecipient": {burst, refillMs}} of positive integers, not ${JSON.stringify(value)}`);
+  }
 }
 
 function removalPolicy(value: unknown): RemovalPolicy | undefined {

@@ -9,11 +9,13 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { PushPlatformApplications } from '../lambdas/function-environment';
 import type { FunctionId } from '../lambdas/functions';
+import type { SendRateLimits } from '../lambdas/send/send-rate-limit';
 import type { BucketId, StreamId, TableId } from '../lambdas/resources';
 import { ParleyConnectionPlane } from './connection-plane';
 import { entriesOf } from './definitions';
-import { ParleyFunctions, type ConsumerFunctionId, type ExpiryFunctionId, type ParleyFunctionOptions } from './functions';
+import { ParleyFunctions, type ExpiryFunctionId, type ParleyFunctionOptions } from './functions';
 import { ParleyHttpApi } from './http-api';
+import { STACK_OUTPUTS } from './stack-outputs';
 import { ParleyStorage } from './storage';
 
 export interface ParleyProps extends ParleyFunctionOptions {
@@ -44,6 +46,16 @@ export interface ParleyProps extends ParleyFunctionOptions {
    */
   readonly webSocketThrottle?: ThrottleSettings;
   /**
+   * Messages per second (rate) and burst of each of the SEND and GROUP_SEND routes across the stage.
+   * @default - 2,000 per second, bursts of 2,000
+   */
+  readonly messageThrottle?: ThrottleSettings;
+  /**
+   * How fast one device may send: per device, and per device and recipient user.
+   * @default DEFAULT_SEND_RATE_LIMITS - 300 at once then 5/s per device; 60 at once then 1/s per recipient
+   */
+  readonly sendRateLimits?: SendRateLimits;
+  /**
    * Shards of the message stream. A number makes the stream provisioned with that many shards.
    * @default - an on-demand stream
    */
@@ -63,6 +75,12 @@ export interface ParleyProps extends ParleyFunctionOptions {
    * @default - none: push is off, devices are reached while connected and by SYNC only
    */
   readonly pushPlatformApplications?: PushPlatformApplications;
+  /**
+   * The most SMS verification codes the deployment sends in a UTC day, whoever asks: the ceiling of the
+   * SMS bill. A code request beyond it is refused with RATE_LIMITED until the next UTC day.
+   * @default 10,000
+   */
+  readonly smsDailyBudget?: number;
 }
 
 /**
@@ -108,11 +126,14 @@ export class Parley extends Construct {
       timeout: props.timeout,
       bundling: props.bundling,
       pushPlatformApplications: props.pushPlatformApplications,
+      smsDailyBudget: props.smsDailyBudget,
+      sendRateLimits: props.sendRateLimits,
     });
     this.connectionPlane = new ParleyConnectionPlane(this, 'WebSocket', {
       functions: this.handlers.functions,
       stageName: props.stageName,
       throttle: props.webSocketThrottle,
+      messageThrottle: props.messageThrottle,
       logRetention,
       removalPolicy,
       setApiGatewayLoggingRole: props.setApiGatewayLoggingRole,
@@ -132,6 +153,15 @@ export class Parley extends Construct {
     new CfnOutput(this, 'HttpApiUrl', {
       description: 'Base URL of the accounts and devices API',
       value: this.httpUrl,
+    });
+    // What `npm run redrive -- --stage <stack>` reads to find the failed batches and the stream they go back to.
+    new CfnOutput(this, STACK_OUTPUTS.failedDeliveriesBucket, {
+      description: 'Bucket of the message-stream batches the fanout gave up on (npm run redrive)',
+      value: this.failedDeliveries.bucketName,
+    });
+    new CfnOutput(this, STACK_OUTPUTS.messageStream, {
+      description: 'The message stream (npm run redrive puts failed records back on it)',
+      value: this.streams.messages.streamName,
     });
   }
 
@@ -156,18 +186,19 @@ export class Parley extends Construct {
   }
 
   /**
-   * The on-failure queue of each function that consumes a stream or is invoked with a table's TTL
-   * deletions: the records it gave up on after its retries. Alarm on its `ApproximateNumberOfMessagesVisible`.
+   * The on-failure queue of each function invoked with a table's TTL deletions: the records it gave up on
+   * after its retries. Alarm on its `ApproximateNumberOfMessagesVisible`. (What the stream consumers give
+   * up on goes, records and all, to the `failedDeliveries` bucket.)
    */
-  public get failedRecords(): Readonly<Record<ConsumerFunctionId | ExpiryFunctionId, Queue>> {
-    const consumers: [ConsumerFunctionId | ExpiryFunctionId, { failedRecords: Queue }][] = [
-      ...entriesOf(this.handlers.streamConsumers),
-      ...entriesOf(this.handlers.expiryConsumers),
-    ];
-    return Object.fromEntries(consumers.map(([functionId, consumer]) => [functionId, consumer.failedRecords])) as Record<
-      ConsumerFunctionId | ExpiryFunctionId,
-      Queue
-    >;
+  public get failedRecords(): Readonly<Record<ExpiryFunctionId, Queue>> {
+    return Object.fromEntries(
+      entriesOf(this.handlers.expiryConsumers).map(([functionId, consumer]) => [functionId, consumer.failedRecords]),
+    ) as Record<ExpiryFunctionId, Queue>;
+  }
+
+  /** Where Lambda writes each message-stream batch the fanout gave up on, for `npm run redrive`. */
+  public get failedDeliveries(): Bucket {
+    return this.storage.buckets.failedDeliveries;
   }
 
   public get webSocketApi(): WebSocketApi {

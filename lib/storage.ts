@@ -18,8 +18,8 @@ import { constructId, entriesOf } from './definitions';
 
 export interface ParleyStorageProps {
   /**
-   * What happens to the tables, the stream and the bucket when they leave the stack or the stack is deleted.
-   * With `DESTROY` the media bucket is emptied first, so that a development stack can be torn down.
+   * What happens to the tables, the stream and the buckets when they leave the stack or the stack is deleted.
+   * With `DESTROY` the buckets are emptied first, so that a development stack can be torn down.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -34,7 +34,22 @@ export interface ParleyStorageProps {
  * How long the media bucket keeps an object: the 30 days the server keeps an undelivered message, after
  * which no message points at it any more.
  */
-export const MEDIA_EXPIRATION = Duration.days(30);
+export const MEDIA_EXPIRATION = Duration.days(buckets.media.expirationDays);
+
+/**
+ * Why a bucket has no server access logs (cdk-nag AwsSolutions-S1): logs would need a second, ever-growing
+ * bucket, and would record metadata a relay that forgets messages should not keep.
+ */
+const WHY_NO_ACCESS_LOGS: Readonly<Record<BucketId, string>> = {
+  media:
+    'Objects are client-encrypted ciphertext reached only through short-lived presigned URLs the server ' +
+    'issues; server access logs would need a second, ever-growing bucket and ' +
+    'would record who fetched what, metadata a relay that forgets messages should not keep.',
+  failedDeliveries:
+    'Only Lambda (writing batches the fanout gave up on) and an operator running the redrive command use ' +
+    'this bucket; CloudTrail records those API calls already, and access logs would need a second, ' +
+    'ever-growing bucket for no reader.',
+};
 
 /**
  * The tables whose TTL deletions some function of `lambdas/functions.ts` is invoked with (its `onExpiry`):
@@ -49,7 +64,8 @@ export const EXPIRY_STREAM_TABLES: ReadonlySet<TableId> = new Set(
 /**
  * The stateful resources of Parley, built from `lambdas/resources.ts`: one on-demand DynamoDB table per
  * table definition (with its local secondary indexes, all attributes projected; with a stream of old images
- * where a function's `onExpiry` names it), the Kinesis message stream and the media bucket.
+ * where a function's `onExpiry` names it), the Kinesis message stream, and the media and failed-deliveries
+ * buckets (private, encrypted, TLS-only, each object deleted after its definition's `expirationDays`).
  *
  * @example
  * const storage = new ParleyStorage(this, 'Storage', { removalPolicy: RemovalPolicy.DESTROY });
@@ -112,7 +128,7 @@ export class ParleyStorage extends Construct {
 
     const autoDeleteObjects = removalPolicy === RemovalPolicy.DESTROY;
     this.buckets = Object.fromEntries(
-      entriesOf(buckets).map(([bucketId]) => {
+      entriesOf(buckets).map(([bucketId, definition]) => {
         const bucket = new s3.Bucket(this, `${constructId(bucketId)}Bucket`, {
           blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
           objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
@@ -121,21 +137,15 @@ export class ParleyStorage extends Construct {
           versioned: false,
           lifecycleRules: [
             {
-              id: 'ExpireMedia',
-              expiration: MEDIA_EXPIRATION,
+              id: `Expire${constructId(bucketId)}`,
+              expiration: Duration.days(definition.expirationDays),
               abortIncompleteMultipartUploadAfter: Duration.days(1),
             },
           ],
           removalPolicy,
           autoDeleteObjects,
         });
-        Validations.of(bucket).acknowledge({
-          id: 'AwsSolutions-S1',
-          reason:
-            'Objects are client-encrypted ciphertext reached only through short-lived presigned URLs the server ' +
-            'issues; server access logs would need a second, ever-growing bucket and ' +
-            'would record who fetched what, metadata a relay that forgets messages should not keep.',
-        });
+        Validations.of(bucket).acknowledge({ id: 'AwsSolutions-S1', reason: WHY_NO_ACCESS_LOGS[bucketId] });
         return [bucketId, bucket];
       }),
     ) as Record<BucketId, s3.Bucket>;

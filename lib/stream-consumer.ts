@@ -1,12 +1,11 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { KinesisConsumerEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { KinesisConsumerEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { StreamConsumerDefinition } from '../lambdas/functions';
-import { FailedRecordsQueue } from './failed-records';
-
-export { FAILED_RECORDS_RETENTION } from './failed-records';
+import { FailedBatchesBucketDestination } from './failed-deliveries';
 
 export interface ParleyStreamConsumerProps {
   /** The function the records invoke. */
@@ -19,34 +18,29 @@ export interface ParleyStreamConsumerProps {
    * Name of the enhanced fan-out consumer; unique among the consumers of the stream.
    */
   readonly consumerName: string;
-  /**
-   * What happens to the on-failure queue (and the records in it) when it leaves the stack.
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly removalPolicy?: RemovalPolicy;
+  /** The bucket named by `definition.failedBatchesTo`: where Lambda writes each batch it gave up on, records and all. */
+  readonly failedBatches: IBucket;
 }
 
 /**
  * A function invoked by the records of a Kinesis stream through an enhanced fan-out consumer: the stream
  * pushes records to it (~70 ms on average) instead of Lambda polling each shard once a second. One batch
  * per shard at a time (parallelization factor 1), so the records of one partition key (one conversation)
- * are handled in order. A failing batch is bisected and retried; the records that still fail are
- * described (not copied) in `failedRecords` (a `FailedRecordsQueue`), an SQS queue to alarm on.
+ * are handled in order. A failing batch is bisected and retried; the records that still fail are written,
+ * whole, to the `failedBatches` bucket, from which `npm run redrive` puts them back on the stream.
  *
  * The event source grants the function what it needs to read through the consumer, and the on-failure
- * destination grants it the right to send to the queue: no IAM is written by hand here.
+ * destination the right to write (only write) objects to the bucket.
  *
  * @example
  * const fanout = new ParleyStreamConsumer(this, 'Fanout', {
  *   function: fn, stream, definition: functions.fanout.consumes, consumerName: 'fanout',
+ *   failedBatches: storage.buckets.failedDeliveries,
  * });
- * fanout.failedRecords.metricApproximateNumberOfMessagesVisible(); // alarm on it
  */
 export class ParleyStreamConsumer extends Construct {
   /** The enhanced fan-out consumer registered on the stream. */
   public readonly consumer: kinesis.StreamConsumer;
-  /** Where Lambda describes each batch it gave up on (shard, sequence numbers), after the retries. */
-  public readonly failedRecords: FailedRecordsQueue;
   /** The event source mapping from the consumer to the function. */
   public readonly eventSource: KinesisConsumerEventSource;
 
@@ -59,8 +53,6 @@ export class ParleyStreamConsumer extends Construct {
       streamConsumerName: props.consumerName,
     });
 
-    this.failedRecords = new FailedRecordsQueue(this, 'FailedRecords', { removalPolicy: props.removalPolicy });
-
     this.eventSource = new KinesisConsumerEventSource(this.consumer, {
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,
       batchSize: definition.batchSize,
@@ -71,7 +63,7 @@ export class ParleyStreamConsumer extends Construct {
       reportBatchItemFailures: definition.reportBatchItemFailures,
       // Exactly one batch per shard in flight: order per partition key (conversation) must hold.
       parallelizationFactor: 1,
-      onFailure: new SqsDlq(this.failedRecords),
+      onFailure: new FailedBatchesBucketDestination(props.failedBatches),
     });
     props.function.addEventSource(this.eventSource);
   }

@@ -45,7 +45,16 @@ export interface HttpGatewayOptions extends ExecuteApiOptions {
   readonly integrationTimeoutMs?: number;
   /** @default silent */
   readonly log?: GatewayLog;
+  /**
+   * Routes of the local runtime itself, not of the API (no authorizer, no Lambda event), by
+   * `'METHOD /path'`: each gets the request body and answers a status and a JSON body.
+   * @default none
+   */
+  readonly localRoutes?: Readonly<Record<string, LocalRoute>>;
 }
+
+/** A route of the local runtime itself, e.g. `POST /local/redrive`. */
+export type LocalRoute = (body: Buffer) => Promise<{ readonly statusCode: number; readonly body: unknown }>;
 
 export interface HttpGateway {
   /** `http://127.0.0.1:{port}`: the `$default` stage has no path prefix. */
@@ -78,6 +87,11 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     const body = await readBody(req, MAX_REQUEST_BYTES);
     if (body === tooLarge) return refuse(413, 'Request Entity Too Large');
     const facts = readHttpRequest(req, body, ids);
+    const localRoute = options.localRoutes?.[`${facts.method} ${facts.rawPath}`];
+    if (localRoute) {
+      const answer = await localRoute(body);
+      return sendJson(res, answer.statusCode, answer.body);
+    }
     const match = findRoute(facts.method, facts.rawPath);
     if (!match) return refuse(404, 'Not Found');
     const logFacts = { route: match.routeKey, requestId: ids.requestId };

@@ -1,8 +1,9 @@
 /**
  * Lambda's Kinesis event source mapping, for kinesalite: every shard of the stream is read in parallel,
  * each one batch at a time and in order, and each batch handed to the handler as a `KinesisStreamEvent`
- * with Lambda's retry, bisect, partial-failure and on-failure behaviour. Where reading starts is not kept:
- * on each start it is `startingPosition` again.
+ * with Lambda's retry, bisect, partial-failure and on-failure behaviour. With `checkpoints`, each shard
+ * resumes after its last settled record, as Lambda's mapping does; a shard without one (or every shard,
+ * without `checkpoints`) starts at `startingPosition`.
  */
 import {
   DescribeStreamSummaryCommand,
@@ -15,6 +16,7 @@ import type { KinesisStreamRecord } from 'aws-lambda';
 import { settleBatch, type KinesisHandler, type RetryPolicy } from './kinesis/batch-settlement';
 import { eventSourceOf, toKinesisStreamRecord } from './kinesis/kinesis-event';
 import type { KinesisPut, KinesisPutFeed } from './kinesis/put-feed';
+import type { ShardCheckpoints } from './kinesis/checkpoints';
 import { ShardReader, type StartingPosition } from './kinesis/shard-reader';
 
 export type { KinesisHandler } from './kinesis/batch-settlement';
@@ -33,8 +35,10 @@ export interface KinesisEventSourceOptions {
   readonly kinesis: KinesisClient;
   readonly streamName: string;
   readonly handler: KinesisHandler;
-  /** Where each shard starts on start: its oldest record, or only what is put from now on. */
+  /** Where each shard without a checkpoint starts: its oldest record, or only what is put from now on. */
   readonly startingPosition: StartingPosition;
+  /** Where each shard's last settled record is kept across restarts. @default none: every start is at `startingPosition` */
+  readonly checkpoints?: ShardCheckpoints;
   /** Records per invocation, at most. @default 100 */
   readonly batchSize?: number;
   /** Retries of a failing batch before it goes to `onFailure`; -1 retries forever. @default 3 */
@@ -43,7 +47,7 @@ export interface KinesisEventSourceOptions {
   readonly bisectBatchOnError?: boolean;
   /** Honour `batchItemFailures` in the handler's answer. @default false */
   readonly reportBatchItemFailures?: boolean;
-  /** The on-failure destination (an SQS queue on AWS). @default the batch is dropped, with a log line */
+  /** The on-failure destination (an S3 bucket or SQS queue on AWS). @default the batch is dropped, with a log line */
   readonly onFailure?: (failure: KinesisBatchFailure) => Promise<void>;
   /**
    * Puts on the stream (`AwsEmulators.kinesisPuts`): each wakes the reader of the record's shard at once, so
@@ -112,6 +116,7 @@ export async function startKinesisEventSource(options: KinesisEventSourceOptions
         streamName,
         shardId,
         startingPosition: options.startingPosition,
+        ...checkpointing(options.checkpoints, shardId),
         batchSize: options.batchSize ?? 100,
         idlePollMs: options.idlePollMs ?? (options.puts ? 250 : 5),
         log,
@@ -135,6 +140,16 @@ export async function startKinesisEventSource(options: KinesisEventSourceOptions
       controller.abort();
       await Promise.all(readers.map((reader) => reader.done));
     },
+  };
+}
+
+/** Where a shard's reader resumes, and how it tells that a batch is settled, when checkpoints are kept. */
+function checkpointing(checkpoints: ShardCheckpoints | undefined, shardId: string) {
+  if (!checkpoints) return {};
+  const startAfter = checkpoints.lastSettled(shardId);
+  return {
+    ...(startAfter ? { startAfter } : {}),
+    settled: (sequenceNumber: string) => checkpoints.settled(shardId, sequenceNumber),
   };
 }
 

@@ -25,6 +25,8 @@ import {
 } from '../lambdas/functions';
 import { functionEnvironment, type ResourceNames } from '../lambdas/function-environment';
 import { webSocketLimits } from '../lambdas/protocol/limits';
+import { DEFAULT_SMS_LIMITS, type SmsLimits } from '../lambdas/accounts/constants';
+import { SendRateLimits } from '../lambdas/send/send-rate-limit';
 import { startAwsEmulators, type AwsEmulators } from './aws-emulators';
 import { provisionResources } from './provision';
 import { ensurePlatformApplications } from './resources/platform-applications';
@@ -33,6 +35,11 @@ import { ttlDeletionEvent } from './ttl-deletion-events';
 import { startWebSocketGateway, type WebSocketGatewayLimits } from './websocket-gateway';
 import { startHttpGateway } from './http-gateway';
 import { startKinesisEventSource, type KinesisBatchFailure, type KinesisEventSource } from './kinesis-event-source';
+import { streams } from '../lambdas/resources';
+import { redriveFailedRecords, type RedriveOptions, type RedriveReport } from '../lambdas/fanout/redrive';
+import { fileCheckpoints } from './kinesis/checkpoints';
+import { s3FailureDestination } from './kinesis/failure-destination';
+import { REDRIVE_ROUTE, redriveRoute } from './redrive-route';
 
 export interface ParleyLocalOptions {
   /** Keep data on disk in this folder across restarts. @default - in memory */
@@ -47,6 +54,11 @@ export interface ParleyLocalOptions {
   readonly limits?: Partial<WebSocketGatewayLimits>;
   /** How often expired items are deleted, as DynamoDB's TTL does. @default 30 s */
   readonly ttlSweepIntervalMs?: number;
+  /**
+   * The SEND rate limits, for tests and benchmarks that send faster than a person (as a deployment sets
+   * them with the `parley:sendRateLimits` context). @default DEFAULT_SEND_RATE_LIMITS
+   */
+  readonly sendRateLimits?: SendRateLimits;
   /** The clock handlers see. @default Date.now */
   readonly now?: () => number;
   /**
@@ -59,6 +71,13 @@ export interface ParleyLocalOptions {
    * @default - clients as they are
    */
   readonly instrumentClients?: <T extends object>(client: T) => T;
+  /**
+   * The SMS limits of the code route. Every local client comes from one loopback address and tests
+   * register many numbers of one prefix, while a local SMS costs nothing: so the per-address and
+   * per-prefix limits are off unless given here, and the daily budget is AWS's default.
+   * @default LOCAL_SMS_LIMITS
+   */
+  readonly smsLimits?: Partial<SmsLimits>;
   /** Where the runtime reports what it does. @default silent */
   readonly log?: (line: string) => void;
 }
@@ -76,8 +95,17 @@ export interface ParleyLocal {
   readonly emulators: AwsEmulators;
   /** The tables whose expired items the TTL sweeper deletes, and the attribute it reads in each. */
   readonly expiringTables: readonly TtlTable[];
-  /** Stream batches that failed every retry: what the SQS on-failure queue holds on AWS. */
+  /**
+   * Stream batches that failed every retry since this start. Each is also written to the consumer's
+   * `failedBatchesTo` bucket, as Lambda's S3 on-failure destination writes it on AWS.
+   */
   readonly failedBatches: readonly KinesisBatchFailure[];
+  /**
+   * Puts the records of the failed batches in the `failedDeliveries` bucket back on the message stream (or
+   * answers them with `failed` receipts), as `npm run redrive` does. Resolves once they are on the stream:
+   * `drainStreams()` then waits for their delivery.
+   */
+  redriveFailedRecords(options?: Omit<RedriveOptions, 'bucket'>): Promise<RedriveReport>;
   /** Resolves once every record put on the streams so far has been handled. */
   drainStreams(): Promise<void>;
   /** Deletes expired items now instead of at the next sweep. */
@@ -86,6 +114,13 @@ export interface ParleyLocal {
 }
 
 const REGION = 'us-east-1';
+
+/** See `ParleyLocalOptions.smsLimits`. */
+export const LOCAL_SMS_LIMITS: SmsLimits = {
+  ...DEFAULT_SMS_LIMITS,
+  perSourceIpPerHour: Number.MAX_SAFE_INTEGER,
+  perNumberPrefixPerHour: Number.MAX_SAFE_INTEGER,
+};
 
 /** Loads each handler module the way Lambda would: by its entry file, exporting `handler`. */
 async function loadHandler(id: FunctionId): Promise<Handler<unknown, unknown>> {
@@ -121,10 +156,13 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
     });
     stops.push(() => webSocket.close());
 
+    // Set once the clients exist; the local admin route of the HTTP gateway calls it.
+    let redrive: ParleyLocal['redriveFailedRecords'] = () => Promise.reject(new Error('Parley is still starting'));
     const http = await startHttpGateway({
       port: options.httpPort ?? 3000,
       routes: httpRoutes.map((route) => ({ ...route, invoke: invoke(route.function) })),
       authorizer: { identityHeader: httpAuthorizer.identityHeader, invoke: invoke(httpAuthorizer.function) },
+      localRoutes: { [REDRIVE_ROUTE]: redriveRoute((redriveOptions) => redrive(redriveOptions)) },
       log,
     });
     stops.push(() => http.close());
@@ -135,6 +173,8 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
       buckets: provisioned.buckets,
       connectionsEndpoint: webSocket.connectionsEndpoint,
       pushPlatformApplications: JSON.stringify(pushPlatformApplications),
+      smsLimits: JSON.stringify({ ...LOCAL_SMS_LIMITS, ...options.smsLimits }),
+      ...(options.sendRateLimits ? { sendRateLimits: JSON.stringify(SendRateLimits.parse(options.sendRateLimits)) } : {}),
     };
     const clients = createClients({
       region: REGION,
@@ -153,23 +193,35 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
     }
 
     // Lambda's Kinesis event source mapping, per consuming function, as lambdas/functions.ts declares it.
+    // With a data directory each shard resumes after its checkpoint, and a shard without one (the stream is
+    // new, or was read before checkpoints were kept) from its oldest record; in memory the stream is new.
     const failedBatches: KinesisBatchFailure[] = [];
     const eventSources: KinesisEventSource[] = [];
+    const now = options.now ?? Date.now;
     for (const id of Object.keys(functions) as FunctionId[]) {
       const consumes = (functions[id] as FunctionDefinition).consumes;
       if (!consumes) continue;
+      const writeFailedBatch = s3FailureDestination({
+        s3: clients.s3,
+        bucket: resources.buckets[consumes.failedBatchesTo],
+        mappingId: id,
+        functionArn: `arn:aws:lambda:${REGION}:000000000000:function:${id}`,
+        now,
+      });
       const source = await startKinesisEventSource({
         kinesis: clients.kinesis,
         streamName: resources.streams[consumes.stream],
         handler: invoke(id) as never,
-        startingPosition: 'LATEST',
+        startingPosition: options.dataDir ? 'TRIM_HORIZON' : 'LATEST',
+        ...(options.dataDir ? { checkpoints: await fileCheckpoints(path.join(options.dataDir, 'event-sources', `${id}.json`)) } : {}),
         batchSize: consumes.batchSize,
         retryAttempts: consumes.retryAttempts,
         bisectBatchOnError: true,
         reportBatchItemFailures: consumes.reportBatchItemFailures,
         onFailure: async (failure) => {
           failedBatches.push(failure);
-          log(`${id}: ${failure.records.length} records of ${failure.shardId} failed every retry: ${failure.error.message}`);
+          log(`${id}: ${failure.records.length} records of ${failure.shardId} failed every retry, kept for redrive: ${failure.error.message}`);
+          await writeFailedBatch(failure);
         },
         puts: emulators.kinesisPuts,
         log,
@@ -177,6 +229,12 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
       eventSources.push(source);
       stops.push(() => source.stop());
     }
+
+    redrive = (redriveOptions = {}) =>
+      redriveFailedRecords(
+        { clients, env: { [streams.messages.envVar]: resources.streams.messages }, now },
+        { ...redriveOptions, bucket: resources.buckets.failedDeliveries, log: redriveOptions.log ?? log },
+      );
 
     const expiringTables = ttlTablesOf(resources.tables);
     // What DynamoDB's stream of TTL deletions feeds on AWS, the sweeper feeds here.
@@ -201,6 +259,7 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
       emulators,
       expiringTables,
       failedBatches,
+      redriveFailedRecords: (redriveOptions) => redrive(redriveOptions),
       drainStreams: async () => {
         await Promise.all(eventSources.map((source) => source.drain()));
       },

@@ -5,7 +5,7 @@ import type { RegisteredDevice } from '../protocol/accounts-api';
 import type { Deps } from '../runtime/deps';
 import { claimPhoneNumber } from '../tables/accounts';
 import { deleteDevice, listDevices, putDevice } from '../tables/devices';
-import { consumeCode, getVerification, replaceCode, spendAttempt } from '../tables/verification-codes';
+import { consumeCode, getVerification, replaceCode, takeAttempt } from '../tables/verification-codes';
 import { endDeviceSession } from '../connect/sessions';
 import { clearQueue, queueOf } from '../tables/device-queues';
 import { forgetDeviceKeys } from '../keys/forget-device-keys';
@@ -17,8 +17,10 @@ import {
   CODE_SENDS_PER_WINDOW,
   CODE_TTL_MS,
   PRIMARY_DEVICE_ID,
+  type SmsLimits,
 } from './constants';
 import { hashSecret } from './device-secrets';
+import { takeSmsAllowance } from './sms-limits';
 import { sendSms } from './sms';
 
 const hashCode = (phoneNumber: string, code: string) =>
@@ -29,8 +31,19 @@ const rateLimited = (retryAfterMs: number) =>
     retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)),
   });
 
-/** Sends a fresh 6-digit code to the number, unless the number had one too recently or too often. */
-export async function requestVerificationCode(deps: Deps, phoneNumber: string): Promise<{ codeExpiresAt: number }> {
+export interface CodeRequest {
+  readonly phoneNumber: string;
+  /** The address the request came from, as API Gateway saw it. */
+  readonly sourceIp: string;
+}
+
+/**
+ * Sends a fresh 6-digit code to the number, unless the number had one too recently or too often, or the
+ * SMS limits (per source address, per number prefix, per day) are reached. Cheapest refusal first: the
+ * per-number limits are read, the others written; a refused request leaves every count as it found it.
+ */
+export async function requestVerificationCode(deps: Deps, limits: SmsLimits, request: CodeRequest): Promise<{ codeExpiresAt: number }> {
+  const { phoneNumber } = request;
   const now = deps.now();
   const previous = await getVerification(deps, phoneNumber);
   const recent = (previous?.sentAt ?? []).filter((sentAt) => sentAt > now - CODE_SEND_WINDOW_MS);
@@ -38,6 +51,7 @@ export async function requestVerificationCode(deps: Deps, phoneNumber: string): 
   if (last !== undefined && now - last < CODE_RESEND_INTERVAL_MS) throw rateLimited(last + CODE_RESEND_INTERVAL_MS - now);
   if (recent.length >= CODE_SENDS_PER_WINDOW) throw rateLimited(recent[0]! + CODE_SEND_WINDOW_MS - now);
 
+  const allowance = await takeSmsAllowance(deps, limits, request);
   const code = randomInt(0, 1_000_000).toString().padStart(6, '0');
   const codeExpiresAt = now + CODE_TTL_MS;
   const stored = await replaceCode(
@@ -53,26 +67,30 @@ export async function requestVerificationCode(deps: Deps, phoneNumber: string): 
     },
     previous,
   );
-  // Another request for the same number got in between: it sent a code, this one must not.
-  if (!stored) throw rateLimited(CODE_RESEND_INTERVAL_MS);
+  if (!stored) {
+    // Another request for the same number got in between: it sent a code and counted it, this one must not.
+    await allowance.giveBack();
+    throw rateLimited(CODE_RESEND_INTERVAL_MS);
+  }
   // Stored before sent: a code that reaches the phone can always be checked.
   await sendSms(deps, phoneNumber, `Your Parley code is ${code}. It expires in 10 minutes. Do not share it.`);
   return { codeExpiresAt };
 }
 
-/** Uses the code up if it is right; otherwise spends one attempt and says how many are left. */
+/**
+ * Uses the code up if it is right. The attempt is counted before the code is compared, in one conditional
+ * write, so however many guesses race only the first CODE_ATTEMPTS are compared and every later one is
+ * EXPIRED, the right code included: no answer after the last attempt tells the right code from a wrong one.
+ */
 async function verifyCode(deps: Deps, phoneNumber: string, code: string): Promise<void> {
-  const record = await getVerification(deps, phoneNumber);
-  if (!record?.codeHash || record.codeExpiresAt <= deps.now() || record.attemptsLeft <= 0) {
-    throw new ParleyError('EXPIRED', 'There is no valid code for this number; request a new one');
-  }
+  const attempt = await takeAttempt(deps, phoneNumber, deps.now());
+  if (!attempt) throw new ParleyError('EXPIRED', 'There is no valid code for this number; request a new one');
   const given = Buffer.from(hashCode(phoneNumber, code), 'base64');
-  if (!timingSafeEqual(given, Buffer.from(record.codeHash, 'base64'))) {
-    const attemptsLeft = (await spendAttempt(deps, phoneNumber, record.codeHash)) ?? 0;
-    throw new ParleyError('INVALID_CODE', 'The code is wrong', { attemptsLeft });
+  if (!timingSafeEqual(given, Buffer.from(attempt.codeHash, 'base64'))) {
+    throw new ParleyError('INVALID_CODE', 'The code is wrong', { attemptsLeft: attempt.attemptsLeft });
   }
-  if (!(await consumeCode(deps, phoneNumber, record.codeHash))) {
-    throw new ParleyError('EXPIRED', 'The code was already used or has expired; request a new one');
+  if (!(await consumeCode(deps, phoneNumber, attempt.codeHash))) {
+    throw new ParleyError('EXPIRED', 'The code was already used; request a new one');
   }
 }
 

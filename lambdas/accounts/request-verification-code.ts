@@ -2,8 +2,9 @@
 import { RequestCodeBody } from '../protocol/accounts-api';
 import { publicHttpRoute } from '../runtime/http-route';
 import { requestVerificationCode } from './registration';
+import { smsLimitsOf } from './sms-limits';
 
-export const handler = publicHttpRoute('requestVerificationCode', RequestCodeBody, async ({ body }, deps) => ({
+export const handler = publicHttpRoute('requestVerificationCode', RequestCodeBody, async ({ body, sourceIp }, deps) => ({
   status: 202,
-  body: await requestVerificationCode(deps, body.phoneNumber),
+  body: await requestVerificationCode(deps, smsLimitsOf(deps), { phoneNumber: body.phoneNumber, sourceIp }),
 }));

@@ -5,4 +5,5 @@ import { closeSession } from './sessions';
 export const handler = connectionRoute('disconnect', async (event, deps) => {
   const { authorizer, connectionId } = event.requestContext;
   await closeSession(deps, { userId: authorizer.userId, deviceId: authorizer.deviceId }, connectionId);
+  return 200;
 });

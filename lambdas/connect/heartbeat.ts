@@ -7,4 +7,5 @@ export const handler = webSocketRoute('heartbeat', HeartbeatFrame, async (_frame
   const { userId, deviceId } = ctx.caller;
   const routeExpiresAt = await refreshSession(deps, { userId, deviceId }, ctx.connection);
   return { type: 'HEARTBEAT_ACK', routeExpiresAt };
-});
+  // Its conditional refresh is the session check: a replaced connection is closed there.
+}, { checksSession: false });

@@ -9,7 +9,6 @@ import type { Caller } from '../runtime/gateway-events';
 import { deleteRoute, getRoute, putRoute, refreshRoute, routesOf, type RouteRecord } from '../tables/routing-table';
 import { mapConcurrently } from '../runtime/concurrency';
 import { closeConnection, postFrame } from './connections';
-import { ParleyError } from '../protocol/errors';
 
 export interface Connection {
   readonly connectionId: string;
@@ -33,12 +32,45 @@ async function endConnection(deps: Deps, connectionId: string, reason: SessionCl
   if (sent === 'sent') await closeConnection(deps, connectionId);
 }
 
-/** `$connect`: the device's route now points here; an older connection of the same device is closed. */
-export async function openSession(deps: Deps, caller: Caller, connection: Connection): Promise<void> {
+/** A frame came on a connection the device has replaced: it was told why and closed, and gets no answer. */
+export class ConnectionReplaced extends Error {
+  constructor() {
+    super('The device has connected again; this connection is closed');
+    this.name = 'ConnectionReplaced';
+  }
+}
+
+/**
+ * `$connect`: the device's route now points here and the connection it replaces is closed. Answers
+ * 'replaced' when a newer connection of the device took the route meanwhile: its attempt to close this
+ * one found nothing to close (API Gateway answers Gone while a connection is in its handshake), so this
+ * handshake must be refused instead, or it would open beside the newer one.
+ */
+export async function openSession(deps: Deps, caller: Caller, connection: Connection): Promise<'open' | 'replaced'> {
+  // ALL_OLD makes each put answer exactly the route it replaced, so concurrent connects form one chain
+  // in which every connection but the newest is closed by its successor.
   const replaced = await putRoute(deps, routeOf(deps, caller, connection));
   if (replaced && replaced.connectionId !== connection.connectionId) {
     await endConnection(deps, replaced.connectionId, 'CONNECTED_ELSEWHERE');
   }
+  return (await isReplaced(deps, caller, connection.connectionId)) ? 'replaced' : 'open';
+}
+
+/** Whether a newer connection of the device holds its route. A route that is gone replaces nothing. */
+async function isReplaced(deps: Deps, caller: Caller, connectionId: string): Promise<boolean> {
+  const route = await getRoute(deps, caller.userId, caller.deviceId);
+  return route !== undefined && route.connectionId !== connectionId;
+}
+
+/**
+ * Every frame but HEARTBEAT (whose refresh checks the same) comes from the device's one session: a
+ * connection that slipped through its handshake while a newer one replaced it is closed at its first
+ * frame, before it can send, read or empty the device's queue.
+ */
+export async function ensureCurrentSession(deps: Deps, caller: Caller, connectionId: string): Promise<void> {
+  if (!(await isReplaced(deps, caller, connectionId))) return;
+  await endConnection(deps, connectionId, 'CONNECTED_ELSEWHERE');
+  throw new ConnectionReplaced();
 }
 
 /** `$disconnect`: forget the route unless the device has connected again meanwhile. */
@@ -50,7 +82,8 @@ export async function closeSession(deps: Deps, caller: Caller, connectionId: str
 export async function refreshSession(deps: Deps, caller: Caller, connection: Connection): Promise<number> {
   const route = routeOf(deps, caller, connection);
   if (!(await refreshRoute(deps, route))) {
-    throw new ParleyError('FORBIDDEN', 'This device is connected elsewhere; this connection is closing');
+    await endConnection(deps, connection.connectionId, 'CONNECTED_ELSEWHERE');
+    throw new ConnectionReplaced();
   }
   return route.expiresAt * 1000;
 }
@@ -65,7 +98,8 @@ export async function endDeviceSession(deps: Deps, userId: string, deviceId: num
 
 /**
  * Sends a frame to the device's live connection, if it has one. A connection that turns out to be gone
- * (dropped without a `$disconnect`) loses its route, so the next sender does not try it again.
+ * (dropped without a `$disconnect`) loses its route, so the next sender does not try it again, unless it
+ * is young enough to be still in its handshake.
  */
 export async function sendToDevice(
   deps: Deps,
@@ -76,8 +110,22 @@ export async function sendToDevice(
   const route = await getRoute(deps, userId, deviceId);
   if (!route) return 'offline';
   if ((await postFrame(deps, route.connectionId, frame)) === 'sent') return 'sent';
-  await deleteRoute(deps, userId, deviceId, route.connectionId);
+  await forgetGoneRoute(deps, route);
   return 'offline';
+}
+
+/**
+ * How long after it opened a connection may still be in its handshake. `$connect` records the route before
+ * the handshake ends, and until it ends API Gateway answers Gone to a post: a frame queued then reaches the
+ * device by its SYNC, but removing the route would leave the device unreachable live until its next heartbeat.
+ * API Gateway gives `$connect` at most 29 s.
+ */
+const HANDSHAKE_MS = 30_000;
+
+/** A connection that answered Gone loses its route, unless it may just be still opening. */
+async function forgetGoneRoute(deps: Deps, route: RouteRecord): Promise<void> {
+  if (deps.now() - route.connectedAt < HANDSHAKE_MS) return;
+  await deleteRoute(deps, route.userId, route.deviceId, route.connectionId);
 }
 
 /** Connections posted to at once by one fan-out. */
@@ -100,7 +148,7 @@ export async function sendToDevices<D extends { userId: string; deviceId: number
     const route = routes.get(`${device.userId}.${device.deviceId}`);
     if (!route) return false;
     if ((await postFrame(deps, route.connectionId, frame)) === 'sent') return true;
-    await deleteRoute(deps, device.userId, device.deviceId, route.connectionId);
+    await forgetGoneRoute(deps, route);
     return false;
   });
   return devices.filter((_, index) => !reached[index]);

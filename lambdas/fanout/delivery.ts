@@ -7,26 +7,34 @@ import type { MessageRecord, ReceiptRecord } from '../protocol/stream-records';
 import type { Deps } from '../runtime/deps';
 import { listDevices } from '../tables/devices';
 import { recordActivity } from '../tables/conversations';
-import { positionOf } from '../tables/device-queues';
+import { positionOf, queueItemOf, type QueuedItem } from '../tables/device-queues';
 import { queueAndPush } from './queue-and-push';
 import { wakeDevice } from '../push/wake-device';
 import { deliverGroupReceipt } from './group-receipts';
 import { groupIdOfConversation } from '../send/conversations';
 
-export async function deliverMessage(deps: Deps, record: MessageRecord): Promise<void> {
+/** The queue item a message makes for each device it addresses, in the order of its envelopes. */
+export function queueItemsOfMessage(record: MessageRecord): QueuedItem[] {
   const cursor = positionOf(record.serverTs, record.msgId);
+  return record.envelopes.map(({ userId, deviceId, type, ciphertext }) =>
+    queueItemOf(userId, deviceId, record.msgId, {
+      type: 'PUSH',
+      msgId: record.msgId,
+      conversationId: record.conversationId,
+      from: record.from,
+      seq: record.seq,
+      serverTs: record.serverTs,
+      envelope: { type, ciphertext },
+      cursor,
+    }),
+  );
+}
+
+export async function deliverMessage(deps: Deps, record: MessageRecord): Promise<void> {
+  const items = queueItemsOfMessage(record);
   await Promise.all(
-    record.envelopes.map(async ({ userId, deviceId, type, ciphertext }) => {
-      const delivered = await queueAndPush(deps, userId, deviceId, record.msgId, {
-        type: 'PUSH',
-        msgId: record.msgId,
-        conversationId: record.conversationId,
-        from: record.from,
-        seq: record.seq,
-        serverTs: record.serverTs,
-        envelope: { type, ciphertext },
-        cursor,
-      });
+    record.envelopes.map(async ({ userId, deviceId }, index) => {
+      const delivered = await queueAndPush(deps, userId, deviceId, record.msgId, items[index]!.frame);
       // A message wakes the recipient's offline devices; the sender's own other devices, and receipts,
       // wait for the device's next connect rather than cost it battery.
       if (delivered === 'offline' && userId !== record.from.userId) await wakeDevice(deps, userId, deviceId);

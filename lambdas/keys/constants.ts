@@ -3,7 +3,7 @@
  * FETCH_KEYS) takes one token from two buckets of the requesting device; a refused request takes no
  * keys and no tokens.
  */
-import type { TokenBucketRule } from '../tables/key-fetch-limits';
+import type { TokenBucketRule } from '../tables/rate-limits';
 
 /**
  * Per requesting device, over all users: 1,500 at once, then 1,000 an hour. Creating a group of 1,024

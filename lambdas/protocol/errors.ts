@@ -17,6 +17,11 @@ export const errorStatus = {
    * list `{userId, deviceId}`. Refresh those sessions and send again; nothing of the SEND was delivered.
    */
   MISMATCHED_DEVICES: 409,
+  /**
+   * The SEND's or GROUP_SEND's msgId was used by another device or in another conversation (within the
+   * 30 days msgIds are remembered). Nothing was stored: send it again under a fresh UUID.
+   */
+  MSG_ID_TAKEN: 409,
   /** The verification code is wrong; `attemptsLeft` says how many tries remain. */
   INVALID_CODE: 403,
   /** The verification code or link token expired or was used up: ask for a new one. */
@@ -65,3 +70,7 @@ export class ParleyError extends Error {
     return errorStatus[this.code];
   }
 }
+
+/** RATE_LIMITED, with the wait in whole seconds (at least one, so that a client never retries at once). */
+export const rateLimited = (message: string, retryAfterMs: number) =>
+  new ParleyError('RATE_LIMITED', message, { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) });

@@ -26,7 +26,7 @@ export type MessageRecord = z.infer<typeof MessageRecord>;
 /**
  * A receipt for the sender's devices: `delivered` (two grey ticks) names the messages a device stored,
  * `read` (two blue ticks) everything up to one message, `failed` a message that expired undelivered after
- * 30 days in the named device's queue. READ also goes to the reader's other devices, so
+ * 30 days in the named device's queue, or that the fanout failed on and redrive gave up on. READ also goes to the reader's other devices, so
  * read state is shared. `recipients` are users; every device of each gets it.
  */
 export const ReceiptRecord = z.strictObject({

@@ -5,6 +5,7 @@ import type { Deps } from './deps';
 import { WebSocketRouteEvent, type Caller, type WebSocketResponse } from './gateway-events';
 import { defineHandler, type Handler } from './lambda-handler';
 import { logger } from './observability';
+import { ConnectionReplaced, ensureCurrentSession } from '../connect/sessions';
 
 /** Where a frame came from. */
 export interface FrameContext {
@@ -39,6 +40,15 @@ function reply(frame: ServerFrame, request?: { requestId?: unknown }): WebSocket
   return { statusCode: 200, body: JSON.stringify(answer) };
 }
 
+export interface WebSocketRouteOptions {
+  /**
+   * Whether the route first checks that the frame's connection is the device's current one (one consistent
+   * read of its route), and closes it otherwise. Off only for routes that check it themselves or touch no
+   * state of the device. @default true
+   */
+  readonly checksSession?: boolean;
+}
+
 /**
  * A two-way WebSocket route: parses the event, validates the frame against its schema, runs the domain
  * code and answers with its frame (none when it returns nothing), or with an ERROR frame naming what was
@@ -52,6 +62,7 @@ export function webSocketRoute<F extends z.ZodType>(
   name: string,
   schema: F,
   run: (frame: z.infer<F>, ctx: FrameContext, deps: Deps) => Promise<ServerFrame | undefined>,
+  options: WebSocketRouteOptions = {},
 ): Handler<unknown, WebSocketResponse> {
   return defineHandler(name, async (rawEvent, deps) => {
     const event = WebSocketRouteEvent.parse(rawEvent);
@@ -74,9 +85,12 @@ export function webSocketRoute<F extends z.ZodType>(
       );
     }
     try {
+      if (options.checksSession !== false) await ensureCurrentSession(deps, ctx.caller, ctx.connection.connectionId);
       const answer = await run(parsed.data, ctx, deps);
       return answer ? reply(answer, envelope.data) : { statusCode: 200 };
     } catch (error) {
+      // The connection was told SESSION_CLOSED and closed: there is no one left to answer.
+      if (error instanceof ConnectionReplaced) return { statusCode: 200 };
       if (error instanceof ParleyError) return reply(errorFrame(error, envelope.data));
       logger.error('Route failed', { route: name, connectionId: ctx.connection.connectionId, error: error as Error });
       return reply(errorFrame(new ParleyError('INTERNAL', 'The server failed to handle the frame; retry it'), envelope.data));
@@ -84,13 +98,10 @@ export function webSocketRoute<F extends z.ZodType>(
   });
 }
 
-/** `$connect` and `$disconnect`: no frame, no answer but the status code. */
+/** `$connect` and `$disconnect`: no frame, no answer but the status code (a non-2xx one refuses a handshake). */
 export function connectionRoute(
   name: string,
-  run: (event: WebSocketRouteEvent, deps: Deps) => Promise<void>,
+  run: (event: WebSocketRouteEvent, deps: Deps) => Promise<number>,
 ): Handler<unknown, WebSocketResponse> {
-  return defineHandler(name, async (rawEvent, deps) => {
-    await run(WebSocketRouteEvent.parse(rawEvent), deps);
-    return { statusCode: 200 };
-  });
+  return defineHandler(name, async (rawEvent, deps) => ({ statusCode: await run(WebSocketRouteEvent.parse(rawEvent), deps) }));
 }

@@ -1,5 +1,5 @@
 /**
- * Accepting a GROUP_SEND: only a current member may write, stamped once, on the stream before the ACK
+ * Accepting a GROUP_SEND: only a current member may write, stamped once, on the stream once before the ACK
  * with the group's version, so the fanout delivers it to exactly the members the group had then.
  */
 import { ParleyError } from '../protocol/errors';
@@ -8,12 +8,13 @@ import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { getGroup } from '../tables/groups';
 import { groupIdOfConversation } from './conversations';
-import { putOnMessageStream } from './message-stream';
-import { stampOnce } from './stamp';
+import { chargeSend } from './send-rate-limit';
+import { streamOnce } from './stream-once';
 
 export async function acceptGroupMessage(deps: Deps, caller: Caller, frame: GroupSendFrame): Promise<AckFrame> {
   // The frame's schema admits group conversations only.
   const groupId = groupIdOfConversation(frame.conversationId)!;
+  await chargeSend(deps, caller, frame);
   const group = await getGroup(deps, groupId);
   // Whether a group exists is no business of non-members.
   if (!group?.members[caller.userId]) throw new ParleyError('FORBIDDEN', 'The sender is not a member of this group');
@@ -23,8 +24,7 @@ export async function acceptGroupMessage(deps: Deps, caller: Caller, frame: Grou
     });
   }
 
-  const serverTs = await stampOnce(deps, caller, frame);
-  await putOnMessageStream(deps, {
+  return streamOnce(deps, caller, frame, (serverTs) => ({
     kind: 'groupMessage',
     msgId: frame.msgId,
     conversationId: frame.conversationId,
@@ -34,6 +34,5 @@ export async function acceptGroupMessage(deps: Deps, caller: Caller, frame: Grou
     seq: frame.seq,
     serverTs,
     ciphertext: frame.ciphertext,
-  });
-  return { type: 'ACK', msgId: frame.msgId, serverTs };
+  }));
 }

@@ -1,6 +1,6 @@
 /**
  * Accepting a SEND: who may write, to which devices, stamped once by the conversation's clock, on the
- * stream before the ACK. Nothing is delivered here; the fanout consumer writes each device's queue from the stream.
+ * stream once, before the ACK. Nothing is delivered here; the fanout consumer writes each device's queue from the stream.
  */
 import { ParleyError } from '../protocol/errors';
 import type { AckFrame, SendFrame } from '../protocol/frames';
@@ -9,8 +9,8 @@ import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { listDevices } from '../tables/devices';
 import { directConversationId } from './conversations';
-import { putOnMessageStream } from './message-stream';
-import { stampOnce } from './stamp';
+import { chargeSend } from './send-rate-limit';
+import { streamOnce } from './stream-once';
 
 const deviceKey = ({ userId, deviceId }: Participant) => `${userId}.${deviceId}`;
 
@@ -47,11 +47,10 @@ export async function acceptMessage(deps: Deps, caller: Caller, frame: SendFrame
   if (frame.conversationId !== directConversationId(caller.userId, frame.to)) {
     throw new ParleyError('FORBIDDEN', 'The sender may not write to this conversation');
   }
+  await chargeSend(deps, caller, frame, frame.to);
   checkDevices(await addressedDevices(deps, caller, frame.to), frame.envelopes);
 
-  const serverTs = await stampOnce(deps, caller, frame);
-
-  const record: MessageRecord = {
+  return streamOnce(deps, caller, frame, (serverTs): MessageRecord => ({
     kind: 'message',
     msgId: frame.msgId,
     conversationId: frame.conversationId,
@@ -61,9 +60,5 @@ export async function acceptMessage(deps: Deps, caller: Caller, frame: SendFrame
     serverTs,
     envelopes: frame.envelopes,
     ...(frame.preview ? { preview: frame.preview } : {}),
-  };
-  // Put again on a retry too: the first attempt may have failed after stamping. The fanout writes each
-  // device's queue idempotently, so a record put twice is delivered once.
-  await putOnMessageStream(deps, record);
-  return { type: 'ACK', msgId: frame.msgId, serverTs };
+  }));
 }

@@ -1,26 +1,54 @@
-/** The `acceptedMessages` table: each SEND stamped once, by sender and msgId. */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+/**
+ * The `acceptedMessages` table: each accepted SEND or GROUP_SEND by its msgId, which binds the msgId to
+ * its sending device and conversation, stamps it once and records once its record is on the stream.
+ */
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ifConditionHolds } from './conditional-write';
 import { putIfAbsent } from './put-if-absent';
 import { tableName, type Deps } from '../runtime/deps';
 
 export interface AcceptedMessage {
-  /** `${senderUserId}#${msgId}`: a msgId is the sender's to choose, so it is unique per sender only. */
-  readonly messageKey: string;
+  /** Unique across all senders: queues, DELIVERED, previews and group receipts name a message by it alone. */
+  readonly msgId: string;
+  /** `${userId}.${deviceId}` of the device that sent it: only that device may retry it. */
+  readonly sender: string;
   readonly conversationId: string;
   /** Epoch milliseconds of the first acceptance. */
   readonly serverTs: number;
   /** Epoch seconds (the table's TTL attribute). */
   readonly expiresAt: number;
+  /** Set once the message's record is on the stream: a retry then puts nothing again. */
+  readonly onStream?: true;
 }
 
-export const messageKeyOf = (senderUserId: string, msgId: string) => `${senderUserId}#${msgId}`;
+export const senderOf = ({ userId, deviceId }: { userId: string; deviceId: number }) => `${userId}.${deviceId}`;
 
 /** Records the message unless it was accepted before; answers the record that stands: this one or the first. */
 export async function acceptOnce(deps: Deps, candidate: AcceptedMessage): Promise<AcceptedMessage> {
   if (await putIfAbsent(deps, 'acceptedMessages', { ...candidate })) return candidate;
+  const accepted = await getAccepted(deps, candidate.msgId);
+  if (!accepted) throw new Error('An accepted message vanished between its write and its read');
+  return accepted;
+}
+
+export async function getAccepted(deps: Deps, msgId: string): Promise<AcceptedMessage | undefined> {
   const { Item } = await deps.clients.db.send(
-    new GetCommand({ TableName: tableName(deps, 'acceptedMessages'), Key: { messageKey: candidate.messageKey }, ConsistentRead: true }),
+    new GetCommand({ TableName: tableName(deps, 'acceptedMessages'), Key: { msgId }, ConsistentRead: true }),
   );
-  if (!Item) throw new Error('An accepted message vanished between its write and its read');
-  return Item as AcceptedMessage;
+  return Item as AcceptedMessage | undefined;
+}
+
+/** Notes that the message's record is on the stream (conditional, so an expired record is not made again). */
+export async function markOnStream(deps: Deps, msgId: string): Promise<void> {
+  await ifConditionHolds(
+    deps.clients.db.send(
+      new UpdateCommand({
+        TableName: tableName(deps, 'acceptedMessages'),
+        Key: { msgId },
+        UpdateExpression: 'SET onStream = :true',
+        ConditionExpression: 'attribute_exists(msgId)',
+        ExpressionAttributeValues: { ':true': true },
+      }),
+    ),
+  );
 }

@@ -3,8 +3,8 @@
  * attempts, and the times codes were sent, which rate-limit sending.
  */
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { tableName, type Deps } from '../runtime/deps';
+import { ifConditionHolds } from './conditional-write';
 
 export interface VerificationRecord {
   readonly phoneNumber: string;
@@ -21,8 +21,6 @@ export interface VerificationRecord {
   readonly expiresAt: number;
 }
 
-const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
-
 export async function getVerification(deps: Deps, phoneNumber: string): Promise<VerificationRecord | undefined> {
   const { Item } = await deps.clients.db.send(
     new GetCommand({ TableName: tableName(deps, 'verificationCodes'), Key: { phoneNumber }, ConsistentRead: true }),
@@ -36,8 +34,8 @@ export async function replaceCode(
   next: VerificationRecord,
   previous: VerificationRecord | undefined,
 ): Promise<boolean> {
-  try {
-    await deps.clients.db.send(
+  const written = await ifConditionHolds(
+    deps.clients.db.send(
       new PutCommand({
         TableName: tableName(deps, 'verificationCodes'),
         Item: next,
@@ -45,49 +43,46 @@ export async function replaceCode(
           ? { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': previous.version } }
           : { ConditionExpression: 'attribute_not_exists(phoneNumber)' }),
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
+  return written !== undefined;
 }
 
-/** Uses up one attempt on the code with this hash; answers the attempts left, or undefined if none were. */
-export async function spendAttempt(deps: Deps, phoneNumber: string, codeHash: string): Promise<number | undefined> {
-  try {
-    const { Attributes } = await deps.clients.db.send(
+/** A code with one attempt spent on it: the hash to compare the guess with, and the attempts left after it. */
+export type CodeAttempt = VerificationRecord & { readonly codeHash: string };
+
+/**
+ * Spends one attempt on the number's current code if it has one, unexpired at `now` and with attempts
+ * left; answers the code as it is after the attempt, or undefined if there was no attempt to spend.
+ */
+export async function takeAttempt(deps: Deps, phoneNumber: string, now: number): Promise<CodeAttempt | undefined> {
+  const written = await ifConditionHolds(
+    deps.clients.db.send(
       new UpdateCommand({
         TableName: tableName(deps, 'verificationCodes'),
         Key: { phoneNumber },
         UpdateExpression: 'SET attemptsLeft = attemptsLeft - :one',
-        ConditionExpression: 'codeHash = :h AND attemptsLeft > :zero',
-        ExpressionAttributeValues: { ':h': codeHash, ':one': 1, ':zero': 0 },
-        ReturnValues: 'UPDATED_NEW',
+        ConditionExpression: 'attribute_exists(codeHash) AND attemptsLeft > :zero AND codeExpiresAt > :now',
+        ExpressionAttributeValues: { ':one': 1, ':zero': 0, ':now': now },
+        ReturnValues: 'ALL_NEW',
       }),
-    );
-    return (Attributes as { attemptsLeft: number }).attemptsLeft;
-  } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
-  }
+    ),
+  );
+  return written?.Attributes as CodeAttempt | undefined;
 }
 
-/** Removes the code if it is still this one, unexpired and with attempts left: a code verifies once. */
+/** Removes the code if it is still this one: a right code registers once, even when its attempts raced. */
 export async function consumeCode(deps: Deps, phoneNumber: string, codeHash: string): Promise<boolean> {
-  try {
-    await deps.clients.db.send(
+  const written = await ifConditionHolds(
+    deps.clients.db.send(
       new UpdateCommand({
         TableName: tableName(deps, 'verificationCodes'),
         Key: { phoneNumber },
         UpdateExpression: 'REMOVE codeHash',
-        ConditionExpression: 'codeHash = :h AND attemptsLeft > :zero AND codeExpiresAt > :now',
-        ExpressionAttributeValues: { ':h': codeHash, ':zero': 0, ':now': deps.now() },
+        ConditionExpression: 'codeHash = :h',
+        ExpressionAttributeValues: { ':h': codeHash },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
+  return written !== undefined;
 }

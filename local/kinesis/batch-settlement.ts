@@ -41,26 +41,28 @@ interface Failure {
 
 const MAX_RETRY_DELAY_MS = 1000;
 
-/** Settles the records of one batch, in order; resolves when the shard may move on to the next batch. */
-export async function settleBatch(records: KinesisStreamRecord[], settlement: BatchSettlement): Promise<void> {
+/**
+ * Settles the records of one batch, in order; resolves when the shard may move on to the next batch: with
+ * `true` once every record was handled or discarded, with `false` if the settlement was aborted first.
+ */
+export async function settleBatch(records: KinesisStreamRecord[], settlement: BatchSettlement): Promise<boolean> {
   const { policy, signal } = settlement;
   let pending = records;
   for (let retries = 0; !signal.aborted; retries++) {
     const failure = await invoke(pending, settlement);
-    if (!failure) return;
+    if (!failure) return true;
     if (failure.thrown && policy.bisectBatchOnError && pending.length > 1) {
       const middle = Math.ceil(pending.length / 2);
-      await settleBatch(pending.slice(0, middle), settlement);
-      await settleBatch(pending.slice(middle), settlement);
-      return;
+      return (await settleBatch(pending.slice(0, middle), settlement)) && settleBatch(pending.slice(middle), settlement);
     }
     pending = failure.remaining;
     if (retries === policy.retryAttempts) {
       await settlement.discard(pending, failure.error);
-      return;
+      return true;
     }
     await pause(Math.min(policy.retryDelayMs * 2 ** retries, MAX_RETRY_DELAY_MS), signal);
   }
+  return false;
 }
 
 async function invoke(

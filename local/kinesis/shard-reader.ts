@@ -20,10 +20,17 @@ export interface ShardReaderOptions {
   readonly streamName: string;
   readonly shardId: string;
   readonly startingPosition: StartingPosition;
+  /** Resume right after this sequence number instead of at `startingPosition`: the shard's checkpoint. */
+  readonly startAfter?: string;
   readonly batchSize: number;
   readonly idlePollMs: number;
-  /** Settles one batch; the reader moves past it when this resolves. */
-  readonly settle: (records: _Record[]) => Promise<void>;
+  /**
+   * Settles one batch; the reader moves past it when this resolves, and on `true` (the batch was settled,
+   * not abandoned on stop) reports the batch's last record to `settled`.
+   */
+  readonly settle: (records: _Record[]) => Promise<boolean>;
+  /** Told the sequence number of the last record of each settled batch: the place to keep a checkpoint. */
+  readonly settled?: (sequenceNumber: string) => Promise<void>;
   /** Where failed reads are reported. */
   readonly log: (line: string) => void;
   /** Aborting stops the reader after the batch in progress. */
@@ -60,7 +67,12 @@ export class ShardReader {
 
   /** Gets the shard's first iterator (so a wrong stream or shard fails here) and starts reading. */
   static async start(options: ShardReaderOptions): Promise<ShardReader> {
-    const firstIterator = await iteratorAt(options, { ShardIteratorType: options.startingPosition });
+    const firstIterator = await iteratorAt(
+      options,
+      options.startAfter
+        ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: options.startAfter }
+        : { ShardIteratorType: options.startingPosition },
+    );
     return new ShardReader(options, firstIterator);
   }
 
@@ -90,8 +102,10 @@ export class ShardReader {
         const page: GetRecordsCommandOutput = await kinesis.send(command, { abortSignal: signal });
         const records = page.Records ?? [];
         if (records.length > 0) {
-          await settle(records);
+          const settledAll = await settle(records);
           this.lastSequenceNumber = records.at(-1)?.SequenceNumber;
+          // An abandoned batch is not checkpointed: after a restart it is read again, as Lambda would.
+          if (settledAll && this.lastSequenceNumber) await this.options.settled?.(this.lastSequenceNumber);
         } else {
           this.reportCaughtUp(read);
           await this.doorbell.wait(idlePollMs, signal);
@@ -120,9 +134,8 @@ export class ShardReader {
 
   /** Right after the last record read; if none was, where reading began. */
   private resumePosition(): IteratorPosition {
-    if (this.lastSequenceNumber) {
-      return { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: this.lastSequenceNumber };
-    }
+    const after = this.lastSequenceNumber ?? this.options.startAfter;
+    if (after) return { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after };
     return this.options.startingPosition === 'LATEST'
       ? { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: this.startedAt }
       : { ShardIteratorType: 'TRIM_HORIZON' };

@@ -1,6 +1,7 @@
 import { functions, type FunctionDefinition, type FunctionId, type PushEndpointAccess, type TableAccess } from '../../lambdas/functions';
 import { env, streams, tables, type TableId } from '../../lambdas/resources';
-import type { ConsumerFunctionId, ExpiryFunctionId } from '../../lib/functions';
+import { DEFAULT_SMS_LIMITS } from '../../lambdas/accounts/constants';
+import type { ExpiryFunctionId } from '../../lib/functions';
 import {
   actionsOf,
   logicalIdOf,
@@ -39,10 +40,12 @@ describe('functions', () => {
     built.template.resourceCountIs('AWS::Lambda::Function', definitions.length);
   });
 
-  it('are invoked by one event source mapping, with its own on-failure queue, per consumed stream and per onExpiry table', () => {
-    const sources = definitions.filter(([, d]) => d.consumes).length + definitions.filter(([, d]) => d.onExpiry).length;
+  it('are invoked by one event source mapping, with its own on-failure destination, per consumed stream and per onExpiry table', () => {
+    const expiries = definitions.filter(([, d]) => d.onExpiry).length;
+    const sources = definitions.filter(([, d]) => d.consumes).length + expiries;
     built.template.resourceCountIs('AWS::Lambda::EventSourceMapping', sources);
-    built.template.resourceCountIs('AWS::SQS::Queue', sources);
+    // Stream consumers write failed batches to a bucket (storage.test.ts); expiry consumers describe them in a queue.
+    built.template.resourceCountIs('AWS::SQS::Queue', expiries);
     const destinations = Object.values(resourcesOf(built.template, 'AWS::Lambda::EventSourceMapping')).map((mapping) =>
       JSON.stringify((mapping.Properties as { DestinationConfig?: unknown }).DestinationConfig),
     );
@@ -81,6 +84,7 @@ describe('functions', () => {
       }
       // Push is off in this stack: functions that handle push endpoints learn that there are no applications.
       if (definition.pushEndpoints?.length) expected[env.pushPlatformApplications] = '{}';
+      if (definition.sendsSms) expected[env.smsLimits] = JSON.stringify(DEFAULT_SMS_LIMITS);
       if (definition.manageConnections) expect(variables[env.connectionsEndpoint]).toBeDefined();
       const { [env.connectionsEndpoint]: connectionsEndpoint, ...rest } = variables;
       expect(rest).toEqual(expected);
@@ -144,10 +148,22 @@ describe('functions', () => {
       },
     );
 
-    it(definition.sendsSms ? 'may publish SMS, and do nothing else with SNS' : 'may not use SNS (push is off)', () => {
-      const actions = statementsOf(functionId).flatMap(actionsOf).filter((action) => action.startsWith('sns:'));
-      expect(actions).toEqual(definition.sendsSms ? ['sns:Publish'] : []);
-    });
+    it(
+      definition.sendsSms
+        ? 'may publish SMS to phone numbers, is denied every topic and endpoint, and does nothing else with SNS'
+        : 'may not use SNS (push is off)',
+      () => {
+        const onSns = statementsOf(functionId).filter((statement) => actionsOf(statement).some((action) => action.startsWith('sns:')));
+        expect(onSns.map(({ Effect, Action, Resource }) => ({ Effect, Action, Resource }))).toEqual(
+          definition.sendsSms
+            ? [
+                { Effect: 'Allow', Action: 'sns:Publish', Resource: '*' },
+                { Effect: 'Deny', Action: 'sns:Publish', Resource: 'arn:*:sns:*:*:*' },
+              ]
+            : [],
+        );
+      },
+    );
 
     it(`may put records on exactly the streams it declares (${(definition.putsTo ?? []).join(', ') || 'none'})`, () => {
       const streamLogicalIds = Object.fromEntries(
@@ -163,20 +179,22 @@ describe('functions', () => {
 
     it('writes logs to its own log group only, and asks for nothing beyond its declared access', () => {
       const allowedServices = new Set(['xray', 'logs', 'dynamodb', 'kinesis', 'execute-api', 'sns']);
-      // A stream or expiry consumer sends the records it gave up on to its own on-failure queue.
-      const hasFailedRecords = Boolean(definition.consumes ?? definition.onExpiry);
-      if (hasFailedRecords) allowedServices.add('sqs');
+      // An expiry consumer sends the records it gave up on to its own on-failure queue; a stream consumer
+      // writes them to its failed-batches bucket.
+      if (definition.onExpiry) allowedServices.add('sqs');
+      if (definition.consumes) allowedServices.add('s3');
       const ownLogGroup = logicalIdOf(built.stack.parley.handlers.logGroups[functionId]);
-      const ownFailedRecords = hasFailedRecords
-        ? logicalIdOf(built.stack.parley.failedRecords[functionId as ConsumerFunctionId | ExpiryFunctionId])
-        : undefined;
-      for (const statement of statementsOf(functionId)) {
+      const ownFailedRecords = definition.onExpiry ? logicalIdOf(built.stack.parley.failedRecords[functionId as ExpiryFunctionId]) : undefined;
+      const ownFailedBatches = definition.consumes ? logicalIdOf(built.stack.parley.buckets[definition.consumes.failedBatchesTo]) : undefined;
+      // The one deny is the SMS sender's, checked above.
+      for (const statement of statementsOf(functionId).filter((s) => s.Effect !== 'Deny' || !definition.sendsSms)) {
         expect(statement.Effect).toBe('Allow');
         for (const action of actionsOf(statement)) {
           expect(allowedServices).toContain(action.split(':')[0]);
           expect(action).not.toContain('*');
           if (action.startsWith('logs:')) expect(referencedLogicalIds(statement.Resource)).toEqual(new Set([ownLogGroup]));
           if (action.startsWith('sqs:')) expect(referencedLogicalIds(statement.Resource)).toEqual(new Set([ownFailedRecords]));
+          if (action.startsWith('s3:')) expect(referencedLogicalIds(statement.Resource)).toEqual(new Set([ownFailedBatches]));
         }
       }
     });
@@ -261,7 +279,8 @@ describe('functions with push platform applications', () => {
 
   const pushStatementsOf = (functionId: FunctionId) =>
     statementsOfRole(built.template, logicalIdOf(built.stack.parley.functions[functionId].role!)).filter((statement) =>
-      actionsOf(statement).some((action) => action.startsWith('sns:') && statement.Resource !== '*'),
+      // Allowed statements: the SMS sender's deny of every SNS ARN is no grant on push endpoints.
+      statement.Effect === 'Allow' && actionsOf(statement).some((action) => action.startsWith('sns:') && statement.Resource !== '*'),
     );
 
   describe.each(definitions)('%s', (functionId, definition) => {

@@ -43,7 +43,7 @@ describe('Key Distribution Service', () => {
         { AttributeName: 'slot', KeyType: 'RANGE' },
       ],
     });
-    expect(tableResource('keyFetchLimits').Properties).toMatchObject({
+    expect(tableResource('rateLimits').Properties).toMatchObject({
       KeySchema: [{ AttributeName: 'bucket', KeyType: 'HASH' }],
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
     });
@@ -62,15 +62,20 @@ describe('Key Distribution Service', () => {
     expect(accessTo('deviceKeys').countPrekeys).toBeUndefined();
   });
 
-  it('lets only the fetchers reach the fetch limits', () => {
-    expect(Object.keys(accessTo('keyFetchLimits')).sort()).toEqual([...KEY_FETCHERS].sort());
+  it('lets only the fetchers and the message senders reach the rate limits', () => {
+    expect(Object.keys(accessTo('rateLimits')).sort()).toEqual([...KEY_FETCHERS, 'send', 'groupSend'].sort());
   });
 
-  it('lets no uploader post to connections or touch queues, routes or limits', () => {
+  it('lets no uploader touch queues or limits, and only the WebSocket one read routes and close connections', () => {
     for (const functionId of UPLOADERS) {
       const resources = statementsOfRole(built.template, logicalIdOf(built.stack.parley.functions[functionId].role!)).map((s) => JSON.stringify(s));
-      expect(resources.some((statement) => statement.includes('execute-api:ManageConnections'))).toBe(false);
-      for (const tableId of ['deviceQueues', 'routing', 'keyFetchLimits'] as const) expect(accessTo(tableId)[functionId]).toBeUndefined();
+      // UPLOAD_PREKEYS, like every WebSocket route, first checks that its connection is the device's current
+      // one, and closes a replaced one; the HTTP upload has no connection.
+      const onWebSocket = functionId === 'uploadPrekeys';
+      expect(resources.some((statement) => statement.includes('execute-api:ManageConnections'))).toBe(onWebSocket);
+      expect(accessTo('routing')[functionId]?.some((action) => /Put|Update|Delete|Write/.test(action)) ?? false).toBe(false);
+      if (!onWebSocket) expect(accessTo('routing')[functionId]).toBeUndefined();
+      for (const tableId of ['deviceQueues', 'rateLimits'] as const) expect(accessTo(tableId)[functionId]).toBeUndefined();
     }
   });
 

@@ -4,6 +4,8 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Parley } from '../../lib/parley';
 import { CONTEXT, parleyPropsFromContext } from '../../lib/parley-stack';
 import { synthParley } from './fixture';
+import { env } from '../../lambdas/resources';
+import { DEFAULT_SMS_LIMITS } from '../../lambdas/accounts/constants';
 
 const propsFrom = (context: Record<string, unknown>) => parleyPropsFromContext(new App({ context }));
 
@@ -63,9 +65,20 @@ describe('ParleyStack', () => {
       [CONTEXT.messageStreamShards, { [CONTEXT.messageStreamShards]: '0' }],
       [CONTEXT.messageStreamShards, { [CONTEXT.messageStreamShards]: 'four' }],
       [CONTEXT.webSocketThrottleBurst, { [CONTEXT.webSocketThrottleRate]: 100 }],
+      [CONTEXT.smsDailyBudget, { [CONTEXT.smsDailyBudget]: '-1' }],
     ])('refuses a malformed %s instead of deploying something else', (key, context) => {
       expect(() => propsFrom(context)).toThrow(key);
     });
+  });
+
+  it('gives the functions that send SMS the daily budget of parley:smsDailyBudget, and the default without it', () => {
+    const smsLimitsOf = (context: Record<string, unknown>) => {
+      const { stack, template } = synthParley(context);
+      const fn = template.toJSON().Resources[stack.getLogicalId(stack.parley.functions.requestVerificationCode.node.defaultChild as never)];
+      return JSON.parse(fn.Properties.Environment.Variables[env.smsLimits]);
+    };
+    expect(smsLimitsOf({ [CONTEXT.smsDailyBudget]: '250' })).toEqual({ ...DEFAULT_SMS_LIMITS, perDay: 250 });
+    expect(smsLimitsOf({})).toEqual(DEFAULT_SMS_LIMITS);
   });
 
   it('keeps function and access logs for parley:logRetentionDays days', () => {

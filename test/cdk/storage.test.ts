@@ -1,7 +1,10 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { functions, type FunctionDefinition } from '../../lambdas/functions';
-import { buckets, streams, tables, type TableDefinition, type TableId } from '../../lambdas/resources';
-import { logicalIdOf, synthParley, type Synthesized } from './fixture';
+import { buckets, streams, tables, type BucketId, type TableDefinition, type TableId } from '../../lambdas/resources';
+import { QUEUE_TTL_MS } from '../../lambdas/tables/device-queues';
+import { logicalIdOf, resourcesOf, synthParley, type Synthesized } from './fixture';
+
+const DAY = 24 * 60 * 60 * 1000;
 
 describe('storage', () => {
   let built: Synthesized;
@@ -119,10 +122,12 @@ describe('storage', () => {
     });
   });
 
-  describe('media bucket', () => {
-    it('is private, S3-encrypted, unversioned and forgets objects after 30 days', () => {
+  describe.each(Object.keys(buckets) as BucketId[])('%s bucket', (bucketId) => {
+    const bucketOf = () => resourcesOf(built.template, 'AWS::S3::Bucket')[logicalIdOf(built.stack.parley.buckets[bucketId])]!;
+
+    it(`is private, S3-encrypted, unversioned and forgets objects after ${buckets[bucketId].expirationDays} days`, () => {
       built.template.resourceCountIs('AWS::S3::Bucket', Object.keys(buckets).length);
-      built.template.hasResource('AWS::S3::Bucket', {
+      expect(bucketOf()).toMatchObject({
         Properties: {
           PublicAccessBlockConfiguration: {
             BlockPublicAcls: true,
@@ -133,18 +138,19 @@ describe('storage', () => {
           BucketEncryption: {
             ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
           },
-          VersioningConfiguration: Match.absent(),
           LifecycleConfiguration: {
-            Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 30, Status: 'Enabled' })]),
+            Rules: expect.arrayContaining([expect.objectContaining({ ExpirationInDays: buckets[bucketId].expirationDays, Status: 'Enabled' })]),
           },
           OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
         },
         DeletionPolicy: 'Retain',
       });
+      expect(bucketOf().Properties).not.toHaveProperty('VersioningConfiguration');
     });
 
     it('refuses every request not made over TLS', () => {
       built.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: logicalIdOf(built.stack.parley.buckets[bucketId]) },
         PolicyDocument: {
           Statement: Match.arrayWith([
             Match.objectLike({
@@ -159,6 +165,10 @@ describe('storage', () => {
     });
   });
 
+  it('keeps a failed delivery at least as long as a message may wait in a queue', () => {
+    expect(buckets.failedDeliveries.expirationDays * DAY).toBeGreaterThan(QUEUE_TTL_MS);
+  });
+
   describe('with parley:removalPolicy destroy', () => {
     let destroyed: Synthesized;
     beforeAll(() => {
@@ -171,8 +181,8 @@ describe('storage', () => {
       }
     });
 
-    it('empties the media bucket first, so that the delete succeeds', () => {
-      destroyed.template.resourceCountIs('Custom::S3AutoDeleteObjects', 1);
+    it('empties the buckets first, so that the delete succeeds', () => {
+      destroyed.template.resourceCountIs('Custom::S3AutoDeleteObjects', Object.keys(buckets).length);
     });
   });
 });

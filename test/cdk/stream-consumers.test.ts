@@ -1,9 +1,9 @@
 import { functions, type FunctionDefinition, type FunctionId, type StreamConsumerDefinition } from '../../lambdas/functions';
 import type { ConsumerFunctionId } from '../../lib/functions';
+import { STACK_OUTPUTS } from '../../lib/stack-outputs';
 import {
   actionsOf,
   eventSourceMappingOf,
-  expectFailedRecordsQueue,
   type MappingProperties,
   logicalIdOf,
   logicalIdsWithAttribute,
@@ -64,40 +64,48 @@ describe('stream consumers', () => {
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         ParallelizationFactor: 1,
         DestinationConfig: {
-          OnFailure: { Destination: { 'Fn::GetAtt': [logicalIdOf(built.stack.parley.failedRecords[functionId]), 'Arn'] } },
+          OnFailure: { Destination: { 'Fn::GetAtt': [logicalIdOf(built.stack.parley.buckets[definition.failedBatchesTo]), 'Arn'] } },
         },
       });
     });
 
-    it('sends the records it gives up on to an encrypted, TLS-only queue that keeps them 14 days', () => {
-      expectFailedRecordsQueue(built, functionId);
+    it(`writes the batches it gives up on, records and all, to the ${definition.failedBatchesTo} bucket`, () => {
+      expect(definition.failedBatchesTo).toBe('failedDeliveries');
+      expect(built.stack.parley.failedDeliveries).toBe(built.stack.parley.buckets.failedDeliveries);
     });
 
-    it('lets the function subscribe through its consumer and send to its queue; no other function may', () => {
+    it('names the failed-batches bucket and the stream in stack outputs, for the redrive command', () => {
+      const outputs = Object.entries(built.template.toJSON().Outputs as Record<string, { Value: unknown }>);
+      const valueOf = (id: string) => outputs.filter(([key]) => key.includes(id)).map(([, output]) => output.Value);
+      expect(valueOf(STACK_OUTPUTS.failedDeliveriesBucket)).toEqual([{ Ref: logicalIdOf(built.stack.parley.buckets.failedDeliveries) }]);
+      expect(valueOf(STACK_OUTPUTS.messageStream)).toEqual([{ Ref: logicalIdOf(built.stack.parley.streams.messages) }]);
+    });
+
+    it('lets the function subscribe through its consumer and only write to its failed-batches bucket; no other function may', () => {
       const consumerLogicalId = logicalIdOf(built.stack.parley.handlers.streamConsumers[functionId].consumer);
-      const queueLogicalId = logicalIdOf(built.stack.parley.failedRecords[functionId]);
-      const actionsOn = (reader: FunctionId, logicalId: string) =>
-        statementsOfRole(built.template, logicalIdOf(built.stack.parley.functions[reader].role!))
-          .filter((statement) => referencedLogicalIds(statement.Resource).has(logicalId))
-          .flatMap(actionsOf);
+      const bucketLogicalId = logicalIdOf(built.stack.parley.buckets[definition.failedBatchesTo]);
+      const statementsOn = (reader: FunctionId, logicalId: string) =>
+        statementsOfRole(built.template, logicalIdOf(built.stack.parley.functions[reader].role!)).filter((statement) =>
+          referencedLogicalIds(statement.Resource).has(logicalId),
+        );
+      const actionsOn = (reader: FunctionId, logicalId: string) => statementsOn(reader, logicalId).flatMap(actionsOf);
 
       expect(actionsOn(functionId, consumerLogicalId).sort()).toEqual(
         ['kinesis:DescribeStreamConsumer', 'kinesis:SubscribeToShard'].sort(),
       );
-      expect(actionsOn(functionId, queueLogicalId)).toContain('sqs:SendMessage');
+      // What Lambda's documentation asks for an S3 destination, and no read or delete.
+      expect(statementsOn(functionId, bucketLogicalId).map((s) => [actionsOf(s), s.Resource])).toEqual([
+        [['s3:PutObject'], { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketLogicalId, 'Arn'] }, '/*']] }],
+        [['s3:ListBucket'], { 'Fn::GetAtt': [bucketLogicalId, 'Arn'] }],
+      ]);
       for (const other of Object.keys(functions) as FunctionId[]) {
         if (other === functionId) continue;
-        expect({ other, onConsumer: actionsOn(other, consumerLogicalId), onQueue: actionsOn(other, queueLogicalId) }).toEqual({
+        expect({ other, onConsumer: actionsOn(other, consumerLogicalId), onBucket: actionsOn(other, bucketLogicalId) }).toEqual({
           other,
           onConsumer: [],
-          onQueue: [],
+          onBucket: [],
         });
       }
-    });
-
-    it('deletes its queue with the stack under parley:removalPolicy destroy', () => {
-      const destroyed = synthParley({ 'parley:removalPolicy': 'destroy' });
-      destroyed.template.allResources('AWS::SQS::Queue', { DeletionPolicy: 'Delete' });
     });
   });
 });

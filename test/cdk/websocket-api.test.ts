@@ -113,6 +113,37 @@ describe('WebSocket API', () => {
     });
   });
 
+  it('throttles SEND and GROUP_SEND below the stage, after their routes exist, overridable by the parley:* context', () => {
+    const stages = resourcesOf<{ RouteSettings?: Record<string, unknown> }>(built.template, 'AWS::ApiGatewayV2::Stage');
+    const [stageId, stage] = Object.entries(stages).find(([, candidate]) => referencedLogicalIds(candidate.Properties).has(apiId))!;
+    expect(stage.Properties.RouteSettings).toEqual({
+      SEND: { ThrottlingRateLimit: 2000, ThrottlingBurstLimit: 2000 },
+      GROUP_SEND: { ThrottlingRateLimit: 2000, ThrottlingBurstLimit: 2000 },
+    });
+    const dependsOn = (built.template.toJSON().Resources[stageId] as { DependsOn: string[] }).DependsOn;
+    expect(dependsOn).toEqual(expect.arrayContaining([routes.SEND!.logicalId, routes.GROUP_SEND!.logicalId]));
+
+    const custom = synthParley({ 'parley:messageThrottleRate': 100, 'parley:messageThrottleBurst': '200' });
+    custom.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      RouteSettings: { SEND: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 }, GROUP_SEND: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 } },
+    });
+  });
+
+  it('gives the message routes the SEND rate limits of the parley:* context, and no other function', () => {
+    const limits = { perDevice: { burst: 10, refillMs: 100 }, perRecipient: { burst: 5, refillMs: 2000 } };
+    const custom = synthParley({ 'parley:sendRateLimits': JSON.stringify(limits) });
+    const given = Object.keys(functions).filter((functionId) => {
+      const fn = custom.template.toJSON().Resources[logicalIdOf(custom.stack.parley.functions[functionId as keyof typeof functions])];
+      return fn.Properties.Environment.Variables.SEND_RATE_LIMITS !== undefined;
+    });
+    expect(given.sort()).toEqual(['groupSend', 'send']);
+    const send = custom.template.toJSON().Resources[logicalIdOf(custom.stack.parley.functions.send)];
+    expect(JSON.parse(send.Properties.Environment.Variables.SEND_RATE_LIMITS)).toEqual(limits);
+    // Unset, the handlers' defaults hold and no function has the variable.
+    expect(built.template.toJSON().Resources[logicalIdOf(built.stack.parley.functions.send)].Properties.Environment.Variables.SEND_RATE_LIMITS).toBeUndefined();
+    expect(() => synthParley({ 'parley:sendRateLimits': '{"perDevice": {"burst": 0}}' })).toThrow('parley:sendRateLimits');
+  });
+
   it('outputs the wss:// URL of the stage', () => {
     const outputs = built.template.findOutputs('*', {
       Value: { 'Fn::Join': ['', Match.arrayWith(['wss://', { Ref: apiId }])] },

@@ -8,7 +8,7 @@ import { encodeContent } from '../../client/content';
 import { DecryptedMessages } from '../../client/decrypted-messages';
 import { Emitter, type ParleyEvents } from '../../client/events';
 import { Inbox, type InboxDeps } from '../../client/inbox';
-import { SeenMessages } from '../../client/seen-messages';
+import { receivedMessageId, SeenMessages } from '../../client/seen-messages';
 import { SequenceNumbers } from '../../client/sequence-numbers';
 import { InMemoryKeyDirectory } from '../support/in-memory-key-directory';
 import { sdkDevice, type SdkDevice } from '../support/sdk-device';
@@ -105,7 +105,7 @@ describe('Inbox', () => {
     } as unknown as Emitter<ParleyEvents>;
     await expect(new Inbox({ ...deps, events: dying }).handle(frame)).rejects.toBeInstanceOf(Crash);
     expect(log).toEqual([]);
-    expect(await bob.store.keys('decryptedMessages')).toEqual([frame.msgId]);
+    expect(await bob.store.keys('decryptedMessages')).toEqual([receivedMessageId(alice.self, frame.msgId)]);
     await inbox.handle(frame);
     expect(log).toEqual(['message survives a crash seq 1', `ack ${frame.msgId}`]);
     expect(await bob.store.keys('decryptedMessages')).toEqual([]);
@@ -117,6 +117,18 @@ describe('Inbox', () => {
     await inbox.handle(frame);
     await inbox.handle(frame);
     expect(log).toEqual(['message once seq 1', `ack ${frame.msgId}`, `ack ${frame.msgId}`]);
+  });
+
+  it('shows two messages from different senders with the same msgId, each once: a msgId is unique per sender only', async () => {
+    const { inbox, log, alice, bob, directory, push } = await harness();
+    const carol = await sdkDevice(directory);
+    await carol.recipients.devicesFor(bob.self.userId);
+    const fromAlice = await push(alice, 'from alice', 1);
+    const fromCarol = await push(carol, 'from carol', 1, { msgId: fromAlice.msgId });
+    await inbox.handle(fromAlice);
+    await inbox.handle(fromCarol);
+    await inbox.handle(fromCarol);
+    expect(log).toEqual(['message from alice seq 1', `ack ${fromAlice.msgId}`, 'message from carol seq 1', `ack ${fromAlice.msgId}`, `ack ${fromAlice.msgId}`]);
   });
 
   it('reports a replayed ciphertext under a new msgId, and a tampered one, without showing them', async () => {

@@ -3,11 +3,11 @@
  * connections, SYNC drains the queue in order, DELIVERED empties it, and a crashed batch loses nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { directConversationId } from '../../lambdas/send/conversations';
 import { call, connectDevice, linkDevice, registerAccount, type DeviceSocket } from '../support/device-client';
+import { queuedItems } from '../support/device-queue';
 import { syncQueue } from '../support/sync-queue';
 
 let parley: ParleyLocal;
@@ -20,6 +20,8 @@ beforeAll(async () => {
     ...(process.env.PARLEY_TEST_LOG ? { log: (line: string) => process.stderr.write(`${line}\n`) } : {}),
     webSocketPort: 0,
     httpPort: 0,
+    // Alice's phone queues 270 messages for Bob at once, past the per-recipient limit of a person.
+    sendRateLimits: { perDevice: { burst: 1_000, refillMs: 1 }, perRecipient: { burst: 1_000, refillMs: 1 } },
     // Fault injection: the next fanout invocation handles half its batch (all of a one-record batch),
     // then dies before it can answer, as a crashed or timed-out Lambda would.
     intercept: (id, invoke) =>
@@ -69,16 +71,7 @@ async function sendAndAck(socket: DeviceSocket, frame: ReturnType<typeof message
   return ack;
 }
 
-const queueOf = async (device: DeviceCredentials) =>
-  (
-    await parley.clients.db.send(
-      new QueryCommand({
-        TableName: parley.resources.tables.deviceQueues,
-        KeyConditionExpression: 'device = :d',
-        ExpressionAttributeValues: { ':d': `${device.userId}#${device.deviceId}` },
-      }),
-    )
-  ).Items ?? [];
+const queueOf = (device: DeviceCredentials) => queuedItems(parley, device);
 
 describe('delivery', () => {
   it('pushes each live device its own envelope, and queues it until DELIVERED', async () => {

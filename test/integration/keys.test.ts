@@ -9,7 +9,7 @@ import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { MAX_USERS_PER_BATCH, MAX_USERS_PER_FETCH_FRAME, type DeviceBundle } from '../../lambdas/protocol/keys-api';
 import { FETCHES_PER_DEVICE, FETCHES_PER_USER } from '../../lambdas/keys/constants';
-import { spendTokens } from '../../lambdas/tables/key-fetch-limits';
+import { spendTokens } from '../../lambdas/tables/rate-limits';
 import { call, connectDevice, linkDevice, registerAccount, type DeviceSocket } from '../support/device-client';
 import { DeviceKeyMaterial, startSession } from '../support/signal-keys';
 import { syncQueue } from '../support/sync-queue';

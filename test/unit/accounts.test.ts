@@ -13,6 +13,7 @@ import { handler as removeDevice } from '../../lambdas/accounts/remove-device';
 import { handler as httpAuthorizer } from '../../lambdas/accounts/authorizer';
 import { hashSecret } from '../../lambdas/accounts/device-secrets';
 import { encodeDeviceCredentials } from '../../lambdas/protocol/credentials';
+import { logger } from '../../lambdas/runtime/observability';
 import { httpAuthorizerEvent, httpEvent, mockDeps, NOW, USER } from '../fixtures/aws-events';
 
 const db = mockClient(DynamoDBDocumentClient);
@@ -31,6 +32,15 @@ const device = (deviceId: number, primary = deviceId === 1) => ({
   createdAt: NOW,
   ...hashSecret(SECRET),
 });
+/** The SMS counters taken (ADD 1) and given back (ADD -1), in order. */
+const countersOf = (taken: boolean) =>
+  db
+    .commandCalls(UpdateCommand)
+    .map((call) => call.args[0].input)
+    .filter((input) => input.TableName === 'parley-smsSendCounts' && input.UpdateExpression!.includes(':minusOne') !== taken)
+    .map((input) => input.Key!.counter as string);
+const counted = () => countersOf(true);
+const givenBack = () => countersOf(false);
 const codeHash = (code: string) => createHash('sha256').update(`${PHONE}:${code}`).digest('base64');
 
 beforeEach(() => {
@@ -44,21 +54,75 @@ beforeEach(() => {
 describe('requestVerificationCode', () => {
   const run = requestCode.withDeps(deps);
 
-  it('stores the hashed code, then texts it; the response never carries it', async () => {
+  it('counts the SMS, stores the hashed code, then texts it as a transactional SMS; the response never carries it', async () => {
     const order: string[] = [];
     db.on(GetCommand).resolves({});
+    db.on(UpdateCommand).callsFake(() => (order.push('count'), {}));
     db.on(PutCommand).callsFake(() => (order.push('store'), {}));
     sns.on(PublishCommand).callsFake(() => (order.push('text'), { MessageId: 'm1' }));
     const response = await run(httpEvent('POST /v1/verification/code', { body: { phoneNumber: PHONE } }));
     expect(response.statusCode).toBe(202);
     const sms = sns.commandCalls(PublishCommand)[0]!.args[0].input;
     expect(sms.PhoneNumber).toBe(PHONE);
+    expect(sms.TopicArn ?? sms.TargetArn).toBeUndefined();
+    expect(sms.MessageAttributes).toEqual({ 'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' } });
     const code = /(\d{6})/.exec(sms.Message!)![1]!;
     expect(response.body).not.toContain(code);
     const stored = db.commandCalls(PutCommand)[0]!.args[0].input.Item!;
     expect(stored).toMatchObject({ phoneNumber: PHONE, codeHash: codeHash(code), attemptsLeft: 3, sentAt: [NOW] });
     expect(JSON.stringify(stored)).not.toContain(code);
-    expect(order).toEqual(['store', 'text']);
+    expect(order).toEqual(['count', 'count', 'count', 'store', 'text']);
+    expect(counted()).toEqual([
+      'sourceIp#203.0.113.7#2026-11-29T12:00:00.000Z',
+      'numberPrefix#+141555#2026-11-29T12:00:00.000Z',
+      'day#2026-11-29',
+    ]);
+  });
+
+  it.each([
+    ['source address', 0, 3600, 'network'],
+    ['number prefix', 1, 3600, 'range'],
+    ['daily budget', 2, 12 * 3600, 'today'],
+  ])('refuses with RATE_LIMITED when the %s is used up, gives back the counts it took, and texts nothing', async (_, full, retryAfterSeconds, says) => {
+    db.on(GetCommand).resolves({});
+    let counts = 0;
+    db.on(UpdateCommand).callsFake((input: { UpdateExpression: string }) => {
+      if (input.UpdateExpression.includes(':minusOne')) return {};
+      if (counts++ === full) throw conditionFailed();
+      return {};
+    });
+    const response = await run(httpEvent('POST /v1/verification/code', { body: { phoneNumber: PHONE } }));
+    expect(response.statusCode).toBe(429);
+    expect(body(response).error).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds, message: expect.stringContaining(says) });
+    expect(givenBack()).toEqual(counted().slice(0, full));
+    expect(db.commandCalls(PutCommand)).toHaveLength(0);
+    expect(sns.calls()).toHaveLength(0);
+  });
+
+  it('logs a failed SMS without the number or the code', async () => {
+    const logged = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
+    db.on(GetCommand).resolves({});
+    db.on(UpdateCommand).resolves({});
+    db.on(PutCommand).resolves({});
+    sns.on(PublishCommand).rejects(Object.assign(new Error(`Invalid parameter: PhoneNumber Reason: ${PHONE} is not valid`), { name: 'InvalidParameterException' }));
+    const response = await run(httpEvent('POST /v1/verification/code', { body: { phoneNumber: PHONE } }));
+    expect(response.statusCode).toBe(500);
+    const line = JSON.stringify(logged.mock.calls, (_, value: unknown) => (value instanceof Error ? `${value.name}: ${value.message} ${String(value.cause)}` : value));
+    expect(line).toContain('InvalidParameterException');
+    expect(line).not.toContain(PHONE.slice(1));
+    const code = /(\d{6})/.exec(sns.commandCalls(PublishCommand)[0]!.args[0].input.Message!)![1]!;
+    expect(line).not.toContain(code);
+    logged.mockRestore();
+  });
+
+  it('counts an IPv6 source by its /64, where one subscriber may send from any address', async () => {
+    db.on(GetCommand).resolves({});
+    db.on(UpdateCommand).resolves({});
+    db.on(PutCommand).resolves({});
+    const event = httpEvent('POST /v1/verification/code', { body: { phoneNumber: PHONE } });
+    event.requestContext.http.sourceIp = '2001:db8:85a3:7:8a2e:370:7334:1';
+    expect((await run(event)).statusCode).toBe(202);
+    expect(counted()[0]).toBe('sourceIp#2001:db8:85a3:7::/64#2026-11-29T12:00:00.000Z');
   });
 
   it('refuses a second code within a minute, with the seconds to wait', async () => {
@@ -77,11 +141,13 @@ describe('requestVerificationCode', () => {
     expect(body(response).error.retryAfterSeconds).toBe(19 * 3600);
   });
 
-  it('sends nothing when a concurrent request stored a code first', async () => {
+  it('sends nothing, and gives back its counts, when a concurrent request stored a code first', async () => {
     db.on(GetCommand).resolves({});
+    db.on(UpdateCommand).resolves({});
     db.on(PutCommand).rejects(conditionFailed());
     const response = await run(httpEvent('POST /v1/verification/code', { body: { phoneNumber: PHONE } }));
     expect(response.statusCode).toBe(429);
+    expect(givenBack()).toEqual(counted());
     expect(sns.calls()).toHaveLength(0);
   });
 
@@ -105,8 +171,9 @@ describe('registerAccount', () => {
   const pending = { phoneNumber: PHONE, codeHash: codeHash('123456'), codeExpiresAt: NOW + 60_000, attemptsLeft: 3, sentAt: [NOW], version: 1 };
 
   it('creates the account and primary device 1, storing only a salted hash of the secret', async () => {
-    db.on(GetCommand).resolves({ Item: pending });
-    db.on(UpdateCommand).resolves({});
+    db.on(UpdateCommand).callsFake((input: { UpdateExpression: string }) =>
+      input.UpdateExpression.includes('attemptsLeft') ? { Attributes: { ...pending, attemptsLeft: 2 } } : {},
+    );
     db.on(PutCommand).resolves({});
     db.on(QueryCommand).resolves({ Items: [] });
     const response = await run(httpEvent('POST /v1/accounts', { body: registration }));
@@ -119,17 +186,35 @@ describe('registerAccount', () => {
     expect(JSON.stringify(puts)).not.toContain(SECRET);
   });
 
-  it('refuses a wrong code and says how many attempts are left', async () => {
-    db.on(GetCommand).resolves({ Item: pending });
-    db.on(UpdateCommand).resolves({ Attributes: { attemptsLeft: 2 } });
+  it('spends the attempt before it compares, and refuses a wrong code saying how many attempts are left', async () => {
+    db.on(UpdateCommand).resolves({ Attributes: { ...pending, attemptsLeft: 2 } });
     const response = await run(httpEvent('POST /v1/accounts', { body: { ...registration, code: '654321' } }));
     expect(response.statusCode).toBe(403);
     expect(body(response).error).toMatchObject({ code: 'INVALID_CODE', attemptsLeft: 2 });
+    const attempt = db.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(attempt).toMatchObject({
+      ConditionExpression: 'attribute_exists(codeHash) AND attemptsLeft > :zero AND codeExpiresAt > :now',
+      ExpressionAttributeValues: expect.objectContaining({ ':now': NOW }),
+      ReturnValues: 'ALL_NEW',
+    });
+    expect(db.commandCalls(UpdateCommand)).toHaveLength(1);
+    expect(db.commandCalls(GetCommand)).toHaveLength(0);
     expect(db.commandCalls(PutCommand)).toHaveLength(0);
   });
 
-  it('refuses an expired code with 410', async () => {
-    db.on(GetCommand).resolves({ Item: { ...pending, codeExpiresAt: NOW - 1 } });
+  it('refuses with 410 EXPIRED, right code or not, when no attempt is left, the code expired or was used', async () => {
+    db.on(UpdateCommand).rejects(conditionFailed());
+    const response = await run(httpEvent('POST /v1/accounts', { body: registration }));
+    expect(response.statusCode).toBe(410);
+    expect(body(response).error.code).toBe('EXPIRED');
+    expect(db.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it('refuses with 410 a right code that a racing registration used first', async () => {
+    db.on(UpdateCommand).callsFake((input: { UpdateExpression: string }) => {
+      if (input.UpdateExpression.includes('attemptsLeft')) return { Attributes: { ...pending, attemptsLeft: 1 } };
+      throw conditionFailed();
+    });
     const response = await run(httpEvent('POST /v1/accounts', { body: registration }));
     expect(response.statusCode).toBe(410);
     expect(db.commandCalls(PutCommand)).toHaveLength(0);

@@ -65,8 +65,12 @@ describe('webSocketAuthorizer', () => {
 
 describe('connect', () => {
   const run = connect.withDeps(deps);
-  // Most devices were not woken by push since they last connected: nothing to clear.
-  beforeEach(() => db.on(UpdateCommand).rejects(conditionFailed()));
+  // Most devices were not woken by push since they last connected: nothing to clear. After its put the
+  // route still points at the new connection unless a test says otherwise.
+  beforeEach(() => {
+    db.on(UpdateCommand).rejects(conditionFailed());
+    db.on(GetCommand).resolves({ Item: { ...caller, connectionId: 'conn-new=', connectedAt: NOW, expiresAt: NOW / 1000 + 600 } });
+  });
 
   it('marks the device awake, so that once offline again its next message wakes it at once', async () => {
     db.on(PutCommand).resolves({});
@@ -117,6 +121,13 @@ describe('connect', () => {
     expect(await run(connectEvent('conn-new=', caller))).toEqual({ statusCode: 200 });
     expect(connections.commandCalls(DeleteConnectionCommand)).toHaveLength(0);
   });
+
+  it('refuses the handshake (409) when a newer connection of the device took the route meanwhile', async () => {
+    db.on(PutCommand).resolves({});
+    db.on(GetCommand).resolves({ Item: { ...caller, connectionId: 'conn-newer=', connectedAt: NOW, expiresAt: NOW / 1000 + 600 } });
+    expect(await run(connectEvent('conn-new=', caller))).toEqual({ statusCode: 409 });
+    expect(db.commandCalls(GetCommand)[0]!.args[0].input).toMatchObject({ Key: { userId: USER, deviceId: 2 }, ConsistentRead: true });
+  });
 });
 
 describe('disconnect', () => {
@@ -140,10 +151,15 @@ describe('heartbeat', () => {
     expect(db.commandCalls(UpdateCommand)[0]!.args[0].input.Key).toEqual({ userId: USER, deviceId: 2 });
   });
 
-  it('answers FORBIDDEN when the device has moved to another connection', async () => {
+  it('tells a connection the device has replaced why, and closes it, when it beats', async () => {
     db.on(UpdateCommand).rejects(conditionFailed());
-    const answer = JSON.parse((await run(frame({ action: 'HEARTBEAT' }))).body!);
-    expect(answer).toMatchObject({ type: 'ERROR', code: 'FORBIDDEN', action: 'HEARTBEAT' });
+    connections.on(PostToConnectionCommand).resolves({});
+    connections.on(DeleteConnectionCommand).resolves({});
+    expect(await run(frame({ action: 'HEARTBEAT' }))).toEqual({ statusCode: 200 });
+    const posted = connections.commandCalls(PostToConnectionCommand)[0]!.args[0].input;
+    expect(posted.ConnectionId).toBe('conn-1=');
+    expect(JSON.parse(Buffer.from(posted.Data as Uint8Array).toString())).toMatchObject({ type: 'SESSION_CLOSED', reason: 'CONNECTED_ELSEWHERE' });
+    expect(connections.commandCalls(DeleteConnectionCommand)[0]!.args[0].input.ConnectionId).toBe('conn-1=');
   });
 
   it('names the unexpected field of a bad frame', async () => {

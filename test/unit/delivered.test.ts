@@ -3,7 +3,7 @@ import { DeleteCommand, DynamoDBDocumentClient, QueryCommand, UpdateCommand } fr
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { handler as delivered } from '../../lambdas/sync/delivered';
-import { messageEvent, mockDeps, NOW, USER } from '../fixtures/aws-events';
+import { messageEvent, mockDeps, NOW, routeCheckPasses, USER } from '../fixtures/aws-events';
 
 const db = mockClient(DynamoDBDocumentClient);
 const kinesis = mockClient(KinesisClient);
@@ -30,6 +30,7 @@ const previewWrites = () => db.commandCalls(UpdateCommand).map((call) => call.ar
 
 beforeEach(() => {
   db.reset();
+  routeCheckPasses(db);
   kinesis.reset();
   db.on(DeleteCommand).resolves({});
   kinesis.on(PutRecordCommand).resolves({ SequenceNumber: '1', ShardId: 'shardId-000000000000' });

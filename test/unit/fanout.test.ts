@@ -1,7 +1,7 @@
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { handler as fanout } from '../../lambdas/fanout/fanout';
 import { kinesisRecord, mockDeps, NOW, USER } from '../fixtures/aws-events';
 
@@ -68,5 +68,27 @@ describe('fanout', () => {
     db.on(PutCommand).resolves({});
     const answer = await fanout.withDeps(deps)({ Records: [record(1, 'direct:a', { kind: 'nonsense' }), record(2, 'direct:b')] });
     expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: '49591' }] });
+  });
+
+  describe('a connection that answers Gone', () => {
+    const routeOpenedAt = (connectedAt: number) =>
+      db.on(GetCommand).resolves({ Item: { userId: BOB, deviceId: 1, connectionId: 'bob-1=', connectedAt, expiresAt: NOW / 1000 + 600 } });
+    beforeEach(() => {
+      db.on(PutCommand).resolves({});
+      db.on(DeleteCommand).resolves({});
+      connections.on(PostToConnectionCommand).rejects(new GoneException({ message: 'Gone', $metadata: {} }));
+    });
+
+    it('loses its route, so the next message does not try it again', async () => {
+      routeOpenedAt(NOW - 60_000);
+      await fanout.withDeps(deps)({ Records: [record(1, 'direct:a')] });
+      expect(db.commandCalls(DeleteCommand)[0]!.args[0].input).toMatchObject({ Key: { userId: BOB, deviceId: 1 }, ExpressionAttributeValues: { ':c': 'bob-1=' } });
+    });
+
+    it('keeps its route while it may still be in its handshake, which API Gateway answers Gone too', async () => {
+      routeOpenedAt(NOW - 1_000);
+      await fanout.withDeps(deps)({ Records: [record(1, 'direct:a')] });
+      expect(db.commandCalls(DeleteCommand)).toHaveLength(0);
+    });
   });
 });

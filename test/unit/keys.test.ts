@@ -9,7 +9,7 @@ import { handler as countPrekeys } from '../../lambdas/keys/count-prekeys';
 import { handler as fetchUserKeys } from '../../lambdas/keys/fetch-user-keys';
 import { handler as fetchKeysBatch } from '../../lambdas/keys/fetch-keys-batch';
 import { handler as fetchKeys } from '../../lambdas/keys/fetch-keys';
-import { httpEvent, messageEvent, mockDeps, NOW, USER } from '../fixtures/aws-events';
+import { httpEvent, messageEvent, mockDeps, NOW, routeCheckPasses, USER } from '../fixtures/aws-events';
 import { DeviceKeyMaterial } from '../support/signal-keys';
 
 const db = mockClient(DynamoDBDocumentClient);
@@ -25,6 +25,7 @@ const writes = () => [PutCommand, UpdateCommand, DeleteCommand, BatchWriteComman
 
 beforeEach(() => {
   db.reset();
+  routeCheckPasses(db);
   connections.reset();
   db.on(QueryCommand).resolves({ Items: [], Count: 0 });
 });
@@ -146,7 +147,7 @@ describe('fetching bundles', () => {
     });
 
   beforeEach(() => {
-    db.on(UpdateCommand, table('keyFetchLimits')).resolves({});
+    db.on(UpdateCommand, table('rateLimits')).resolves({});
     db.on(QueryCommand, table('devices')).resolves({ Items: [{ userId: PEER, deviceId: 1 }, { userId: PEER, deviceId: 2 }] });
     db.on(QueryCommand, table('deviceKeys')).resolves({ Items: [{ ...record, lowNoticeAt: NOW - 1 }] });
   });
@@ -199,8 +200,8 @@ describe('fetching bundles', () => {
   });
 
   it('refuses with RATE_LIMITED and takes nothing when the requester spent its tokens for this user', async () => {
-    db.on(UpdateCommand, { ...table('keyFetchLimits'), Key: { bucket: `user:${USER}.2:${PEER}` } }).rejects(conditionFailed());
-    db.on(GetCommand, table('keyFetchLimits')).resolves({ Item: { tat: NOW + 5 * 12 * 60_000 - 1 } });
+    db.on(UpdateCommand, { ...table('rateLimits'), Key: { bucket: `user:${USER}.2:${PEER}` } }).rejects(conditionFailed());
+    db.on(GetCommand, table('rateLimits')).resolves({ Item: { tat: NOW + 5 * 12 * 60_000 - 1 } });
     const response = await get();
     expect(response.statusCode).toBe(429);
     expect(body(response).error).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 720 });

@@ -4,7 +4,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { handler as send } from '../../lambdas/send/send';
 import { directConversationId } from '../../lambdas/send/conversations';
-import { messageEvent, mockDeps, NOW, USER } from '../fixtures/aws-events';
+import { messageEvent, mockDeps, NOW, routeCheckPasses, USER } from '../fixtures/aws-events';
 
 const db = mockClient(DynamoDBDocumentClient);
 const kinesis = mockClient(KinesisClient);
@@ -42,6 +42,7 @@ function clockItem() {
 
 beforeEach(() => {
   db.reset();
+  routeCheckPasses(db);
   kinesis.reset();
   db.on(UpdateCommand).resolves({}); // the conversation clock: this Lambda's now is past it
   db.on(QueryCommand, { KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': BOB } }).resolves({ Items: [{ userId: BOB, deviceId: 1 }] });
@@ -49,27 +50,46 @@ beforeEach(() => {
 });
 
 describe('send', () => {
-  it('stamps the message, then puts it on the stream keyed by conversation, then answers ACK', async () => {
+  it('spends its rate-limit tokens, stamps the message, then puts it on the stream keyed by conversation, marks it streamed, then answers ACK', async () => {
     const order: string[] = [];
-    db.on(UpdateCommand).callsFake(() => (order.push('clock'), {}));
+    const step = { 'parley-rateLimits': 'limit', 'parley-conversationClocks': 'clock', 'parley-acceptedMessages': 'mark' } as Record<string, string>;
+    db.on(UpdateCommand).callsFake((input: UpdateCommandInput) => (order.push(step[input.TableName!]!), {}));
     db.on(PutCommand).callsFake(() => (order.push('stamp'), {}));
     kinesis.on(PutRecordCommand).callsFake(() => (order.push('put'), { SequenceNumber: '1', ShardId: 'shardId-000000000000' }));
     expect(await run()).toEqual({ type: 'ACK', msgId: MSG, serverTs: NOW });
-    expect(order).toEqual(['clock', 'stamp', 'put']);
-    expect(db.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({ TableName: 'parley-conversationClocks', Key: { conversationId: frame.conversationId } });
+    expect(order).toEqual(['limit', 'limit', 'clock', 'stamp', 'put', 'mark']);
+    expect(db.commandCalls(UpdateCommand)[2]!.args[0].input).toMatchObject({ TableName: 'parley-conversationClocks', Key: { conversationId: frame.conversationId } });
+    expect(db.commandCalls(UpdateCommand).slice(0, 2).map((call) => call.args[0].input.Key)).toEqual([{ bucket: `send:${USER}.1` }, { bucket: `sendTo:${USER}.1:${BOB}` }]);
     expect(kinesis.commandCalls(PutRecordCommand)[0]!.args[0].input.PartitionKey).toBe(frame.conversationId);
   });
 
-  it('answers a retried SEND with the first stamp, and puts the record again in case the first put failed', async () => {
+  it('answers a retried SEND with the first stamp, and puts nothing once the first attempt put its record', async () => {
     db.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
-    db.on(GetCommand).resolves({ Item: { messageKey: `${USER}#${MSG}`, conversationId: frame.conversationId, serverTs: NOW - 5000 } });
+    db.on(GetCommand).resolves({ Item: { msgId: MSG, sender: `${USER}.1`, conversationId: frame.conversationId, serverTs: NOW - 5000, onStream: true } });
+    expect(await run()).toEqual({ type: 'ACK', msgId: MSG, serverTs: NOW - 5000 });
+    expect(kinesis.commandCalls(PutRecordCommand)).toHaveLength(0);
+  });
+
+  it('puts a retried SEND with its first stamp when the first attempt may have died before its put, then marks it', async () => {
+    db.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    db.on(GetCommand).resolves({ Item: { msgId: MSG, sender: `${USER}.1`, conversationId: frame.conversationId, serverTs: NOW - 5000 } });
     kinesis.on(PutRecordCommand).resolves({ SequenceNumber: '2', ShardId: 'shardId-000000000000' });
     expect(await run()).toEqual({ type: 'ACK', msgId: MSG, serverTs: NOW - 5000 });
     expect(JSON.parse(Buffer.from(kinesis.commandCalls(PutRecordCommand)[0]!.args[0].input.Data!).toString()).serverTs).toBe(NOW - 5000);
+    expect(db.commandCalls(UpdateCommand).map((call) => call.args[0].input)).toContainEqual(
+      expect.objectContaining({ TableName: 'parley-acceptedMessages', Key: { msgId: MSG }, UpdateExpression: 'SET onStream = :true' }),
+    );
+  });
+
+  it('refuses a msgId another device sent, putting nothing', async () => {
+    db.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    db.on(GetCommand).resolves({ Item: { msgId: MSG, sender: `${BOB}.1`, conversationId: frame.conversationId, serverTs: NOW - 5000, onStream: true } });
+    expect(await run()).toMatchObject({ type: 'ERROR', code: 'MSG_ID_TAKEN' });
+    expect(kinesis.commandCalls(PutRecordCommand)).toHaveLength(0);
   });
 
   it('stamps a conversation strictly later than before when the Lambda clock goes backwards', async () => {
-    db.on(UpdateCommand).callsFake(clockItem());
+    db.on(UpdateCommand, { TableName: 'parley-conversationClocks' }).callsFake(clockItem());
     db.on(PutCommand).resolves({});
     kinesis.on(PutRecordCommand).resolves({ SequenceNumber: '1', ShardId: 'shardId-000000000000' });
     const first = await run({ ...frame, msgId: '00000000-0000-4000-8000-000000000001' }, NOW);
@@ -82,12 +102,12 @@ describe('send', () => {
   });
 
   it('stamps now, in one write, when the Lambda clock is past the conversation clock', async () => {
-    db.on(UpdateCommand).callsFake(clockItem());
+    db.on(UpdateCommand, { TableName: 'parley-conversationClocks' }).callsFake(clockItem());
     db.on(PutCommand).resolves({});
     kinesis.on(PutRecordCommand).resolves({ SequenceNumber: '1', ShardId: 'shardId-000000000000' });
     await run({ ...frame, msgId: '00000000-0000-4000-8000-000000000001' }, NOW);
     expect((await run({ ...frame, msgId: '00000000-0000-4000-8000-000000000002' }, NOW + 7)).serverTs).toBe(NOW + 7);
-    expect(db.commandCalls(UpdateCommand)).toHaveLength(2);
+    expect(db.commandCalls(UpdateCommand, { TableName: 'parley-conversationClocks' })).toHaveLength(2);
   });
 
   it('sends no ACK when the stream refuses the record: the client retries', async () => {

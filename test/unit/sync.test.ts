@@ -5,7 +5,7 @@ import { handler as sync } from '../../lambdas/sync/sync';
 import { handler as delivered } from '../../lambdas/sync/delivered';
 import { webSocketLimits } from '../../lambdas/protocol/limits';
 import { MAX_CIPHERTEXT_CHARS } from '../../lambdas/protocol/frames';
-import { messageEvent, mockDeps, NOW, USER } from '../fixtures/aws-events';
+import { messageEvent, mockDeps, NOW, routeCheckPasses, USER } from '../fixtures/aws-events';
 
 const db = mockClient(DynamoDBDocumentClient);
 const kinesis = mockClient(KinesisClient);
@@ -39,7 +39,10 @@ async function syncFrom(cursor?: string) {
   return { answer: JSON.parse((answer as { body: string }).body), bytes: Buffer.byteLength((answer as { body: string }).body) };
 }
 
-beforeEach(() => db.reset());
+beforeEach(() => {
+  db.reset();
+  routeCheckPasses(db);
+});
 
 describe('SYNC', () => {
   it('answers the last page of the queue as QUEUE_EMPTY with its frames, in order', async () => {

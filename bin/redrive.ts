@@ -1,0 +1,123 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * `npm run redrive`: puts the message-stream records the fanout gave up on (kept in the failedDeliveries
+ * bucket) back through the fanout, or answers those older than 30 days with `failed` receipts; prints
+ * what it did.
+ *   --stage STACK     against AWS: the deployed CloudFormation stack (bin/parley.ts deploys `Parley`),
+ *                     whose outputs name the bucket and the stream; credentials and region as the AWS CLI's
+ *   --bucket NAME --stream NAME   against AWS, with the names given instead of read from the stack
+ *   --local URL       against a running `npm start`: its HTTP API URL, e.g. http://127.0.0.1:3000
+ *   --dry-run         only count what would be replayed or answered
+ *   --give-up         answer every failed message with a `failed` receipt now instead of replaying it
+ */
+import { parseArgs } from 'node:util';
+import { redriveFailedRecords, type RedriveReport } from '../lambdas/fanout/redrive';
+import { streams } from '../lambdas/resources';
+import { createClients } from '../lambdas/runtime/clients';
+import { outputValue, STACK_OUTPUTS } from '../lib/stack-outputs';
+import type { RedriveRequest } from '../local/redrive-route';
+
+export type RedriveTarget =
+  | { readonly kind: 'aws'; readonly stackName: string; readonly region?: string }
+  | { readonly kind: 'awsNamed'; readonly bucket: string; readonly stream: string; readonly region?: string }
+  | { readonly kind: 'local'; readonly url: string };
+
+export interface RedriveCommand {
+  readonly target: RedriveTarget;
+  readonly request: RedriveRequest;
+}
+
+const USAGE =
+  'usage: npm run redrive -- (--stage STACK | --bucket NAME --stream NAME | --local URL) [--region REGION] [--dry-run] [--give-up]';
+
+/** The command line, or an error that says what is wrong with it. */
+export function parseRedriveCommand(args: readonly string[]): RedriveCommand {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    strict: true,
+    allowPositionals: true,
+    options: {
+      stage: { type: 'string' },
+      bucket: { type: 'string' },
+      stream: { type: 'string' },
+      local: { type: 'string' },
+      region: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      'give-up': { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length > 0) throw new Error(`Unexpected ${positionals.join(' ')}\n${USAGE}`);
+  const request: RedriveRequest = { dryRun: values['dry-run'], giveUp: values['give-up'] };
+  const region = values.region ? { region: values.region } : {};
+  const targets = [values.stage, values.bucket ?? values.stream, values.local].filter((value) => value !== undefined);
+  if (targets.length !== 1) throw new Error(`Name one target: --stage, --bucket with --stream, or --local\n${USAGE}`);
+  if (values.local !== undefined) {
+    if (!/^https?:\/\/[^/]+/.test(values.local)) throw new Error(`--local takes the local HTTP API URL, e.g. http://127.0.0.1:3000, not ${values.local}`);
+    return { target: { kind: 'local', url: values.local.replace(/\/+$/, '') }, request };
+  }
+  if (values.stage !== undefined) return { target: { kind: 'aws', stackName: values.stage, ...region }, request };
+  if (!values.bucket || !values.stream) throw new Error(`--bucket and --stream go together\n${USAGE}`);
+  return { target: { kind: 'awsNamed', bucket: values.bucket, stream: values.stream, ...region }, request };
+}
+
+/** The bucket and stream names from the stack's outputs, through the CloudFormation API. */
+async function namesFromStack(stackName: string, region: string | undefined): Promise<{ bucket: string; stream: string }> {
+  // Not a dependency of Parley's own: only this lookup needs it. Named through a variable so that the
+  // type check does not require it.
+  const moduleName = '@aws-sdk/client-cloudformation';
+  let cloudFormation: any;
+  try {
+    cloudFormation = await import(moduleName);
+  } catch {
+    throw new Error(`Reading the stack's outputs needs ${moduleName} (npm install ${moduleName}); or pass --bucket and --stream`);
+  }
+  const client = new cloudFormation.CloudFormationClient(region ? { region } : {});
+  const { Stacks = [] } = await client.send(new cloudFormation.DescribeStacksCommand({ StackName: stackName }));
+  const outputs = (Stacks[0]?.Outputs ?? []) as { OutputKey?: string; OutputValue?: string }[];
+  return {
+    bucket: outputValue(outputs, STACK_OUTPUTS.failedDeliveriesBucket, stackName),
+    stream: outputValue(outputs, STACK_OUTPUTS.messageStream, stackName),
+  };
+}
+
+export async function runRedrive(command: RedriveCommand, log: (line: string) => void): Promise<RedriveReport> {
+  const { target, request } = command;
+  if (target.kind === 'local') {
+    const response = await fetch(`${target.url}/local/redrive`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+    });
+    const body = (await response.json().catch(() => ({}))) as RedriveReport & { message?: string };
+    if (!response.ok) throw new Error(`${target.url} answered ${response.status}: ${body.message ?? 'no message'}`);
+    return body;
+  }
+  const names = target.kind === 'aws' ? await namesFromStack(target.stackName, target.region) : target;
+  const region = target.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) throw new Error('No AWS region: pass --region or set AWS_REGION');
+  const deps = { clients: createClients({ region }), env: { [streams.messages.envVar]: names.stream }, now: Date.now };
+  return redriveFailedRecords(deps, { bucket: names.bucket, ...request, log });
+}
+
+export const summary = (report: RedriveReport, dryRun: boolean): string =>
+  `${dryRun ? 'Dry run: would have ' : ''}replayed ${report.replayed}, failed-receipted ${report.failedReceipted}, ` +
+  `expired ${report.expired}, left ${report.left} (from ${report.batches} failed batches)`;
+
+async function main(): Promise<void> {
+  let command: RedriveCommand;
+  try {
+    command = parseRedriveCommand(process.argv.slice(2));
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(2);
+  }
+  const report = await runRedrive(command, (line) => console.log(line));
+  console.log(summary(report, command.request.dryRun ?? false));
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(`Redrive failed: ${(error as Error).message}`);
+    process.exit(1);
+  });
+}

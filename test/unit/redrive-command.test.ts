@@ -1,0 +1,45 @@
+import { parseRedriveCommand, summary } from '../../bin/redrive';
+import { outputValue, STACK_OUTPUTS } from '../../lib/stack-outputs';
+
+describe('npm run redrive', () => {
+  it('reads its target and flags', () => {
+    expect(parseRedriveCommand(['--stage', 'Parley', '--region', 'eu-west-1', '--dry-run'])).toEqual({
+      target: { kind: 'aws', stackName: 'Parley', region: 'eu-west-1' },
+      request: { dryRun: true, giveUp: false },
+    });
+    expect(parseRedriveCommand(['--bucket', 'b', '--stream', 's'])).toEqual({
+      target: { kind: 'awsNamed', bucket: 'b', stream: 's' },
+      request: { dryRun: false, giveUp: false },
+    });
+    expect(parseRedriveCommand(['--local', 'http://127.0.0.1:3000/', '--give-up'])).toEqual({
+      target: { kind: 'local', url: 'http://127.0.0.1:3000' },
+      request: { dryRun: false, giveUp: true },
+    });
+  });
+
+  it.each([
+    [[], /Name one target/],
+    [['--stage', 'Parley', '--local', 'http://127.0.0.1:3000'], /Name one target/],
+    [['--bucket', 'b'], /--bucket and --stream go together/],
+    [['--local', 'localhost:3000'], /--local takes the local HTTP API URL/],
+    [['--stage', 'Parley', 'now'], /Unexpected now/],
+    [['--stage', 'Parley', '--force'], /Unknown option '--force'/],
+  ])('refuses %j with a clear error', (args, message) => {
+    expect(() => parseRedriveCommand(args)).toThrow(message);
+  });
+
+  it('finds the bucket and stream among the stack outputs, whose keys end in a hash', () => {
+    const outputs = [
+      { OutputKey: 'ParleyWebSocketUrl1A2B3C4D', OutputValue: 'wss://x' },
+      { OutputKey: `Parley${STACK_OUTPUTS.failedDeliveriesBucket}5E6F7A8B`, OutputValue: 'parley-failed' },
+    ];
+    expect(outputValue(outputs, STACK_OUTPUTS.failedDeliveriesBucket, 'Parley')).toBe('parley-failed');
+    expect(() => outputValue(outputs, STACK_OUTPUTS.messageStream, 'Parley')).toThrow(/Stack Parley has no output MessageStreamName/);
+  });
+
+  it('prints the counts', () => {
+    const report = { batches: 2, replayed: 3, failedReceipted: 1, expired: 0, left: 0 };
+    expect(summary(report, false)).toBe('replayed 3, failed-receipted 1, expired 0, left 0 (from 2 failed batches)');
+    expect(summary(report, true)).toMatch(/^Dry run: would have replayed 3/);
+  });
+});
