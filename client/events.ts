@@ -102,6 +102,12 @@ export interface IdentityChanged {
   readonly device: DeviceAddress;
 }
 
+/** This newly linked device received the account's shared keys from the device whose link code it used: its chat list shows previews now. */
+export interface Provisioned {
+  readonly by: DeviceAddress;
+  readonly chatListKeyIds: readonly number[];
+}
+
 export interface ParleyEvents {
   message: IncomingMessage;
   receipt: Receipt;
@@ -110,6 +116,7 @@ export interface ParleyEvents {
   undecryptable: UndecryptableMessage;
   gap: SequenceGap;
   identityChanged: IdentityChanged;
+  provisioned: Provisioned;
   /** Something failed in the background (a prekey upload, a listener); the client carries on. */
   error: Error;
 }

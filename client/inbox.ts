@@ -10,10 +10,15 @@
  * comes before its sender's key (the two travel different paths) is held, unacknowledged, while the
  * frames after it go on; it is decrypted when the key comes, or reported `no-sender-key` after
  * `senderKeyWaitMs`. A held message the connection drops meanwhile comes again with the next SYNC.
+ *
+ * A shown message is acknowledged with its chat-list preview for this user's row, except one this account
+ * sent 1:1, whose sending device wrote that preview with its SEND. Provisioning content is taken only from
+ * this account's own devices, processed and never shown.
  */
 import type { GroupUpdateFrame, PushFrame, QueuedFrame, ReceiptFrame } from '../lambdas/protocol/frames';
 import { decodeContent, type MessageContent, type SenderKeyDistribution } from './content';
 import type { DecryptedMessages } from './decrypted-messages';
+import type { DeliveredPreview } from './delivery-acknowledger';
 import type { Emitter, GroupUpdate, IncomingMessage, ParleyEvents } from './events';
 import type { Recipients } from './recipients';
 import { receivedMessageId, type SeenMessages } from './seen-messages';
@@ -37,8 +42,12 @@ export interface InboxDeps {
   readonly decrypted: DecryptedMessages;
   readonly sequence: SequenceNumbers;
   readonly events: Emitter<ParleyEvents>;
-  /** Queues an id for the next DELIVERED. */
-  readonly acknowledge: (id: string) => void;
+  /** Queues an id, with its message's chat-list preview if it has one, for the next DELIVERED. */
+  readonly acknowledge: (id: string, preview?: DeliveredPreview) => void;
+  /** Seals a shown message's chat-list preview (base64); none before this device holds a chat-list key. @default no previews */
+  readonly sealPreview?: (message: IncomingMessage) => Promise<string | undefined>;
+  /** Takes provisioning content from another device of this account. @default it is dropped */
+  readonly provisioning?: { received(from: DeviceAddress, content: MessageContent): Promise<void> };
   /** Tops the prekeys up. Counted afresh: a notice queued before the last upload may arrive after it. */
   readonly onPrekeysLow: () => void;
   readonly senderKeys: SenderKeys;
@@ -96,8 +105,14 @@ export class Inbox {
     if (message === HELD) return;
     if (!message) return this.handled(id, push.msgId);
     await events.emit('message', message);
-    await this.handled(id, push.msgId);
+    await this.handled(id, push.msgId, await this.previewOf(message));
     await decrypted.delete(id);
+  }
+
+  private async previewOf(message: IncomingMessage): Promise<DeliveredPreview | undefined> {
+    if (message.outgoing && message.groupId === undefined) return undefined;
+    const ciphertext = await this.deps.sealPreview?.(message);
+    return ciphertext ? { conversationId: message.conversationId, serverTs: message.serverTs, ciphertext } : undefined;
   }
 
   /**
@@ -118,6 +133,7 @@ export class Inbox {
         if (isGroup) throw new Error('a Sender Key in a group message');
         await senderKeys.process(push.from, content.senderKey.distributionId, content.senderKey.skdm);
       }
+      if (isProvisioning(content) && (isGroup || push.from.userId !== self.userId)) throw new Error('provisioning content from another account');
     } catch (error) {
       if (error instanceof MissingSenderKey) return this.hold(push, error);
       const reason = error instanceof DecryptFailure ? error.reason : 'bad-content';
@@ -129,6 +145,10 @@ export class Inbox {
     if (gap) await events.emit('gap', { conversationId: push.conversationId, from: push.from, ...gap });
     if (content.senderKey) {
       await this.released(push.from, content.senderKey);
+      return undefined;
+    }
+    if (isProvisioning(content)) {
+      await this.deps.provisioning?.received(push.from, content).catch((error: Error) => this.undecryptable(push, 'bad-content', error));
       return undefined;
     }
     const message: IncomingMessage = {
@@ -179,9 +199,11 @@ export class Inbox {
     return this.handled(receipt.receiptId);
   }
 
-  /** Records the frame as seen (a message by its receivedMessageId) and acknowledges it by the server's id. */
-  private async handled(seenId: string, ackId = seenId): Promise<void> {
+  /** Records the frame as seen (a message by its receivedMessageId) and acknowledges it by the server's id, with the message's preview. */
+  private async handled(seenId: string, ackId = seenId, preview?: DeliveredPreview): Promise<void> {
     await this.deps.seen.add(seenId);
-    this.deps.acknowledge(ackId);
+    this.deps.acknowledge(ackId, preview);
   }
 }
+
+const isProvisioning = (content: MessageContent) => content.provisioning !== undefined || content.provisioningRequest !== undefined;

@@ -15,10 +15,12 @@ export type {
   IdentityChanged,
   IncomingMessage,
   ParleyEvents,
+  Provisioned,
   Receipt,
   SequenceGap,
   UndecryptableMessage,
 } from './events';
+export type { Chat, ChatPreview } from './chat-list';
 export type { KeyValueStore } from './store/key-value-store';
 export { MemoryStore } from './store/memory-store';
 export { FileStore, type FileStoreOptions } from './store/file-store';

@@ -35,6 +35,14 @@ export interface OutboxDeps {
   readonly maxMismatches?: number;
 }
 
+/** What a SEND carries beside its envelopes. */
+export interface SendOptions {
+  /** Seals the sender's own chat-list preview of the message (base64), once its msgId is known. */
+  readonly preview?: (message: { msgId: string; conversationId: string }) => Promise<string | undefined>;
+  /** No `sent` receipt: a message the SDK sends for itself (provisioning), which the app never saw. */
+  readonly silent?: boolean;
+}
+
 /** A short pause before resending over a connection that is closing, so the retry waits for the next one. */
 const RESEND_PAUSE_MS = 200;
 
@@ -44,15 +52,15 @@ export class Outbox {
   constructor(private readonly deps: OutboxDeps) {}
 
   /** Queues a message to `to`; resolves once the server has it (one grey tick). */
-  async send(to: string, plaintext: Uint8Array): Promise<SentMessage> {
-    return (await this.sendTo(to, plaintext)).sent;
+  async send(to: string, plaintext: Uint8Array, options: SendOptions = {}): Promise<SentMessage> {
+    return (await this.sendTo(to, plaintext, options)).sent;
   }
 
   /** {@link send}, also answering the devices the message was encrypted for. */
-  sendTo(to: string, plaintext: Uint8Array): Promise<{ sent: SentMessage; devices: DeviceAddress[] }> {
+  sendTo(to: string, plaintext: Uint8Array, options: SendOptions = {}): Promise<{ sent: SentMessage; devices: DeviceAddress[] }> {
     const conversationId = directConversationId(this.deps.self.userId, to);
     const msgId = randomUUID();
-    return this.perConversation.run(conversationId, () => this.deliver({ msgId, conversationId, to }, plaintext));
+    return this.perConversation.run(conversationId, () => this.deliver({ msgId, conversationId, to }, plaintext, options));
   }
 
   /**
@@ -78,22 +86,27 @@ export class Outbox {
     });
   }
 
-  private async accepted(message: { msgId: string; conversationId: string }, seq: number, ack: AckFrame): Promise<SentMessage> {
+  private async accepted(message: { msgId: string; conversationId: string }, seq: number, ack: AckFrame, silent = false): Promise<SentMessage> {
     await this.deps.sequence.sent(message.conversationId, seq);
-    await this.deps.onSent({ status: 'sent', conversationId: message.conversationId, msgIds: [message.msgId], by: this.deps.self, serverTs: ack.serverTs });
+    if (!silent) await this.deps.onSent({ status: 'sent', conversationId: message.conversationId, msgIds: [message.msgId], by: this.deps.self, serverTs: ack.serverTs });
     return { msgId: message.msgId, conversationId: message.conversationId, seq, serverTs: ack.serverTs };
   }
 
-  private async deliver(message: { msgId: string; conversationId: string; to: string }, plaintext: Uint8Array): Promise<{ sent: SentMessage; devices: DeviceAddress[] }> {
+  private async deliver(
+    message: { msgId: string; conversationId: string; to: string },
+    plaintext: Uint8Array,
+    options: SendOptions,
+  ): Promise<{ sent: SentMessage; devices: DeviceAddress[] }> {
     const { recipients, sessions, sequence } = this.deps;
     const seq = await sequence.nextToSend(message.conversationId);
+    const preview = await options.preview?.(message);
     for (let refused = 0; ; refused++) {
       const devices = await recipients.devicesFor(message.to);
       if (!devices.some((device) => device.userId === message.to)) throw new NoKeysError([], message.to);
       const envelopes = await Promise.all(devices.map((device) => sessions.encrypt(device, plaintext)));
       try {
-        const ack = await this.sendUntilAnswered({ action: 'SEND', ...message, seq, envelopes });
-        return { sent: await this.accepted(message, seq, ack), devices };
+        const ack = await this.sendUntilAnswered({ action: 'SEND', ...message, seq, envelopes, ...(preview ? { preview } : {}) });
+        return { sent: await this.accepted(message, seq, ack, options.silent), devices };
       } catch (error) {
         const correctable = error instanceof ParleyApiError && (error.code === 'MISMATCHED_DEVICES' || error.code === 'STALE_DEVICES');
         if (!correctable || refused + 1 >= (this.deps.maxMismatches ?? 3)) throw error;

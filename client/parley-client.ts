@@ -4,13 +4,16 @@
  * end-to-end encrypted with the Signal protocol (libsignal). See client/README.md.
  */
 import { randomBytes } from 'node:crypto';
+import { PRIMARY_DEVICE_ID } from '../lambdas/accounts/constants';
 import type { DeviceSummary, RegisteredDevice } from '../lambdas/protocol/accounts-api';
 import type { DeviceCredentials } from '../lambdas/protocol/credentials';
 import type { AckFrame, ReadAckFrame } from '../lambdas/protocol/frames';
 import { directConversationId } from '../lambdas/send/conversations';
 import type { BackoffOptions } from './backoff';
+import { ChatList, type Chat } from './chat-list';
+import { ChatListKeys } from './chat-list-keys';
 import { Connection } from './connection';
-import { encodeContent } from './content';
+import { encodeContent, type MessageContent } from './content';
 import { DecryptedMessages } from './decrypted-messages';
 import { DeliveryAcknowledger } from './delivery-acknowledger';
 import { Emitter, type Listener, type ParleyEvents } from './events';
@@ -21,6 +24,7 @@ import { HttpKeyDirectory, type KeyDirectory, type PrekeyCounts } from './key-di
 import { createLocalDevice, loadLocalDevice, type LocalDevice } from './local-device';
 import { Outbox, type SentMessage } from './outbox';
 import { Prekeys, type PrekeyPolicy } from './prekeys';
+import { awaitProvisioning, parseLinkCode, Provisioning } from './provisioning';
 import { Recipients } from './recipients';
 import { SeenMessages } from './seen-messages';
 import { SenderKeys } from './sender-keys';
@@ -80,12 +84,19 @@ export class ParleyClient {
     return ParleyClient.start(options, await createLocalDevice(options.store, { ...registered, secret: deviceSecret }));
   }
 
-  /** Links this device to an account with a token from one of its devices ({@link ParleyClient.createLinkToken}). */
+  /**
+   * Links this device to an account with a token from one of its devices ({@link ParleyClient.createLinkToken}).
+   * Only the token's server part goes to the server; with the rest, the device that showed it provisions
+   * this one (the `provisioned` event) once it is connected.
+   */
   static async link(options: ParleyClientOptions & { linkToken: string; deviceName: string }): Promise<ParleyClient> {
     const deviceSecret = newDeviceSecret();
-    const body = { linkToken: options.linkToken, deviceSecret, deviceName: options.deviceName };
+    const { linkToken, secret } = parseLinkCode(options.linkToken);
+    const body = { linkToken, deviceSecret, deviceName: options.deviceName };
     const linked = await new HttpClient(options.httpUrl).request<RegisteredDevice>('POST', '/v1/devices/link', body);
-    return ParleyClient.start(options, await createLocalDevice(options.store, { ...linked, secret: deviceSecret }));
+    const device = await createLocalDevice(options.store, { ...linked, secret: deviceSecret });
+    if (secret) await awaitProvisioning(options.store, secret);
+    return ParleyClient.start(options, device);
   }
 
   /** Opens the device a store already holds (registered or linked before). */
@@ -97,6 +108,7 @@ export class ParleyClient {
 
   private static async start(options: ParleyClientOptions, device: LocalDevice): Promise<ParleyClient> {
     const client = new ParleyClient(options, device);
+    if (device.credentials.deviceId === PRIMARY_DEVICE_ID) await client.chatListKeys.createFirst();
     await client.prekeys.publish();
     return client;
   }
@@ -112,6 +124,9 @@ export class ParleyClient {
   private readonly acknowledger: DeliveryAcknowledger;
   private readonly inbox: Inbox;
   private readonly groups: Groups;
+  private readonly chatListKeys: ChatListKeys;
+  private readonly chats: ChatList;
+  private readonly provisioning: Provisioning;
 
   private constructor(options: ParleyClientOptions, device: LocalDevice) {
     const { store } = options;
@@ -130,9 +145,21 @@ export class ParleyClient {
     const senderKeys = new SenderKeys(store, stores.senderKeys, self);
     this.seen = new SeenMessages(store, now);
     this.prekeys = new Prekeys(store, stores, device, directory, now, options.prekeys);
+    this.chatListKeys = new ChatListKeys(store);
+    const chats = (this.chats = new ChatList(this.chatListKeys, self.userId, this.http));
+    this.provisioning = new Provisioning({
+      self,
+      store,
+      chatListKeys: this.chatListKeys,
+      ownIdentityKey: device.identity.identityKeyPair.publicKey.serialize(),
+      identityKeyOf: (address) => sessions.identityKeyOf(address),
+      sendToOwnDevices: async (content) => void (await this.outbox.send(self.userId, encodeContent(content), { silent: true })),
+      events: this.events,
+      now,
+    });
 
-    const acknowledger = (this.acknowledger = new DeliveryAcknowledger(async (msgIds) => {
-      await this.connection.request({ action: 'DELIVERED', msgIds }, true);
+    const acknowledger = (this.acknowledger = new DeliveryAcknowledger(async (msgIds, previews) => {
+      await this.connection.request({ action: 'DELIVERED', msgIds, ...(previews.length ? { previews } : {}) }, true);
     }));
     const inbox = (this.inbox = new Inbox({
       self,
@@ -142,7 +169,9 @@ export class ParleyClient {
       decrypted: new DecryptedMessages(store),
       sequence,
       events: this.events,
-      acknowledge: (id) => acknowledger.add(id),
+      acknowledge: (id, preview) => acknowledger.add(id, preview),
+      sealPreview: (message) => chats.seal({ ...message, from: message.from.userId }),
+      provisioning: this.provisioning,
       onPrekeysLow: () => void this.replenishPrekeys(),
       senderKeys,
       groupUpdated: (frame) => this.groups.updated(frame),
@@ -193,12 +222,14 @@ export class ParleyClient {
   async connect(): Promise<void> {
     await this.connection.start();
     void this.replenishPrekeys();
+    void this.provisioning.resume().catch((error: Error) => this.events.emit('error', error));
     void this.seen.prune().catch((error: Error) => this.events.emit('error', error));
   }
 
   /** Sends a text or bytes to a user (all of its devices, and this account's other devices); resolves at the server's ACK. */
   send(to: string, message: string | Uint8Array): Promise<SentMessage> {
-    return this.outbox.send(to, messageContent(message));
+    const content = messageContent(message);
+    return this.outbox.send(to, encodeContent(content), { preview: (sent) => this.chats.seal({ ...sent, ...content, from: this.userId }) });
   }
 
   /** Creates a group with this user as its admin; every member's devices get a `groupUpdate`. */
@@ -241,7 +272,7 @@ export class ParleyClient {
    * member devices that lack it); resolves at the server's ACK. Members order the group by `serverTs`.
    */
   sendToGroup(groupId: string, message: string | Uint8Array): Promise<SentMessage> {
-    return this.groups.send(groupId, messageContent(message));
+    return this.groups.send(groupId, encodeContent(messageContent(message)));
   }
 
   /** Marks a conversation read up to a message: the peer sees blue ticks, this account's other devices the read state. */
@@ -254,9 +285,13 @@ export class ParleyClient {
     return directConversationId(this.userId, userId);
   }
 
-  /** A one-use token (5 minutes) with which a new device links to this account: show it as a QR code. */
-  createLinkToken(): Promise<{ linkToken: string; expiresAt: number }> {
-    return this.http.request('POST', '/v1/devices/link-token');
+  /**
+   * A one-use token (5 minutes) with which a new device links to this account: show it as a QR code. It
+   * holds a secret of this device's that the server never sees, with which this device provisions the new one.
+   */
+  async createLinkToken(): Promise<{ linkToken: string; expiresAt: number }> {
+    const issued = await this.http.request<{ linkToken: string; expiresAt: number }>('POST', '/v1/devices/link-token');
+    return { linkToken: await this.provisioning.linkCode(issued.linkToken), expiresAt: issued.expiresAt };
   }
 
   async listDevices(): Promise<DeviceSummary[]> {
@@ -269,6 +304,11 @@ export class ParleyClient {
 
   async listConversations(): Promise<{ conversationId: string; lastActivityAt: number; lastMsgId: string; unreadCount: number }[]> {
     return (await this.http.request<{ conversations: never[] }>('GET', '/v1/conversations')).conversations;
+  }
+
+  /** The chat list, newest activity first, with the previews this device can open (all of them, once it is provisioned). */
+  chatList(): Promise<Chat[]> {
+    return this.chats.read();
   }
 
   /** Registers this device's APNs or FCM token, so a silent push wakes it while it is offline. Call at every start. */
@@ -293,8 +333,8 @@ export class ParleyClient {
   }
 }
 
-function messageContent(message: string | Uint8Array): Uint8Array {
-  return encodeContent(typeof message === 'string' ? { text: message, sentAt: Date.now() } : { data: message, sentAt: Date.now() });
+function messageContent(message: string | Uint8Array): MessageContent {
+  return typeof message === 'string' ? { text: message, sentAt: Date.now() } : { data: message, sentAt: Date.now() };
 }
 
-export type { DeviceCredentials, GroupSummary, MyGroup, SentMessage };
+export type { Chat, DeviceCredentials, GroupSummary, MyGroup, SentMessage };

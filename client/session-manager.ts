@@ -56,6 +56,11 @@ export class SessionManager {
     return record?.hasCurrentState() ?? false;
   }
 
+  /** The identity public key (serialized) a device showed when its session with this device began. */
+  async identityKeyOf(device: DeviceAddress): Promise<Uint8Array | undefined> {
+    return (await this.stores.identities.getIdentity(addressOf(device)))?.serialize();
+  }
+
   /** Starts a session with `userId`'s device from its bundle (PQXDH); the next message to it is a PreKeySignalMessage. */
   startSession(userId: string, bundle: DeviceBundle): Promise<void> {
     const device = { userId, deviceId: bundle.deviceId };

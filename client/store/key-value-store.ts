@@ -33,6 +33,8 @@ export const namespaces = {
   deviceLists: 'deviceLists',
   groups: 'groups',
   senderKeyDistributions: 'senderKeyDistributions',
+  chatListKeys: 'chatListKeys',
+  linkSecrets: 'linkSecrets',
 } as const;
 
 export async function getJson<T>(store: KeyValueStore, namespace: string, key: string): Promise<T | undefined> {

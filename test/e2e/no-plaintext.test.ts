@@ -2,7 +2,8 @@
  * No plaintext and no private key on the server: after an end-to-end chat with known plaintexts (text and
  * bytes, both ways, from every device, with receipts, a newly linked device and an offline device woken by
  * push), every item of every table, every Kinesis record, every S3 object and every recorded SNS delivery
- * of the local stack, after a group chat too, is scanned for each plaintext, each Sender Key and each private key of every device's store, raw, in
+ * of the local stack, after a group chat too, is scanned for each plaintext, each Sender Key, each private key of every device's store,
+ * the account's chat-list keys and the secrets of the link codes that provisioned the linked devices, raw, in
  * hex and in base64 at any alignment. The scan is shown to work on what the server does hold.
  */
 import { randomUUID } from 'node:crypto';
@@ -37,6 +38,8 @@ async function rememberSecrets(device: TestClient): Promise<void> {
   for (const id of await store.keys(ns.signedPrekeys)) {
     privateKeys.set(`${name} signed prekey ${id}`, signal.SignedPreKeyRecord.deserialize(bytes((await store.get(ns.signedPrekeys, id))!)).privateKey().serialize());
   }
+  if (device.linkToken) privateKeys.set(`${name} link secret`, Buffer.from(device.linkToken.split('.')[1]!, 'base64url'));
+  for (const keyId of await store.keys(ns.chatListKeys)) privateKeys.set(`${name} chat-list key ${keyId}`, (await store.get(ns.chatListKeys, keyId))!);
   for (const namespace of [ns.kyberPrekeys, ns.lastResortKyberPrekeys]) {
     for (const id of await store.keys(namespace)) {
       privateKeys.set(`${name} ${namespace} ${id}`, signal.KyberPreKeyRecord.deserialize(bytes((await store.get(namespace, id))!)).secretKey().serialize());
@@ -144,6 +147,9 @@ describe('What the server holds after an end-to-end chat', () => {
 
   it('holds no private key and no device secret, in any encoding', () => {
     expect(privateKeys.size).toBeGreaterThan(6 * 200);
+    // Every device holds the account's chat-list key, the linked ones by provisioning.
+    expect([...privateKeys.keys()].filter((name) => name.includes('chat-list key'))).toHaveLength(6);
+    expect([...privateKeys.keys()].filter((name) => name.endsWith('link secret'))).toHaveLength(4);
     expect(Object.fromEntries(findSecrets(data, privateKeys))).toEqual({});
   });
 });

@@ -12,13 +12,15 @@ export interface TestClient {
   readonly client: ParleyClient;
   readonly store: KeyValueStore;
   readonly events: RecordedEvents;
+  /** The link code a linked device was linked with. */
+  readonly linkToken?: string;
 }
 
 type Recorded = { [K in keyof ParleyEvents]: ParleyEvents[K][] };
 
 /** Every event of a client, in order, with a way to wait for one. */
 export class RecordedEvents {
-  readonly seen: Recorded = { message: [], receipt: [], groupUpdate: [], connection: [], undecryptable: [], gap: [], identityChanged: [], error: [] };
+  readonly seen: Recorded = { message: [], receipt: [], groupUpdate: [], connection: [], undecryptable: [], gap: [], identityChanged: [], provisioned: [], error: [] };
   private readonly waiters: { check: () => boolean; resolve: () => void }[] = [];
 
   constructor(client: ParleyClient) {
@@ -70,9 +72,15 @@ export async function registerClient(parley: ParleyLocal, phoneNumber: string, s
   return started(client, store);
 }
 
-export async function linkClient(parley: ParleyLocal, by: TestClient, deviceName: string, store: KeyValueStore = new MemoryStore()): Promise<TestClient> {
-  const { linkToken } = await by.client.createLinkToken();
-  return started(await ParleyClient.link({ ...options(parley, store), linkToken, deviceName }), store);
+/**
+ * Links a device with a token `by` shows, and resolves once `by` has provisioned it, so that tests see the
+ * provisioning messages settled. A given token without its secret (a bare server token) leaves the device unprovisioned.
+ */
+export async function linkClient(parley: ParleyLocal, by: TestClient, deviceName: string, store: KeyValueStore = new MemoryStore(), linkToken?: string): Promise<TestClient> {
+  linkToken ??= (await by.client.createLinkToken()).linkToken;
+  const linked = await started(await ParleyClient.link({ ...options(parley, store), linkToken, deviceName }), store);
+  if (linkToken.includes('.')) await linked.events.waitFor('provisioned', () => true, 15_000);
+  return { ...linked, linkToken };
 }
 
 /** Opens a device again from its store, as an app does at its next start. */
