@@ -143,6 +143,9 @@ class InProcessServerResponse extends Writable {
     private readonly onError: (error: Error) => void,
   ) {
     super();
+    // Over TCP the server's `finish` (the last byte handed to the socket) comes before the client reads the
+    // end of the body: listeners of `finish`, like the Kinesis put feed, run before the SDK's call returns.
+    this.once('finish', () => process.nextTick(() => this.body?.end()));
   }
 
   setHeader(name: string, value: number | string | readonly string[]): this {
@@ -217,7 +220,6 @@ class InProcessServerResponse extends Writable {
 
   override _final(callback: (error?: Error | null) => void): void {
     this.sendHeaders();
-    this.body!.end();
     callback();
   }
 
