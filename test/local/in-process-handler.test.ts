@@ -178,7 +178,7 @@ describe('InProcessRequestHandler', () => {
       const puts: KinesisPut[] = [];
       const unsubscribe = emulators.kinesisPuts.subscribe((put) => puts.push(put));
       await inProcess.kinesis.send(new PutRecordCommand({ StreamName: 'told', PartitionKey: 'a', Data: Buffer.from('1') }));
-      await waitUntil(async () => puts.length === 1, 'the put to be told');
+      // Told before PutRecord returned, as over TCP: the server's 'finish' comes before the client has the body.
       unsubscribe();
       expect(puts).toEqual([{ streamName: 'told', hashKeys: [BigInt('0x0cc175b9c0f1b6a831c399e269772661')] }]);
 
