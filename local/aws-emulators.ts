@@ -11,6 +11,7 @@ import dynalite from 'dynalite';
 import kinesalite from 'kinesalite';
 import S3rver from 's3rver';
 import type { Service } from '../lambdas/runtime/clients';
+import { InProcessRequestHandler } from './aws/in-process-handler';
 import { closeServer, listenOnLoopback, LOOPBACK, loopbackUrl } from './aws/loopback';
 import { watchKinesisPuts, type KinesisPutFeed } from './kinesis/put-feed';
 import { startSnsEndpoint, type SnsEndpoint } from './sns-endpoint';
@@ -29,6 +30,12 @@ export interface AwsEmulatorsOptions {
 export interface AwsEmulators {
   readonly endpoints: Readonly<Record<EmulatedService, string>>;
   readonly credentials: Readonly<Record<EmulatedService, AwsCredentialIdentity>>;
+  /**
+   * For `createClients({ requestHandlers })`: SDK request handlers that give requests to the emulators in
+   * this process, skipping loopback TCP and Node's HTTP client and server. DynamoDB and Kinesis only: S3
+   * (s3rver) and SNS stay on loopback. The endpoints keep listening either way.
+   */
+  readonly requestHandlers: Readonly<Partial<Record<EmulatedService, InProcessRequestHandler>>>;
   /** The SNS endpoint, with its outbox of SMS and pushes. */
   readonly sns: SnsEndpoint;
   /** Every record stored in Kinesis, as it is stored: lets an event source fetch it at once. */
@@ -71,6 +78,7 @@ export async function startAwsEmulators(options: AwsEmulatorsOptions = {}): Prom
       s3: S3RVER_CREDENTIALS,
       sns: LOCAL_CREDENTIALS,
     },
+    requestHandlers: { dynamodb: dynamodb.requestHandler, kinesis: kinesis.requestHandler },
     sns: sns.handle,
     kinesisPuts: kinesis.puts,
     stop: () => stopAll([dynamodb, kinesis, s3, sns]),
@@ -79,18 +87,32 @@ export async function startAwsEmulators(options: AwsEmulatorsOptions = {}): Prom
 
 // Tables and streams are ACTIVE at once: a local start should not wait half a second for each.
 
-async function startDynamoDb(directory: string | undefined): Promise<RunningEmulator> {
-  const storage = directory ? { path: await ensureDir(directory) } : {};
-  const server = dynalite({ ...storage, createTableMs: 0, updateTableMs: 0, deleteTableMs: 0 });
-  return { endpoint: await listenOnLoopback(server), stop: () => closeServer(server) };
+interface InProcessEmulator extends RunningEmulator {
+  readonly requestHandler: InProcessRequestHandler;
 }
 
-async function startKinesis(directory: string | undefined): Promise<RunningEmulator & { puts: KinesisPutFeed }> {
+async function startDynamoDb(directory: string | undefined): Promise<InProcessEmulator> {
+  const storage = directory ? { path: await ensureDir(directory) } : {};
+  const server = dynalite({ ...storage, createTableMs: 0, updateTableMs: 0, deleteTableMs: 0 });
+  return {
+    endpoint: await listenOnLoopback(server),
+    stop: () => closeServer(server),
+    requestHandler: new InProcessRequestHandler(server),
+  };
+}
+
+async function startKinesis(directory: string | undefined): Promise<InProcessEmulator & { puts: KinesisPutFeed }> {
   const storage = directory ? { path: await ensureDir(directory) } : {};
   // kinesalite allows 10 shards per account; AWS allows hundreds, and test suites make many small streams.
   const server = kinesalite({ ...storage, createStreamMs: 0, updateStreamMs: 0, deleteStreamMs: 0, shardLimit: 500 });
+  // The feed listens to the server's `request` event, which the in-process handler emits too.
   const puts = watchKinesisPuts(server);
-  return { endpoint: await listenOnLoopback(server), stop: () => closeServer(server), puts };
+  return {
+    endpoint: await listenOnLoopback(server),
+    stop: () => closeServer(server),
+    puts,
+    requestHandler: new InProcessRequestHandler(server),
+  };
 }
 
 /** s3rver keeps objects as files only: without a data directory they go to a temporary one, removed on stop. */

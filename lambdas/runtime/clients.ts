@@ -1,5 +1,5 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -19,6 +19,9 @@ export interface Clients {
 
 export type Service = 'dynamodb' | 'sns' | 'kinesis' | 's3' | 'connections';
 
+/** What every client's `requestHandler` setting takes: an SDK `HttpHandler` (the same type for all five). */
+export type RequestHandler = NonNullable<DynamoDBClientConfig['requestHandler']>;
+
 export interface ClientSettings {
   readonly region: string;
   /** Endpoint per service; unset means the AWS default (or, for `connections`, required). */
@@ -27,6 +30,11 @@ export interface ClientSettings {
   readonly credentials?: Partial<Record<Service, AwsCredentialIdentity>>;
   /** Called with each client as it is made: the place for X-Ray capture or request counting. */
   readonly instrument?: <T extends object>(client: T) => T;
+  /**
+   * The handler that sends each signed request, per service; unset means the SDK's HTTP handler. The local
+   * runtime hands DynamoDB and Kinesis requests to the emulators in process (local/aws/in-process-handler.ts).
+   */
+  readonly requestHandlers?: Partial<Record<Service, RequestHandler>>;
 }
 
 export function createClients(settings: ClientSettings): Clients {
@@ -34,6 +42,7 @@ export function createClients(settings: ClientSettings): Clients {
     region: settings.region,
     ...(settings.endpoints?.[service] ? { endpoint: settings.endpoints[service] } : {}),
     ...(settings.credentials?.[service] ? { credentials: settings.credentials[service] } : {}),
+    ...(settings.requestHandlers?.[service] ? { requestHandler: settings.requestHandlers[service] } : {}),
   });
   const instrument = settings.instrument ?? (<T>(client: T) => client);
   const made: Partial<Record<keyof Clients, unknown>> = {};
@@ -55,7 +64,7 @@ export function createClients(settings: ClientSettings): Clients {
     // keep-alive works everywhere, the local emulator included.
     get kinesis() {
       return once('kinesis', () =>
-        instrument(new KinesisClient({ ...base('kinesis'), requestHandler: new NodeHttpHandler() })),
+        instrument(new KinesisClient({ ...base('kinesis'), requestHandler: settings.requestHandlers?.kinesis ?? new NodeHttpHandler() })),
       );
     },
     get s3() {

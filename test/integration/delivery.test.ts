@@ -92,7 +92,9 @@ describe('delivery', () => {
       expect(await sockets[index + 1]!.next((f) => f.requestId === 'd')).toEqual({ type: 'DELIVERED_ACK', msgIds: [frame.msgId], requestId: 'd' });
       expect(await queueOf(device)).toHaveLength(0);
     }
-    // The sender's phone holds no copy of its own message, only the three delivered receipts.
+    // The sender's phone holds no copy of its own message, only the three delivered receipts. Each receipt
+    // reaches its queue through the stream, after DELIVERED_ACK: wait for the fanout to catch up.
+    await parley.drainStreams();
     expect((await queueOf(alice[0]!)).map((item) => [item.frame.type, item.frame.status])).toEqual([
       ['RECEIPT', 'delivered'],
       ['RECEIPT', 'delivered'],
