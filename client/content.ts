@@ -6,6 +6,8 @@
  * which the receiving SDK processes and never shows.
  */
 
+import { attachmentFromWire, attachmentToWire, type Attachment, type WireAttachment } from './media/attachment';
+
 /** A group member's Sender Key for one of its devices: a serialized SenderKeyDistributionMessage. */
 export interface SenderKeyDistribution {
   readonly groupId: string;
@@ -23,6 +25,8 @@ export interface MessageContent {
   readonly sentAt: number;
   /** Not a message: the sender's Sender Key for a group, for this device only. */
   readonly senderKey?: SenderKeyDistribution;
+  /** A photo, video, voice note or document: where its encrypted blob is and the key to it (`text` is its caption). */
+  readonly attachment?: Attachment;
 }
 
 const PADDING_BLOCK = 160;
@@ -35,6 +39,7 @@ interface WireContent {
   data?: string;
   sentAt: number;
   senderKey?: { groupId: string; distributionId: string; skdm: string };
+  attachment?: WireAttachment;
 }
 
 export function encodeContent(content: MessageContent): Uint8Array {
@@ -44,6 +49,7 @@ export function encodeContent(content: MessageContent): Uint8Array {
     ...(content.data !== undefined ? { data: Buffer.from(content.data).toString('base64') } : {}),
     sentAt: content.sentAt,
     ...(content.senderKey !== undefined ? { senderKey: { ...content.senderKey, skdm: Buffer.from(content.senderKey.skdm).toString('base64') } } : {}),
+    ...(content.attachment !== undefined ? { attachment: attachmentToWire(content.attachment) } : {}),
   };
   const json = Buffer.from(JSON.stringify(wire), 'utf8');
   const padded = new Uint8Array(Math.ceil((json.length + 1) / PADDING_BLOCK) * PADDING_BLOCK);
@@ -71,5 +77,6 @@ export function decodeContent(bytes: Uint8Array): MessageContent {
     ...(senderKey !== undefined
       ? { senderKey: { groupId: senderKey.groupId, distributionId: senderKey.distributionId, skdm: new Uint8Array(Buffer.from(senderKey.skdm, 'base64')) } }
       : {}),
+    ...(wire.attachment !== undefined ? { attachment: attachmentFromWire(wire.attachment) } : {}),
   };
 }
