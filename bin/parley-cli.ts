@@ -4,25 +4,33 @@
  *   npm run parley -- --store ./alice register +14155550100     (asks for the SMS code)
  *   npm run parley -- --store ./alice send <userId> Hello there
  *   npm run parley -- --store ./alice listen                    (prints messages and ticks until Ctrl-C)
+ *   npm run parley -- --store ./alice send-file <userId|group:<groupId>> ./photo.jpg   (received files go to --downloads)
  * Endpoints default to `npm start`'s (--http http://127.0.0.1:3000, --ws ws://127.0.0.1:3001/local).
  */
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
+import path from 'node:path';
 import { FileStore, ParleyClient, type ParleyClientOptions } from '../client';
+import { receivedFilePath } from '../client/media/received-files';
+import type { TransferProgress } from '../client/media/media-transfers';
 
-const usage = `parley --store DIR [--http URL] [--ws URL] <command>
+const usage = `parley --store DIR [--http URL] [--ws URL] [--downloads DIR] <command>
   register <phoneNumber> [deviceName]   register an account; asks for the code from the SMS
   link-token                            print a token that links a new device to this account
   link <token> <deviceName>             link this device to an account
   whoami                                this device's userId and deviceId
   devices                               the account's devices
   send <userId> <text…>                 send a message
-  listen                                print messages and ticks until Ctrl-C`;
+  send-file <userId|group:<id>> <path> [caption…]   send a file (one upload, also to a group)
+  listen                                print messages and ticks until Ctrl-C; received files
+                                        are saved to --downloads (default: DIR/downloads)`;
 
 export interface CliIo {
   print(line: string): void;
   /** Asks the person at the terminal. */
   ask(question: string): Promise<string>;
+  /** Shows a transfer's progress in place (a bar on a terminal). @default on stderr when it is a terminal */
+  progress?(line: string): void;
   /** Resolves when `listen` should stop. @default SIGINT */
   stopListening?: Promise<void>;
 }
@@ -30,6 +38,7 @@ export interface CliIo {
 function terminal(): CliIo {
   return {
     print: (line) => console.log(line),
+    progress: (line) => process.stderr.isTTY && process.stderr.write(`\r${line}`),
     ask: async (question) => {
       const prompt = createInterface({ input: process.stdin, output: process.stdout });
       try {
@@ -45,6 +54,18 @@ function terminal(): CliIo {
  * Options come before the command; everything from the command on is its own, even words that start with
  * `-`: a link token is base64url and may, and so may a message.
  */
+/** `[#####-----] 52% uploading 2.6/5.0 MB`, every whole percent. */
+function progressBar(io: CliIo): (progress: TransferProgress) => void {
+  let shown = '';
+  return ({ phase, bytes, totalBytes }) => {
+    const percent = Math.floor((bytes / totalBytes) * 100);
+    const line = `[${'#'.repeat(Math.floor(percent / 5)).padEnd(20, '-')}] ${String(percent).padStart(3)}% ${phase.padEnd(10)} ${(bytes / 1e6).toFixed(1)}/${(totalBytes / 1e6).toFixed(1)} MB`;
+    if (line === shown) return;
+    shown = line;
+    io.progress?.(line);
+  };
+}
+
 function splitAtCommand(argv: readonly string[]): { options: string[]; command: string[] } {
   let i = 0;
   while (i < argv.length && argv[i]!.startsWith('--')) i += argv[i]!.includes('=') ? 1 : 2;
@@ -55,7 +76,7 @@ export async function runCli(argv: readonly string[], io: CliIo = terminal()): P
   const split = splitAtCommand(argv);
   const { values } = parseArgs({
     args: split.options,
-    options: { store: { type: 'string' }, http: { type: 'string', default: 'http://127.0.0.1:3000' }, ws: { type: 'string', default: 'ws://127.0.0.1:3001/local' } },
+    options: { store: { type: 'string' }, downloads: { type: 'string' }, http: { type: 'string', default: 'http://127.0.0.1:3000' }, ws: { type: 'string', default: 'ws://127.0.0.1:3001/local' } },
   });
   const [command, ...rest] = split.command;
   if (!values.store || !command) throw new Error(usage);
@@ -95,8 +116,27 @@ export async function runCli(argv: readonly string[], io: CliIo = terminal()): P
         const sent = await client.send(to, words.join(' '));
         return io.print(`Sent ${sent.msgId}`);
       }
+      case 'send-file': {
+        const [to, file, ...caption] = rest;
+        if (!to || !file) throw new Error(usage);
+        await client.connect();
+        const target = to.startsWith('group:') ? { groupId: to.slice('group:'.length) } : to;
+        const sent = await client.sendFile(target, file, { onProgress: progressBar(io), ...(caption.length ? { caption: caption.join(' ') } : {}) });
+        io.progress?.('\n');
+        return io.print(`Sent ${sent.msgId}: ${sent.attachment.fileName} (${sent.attachment.size} bytes)`);
+      }
       case 'listen': {
-        client.on('message', (m) => io.print(`${new Date(m.serverTs).toISOString()} ${m.outgoing ? 'you' : m.from.userId} (device ${m.from.deviceId}): ${m.text ?? `${m.data?.length} bytes`}`));
+        const downloads = values.downloads ?? path.join(values.store, 'downloads');
+        client.on('message', async (m) => {
+          io.print(`${new Date(m.serverTs).toISOString()} ${m.outgoing ? 'you' : m.from.userId} (device ${m.from.deviceId}): ${m.text ?? (m.attachment ? '' : `${m.data?.length} bytes`)}`);
+          if (!m.attachment) return;
+          try {
+            const saved = await client.downloadAttachment(m.attachment, await receivedFilePath(downloads, m.attachment));
+            io.print(`  saved ${m.attachment.kind} ${saved} (${m.attachment.size} bytes)`);
+          } catch (error) {
+            io.print(`  the attachment ${m.attachment.fileName ?? m.attachment.mediaId} could not be downloaded: ${(error as Error).message}`);
+          }
+        });
         client.on('receipt', (r) => {
           if (r.status !== 'sent') io.print(`${r.msgIds.join(', ')} ${r.status} by ${r.by.userId} (device ${r.by.deviceId})`);
         });

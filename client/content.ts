@@ -7,6 +7,8 @@
  * newly linked device's `provisioningRequest` and the `provisioning` that answers it (see provisioning.ts).
  */
 
+import { attachmentFromWire, attachmentToWire, type Attachment, type WireAttachment } from './media/attachment';
+
 /** A group member's Sender Key for one of its devices: a serialized SenderKeyDistributionMessage. */
 export interface SenderKeyDistribution {
   readonly groupId: string;
@@ -28,6 +30,8 @@ export interface MessageContent {
   readonly provisioningRequest?: { readonly proof: Uint8Array };
   /** Not a message: what the linked device `deviceId` needs, sealed for it alone (see provisioning.ts). */
   readonly provisioning?: { readonly deviceId: number; readonly sealed: Uint8Array };
+  /** A photo, video, voice note or document: where its encrypted blob is and the key to it (`text` is its caption). */
+  readonly attachment?: Attachment;
 }
 
 const PADDING_BLOCK = 160;
@@ -42,6 +46,7 @@ interface WireContent {
   senderKey?: { groupId: string; distributionId: string; skdm: string };
   provisioningRequest?: { proof: string };
   provisioning?: { deviceId: number; sealed: string };
+  attachment?: WireAttachment;
 }
 
 const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
@@ -71,6 +76,7 @@ export function encodeContent(content: MessageContent): Uint8Array {
     ...(content.senderKey !== undefined ? { senderKey: { ...content.senderKey, skdm: base64(content.senderKey.skdm) } } : {}),
     ...(content.provisioningRequest !== undefined ? { provisioningRequest: { proof: base64(content.provisioningRequest.proof) } } : {}),
     ...(content.provisioning !== undefined ? { provisioning: { deviceId: content.provisioning.deviceId, sealed: base64(content.provisioning.sealed) } } : {}),
+    ...(content.attachment !== undefined ? { attachment: attachmentToWire(content.attachment) } : {}),
   };
   return pad(Buffer.from(JSON.stringify(wire), 'utf8'), PADDING_BLOCK);
 }
@@ -99,5 +105,6 @@ export function decodeContent(bytes: Uint8Array): MessageContent {
       : {}),
     ...(provisioningRequest !== undefined ? { provisioningRequest: { proof: fromBase64(provisioningRequest.proof) } } : {}),
     ...(provisioning !== undefined ? { provisioning: { deviceId: provisioning.deviceId, sealed: fromBase64(provisioning.sealed) } } : {}),
+    ...(wire.attachment !== undefined ? { attachment: attachmentFromWire(wire.attachment) } : {}),
   };
 }

@@ -1,4 +1,5 @@
 /** The events a client emits, and the small typed emitter that emits them. */
+import type { Attachment } from './media/attachment';
 import type { DeviceAddress, DecryptFailureReason } from './session-manager';
 
 /** A message decrypted on this device: from a peer, or sent by this account's other device. */
@@ -15,6 +16,8 @@ export interface IncomingMessage {
   readonly text?: string;
   /** The message as bytes, when it was sent as bytes. */
   readonly data?: Uint8Array;
+  /** A photo, video, voice note or document: fetch it with `client.downloadAttachment(attachment, path)`. */
+  readonly attachment?: Attachment;
   /** The sender's clock when it sent the message. */
   readonly sentAt: number;
   /** When the server accepted the message: the order of a conversation. */

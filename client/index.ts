@@ -30,3 +30,7 @@ export type { DeviceAddress, DecryptFailureReason } from './session-manager';
 export type { PrekeyPolicy } from './prekeys';
 export type { BackoffOptions } from './backoff';
 export type { KeyDirectory } from './key-directory';
+export type { Attachment } from './media/attachment';
+export { AttachmentIntegrityError } from './media/attachment-cipher';
+export { AttachmentTooLargeError, type AttachmentOptions, type TransferControls, type TransferProgress } from './media/media-transfers';
+export { TransferError } from './media/http-transfer';

@@ -22,6 +22,8 @@ import { HttpClient } from './http-client';
 import { Inbox } from './inbox';
 import { HttpKeyDirectory, type KeyDirectory, type PrekeyCounts } from './key-directory';
 import { createLocalDevice, loadLocalDevice, type LocalDevice } from './local-device';
+import type { Attachment } from './media/attachment';
+import { MediaTransfers, type AttachmentOptions, type TransferControls } from './media/media-transfers';
 import { Outbox, type SentMessage } from './outbox';
 import { Prekeys, type PrekeyPolicy } from './prekeys';
 import { awaitProvisioning, parseLinkCode, Provisioning } from './provisioning';
@@ -127,6 +129,7 @@ export class ParleyClient {
   private readonly chatListKeys: ChatListKeys;
   private readonly chats: ChatList;
   private readonly provisioning: Provisioning;
+  private readonly media: MediaTransfers;
 
   private constructor(options: ParleyClientOptions, device: LocalDevice) {
     const { store } = options;
@@ -200,6 +203,7 @@ export class ParleyClient {
       onSent: (receipt) => this.events.emit('receipt', receipt),
     });
     this.groups = new Groups({ self, http: this.http, store, recipients, outbox: this.outbox, senderKeys, now });
+    this.media = new MediaTransfers(this.http);
   }
 
   /** This device's address: its account's userId and its deviceId. */
@@ -273,6 +277,39 @@ export class ParleyClient {
    */
   sendToGroup(groupId: string, message: string | Uint8Array): Promise<SentMessage> {
     return this.groups.send(groupId, encodeContent(messageContent(message)));
+  }
+
+  /**
+   * Sends a file to a user, or to a group with `{ groupId }`: encrypts it on this device with a fresh key,
+   * uploads the blob straight to S3 (once, whatever the number of recipients), then sends a message that
+   * carries the key and where the blob is. `caption` travels as the message's text.
+   */
+  async sendFile(to: string | { groupId: string }, path: string, options: AttachmentOptions & { caption?: string } = {}): Promise<SentMessage & { attachment: Attachment }> {
+    const attachment = await this.media.upload(path, options);
+    return { ...(await this.sendAttachment(to, attachment, options.caption)), attachment };
+  }
+
+  /**
+   * Sends an attachment this device has (received or sent) again, to a user or a group: the same blob, key
+   * and digest, so nothing is uploaded. Throws when the server no longer keeps the blob long enough to be
+   * forwarded (send the file again instead).
+   */
+  async forwardAttachment(to: string | { groupId: string }, attachment: Attachment, caption?: string): Promise<SentMessage> {
+    if (!(await this.media.stillStored(attachment))) throw new Error('the attachment’s blob is gone or about to expire: send the file again');
+    return this.sendAttachment(to, attachment, caption);
+  }
+
+  /**
+   * Downloads a received attachment into the file `destination`, verifying its digest and MAC before it
+   * decrypts a byte; rejects (leaving no file) when the blob was tampered with or cut short, or on cancel.
+   */
+  downloadAttachment(attachment: Attachment, destination: string, controls: TransferControls = {}): Promise<string> {
+    return this.media.download(attachment, destination, controls);
+  }
+
+  private sendAttachment(to: string | { groupId: string }, attachment: Attachment, caption: string | undefined): Promise<SentMessage> {
+    const content = encodeContent({ attachment, ...(caption !== undefined ? { text: caption } : {}), sentAt: Date.now() });
+    return typeof to === 'string' ? this.outbox.send(to, content) : this.groups.send(to.groupId, content);
   }
 
   /** Marks a conversation read up to a message: the peer sees blue ticks, this account's other devices the read state. */

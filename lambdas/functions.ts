@@ -286,6 +286,18 @@ export const functions = {
     tables: keyFetchTables,
     manageConnections: true,
   },
+  createMediaUpload: {
+    entry: 'lambdas/media/create-upload.ts',
+    description: 'Answers a presigned upload bound to an encrypted blob’s size and SHA-256, or the id of the same blob already stored',
+    tables: { mediaDigests: 'readWrite', rateLimits: 'readWrite' },
+    uploadsTo: ['media'],
+  },
+  getMediaDownload: {
+    entry: 'lambdas/media/get-download.ts',
+    description: 'Answers a short-lived presigned download of a stored blob to any signed-in device that knows its id',
+    tables: { rateLimits: 'readWrite' },
+    uploadsTo: ['media'],
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionId = keyof typeof functions;
@@ -341,6 +353,8 @@ export const httpRoutes = [
   { method: 'GET', path: '/v1/groups/{groupId}/messages/{msgId}/receipts', function: 'groupMessageReceipts', authorized: true },
   { method: 'PUT', path: '/v1/devices/self/push', function: 'registerPushToken', authorized: true },
   { method: 'DELETE', path: '/v1/devices/self/push', function: 'unregisterPushToken', authorized: true },
+  { method: 'POST', path: '/v1/media', function: 'createMediaUpload', authorized: true },
+  { method: 'GET', path: '/v1/media/{mediaId}', function: 'getMediaDownload', authorized: true },
 ] as const satisfies readonly HttpRoute[];
 
 export const httpAuthorizer = {

@@ -170,6 +170,15 @@ export const tables = {
     timeToLiveAttribute: 'expiresAt',
     envVar: 'GROUP_TIMELINE_TABLE',
   },
+  /**
+   * The media dedup index: SHA-256 of an encrypted blob → the mediaId it was stored under, so that the same
+   * ciphertext uploaded again gets the existing id and is not stored twice. Kept as long as the blob.
+   */
+  mediaDigests: {
+    partitionKey: { name: 'digest', type: 'S' },
+    timeToLiveAttribute: 'expiresAt',
+    envVar: 'MEDIA_DIGESTS_TABLE',
+  },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableId = keyof typeof tables;
@@ -191,11 +200,15 @@ export interface BucketDefinition {
   readonly envVar: string;
   /** Days after which S3 deletes an object (a lifecycle rule); the local emulator keeps objects until deleted. */
   readonly expirationDays: number;
+  /** Where its objects live: a function that presigns for the bucket (`uploadsTo`) reaches keys under this prefix only. */
+  readonly keyPrefix?: string;
+  /** Whether browsers may PUT and GET objects with presigned URLs (CORS). @default false */
+  readonly browserAccess?: boolean;
 }
 
 export const buckets = {
   /** Client-encrypted media, reached only through presigned URLs; kept as long as a message may wait in a queue. */
-  media: { envVar: 'MEDIA_BUCKET', expirationDays: 30 },
+  media: { envVar: 'MEDIA_BUCKET', expirationDays: 30, keyPrefix: 'media/', browserAccess: true },
   /**
    * Stream batches the fanout gave up on after its retries, each a JSON object Lambda writes with the whole
    * batch in it (not only a pointer into the stream, which forgets a record after 24 hours), until

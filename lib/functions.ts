@@ -9,7 +9,8 @@ import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { functions, type FunctionDefinition, type FunctionId, type StreamConsumerDefinition } from '../lambdas/functions';
-import { tables } from '../lambdas/resources';
+import { buckets, tables, type BucketDefinition } from '../lambdas/resources';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { DEFAULT_SMS_LIMITS, type SmsLimits } from '../lambdas/accounts/constants';
 import { SendRateLimits } from '../lambdas/send/send-rate-limit';
 import {
@@ -295,6 +296,7 @@ function grantDeclaredAccess(fn: NodejsFunction, definition: FunctionDefinition,
   for (const streamId of definition.putsTo ?? []) {
     storage.streams[streamId].grantWrite(fn);
   }
+  for (const bucketId of definition.uploadsTo ?? []) grantPresigning(fn, storage.buckets[bucketId], buckets[bucketId]);
   if (definition.sendsSms) {
     // Publishing an SMS straight to a phone number names no SNS resource (IAM sees the number itself), so
     // the allow is on '*'; the deny takes back every SNS ARN, topics and platform endpoints alike, so that
@@ -302,6 +304,28 @@ function grantDeclaredAccess(fn: NodejsFunction, definition: FunctionDefinition,
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
     fn.addToRolePolicy(new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['sns:Publish'], resources: [ANY_SNS_ARN] }));
   }
+}
+
+/**
+ * What presigned URLs for a bucket need: a presigned request acts with the signing role's rights, so the
+ * role may put, get and abort multipart uploads of objects under the bucket's `keyPrefix` only, and nothing
+ * on the bucket itself. Written out because `grantPut`/`grantRead` add `s3:List*` and `s3:GetBucket*` on the
+ * whole bucket, which no URL needs.
+ */
+function grantPresigning(fn: NodejsFunction, bucket: s3.IBucket, definition: BucketDefinition): void {
+  const objects = bucket.arnForObjects(`${definition.keyPrefix ?? ''}*`);
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      resources: [objects],
+    }),
+  );
+  Validations.of(fn.role!).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${String(Stack.of(bucket).resolve((bucket.node.defaultChild as CfnElement).logicalId))}.Arn>/${definition.keyPrefix ?? ''}*]`,
+    reason:
+      'Object keys are random media ids minted at run time; the grant covers the objects under this bucket’s ' +
+      'own prefix only, and none of the bucket’s configuration or listing.',
+  });
 }
 
 function acknowledgeByDesignFindings(fn: NodejsFunction, role: iam.Role, definition: FunctionDefinition): void {

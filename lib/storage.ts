@@ -37,14 +37,28 @@ export interface ParleyStorageProps {
 export const MEDIA_EXPIRATION = Duration.days(buckets.media.expirationDays);
 
 /**
+ * CORS of a bucket browsers reach with presigned URLs: PUT with the signed length and checksum, GET and
+ * HEAD, from any origin (the signature, not the origin, is the credential), and the ETag a multipart upload's
+ * parts must be completed with.
+ */
+const BROWSER_PRESIGNED_ACCESS: s3.CorsRule = {
+  allowedMethods: [s3.HttpMethods.PUT, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+  allowedOrigins: ['*'],
+  allowedHeaders: ['content-type', 'x-amz-checksum-sha256', 'range'],
+  exposedHeaders: ['etag', 'content-length', 'content-range'],
+  maxAge: 3600,
+};
+
+/**
  * Why a bucket has no server access logs (cdk-nag AwsSolutions-S1): logs would need a second, ever-growing
  * bucket, and would record metadata a relay that forgets messages should not keep.
  */
 const WHY_NO_ACCESS_LOGS: Readonly<Record<BucketId, string>> = {
   media:
-    'Objects are client-encrypted ciphertext reached only through short-lived presigned URLs the server ' +
-    'issues; server access logs would need a second, ever-growing bucket and ' +
-    'would record who fetched what, metadata a relay that forgets messages should not keep.',
+    'Objects are client-encrypted ciphertext that devices upload and download only through presigned URLs ' +
+    'the media functions issue (5 minutes, one key, one length and SHA-256); server access logs would need ' +
+    'a second, ever-growing bucket and would record which addresses fetched which blob, the who-talks-to-whom ' +
+    'metadata a relay that forgets messages after 30 days should not keep.',
   failedDeliveries:
     'Only Lambda (writing batches the fanout gave up on) and an operator running the redrive command use ' +
     'this bucket; CloudTrail records those API calls already, and access logs would need a second, ' +
@@ -142,6 +156,7 @@ export class ParleyStorage extends Construct {
               abortIncompleteMultipartUploadAfter: Duration.days(1),
             },
           ],
+          ...('browserAccess' in definition && definition.browserAccess ? { cors: [BROWSER_PRESIGNED_ACCESS] } : {}),
           removalPolicy,
           autoDeleteObjects,
         });

@@ -15,6 +15,7 @@ import { InProcessRequestHandler } from './aws/in-process-handler';
 import { closeServer, listenOnLoopback, LOOPBACK, loopbackUrl } from './aws/loopback';
 import { watchKinesisPuts, type KinesisPutFeed } from './kinesis/put-feed';
 import { startSnsEndpoint, type SnsEndpoint } from './sns-endpoint';
+import { startPresignedUrlGate } from './s3/presigned-url-gate';
 
 /** The services emulated here; `connections` belongs to the local WebSocket gateway. */
 export type EmulatedService = Exclude<Service, 'connections'>;
@@ -24,6 +25,8 @@ export interface AwsEmulatorsOptions {
   readonly dataDir?: string;
   /** Where the SNS endpoint shows the SMS and pushes it would send. @default console.log */
   readonly log?: (line: string) => void;
+  /** The clock presigned S3 URLs are checked against (expiry). @default Date.now */
+  readonly now?: () => number;
 }
 
 /** Shaped for `createClients({ region, endpoints, credentials })`. */
@@ -67,7 +70,7 @@ export async function startAwsEmulators(options: AwsEmulatorsOptions = {}): Prom
   const [dynamodb, kinesis, s3, sns] = await startAll([
     startDynamoDb(dataPath('dynamodb')),
     startKinesis(dataPath('kinesis')),
-    startS3(dataPath('s3')),
+    startS3(dataPath('s3'), options.now),
     startSns(options.log),
   ] as const);
   return {
@@ -115,16 +118,25 @@ async function startKinesis(directory: string | undefined): Promise<InProcessEmu
   };
 }
 
-/** s3rver keeps objects as files only: without a data directory they go to a temporary one, removed on stop. */
-async function startS3(directory: string | undefined): Promise<RunningEmulator> {
+/**
+ * s3rver keeps objects as files only: without a data directory they go to a temporary one, removed on stop.
+ * It checks no signature, expiry or checksum: clients reach it through a gate that checks presigned URLs as S3 does.
+ */
+async function startS3(directory: string | undefined, now?: () => number): Promise<RunningEmulator> {
   const folder = directory ? await ensureDir(directory) : await mkdtemp(path.join(tmpdir(), 'parley-s3-'));
   const removeTemporary = () => (directory ? Promise.resolve() : rm(folder, { recursive: true, force: true }));
   try {
     const server = new S3rver({ address: LOOPBACK, port: 0, silent: true, directory: folder });
     const { port } = await server.run();
+    const secrets = new Map([[S3RVER_CREDENTIALS.accessKeyId, S3RVER_CREDENTIALS.secretAccessKey]]);
+    const gate = await startPresignedUrlGate({ upstream: loopbackUrl(port), secrets, ...(now ? { now } : {}) }).catch(async (error: unknown) => {
+      await server.close();
+      throw error;
+    });
     return {
-      endpoint: loopbackUrl(port),
+      endpoint: gate.endpoint,
       stop: async () => {
+        await gate.close();
         await server.close();
         await removeTemporary();
       },

@@ -131,7 +131,7 @@ async function loadHandler(id: FunctionId): Promise<Handler<unknown, unknown>> {
 
 export async function startParleyLocal(options: ParleyLocalOptions = {}): Promise<ParleyLocal> {
   const log = options.log ?? (() => undefined);
-  const emulators = await startAwsEmulators({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), log });
+  const emulators = await startAwsEmulators({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), log, ...(options.now ? { now: options.now } : {}) });
   const stops: (() => Promise<void>)[] = [() => emulators.stop()];
   const stop = async () => {
     for (const close of stops.reverse()) await close().catch(() => undefined);

@@ -52,6 +52,10 @@ export const errorStatus = {
    * has. Do not retry: the device is reached while connected and by SYNC only.
    */
   PUSH_UNAVAILABLE: 422,
+  /** The declared media is larger than its kind allows; `kind` and `maxBytes` name the limit. Nothing was stored. */
+  MEDIA_TOO_LARGE: 413,
+  /** The multipart upload is not complete: `missingParts` lists part numbers S3 does not have. Upload them, then complete again. */
+  MEDIA_INCOMPLETE: 409,
   /** Too many requests; `retryAfterSeconds` says when to try again. */
   RATE_LIMITED: 429,
   /** Something failed on the server; the request may be retried. */

@@ -1,5 +1,6 @@
-/** The `parley` command-line client against the local stack: register, link, send, listen. */
-import { mkdtemp, rm } from 'node:fs/promises';
+/** The `parley` command-line client against the local stack: register, link, send, send-file, listen. */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli, type CliIo } from '../../bin/parley-cli';
@@ -67,4 +68,26 @@ it('takes words after the command as they are, even when they start with a dash 
   await expect(parleyCommand('carol-laptop', ['link', '-u1bDMsFQhZc8X5aW2nLx0mQx7kKq9pYJrT3vEo4sGd', 'Laptop'])).rejects.toMatchObject({
     code: 'EXPIRED',
   });
+});
+
+it('sends a file, and a listener saves it under its name in its downloads folder, never over another file', async () => {
+  const [bobWho] = await parleyCommand('bob', ['whoami']);
+  const bobId = /userId ([0-9a-f-]{36})/.exec(bobWho!)![1]!;
+  const report = randomBytes(200_000);
+  const file = path.join(folder, 'report final.pdf');
+  await writeFile(file, report);
+  const downloads = path.join(folder, 'bob-downloads');
+
+  const saved = (line: string) => line.startsWith('  saved');
+  const listening = parleyCommand('bob', ['--downloads', downloads, 'listen'], saved);
+  const [sent] = await parleyCommand('alice', ['send-file', bobId, file, 'the', 'numbers']);
+  expect(sent).toMatch(/^Sent [0-9a-f-]{36}: report final\.pdf \(200000 bytes\)$/);
+  const lines = await listening;
+  expect(lines).toContainEqual(expect.stringMatching(/\(device 1\): the numbers$/));
+  expect(lines.find(saved)).toBe(`  saved document ${path.join(downloads, 'report final.pdf')} (200000 bytes)`);
+  expect((await readFile(path.join(downloads, 'report final.pdf'))).equals(report)).toBe(true);
+
+  const again = parleyCommand('bob', ['--downloads', downloads, 'listen'], saved);
+  await parleyCommand('alice', ['send-file', bobId, file]);
+  expect((await again).find(saved)).toBe(`  saved document ${path.join(downloads, 'report final (2).pdf')} (200000 bytes)`);
 });

@@ -2,11 +2,14 @@
  * No plaintext and no private key on the server: after an end-to-end chat with known plaintexts (text and
  * bytes, both ways, from every device, with receipts, a newly linked device and an offline device woken by
  * push), every item of every table, every Kinesis record, every S3 object and every recorded SNS delivery
- * of the local stack, after a group chat too, is scanned for each plaintext, each Sender Key, each private key of every device's store,
+ * of the local stack (the media bucket's attachment blobs among them), after a group chat too, is scanned for each plaintext, each Sender Key, each private key of every device's store,
  * the account's chat-list keys and the secrets of the link codes that provisioned the linked devices, raw, in
  * hex and in base64 at any alignment. The scan is shown to work on what the server does hold.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import * as signal from '@signalapp/libsignal-client';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { getJson, namespaces as ns, type KeyValueStore } from '../../client/store/key-value-store';
@@ -82,6 +85,15 @@ beforeAll(async () => {
   const sentBytes = await alicePhone.client.send(bob, picture);
   await bobPhone.events.waitFor('message', (m) => m.msgId === sentBytes.msgId);
   await bobPhone.client.markRead(sentBytes.conversationId, sentBytes.msgId);
+  // A real attachment: its blob is in the media bucket, its key and name only in the encrypted message.
+  const photoFolder = await mkdtemp(path.join(tmpdir(), 'parley-scan-'));
+  const photoName = said(`photo-${randomUUID()}.png`);
+  await writeFile(path.join(photoFolder, photoName), said(`Attached secret photo ${randomUUID()} `.repeat(500)));
+  const sentPhoto = await alicePhone.client.sendFile(bob, path.join(photoFolder, photoName));
+  privateKeys.set('attachment key', sentPhoto.attachment.key);
+  const photoMessage = await bobPhone.events.waitFor('message', (m) => m.msgId === sentPhoto.msgId);
+  await bobPhone.client.downloadAttachment(photoMessage.attachment!, path.join(photoFolder, 'received.png'));
+  await rm(photoFolder, { recursive: true, force: true });
 
   // A device linked now, and one offline with messages waiting for it, woken by a silent push.
   const aliceLaptop = await linkClient(parley, alicePhone, 'Laptop');
@@ -126,8 +138,8 @@ describe('What the server holds after an end-to-end chat', () => {
     expect(sources).toContain('kinesis:messages');
     expect(sources).toContain('sns:sms');
     expect(sources).toContain('sns:push');
-    // Parley's SDK sends no media: the bucket is scanned and empty.
-    expect([...sources].filter((source) => source.startsWith('s3:'))).toEqual([]);
+    // The one attachment sent is in the media bucket, scanned like the rest.
+    expect([...sources].filter((source) => source.startsWith('s3:'))).toEqual([expect.stringMatching(/^s3:media\/media\/[A-Za-z0-9_-]{22}$/)]);
   });
 
   it('holds what it should, which shows the scan finds text, bytes and base64 at any alignment', async () => {
@@ -141,7 +153,7 @@ describe('What the server holds after an end-to-end chat', () => {
   });
 
   it('holds no plaintext, in any encoding', () => {
-    expect(plaintexts.size).toBe(10);
+    expect(plaintexts.size).toBe(12);
     expect(Object.fromEntries(findSecrets(data, plaintexts))).toEqual({});
   });
 

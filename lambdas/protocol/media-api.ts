@@ -1,0 +1,90 @@
+/**
+ * The media routes' wire shapes. Media is encrypted on the device; the server hands out short-lived
+ * presigned S3 URLs and never sees a key or a plaintext byte. Sizes and digests are those of the encrypted
+ * blob, the bytes that are stored (see docs/protocol.md, "Media").
+ */
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+/** What an attachment is: each kind has its own size limit. */
+export const MEDIA_KINDS = ['image', 'video', 'audio', 'document'] as const;
+export type MediaKind = (typeof MEDIA_KINDS)[number];
+
+/**
+ * The largest encrypted blob of each kind, in bytes, refused before any upload with MEDIA_TOO_LARGE: photos
+ * and voice notes fit one PUT; video and documents go up to 2 GiB in parts.
+ */
+export const MAX_MEDIA_BYTES: Readonly<Record<MediaKind, number>> = {
+  image: 16 * MiB,
+  audio: 16 * MiB,
+  video: 2 * GiB,
+  document: 2 * GiB,
+};
+
+/** Blobs up to this size are uploaded with one presigned PUT; larger ones in parts (S3 multipart upload). */
+export const SINGLE_PUT_MAX_BYTES = 16 * MiB;
+
+/** The size of every part of a multipart upload but the last (S3 requires at least 5 MiB). */
+export const MULTIPART_PART_BYTES = 8 * MiB;
+
+/** A media id: 128 random bits, base64url without padding (22 characters). */
+export const MediaId = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'mediaId: 22 base64url characters (128 bits)');
+
+/** SHA-256 as strict base64 (44 characters, one `=`), as S3's `x-amz-checksum-sha256` takes it. */
+export const Sha256Base64 = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]{43}=$/, 'base64 of a 32-byte SHA-256 digest (44 characters)');
+
+/** `POST /v1/media`: asks to store an encrypted blob of this size and digest. */
+export const CreateMediaRequest = z.strictObject({
+  /** The encrypted blob's length in bytes. */
+  size: z.number().int('size: whole bytes').positive('size: at least one byte').max(Number.MAX_SAFE_INTEGER),
+  /** SHA-256 of the encrypted blob, base64. */
+  digest: Sha256Base64.describe('digest'),
+  kind: z.enum(MEDIA_KINDS, { message: `kind: one of ${MEDIA_KINDS.join(', ')}` }),
+});
+export type CreateMediaRequest = z.infer<typeof CreateMediaRequest>;
+
+/** A presigned request the device makes itself, straight to S3: send exactly these headers. */
+export interface PresignedRequestAnswer {
+  readonly method: 'PUT' | 'GET';
+  readonly url: string;
+  /** Headers that are part of the signature and must be sent as given (for a PUT: the length and the checksum). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** When the URL stops working, epoch ms: ask for a new one after it. */
+  readonly expiresAt: number;
+}
+
+/** The answer to `POST /v1/media`. */
+export type CreateMediaAnswer =
+  /** The server already holds a blob with this digest and size: reuse its id, upload nothing. */
+  | { readonly mediaId: string; readonly existing: true; readonly expiresAt: number }
+  /** Upload the blob with this one PUT; `expiresAt` is when the stored blob will be deleted. */
+  | { readonly mediaId: string; readonly upload: PresignedRequestAnswer; readonly expiresAt: number }
+  /** Upload the blob in `partCount` parts of `partSize` bytes (the last one shorter) through `/parts`, then `/complete`. */
+  | { readonly mediaId: string; readonly multipart: { readonly partSize: number; readonly partCount: number }; readonly expiresAt: number };
+
+/** `POST /v1/media/{mediaId}/parts`: the SHA-256 of each part to upload (or resume); answers which are there and URLs for the rest. */
+export const MediaPartsRequest = z.strictObject({
+  parts: z
+    .array(z.strictObject({ partNumber: z.number().int().min(1).max(10_000), digest: Sha256Base64.describe('part digest') }))
+    .min(1, 'parts: at least one')
+    .max(100, 'parts: at most 100 per request'),
+});
+export type MediaPartsRequest = z.infer<typeof MediaPartsRequest>;
+
+export interface MediaPartsAnswer {
+  /** Parts S3 already has, by number: upload them again only if their digest differs. */
+  readonly uploaded: readonly { readonly partNumber: number; readonly size: number }[];
+  /** A presigned PUT for each asked-for part that is not there yet. */
+  readonly urls: readonly (PresignedRequestAnswer & { readonly partNumber: number })[];
+}
+
+/** `GET /v1/media/{mediaId}`: where to download the blob from. */
+export interface MediaDownloadAnswer {
+  readonly mediaId: string;
+  readonly size: number;
+  readonly download: PresignedRequestAnswer;
+}
