@@ -1,5 +1,5 @@
 import { functions, type FunctionDefinition, type FunctionId, type PushEndpointAccess, type TableAccess } from '../../lambdas/functions';
-import { env, streams, tables, type TableId } from '../../lambdas/resources';
+import { buckets, env, streams, tables, type TableId } from '../../lambdas/resources';
 import { DEFAULT_SMS_LIMITS } from '../../lambdas/accounts/constants';
 import type { ExpiryFunctionId } from '../../lib/functions';
 import {
@@ -85,6 +85,9 @@ describe('functions', () => {
       // Push is off in this stack: functions that handle push endpoints learn that there are no applications.
       if (definition.pushEndpoints?.length) expected[env.pushPlatformApplications] = '{}';
       if (definition.sendsSms) expected[env.smsLimits] = JSON.stringify(DEFAULT_SMS_LIMITS);
+      for (const bucketId of definition.uploadsTo ?? []) {
+        expected[buckets[bucketId].envVar] = { Ref: logicalIdOf(built.stack.parley.buckets[bucketId]) };
+      }
       if (definition.manageConnections) expect(variables[env.connectionsEndpoint]).toBeDefined();
       const { [env.connectionsEndpoint]: connectionsEndpoint, ...rest } = variables;
       expect(rest).toEqual(expected);
@@ -182,10 +185,15 @@ describe('functions', () => {
       // An expiry consumer sends the records it gave up on to its own on-failure queue; a stream consumer
       // writes them to its failed-batches bucket.
       if (definition.onExpiry) allowedServices.add('sqs');
-      if (definition.consumes) allowedServices.add('s3');
+      // A stream consumer writes the batches it gave up on to its failed-batches bucket; a media function
+      // presigns URLs for its bucket.
+      if (definition.consumes || definition.uploadsTo?.length) allowedServices.add('s3');
       const ownLogGroup = logicalIdOf(built.stack.parley.handlers.logGroups[functionId]);
       const ownFailedRecords = definition.onExpiry ? logicalIdOf(built.stack.parley.failedRecords[functionId as ExpiryFunctionId]) : undefined;
-      const ownFailedBatches = definition.consumes ? logicalIdOf(built.stack.parley.buckets[definition.consumes.failedBatchesTo]) : undefined;
+      const ownBuckets = new Set([
+        ...(definition.consumes ? [logicalIdOf(built.stack.parley.buckets[definition.consumes.failedBatchesTo])] : []),
+        ...(definition.uploadsTo ?? []).map((bucketId) => logicalIdOf(built.stack.parley.buckets[bucketId])),
+      ]);
       // The one deny is the SMS sender's, checked above.
       for (const statement of statementsOf(functionId).filter((s) => s.Effect !== 'Deny' || !definition.sendsSms)) {
         expect(statement.Effect).toBe('Allow');
@@ -194,7 +202,7 @@ describe('functions', () => {
           expect(action).not.toContain('*');
           if (action.startsWith('logs:')) expect(referencedLogicalIds(statement.Resource)).toEqual(new Set([ownLogGroup]));
           if (action.startsWith('sqs:')) expect(referencedLogicalIds(statement.Resource)).toEqual(new Set([ownFailedRecords]));
-          if (action.startsWith('s3:')) expect(referencedLogicalIds(statement.Resource)).toEqual(new Set([ownFailedBatches]));
+          if (action.startsWith('s3:')) for (const id of referencedLogicalIds(statement.Resource)) expect(ownBuckets).toContain(id);
         }
       }
     });
