@@ -13,7 +13,9 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!@signalapp/libsignal-client/)'],
   setupFiles: ['<rootDir>/test/setup-env.ts'],
-  testTimeout: 30000,
+  // Generous: a suite that runs a whole chat through the local stack takes seconds alone, but several times
+  // that on a busy 2-core machine; a hang still ends the run.
+  testTimeout: 60000,
   // Two workers on this 2-core class of machine: most suites wait on sockets and emulators as much as they
   // compute, so the second worker took a clean run from 3 min 45 s to about 2 min 45 s.
   maxWorkers: 2,
