@@ -10,6 +10,7 @@
  *   --dry-run         only count what would be replayed or answered
  *   --give-up         answer every failed message with a `failed` receipt now instead of replaying it
  */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { parseArgs } from 'node:util';
 import { redriveFailedRecords, type RedriveReport } from '../lambdas/fanout/redrive';
 import { streams } from '../lambdas/resources';
@@ -61,18 +62,9 @@ export function parseRedriveCommand(args: readonly string[]): RedriveCommand {
 }
 
 /** The bucket and stream names from the stack's outputs, through the CloudFormation API. */
-async function namesFromStack(stackName: string, region: string | undefined): Promise<{ bucket: string; stream: string }> {
-  // Not a dependency of Parley's own: only this lookup needs it. Named through a variable so that the
-  // type check does not require it.
-  const moduleName = '@aws-sdk/client-cloudformation';
-  let cloudFormation: any;
-  try {
-    cloudFormation = await import(moduleName);
-  } catch {
-    throw new Error(`Reading the stack's outputs needs ${moduleName} (npm install ${moduleName}); or pass --bucket and --stream`);
-  }
-  const client = new cloudFormation.CloudFormationClient(region ? { region } : {});
-  const { Stacks = [] } = await client.send(new cloudFormation.DescribeStacksCommand({ StackName: stackName }));
+export async function namesFromStack(stackName: string, region: string | undefined): Promise<{ bucket: string; stream: string }> {
+  const client = new CloudFormationClient(region ? { region } : {});
+  const { Stacks = [] } = await client.send(new DescribeStacksCommand({ StackName: stackName }));
   const outputs = (Stacks[0]?.Outputs ?? []) as { OutputKey?: string; OutputValue?: string }[];
   return {
     bucket: outputValue(outputs, STACK_OUTPUTS.failedDeliveriesBucket, stackName),

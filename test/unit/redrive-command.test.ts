@@ -1,4 +1,6 @@
-import { parseRedriveCommand, summary } from '../../bin/redrive';
+import { mockClient } from 'aws-sdk-client-mock';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { namesFromStack, parseRedriveCommand, summary } from '../../bin/redrive';
 import { outputValue, STACK_OUTPUTS } from '../../lib/stack-outputs';
 
 describe('npm run redrive', () => {
@@ -35,6 +37,25 @@ describe('npm run redrive', () => {
     ];
     expect(outputValue(outputs, STACK_OUTPUTS.failedDeliveriesBucket, 'Parley')).toBe('parley-failed');
     expect(() => outputValue(outputs, STACK_OUTPUTS.messageStream, 'Parley')).toThrow(/Stack Parley has no output MessageStreamName/);
+  });
+
+  it('reads the bucket and stream names from the deployed stack', async () => {
+    const cloudFormation = mockClient(CloudFormationClient);
+    cloudFormation.on(DescribeStacksCommand, { StackName: 'Parley-dev' }).resolves({
+      Stacks: [
+        {
+          StackName: 'Parley-dev',
+          CreationTime: new Date(0),
+          StackStatus: 'UPDATE_COMPLETE',
+          Outputs: [
+            { OutputKey: `Parley${STACK_OUTPUTS.failedDeliveriesBucket}5E6F7A8B`, OutputValue: 'parley-dev-failed' },
+            { OutputKey: `Parley${STACK_OUTPUTS.messageStream}1C2D3E4F`, OutputValue: 'parley-dev-messages' },
+          ],
+        },
+      ],
+    });
+    await expect(namesFromStack('Parley-dev', 'eu-west-1')).resolves.toEqual({ bucket: 'parley-dev-failed', stream: 'parley-dev-messages' });
+    cloudFormation.restore();
   });
 
   it('prints the counts', () => {
