@@ -21,6 +21,8 @@ export interface MediaCryptoRun {
   readonly verifyAndDecryptMBps: number;
   /** Peak resident set size above the process's at the start, MB. */
   readonly peakRssGrowthMB: number;
+  /** Peak of Buffers' and ArrayBuffers' memory (outside the JS heap) above the start, MB: what the code holds, as opposed to what the allocator keeps. */
+  readonly peakArrayBuffersGrowthMB: number;
 }
 
 /** A stream of `bytes` pseudo-random bytes, made from one 1 MiB block, so the source costs no memory. */
@@ -43,9 +45,14 @@ function source(bytes: number): Readable {
 export async function measureMediaCrypto(megabytes: number): Promise<MediaCryptoRun> {
   const size = megabytes * 1024 * 1024;
   const folder = await mkdtemp(path.join(tmpdir(), 'parley-media-bench-'));
-  const baseline = process.memoryUsage().rss;
-  let peak = baseline;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const baseline = process.memoryUsage();
+  let peak = baseline.rss;
+  let peakArrayBuffers = baseline.arrayBuffers;
+  const sampler = setInterval(() => {
+    const now = process.memoryUsage();
+    peak = Math.max(peak, now.rss);
+    peakArrayBuffers = Math.max(peakArrayBuffers, now.arrayBuffers);
+  }, 20);
   try {
     const key = randomBytes(64);
     const blobFile = path.join(folder, 'blob');
@@ -73,7 +80,8 @@ export async function measureMediaCrypto(megabytes: number): Promise<MediaCrypto
       megabytes,
       encryptMBps: Math.round(megabytes / (encryptMs / 1000)),
       verifyAndDecryptMBps: Math.round(megabytes / (decryptMs / 1000)),
-      peakRssGrowthMB: Math.round((peak - baseline) / 1024 / 1024),
+      peakRssGrowthMB: Math.round((peak - baseline.rss) / 1024 / 1024),
+      peakArrayBuffersGrowthMB: Math.round((peakArrayBuffers - baseline.arrayBuffers) / 1024 / 1024),
     };
   } finally {
     clearInterval(sampler);

@@ -203,7 +203,7 @@ export class ParleyClient {
       onSent: (receipt) => this.events.emit('receipt', receipt),
     });
     this.groups = new Groups({ self, http: this.http, store, recipients, outbox: this.outbox, senderKeys, now });
-    this.media = new MediaTransfers(this.http);
+    this.media = new MediaTransfers(this.http, store);
   }
 
   /** This device's address: its account's userId and its deviceId. */

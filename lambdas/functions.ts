@@ -289,7 +289,19 @@ export const functions = {
   createMediaUpload: {
     entry: 'lambdas/media/create-upload.ts',
     description: 'Answers a presigned upload bound to an encrypted blob’s size and SHA-256, or the id of the same blob already stored',
-    tables: { mediaDigests: 'readWrite', rateLimits: 'readWrite' },
+    tables: { mediaDigests: 'readWrite', mediaUploads: 'readWrite', rateLimits: 'readWrite' },
+    uploadsTo: ['media'],
+  },
+  requestMediaParts: {
+    entry: 'lambdas/media/request-parts.ts',
+    description: 'Lists the parts of a multipart media upload S3 already holds and presigns a PUT for each other part asked for',
+    tables: { mediaUploads: 'read' },
+    uploadsTo: ['media'],
+  },
+  completeMediaUpload: {
+    entry: 'lambdas/media/complete-upload.ts',
+    description: 'Completes a multipart media upload once S3 holds every part at its size, then checks the blob’s size',
+    tables: { mediaUploads: 'readWrite' },
     uploadsTo: ['media'],
   },
   getMediaDownload: {
@@ -355,6 +367,8 @@ export const httpRoutes = [
   { method: 'DELETE', path: '/v1/devices/self/push', function: 'unregisterPushToken', authorized: true },
   { method: 'POST', path: '/v1/media', function: 'createMediaUpload', authorized: true },
   { method: 'GET', path: '/v1/media/{mediaId}', function: 'getMediaDownload', authorized: true },
+  { method: 'POST', path: '/v1/media/{mediaId}/parts', function: 'requestMediaParts', authorized: true },
+  { method: 'POST', path: '/v1/media/{mediaId}/complete', function: 'completeMediaUpload', authorized: true },
 ] as const satisfies readonly HttpRoute[];
 
 export const httpAuthorizer = {

@@ -179,6 +179,16 @@ export const tables = {
     timeToLiveAttribute: 'expiresAt',
     envVar: 'MEDIA_DIGESTS_TABLE',
   },
+  /**
+   * Multipart uploads in progress, mediaId → S3's uploadId, the device that started it and the blob it
+   * declared, so that `/parts` and `/complete` act only for that device and that blob. Kept a day, as long
+   * as the bucket keeps an unfinished upload's parts.
+   */
+  mediaUploads: {
+    partitionKey: { name: 'mediaId', type: 'S' },
+    timeToLiveAttribute: 'expiresAt',
+    envVar: 'MEDIA_UPLOADS_TABLE',
+  },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableId = keyof typeof tables;

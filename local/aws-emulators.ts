@@ -129,7 +129,7 @@ async function startS3(directory: string | undefined, now?: () => number): Promi
     const server = new S3rver({ address: LOOPBACK, port: 0, silent: true, directory: folder });
     const { port } = await server.run();
     const secrets = new Map([[S3RVER_CREDENTIALS.accessKeyId, S3RVER_CREDENTIALS.secretAccessKey]]);
-    const gate = await startPresignedUrlGate({ upstream: loopbackUrl(port), secrets, ...(now ? { now } : {}) }).catch(async (error: unknown) => {
+    const gate = await startPresignedUrlGate({ upstream: loopbackUrl(port), secrets, storeDirectory: folder, ...(now ? { now } : {}) }).catch(async (error: unknown) => {
       await server.close();
       throw error;
     });

@@ -10,14 +10,17 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   MAX_MEDIA_BYTES,
+  SINGLE_PUT_MAX_BYTES,
   type CreateMediaAnswer,
   type MediaDownloadAnswer,
   type MediaKind,
 } from '../../lambdas/protocol/media-api';
 import type { HttpClient } from '../http-client';
+import type { KeyValueStore } from '../store/key-value-store';
 import { MAX_THUMBNAIL_BYTES, type Attachment } from './attachment';
 import { BlobVerifier, blobSize, decryptingStream, encryptingStream, newAttachmentKey, newIv } from './attachment-cipher';
 import { getBlob, putBlob, TransferError } from './http-transfer';
+import { forgetUpload, loadUpload, saveUpload, uploadKeyOf, uploadParts, type ResumableUpload } from './multipart-upload';
 
 export type TransferPhase = 'encrypting' | 'uploading' | 'downloading' | 'decrypting';
 
@@ -26,6 +29,8 @@ export interface TransferProgress {
   /** Bytes of this phase done so far. */
   readonly bytes: number;
   readonly totalBytes: number;
+  /** Uploading in parts (over 16 MiB): the part whose PUT just finished. */
+  readonly partNumber?: number;
 }
 
 export interface TransferControls {
@@ -88,19 +93,29 @@ async function blobDigest(path: string, key: Uint8Array, iv: Uint8Array, size: n
 }
 
 export class MediaTransfers {
-  constructor(private readonly http: HttpClient) {}
+  constructor(
+    private readonly http: HttpClient,
+    /** Where uploads in progress are kept, so that an interrupted one resumes. */
+    private readonly store: KeyValueStore,
+  ) {}
 
   /**
    * Encrypts a file with a fresh key and uploads it (or finds the same blob already stored); resolves with
-   * the attachment to put in a message.
+   * the attachment to put in a message. Over 16 MiB it goes up in parts, and an upload of the same file
+   * (same path, size and modification time) that was cancelled or cut off resumes where it stopped.
    */
   async upload(path: string, options: AttachmentOptions = {}): Promise<Attachment> {
     const { kind, mimeType, fileName } = describeFile(path, options);
-    const { size } = await stat(path);
+    const { size, mtimeMs } = await stat(path);
     if (size === 0) throw new Error('an empty file cannot be sent as an attachment');
     if ((options.thumbnail?.length ?? 0) > MAX_THUMBNAIL_BYTES) throw new Error(`a thumbnail travels inside the message: at most ${MAX_THUMBNAIL_BYTES} bytes`);
     const blobBytes = blobSize(size);
     if (blobBytes > MAX_MEDIA_BYTES[kind]) throw new AttachmentTooLargeError(kind, MAX_MEDIA_BYTES[kind], blobBytes);
+    const described = { size, kind, mimeType, fileName, ...pick(options, ['width', 'height', 'durationMs', 'blurhash', 'thumbnail']) };
+    if (blobBytes > SINGLE_PUT_MAX_BYTES) {
+      const { mediaId, key, digest } = await this.uploadInParts(path, uploadKeyOf(path, size, mtimeMs), { size, blobBytes, kind }, options);
+      return { mediaId, key, digest, ...described };
+    }
     const key = newAttachmentKey();
     const iv = newIv();
     const digest = await blobDigest(path, key, iv, size, options);
@@ -113,7 +128,7 @@ export class MediaTransfers {
         if ('upload' in answer) {
           await putBlob(answer.upload, encrypted(), { ...(options.signal ? { signal: options.signal } : {}), onBytes: reporter(options, 'uploading', blobBytes) });
         } else if ('multipart' in answer) {
-          throw new Error('this SDK does not upload in parts yet');
+          throw new Error('the server asked for parts for a blob of at most 16 MiB');
         }
         break;
       } catch (error) {
@@ -122,16 +137,38 @@ export class MediaTransfers {
         if (error.expired) answer = await this.http.request<CreateMediaAnswer>('POST', '/v1/media', request);
       }
     }
-    return {
-      mediaId: answer.mediaId,
-      key,
-      digest,
-      size,
-      kind,
-      mimeType,
-      fileName,
-      ...pick(options, ['width', 'height', 'durationMs', 'blurhash', 'thumbnail']),
-    };
+    return { mediaId: answer.mediaId, key, digest, ...described };
+  }
+
+  /** Resumes this file's upload in parts if one is under way, else starts one (or reuses the stored blob). */
+  private async uploadInParts(
+    path: string,
+    fileKey: string,
+    blob: { size: number; blobBytes: number; kind: MediaKind },
+    controls: TransferControls,
+  ): Promise<{ mediaId: string; key: Uint8Array; digest: Buffer }> {
+    let upload: ResumableUpload | undefined = await loadUpload(this.store, fileKey, Date.now());
+    if (!upload) {
+      const key = newAttachmentKey();
+      const iv = newIv();
+      const digest = await blobDigest(path, key, iv, blob.size, controls);
+      const answer = await this.http.request<CreateMediaAnswer>('POST', '/v1/media', { size: blob.blobBytes, digest: digest.toString('base64'), kind: blob.kind });
+      if (!('multipart' in answer)) {
+        if ('existing' in answer) return { mediaId: answer.mediaId, key, digest };
+        throw new Error('the server answered a single PUT for a blob over 16 MiB');
+      }
+      const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+      const started = { mediaId: answer.mediaId, key: b64(key), iv: b64(iv), digest: b64(digest), size: blob.size, blobBytes: blob.blobBytes, ...answer.multipart };
+      await saveUpload(this.store, fileKey, started, Date.now());
+      upload = { ...started, resumableUntil: Number.MAX_SAFE_INTEGER };
+    }
+    await uploadParts(this.http, path, upload, {
+      ...pick(controls, ['signal']),
+      retries: TRANSFER_RETRIES,
+      onProgress: ({ bytes, partNumber }) => controls.onProgress?.({ phase: 'uploading', bytes, totalBytes: blob.blobBytes, ...(partNumber ? { partNumber } : {}) }),
+    });
+    await forgetUpload(this.store, fileKey);
+    return { mediaId: upload.mediaId, key: Buffer.from(upload.key, 'base64'), digest: Buffer.from(upload.digest, 'base64') };
   }
 
   /**

@@ -35,6 +35,7 @@ export const namespaces = {
   senderKeyDistributions: 'senderKeyDistributions',
   chatListKeys: 'chatListKeys',
   linkSecrets: 'linkSecrets',
+  mediaUploads: 'mediaUploads',
 } as const;
 
 export async function getJson<T>(store: KeyValueStore, namespace: string, key: string): Promise<T | undefined> {

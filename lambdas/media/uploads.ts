@@ -1,7 +1,7 @@
 /**
  * Granting uploads: check the declared blob against its kind's limit, answer the id of the same blob when
  * it is already stored (dedup by the SHA-256 of the ciphertext), else mint a fresh 128-bit mediaId and a
- * presigned upload bound to the blob's size and digest.
+ * presigned upload bound to the blob's size and digest, or, over 16 MiB, a multipart upload.
  */
 import { randomBytes } from 'node:crypto';
 import { ParleyError } from '../protocol/errors';
@@ -12,6 +12,7 @@ import { getMediaDigest, putMediaDigest } from '../tables/media-digests';
 import { MIN_REUSE_REMAINING_MS, UPLOAD_URL_SECONDS } from './constants';
 import { findBlob, MEDIA_LIFETIME_MS, mediaKey, presignBlobPut } from './media-bucket';
 import { chargeMedia } from './media-rate-limit';
+import { startMultipartUpload } from './multipart-uploads';
 
 /** 128 random bits, base64url: unguessable, so knowing an id is what reading a blob takes. */
 export const newMediaId = (): string => randomBytes(16).toString('base64url');
@@ -46,10 +47,7 @@ export async function createUpload(deps: Deps, caller: Caller, request: CreateMe
   const expiresAt = deps.now() + MEDIA_LIFETIME_MS;
   await putMediaDigest(deps, { digest: request.digest, mediaId, size: request.size, expiresAt: Math.ceil(expiresAt / 1000) });
   if (request.size > SINGLE_PUT_MAX_BYTES) {
-    throw new ParleyError('MEDIA_TOO_LARGE', `Blobs over ${SINGLE_PUT_MAX_BYTES} bytes need a multipart upload, which this server does not offer yet`, {
-      kind: request.kind,
-      maxBytes: SINGLE_PUT_MAX_BYTES,
-    });
+    return { created: true, answer: { mediaId, multipart: await startMultipartUpload(deps, caller, mediaId, request), expiresAt } };
   }
   const upload = await presignBlobPut(deps, mediaKey(mediaId), request, UPLOAD_URL_SECONDS);
   return { created: true, answer: { mediaId, upload, expiresAt } };

@@ -26,7 +26,10 @@ export const MAX_MEDIA_BYTES: Readonly<Record<MediaKind, number>> = {
 /** Blobs up to this size are uploaded with one presigned PUT; larger ones in parts (S3 multipart upload). */
 export const SINGLE_PUT_MAX_BYTES = 16 * MiB;
 
-/** The size of every part of a multipart upload but the last (S3 requires at least 5 MiB). */
+/**
+ * The size of every part of a multipart upload but the last (S3 requires at least 5 MiB), as the server
+ * answers it: clients use the answer's `partSize`, not this number. 2 GiB is 256 parts.
+ */
 export const MULTIPART_PART_BYTES = 8 * MiB;
 
 /** A media id: 128 random bits, base64url without padding (22 characters). */
@@ -75,11 +78,19 @@ export const MediaPartsRequest = z.strictObject({
 });
 export type MediaPartsRequest = z.infer<typeof MediaPartsRequest>;
 
+/** The answer to `/parts`. */
 export interface MediaPartsAnswer {
-  /** Parts S3 already has, by number: upload them again only if their digest differs. */
-  readonly uploaded: readonly { readonly partNumber: number; readonly size: number }[];
-  /** A presigned PUT for each asked-for part that is not there yet. */
+  /** Every part S3 already has of this upload, by number, with its length and SHA-256 (base64). */
+  readonly uploaded: readonly { readonly partNumber: number; readonly size: number; readonly digest: string }[];
+  /** A presigned PUT for each asked-for part that S3 does not have with the asked-for digest. */
   readonly urls: readonly (PresignedRequestAnswer & { readonly partNumber: number })[];
+}
+
+/** The answer to `/complete`: the blob is stored, under its mediaId, until `expiresAt`. */
+export interface MediaCompleteAnswer {
+  readonly mediaId: string;
+  readonly size: number;
+  readonly expiresAt: number;
 }
 
 /** `GET /v1/media/{mediaId}`: where to download the blob from. */

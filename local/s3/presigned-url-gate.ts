@@ -1,16 +1,19 @@
 /**
  * A gate in front of s3rver that checks presigned URLs as Amazon S3 does (signature, expiry, signed headers,
  * the signed SHA-256 of the body) and answers S3's status and XML error when one fails, so that the local
- * stack refuses an expired, tampered or re-used-for-other-bytes URL the way AWS would. Everything else,
- * and every request that passes, goes on to s3rver unchanged.
+ * stack refuses an expired, tampered or re-used-for-other-bytes URL the way AWS would. Part URLs of a
+ * multipart upload are checked the same way; the multipart calls s3rver lacks (ListParts, Abort) or takes
+ * on trust (a part for no upload, Complete) are answered here from s3rver's files ({@link ./multipart-uploads.ts}).
+ * Everything else, and every request that passes, goes on to s3rver unchanged.
  *
  * @example
- * const gate = await startPresignedUrlGate({ upstream: 'http://127.0.0.1:4569', secrets: new Map([['S3RVER', 'S3RVER']]) });
+ * const gate = await startPresignedUrlGate({ upstream: 'http://127.0.0.1:4569', secrets: new Map([['S3RVER', 'S3RVER']]), storeDirectory: s3rverFolder });
  * // presign against gate.endpoint; stop with gate.close()
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listenLocally, stopServer } from '../local-server';
+import { NO_SUCH_UPLOAD, S3rverUploads, uploadTarget, type UploadRequestTarget } from './multipart-uploads';
 import { BAD_SHA256_DIGEST, checkPresignedRequest, s3ErrorXml, type S3ErrorAnswer } from './presigned-request';
 
 export interface PresignedUrlGateOptions {
@@ -25,6 +28,8 @@ export interface PresignedUrlGateOptions {
    * PUTs and parts are far smaller). @default 64 MiB
    */
   readonly maxCheckedBodyBytes?: number;
+  /** s3rver's `directory`, where it keeps multipart uploads: the gate lists and aborts them there. */
+  readonly storeDirectory: string;
 }
 
 export interface PresignedUrlGate {
@@ -65,9 +70,48 @@ export async function startPresignedUrlGate(options: PresignedUrlGateOptions): P
     else req.pipe(onward);
   };
 
+  const uploads = new S3rverUploads(options.storeDirectory);
+  const readBody = (req: IncomingMessage) =>
+    new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => resolve(Buffer.concat(chunks)));
+      req.on('error', reject);
+    });
+
+  /** Answers a call on an existing multipart upload that s3rver lacks, or checks one it takes on trust; false to go on. */
+  const answerUploadCall = async (req: IncomingMessage, res: ServerResponse, target: UploadRequestTarget): Promise<boolean> => {
+    if (!(await uploads.exists(target))) {
+      answerError(req, res, NO_SUCH_UPLOAD);
+    } else if (req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'application/xml' });
+      res.end(await uploads.listPartsXml(target));
+    } else if (req.method === 'DELETE') {
+      await uploads.abort(target);
+      res.writeHead(204).end();
+    } else if (req.method === 'POST') {
+      const body = await readBody(req);
+      const refusal = await uploads.checkCompletion(target, body.toString('utf8'));
+      if (refusal) answerError(req, res, refusal);
+      else forward(req, res, body);
+    } else return false;
+    return true;
+  };
+
   const server = createServer((req, res) => {
     const verdict = checkPresignedRequest({ method: req.method ?? 'GET', rawUrl: req.url ?? '/', headers: req.headers }, options.secrets, now());
     if (!verdict.ok) return answerError(req, res, verdict.error);
+    const target = uploadTarget(req.url ?? '/');
+    if (target) {
+      return void answerUploadCall(req, res, target).then(
+        (answered) => answered || checkBodyAndForward(req, res, verdict),
+        (error: Error) => answerError(req, res, { status: 500, code: 'InternalError', message: error.message }),
+      );
+    }
+    checkBodyAndForward(req, res, verdict);
+  });
+
+  const checkBodyAndForward = (req: IncomingMessage, res: ServerResponse, verdict: { presigned: boolean; checksumSha256?: string }) => {
     if (!verdict.presigned || verdict.checksumSha256 === undefined) return forward(req, res);
 
     // The body must be the one the signed checksum names: hold it, hash it, and only then store it, so that
@@ -86,7 +130,7 @@ export async function startPresignedUrlGate(options: PresignedUrlGateOptions): P
       forward(req, res, Buffer.concat(chunks));
     });
     req.on('error', () => res.destroy());
-  });
+  };
   const port = await listenLocally(server, 0);
   return { endpoint: `http://127.0.0.1:${port}`, close: () => stopServer(server) };
 }

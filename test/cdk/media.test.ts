@@ -58,8 +58,20 @@ describe('media', () => {
   describe('functions', () => {
     const presigning = (Object.entries(functions) as [FunctionId, FunctionDefinition][]).filter(([, d]) => d.uploadsTo?.includes('media'));
 
-    it('are the upload and download functions', () => {
-      expect(presigning.map(([id]) => id).sort()).toEqual(['createMediaUpload', 'getMediaDownload']);
+    it('are the upload, multipart (parts, complete) and download functions', () => {
+      expect(presigning.map(([id]) => id).sort()).toEqual(['completeMediaUpload', 'createMediaUpload', 'getMediaDownload', 'requestMediaParts']);
+    });
+
+    it('only the multipart functions and the one that starts uploads reach the mediaUploads table, which expires its items', () => {
+      const uploadsTable = logicalIdOf(built.stack.parley.tables.mediaUploads);
+      expect(resourcesOf(built.template, 'AWS::DynamoDB::GlobalTable')[uploadsTable]!.Properties).toMatchObject({
+        KeySchema: [{ AttributeName: 'mediaId', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      });
+      const reaching = (Object.keys(functions) as FunctionId[]).filter((id) =>
+        statementsOfRole(built.template, logicalIdOf(built.stack.parley.functions[id].role!)).some((statement) => referencedLogicalIds(statement.Resource).has(uploadsTable)),
+      );
+      expect(reaching.sort()).toEqual(['completeMediaUpload', 'createMediaUpload', 'requestMediaParts']);
     });
 
     it.each(presigning.map(([id]) => id))('%s may reach objects under media/ only, and nothing of the bucket itself', (functionId) => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Attachment } from '../../client/media/attachment';
-import { AttachmentIntegrityError } from '../../client/media/attachment-cipher';
+import { AttachmentIntegrityError, blobSize } from '../../client/media/attachment-cipher';
 import type { TransferProgress } from '../../client/media/media-transfers';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import { linkClient, registerClient, type TestClient } from '../support/sdk-clients';
@@ -173,5 +173,40 @@ describe('attachments', () => {
     await expect(upload).rejects.toMatchObject({ name: 'AbortError' });
     expect(await mediaObjects()).toEqual(before);
     expect(sentMsgId).toBeDefined();
+  });
+  describe('a 40 MB video, in parts', () => {
+    let video: string;
+    beforeAll(async () => {
+      video = path.join(folder, 'trip.mp4');
+      await writeFile(video, Buffer.concat(Array.from({ length: 40 }, () => randomBytes(1000 * 1000))));
+    });
+    const sentParts = (progress: TransferProgress[]) => progress.flatMap((p) => (p.partNumber ? [p.partNumber] : []));
+
+    it('interrupted after two parts, resumes sending only the missing parts, and downloads byte for byte', async () => {
+      const controller = new AbortController();
+      const interrupted: TransferProgress[] = [];
+      const first = alice.phone.client.sendFile(bob.phone.client.userId, video, {
+        signal: controller.signal,
+        onProgress: (p) => {
+          interrupted.push(p);
+          if (p.partNumber === 2) controller.abort();
+        },
+      });
+      await expect(first).rejects.toMatchObject({ name: 'AbortError' });
+      expect(sentParts(interrupted)).toEqual([1, 2]);
+      const before = await mediaObjects();
+
+      const resumed: TransferProgress[] = [];
+      const sent = await alice.phone.client.sendFile(bob.phone.client.userId, video, { onProgress: (p) => resumed.push(p) });
+      // 40 MB encrypts to a blob of 5 parts of 8 MiB (the last shorter): only 3 to 5 go up again.
+      expect(sentParts(resumed)).toEqual([3, 4, 5]);
+      expect(resumed.filter((p) => p.phase === 'uploading').at(-1)).toMatchObject({ bytes: blobSize(40_000_000), totalBytes: blobSize(40_000_000) });
+      expect(sent.attachment).toMatchObject({ kind: 'video', mimeType: 'video/mp4', size: 40_000_000 });
+      expect(await mediaObjects()).toEqual([...before, `media/${sent.attachment.mediaId}`].sort());
+
+      const message = await bob.phone.events.waitFor('message', (m) => m.msgId === sent.msgId);
+      const file = await downloadTo(bob.phone, message.attachment!, 'trip.mp4');
+      expect(sha256(await readFile(file))).toBe(sha256(await readFile(video)));
+    });
   });
 });

@@ -175,4 +175,95 @@ describe('media', () => {
       expect((await call(parley, 'GET', `/v1/media/${randomBytes(16).toString('base64url')}`)).status).toBe(401);
     });
   });
+  describe('multipart upload of a blob over 16 MiB', () => {
+    const MiB = 1024 * 1024;
+    /** 17 MiB + 1: two 8 MiB parts and a 1 MiB + 1 byte last one. */
+    const blob = blobOf(17 * MiB + 1);
+    const parts = [blob.subarray(0, 8 * MiB), blob.subarray(8 * MiB, 16 * MiB), blob.subarray(16 * MiB)];
+    const partsRequest = (numbers: number[]) => ({ parts: numbers.map((n) => ({ partNumber: n, digest: sha256(parts[n - 1]!) })) });
+    const askParts = (device: DeviceCredentials, mediaId: string, body: unknown) => call(parley, 'POST', `/v1/media/${mediaId}/parts`, { device, body });
+    const complete = (device: DeviceCredentials, mediaId: string) => call(parley, 'POST', `/v1/media/${mediaId}/complete`, { device });
+    /** A new upload of the blob's size; its declared digest is fresh, so it is never deduplicated. */
+    const start = async () => {
+      const asked = await askUpload(alice, { size: blob.length, digest: sha256(blobOf(8)), kind: 'video' });
+      expect(asked.status).toBe(201);
+      return asked.body.mediaId as string;
+    };
+
+    it('answers multipart, takes parts through URLs bound to their length and SHA-256, resumes from what S3 lists, and completes', async () => {
+      const asked = await askUpload(alice, { size: blob.length, digest: sha256(blob), kind: 'video' });
+      expect(asked.body).toEqual({ mediaId: expect.any(String), multipart: { partSize: 8 * MiB, partCount: 3 }, expiresAt: expect.any(Number) });
+      const { mediaId } = asked.body;
+
+      const first = await askParts(alice, mediaId, partsRequest([1, 2]));
+      expect(first.status).toBe(200);
+      expect(first.body.uploaded).toEqual([]);
+      expect(first.body.urls.map((u: { partNumber: number }) => u.partNumber)).toEqual([1, 2]);
+      expect(first.body.urls[0].headers).toEqual({ 'content-length': String(8 * MiB), 'x-amz-checksum-sha256': sha256(parts[0]!) });
+      expect(await put(first.body.urls[0].url, parts[0]!, first.body.urls[0].headers)).toMatchObject({ status: 200 });
+
+      // Interrupted after part 1: asking again lists it, and signs only what is missing.
+      const resumed = await askParts(alice, mediaId, partsRequest([1, 2, 3]));
+      expect(resumed.body.uploaded).toEqual([{ partNumber: 1, size: 8 * MiB, digest: sha256(parts[0]!) }]);
+      expect(resumed.body.urls.map((u: { partNumber: number }) => u.partNumber)).toEqual([2, 3]);
+      expect(resumed.body.urls[1].headers['content-length']).toBe(String(MiB + 1));
+      for (const [i, url] of resumed.body.urls.entries()) expect(await put(url.url, parts[i + 1]!, url.headers)).toMatchObject({ status: 200 });
+
+      const done = await complete(alice, mediaId);
+      expect(done.status).toBe(200);
+      expect(done.body).toEqual({ mediaId, size: blob.length, expiresAt: expect.any(Number) });
+      expect((await complete(alice, mediaId)).body).toEqual(done.body);
+      const download = await call(parley, 'GET', `/v1/media/${mediaId}`, { device: bob });
+      expect(Buffer.from(await (await fetch(download.body.download.url)).arrayBuffer()).equals(blob)).toBe(true);
+    });
+
+    it('refuses a part of other bytes with BadDigest, and stores nothing of it', async () => {
+      const mediaId = await start();
+      const { body } = await askParts(alice, mediaId, partsRequest([1]));
+      const other = blobOf(8 * MiB);
+      expect(await put(body.urls[0].url, other, body.urls[0].headers)).toMatchObject({ status: 400, code: 'BadDigest' });
+      expect((await askParts(alice, mediaId, partsRequest([1]))).body.uploaded).toEqual([]);
+    });
+
+    it('refuses to complete with parts missing, naming them, and stores no blob', async () => {
+      const mediaId = await start();
+      const { body } = await askParts(alice, mediaId, partsRequest([2]));
+      await put(body.urls[0].url, parts[1]!, body.urls[0].headers);
+      const early = await complete(alice, mediaId);
+      expect(early.status).toBe(409);
+      expect(early.body.error).toMatchObject({ code: 'MEDIA_INCOMPLETE', missingParts: [1, 3] });
+      expect(await stored(mediaId)).toBe(false);
+    });
+
+    it('refuses another device’s parts and completion with FORBIDDEN, an unknown upload with NOT_FOUND, a part past the last with BAD_REQUEST', async () => {
+      const mediaId = await start();
+      expect((await askParts(bob, mediaId, partsRequest([1]))).body.error.code).toBe('FORBIDDEN');
+      const stolen = await complete(bob, mediaId);
+      expect(stolen.status).toBe(403);
+      expect(stolen.body.error.code).toBe('FORBIDDEN');
+      expect((await complete(alice, randomBytes(16).toString('base64url'))).body.error.code).toBe('NOT_FOUND');
+      const beyond = await askParts(alice, mediaId, { parts: [{ partNumber: 4, digest: sha256(parts[0]!) }] });
+      expect(beyond.status).toBe(400);
+      expect(beyond.body.error.message).toContain('3 parts');
+    });
+
+    it('S3 (the local gate) refuses a part for an upload that does not exist, and answers ListParts and Abort', async () => {
+      const mediaId = await start();
+      const { body } = await askParts(alice, mediaId, partsRequest([1]));
+      const url = new URL(body.urls[0].url);
+      url.searchParams.set('uploadId', '0'.repeat(32));
+      // The uploadId is signed: changing it breaks the signature before S3 looks for the upload.
+      expect(await put(url.toString(), parts[0]!, body.urls[0].headers)).toMatchObject({ status: 403, code: 'SignatureDoesNotMatch' });
+      const { ListPartsCommand, AbortMultipartUploadCommand } = await import('@aws-sdk/client-s3');
+      const Bucket = parley.resources.buckets.media;
+      await expect(parley.clients.s3.send(new ListPartsCommand({ Bucket, Key: `media/${mediaId}`, UploadId: '0'.repeat(32) }))).rejects.toMatchObject({ name: 'NoSuchUpload' });
+      await put(body.urls[0].url, parts[0]!, body.urls[0].headers);
+      const uploadId = new URL(body.urls[0].url).searchParams.get('uploadId')!;
+      expect((await parley.clients.s3.send(new ListPartsCommand({ Bucket, Key: `media/${mediaId}`, UploadId: uploadId }))).Parts).toEqual([
+        expect.objectContaining({ PartNumber: 1, Size: 8 * MiB, ChecksumSHA256: sha256(parts[0]!) }),
+      ]);
+      await parley.clients.s3.send(new AbortMultipartUploadCommand({ Bucket, Key: `media/${mediaId}`, UploadId: uploadId }));
+      await expect(parley.clients.s3.send(new ListPartsCommand({ Bucket, Key: `media/${mediaId}`, UploadId: uploadId }))).rejects.toMatchObject({ name: 'NoSuchUpload' });
+    });
+  });
 });
