@@ -45,6 +45,9 @@ export type ExpiryFunctionId = {
   [K in FunctionId]: (typeof functions)[K] extends { readonly onExpiry: string } ? K : never;
 }[FunctionId];
 
+/** Node's options on Lambda: stack traces through the bundles' source maps. */
+export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
+
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL' | 'SILENT';
 
 /** How every Parley function is built and run. */
@@ -102,7 +105,8 @@ export interface ParleyFunctionsProps extends ParleyFunctionOptions {
   readonly sendRateLimits?: SendRateLimits;
 }
 
-const DEFAULT_BUNDLING: BundlingOptions = {
+/** How every function is bundled unless `bundling` overrides it; `bench/bundles.ts` builds the same bundles to measure them. */
+export const DEFAULT_BUNDLING: BundlingOptions = {
   minify: true,
   sourceMap: true,
   sourcesContent: false,
@@ -179,7 +183,7 @@ export class ParleyFunctions extends Construct {
         environment: {
           ...functionEnvironment(definition, names),
           [LOG_LEVEL_ENV]: props.logLevel ?? 'INFO',
-          NODE_OPTIONS: '--enable-source-maps',
+          NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
         },
       });
       logGroup.grantWrite(fn);
