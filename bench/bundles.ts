@@ -1,6 +1,6 @@
 /**
  * Cold start of the Lambda bundles: builds every function of `lambdas/functions.ts` with esbuild exactly as
- * the CDK does (`DEFAULT_BUNDLING` in lib/functions.ts), and measures each bundle's size, what fills it, and
+ * the CDK does (`bundlingFor` in lib/functions.ts), and measures each bundle's size, what fills it, and
  * the time a fresh `node` process takes to `require` it with the function's environment and Lambda's
  * `NODE_OPTIONS` (median of a few runs, one process each, one after another).
  *
@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
-import { DEFAULT_BUNDLING, LAMBDA_NODE_OPTIONS } from '../lib/functions';
+import { bundlingFor, LAMBDA_NODE_OPTIONS } from '../lib/functions';
 import { DEFAULT_SMS_LIMITS } from '../lambdas/accounts/constants';
 import { functionEnvironment, type ResourceNames } from '../lambdas/function-environment';
 import { functions, type FunctionDefinition, type FunctionId } from '../lambdas/functions';
@@ -36,8 +36,8 @@ export interface BundleFigures {
 }
 
 export interface BundlesRun {
-  /** The esbuild options, as the CDK's `BundlingOptions`, the bundles were built with. */
-  readonly bundling: BundlingOptions;
+  /** What the bundles were built with on top of lib/functions.ts's `bundlingFor` (`{}`: exactly as deployed). */
+  readonly overrides: BundlingOptions;
   /** Imports timed per bundle; the median is reported. */
   readonly importRuns: number;
   readonly functions: readonly BundleFigures[];
@@ -130,8 +130,8 @@ function timeImport(file: string, environment: NodeJS.ProcessEnv, runs: number):
   return { importMs: tenths(median(times.map((t) => t.wallMs))), importCpuMs: tenths(median(times.map((t) => t.cpuMs))) };
 }
 
-/** Builds every function's bundle as `bundling` says, then times each bundle's import `runs` times. */
-export async function measureBundles(runs = 5, bundling: BundlingOptions = DEFAULT_BUNDLING): Promise<BundlesRun> {
+/** Builds every function's bundle as lib/functions.ts does (with `overrides`), then times each bundle's import `runs` times. */
+export async function measureBundles(runs = 5, overrides: BundlingOptions = {}): Promise<BundlesRun> {
   const outDir = mkdtempSync(path.join(os.tmpdir(), 'parley-bundles-'));
   try {
     const definitions = Object.entries(functions) as [FunctionId, FunctionDefinition][];
@@ -139,7 +139,7 @@ export async function measureBundles(runs = 5, bundling: BundlingOptions = DEFAU
       definitions.map(async ([functionId, definition]) => {
         const outfile = path.join(outDir, functionId, 'index.js');
         const { metafile } = await build({
-          ...esbuildOptionsOf(bundling),
+          ...esbuildOptionsOf(bundlingFor(definition, overrides)),
           absWorkingDir: PROJECT_ROOT,
           entryPoints: [path.join(PROJECT_ROOT, definition.entry)],
           outfile,
@@ -160,7 +160,7 @@ export async function measureBundles(runs = 5, bundling: BundlingOptions = DEFAU
       };
     });
     return {
-      bundling,
+      overrides,
       importRuns: runs,
       functions: figures,
       largestBytes: Math.max(...figures.map((f) => f.bytes)),

@@ -19,6 +19,7 @@ import {
   type PushPlatformApplications,
   type ResourceNames,
 } from '../lambdas/function-environment';
+import { bundleDefinesFor } from './bundled-clients';
 import { constructId, entriesOf } from './definitions';
 import { ParleyExpiryConsumer } from './expiry-consumer';
 import { checkPushPlatformApplications, grantPushEndpoints } from './push-access';
@@ -119,6 +120,14 @@ export const DEFAULT_BUNDLING: BundlingOptions = {
 };
 
 /**
+ * How one function is bundled: `DEFAULT_BUNDLING`, with only the AWS SDK clients its definition uses
+ * (lib/bundled-clients.ts), then `overrides` on top (their `define`s added to those).
+ */
+export function bundlingFor(definition: FunctionDefinition, overrides: BundlingOptions = {}): BundlingOptions {
+  return { ...DEFAULT_BUNDLING, ...overrides, define: { ...bundleDefinesFor(definition), ...overrides.define } };
+}
+
+/**
  * One Lambda function per entry of `lambdas/functions.ts`, each with its own role and log group, granted
  * exactly the table, stream, SMS and push access its definition declares and nothing else; a function that
  * `consumes` a stream is invoked by it through an enhanced fan-out consumer (`ParleyStreamConsumer`); one
@@ -178,7 +187,7 @@ export class ParleyFunctions extends Construct {
         tracing: lambda.Tracing.ACTIVE,
         role,
         logGroup,
-        bundling: { ...DEFAULT_BUNDLING, ...props.bundling },
+        bundling: bundlingFor(definition, props.bundling),
         // Resource names exactly as lambdas/function-environment.ts derives them (the local runtime does the same).
         environment: {
           ...functionEnvironment(definition, names),
