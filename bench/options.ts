@@ -24,6 +24,8 @@ export interface BenchOptions {
   readonly groupMembers: number;
   readonly groupOnline: number;
   readonly groupMessages: number;
+  /** Imports timed per Lambda bundle in the cold-start figures (`bench/bundles.ts`; 0 skips them). */
+  readonly bundleImportRuns: number;
   /** Memory of each Lambda function in the cost model (the CDK default, lib/functions.ts). */
   readonly lambdaMemoryMb: number;
   /** Where the figures are written. */
@@ -48,6 +50,7 @@ export const defaultOptions: BenchOptions = {
   groupMembers: 1024,
   groupOnline: 20,
   groupMessages: 5,
+  bundleImportRuns: 3,
   lambdaMemoryMb: 256,
   out: 'bench/results.json',
   delivered: true,
@@ -56,7 +59,7 @@ export const defaultOptions: BenchOptions = {
 
 const usage = `npm run bench -- [--rate 50] [--seconds 10] [--pairs 10] [--steps 25,50,100] [--step-seconds 5]
   [--budget-seconds 150] [--p99-limit-ms 200] [--sync-messages 1000] [--group-members 1024] [--group-online 20]
-  [--group-messages 5] [--sdk-sessions 200] [--sdk-messages 2000] [--lambda-memory-mb 256]
+  [--group-messages 5] [--sdk-sessions 200] [--sdk-messages 2000] [--bundle-import-runs 3] [--lambda-memory-mb 256]
   [--out bench/results.json] [--no-delivered] [--verbose]   (--steps none skips the step-up)`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -74,6 +77,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     '--group-members': 'groupMembers',
     '--group-online': 'groupOnline',
     '--group-messages': 'groupMessages',
+    '--bundle-import-runs': 'bundleImportRuns',
     '--lambda-memory-mb': 'lambdaMemoryMb',
   };
   for (let i = 0; i < argv.length; i++) {

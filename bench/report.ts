@@ -4,6 +4,7 @@ import type { RateRun } from './latency';
 import type { MaxRate } from './max-rate';
 import type { GroupFanoutRun } from './group-fanout';
 import type { SdkCryptoRun } from './sdk-crypto';
+import type { BundlesRun } from './bundles';
 import type { SyncRun } from './sync-time';
 
 export interface Results {
@@ -18,6 +19,8 @@ export interface Results {
   readonly groupFanout: GroupFanoutRun | null;
   /** The client SDK's Signal protocol work in one process: session setups and 1:1 messages. */
   readonly sdk: SdkCryptoRun | null;
+  /** Each Lambda bundle's size and import time (bench/bundles.ts). */
+  readonly bundles: BundlesRun | null;
   /** What one message of the 1:1 scenario (the fixed-rate run) asked of each service. */
   readonly perMessage: object;
   /** Wall time of each function's invocations in-process, ms: at the fixed rate and at 2 msg/s. */
@@ -29,7 +32,7 @@ const pad = (text: string, width: number) => text.padEnd(width);
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${value} ms`);
 
 export function formatTable(results: Results): string {
-  const { fixedRate: run, maxRate, sync, groupFanout: group, sdk, cost } = results;
+  const { fixedRate: run, maxRate, sync, groupFanout: group, sdk, bundles, cost } = results;
   const rows: [string, string][] = [
     [
       `Delivery latency SEND → PUSH at ${run.offeredRate} msg/s × ${run.seconds} s, ${run.conversations} conversations`,
@@ -60,6 +63,12 @@ export function formatTable(results: Results): string {
       'Client SDK: 1:1 message of 200 B, encrypt+decrypt',
       sdk
         ? `${sdk.messages.oneDirection.usEach} µs (${sdk.messages.oneDirection.perSecond}/s) one way, ${sdk.messages.alternating.usEach} µs as replies; ${sdk.messages.oneDirection.ciphertextBytes} B ciphertext`
+        : 'not run',
+    ],
+    [
+      'Lambda bundles: size; import CPU time in a fresh node (bench/bundles.ts)',
+      bundles
+        ? `largest ${Math.round(bundles.largestBytes / 1024)} KB, median ${Math.round(bundles.medianBytes / 1024)} KB; import slowest ${bundles.slowestImportCpuMs} ms, median ${bundles.medianImportCpuMs} ms`
         : 'not run',
     ],
   ];

@@ -3,7 +3,8 @@
  * six figures: delivery latency at a fixed rate, the highest rate that keeps p99 under 200 ms, the time
  * to SYNC 1,000 queued messages, the AWS requests and dollars per million 1:1 messages, the time and
  * cost of one message to a 1,024-member group, and what the client SDK's Signal protocol work costs
- * (session setups per second, encrypt+decrypt per message).
+ * (session setups per second, encrypt+decrypt per message). First of all, each Lambda bundle's size and
+import time (bench/bundles.ts).
  * Writes bench/results.json and prints a table. Flags: see bench/options.ts (`npm run bench -- --help`).
  */
 import './environment';
@@ -20,6 +21,7 @@ import { closeAll, createPairs } from './population';
 import { formatTable, type Results } from './report';
 import { RequestCounter, type Usage } from './request-counter';
 import { measureSdkCrypto } from './sdk-crypto';
+import { measureBundles } from './bundles';
 import { settle } from './settle';
 import { summarize } from './stats';
 import { timeSync } from './sync-time';
@@ -56,6 +58,12 @@ async function main(): Promise<void> {
   const started = performance.now();
   const deadline = started + options.budgetSeconds * 1000;
   // Before the stack starts, so nothing else in this process takes CPU.
+  let bundles = null;
+  if (options.bundleImportRuns > 0) {
+    say(`Lambda bundles: building each function as the CDK does, timing ${options.bundleImportRuns} imports of each…`);
+    bundles = await measureBundles(options.bundleImportRuns);
+    say(`  largest ${Math.round(bundles.largestBytes / 1024)} KB; import CPU median ${bundles.medianImportCpuMs} ms, slowest ${bundles.slowestImportCpuMs} ms`);
+  }
   let sdk = null;
   if (options.sdkSessions > 0 && options.sdkMessages > 0) {
     say(`Client SDK: ${options.sdkSessions} session setups, ${options.sdkMessages} messages of 200 bytes each way…`);
@@ -143,6 +151,7 @@ async function main(): Promise<void> {
       sync,
       groupFanout,
       sdk,
+      bundles,
       perMessage: perMessageUsage,
       lambdaDurationsMs: { atFixedRate: durations(usage), atLowLoad: durations(lowLoad) },
       cost,

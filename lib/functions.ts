@@ -19,6 +19,7 @@ import {
   type PushPlatformApplications,
   type ResourceNames,
 } from '../lambdas/function-environment';
+import { bundleDefinesFor } from './bundled-clients';
 import { constructId, entriesOf } from './definitions';
 import { ParleyExpiryConsumer } from './expiry-consumer';
 import { checkPushPlatformApplications, grantPushEndpoints } from './push-access';
@@ -44,6 +45,9 @@ export type ConsumerFunctionId = {
 export type ExpiryFunctionId = {
   [K in FunctionId]: (typeof functions)[K] extends { readonly onExpiry: string } ? K : never;
 }[FunctionId];
+
+/** Node's options on Lambda: stack traces through the bundles' source maps. */
+export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL' | 'SILENT';
 
@@ -102,7 +106,8 @@ export interface ParleyFunctionsProps extends ParleyFunctionOptions {
   readonly sendRateLimits?: SendRateLimits;
 }
 
-const DEFAULT_BUNDLING: BundlingOptions = {
+/** How every function is bundled unless `bundling` overrides it; `bench/bundles.ts` builds the same bundles to measure them. */
+export const DEFAULT_BUNDLING: BundlingOptions = {
   minify: true,
   sourceMap: true,
   sourcesContent: false,
@@ -113,6 +118,14 @@ const DEFAULT_BUNDLING: BundlingOptions = {
   mainFields: ['module', 'main'],
   bundleAwsSDK: true,
 };
+
+/**
+ * How one function is bundled: `DEFAULT_BUNDLING`, with only the AWS SDK clients its definition uses
+ * (lib/bundled-clients.ts), then `overrides` on top (their `define`s added to those).
+ */
+export function bundlingFor(definition: FunctionDefinition, overrides: BundlingOptions = {}): BundlingOptions {
+  return { ...DEFAULT_BUNDLING, ...overrides, define: { ...bundleDefinesFor(definition), ...overrides.define } };
+}
 
 /**
  * One Lambda function per entry of `lambdas/functions.ts`, each with its own role and log group, granted
@@ -174,12 +187,12 @@ export class ParleyFunctions extends Construct {
         tracing: lambda.Tracing.ACTIVE,
         role,
         logGroup,
-        bundling: { ...DEFAULT_BUNDLING, ...props.bundling },
+        bundling: bundlingFor(definition, props.bundling),
         // Resource names exactly as lambdas/function-environment.ts derives them (the local runtime does the same).
         environment: {
           ...functionEnvironment(definition, names),
           [LOG_LEVEL_ENV]: props.logLevel ?? 'INFO',
-          NODE_OPTIONS: '--enable-source-maps',
+          NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
         },
       });
       logGroup.grantWrite(fn);

@@ -1,13 +1,15 @@
-import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentity } from '@smithy/types';
 
-/** The AWS clients domain code is given. Each is created on first use, so a handler pays only for what it uses. */
+/**
+ * The AWS clients domain code is given. Each is created on first use; a Lambda bundle holds only those its
+ * function's definition declares (see `makers`).
+ */
 export interface Clients {
   readonly db: DynamoDBDocumentClient;
   readonly sns: SNSClient;
@@ -37,54 +39,77 @@ export interface ClientSettings {
   readonly requestHandlers?: Partial<Record<Service, RequestHandler>>;
 }
 
+/** What one service's client is made from: the region, and the endpoint, credentials and request handler set for it. */
+export interface ClientConfig {
+  readonly region: string;
+  readonly endpoint?: string;
+  readonly credentials?: AwsCredentialIdentity;
+  readonly requestHandler?: RequestHandler;
+}
+
+/** Makes one client (`lambdas/runtime/clients/*.ts`), passing each SDK client it creates through `instrument`. */
+export type MakeClient<K extends keyof Clients> = (
+  config: ClientConfig,
+  settings: { readonly instrument: <T extends object>(client: T) => T },
+) => Clients[K];
+
+const serviceOf = { db: 'dynamodb', sns: 'sns', kinesis: 'kinesis', s3: 's3', connections: 'connections' } as const satisfies Record<
+  keyof Clients,
+  Service
+>;
+
+/**
+ * Each client's maker, in a module of its own so that a Lambda bundle holds only the SDK clients its
+ * function uses: for every service a function's definition does not use, its bundling defines
+ * `process.env.PARLEY_BUNDLE_WITHOUT_<SERVICE>` (lib/bundled-clients.ts) and esbuild drops that `require`
+ * and the SDK client behind it. Nothing sets these at run time, so the local runtime and tests load all.
+ */
+const makers: { readonly [K in keyof Clients]?: MakeClient<K> } = {
+  db: process.env.PARLEY_BUNDLE_WITHOUT_DYNAMODB
+    ? undefined
+    : (require('./clients/dynamodb') as typeof import('./clients/dynamodb')).makeDynamoDbClient,
+  sns: process.env.PARLEY_BUNDLE_WITHOUT_SNS ? undefined : (require('./clients/sns') as typeof import('./clients/sns')).makeSnsClient,
+  kinesis: process.env.PARLEY_BUNDLE_WITHOUT_KINESIS
+    ? undefined
+    : (require('./clients/kinesis') as typeof import('./clients/kinesis')).makeKinesisClient,
+  s3: process.env.PARLEY_BUNDLE_WITHOUT_S3 ? undefined : (require('./clients/s3') as typeof import('./clients/s3')).makeS3Client,
+  connections: process.env.PARLEY_BUNDLE_WITHOUT_CONNECTIONS
+    ? undefined
+    : (require('./clients/connections') as typeof import('./clients/connections')).makeConnectionsClient,
+};
+
 export function createClients(settings: ClientSettings): Clients {
-  const base = (service: Service) => ({
+  const configOf = (service: Service): ClientConfig => ({
     region: settings.region,
     ...(settings.endpoints?.[service] ? { endpoint: settings.endpoints[service] } : {}),
     ...(settings.credentials?.[service] ? { credentials: settings.credentials[service] } : {}),
     ...(settings.requestHandlers?.[service] ? { requestHandler: settings.requestHandlers[service] } : {}),
   });
   const instrument = settings.instrument ?? (<T>(client: T) => client);
-  const made: Partial<Record<keyof Clients, unknown>> = {};
-  const once = <K extends keyof Clients>(key: K, make: () => Clients[K]): Clients[K] =>
-    (made[key] ??= make()) as Clients[K];
+  const made: Partial<Clients> = {};
+  const once = <K extends keyof Clients>(key: K): Clients[K] => {
+    const make = makers[key] as MakeClient<K> | undefined;
+    if (!make) {
+      throw new Error(`The ${serviceOf[key]} client is not in this bundle: its function's definition (lambdas/functions.ts) declares nothing that uses it`);
+    }
+    return ((made as Record<K, Clients[K]>)[key] ??= make(configOf(serviceOf[key]), { instrument }));
+  };
 
   return {
     get db() {
-      return once('db', () =>
-        DynamoDBDocumentClient.from(instrument(new DynamoDBClient(base('dynamodb'))), {
-          marshallOptions: { removeUndefinedValues: true },
-        }),
-      );
+      return once('db');
     },
     get sns() {
-      return once('sns', () => instrument(new SNSClient(base('sns'))));
+      return once('sns');
     },
-    // Kinesis defaults to HTTP/2, which only SubscribeToShard needs; PutRecord(s) over HTTP/1.1 with
-    // keep-alive works everywhere, the local emulator included.
     get kinesis() {
-      return once('kinesis', () =>
-        instrument(new KinesisClient({ ...base('kinesis'), requestHandler: settings.requestHandlers?.kinesis ?? new NodeHttpHandler() })),
-      );
+      return once('kinesis');
     },
     get s3() {
-      return once('s3', () =>
-        instrument(
-          new S3Client({
-            ...base('s3'),
-            forcePathStyle: Boolean(settings.endpoints?.s3),
-            // Default checksums make presigned PUTs carry an empty-body CRC that S3 then rejects.
-            requestChecksumCalculation: 'WHEN_REQUIRED',
-            responseChecksumValidation: 'WHEN_REQUIRED',
-          }),
-        ),
-      );
+      return once('s3');
     },
     get connections() {
-      return once('connections', () => {
-        if (!settings.endpoints?.connections) throw new Error('No @connections endpoint is configured');
-        return instrument(new ApiGatewayManagementApiClient(base('connections')));
-      });
+      return once('connections');
     },
   };
 }

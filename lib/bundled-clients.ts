@@ -1,0 +1,34 @@
+import type { FunctionDefinition } from '../lambdas/functions';
+import type { Service } from '../lambdas/runtime/clients';
+
+const ALL_SERVICES: readonly Service[] = ['dynamodb', 'sns', 'kinesis', 's3', 'connections'];
+
+/**
+ * The AWS services whose clients a function's code may reach: those its definition declares access to.
+ * The same declarations give it the resource names and grants, so a call to any other service would fail
+ * on a missing variable or permission anyway.
+ */
+export function servicesUsedBy(definition: FunctionDefinition): ReadonlySet<Service> {
+  const used = new Set<Service>();
+  if (Object.keys(definition.tables ?? {}).length > 0) used.add('dynamodb');
+  if (definition.sendsSms || definition.pushEndpoints?.length) used.add('sns');
+  if (definition.putsTo?.length) used.add('kinesis');
+  if (definition.uploadsTo?.length) used.add('s3');
+  if (definition.manageConnections) used.add('connections');
+  return used;
+}
+
+/**
+ * esbuild `define`s that leave the client of every service a function does not use out of its bundle
+ * (the `makers` of lambdas/runtime/clients.ts): `process.env.PARLEY_BUNDLE_WITHOUT_S3` and so on.
+ *
+ * @example
+ * bundleDefinesFor({ entry: 'lambdas/connect/disconnect.ts', description: '', tables: { routing: 'readWrite' } });
+ * // { 'process.env.PARLEY_BUNDLE_WITHOUT_SNS': '"true"', ... } — every service but DynamoDB
+ */
+export function bundleDefinesFor(definition: FunctionDefinition): Record<string, string> {
+  const used = servicesUsedBy(definition);
+  return Object.fromEntries(
+    ALL_SERVICES.filter((service) => !used.has(service)).map((service) => [`process.env.PARLEY_BUNDLE_WITHOUT_${service.toUpperCase()}`, '"true"']),
+  );
+}

@@ -1,0 +1,62 @@
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { esbuildOptionsOf } from '../../bench/bundles';
+import { bundleDefinesFor, servicesUsedBy } from '../../lib/bundled-clients';
+import { bundlingFor } from '../../lib/functions';
+import { functions } from '../../lambdas/functions';
+
+const PROJECT_ROOT = path.resolve(__dirname, '../..');
+
+/** The SDK client classes (`S3Client`, ...) esbuild put into a function's bundle as lib/functions.ts bundles it. */
+async function sdkClientsInBundle(functionId: keyof typeof functions): Promise<Set<string>> {
+  const definition = functions[functionId];
+  const { metafile } = await build({
+    ...esbuildOptionsOf(bundlingFor(definition)),
+    absWorkingDir: PROJECT_ROOT,
+    entryPoints: [path.join(PROJECT_ROOT, definition.entry)],
+    write: false,
+    outfile: 'index.js',
+    metafile: true,
+    logLevel: 'error',
+  });
+  // A command's module may come along with the domain code that sends it; the client class, its
+  // configuration and endpoint rules come only with the client.
+  const output = Object.values(metafile.outputs).find((file) => file.entryPoint);
+  const inBundle = Object.entries(output!.inputs).filter(([, { bytesInOutput }]) => bytesInOutput > 0).map(([input]) => input);
+  return new Set(inBundle.flatMap((input) => /@aws-sdk\/client-[^/]+\/dist-[a-z]+\/(\w+Client)\.js$/.exec(input)?.[1] ?? []));
+}
+
+describe('bundled clients', () => {
+  describe('servicesUsedBy', () => {
+    it('reads the services from the access a definition declares', () => {
+      expect([...servicesUsedBy(functions.send)].sort()).toEqual(['connections', 'dynamodb', 'kinesis']);
+      expect([...servicesUsedBy(functions.createMediaUpload)].sort()).toEqual(['dynamodb', 's3']);
+      expect([...servicesUsedBy(functions.requestVerificationCode)]).toContain('sns');
+      expect([...servicesUsedBy(functions.unknownAction)]).toEqual([]);
+    });
+  });
+
+  describe('bundleDefinesFor', () => {
+    it('leaves out every service a function does not use', () => {
+      expect(bundleDefinesFor(functions.disconnect)).toEqual({
+        'process.env.PARLEY_BUNDLE_WITHOUT_SNS': '"true"',
+        'process.env.PARLEY_BUNDLE_WITHOUT_KINESIS': '"true"',
+        'process.env.PARLEY_BUNDLE_WITHOUT_S3': '"true"',
+        'process.env.PARLEY_BUNDLE_WITHOUT_CONNECTIONS': '"true"',
+      });
+    });
+
+    it('names variables that lambdas/runtime/clients.ts reads', () => {
+      const source = readFileSync(path.join(PROJECT_ROOT, 'lambdas/runtime/clients.ts'), 'utf8');
+      for (const name of Object.keys(bundleDefinesFor(functions.unknownAction))) expect(source).toContain(name);
+    });
+  });
+
+  describe('a bundle', () => {
+    it('holds the SDK clients its function uses and not the others', async () => {
+      expect([...(await sdkClientsInBundle('disconnect'))]).toEqual(['DynamoDBClient']);
+      expect([...(await sdkClientsInBundle('createMediaUpload'))].sort()).toEqual(['DynamoDBClient', 'S3Client']);
+    }, 30_000);
+  });
+});
