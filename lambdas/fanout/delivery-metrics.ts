@@ -11,6 +11,7 @@ export function countDeliveries(deps: Deps, frame: QueuedFrame, live: number, of
   if (live > 0) recordMetric(METRIC.liveDeliveries, live);
   if (offline > 0 && frame.type === 'PUSH') recordMetric(METRIC.queuedOffline, offline);
   if (frame.type !== 'PUSH' || live === 0) return;
+  recordMetric(METRIC.messagesPushed, live);
   const latency = Math.max(0, deps.now() - frame.serverTs);
   for (let i = 0; i < live; i++) recordMetric(METRIC.deliveryLatency, latency, undefined, MetricUnit.Milliseconds);
 }

@@ -12,6 +12,10 @@ import { env as envNames } from '../resources';
 
 /** The namespace when `POWERTOOLS_METRICS_NAMESPACE` is unset (locally); the stack sets `Parley/<stack name>`. */
 export const DEFAULT_NAMESPACE = 'Parley';
+/** Powertools' namespace variable, which the stack sets. */
+export const METRICS_NAMESPACE_ENV = 'POWERTOOLS_METRICS_NAMESPACE';
+/** One namespace per deployed stack, so that two stages in one account keep their metrics apart. */
+export const metricsNamespaceOf = (stackName: string): string => `${DEFAULT_NAMESPACE}/${stackName}`;
 
 export const MetricUnit = {
   Count: 'Count',
@@ -35,9 +39,11 @@ export const METRIC = {
   deliveryLatency: 'DeliveryLatency',
   /** Frames posted to a live connection by the fanout. */
   liveDeliveries: 'LiveDeliveries',
+  /** Messages (PUSH frames, not receipts or notices) posted to a live connection: what the ack rate divides by. */
+  messagesPushed: 'MessagesPushed',
   /** Messages a device will find at its next SYNC: it had no live connection. */
   queuedOffline: 'QueuedOffline',
-  /** Message ids a DELIVERED acknowledged. */
+  /** Queued messages (PUSH frames) a DELIVERED acknowledged; receipts and notices acknowledged are not counted. */
   messagesDelivered: 'MessagesDelivered',
   /** READ receipts accepted. */
   readReceipts: 'ReadReceipts',
@@ -232,7 +238,7 @@ const onLambda = process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined;
 
 /** The process's metrics, one invocation at a time on Lambda; flushed by the handler wrapper. */
 export const metrics = new Metrics({
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_NAMESPACE,
+  namespace: process.env[METRICS_NAMESPACE_ENV] ?? DEFAULT_NAMESPACE,
   serviceName: process.env[envNames.serviceName] ?? 'parley',
   sink: onLambda ? emfSink : localMetrics,
 });

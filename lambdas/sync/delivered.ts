@@ -14,6 +14,7 @@ export const handler = webSocketRoute('delivered', DeliveredFrame, async (frame,
   const queued = await findAcknowledged(deps, ctx.caller, frame.msgIds);
   const ignoredPreviews = frame.previews ? await storeDeliveredPreviews(deps, ctx.caller, frame.previews, queued) : [];
   const answer = await acknowledgeDelivered(deps, ctx.caller, frame.msgIds, queued);
-  recordMetric(METRIC.messagesDelivered, frame.msgIds.length);
+  const messages = [...queued.values()].filter((items) => items.some((item) => item.frame.type === 'PUSH')).length;
+  if (messages > 0) recordMetric(METRIC.messagesDelivered, messages);
   return frame.requestId ? { ...answer, ...(ignoredPreviews.length ? { ignoredPreviews } : {}) } : undefined;
 });
