@@ -51,6 +51,14 @@ describe('observability', () => {
     }
   });
 
+  it('refuses a malformed alarm topic ARN, bad e-mail addresses, or both destinations at once', () => {
+    expect(() => synthParley({ 'parley:alarmTopicArn': 'pager' })).toThrow(/parley:alarmTopicArn must be an SNS topic ARN/);
+    expect(() => synthParley({ 'parley:alarmEmails': 'not-an-address' })).toThrow(/parley:alarmEmails must be e-mail addresses/);
+    expect(() =>
+      synthParley({ 'parley:alarmEmails': 'a@example.com', 'parley:alarmTopicArn': 'arn:aws:sns:us-east-1:123456789012:pager' }),
+    ).toThrow(/not both/);
+  });
+
   it('sends every alarm with an action to the topic, and gives each a runbook entry', () => {
     const acting = [
       ...alarms.filter((alarm) => alarm.AlarmActions),
