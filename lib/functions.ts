@@ -13,6 +13,7 @@ import { buckets, tables, type BucketDefinition } from '../lambdas/resources';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { DEFAULT_SMS_LIMITS, type SmsLimits } from '../lambdas/accounts/constants';
 import { SendRateLimits } from '../lambdas/send/send-rate-limit';
+import { METRICS_NAMESPACE_ENV, metricsNamespaceOf } from '../lambdas/runtime/metrics';
 import {
   functionEnvironment,
   SERVICE_NAME,
@@ -192,6 +193,7 @@ export class ParleyFunctions extends Construct {
         environment: {
           ...functionEnvironment(definition, names),
           [LOG_LEVEL_ENV]: props.logLevel ?? 'INFO',
+          [METRICS_NAMESPACE_ENV]: metricsNamespaceOf(Stack.of(this).stackName),
           NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
         },
       });

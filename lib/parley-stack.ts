@@ -36,6 +36,12 @@ export const CONTEXT = {
   pushPlatformApplications: 'parley:pushPlatformApplications',
   /** A positive integer: the most SMS codes sent in a UTC day. Unset: 10,000. */
   smsDailyBudget: 'parley:smsDailyBudget',
+  /** E-mail addresses (one, comma-separated, or a JSON array in cdk.json) subscribed to the new alert topic. */
+  alarmEmails: 'parley:alarmEmails',
+  /** An existing SNS topic's ARN to alarm to instead of a new topic. */
+  alarmTopicArn: 'parley:alarmTopicArn',
+  /** A positive integer: the account's new-connections-per-second quota in the region. Unset: 500. */
+  connectionRateLimit: 'parley:connectionRateLimit',
 } as const;
 
 /**
@@ -79,7 +85,22 @@ export function parleyPropsFromContext(scope: Construct): ParleyProps {
     ...(sendRateLimits === undefined ? {} : { sendRateLimits: sendRateLimitsOf(sendRateLimits) }),
     ...pushPlatformApplications(context(CONTEXT.pushPlatformApplications)),
     smsDailyBudget: positiveInteger(CONTEXT.smsDailyBudget, context(CONTEXT.smsDailyBudget)),
+    connectionRateLimit: positiveInteger(CONTEXT.connectionRateLimit, context(CONTEXT.connectionRateLimit)),
+    ...alerts(context(CONTEXT.alarmEmails), context(CONTEXT.alarmTopicArn)),
   };
+}
+
+function alerts(emails: unknown, topicArn: unknown): Pick<ParleyProps, 'alerts'> {
+  if (emails === undefined && topicArn === undefined) return {};
+  if (topicArn !== undefined && !(typeof topicArn === 'string' && /^arn:[^:]+:sns:[^:]+:\d{12}:[\w-]+$/.test(topicArn))) {
+    throw new Error(`${CONTEXT.alarmTopicArn} must be an SNS topic ARN, not ${JSON.stringify(topicArn)}`);
+  }
+  const list = emails === undefined ? [] : Array.isArray(emails) ? emails : String(emails).split(',').map((email) => email.trim());
+  if (!list.every((email) => typeof email === 'string' && /^[^@\s]+@[^@\s]+$/.test(email))) {
+    throw new Error(`${CONTEXT.alarmEmails} must be e-mail addresses, not ${JSON.stringify(emails)}`);
+  }
+  if (topicArn !== undefined && list.length > 0) throw new Error(`Set ${CONTEXT.alarmEmails} or ${CONTEXT.alarmTopicArn}, not both`);
+  return { alerts: topicArn !== undefined ? { topicArn: topicArn as string } : { emails: list as string[] } };
 }
 
 /** The object itself (cdk.json) or its JSON text (`-c`); each ARN is checked where the functions are made. */

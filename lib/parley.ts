@@ -15,6 +15,7 @@ import { ParleyConnectionPlane } from './connection-plane';
 import { entriesOf } from './definitions';
 import { ParleyFunctions, type ExpiryFunctionId, type ParleyFunctionOptions } from './functions';
 import { ParleyHttpApi } from './http-api';
+import { ParleyObservability, type AlertDestination } from './observability';
 import { STACK_OUTPUTS } from './stack-outputs';
 import { ParleyStorage } from './storage';
 
@@ -81,6 +82,17 @@ export interface ParleyProps extends ParleyFunctionOptions {
    * @default 10,000
    */
   readonly smsDailyBudget?: number;
+  /**
+   * Where the alarms go: e-mail addresses subscribed to a new alert topic, or an existing topic's ARN.
+   * @default - a new alert topic with no subscription (subscribe to it, or alarms reach no one)
+   */
+  readonly alerts?: AlertDestination;
+  /**
+   * New WebSocket connections per second API Gateway allows the account in this region (500 unless raised);
+   * the connection-rate alarm fires at 90% of it.
+   * @default 500
+   */
+  readonly connectionRateLimit?: number;
 }
 
 /**
@@ -107,6 +119,8 @@ export class Parley extends Construct {
   public readonly connectionPlane: ParleyConnectionPlane;
   /** The HTTP API and stage. */
   public readonly http: ParleyHttpApi;
+  /** The alert topic, dashboard and alarms (docs/operations.md). */
+  public readonly observability: ParleyObservability;
 
   constructor(scope: Construct, id: string, props: ParleyProps = {}) {
     super(scope, id);
@@ -144,6 +158,19 @@ export class Parley extends Construct {
       throttle: props.httpThrottle,
       logRetention,
       removalPolicy,
+    });
+    this.observability = new ParleyObservability(this, 'Observability', {
+      functions: this.handlers.functions,
+      streamFunctions: Object.fromEntries(
+        [...Object.keys(this.handlers.streamConsumers), ...Object.keys(this.handlers.expiryConsumers)].map((id) => [id, this.functions[id as FunctionId]]),
+      ),
+      tables: this.storage.tables,
+      webSocketStage: this.connectionPlane.stage,
+      failedDeliveries: this.failedDeliveries,
+      failedRecords: this.failedRecords,
+      alerts: props.alerts,
+      smsDailyBudget: props.smsDailyBudget,
+      connectionRateLimit: props.connectionRateLimit,
     });
 
     new CfnOutput(this, 'WebSocketUrl', {

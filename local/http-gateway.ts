@@ -53,8 +53,13 @@ export interface HttpGatewayOptions extends ExecuteApiOptions {
   readonly localRoutes?: Readonly<Record<string, LocalRoute>>;
 }
 
-/** A route of the local runtime itself, e.g. `POST /local/redrive`. */
-export type LocalRoute = (body: Buffer) => Promise<{ readonly statusCode: number; readonly body: unknown }>;
+/**
+ * A route of the local runtime itself, e.g. `POST /local/redrive`: a JSON body, or text of its own
+ * `contentType` (as `GET /metrics` answers Prometheus text).
+ */
+export type LocalRoute = (
+  body: Buffer,
+) => Promise<{ readonly statusCode: number; readonly body: unknown } | { readonly statusCode: number; readonly text: string; readonly contentType: string }>;
 
 export interface HttpGateway {
   /** `http://127.0.0.1:{port}`: the `$default` stage has no path prefix. */
@@ -90,6 +95,11 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     const localRoute = options.localRoutes?.[`${facts.method} ${facts.rawPath}`];
     if (localRoute) {
       const answer = await localRoute(body);
+      if ('text' in answer) {
+        res.writeHead(answer.statusCode, { 'content-type': answer.contentType, 'content-length': Buffer.byteLength(answer.text) });
+        res.end(answer.text);
+        return;
+      }
       return sendJson(res, answer.statusCode, answer.body);
     }
     const match = findRoute(facts.method, facts.rawPath);

@@ -41,6 +41,8 @@ import { redriveFailedRecords, type RedriveOptions, type RedriveReport } from '.
 import { fileCheckpoints } from './kinesis/checkpoints';
 import { s3FailureDestination } from './kinesis/failure-destination';
 import { REDRIVE_ROUTE, redriveRoute } from './redrive-route';
+import { localMetrics, type MetricRegistry } from '../lambdas/runtime/metrics';
+
 
 export interface ParleyLocalOptions {
   /** Keep data on disk in this folder across restarts. @default - in memory */
@@ -107,6 +109,11 @@ export interface ParleyLocal {
    * `drainStreams()` then waits for their delivery.
    */
   redriveFailedRecords(options?: Omit<RedriveOptions, 'bucket'>): Promise<RedriveReport>;
+  /**
+   * The metrics the handlers emitted in this process (on AWS, EMF lines in CloudWatch), also served as
+   * Prometheus text at `GET /metrics` of the HTTP API's port. Shared by every runtime of the process.
+   */
+  readonly metrics: MetricRegistry;
   /** Resolves once every record put on the streams so far has been handled. */
   drainStreams(): Promise<void>;
   /** Deletes expired items now instead of at the next sweep. */
@@ -115,6 +122,10 @@ export interface ParleyLocal {
 }
 
 const REGION = 'us-east-1';
+
+/** The local runtime's metrics endpoint on the HTTP port (AWS has no such route). */
+export const METRICS_ROUTE = 'GET /metrics';
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** See `ParleyLocalOptions.smsLimits`. */
 export const LOCAL_SMS_LIMITS: SmsLimits = {
@@ -167,7 +178,11 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
       port: options.httpPort ?? 3000,
       routes: httpRoutes.map((route) => ({ ...route, invoke: invoke(route.function) })),
       authorizer: { identityHeader: httpAuthorizer.identityHeader, invoke: invoke(httpAuthorizer.function) },
-      localRoutes: { [REDRIVE_ROUTE]: redriveRoute((redriveOptions) => redrive(redriveOptions)) },
+      localRoutes: {
+        [REDRIVE_ROUTE]: redriveRoute((redriveOptions) => redrive(redriveOptions)),
+        // What CloudWatch would hold, as Prometheus text: the handlers' metrics of this process.
+        [METRICS_ROUTE]: async () => ({ statusCode: 200, contentType: PROMETHEUS_TEXT, text: localMetrics.prometheusText() }),
+      },
       log,
     });
     stops.push(() => http.close());
@@ -266,6 +281,7 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
       expiringTables,
       failedBatches,
       redriveFailedRecords: (redriveOptions) => redrive(redriveOptions),
+      metrics: localMetrics,
       drainStreams: async () => {
         await Promise.all(eventSources.map((source) => source.drain()));
       },

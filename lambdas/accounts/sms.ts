@@ -1,5 +1,6 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Deps } from '../runtime/deps';
+import { METRIC, recordMetric } from '../runtime/metrics';
 
 /**
  * Sends a transactional SMS (delivered even to numbers that opted out of promotional ones). A failure is
@@ -14,6 +15,7 @@ export async function sendSms(deps: Deps, phoneNumber: string, message: string):
         MessageAttributes: { 'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' } },
       }),
     );
+    recordMetric(METRIC.smsSent);
   } catch (error) {
     throw new Error(`SNS refused the SMS: ${(error as Error).name}`);
   }

@@ -6,6 +6,7 @@
 import { connectionRoute } from '../runtime/websocket-route';
 import { markDeviceAwake } from '../push/device-awake';
 import { openSession } from './sessions';
+import { METRIC, recordMetric } from '../runtime/metrics';
 
 export const handler = connectionRoute('connect', async (event, deps) => {
   const { authorizer, connectionId, connectedAt } = event.requestContext;
@@ -15,5 +16,7 @@ export const handler = connectionRoute('connect', async (event, deps) => {
     markDeviceAwake(deps, caller.userId, caller.deviceId),
   ]);
   // A non-2xx answer refuses the handshake: a newer connection of the device has already replaced this one.
-  return session === 'replaced' ? 409 : 200;
+  if (session === 'replaced') return 409;
+  recordMetric(METRIC.connectionsOpened);
+  return 200;
 });

@@ -9,6 +9,7 @@ import type { Caller } from '../runtime/gateway-events';
 import { deleteRoute, getRoute, putRoute, refreshRoute, routesOf, type RouteRecord } from '../tables/routing-table';
 import { mapConcurrently } from '../runtime/concurrency';
 import { closeConnection, postFrame } from './connections';
+import { METRIC, recordMetric } from '../runtime/metrics';
 
 export interface Connection {
   readonly connectionId: string;
@@ -126,6 +127,7 @@ const HANDSHAKE_MS = 30_000;
 async function forgetGoneRoute(deps: Deps, route: RouteRecord): Promise<void> {
   if (deps.now() - route.connectedAt < HANDSHAKE_MS) return;
   await deleteRoute(deps, route.userId, route.deviceId, route.connectionId);
+  recordMetric(METRIC.goneConnections);
 }
 
 /** Connections posted to at once by one fan-out. */

@@ -8,6 +8,7 @@ import { sendToDevices } from '../connect/sessions';
 import type { GroupUpdateFrame, PushFrame, QueuedFrame } from '../protocol/frames';
 import type { GroupChangeRecord, GroupMessageRecord } from '../protocol/stream-records';
 import { wakeDevice } from '../push/wake-device';
+import { countDeliveries } from './delivery-metrics';
 import { mapConcurrently } from '../runtime/concurrency';
 import type { Deps } from '../runtime/deps';
 import { markJoined, recordActivity } from '../tables/conversations';
@@ -36,6 +37,7 @@ async function queueAndPushToAll(deps: Deps, devices: readonly DeviceRecord[], i
   const queued = enqueueAll(deps, devices.map((device) => queueItemOf(device.userId, device.deviceId, id, frame)));
   // Routes are read while the queues are written; nothing is posted before every item is stored.
   const [offline] = await Promise.all([sendToDevices(deps, devices, frame, queued), queued]);
+  countDeliveries(deps, frame, devices.length - offline.length, offline.length);
   return offline;
 }
 

@@ -2,6 +2,7 @@ import { sendToDevice } from '../connect/sessions';
 import type { QueuedFrame } from '../protocol/frames';
 import type { Deps } from '../runtime/deps';
 import { enqueue, queueItemOf } from '../tables/device-queues';
+import { countDeliveries } from './delivery-metrics';
 
 /** Queue first, push second; a redelivered record finds its item queued and is not pushed again. */
 export async function queueAndPush(
@@ -12,5 +13,8 @@ export async function queueAndPush(
   frame: QueuedFrame,
 ): Promise<'sent' | 'offline' | 'duplicate'> {
   const queued = await enqueue(deps, queueItemOf(userId, deviceId, id, frame));
-  return queued === 'queued' ? sendToDevice(deps, userId, deviceId, frame) : 'duplicate';
+  if (queued !== 'queued') return 'duplicate';
+  const sent = await sendToDevice(deps, userId, deviceId, frame);
+  countDeliveries(deps, frame, sent === 'sent' ? 1 : 0, sent === 'sent' ? 0 : 1);
+  return sent;
 }

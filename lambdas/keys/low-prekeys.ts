@@ -13,6 +13,7 @@ import { markLowNotice } from '../tables/device-keys';
 import { deleteQueued, enqueue, positionOf, QUEUE_TTL_MS, queueOf } from '../tables/device-queues';
 import { countPrekeys, poolOf, type PrekeyKind } from '../tables/one-time-prekeys';
 import { prekeyCounts } from './prekey-counts';
+import { METRIC, recordMetric } from '../runtime/metrics';
 
 /** After a fetch took from the device's pool: if fewer than 10 of a kind are left, queue and push PREKEYS_LOW. */
 export async function noticeLowPrekeys(deps: Deps, userId: string, deviceId: number): Promise<void> {
@@ -34,5 +35,6 @@ export async function noticeLowPrekeys(deps: Deps, userId: string, deviceId: num
     await deleteQueued(deps, item);
     return;
   }
+  recordMetric(METRIC.prekeyLowNotices);
   await sendToDevice(deps, userId, deviceId, frame);
 }

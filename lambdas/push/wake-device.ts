@@ -9,6 +9,7 @@ import { claimWakeUp, removePush, type PushRegistration } from '../tables/device
 import { pushEnabled } from './platform-applications';
 import { endpointOwner, isDeadEndpoint, releaseEndpoint } from './platform-endpoints';
 import { wakeUpMessage } from './wake-up-message';
+import { METRIC, recordMetric } from '../runtime/metrics';
 
 /**
  * At most one wake-up per device this often: a burst of messages to an offline device makes one push.
@@ -36,10 +37,12 @@ export async function wakeDevice(deps: Deps, userId: string, deviceId: number): 
     const push = await claimWakeUp(deps, userId, deviceId, now - WAKE_UP_INTERVAL_MS, now);
     if (!push) return 'skipped';
     const outcome = await publishWakeUp(deps, userId, deviceId, push);
+    recordMetric(METRIC.pushes, 1, { outcome });
     logger.info('Wake-up push', { userId, deviceId, platform: push.platform, outcome });
     return outcome;
   } catch (error) {
     logger.warn('Wake-up push failed', { userId, deviceId, error: error as Error });
+    recordMetric(METRIC.pushes, 1, { outcome: 'failed' });
     return 'failed';
   }
 }

@@ -4,6 +4,7 @@ import type { Deps } from './deps';
 import { Caller, HttpEvent, type HttpResponse } from './gateway-events';
 import { defineHandler, type Handler } from './lambda-handler';
 import { logger } from './observability';
+import { countRoute } from './route-metrics';
 import { describeIssues } from './websocket-route';
 
 export interface HttpRequest<B> {
@@ -58,10 +59,15 @@ function define<S extends z.ZodType, R extends HttpRequest<z.infer<S>>>(
     const event = HttpEvent.parse(rawEvent);
     try {
       const result = await run(toRequest(event, parseBody(schema, event)), deps);
+      countRoute(name, undefined);
       return json(result.status, result.body);
     } catch (error) {
-      if (error instanceof ParleyError) return errorResponse(error);
+      if (error instanceof ParleyError) {
+        countRoute(name, error.code);
+        return errorResponse(error);
+      }
       logger.error('Route failed', { route: name, error: error as Error });
+      countRoute(name, 'INTERNAL');
       return errorResponse(new ParleyError('INTERNAL', 'The server failed to handle the request; retry it'));
     }
   });

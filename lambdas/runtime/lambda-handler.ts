@@ -2,6 +2,7 @@ import type { Context } from 'aws-lambda';
 import { createClients } from './clients';
 import type { Deps } from './deps';
 import { env as envNames } from '../resources';
+import { metrics } from './metrics';
 import { lambdaTracer, logger, traced } from './observability';
 
 /** A Lambda handler that can also be run with deps of the caller's choosing (local runtime, tests). */
@@ -27,7 +28,18 @@ function depsFromProcess(): Deps {
 export function defineHandler<E, R>(name: string, run: (event: E, deps: Deps) => Promise<R>): Handler<E, R> {
   const handler = async (event: E, context?: Context): Promise<R> => {
     if (context) logger.addContext(context);
-    return traced(name, () => run(event, depsFromProcess()));
+    try {
+      return await traced(name, () => run(event, depsFromProcess()));
+    } finally {
+      metrics.publishStoredMetrics();
+    }
   };
-  return Object.assign(handler, { withDeps: (deps: Deps) => (event: E) => run(event, deps) });
+  const withDeps = (deps: Deps) => async (event: E) => {
+    try {
+      return await run(event, deps);
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+  return Object.assign(handler, { withDeps });
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { KinesisDataStreamSchema } from '@aws-lambda-powertools/parser/schemas';
 import type { Deps } from './deps';
 import { defineHandler, type Handler } from './lambda-handler';
+import { METRIC, recordMetric } from './metrics';
 import { logger } from './observability';
 
 export interface BatchResponse {
@@ -43,6 +44,8 @@ export function streamConsumer<S extends z.ZodType>(
         }
       }),
     );
+    recordMetric(METRIC.streamRecords, Records.length, { consumer: name });
+    if (failed.length > 0) recordMetric(METRIC.streamRecordsFailed, failed.length, { consumer: name });
     return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
   });
 }

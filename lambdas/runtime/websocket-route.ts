@@ -4,6 +4,7 @@ import { ParleyError } from '../protocol/errors';
 import type { Deps } from './deps';
 import { WebSocketRouteEvent, type Caller, type WebSocketResponse } from './gateway-events';
 import { defineHandler, type Handler } from './lambda-handler';
+import { countRoute } from './route-metrics';
 import { logger } from './observability';
 import { ConnectionReplaced, ensureCurrentSession } from '../connect/sessions';
 
@@ -71,18 +72,32 @@ export function webSocketRoute<F extends z.ZodType>(
       connection: { connectionId: event.requestContext.connectionId, connectedAt: event.requestContext.connectedAt },
       receivedAt: event.requestContext.requestTimeEpoch,
     };
+    let refused: ParleyError | undefined;
+    const refuse = (error: ParleyError, frame?: { action?: unknown; requestId?: unknown }) => {
+      refused = error;
+      return reply(errorFrame(error, frame));
+    };
+    const answer = await handleFrame(event.body, ctx, deps, refuse);
+    countRoute(name, (refused as ParleyError | undefined)?.code);
+    return answer;
+  });
+
+  async function handleFrame(
+    body: string | null | undefined,
+    ctx: FrameContext,
+    deps: Deps,
+    refuse: (error: ParleyError, frame?: { action?: unknown; requestId?: unknown }) => WebSocketResponse,
+  ): Promise<WebSocketResponse> {
     let json: unknown;
     try {
-      json = JSON.parse(event.body ?? '');
+      json = JSON.parse(body ?? '');
     } catch {
-      return reply(errorFrame(new ParleyError('BAD_REQUEST', 'The frame is not valid JSON')));
+      return refuse(new ParleyError('BAD_REQUEST', 'The frame is not valid JSON'));
     }
     const envelope = AnyClientFrame.safeParse(json);
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
-      return reply(
-        errorFrame(new ParleyError('BAD_REQUEST', describeIssues(parsed.error)), envelope.success ? envelope.data : undefined),
-      );
+      return refuse(new ParleyError('BAD_REQUEST', describeIssues(parsed.error)), envelope.success ? envelope.data : undefined);
     }
     try {
       if (options.checksSession !== false) await ensureCurrentSession(deps, ctx.caller, ctx.connection.connectionId);
@@ -91,11 +106,11 @@ export function webSocketRoute<F extends z.ZodType>(
     } catch (error) {
       // The connection was told SESSION_CLOSED and closed: there is no one left to answer.
       if (error instanceof ConnectionReplaced) return { statusCode: 200 };
-      if (error instanceof ParleyError) return reply(errorFrame(error, envelope.data));
+      if (error instanceof ParleyError) return refuse(error, envelope.data);
       logger.error('Route failed', { route: name, connectionId: ctx.connection.connectionId, error: error as Error });
-      return reply(errorFrame(new ParleyError('INTERNAL', 'The server failed to handle the frame; retry it'), envelope.data));
+      return refuse(new ParleyError('INTERNAL', 'The server failed to handle the frame; retry it'), envelope.data);
     }
-  });
+  }
 }
 
 /** `$connect` and `$disconnect`: no frame, no answer but the status code (a non-2xx one refuses a handshake). */

@@ -2,7 +2,10 @@
 import { SendFrame } from '../protocol/frames';
 import { webSocketRoute } from '../runtime/websocket-route';
 import { acceptMessage } from './accept-message';
+import { METRIC, recordMetric } from '../runtime/metrics';
 
-export const handler = webSocketRoute('send', SendFrame, (frame, ctx, deps) =>
-  acceptMessage(deps, { userId: ctx.caller.userId, deviceId: ctx.caller.deviceId }, frame),
-);
+export const handler = webSocketRoute('send', SendFrame, async (frame, ctx, deps) => {
+  const ack = await acceptMessage(deps, { userId: ctx.caller.userId, deviceId: ctx.caller.deviceId }, frame);
+  recordMetric(METRIC.messagesAccepted, 1, { route: 'send' });
+  return ack;
+});

@@ -7,11 +7,14 @@ import { DeliveredFrame } from '../protocol/frames';
 import { webSocketRoute } from '../runtime/websocket-route';
 import { storeDeliveredPreviews } from './previews';
 import { acknowledgeDelivered, findAcknowledged } from './queue-sync';
+import { METRIC, recordMetric } from '../runtime/metrics';
 
 export const handler = webSocketRoute('delivered', DeliveredFrame, async (frame, ctx, deps) => {
   // One lookup serves both: each preview is found through its queued message, which acknowledging deletes.
   const queued = await findAcknowledged(deps, ctx.caller, frame.msgIds);
   const ignoredPreviews = frame.previews ? await storeDeliveredPreviews(deps, ctx.caller, frame.previews, queued) : [];
   const answer = await acknowledgeDelivered(deps, ctx.caller, frame.msgIds, queued);
+  const messages = [...queued.values()].filter((items) => items.some((item) => item.frame.type === 'PUSH')).length;
+  if (messages > 0) recordMetric(METRIC.messagesDelivered, messages);
   return frame.requestId ? { ...answer, ...(ignoredPreviews.length ? { ignoredPreviews } : {}) } : undefined;
 });

@@ -2,5 +2,13 @@
 import { SyncFrame } from '../protocol/frames';
 import { webSocketRoute } from '../runtime/websocket-route';
 import { syncPage } from './queue-sync';
+import { METRIC, MetricUnit, recordMetric } from '../runtime/metrics';
 
-export const handler = webSocketRoute('sync', SyncFrame, (frame, ctx, deps) => syncPage(deps, ctx.caller, frame.cursor));
+export const handler = webSocketRoute('sync', SyncFrame, async (frame, ctx, deps) => {
+  const started = deps.now();
+  const page = await syncPage(deps, ctx.caller, frame.cursor);
+  recordMetric(METRIC.syncDuration, deps.now() - started, undefined, MetricUnit.Milliseconds);
+  recordMetric(METRIC.syncPages);
+  recordMetric(METRIC.syncFrames, page.frames.length);
+  return page;
+});

@@ -74,6 +74,7 @@ describe('functions', () => {
       const expected: Record<string, unknown> = {
         [env.serviceName]: 'parley',
         POWERTOOLS_LOG_LEVEL: 'INFO',
+        POWERTOOLS_METRICS_NAMESPACE: 'Parley/Parley',
         NODE_OPTIONS: '--enable-source-maps',
       };
       for (const tableId of Object.keys(definition.tables ?? {}) as TableId[]) {
