@@ -41,7 +41,7 @@ import { redriveFailedRecords, type RedriveOptions, type RedriveReport } from '.
 import { fileCheckpoints } from './kinesis/checkpoints';
 import { s3FailureDestination } from './kinesis/failure-destination';
 import { REDRIVE_ROUTE, redriveRoute } from './redrive-route';
-import { localMetrics, type MetricRegistry } from '../lambdas/runtime/metrics';
+import { localMetrics, METRICS_NAMESPACE_ENV, metricsNamespaceOf, type MetricRegistry } from '../lambdas/runtime/metrics';
 
 
 export interface ParleyLocalOptions {
@@ -122,6 +122,9 @@ export interface ParleyLocal {
 }
 
 const REGION = 'us-east-1';
+
+/** What the local runtime calls itself where a deployment would use its stack name. */
+const LOCAL_STACK_NAME = 'parley-local';
 
 /** The local runtime's metrics endpoint on the HTTP port (AWS has no such route). */
 export const METRICS_ROUTE = 'GET /metrics';
@@ -207,7 +210,8 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
     });
     const environments = {} as Record<FunctionId, Record<string, string>>;
     for (const id of Object.keys(functions) as FunctionId[]) {
-      environments[id] = functionEnvironment(functions[id], resources);
+      // The same variables as on AWS; locally the namespace only names what GET /metrics serves.
+      environments[id] = { ...functionEnvironment(functions[id], resources), [METRICS_NAMESPACE_ENV]: metricsNamespaceOf(LOCAL_STACK_NAME) };
       const deps: Deps = { env: environments[id], clients, now: options.now ?? Date.now };
       const run = (await loadHandler(id)).withDeps(deps);
       invokers.set(id, options.intercept ? options.intercept(id, run) : run);
