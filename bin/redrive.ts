@@ -3,8 +3,9 @@
  * `npm run redrive`: puts the message-stream records the fanout gave up on (kept in the failedDeliveries
  * bucket) back through the fanout, or answers those older than 30 days with `failed` receipts; prints
  * what it did.
- *   --stage STACK     against AWS: the deployed CloudFormation stack (bin/parley.ts deploys `Parley`),
+ *   --stage NAME      against AWS: the deployed stage, i.e. the stack `Parley-NAME` (as bin/parley.ts names it),
  *                     whose outputs name the bucket and the stream; credentials and region as the AWS CLI's
+ *   --stack NAME      against AWS: the deployed stack of that name (one deployed with `parley:stackName`)
  *   --bucket NAME --stream NAME   against AWS, with the names given instead of read from the stack
  *   --local URL       against a running `npm start`: its HTTP API URL, e.g. http://127.0.0.1:3000
  *   --dry-run         only count what would be replayed or answered
@@ -15,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { redriveFailedRecords, type RedriveReport } from '../lambdas/fanout/redrive';
 import { streams } from '../lambdas/resources';
 import { createClients } from '../lambdas/runtime/clients';
-import { outputValue, STACK_OUTPUTS } from '../lib/stack-outputs';
+import { outputValue, STACK_OUTPUTS, stackNameOfStage } from '../lib/stack-outputs';
 import type { RedriveRequest } from '../local/redrive-route';
 
 export type RedriveTarget =
@@ -29,7 +30,7 @@ export interface RedriveCommand {
 }
 
 const USAGE =
-  'usage: npm run redrive -- (--stage STACK | --bucket NAME --stream NAME | --local URL) [--region REGION] [--dry-run] [--give-up]';
+  'usage: npm run redrive -- (--stage NAME | --stack NAME | --bucket NAME --stream NAME | --local URL) [--region REGION] [--dry-run] [--give-up]';
 
 /** The command line, or an error that says what is wrong with it. */
 export function parseRedriveCommand(args: readonly string[]): RedriveCommand {
@@ -39,6 +40,7 @@ export function parseRedriveCommand(args: readonly string[]): RedriveCommand {
     allowPositionals: true,
     options: {
       stage: { type: 'string' },
+      stack: { type: 'string' },
       bucket: { type: 'string' },
       stream: { type: 'string' },
       local: { type: 'string' },
@@ -50,13 +52,14 @@ export function parseRedriveCommand(args: readonly string[]): RedriveCommand {
   if (positionals.length > 0) throw new Error(`Unexpected ${positionals.join(' ')}\n${USAGE}`);
   const request: RedriveRequest = { dryRun: values['dry-run'], giveUp: values['give-up'] };
   const region = values.region ? { region: values.region } : {};
-  const targets = [values.stage, values.bucket ?? values.stream, values.local].filter((value) => value !== undefined);
-  if (targets.length !== 1) throw new Error(`Name one target: --stage, --bucket with --stream, or --local\n${USAGE}`);
+  const targets = [values.stage, values.stack, values.bucket ?? values.stream, values.local].filter((value) => value !== undefined);
+  if (targets.length !== 1) throw new Error(`Name one target: --stage, --stack, --bucket with --stream, or --local\n${USAGE}`);
   if (values.local !== undefined) {
     if (!/^https?:\/\/[^/]+/.test(values.local)) throw new Error(`--local takes the local HTTP API URL, e.g. http://127.0.0.1:3000, not ${values.local}`);
     return { target: { kind: 'local', url: values.local.replace(/\/+$/, '') }, request };
   }
-  if (values.stage !== undefined) return { target: { kind: 'aws', stackName: values.stage, ...region }, request };
+  if (values.stage !== undefined) return { target: { kind: 'aws', stackName: stackNameOfStage(values.stage), ...region }, request };
+  if (values.stack !== undefined) return { target: { kind: 'aws', stackName: values.stack, ...region }, request };
   if (!values.bucket || !values.stream) throw new Error(`--bucket and --stream go together\n${USAGE}`);
   return { target: { kind: 'awsNamed', bucket: values.bucket, stream: values.stream, ...region }, request };
 }

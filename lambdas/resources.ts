@@ -26,6 +26,11 @@ export interface TableDefinition {
   readonly timeToLiveAttribute?: string;
   /** The environment variable through which handlers learn the table's name. */
   readonly envVar: string;
+  /**
+   * Holds what no client can rebuild (accounts, devices, their keys, undelivered messages): the deployed
+   * table has deletion protection in protected stages (`parley:protectData`, on for the `prod` stage).
+   */
+  readonly irreplaceable?: boolean;
 }
 
 export const tables = {
@@ -33,12 +38,14 @@ export const tables = {
   accounts: {
     partitionKey: { name: 'phoneNumber', type: 'S' },
     envVar: 'ACCOUNTS_TABLE',
+    irreplaceable: true,
   },
   /** The devices of an account, with the salted hash of each device's secret. */
   devices: {
     partitionKey: { name: 'userId', type: 'S' },
     sortKey: { name: 'deviceId', type: 'N' },
     envVar: 'DEVICES_TABLE',
+    irreplaceable: true,
   },
   /** SMS verification codes and the per-number send history that rate-limits them. */
   verificationCodes: {
@@ -80,6 +87,7 @@ export const tables = {
     localIndexes: [{ indexName: 'byMessage', sortKey: { name: 'msgId', type: 'S' } }],
     timeToLiveAttribute: 'expiresAt',
     envVar: 'DEVICE_QUEUES_TABLE',
+    irreplaceable: true,
   },
   /**
    * Each user's conversations, newest activity first through `byActivity`, with the msgIds not yet read
@@ -120,6 +128,7 @@ export const tables = {
     partitionKey: { name: 'userId', type: 'S' },
     sortKey: { name: 'deviceId', type: 'N' },
     envVar: 'DEVICE_KEYS_TABLE',
+    irreplaceable: true,
   },
   /**
    * Each device's one-time prekeys, one key per item (a Kyber key is 1.6 KB): partition
@@ -130,6 +139,7 @@ export const tables = {
     partitionKey: { name: 'device', type: 'S' },
     sortKey: { name: 'slot', type: 'S' },
     envVar: 'ONE_TIME_PREKEYS_TABLE',
+    irreplaceable: true,
   },
   /**
    * Token buckets of the rate limits: how many bundles a device fetches (overall and per target user) and

@@ -65,6 +65,14 @@ export interface ParleyFunctionOptions {
    */
   readonly memorySize?: number;
   /**
+   * Reserved concurrency of every function: each may run at most this many at once, and that many are
+   * kept for it out of the account's regional pool. Caps a development stage so that it cannot starve a
+   * production stage in the same account; the account must keep 100 unreserved, so the functions' count
+   * times this must fit below the account's concurrency limit less 100.
+   * @default - none reserved: the functions share the account's unreserved concurrency
+   */
+  readonly reservedConcurrency?: number;
+  /**
    * Timeout of every function. API Gateway stops waiting after 29 s, so more buys nothing.
    * @default Duration.seconds(10)
    */
@@ -184,6 +192,7 @@ export class ParleyFunctions extends Construct {
         runtime: lambda.Runtime.NODEJS_22_X,
         architecture: lambda.Architecture.ARM_64,
         memorySize: props.memorySize ?? 256,
+        ...(props.reservedConcurrency === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrency }),
         timeout: props.timeout ?? Duration.seconds(10),
         tracing: lambda.Tracing.ACTIVE,
         role,

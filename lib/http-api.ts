@@ -1,11 +1,11 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod, type HttpRoute, type HttpStage, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, HttpMethod, type CfnStage, type HttpRoute, type HttpStage, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { httpAuthorizer, httpRoutes, type FunctionId } from '../lambdas/functions';
+import { functions, httpAuthorizer, httpRoutes, type FunctionDefinition, type FunctionId } from '../lambdas/functions';
 import { accessLogs } from './access-logs';
 
 export interface ParleyHttpApiProps {
@@ -17,6 +17,14 @@ export interface ParleyHttpApiProps {
    * @default - 500 per second, bursts of 1,000
    */
   readonly throttle?: ThrottleSettings;
+  /**
+   * Rate and burst of each open route whose function sends SMS (`POST /v1/verification/code`), apart from
+   * and well below the API's: anyone may call it without credentials, and each call may cost an SMS, so
+   * a flood of code requests is refused at the edge before it crowds out the signed-in routes or reaches
+   * the daily SMS budget. (The handler's own limits per number, address and prefix still apply.)
+   * @default - 5 per second, bursts of 10
+   */
+  readonly smsThrottle?: ThrottleSettings;
   /**
    * How long the access log group keeps its events.
    * @default RetentionDays.ONE_MONTH
@@ -30,6 +38,12 @@ export interface ParleyHttpApiProps {
 }
 
 export const DEFAULT_HTTP_THROTTLE: ThrottleSettings = { rateLimit: 500, burstLimit: 1000 };
+export const DEFAULT_SMS_THROTTLE: ThrottleSettings = { rateLimit: 5, burstLimit: 10 };
+
+/** Route keys (`METHOD /path`) of the routes whose function `sendsSms`: throttled apart by `smsThrottle`. */
+export const SMS_ROUTE_KEYS: readonly string[] = httpRoutes
+  .filter((route) => (functions[route.function] as FunctionDefinition).sendsSms)
+  .map((route) => `${route.method} ${route.path}`);
 
 /**
  * The HTTP API of accounts and devices: one route per entry of `httpRoutes`, the device-credential
@@ -105,6 +119,16 @@ export class ParleyHttpApi extends Construct {
       throttle: props.throttle ?? DEFAULT_HTTP_THROTTLE,
       accessLogSettings: logging.settings,
     });
+    this.throttleSmsRoutes(props.smsThrottle ?? DEFAULT_SMS_THROTTLE);
+  }
+
+  /** Route settings of the stage (the L2 stage has no property for them); a route must exist before its settings. */
+  private throttleSmsRoutes(throttle: ThrottleSettings): void {
+    const stage = this.stage.node.defaultChild as CfnStage;
+    stage.routeSettings = Object.fromEntries(
+      SMS_ROUTE_KEYS.map((routeKey) => [routeKey, { ThrottlingRateLimit: throttle.rateLimit, ThrottlingBurstLimit: throttle.burstLimit }]),
+    );
+    for (const routeKey of SMS_ROUTE_KEYS) stage.node.addDependency(this.routes[routeKey]!);
   }
 
   /** The API's base URL; route paths follow it. */

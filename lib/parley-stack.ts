@@ -3,14 +3,35 @@ import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { SendRateLimits } from '../lambdas/send/send-rate-limit';
-import { Parley, type ParleyProps } from './parley';
+import type { LogLevel } from './functions';
+import { DEFAULT_STAGE_NAME, Parley, type ParleyProps } from './parley';
+import { stackNameOfStage } from './stack-outputs';
 
 /**
  * CDK context keys the stack reads (`cdk.json` or `cdk synth -c key=value`). Each is optional; an unset
  * key leaves the `Parley` default.
  */
 export const CONTEXT = {
+  /**
+   * The stage: the WebSocket stage's name and the stack's (`Parley-<stage>`), so that stages deploy side by
+   * side in one account. Letters, digits and hyphens. Unset: `prod`.
+   */
   stageName: 'parley:stageName',
+  /** The stack's name instead of `Parley-<stage>`, e.g. `Parley` to keep updating a stack deployed under that name. */
+  stackName: 'parley:stackName',
+  /** `true` or `false`: deletion protection on the account, device, key and queue tables. Unset: on for the `prod` stage only. */
+  protectData: 'parley:protectData',
+  /** Memory of every function, in MB (128 to 10,240). Unset: 256. */
+  memorySize: 'parley:memorySize',
+  /** Powertools log level of every function: DEBUG, INFO, WARN, ERROR, CRITICAL or SILENT. Unset: INFO. */
+  logLevel: 'parley:logLevel',
+  /** A positive integer: reserved concurrency of each function. Unset: none reserved. */
+  reservedConcurrency: 'parley:reservedConcurrency',
+  /** The open SMS route `POST /v1/verification/code`, apart from the rest of the HTTP API; both or neither. Unset: 5/s, bursts of 10. */
+  smsThrottleRate: 'parley:smsThrottleRate',
+  smsThrottleBurst: 'parley:smsThrottleBurst',
+  /** `false` leaves API Gateway's account-wide logging role to whatever already sets it (another stage, a landing zone). Unset: true. */
+  apiGatewayLoggingRole: 'parley:apiGatewayLoggingRole',
   /** `retain` or `destroy`. */
   removalPolicy: 'parley:removalPolicy',
   /** One of the retention periods CloudWatch Logs offers, in days (1, 3, 5, 7, 14, 30, 60, 90, …). */
@@ -44,21 +65,59 @@ export const CONTEXT = {
   connectionRateLimit: 'parley:connectionRateLimit',
 } as const;
 
+const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
+
+/** The stage named by `parley:stageName` in `scope`'s context, or `prod`. */
+export function stageNameOf(scope: Construct): string {
+  const value: unknown = scope.node.tryGetContext(CONTEXT.stageName);
+  const stageName = value === undefined || value === '' ? DEFAULT_STAGE_NAME : String(value);
+  // A WebSocket stage name and a CloudFormation stack name both allow these; `Parley-` makes the start a letter.
+  if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/.test(stageName)) {
+    throw new Error(`${CONTEXT.stageName} must be letters, digits and hyphens (at most 64), not ${JSON.stringify(value)}`);
+  }
+  return stageName;
+}
+
+/** The stack a stage deploys as: `parley:stackName` if set, else `Parley-<stage>` (`stackNameOfStage`). */
+export function stackNameOf(scope: Construct): string {
+  const value: unknown = scope.node.tryGetContext(CONTEXT.stackName);
+  if (value === undefined || value === '') return stackNameOfStage(stageNameOf(scope));
+  if (typeof value !== 'string' || !/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(value)) {
+    throw new Error(`${CONTEXT.stackName} must be a CloudFormation stack name, not ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export interface ParleyStackProps extends StackProps {
+  /**
+   * The stage, over `parley:stageName`: how one app holds several stages (each stack reads the rest of the
+   * `parley:*` context as the app has it).
+   * @default - `parley:stageName`, or 'prod'
+   */
+  readonly stageName?: string;
+}
+
 /**
- * Parley as a deployable stack, configured from CDK context.
+ * Parley as a deployable stack, configured from CDK context. `bin/parley.ts` names it after its stage.
  *
  * @example
- * // cdk synth -c parley:stageName=dev -c parley:removalPolicy=destroy
- * new ParleyStack(app, 'Parley');
+ * // cdk synth -c parley:stageName=dev -c parley:removalPolicy=destroy  →  stack Parley-dev
+ * new ParleyStack(app, stackNameOf(app));
  */
 export class ParleyStack extends Stack {
   public readonly parley: Parley;
+  /** The stage this stack deploys (`parley:stageName`, or the `stageName` prop). */
+  public readonly stageName: string;
 
-  constructor(scope: Construct, id: string, props: StackProps = {}) {
+  constructor(scope: Construct, id: string, props: ParleyStackProps = {}) {
+    const { stageName, ...stackProps } = props;
     super(scope, id, {
       description: 'Parley: end-to-end-encrypted chat relay (WebSocket and HTTP APIs, Lambda, DynamoDB, Kinesis)',
-      ...props,
+      ...stackProps,
     });
+    // Set before any child exists, so that everything below reads this stage.
+    if (stageName !== undefined) this.node.setContext(CONTEXT.stageName, stageName);
+    this.stageName = stageNameOf(this);
     this.parley = new Parley(this, 'Parley', parleyPropsFromContext(this));
   }
 }
@@ -72,11 +131,28 @@ export function parleyPropsFromContext(scope: Construct): ParleyProps {
   const httpThrottle = throttle(context, CONTEXT.httpThrottleRate, CONTEXT.httpThrottleBurst);
   const webSocketThrottle = throttle(context, CONTEXT.webSocketThrottleRate, CONTEXT.webSocketThrottleBurst);
   const messageThrottle = throttle(context, CONTEXT.messageThrottleRate, CONTEXT.messageThrottleBurst);
+  const smsThrottle = throttle(context, CONTEXT.smsThrottleRate, CONTEXT.smsThrottleBurst);
   const sendRateLimits = context(CONTEXT.sendRateLimits);
-  const stageName = context(CONTEXT.stageName);
+  const protectData = bool(CONTEXT.protectData, context(CONTEXT.protectData));
+  const apiGatewayLoggingRole = bool(CONTEXT.apiGatewayLoggingRole, context(CONTEXT.apiGatewayLoggingRole));
+  const memorySize = positiveInteger(CONTEXT.memorySize, context(CONTEXT.memorySize));
+  if (memorySize !== undefined && (memorySize < 128 || memorySize > 10240)) {
+    throw new Error(`${CONTEXT.memorySize} must be 128 to 10240 (MB), not ${memorySize}`);
+  }
+  const reservedConcurrency = positiveInteger(CONTEXT.reservedConcurrency, context(CONTEXT.reservedConcurrency));
+  const logLevel = context(CONTEXT.logLevel);
+  if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel as LogLevel)) {
+    throw new Error(`${CONTEXT.logLevel} must be one of ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(logLevel)}`);
+  }
   return {
-    stageName: stageName === undefined ? undefined : String(stageName),
+    stageName: stageNameOf(scope),
     removalPolicy: removalPolicy(context(CONTEXT.removalPolicy)),
+    ...(protectData === undefined ? {} : { protectData }),
+    ...(apiGatewayLoggingRole === undefined ? {} : { setApiGatewayLoggingRole: apiGatewayLoggingRole }),
+    ...(memorySize === undefined ? {} : { memorySize }),
+    ...(reservedConcurrency === undefined ? {} : { reservedConcurrency }),
+    ...(logLevel === undefined ? {} : { logLevel: logLevel as LogLevel }),
+    ...(smsThrottle ? { smsThrottle } : {}),
     logRetention: retention(context(CONTEXT.logRetentionDays)),
     messageStreamShards: positiveInteger(CONTEXT.messageStreamShards, context(CONTEXT.messageStreamShards)),
     ...(httpThrottle ? { httpThrottle } : {}),
@@ -128,6 +204,14 @@ function sendRateLimitsOf(value: unknown): SendRateLimits {
   } catch {
     throw new Error(`${CONTEXT.sendRateLimits} must be {"perDevice": {burst, refillMs}, "perRecipient": {burst, refillMs}} of positive integers, not ${JSON.stringify(value)}`);
   }
+}
+
+/** `true`/`false` from cdk.json, `'true'`/`'false'` from `-c`. */
+function bool(key: string, value: unknown): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new Error(`${key} must be true or false, not ${JSON.stringify(value)}`);
 }
 
 function removalPolicy(value: unknown): RemovalPolicy | undefined {

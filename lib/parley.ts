@@ -19,6 +19,9 @@ import { ParleyObservability, type AlertDestination } from './observability';
 import { STACK_OUTPUTS } from './stack-outputs';
 import { ParleyStorage } from './storage';
 
+/** The stage a `Parley` is when given none: the production one, whose data tables are protected. */
+export const DEFAULT_STAGE_NAME = 'prod';
+
 export interface ParleyProps extends ParleyFunctionOptions {
   /**
    * Name of the WebSocket stage, the last part of its `wss://` URL. (The HTTP API serves at its root.)
@@ -32,6 +35,12 @@ export interface ParleyProps extends ParleyFunctionOptions {
    */
   readonly removalPolicy?: RemovalPolicy;
   /**
+   * Whether the tables of accounts, devices, device keys, one-time prekeys and device queues have
+   * DynamoDB deletion protection (no stack update, stack deletion or console click deletes them while it is on).
+   * @default - true when `stageName` is 'prod' (the default stage), false for any other stage
+   */
+  readonly protectData?: boolean;
+  /**
    * How long function and access log groups keep their events.
    * @default RetentionDays.ONE_MONTH
    */
@@ -41,6 +50,12 @@ export interface ParleyProps extends ParleyFunctionOptions {
    * @default - 500 per second, bursts of 1,000
    */
   readonly httpThrottle?: ThrottleSettings;
+  /**
+   * Requests per second (rate) and burst of the open SMS route (`POST /v1/verification/code`), apart
+   * from and below `httpThrottle`: a flood of code requests cannot crowd out signed-in devices.
+   * @default - 5 per second, bursts of 10
+   */
+  readonly smsThrottle?: ThrottleSettings;
   /**
    * Messages per second (rate) and burst across the whole WebSocket stage.
    * @default - 5,000 per second, bursts of 5,000
@@ -126,10 +141,12 @@ export class Parley extends Construct {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const stageName = props.stageName ?? DEFAULT_STAGE_NAME;
 
     this.storage = new ParleyStorage(this, 'Storage', {
       removalPolicy,
       messageStreamShards: props.messageStreamShards,
+      deletionProtection: props.protectData ?? stageName === DEFAULT_STAGE_NAME,
     });
     this.handlers = new ParleyFunctions(this, 'Functions', {
       storage: this.storage,
@@ -137,6 +154,7 @@ export class Parley extends Construct {
       removalPolicy,
       logLevel: props.logLevel,
       memorySize: props.memorySize,
+      reservedConcurrency: props.reservedConcurrency,
       timeout: props.timeout,
       bundling: props.bundling,
       pushPlatformApplications: props.pushPlatformApplications,
@@ -145,7 +163,7 @@ export class Parley extends Construct {
     });
     this.connectionPlane = new ParleyConnectionPlane(this, 'WebSocket', {
       functions: this.handlers.functions,
-      stageName: props.stageName,
+      stageName,
       throttle: props.webSocketThrottle,
       messageThrottle: props.messageThrottle,
       logRetention,
@@ -156,6 +174,7 @@ export class Parley extends Construct {
     this.http = new ParleyHttpApi(this, 'Http', {
       functions: this.handlers.functions,
       throttle: props.httpThrottle,
+      smsThrottle: props.smsThrottle,
       logRetention,
       removalPolicy,
     });
@@ -181,7 +200,7 @@ export class Parley extends Construct {
       description: 'Base URL of the accounts and devices API',
       value: this.httpUrl,
     });
-    // What `npm run redrive -- --stage <stack>` reads to find the failed batches and the stream they go back to.
+    // What `npm run redrive -- --stage <stage>` (or `--stack <stack>`) reads to find the failed batches and the stream they go back to.
     new CfnOutput(this, STACK_OUTPUTS.failedDeliveriesBucket, {
       description: 'Bucket of the message-stream batches the fanout gave up on (npm run redrive)',
       value: this.failedDeliveries.bucketName,

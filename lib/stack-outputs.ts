@@ -20,3 +20,9 @@ export function outputValue(outputs: readonly { OutputKey?: string; OutputValue?
   }
   return matches[0]!.OutputValue!;
 }
+
+/**
+ * The stack a stage deploys as unless `parley:stackName` says otherwise: `Parley-dev`, `Parley-prod`.
+ * Here, with no CDK import, so that `npm run redrive -- --stage NAME` finds the stack the app made.
+ */
+export const stackNameOfStage = (stageName: string): string => `Parley-${stageName}`;

@@ -28,6 +28,13 @@ export interface ParleyStorageProps {
    * @default - an on-demand stream, which scales its shards by itself
    */
   readonly messageStreamShards?: number;
+  /**
+   * Whether the tables marked `irreplaceable` in `lambdas/resources.ts` (accounts, devices, device keys,
+   * one-time prekeys, device queues) have DynamoDB deletion protection: neither a stack update that would
+   * replace or remove them nor a console click deletes them until it is turned off.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
 }
 
 /**
@@ -96,6 +103,7 @@ export class ParleyStorage extends Construct {
   constructor(scope: Construct, id: string, props: ParleyStorageProps = {}) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const deletionProtection = props.deletionProtection ?? true;
 
     this.tables = Object.fromEntries(
       entriesOf(tables).map(([tableId, definition]) => {
@@ -103,6 +111,7 @@ export class ParleyStorage extends Construct {
         const timeToLiveAttribute: string | undefined =
           'timeToLiveAttribute' in definition ? definition.timeToLiveAttribute : undefined;
         const localIndexes: readonly LocalIndexDefinition[] = 'localIndexes' in definition ? definition.localIndexes : [];
+        const irreplaceable = 'irreplaceable' in definition && definition.irreplaceable;
         const table = new dynamodb.TableV2(this, `${constructId(tableId)}Table`, {
           partitionKey: attribute(definition.partitionKey),
           ...(sortKey ? { sortKey: attribute(sortKey) } : {}),
@@ -120,6 +129,7 @@ export class ParleyStorage extends Construct {
           billing: dynamodb.Billing.onDemand(),
           pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
           encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
+          ...(irreplaceable && deletionProtection ? { deletionProtection: true } : {}),
           removalPolicy,
         });
         return [tableId, table];

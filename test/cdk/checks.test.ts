@@ -48,6 +48,7 @@ describe('checks', () => {
       ['retained', {}],
       ['destroyed', { 'parley:removalPolicy': 'destroy' }],
       ['push-enabled', withPush],
+      ['dev-stage', { 'parley:stageName': 'dev', 'parley:reservedConcurrency': 5, 'parley:memorySize': 512, 'parley:apiGatewayLoggingRole': false }],
     ])('reports no unacknowledged error or warning on a %s stack', (_, context) => {
       const built = synthParley(context);
       expect(violationsOf(built).map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);

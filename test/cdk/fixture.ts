@@ -2,6 +2,8 @@
  * Builds the Parley stack for assertion tests, with bundling skipped (no esbuild run: a stack builds in
  * a fraction of a second), and reads the synthesized template the way the tests need it.
  */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
@@ -15,12 +17,28 @@ export interface Synthesized {
 }
 
 /**
+ * The feature flags of `cdk.json` (its `@aws-cdk…` context keys), which `cdk synth` applies: a test's
+ * stack is built with them too, so that the tests see the template that deploys. (Its `parley:*` keys are
+ * left out: each test says which it sets.)
+ */
+export const FEATURE_FLAGS: Readonly<Record<string, unknown>> = Object.fromEntries(
+  Object.entries(
+    (JSON.parse(readFileSync(path.join(__dirname, '../../cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context,
+  ).filter(([key]) => key.startsWith('@aws-cdk')),
+);
+
+/** An app as `cdk synth` makes one (feature flags of cdk.json), with bundling skipped and `context` added. */
+export function testApp(context: Record<string, unknown> = {}, builtinCloudFormationValidation = false): App {
+  return new App({ builtinCloudFormationValidation, context: { ...FEATURE_FLAGS, 'aws:cdk:bundling-stacks': [], ...context } });
+}
+
+/**
  * A `ParleyStack` built from `context` (the `parley:*` keys), the way `bin/parley.ts` builds it. CDK's
  * built-in CloudFormation validation costs ~6 s per process, so it is off here and checked in one test
  * of its own (`checks.test.ts`).
  */
 export function synthParley(context: Record<string, unknown> = {}, builtinCloudFormationValidation = false): Synthesized {
-  const app = new App({ builtinCloudFormationValidation, context: { 'aws:cdk:bundling-stacks': [], ...context } });
+  const app = testApp(context, builtinCloudFormationValidation);
   const stack = new ParleyStack(app, 'Parley');
   return { app, stack, template: Template.fromStack(stack) };
 }

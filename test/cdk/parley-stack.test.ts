@@ -11,9 +11,9 @@ const propsFrom = (context: Record<string, unknown>) => parleyPropsFromContext(n
 
 describe('ParleyStack', () => {
   describe('reading the parley:* context', () => {
-    it('leaves every Parley default alone when no key is set', () => {
+    it('leaves every Parley default alone when no key is set, on the prod stage', () => {
       expect(propsFrom({})).toEqual({
-        stageName: undefined,
+        stageName: 'prod',
         removalPolicy: undefined,
         logRetention: undefined,
         messageStreamShards: undefined,

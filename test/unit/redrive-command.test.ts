@@ -5,9 +5,13 @@ import { outputValue, STACK_OUTPUTS } from '../../lib/stack-outputs';
 
 describe('npm run redrive', () => {
   it('reads its target and flags', () => {
-    expect(parseRedriveCommand(['--stage', 'Parley', '--region', 'eu-west-1', '--dry-run'])).toEqual({
-      target: { kind: 'aws', stackName: 'Parley', region: 'eu-west-1' },
+    expect(parseRedriveCommand(['--stage', 'dev', '--region', 'eu-west-1', '--dry-run'])).toEqual({
+      target: { kind: 'aws', stackName: 'Parley-dev', region: 'eu-west-1' },
       request: { dryRun: true, giveUp: false },
+    });
+    expect(parseRedriveCommand(['--stack', 'Parley'])).toEqual({
+      target: { kind: 'aws', stackName: 'Parley' },
+      request: { dryRun: false, giveUp: false },
     });
     expect(parseRedriveCommand(['--bucket', 'b', '--stream', 's'])).toEqual({
       target: { kind: 'awsNamed', bucket: 'b', stream: 's' },
@@ -21,7 +25,8 @@ describe('npm run redrive', () => {
 
   it.each([
     [[], /Name one target/],
-    [['--stage', 'Parley', '--local', 'http://127.0.0.1:3000'], /Name one target/],
+    [['--stage', 'prod', '--local', 'http://127.0.0.1:3000'], /Name one target/],
+    [['--stage', 'prod', '--stack', 'Parley'], /Name one target/],
     [['--bucket', 'b'], /--bucket and --stream go together/],
     [['--local', 'localhost:3000'], /--local takes the local HTTP API URL/],
     [['--stage', 'Parley', 'now'], /Unexpected now/],
