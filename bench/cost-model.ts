@@ -94,6 +94,7 @@ export interface MediaCostModel {
 /** S3 requests priced as GETs; every other S3 request is priced as a PUT. */
 const S3_GET_CLASS = new Set(['GetObject', 'HeadObject']);
 const GB = 1024 ** 3;
+const DYNAMODB_ITEM_OVERHEAD_BYTES = 100;
 
 /**
  * Dollars per million media messages: the measured AWS requests of one upload and of one download through
@@ -155,6 +156,17 @@ export function costPerMediaMessage(input: {
       if (t.writeUnits) add(`DynamoDB ${table} writes at ${phase.name} (${round(t.writes * phase.perMessage)} requests)`, t.writeUnits * phase.perMessage, 'WRU', prices.dynamoDbWriteRequestUnit.usd);
       if (t.readUnits) add(`DynamoDB ${table} reads at ${phase.name} (${round(t.reads * phase.perMessage)} requests)`, t.readUnits * phase.perMessage, 'RRU', prices.dynamoDbReadRequestUnit.usd);
     }
+  }
+
+  // The digest index keeps one item per blob as long as the blob lives.
+  const digestItemBytes = input.uploads.tables.mediaDigests?.maxItemBytes ?? 0;
+  if (digestItemBytes) {
+    add(
+      `DynamoDB mediaDigests item stored ${a.retentionDays} days (${digestItemBytes} B + 100 B overhead)`,
+      ((digestItemBytes + DYNAMODB_ITEM_OVERHEAD_BYTES) / GB) * (a.retentionDays / 30),
+      'GB-months',
+      prices.dynamoDbStorageGbMonth.usd,
+    );
   }
 
   return {

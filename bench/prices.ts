@@ -76,6 +76,12 @@ export const prices = {
     source: 'https://aws.amazon.com/kinesis/data-streams/pricing/',
     asOf: checked,
   },
+  dynamoDbStorageGbMonth: {
+    usd: 0.25,
+    unit: 'GB-month of DynamoDB Standard table storage (each item billed 100 bytes over its size)',
+    source: 'https://aws.amazon.com/dynamodb/pricing/on-demand/',
+    asOf: checked,
+  },
   apiGatewayHttpRequests: {
     usd: 1.0 / 1e6,
     unit: 'HTTP API request (each 512 KB; first 300 million a month)',

@@ -4,7 +4,8 @@
  * to SYNC 1,000 queued messages, the AWS requests and dollars per million 1:1 messages, the time and
  * cost of one message to a 1,024-member group, and what the client SDK's Signal protocol work costs
  * (session setups per second, encrypt+decrypt per message). First of all, each Lambda bundle's size and
-import time (bench/bundles.ts).
+ * import time (bench/bundles.ts). Last, media: the SDK's attachment crypto on a large file, attachments
+ * uploaded and downloaded through the stack, and dollars per million media messages (bench/media-transfer.ts).
  * Writes bench/results.json and prints a table. Flags: see bench/options.ts (`npm run bench -- --help`).
  */
 import './environment';
