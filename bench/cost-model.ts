@@ -72,3 +72,110 @@ export function costPerMessage(input: {
     usdPerAlwaysConnectedDeviceMonth: round(30 * 24 * 60 * prices.apiGatewayConnectionMinutes.usd),
   };
 }
+
+/** What a media message is taken to be: its blob, how long S3 keeps it and how many devices fetch it. */
+export interface MediaAssumptions {
+  /** Bytes of the stored blob (a file's padded, encrypted size). */
+  readonly blobBytes: number;
+  readonly describedAs: string;
+  readonly retentionDays: number;
+  /** Devices that download it once each: every device of the conversation but the sender's. */
+  readonly downloadsPerMessage: number;
+}
+
+export interface MediaCostModel {
+  readonly assumptions: MediaAssumptions;
+  readonly lambdaMemoryMb: number;
+  readonly formula: string;
+  readonly lines: CostLine[];
+  readonly usdPerMillionMessages: number;
+}
+
+/** S3 requests priced as GETs; every other S3 request is priced as a PUT. */
+const S3_GET_CLASS = new Set(['GetObject', 'HeadObject']);
+const GB = 1024 ** 3;
+const DYNAMODB_ITEM_OVERHEAD_BYTES = 100;
+
+/**
+ * Dollars per million media messages: the measured AWS requests of one upload and of one download through
+ * the local stack (`bench/media-transfer.ts`; the S3 requests the devices make through presigned URLs
+ * included), times one upload and `downloadsPerMessage` downloads, plus storage for the retention and data
+ * transfer out. The authorizer is counted as invoked on every request (its cache left off).
+ */
+export function costPerMediaMessage(input: {
+  uploads: Usage;
+  downloads: Usage;
+  /** Uploads and downloads `uploads` and `downloads` were counted over. */
+  rounds: number;
+  assumptions: MediaAssumptions;
+  lambdaMemoryMb: number;
+}): MediaCostModel {
+  const { assumptions: a, rounds } = input;
+  const lines: CostLine[] = [];
+  const add = (item: string, perMessage: number, unit: string, usdPerUnit: number) =>
+    lines.push({ item, perMessage: round(perMessage), unit, usdPerMillionMessages: round(perMessage * usdPerUnit * 1e6) });
+  // One upload per message, one download per receiving device.
+  const phases = [
+    { name: 'upload', usage: input.uploads, perMessage: 1 / rounds },
+    { name: 'download', usage: input.downloads, perMessage: a.downloadsPerMessage / rounds },
+  ];
+  // The counter sees a presigned URL being signed (the presigner runs the client's middleware) and the
+  // device uses each once: the PutObject and GetObject counted are the device's PUT and GETs.
+  const s3Requests = (getClass: boolean) =>
+    phases.reduce(
+      (sum, phase) =>
+        sum +
+        Object.entries(phase.usage.requests)
+          .filter(([key]) => key.startsWith('s3 ') && S3_GET_CLASS.has(key.slice(3)) === getClass)
+          .reduce((phaseSum, [, count]) => phaseSum + count, 0) * phase.perMessage,
+      0,
+    );
+  add('S3 PUT-class requests (the presigned PUT)', s3Requests(false), 'requests', prices.s3PutRequests.usd);
+  add('S3 GET-class requests (a HEAD and a presigned GET per download)', s3Requests(true), 'requests', prices.s3GetRequests.usd);
+  const blobGb = a.blobBytes / GB;
+  add(`S3 Standard storage, ${a.retentionDays} days`, blobGb * (a.retentionDays / 30), 'GB-months', prices.s3StandardStorageGbMonth.usd);
+  add(`Data transfer out, ${a.downloadsPerMessage} downloads`, blobGb * a.downloadsPerMessage, 'GB', prices.dataTransferOutGb.usd);
+
+  const gb = input.lambdaMemoryMb / 1024;
+  let httpRequests = 0;
+  for (const phase of phases) {
+    for (const [id, fn] of Object.entries(phase.usage.functions)) {
+      const invocations = fn!.invocations * phase.perMessage;
+      // The authorizer runs inside a request the route's own function already stands for.
+      if (id !== 'httpAuthorizer') httpRequests += invocations;
+      const billedMs = meanBilledMs(fn);
+      add(`Lambda ${id} invocations at ${phase.name}`, invocations, 'invocations', prices.lambdaRequests.usd);
+      add(`Lambda ${id} duration at ${phase.name} (${round(billedMs, 3)} ms billed each, ${input.lambdaMemoryMb} MB)`, invocations * (billedMs / 1000) * gb, 'GB-s', prices.lambdaArmGbSecond.usd);
+    }
+  }
+  // Every media route is an HTTP API route backed by one function: one request per invocation.
+  add('API Gateway HTTP API requests', httpRequests, 'requests', prices.apiGatewayHttpRequests.usd);
+
+  for (const phase of phases) {
+    for (const [table, t] of Object.entries(phase.usage.tables)) {
+      if (t.writeUnits) add(`DynamoDB ${table} writes at ${phase.name} (${round(t.writes * phase.perMessage)} requests)`, t.writeUnits * phase.perMessage, 'WRU', prices.dynamoDbWriteRequestUnit.usd);
+      if (t.readUnits) add(`DynamoDB ${table} reads at ${phase.name} (${round(t.reads * phase.perMessage)} requests)`, t.readUnits * phase.perMessage, 'RRU', prices.dynamoDbReadRequestUnit.usd);
+    }
+  }
+
+  // The digest index keeps one item per blob as long as the blob lives.
+  const digestItemBytes = input.uploads.tables.mediaDigests?.maxItemBytes ?? 0;
+  if (digestItemBytes) {
+    add(
+      `DynamoDB mediaDigests item stored ${a.retentionDays} days (${digestItemBytes} B + 100 B overhead)`,
+      ((digestItemBytes + DYNAMODB_ITEM_OVERHEAD_BYTES) / GB) * (a.retentionDays / 30),
+      'GB-months',
+      prices.dynamoDbStorageGbMonth.usd,
+    );
+  }
+
+  return {
+    assumptions: a,
+    lambdaMemoryMb: input.lambdaMemoryMb,
+    formula:
+      'storage = blob GB × retention days / 30 × $/GB-month; transfer out = blob GB × downloads × $/GB; ' +
+      'S3 requests, Lambda, HTTP API and DynamoDB = measured per upload + measured per download × downloads',
+    lines,
+    usdPerMillionMessages: round(lines.reduce((sum, line) => sum + line.usdPerMillionMessages, 0)),
+  };
+}

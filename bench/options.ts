@@ -26,6 +26,13 @@ export interface BenchOptions {
   readonly groupMessages: number;
   /** Imports timed per Lambda bundle in the cold-start figures (`bench/bundles.ts`; 0 skips them). */
   readonly bundleImportRuns: number;
+  /** MiB of the file the SDK's attachment crypto encrypts and decrypts (`bench/media-crypto.ts`; 0 skips it). */
+  readonly mediaCryptoMb: number;
+  /** MiB of the attachment uploaded and downloaded through the local stack, and how many times (0 skips it). */
+  readonly mediaTransferMb: number;
+  readonly mediaTransferRounds: number;
+  /** Only the media section: its figures replace the `media` entry of the results file, the rest stays. */
+  readonly mediaOnly: boolean;
   /** Memory of each Lambda function in the cost model (the CDK default, lib/functions.ts). */
   readonly lambdaMemoryMb: number;
   /** Where the figures are written. */
@@ -51,6 +58,10 @@ export const defaultOptions: BenchOptions = {
   groupOnline: 20,
   groupMessages: 5,
   bundleImportRuns: 3,
+  mediaCryptoMb: 256,
+  mediaTransferMb: 10,
+  mediaTransferRounds: 3,
+  mediaOnly: false,
   lambdaMemoryMb: 256,
   out: 'bench/results.json',
   delivered: true,
@@ -60,6 +71,7 @@ export const defaultOptions: BenchOptions = {
 const usage = `npm run bench -- [--rate 50] [--seconds 10] [--pairs 10] [--steps 25,50,100] [--step-seconds 5]
   [--budget-seconds 150] [--p99-limit-ms 200] [--sync-messages 1000] [--group-members 1024] [--group-online 20]
   [--group-messages 5] [--sdk-sessions 200] [--sdk-messages 2000] [--bundle-import-runs 3] [--lambda-memory-mb 256]
+  [--media-crypto-mb 256] [--media-transfer-mb 10] [--media-transfer-rounds 3] [--no-media] [--media-only]
   [--out bench/results.json] [--no-delivered] [--verbose]   (--steps none skips the step-up)`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -79,6 +91,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     '--group-messages': 'groupMessages',
     '--bundle-import-runs': 'bundleImportRuns',
     '--lambda-memory-mb': 'lambdaMemoryMb',
+    '--media-crypto-mb': 'mediaCryptoMb',
+    '--media-transfer-mb': 'mediaTransferMb',
+    '--media-transfer-rounds': 'mediaTransferRounds',
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -87,6 +102,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       process.exit(0);
     } else if (flag === '--verbose') options.verbose = true;
     else if (flag === '--no-delivered') options.delivered = false;
+    else if (flag === '--no-media') Object.assign(options, { mediaCryptoMb: 0, mediaTransferMb: 0 });
+    else if (flag === '--media-only') options.mediaOnly = true;
     else if (flag === '--out') options.out = argv[++i];
     else if (flag === '--steps') {
       const value = argv[++i] ?? '';
@@ -103,6 +120,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   if (parsed.groupMembers > 0 && (parsed.groupMembers < parsed.groupOnline + 1 || parsed.groupMessages < 1 || parsed.groupOnline < 1)) {
     throw new Error(`--group-members must leave room for the sender and --group-online ≥ 1 members, with --group-messages ≥ 1\n${usage}`);
   }
+  if (parsed.mediaTransferMb > 0 && parsed.mediaTransferRounds < 1) throw new Error(`--media-transfer-rounds must be ≥ 1\n${usage}`);
   if (parsed.pairs < 1 || parsed.rate <= 0) throw new Error(`--pairs and --rate must be positive\n${usage}`);
   return parsed;
 }

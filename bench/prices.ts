@@ -76,6 +76,42 @@ export const prices = {
     source: 'https://aws.amazon.com/kinesis/data-streams/pricing/',
     asOf: checked,
   },
+  dynamoDbStorageGbMonth: {
+    usd: 0.25,
+    unit: 'GB-month of DynamoDB Standard table storage (each item billed 100 bytes over its size)',
+    source: 'https://aws.amazon.com/dynamodb/pricing/on-demand/',
+    asOf: checked,
+  },
+  apiGatewayHttpRequests: {
+    usd: 1.0 / 1e6,
+    unit: 'HTTP API request (each 512 KB; first 300 million a month)',
+    source: 'https://aws.amazon.com/api-gateway/pricing/',
+    asOf: checked,
+  },
+  s3PutRequests: {
+    usd: 0.005 / 1000,
+    unit: 'S3 Standard PUT, COPY, POST or LIST request',
+    source: 'https://aws.amazon.com/s3/pricing/',
+    asOf: checked,
+  },
+  s3GetRequests: {
+    usd: 0.0004 / 1000,
+    unit: 'S3 Standard GET, HEAD or other request',
+    source: 'https://aws.amazon.com/s3/pricing/',
+    asOf: checked,
+  },
+  s3StandardStorageGbMonth: {
+    usd: 0.023,
+    unit: 'GB-month of S3 Standard storage (first 50 TB a month)',
+    source: 'https://aws.amazon.com/s3/pricing/',
+    asOf: checked,
+  },
+  dataTransferOutGb: {
+    usd: 0.09,
+    unit: 'GB out from S3 to the internet (first 10 TB a month; the first 100 GB a month free, left out)',
+    source: 'https://aws.amazon.com/s3/pricing/ (Data Transfer) and https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer',
+    asOf: checked,
+  },
 } as const satisfies Record<string, Price>;
 
 export type PriceId = keyof typeof prices;

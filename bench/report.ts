@@ -1,7 +1,8 @@
 /** The bench's results: the JSON written to bench/results.json and the short table printed at the end. */
-import type { CostModel } from './cost-model';
+import type { CostLine, CostModel } from './cost-model';
 import type { RateRun } from './latency';
 import type { MaxRate } from './max-rate';
+import type { MediaResults } from './media-transfer';
 import type { GroupFanoutRun } from './group-fanout';
 import type { SdkCryptoRun } from './sdk-crypto';
 import type { BundlesRun } from './bundles';
@@ -26,9 +27,48 @@ export interface Results {
   /** Wall time of each function's invocations in-process, ms: at the fixed rate and at 2 msg/s. */
   readonly lambdaDurationsMs: object;
   readonly cost: CostModel;
+  /** Attachments: the SDK's crypto on a large file, a transfer through the local stack, the cost model. */
+  readonly media: MediaResults | null;
 }
 
 const pad = (text: string, width: number) => text.padEnd(width);
+const aligned = (rows: [string, string][]) => {
+  const width = Math.max(...rows.map(([label]) => label.length)) + 2;
+  return rows.map(([label, value]) => `${pad(label, width)}${value}`);
+};
+const costLines = (lines: readonly CostLine[]) => {
+  const itemWidth = Math.max(...lines.map((line) => line.item.length)) + 2;
+  return lines.map((line) => `  ${pad(line.item, itemWidth)}${pad(`${line.perMessage} ${line.unit}`, 22)}$${line.usdPerMillionMessages.toFixed(3)} / M msgs`);
+};
+
+function mediaRows(media: MediaResults | null): [string, string][] {
+  const crypto = media?.crypto;
+  const transfer = media?.transfer;
+  return [
+    [
+      `Client SDK: attachment of ${crypto?.megabytes ?? '—'} MiB, encrypt; verify+decrypt (files on disk)`,
+      crypto
+        ? `${crypto.encryptMBps} MiB/s; ${crypto.verifyAndDecryptMBps} MiB/s; peak growth RSS ${crypto.peakRssGrowthMB} MB, arrayBuffers ${crypto.peakArrayBuffersGrowthMB} MB`
+        : 'not run',
+    ],
+    [
+      `Attachment of ${transfer?.megabytes ?? '—'} MiB through the local stack (SDK upload, download+verify+decrypt)`,
+      transfer
+        ? `upload ${transfer.uploadMBps.median} MiB/s, download ${transfer.downloadMBps.median} MiB/s (medians of ${transfer.rounds}; ${transfer.intact ? 'files intact' : 'FILES DIFFER'})`
+        : 'not run',
+    ],
+    ['Cost per million media messages', media?.cost ? `$${media.cost.usdPerMillionMessages.toFixed(2)} (${media.cost.assumptions.describedAs}, ${media.cost.assumptions.downloadsPerMessage} downloads)` : '—'],
+  ];
+}
+
+function mediaCostLines(media: MediaResults | null): string[] {
+  if (!media?.cost) return [];
+  const { assumptions: a } = media.cost;
+  return ['', `Per media message (${a.describedAs}: ${a.blobBytes} B, kept ${a.retentionDays} days, downloaded by ${a.downloadsPerMessage} devices):`, ...costLines(media.cost.lines), `  ${media.cost.formula}`];
+}
+
+/** The media section's rows alone, for `--media-only`. */
+export const formatMediaTable = (media: MediaResults): string => [...aligned(mediaRows(media)), ...mediaCostLines(media)].join('\n');
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${value} ms`);
 
 export function formatTable(results: Results): string {
@@ -71,24 +111,19 @@ export function formatTable(results: Results): string {
         ? `largest ${Math.round(bundles.largestBytes / 1024)} KB, median ${Math.round(bundles.medianBytes / 1024)} KB; import slowest ${bundles.slowestImportCpuMs} ms, median ${bundles.medianImportCpuMs} ms`
         : 'not run',
     ],
+    ...mediaRows(results.media),
   ];
-  const width = Math.max(...rows.map(([label]) => label.length)) + 2;
-  const lines = rows.map(([label, value]) => `${pad(label, width)}${value}`);
+  const lines = aligned(rows);
   const delivered = (results.options as { delivered?: boolean }).delivered !== false;
   lines.push(
     '',
     `Per message (1:1, Alice 2 devices → Bob 2 devices, ${delivered ? 'every PUSH and RECEIPT acknowledged with DELIVERED' : 'no DELIVERED (--no-delivered): the acknowledgement leg is left out'}):`,
   );
-  const itemWidth = Math.max(...cost.lines.map((line) => line.item.length)) + 2;
-  for (const line of cost.lines) {
-    lines.push(`  ${pad(line.item, itemWidth)}${pad(`${line.perMessage} ${line.unit}`, 22)}$${line.usdPerMillionMessages.toFixed(3)} / M msgs`);
-  }
+  lines.push(...costLines(cost.lines));
+  lines.push(...mediaCostLines(results.media));
   if (group) {
     lines.push('', `Per group message (${group.members} members, ${group.memberDevices} devices, ${group.onlineMembers} online and acknowledging):`);
-    const groupWidth = Math.max(...group.cost.lines.map((line) => line.item.length)) + 2;
-    for (const line of group.cost.lines) {
-      lines.push(`  ${pad(line.item, groupWidth)}${pad(`${line.perMessage} ${line.unit}`, 22)}$${line.usdPerMillionMessages.toFixed(3)} / M msgs`);
-    }
+    lines.push(...costLines(group.cost.lines));
   }
   return lines.join('\n');
 }

@@ -4,21 +4,24 @@
  * to SYNC 1,000 queued messages, the AWS requests and dollars per million 1:1 messages, the time and
  * cost of one message to a 1,024-member group, and what the client SDK's Signal protocol work costs
  * (session setups per second, encrypt+decrypt per message). First of all, each Lambda bundle's size and
-import time (bench/bundles.ts).
+ * import time (bench/bundles.ts). Last, media: the SDK's attachment crypto on a large file, attachments
+ * uploaded and downloaded through the stack, and dollars per million media messages (bench/media-transfer.ts).
  * Writes bench/results.json and prints a table. Flags: see bench/options.ts (`npm run bench -- --help`).
  */
 import './environment';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { startParleyLocal } from '../local/runtime';
+import { startParleyLocal, type ParleyLocal } from '../local/runtime';
 import { costPerMessage, meanBilledMs } from './cost-model';
 import { frameCounts, resetFrameCounts } from './device';
 import { runAtRate } from './latency';
 import { findMaxRate } from './max-rate';
-import { parseOptions } from './options';
+import { measureMediaCrypto, type MediaCryptoRun } from './media-crypto';
+import { mediaResults, measureMediaTransfer, type MediaTransferRun } from './media-transfer';
+import { parseOptions, type BenchOptions } from './options';
 import { closeAll, createPairs } from './population';
-import { formatTable, type Results } from './report';
+import { formatMediaTable, formatTable, type Results } from './report';
 import { RequestCounter, type Usage } from './request-counter';
 import { measureSdkCrypto } from './sdk-crypto';
 import { measureBundles } from './bundles';
@@ -53,8 +56,59 @@ function perMessage(usage: Usage, messages: number) {
   };
 }
 
+/** The local stack, every AWS request it makes counted. */
+async function startStack(counter: RequestCounter, options: BenchOptions): Promise<ParleyLocal> {
+  const parley = await startParleyLocal({
+    webSocketPort: 0,
+    httpPort: 0,
+    instrumentClients: counter.instrument,
+    intercept: counter.intercept,
+    // DynamoDB's TTL deletes are free: keep the sweeper's scans out of the counts.
+    ttlSweepIntervalMs: 60 * 60 * 1000,
+    // A pair here sends up to 20 msg/s and the SYNC run queues 100 at once, far past what a person sends:
+    // the limits stay on (their requests are counted) but never refuse.
+    sendRateLimits: { perDevice: { burst: 100_000, refillMs: 1 }, perRecipient: { burst: 100_000, refillMs: 1 } },
+    ...(options.verbose ? { log: say } : {}),
+  });
+  counter.nameTables(parley.resources.tables);
+  return parley;
+}
+
+/** Before the stack starts, like the SDK figures, so that nothing else in this process takes CPU. */
+async function measureMediaCryptoIfAsked(options: BenchOptions): Promise<MediaCryptoRun | null> {
+  if (options.mediaCryptoMb <= 0) return null;
+  say(`Client SDK attachments: encrypting a ${options.mediaCryptoMb} MiB file, then verifying and decrypting it…`);
+  const run = await measureMediaCrypto(options.mediaCryptoMb);
+  say(`  ${run.encryptMBps} MiB/s encrypt, ${run.verifyAndDecryptMBps} MiB/s verify+decrypt; peak RSS +${run.peakRssGrowthMB} MB, arrayBuffers +${run.peakArrayBuffersGrowthMB} MB`);
+  return run;
+}
+
+async function measureMediaTransferIfAsked(parley: ParleyLocal, counter: RequestCounter, options: BenchOptions): Promise<MediaTransferRun | null> {
+  if (options.mediaTransferMb <= 0) return null;
+  say(`Attachments through the stack: ${options.mediaTransferRounds} uploads and downloads of ${options.mediaTransferMb} MiB…`);
+  const run = await measureMediaTransfer(parley, counter, { megabytes: options.mediaTransferMb, rounds: options.mediaTransferRounds });
+  say(`  upload ${run.uploadMBps.median} MiB/s, download ${run.downloadMBps.median} MiB/s (medians), files intact: ${run.intact}`);
+  return run;
+}
+
+/** `--media-only`: the media section alone, written into the results file in place of its `media` entry. */
+async function runMediaOnly(options: BenchOptions): Promise<void> {
+  const crypto = await measureMediaCryptoIfAsked(options);
+  const counter = new RequestCounter();
+  const parley = await startStack(counter, options);
+  try {
+    const media = mediaResults(crypto, await measureMediaTransferIfAsked(parley, counter, options), options.lambdaMemoryMb);
+    const previous = existsSync(options.out) ? (JSON.parse(readFileSync(options.out, 'utf8')) as object) : {};
+    writeFileSync(options.out, `${JSON.stringify({ ...previous, media }, null, 2)}\n`);
+    console.log(`\n${formatMediaTable(media)}\n\nThe media entry of ${options.out} replaced.`);
+  } finally {
+    await parley.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  if (options.mediaOnly) return runMediaOnly(options);
   const started = performance.now();
   const deadline = started + options.budgetSeconds * 1000;
   // Before the stack starts, so nothing else in this process takes CPU.
@@ -70,20 +124,9 @@ async function main(): Promise<void> {
     sdk = await measureSdkCrypto(options.sdkSessions, options.sdkMessages);
     say(`  ${sdk.sessionSetups.perSecond} setups/s; ${sdk.messages.oneDirection.usEach} µs per message (encrypt+decrypt)`);
   }
+  const mediaCrypto = await measureMediaCryptoIfAsked(options);
   const counter = new RequestCounter();
-  const parley = await startParleyLocal({
-    webSocketPort: 0,
-    httpPort: 0,
-    instrumentClients: counter.instrument,
-    intercept: counter.intercept,
-    // DynamoDB's TTL deletes are free: keep the sweeper's scans out of the counts.
-    ttlSweepIntervalMs: 60 * 60 * 1000,
-    // A pair here sends up to 20 msg/s and the SYNC run queues 100 at once, far past what a person sends:
-    // the limits stay on (their requests are counted) but never refuse.
-    sendRateLimits: { perDevice: { burst: 100_000, refillMs: 1 }, perRecipient: { burst: 100_000, refillMs: 1 } },
-    ...(options.verbose ? { log: say } : {}),
-  });
-  counter.nameTables(parley.resources.tables);
+  const parley = await startStack(counter, options);
   try {
     say(`Registering ${options.pairs} pairs of users (2 devices each) and connecting their devices…`);
     const pairs = await createPairs(parley, options.pairs);
@@ -131,6 +174,8 @@ async function main(): Promise<void> {
       say(`  last online member: p50 ${groupFanout.lastOnlineMemberMs.p50} ms, max ${groupFanout.lastOnlineMemberMs.max} ms`);
     }
 
+    const media = mediaResults(mediaCrypto, await measureMediaTransferIfAsked(parley, counter, options), options.lambdaMemoryMb);
+
     const cost = costPerMessage({
       usage,
       frames,
@@ -155,6 +200,7 @@ async function main(): Promise<void> {
       perMessage: perMessageUsage,
       lambdaDurationsMs: { atFixedRate: durations(usage), atLowLoad: durations(lowLoad) },
       cost,
+      media,
     };
     writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
     console.log(`\n${formatTable(results)}\n\nWritten to ${options.out} (${results.totalSeconds} s in all).`);

@@ -42,40 +42,61 @@ function splitKey(key: Uint8Array): { aesKey: Buffer; macKey: Buffer } {
  * give the same blob: a resumed upload encrypts again and sends only what is missing.
  */
 export function encryptingStream(key: Uint8Array, iv: Uint8Array, size: number): Transform {
-  const { aesKey, macKey } = splitKey(key);
-  const cipher = createCipheriv('aes-256-cbc', aesKey, iv);
-  const mac = createHmac('sha256', macKey).update(iv);
-  let seen = 0;
-  let ivSent = false;
-  const sendIv = (stream: Transform) => {
-    if (!ivSent) stream.push(Buffer.from(iv));
-    ivSent = true;
-  };
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      sendIv(this);
-      seen += chunk.length;
-      if (seen > size) return callback(new Error(`the file grew past the ${size} bytes it had when the upload began`));
-      const out = cipher.update(chunk);
-      mac.update(out);
-      callback(null, out);
-    },
-    flush(callback: TransformCallback) {
-      sendIv(this);
-      if (seen !== size) return callback(new Error(`the file has ${seen} bytes, not the ${size} it had when the upload began`));
-      const padding = paddedSize(size) - size;
-      const zeros = Buffer.alloc(Math.min(padding, 64 * 1024));
-      for (let left = padding; left > 0; left -= zeros.length) {
-        const out = cipher.update(zeros.subarray(0, Math.min(left, zeros.length)));
-        mac.update(out);
-        this.push(out);
-      }
-      const last = cipher.final();
-      mac.update(last);
-      this.push(last);
-      callback(null, mac.digest());
-    },
-  });
+  return new EncryptingStream(key, iv, size);
+}
+
+class EncryptingStream extends Transform {
+  private readonly cipher: ReturnType<typeof createCipheriv>;
+  private readonly mac: ReturnType<typeof createHmac>;
+  private seen = 0;
+  /** Set while the padding waits for the reader to take what was pushed. */
+  private resumePadding: (() => void) | undefined;
+
+  constructor(
+    key: Uint8Array,
+    iv: Uint8Array,
+    private readonly size: number,
+  ) {
+    super();
+    const { aesKey, macKey } = splitKey(key);
+    this.cipher = createCipheriv('aes-256-cbc', aesKey, iv);
+    this.mac = createHmac('sha256', macKey).update(iv);
+    this.push(Buffer.from(iv));
+  }
+
+  private encrypt(piece: Buffer): Buffer {
+    const out = this.cipher.update(piece);
+    this.mac.update(out);
+    return out;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.size) return callback(new Error(`the file grew past the ${this.size} bytes it had when the upload began`));
+    callback(null, this.encrypt(chunk));
+  }
+
+  override _read(size: number): void {
+    const resume = this.resumePadding;
+    this.resumePadding = undefined;
+    resume?.();
+    super._read(size);
+  }
+
+  // The padding is up to 5% of the file (41 MiB at 1 GiB): pushed all at once it would sit in memory, so
+  // each piece waits, as the file's chunks do, for the reader to ask for more.
+  override async _flush(callback: TransformCallback): Promise<void> {
+    if (this.seen !== this.size) return callback(new Error(`the file has ${this.seen} bytes, not the ${this.size} it had when the upload began`));
+    const padding = paddedSize(this.size) - this.size;
+    const zeros = Buffer.alloc(Math.min(padding, 64 * 1024));
+    for (let left = padding; left > 0; left -= zeros.length) {
+      if (!this.push(this.encrypt(zeros.subarray(0, Math.min(left, zeros.length))))) await new Promise<void>((resume) => (this.resumePadding = resume));
+    }
+    const last = this.cipher.final();
+    this.mac.update(last);
+    this.push(last);
+    callback(null, this.mac.digest());
+  }
 }
 
 /** Raised when a blob is not the one the message named: wrong digest, wrong MAC, wrong length or padding. */
@@ -110,10 +131,13 @@ export class BlobVerifier extends Transform {
     this.length += chunk.length;
     if (this.length > this.expectedLength) return callback(new AttachmentIntegrityError(`the blob is longer than the ${this.expectedLength} bytes named`));
     this.sha.update(chunk);
-    const joined = Buffer.concat([this.tail, chunk]);
-    const macUpTo = Math.max(0, joined.length - MAC_BYTES);
-    this.mac.update(joined.subarray(0, macUpTo));
-    this.tail = joined.subarray(macUpTo);
+    // The MAC covers all but the last MAC_BYTES seen: feed it what is no longer last, from the held tail
+    // and then the chunk, and copy only the new last bytes (never the chunk, nor a view that keeps it alive).
+    const macBytes = Math.max(0, this.tail.length + chunk.length - MAC_BYTES);
+    const fromTail = Math.min(this.tail.length, macBytes);
+    this.mac.update(this.tail.subarray(0, fromTail));
+    this.mac.update(chunk.subarray(0, macBytes - fromTail));
+    this.tail = Buffer.concat([this.tail.subarray(fromTail), chunk.subarray(macBytes - fromTail)]);
     callback(null, chunk);
   }
 

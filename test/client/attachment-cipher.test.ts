@@ -68,4 +68,30 @@ describe('attachment cipher', () => {
     await expect(run(randomBytes(100), encryptingStream(randomBytes(64), randomBytes(16), 99))).rejects.toThrow(/grew/);
     await expect(run(randomBytes(100), encryptingStream(randomBytes(64), randomBytes(16), 101))).rejects.toThrow(/not the 101/);
   });
+
+  it('encrypts the padding only as its reader asks for it, so a large file’s padding is never all in memory', async () => {
+    // Just past a bucket: padded by almost 5%, about 400 KB of zeros, several 64 KiB pieces.
+    const size = paddedSize(8_000_000) + 1;
+    const stream = encryptingStream(randomBytes(64), randomBytes(16), size);
+    let received = 0;
+    let resumeReader: (() => void) | undefined;
+    let stopped = false;
+    // A reader that takes the IV and the file's ciphertext, then stops once until told to go on.
+    const reader = new Writable({
+      highWaterMark: 1,
+      write: (chunk: Buffer, _e, done) => {
+        received += chunk.length;
+        if (stopped || received < 16 + size) return done();
+        stopped = true;
+        resumeReader = done;
+      },
+    });
+    const finished = pipeline(Readable.from([Buffer.alloc(size)]), stream, reader);
+    while (!resumeReader) await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stream.readableLength).toBeLessThanOrEqual(64 * 1024);
+    resumeReader();
+    await finished;
+    expect(received).toBe(blobSize(size));
+  });
 });
