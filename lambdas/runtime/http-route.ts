@@ -3,7 +3,7 @@ import { ParleyError } from '../protocol/errors';
 import type { Deps } from './deps';
 import { Caller, HttpEvent, type HttpResponse } from './gateway-events';
 import { defineHandler, type Handler } from './lambda-handler';
-import { logger } from './observability';
+import { logger, withLogKeys } from './observability';
 import { countRoute } from './route-metrics';
 import { describeIssues } from './websocket-route';
 
@@ -55,7 +55,7 @@ function define<S extends z.ZodType, R extends HttpRequest<z.infer<S>>>(
   toRequest: (event: HttpEvent, body: z.infer<S>) => R,
   run: (request: R, deps: Deps) => Promise<HttpResult>,
 ): Handler<unknown, HttpResponse> {
-  return defineHandler(name, async (rawEvent, deps) => {
+  return defineHandler(name, (rawEvent, deps) => withLogKeys({ route: name }, async () => {
     const event = HttpEvent.parse(rawEvent);
     try {
       const result = await run(toRequest(event, parseBody(schema, event)), deps);
@@ -63,14 +63,15 @@ function define<S extends z.ZodType, R extends HttpRequest<z.infer<S>>>(
       return json(result.status, result.body);
     } catch (error) {
       if (error instanceof ParleyError) {
+        logger.info('Request refused', { code: error.code });
         countRoute(name, error.code);
         return errorResponse(error);
       }
-      logger.error('Route failed', { route: name, error: error as Error });
+      logger.error('Route failed', { error: error as Error });
       countRoute(name, 'INTERNAL');
       return errorResponse(new ParleyError('INTERNAL', 'The server failed to handle the request; retry it'));
     }
-  });
+  }));
 }
 
 const baseRequest = <B>(event: HttpEvent, body: B): HttpRequest<B> => ({

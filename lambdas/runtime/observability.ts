@@ -1,13 +1,62 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { LogFormatter, LogItem, Logger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'parley';
 
 /**
- * One logger per process. Log lines carry ids (userId, deviceId, connectionId), never credentials,
- * tokens, codes, phone numbers or ciphertext.
+ * Correlation ids of the work in progress (a frame, a stream record): `connectionId`, `device`
+ * (`userId.deviceId`), `route`, `msgId`, `conversationId`. Scoped by async context rather than appended to
+ * the logger, so they end with their work and never leak into the next invocation, nor into work running
+ * beside it in the same process (the local runtime runs every function, and the fanout runs records of
+ * different conversations side by side).
  */
-export const logger = new Logger({ serviceName });
+const correlation = new AsyncLocalStorage<LogAttributes>();
+
+/** Runs `work` with `keys` on every line it logs (on top of any keys of the work that runs it). */
+export function withLogKeys<T>(keys: LogAttributes, work: () => T): T {
+  return correlation.run({ ...correlation.getStore(), ...defined(keys) }, work);
+}
+
+/** Adds `keys` to the correlation ids of the work in progress, e.g. once a frame is parsed. */
+export function appendLogKeys(keys: LogAttributes): void {
+  const store = correlation.getStore();
+  if (store) Object.assign(store, defined(keys));
+}
+
+function defined(keys: LogAttributes): LogAttributes {
+  return Object.fromEntries(Object.entries(keys).filter(([, value]) => value !== undefined));
+}
+
+/** Powertools' standard JSON lines, with the correlation ids of the work in progress. */
+class CorrelatedLogFormatter extends LogFormatter {
+  formatAttributes(attributes: UnformattedAttributes, additional: LogAttributes): LogItem {
+    return new LogItem({
+      attributes: {
+        level: attributes.logLevel,
+        message: attributes.message,
+        timestamp: this.formatTimestamp(attributes.timestamp),
+        service: attributes.serviceName,
+        cold_start: attributes.lambdaContext?.coldStart,
+        function_arn: attributes.lambdaContext?.invokedFunctionArn,
+        function_memory_size: attributes.lambdaContext?.memoryLimitInMB,
+        function_name: attributes.lambdaContext?.functionName,
+        function_request_id: attributes.lambdaContext?.awsRequestId,
+        sampling_rate: attributes.sampleRateValue,
+        xray_trace_id: attributes.xRayTraceId,
+        ...correlation.getStore(),
+      },
+    }).addAttributes(additional);
+  }
+}
+
+/**
+ * One logger per process. Log lines carry ids (userId, deviceId, connectionId, msgId, conversationId),
+ * never credentials, tokens, codes, phone numbers, ciphertext or frame contents. Level from
+ * `POWERTOOLS_LOG_LEVEL`, debug sampling from `POWERTOOLS_LOGGER_SAMPLE_RATE`.
+ */
+export const logger = new Logger({ serviceName, logFormatter: new CorrelatedLogFormatter() });
 
 let tracer: Tracer | undefined;
 

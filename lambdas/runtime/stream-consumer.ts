@@ -3,7 +3,18 @@ import { KinesisDataStreamSchema } from '@aws-lambda-powertools/parser/schemas';
 import type { Deps } from './deps';
 import { defineHandler, type Handler } from './lambda-handler';
 import { METRIC, recordMetric } from './metrics';
-import { logger } from './observability';
+import { logger, withLogKeys } from './observability';
+
+/** The ids of a record that correlate its log lines with the frames it came from (ids only, never contents). */
+function correlationIdsOf(data: unknown): Record<string, string> {
+  if (!data || typeof data !== 'object') return {};
+  const ids: Record<string, string> = {};
+  for (const key of ['kind', 'msgId', 'conversationId', 'receiptId', 'changeId'] as const) {
+    const value = (data as Record<string, unknown>)[key];
+    if (typeof value === 'string') ids[key] = value;
+  }
+  return ids;
+}
 
 export interface BatchResponse {
   batchItemFailures: { itemIdentifier: string }[];
@@ -32,12 +43,25 @@ export function streamConsumer<S extends z.ZodType>(
     await Promise.all(
       [...byKey.values()].map(async (records) => {
         for (const record of records) {
+          // Powertools' schema has already decoded the base64 data; parse our JSON from it.
+          let data: unknown;
           try {
-            // Powertools' schema has already decoded the base64 data; parse our JSON from it.
-            const data = typeof record.kinesis.data === 'string' ? JSON.parse(record.kinesis.data) : record.kinesis.data;
-            await process(schema.parse(data), deps);
-          } catch (error) {
-            logger.error('Stream record failed', { consumer: name, sequenceNumber: record.kinesis.sequenceNumber, error: error as Error });
+            data = typeof record.kinesis.data === 'string' ? JSON.parse(record.kinesis.data) : record.kinesis.data;
+          } catch {
+            data = undefined;
+          }
+          const ok = await withLogKeys({ consumer: name, ...correlationIdsOf(data) }, async () => {
+            try {
+              if (data === undefined) throw new Error('The record is not JSON');
+              await process(schema.parse(data), deps);
+              logger.debug('Stream record processed', { sequenceNumber: record.kinesis.sequenceNumber });
+              return true;
+            } catch (error) {
+              logger.error('Stream record failed', { sequenceNumber: record.kinesis.sequenceNumber, error: error as Error });
+              return false;
+            }
+          });
+          if (!ok) {
             failed.push(record.kinesis.sequenceNumber);
             return;
           }

@@ -5,7 +5,7 @@ import type { Deps } from './deps';
 import { WebSocketRouteEvent, type Caller, type WebSocketResponse } from './gateway-events';
 import { defineHandler, type Handler } from './lambda-handler';
 import { countRoute } from './route-metrics';
-import { logger } from './observability';
+import { appendLogKeys, logger, withLogKeys } from './observability';
 import { ConnectionReplaced, ensureCurrentSession } from '../connect/sessions';
 
 /** Where a frame came from. */
@@ -32,6 +32,16 @@ export function describeIssues(error: z.ZodError): string {
   return error.issues
     .map((issue) => `${issue.path.length ? issue.path.join('.') : 'frame'}: ${issue.message}`)
     .join('; ');
+}
+
+/** The ids a frame names that correlate log lines along a message's path (ids only, never contents). */
+function correlationIdsOf(json: unknown): { msgId?: string; conversationId?: string } {
+  if (!json || typeof json !== 'object') return {};
+  const { msgId, conversationId } = json as { msgId?: unknown; conversationId?: unknown };
+  return {
+    ...(typeof msgId === 'string' && msgId.length <= 64 ? { msgId } : {}),
+    ...(typeof conversationId === 'string' && conversationId.length <= 200 ? { conversationId } : {}),
+  };
 }
 
 /** The answer carries the frame's `requestId`, so the client can match it to its request. */
@@ -75,11 +85,17 @@ export function webSocketRoute<F extends z.ZodType>(
     let refused: ParleyError | undefined;
     const refuse = (error: ParleyError, frame?: { action?: unknown; requestId?: unknown }) => {
       refused = error;
+      // One line per refused frame: its code and route (and the correlation ids), never its contents.
+      logger.info('Frame refused', { code: error.code });
       return reply(errorFrame(error, frame));
     };
-    const answer = await handleFrame(event.body, ctx, deps, refuse);
-    countRoute(name, (refused as ParleyError | undefined)?.code);
-    return answer;
+    const keys = { route: name, connectionId: ctx.connection.connectionId, device: `${ctx.caller.userId}.${ctx.caller.deviceId}` };
+    return withLogKeys(keys, async () => {
+      const answer = await handleFrame(event.body, ctx, deps, refuse);
+      countRoute(name, (refused as ParleyError | undefined)?.code);
+      if (!refused) logger.debug('Frame handled');
+      return answer;
+    });
   });
 
   async function handleFrame(
@@ -94,6 +110,7 @@ export function webSocketRoute<F extends z.ZodType>(
     } catch {
       return refuse(new ParleyError('BAD_REQUEST', 'The frame is not valid JSON'));
     }
+    appendLogKeys(correlationIdsOf(json));
     const envelope = AnyClientFrame.safeParse(json);
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
@@ -107,7 +124,7 @@ export function webSocketRoute<F extends z.ZodType>(
       // The connection was told SESSION_CLOSED and closed: there is no one left to answer.
       if (error instanceof ConnectionReplaced) return { statusCode: 200 };
       if (error instanceof ParleyError) return refuse(error, envelope.data);
-      logger.error('Route failed', { route: name, connectionId: ctx.connection.connectionId, error: error as Error });
+      logger.error('Route failed', { error: error as Error });
       return refuse(new ParleyError('INTERNAL', 'The server failed to handle the frame; retry it'), envelope.data);
     }
   }
