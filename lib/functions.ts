@@ -35,6 +35,8 @@ const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 /** Powertools' log level variable (not a resource name, so `lambdas/resources.ts` does not list it). */
 export const LOG_LEVEL_ENV = 'POWERTOOLS_LOG_LEVEL';
+/** Powertools' debug sampling variable: the share of invocations that log at DEBUG. */
+export const LOG_SAMPLE_RATE_ENV = 'POWERTOOLS_LOGGER_SAMPLE_RATE';
 export { SERVICE_NAME };
 
 /** The functions whose definition `consumes` a stream. */
@@ -59,6 +61,11 @@ export interface ParleyFunctionOptions {
    * @default 'INFO'
    */
   readonly logLevel?: LogLevel;
+  /**
+   * Share of invocations, 0 to 1, that log at DEBUG whatever the level (`POWERTOOLS_LOGGER_SAMPLE_RATE`, set only when above 0).
+   * @default 0
+   */
+  readonly logSampleRate?: number;
   /**
    * Memory of every function, in MB; Lambda gives CPU in proportion to it.
    * @default 256
@@ -202,6 +209,7 @@ export class ParleyFunctions extends Construct {
         environment: {
           ...functionEnvironment(definition, names),
           [LOG_LEVEL_ENV]: props.logLevel ?? 'INFO',
+          ...(props.logSampleRate ? { [LOG_SAMPLE_RATE_ENV]: String(props.logSampleRate) } : {}),
           [METRICS_NAMESPACE_ENV]: metricsNamespaceOf(Stack.of(this).stackName),
           NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
         },

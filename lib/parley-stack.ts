@@ -25,6 +25,8 @@ export const CONTEXT = {
   memorySize: 'parley:memorySize',
   /** Powertools log level of every function: DEBUG, INFO, WARN, ERROR, CRITICAL or SILENT. Unset: INFO. */
   logLevel: 'parley:logLevel',
+  /** 0 to 1: the share of invocations that log at DEBUG whatever the level. Unset: 0. */
+  logSampleRate: 'parley:logSampleRate',
   /** A positive integer: reserved concurrency of each function. Unset: none reserved. */
   reservedConcurrency: 'parley:reservedConcurrency',
   /** The open SMS route `POST /v1/verification/code`, apart from the rest of the HTTP API; both or neither. Unset: 5/s, bursts of 10. */
@@ -144,6 +146,11 @@ export function parleyPropsFromContext(scope: Construct): ParleyProps {
   if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel as LogLevel)) {
     throw new Error(`${CONTEXT.logLevel} must be one of ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(logLevel)}`);
   }
+  const logSampleRateText = context(CONTEXT.logSampleRate);
+  const logSampleRate = logSampleRateText === undefined ? undefined : Number(logSampleRateText);
+  if (logSampleRate !== undefined && !(logSampleRate >= 0 && logSampleRate <= 1)) {
+    throw new Error(`${CONTEXT.logSampleRate} must be a number from 0 to 1, not ${JSON.stringify(logSampleRateText)}`);
+  }
   return {
     stageName: stageNameOf(scope),
     removalPolicy: removalPolicy(context(CONTEXT.removalPolicy)),
@@ -152,6 +159,7 @@ export function parleyPropsFromContext(scope: Construct): ParleyProps {
     ...(memorySize === undefined ? {} : { memorySize }),
     ...(reservedConcurrency === undefined ? {} : { reservedConcurrency }),
     ...(logLevel === undefined ? {} : { logLevel: logLevel as LogLevel }),
+    ...(logSampleRate === undefined ? {} : { logSampleRate }),
     ...(smsThrottle ? { smsThrottle } : {}),
     logRetention: retention(context(CONTEXT.logRetentionDays)),
     messageStreamShards: positiveInteger(CONTEXT.messageStreamShards, context(CONTEXT.messageStreamShards)),

@@ -153,6 +153,7 @@ export class Parley extends Construct {
       logRetention,
       removalPolicy,
       logLevel: props.logLevel,
+      logSampleRate: props.logSampleRate,
       memorySize: props.memorySize,
       reservedConcurrency: props.reservedConcurrency,
       timeout: props.timeout,
