@@ -28,6 +28,9 @@ function depsFromProcess(): Deps {
 export function defineHandler<E, R>(name: string, run: (event: E, deps: Deps) => Promise<R>): Handler<E, R> {
   const handler = async (event: E, context?: Context): Promise<R> => {
     if (context) logger.addContext(context);
+    // Powertools' middleware would draw the debug-sampling decision per invocation; without it, draw it here,
+    // or a cold start's draw would hold for every invocation of the container.
+    logger.refreshSampleRateCalculation();
     try {
       return await traced(name, () => run(event, depsFromProcess()));
     } finally {
