@@ -1,6 +1,6 @@
 /** Registering an account: a one-time code by SMS proves the number, then the primary device is created. */
 import { createHash, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
-import { ParleyError } from '../protocol/errors';
+import { ParleyError, rateLimited } from '../protocol/errors';
 import type { RegisteredDevice } from '../protocol/accounts-api';
 import type { Deps } from '../runtime/deps';
 import { claimPhoneNumber } from '../tables/accounts';
@@ -26,10 +26,7 @@ import { sendSms } from './sms';
 const hashCode = (phoneNumber: string, code: string) =>
   createHash('sha256').update(`${phoneNumber}:${code}`).digest('base64');
 
-const rateLimited = (retryAfterMs: number) =>
-  new ParleyError('RATE_LIMITED', 'Too many codes requested for this number', {
-    retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)),
-  });
+const tooManyCodes = (retryAfterMs: number) => rateLimited('Too many codes requested for this number', retryAfterMs);
 
 export interface CodeRequest {
   readonly phoneNumber: string;
@@ -48,8 +45,8 @@ export async function requestVerificationCode(deps: Deps, limits: SmsLimits, req
   const previous = await getVerification(deps, phoneNumber);
   const recent = (previous?.sentAt ?? []).filter((sentAt) => sentAt > now - CODE_SEND_WINDOW_MS);
   const last = recent.at(-1);
-  if (last !== undefined && now - last < CODE_RESEND_INTERVAL_MS) throw rateLimited(last + CODE_RESEND_INTERVAL_MS - now);
-  if (recent.length >= CODE_SENDS_PER_WINDOW) throw rateLimited(recent[0]! + CODE_SEND_WINDOW_MS - now);
+  if (last !== undefined && now - last < CODE_RESEND_INTERVAL_MS) throw tooManyCodes(last + CODE_RESEND_INTERVAL_MS - now);
+  if (recent.length >= CODE_SENDS_PER_WINDOW) throw tooManyCodes(recent[0]! + CODE_SEND_WINDOW_MS - now);
 
   const allowance = await takeSmsAllowance(deps, limits, request);
   const code = randomInt(0, 1_000_000).toString().padStart(6, '0');
@@ -70,7 +67,7 @@ export async function requestVerificationCode(deps: Deps, limits: SmsLimits, req
   if (!stored) {
     // Another request for the same number got in between: it sent a code and counted it, this one must not.
     await allowance.giveBack();
-    throw rateLimited(CODE_RESEND_INTERVAL_MS);
+    throw tooManyCodes(CODE_RESEND_INTERVAL_MS);
   }
   // Stored before sent: a code that reaches the phone can always be checked.
   await sendSms(deps, phoneNumber, `Your Parley code is ${code}. It expires in 10 minutes. Do not share it.`);

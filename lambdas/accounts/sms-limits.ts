@@ -4,7 +4,7 @@
  * in `smsSendCounts`; the per-number limits live with the code itself (`verificationCodes`).
  */
 import { z } from 'zod';
-import { ParleyError } from '../protocol/errors';
+import { rateLimited } from '../protocol/errors';
 import { env } from '../resources';
 import type { Deps } from '../runtime/deps';
 import { logger } from '../runtime/observability';
@@ -102,9 +102,7 @@ export async function takeSmsAllowance(
   for (const window of windowsOf(limits, request.sourceIp, request.phoneNumber, now)) {
     if (!(await takeSmsCount(deps, window))) {
       await allowance.giveBack();
-      throw new ParleyError('RATE_LIMITED', window.refusal, {
-        retryAfterSeconds: Math.max(1, Math.ceil((window.endsAt - now) / 1000)),
-      });
+      throw rateLimited(window.refusal, window.endsAt - now);
     }
     taken.push(window.counter);
   }
