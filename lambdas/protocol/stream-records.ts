@@ -8,9 +8,17 @@ import { Envelope } from './frames';
 export const Participant = z.strictObject({ userId: z.uuid(), deviceId: z.number().int().min(1) });
 export type Participant = z.infer<typeof Participant>;
 
+/**
+ * The X-Ray trace header of the function that put the record (`Root=…;Parent=…;Sampled=…`), which the
+ * consumer continues. Optional: records put without tracing, or before it existed, have none; a malformed
+ * one only goes untraced, it never makes the record a poison record.
+ */
+export const TraceHeader = z.string().max(256).optional();
+
 /** An accepted 1:1 message, to be written to each addressed device's queue. */
 export const MessageRecord = z.strictObject({
   kind: z.literal('message'),
+  traceHeader: TraceHeader,
   msgId: z.uuid(),
   conversationId: z.string(),
   from: Participant,
@@ -32,6 +40,7 @@ export type MessageRecord = z.infer<typeof MessageRecord>;
  */
 export const ReceiptRecord = z.strictObject({
   kind: z.literal('receipt'),
+  traceHeader: TraceHeader,
   receiptId: z.uuid(),
   status: z.enum(['delivered', 'read', 'failed']),
   conversationId: z.string(),
@@ -48,6 +57,7 @@ export type ReceiptRecord = z.infer<typeof ReceiptRecord>;
  */
 export const GroupMessageRecord = z.strictObject({
   kind: z.literal('groupMessage'),
+  traceHeader: TraceHeader,
   msgId: z.uuid(),
   conversationId: z.string(),
   groupId: z.uuid(),
@@ -75,6 +85,7 @@ export type GroupChange = z.infer<typeof GroupChange>;
  */
 export const GroupChangeRecord = z.strictObject({
   kind: z.literal('groupChange'),
+  traceHeader: TraceHeader,
   changeId: z.uuid(),
   groupId: z.uuid(),
   conversationId: z.string(),

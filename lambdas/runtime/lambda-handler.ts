@@ -17,6 +17,7 @@ function depsFromProcess(): Deps {
   return (lambdaDeps ??= {
     env: process.env,
     now: Date.now,
+    tracer: lambdaTracer(),
     clients: createClients({
       region: process.env.AWS_REGION ?? 'us-east-1',
       endpoints: { connections: process.env[envNames.connectionsEndpoint] },

@@ -3,6 +3,7 @@ import { KinesisDataStreamSchema } from '@aws-lambda-powertools/parser/schemas';
 import type { Deps } from './deps';
 import { defineHandler, type Handler } from './lambda-handler';
 import { METRIC, recordMetric } from './metrics';
+import { messageIdsOf, traceHeaderIn, traceStreamRecord } from './message-trace';
 import { logger, withLogKeys } from './observability';
 
 /** The ids of a record that correlate its log lines with the frames it came from (ids only, never contents). */
@@ -53,7 +54,12 @@ export function streamConsumer<S extends z.ZodType>(
           const ok = await withLogKeys({ consumer: name, ...correlationIdsOf(data) }, async () => {
             try {
               if (data === undefined) throw new Error('The record is not JSON');
-              await process(schema.parse(data), deps);
+              const trace = {
+                functionName: deps.env.AWS_LAMBDA_FUNCTION_NAME ?? name,
+                traceHeader: traceHeaderIn(data),
+                ids: messageIdsOf(data),
+              };
+              await traceStreamRecord(deps.tracer, trace, () => process(schema.parse(data), deps));
               logger.debug('Stream record processed', { sequenceNumber: record.kinesis.sequenceNumber });
               return true;
             } catch (error) {

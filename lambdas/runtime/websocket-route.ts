@@ -5,6 +5,7 @@ import type { Deps } from './deps';
 import { WebSocketRouteEvent, type Caller, type WebSocketResponse } from './gateway-events';
 import { defineHandler, type Handler } from './lambda-handler';
 import { countRoute } from './route-metrics';
+import { annotateMessage, messageIdsOf } from './message-trace';
 import { appendLogKeys, logger, withLogKeys } from './observability';
 import { ConnectionReplaced, ensureCurrentSession } from '../connect/sessions';
 
@@ -116,6 +117,7 @@ export function webSocketRoute<F extends z.ZodType>(
     if (!parsed.success) {
       return refuse(new ParleyError('BAD_REQUEST', describeIssues(parsed.error)), envelope.success ? envelope.data : undefined);
     }
+    annotateMessage(deps.tracer, messageIdsOf(parsed.data));
     try {
       if (options.checksSession !== false) await ensureCurrentSession(deps, ctx.caller, ctx.connection.connectionId);
       const answer = await run(parsed.data, ctx, deps);
