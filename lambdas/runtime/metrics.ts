@@ -60,6 +60,8 @@ export const METRIC = {
   prekeyLowNotices: 'PrekeyLowNotices',
   /** SMS verification codes SNS accepted: the SMS bill. */
   smsSent: 'SmsSent',
+  /** Media uploads asked for, by `outcome`: `granted` (a presigned upload) or `deduplicated` (the same blob was stored). */
+  mediaUploads: 'MediaUploads',
   connectionsOpened: 'ConnectionsOpened',
   connectionsClosed: 'ConnectionsClosed',
   /** Batches the redrive command found in the failed-deliveries bucket. */
