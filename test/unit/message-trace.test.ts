@@ -14,10 +14,11 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import AWSXRay, { Segment, type Subsegment } from 'aws-xray-sdk-core';
 import { handler as send } from '../../lambdas/send/send';
 import { handler as delivered } from '../../lambdas/sync/delivered';
+import { handler as sync } from '../../lambdas/sync/sync';
 import { handler as fanout } from '../../lambdas/fanout/fanout';
 import { directConversationId } from '../../lambdas/send/conversations';
 import { StreamRecord } from '../../lambdas/protocol/stream-records';
-import { annotationsOf, parseTraceHeader, traceStreamRecord } from '../../lambdas/runtime/message-trace';
+import { annotationsOf, messageIdsOf, parseTraceHeader, traceStreamRecord } from '../../lambdas/runtime/message-trace';
 import { kinesisRecord, messageEvent, mockDeps, NOW, routeCheckPasses, USER } from '../fixtures/aws-events';
 
 const db = mockClient(DynamoDBDocumentClient);
@@ -129,6 +130,21 @@ describe('message trace', () => {
     expect(annotationsIn(handlerSegment)).toMatchObject({ msgId: MSG });
   });
 
+  it('annotates a SYNC with the messages of the page it hands out', async () => {
+    invocationOf(SEND_TRACE);
+    routeCheckPasses(db);
+    const push = (n: number) => {
+      const msgId = `00000000-0000-4000-8000-00000000000${n}`;
+      const position = `${NOW + n}#${msgId}`;
+      const frame = { type: 'PUSH', msgId, conversationId: CONVERSATION, from: { userId: USER, deviceId: 1 }, seq: n, serverTs: NOW + n, envelope: { type: 'message', ciphertext: 'AAAA' }, cursor: position };
+      return { device: `${BOB}#1`, position, msgId, expiresAt: NOW / 1000 + 3600, frame };
+    };
+    db.on(QueryCommand).resolves({ Items: [push(1), push(2)] });
+    const handlerSegment = new Segment('Parley-dev-sync', SEND_TRACE).addNewSubsegment('## sync');
+    await sync.withDeps({ ...mockDeps(), tracer: tracerIn(handlerSegment) })(messageEvent('SYNC', JSON.stringify({ action: 'SYNC', requestId: 'r' }), 'conn-1=', { userId: BOB, deviceId: 1 }));
+    expect(annotationsIn(handlerSegment)).toEqual({ msgIds: '00000000-0000-4000-8000-000000000001,00000000-0000-4000-8000-000000000002' });
+  });
+
   describe('fanout', () => {
     const message = {
       kind: 'message',
@@ -195,6 +211,16 @@ describe('message trace', () => {
     it('runs the work untraced without a tracer', async () => {
       await expect(traceStreamRecord(undefined, { functionName: 'f', ids: {} }, async () => 42)).resolves.toBe(42);
     });
+  });
+
+  it('takes the ids of every frame and record that names a message', () => {
+    const group = 'group:0d6f3b5e-1a2b-4c3d-8e9f-0a1b2c3d4e5f';
+    expect(messageIdsOf({ action: 'GROUP_SEND', msgId: MSG, conversationId: group })).toEqual({ msgId: MSG, conversationId: group });
+    expect(messageIdsOf({ action: 'READ', conversationId: CONVERSATION, upToMsgId: MSG })).toEqual({ msgId: MSG, conversationId: CONVERSATION });
+    expect(messageIdsOf({ action: 'DELIVERED', msgIds: [MSG] })).toEqual({ msgId: MSG });
+    expect(messageIdsOf({ kind: 'receipt', msgIds: [MSG, SEND_TRACE], conversationId: CONVERSATION })).toEqual({ msgIds: [MSG, SEND_TRACE], conversationId: CONVERSATION });
+    expect(messageIdsOf({ action: 'SYNC' })).toEqual({});
+    expect(messageIdsOf(null)).toEqual({});
   });
 
   it('reads trace headers as X-Ray writes them', () => {
