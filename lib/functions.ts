@@ -49,6 +49,9 @@ export type ExpiryFunctionId = {
   [K in FunctionId]: (typeof functions)[K] extends { readonly onExpiry: string } ? K : never;
 }[FunctionId];
 
+/** The module every bundle takes in place of the SDK's default credential chain, relative to the project root. */
+export const LAMBDA_CREDENTIALS_MODULE = 'lambdas/runtime/lambda-credentials.ts';
+
 /** Node's options on Lambda: stack traces through the bundles' source maps. */
 export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
 
@@ -133,14 +136,22 @@ export const DEFAULT_BUNDLING: BundlingOptions = {
   // emitting CommonJS.
   mainFields: ['module', 'main'],
   bundleAwsSDK: true,
+  // On Lambda the credentials are in the environment: the SDK's whole default chain (and the STS and SSO
+  // clients it brings, ~90 KB) gives way to lambdas/runtime/lambda-credentials.ts. Resolved from the project root.
+  esbuildArgs: { '--alias': `@aws-sdk/credential-provider-node=./${LAMBDA_CREDENTIALS_MODULE}` },
 };
 
 /**
  * How one function is bundled: `DEFAULT_BUNDLING`, with only the AWS SDK clients its definition uses
- * (lib/bundled-clients.ts), then `overrides` on top (their `define`s added to those).
+ * (lib/bundled-clients.ts), then `overrides` on top (their `define`s and `esbuildArgs` added to those).
  */
 export function bundlingFor(definition: FunctionDefinition, overrides: BundlingOptions = {}): BundlingOptions {
-  return { ...DEFAULT_BUNDLING, ...overrides, define: { ...bundleDefinesFor(definition), ...overrides.define } };
+  return {
+    ...DEFAULT_BUNDLING,
+    ...overrides,
+    define: { ...bundleDefinesFor(definition), ...overrides.define },
+    esbuildArgs: { ...DEFAULT_BUNDLING.esbuildArgs, ...overrides.esbuildArgs },
+  };
 }
 
 /**
