@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
-import { bundlingFor, LAMBDA_NODE_OPTIONS } from '../lib/functions';
+import { bundlingFor } from '../lib/functions';
 import { DEFAULT_SMS_LIMITS } from '../lambdas/accounts/constants';
 import { functionEnvironment, type ResourceNames } from '../lambdas/function-environment';
 import { functions, type FunctionDefinition, type FunctionId } from '../lambdas/functions';
@@ -109,7 +109,6 @@ function lambdaEnvironment(functionId: FunctionId, definition: FunctionDefinitio
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
     AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
     POWERTOOLS_LOG_LEVEL: 'ERROR',
-    NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
     ...functionEnvironment(definition, stubNames),
   };
 }
