@@ -192,17 +192,20 @@ function alerts(emails: unknown, topicArn: unknown): Pick<ParleyProps, 'alerts'>
   return { alerts: topicArn !== undefined ? { topicArn: topicArn as string } : { emails: list as string[] } };
 }
 
+/** A JSON value from cdk.json as itself, from `-c` as its text: parsed, or undefined when it is not JSON. */
+function jsonContext(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The object itself (cdk.json) or its JSON text (`-c`); each ARN is checked where the functions are made. */
 function pushPlatformApplications(value: unknown): Pick<ParleyProps, 'pushPlatformApplications'> {
   if (value === undefined) return {};
-  let parsed: unknown = value;
-  if (typeof value === 'string') {
-    try {
-      parsed = JSON.parse(value);
-    } catch {
-      parsed = undefined;
-    }
-  }
+  const parsed = jsonContext(value);
   const isStringMap =
     typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && Object.values(parsed).every((arn) => typeof arn === 'string');
   if (!isStringMap) {
@@ -214,14 +217,7 @@ function pushPlatformApplications(value: unknown): Pick<ParleyProps, 'pushPlatfo
 /** The object itself (cdk.json) or its JSON text (`-c`), function id → MB. */
 function memorySizesOf(value: unknown): ParleyProps['memorySizes'] {
   if (value === undefined) return undefined;
-  let parsed: unknown = value;
-  if (typeof value === 'string') {
-    try {
-      parsed = JSON.parse(value);
-    } catch {
-      parsed = undefined;
-    }
-  }
+  const parsed = jsonContext(value);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new Error(`${CONTEXT.memorySizes} must be a JSON object of function → MB, not ${JSON.stringify(value)}`);
   }
