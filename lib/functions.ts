@@ -53,7 +53,6 @@ export type ExpiryFunctionId = {
 /** The module every bundle takes in place of the SDK's default credential chain, relative to the project root. */
 export const LAMBDA_CREDENTIALS_MODULE = 'lambdas/runtime/lambda-credentials.ts';
 
-
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL' | 'SILENT';
 
 /** How every Parley function is built and run. */
