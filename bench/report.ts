@@ -106,9 +106,9 @@ export function formatTable(results: Results): string {
         : 'not run',
     ],
     [
-      'Lambda bundles: size; import CPU time in a fresh node (bench/bundles.ts)',
+      'Lambda bundles: size; import and first invocation CPU time in a fresh node (bench/bundles.ts)',
       bundles
-        ? `largest ${Math.round(bundles.largestBytes / 1024)} KB, median ${Math.round(bundles.medianBytes / 1024)} KB; import slowest ${bundles.slowestImportCpuMs} ms, median ${bundles.medianImportCpuMs} ms`
+        ? `largest ${Math.round(bundles.largestBytes / 1024)} KB, median ${Math.round(bundles.medianBytes / 1024)} KB; import slowest ${bundles.slowestImportCpuMs} ms, median ${bundles.medianImportCpuMs} ms; first invocation median ${bundles.medianFirstInvocationCpuMs} ms`
         : 'not run',
     ],
     ...mediaRows(results.media),

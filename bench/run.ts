@@ -114,9 +114,9 @@ async function main(): Promise<void> {
   // Before the stack starts, so nothing else in this process takes CPU.
   let bundles = null;
   if (options.bundleImportRuns > 0) {
-    say(`Lambda bundles: building each function as the CDK does, timing ${options.bundleImportRuns} imports of each…`);
+    say(`Lambda bundles: building each function as the CDK does, timing ${options.bundleImportRuns} cold starts of each…`);
     bundles = await measureBundles(options.bundleImportRuns);
-    say(`  largest ${Math.round(bundles.largestBytes / 1024)} KB; import CPU median ${bundles.medianImportCpuMs} ms, slowest ${bundles.slowestImportCpuMs} ms`);
+    say(`  largest ${Math.round(bundles.largestBytes / 1024)} KB; import CPU median ${bundles.medianImportCpuMs} ms, slowest ${bundles.slowestImportCpuMs} ms; first invocation CPU median ${bundles.medianFirstInvocationCpuMs} ms`);
   }
   let sdk = null;
   if (options.sdkSessions > 0 && options.sdkMessages > 0) {

@@ -155,6 +155,7 @@ export class Parley extends Construct {
       logLevel: props.logLevel,
       logSampleRate: props.logSampleRate,
       memorySize: props.memorySize,
+      memorySizes: props.memorySizes,
       reservedConcurrency: props.reservedConcurrency,
       timeout: props.timeout,
       bundling: props.bundling,

@@ -3,7 +3,7 @@
  * (API Gateway selects the route on `$request.body.action`); a server frame names itself in `type`.
  * A client may add a `requestId`, which the answer echoes so it can match answers to frames.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ErrorCode } from './errors';
 import { keysTargets, keysUploadShape, MAX_USERS_PER_FETCH_FRAME, RegistrationId, type KeysBatch, type PrekeyCounts } from './keys-api';
 

@@ -2,7 +2,7 @@
  * Records on the message stream, from the send route to the fanout consumer. One schema each; the
  * consumer parses every record with it, so a record of another shape is a poison record, not a crash.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Envelope } from './frames';
 
 export const Participant = z.strictObject({ userId: z.uuid(), deviceId: z.number().int().min(1) });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AnyClientFrame, MAX_ACKNOWLEDGED, type ErrorFrame, type ServerFrame } from '../protocol/frames';
 import { ParleyError } from '../protocol/errors';
 import type { Deps } from './deps';
