@@ -6,7 +6,7 @@ import { METRIC, MetricUnit, recordMetric } from '../runtime/metrics';
 
 export const handler = webSocketRoute('sync', SyncFrame, async (frame, ctx, deps) => {
   const started = deps.now();
-  const page = await syncPage(deps, ctx.caller, frame.cursor);
+  const page = await syncPage(deps, ctx.caller, frame.cursor, frame.receiptsAfter);
   recordMetric(METRIC.syncDuration, deps.now() - started, undefined, MetricUnit.Milliseconds);
   recordMetric(METRIC.syncPages);
   recordMetric(METRIC.syncFrames, page.frames.length);

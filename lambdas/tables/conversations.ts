@@ -12,7 +12,9 @@ export interface ConversationRecord {
   /** Epoch milliseconds of the newest message, sent or received. */
   readonly lastActivityAt: number;
   readonly lastMsgId: string;
-  /** The received messages not read yet (1:1 conversations). */
+  /** How many received messages are not read yet (1:1 conversations). */
+  readonly unreadCount?: number;
+  /** The same as a set of msgIds, as rows written before the count kept it. */
   readonly unread?: Set<string>;
   /** In a group: the queue position of the last message read; the group's timeline counts the rest. */
   readonly lastReadPosition?: string;
@@ -31,9 +33,11 @@ export interface Preview {
 }
 
 /**
- * Records a message in the user's conversation: newer activity moves it up, and a received message joins
- * the unread set. Both are idempotent, so a redelivered message changes nothing; an older message
- * arriving late does not move the conversation back.
+ * Records a message in the user's conversation in one write: it becomes the last activity, a received
+ * message counts as unread, the sender's own preview is stored. Only a message newer than the last one
+ * recorded changes anything, so a redelivered message is neither counted twice nor moves the chat back;
+ * a conversation's records reach the fanout in order, so only a late redrive of an old message goes
+ * uncounted (its preview, if it had one, still stands unless a newer one does).
  */
 export async function recordActivity(
   deps: Deps,
@@ -41,30 +45,22 @@ export async function recordActivity(
   conversationId: string,
   message: { msgId: string; serverTs: number; received: boolean; preview?: string },
 ): Promise<void> {
-  const table = tableName(deps, 'conversations');
-  const key = { userId, conversationId };
-  await ifConditionHolds(
+  const { msgId, serverTs, received, preview } = message;
+  const recorded = await ifConditionHolds(
     deps.clients.db.send(
       new UpdateCommand({
-        TableName: table,
-        Key: key,
-        UpdateExpression: 'SET lastActivityAt = :ts, lastMsgId = :m',
-        ConditionExpression: 'attribute_not_exists(lastActivityAt) OR lastActivityAt <= :ts',
-        ExpressionAttributeValues: { ':ts': message.serverTs, ':m': message.msgId },
+        TableName: tableName(deps, 'conversations'),
+        Key: { userId, conversationId },
+        UpdateExpression:
+          'SET lastActivityAt = :ts, lastMsgId = :m' +
+          (preview ? ', preview = :c, previewMsgId = :m, previewServerTs = :ts' : '') +
+          (received ? ' ADD unreadCount :one' : ''),
+        ConditionExpression: 'attribute_not_exists(lastActivityAt) OR lastActivityAt < :ts',
+        ExpressionAttributeValues: { ':ts': serverTs, ':m': msgId, ...(preview ? { ':c': preview } : {}), ...(received ? { ':one': 1 } : {}) },
       }),
     ),
   );
-  if (message.received) {
-    await deps.clients.db.send(
-      new UpdateCommand({
-        TableName: table,
-        Key: key,
-        UpdateExpression: 'ADD unread :m',
-        ExpressionAttributeValues: { ':m': new Set([message.msgId]) },
-      }),
-    );
-  }
-  if (message.preview) await recordPreview(deps, userId, conversationId, { msgId: message.msgId, serverTs: message.serverTs, ciphertext: message.preview });
+  if (recorded === undefined && preview) await recordPreview(deps, userId, conversationId, { msgId, serverTs, ciphertext: preview });
 }
 
 /**
@@ -93,7 +89,7 @@ export async function clearUnread(deps: Deps, userId: string, conversationId: st
     new UpdateCommand({
       TableName: tableName(deps, 'conversations'),
       Key: { userId, conversationId },
-      UpdateExpression: 'REMOVE unread',
+      UpdateExpression: 'REMOVE unreadCount, unread',
     }),
   );
 }
@@ -160,4 +156,65 @@ export async function advanceReadPosition(deps: Deps, userId: string, conversati
       }),
     ),
   );
+}
+
+/**
+ * How far a 1:1 conversation's messages from this row's user have reached the peer: one state per
+ * conversation, kept on the sender's row, instead of a queued receipt per message and device.
+ */
+export interface DeliveryState {
+  readonly conversationId: string;
+  /** serverTs of the newest message of this user that a device of the peer stored. */
+  readonly deliveredUpTo: number;
+  /** The messages whose acknowledgement last advanced the state. */
+  readonly deliveredMsgIds: string[];
+  /** The peer's device that acknowledged them. */
+  readonly deliveredBy: { userId: string; deviceId: number };
+  /** When the state last advanced: epoch ms of the server. */
+  readonly deliveredAt: number;
+}
+
+/**
+ * Moves the user's delivery state forward; answers false when it already stands at or past
+ * `deliveredUpTo` (another device of the peer, or a retry, got there first), and nothing changes.
+ */
+export async function advanceDelivered(deps: Deps, userId: string, state: DeliveryState): Promise<boolean> {
+  const advanced = await ifConditionHolds(
+    deps.clients.db.send(
+      new UpdateCommand({
+        TableName: tableName(deps, 'conversations'),
+        Key: { userId, conversationId: state.conversationId },
+        UpdateExpression: 'SET deliveredUpTo = :upTo, deliveredMsgIds = :m, deliveredBy = :by, deliveredAt = :at',
+        ConditionExpression: 'attribute_not_exists(deliveredUpTo) OR deliveredUpTo < :upTo',
+        ExpressionAttributeValues: { ':upTo': state.deliveredUpTo, ':m': state.deliveredMsgIds, ':by': state.deliveredBy, ':at': state.deliveredAt },
+      }),
+    ),
+  );
+  return advanced !== undefined;
+}
+
+/**
+ * The user's delivery states that advanced after `after` (epoch ms), newest first, at most `limit`. One
+ * partition read in full (a chat list is small; only the delivery attributes come back), at SYNC, not per message.
+ */
+export async function deliveryChangedAfter(deps: Deps, userId: string, after: number, limit: number): Promise<DeliveryState[]> {
+  const states: DeliveryState[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page: QueryCommandOutput = await deps.clients.db.send(
+      new QueryCommand({
+        TableName: tableName(deps, 'conversations'),
+        KeyConditionExpression: 'userId = :u',
+        FilterExpression: 'deliveredAt > :after',
+        ProjectionExpression: 'conversationId, deliveredUpTo, deliveredMsgIds, deliveredBy, deliveredAt',
+        ExpressionAttributeValues: { ':u': userId, ':after': after },
+        // A state advanced just before this device connected was pushed to no connection of it: read it.
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    states.push(...((page.Items ?? []) as DeliveryState[]));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return states.sort((a, b) => b.deliveredAt - a.deliveredAt).slice(0, limit);
 }
