@@ -5,9 +5,14 @@
  *
  * Capacity model (DynamoDB on-demand, what the middleware computes from the items it sees):
  * - a write (PutItem, UpdateItem, DeleteItem) costs ceil(item size / 1 KB) write request units, at least
- *   1, also when its condition fails; a put that succeeds or a delete also writes each local secondary
- *   index holding the item (all attributes projected: the same size again). The size of a deleted or
- *   updated item is not seen: counted as 1 unit (the bench's items are all under 1 KB, see maxItemBytes).
+ *   1, also when its condition fails; the size is the larger of the item before and after, as the
+ *   emulator reports it (every write asks for `ReturnConsumedCapacity: TOTAL`; a failed condition
+ *   counts 1). A write that succeeds also writes each local secondary index holding the item (all
+ *   attributes projected: the same units again), as DynamoDB bills it: a put of an item with the index's
+ *   key once; an update twice when it sets the index's key (the entry moves: a delete and a put; counted
+ *   so even for an item entering the index, an upper bound), else once (the entry is rewritten; counted
+ *   so even for an item outside the sparse index, an upper bound); a delete once, unless the deleted
+ *   item it answers (`ReturnValues: ALL_OLD`) shows it was not in the index.
  * - a strongly consistent GetItem or Query costs ceil(bytes read / 4 KB) read request units, at least 1;
  *   eventually consistent, half that.
  * - BatchGetItem and BatchWriteItem cost what each of their items would cost alone (the group fan-out's
@@ -67,6 +72,21 @@ const SERVICES: Record<string, string> = {
 };
 
 const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
+
+/** Whether an update expression SETs this attribute (by its name or an alias of it). */
+function setsAttribute(input: any, attribute: string): boolean {
+  const set = /\bSET\b(.*?)(\b(REMOVE|ADD|DELETE)\b|$)/is.exec(input.UpdateExpression ?? '')?.[1] ?? '';
+  const aliases = Object.entries<string>(input.ExpressionAttributeNames ?? {}).filter(([, name]) => name === attribute).map(([alias]) => alias);
+  return [attribute, ...aliases].some((name) => new RegExp(`(^|[\\s,])${name.replace(/[#$]/g, '\\$&')}\\s*=`).test(set));
+}
+
+/** Writes a successful write makes to one local secondary index (keyed by `sortKey`), as DynamoDB bills them. */
+function indexWrites(command: string, input: any, output: any, sortKey: string): number {
+  if (command === 'PutItem') return input.Item?.[sortKey] !== undefined ? 1 : 0;
+  if (command === 'UpdateItem') return setsAttribute(input, sortKey) ? 2 : 1;
+  const deleted = output?.Attributes;
+  return deleted && deleted[sortKey] === undefined ? 0 : 1;
+}
 const READS = new Set(['GetItem', 'Query', 'Scan']);
 
 export class RequestCounter {
@@ -92,6 +112,17 @@ export class RequestCounter {
   readonly instrument = <T extends object>(client: T): T => {
     const service = SERVICES[client.constructor.name] ?? client.constructor.name;
     const stack = (client as unknown as { middlewareStack: { add(middleware: unknown, options: unknown): void } }).middlewareStack;
+    if (service === 'dynamodb') {
+      // Before the request is serialized: every write reports the capacity it consumed, by item size.
+      stack.add(
+        (next: (args: any) => Promise<any>, context: { commandName?: string }) => (args: any) => {
+          const command = (context.commandName ?? '').replace(/Command$/, '');
+          if (WRITES.has(command) && args.input && !args.input.ReturnConsumedCapacity) args.input = { ...args.input, ReturnConsumedCapacity: 'TOTAL' };
+          return next(args);
+        },
+        { step: 'serialize', priority: 'high', name: 'parleyBenchConsumedCapacity' },
+      );
+    }
     stack.add(
       (next: (args: any) => Promise<any>, context: { commandName?: string }) => async (args: any) => {
         const command = (context.commandName ?? 'Unknown').replace(/Command$/, '');
@@ -166,10 +197,9 @@ export class RequestCounter {
       table.writes++;
       const size = command === 'PutItem' ? marshalledItemSize(input.Item ?? {}) : 0;
       table.maxItemBytes = Math.max(table.maxItemBytes, size);
-      const units = Math.max(1, Math.ceil(size / 1024));
+      const units = Math.max(1, output?.ConsumedCapacity?.CapacityUnits ?? Math.ceil(size / 1024));
       table.writeUnits += units;
-      if (command === 'PutItem' && succeeded) table.writeUnits += units * indexes.filter((index) => input.Item?.[index.sortKey.name]).length;
-      if (command === 'DeleteItem' && succeeded) table.writeUnits += indexes.length;
+      if (succeeded) table.writeUnits += units * indexes.reduce((sum, index) => sum + indexWrites(command, input, output, index.sortKey.name), 0);
     } else if (READS.has(command)) {
       table.reads++;
       const items: Record<string, unknown>[] = output?.Item ? [output.Item] : (output?.Items ?? []);

@@ -1,10 +1,29 @@
 /**
  * The `conversations` table: per user, each conversation's last activity, unread messages and the
  * preview of its newest message that the user's devices wrote (a ciphertext the server cannot read).
+ *
+ * Activity is stored as `activityAt`, not as `lastActivityAt`, the key of the table's `byActivity` index:
+ * that index projects every attribute, so each write to a row in it was a second write (two when the
+ * activity moved), on every message. The index is sparse, so a row leaves it at its next write (which
+ * removes `lastActivityAt`); a chat list reads the user's partition and sorts it instead (a few hundred
+ * rows at most, read when a device asks for the list, not per message). An index cannot be dropped from a
+ * deployed table in place, so it stays defined, empty of every row written since.
  */
 import { QueryCommand, type QueryCommandOutput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ifConditionHolds } from './conditional-write';
 import { tableName, type Deps } from '../runtime/deps';
+
+/** A row as stored: its activity under either name (`lastActivityAt` on rows not written since the index was left). */
+type StoredConversation = Omit<ConversationRecord, 'lastActivityAt'> & { activityAt?: number; lastActivityAt?: number };
+
+const recordOf = ({ activityAt, lastActivityAt, ...row }: StoredConversation): ConversationRecord | undefined => {
+  const at = activityAt ?? lastActivityAt;
+  return at === undefined ? undefined : { ...row, lastActivityAt: at };
+};
+
+/** A newer activity than the row's: whichever name the row keeps it under. */
+const NEWER_ACTIVITY =
+  '(attribute_not_exists(activityAt) AND (attribute_not_exists(lastActivityAt) OR lastActivityAt < :ts)) OR activityAt < :ts';
 
 export interface ConversationRecord {
   readonly userId: string;
@@ -52,10 +71,11 @@ export async function recordActivity(
         TableName: tableName(deps, 'conversations'),
         Key: { userId, conversationId },
         UpdateExpression:
-          'SET lastActivityAt = :ts, lastMsgId = :m' +
+          'SET activityAt = :ts, lastMsgId = :m' +
           (preview ? ', preview = :c, previewMsgId = :m, previewServerTs = :ts' : '') +
+          ' REMOVE lastActivityAt' +
           (received ? ' ADD unreadCount :one' : ''),
-        ConditionExpression: 'attribute_not_exists(lastActivityAt) OR lastActivityAt < :ts',
+        ConditionExpression: NEWER_ACTIVITY,
         ExpressionAttributeValues: { ':ts': serverTs, ':m': msgId, ...(preview ? { ':c': preview } : {}), ...(received ? { ':one': 1 } : {}) },
       }),
     ),
@@ -96,36 +116,32 @@ export async function clearUnread(deps: Deps, userId: string, conversationId: st
 
 /** The user's conversations, newest activity first. */
 export async function listConversations(deps: Deps, userId: string, limit: number): Promise<ConversationRecord[]> {
-  const { Items = [] } = await deps.clients.db.send(
-    new QueryCommand({
-      TableName: tableName(deps, 'conversations'),
-      IndexName: 'byActivity',
-      KeyConditionExpression: 'userId = :u',
-      ExpressionAttributeValues: { ':u': userId },
-      ScanIndexForward: false,
-      Limit: limit,
-    }),
-  );
-  return Items as ConversationRecord[];
+  const rows = (await partitionRows(deps, userId)).flatMap((row) => recordOf(row) ?? []);
+  return rows.sort((a, b) => b.lastActivityAt - a.lastActivityAt).slice(0, limit);
 }
 
-/** The user's conversations whose id starts with `prefix` (`group:` lists its groups). */
-export async function conversationsStartingWith(deps: Deps, userId: string, prefix: string): Promise<ConversationRecord[]> {
-  const rows: ConversationRecord[] = [];
+/** Every row of the user's partition whose conversation id starts with `prefix`, page by page. */
+async function partitionRows(deps: Deps, userId: string, prefix?: string): Promise<StoredConversation[]> {
+  const rows: StoredConversation[] = [];
   let start: Record<string, unknown> | undefined;
   do {
     const page: QueryCommandOutput = await deps.clients.db.send(
       new QueryCommand({
         TableName: tableName(deps, 'conversations'),
-        KeyConditionExpression: 'userId = :u AND begins_with(conversationId, :p)',
-        ExpressionAttributeValues: { ':u': userId, ':p': prefix },
+        KeyConditionExpression: prefix ? 'userId = :u AND begins_with(conversationId, :p)' : 'userId = :u',
+        ExpressionAttributeValues: { ':u': userId, ...(prefix ? { ':p': prefix } : {}) },
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),
     );
-    rows.push(...((page.Items ?? []) as ConversationRecord[]));
+    rows.push(...((page.Items ?? []) as StoredConversation[]));
     start = page.LastEvaluatedKey;
   } while (start);
   return rows;
+}
+
+/** The user's conversations whose id starts with `prefix` (`group:` lists its groups). */
+export async function conversationsStartingWith(deps: Deps, userId: string, prefix: string): Promise<ConversationRecord[]> {
+  return (await partitionRows(deps, userId, prefix)).flatMap((row) => recordOf(row) ?? []);
 }
 
 /**
@@ -137,7 +153,7 @@ export async function markJoined(deps: Deps, userId: string, conversationId: str
     new UpdateCommand({
       TableName: tableName(deps, 'conversations'),
       Key: { userId, conversationId },
-      UpdateExpression: 'SET lastActivityAt = :ts, lastMsgId = :m, lastReadPosition = :p',
+      UpdateExpression: 'SET activityAt = :ts, lastMsgId = :m, lastReadPosition = :p REMOVE lastActivityAt',
       ExpressionAttributeValues: { ':ts': change.serverTs, ':m': change.msgId, ':p': change.position },
     }),
   );

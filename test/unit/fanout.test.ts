@@ -60,6 +60,8 @@ describe('fanout', () => {
     expect(updates.map((input) => input.Key)).toEqual(expect.arrayContaining([{ userId: USER, conversationId: 'direct:a' }, { userId: BOB, conversationId: 'direct:a' }]));
     expect(updates).toHaveLength(2);
     expect(updates.find((input) => input.Key!.userId === BOB)!.UpdateExpression).toContain('ADD unreadCount :one');
+    // Out of the byActivity index (keyed by lastActivityAt, every attribute projected): one write, not three.
+    for (const input of updates) expect(input.UpdateExpression).toMatch(/^SET activityAt = :ts, .* REMOVE lastActivityAt/);
   });
 
   it('writes and pushes a message again when a redelivered batch brings it again: the device drops the repeat by msgId', async () => {
