@@ -72,22 +72,42 @@ const SERVICES: Record<string, string> = {
 };
 
 const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
+const READS = new Set(['GetItem', 'Query', 'Scan']);
+
+/** The names an update expression may use for an attribute: its own and its aliases. */
+const namesOf = (input: any, attribute: string) => [
+  attribute,
+  ...Object.entries<string>(input.ExpressionAttributeNames ?? {}).filter(([, name]) => name === attribute).map(([alias]) => alias),
+];
+const clauseOf = (input: any, clause: string) => new RegExp(`\\b${clause}\\b(.*?)(\\b(SET|REMOVE|ADD|DELETE)\\b|$)`, 'is').exec(input.UpdateExpression ?? '')?.[1] ?? '';
+const escaped = (name: string) => name.replace(/[#$]/g, '\\$&');
 
 /** Whether an update expression SETs this attribute (by its name or an alias of it). */
 function setsAttribute(input: any, attribute: string): boolean {
-  const set = /\bSET\b(.*?)(\b(REMOVE|ADD|DELETE)\b|$)/is.exec(input.UpdateExpression ?? '')?.[1] ?? '';
-  const aliases = Object.entries<string>(input.ExpressionAttributeNames ?? {}).filter(([, name]) => name === attribute).map(([alias]) => alias);
-  return [attribute, ...aliases].some((name) => new RegExp(`(^|[\\s,])${name.replace(/[#$]/g, '\\$&')}\\s*=`).test(set));
+  const set = clauseOf(input, 'SET');
+  return namesOf(input, attribute).some((name) => new RegExp(`(^|[\\s,])${escaped(name)}\\s*=`).test(set));
 }
 
-/** Writes a successful write makes to one local secondary index (keyed by `sortKey`), as DynamoDB bills them. */
-function indexWrites(command: string, input: any, output: any, sortKey: string): number {
-  if (command === 'PutItem') return input.Item?.[sortKey] !== undefined ? 1 : 0;
-  if (command === 'UpdateItem') return setsAttribute(input, sortKey) ? 2 : 1;
-  const deleted = output?.Attributes;
-  return deleted && deleted[sortKey] === undefined ? 0 : 1;
+/** Whether an update expression REMOVEs this attribute. */
+function removesAttribute(input: any, attribute: string): boolean {
+  const remove = clauseOf(input, 'REMOVE');
+  return namesOf(input, attribute).some((name) => new RegExp(`(^|[\\s,])${escaped(name)}(\\s*,|\\s*$)`).test(remove));
 }
-const READS = new Set(['GetItem', 'Query', 'Scan']);
+
+/**
+ * Writes a successful write makes to one local secondary index (keyed by `sortKey`, every attribute
+ * projected), as DynamoDB bills them: an entry put, rewritten or deleted is one write, an entry whose
+ * key changed two (a delete and a put). `old` is the item the write replaced, when known; without it
+ * (a write that asked for other return values) the count is an upper bound.
+ */
+function indexWrites(command: string, input: any, old: { item?: Record<string, unknown> } | undefined, sortKey: string): number {
+  const oldHas = old ? old.item?.[sortKey] !== undefined : true;
+  if (command === 'DeleteItem') return oldHas ? 1 : 0;
+  const sets = command === 'PutItem' ? input.Item?.[sortKey] !== undefined : setsAttribute(input, sortKey);
+  const newHas = command === 'PutItem' ? sets : sets || (oldHas && !removesAttribute(input, sortKey));
+  if (oldHas && newHas) return sets && (!old || JSON.stringify(old.item?.[sortKey]) !== JSON.stringify(input.Item?.[sortKey] ?? null)) ? 2 : 1;
+  return oldHas || newHas ? 1 : 0;
+}
 
 export class RequestCounter {
   private usage = emptyUsage();
@@ -113,12 +133,19 @@ export class RequestCounter {
     const service = SERVICES[client.constructor.name] ?? client.constructor.name;
     const stack = (client as unknown as { middlewareStack: { add(middleware: unknown, options: unknown): void } }).middlewareStack;
     if (service === 'dynamodb') {
-      // Before the request is serialized: every write reports the capacity it consumed, by item size.
+      // Before the request is serialized: every write reports the capacity it consumed, by item size, and
+      // one to a table with an index answers the item it replaced (taken out of the answer again below), so
+      // that the index writes are counted as DynamoDB bills them.
       stack.add(
-        (next: (args: any) => Promise<any>, context: { commandName?: string }) => (args: any) => {
+        (next: (args: any) => Promise<any>, context: { commandName?: string; parleyBenchOldItem?: boolean }) => (args: any) => {
           const command = (context.commandName ?? '').replace(/Command$/, '');
-          if (WRITES.has(command) && args.input && !args.input.ReturnConsumedCapacity) args.input = { ...args.input, ReturnConsumedCapacity: 'TOTAL' };
-          return next(args);
+          if (!WRITES.has(command) || !args.input) return next(args);
+          const input = { ...args.input, ReturnConsumedCapacity: args.input.ReturnConsumedCapacity ?? 'TOTAL' };
+          if (this.hasIndexes(input.TableName) && (input.ReturnValues ?? 'NONE') === 'NONE') {
+            input.ReturnValues = 'ALL_OLD';
+            context.parleyBenchOldItem = true;
+          }
+          return next({ ...args, input });
         },
         { step: 'serialize', priority: 'high', name: 'parleyBenchConsumedCapacity' },
       );
@@ -141,7 +168,10 @@ export class RequestCounter {
         if (service !== 'dynamodb') return next(args);
         try {
           const result = await next(args);
-          this.countCapacity(usage, command, args.input, result.output, true);
+          const askedOld = (context as { parleyBenchOldItem?: boolean }).parleyBenchOldItem;
+          const old = askedOld || args.input.ReturnValues === 'ALL_OLD' ? { item: result.output?.Attributes } : undefined;
+          if (askedOld && result.output) delete result.output.Attributes;
+          this.countCapacity(usage, command, args.input, result.output, true, old);
           return result;
         } catch (error) {
           this.countCapacity(usage, command, args.input, undefined, false);
@@ -189,7 +219,12 @@ export class RequestCounter {
     return { table, indexes };
   }
 
-  private countCapacity(usage: Usage, command: string, input: any, output: any, succeeded: boolean): void {
+  private hasIndexes(tableName: string | undefined): boolean {
+    const tableId = tableName ? this.tableIds.get(tableName) : undefined;
+    return tableId !== undefined && ((tableDefinitions[tableId] as { localIndexes?: readonly unknown[] }).localIndexes ?? []).length > 0;
+  }
+
+  private countCapacity(usage: Usage, command: string, input: any, output: any, succeeded: boolean, old?: { item?: Record<string, unknown> }): void {
     if (command === 'BatchGetItem') return this.countBatchGet(usage, input, output);
     if (command === 'BatchWriteItem') return this.countBatchWrite(usage, input, output);
     const { table, indexes } = this.tableUsage(usage, input?.TableName ?? 'unknown');
@@ -199,7 +234,7 @@ export class RequestCounter {
       table.maxItemBytes = Math.max(table.maxItemBytes, size);
       const units = Math.max(1, output?.ConsumedCapacity?.CapacityUnits ?? Math.ceil(size / 1024));
       table.writeUnits += units;
-      if (succeeded) table.writeUnits += units * indexes.reduce((sum, index) => sum + indexWrites(command, input, output, index.sortKey.name), 0);
+      if (succeeded) table.writeUnits += units * indexes.reduce((sum, index) => sum + indexWrites(command, input, old, index.sortKey.name), 0);
     } else if (READS.has(command)) {
       table.reads++;
       const items: Record<string, unknown>[] = output?.Item ? [output.Item] : (output?.Items ?? []);
