@@ -9,7 +9,7 @@
  * rows at most, read when a device asks for the list, not per message). An index cannot be dropped from a
  * deployed table in place, so it stays defined, empty of every row written since.
  */
-import { QueryCommand, type QueryCommandOutput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type QueryCommandInput, type QueryCommandOutput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ifConditionHolds } from './conditional-write';
 import { tableName, type Deps } from '../runtime/deps';
 
@@ -120,24 +120,26 @@ export async function listConversations(deps: Deps, userId: string, limit: numbe
   return rows.sort((a, b) => b.lastActivityAt - a.lastActivityAt).slice(0, limit);
 }
 
-/** Every row of the user's partition whose conversation id starts with `prefix`, page by page. */
-async function partitionRows(deps: Deps, userId: string, prefix?: string): Promise<StoredConversation[]> {
-  const rows: StoredConversation[] = [];
+/** Every row a query of the table answers, page by page. */
+async function queryAll<T>(deps: Deps, query: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<T[]> {
+  const rows: T[] = [];
   let start: Record<string, unknown> | undefined;
   do {
     const page: QueryCommandOutput = await deps.clients.db.send(
-      new QueryCommand({
-        TableName: tableName(deps, 'conversations'),
-        KeyConditionExpression: prefix ? 'userId = :u AND begins_with(conversationId, :p)' : 'userId = :u',
-        ExpressionAttributeValues: { ':u': userId, ...(prefix ? { ':p': prefix } : {}) },
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
+      new QueryCommand({ ...query, TableName: tableName(deps, 'conversations'), ...(start ? { ExclusiveStartKey: start } : {}) }),
     );
-    rows.push(...((page.Items ?? []) as StoredConversation[]));
+    rows.push(...((page.Items ?? []) as T[]));
     start = page.LastEvaluatedKey;
   } while (start);
   return rows;
 }
+
+/** Every row of the user's partition whose conversation id starts with `prefix`. */
+const partitionRows = (deps: Deps, userId: string, prefix?: string) =>
+  queryAll<StoredConversation>(deps, {
+    KeyConditionExpression: prefix ? 'userId = :u AND begins_with(conversationId, :p)' : 'userId = :u',
+    ExpressionAttributeValues: { ':u': userId, ...(prefix ? { ':p': prefix } : {}) },
+  });
 
 /** The user's conversations whose id starts with `prefix` (`group:` lists its groups). */
 export async function conversationsStartingWith(deps: Deps, userId: string, prefix: string): Promise<ConversationRecord[]> {
@@ -214,23 +216,13 @@ export async function advanceDelivered(deps: Deps, userId: string, state: Delive
  * partition read in full (a chat list is small; only the delivery attributes come back), at SYNC, not per message.
  */
 export async function deliveryChangedAfter(deps: Deps, userId: string, after: number, limit: number): Promise<DeliveryState[]> {
-  const states: DeliveryState[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page: QueryCommandOutput = await deps.clients.db.send(
-      new QueryCommand({
-        TableName: tableName(deps, 'conversations'),
-        KeyConditionExpression: 'userId = :u',
-        FilterExpression: 'deliveredAt > :after',
-        ProjectionExpression: 'conversationId, deliveredUpTo, deliveredMsgIds, deliveredBy, deliveredAt',
-        ExpressionAttributeValues: { ':u': userId, ':after': after },
-        // A state advanced just before this device connected was pushed to no connection of it: read it.
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    states.push(...((page.Items ?? []) as DeliveryState[]));
-    start = page.LastEvaluatedKey;
-  } while (start);
+  const states = await queryAll<DeliveryState>(deps, {
+    KeyConditionExpression: 'userId = :u',
+    FilterExpression: 'deliveredAt > :after',
+    ProjectionExpression: 'conversationId, deliveredUpTo, deliveredMsgIds, deliveredBy, deliveredAt',
+    ExpressionAttributeValues: { ':u': userId, ':after': after },
+    // A state advanced just before this device connected was pushed to no connection of it: read it.
+    ConsistentRead: true,
+  });
   return states.sort((a, b) => b.deliveredAt - a.deliveredAt).slice(0, limit);
 }
