@@ -1,7 +1,7 @@
 /**
  * A device of the bench: a real `ws` client that stamps each frame with its receive time, answers
- * requests by `requestId`, acknowledges PUSH and RECEIPT frames with DELIVERED as a live client does
- * (what arrives within a few milliseconds in one DELIVERED, with the chat-list preview of each message
+ * requests by `requestId`, acknowledges queued PUSH and RECEIPT frames with DELIVERED by their cursors
+ * as a live client does (what arrives within the SDK's window in one DELIVERED, with the chat-list preview of each message
  * it received), and counts the WebSocket messages it sends and receives (what API Gateway bills).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
