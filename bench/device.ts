@@ -1,7 +1,7 @@
 /**
  * A device of the bench: a real `ws` client that stamps each frame with its receive time, answers
- * requests by `requestId`, acknowledges PUSH and RECEIPT frames with DELIVERED as a live client does
- * (what arrives within a few milliseconds in one DELIVERED, with the chat-list preview of each message
+ * requests by `requestId`, acknowledges queued PUSH and RECEIPT frames with DELIVERED by their cursors
+ * as a live client does (what arrives within the SDK's window in one DELIVERED, with the chat-list preview of each message
  * it received), and counts the WebSocket messages it sends and receives (what API Gateway bills).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import type { ParleyLocal } from '../local/runtime';
 import { encodeDeviceCredentials } from '../lambdas/protocol/credentials';
 import type { TestDevice } from '../test/support/device-client';
+import { DEFAULT_DELIVERED_WINDOW_MS } from '../client/delivery-acknowledger';
 
 export interface FrameCounts {
   sent: number;
@@ -23,9 +24,9 @@ export interface FrameCounts {
 /** WebSocket messages of every bench device, in and out. */
 export const frameCounts: FrameCounts = { sent: 0, received: 0, sentBytes: 0, receivedBytes: 0, units: 0 };
 const billedUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / (32 * 1024)));
-/** How long a device collects acknowledgements before it sends them in one DELIVERED. */
-const DELIVERED_BATCH_MS = 10;
-/** The most msgIds one DELIVERED may carry. */
+/** How long a device collects acknowledgements before it sends them in one DELIVERED: as the SDK does. */
+const DELIVERED_BATCH_MS = DEFAULT_DELIVERED_WINDOW_MS;
+/** The most cursors one DELIVERED may carry. */
 const DELIVERED_BATCH_MAX = 100;
 
 export function resetFrameCounts(): void {
@@ -58,10 +59,11 @@ export class BenchDevice {
       frameCounts.receivedBytes += data.length;
       frameCounts.units += billedUnits(data.length);
       const frame = JSON.parse(data.toString());
-      if ((frame.type === 'PUSH' || frame.type === 'RECEIPT') && this.autoDeliver) {
+      // Queued frames have a cursor; a 1:1 delivery state (a RECEIPT without one) is not acknowledged.
+      if ((frame.type === 'PUSH' || frame.type === 'RECEIPT') && frame.cursor && this.autoDeliver) {
         // A received message's preview goes to this user's chat list with its acknowledgement.
         const received = frame.type === 'PUSH' && frame.from.userId !== credentials.userId;
-        this.acknowledge(frame.msgId ?? frame.receiptId, received ? sealedPreview() : undefined);
+        this.acknowledge(frame.cursor, received ? { msgId: frame.msgId, ciphertext: sealedPreview() } : undefined);
       }
       const answer = frame.requestId !== undefined && frame.type !== 'PUSH' ? this.pending.get(frame.requestId) : undefined;
       if (answer) {
@@ -72,9 +74,9 @@ export class BenchDevice {
     });
   }
 
-  private acknowledge(msgId: string, preview?: string): void {
-    this.undelivered.push(msgId);
-    if (preview) this.previews.push({ msgId, ciphertext: preview });
+  private acknowledge(cursor: string, preview?: { msgId: string; ciphertext: string }): void {
+    this.undelivered.push(cursor);
+    if (preview) this.previews.push(preview);
     if (this.undelivered.length >= DELIVERED_BATCH_MAX) this.flushDelivered();
     else this.deliverTimer ??= setTimeout(() => this.flushDelivered(), DELIVERED_BATCH_MS);
   }
@@ -83,7 +85,7 @@ export class BenchDevice {
     clearTimeout(this.deliverTimer);
     this.deliverTimer = undefined;
     if (this.undelivered.length === 0 || this.socket.readyState !== WebSocket.OPEN) return;
-    this.send({ action: 'DELIVERED', msgIds: this.undelivered, ...(this.previews.length ? { previews: this.previews } : {}) });
+    this.send({ action: 'DELIVERED', cursors: this.undelivered, ...(this.previews.length ? { previews: this.previews } : {}) });
     this.undelivered = [];
     this.previews = [];
   }

@@ -37,7 +37,7 @@ export interface BenchOptions {
   readonly lambdaMemoryMb: number;
   /** Where the figures are written. */
   readonly out: string;
-  /** Devices acknowledge each PUSH and RECEIPT with DELIVERED, as live clients do; off measures SEND → PUSH alone. */
+  /** Devices acknowledge each queued frame with DELIVERED, as live clients do; off measures SEND → PUSH alone. */
   readonly delivered: boolean;
   /** Print the runtime's log lines. */
   readonly verbose: boolean;

@@ -117,7 +117,7 @@ export function formatTable(results: Results): string {
   const delivered = (results.options as { delivered?: boolean }).delivered !== false;
   lines.push(
     '',
-    `Per message (1:1, Alice 2 devices → Bob 2 devices, ${delivered ? 'every PUSH and RECEIPT acknowledged with DELIVERED' : 'no DELIVERED (--no-delivered): the acknowledgement leg is left out'}):`,
+    `Per message (1:1, Alice 2 devices → Bob 2 devices, ${delivered ? 'every queued frame acknowledged with DELIVERED in the SDK’s 250 ms batches, delivery states pushed to the sender’s devices' : 'no DELIVERED (--no-delivered): the acknowledgement leg is left out'}):`,
   );
   lines.push(...costLines(cost.lines));
   lines.push(...mediaCostLines(results.media));

@@ -138,7 +138,9 @@ export async function runCli(argv: readonly string[], io: CliIo = terminal()): P
           }
         });
         client.on('receipt', (r) => {
-          if (r.status !== 'sent') io.print(`${r.msgIds.join(', ')} ${r.status} by ${r.by.userId} (device ${r.by.deviceId})`);
+          if (r.status === 'sent') return;
+          const upTo = r.upToServerTs !== undefined ? ` (and every earlier message up to ${new Date(r.upToServerTs).toISOString()})` : '';
+          io.print(`${r.msgIds.join(', ')} ${r.status}${upTo} by ${r.by.userId} (device ${r.by.deviceId})`);
         });
         client.on('undecryptable', (u) => io.print(`A message from ${u.from.userId} could not be read (${u.reason})`));
         client.on('identityChanged', (c) => io.print(`The security code of ${c.device.userId} (device ${c.device.deviceId}) changed`));

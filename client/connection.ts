@@ -20,6 +20,8 @@ export interface ConnectionOptions {
   readonly credentials: DeviceCredentials;
   /** Handles one frame of the device's queue; the next waits until it resolves. */
   readonly onQueued: (frame: QueuedFrame) => Promise<void>;
+  /** The newest delivery state this device has seen, for SYNC's `receiptsAfter`. @default none: the last 30 days' */
+  readonly receiptsAfter?: () => Promise<number | undefined>;
   readonly onStatus: (status: ConnectionStatus) => void;
   /** Called when a connection drops, before any reconnect. */
   readonly onDisconnected?: () => void;
@@ -156,9 +158,10 @@ export class Connection {
     this.options.onStatus({ state: 'syncing' });
     try {
       let cursor: string | undefined;
+      const receiptsAfter = await this.options.receiptsAfter?.();
       for (;;) {
         const page = await this.request<{ type: 'SYNC_PAGE' | 'QUEUE_EMPTY'; frames: QueuedFrame[]; cursor?: string }>(
-          { action: 'SYNC', ...(cursor ? { cursor } : {}) },
+          { action: 'SYNC', ...(cursor ? { cursor } : {}), ...(receiptsAfter !== undefined ? { receiptsAfter } : {}) },
           true,
         );
         for (const frame of page.frames) await this.enqueue(frame);

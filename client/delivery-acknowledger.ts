@@ -1,10 +1,11 @@
 /**
- * Acknowledges handled messages with DELIVERED in batches: what is handled within a short window, up to
- * the protocol's 100 ids, goes in one frame (each DELIVERED is a billed message and an invocation).
+ * Acknowledges handled frames with DELIVERED, by their cursors, in batches: what is handled within a
+ * short window, up to the protocol's 100, goes in one frame (each DELIVERED is a billed message and an
+ * invocation, so a longer window makes fewer of them; the sender's ticks wait as long).
  * A message may come with its chat-list preview; a batch carries the newest one per conversation only,
  * as many as the frame's preview limit takes (a preview left out leaves an older one in the chat list).
  */
-import { MAX_PREVIEW_CHARS_PER_DELIVERED, type MessagePreview } from '../lambdas/protocol/frames';
+import { idOfCursor, MAX_PREVIEW_CHARS_PER_DELIVERED, type MessagePreview } from '../lambdas/protocol/frames';
 
 /** A delivered message's preview for this user's chat list. */
 export interface DeliveredPreview {
@@ -15,22 +16,26 @@ export interface DeliveredPreview {
 }
 
 interface Pending {
-  readonly msgId: string;
+  readonly cursor: string;
   readonly preview?: DeliveredPreview;
 }
+
+/** How long handled frames wait for more before they are acknowledged together. */
+export const DEFAULT_DELIVERED_WINDOW_MS = 250;
 
 export class DeliveryAcknowledger {
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly send: (msgIds: string[], previews: MessagePreview[]) => Promise<void>,
-    private readonly windowMs = 10,
+    private readonly send: (cursors: string[], previews: MessagePreview[]) => Promise<void>,
+    private readonly windowMs = DEFAULT_DELIVERED_WINDOW_MS,
     private readonly maxIds = 100,
   ) {}
 
-  add(msgId: string, preview?: DeliveredPreview): void {
-    this.pending.push(preview ? { msgId, preview } : { msgId });
+  /** Acknowledges the frame at `cursor`; a message's preview goes with it. */
+  add(cursor: string, preview?: DeliveredPreview): void {
+    this.pending.push(preview ? { cursor, preview } : { cursor });
     if (this.pending.length >= this.maxIds) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
   }
@@ -42,7 +47,7 @@ export class DeliveryAcknowledger {
     while (this.pending.length) {
       const batch = this.pending.splice(0, this.maxIds);
       void this.send(
-        batch.map((item) => item.msgId),
+        batch.map((item) => item.cursor),
         newestPreviews(batch),
       ).catch(() => undefined);
     }
@@ -66,10 +71,10 @@ function newestPreviews(batch: readonly Pending[]): MessagePreview[] {
   }
   const previews: MessagePreview[] = [];
   let chars = 0;
-  for (const { msgId, preview } of [...newest.values()].sort((a, b) => b.preview.serverTs - a.preview.serverTs)) {
+  for (const { cursor, preview } of [...newest.values()].sort((a, b) => b.preview.serverTs - a.preview.serverTs)) {
     if (chars + preview.ciphertext.length > MAX_PREVIEW_CHARS_PER_DELIVERED) continue;
     chars += preview.ciphertext.length;
-    previews.push({ msgId, ciphertext: preview.ciphertext });
+    previews.push({ msgId: idOfCursor(cursor), ciphertext: preview.ciphertext });
   }
   return previews;
 }

@@ -27,8 +27,10 @@ export interface IncomingMessage {
 }
 
 /**
- * Ticks: `sent` (one grey tick: the server has the message), `delivered` (a device of `by` stored it),
- * `read` (`by` read the conversation up to `msgIds[0]`), `failed` (it waited 30 days for `by` in vain).
+ * Ticks: `sent` (one grey tick: the server has the message), `delivered` (a device of `by`'s user stored
+ * it; in a 1:1 chat with `upToServerTs`, every message this user sent there up to that serverTs, those
+ * named in `msgIds` and the earlier ones alike), `read` (`by` read the conversation up to `msgIds[0]`),
+ * `failed` (it waited 30 days for `by` in vain).
  */
 export interface Receipt {
   readonly status: 'sent' | 'delivered' | 'read' | 'failed';
@@ -38,6 +40,8 @@ export interface Receipt {
   readonly by: DeviceAddress;
   /** In a group: every member has the message (`delivered`) or has read up to it (`read`); `by` was the last. */
   readonly everyone?: true;
+  /** A 1:1 `delivered`: every message this user sent in the conversation with a serverTs up to this one is delivered. */
+  readonly upToServerTs?: number;
   readonly serverTs: number;
 }
 

@@ -42,8 +42,10 @@ export interface InboxDeps {
   readonly decrypted: DecryptedMessages;
   readonly sequence: SequenceNumbers;
   readonly events: Emitter<ParleyEvents>;
-  /** Queues an id, with its message's chat-list preview if it has one, for the next DELIVERED. */
-  readonly acknowledge: (id: string, preview?: DeliveredPreview) => void;
+  /** Queues a frame's cursor, with its message's chat-list preview if it has one, for the next DELIVERED. */
+  readonly acknowledge: (cursor: string, preview?: DeliveredPreview) => void;
+  /** A conversation's delivery state (a RECEIPT with no cursor) was handled. @default nothing is kept */
+  readonly deliveryStateSeen?: (serverTs: number) => Promise<void>;
   /** Seals a shown message's chat-list preview (base64); none before this device holds a chat-list key. @default no previews */
   readonly sealPreview?: (message: IncomingMessage) => Promise<string | undefined>;
   /** Takes provisioning content from another device of this account. @default it is dropped */
@@ -84,7 +86,7 @@ export class Inbox {
         return this.receipt(frame);
       case 'PREKEYS_LOW':
         this.deps.onPrekeysLow();
-        this.deps.acknowledge(frame.noticeId);
+        this.deps.acknowledge(frame.cursor);
         return;
       case 'GROUP_UPDATE':
         return this.groupUpdate(frame);
@@ -92,20 +94,20 @@ export class Inbox {
   }
 
   private async groupUpdate(frame: GroupUpdateFrame): Promise<void> {
-    if (await this.deps.seen.has(frame.changeId)) return this.deps.acknowledge(frame.changeId);
+    if (await this.deps.seen.has(frame.changeId)) return this.deps.acknowledge(frame.cursor);
     await this.deps.events.emit('groupUpdate', await this.deps.groupUpdated(frame));
-    return this.handled(frame.changeId);
+    return this.handled(frame.changeId, frame.cursor);
   }
 
   private async message(push: PushFrame): Promise<void> {
     const { seen, decrypted, events } = this.deps;
     const id = receivedMessageId(push.from, push.msgId);
-    if (await seen.has(id)) return this.deps.acknowledge(push.msgId);
+    if (await seen.has(id)) return this.deps.acknowledge(push.cursor);
     const message = (await decrypted.get(id)) ?? (await this.decrypt(push));
     if (message === HELD) return;
-    if (!message) return this.handled(id, push.msgId);
+    if (!message) return this.handled(id, push.cursor);
     await events.emit('message', message);
-    await this.handled(id, push.msgId, await this.previewOf(message));
+    await this.handled(id, push.cursor, await this.previewOf(message));
     await decrypted.delete(id);
   }
 
@@ -174,7 +176,7 @@ export class Inbox {
     if (this.held.has(id)) return HELD;
     const timer = setTimeout(() => {
       if (!this.held.delete(id)) return;
-      void this.undecryptable(push, 'no-sender-key', missing).then(() => this.handled(id, push.msgId));
+      void this.undecryptable(push, 'no-sender-key', missing).then(() => this.handled(id, push.cursor));
     }, this.deps.senderKeyWaitMs ?? DEFAULT_SENDER_KEY_WAIT_MS);
     timer.unref();
     this.held.set(id, { push, waitsFor: `${deviceKey(missing.from)} ${missing.distributionId}`, timer });
@@ -192,17 +194,32 @@ export class Inbox {
     }
   }
 
+  /**
+   * A queued receipt is acknowledged; a delivery state (no cursor) is not queued, so it is only noted as
+   * seen, and its time kept for the next SYNC.
+   */
   private async receipt(receipt: ReceiptFrame): Promise<void> {
-    if (await this.deps.seen.has(receipt.receiptId)) return this.deps.acknowledge(receipt.receiptId);
-    const { status, conversationId, msgIds, by, everyone, serverTs } = receipt;
-    await this.deps.events.emit('receipt', { status, conversationId, msgIds, by, ...(everyone ? { everyone } : {}), serverTs });
-    return this.handled(receipt.receiptId);
+    const { receiptId, cursor, status, conversationId, msgIds, by, everyone, upToServerTs, serverTs } = receipt;
+    if (!(await this.deps.seen.has(receiptId))) {
+      await this.deps.events.emit('receipt', {
+        status,
+        conversationId,
+        msgIds,
+        by,
+        ...(everyone ? { everyone } : {}),
+        ...(upToServerTs !== undefined ? { upToServerTs } : {}),
+        serverTs,
+      });
+      await this.deps.seen.add(receiptId);
+    }
+    if (cursor) this.deps.acknowledge(cursor);
+    else await this.deps.deliveryStateSeen?.(serverTs);
   }
 
-  /** Records the frame as seen (a message by its receivedMessageId) and acknowledges it by the server's id, with the message's preview. */
-  private async handled(seenId: string, ackId = seenId, preview?: DeliveredPreview): Promise<void> {
+  /** Records the frame as seen (a message by its receivedMessageId) and acknowledges it by its cursor, with the message's preview. */
+  private async handled(seenId: string, cursor: string, preview?: DeliveredPreview): Promise<void> {
     await this.deps.seen.add(seenId);
-    this.deps.acknowledge(ackId, preview);
+    this.deps.acknowledge(cursor, preview);
   }
 }
 

@@ -16,6 +16,7 @@ import { Connection } from './connection';
 import { encodeContent, type MessageContent } from './content';
 import { DecryptedMessages } from './decrypted-messages';
 import { DeliveryAcknowledger } from './delivery-acknowledger';
+import { DeliveryStates } from './delivery-states';
 import { Emitter, type Listener, type ParleyEvents } from './events';
 import { Groups, type GroupSummary, type MyGroup } from './groups';
 import { HttpClient } from './http-client';
@@ -57,6 +58,8 @@ export interface ParleyClientOptions extends ParleyEndpoints {
   readonly keyDirectory?: (http: HttpClient) => KeyDirectory;
   /** How long a group message that came before its sender's key waits for it, then is reported `undecryptable`. @default 60 s */
   readonly senderKeyWaitMs?: number;
+  /** How long handled frames wait to be acknowledged together in one DELIVERED. @default 250 ms */
+  readonly deliveredWindowMs?: number;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -161,9 +164,10 @@ export class ParleyClient {
       now,
     });
 
-    const acknowledger = (this.acknowledger = new DeliveryAcknowledger(async (msgIds, previews) => {
-      await this.connection.request({ action: 'DELIVERED', msgIds, ...(previews.length ? { previews } : {}) }, true);
-    }));
+    const acknowledger = (this.acknowledger = new DeliveryAcknowledger(async (cursors, previews) => {
+      await this.connection.request({ action: 'DELIVERED', cursors, ...(previews.length ? { previews } : {}) }, true);
+    }, options.deliveredWindowMs));
+    const deliveryStates = new DeliveryStates(store);
     const inbox = (this.inbox = new Inbox({
       self,
       sessions,
@@ -172,7 +176,8 @@ export class ParleyClient {
       decrypted: new DecryptedMessages(store),
       sequence,
       events: this.events,
-      acknowledge: (id, preview) => acknowledger.add(id, preview),
+      acknowledge: (cursor, preview) => acknowledger.add(cursor, preview),
+      deliveryStateSeen: (serverTs) => deliveryStates.seen(serverTs),
       sealPreview: (message) => chats.seal({ ...message, from: message.from.userId }),
       provisioning: this.provisioning,
       onPrekeysLow: () => void this.replenishPrekeys(),
@@ -184,6 +189,7 @@ export class ParleyClient {
       url: options.webSocketUrl,
       credentials: device.credentials,
       onQueued: (frame) => inbox.handle(frame),
+      receiptsAfter: () => deliveryStates.seenUpTo(),
       onStatus: (status) => void this.events.emit('connection', status),
       onDisconnected: () => {
         acknowledger.clear();

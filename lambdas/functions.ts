@@ -136,14 +136,14 @@ export const functions = {
   },
   sync: {
     entry: 'lambdas/sync/sync.ts',
-    description: 'Answers a device’s queue in order, one page per SYNC',
-    tables: { routing: 'read', deviceQueues: 'read' },
+    description: 'Answers a device’s queue in order, one page per SYNC, and at its end the 1:1 delivery states that changed',
+    tables: { routing: 'read', deviceQueues: 'read', conversations: 'read' },
     manageConnections: true,
   },
   delivered: {
     entry: 'lambdas/sync/delivered.ts',
-    description: 'Deletes what a device acknowledged from its queue, sends the delivered receipts and keeps its user’s previews',
-    tables: { routing: 'read', deviceQueues: 'readWrite', conversations: 'readWrite' },
+    description: 'Deletes what a device acknowledged from its queue, moves and pushes the delivery states and keeps its user’s previews',
+    tables: { routing: 'readWrite', deviceQueues: 'readWrite', conversations: 'readWrite' },
     putsTo: ['messages'],
     manageConnections: true,
   },

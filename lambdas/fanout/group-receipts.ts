@@ -9,7 +9,7 @@ import type { ReceiptFrame } from '../protocol/frames';
 import type { ReceiptRecord } from '../protocol/stream-records';
 import type { Deps } from '../runtime/deps';
 import { isAddressable, listDevices } from '../tables/devices';
-import { positionOf } from '../tables/device-queues';
+import { positionOf, type QueueableFrame } from '../tables/device-queues';
 import { markEveryone, tally, type GroupReceiptTally } from '../tables/group-receipts';
 import { queueAndPush } from './queue-and-push';
 import { groupConversationId } from '../send/conversations';
@@ -26,7 +26,7 @@ export async function deliverGroupReceipt(deps: Deps, record: ReceiptRecord, del
     const entry = await tally(deps, msgId, status, record.by.userId);
     if (!entry || groupConversationId(entry.groupId) !== record.conversationId || counted(entry, status) < entry.recipients) continue;
     const receiptId = derivedId(`${status}-by-everyone:${msgId}`);
-    const frame: ReceiptFrame = {
+    const frame: ReceiptFrame & QueueableFrame = {
       type: 'RECEIPT',
       receiptId,
       status,
@@ -39,7 +39,7 @@ export async function deliverGroupReceipt(deps: Deps, record: ReceiptRecord, del
     };
     // Queued before it is marked sent: a retry after a crash between the two sends it again, same id.
     const senderDevices = (await listDevices(deps, entry.sender)).filter(isAddressable);
-    await Promise.all(senderDevices.map((device) => queueAndPush(deps, device.userId, device.deviceId, receiptId, frame)));
+    await Promise.all(senderDevices.map((device) => queueAndPush(deps, device.userId, device.deviceId, frame)));
     await markEveryone(deps, msgId, status, deps.now());
   }
 }

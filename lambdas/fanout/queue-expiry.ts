@@ -17,10 +17,10 @@ export function failureReceiptOf(item: QueuedItem, now: number): ReceiptRecord |
   if (item.frame.from.userId === by.userId) return undefined;
   return {
     kind: 'receipt',
-    receiptId: receiptIdOf('failed', by, [item.msgId]),
+    receiptId: receiptIdOf('failed', by, [item.frame.msgId]),
     status: 'failed',
     conversationId: item.frame.conversationId,
-    msgIds: [item.msgId],
+    msgIds: [item.frame.msgId],
     by,
     recipients: [item.frame.from.userId],
     serverTs: receiptServerTs(now, [item.frame.serverTs]),

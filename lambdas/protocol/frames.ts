@@ -97,19 +97,24 @@ export type GroupSendFrame = z.infer<typeof GroupSendFrame>;
 /** What a device's queue hands out, live or by SYNC. */
 export type QueuedFrame = PushFrame | ReceiptFrame | GroupUpdateFrame | PrekeysLowFrame;
 
-/** SYNC: answer me the page of my queue after `cursor` (the previous page's cursor), or its first page. */
+/**
+ * SYNC: answer me the page of my queue after `cursor` (the previous page's cursor), or its first page.
+ * The last page also carries the delivery state of this user's conversations that changed after
+ * `receiptsAfter` (the largest `serverTs` of such a receipt the device has seen).
+ */
 export const SyncFrame = z.strictObject({
   action: z.literal('SYNC'),
   requestId: RequestId,
   cursor: z.string().min(1).max(128).optional(),
+  receiptsAfter: z.number().int().min(0).optional(),
 });
 export type SyncFrame = z.infer<typeof SyncFrame>;
 
-/** Most msgIds one DELIVERED may acknowledge. */
+/** Most frames one DELIVERED may acknowledge. */
 export const MAX_ACKNOWLEDGED = 100;
 
 /**
- * Most preview ciphertext one DELIVERED may carry, in base64 characters: with 100 msgIds the frame stays
+ * Most preview ciphertext one DELIVERED may carry, in base64 characters: with 100 cursors the frame stays
  * under API Gateway's 128 KB message limit.
  */
 export const MAX_PREVIEW_CHARS_PER_DELIVERED = 96 * 1024;
@@ -118,18 +123,24 @@ export const MAX_PREVIEW_CHARS_PER_DELIVERED = 96 * 1024;
 export const MessagePreview = z.strictObject({ msgId: z.uuid(), ciphertext: Preview });
 export type MessagePreview = z.infer<typeof MessagePreview>;
 
+/** A queued frame's `cursor`: its place in the device's queue, `<serverTs, 13 digits>#<id>`. */
+export const Cursor = z.string().regex(/^\d{13}#[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a cursor of a queued frame');
+
+/** The id (msgId, receiptId, noticeId or changeId) a cursor ends with. */
+export const idOfCursor = (cursor: string) => cursor.slice(cursor.indexOf('#') + 1);
+
 /**
- * DELIVERED: these messages reached this device and were stored by it; the server may forget them.
- * `previews`, for some of them, go to this user's chat list.
+ * DELIVERED: the frames at these cursors reached this device and were stored by it; the server may
+ * forget them. `previews`, for some of those messages (by msgId), go to this user's chat list.
  */
 export const DeliveredFrame = z
   .strictObject({
     action: z.literal('DELIVERED'),
     requestId: RequestId,
-    msgIds: z.array(z.uuid()).min(1).max(MAX_ACKNOWLEDGED),
+    cursors: z.array(Cursor).min(1).max(MAX_ACKNOWLEDGED),
     previews: z.array(MessagePreview).min(1).max(MAX_ACKNOWLEDGED).optional(),
   })
-  .refine((frame) => (frame.previews ?? []).every((preview) => frame.msgIds.includes(preview.msgId)), {
+  .refine((frame) => (frame.previews ?? []).every((preview) => frame.cursors.some((cursor) => idOfCursor(cursor) === preview.msgId)), {
     message: 'a preview for a msgId this DELIVERED does not acknowledge',
     path: ['previews'],
   })
@@ -207,8 +218,10 @@ export interface PushFrame {
 }
 
 /**
- * Ticks for messages: `delivered` names each message a device stored, `read` the last message read
- * (`msgIds` holds that one). Queued like messages: acknowledge it with DELIVERED of its `receiptId`.
+ * Ticks for messages: `delivered` names messages a device stored, `read` the last message read
+ * (`msgIds` holds that one). A queued one has a `cursor`: acknowledge it with DELIVERED. A 1:1
+ * `delivered` receipt is not queued but the conversation's delivery state (`upToServerTs`), pushed live
+ * and handed out again at SYNC: it has no cursor and is not acknowledged.
  */
 export interface ReceiptFrame {
   type: 'RECEIPT';
@@ -219,8 +232,11 @@ export interface ReceiptFrame {
   by: { userId: string; deviceId: number };
   /** In a group: every member has the message (`delivered`) or has read it (`read`); `by` completed it. */
   everyone?: true;
+  /** A 1:1 `delivered` state: every message of the conversation sent to `by`'s user up to this serverTs is delivered. */
+  upToServerTs?: number;
   serverTs: number;
-  cursor: string;
+  /** Only on a queued receipt. */
+  cursor?: string;
 }
 
 /**
@@ -266,7 +282,7 @@ export interface QueueEmptyFrame {
 /** The server forgot the acknowledged messages. */
 export interface DeliveredAckFrame {
   type: 'DELIVERED_ACK';
-  msgIds: string[];
+  cursors: string[];
   /**
    * Previews not stored because their message is not in this device's queue (never was, or acknowledged
    * before), or because two senders used their msgId.

@@ -1,20 +1,27 @@
 /**
- * DELIVERED: the device stored these messages; they leave its queue, and their previews go to its chat
- * list. Answered only when the frame has a `requestId`: a device acknowledges every message it gets, and
- * an answer nobody waits for is a billed message.
+ * DELIVERED: the device stored the frames at these cursors; they leave its queue, their senders see two
+ * grey ticks, and their previews go to its chat list. Answered only when the frame has a `requestId`: a
+ * device acknowledges every frame it gets, and an answer nobody waits for is a billed message.
+ *
+ * No connection check: a DELIVERED can only name cursors the device was sent, and a connection the device
+ * replaced was sent only what it got while it was the device's session, so its late DELIVERED is the
+ * one it would have sent then. Skipping the check saves a consistent read on the most frequent frame.
  */
 import { DeliveredFrame } from '../protocol/frames';
 import { webSocketRoute } from '../runtime/websocket-route';
 import { storeDeliveredPreviews } from './previews';
-import { acknowledgeDelivered, findAcknowledged } from './queue-sync';
+import { acknowledgeDelivered, deliveredAck } from './queue-sync';
 import { METRIC, recordMetric } from '../runtime/metrics';
 
-export const handler = webSocketRoute('delivered', DeliveredFrame, async (frame, ctx, deps) => {
-  // One lookup serves both: each preview is found through its queued message, which acknowledging deletes.
-  const queued = await findAcknowledged(deps, ctx.caller, frame.msgIds);
-  const ignoredPreviews = frame.previews ? await storeDeliveredPreviews(deps, ctx.caller, frame.previews, queued) : [];
-  const answer = await acknowledgeDelivered(deps, ctx.caller, frame.msgIds, queued);
-  const messages = [...queued.values()].filter((items) => items.some((item) => item.frame.type === 'PUSH')).length;
-  if (messages > 0) recordMetric(METRIC.messagesDelivered, messages);
-  return frame.requestId ? { ...answer, ...(ignoredPreviews.length ? { ignoredPreviews } : {}) } : undefined;
-});
+export const handler = webSocketRoute(
+  'delivered',
+  DeliveredFrame,
+  async (frame, ctx, deps) => {
+    const taken = await acknowledgeDelivered(deps, ctx.caller, frame.cursors);
+    const ignoredPreviews = frame.previews ? await storeDeliveredPreviews(deps, ctx.caller, frame.previews, taken) : [];
+    const messages = taken.filter((item) => item.frame.type === 'PUSH').length;
+    if (messages > 0) recordMetric(METRIC.messagesDelivered, messages);
+    return frame.requestId ? { ...deliveredAck(frame.cursors), ...(ignoredPreviews.length ? { ignoredPreviews } : {}) } : undefined;
+  },
+  { checksSession: false },
+);

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { MAX_CIPHERTEXT_CHARS } from '../../lambdas/protocol/frames';
+import { positionOf } from '../../lambdas/tables/device-queues';
 import { call, connectDevice, linkDevice, registerAccount, type DeviceSocket } from '../support/device-client';
 import { syncQueue } from '../support/sync-queue';
 
@@ -230,7 +231,9 @@ describe('group receipts', () => {
     const phone = await connectDevice(parley, alice);
     const msgId = randomUUID();
     phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
-    expect(await phone.next((f) => f.requestId === 'm')).toMatchObject({ type: 'ACK' });
+    const ack = await phone.next((f) => f.requestId === 'm');
+    expect(ack).toMatchObject({ type: 'ACK' });
+    const cursor = positionOf(ack.serverTs, msgId);
     await parley.drainStreams();
     const act = async (device: DeviceCredentials, frame: object) => {
       const socket = await connectDevice(parley, device);
@@ -242,11 +245,11 @@ describe('group receipts', () => {
     };
     const ticks = () => call(parley, 'GET', `/v1/groups/${groupId}/messages/${msgId}/receipts`, { device: alice });
 
-    expect(await act(bob, { action: 'DELIVERED', msgIds: [msgId] })).toMatchObject({ type: 'DELIVERED_ACK' });
+    expect(await act(bob, { action: 'DELIVERED', cursors: [cursor] })).toMatchObject({ type: 'DELIVERED_ACK' });
     expect((await ticks()).body).toEqual({ msgId, recipients: 2, delivered: [bob.userId], read: [] });
     await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
 
-    await act(carol, { action: 'DELIVERED', msgIds: [msgId] });
+    await act(carol, { action: 'DELIVERED', cursors: [cursor] });
     const delivered = await phone.next((f) => f.type === 'RECEIPT' && f.status === 'delivered');
     expect(delivered).toMatchObject({ conversationId, msgIds: [msgId], everyone: true });
 
@@ -254,7 +257,7 @@ describe('group receipts', () => {
     await act(carol, { action: 'READ', conversationId, upToMsgId: msgId });
     expect(await phone.next((f) => f.type === 'RECEIPT' && f.status === 'read')).toMatchObject({ msgIds: [msgId], everyone: true });
     // Once each: a member acknowledging again changes nothing.
-    await act(carol, { action: 'DELIVERED', msgIds: [msgId] });
+    await act(carol, { action: 'DELIVERED', cursors: [cursor] });
     await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
     await phone.close();
 

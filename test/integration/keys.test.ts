@@ -329,7 +329,7 @@ describe('running low', () => {
     const socket = await connectDevice(parley, device);
     const [notice] = (await syncQueue(socket)).filter(isLowNotice);
     expect(notice).toMatchObject({ oneTimePrekeys: 4, kyberPrekeys: 4 });
-    expect(await request(socket, { action: 'DELIVERED', msgIds: [notice.noticeId] })).toMatchObject({ type: 'DELIVERED_ACK' });
+    expect(await request(socket, { action: 'DELIVERED', cursors: [notice.cursor] })).toMatchObject({ type: 'DELIVERED_ACK' });
     expect((await syncQueue(socket)).filter(isLowNotice)).toEqual([]);
     await socket.close();
   });

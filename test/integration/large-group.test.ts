@@ -33,7 +33,8 @@ async function queuedCopies(msgId: string): Promise<Map<string, number>> {
     const page: ScanCommandOutput = await parley.clients.db.send(
       new ScanCommand({
         TableName: parley.resources.tables.deviceQueues,
-        FilterExpression: 'msgId = :m',
+        // Items hold no msgId of their own (they stay out of the byMessage index): the frame's is the one.
+        FilterExpression: 'frame.msgId = :m',
         ExpressionAttributeValues: { ':m': msgId },
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),

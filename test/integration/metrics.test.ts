@@ -67,8 +67,8 @@ describe('metrics', () => {
       envelopes: [{ userId: bob.userId, deviceId: bob.deviceId, registrationId: bob.registrationId, type: 'message', ciphertext: 'aGk=' }],
     });
     expect(await aliceSocket.next((f) => f.requestId === 's')).toMatchObject({ type: 'ACK' });
-    await bobSocket.next((f) => f.type === 'PUSH' && f.msgId === msgId);
-    bobSocket.send({ action: 'DELIVERED', msgIds: [msgId], requestId: 'd' });
+    const push = await bobSocket.next((f) => f.type === 'PUSH' && f.msgId === msgId);
+    bobSocket.send({ action: 'DELIVERED', cursors: [push.cursor], requestId: 'd' });
     await bobSocket.next((f) => f.requestId === 'd');
     bobSocket.send({ action: 'SYNC', requestId: 'y' });
     await bobSocket.next((f) => f.requestId === 'y');
