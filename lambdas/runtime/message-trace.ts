@@ -10,6 +10,7 @@
  */
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Segment, Subsegment } from 'aws-xray-sdk-core';
+import { MAX_ACKNOWLEDGED, idOfCursor } from '../protocol/frames';
 
 /** The ids of a message, receipt or page that a trace is searched by. */
 export interface MessageIds {
@@ -19,19 +20,31 @@ export interface MessageIds {
   readonly conversationId?: string;
 }
 
+/** Longer values are not ids a valid frame could carry; they are left out rather than logged. */
+const MAX_ID_CHARS = 64;
+const MAX_CONVERSATION_ID_CHARS = 200;
+
 /** X-Ray keeps at most 1000 characters of an annotation's value; `msgIds` holds as many whole ids as fit. */
 const MAX_ANNOTATION_CHARS = 1000;
 
-/** The message ids a frame or stream record names (SEND's `msgId`, READ's `upToMsgId`, DELIVERED's `msgIds`). */
+/**
+ * The message ids a frame or stream record names: SEND's `msgId`, READ's `upToMsgId`, and the ids that
+ * DELIVERED's `cursors` end with (a cursor is `serverTs#id`). Ids only, never contents.
+ */
 export function messageIdsOf(value: unknown): MessageIds {
   if (!value || typeof value !== 'object') return {};
-  const { msgId, upToMsgId, msgIds, conversationId } = value as Record<string, unknown>;
+  const { msgId, upToMsgId, msgIds, cursors, conversationId } = value as Record<string, unknown>;
   const one = typeof msgId === 'string' ? msgId : typeof upToMsgId === 'string' ? upToMsgId : undefined;
-  const many = Array.isArray(msgIds) ? msgIds.filter((id): id is string => typeof id === 'string') : [];
+  const named = Array.isArray(cursors)
+    ? cursors.filter((cursor): cursor is string => typeof cursor === 'string').map(idOfCursor)
+    : Array.isArray(msgIds)
+      ? msgIds.filter((id): id is string => typeof id === 'string')
+      : [];
+  const many = named.slice(0, MAX_ACKNOWLEDGED).filter((id) => id.length <= MAX_ID_CHARS);
   return {
-    ...(one ? { msgId: one } : many.length === 1 ? { msgId: many[0] } : {}),
+    ...(one && one.length <= MAX_ID_CHARS ? { msgId: one } : many.length === 1 ? { msgId: many[0] } : {}),
     ...(many.length > 1 ? { msgIds: many } : {}),
-    ...(typeof conversationId === 'string' ? { conversationId } : {}),
+    ...(typeof conversationId === 'string' && conversationId.length <= MAX_CONVERSATION_ID_CHARS ? { conversationId } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { AnyClientFrame, MAX_ACKNOWLEDGED, type ErrorFrame, type ServerFrame } from '../protocol/frames';
+import { AnyClientFrame, type ErrorFrame, type ServerFrame } from '../protocol/frames';
 import { ParleyError } from '../protocol/errors';
 import type { Deps } from './deps';
 import { WebSocketRouteEvent, type Caller, type WebSocketResponse } from './gateway-events';
@@ -37,15 +37,9 @@ export function describeIssues(error: z.ZodError): string {
 
 /** The ids a frame names that correlate log lines along a message's path (ids only, never contents). */
 function correlationIdsOf(json: unknown): { msgId?: string; msgIds?: string; conversationId?: string } {
-  if (!json || typeof json !== 'object') return {};
-  const { msgId, msgIds, conversationId } = json as { msgId?: unknown; msgIds?: unknown; conversationId?: unknown };
+  const { msgId, msgIds, conversationId } = messageIdsOf(json);
   // DELIVERED names its messages as a list: one comma-separated field, which Logs Insights can `like`.
-  const ids = Array.isArray(msgIds) && msgIds.length <= MAX_ACKNOWLEDGED ? msgIds.filter((id) => typeof id === 'string' && id.length <= 64) : [];
-  return {
-    ...(typeof msgId === 'string' && msgId.length <= 64 ? { msgId } : {}),
-    ...(ids.length > 0 ? { msgIds: ids.join(',') } : {}),
-    ...(typeof conversationId === 'string' && conversationId.length <= 200 ? { conversationId } : {}),
-  };
+  return { ...(msgId ? { msgId } : {}), ...(msgIds ? { msgIds: msgIds.join(',') } : {}), ...(conversationId ? { conversationId } : {}) };
 }
 
 /** The answer carries the frame's `requestId`, so the client can match it to its request. */

@@ -7,7 +7,7 @@
  */
 import dgram from 'node:dgram';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { Tracer } from '@aws-lambda-powertools/tracer';
@@ -123,9 +123,10 @@ describe('message trace', () => {
     invocationOf(SEND_TRACE);
     routeCheckPasses(db);
     db.on(GetCommand).resolves({});
+    db.on(DeleteCommand).resolves({});
     const handlerSegment = new Segment('Parley-dev-delivered', SEND_TRACE).addNewSubsegment('## delivered');
     await delivered.withDeps({ ...mockDeps(), tracer: tracerIn(handlerSegment) })(
-      messageEvent('DELIVERED', JSON.stringify({ action: 'DELIVERED', msgIds: [MSG] }), 'conn-1=', { userId: BOB, deviceId: 1 }),
+      messageEvent('DELIVERED', JSON.stringify({ action: 'DELIVERED', cursors: [`${NOW}#${MSG}`] }), 'conn-1=', { userId: BOB, deviceId: 1 }),
     );
     expect(annotationsIn(handlerSegment)).toMatchObject({ msgId: MSG });
   });
@@ -158,7 +159,10 @@ describe('message trace', () => {
     };
     beforeEach(() => {
       db.on(PutCommand).resolves({});
-      db.on(GetCommand).resolves({ Item: { userId: BOB, deviceId: 1, connectionId: 'bob-1=', connectedAt: NOW, expiresAt: NOW / 1000 + 600 } });
+      db.on(BatchWriteCommand).resolves({});
+      db.on(BatchGetCommand).resolves({
+        Responses: { 'parley-routing': [{ userId: BOB, deviceId: 1, connectionId: 'bob-1=', connectedAt: NOW, expiresAt: NOW / 1000 + 600 }] },
+      });
       connections.on(PostToConnectionCommand).resolves({});
     });
     const fanoutIn = (batchSegment: Subsegment, record: object) =>
@@ -188,7 +192,7 @@ describe('message trace', () => {
 
     it('marks both segments with the error of a record that fails', async () => {
       invocationOf(FANOUT_TRACE);
-      db.on(PutCommand).rejects(new Error('throttled'));
+      db.on(BatchWriteCommand).rejects(new Error('throttled'));
       const batch = new Segment('Parley-dev-fanout', FANOUT_TRACE).addNewSubsegment('## fanout');
       const answer = await fanoutIn(batch, { ...message, traceHeader: `Root=${SEND_TRACE};Parent=0123456789abcdef;Sampled=1` });
       expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: '49591' }] });
@@ -217,7 +221,8 @@ describe('message trace', () => {
     const group = 'group:0d6f3b5e-1a2b-4c3d-8e9f-0a1b2c3d4e5f';
     expect(messageIdsOf({ action: 'GROUP_SEND', msgId: MSG, conversationId: group })).toEqual({ msgId: MSG, conversationId: group });
     expect(messageIdsOf({ action: 'READ', conversationId: CONVERSATION, upToMsgId: MSG })).toEqual({ msgId: MSG, conversationId: CONVERSATION });
-    expect(messageIdsOf({ action: 'DELIVERED', msgIds: [MSG] })).toEqual({ msgId: MSG });
+    expect(messageIdsOf({ action: 'DELIVERED', cursors: [`${NOW}#${MSG}`] })).toEqual({ msgId: MSG });
+    expect(messageIdsOf({ action: 'DELIVERED', cursors: [`${NOW}#${MSG}`, `${NOW + 1}#${SEND_TRACE}`] })).toEqual({ msgIds: [MSG, SEND_TRACE] });
     expect(messageIdsOf({ kind: 'receipt', msgIds: [MSG, SEND_TRACE], conversationId: CONVERSATION })).toEqual({ msgIds: [MSG, SEND_TRACE], conversationId: CONVERSATION });
     expect(messageIdsOf({ action: 'SYNC' })).toEqual({});
     expect(messageIdsOf(null)).toEqual({});
