@@ -43,7 +43,7 @@ export async function deliverMessage(deps: Deps, record: MessageRecord): Promise
   // The chat list of both members, after the queues: a message is never listed before it is stored.
   const { msgId, serverTs, conversationId } = record;
   await recordActivity(deps, record.from.userId, conversationId, { msgId, serverTs, received: false, preview: record.preview });
-  if (record.to !== record.from.userId) await recordActivity(deps, record.to, conversationId, { msgId, serverTs, received: true });
+  if (record.to !== record.from.userId && !record.withheld) await recordActivity(deps, record.to, conversationId, { msgId, serverTs, received: true });
 }
 
 /** A receipt goes to every device of each recipient user, but never back to the device it came from. */
