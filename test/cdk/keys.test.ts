@@ -62,8 +62,8 @@ describe('Key Distribution Service', () => {
     expect(accessTo('deviceKeys').countPrekeys).toBeUndefined();
   });
 
-  it('lets only the fetchers, the message senders and the media URL makers reach the rate limits', () => {
-    expect(Object.keys(accessTo('rateLimits')).sort()).toEqual([...KEY_FETCHERS, 'send', 'groupSend', 'createMediaUpload', 'getMediaDownload'].sort());
+  it('lets only the fetchers, the message senders, the media URL makers and the directory lookup reach the rate limits', () => {
+    expect(Object.keys(accessTo('rateLimits')).sort()).toEqual([...KEY_FETCHERS, 'send', 'groupSend', 'createMediaUpload', 'getMediaDownload', 'lookupPhoneNumbers'].sort());
   });
 
   it('lets no uploader touch queues or limits, and only the WebSocket one read routes and close connections', () => {
