@@ -1,7 +1,7 @@
 /**
  * The privacy rules of presence, as one pure function: what a viewer may see of a user's presence, given
  * the user's settings, contacts and blocks and the viewer's own settings. docs/protocol.md states them as
- * a table; test/unit/presence-visibility.test.ts checks each row.
+ * a table; test/e2e/presence.test.ts checks each row through the local stack.
  */
 import type { PresenceView } from '../protocol/contacts-api';
 import type { Audience, PresenceRecord, PrivacySettings } from '../tables/presence';
