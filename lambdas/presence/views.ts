@@ -5,7 +5,7 @@
  */
 import type { PresenceView } from '../protocol/contacts-api';
 import type { Deps } from '../runtime/deps';
-import { blockKey, blocksAmong } from '../tables/blocks';
+import { blockKey, blocksAmong, pairOfBlockKey } from '../tables/blocks';
 import { getContacts } from '../tables/contacts';
 import { presenceOf, type PresenceRecord } from '../tables/presence';
 import { mapConcurrently } from '../runtime/concurrency';
@@ -18,7 +18,8 @@ export async function viewsOf(deps: Deps, pairs: readonly { presence: PresenceRe
   const owners = [...new Map(pairs.map(({ presence }) => [presence.userId, presence])).values()];
   const [contacts, blocks, viewers] = await Promise.all([
     mapConcurrently(owners.filter(namesContacts), 8, async (owner) => [owner.userId, new Set(await getContacts(deps, owner.userId))] as const),
-    blocksAmong(deps, pairs.map(({ presence, viewer }) => ({ userId: presence.userId, blockedUserId: viewer }))),
+    // A viewer watching from several devices is one pair: a batch read must not name a key twice.
+    blocksAmong(deps, [...new Set(pairs.map(({ presence, viewer }) => blockKey(presence.userId, viewer)))].map(pairOfBlockKey)),
     presenceOf(deps, pairs.map(({ viewer }) => viewer)),
   ]);
   const contactsOf = new Map(contacts);

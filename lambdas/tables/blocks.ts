@@ -27,6 +27,11 @@ export async function blocksAmong(deps: Deps, pairs: readonly { userId: string; 
 
 export const blockKey = (userId: string, blockedUserId: string) => `${userId}>${blockedUserId}`;
 
+export function pairOfBlockKey(key: string): { userId: string; blockedUserId: string } {
+  const [userId, blockedUserId] = key.split('>') as [string, string];
+  return { userId, blockedUserId };
+}
+
 /** Blocks a user; blocking again changes nothing (the first block's time stays). */
 export async function putBlock(deps: Deps, block: BlockRecord): Promise<void> {
   await putIfAbsent(deps, 'blocks', { ...block });

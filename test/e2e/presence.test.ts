@@ -45,8 +45,9 @@ const refusal = async (promise: Promise<unknown>) => {
 };
 
 describe('presence', () => {
-  it('shows a user online while any device is connected, then offline with a last-seen time', async () => {
+  it('shows a user online while any device is connected, then offline with a last-seen time, to every watching device', async () => {
     const bob = await registerClient(parley, nextPhone());
+    const bobLaptop = await linkClient(parley, bob, 'Laptop');
     const alicePhone = await registerClient(parley, nextPhone());
     const aliceLaptop = await linkClient(parley, alicePhone, 'Laptop');
     const alice = alicePhone.client.userId;
@@ -56,6 +57,8 @@ describe('presence', () => {
 
     const [before] = await bob.client.subscribePresence([alice]);
     expect(before).toMatchObject({ userId: alice, online: false });
+    await bobLaptop.client.subscribePresence([alice]);
+    const laptopCount = bobLaptop.events.seen.presence.length;
     const seen = bob.events.seen.presence;
     const count = seen.length;
 
@@ -74,7 +77,10 @@ describe('presence', () => {
     const offline = await bob.events.waitFor('presence', (event) => event.userId === alice && !event.online && seen.indexOf(event) >= count);
     expect(offline.lastSeen).toBeGreaterThanOrEqual(closedAt - 50);
     expect(await bob.client.getPresence(alice)).toEqual({ userId: alice, online: false, lastSeen: offline.lastSeen });
+    // Bob's other device watches too, and hears the same changes.
+    expect(bobLaptop.events.seen.presence.slice(laptopCount).map((e) => e.online)).toEqual([true, false]);
     bob.client.close();
+    bobLaptop.client.close();
   });
 
   it('turns a user offline by the route TTL when their socket dies without a close', async () => {
