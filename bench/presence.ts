@@ -34,7 +34,18 @@ export interface PresenceRun {
 
 const TYPING_EVERY_MS = 1100;
 
-const billed = (usage: ReturnType<RequestCounter['take']>) => Object.fromEntries(Object.entries(usage.functions).map(([id, fn]) => [id, meanBilledMs(fn)]));
+/** What the counter saw since its reset, priced per `units` (typing frames, presence changes). */
+function priced(counter: RequestCounter, units: number, lambdaMemoryMb: number): CostModel {
+  const usage = counter.take();
+  return costPerMessage({
+    usage,
+    frames: { ...frameCounts },
+    messages: units,
+    lambdaMemoryMb,
+    billedMs: Object.fromEntries(Object.entries(usage.functions).map(([id, fn]) => [id, meanBilledMs(fn)])),
+    lambdaDurationSource: 'mean wall time of each invocation in this run, rounded up to the ms',
+  });
+}
 
 export async function timePresenceAndTyping(
   parley: ParleyLocal,
@@ -75,15 +86,7 @@ export async function timePresenceAndTyping(
     await sleep(TYPING_EVERY_MS);
   }
   await settle(parley);
-  const typingUsage = counter.take();
-  const typingCost = costPerMessage({
-    usage: typingUsage,
-    frames: { ...frameCounts },
-    messages: typingFrames,
-    lambdaMemoryMb: options.lambdaMemoryMb,
-    billedMs: billed(typingUsage),
-    lambdaDurationSource: 'mean wall time of each invocation in this run, rounded up to the ms',
-  });
+  const typingCost = priced(counter, typingFrames, options.lambdaMemoryMb);
 
   // Presence: every Alice goes offline (both devices close), then online (both open again).
   let presenceFrames = 0;
@@ -94,16 +97,8 @@ export async function timePresenceAndTyping(
   await settle(parley);
   alices = await Promise.all(users.map(([alice]) => connect(alice)));
   await settle(parley);
-  const presenceUsage = counter.take();
   const presenceChanges = 2 * options.pairs;
-  const presenceCost = costPerMessage({
-    usage: presenceUsage,
-    frames: { ...frameCounts },
-    messages: presenceChanges,
-    lambdaMemoryMb: options.lambdaMemoryMb,
-    billedMs: billed(presenceUsage),
-    lambdaDurationSource: 'mean wall time of each invocation in this run, rounded up to the ms',
-  });
+  const presenceCost = priced(counter, presenceChanges, options.lambdaMemoryMb);
   await closeAll([...alices.flat(), ...bobs.flat()]);
   return {
     pairs: options.pairs,
