@@ -24,6 +24,9 @@ export interface BenchOptions {
   readonly groupMembers: number;
   readonly groupOnline: number;
   readonly groupMessages: number;
+  /** Pairs of the presence and typing section (0 skips it), and how long their devices type. */
+  readonly presencePairs: number;
+  readonly typingSeconds: number;
   /** Imports timed per Lambda bundle in the cold-start figures (`bench/bundles.ts`; 0 skips them). */
   readonly bundleImportRuns: number;
   /** MiB of the file the SDK's attachment crypto encrypts and decrypts (`bench/media-crypto.ts`; 0 skips it). */
@@ -57,6 +60,8 @@ export const defaultOptions: BenchOptions = {
   groupMembers: 1024,
   groupOnline: 20,
   groupMessages: 5,
+  presencePairs: 10,
+  typingSeconds: 6,
   bundleImportRuns: 3,
   mediaCryptoMb: 256,
   mediaTransferMb: 10,
@@ -70,7 +75,7 @@ export const defaultOptions: BenchOptions = {
 
 const usage = `npm run bench -- [--rate 50] [--seconds 10] [--pairs 10] [--steps 25,50,100] [--step-seconds 5]
   [--budget-seconds 150] [--p99-limit-ms 200] [--sync-messages 1000] [--group-members 1024] [--group-online 20]
-  [--group-messages 5] [--sdk-sessions 200] [--sdk-messages 2000] [--bundle-import-runs 3] [--lambda-memory-mb 256]
+  [--group-messages 5] [--presence-pairs 10] [--typing-seconds 6] [--sdk-sessions 200] [--sdk-messages 2000] [--bundle-import-runs 3] [--lambda-memory-mb 256]
   [--media-crypto-mb 256] [--media-transfer-mb 10] [--media-transfer-rounds 3] [--no-media] [--media-only]
   [--out bench/results.json] [--no-delivered] [--verbose]   (--steps none skips the step-up)`;
 
@@ -89,6 +94,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     '--group-members': 'groupMembers',
     '--group-online': 'groupOnline',
     '--group-messages': 'groupMessages',
+    '--presence-pairs': 'presencePairs',
+    '--typing-seconds': 'typingSeconds',
     '--bundle-import-runs': 'bundleImportRuns',
     '--lambda-memory-mb': 'lambdaMemoryMb',
     '--media-crypto-mb': 'mediaCryptoMb',

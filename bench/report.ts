@@ -4,6 +4,7 @@ import type { RateRun } from './latency';
 import type { MaxRate } from './max-rate';
 import type { MediaResults } from './media-transfer';
 import type { GroupFanoutRun } from './group-fanout';
+import type { PresenceRun } from './presence';
 import type { SdkCryptoRun } from './sdk-crypto';
 import type { BundlesRun } from './bundles';
 import type { SyncRun } from './sync-time';
@@ -18,6 +19,8 @@ export interface Results {
   readonly maxRate: MaxRate | null;
   readonly sync: SyncRun | null;
   readonly groupFanout: GroupFanoutRun | null;
+  /** Typing latency, and the cost of a typing frame and of a presence change (bench/presence.ts). */
+  readonly presence: PresenceRun | null;
   /** The client SDK's Signal protocol work in one process: session setups and 1:1 messages. */
   readonly sdk: SdkCryptoRun | null;
   /** Each Lambda bundle's size and import time (bench/bundles.ts). */
@@ -72,7 +75,7 @@ export const formatMediaTable = (media: MediaResults): string => [...aligned(med
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${value} ms`);
 
 export function formatTable(results: Results): string {
-  const { fixedRate: run, maxRate, sync, groupFanout: group, sdk, bundles, cost } = results;
+  const { fixedRate: run, maxRate, sync, groupFanout: group, presence, sdk, bundles, cost } = results;
   const rows: [string, string][] = [
     [
       `Delivery latency SEND → PUSH at ${run.offeredRate} msg/s × ${run.seconds} s, ${run.conversations} conversations`,
@@ -95,6 +98,15 @@ export function formatTable(results: Results): string {
       group ? `p50 ${ms(group.lastOnlineMemberMs.p50)}, max ${ms(group.lastOnlineMemberMs.max)} (${group.messages} messages)` : 'not run',
     ],
     ['  cost per million group messages', group ? `$${group.cost.usdPerMillionMessages.toFixed(2)}` : '—'],
+    [
+      `Typing: TYPING → the other device (${presence?.pairs ?? '—'} pairs, 2 watching devices each)`,
+      presence ? `p50 ${ms(presence.typingLatencyMs.p50)}, p99 ${ms(presence.typingLatencyMs.p99)} (${presence.typingArrivals} arrivals of ${presence.typingFrames} frames)` : 'not run',
+    ],
+    ['  cost per million typing frames', presence ? `$${presence.typingCost.usdPerMillionMessages.toFixed(2)}` : '—'],
+    [
+      '  cost per million presence changes (2 devices watching, the connects and disconnects included)',
+      presence ? `$${presence.presenceCost.usdPerMillionMessages.toFixed(2)} (${presence.presenceFrames} PRESENCE frames for ${presence.presenceChanges} changes)` : '—',
+    ],
     [
       'Client SDK: session setups (PQXDH, first message both sides)',
       sdk ? `${sdk.sessionSetups.perSecond}/s (${sdk.sessionSetups.msEach} ms each; first message ${sdk.sessionSetups.firstMessageBytes} B)` : 'not run',
@@ -121,6 +133,12 @@ export function formatTable(results: Results): string {
   );
   lines.push(...costLines(cost.lines));
   lines.push(...mediaCostLines(results.media));
+  if (presence) {
+    lines.push('', 'Per TYPING frame (Alice → Bob’s 2 devices):');
+    lines.push(...costLines(presence.typingCost.lines));
+    lines.push('', 'Per presence change (both of Alice’s devices close, then open again; Bob’s 2 devices watch):');
+    lines.push(...costLines(presence.presenceCost.lines));
+  }
   if (group) {
     lines.push('', `Per group message (${group.members} members, ${group.memberDevices} devices, ${group.onlineMembers} online and acknowledging):`);
     lines.push(...costLines(group.cost.lines));

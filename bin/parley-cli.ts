@@ -3,7 +3,8 @@
  * `parley`: a command-line Parley device on the client SDK, its keys and sessions in a folder.
  *   npm run parley -- --store ./alice register +14155550100     (asks for the SMS code)
  *   npm run parley -- --store ./alice send <userId> Hello there
- *   npm run parley -- --store ./alice listen                    (prints messages and ticks until Ctrl-C)
+ *   npm run parley -- --store ./alice send +14155550101 Hello   (a phone number is looked up first)
+ *   npm run parley -- --store ./alice listen [userId|phone…]    (prints messages, ticks, typing and those users' presence until Ctrl-C)
  *   npm run parley -- --store ./alice send-file <userId|group:<groupId>> ./photo.jpg   (received files go to --downloads)
  * Endpoints default to `npm start`'s (--http http://127.0.0.1:3000, --ws ws://127.0.0.1:3001/local).
  */
@@ -13,6 +14,7 @@ import path from 'node:path';
 import { FileStore, ParleyClient, type ParleyClientOptions } from '../client';
 import { receivedFilePath } from '../client/media/received-files';
 import type { TransferProgress } from '../client/media/media-transfers';
+import type { PrivacySettings } from '../client/contacts';
 
 const usage = `parley --store DIR [--http URL] [--ws URL] [--downloads DIR] <command>
   register <phoneNumber> [deviceName]   register an account; asks for the code from the SMS
@@ -20,10 +22,17 @@ const usage = `parley --store DIR [--http URL] [--ws URL] [--downloads DIR] <com
   link <token> <deviceName>             link this device to an account
   whoami                                this device's userId and deviceId
   devices                               the account's devices
-  send <userId> <text…>                 send a message
+  send <userId|phone> <text…>           send a message (a phone number is looked up first)
   send-file <userId|group:<id>> <path> [caption…]   send a file (one upload, also to a group)
-  listen                                print messages and ticks until Ctrl-C; received files
-                                        are saved to --downloads (default: DIR/downloads)`;
+  listen [userId|phone…]                print messages, ticks and typing until Ctrl-C, and the
+                                        presence of the users named; received files are saved
+                                        to --downloads (default: DIR/downloads)
+  lookup <phone…>                       which phone numbers have accounts (1,000 a day per device)
+  contacts [add|remove <userId|phone…>] list, add to or remove from the contacts kept on the server
+  privacy [lastSeen=everyone|contacts|nobody] [online=…] [readReceipts=on|off]
+                                        show or change the privacy settings
+  block <userId|phone>, unblock <userId|phone>, blocks
+                                        block or unblock a user; list who is blocked`;
 
 export interface CliIo {
   print(line: string): void;
@@ -65,6 +74,34 @@ function progressBar(io: CliIo): (progress: TransferProgress) => void {
     io.progress?.(line);
   };
 }
+
+const isPhoneNumber = (word: string) => word.startsWith('+');
+
+/** The userIds of these userIds or phone numbers; a number without an account is an error naming it. */
+async function userIdsOf(client: ParleyClient, words: readonly string[]): Promise<string[]> {
+  const numbers = words.filter(isPhoneNumber);
+  const found = new Map((numbers.length ? await client.lookup(numbers) : []).map(({ phoneNumber, userId }) => [phoneNumber, userId]));
+  return words.map((word) => {
+    if (!isPhoneNumber(word)) return word;
+    const userId = found.get(word);
+    if (!userId) throw new Error(`${word} is not on Parley`);
+    return userId;
+  });
+}
+
+/** `lastSeen=contacts online=nobody readReceipts=off` → the settings to change. */
+function privacyChange(words: readonly string[]): Partial<PrivacySettings> {
+  const change: Record<string, unknown> = {};
+  for (const word of words) {
+    const [name, value] = word.split('=');
+    if ((name === 'lastSeen' || name === 'online') && (value === 'everyone' || value === 'contacts' || value === 'nobody')) change[name] = value;
+    else if (name === 'readReceipts' && (value === 'on' || value === 'off')) change.readReceipts = value === 'on';
+    else throw new Error(usage);
+  }
+  return change as Partial<PrivacySettings>;
+}
+
+const timeOf = (ms: number) => new Date(ms).toISOString();
 
 function splitAtCommand(argv: readonly string[]): { options: string[]; command: string[] } {
   let i = 0;
@@ -112,8 +149,9 @@ export async function runCli(argv: readonly string[], io: CliIo = terminal()): P
       case 'send': {
         const [to, ...words] = rest;
         if (!to || !words.length) throw new Error(usage);
+        const [userId] = await userIdsOf(client, [to]);
         await client.connect();
-        const sent = await client.send(to, words.join(' '));
+        const sent = await client.send(userId!, words.join(' '));
         return io.print(`Sent ${sent.msgId}`);
       }
       case 'send-file': {
@@ -147,11 +185,45 @@ export async function runCli(argv: readonly string[], io: CliIo = terminal()): P
         client.on('connection', (s) => {
           if (s.state === 'offline') io.print(`Offline; trying again in ${Math.round(s.retryInMs! / 1000)} s`);
         });
+        client.on('presence', (p) => io.print(`${p.userId} is ${p.online ? 'online' : p.lastSeen !== undefined ? `offline, last seen ${timeOf(p.lastSeen)}` : 'offline'}`));
+        client.on('typing', (t) => io.print(`${t.from.userId} ${t.state === 'composing' ? 'is typing…' : 'stopped typing'} in ${t.conversationId}`));
+        const watched = await userIdsOf(client, rest);
         await client.connect();
+        if (watched.length) await client.subscribePresence(watched);
         io.print('Listening; Ctrl-C stops.');
         await (io.stopListening ?? new Promise<void>((resolve) => process.once('SIGINT', () => resolve())));
         return;
       }
+      case 'lookup': {
+        if (!rest.length) throw new Error(usage);
+        const found = new Map((await client.lookup(rest)).map(({ phoneNumber, userId }) => [phoneNumber, userId]));
+        for (const phoneNumber of rest) io.print(`${phoneNumber}\t${found.get(phoneNumber) ?? 'not on Parley'}`);
+        return;
+      }
+      case 'contacts': {
+        const [change, ...words] = rest;
+        let contacts = await client.contacts.list();
+        if (change === 'add' || change === 'remove') {
+          const userIds = await userIdsOf(client, words);
+          contacts = await client.contacts.set(change === 'add' ? [...new Set([...contacts, ...userIds])] : contacts.filter((id) => !userIds.includes(id)));
+        } else if (change !== undefined) throw new Error(usage);
+        for (const userId of contacts) io.print(userId);
+        return;
+      }
+      case 'privacy': {
+        const settings = rest.length ? await client.setPrivacy(privacyChange(rest)) : await client.privacy();
+        return io.print(`lastSeen=${settings.lastSeen} online=${settings.online} readReceipts=${settings.readReceipts ? 'on' : 'off'}`);
+      }
+      case 'block':
+      case 'unblock': {
+        if (rest.length !== 1) throw new Error(usage);
+        const [userId] = await userIdsOf(client, rest);
+        await (command === 'block' ? client.block(userId!) : client.unblock(userId!));
+        return io.print(`${command === 'block' ? 'Blocked' : 'Unblocked'} ${userId}`);
+      }
+      case 'blocks':
+        for (const block of await client.contacts.blocked()) io.print(`${block.userId}\tsince ${timeOf(block.blockedAt)}`);
+        return;
       default:
         throw new Error(usage);
     }

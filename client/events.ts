@@ -115,7 +115,28 @@ export interface Provisioned {
   readonly chatListKeyIds: readonly number[];
 }
 
+/** A watched user's presence changed (or is answered on subscribing), as their privacy settings let this user see it. */
+export interface PresenceEvent {
+  readonly userId: string;
+  readonly online: boolean;
+  /** When the user was last online, epoch ms; only while offline and only when they show it to this user. */
+  readonly lastSeen?: number;
+}
+
+/**
+ * Someone in a conversation is typing (`composing`) or stopped (`paused`). The SDK emits `paused` by
+ * itself when a `composing` is not refreshed within 5 s (`expired: true`).
+ */
+export interface TypingEvent {
+  readonly conversationId: string;
+  readonly from: DeviceAddress;
+  readonly state: 'composing' | 'paused';
+  readonly expired?: true;
+}
+
 export interface ParleyEvents {
+  presence: PresenceEvent;
+  typing: TypingEvent;
   message: IncomingMessage;
   receipt: Receipt;
   groupUpdate: GroupUpdate;

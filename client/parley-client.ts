@@ -13,11 +13,13 @@ import type { BackoffOptions } from './backoff';
 import { ChatList, type Chat } from './chat-list';
 import { ChatListKeys } from './chat-list-keys';
 import { Connection } from './connection';
+import { Contacts, type PrivacySettings } from './contacts';
+import { PresenceAndTyping } from './presence';
 import { encodeContent, type MessageContent } from './content';
 import { DecryptedMessages } from './decrypted-messages';
 import { DeliveryAcknowledger } from './delivery-acknowledger';
 import { DeliveryStates } from './delivery-states';
-import { Emitter, type Listener, type ParleyEvents } from './events';
+import { Emitter, type Listener, type ParleyEvents, type PresenceEvent } from './events';
 import { Groups, type GroupSummary, type MyGroup } from './groups';
 import { HttpClient } from './http-client';
 import { Inbox } from './inbox';
@@ -133,6 +135,9 @@ export class ParleyClient {
   private readonly chats: ChatList;
   private readonly provisioning: Provisioning;
   private readonly media: MediaTransfers;
+  private readonly presence: PresenceAndTyping;
+  /** Contact discovery, the contact list, privacy settings and blocks. */
+  readonly contacts: Contacts;
 
   private constructor(options: ParleyClientOptions, device: LocalDevice) {
     const { store } = options;
@@ -190,12 +195,17 @@ export class ParleyClient {
       credentials: device.credentials,
       onQueued: (frame) => inbox.handle(frame),
       receiptsAfter: () => deliveryStates.seenUpTo(),
-      onStatus: (status) => void this.events.emit('connection', status),
+      onStatus: (status) => {
+        void this.events.emit('connection', status);
+        // A subscription lives as long as its connection: the new one watches what the old one did.
+        if (status.state === 'online') void this.presence.resubscribe().catch((error: Error) => this.events.emit('error', error));
+      },
       onDisconnected: () => {
         acknowledger.clear();
         inbox.releaseHeld();
       },
       onError: (error) => void this.events.emit('error', error),
+      onEphemeral: (frame) => this.presence.received(frame),
       ...(options.backoff ? { backoff: options.backoff } : {}),
       ...(options.heartbeatIntervalMs ? { heartbeatIntervalMs: options.heartbeatIntervalMs } : {}),
       ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
@@ -210,6 +220,8 @@ export class ParleyClient {
     });
     this.groups = new Groups({ self, http: this.http, store, recipients, outbox: this.outbox, senderKeys, now });
     this.media = new MediaTransfers(this.http, store);
+    this.presence = new PresenceAndTyping(this.connection, this.events, now);
+    this.contacts = new Contacts(this.http);
   }
 
   /** This device's address: its account's userId and its deviceId. */
@@ -323,6 +335,50 @@ export class ParleyClient {
     await this.connection.request<ReadAckFrame>({ action: 'READ', conversationId, upToMsgId });
   }
 
+  /** Which of these phone numbers (E.164) have accounts, with their userIds; see `contacts` for the rest. */
+  lookup(phoneNumbers: readonly string[]): Promise<{ phoneNumber: string; userId: string }[]> {
+    return this.contacts.lookup(phoneNumbers);
+  }
+
+  /**
+   * Watches these users' presence (those whose chats are open; up to 64), replacing what was watched:
+   * `presence` events follow each change, also after reconnects. Answers their presence now.
+   */
+  subscribePresence(userIds: readonly string[]): Promise<PresenceEvent[]> {
+    return this.presence.subscribe(userIds);
+  }
+
+  /** A user's presence once, as their settings let this user see it. */
+  getPresence(userId: string): Promise<PresenceEvent> {
+    return this.contacts.presence(userId);
+  }
+
+  /**
+   * Tells a conversation (a userId for a 1:1 chat, or a conversationId) that this user types or stopped.
+   * Throttled: call it on every keystroke; a `composing` goes out at most every 2.5 s. Best effort.
+   */
+  setTyping(conversation: string, state: 'composing' | 'paused' = 'composing'): boolean {
+    const conversationId = conversation.includes(':') ? conversation : this.conversationWith(conversation);
+    return this.presence.setTyping(conversationId, state);
+  }
+
+  privacy(): Promise<PrivacySettings> {
+    return this.contacts.privacy();
+  }
+
+  setPrivacy(change: Partial<PrivacySettings>): Promise<PrivacySettings> {
+    return this.contacts.setPrivacy(change);
+  }
+
+  /** Blocks a user: their messages never reach this account, and they see none of its presence or typing. */
+  block(userId: string): Promise<void> {
+    return this.contacts.block(userId);
+  }
+
+  unblock(userId: string): Promise<void> {
+    return this.contacts.unblock(userId);
+  }
+
   /** The id of the 1:1 conversation with a user. */
   conversationWith(userId: string): string {
     return directConversationId(this.userId, userId);
@@ -372,6 +428,7 @@ export class ParleyClient {
   close(): void {
     this.acknowledger.flush();
     this.inbox.releaseHeld();
+    this.presence.close();
     this.connection.close();
   }
 }

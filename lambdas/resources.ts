@@ -186,6 +186,38 @@ export const tables = {
     envVar: 'GROUP_TIMELINE_TABLE',
   },
   /**
+   * Each user's presence and privacy settings, one item per user: the live connection of each device
+   * (`connection#<deviceId>`, removed by `$disconnect` or when the route expires), when the last device
+   * went away (`lastSeenAt`), and who may see that (`privacy`). Online and offline are turned by one
+   * conditional update each, so concurrent connects and disconnects of a user's devices never disagree.
+   */
+  presence: {
+    partitionKey: { name: 'userId', type: 'S' },
+    envVar: 'PRESENCE_TABLE',
+  },
+  /**
+   * Who watches whose presence: partition the watched user, sort the watching device
+   * (`<userId>#<deviceId>`), with its connection. A presence change is one query of the watched user's
+   * partition, never a scan. An item lives as long as its connection may (2 hours and 5 minutes).
+   */
+  presenceSubscriptions: {
+    partitionKey: { name: 'userId', type: 'S' },
+    sortKey: { name: 'subscriber', type: 'S' },
+    timeToLiveAttribute: 'expiresAt',
+    envVar: 'PRESENCE_SUBSCRIPTIONS_TABLE',
+  },
+  /** Each user's contacts: the userIds they keep, in one item, which presence privacy reads. */
+  contacts: {
+    partitionKey: { name: 'userId', type: 'S' },
+    envVar: 'CONTACTS_TABLE',
+  },
+  /** Who blocked whom: partition the blocker, sort the blocked user. A SEND reads one item of it. */
+  blocks: {
+    partitionKey: { name: 'userId', type: 'S' },
+    sortKey: { name: 'blockedUserId', type: 'S' },
+    envVar: 'BLOCKS_TABLE',
+  },
+  /**
    * The media dedup index: SHA-256 of an encrypted blob → the mediaId it was stored under, so that the same
    * ciphertext uploaded again gets the existing id and is not stored twice. Kept as long as the blob.
    */

@@ -50,6 +50,9 @@ export const CONTEXT = {
   /** Each of the SEND and GROUP_SEND routes; both or neither. */
   messageThrottleRate: 'parley:messageThrottleRate',
   messageThrottleBurst: 'parley:messageThrottleBurst',
+  /** The TYPING route; both or neither. */
+  typingThrottleRate: 'parley:typingThrottleRate',
+  typingThrottleBurst: 'parley:typingThrottleBurst',
   /**
    * How fast one device may send, as a JSON object (or its text with `-c`):
    * `{"perDevice": {"burst": 300, "refillMs": 200}, "perRecipient": {"burst": 60, "refillMs": 1000}}`.
@@ -136,6 +139,7 @@ export function parleyPropsFromContext(scope: Construct): ParleyProps {
   const httpThrottle = throttle(context, CONTEXT.httpThrottleRate, CONTEXT.httpThrottleBurst);
   const webSocketThrottle = throttle(context, CONTEXT.webSocketThrottleRate, CONTEXT.webSocketThrottleBurst);
   const messageThrottle = throttle(context, CONTEXT.messageThrottleRate, CONTEXT.messageThrottleBurst);
+  const typingThrottle = throttle(context, CONTEXT.typingThrottleRate, CONTEXT.typingThrottleBurst);
   const smsThrottle = throttle(context, CONTEXT.smsThrottleRate, CONTEXT.smsThrottleBurst);
   const sendRateLimits = context(CONTEXT.sendRateLimits);
   const protectData = bool(CONTEXT.protectData, context(CONTEXT.protectData));
@@ -171,6 +175,7 @@ export function parleyPropsFromContext(scope: Construct): ParleyProps {
     ...(httpThrottle ? { httpThrottle } : {}),
     ...(webSocketThrottle ? { webSocketThrottle } : {}),
     ...(messageThrottle ? { messageThrottle } : {}),
+    ...(typingThrottle ? { typingThrottle } : {}),
     ...(sendRateLimits === undefined ? {} : { sendRateLimits: sendRateLimitsOf(sendRateLimits) }),
     ...pushPlatformApplications(context(CONTEXT.pushPlatformApplications)),
     smsDailyBudget: positiveInteger(CONTEXT.smsDailyBudget, context(CONTEXT.smsDailyBudget)),

@@ -42,7 +42,8 @@ export async function deliverMessage(deps: Deps, record: MessageRecord): Promise
   const { msgId, serverTs, conversationId } = record;
   await Promise.all([
     recordActivity(deps, record.from.userId, conversationId, { msgId, serverTs, received: false, preview: record.preview }),
-    ...(record.to !== record.from.userId ? [recordActivity(deps, record.to, conversationId, { msgId, serverTs, received: true })] : []),
+    // A withheld message (its recipient blocked the sender) never shows in the recipient's chat list.
+    ...(record.to !== record.from.userId && !record.withheld ? [recordActivity(deps, record.to, conversationId, { msgId, serverTs, received: true })] : []),
   ]);
 }
 

@@ -5,7 +5,7 @@
 import type { ReceiptRecord } from '../protocol/stream-records';
 import type { Deps } from '../runtime/deps';
 import { defineHandler } from '../runtime/lambda-handler';
-import { DynamoDbStreamEvent } from '../runtime/stream-events';
+import { ttlDeletedItems } from '../runtime/stream-events';
 import type { QueuedItem } from '../tables/device-queues';
 import { putReceipt, receiptIdOf, receiptServerTs } from '../send/receipts';
 
@@ -34,12 +34,6 @@ export async function reportExpired(deps: Deps, items: QueuedItem[]): Promise<vo
   }
 }
 
-/** Only deletions by DynamoDB's TTL service are expiries; the table's other deletions are acknowledgements. */
-const isTtlDeletion = (record: DynamoDbStreamEvent['Records'][number]) =>
-  record.eventName === 'REMOVE' && record.userIdentity?.principalId === 'dynamodb.amazonaws.com';
-
 export const handler = defineHandler('queueExpiry', async (rawEvent, deps) => {
-  const { Records } = DynamoDbStreamEvent.parse(rawEvent);
-  const expired = Records.filter(isTtlDeletion).map((record) => record.dynamodb.OldImage as unknown as QueuedItem);
-  await reportExpired(deps, expired);
+  await reportExpired(deps, ttlDeletedItems<QueuedItem>(rawEvent));
 });

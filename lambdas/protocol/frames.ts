@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import type { ErrorCode } from './errors';
+import type { PresenceView } from './contacts-api';
 import { keysTargets, keysUploadShape, MAX_USERS_PER_FETCH_FRAME, RegistrationId, type KeysBatch, type PrekeyCounts } from './keys-api';
 
 const RequestId = z.string().min(1).max(64).optional();
@@ -179,6 +180,32 @@ export const UploadPrekeysFrame = z.strictObject({
 });
 export type UploadPrekeysFrame = z.infer<typeof UploadPrekeysFrame>;
 
+/** The most users one connection watches the presence of: a SUBSCRIBE_PRESENCE names them all. */
+export const MAX_PRESENCE_SUBSCRIPTIONS = 64;
+
+/**
+ * SUBSCRIBE_PRESENCE: this connection watches exactly these users (those whose chats are open), replacing
+ * what it watched before; `[]` stops. Expires with the connection: subscribe again after a reconnect.
+ */
+export const SubscribePresenceFrame = z.strictObject({
+  action: z.literal('SUBSCRIBE_PRESENCE'),
+  requestId: RequestId,
+  userIds: z
+    .array(z.uuid())
+    .max(MAX_PRESENCE_SUBSCRIPTIONS)
+    .refine((ids) => new Set(ids).size === ids.length, 'each userId once'),
+});
+export type SubscribePresenceFrame = z.infer<typeof SubscribePresenceFrame>;
+
+/** TYPING: the user is composing in a conversation, or stopped; best effort, to the others' live devices only. */
+export const TypingFrame = z.strictObject({
+  action: z.literal('TYPING'),
+  requestId: RequestId,
+  conversationId: z.string().min(1).max(128),
+  state: z.enum(['composing', 'paused']),
+});
+export type TypingFrame = z.infer<typeof TypingFrame>;
+
 /** What every client frame has; used to answer a frame that matches no route. */
 export const AnyClientFrame = z.looseObject({
   action: z.unknown().optional(),
@@ -331,6 +358,26 @@ export interface ErrorFrame {
   [detail: string]: unknown;
 }
 
+/** A watched user's presence, as the watching user may see it: on subscribing, and at every change. Never queued. */
+export interface PresenceFrame extends PresenceView {
+  type: 'PRESENCE';
+}
+
+/** The answer to SUBSCRIBE_PRESENCE: the watched users' presence now. */
+export interface PresenceSubscribedFrame {
+  type: 'PRESENCE_SUBSCRIBED';
+  presence: PresenceView[];
+  requestId?: string;
+}
+
+/** Someone in the conversation is composing (show it for about 5 s unless refreshed) or stopped. Never queued. */
+export interface TypingNoticeFrame {
+  type: 'TYPING';
+  conversationId: string;
+  from: { userId: string; deviceId: number };
+  state: 'composing' | 'paused';
+}
+
 /** Why the server ends a session; sent just before it closes the connection. */
 export const sessionCloseReasons = {
   /** The same device opened a newer connection (Signal-Server's close code 4409). */
@@ -364,4 +411,7 @@ export type ServerFrame =
   | PrekeysStoredFrame
   | PrekeysLowFrame
   | ErrorFrame
-  | SessionClosedFrame;
+  | SessionClosedFrame
+  | PresenceFrame
+  | PresenceSubscribedFrame
+  | TypingNoticeFrame;

@@ -29,6 +29,11 @@ export const MessageRecord = z.strictObject({
   envelopes: z.array(Envelope.partial({ registrationId: true })),
   /** The sender's chat-list preview, for the sender's own conversation row. */
   preview: z.string().optional(),
+  /**
+   * The recipient blocked the sender: the record carries only the sender's own devices' envelopes, and the
+   * recipient's chat list is not touched either, so nothing of it reaches the recipient.
+   */
+  withheld: z.literal(true).optional(),
 });
 export type MessageRecord = z.infer<typeof MessageRecord>;
 

@@ -44,3 +44,13 @@ export const DynamoDbStreamEvent = z.object({
   ),
 });
 export type DynamoDbStreamEvent = z.infer<typeof DynamoDbStreamEvent>;
+
+/** Only deletions by DynamoDB's TTL service are expiries; a table's other deletions are the handlers' own. */
+const isTtlDeletion = (record: DynamoDbStreamEvent['Records'][number]) =>
+  record.eventName === 'REMOVE' && record.userIdentity?.principalId === 'dynamodb.amazonaws.com';
+
+/** The items the TTL service deleted, as they were, from the stream event of a table with an `onExpiry`. */
+export function ttlDeletedItems<T>(rawEvent: unknown): T[] {
+  const { Records } = DynamoDbStreamEvent.parse(rawEvent);
+  return Records.filter(isTtlDeletion).map((record) => record.dynamodb.OldImage as unknown as T);
+}

@@ -1,4 +1,4 @@
-/** The `parley` command-line client against the local stack: register, link, send, send-file, listen. */
+/** The `parley` command-line client against the local stack: register, link, send, send-file, listen, lookup, contacts, privacy, block. */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -90,4 +90,34 @@ it('sends a file, and a listener saves it under its name in its downloads folder
   const again = parleyCommand('bob', ['--downloads', downloads, 'listen'], saved);
   await parleyCommand('alice', ['send-file', bobId, file]);
   expect((await again).find(saved)).toBe(`  saved document ${path.join(downloads, 'report final (2).pdf')} (200000 bytes)`);
+});
+
+it('looks up numbers, sends to a phone number, keeps contacts, privacy and blocks, and listens to presence and typing', async () => {
+  const [bobWho] = await parleyCommand('bob', ['whoami']);
+  const bobId = /userId ([0-9a-f-]{36})/.exec(bobWho!)![1]!;
+  const [aliceWho] = await parleyCommand('alice', ['whoami']);
+  const aliceId = /userId ([0-9a-f-]{36})/.exec(aliceWho!)![1]!;
+  expect(await parleyCommand('alice', ['lookup', '+14155551302', '+14155551399'])).toEqual([`+14155551302\t${bobId}`, '+14155551399\tnot on Parley']);
+
+  const heard = (line: string) => line.endsWith('(device 1): Hello by number');
+  const listening = parleyCommand('bob', ['listen', '+14155551301'], heard);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  expect(await parleyCommand('alice', ['send', '+14155551302', 'Hello', 'by', 'number'])).toEqual([expect.stringMatching(/^Sent /)]);
+  const lines = await listening;
+  expect(lines.filter(heard)).toHaveLength(1);
+  // Bob watched Alice: she came online to send, and went offline with a last-seen time.
+  expect(lines).toContainEqual(`${aliceId} is online`);
+  expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${aliceId} is offline, last seen \\d{4}-`)));
+  await expect(parleyCommand('alice', ['send', '+14155551399', 'Hi'])).rejects.toThrow('+14155551399 is not on Parley');
+
+  expect(await parleyCommand('alice', ['contacts', 'add', '+14155551302'])).toEqual([bobId]);
+  expect(await parleyCommand('alice', ['contacts'])).toEqual([bobId]);
+  expect(await parleyCommand('alice', ['contacts', 'remove', bobId])).toEqual([]);
+  expect(await parleyCommand('alice', ['privacy'])).toEqual(['lastSeen=everyone online=everyone readReceipts=on']);
+  expect(await parleyCommand('alice', ['privacy', 'lastSeen=contacts', 'readReceipts=off'])).toEqual(['lastSeen=contacts online=everyone readReceipts=off']);
+  await expect(parleyCommand('alice', ['privacy', 'lastSeen=friends'])).rejects.toThrow(/privacy/);
+  expect(await parleyCommand('alice', ['block', '+14155551302'])).toEqual([`Blocked ${bobId}`]);
+  expect(await parleyCommand('alice', ['blocks'])).toEqual([expect.stringMatching(new RegExp(`^${bobId}\\tsince \\d{4}-`))]);
+  expect(await parleyCommand('alice', ['unblock', bobId])).toEqual([`Unblocked ${bobId}`]);
+  expect(await parleyCommand('alice', ['blocks'])).toEqual([]);
 });

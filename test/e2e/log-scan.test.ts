@@ -3,7 +3,7 @@
  * phone and a linked tablet, Bob's phone, receipts, a refused frame), at DEBUG, is captured and checked:
  * every line is one JSON object; lines of a message's path carry its msgId and conversationId, those of a
  * frame its route, connection and device; a refused frame makes one INFO line with its code; and no phone
- * number, verification code, device secret, link token, ciphertext, preview or plaintext appears in any
+ * number (those looked up in the directory included), verification code, device secret, link token, ciphertext, preview or plaintext appears in any
  * line, raw, in hex or in base64 at any alignment.
  *
  * Outside the scan: the local runtime's own `log` option (its SMS emulation prints codes for the
@@ -19,6 +19,8 @@ import { linkClient, registerClient, type TestClient } from '../support/sdk-clie
 import { findSecrets } from '../support/server-scan';
 
 const phones = ['+14155551301', '+14155551302'];
+const unregisteredPhone = '+14155551399';
+const malformedPhone = '+1415555139x';
 const secrets = new Map<string, Uint8Array>(phones.map((phone) => [`phone ${phone}`, Buffer.from(phone)]));
 const codes: string[] = [];
 const written: string[] = [];
@@ -89,6 +91,10 @@ beforeAll(async () => {
   await bobPhone.events.waitFor('message', (m) => m.msgId === last.msgId);
   await bobPhone.client.markRead(last.conversationId, last.msgId);
   await alicePhone.events.waitFor('receipt', (r) => r.status === 'read' && r.msgIds.includes(last.msgId));
+  // Contact discovery: a number with an account, one without, and a malformed one (refused).
+  for (const number of [unregisteredPhone, malformedPhone]) secrets.set(`phone ${number}`, Buffer.from(number));
+  expect(await alicePhone.client.lookup([phones[1]!, unregisteredPhone])).toHaveLength(1);
+  await expect(alicePhone.client.lookup([malformedPhone])).rejects.toThrow();
   await parley.drainStreams();
 
   for (const record of await readMessageStream(parley)) {
@@ -149,6 +155,12 @@ describe('What the handlers log during an end-to-end chat', () => {
       ]),
     );
     for (const e of refused) expect(Object.keys(e)).not.toEqual(expect.arrayContaining(['envelopes']));
+  });
+
+  it('logs a refused lookup by its code and route, never its numbers', () => {
+    expect(entries().filter((e) => e.route === 'lookupPhoneNumbers' && e.message === 'Request refused')).toEqual([
+      expect.objectContaining({ level: 'INFO', code: 'BAD_REQUEST' }),
+    ]);
   });
 
   it('holds no phone number, code, device secret, link token, ciphertext, preview or plaintext, in any encoding', () => {
