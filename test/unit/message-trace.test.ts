@@ -84,6 +84,7 @@ describe('message trace', () => {
   describe('SEND', () => {
     beforeEach(() => {
       routeCheckPasses(db);
+      db.on(GetCommand, { TableName: 'parley-blocks' }).resolves({}); // Bob has not blocked the sender
       db.on(UpdateCommand).resolves({});
       db.on(QueryCommand, { ExpressionAttributeValues: { ':u': BOB } }).resolves({ Items: [{ userId: BOB, deviceId: 1, registrationId: 7 }] });
       db.on(QueryCommand, { ExpressionAttributeValues: { ':u': USER } }).resolves({ Items: [] });
