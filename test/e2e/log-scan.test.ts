@@ -95,6 +95,11 @@ beforeAll(async () => {
   for (const number of [unregisteredPhone, malformedPhone]) secrets.set(`phone ${number}`, Buffer.from(number));
   expect(await alicePhone.client.lookup([phones[1]!, unregisteredPhone])).toHaveLength(1);
   await expect(alicePhone.client.lookup([malformedPhone])).rejects.toThrow();
+  // Devices acknowledge in batches (up to 250 ms after a message arrives): wait for each message's DELIVERED.
+  for (const deadline = Date.now() + 15_000; !everySentMessageAcknowledged(); ) {
+    if (Date.now() > deadline) throw new Error('not every message was acknowledged within 15 s');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   await parley.drainStreams();
 
   for (const record of await readMessageStream(parley)) {
@@ -113,6 +118,16 @@ afterAll(async () => {
 
 const lines = () => written.join('').split('\n').filter((line) => line.trim() !== '');
 const entries = () => lines().map((line) => JSON.parse(line) as Record<string, unknown>);
+const sentMessages = () => entries().filter((e) => e.route === 'send' && e.message === 'Frame handled');
+/** The msgIds each handled DELIVERED names: one as msgId, more comma-separated as msgIds. */
+const acknowledgedIds = () =>
+  entries()
+    .filter((e) => e.route === 'delivered' && e.message === 'Frame handled')
+    .map((e) => String(e.msgIds ?? e.msgId));
+const everySentMessageAcknowledged = () => {
+  const named = acknowledgedIds().flatMap((ids) => ids.split(','));
+  return sentMessages().every(({ msgId }) => named.includes(String(msgId)));
+};
 
 describe('What the handlers log during an end-to-end chat', () => {
   it('is one JSON object a line, at the levels set', () => {
@@ -122,7 +137,7 @@ describe('What the handlers log during an end-to-end chat', () => {
   });
 
   it('carries the correlation ids along a message’s path', () => {
-    const sends = entries().filter((e) => e.route === 'send' && e.message === 'Frame handled');
+    const sends = sentMessages();
     expect(sends.length).toBeGreaterThanOrEqual(4);
     for (const e of sends) {
       expect(e).toMatchObject({ msgId: expect.any(String), conversationId: expect.any(String), connectionId: expect.any(String), device: expect.stringMatching(/^[0-9a-f-]{36}\.\d+$/) });
@@ -139,11 +154,10 @@ describe('What the handlers log during an end-to-end chat', () => {
     expect(fanout.some((e) => e.kind === 'receipt' && e.message === 'Queued')).toBe(true);
     // A DELIVERED's lines name the messages it acknowledges (taken from its cursors): one as msgId, more
     // comma-separated as msgIds, so a search by msgId finds them.
-    const acknowledged = entries().filter((e) => e.route === 'delivered' && e.message === 'Frame handled');
-    expect(acknowledged.length).toBeGreaterThan(0);
-    const named = acknowledged.map((e) => String(e.msgIds ?? e.msgId));
+    const named = acknowledgedIds();
+    expect(named.length).toBeGreaterThan(0);
     for (const ids of named) expect(ids).toMatch(/^[0-9a-f-]{36}(,[0-9a-f-]{36})*$/);
-    for (const { msgId } of sends) expect(named.some((ids) => ids.split(',').includes(String(msgId)))).toBe(true);
+    expect(everySentMessageAcknowledged()).toBe(true);
   });
 
   it('logs one INFO line per refused frame, with its code and route and not its contents', () => {
