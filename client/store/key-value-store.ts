@@ -36,6 +36,7 @@ export const namespaces = {
   chatListKeys: 'chatListKeys',
   linkSecrets: 'linkSecrets',
   mediaUploads: 'mediaUploads',
+  verifiedIdentities: 'verifiedIdentities',
 } as const;
 
 export async function getJson<T>(store: KeyValueStore, namespace: string, key: string): Promise<T | undefined> {
