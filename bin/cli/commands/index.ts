@@ -1,5 +1,6 @@
 /** Every `parley` command, in the order the help lists them. A new command is a module here and a line below. */
 import type { CliCommand } from '../command';
+import { chat } from './chat';
 import { devices } from './devices';
 import { link } from './link';
 import { linkToken } from './link-token';
@@ -10,4 +11,4 @@ import { sendFile } from './send-file';
 import { verify } from './verify';
 import { whoami } from './whoami';
 
-export const commands: readonly CliCommand[] = [register, linkToken, link, whoami, devices, send, sendFile, listen, verify];
+export const commands: readonly CliCommand[] = [register, linkToken, link, whoami, devices, send, sendFile, listen, chat, verify];
