@@ -8,7 +8,6 @@
 import { parseArgs } from 'node:util';
 import { choosePort } from '../local/local-server';
 import { useLocalProcessEnvironment } from '../local/process-environment';
-import { startParleyLocal } from '../local/runtime';
 
 const usage = `usage: npm start -- [--data DIR] [--http-port N] [--ws-port N]
   --data DIR        keep accounts, devices and queued messages on disk in DIR (default: in memory)
@@ -26,6 +25,9 @@ async function main(): Promise<void> {
   const http = await choosePort('HTTP API', '--http-port', values['http-port'], 3000);
   const webSocket = await choosePort('WebSocket API', '--ws-port', values['ws-port'], 3001);
   useLocalProcessEnvironment('INFO');
+  // Loaded only now: a busy port or a wrong flag is answered at once, without loading every handler; and the
+  // handlers' logger reads the level just set when its module loads.
+  const { startParleyLocal } = require('../local/runtime') as typeof import('../local/runtime');
 
   const parley = await startParleyLocal({
     ...(values.data ? { dataDir: values.data } : {}),

@@ -199,7 +199,7 @@ export class ChatModel {
   connectionChanged(status: ConnectionStatus): void {
     if (status.state === 'syncing') this.syncing = 0;
     const detail =
-      status.state === 'offline' ? `reconnecting in ${Math.round((status.retryInMs ?? 0) / 1000)} s` : status.state === 'closed' ? status.reason : undefined;
+      status.state === 'offline' ? `in ${Math.round((status.retryInMs ?? 0) / 1000)} s` : status.state === 'closed' ? status.reason : undefined;
     this.connection = { state: status.state, ...(detail ? { detail } : {}) };
     this.changed();
   }
@@ -209,7 +209,7 @@ export class ChatModel {
     const { state, detail } = this.connection;
     if (state === 'online') return 'connected';
     if (state === 'syncing') return `syncing ${this.syncing} message${this.syncing === 1 ? '' : 's'}`;
-    if (state === 'offline') return `reconnecting (${detail})`;
+    if (state === 'offline') return `reconnecting ${detail}`;
     if (state === 'closed') return `disconnected: ${detail}`;
     return 'connecting';
   }
