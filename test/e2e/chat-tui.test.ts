@@ -5,7 +5,7 @@
  */
 import { execFile as execFileCallback } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -124,6 +124,15 @@ it('two people chat: messages on both screens, ticks from ✓ to ✓✓ to blue,
   const [aliceSees, bobSees] = [digits(await screenOf('alice', twelveGroups)), digits(await screenOf('bob', twelveGroups))];
   expect(aliceSees).toMatch(/^(\d{5} ){11}\d{5}$/);
   expect(aliceSees).toBe(bobSees);
+
+  // A file: Alice sends it from the composer, Bob's screen shows it and where it was saved.
+  const menu = path.join(folder, 'menu.txt');
+  await writeFile(menu, 'soup, bread, '.repeat(200));
+  await type('alice', `/send-file ${menu} today's menu`);
+  await screenOf('alice', (s) => s.includes(`you: 📎 ${menu} today's menu ✓`));
+  const saved = path.join(folder, 'bob', 'downloads', 'menu.txt');
+  await screenOf('bob', (s) => s.includes("Alice: 📎 menu.txt (3 KB) today's menu") && s.includes(`saved ${saved}`));
+  expect(await readFile(saved, 'utf8')).toBe('soup, bread, '.repeat(200));
 
   // A smaller terminal: the layout fits it, nothing drawn twice, the composer and status bar still there.
   await tmux('resize-window', '-t', 'bob', '-x', '60', '-y', '16');
