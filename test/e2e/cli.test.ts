@@ -28,6 +28,18 @@ afterAll(async () => {
  * at the first line that matches `until` (or after 5 s).
  */
 async function parleyCommand(store: string, args: string[], until?: (line: string) => boolean): Promise<string[]> {
+  const smsCode = async () => {
+    const phoneNumber = args[1]!;
+    const sms = await parley.emulators.sns.waitFor((d) => d.kind === 'sms' && d.to === phoneNumber, 5000);
+    return /(\d{6})/.exec(sms.message)![1]!;
+  };
+  const { io, lines } = terminalIo(smsCode, until);
+  await runCli(['--store', path.join(folder, store), '--http', parley.httpUrl, '--ws', parley.webSocketUrl, ...args], io);
+  return lines;
+}
+
+/** A terminal for one command: what it printed; `listen` stops at the first line that matches `until` (or after 5 s). */
+function terminalIo(ask: () => Promise<string>, until?: (line: string) => boolean): { io: CliIo; lines: string[] } {
   const lines: string[] = [];
   let stop!: () => void;
   const stopListening = new Promise<void>((resolve) => {
@@ -39,15 +51,10 @@ async function parleyCommand(store: string, args: string[], until?: (line: strin
       lines.push(line);
       if (until?.(line)) stop();
     },
-    ask: async () => {
-      const phoneNumber = args[1]!;
-      const sms = await parley.emulators.sns.waitFor((d) => d.kind === 'sms' && d.to === phoneNumber, 5000);
-      return /(\d{6})/.exec(sms.message)![1]!;
-    },
+    ask,
     stopListening,
   };
-  await runCli(['--store', path.join(folder, store), '--http', parley.httpUrl, '--ws', parley.webSocketUrl, ...args], io);
-  return lines;
+  return { io, lines };
 }
 
 it('registers, links, sends and listens', async () => {
@@ -99,21 +106,8 @@ it('sends a file, and a listener saves it under its name in its downloads folder
 
 /** Runs a command line as the process would: its printed lines, its one error line, its exit status. */
 async function parleyProcess(args: string[], options: { answer?: string; until?: (line: string) => boolean } = {}): Promise<{ status: number; lines: string[]; error: string[] }> {
-  const lines: string[] = [];
   const error: string[] = [];
-  let stop!: () => void;
-  const stopListening = new Promise<void>((resolve) => {
-    stop = resolve;
-    setTimeout(resolve, 5000).unref();
-  });
-  const io: CliIo = {
-    print: (line) => {
-      lines.push(line);
-      if (options.until?.(line)) stop();
-    },
-    ask: async () => options.answer ?? '',
-    stopListening,
-  };
+  const { io, lines } = terminalIo(async () => options.answer ?? '', options.until);
   const withEndpoints = args[0] === '--store' ? [args[0], store(args[1]!), '--http', parley.httpUrl, '--ws', parley.webSocketUrl, ...args.slice(2)] : args;
   const status = await main(withEndpoints, io, (line) => error.push(line));
   return { status, lines, error };
