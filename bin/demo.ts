@@ -7,6 +7,10 @@
 import { useLocalProcessEnvironment } from '../local/process-environment';
 
 async function main(): Promise<number> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log('usage: npm run demo\n\nStarts a local stack in this process and has Alice, Bob and Carol chat by script; exits 0 when every message arrived decrypted on every device.');
+    return 0;
+  }
   useLocalProcessEnvironment('SILENT');
   // Loaded after the log level is set: the handlers' logger reads it once, when its module loads.
   const { startParleyLocal } = require('../local/runtime') as typeof import('../local/runtime');
