@@ -26,7 +26,7 @@ export function describeFailure(error: unknown): { line: string; exitCode: numbe
     const retry = error.retryAfterSeconds !== undefined ? ` (try again in ${error.retryAfterSeconds} s)` : '';
     return { line: `the server refused: ${error.code}: ${error.message}${retry}`, exitCode: 1 };
   }
-  if (error instanceof ClientClosedError) return { line: `disconnected for good: ${error.reason}`, exitCode: 1 };
+  if (error instanceof ClientClosedError) return { line: `the server closed this device's connection: ${error.reason}`, exitCode: 1 };
   // fetch hides the socket's error in `cause`; ws raises it as is.
   const cause = ((error as { cause?: NodeJS.ErrnoException })?.cause ?? error) as NodeJS.ErrnoException;
   if (cause?.code === 'ECONNREFUSED' || cause?.code === 'ENOTFOUND' || (error as Error)?.message === 'fetch failed') {

@@ -56,7 +56,7 @@ async function openTui(name: 'alice' | 'bob', columns = 100, rows = 30): Promise
 const capture = (name: string, colours = false) => tmux('capture-pane', '-p', ...(colours ? ['-e'] : []), '-t', name);
 
 /** Waits until the screen shows what `shows` looks for; fails with the last screen. */
-async function screenOf(name: string, shows: (screen: string) => boolean, timeoutMs = 15_000, colours = false): Promise<string> {
+async function screenOf(name: string, shows: (screen: string) => boolean, timeoutMs = 30_000, colours = false): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let screen = '';
   while (Date.now() < deadline) {
@@ -96,14 +96,14 @@ it('two people chat: messages on both screens, ticks from ✓ to ✓✓ to blue,
   await screenOf('bob', (s) => s.includes(`${users.alice.slice(0, 8)}: Are you there?`));
   await type('bob', '/name Alice');
   await screenOf('bob', (s) => s.includes('Alice: Are you there?'));
-  expect(colourOf(await screenOf('alice', (s) => colourOf(s, 'Are you there?') === BLUE, 15_000, true), 'Are you there?')).toBe(BLUE);
+  expect(colourOf(await screenOf('alice', (s) => colourOf(s, 'Are you there?') === BLUE, 30_000, true), 'Are you there?')).toBe(BLUE);
 
   // Bob looks at another chat and starts typing; Alice's next messages are delivered (grey ✓✓), not read.
   await type('bob', `/new ${randomUUID()} Carol`);
   await type('bob', 'half a thought', false);
   await type('alice', 'Lunch at noon?');
   await type('alice', 'Or one?');
-  await screenOf('alice', (s) => colourOf(s, 'Or one?') === GREY && colourOf(s, 'Lunch at noon?') === GREY, 15_000, true);
+  await screenOf('alice', (s) => colourOf(s, 'Or one?') === GREY && colourOf(s, 'Lunch at noon?') === GREY, 30_000, true);
   const bobs = await screenOf('bob', (s) => /^Alice \(2\)/m.test(s));
   expect(bobs).toMatch(/^> half a thought/m); // the draft stayed while they came
   expect(bobs).toMatch(/^Or one\?/m); // the chat list's preview
@@ -111,7 +111,7 @@ it('two people chat: messages on both screens, ticks from ✓ to ✓✓ to blue,
   // Bob goes to Alice's chat: both turn blue on Alice's screen; then he sends his draft.
   await tmux('send-keys', '-t', 'bob', 'Up');
   await screenOf('bob', (s) => s.includes('Alice: Or one?') && /^> half a thought/m.test(s));
-  await screenOf('alice', (s) => colourOf(s, 'Or one?') === BLUE && colourOf(s, 'Lunch at noon?') === BLUE, 15_000, true);
+  await screenOf('alice', (s) => colourOf(s, 'Or one?') === BLUE && colourOf(s, 'Lunch at noon?') === BLUE, 30_000, true);
   await tmux('send-keys', '-t', 'bob', 'Enter');
   await screenOf('alice', (s) => s.includes('Bob: half a thought'));
   await screenOf('bob', (s) => /you: half a thought ✓✓/.test(s));
@@ -149,4 +149,4 @@ it('two people chat: messages on both screens, ticks from ✓ to ✓✓ to blue,
   await type('alice', '/quit');
   await tmux('send-keys', '-t', 'bob', 'C-c');
   for (const name of ['alice', 'bob']) expect(await screenOf(name, (s) => s.includes('EXITED'))).toMatch(/^EXITED 0$/m);
-}, 180_000);
+}, 400_000);
