@@ -207,7 +207,7 @@ async function main(argv: string[]): Promise<number> {
       'code-b': { type: 'string' },
       timeout: { type: 'string' },
       'request-codes': { type: 'boolean' },
-      help: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help || !values.http || !values.ws || !values['phone-a'] || !values['phone-b']) {

@@ -107,6 +107,8 @@ export interface SequenceGap {
 /** A peer's device now has an identity key other than the one this device knew: the app should warn. */
 export interface IdentityChanged {
   readonly device: DeviceAddress;
+  /** The user had marked this device verified (its safety number); the verification is now dropped: warn loudly. */
+  readonly wasVerified?: true;
 }
 
 /** This newly linked device received the account's shared keys from the device whose link code it used: its chat list shows previews now. */

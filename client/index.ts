@@ -22,6 +22,7 @@ export type {
 } from './events';
 export type { Chat, ChatPreview } from './chat-list';
 export { receiptCovers } from './delivery-states';
+export type { SafetyNumber } from './safety-numbers';
 export type { KeyValueStore } from './store/key-value-store';
 export { MemoryStore } from './store/memory-store';
 export { FileStore, type FileStoreOptions } from './store/file-store';

@@ -31,6 +31,7 @@ import { Outbox, type SentMessage } from './outbox';
 import { Prekeys, type PrekeyPolicy } from './prekeys';
 import { awaitProvisioning, parseLinkCode, Provisioning } from './provisioning';
 import { Recipients } from './recipients';
+import { SafetyNumbers, type SafetyNumber } from './safety-numbers';
 import { SeenMessages } from './seen-messages';
 import { SenderKeys } from './sender-keys';
 import { SequenceNumbers } from './sequence-numbers';
@@ -138,6 +139,7 @@ export class ParleyClient {
   private readonly presence: PresenceAndTyping;
   /** Contact discovery, the contact list, privacy settings and blocks. */
   readonly contacts: Contacts;
+  private readonly safety: SafetyNumbers;
 
   private constructor(options: ParleyClientOptions, device: LocalDevice) {
     const { store } = options;
@@ -148,10 +150,21 @@ export class ParleyClient {
     this.http = new HttpClient(options.httpUrl, device.credentials);
     const directory = options.keyDirectory?.(this.http) ?? new HttpKeyDirectory(this.http);
     const stores = new ProtocolStores(store, device.identity, (address) => {
-      void this.events.emit('identityChanged', { device: { userId: address.name(), deviceId: address.deviceId() } });
+      const changed = { userId: address.name(), deviceId: address.deviceId() };
+      void this.safety
+        .identityChanged(changed)
+        .then((wasVerified) => this.events.emit('identityChanged', { device: changed, ...(wasVerified ? { wasVerified } : {}) }))
+        .catch((error: Error) => this.events.emit('error', error));
     });
     const sessions = new SessionManager(store, stores, self);
     const recipients = new Recipients(store, sessions, directory, self);
+    this.safety = new SafetyNumbers({
+      store,
+      self,
+      ownIdentityKey: device.identity.identityKeyPair.publicKey,
+      devicesOf: (userId) => recipients.devicesOfUsers([userId]),
+      identityKeyOf: (address) => sessions.identityKeyOf(address),
+    });
     const sequence = new SequenceNumbers(store);
     const senderKeys = new SenderKeys(store, stores.senderKeys, self);
     this.seen = new SeenMessages(store, now);
@@ -410,6 +423,27 @@ export class ParleyClient {
     return this.chats.read();
   }
 
+  /**
+   * The safety number with each of a contact's devices (libsignal's fingerprint: 60 digits and a scannable
+   * form), the same on both devices; compare them to know no one is in between, then {@link markVerified}.
+   *
+   * @example
+   * for (const n of await alice.safetyNumbers(bobUserId)) console.log(n.device.deviceId, n.digits, n.verified);
+   */
+  safetyNumbers(userId: string): Promise<SafetyNumber[]> {
+    return this.safety.of(userId);
+  }
+
+  /** Marks a contact's devices verified as they are now; a later identity change comes with `wasVerified`. Answers how many devices. */
+  markVerified(userId: string): Promise<number> {
+    return this.safety.markVerified(userId);
+  }
+
+  /** True when a scanned QR code (the other device's scannable safety number) matches this device's with `device`. */
+  matchesScannedSafetyNumber(device: DeviceAddress, scanned: Uint8Array): Promise<boolean> {
+    return this.safety.matchesScanned(device, scanned);
+  }
+
   /** Registers this device's APNs or FCM token, so a silent push wakes it while it is offline. Call at every start. */
   registerPushToken(platform: 'apns' | 'apnsSandbox' | 'fcm', token: string): Promise<void> {
     return this.http.request('PUT', '/v1/devices/self/push', { platform, token });
@@ -437,4 +471,4 @@ function messageContent(message: string | Uint8Array): MessageContent {
   return typeof message === 'string' ? { text: message, sentAt: Date.now() } : { data: message, sentAt: Date.now() };
 }
 
-export type { Chat, DeviceCredentials, GroupSummary, MyGroup, SentMessage };
+export type { Chat, DeviceCredentials, GroupSummary, MyGroup, SafetyNumber, SentMessage };

@@ -37,6 +37,7 @@ export const namespaces = {
   linkSecrets: 'linkSecrets',
   mediaUploads: 'mediaUploads',
   deliveryStates: 'deliveryStates',
+  verifiedIdentities: 'verifiedIdentities',
 } as const;
 
 export async function getJson<T>(store: KeyValueStore, namespace: string, key: string): Promise<T | undefined> {

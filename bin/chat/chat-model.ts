@@ -1,0 +1,244 @@
+/**
+ * What `parley chat` shows, kept apart from how it is drawn: the chats with their unread counts and
+ * previews, each conversation's lines with their ticks, the connection state, and notices. It listens to
+ * the SDK's events only; the Ink view (chat-app.tsx) renders it and re-renders on `changed`.
+ */
+import type { ConnectionStatus, IdentityChanged, IncomingMessage, Receipt } from '../../client';
+import type { Chat } from '../../client/chat-list';
+import { directConversationId } from '../../lambdas/send/conversations';
+
+/** ✓ sent (the server has it), ✓✓ delivered (a device of the peer has it), ✓✓ in colour read. */
+export type Tick = 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
+
+export interface ChatLine {
+  readonly msgId?: string;
+  /** 'me', a userId, or 'notice' for what the app itself says in the conversation. */
+  readonly from: string;
+  readonly text: string;
+  readonly at: number;
+  tick?: Tick;
+}
+
+export interface ChatEntry {
+  readonly conversationId: string;
+  /** The peer of a 1:1 chat, or the group. */
+  readonly peer: { readonly userId: string } | { readonly groupId: string };
+  title: string;
+  unread: number;
+  preview: string;
+  lastActivityAt: number;
+  readonly lines: ChatLine[];
+  /** The newest message of the peer's, to mark read when the chat is open. */
+  lastIncomingMsgId?: string;
+  /*
+   * Extension point for issue 12 (presence, typing, blocking): when the SDK emits those events, set these from
+   * them here and the header shows them. Nothing sets them yet: this branch's SDK has no such events.
+   */
+  presence?: string;
+  typing?: boolean;
+  blocked?: boolean;
+}
+
+/** The connection as the status bar shows it. */
+export interface ConnectionView {
+  readonly state: ConnectionStatus['state'];
+  readonly detail?: string;
+}
+
+const TICK_ORDER: Tick[] = ['sending', 'sent', 'delivered', 'read'];
+
+export class ChatModel {
+  readonly chats = new Map<string, ChatEntry>();
+  selected: string | undefined;
+  connection: ConnectionView = { state: 'connecting' };
+  /** Output of the last slash command (devices, a link token, safety numbers…), shown under the messages. */
+  notice: string[] = [];
+  /** A transfer under way: the progress bar's line. */
+  progress: string | undefined;
+  private syncing = 0;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    readonly self: string,
+    /** The name to show for a user: an alias set with /new or /name, else the start of the userId. */
+    readonly nameOf: (userId: string) => string,
+  ) {}
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  changed(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  /** The chats, newest activity first. */
+  ordered(): ChatEntry[] {
+    return [...this.chats.values()].sort((a, b) => b.lastActivityAt - a.lastActivityAt);
+  }
+
+  current(): ChatEntry | undefined {
+    return this.selected ? this.chats.get(this.selected) : undefined;
+  }
+
+  /** The chat list as the server keeps it, at start: previews and unread counts. */
+  loadChatList(chats: readonly Chat[], groupNames: ReadonlyMap<string, string>): void {
+    for (const chat of chats) {
+      if (!chat.preview && !chat.unreadCount) continue; // a conversation that carried only keys
+      const entry = this.chatFor(chat.conversationId, groupNames.get(chat.conversationId));
+      if (!entry) continue;
+      // The server's count may predate what SYNC already brought (and the open chat has been read).
+      entry.unread = chat.conversationId === this.selected ? 0 : Math.max(entry.unread, chat.unreadCount);
+      if (!entry.lines.length) entry.preview = chat.preview?.text ?? (chat.preview?.data ? 'bytes' : '');
+      entry.lastActivityAt = Math.max(entry.lastActivityAt, chat.lastActivityAt);
+    }
+    this.selected ??= this.ordered()[0]?.conversationId;
+    this.changed();
+  }
+
+  /** A chat for a conversation: made when first seen; `title` names a group. */
+  chatFor(conversationId: string, title?: string): ChatEntry | undefined {
+    const existing = this.chats.get(conversationId);
+    if (existing) {
+      if (title) existing.title = title;
+      return existing;
+    }
+    const peer = peerOf(conversationId, this.self);
+    if (!peer) return undefined;
+    const entry: ChatEntry = {
+      conversationId,
+      peer,
+      title: title ?? ('userId' in peer ? this.nameOf(peer.userId) : 'group'),
+      unread: 0,
+      preview: '',
+      lastActivityAt: 0,
+      lines: [],
+    };
+    this.chats.set(conversationId, entry);
+    return entry;
+  }
+
+  select(conversationId: string): ChatEntry | undefined {
+    const entry = this.chats.get(conversationId);
+    if (!entry) return undefined;
+    this.selected = conversationId;
+    entry.unread = 0;
+    this.changed();
+    return entry;
+  }
+
+  /** Moves the selection `by` chats down (or up) the list. */
+  move(by: number): ChatEntry | undefined {
+    const list = this.ordered();
+    if (!list.length) return undefined;
+    const at = list.findIndex((c) => c.conversationId === this.selected);
+    return this.select(list[(at + by + list.length) % list.length]!.conversationId);
+  }
+
+  /** A message this device decrypted. Answers whether it is in the open chat (so the app marks it read). */
+  received(message: IncomingMessage, describe: (message: IncomingMessage) => string): boolean {
+    const entry = this.chatFor(message.conversationId);
+    if (!entry) return false;
+    const text = describe(message);
+    if (this.connection.state === 'syncing') this.syncing++;
+    entry.lines.push({ msgId: message.msgId, from: message.outgoing ? 'me' : message.from.userId, text, at: message.serverTs, ...(message.outgoing ? { tick: 'sent' as Tick } : {}) });
+    entry.preview = text;
+    entry.lastActivityAt = Math.max(entry.lastActivityAt, message.serverTs);
+    this.selected ??= entry.conversationId;
+    const open = this.selected === entry.conversationId;
+    if (!message.outgoing) {
+      entry.lastIncomingMsgId = message.msgId;
+      if (!open) entry.unread++;
+    }
+    this.changed();
+    return open && !message.outgoing;
+  }
+
+  /** A message this device is sending: shown at once, ticked when the server has it. */
+  sending(conversationId: string, text: string): ChatLine {
+    const entry = this.chatFor(conversationId)!;
+    const line: ChatLine = { from: 'me', text, at: Date.now(), tick: 'sending' };
+    entry.lines.push(line);
+    entry.preview = text;
+    entry.lastActivityAt = line.at;
+    this.changed();
+    return line;
+  }
+
+  sent(line: ChatLine, msgId: string): void {
+    (line as { msgId?: string }).msgId = msgId;
+    this.raise(line, 'sent');
+    this.changed();
+  }
+
+  failed(line: ChatLine): void {
+    line.tick = 'failed';
+    this.changed();
+  }
+
+  /**
+   * A receipt: in a 1:1 chat any of the peer's devices ticks it; in a group only `everyone`. Read up to a
+   * message reads everything before it too.
+   */
+  receipt(receipt: Receipt): void {
+    const entry = this.chats.get(receipt.conversationId);
+    if (!entry || receipt.status === 'sent' || receipt.by.userId === this.self) return;
+    if ('groupId' in entry.peer && !receipt.everyone) return;
+    const status: Tick = receipt.status;
+    const mine = entry.lines.filter((line) => line.from === 'me' && line.msgId);
+    if (status === 'read') {
+      const upTo = mine.findIndex((line) => line.msgId === receipt.msgIds[0]);
+      for (const line of mine.slice(0, upTo + 1)) this.raise(line, 'read');
+    } else {
+      for (const line of mine) if (receipt.msgIds.includes(line.msgId!)) this.raise(line, status);
+    }
+    this.changed();
+  }
+
+  connectionChanged(status: ConnectionStatus): void {
+    if (status.state === 'syncing') this.syncing = 0;
+    const detail =
+      status.state === 'offline' ? `in ${Math.round((status.retryInMs ?? 0) / 1000)} s` : status.state === 'closed' ? status.reason : undefined;
+    this.connection = { state: status.state, ...(detail ? { detail } : {}) };
+    this.changed();
+  }
+
+  /** "syncing 3 messages" while SYNC runs. */
+  connectionLine(): string {
+    const { state, detail } = this.connection;
+    if (state === 'online') return 'connected';
+    if (state === 'syncing') return `syncing ${this.syncing} message${this.syncing === 1 ? '' : 's'}`;
+    if (state === 'offline') return `reconnecting ${detail}`;
+    if (state === 'closed') return `disconnected: ${detail}`;
+    return 'connecting';
+  }
+
+  identityChanged(change: IdentityChanged): void {
+    const entry = this.chatFor(directConversationId(this.self, change.device.userId));
+    const who = `${this.nameOf(change.device.userId)} (device ${change.device.deviceId})`;
+    const text = change.wasVerified
+      ? `⚠ The security code of ${who}, which you verified, changed. Verify it again with /verify before trusting it.`
+      : `The security code of ${who} changed.`;
+    entry?.lines.push({ from: 'notice', text, at: Date.now() });
+    this.changed();
+  }
+
+  say(...lines: string[]): void {
+    this.notice = lines;
+    this.changed();
+  }
+
+  private raise(line: ChatLine, to: Tick): void {
+    if (line.tick === 'failed') return;
+    if (TICK_ORDER.indexOf(to) > TICK_ORDER.indexOf(line.tick ?? 'sending')) line.tick = to;
+  }
+}
+
+/** The other side of a conversation: `direct:<a>:<b>` names two users, `group:<id>` a group. */
+export function peerOf(conversationId: string, self: string): ChatEntry['peer'] | undefined {
+  if (conversationId.startsWith('group:')) return { groupId: conversationId.slice('group:'.length) };
+  const [kind, a, b] = conversationId.split(':');
+  if (kind !== 'direct' || !a || !b) return undefined;
+  return { userId: a === self ? b : a };
+}

@@ -1,0 +1,112 @@
+/**
+ * `parley chat`'s controller: feeds the SDK's events into the ChatModel, sends what is typed, marks the open
+ * chat read, saves received files, and runs slash commands (slash-commands.ts).
+ */
+import type { IncomingMessage, ParleyClient } from '../../client';
+import { receivedFilePath } from '../../client/media/received-files';
+import type { ChatModel } from './chat-model';
+import type { ContactNames } from './contact-names';
+import { runSlashCommand } from './slash-commands';
+
+export class ChatSession {
+  constructor(
+    readonly client: ParleyClient,
+    readonly model: ChatModel,
+    readonly names: ContactNames,
+    /** Where received files are saved. */
+    readonly downloads: string,
+    /** Ends the chat (/quit). */
+    readonly quit: () => void,
+  ) {}
+
+  /** Listens to the client, loads the chat list and groups, and connects. */
+  async start(): Promise<void> {
+    const { client, model } = this;
+    client.on('message', (message) => this.received(message));
+    client.on('receipt', (receipt) => model.receipt(receipt));
+    client.on('connection', (status) => model.connectionChanged(status));
+    client.on('identityChanged', (change) => model.identityChanged(change));
+    client.on('groupUpdate', (update) => {
+      const entry = model.chatFor(update.conversationId, update.name);
+      const who = (ids: readonly string[]) => ids.map((id) => (id === client.userId ? 'you' : this.names.nameOf(id))).join(', ');
+      const changes = [update.added.length ? `added ${who(update.added)}` : '', update.removed.length ? `removed ${who(update.removed)}` : ''].filter(Boolean).join('; ');
+      entry?.lines.push({ from: 'notice', text: `${update.by === client.userId ? 'You' : this.names.nameOf(update.by)} ${changes || 'changed the group'}`, at: update.serverTs });
+      model.changed();
+    });
+    client.on('undecryptable', (u) => {
+      model.chatFor(u.conversationId)?.lines.push({ from: 'notice', text: `A message from ${this.names.nameOf(u.from.userId)} could not be read (${u.reason})`, at: Date.now() });
+      model.changed();
+    });
+    client.on('error', (error) => model.say(`error: ${error.message}`));
+    await client.connect();
+    const groups = await client.listGroups();
+    model.loadChatList(await client.chatList(), new Map(groups.map((g) => [g.conversationId, g.name])));
+    for (const group of groups) model.chatFor(group.conversationId, group.name);
+    this.markOpenChatRead();
+  }
+
+  /** A line from the composer: a slash command, or a message to the open chat. */
+  submit(text: string): void {
+    if (text.startsWith('/')) {
+      void runSlashCommand(this, text).catch((error: Error) => this.model.say(`${text.split(' ')[0]}: ${error.message}`));
+      return;
+    }
+    const chat = this.model.current();
+    if (!chat) return this.model.say('No chat is open: start one with /new <userId> [name]');
+    if (this.model.notice.length) this.model.say();
+    const line = this.model.sending(chat.conversationId, text);
+    const sending = 'userId' in chat.peer ? this.client.send(chat.peer.userId, text) : this.client.sendToGroup(chat.peer.groupId, text);
+    sending.then(
+      ({ msgId }) => this.model.sent(line, msgId),
+      (error: Error) => {
+        this.model.failed(line);
+        this.model.say(`not sent: ${error.message}`);
+      },
+    );
+  }
+
+  move(by: number): void {
+    if (this.model.move(by)) this.markOpenChatRead();
+  }
+
+  open(conversationId: string): void {
+    if (this.model.select(conversationId)) this.markOpenChatRead();
+  }
+
+  private received(message: IncomingMessage): Promise<void> | void {
+    const inOpenChat = this.model.received(message, describe);
+    if (inOpenChat) this.markOpenChatRead();
+    if (message.attachment) return this.save(message);
+  }
+
+  /** Downloads a received file into the downloads folder, never over another file, and says where it went. */
+  private async save(message: IncomingMessage): Promise<void> {
+    const attachment = message.attachment!;
+    const entry = this.model.chatFor(message.conversationId);
+    try {
+      const saved = await this.client.downloadAttachment(attachment, await receivedFilePath(this.downloads, attachment));
+      entry?.lines.push({ from: 'notice', text: `saved ${saved}`, at: Date.now() });
+    } catch (error) {
+      entry?.lines.push({ from: 'notice', text: `${attachment.fileName ?? 'the file'} could not be downloaded: ${(error as Error).message}`, at: Date.now() });
+    }
+    this.model.changed();
+  }
+
+  /** The peer sees blue ticks for what the open chat shows. */
+  private markOpenChatRead(): void {
+    const chat = this.model.current();
+    if (!chat?.lastIncomingMsgId) return;
+    const upTo = chat.lastIncomingMsgId;
+    delete chat.lastIncomingMsgId;
+    this.client.markRead(chat.conversationId, upTo).catch((error: Error) => this.model.say(`could not mark read: ${error.message}`));
+  }
+}
+
+/** A message as one line: its text, or the file it carries. */
+function describe(message: IncomingMessage): string {
+  if (message.attachment) {
+    const { fileName, kind, size } = message.attachment;
+    return `📎 ${fileName ?? kind} (${Math.ceil(size / 1024)} KB)${message.text ? ` ${message.text}` : ''}`;
+  }
+  return message.text ?? `${message.data?.length ?? 0} bytes`;
+}

@@ -1,0 +1,119 @@
+/** What `parley chat` shows, from the SDK's events: ticks, unread counts, the connection line, notices. */
+import { ChatModel, peerOf } from '../../bin/chat/chat-model';
+import type { IncomingMessage, Receipt } from '../../client';
+import { directConversationId } from '../../lambdas/send/conversations';
+
+const ME = '11111111-1111-4111-8111-111111111111';
+const BOB = '22222222-2222-4222-8222-222222222222';
+const CAROL = '33333333-3333-4333-8333-333333333333';
+const withBob = directConversationId(ME, BOB);
+const group = 'group:g1';
+
+const message = (msgId: string, conversationId: string, from: string, text: string, outgoing = false): IncomingMessage =>
+  ({ msgId, conversationId, from: { userId: from, deviceId: 1 }, outgoing, text, sentAt: 1, serverTs: Number(msgId.slice(1)) || 1, seq: 1 }) as IncomingMessage;
+const receipt = (status: Receipt['status'], conversationId: string, msgIds: string[], by = BOB, everyone?: true): Receipt => ({
+  status,
+  conversationId,
+  msgIds,
+  by: { userId: by, deviceId: 1 },
+  serverTs: 1,
+  ...(everyone ? { everyone } : {}),
+});
+const text = (m: IncomingMessage) => m.text!;
+
+function model() {
+  return new ChatModel(ME, (userId) => ({ [BOB]: 'Bob', [CAROL]: 'Carol' })[userId] ?? userId.slice(0, 8));
+}
+
+describe('ChatModel', () => {
+  it('ticks a message ✓ at the server, ✓✓ when delivered, read when read up to it or a later one; never backwards', () => {
+    const m = model();
+    const first = m.sending(withBob, 'one');
+    const second = m.sending(withBob, 'two');
+    expect(first.tick).toBe('sending');
+    m.sent(first, 'm1');
+    m.sent(second, 'm2');
+    expect([first.tick, second.tick]).toEqual(['sent', 'sent']);
+    m.receipt(receipt('delivered', withBob, ['m1']));
+    expect([first.tick, second.tick]).toEqual(['delivered', 'sent']);
+    m.receipt(receipt('read', withBob, ['m2']));
+    expect([first.tick, second.tick]).toEqual(['read', 'read']);
+    m.receipt(receipt('delivered', withBob, ['m1', 'm2'])); // a late delivery receipt
+    expect([first.tick, second.tick]).toEqual(['read', 'read']);
+  });
+
+  it('in a group, ticks only when everyone has it or read it; receipts from this account’s other devices tick nothing', () => {
+    const m = model();
+    m.chatFor(group, 'Lunch');
+    const line = m.sending(group, 'hi all');
+    m.sent(line, 'm1');
+    m.receipt(receipt('delivered', group, ['m1'], BOB));
+    expect(line.tick).toBe('sent');
+    m.receipt(receipt('delivered', group, ['m1'], CAROL, true));
+    expect(line.tick).toBe('delivered');
+    m.receipt(receipt('read', withBob, ['m1'], ME));
+    expect(line.tick).toBe('delivered');
+  });
+
+  it('counts unread in chats that are not open, and says when a message came into the open chat (to mark it read)', () => {
+    const m = model();
+    expect(m.received(message('m1', withBob, BOB, 'hello'), text)).toBe(true); // the first chat opens itself
+    expect(m.received(message('m2', group, CAROL, 'in the group'), text)).toBe(false);
+    m.received(message('m3', group, CAROL, 'again'), text);
+    expect(m.chats.get(group)).toMatchObject({ unread: 2, preview: 'again' });
+    expect(m.chats.get(withBob)).toMatchObject({ unread: 0, title: 'Bob', lastIncomingMsgId: 'm1' });
+    expect(m.ordered().map((c) => c.conversationId)).toEqual([group, withBob]);
+    m.select(group);
+    expect(m.chats.get(group)!.unread).toBe(0);
+    expect(m.received(message('m4', withBob, ME, 'from my laptop', true), text)).toBe(false);
+    expect(m.chats.get(withBob)!.lines.at(-1)).toMatchObject({ from: 'me', tick: 'sent', text: 'from my laptop' });
+  });
+
+  it('keeps the larger unread count when the server’s chat list comes after SYNC, and none for the open chat', () => {
+    const m = model();
+    m.received(message('m1', withBob, BOB, 'hi'), text);
+    m.received(message('m2', group, CAROL, 'a'), text);
+    m.loadChatList(
+      [
+        { conversationId: withBob, lastActivityAt: 5, lastMsgId: 'm1', unreadCount: 1, preview: { msgId: 'm1', from: BOB, sentAt: 1, text: 'hi' } },
+        { conversationId: group, lastActivityAt: 6, lastMsgId: 'm2', unreadCount: 3 },
+        { conversationId: directConversationId(ME, CAROL), lastActivityAt: 7, lastMsgId: 'k', unreadCount: 0 }, // keys only
+      ],
+      new Map([[group, 'Lunch']]),
+    );
+    expect(m.chats.get(withBob)!.unread).toBe(0);
+    expect(m.chats.get(group)).toMatchObject({ unread: 3, title: 'Lunch' });
+    expect(m.chats.has(directConversationId(ME, CAROL))).toBe(false);
+  });
+
+  it('shows the connection: connecting, syncing n messages, connected, reconnecting, disconnected', () => {
+    const m = model();
+    expect(m.connectionLine()).toBe('connecting');
+    m.connectionChanged({ state: 'syncing' });
+    m.received(message('m1', withBob, BOB, 'a'), text);
+    m.received(message('m2', withBob, BOB, 'b'), text);
+    expect(m.connectionLine()).toBe('syncing 2 messages');
+    m.connectionChanged({ state: 'online' });
+    expect(m.connectionLine()).toBe('connected');
+    m.connectionChanged({ state: 'offline', retryInMs: 4000 });
+    expect(m.connectionLine()).toBe('reconnecting in 4 s');
+    m.connectionChanged({ state: 'closed', reason: 'CONNECTED_ELSEWHERE' });
+    expect(m.connectionLine()).toBe('disconnected: CONNECTED_ELSEWHERE');
+  });
+
+  it('warns in the conversation when a contact’s security code changes, louder when it was verified', () => {
+    const m = model();
+    m.identityChanged({ device: { userId: BOB, deviceId: 1 } });
+    m.identityChanged({ device: { userId: BOB, deviceId: 2 }, wasVerified: true });
+    expect(m.chats.get(withBob)!.lines.map((l) => [l.from, l.text])).toEqual([
+      ['notice', 'The security code of Bob (device 1) changed.'],
+      ['notice', '⚠ The security code of Bob (device 2), which you verified, changed. Verify it again with /verify before trusting it.'],
+    ]);
+  });
+
+  it('knows the other side of a conversation id', () => {
+    expect(peerOf(withBob, ME)).toEqual({ userId: BOB });
+    expect(peerOf('group:abc', ME)).toEqual({ groupId: 'abc' });
+    expect(peerOf('nonsense', ME)).toBeUndefined();
+  });
+});
