@@ -15,7 +15,12 @@ import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 const execFile = promisify(execFileCallback);
 /** A tmux server of this test's own, so nothing else's sessions are touched. */
 const SOCKET = `parley-tui-${process.pid}`;
-const tmux = async (...args: string[]) => (await execFile('tmux', ['-L', SOCKET, ...args])).stdout;
+/**
+ * The terminals a person would have: without CI's variables, which make Ink draw only the last frame, at
+ * exit (CI sets CI=true for the whole suite).
+ */
+const { CI: _ci, CONTINUOUS_INTEGRATION: _continuous, ...terminalEnv } = process.env;
+const tmux = async (...args: string[]) => (await execFile('tmux', ['-L', SOCKET, ...args], { env: terminalEnv })).stdout;
 
 let parley: ParleyLocal;
 let folder: string;
