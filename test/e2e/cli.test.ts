@@ -167,7 +167,7 @@ describe('the first hour: help and failures', () => {
     [['--bogus', 'x', 'whoami'], /^parley: Unknown option '--bogus'.* \(see parley --help\)$/],
     [['--store', 'nobody', 'frobnicate'], /^parley: unknown command 'frobnicate' \(see parley --help\)$/],
     [['whoami'], /^parley whoami: --store DIR is required/],
-    [['--store', 'alice', 'send', 'someone'], /^parley send: missing arguments; usage: parley send <userId> <text…>$/],
+    [['--store', 'alice', 'send', 'someone'], /^parley send: missing arguments; usage: parley send <userId\|phone> <text…>$/],
     [['--store', 'nobody', 'register', '+14155551399', '--cod', '1'], /^parley register: Unknown option '--cod'.*\(see parley register --help\)$/],
   ])('a wrong command line %j exits 2 with one line saying what is wrong', async (args, message) => {
     const { status, error } = await parleyProcess(args);
