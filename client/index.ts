@@ -15,9 +15,11 @@ export type {
   IdentityChanged,
   IncomingMessage,
   ParleyEvents,
+  PresenceEvent,
   Provisioned,
   Receipt,
   SequenceGap,
+  TypingEvent,
   UndecryptableMessage,
 } from './events';
 export type { Chat, ChatPreview } from './chat-list';

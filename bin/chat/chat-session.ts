@@ -1,6 +1,7 @@
 /**
  * `parley chat`'s controller: feeds the SDK's events into the ChatModel, sends what is typed, marks the open
- * chat read, saves received files, and runs slash commands (slash-commands.ts).
+ * chat read, saves received files, watches the open chat's peer's presence, says when this user types, and
+ * runs slash commands (slash-commands.ts).
  */
 import type { IncomingMessage, ParleyClient } from '../../client';
 import { receivedFilePath } from '../../client/media/received-files';
@@ -9,6 +10,13 @@ import type { ContactNames } from './contact-names';
 import { runSlashCommand } from './slash-commands';
 
 export class ChatSession {
+  /** The chat whose peer is watched and where the draft counts as typing. */
+  private openChat: string | undefined;
+  /** The conversation told this user is composing, until it is told `paused`. */
+  private composingIn: string | undefined;
+  /** The users whose presence the SDK watches for this chat, joined. */
+  private watched = '';
+
   constructor(
     readonly client: ParleyClient,
     readonly model: ChatModel,
@@ -26,6 +34,8 @@ export class ChatSession {
     client.on('receipt', (receipt) => model.receipt(receipt));
     client.on('connection', (status) => model.connectionChanged(status));
     client.on('identityChanged', (change) => model.identityChanged(change));
+    client.on('presence', (presence) => model.presenceChanged(presence));
+    client.on('typing', (typing) => model.typingChanged(typing));
     client.on('groupUpdate', (update) => {
       const entry = model.chatFor(update.conversationId, update.name);
       const who = (ids: readonly string[]) => ids.map((id) => (id === client.userId ? 'you' : this.names.nameOf(id))).join(', ');
@@ -42,7 +52,38 @@ export class ChatSession {
     const groups = await client.listGroups();
     model.loadChatList(await client.chatList(), new Map(groups.map((g) => [g.conversationId, g.name])));
     for (const group of groups) model.chatFor(group.conversationId, group.name);
+    model.loadBlocks((await client.contacts.blocked()).map((block) => block.userId));
     this.markOpenChatRead();
+    // Every way a chat opens (a key, /new, the first message) goes through the model.
+    this.openChanged();
+    model.onChange(() => this.openChanged());
+  }
+
+  /**
+   * The composer's text changed: a draft in the open chat is `composing` there (the SDK throttles it), an
+   * empty one or a slash command `paused`. Each keystroke calls it.
+   */
+  draftChanged(draft: string): void {
+    const text = draft.trim();
+    this.typingIn(text && !text.startsWith('/') ? this.model.current()?.conversationId : undefined);
+  }
+
+  private typingIn(conversationId: string | undefined): void {
+    if (this.composingIn && this.composingIn !== conversationId) this.client.setTyping(this.composingIn, 'paused');
+    if (conversationId) this.client.setTyping(conversationId, 'composing');
+    this.composingIn = conversationId;
+  }
+
+  /** Another chat opened: watch its peer's presence instead, and the draft stops counting as typing in the old one. */
+  private openChanged(): void {
+    if (this.model.selected === this.openChat) return;
+    this.openChat = this.model.selected;
+    if (this.composingIn && this.composingIn !== this.openChat) this.typingIn(undefined);
+    const userIds = this.model.watchedUsers();
+    if (userIds.join() === this.watched) return;
+    this.watched = userIds.join();
+    this.model.watching(userIds);
+    this.client.subscribePresence(userIds).catch((error: Error) => this.model.say(`presence: ${error.message}`));
   }
 
   /** A line from the composer: a slash command, or a message to the open chat. */
