@@ -93,7 +93,7 @@ export class ChatSession {
       return;
     }
     const chat = this.model.current();
-    if (!chat) return this.model.say('No chat is open: start one with /new <userId> [name]');
+    if (!chat) return this.model.say('No chat is open: start one with /new <userId|phone> [name]');
     if (this.model.notice.length) this.model.say();
     const line = this.model.sending(chat.conversationId, text);
     const sending = 'userId' in chat.peer ? this.client.send(chat.peer.userId, text) : this.client.sendToGroup(chat.peer.groupId, text);
