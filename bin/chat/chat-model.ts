@@ -244,7 +244,9 @@ export class ChatModel {
     this.changed();
   }
 
+  /** A watched user's presence; a late answer for a chat no longer open is dropped, as it would go stale. */
   presenceChanged({ userId, ...presence }: PresenceEvent): void {
+    if (!this.watchedUsers().includes(userId)) return;
     this.presence.set(userId, presence);
     this.changed();
   }

@@ -3,7 +3,7 @@
  * chat read, saves received files, watches the open chat's peer's presence, says when this user types, and
  * runs slash commands (slash-commands.ts).
  */
-import type { IncomingMessage, ParleyClient } from '../../client';
+import { ParleyApiError, type IncomingMessage, type ParleyClient } from '../../client';
 import { receivedFilePath } from '../../client/media/received-files';
 import type { ChatModel } from './chat-model';
 import type { ContactNames } from './contact-names';
@@ -83,7 +83,10 @@ export class ChatSession {
     if (userIds.join() === this.watched) return;
     this.watched = userIds.join();
     this.model.watching(userIds);
-    this.client.subscribePresence(userIds).catch((error: Error) => this.model.say(`presence: ${error.message}`));
+    this.client.subscribePresence(userIds).catch((error: Error) => {
+      const unknown = error instanceof ParleyApiError && error.code === 'NOT_FOUND';
+      this.model.say(unknown ? `${userIds.map((id) => this.names.nameOf(id)).join(', ')} has no Parley account` : `presence: ${error.message}`);
+    });
   }
 
   /** A line from the composer: a slash command, or a message to the open chat. */

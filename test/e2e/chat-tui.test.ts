@@ -109,6 +109,7 @@ it('two people chat: messages on both screens, ticks from ✓ to ✓✓ to blue,
 
   // Bob looks at another chat and starts typing; Alice's next messages are delivered (grey ✓✓), not read.
   await type('bob', `/new ${randomUUID()} Carol`);
+  await screenOf('bob', (s) => s.includes('Carol has no Parley account')); // whose presence the chat cannot watch
   await type('bob', 'half a thought', false);
   await type('alice', 'Lunch at noon?');
   await type('alice', 'Or one?');

@@ -130,6 +130,8 @@ describe('ChatModel', () => {
     expect(m.watchedUsers()).toEqual([]);
     m.watching([]);
     expect(m.isOnline(bob)).toBe(false);
+    m.presenceChanged({ userId: BOB, online: true }); // the answer of a subscription since replaced
+    expect(m.isOnline(bob)).toBe(false);
   });
 
   it('says when a user was last seen: today, yesterday, or the date', () => {
