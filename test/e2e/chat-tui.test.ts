@@ -161,8 +161,9 @@ it('two people chat: messages on both screens, ticks from ✓ to ✓✓ to blue,
   await type('alice', '/unblock');
   await screenOf('alice', (s) => /^Chats\s+│ Bob( online)?\s*$/m.test(s) && s.includes('You unblocked Bob'));
 
-  // /quit and Ctrl-C both end it with status 0, the shell's screen back.
-  await type('alice', '/quit');
+  // /quit and Ctrl-C both end it with status 0, the shell's screen back; Alice sees when Bob was last seen.
   await tmux('send-keys', '-t', 'bob', 'C-c');
+  await screenOf('alice', (s) => /^Chats\s+│ Bob last seen (today|yesterday) \d\d:\d\d/m.test(s));
+  await type('alice', '/quit');
   for (const name of ['alice', 'bob']) expect(await screenOf(name, (s) => s.includes('EXITED'))).toMatch(/^EXITED 0$/m);
 }, 400_000);
