@@ -12,6 +12,7 @@ export { ParleyClient, type ParleyClientOptions, type ParleyEndpoints, type Sent
 export type {
   ConnectionState,
   ConnectionStatus,
+  GroupUpdate,
   IdentityChanged,
   IncomingMessage,
   ParleyEvents,

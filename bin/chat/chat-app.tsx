@@ -1,7 +1,7 @@
 /**
  * The Ink view of `parley chat`: the chat list on the left (unread counts, previews or "typing…", a green dot
  * for the open chat's peer online), the open conversation on the right (its header: blocked, typing…, online
- * or last seen; sender names in groups, ticks: ✓ sent, ✓✓ delivered, ✓✓ in blue read), the composer, and a
+ * or last seen, a group's members online; sender names in groups, ticks: ✓ sent, ✓✓ delivered, ✓✓ in blue read), the composer, and a
  * status bar with the connection state. It draws the ChatModel and re-draws when it changes or the terminal
  * is resized; the composer's text is React state of its own, so it stays as messages arrive.
  *

@@ -4,8 +4,9 @@
  * blocked users, the connection state, and notices. It listens to the SDK's events only; the Ink view
  * (chat-app.tsx) renders it and re-renders on `changed`.
  */
-import type { ConnectionStatus, IdentityChanged, IncomingMessage, PresenceEvent, Receipt, TypingEvent } from '../../client';
+import type { ConnectionStatus, GroupUpdate, IdentityChanged, IncomingMessage, PresenceEvent, Receipt, TypingEvent } from '../../client';
 import type { Chat } from '../../client/chat-list';
+import { MAX_PRESENCE_SUBSCRIPTIONS } from '../../lambdas/protocol/frames';
 import { directConversationId } from '../../lambdas/send/conversations';
 
 /** ✓ sent (the server has it), ✓✓ delivered (a device of the peer has it), ✓✓ in colour read. */
@@ -33,6 +34,8 @@ export interface ChatEntry {
   lastIncomingMsgId?: string;
   /** The users typing in it now (the SDK turns a `composing` not refreshed within 5 s into `paused`). */
   readonly typing: Set<string>;
+  /** A group's members other than this user, once loaded (when the group is first opened), to watch their presence. */
+  members?: string[];
 }
 
 /** A user's presence as the SDK last reported it. */
@@ -232,10 +235,28 @@ export class ChatModel {
     this.changed();
   }
 
-  /** The users whose presence the open chat shows: its 1:1 peer (a group's members are not watched). */
+  /** The users whose presence the open chat shows: its 1:1 peer, or a group's members as far as the server lets one watch. */
   watchedUsers(): string[] {
-    const peer = this.current()?.peer;
-    return peer && 'userId' in peer ? [peer.userId] : [];
+    const chat = this.current();
+    if (!chat) return [];
+    return 'userId' in chat.peer ? [chat.peer.userId] : (chat.members ?? []).slice(0, MAX_PRESENCE_SUBSCRIPTIONS);
+  }
+
+  /** A group's members as the server has them. */
+  membersLoaded(conversationId: string, userIds: readonly string[]): void {
+    const entry = this.chats.get(conversationId);
+    if (!entry) return;
+    entry.members = userIds.filter((userId) => userId !== this.self);
+    this.changed();
+  }
+
+  /** A membership change, for a group whose members are loaded. */
+  membershipChanged(update: GroupUpdate): void {
+    const entry = this.chats.get(update.conversationId);
+    if (!entry?.members) return;
+    const stay = entry.members.filter((userId) => !update.removed.includes(userId));
+    entry.members = [...stay, ...update.added.filter((userId) => userId !== this.self && !stay.includes(userId))];
+    this.changed();
   }
 
   /** The SDK now watches exactly these users: forget what was heard of the others. */
@@ -283,12 +304,16 @@ export class ChatModel {
     return 'userId' in entry.peer && this.presence.get(entry.peer.userId)?.online === true;
   }
 
-  /** What the conversation's header says after the title: blocked, typing…, online or last seen. */
+  /** What the conversation's header says after the title: blocked, typing…, online or last seen; in a group who is online. */
   status(entry: ChatEntry, now = Date.now()): string {
-    const peer = 'userId' in entry.peer ? entry.peer.userId : undefined;
+    if ('groupId' in entry.peer) {
+      const online = (entry.members ?? []).filter((userId) => this.presence.get(userId)?.online);
+      return this.typingLine(entry) ?? (online.length ? `${online.map(this.nameOf).join(', ')} online` : '');
+    }
+    const peer = entry.peer.userId;
     const presence = peer ? this.presence.get(peer) : undefined;
     const seen = presence?.online ? 'online' : presence?.lastSeen !== undefined ? `last seen ${lastSeenText(presence.lastSeen, now)}` : undefined;
-    return [peer && this.blocked.has(peer) ? 'blocked' : undefined, this.typingLine(entry) ?? seen].filter(Boolean).join(' · ');
+    return [this.blocked.has(peer) ? 'blocked' : undefined, this.typingLine(entry) ?? seen].filter(Boolean).join(' · ');
   }
 
   say(...lines: string[]): void {

@@ -41,6 +41,7 @@ export class ChatSession {
       const who = (ids: readonly string[]) => ids.map((id) => (id === client.userId ? 'you' : this.names.nameOf(id))).join(', ');
       const changes = [update.added.length ? `added ${who(update.added)}` : '', update.removed.length ? `removed ${who(update.removed)}` : ''].filter(Boolean).join('; ');
       entry?.lines.push({ from: 'notice', text: `${update.by === client.userId ? 'You' : this.names.nameOf(update.by)} ${changes || 'changed the group'}`, at: update.serverTs });
+      model.membershipChanged(update);
       model.changed();
     });
     client.on('undecryptable', (u) => {
@@ -55,8 +56,8 @@ export class ChatSession {
     model.loadBlocks((await client.contacts.blocked()).map((block) => block.userId));
     this.markOpenChatRead();
     // Every way a chat opens (a key, /new, the first message) goes through the model.
-    this.openChanged();
-    model.onChange(() => this.openChanged());
+    this.followOpenChat();
+    model.onChange(() => this.followOpenChat());
   }
 
   /**
@@ -74,19 +75,32 @@ export class ChatSession {
     this.composingIn = conversationId;
   }
 
-  /** Another chat opened: watch its peer's presence instead, and the draft stops counting as typing in the old one. */
-  private openChanged(): void {
-    if (this.model.selected === this.openChat) return;
-    this.openChat = this.model.selected;
-    if (this.composingIn && this.composingIn !== this.openChat) this.typingIn(undefined);
+  /**
+   * Follows the open chat: another chat opened pauses the draft's typing in the old one and loads a group's
+   * members once; then the SDK watches the presence of the open chat's peer(s), subscribed again only when they change.
+   */
+  private followOpenChat(): void {
+    const open = this.model.current();
+    if (this.model.selected !== this.openChat) {
+      this.openChat = this.model.selected;
+      if (this.composingIn && this.composingIn !== this.openChat) this.typingIn(undefined);
+      if (open && 'groupId' in open.peer && !open.members) this.loadMembers(open.conversationId, open.peer.groupId);
+    }
     const userIds = this.model.watchedUsers();
     if (userIds.join() === this.watched) return;
     this.watched = userIds.join();
     this.model.watching(userIds);
     this.client.subscribePresence(userIds).catch((error: Error) => {
-      const unknown = error instanceof ParleyApiError && error.code === 'NOT_FOUND';
-      this.model.say(unknown ? `${userIds.map((id) => this.names.nameOf(id)).join(', ')} has no Parley account` : `presence: ${error.message}`);
+      const unknown = error instanceof ParleyApiError && error.code === 'NOT_FOUND' && userIds.length === 1;
+      this.model.say(unknown ? `${this.names.nameOf(userIds[0]!)} has no Parley account` : `presence: ${error.message}`);
     });
+  }
+
+  private loadMembers(conversationId: string, groupId: string): void {
+    this.client.getGroup(groupId).then(
+      (group) => this.model.membersLoaded(conversationId, group.members.map((member) => member.userId)),
+      (error: Error) => this.model.say(`the group's members: ${error.message}`),
+    );
   }
 
   /** A line from the composer: a slash command, or a message to the open chat. */

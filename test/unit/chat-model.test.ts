@@ -134,6 +134,24 @@ describe('ChatModel', () => {
     expect(m.isOnline(bob)).toBe(false);
   });
 
+  it('in a group, watches the other members once loaded, follows membership changes, and says who is online', () => {
+    const m = model();
+    m.chatFor(group, 'Lunch');
+    m.select(group);
+    expect(m.watchedUsers()).toEqual([]);
+    m.membersLoaded(group, [ME, BOB, CAROL]);
+    expect(m.watchedUsers()).toEqual([BOB, CAROL]);
+    const lunch = m.current()!;
+    expect(m.status(lunch)).toBe('');
+    m.presenceChanged({ userId: BOB, online: true });
+    m.presenceChanged({ userId: CAROL, online: true });
+    expect(m.status(lunch)).toBe('Bob, Carol online');
+    m.membershipChanged({ groupId: 'g1', conversationId: group, version: 2, name: 'Lunch', by: ME, added: [ME], removed: [BOB], madeAdmin: [], serverTs: 2 });
+    expect([m.watchedUsers(), m.status(lunch)]).toEqual([[CAROL], 'Carol online']);
+    m.membersLoaded(group, Array.from({ length: 70 }, (_, i) => `${i}`.padStart(8, '0')));
+    expect(m.watchedUsers()).toHaveLength(64); // the server watches at most 64 users per connection
+  });
+
   it('says when a user was last seen: today, yesterday, or the date', () => {
     const now = new Date(2026, 0, 1, 0, 30).getTime();
     expect(lastSeenText(new Date(2026, 0, 1, 0, 5).getTime(), now)).toBe('today 00:05');

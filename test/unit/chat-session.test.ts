@@ -37,6 +37,13 @@ function recordingClient() {
     }),
     setTyping: jest.fn((_conversation: string, _state: 'composing' | 'paused') => true),
     lookup: jest.fn(async (numbers: readonly string[]) => numbers.filter((n) => n === BOBS_PHONE).map((phoneNumber) => ({ phoneNumber, userId: BOB }))),
+    getGroup: jest.fn(async (groupId: string) => ({
+      groupId,
+      conversationId: `group:${groupId}`,
+      name: 'Lunch',
+      version: 1,
+      members: [ME, BOB, CAROL].map((userId) => ({ userId, role: 'member', joinedAt: 1 })),
+    })),
     block: jest.fn(async (_userId: string) => undefined),
     unblock: jest.fn(async (_userId: string) => undefined),
     emit: <E extends keyof ParleyEvents>(event: E, payload: ParleyEvents[E]) => listeners.get(event)?.(payload),
@@ -73,6 +80,24 @@ describe('ChatSession', () => {
     model.select(withCarol);
     expect(client.subscribePresence).toHaveBeenCalledTimes(2);
     expect(model.presence.has(BOB)).toBe(false);
+  });
+
+  it('watches a group’s other members once they are loaded, and again when membership changes', async () => {
+    const { client, model } = await started();
+    model.chatFor('group:g1', 'Lunch');
+    model.select('group:g1');
+    await settled();
+    expect(client.getGroup).toHaveBeenCalledWith('g1');
+    expect(client.subscribePresence).toHaveBeenLastCalledWith([BOB, CAROL]);
+    client.emit('presence', { userId: CAROL, online: true });
+    expect(model.status(model.current()!)).toBe('33333333 online');
+    client.emit('groupUpdate', { groupId: 'g1', conversationId: 'group:g1', version: 2, name: 'Lunch', by: ME, added: [], removed: [CAROL], madeAdmin: [], serverTs: 2 });
+    expect(client.subscribePresence).toHaveBeenLastCalledWith([BOB]);
+    expect(model.status(model.current()!)).toBe('');
+    model.chatFor(withBob);
+    model.select(withBob);
+    model.select('group:g1');
+    expect(client.getGroup).toHaveBeenCalledTimes(1); // loaded once, kept up by the updates
   });
 
   it('says a chat’s user has no account when the server knows none', async () => {

@@ -13,7 +13,8 @@ export const chat: CliCommand = {
   usage: '',
   summary: 'the interactive terminal client: chats, conversation with ticks, presence and typing, slash commands (/help)',
   details: `Type a message and press Enter to send it to the open chat; ↑/↓ move through the chats. The open
-chat's header shows the person online or last seen, typing…, and blocked; they see you typing as you type.
+chat's header shows the person online or last seen (in a group, who is online), typing…, and blocked; the
+others see you typing as you type.
 Slash commands: /new <userId|phone> [name], /group <name> <user…>, /group add|remove|leave, /block,
 /unblock, /devices, /link, /verify [mark], /send-file <path> [caption], /name <name>, /help, /quit (or Ctrl-C).
 A user is a userId or a phone number (+14155550100, looked up).
