@@ -209,6 +209,8 @@ export class ChatModel {
 
   connectionChanged(status: ConnectionStatus): void {
     if (status.state === 'syncing') this.syncing = 0;
+    // Offline, no presence events come: what was heard goes stale until the SDK's subscription after the reconnect answers.
+    if (status.state === 'offline' || status.state === 'closed') this.presence.clear();
     const detail =
       status.state === 'offline' ? `in ${Math.round((status.retryInMs ?? 0) / 1000)} s` : status.state === 'closed' ? status.reason : undefined;
     this.connection = { state: status.state, ...(detail ? { detail } : {}) };

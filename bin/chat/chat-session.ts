@@ -1,6 +1,6 @@
 /**
  * `parley chat`'s controller: feeds the SDK's events into the ChatModel, sends what is typed, marks the open
- * chat read, saves received files, watches the open chat's peer's presence, says when this user types, and
+ * chat read, saves received files, watches the presence of the open chat's peers, says when this user types, and
  * runs slash commands (slash-commands.ts).
  */
 import { ParleyApiError, type IncomingMessage, type ParleyClient } from '../../client';

@@ -111,7 +111,7 @@ describe('ChatModel', () => {
     ]);
   });
 
-  it('shows the open chat’s peer online, or last seen, and forgets it once no longer watched', () => {
+  it('shows the open chat’s peer online, or last seen, and forgets it once no longer watched or offline', () => {
     const m = model();
     m.received(message('m1', withBob, BOB, 'hi'), text);
     const bob = m.chats.get(withBob)!;
@@ -125,6 +125,9 @@ describe('ChatModel', () => {
     m.presenceChanged({ userId: BOB, online: false }); // Bob shows his last seen to nobody
     expect(m.status(bob, now)).toBe('');
     m.presenceChanged({ userId: BOB, online: true });
+    m.connectionChanged({ state: 'offline', retryInMs: 1000 }); // no events while offline: it would go stale
+    expect(m.status(bob)).toBe('');
+    m.presenceChanged({ userId: BOB, online: true }); // the subscription's answer after the reconnect
     m.chatFor(group, 'Lunch');
     m.select(group);
     expect(m.watchedUsers()).toEqual([]);
