@@ -12,12 +12,15 @@ export { ParleyClient, type ParleyClientOptions, type ParleyEndpoints, type Sent
 export type {
   ConnectionState,
   ConnectionStatus,
+  GroupUpdate,
   IdentityChanged,
   IncomingMessage,
   ParleyEvents,
+  PresenceEvent,
   Provisioned,
   Receipt,
   SequenceGap,
+  TypingEvent,
   UndecryptableMessage,
 } from './events';
 export type { Chat, ChatPreview } from './chat-list';

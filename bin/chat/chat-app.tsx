@@ -1,6 +1,7 @@
 /**
- * The Ink view of `parley chat`: the chat list on the left (unread counts, previews), the open conversation
- * on the right (sender names in groups, ticks: ✓ sent, ✓✓ delivered, ✓✓ in blue read), the composer, and a
+ * The Ink view of `parley chat`: the chat list on the left (unread counts, previews or "typing…", a green dot
+ * for the open chat's peer online), the open conversation on the right (its header: blocked, typing…, online
+ * or last seen, a group's members online; sender names in groups, ticks: ✓ sent, ✓✓ delivered, ✓✓ in blue read), the composer, and a
  * status bar with the connection state. It draws the ChatModel and re-draws when it changes or the terminal
  * is resized; the composer's text is React state of its own, so it stays as messages arrive.
  *
@@ -24,6 +25,8 @@ export interface ChatActions {
   submit(text: string): void;
   /** Moves the selection through the chat list. */
   move(by: number): void;
+  /** The composer's text changed (typing indicators). */
+  draftChanged(draft: string): void;
 }
 
 const TICKS: Record<Tick, { mark: string; color?: string }> = {
@@ -53,18 +56,28 @@ export function chatApp({ ink }: InkParts, model: ChatModel, actions: ChatAction
     return (
       <Box flexDirection="column" width={width} height={height} borderStyle="single" borderTop={false} borderBottom={false} borderLeft={false} overflow="hidden">
         <Text bold>Chats</Text>
-        {chats.length === 0 && <Text dimColor>none yet: /new &lt;userId&gt;</Text>}
-        {chats.map((chat) => (
-          <Box key={chat.conversationId} flexDirection="column">
-            <Text wrap="truncate-end" inverse={chat.conversationId === model.selected}>
-              {chat.title}
-              {chat.unread ? <Text color="green"> ({chat.unread})</Text> : null}
-            </Text>
-            <Text wrap="truncate-end" dimColor>
-              {chat.preview || ' '}
-            </Text>
-          </Box>
-        ))}
+        {chats.length === 0 && <Text dimColor>none yet: /new &lt;userId|phone&gt;</Text>}
+        {chats.map((chat) => {
+          const typing = model.typingLine(chat);
+          return (
+            <Box key={chat.conversationId} flexDirection="column">
+              <Text wrap="truncate-end" inverse={chat.conversationId === model.selected}>
+                {chat.title}
+                {model.isOnline(chat) ? <Text color="green"> ●</Text> : null}
+                {chat.unread ? <Text color="green"> ({chat.unread})</Text> : null}
+              </Text>
+              {typing ? (
+                <Text wrap="truncate-end" color="green">
+                  {typing}
+                </Text>
+              ) : (
+                <Text wrap="truncate-end" dimColor>
+                  {chat.preview || ' '}
+                </Text>
+              )}
+            </Box>
+          );
+        })}
       </Box>
     );
   }
@@ -89,15 +102,14 @@ export function chatApp({ ink }: InkParts, model: ChatModel, actions: ChatAction
     if (!chat) {
       return (
         <Box flexDirection="column" flexGrow={1} height={height} paddingX={1}>
-          <Text dimColor>Start a chat with /new &lt;userId&gt; [name], a group with /group &lt;name&gt; &lt;userId…&gt;; /help lists the rest.</Text>
+          <Text dimColor>Start a chat with /new &lt;userId|phone&gt; [name], a group with /group &lt;name&gt; &lt;user…&gt;; /help lists the rest.</Text>
           {model.notice.map((line, i) => (
             <Text key={i} dimColor wrap="wrap">{line}</Text>
           ))}
         </Box>
       );
     }
-    // Extension point (issue 12): presence, typing and blocking show here once the SDK reports them.
-    const status = [chat.blocked ? 'blocked' : undefined, chat.typing ? 'typing…' : chat.presence].filter(Boolean).join(' · ');
+    const status = model.status(chat);
     const room = Math.max(1, height - 1 - model.notice.length);
     return (
       <Box flexDirection="column" flexGrow={1} height={height} paddingX={1} overflow="hidden">
@@ -122,6 +134,7 @@ export function chatApp({ ink }: InkParts, model: ChatModel, actions: ChatAction
     const typed = useRef('');
     const [, redraw] = useReducer((n: number) => n + 1, 0);
     useInput((input, key) => {
+      const before = typed.current;
       if (key.backspace || key.delete) typed.current = [...typed.current].slice(0, -1).join('');
       else if (key.return) submit();
       else if (!key.ctrl && !key.meta && !key.escape && !key.tab && !key.upArrow && !key.downArrow && !key.leftArrow && !key.rightArrow) {
@@ -133,6 +146,8 @@ export function chatApp({ ink }: InkParts, model: ChatModel, actions: ChatAction
           typed.current = next;
         }
       }
+      // Only a changed draft is typing: arrow keys and the like are not.
+      if (typed.current !== before) actions.draftChanged(typed.current);
       redraw();
     });
     const submit = () => {

@@ -1,10 +1,12 @@
 /**
  * What `parley chat` shows, kept apart from how it is drawn: the chats with their unread counts and
- * previews, each conversation's lines with their ticks, the connection state, and notices. It listens to
- * the SDK's events only; the Ink view (chat-app.tsx) renders it and re-renders on `changed`.
+ * previews, each conversation's lines with their ticks, who is typing, the open chat's peer's presence,
+ * blocked users, the connection state, and notices. It listens to the SDK's events only; the Ink view
+ * (chat-app.tsx) renders it and re-renders on `changed`.
  */
-import type { ConnectionStatus, IdentityChanged, IncomingMessage, Receipt } from '../../client';
+import type { ConnectionStatus, GroupUpdate, IdentityChanged, IncomingMessage, PresenceEvent, Receipt, TypingEvent } from '../../client';
 import type { Chat } from '../../client/chat-list';
+import { MAX_PRESENCE_SUBSCRIPTIONS } from '../../lambdas/protocol/frames';
 import { directConversationId } from '../../lambdas/send/conversations';
 
 /** ✓ sent (the server has it), ✓✓ delivered (a device of the peer has it), ✓✓ in colour read. */
@@ -30,14 +32,14 @@ export interface ChatEntry {
   readonly lines: ChatLine[];
   /** The newest message of the peer's, to mark read when the chat is open. */
   lastIncomingMsgId?: string;
-  /*
-   * Extension point for issue 12 (presence, typing, blocking): when the SDK emits those events, set these from
-   * them here and the header shows them. Nothing sets them yet: this branch's SDK has no such events.
-   */
-  presence?: string;
-  typing?: boolean;
-  blocked?: boolean;
+  /** The users typing in it now (the SDK turns a `composing` not refreshed within 5 s into `paused`). */
+  readonly typing: Set<string>;
+  /** A group's members other than this user, once loaded (when the group is first opened), to watch their presence. */
+  members?: string[];
 }
+
+/** A user's presence as the SDK last reported it. */
+export type PeerPresence = Omit<PresenceEvent, 'userId'>;
 
 /** The connection as the status bar shows it. */
 export interface ConnectionView {
@@ -55,6 +57,13 @@ export class ChatModel {
   notice: string[] = [];
   /** A transfer under way: the progress bar's line. */
   progress: string | undefined;
+  /**
+   * The presence of the users watched (the open chat's peer): kept only while watched, since no
+   * `presence` events come for the others and what was last heard of them goes stale.
+   */
+  readonly presence = new Map<string, PeerPresence>();
+  /** The users this account blocked. */
+  readonly blocked = new Set<string>();
   private syncing = 0;
   private readonly listeners = new Set<() => void>();
 
@@ -114,6 +123,7 @@ export class ChatModel {
       preview: '',
       lastActivityAt: 0,
       lines: [],
+      typing: new Set(),
     };
     this.chats.set(conversationId, entry);
     return entry;
@@ -148,6 +158,7 @@ export class ChatModel {
     this.selected ??= entry.conversationId;
     const open = this.selected === entry.conversationId;
     if (!message.outgoing) {
+      entry.typing.delete(message.from.userId); // their message is what they were typing
       entry.lastIncomingMsgId = message.msgId;
       if (!open) entry.unread++;
     }
@@ -198,6 +209,8 @@ export class ChatModel {
 
   connectionChanged(status: ConnectionStatus): void {
     if (status.state === 'syncing') this.syncing = 0;
+    // Offline, no presence events come: what was heard goes stale until the SDK's subscription after the reconnect answers.
+    if (status.state === 'offline' || status.state === 'closed') this.presence.clear();
     const detail =
       status.state === 'offline' ? `in ${Math.round((status.retryInMs ?? 0) / 1000)} s` : status.state === 'closed' ? status.reason : undefined;
     this.connection = { state: status.state, ...(detail ? { detail } : {}) };
@@ -224,6 +237,87 @@ export class ChatModel {
     this.changed();
   }
 
+  /** The users whose presence the open chat shows: its 1:1 peer, or a group's members as far as the server lets one watch. */
+  watchedUsers(): string[] {
+    const chat = this.current();
+    if (!chat) return [];
+    return 'userId' in chat.peer ? [chat.peer.userId] : (chat.members ?? []).slice(0, MAX_PRESENCE_SUBSCRIPTIONS);
+  }
+
+  /** A group's members as the server has them. */
+  membersLoaded(conversationId: string, userIds: readonly string[]): void {
+    const entry = this.chats.get(conversationId);
+    if (!entry) return;
+    entry.members = userIds.filter((userId) => userId !== this.self);
+    this.changed();
+  }
+
+  /** A membership change, for a group whose members are loaded. */
+  membershipChanged(update: GroupUpdate): void {
+    const entry = this.chats.get(update.conversationId);
+    if (!entry?.members) return;
+    const stay = entry.members.filter((userId) => !update.removed.includes(userId));
+    entry.members = [...stay, ...update.added.filter((userId) => userId !== this.self && !stay.includes(userId))];
+    this.changed();
+  }
+
+  /** The SDK now watches exactly these users: forget what was heard of the others. */
+  watching(userIds: readonly string[]): void {
+    for (const userId of this.presence.keys()) if (!userIds.includes(userId)) this.presence.delete(userId);
+    this.changed();
+  }
+
+  /** A watched user's presence; a late answer for a chat no longer open is dropped, as it would go stale. */
+  presenceChanged({ userId, ...presence }: PresenceEvent): void {
+    if (!this.watchedUsers().includes(userId)) return;
+    this.presence.set(userId, presence);
+    this.changed();
+  }
+
+  /** Someone started or stopped typing; this account's own other devices are not shown. */
+  typingChanged(typing: TypingEvent): void {
+    const entry = this.chats.get(typing.conversationId);
+    if (!entry || typing.from.userId === this.self) return;
+    if (typing.state === 'composing') entry.typing.add(typing.from.userId);
+    else entry.typing.delete(typing.from.userId);
+    this.changed();
+  }
+
+  /** The users blocked when the chat starts (the server's list). */
+  loadBlocks(userIds: readonly string[]): void {
+    for (const userId of userIds) this.blocked.add(userId);
+    this.changed();
+  }
+
+  blockChanged(userId: string, blocked: boolean): void {
+    if (blocked) this.blocked.add(userId);
+    else this.blocked.delete(userId);
+    this.changed();
+  }
+
+  /** "typing…" in a 1:1 chat, "Bob, Carol typing…" in a group; undefined when nobody types. */
+  typingLine(entry: ChatEntry): string | undefined {
+    if (!entry.typing.size) return undefined;
+    return 'userId' in entry.peer ? 'typing…' : `${[...entry.typing].map(this.nameOf).join(', ')} typing…`;
+  }
+
+  /** Whether the peer of a 1:1 chat is known to be online (the chat list's dot). */
+  isOnline(entry: ChatEntry): boolean {
+    return 'userId' in entry.peer && this.presence.get(entry.peer.userId)?.online === true;
+  }
+
+  /** What the conversation's header says after the title: blocked, typing…, online or last seen; in a group who is online. */
+  status(entry: ChatEntry, now = Date.now()): string {
+    if ('groupId' in entry.peer) {
+      const online = (entry.members ?? []).filter((userId) => this.presence.get(userId)?.online);
+      return this.typingLine(entry) ?? (online.length ? `${online.map(this.nameOf).join(', ')} online` : '');
+    }
+    const peer = entry.peer.userId;
+    const presence = peer ? this.presence.get(peer) : undefined;
+    const seen = presence?.online ? 'online' : presence?.lastSeen !== undefined ? `last seen ${lastSeenText(presence.lastSeen, now)}` : undefined;
+    return [this.blocked.has(peer) ? 'blocked' : undefined, this.typingLine(entry) ?? seen].filter(Boolean).join(' · ');
+  }
+
   say(...lines: string[]): void {
     this.notice = lines;
     this.changed();
@@ -233,6 +327,19 @@ export class ChatModel {
     if (line.tick === 'failed') return;
     if (TICK_ORDER.indexOf(to) > TICK_ORDER.indexOf(line.tick ?? 'sending')) line.tick = to;
   }
+}
+
+/** When a user was last seen, in this terminal's time zone: "today 14:03", "yesterday 09:15" or "2026-11-28 18:40". */
+export function lastSeenText(lastSeen: number, now: number): string {
+  const at = new Date(lastSeen);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const time = `${two(at.getHours())}:${two(at.getMinutes())}`;
+  const dayOf = (date: Date) => `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())}`;
+  const today = new Date(now);
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  if (dayOf(at) === dayOf(today)) return `today ${time}`;
+  if (dayOf(at) === dayOf(yesterday)) return `yesterday ${time}`;
+  return `${dayOf(at)} ${time}`;
 }
 
 /** The other side of a conversation: `direct:<a>:<b>` names two users, `group:<id>` a group. */

@@ -1,4 +1,4 @@
-/** The names the person gave contacts in `parley chat` (/new <userId> <name>, /name): a JSON file in the store's folder. */
+/** The names the person gave contacts in `parley chat` (/new <user> <name>, /name): a JSON file in the store's folder. */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 

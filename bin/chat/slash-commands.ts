@@ -1,6 +1,7 @@
 /** The slash commands of `parley chat`: everything that is not a message. /help lists them. */
 import { directConversationId } from '../../lambdas/send/conversations';
 import { progressBar } from '../cli/progress-bar';
+import { userIdsOf } from '../cli/user-ids';
 import type { ChatSession } from './chat-session';
 
 interface SlashCommand {
@@ -18,6 +19,29 @@ function openContact(session: ChatSession, command: string): string {
   return chat.peer.userId;
 }
 
+/** userIds or phone numbers (looked up) as userIds; anything else is an error naming it. */
+async function usersOf(session: ChatSession, words: readonly string[]): Promise<string[]> {
+  const userIds = await userIdsOf(session.client, words);
+  const bad = words.find((_, i) => !USER_ID.test(userIds[i]!));
+  if (bad) throw new Error(`${bad} is neither a userId nor a phone number (+14155550100)`);
+  return userIds;
+}
+
+/** /block and /unblock: one command each way on the open chat's person. */
+function blocking(block: boolean): SlashCommand {
+  const command = block ? '/block' : '/unblock';
+  return {
+    usage: command,
+    summary: block ? "block the open chat's person: their messages stop reaching you, they no longer see your presence or typing" : 'undo /block',
+    async run(session) {
+      const userId = openContact(session, command);
+      await (block ? session.client.block(userId) : session.client.unblock(userId));
+      session.model.blockChanged(userId, block);
+      session.model.say(block ? `You blocked ${session.names.nameOf(userId)}; /unblock undoes it` : `You unblocked ${session.names.nameOf(userId)}`);
+    },
+  };
+}
+
 function openGroup(session: ChatSession, command: string): string {
   const chat = session.model.current();
   if (!chat || !('groupId' in chat.peer)) throw new Error(`open a group first (${command} works on groups)`);
@@ -26,11 +50,11 @@ function openGroup(session: ChatSession, command: string): string {
 
 export const slashCommands: Record<string, SlashCommand> = {
   new: {
-    usage: '/new <userId> [name]',
-    summary: 'open a chat with a user (and give them a name)',
-    async run(session, [userId, ...name]) {
-      // Finding a user by phone number comes with contacts (issue 12); until then a chat starts from a userId.
-      if (!userId || !USER_ID.test(userId)) throw new Error('give a userId (parley whoami shows one); looking people up by phone number is not available yet');
+    usage: '/new <userId|phone> [name]',
+    summary: 'open a chat with a user, by userId or phone number (and give them a name)',
+    async run(session, [who, ...name]) {
+      if (!who) throw new Error('usage: /new <userId|phone> [name]');
+      const [userId] = (await usersOf(session, [who])) as [string];
       if (name.length) await session.names.set(userId, name.join(' '));
       const conversationId = directConversationId(session.client.userId, userId);
       const entry = session.model.chatFor(conversationId)!;
@@ -51,14 +75,15 @@ export const slashCommands: Record<string, SlashCommand> = {
     },
   },
   group: {
-    usage: '/group <name> <userId…> | /group add|remove <userId…> | /group leave',
+    usage: '/group <name> <user…> | /group add|remove <user…> | /group leave',
     summary: 'make a group, or change the open one',
     async run(session, [first, ...rest]) {
       const { client, model } = session;
       if (first === 'add' || first === 'remove') {
         const groupId = openGroup(session, `/group ${first}`);
-        if (!rest.length) throw new Error(`usage: /group ${first} <userId…>`);
-        await (first === 'add' ? client.addMembers(groupId, rest) : client.removeMembers(groupId, rest));
+        if (!rest.length) throw new Error(`usage: /group ${first} <user…>`);
+        const userIds = await usersOf(session, rest);
+        await (first === 'add' ? client.addMembers(groupId, userIds) : client.removeMembers(groupId, userIds));
         return;
       }
       if (first === 'leave') {
@@ -66,14 +91,14 @@ export const slashCommands: Record<string, SlashCommand> = {
         return model.say('You left the group');
       }
       if (!first || !rest.length) throw new Error(`usage: ${slashCommands.group!.usage}`);
-      const bad = rest.find((id) => !USER_ID.test(id));
-      if (bad) throw new Error(`${bad} is not a userId`);
-      const group = await client.createGroup(first, rest);
+      const group = await client.createGroup(first, await usersOf(session, rest));
       const entry = model.chatFor(group.conversationId, group.name)!;
       entry.lastActivityAt = Date.now();
       session.open(group.conversationId);
     },
   },
+  block: blocking(true),
+  unblock: blocking(false),
   devices: {
     usage: '/devices',
     summary: "your account's devices",
@@ -133,7 +158,7 @@ export const slashCommands: Record<string, SlashCommand> = {
     usage: '/help',
     summary: 'this list',
     run(session) {
-      session.model.say(...Object.values(slashCommands).map((c) => `${c.usage.padEnd(34)} ${c.summary}`), '↑/↓ moves through the chats; Ctrl-C or /quit ends.');
+      session.model.say(...Object.values(slashCommands).map((c) => `${c.usage.padEnd(34)} ${c.summary}`), 'A user is a userId or a phone number (+14155550100). ↑/↓ moves through the chats; Ctrl-C or /quit ends.');
     },
   },
   quit: {

@@ -1,7 +1,7 @@
 /**
  * `parley chat` driven as a person would, in real terminals: two instances run in tmux panes (a
  * pseudo-terminal each) against one local stack; the test types into them with send-keys and reads the
- * screens with capture-pane. Typing indicators are not checked: the SDK has none yet (issue 12).
+ * screens with capture-pane.
  */
 import { execFile as execFileCallback } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -88,10 +88,11 @@ function colourOf(screen: string, text: string, mark = '✓✓'): string | undef
 const GREY = '90';
 const BLUE = '94';
 
-it('two people chat: messages on both screens, ticks from ✓ to ✓✓ to blue, a draft kept as messages come, a resize, a clean quit', async () => {
-  // Alice writes while Bob's terminal is closed: one tick, the server has it.
+it('two people chat: messages on both screens, ticks from ✓ to ✓✓ to blue, presence, typing…, a draft kept as messages come, blocking, a resize, a clean quit', async () => {
+  // Alice finds Bob by his phone number and writes while Bob's terminal is closed: one tick, the server has it.
   await openTui('alice');
-  await type('alice', `/new ${users.bob} Bob`);
+  await type('alice', '/new +14155551402 Bob');
+  await screenOf('alice', (s) => /^Chats\s+│ Bob/m.test(s)); // the lookup takes a round trip: the chat opens after it
   await type('alice', 'Are you there?');
   const sent = await screenOf('alice', (s) => /you: Are you there\? ✓\s*$/m.test(s));
   expect(sent).toMatch(/^Chats\s+│ Bob/m);
@@ -103,8 +104,17 @@ it('two people chat: messages on both screens, ticks from ✓ to ✓✓ to blue,
   await screenOf('bob', (s) => s.includes('Alice: Are you there?'));
   expect(colourOf(await screenOf('alice', (s) => colourOf(s, 'Are you there?') === BLUE, 30_000, true), 'Are you there?')).toBe(BLUE);
 
+  // Each sees the other online; while Alice types, Bob sees typing… in the header and the chat list, until she sends.
+  await screenOf('alice', (s) => /^Chats\s+│ Bob online/m.test(s));
+  await screenOf('bob', (s) => /^Chats\s+│ Alice online/m.test(s) && /^Alice ●/m.test(s));
+  await type('alice', 'Yes, here', false);
+  await screenOf('bob', (s) => /^Chats\s+│ Alice typing…/m.test(s) && /^typing…/m.test(s));
+  await tmux('send-keys', '-t', 'alice', 'Enter');
+  await screenOf('bob', (s) => s.includes('Alice: Yes, here') && /^Chats\s+│ Alice online/m.test(s));
+
   // Bob looks at another chat and starts typing; Alice's next messages are delivered (grey ✓✓), not read.
   await type('bob', `/new ${randomUUID()} Carol`);
+  await screenOf('bob', (s) => s.includes('Carol has no Parley account')); // whose presence the chat cannot watch
   await type('bob', 'half a thought', false);
   await type('alice', 'Lunch at noon?');
   await type('alice', 'Or one?');
@@ -150,8 +160,15 @@ it('two people chat: messages on both screens, ticks from ✓ to ✓✓ to blue,
   await tmux('resize-window', '-t', 'bob', '-x', '100', '-y', '30');
   await screenOf('bob', (s) => s.split('\n').filter((row) => row.startsWith('Chats')).length === 1 && s.includes('│ Alice'));
 
-  // /quit and Ctrl-C both end it with status 0, the shell's screen back.
-  await type('alice', '/quit');
+  // Alice blocks Bob and unblocks him: her header says so.
+  await type('alice', '/block');
+  await screenOf('alice', (s) => /^Chats\s+│ Bob blocked/m.test(s) && s.includes('You blocked Bob'));
+  await type('alice', '/unblock');
+  await screenOf('alice', (s) => /^Chats\s+│ Bob( online)?\s*$/m.test(s) && s.includes('You unblocked Bob'));
+
+  // /quit and Ctrl-C both end it with status 0, the shell's screen back; Alice sees when Bob was last seen.
   await tmux('send-keys', '-t', 'bob', 'C-c');
+  await screenOf('alice', (s) => /^Chats\s+│ Bob last seen (today|yesterday) \d\d:\d\d/m.test(s));
+  await type('alice', '/quit');
   for (const name of ['alice', 'bob']) expect(await screenOf(name, (s) => s.includes('EXITED'))).toMatch(/^EXITED 0$/m);
 }, 400_000);

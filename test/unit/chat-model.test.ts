@@ -1,6 +1,6 @@
 /** What `parley chat` shows, from the SDK's events: ticks, unread counts, the connection line, notices. */
-import { ChatModel, peerOf } from '../../bin/chat/chat-model';
-import type { IncomingMessage, Receipt } from '../../client';
+import { ChatModel, lastSeenText, peerOf } from '../../bin/chat/chat-model';
+import type { IncomingMessage, Receipt, TypingEvent } from '../../client';
 import { directConversationId } from '../../lambdas/send/conversations';
 
 const ME = '11111111-1111-4111-8111-111111111111';
@@ -109,6 +109,101 @@ describe('ChatModel', () => {
       ['notice', 'The security code of Bob (device 1) changed.'],
       ['notice', '⚠ The security code of Bob (device 2), which you verified, changed. Verify it again with /verify before trusting it.'],
     ]);
+  });
+
+  it('shows the open chat’s peer online, or last seen, and forgets it once no longer watched or offline', () => {
+    const m = model();
+    m.received(message('m1', withBob, BOB, 'hi'), text);
+    const bob = m.chats.get(withBob)!;
+    expect(m.watchedUsers()).toEqual([BOB]);
+    expect(m.status(bob)).toBe('');
+    m.presenceChanged({ userId: BOB, online: true });
+    expect([m.status(bob), m.isOnline(bob)]).toEqual(['online', true]);
+    const now = new Date(2026, 11, 1, 20, 0).getTime();
+    m.presenceChanged({ userId: BOB, online: false, lastSeen: new Date(2026, 11, 1, 14, 3).getTime() });
+    expect([m.status(bob, now), m.isOnline(bob)]).toEqual(['last seen today 14:03', false]);
+    m.presenceChanged({ userId: BOB, online: false }); // Bob shows his last seen to nobody
+    expect(m.status(bob, now)).toBe('');
+    m.presenceChanged({ userId: BOB, online: true });
+    m.connectionChanged({ state: 'offline', retryInMs: 1000 }); // no events while offline: it would go stale
+    expect(m.status(bob)).toBe('');
+    m.presenceChanged({ userId: BOB, online: true }); // the subscription's answer after the reconnect
+    m.chatFor(group, 'Lunch');
+    m.select(group);
+    expect(m.watchedUsers()).toEqual([]);
+    m.watching([]);
+    expect(m.isOnline(bob)).toBe(false);
+    m.presenceChanged({ userId: BOB, online: true }); // the answer of a subscription since replaced
+    expect(m.isOnline(bob)).toBe(false);
+  });
+
+  it('in a group, watches the other members once loaded, follows membership changes, and says who is online', () => {
+    const m = model();
+    m.chatFor(group, 'Lunch');
+    m.select(group);
+    expect(m.watchedUsers()).toEqual([]);
+    m.membersLoaded(group, [ME, BOB, CAROL]);
+    expect(m.watchedUsers()).toEqual([BOB, CAROL]);
+    const lunch = m.current()!;
+    expect(m.status(lunch)).toBe('');
+    m.presenceChanged({ userId: BOB, online: true });
+    m.presenceChanged({ userId: CAROL, online: true });
+    expect(m.status(lunch)).toBe('Bob, Carol online');
+    m.membershipChanged({ groupId: 'g1', conversationId: group, version: 2, name: 'Lunch', by: ME, added: [ME], removed: [BOB], madeAdmin: [], serverTs: 2 });
+    expect([m.watchedUsers(), m.status(lunch)]).toEqual([[CAROL], 'Carol online']);
+    m.membersLoaded(group, Array.from({ length: 70 }, (_, i) => `${i}`.padStart(8, '0')));
+    expect(m.watchedUsers()).toHaveLength(64); // the server watches at most 64 users per connection
+  });
+
+  it('says when a user was last seen: today, yesterday, or the date', () => {
+    const now = new Date(2026, 0, 1, 0, 30).getTime();
+    expect(lastSeenText(new Date(2026, 0, 1, 0, 5).getTime(), now)).toBe('today 00:05');
+    expect(lastSeenText(new Date(2025, 11, 31, 23, 59).getTime(), now)).toBe('yesterday 23:59');
+    expect(lastSeenText(new Date(2025, 11, 30, 9, 7).getTime(), now)).toBe('2025-12-30 09:07');
+  });
+
+  it('shows typing… until paused, expired or their message comes; names the typists in a group; not this account’s other devices', () => {
+    const m = model();
+    m.received(message('m1', withBob, BOB, 'hi'), text);
+    m.chatFor(group, 'Lunch');
+    const typing = (conversationId: string, from: string, state: TypingEvent['state'], expired?: true): TypingEvent => ({
+      conversationId,
+      from: { userId: from, deviceId: 1 },
+      state,
+      ...(expired ? { expired } : {}),
+    });
+    const bob = m.chats.get(withBob)!;
+    const lunch = m.chats.get(group)!;
+    m.presenceChanged({ userId: BOB, online: true });
+    m.typingChanged(typing(withBob, BOB, 'composing'));
+    expect([m.status(bob), m.typingLine(bob)]).toEqual(['typing…', 'typing…']);
+    m.typingChanged(typing(withBob, BOB, 'paused'));
+    expect(m.status(bob)).toBe('online');
+    m.typingChanged(typing(withBob, BOB, 'composing'));
+    m.typingChanged(typing(withBob, BOB, 'paused', true));
+    expect(m.typingLine(bob)).toBeUndefined();
+    m.typingChanged(typing(withBob, BOB, 'composing'));
+    m.received(message('m2', withBob, BOB, 'there it is'), text);
+    expect(m.typingLine(bob)).toBeUndefined();
+    m.typingChanged(typing(group, CAROL, 'composing'));
+    m.typingChanged(typing(group, BOB, 'composing'));
+    m.typingChanged(typing(group, ME, 'composing'));
+    expect(m.typingLine(lunch)).toBe('Carol, Bob typing…');
+    m.typingChanged(typing('group:unknown', CAROL, 'composing')); // a chat it does not show: nothing to say
+    expect(m.chats.has('group:unknown')).toBe(false);
+  });
+
+  it('shows blocked in the header, from the server’s list at start and from /block and /unblock', () => {
+    const m = model();
+    m.received(message('m1', withBob, BOB, 'hi'), text);
+    const bob = m.chats.get(withBob)!;
+    m.loadBlocks([BOB]);
+    m.presenceChanged({ userId: BOB, online: true });
+    expect(m.status(bob)).toBe('blocked · online');
+    m.blockChanged(BOB, false);
+    expect(m.status(bob)).toBe('online');
+    m.blockChanged(BOB, true);
+    expect(m.blocked.has(BOB)).toBe(true);
   });
 
   it('knows the other side of a conversation id', () => {
