@@ -151,7 +151,13 @@ it('two people chat: messages on both screens, ticks from ✓ to ✓✓ to blue,
 
   // A smaller terminal: the layout fits it, nothing drawn twice, the composer and status bar still there.
   await tmux('resize-window', '-t', 'bob', '-x', '60', '-y', '16');
-  const small = await screenOf('bob', (s) => s.split('\n').filter(Boolean).every((line) => line.length <= 60) && /^>/m.test(s));
+  // Wait for the redrawn layout, not the first frame tmux captures mid-resize.
+  const fitsSmall = (s: string) =>
+    s.split('\n').filter(Boolean).every((line) => line.length <= 60) &&
+    /^>/m.test(s) &&
+    s.split('\n').filter((row) => row.startsWith('Chats')).length === 1 &&
+    s.includes('you: half a thought');
+  const small = await screenOf('bob', fitsSmall);
   const rows = small.replace(/\n$/, '').split('\n');
   expect(rows.length).toBeLessThanOrEqual(16);
   expect(rows.filter((row) => row.startsWith('Chats'))).toHaveLength(1);
