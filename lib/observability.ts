@@ -367,6 +367,10 @@ export class ParleyObservability extends Construct {
         this.metric(METRIC.mediaUploads, 'Sum', { outcome: 'granted' }),
         this.metric(METRIC.mediaUploads, 'Sum', { outcome: 'deduplicated' }),
       ], [], 6),
+      graph('Presence changes per minute', [
+        this.metric(METRIC.presenceChanges, 'Sum', { state: 'online' }),
+        this.metric(METRIC.presenceChanges, 'Sum', { state: 'offline' }),
+      ], [], 6),
       graph('SMS codes sent per hour', [this.metric(METRIC.smsSent, 'Sum', {}, Duration.hours(1))], [], 6),
     );
     dashboard.addWidgets(

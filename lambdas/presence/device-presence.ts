@@ -10,6 +10,7 @@ import type { RouteRecord } from '../tables/routing-table';
 import { recordConnection, recordDisconnection } from '../tables/presence';
 import { announcePresence } from './announce';
 import { logger } from '../runtime/observability';
+import { METRIC, recordMetric } from '../runtime/metrics';
 
 /**
  * Presence is best effort: a failure to record or announce it is logged and never refuses a connection
@@ -27,7 +28,9 @@ async function bestEffort(work: () => Promise<void>): Promise<void> {
 export async function deviceConnected(deps: Deps, caller: Caller, connectionId: string): Promise<void> {
   await bestEffort(async () => {
     const { before, after } = await recordConnection(deps, caller.userId, caller.deviceId, connectionId);
-    if (!before.online) await announcePresence(deps, after);
+    if (before.online) return;
+    recordMetric(METRIC.presenceChanges, 1, { state: 'online' });
+    await announcePresence(deps, after);
   });
 }
 
@@ -35,7 +38,9 @@ export async function deviceConnected(deps: Deps, caller: Caller, connectionId: 
 export async function deviceDisconnected(deps: Deps, caller: Caller, connectionId: string, at: number): Promise<void> {
   await bestEffort(async () => {
     const after = await recordDisconnection(deps, caller.userId, caller.deviceId, connectionId, at);
-    if (after && !after.online) await announcePresence(deps, after);
+    if (!after || after.online) return;
+    recordMetric(METRIC.presenceChanges, 1, { state: 'offline' });
+    await announcePresence(deps, after);
   });
 }
 

@@ -62,6 +62,8 @@ export const METRIC = {
   smsSent: 'SmsSent',
   /** Media uploads asked for, by `outcome`: `granted` (a presigned upload) or `deduplicated` (the same blob was stored). */
   mediaUploads: 'MediaUploads',
+  /** Users coming online or going offline, by `state`: each change costs a subscriptions query and its posts. */
+  presenceChanges: 'PresenceChanges',
   connectionsOpened: 'ConnectionsOpened',
   connectionsClosed: 'ConnectionsClosed',
   /** Batches the redrive command found in the failed-deliveries bucket. */

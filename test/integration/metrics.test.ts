@@ -54,6 +54,7 @@ describe('metrics', () => {
       live: parley.metrics.total(METRIC.liveDeliveries),
       delivered: parley.metrics.total(METRIC.messagesDelivered),
       opened: parley.metrics.total(METRIC.connectionsOpened),
+      online: parley.metrics.total(METRIC.presenceChanges, { state: 'online' }),
     };
     const [aliceSocket, bobSocket] = await Promise.all([connectDevice(parley, alice), connectDevice(parley, bob)]);
     const msgId = randomUUID();
@@ -79,6 +80,8 @@ describe('metrics', () => {
     expect(parley.metrics.total(METRIC.liveDeliveries)).toBeGreaterThanOrEqual(before.live + 2);
     expect(parley.metrics.total(METRIC.messagesDelivered)).toBe(before.delivered + 1);
     expect(parley.metrics.total(METRIC.connectionsOpened)).toBe(before.opened + 2);
+    // Both users came online.
+    expect(parley.metrics.total(METRIC.presenceChanges, { state: 'online' })).toBe(before.online + 2);
 
     const text = await scrape();
     expect(text).toMatch(/^parley_messages_accepted_total\{service="parley",route="send"\} \d+$/m);
