@@ -36,7 +36,7 @@ export interface BenchOptions {
   readonly mediaTransferRounds: number;
   /** Only the media section: its figures replace the `media` entry of the results file, the rest stays. */
   readonly mediaOnly: boolean;
-  /** Memory of each Lambda function in the cost model (the CDK default, lib/functions.ts). */
+  /** Memory of every Lambda function in the cost model, MB; 0 (the default) prices each at the memory the stack gives it (lib/memory-sizes.ts). */
   readonly lambdaMemoryMb: number;
   /** Where the figures are written. */
   readonly out: string;
@@ -67,7 +67,7 @@ export const defaultOptions: BenchOptions = {
   mediaTransferMb: 10,
   mediaTransferRounds: 3,
   mediaOnly: false,
-  lambdaMemoryMb: 256,
+  lambdaMemoryMb: 0,
   out: 'bench/results.json',
   delivered: true,
   verbose: false,
@@ -75,7 +75,7 @@ export const defaultOptions: BenchOptions = {
 
 const usage = `npm run bench -- [--rate 50] [--seconds 10] [--pairs 10] [--steps 25,50,100] [--step-seconds 5]
   [--budget-seconds 150] [--p99-limit-ms 200] [--sync-messages 1000] [--group-members 1024] [--group-online 20]
-  [--group-messages 5] [--presence-pairs 10] [--typing-seconds 6] [--sdk-sessions 200] [--sdk-messages 2000] [--bundle-import-runs 3] [--lambda-memory-mb 256]
+  [--group-messages 5] [--presence-pairs 10] [--typing-seconds 6] [--sdk-sessions 200] [--sdk-messages 2000] [--bundle-import-runs 3] [--lambda-memory-mb 0 (each function's own)]
   [--media-crypto-mb 256] [--media-transfer-mb 10] [--media-transfer-rounds 3] [--no-media] [--media-only]
   [--out bench/results.json] [--no-delivered] [--verbose]   (--steps none skips the step-up)`;
 
