@@ -25,7 +25,7 @@ export function queueItemsOfMessage(record: MessageRecord): QueuedItem[] {
       serverTs: record.serverTs,
       envelope: { type, ciphertext },
       cursor,
-    }),
+    }, record.expiresInSeconds),
   );
 }
 
@@ -34,6 +34,7 @@ export async function deliverMessage(deps: Deps, record: MessageRecord): Promise
   const offline = await queueAndPushEach(
     deps,
     record.envelopes.map(({ userId, deviceId }, index) => ({ userId, deviceId, frame: items[index]!.frame })),
+    record.expiresInSeconds,
   );
   // A message wakes the recipient's offline devices; the sender's own other devices, and receipts,
   // wait for the device's next connect rather than cost it battery.
