@@ -1,4 +1,6 @@
 /** The events a client emits, and the small typed emitter that emits them. */
+import type { DisappearingTimer, MessageRef } from './content';
+import type { MessageKind } from './message-actions';
 import type { Attachment } from './media/attachment';
 import type { DeviceAddress, DecryptFailureReason } from './session-manager';
 
@@ -18,6 +20,26 @@ export interface IncomingMessage {
   readonly data?: Uint8Array;
   /** A photo, video, voice note or document: fetch it with `client.downloadAttachment(attachment, path)`. */
   readonly attachment?: Attachment;
+  /**
+   * `message`: text, bytes or media, possibly a reply. The others act on the chat: `reaction`, `edit`,
+   * `delete` (for everyone: remove `deleteForEveryone.msgId` of this sender), `disappearing` (the chat's
+   * timer changed), and `unsupported`: a newer client's content this SDK cannot read; show "unsupported message".
+   */
+  readonly kind: MessageKind;
+  /** A reply: the quoted message and its excerpt. */
+  readonly replyTo?: MessageRef & { readonly excerpt: string };
+  /** For `reaction`: this sender's reaction to the message named, replacing its previous one; `null` removes it. */
+  readonly reaction?: MessageRef & { readonly emoji: string | null };
+  /** For `edit`: the sender's message `msgId` now reads `text`; mark it edited. */
+  readonly edit?: { readonly msgId: string; readonly text: string };
+  /** For `delete`: the sender deleted its message `msgId` for everyone; remove it (it may never have come). */
+  readonly deleteForEveryone?: { readonly msgId: string };
+  /** For `disappearing`: the chat's timer is now `seconds` (0: off). */
+  readonly disappearing?: { readonly seconds: DisappearingTimer };
+  /** In a disappearing chat: the message goes this long after it is read (an `expired` event says when). */
+  readonly expiresInSeconds?: number;
+  /** For `unsupported`: the content type and version the sender's newer client used. */
+  readonly unsupported?: { readonly type: string; readonly version: number };
   /** The sender's clock when it sent the message. */
   readonly sentAt: number;
   /** When the server accepted the message: the order of a conversation. */
@@ -88,9 +110,10 @@ export interface UndecryptableMessage {
   readonly from: DeviceAddress;
   /**
    * `bad-content`: it decrypted but is not a message this SDK reads; `no-sender-key`: a group message whose
-   * sender's key did not come within `senderKeyWaitMs`.
+   * sender's key did not come within `senderKeyWaitMs`; `refused-action`: a reaction, edit or delete that
+   * names no message of the chat this device has, or came past its window (the error says which).
    */
-  readonly reason: DecryptFailureReason | 'bad-content' | 'no-sender-key';
+  readonly reason: DecryptFailureReason | 'bad-content' | 'no-sender-key' | 'refused-action';
   readonly error: Error;
 }
 
@@ -136,7 +159,14 @@ export interface TypingEvent {
   readonly expired?: true;
 }
 
+/** Read messages of a disappearing chat whose timer ran out: the app deletes them now. */
+export interface ExpiredMessages {
+  readonly conversationId: string;
+  readonly messages: readonly MessageRef[];
+}
+
 export interface ParleyEvents {
+  expired: ExpiredMessages;
   presence: PresenceEvent;
   typing: TypingEvent;
   message: IncomingMessage;

@@ -20,7 +20,7 @@ type Recorded = { [K in keyof ParleyEvents]: ParleyEvents[K][] };
 
 /** Every event of a client, in order, with a way to wait for one. */
 export class RecordedEvents {
-  readonly seen: Recorded = { presence: [], typing: [], message: [], receipt: [], groupUpdate: [], connection: [], undecryptable: [], gap: [], identityChanged: [], provisioned: [], error: [] };
+  readonly seen: Recorded = { presence: [], typing: [], message: [], receipt: [], groupUpdate: [], connection: [], undecryptable: [], gap: [], identityChanged: [], provisioned: [], expired: [], error: [] };
   private readonly waiters: { check: () => boolean; resolve: () => void }[] = [];
 
   constructor(client: ParleyClient) {
