@@ -43,6 +43,8 @@ export interface SendOptions {
   readonly silent?: boolean;
   /** The chat's disappearing timer: the server lets the queued copies expire after it. */
   readonly expiresInSeconds?: number;
+  /** An action on the chat, not a message: the server leaves the chat lists as they are. */
+  readonly control?: boolean;
 }
 
 /** A short pause before resending over a connection that is closing, so the retry waits for the next one. */
@@ -107,8 +109,8 @@ export class Outbox {
       if (!devices.some((device) => device.userId === message.to)) throw new NoKeysError([], message.to);
       const envelopes = await Promise.all(devices.map((device) => sessions.encrypt(device, plaintext)));
       try {
-        const expiry = options.expiresInSeconds ? { expiresInSeconds: options.expiresInSeconds } : {};
-        const ack = await this.sendUntilAnswered({ action: 'SEND', ...message, seq, envelopes, ...(preview ? { preview } : {}), ...expiry });
+        const extras = { ...(options.expiresInSeconds ? { expiresInSeconds: options.expiresInSeconds } : {}), ...(options.control ? { control: true as const } : {}) };
+        const ack = await this.sendUntilAnswered({ action: 'SEND', ...message, seq, envelopes, ...(preview ? { preview } : {}), ...extras });
         return { sent: await this.accepted(message, seq, ack, options.silent), devices };
       } catch (error) {
         const correctable = error instanceof ParleyApiError && (error.code === 'MISMATCHED_DEVICES' || error.code === 'STALE_DEVICES');

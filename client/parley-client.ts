@@ -343,7 +343,7 @@ export class ParleyClient {
     const sent = groupId
       ? await this.groups.send(groupId, encodeContent(timed))
       : await this.outbox.send(peerOf(this, conversationId), encodeContent(timed), {
-          ...(isAction ? {} : { preview: (message) => this.chats.seal({ ...message, ...timed, from: this.userId }) }),
+          ...(isAction ? { control: true } : { preview: (message) => this.chats.seal({ ...message, ...timed, from: this.userId }) }),
           ...(timer ? { expiresInSeconds: timer } : {}),
         });
     await this.actions.apply({ author: this.userId, msgId: sent.msgId, conversationId, serverTs: sent.serverTs, content: timed, own: true });

@@ -71,6 +71,8 @@ export const SendFrame = z
     preview: Preview.optional(),
     /** The chat's disappearing timer: the queued copies expire after this, if sooner than 30 days. */
     expiresInSeconds: z.number().int().min(1).max(MAX_QUEUE_SECONDS).optional(),
+    /** Not a message but an action on the chat (a reaction, edit, delete or timer): the chat lists' activity, unread and previews stay as they are. */
+    control: z.literal(true).optional(),
   })
   .refine((frame) => frame.envelopes.reduce((total, e) => total + e.ciphertext.length, 0) <= MAX_CIPHERTEXT_CHARS, {
     message: `the envelopes carry more than ${MAX_CIPHERTEXT_CHARS} base64 characters of ciphertext in total`,

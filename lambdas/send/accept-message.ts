@@ -80,5 +80,6 @@ export async function acceptMessage(deps: Deps, caller: Caller, frame: SendFrame
     ...(frame.preview ? { preview: frame.preview } : {}),
     ...(blocked ? { withheld: true as const } : {}),
     ...(frame.expiresInSeconds ? { expiresInSeconds: frame.expiresInSeconds } : {}),
+    ...(frame.control ? { control: true as const } : {}),
   }));
 }
