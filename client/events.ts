@@ -1,11 +1,15 @@
 /** The events a client emits, and the small typed emitter that emits them. */
-import type { DisappearingTimer, MessageRef } from './content';
+import type { MessageContent, MessageRef } from './content';
 import type { MessageKind } from './message-actions';
 import type { Attachment } from './media/attachment';
 import type { DeviceAddress, DecryptFailureReason } from './session-manager';
 
-/** A message decrypted on this device: from a peer, or sent by this account's other device. */
-export interface IncomingMessage {
+/**
+ * A message decrypted on this device: from a peer, or sent by this account's other device. Its content's
+ * reply, action and timer fields are as {@link MessageContent} documents them; `kind` says which it is.
+ */
+export interface IncomingMessage
+  extends Pick<MessageContent, 'replyTo' | 'reaction' | 'edit' | 'deleteForEveryone' | 'disappearing' | 'expiresInSeconds' | 'unsupported'> {
   readonly msgId: string;
   readonly conversationId: string;
   /** For a group message: the group (`conversationId` is `group:<groupId>`). */
@@ -26,20 +30,6 @@ export interface IncomingMessage {
    * timer changed), and `unsupported`: a newer client's content this SDK cannot read; show "unsupported message".
    */
   readonly kind: MessageKind;
-  /** A reply: the quoted message and its excerpt. */
-  readonly replyTo?: MessageRef & { readonly excerpt: string };
-  /** For `reaction`: this sender's reaction to the message named, replacing its previous one; `null` removes it. */
-  readonly reaction?: MessageRef & { readonly emoji: string | null };
-  /** For `edit`: the sender's message `msgId` now reads `text`; mark it edited. */
-  readonly edit?: { readonly msgId: string; readonly text: string };
-  /** For `delete`: the sender deleted its message `msgId` for everyone; remove it (it may never have come). */
-  readonly deleteForEveryone?: { readonly msgId: string };
-  /** For `disappearing`: the chat's timer is now `seconds` (0: off). */
-  readonly disappearing?: { readonly seconds: DisappearingTimer };
-  /** In a disappearing chat: the message goes this long after it is read (an `expired` event says when). */
-  readonly expiresInSeconds?: number;
-  /** For `unsupported`: the content type and version the sender's newer client used. */
-  readonly unsupported?: { readonly type: string; readonly version: number };
   /** The sender's clock when it sent the message. */
   readonly sentAt: number;
   /** When the server accepted the message: the order of a conversation. */

@@ -42,12 +42,17 @@ const msgIdsQueuedFor = async (device: TestClient) =>
 
 const ofKind = (device: TestClient, kind: IncomingMessage['kind']) => device.events.seen.message.filter((m) => m.kind === kind);
 
+/** Alice (phone, tablet) and Bob (phone, laptop), all connected. */
+async function twoUsersOnTwoDevices() {
+  const alice = await registerClient(parley, nextPhone());
+  const aliceTablet = await linkClient(parley, alice, 'Tablet');
+  const bob = await registerClient(parley, nextPhone());
+  return { alice, aliceTablet, bob, bobLaptop: await linkClient(parley, bob, 'Laptop') };
+}
+
 describe('delete for everyone', () => {
   it('drops the copies an offline device has not downloaded; a device that has it removes it', async () => {
-    const alice = await registerClient(parley, nextPhone());
-    const aliceTablet = await linkClient(parley, alice, 'Tablet');
-    const bob = await registerClient(parley, nextPhone());
-    const bobLaptop = await linkClient(parley, bob, 'Laptop');
+    const { alice, aliceTablet, bob, bobLaptop } = await twoUsersOnTwoDevices();
     await alice.client.send(bob.client.userId, 'hello');
     await bob.events.waitFor('message', (m) => m.text === 'hello');
     await bobLaptop.events.waitFor('message', (m) => m.text === 'hello');
@@ -114,10 +119,7 @@ describe('delete for everyone', () => {
 
 describe('replies, reactions and edits', () => {
   it('reach every device of both users in order; a newer client’s type shows as unsupported', async () => {
-    const alice = await registerClient(parley, nextPhone());
-    const aliceTablet = await linkClient(parley, alice, 'Tablet');
-    const bob = await registerClient(parley, nextPhone());
-    const bobLaptop = await linkClient(parley, bob, 'Laptop');
+    const { alice, aliceTablet, bob, bobLaptop } = await twoUsersOnTwoDevices();
     const question = await alice.client.send(bob.client.userId, 'lunch at 1?');
     const ref = { author: alice.client.userId, msgId: question.msgId };
     await bob.events.waitFor('message', (m) => m.msgId === question.msgId);
