@@ -1,9 +1,15 @@
 /** The events a client emits, and the small typed emitter that emits them. */
+import type { MessageContent, MessageRef } from './content';
+import type { MessageKind } from './message-actions';
 import type { Attachment } from './media/attachment';
 import type { DeviceAddress, DecryptFailureReason } from './session-manager';
 
-/** A message decrypted on this device: from a peer, or sent by this account's other device. */
-export interface IncomingMessage {
+/**
+ * A message decrypted on this device: from a peer, or sent by this account's other device. Its content's
+ * reply, action and timer fields are as {@link MessageContent} documents them; `kind` says which it is.
+ */
+export interface IncomingMessage
+  extends Pick<MessageContent, 'replyTo' | 'reaction' | 'edit' | 'deleteForEveryone' | 'disappearing' | 'expiresInSeconds' | 'unsupported'> {
   readonly msgId: string;
   readonly conversationId: string;
   /** For a group message: the group (`conversationId` is `group:<groupId>`). */
@@ -18,6 +24,12 @@ export interface IncomingMessage {
   readonly data?: Uint8Array;
   /** A photo, video, voice note or document: fetch it with `client.downloadAttachment(attachment, path)`. */
   readonly attachment?: Attachment;
+  /**
+   * `message`: text, bytes or media, possibly a reply. The others act on the chat: `reaction`, `edit`,
+   * `delete` (for everyone: remove `deleteForEveryone.msgId` of this sender), `disappearing` (the chat's
+   * timer changed), and `unsupported`: a newer client's content this SDK cannot read; show "unsupported message".
+   */
+  readonly kind: MessageKind;
   /** The sender's clock when it sent the message. */
   readonly sentAt: number;
   /** When the server accepted the message: the order of a conversation. */
@@ -88,9 +100,10 @@ export interface UndecryptableMessage {
   readonly from: DeviceAddress;
   /**
    * `bad-content`: it decrypted but is not a message this SDK reads; `no-sender-key`: a group message whose
-   * sender's key did not come within `senderKeyWaitMs`.
+   * sender's key did not come within `senderKeyWaitMs`; `refused-action`: a reaction, edit or delete that
+   * names no message of the chat this device has, or came past its window (the error says which).
    */
-  readonly reason: DecryptFailureReason | 'bad-content' | 'no-sender-key';
+  readonly reason: DecryptFailureReason | 'bad-content' | 'no-sender-key' | 'refused-action';
   readonly error: Error;
 }
 
@@ -136,7 +149,14 @@ export interface TypingEvent {
   readonly expired?: true;
 }
 
+/** Read messages of a disappearing chat whose timer ran out: the app deletes them now. */
+export interface ExpiredMessages {
+  readonly conversationId: string;
+  readonly messages: readonly MessageRef[];
+}
+
 export interface ParleyEvents {
+  expired: ExpiredMessages;
   presence: PresenceEvent;
   typing: TypingEvent;
   message: IncomingMessage;

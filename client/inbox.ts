@@ -18,8 +18,9 @@
 import type { GroupUpdateFrame, PushFrame, QueuedFrame, ReceiptFrame } from '../lambdas/protocol/frames';
 import { decodeContent, type MessageContent, type SenderKeyDistribution } from './content';
 import type { DecryptedMessages } from './decrypted-messages';
+import { kindOf } from './message-actions';
 import type { DeliveredPreview } from './delivery-acknowledger';
-import type { Emitter, GroupUpdate, IncomingMessage, ParleyEvents } from './events';
+import type { Emitter, GroupUpdate, IncomingMessage, ParleyEvents, UndecryptableMessage } from './events';
 import type { Recipients } from './recipients';
 import { receivedMessageId, type SeenMessages } from './seen-messages';
 import { deviceKey, MissingSenderKey, type SenderKeys } from './sender-keys';
@@ -50,6 +51,8 @@ export interface InboxDeps {
   readonly sealPreview?: (message: IncomingMessage) => Promise<string | undefined>;
   /** Takes provisioning content from another device of this account. @default it is dropped */
   readonly provisioning?: { received(from: DeviceAddress, content: MessageContent): Promise<void> };
+  /** Applies a message or an action on one to the device's message log; answers why an action was refused. @default nothing is applied */
+  readonly applyContent?: (message: IncomingMessage) => Promise<string | undefined>;
   /** Tops the prekeys up. Counted afresh: a notice queued before the last upload may arrive after it. */
   readonly onPrekeysLow: () => void;
   readonly senderKeys: SenderKeys;
@@ -106,13 +109,20 @@ export class Inbox {
     const message = (await decrypted.get(id)) ?? (await this.decrypt(push));
     if (message === HELD) return;
     if (!message) return this.handled(id, push.cursor);
+    const refused = await this.deps.applyContent?.(message);
+    if (refused !== undefined) {
+      await this.undecryptable(push, 'refused-action', new Error(refused));
+      await this.handled(id, push.cursor);
+      return decrypted.delete(id);
+    }
     await events.emit('message', message);
     await this.handled(id, push.cursor, await this.previewOf(message));
     await decrypted.delete(id);
   }
 
   private async previewOf(message: IncomingMessage): Promise<DeliveredPreview | undefined> {
-    if (message.outgoing && message.groupId === undefined) return undefined;
+    // Only a message is the chat's newest line: an action on one (a reaction, an edit, a delete) is not.
+    if ((message.outgoing && message.groupId === undefined) || message.kind !== 'message') return undefined;
     const ciphertext = await this.deps.sealPreview?.(message);
     return ciphertext ? { conversationId: message.conversationId, serverTs: message.serverTs, ciphertext } : undefined;
   }
@@ -159,6 +169,7 @@ export class Inbox {
       ...(isGroup ? { groupId: push.conversationId.slice(GROUP_PREFIX.length) } : {}),
       from: push.from,
       outgoing: push.from.userId === self.userId,
+      kind: kindOf(content),
       ...content,
       serverTs: push.serverTs,
       seq: push.seq,
@@ -167,7 +178,7 @@ export class Inbox {
     return message;
   }
 
-  private undecryptable(push: PushFrame, reason: DecryptFailure['reason'] | 'bad-content' | 'no-sender-key', error: Error): Promise<void> {
+  private undecryptable(push: PushFrame, reason: UndecryptableMessage['reason'], error: Error): Promise<void> {
     return this.deps.events.emit('undecryptable', { msgId: push.msgId, conversationId: push.conversationId, from: push.from, reason, error });
   }
 

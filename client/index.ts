@@ -12,6 +12,7 @@ export { ParleyClient, type ParleyClientOptions, type ParleyEndpoints, type Sent
 export type {
   ConnectionState,
   ConnectionStatus,
+  ExpiredMessages,
   GroupUpdate,
   IdentityChanged,
   IncomingMessage,
@@ -29,7 +30,9 @@ export type { SafetyNumber } from './safety-numbers';
 export type { KeyValueStore } from './store/key-value-store';
 export { MemoryStore } from './store/memory-store';
 export { FileStore, type FileStoreOptions } from './store/file-store';
-export { ParleyApiError, ConnectionLostError, ClientClosedError } from './errors';
+export { ParleyApiError, ConnectionLostError, ClientClosedError, MessageActionError } from './errors';
+export { DISAPPEARING_TIMERS, type DisappearingTimer, type MessageRef } from './content';
+export { EDIT_WINDOW_MS, type MessageKind } from './message-actions';
 export { NoKeysError } from './recipients';
 export type { DeviceAddress, DecryptFailureReason } from './session-manager';
 export type { PrekeyPolicy } from './prekeys';

@@ -7,15 +7,18 @@ import { randomBytes } from 'node:crypto';
 import { PRIMARY_DEVICE_ID } from '../lambdas/accounts/constants';
 import type { DeviceSummary, RegisteredDevice } from '../lambdas/protocol/accounts-api';
 import type { DeviceCredentials } from '../lambdas/protocol/credentials';
-import type { AckFrame, ReadAckFrame } from '../lambdas/protocol/frames';
-import { directConversationId } from '../lambdas/send/conversations';
+import type { AckFrame, ReadAckFrame, RevokeAckFrame } from '../lambdas/protocol/frames';
+import { directConversationId, groupConversationId, groupIdOfConversation, peerOf } from '../lambdas/send/conversations';
 import type { BackoffOptions } from './backoff';
 import { ChatList, type Chat } from './chat-list';
 import { ChatListKeys } from './chat-list-keys';
 import { Connection } from './connection';
 import { Contacts, type PrivacySettings } from './contacts';
 import { PresenceAndTyping } from './presence';
-import { encodeContent, type MessageContent } from './content';
+import { DISAPPEARING_TIMERS, encodeContent, type DisappearingTimer, type MessageContent, type MessageRef } from './content';
+import { MessageActionError } from './errors';
+import { MessageActions } from './message-actions';
+import { MessageLog } from './message-log';
 import { DecryptedMessages } from './decrypted-messages';
 import { DeliveryAcknowledger } from './delivery-acknowledger';
 import { DeliveryStates } from './delivery-states';
@@ -66,6 +69,9 @@ export interface ParleyClientOptions extends ParleyEndpoints {
   /** @default Date.now */
   readonly now?: () => number;
 }
+
+/** How often a connected client removes read messages whose disappearing timer ran out. */
+const EXPIRY_SWEEP_MS = 60_000;
 
 const newDeviceSecret = () => randomBytes(32).toString('base64url');
 
@@ -140,10 +146,14 @@ export class ParleyClient {
   /** Contact discovery, the contact list, privacy settings and blocks. */
   readonly contacts: Contacts;
   private readonly safety: SafetyNumbers;
+  private readonly actions: MessageActions;
+  private readonly now: () => number;
+  private expirySweep: NodeJS.Timeout | undefined;
 
   private constructor(options: ParleyClientOptions, device: LocalDevice) {
     const { store } = options;
-    const now = options.now ?? Date.now;
+    const now = (this.now = options.now ?? Date.now);
+    const actions = (this.actions = new MessageActions(new MessageLog(store), now));
     const self: DeviceAddress = { userId: device.credentials.userId, deviceId: device.credentials.deviceId };
     this.userId = self.userId;
     this.deviceId = self.deviceId;
@@ -201,6 +211,8 @@ export class ParleyClient {
       onPrekeysLow: () => void this.replenishPrekeys(),
       senderKeys,
       groupUpdated: (frame) => this.groups.updated(frame),
+      applyContent: (message) =>
+        actions.apply({ author: message.from.userId, msgId: message.msgId, conversationId: message.conversationId, serverTs: message.serverTs, content: message, own: message.outgoing }),
       ...(options.senderKeyWaitMs !== undefined ? { senderKeyWaitMs: options.senderKeyWaitMs } : {}),
     }));
     this.connection = new Connection({
@@ -259,12 +271,83 @@ export class ParleyClient {
     void this.replenishPrekeys();
     void this.provisioning.resume().catch((error: Error) => this.events.emit('error', error));
     void this.seen.prune().catch((error: Error) => this.events.emit('error', error));
+    this.expirySweep ??= setInterval(() => void this.expireMessages().catch((error: Error) => this.events.emit('error', error)), EXPIRY_SWEEP_MS).unref();
   }
 
   /** Sends a text or bytes to a user (all of its devices, and this account's other devices); resolves at the server's ACK. */
   send(to: string, message: string | Uint8Array): Promise<SentMessage> {
-    const content = messageContent(message);
-    return this.outbox.send(to, encodeContent(content), { preview: (sent) => this.chats.seal({ ...sent, ...content, from: this.userId }) });
+    return this.sendContent(this.conversationWith(to), messageContent(message));
+  }
+
+  /** Replies to a message of a chat (`author`: its sender's userId), quoting the start of it. */
+  async reply(target: MessageRef, text: string): Promise<SentMessage> {
+    const quoted = await this.actions.target(target);
+    return this.sendContent(quoted.conversationId, { text, replyTo: { ...target, excerpt: quoted.excerpt }, sentAt: this.now() });
+  }
+
+  /** Reacts to a message with an emoji, replacing this user's previous reaction to it; `null` removes it. */
+  async react(target: MessageRef, emoji: string | null): Promise<SentMessage> {
+    const content = { reaction: { ...target, emoji }, sentAt: this.now() };
+    return this.sendContent(await this.actions.check(this.userId, content), content);
+  }
+
+  /** Replaces the text of this user's own message, within 15 minutes of sending it (MessageActionError otherwise). */
+  async edit(target: MessageRef, text: string): Promise<SentMessage> {
+    const content = { edit: { msgId: target.msgId, text }, sentAt: this.now() };
+    if (target.author !== this.userId) throw new MessageActionError('NOT_OWN_MESSAGE', 'Only its author may edit a message');
+    return this.sendContent(await this.actions.check(this.userId, content), content);
+  }
+
+  /**
+   * Deletes this user's own message for everyone, within 48 hours: the server drops its copies still
+   * queued (a 1:1 message; `dropped` says how many), then every device that has it gets the encrypted delete.
+   */
+  async deleteForEveryone(target: MessageRef): Promise<SentMessage & { dropped: number }> {
+    const content = { deleteForEveryone: { msgId: target.msgId }, sentAt: this.now() };
+    if (target.author !== this.userId) throw new MessageActionError('NOT_OWN_MESSAGE', 'Only its author may delete a message for everyone');
+    const conversationId = await this.actions.check(this.userId, content);
+    const dropped =
+      groupIdOfConversation(conversationId) === undefined
+        ? (await this.connection.request<RevokeAckFrame>({ action: 'REVOKE', msgId: target.msgId })).dropped
+        : 0;
+    return { ...(await this.sendContent(conversationId, content)), dropped };
+  }
+
+  /**
+   * Sets a chat's disappearing timer (a userId for a 1:1 chat, or a conversationId): 0 (off), 24 hours,
+   * 7 days or 90 days, in seconds. Messages sent from then on go this long after they are read, and wait
+   * on the server no longer than this.
+   */
+  async setDisappearing(conversation: string, seconds: number): Promise<SentMessage> {
+    if (!DISAPPEARING_TIMERS.includes(seconds as DisappearingTimer)) {
+      throw new MessageActionError('BAD_TIMER', `A disappearing timer is one of ${DISAPPEARING_TIMERS.join(', ')} seconds`);
+    }
+    const conversationId = conversation.includes(':') ? conversation : this.conversationWith(conversation);
+    return this.sendContent(conversationId, { disappearing: { seconds: seconds as DisappearingTimer }, sentAt: this.now() });
+  }
+
+  /** Removes the read messages whose disappearing timer ran out (also every minute while connected); emits `expired`. */
+  async expireMessages(): Promise<void> {
+    for (const [conversationId, messages] of await this.actions.expire()) await this.events.emit('expired', { conversationId, messages });
+  }
+
+  /**
+   * Sends a content to a chat, with the chat's disappearing timer on a message; logs it as this device's
+   * own. A message (not an action) also becomes the sender's chat-list preview.
+   */
+  private async sendContent(conversationId: string, content: MessageContent): Promise<SentMessage> {
+    const isAction = content.reaction ?? content.edit ?? content.deleteForEveryone ?? content.disappearing;
+    const timer = isAction ? 0 : await this.actions.timerOf(conversationId);
+    const timed: MessageContent = timer ? { ...content, expiresInSeconds: timer } : content;
+    const groupId = groupIdOfConversation(conversationId);
+    const sent = groupId
+      ? await this.groups.send(groupId, encodeContent(timed))
+      : await this.outbox.send(peerOf(this, conversationId), encodeContent(timed), {
+          ...(isAction ? { control: true } : { preview: (message) => this.chats.seal({ ...message, ...timed, from: this.userId }) }),
+          ...(timer ? { expiresInSeconds: timer } : {}),
+        });
+    await this.actions.apply({ author: this.userId, msgId: sent.msgId, conversationId, serverTs: sent.serverTs, content: timed, own: true });
+    return sent;
   }
 
   /** Creates a group with this user as its admin; every member's devices get a `groupUpdate`. */
@@ -307,7 +390,7 @@ export class ParleyClient {
    * member devices that lack it); resolves at the server's ACK. Members order the group by `serverTs`.
    */
   sendToGroup(groupId: string, message: string | Uint8Array): Promise<SentMessage> {
-    return this.groups.send(groupId, encodeContent(messageContent(message)));
+    return this.sendContent(groupConversationId(groupId), messageContent(message));
   }
 
   /**
@@ -346,6 +429,7 @@ export class ParleyClient {
   /** Marks a conversation read up to a message: the peer sees blue ticks, this account's other devices the read state. */
   async markRead(conversationId: string, upToMsgId: string): Promise<void> {
     await this.connection.request<ReadAckFrame>({ action: 'READ', conversationId, upToMsgId });
+    await this.actions.read(conversationId, upToMsgId);
   }
 
   /** Which of these phone numbers (E.164) have accounts, with their userIds; see `contacts` for the rest. */
@@ -460,6 +544,7 @@ export class ParleyClient {
 
   /** Disconnects for good (after acknowledging what was handled); pending sends reject. */
   close(): void {
+    clearInterval(this.expirySweep);
     this.acknowledger.flush();
     this.inbox.releaseHeld();
     this.presence.close();

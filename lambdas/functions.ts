@@ -170,6 +170,11 @@ export const functions = {
     putsTo: ['messages'],
     manageConnections: true,
   },
+  revoke: {
+    entry: 'lambdas/send/revoke.ts',
+    description: 'Deletes a 1:1 message for everyone: drops its copies still queued for the two members’ devices, by key',
+    tables: { routing: 'read', acceptedMessages: 'read', devices: 'read', deviceQueues: 'readWrite', conversations: 'readWrite' },
+  },
   queueExpiry: {
     entry: 'lambdas/fanout/queue-expiry.ts',
     description: 'Tells the sender’s devices when a message expired undelivered in a device queue',
@@ -409,6 +414,7 @@ export const webSocketRoutes = {
   SYNC: 'sync',
   DELIVERED: 'delivered',
   READ: 'read',
+  REVOKE: 'revoke',
   FETCH_KEYS: 'fetchKeys',
   UPLOAD_PREKEYS: 'uploadPrekeys',
   SUBSCRIBE_PRESENCE: 'subscribePresence',

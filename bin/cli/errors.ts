@@ -1,5 +1,5 @@
 /** How a `parley` command fails: one line for the person at the terminal, and the process's exit status. */
-import { ClientClosedError, ParleyApiError } from '../../client/errors';
+import { ClientClosedError, MessageActionError, ParleyApiError } from '../../client/errors';
 
 /** The command line was wrong: exit status 2, as for a shell builtin's usage error. */
 export class UsageError extends Error {
@@ -26,6 +26,7 @@ export function describeFailure(error: unknown): { line: string; exitCode: numbe
     const retry = error.retryAfterSeconds !== undefined ? ` (try again in ${error.retryAfterSeconds} s)` : '';
     return { line: `the server refused: ${error.code}: ${error.message}${retry}`, exitCode: 1 };
   }
+  if (error instanceof MessageActionError) return { line: `refused: ${error.code}: ${error.message}; nothing was sent`, exitCode: 1 };
   if (error instanceof ClientClosedError) return { line: `the server closed this device's connection: ${error.reason}`, exitCode: 1 };
   // fetch hides the socket's error in `cause`; ws raises it as is.
   const cause = ((error as { cause?: NodeJS.ErrnoException })?.cause ?? error) as NodeJS.ErrnoException;

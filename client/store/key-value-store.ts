@@ -38,6 +38,8 @@ export const namespaces = {
   mediaUploads: 'mediaUploads',
   deliveryStates: 'deliveryStates',
   verifiedIdentities: 'verifiedIdentities',
+  messageLog: 'messageLog',
+  disappearingTimers: 'disappearingTimers',
 } as const;
 
 export async function getJson<T>(store: KeyValueStore, namespace: string, key: string): Promise<T | undefined> {

@@ -25,7 +25,7 @@ export function queueItemsOfMessage(record: MessageRecord): QueuedItem[] {
       serverTs: record.serverTs,
       envelope: { type, ciphertext },
       cursor,
-    }),
+    }, record.expiresInSeconds),
   );
 }
 
@@ -34,10 +34,13 @@ export async function deliverMessage(deps: Deps, record: MessageRecord): Promise
   const offline = await queueAndPushEach(
     deps,
     record.envelopes.map(({ userId, deviceId }, index) => ({ userId, deviceId, frame: items[index]!.frame })),
+    record.expiresInSeconds,
   );
   // A message wakes the recipient's offline devices; the sender's own other devices, and receipts,
   // wait for the device's next connect rather than cost it battery.
   await Promise.all(offline.filter(({ userId }) => userId !== record.from.userId).map(({ userId, deviceId }) => wakeDevice(deps, userId, deviceId)));
+  // An action on the chat (a reaction, an edit, a delete) is no new activity in it.
+  if (record.control) return;
   // The chat list of both members, after the queues: a message is never listed before it is stored.
   const { msgId, serverTs, conversationId } = record;
   await Promise.all([

@@ -33,10 +33,10 @@ export interface Delivery {
  * Queues each device its frame, then posts it to the devices with a live connection (their routes read
  * in batches while the items are written: nothing is posted before every item is stored); answers the
  * deliveries whose device was offline. A retried record writes the same items again (their content is
- * fixed by their key) and posts again: clients drop the repeat by id.
+ * fixed by their key) and posts again: clients drop the repeat by id. `expiresInSeconds`: see {@link queueItemOf}.
  */
-export async function queueAndPushEach<D extends Delivery>(deps: Deps, deliveries: readonly D[]): Promise<D[]> {
-  const queued = enqueueAll(deps, deliveries.map(({ userId, deviceId, frame }) => queueItemOf(userId, deviceId, frame)));
+export async function queueAndPushEach<D extends Delivery>(deps: Deps, deliveries: readonly D[], expiresInSeconds?: number): Promise<D[]> {
+  const queued = enqueueAll(deps, deliveries.map(({ userId, deviceId, frame }) => queueItemOf(userId, deviceId, frame, expiresInSeconds)));
   const [offline] = await Promise.all([sendToDevices(deps, deliveries, (delivery) => delivery.frame, queued), queued]);
   if (deliveries[0]) countDeliveries(deps, deliveries[0].frame, deliveries.length - offline.length, offline.length);
   const wasOffline = new Set(offline);

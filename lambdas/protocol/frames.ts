@@ -50,6 +50,9 @@ export const Envelope = z.strictObject({
 });
 export type Envelope = z.infer<typeof Envelope>;
 
+/** How long a queued copy waits at most, in seconds (30 days): a SEND's `expiresInSeconds` may only shorten it. */
+export const MAX_QUEUE_SECONDS = 30 * 24 * 60 * 60;
+
 /**
  * SEND: one message to one user, encrypted once per device of the recipient (`to`) and once per other
  * device of the sender. `seq` counts the sender device's messages in the conversation, so the recipient
@@ -66,6 +69,10 @@ export const SendFrame = z
     seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
     envelopes: z.array(Envelope).min(1).max(MAX_ENVELOPES),
     preview: Preview.optional(),
+    /** The chat's disappearing timer: the queued copies expire after this, if sooner than 30 days. */
+    expiresInSeconds: z.number().int().min(1).max(MAX_QUEUE_SECONDS).optional(),
+    /** Not a message but an action on the chat (a reaction, edit, delete or timer): the chat lists' activity, unread and previews stay as they are. */
+    control: z.literal(true).optional(),
   })
   .refine((frame) => frame.envelopes.reduce((total, e) => total + e.ciphertext.length, 0) <= MAX_CIPHERTEXT_CHARS, {
     message: `the envelopes carry more than ${MAX_CIPHERTEXT_CHARS} base64 characters of ciphertext in total`,
@@ -94,6 +101,22 @@ export const GroupSendFrame = z.strictObject({
   ciphertext: Base64.max(MAX_CIPHERTEXT_CHARS, `at most ${MAX_CIPHERTEXT_CHARS} base64 characters of ciphertext`),
 });
 export type GroupSendFrame = z.infer<typeof GroupSendFrame>;
+
+/** How long after it was accepted its sender may revoke a message (delete for everyone). */
+export const REVOKE_WINDOW_MS = 48 * 60 * 60 * 1000;
+
+/**
+ * REVOKE: delete for everyone. Drops the copies of the caller's 1:1 message `msgId` still waiting in the
+ * queues of the peer's devices and of the caller's other devices, so an offline device never downloads
+ * it; answered with how many were dropped. Only the message's sender (any device of its account) may,
+ * within 48 hours. Devices that have it already learn of it from the encrypted delete the SDK sends next.
+ */
+export const RevokeFrame = z.strictObject({
+  action: z.literal('REVOKE'),
+  requestId: RequestId,
+  msgId: z.uuid(),
+});
+export type RevokeFrame = z.infer<typeof RevokeFrame>;
 
 /** What a device's queue hands out, live or by SYNC. */
 export type QueuedFrame = PushFrame | ReceiptFrame | GroupUpdateFrame | PrekeysLowFrame;
@@ -318,6 +341,14 @@ export interface DeliveredAckFrame {
   requestId?: string;
 }
 
+/** The answer to REVOKE: `dropped` queued copies of `msgId` will never be handed out. */
+export interface RevokeAckFrame {
+  type: 'REVOKE_ACK';
+  msgId: string;
+  dropped: number;
+  requestId?: string;
+}
+
 export interface ReadAckFrame {
   type: 'READ_ACK';
   conversationId: string;
@@ -407,6 +438,7 @@ export type ServerFrame =
   | QueueEmptyFrame
   | DeliveredAckFrame
   | ReadAckFrame
+  | RevokeAckFrame
   | KeysFrame
   | PrekeysStoredFrame
   | PrekeysLowFrame

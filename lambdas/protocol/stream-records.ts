@@ -34,6 +34,10 @@ export const MessageRecord = z.strictObject({
    * recipient's chat list is not touched either, so nothing of it reaches the recipient.
    */
   withheld: z.literal(true).optional(),
+  /** The SEND's `expiresInSeconds`: the chat disappears, so the queued copies expire sooner than 30 days. */
+  expiresInSeconds: z.number().int().min(1).optional(),
+  /** The SEND's `control`: delivered as any message, but the chat lists are not touched. */
+  control: z.literal(true).optional(),
 });
 export type MessageRecord = z.infer<typeof MessageRecord>;
 

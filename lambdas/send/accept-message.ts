@@ -79,5 +79,7 @@ export async function acceptMessage(deps: Deps, caller: Caller, frame: SendFrame
     envelopes: blocked ? frame.envelopes.filter((envelope) => envelope.userId !== frame.to) : frame.envelopes,
     ...(frame.preview ? { preview: frame.preview } : {}),
     ...(blocked ? { withheld: true as const } : {}),
+    ...(frame.expiresInSeconds ? { expiresInSeconds: frame.expiresInSeconds } : {}),
+    ...(frame.control ? { control: true as const } : {}),
   }));
 }

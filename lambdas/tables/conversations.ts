@@ -103,6 +103,30 @@ export async function recordPreview(deps: Deps, userId: string, conversationId: 
   return stored !== undefined;
 }
 
+/**
+ * A message was deleted for everyone: its preview leaves the user's row, and when it was the newest
+ * message and still unread (`uncount`: the recipient's row), it no longer counts as unread. An older
+ * revoked message stays counted until the next READ: the row keeps a count, not which messages it counts.
+ */
+export async function forgetRevoked(deps: Deps, userId: string, conversationId: string, msgId: string, uncount: boolean): Promise<void> {
+  const update = (UpdateExpression: string, ConditionExpression: string, values: Record<string, unknown>) =>
+    ifConditionHolds(
+      deps.clients.db.send(
+        new UpdateCommand({
+          TableName: tableName(deps, 'conversations'),
+          Key: { userId, conversationId },
+          UpdateExpression,
+          ConditionExpression,
+          ExpressionAttributeValues: { ':m': msgId, ...values },
+        }),
+      ),
+    );
+  await Promise.all([
+    update('REMOVE preview, previewMsgId, previewServerTs', 'previewMsgId = :m', {}),
+    ...(uncount ? [update('ADD unreadCount :minusOne', 'lastMsgId = :m AND unreadCount > :zero', { ':minusOne': -1, ':zero': 0 })] : []),
+  ]);
+}
+
 /** READ: nothing in the conversation is unread any more. */
 export async function clearUnread(deps: Deps, userId: string, conversationId: string): Promise<void> {
   await deps.clients.db.send(

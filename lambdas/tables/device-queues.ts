@@ -28,15 +28,16 @@ export const queueOf = (userId: string, deviceId: number) => `${userId}#${device
 export const positionOf = (serverTs: number, msgId: string) => `${String(serverTs).padStart(13, '0')}#${msgId}`;
 
 /**
- * The queue item of a frame for a device: kept until acknowledged, or 30 days after the frame's time.
+ * The queue item of a frame for a device: kept until acknowledged, or 30 days after the frame's time, or
+ * `expiresInSeconds` after it when that is sooner (a disappearing chat's message never outlives its timer).
  * It holds no msgId of its own: DELIVERED names the cursor, the table's key, so no index by id is needed
  * (the table's `byMessage` index is sparse, and no item written now enters it).
  */
-export const queueItemOf = (userId: string, deviceId: number, frame: QueueableFrame): QueuedItem => ({
+export const queueItemOf = (userId: string, deviceId: number, frame: QueueableFrame, expiresInSeconds?: number): QueuedItem => ({
   device: queueOf(userId, deviceId),
   position: frame.cursor,
   frame,
-  expiresAt: Math.ceil((frame.serverTs + QUEUE_TTL_MS) / 1000),
+  expiresAt: Math.ceil((frame.serverTs + Math.min(QUEUE_TTL_MS, (expiresInSeconds ?? Infinity) * 1000)) / 1000),
 });
 
 /** Queues the item unless it is queued already (a redelivered stream batch): 'duplicate' then. */

@@ -1,6 +1,6 @@
 /** The `parley` command-line client against the local stack: register, link, send, send-file, listen, verify, lookup, contacts, privacy, block, and every failure path. */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -116,6 +116,29 @@ async function parleyProcess(args: string[], options: { answer?: string; until?:
 const store = (name: string) => path.join(folder, name);
 const smsCode = async (phoneNumber: string, since: number) =>
   /(\d{6})/.exec((await parley.emulators.sns.waitFor((d) => d.kind === 'sms' && d.to === phoneNumber && d.at >= since, 5000)).message)![1]!;
+
+it('replies, reacts, edits and deletes for everyone, and a listener shows each with its msgId', async () => {
+  const idOf = async (store: string) => /userId ([0-9a-f-]{36})/.exec((await parleyCommand(store, ['whoami']))[0]!)![1]!;
+  const [aliceId, bobId] = [await idOf('alice'), await idOf('bob')];
+  const heard = parleyCommand('bob', ['listen'], (line) => line.endsWith(': lunch at 1?'));
+  const msgId = /^Sent (\S+)$/.exec((await parleyCommand('alice', ['send', bobId, 'lunch', 'at', '1?']))[0]!)![1]!;
+  expect((await heard).find((line) => line.endsWith(': lunch at 1?'))).toContain(` ${msgId} ${aliceId} (device 1): lunch at 1?`);
+
+  expect(await parleyCommand('bob', ['react', aliceId, msgId, '👍'])).toEqual([`Reacted 👍 to ${msgId}`]);
+  expect((await parleyCommand('bob', ['reply', aliceId, msgId, 'yes!']))[0]).toMatch(/^Sent /);
+  const aliceHeard = await parleyCommand('alice', ['listen'], (line) => line.includes(`[replying to ${msgId}`));
+  expect(aliceHeard.some((line) => line.endsWith(`${bobId} (device 1) reacted 👍 to ${msgId}`))).toBe(true);
+  expect(aliceHeard.some((line) => line.endsWith(`${bobId} (device 1): [replying to ${msgId}: "lunch at 1?"] yes!`))).toBe(true);
+  expect(await parleyCommand('alice', ['edit', msgId, 'lunch', 'at', '2?'])).toEqual([`Edited ${msgId}`]);
+  await expect(parleyCommand('alice', ['edit', randomUUID(), 'x'])).rejects.toMatchObject({ code: 'UNKNOWN_MESSAGE' });
+  expect((await parleyCommand('alice', ['delete', msgId]))[0]).toMatch(new RegExp(`^Deleted ${msgId} for everyone \\(\\d+ undelivered cop(y|ies) dropped\\)$`));
+
+  // Bob's laptop was offline throughout: the revoked message never reaches it; the reply's quote still shows.
+  const laptopHeard = await parleyCommand('bob-laptop', ['listen'], (line) => line.includes(`deleted ${msgId}`));
+  expect(laptopHeard.some((line) => line.endsWith(': lunch at 1?'))).toBe(false);
+  expect(laptopHeard.some((line) => line.endsWith(`you (device 1): [replying to ${msgId}: "lunch at 1?"] yes!`))).toBe(true);
+  expect(laptopHeard.some((line) => line.endsWith(`${aliceId} (device 1) deleted ${msgId} for everyone`))).toBe(true);
+});
 
 it('looks up numbers, sends to a phone number, keeps contacts, privacy and blocks, and listens to presence and typing', async () => {
   const [bobWho] = await parleyCommand('bob', ['whoami']);

@@ -6,6 +6,8 @@ import {
   MAX_ENVELOPES,
   MAX_PREVIEW_BYTES,
   MAX_PREVIEW_CHARS_PER_DELIVERED,
+  MAX_QUEUE_SECONDS,
+  RevokeFrame,
   SendFrame,
 } from '../../lambdas/protocol/frames';
 import { webSocketLimits } from '../../lambdas/protocol/limits';
@@ -24,6 +26,22 @@ const send = (preview: string) => ({
 });
 const issuesOf = (result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }) =>
   (result.error?.issues ?? []).map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+
+describe('SEND expiresInSeconds and control, REVOKE', () => {
+  it('takes a timer from 1 s to 30 days, and refuses 0, a fraction or a second more', () => {
+    const timed = (expiresInSeconds: number) => ({ ...send(base64Of(8)), expiresInSeconds });
+    expect(SendFrame.safeParse(timed(1)).success).toBe(true);
+    expect(SendFrame.safeParse(timed(MAX_QUEUE_SECONDS)).success).toBe(true);
+    for (const wrong of [0, 1.5, MAX_QUEUE_SECONDS + 1]) expect(issuesOf(SendFrame.safeParse(timed(wrong)))[0]).toMatch(/^expiresInSeconds: /);
+  });
+
+  it('takes control only as true, and a REVOKE only with a UUID', () => {
+    expect(SendFrame.safeParse({ ...send(base64Of(8)), control: true }).success).toBe(true);
+    expect(SendFrame.safeParse({ ...send(base64Of(8)), control: false }).success).toBe(false);
+    expect(RevokeFrame.safeParse({ action: 'REVOKE', msgId: randomUUID() }).success).toBe(true);
+    expect(issuesOf(RevokeFrame.safeParse({ action: 'REVOKE', msgId: 'x' }))[0]).toMatch(/^msgId: /);
+  });
+});
 
 describe('SEND preview', () => {
   it('takes a preview of exactly 1,024 bytes, and refuses one byte more, naming the field', () => {

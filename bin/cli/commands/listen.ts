@@ -1,5 +1,6 @@
 import { receivedFilePath } from '../../../client/media/received-files';
 import { withClient, type CliCommand } from '../command';
+import { messageLine } from '../message-line';
 import { CliError } from '../errors';
 import { timeOf, userIdsOf } from '../user-ids';
 
@@ -14,7 +15,7 @@ device was removed).`,
     withClient(context, async (client) => {
       const { io } = context;
       client.on('message', async (m) => {
-        io.print(`${new Date(m.serverTs).toISOString()} ${m.outgoing ? 'you' : m.from.userId} (device ${m.from.deviceId}): ${m.text ?? (m.attachment ? '' : `${m.data?.length} bytes`)}`);
+        io.print(messageLine(m));
         if (!m.attachment) return;
         try {
           const saved = await client.downloadAttachment(m.attachment, await receivedFilePath(context.downloads, m.attachment));
@@ -26,6 +27,7 @@ device was removed).`,
       client.on('receipt', (r) => {
         if (r.status !== 'sent') io.print(`${r.msgIds.join(', ')} ${r.status} by ${r.by.userId} (device ${r.by.deviceId})`);
       });
+      client.on('expired', (e) => io.print(`Disappeared in ${e.conversationId}: ${e.messages.map((m) => m.msgId).join(', ')}`));
       client.on('undecryptable', (u) => io.print(`A message from ${u.from.userId} could not be read (${u.reason})`));
       client.on('identityChanged', (c) =>
         io.print(`${c.wasVerified ? 'WARNING: the verified ' : 'The '}security code of ${c.device.userId} (device ${c.device.deviceId}) changed${c.wasVerified ? ': verify it again (parley verify)' : ''}`),
