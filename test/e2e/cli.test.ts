@@ -225,8 +225,12 @@ describe('the first hour: help and failures', () => {
   });
 
   it('a second command on a store in use says which command holds it; listen exits 1 when its connection is taken over', async () => {
-    const listening = parleyProcess(['--store', 'bob', 'listen'], { until: () => false });
+    // Connected, not only locked: an intruder that connected before it would be the one replaced.
+    let connected!: () => void;
+    const listenerConnected = new Promise<void>((resolve) => (connected = resolve));
+    const listening = parleyProcess(['--store', 'bob', 'listen'], { until: (line) => (line.startsWith('Listening') && connected(), false) });
     await waitForLockOf(store('bob'));
+    await listenerConnected;
     const second = await parleyProcess(['--store', 'bob', 'whoami']);
     expect(second.status).toBe(1);
     expect(second.error).toEqual([expect.stringMatching(new RegExp(`^the store .*bob is in use by \`parley listen\` \\(process ${process.pid}\\): stop that one first`))]);
