@@ -32,6 +32,7 @@ export class ChatSession {
     const { client, model } = this;
     client.on('message', (message) => this.received(message));
     client.on('receipt', (receipt) => model.receipt(receipt));
+    client.on('expired', (expired) => model.expired(expired));
     client.on('connection', (status) => model.connectionChanged(status));
     client.on('identityChanged', (change) => model.identityChanged(change));
     client.on('presence', (presence) => model.presenceChanged(presence));
