@@ -89,7 +89,8 @@ export function chatApp({ ink }: InkParts, model: ChatModel, actions: ChatAction
     const sender = line.from === 'me' ? 'you' : model.nameOf(line.from);
     const reactions = [...(line.reactions ?? [])].map(([by, emoji]) => `${emoji} ${by === 'me' ? 'you' : model.nameOf(by)}`).join(', ');
     return (
-      <Box flexDirection="column">
+      // Not shrunk: in a full pane a shrinkable box would lose the whole message rather than scroll the oldest off.
+      <Box flexDirection="column" flexShrink={0}>
         {line.quote !== undefined ? <Text dimColor wrap="truncate-end">{`     ┃ ${line.quote}`}</Text> : null}
         <Text wrap="wrap">
           <Text dimColor>{n ? `[${n}] ` : ''}</Text>
