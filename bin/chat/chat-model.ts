@@ -214,6 +214,7 @@ export class ChatModel {
     if (!line || line.from !== by || line.deleted) return;
     line.text = text;
     line.edited = true;
+    this.previewChanged(conversationId, line);
     this.changed();
   }
 
@@ -226,6 +227,7 @@ export class ChatModel {
     delete line.quote;
     delete line.reactions;
     delete line.edited;
+    this.previewChanged(conversationId, line);
     this.changed();
   }
 
@@ -255,6 +257,12 @@ export class ChatModel {
     const numbered = [...this.numbered(entry).keys()];
     if (n !== undefined) return numbered[n - 1];
     return numbered.reverse().find((line) => !line.deleted && (!own || line.from === 'me'));
+  }
+
+  /** The chat list's preview follows an edit or delete of the chat's newest message. */
+  private previewChanged(conversationId: string, line: ChatLine): void {
+    const entry = this.chats.get(conversationId)!;
+    if (entry.lines.findLast((l) => l.from !== 'notice') === line) entry.preview = line.text;
   }
 
   private line(conversationId: string, msgId: string): ChatLine | undefined {

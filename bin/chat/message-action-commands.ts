@@ -4,7 +4,7 @@
  * without one, /reply and /react take the newest message, /edit and /delete this user's newest.
  */
 import type { MessageRef } from '../../client';
-import { MAX_EXCERPT_CHARS } from '../../client/content';
+import { MAX_EXCERPT_CHARS, MAX_REACTION_CHARS } from '../../client/content';
 import { DISAPPEARING_NAMES } from '../cli/message-line';
 import type { ChatLine } from './chat-model';
 import type { ChatSession } from './chat-session';
@@ -47,6 +47,8 @@ export const messageActionCommands: Record<string, SlashCommand> = {
     async run(session, args) {
       const { conversationId, ref, rest } = target(session, '/react', args, false);
       const emoji = rest.join('') || null;
+      // The SDK sends any string, but every receiving device refuses a longer one: refuse it here instead.
+      if (emoji && emoji.length > MAX_REACTION_CHARS) throw new Error(`a reaction is one emoji (at most ${MAX_REACTION_CHARS} characters)`);
       await session.client.react(ref, emoji);
       session.model.reacted(conversationId, ref.msgId, 'me', emoji);
     },

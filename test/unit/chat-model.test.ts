@@ -259,8 +259,11 @@ describe('ChatModel', () => {
       const { m, theirs, mine } = chat();
       m.reacted(withBob, 'm1', 'me', '👍');
       m.received(action('m3', BOB, { kind: 'delete', deleteForEveryone: { msgId: 'm1' } }), text);
+      m.edited(withBob, 'm2', 'me', 'mine, edited');
+      expect(m.chats.get(withBob)!.preview).toBe('mine, edited'); // the newest message: the preview follows
       m.deleted(withBob, 'm2', 'me');
       expect([theirs.text, mine.text]).toEqual(['This message was deleted', 'You deleted this message']);
+      expect(m.chats.get(withBob)!.preview).toBe('You deleted this message');
       expect(theirs.reactions).toBeUndefined();
     });
 

@@ -200,6 +200,8 @@ describe('ChatSession', () => {
       await runSlashCommand(session, '/react 1');
       expect(client.react).toHaveBeenLastCalledWith(bobs, null);
       expect(model.current()!.lines[0]!.reactions!.size).toBe(0);
+      await expect(runSlashCommand(session, '/react 1 notanemojiatallreally')).rejects.toThrow('a reaction is one emoji (at most 16 characters)');
+      expect(client.react).toHaveBeenCalledTimes(2);
       await runSlashCommand(session, '/react 🎉'); // no number: the newest message
       expect(client.react).toHaveBeenLastCalledWith(mine, '🎉');
     });
