@@ -82,18 +82,27 @@ export function chatApp({ ink }: InkParts, model: ChatModel, actions: ChatAction
     );
   }
 
-  function MessageLine({ line }: { line: ChatLine }) {
+  /** A message with the number /reply, /react, /edit and /delete pick it by, its quote above, its reactions after. */
+  function MessageLine({ line, n }: { line: ChatLine; n: number | undefined }) {
     if (line.from === 'notice') return <Text color="yellow">{line.text}</Text>;
     const tick = line.tick ? TICKS[line.tick] : undefined;
     const sender = line.from === 'me' ? 'you' : model.nameOf(line.from);
+    const reactions = [...(line.reactions ?? [])].map(([by, emoji]) => `${emoji} ${by === 'me' ? 'you' : model.nameOf(by)}`).join(', ');
     return (
-      <Text wrap="wrap">
-        <Text bold color={line.from === 'me' ? 'green' : 'cyan'}>
-          {`${sender}: `}
+      // Not shrunk: in a full pane a shrinkable box would lose the whole message rather than scroll the oldest off.
+      <Box flexDirection="column" flexShrink={0}>
+        {line.quote !== undefined ? <Text dimColor wrap="truncate-end">{`     ┃ ${line.quote}`}</Text> : null}
+        <Text wrap="wrap">
+          <Text dimColor>{n ? `[${n}] ` : ''}</Text>
+          <Text bold color={line.from === 'me' ? 'green' : 'cyan'}>
+            {`${sender}: `}
+          </Text>
+          {line.deleted ? <Text italic dimColor>{line.text}</Text> : line.text}
+          {line.edited ? <Text dimColor> (edited)</Text> : null}
+          {tick ? <Text color={tick.color}> {tick.mark}</Text> : null}
+          {reactions ? <Text> [{reactions}]</Text> : null}
         </Text>
-        {line.text}
-        {tick ? <Text color={tick.color}> {tick.mark}</Text> : null}
-      </Text>
+      </Box>
     );
   }
 
@@ -111,6 +120,7 @@ export function chatApp({ ink }: InkParts, model: ChatModel, actions: ChatAction
     }
     const status = model.status(chat);
     const room = Math.max(1, height - 1 - model.notice.length);
+    const numbers = model.numbered(chat);
     return (
       <Box flexDirection="column" flexGrow={1} height={height} paddingX={1} overflow="hidden">
         <Text bold wrap="truncate-end">
@@ -119,7 +129,7 @@ export function chatApp({ ink }: InkParts, model: ChatModel, actions: ChatAction
         </Text>
         <Box flexDirection="column" flexGrow={1} justifyContent="flex-end" overflow="hidden">
           {chat.lines.slice(-room).map((line, i) => (
-            <MessageLine key={line.msgId ?? `${line.at}-${i}`} line={line} />
+            <MessageLine key={line.msgId ?? `${line.at}-${i}`} line={line} n={numbers.get(line)} />
           ))}
         </Box>
         {model.notice.map((line, i) => (

@@ -4,7 +4,7 @@
  * blocked users, the connection state, and notices. It listens to the SDK's events only; the Ink view
  * (chat-app.tsx) renders it and re-renders on `changed`.
  */
-import type { ConnectionStatus, GroupUpdate, IdentityChanged, IncomingMessage, PresenceEvent, Receipt, TypingEvent } from '../../client';
+import type { ConnectionStatus, ExpiredMessages, GroupUpdate, IdentityChanged, IncomingMessage, PresenceEvent, Receipt, TypingEvent } from '../../client';
 import type { Chat } from '../../client/chat-list';
 import { MAX_PRESENCE_SUBSCRIPTIONS } from '../../lambdas/protocol/frames';
 import { directConversationId } from '../../lambdas/send/conversations';
@@ -16,9 +16,18 @@ export interface ChatLine {
   readonly msgId?: string;
   /** 'me', a userId, or 'notice' for what the app itself says in the conversation. */
   readonly from: string;
-  readonly text: string;
+  /** Replaced by an edit or a delete for everyone. */
+  text: string;
   readonly at: number;
   tick?: Tick;
+  /** A reply's quoted excerpt, shown above the text. */
+  quote?: string;
+  /** The reactions to it, one per user ('me' for this account's). */
+  reactions?: Map<string, string>;
+  /** Its sender edited it. */
+  edited?: true;
+  /** Its sender deleted it for everyone: no text, quote or reactions any more. */
+  deleted?: true;
 }
 
 export interface ChatEntry {
@@ -146,13 +155,25 @@ export class ChatModel {
     return this.select(list[(at + by + list.length) % list.length]!.conversationId);
   }
 
-  /** A message this device decrypted. Answers whether it is in the open chat (so the app marks it read). */
+  /**
+   * A message this device decrypted. Answers whether it is in the open chat (so the app marks it read).
+   * An action (reaction, edit, delete, timer) changes what is shown but is no message: never unread, never the preview.
+   */
   received(message: IncomingMessage, describe: (message: IncomingMessage) => string): boolean {
     const entry = this.chatFor(message.conversationId);
     if (!entry) return false;
-    const text = describe(message);
+    const by = message.outgoing ? 'me' : message.from.userId;
     if (this.connection.state === 'syncing') this.syncing++;
-    entry.lines.push({ msgId: message.msgId, from: message.outgoing ? 'me' : message.from.userId, text, at: message.serverTs, ...(message.outgoing ? { tick: 'sent' as Tick } : {}) });
+    if (this.acted(entry.conversationId, message, by)) return false;
+    const text = message.kind === 'unsupported' ? 'unsupported message' : describe(message);
+    entry.lines.push({
+      msgId: message.msgId,
+      from: by,
+      text,
+      at: message.serverTs,
+      ...(message.outgoing ? { tick: 'sent' as Tick } : {}),
+      ...(message.replyTo ? { quote: message.replyTo.excerpt } : {}),
+    });
     entry.preview = text;
     entry.lastActivityAt = Math.max(entry.lastActivityAt, message.serverTs);
     this.selected ??= entry.conversationId;
@@ -166,10 +187,92 @@ export class ChatModel {
     return open && !message.outgoing;
   }
 
+  /** Applies a message that is an action; false for a message. */
+  private acted(conversationId: string, message: IncomingMessage, by: string): boolean {
+    const { reaction, edit, deleteForEveryone, disappearing } = message;
+    if (message.kind === 'reaction' && reaction) this.reacted(conversationId, reaction.msgId, by, reaction.emoji);
+    else if (message.kind === 'edit' && edit) this.edited(conversationId, edit.msgId, by, edit.text);
+    else if (message.kind === 'delete' && deleteForEveryone) this.deleted(conversationId, deleteForEveryone.msgId, by);
+    else if (message.kind === 'disappearing' && disappearing) this.timerChanged(conversationId, disappearing.seconds, message.serverTs);
+    else return false;
+    return true;
+  }
+
+  /** `by` ('me' or a userId) reacted to a message of the chat with `emoji`, replacing their previous one; null removes it. */
+  reacted(conversationId: string, msgId: string, by: string, emoji: string | null): void {
+    const line = this.line(conversationId, msgId);
+    if (!line || line.deleted) return;
+    line.reactions ??= new Map();
+    if (emoji) line.reactions.set(by, emoji);
+    else line.reactions.delete(by);
+    this.changed();
+  }
+
+  /** `by` edited its own message (the SDK checked the author and window; the sender check here keeps a stray edit off others' lines). */
+  edited(conversationId: string, msgId: string, by: string, text: string): void {
+    const line = this.line(conversationId, msgId);
+    if (!line || line.from !== by || line.deleted) return;
+    line.text = text;
+    line.edited = true;
+    this.previewChanged(conversationId, line);
+    this.changed();
+  }
+
+  /** `by` deleted its own message for everyone. */
+  deleted(conversationId: string, msgId: string, by: string): void {
+    const line = this.line(conversationId, msgId);
+    if (!line || line.from !== by) return;
+    line.text = by === 'me' ? 'You deleted this message' : 'This message was deleted';
+    line.deleted = true;
+    delete line.quote;
+    delete line.reactions;
+    delete line.edited;
+    this.previewChanged(conversationId, line);
+    this.changed();
+  }
+
+  /** The chat's disappearing timer changed: a system line. */
+  timerChanged(conversationId: string, seconds: number, at: number): void {
+    this.chatFor(conversationId)?.lines.push({ from: 'notice', text: `Disappearing messages: ${timerText(seconds)}`, at });
+    this.changed();
+  }
+
+  /** Read messages whose disappearing timer ran out: gone from the view. */
+  expired({ conversationId, messages }: ExpiredMessages): void {
+    const entry = this.chats.get(conversationId);
+    if (!entry) return;
+    const gone = new Set(messages.map((ref) => ref.msgId));
+    entry.lines.splice(0, entry.lines.length, ...entry.lines.filter((line) => !line.msgId || !gone.has(line.msgId)));
+    this.changed();
+  }
+
+  /** The open chat's messages as `/reply <n>` and the others number them: 1 is the oldest shown. */
+  numbered(entry: ChatEntry): Map<ChatLine, number> {
+    const messages = entry.lines.filter((line) => line.msgId && line.from !== 'notice');
+    return new Map(messages.map((line, i) => [line, i + 1]));
+  }
+
+  /** The message numbered `n` in the chat; without `n` the newest one, of this account's own when `own`. */
+  pick(entry: ChatEntry, n: number | undefined, own = false): ChatLine | undefined {
+    const numbered = [...this.numbered(entry).keys()];
+    if (n !== undefined) return numbered[n - 1];
+    return numbered.reverse().find((line) => !line.deleted && (!own || line.from === 'me'));
+  }
+
+  /** The chat list's preview follows an edit or delete of the chat's newest message. */
+  private previewChanged(conversationId: string, line: ChatLine): void {
+    const entry = this.chats.get(conversationId)!;
+    if (entry.lines.findLast((l) => l.from !== 'notice') === line) entry.preview = line.text;
+  }
+
+  private line(conversationId: string, msgId: string): ChatLine | undefined {
+    return this.chats.get(conversationId)?.lines.find((line) => line.msgId === msgId);
+  }
+
   /** A message this device is sending: shown at once, ticked when the server has it. */
-  sending(conversationId: string, text: string): ChatLine {
+  sending(conversationId: string, text: string, quote?: string): ChatLine {
     const entry = this.chatFor(conversationId)!;
-    const line: ChatLine = { from: 'me', text, at: Date.now(), tick: 'sending' };
+    const line: ChatLine = { from: 'me', text, at: Date.now(), tick: 'sending', ...(quote !== undefined ? { quote } : {}) };
     entry.lines.push(line);
     entry.preview = text;
     entry.lastActivityAt = line.at;
@@ -327,6 +430,13 @@ export class ChatModel {
     if (line.tick === 'failed') return;
     if (TICK_ORDER.indexOf(to) > TICK_ORDER.indexOf(line.tick ?? 'sending')) line.tick = to;
   }
+}
+
+/** A disappearing timer as people say it: "24 hours", "7 days", "90 days" or "off". */
+export function timerText(seconds: number): string {
+  if (!seconds) return 'off';
+  const hours = seconds / 3600;
+  return hours < 48 ? `${hours} hours` : `${hours / 24} days`;
 }
 
 /** When a user was last seen, in this terminal's time zone: "today 14:03", "yesterday 09:15" or "2026-11-28 18:40". */

@@ -32,6 +32,7 @@ export class ChatSession {
     const { client, model } = this;
     client.on('message', (message) => this.received(message));
     client.on('receipt', (receipt) => model.receipt(receipt));
+    client.on('expired', (expired) => model.expired(expired));
     client.on('connection', (status) => model.connectionChanged(status));
     client.on('identityChanged', (change) => model.identityChanged(change));
     client.on('presence', (presence) => model.presenceChanged(presence));
@@ -106,7 +107,7 @@ export class ChatSession {
   /** A line from the composer: a slash command, or a message to the open chat. */
   submit(text: string): void {
     if (text.startsWith('/')) {
-      void runSlashCommand(this, text).catch((error: Error) => this.model.say(`${text.split(' ')[0]}: ${error.message}`));
+      void runSlashCommand(this, text).catch((error: Error) => this.model.say(commandError(text, error)));
       return;
     }
     const chat = this.model.current();
@@ -158,6 +159,12 @@ export class ChatSession {
     delete chat.lastIncomingMsgId;
     this.client.markRead(chat.conversationId, upTo).catch((error: Error) => this.model.say(`could not mark read: ${error.message}`));
   }
+}
+
+/** What went wrong with a slash command, as one line: with the SDK's code (EDIT_WINDOW_PASSED…) when it has one. */
+export function commandError(text: string, error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  return `${text.split(' ')[0]}: ${error.message}${typeof code === 'string' ? ` (${code})` : ''}`;
 }
 
 /** A message as one line: its text, or the file it carries. */

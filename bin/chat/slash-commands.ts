@@ -3,8 +3,9 @@ import { directConversationId } from '../../lambdas/send/conversations';
 import { progressBar } from '../cli/progress-bar';
 import { userIdsOf } from '../cli/user-ids';
 import type { ChatSession } from './chat-session';
+import { messageActionCommands } from './message-action-commands';
 
-interface SlashCommand {
+export interface SlashCommand {
   readonly usage: string;
   readonly summary: string;
   run(session: ChatSession, args: string[]): Promise<void> | void;
@@ -154,11 +155,12 @@ export const slashCommands: Record<string, SlashCommand> = {
       }
     },
   },
+  ...messageActionCommands,
   help: {
     usage: '/help',
     summary: 'this list',
     run(session) {
-      session.model.say(...Object.values(slashCommands).map((c) => `${c.usage.padEnd(34)} ${c.summary}`), 'A user is a userId or a phone number (+14155550100). ↑/↓ moves through the chats; Ctrl-C or /quit ends.');
+      session.model.say(...Object.values(slashCommands).map((c) => `${c.usage.padEnd(34)} ${c.summary}`), 'A user is a userId or a phone number (+14155550100). [n] is the number shown next to a message. ↑/↓ moves through the chats; Ctrl-C or /quit ends.');
     },
   },
   quit: {

@@ -88,7 +88,7 @@ function colourOf(screen: string, text: string, mark = '✓✓'): string | undef
 const GREY = '90';
 const BLUE = '94';
 
-it('two people chat: messages on both screens, ticks from ✓ to ✓✓ to blue, presence, typing…, a draft kept as messages come, blocking, a resize, a clean quit', async () => {
+it('two people chat: messages on both screens, ticks from ✓ to ✓✓ to blue, presence, typing…, a draft kept as messages come, blocking, a reaction, a resize, a clean quit', async () => {
   // Alice finds Bob by his phone number and writes while Bob's terminal is closed: one tick, the server has it.
   await openTui('alice');
   await type('alice', '/new +14155551402 Bob');
@@ -171,6 +171,12 @@ it('two people chat: messages on both screens, ticks from ✓ to ✓✓ to blue,
   await screenOf('alice', (s) => /^Chats\s+│ Bob blocked/m.test(s) && s.includes('You blocked Bob'));
   await type('alice', '/unblock');
   await screenOf('alice', (s) => /^Chats\s+│ Bob( online)?\s*$/m.test(s) && s.includes('You unblocked Bob'));
+
+  // Bob reacts to Alice's newest message (/react without a number): her screen shows it after her message.
+  await type('alice', 'Soup again');
+  await screenOf('bob', (s) => s.includes('Alice: Soup again'));
+  await type('bob', '/react 👍');
+  await screenOf('alice', (s) => /you: Soup again ✓+ \[👍 Bob\]/.test(s));
 
   // /quit and Ctrl-C both end it with status 0, the shell's screen back; Alice sees when Bob was last seen.
   await tmux('send-keys', '-t', 'bob', 'C-c');

@@ -1,5 +1,5 @@
 /** What `parley chat` shows, from the SDK's events: ticks, unread counts, the connection line, notices. */
-import { ChatModel, lastSeenText, peerOf } from '../../bin/chat/chat-model';
+import { ChatModel, type ChatLine, lastSeenText, peerOf, timerText } from '../../bin/chat/chat-model';
 import type { IncomingMessage, Receipt, TypingEvent } from '../../client';
 import { directConversationId } from '../../lambdas/send/conversations';
 
@@ -20,6 +20,9 @@ const receipt = (status: Receipt['status'], conversationId: string, msgIds: stri
   ...(everyone ? { everyone } : {}),
 });
 const text = (m: IncomingMessage) => m.text!;
+/** A message of `kind` with its content fields, as the SDK emits it. */
+const action = (msgId: string, from: string, fields: Partial<IncomingMessage>, outgoing = false): IncomingMessage =>
+  ({ ...message(msgId, withBob, from, '', outgoing), text: undefined, ...fields }) as IncomingMessage;
 
 function model() {
   return new ChatModel(ME, (userId) => ({ [BOB]: 'Bob', [CAROL]: 'Carol' })[userId] ?? userId.slice(0, 8));
@@ -210,5 +213,84 @@ describe('ChatModel', () => {
     expect(peerOf(withBob, ME)).toEqual({ userId: BOB });
     expect(peerOf('group:abc', ME)).toEqual({ groupId: 'abc' });
     expect(peerOf('nonsense', ME)).toBeUndefined();
+  });
+
+  describe("issue 14's message features", () => {
+    /** Bob's m1 ("hi"), then this user's m2 ("mine"), with the chat open. */
+    function chat() {
+      const m = model();
+      m.received({ ...message('m1', withBob, BOB, 'hi'), kind: 'message' }, text);
+      m.sent(m.sending(withBob, 'mine'), 'm2');
+      const [theirs, mine] = m.chats.get(withBob)!.lines as [ChatLine, ChatLine];
+      return { m, entry: m.chats.get(withBob)!, theirs, mine };
+    }
+
+    it('shows a reply with its quoted excerpt', () => {
+      const { m, entry } = chat();
+      m.received({ ...message('m3', withBob, BOB, 'yes'), kind: 'message', replyTo: { author: ME, msgId: 'm2', excerpt: 'mine' } }, text);
+      expect(entry.lines[2]).toMatchObject({ text: 'yes', quote: 'mine' });
+    });
+
+    it('keeps one reaction per user, replaced or removed; never unread nor the preview', () => {
+      const { m, entry, mine } = chat();
+      m.chatFor(group);
+      m.select(group); // the chat is not open: a message would count as unread
+      m.received(action('m3', BOB, { kind: 'reaction', reaction: { author: ME, msgId: 'm2', emoji: '👍' } }), text);
+      m.received(action('m4', BOB, { kind: 'reaction', reaction: { author: ME, msgId: 'm2', emoji: '❤️' } }), text);
+      m.received(action('m5', ME, { kind: 'reaction', reaction: { author: ME, msgId: 'm2', emoji: '😂' } }, true), text);
+      expect([...mine.reactions!]).toEqual([[BOB, '❤️'], ['me', '😂']]);
+      m.received(action('m6', BOB, { kind: 'reaction', reaction: { author: ME, msgId: 'm2', emoji: null } }), text);
+      expect([...mine.reactions!]).toEqual([['me', '😂']]);
+      expect([entry.unread, entry.preview, entry.lines.length]).toEqual([0, 'mine', 2]);
+      m.received({ ...message('m7', withBob, BOB, 'and a message'), kind: 'message' }, text);
+      expect([entry.unread, entry.preview]).toEqual([1, 'and a message']);
+    });
+
+    it("replaces an edited message's text with an edited mark, only when its sender edits it", () => {
+      const { m, theirs, mine } = chat();
+      m.received(action('m3', BOB, { kind: 'edit', edit: { msgId: 'm2', text: 'forged' } }), text);
+      expect(mine).toMatchObject({ text: 'mine' });
+      expect(mine.edited).toBeUndefined();
+      m.received(action('m4', BOB, { kind: 'edit', edit: { msgId: 'm1', text: 'hello' } }), text);
+      expect(theirs).toMatchObject({ text: 'hello', edited: true });
+    });
+
+    it('shows a deleted message as deleted, own and theirs, without its reactions', () => {
+      const { m, theirs, mine } = chat();
+      m.reacted(withBob, 'm1', 'me', '👍');
+      m.received(action('m3', BOB, { kind: 'delete', deleteForEveryone: { msgId: 'm1' } }), text);
+      m.edited(withBob, 'm2', 'me', 'mine, edited');
+      expect(m.chats.get(withBob)!.preview).toBe('mine, edited'); // the newest message: the preview follows
+      m.deleted(withBob, 'm2', 'me');
+      expect([theirs.text, mine.text]).toEqual(['This message was deleted', 'You deleted this message']);
+      expect(m.chats.get(withBob)!.preview).toBe('You deleted this message');
+      expect(theirs.reactions).toBeUndefined();
+    });
+
+    it('says when the disappearing timer changes, shows unsupported content, and removes expired messages', () => {
+      const { m, entry } = chat();
+      m.received(action('m3', BOB, { kind: 'disappearing', disappearing: { seconds: 86400 } }), text);
+      m.received(action('m4', BOB, { kind: 'disappearing', disappearing: { seconds: 0 } }), text);
+      m.received(action('m5', BOB, { kind: 'unsupported', unsupported: { type: 'poll', version: 2 } }), text);
+      expect(entry.lines.slice(2).map((line) => [line.from, line.text])).toEqual([
+        ['notice', 'Disappearing messages: 24 hours'],
+        ['notice', 'Disappearing messages: off'],
+        [BOB, 'unsupported message'],
+      ]);
+      expect(entry.preview).toBe('unsupported message');
+      m.expired({ conversationId: withBob, messages: [{ author: BOB, msgId: 'm1' }, { author: BOB, msgId: 'm5' }] });
+      expect(entry.lines.map((line) => line.text)).toEqual(['mine', 'Disappearing messages: 24 hours', 'Disappearing messages: off']);
+      expect([timerText(7 * 86400), timerText(90 * 86400)]).toEqual(['7 days', '90 days']);
+    });
+
+    it('numbers the messages for the slash commands and picks the newest (own) one without a number', () => {
+      const { m, entry, theirs, mine } = chat();
+      m.timerChanged(withBob, 0, 3);
+      expect([...m.numbered(entry).values()]).toEqual([1, 2]);
+      expect([m.pick(entry, 1), m.pick(entry, 2), m.pick(entry, 3)]).toEqual([theirs, mine, undefined]);
+      expect(m.pick(entry, undefined)).toBe(mine);
+      m.deleted(withBob, 'm2', 'me');
+      expect([m.pick(entry, undefined), m.pick(entry, undefined, true)]).toEqual([theirs, undefined]);
+    });
   });
 });

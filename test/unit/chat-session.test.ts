@@ -3,10 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ChatModel } from '../../bin/chat/chat-model';
-import { ChatSession } from '../../bin/chat/chat-session';
+import { ChatSession, commandError } from '../../bin/chat/chat-session';
 import { ContactNames } from '../../bin/chat/contact-names';
 import { runSlashCommand } from '../../bin/chat/slash-commands';
-import { ParleyApiError, type ParleyClient, type ParleyEvents } from '../../client';
+import { MessageActionError, ParleyApiError, type MessageRef, type ParleyClient, type ParleyEvents } from '../../client';
 import { directConversationId } from '../../lambdas/send/conversations';
 
 const ME = '11111111-1111-4111-8111-111111111111';
@@ -46,6 +46,15 @@ function recordingClient() {
     })),
     block: jest.fn(async (_userId: string) => undefined),
     unblock: jest.fn(async (_userId: string) => undefined),
+    markRead: jest.fn(async (_conversation: string, _upTo: string) => undefined),
+    send: jest.fn(async (_to: string, _text: string) => ({ msgId: 'm2', serverTs: 2 })),
+    reply: jest.fn(async (_target: MessageRef, _text: string) => ({ msgId: 'm3', serverTs: 3 })),
+    react: jest.fn(async (_target: MessageRef, _emoji: string | null) => ({ msgId: 'r1', serverTs: 4 })),
+    edit: jest.fn(async (_target: MessageRef, _text: string): Promise<{ msgId: string }> => {
+      throw new MessageActionError('EDIT_WINDOW_PASSED', 'A message can be edited for 15 minutes after it was sent');
+    }),
+    deleteForEveryone: jest.fn(async (_target: MessageRef) => ({ msgId: 'd1', serverTs: 5, dropped: 0 })),
+    setDisappearing: jest.fn(async (_conversation: string, _seconds: number) => ({ msgId: 't1', serverTs: 6 })),
     emit: <E extends keyof ParleyEvents>(event: E, payload: ParleyEvents[E]) => listeners.get(event)?.(payload),
   };
   return client;
@@ -152,5 +161,84 @@ describe('ChatSession', () => {
     await runSlashCommand(session, '/unblock');
     expect(client.unblock).toHaveBeenCalledWith(BOB);
     expect(model.status(model.current()!)).toBe('');
+  });
+
+  describe("issue 14's commands on the open chat's messages, picked by the number the view shows", () => {
+    /** A chat with Bob: his m1 ("hi", [1]) and this user's m2 ("mine", [2]). */
+    async function chatWithBob() {
+      const chat = await started();
+      const { client, model, session } = chat;
+      await runSlashCommand(session, `/new ${BOB} Bob`);
+      client.emit('message', { msgId: 'm1', conversationId: withBob, from: { userId: BOB, deviceId: 1 }, outgoing: false, text: 'hi', kind: 'message', sentAt: 1, serverTs: 1, seq: 1 });
+      session.submit('mine');
+      await settled();
+      expect(model.current()!.lines.map((line) => [model.numbered(model.current()!).get(line), line.text])).toEqual([
+        [1, 'hi'],
+        [2, 'mine'],
+      ]);
+      return chat;
+    }
+    const bobs = { author: BOB, msgId: 'm1' };
+    const mine = { author: ME, msgId: 'm2' };
+
+    it('/reply quotes message [n], or the newest without a number', async () => {
+      const { client, model, session } = await chatWithBob();
+      await runSlashCommand(session, '/reply 1 hello there');
+      expect(client.reply).toHaveBeenLastCalledWith(bobs, 'hello there');
+      expect(model.current()!.lines[2]).toMatchObject({ text: 'hello there', quote: 'hi', msgId: 'm3', tick: 'sent' });
+      await runSlashCommand(session, '/reply ok');
+      expect(client.reply).toHaveBeenLastCalledWith({ author: ME, msgId: 'm3' }, 'ok');
+      await expect(runSlashCommand(session, '/reply 9 hm')).rejects.toThrow('no message [9] in this chat');
+      await expect(runSlashCommand(session, '/reply 1')).rejects.toThrow('usage: /reply [n] <text>');
+    });
+
+    it('/react sets and removes this user’s reaction', async () => {
+      const { client, model, session } = await chatWithBob();
+      await runSlashCommand(session, '/react 1 👍');
+      expect(client.react).toHaveBeenLastCalledWith(bobs, '👍');
+      expect([...model.current()!.lines[0]!.reactions!]).toEqual([['me', '👍']]);
+      await runSlashCommand(session, '/react 1');
+      expect(client.react).toHaveBeenLastCalledWith(bobs, null);
+      expect(model.current()!.lines[0]!.reactions!.size).toBe(0);
+      await expect(runSlashCommand(session, '/react 1 notanemojiatallreally')).rejects.toThrow('a reaction is one emoji (at most 16 characters)');
+      expect(client.react).toHaveBeenCalledTimes(2);
+      await runSlashCommand(session, '/react 🎉'); // no number: the newest message
+      expect(client.react).toHaveBeenLastCalledWith(mine, '🎉');
+    });
+
+    it("/edit and /delete take this user's newest message without a number; the SDK's refusal is one line with its code", async () => {
+      const { client, model, session } = await chatWithBob();
+      session.submit('/edit better');
+      await settled();
+      expect(client.edit).toHaveBeenLastCalledWith(mine, 'better');
+      expect(model.notice).toEqual(['/edit: A message can be edited for 15 minutes after it was sent (EDIT_WINDOW_PASSED)']);
+      expect(model.current()!.lines[1]).toMatchObject({ text: 'mine' });
+      client.edit.mockResolvedValueOnce({ msgId: 'e1' });
+      await runSlashCommand(session, '/edit 2 better');
+      expect(model.current()!.lines[1]).toMatchObject({ text: 'better', edited: true });
+      await runSlashCommand(session, '/delete');
+      expect(client.deleteForEveryone).toHaveBeenLastCalledWith(mine);
+      expect(model.current()!.lines[1]).toMatchObject({ text: 'You deleted this message', deleted: true });
+      await expect(runSlashCommand(session, '/delete')).rejects.toThrow('no message of yours in this chat yet');
+      await expect(runSlashCommand(session, '/edit 2 again')).rejects.toThrow('that message was deleted');
+    });
+
+    it('/disappearing sets the open chat’s timer and says so; anything but off|24h|7d|90d is refused', async () => {
+      const { client, model, session } = await chatWithBob();
+      await runSlashCommand(session, '/disappearing 7d');
+      expect(client.setDisappearing).toHaveBeenLastCalledWith(withBob, 7 * 86400);
+      expect(model.current()!.lines.at(-1)).toMatchObject({ from: 'notice', text: 'Disappearing messages: 7 days' });
+      await expect(runSlashCommand(session, '/disappearing 1h')).rejects.toThrow('usage: /disappearing off|24h|7d|90d');
+      expect(client.setDisappearing).toHaveBeenCalledTimes(1);
+    });
+
+    it('shows what comes from the SDK: actions, and expiry', async () => {
+      const { client, model } = await chatWithBob();
+      client.emit('message', { msgId: 'm5', conversationId: withBob, from: { userId: BOB, deviceId: 1 }, outgoing: false, kind: 'reaction', reaction: { ...mine, emoji: '❤️' }, sentAt: 5, serverTs: 5, seq: 2 });
+      expect([...model.current()!.lines[1]!.reactions!]).toEqual([[BOB, '❤️']]);
+      client.emit('expired', { conversationId: withBob, messages: [bobs] });
+      expect(model.current()!.lines.map((line) => line.text)).toEqual(['mine']);
+      expect(commandError('/x a', new Error('plain'))).toBe('/x: plain');
+    });
   });
 });
