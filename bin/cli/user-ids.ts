@@ -15,5 +15,3 @@ export async function userIdsOf(client: ParleyClient, words: readonly string[]):
     return userId;
   });
 }
-
-export const timeOf = (ms: number) => new Date(ms).toISOString();

@@ -1,6 +1,6 @@
 import { withClient, type CliCommand } from '../command';
 import { UsageError } from '../errors';
-import { timeOf, userIdsOf } from '../user-ids';
+import { userIdsOf } from '../user-ids';
 
 /** `block` and `unblock`: one user, by userId or phone number. */
 function blockCommand(name: 'block' | 'unblock'): CliCommand {
@@ -32,6 +32,6 @@ export const blocks: CliCommand = {
   summary: 'the users this account blocks, and since when',
   run: (context) =>
     withClient(context, async (client) => {
-      for (const blocked of await client.contacts.blocked()) context.io.print(`${blocked.userId}\tsince ${timeOf(blocked.blockedAt)}`);
+      for (const blocked of await client.contacts.blocked()) context.io.print(`${blocked.userId}\tsince ${new Date(blocked.blockedAt).toISOString()}`);
     }),
 };

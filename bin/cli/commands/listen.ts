@@ -2,7 +2,7 @@ import { receivedFilePath } from '../../../client/media/received-files';
 import { withClient, type CliCommand } from '../command';
 import { messageLine } from '../message-line';
 import { CliError } from '../errors';
-import { timeOf, userIdsOf } from '../user-ids';
+import { userIdsOf } from '../user-ids';
 
 export const listen: CliCommand = {
   name: 'listen',
@@ -40,7 +40,7 @@ device was removed).`,
         }),
       );
       closedForGood.catch(() => undefined);
-      client.on('presence', (p) => io.print(`${p.userId} is ${p.online ? 'online' : p.lastSeen !== undefined ? `offline, last seen ${timeOf(p.lastSeen)}` : 'offline'}`));
+      client.on('presence', (p) => io.print(`${p.userId} is ${p.online ? 'online' : p.lastSeen !== undefined ? `offline, last seen ${new Date(p.lastSeen).toISOString()}` : 'offline'}`));
       client.on('typing', (t) => io.print(`${t.from.userId} ${t.state === 'composing' ? 'is typing…' : 'stopped typing'} in ${t.conversationId}`));
       const watched = await userIdsOf(client, context.args);
       await client.connect();
