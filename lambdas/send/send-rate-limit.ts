@@ -14,7 +14,7 @@ import type { Caller } from '../runtime/gateway-events';
 import { getAccepted, senderOf } from '../tables/accepted-messages';
 import { nextServerTs, nextServerTsSpending, type ClockBucketCharge } from '../tables/conversation-clocks';
 import { refundTokens, spendTokens } from '../tables/rate-limits';
-import { isAcceptanceOf } from './stream-once';
+import { isAcceptanceOf, type Sent } from './stream-once';
 
 const TokenBucketRule = z.strictObject({ burst: z.number().int().positive(), refillMs: z.number().int().positive() });
 
@@ -32,11 +32,6 @@ export const DEFAULT_SEND_RATE_LIMITS: SendRateLimits = {
 function sendRateLimitsOf(deps: Deps): SendRateLimits {
   const configured = deps.env[env.sendRateLimits];
   return configured ? SendRateLimits.parse(JSON.parse(configured)) : DEFAULT_SEND_RATE_LIMITS;
-}
-
-interface Sent {
-  readonly msgId: string;
-  readonly conversationId: string;
 }
 
 /**

@@ -21,7 +21,8 @@ import { putOnMessageStream } from './message-stream';
  */
 export const RETRY_WINDOW_MS = QUEUE_TTL_MS;
 
-interface Sent {
+/** What names an accepted message: its msgId, in its conversation. */
+export interface Sent {
   readonly msgId: string;
   readonly conversationId: string;
 }
