@@ -299,17 +299,15 @@ export class ParleyClient {
   }
 
   /**
-   * Deletes this user's own message for everyone, within 48 hours: the server drops its copies still
-   * queued (a 1:1 message; `dropped` says how many), then every device that has it gets the encrypted delete.
+   * Deletes this user's own message for everyone, within 48 hours, in a 1:1 chat or a group: the server
+   * drops its copies still queued (`dropped`: see REVOKE_ACK in docs/protocol.md), then every device that
+   * has it gets the encrypted delete.
    */
   async deleteForEveryone(target: MessageRef): Promise<SentMessage & { dropped: number }> {
     const content = { deleteForEveryone: { msgId: target.msgId }, sentAt: this.now() };
     if (target.author !== this.userId) throw new MessageActionError('NOT_OWN_MESSAGE', 'Only its author may delete a message for everyone');
     const conversationId = await this.actions.check(this.userId, content);
-    const dropped =
-      groupIdOfConversation(conversationId) === undefined
-        ? (await this.connection.request<RevokeAckFrame>({ action: 'REVOKE', msgId: target.msgId })).dropped
-        : 0;
+    const { dropped } = await this.connection.request<RevokeAckFrame>({ action: 'REVOKE', msgId: target.msgId });
     return { ...(await this.sendContent(conversationId, content)), dropped };
   }
 

@@ -110,5 +110,23 @@ export const GroupChangeRecord = z.strictObject({
 });
 export type GroupChangeRecord = z.infer<typeof GroupChangeRecord>;
 
-export const StreamRecord = z.discriminatedUnion('kind', [MessageRecord, ReceiptRecord, GroupMessageRecord, GroupChangeRecord]);
+/**
+ * A message was deleted for everyone (REVOKE). Put with the message's conversation as partition key, after
+ * the message's own record, so the fanout handles it after it has written the message's copies: it deletes
+ * whatever copies are still queued (those a REVOKE that overtook the fan-out could not find) and takes the
+ * message out of the chat lists.
+ */
+export const RevokeRecord = z.strictObject({
+  kind: z.literal('revoke'),
+  traceHeader: TraceHeader,
+  msgId: z.uuid(),
+  conversationId: z.string(),
+  /** The device that sent the message: its own queue never had it. */
+  from: Participant,
+  /** The message's serverTs: with its msgId, the message's position in every queue. */
+  serverTs: z.number().int(),
+});
+export type RevokeRecord = z.infer<typeof RevokeRecord>;
+
+export const StreamRecord = z.discriminatedUnion('kind', [MessageRecord, ReceiptRecord, GroupMessageRecord, GroupChangeRecord, RevokeRecord]);
 export type StreamRecord = z.infer<typeof StreamRecord>;

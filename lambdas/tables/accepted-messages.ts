@@ -19,6 +19,8 @@ export interface AcceptedMessage {
   readonly expiresAt: number;
   /** Set once the message's record is on the stream: a retry then puts nothing again. */
   readonly onStream?: true;
+  /** Set when its sender deleted it for everyone (REVOKE): a late or redriven record of it is delivered to nobody. */
+  readonly revoked?: true;
 }
 
 export const senderOf = ({ userId, deviceId }: { userId: string; deviceId: number }) => `${userId}.${deviceId}`;
@@ -52,3 +54,21 @@ export async function markOnStream(deps: Deps, msgId: string): Promise<void> {
     ),
   );
 }
+
+/** Marks the message deleted for everyone; marking it again changes nothing. */
+export async function markRevoked(deps: Deps, msgId: string): Promise<void> {
+  await ifConditionHolds(
+    deps.clients.db.send(
+      new UpdateCommand({
+        TableName: tableName(deps, 'acceptedMessages'),
+        Key: { msgId },
+        UpdateExpression: 'SET revoked = :true',
+        ConditionExpression: 'attribute_exists(msgId)',
+        ExpressionAttributeValues: { ':true': true },
+      }),
+    ),
+  );
+}
+
+/** Whether the message was deleted for everyone (false too when it is forgotten, after 30 days). */
+export const isRevoked = async (deps: Deps, msgId: string) => (await getAccepted(deps, msgId))?.revoked === true;

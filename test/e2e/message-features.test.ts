@@ -17,8 +17,22 @@ let parley: ParleyLocal;
 /** How far the handlers' clock runs ahead of the real one: the window cases move it. */
 let clockOffset = 0;
 
+/** While set, the fanout waits for it before each batch: a REVOKE sent meanwhile overtakes the message's fan-out. */
+let fanOutHeld: Promise<void> | undefined;
+/** Holds the fanout until the answer is called. */
+const holdFanOut = () => {
+  let release!: () => void;
+  fanOutHeld = new Promise((resolve) => (release = resolve));
+  return () => ((fanOutHeld = undefined), release());
+};
+
 beforeAll(async () => {
-  parley = await startParleyLocal({ webSocketPort: 0, httpPort: 0, now: () => Date.now() + clockOffset });
+  parley = await startParleyLocal({
+    webSocketPort: 0,
+    httpPort: 0,
+    now: () => Date.now() + clockOffset,
+    intercept: (id, invoke) => (id === 'fanout' ? async (event: any) => (await fanOutHeld, invoke(event)) : invoke),
+  });
 });
 afterAll(async () => {
   await parley?.stop();
@@ -85,6 +99,28 @@ describe('delete for everyone', () => {
     const chat = (await bobAgain.client.listConversations()).find((c) => c.conversationId === oops.conversationId)!;
     expect(chat.unreadCount).toBe(1);
     for (const device of [alice, aliceTablet, bobAgain, laptopAgain]) device.client.close();
+  });
+
+  it('drops every copy of a message whose fan-out it overtook, the recipient offline (its queues read directly)', async () => {
+    const alice = await registerClient(parley, nextPhone());
+    const bob = await registerClient(parley, nextPhone());
+    bob.client.close();
+    await alice.client.send(bob.client.userId, 'hello');
+    await until(async () => (await msgIdsQueuedFor(bob)).length > 0);
+    const release = holdFanOut();
+    const sent = await alice.client.send(bob.client.userId, 'oops');
+    // The ACK came, the fanout has not written the copy yet: the REVOKE finds nothing, its revoke record follows.
+    const revoked = await alice.client.deleteForEveryone({ author: alice.client.userId, msgId: sent.msgId });
+    expect(revoked.dropped).toBe(0);
+    release();
+    await parley.drainStreams();
+    expect(await msgIdsQueuedFor(bob)).not.toContain(sent.msgId);
+    // The revoke record also took the message out of Bob's unread count and Alice's preview.
+    const chatOf = async (device: TestClient) =>
+      (await device.client.listConversations()).find((c) => c.conversationId === sent.conversationId) as { unreadCount: number; preview?: { msgId: string } };
+    expect((await chatOf(alice)).preview).toBeUndefined();
+    expect((await chatOf(bob)).unreadCount).toBe(1);
+    alice.client.close();
   });
 
   it('is refused for someone else’s message, an unknown msgId and past 48 hours, and drops nothing', async () => {
