@@ -112,10 +112,11 @@ export type GroupSendFrame = z.infer<typeof GroupSendFrame>;
 export const REVOKE_WINDOW_MS = 48 * 60 * 60 * 1000;
 
 /**
- * REVOKE: delete for everyone. Drops the copies of the caller's 1:1 message `msgId` still waiting in the
- * queues of the peer's devices and of the caller's other devices, so an offline device never downloads
- * it; answered with how many were dropped. Only the message's sender (any device of its account) may,
- * within 48 hours. Devices that have it already learn of it from the encrypted delete the SDK sends next.
+ * REVOKE: delete for everyone. Drops the copies of the caller's message `msgId` (1:1 or group) still
+ * waiting in device queues, now and, through a revoke record behind the message on the stream, those its
+ * fan-out writes later, so an offline device never downloads it; answered with how many were dropped at
+ * once (docs/protocol.md says how each kind counts). Only the message's sender (any device of its account)
+ * may, within 48 hours. Devices that have it already learn of it from the encrypted delete the SDK sends next.
  */
 export const RevokeFrame = z.strictObject({
   action: z.literal('REVOKE'),
