@@ -20,11 +20,14 @@ let clockOffset = 0;
 
 /** While set, the fanout waits for it before each batch: a REVOKE sent meanwhile overtakes the message's fan-out. */
 let fanOutHeld: Promise<void> | undefined;
-/** Holds the fanout until the answer is called. */
+let releaseFanOut: (() => void) | undefined;
+/** Holds the fanout until the answer is called (or the test ends). */
 const holdFanOut = () => {
-  let release!: () => void;
-  fanOutHeld = new Promise((resolve) => (release = resolve));
-  return () => ((fanOutHeld = undefined), release());
+  fanOutHeld = new Promise((resolve) => (releaseFanOut = resolve));
+  return () => {
+    fanOutHeld = undefined;
+    releaseFanOut?.();
+  };
 };
 
 beforeAll(async () => {
@@ -40,6 +43,8 @@ afterAll(async () => {
 });
 afterEach(() => {
   clockOffset = 0;
+  fanOutHeld = undefined;
+  releaseFanOut?.();
 });
 
 let phoneNumbers = 0;
@@ -100,28 +105,6 @@ describe('delete for everyone', () => {
     const chat = (await bobAgain.client.listConversations()).find((c) => c.conversationId === oops.conversationId)!;
     expect(chat.unreadCount).toBe(1);
     for (const device of [alice, aliceTablet, bobAgain, laptopAgain]) device.client.close();
-  });
-
-  it('drops every copy of a message whose fan-out it overtook, the recipient offline (its queues read directly)', async () => {
-    const alice = await registerClient(parley, nextPhone());
-    const bob = await registerClient(parley, nextPhone());
-    bob.client.close();
-    await alice.client.send(bob.client.userId, 'hello');
-    await until(async () => (await msgIdsQueuedFor(bob)).length > 0);
-    const release = holdFanOut();
-    const sent = await alice.client.send(bob.client.userId, 'oops');
-    // The ACK came, the fanout has not written the copy yet: the REVOKE finds nothing, its revoke record follows.
-    const revoked = await alice.client.deleteForEveryone({ author: alice.client.userId, msgId: sent.msgId });
-    expect(revoked.dropped).toBe(0);
-    release();
-    await parley.drainStreams();
-    expect(await msgIdsQueuedFor(bob)).not.toContain(sent.msgId);
-    // The revoke record also took the message out of Bob's unread count and Alice's preview.
-    const chatOf = async (device: TestClient) =>
-      (await device.client.listConversations()).find((c) => c.conversationId === sent.conversationId) as { unreadCount: number; preview?: { msgId: string } };
-    expect((await chatOf(alice)).preview).toBeUndefined();
-    expect((await chatOf(bob)).unreadCount).toBe(1);
-    alice.client.close();
   });
 
   it('is refused for someone else’s message, an unknown msgId and past 48 hours, and drops nothing', async () => {
@@ -251,9 +234,9 @@ describe('disappearing messages', () => {
   });
 });
 
-describe('in a group', () => {
+describe('in a group, and a REVOKE that overtakes the fan-out', () => {
   const DAY_MS = 24 * 3600 * 1000;
-  /** Alice the admin and Carol online; Bob offline, so his queue shows what the server keeps for him. */
+  /** Alice the group's admin and Carol online; Bob offline, so his queue shows what the server keeps for him. */
   let alice: TestClient;
   let bob: TestClient;
   let carol: TestClient;
@@ -280,6 +263,22 @@ describe('in a group', () => {
   });
   afterAll(() => {
     for (const device of [alice, carol]) device?.client.close();
+  });
+
+  it('a 1:1 REVOKE that overtakes its message’s fan-out still drops every copy (the recipient offline, its queue read directly)', async () => {
+    const direct = (device: TestClient) => device.client.listConversations().then((chats) => chats.find((c) => c.conversationId.startsWith('direct:') && c.conversationId.includes(bob.client.userId)));
+    const release = holdFanOut();
+    const sent = await alice.client.send(bob.client.userId, 'oops');
+    // The ACK came, the fanout has not written the copy yet: the REVOKE finds nothing, its revoke record follows.
+    const revoked = await alice.client.deleteForEveryone({ author: alice.client.userId, msgId: sent.msgId });
+    expect(revoked.dropped).toBe(0);
+    const unreadBefore = (await direct(bob))?.unreadCount ?? 0;
+    release();
+    await parley.drainStreams();
+    expect(await queuedCopyOf(bob, sent.msgId)).toBeUndefined();
+    // The revoke record, after the message's fan-out, also took it out of Bob's unread count and Alice's preview.
+    expect((await direct(bob))?.unreadCount ?? 0).toBe(unreadBefore);
+    expect(((await direct(alice)) as { preview?: unknown } | undefined)?.preview).toBeUndefined();
   });
 
   it('delete for everyone drops the copies still queued on every member device, the preview and the unread count', async () => {
@@ -352,7 +351,8 @@ describe('in a group', () => {
     await bobAgain.events.waitFor('message', (m) => m.text === 'still timed', 15_000);
     const seen = bobAgain.events.seen.message;
     for (const msgId of deleted) expect(seen.map((m) => m.msgId)).not.toContain(msgId);
-    expect(seen.filter((m) => m.kind === 'delete').map((m) => m.deleteForEveryone!.msgId).sort()).toEqual([...deleted].sort());
+    const groupDeletes = seen.filter((m) => m.kind === 'delete' && m.conversationId === conversationId);
+    expect(groupDeletes.map((m) => m.deleteForEveryone!.msgId).sort()).toEqual([...deleted].sort());
     expect(bobAgain.events.seen.undecryptable.filter((u) => u.reason !== 'refused-action')).toEqual([]);
     bobAgain.client.close();
   });
