@@ -6,7 +6,8 @@
  * answered by a stand-in endpoint (median of a few runs, one process each, one after another).
  *
  * `npm run bench:bundles [-- --runs 5]` runs it alone and merges its figures into bench/results.json;
- * `npm run bench` runs it first, before the local stack starts.
+ * `-- --only send,fanout` measures those functions only and prints them without merging, to iterate in
+ * seconds. `npm run bench` runs it first, before the local stack starts.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -209,11 +210,14 @@ async function timeColdStart(file: string, environment: NodeJS.ProcessEnv, event
   };
 }
 
-/** Builds every function's bundle as lib/functions.ts does (with `overrides`), then times each bundle's import `runs` times. */
-export async function measureBundles(runs = 5, overrides: BundlingOptions = {}): Promise<BundlesRun> {
+/**
+ * Builds every function's bundle as lib/functions.ts does (with `overrides`), then times each bundle's import
+ * `runs` times; `only` limits it to those functions (to iterate on a few in seconds).
+ */
+export async function measureBundles(runs = 5, overrides: BundlingOptions = {}, only?: readonly FunctionId[]): Promise<BundlesRun> {
   const outDir = mkdtempSync(path.join(os.tmpdir(), 'parley-bundles-'));
   try {
-    const definitions = Object.entries(functions) as [FunctionId, FunctionDefinition][];
+    const definitions = (Object.entries(functions) as [FunctionId, FunctionDefinition][]).filter(([id]) => !only || only.includes(id));
     const built = await Promise.all(
       definitions.map(async ([functionId, definition]) => {
         const outfile = path.join(outDir, functionId, 'index.js');
@@ -286,13 +290,20 @@ export function formatBundles(run: BundlesRun): string {
   return lines.join('\n');
 }
 
+const USAGE = 'usage: npm run bench:bundles [-- --runs 5] [--only send,fanout]';
+
 async function main(): Promise<void> {
-  const runsFlag = process.argv.indexOf('--runs');
-  const runs = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 5;
-  if (!(runs >= 1)) throw new Error('usage: npm run bench:bundles [-- --runs 5]');
+  const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+  const runs = Number(flag('--runs') ?? 5);
+  if (!(runs >= 1)) throw new Error(USAGE);
+  const only = flag('--only')?.split(',') as FunctionId[] | undefined;
+  const unknown = only?.filter((id) => !(id in functions));
+  if (unknown?.length) throw new Error(`no function ${unknown.join(', ')}; ${USAGE}`);
   const out = path.join(PROJECT_ROOT, 'bench/results.json');
-  const run = await measureBundles(runs);
+  const run = await measureBundles(runs, {}, only);
   console.log(formatBundles(run));
+  // A few functions' figures are not the bench's: bench/results.json keeps only whole runs.
+  if (only) return;
   const results = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
   writeFileSync(out, `${JSON.stringify({ ...results, bundles: run }, null, 2)}\n`);
   console.log(`\nMerged into ${path.relative(process.cwd(), out)} as "bundles".`);
