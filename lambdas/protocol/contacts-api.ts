@@ -2,7 +2,7 @@
  * Request bodies and answers of the contacts, directory, privacy, blocks and presence HTTP routes, one
  * schema each (see docs/protocol.md, Contacts and presence).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PhoneNumber } from './accounts-api';
 import { ParleyError } from './errors';
 

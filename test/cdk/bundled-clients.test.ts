@@ -69,5 +69,10 @@ describe('bundled clients', () => {
       expect(inBundle).toContain('lambdas/runtime/lambda-credentials.ts');
       expect(inBundle.filter((input) => /credential-provider-|nested-clients|token-providers/.test(input))).toEqual([]);
     }, 30_000);
+
+    it('holds zod\'s English messages only, not its every locale (what `import { z }` brings)', async () => {
+      const inBundle = await inputsOfBundle('putContacts');
+      expect(inBundle.filter((input) => /zod\/v4\/locales\/(?!en\.js)/.test(input))).toEqual([]);
+    }, 30_000);
   });
 });
