@@ -59,7 +59,7 @@ export function streamConsumer<S extends z.ZodType>(
                 traceHeader: traceHeaderIn(data),
                 ids: messageIdsOf(data),
               };
-              await traceStreamRecord(deps.tracer, trace, () => process(schema.parse(data), deps));
+              await traceStreamRecord(deps, trace, () => process(schema.parse(data), deps));
               logger.debug('Stream record processed', { sequenceNumber: record.kinesis.sequenceNumber });
               return true;
             } catch (error) {

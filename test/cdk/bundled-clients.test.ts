@@ -3,16 +3,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { esbuildOptionsOf } from '../../bench/bundles';
 import { bundleDefinesFor, servicesUsedBy } from '../../lib/bundled-clients';
-import { bundlingFor } from '../../lib/functions';
+import { bundlingFor, type TracingMode } from '../../lib/functions';
 import { functions } from '../../lambdas/functions';
 
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
 
 /** The inputs esbuild put into a function's bundle as lib/functions.ts bundles it (with some bytes in the output). */
-async function inputsOfBundle(functionId: keyof typeof functions): Promise<string[]> {
+async function inputsOfBundle(functionId: keyof typeof functions, tracing?: TracingMode): Promise<string[]> {
   const definition = functions[functionId];
   const { metafile } = await build({
-    ...esbuildOptionsOf(bundlingFor(definition)),
+    ...esbuildOptionsOf(bundlingFor(definition, {}, tracing)),
     absWorkingDir: PROJECT_ROOT,
     entryPoints: [path.join(PROJECT_ROOT, definition.entry)],
     write: false,
@@ -69,6 +69,13 @@ describe('bundled clients', () => {
       expect(inBundle).toContain('lambdas/runtime/lambda-credentials.ts');
       expect(inBundle.filter((input) => /credential-provider-|nested-clients|token-providers/.test(input))).toEqual([]);
     }, 30_000);
+
+    it('holds the X-Ray SDK only when parley:tracing is subsegments', async () => {
+      const xray = (inputs: string[]) => inputs.filter((input) => /aws-xray-sdk-core|cls-hooked|powertools\/tracer/.test(input)).length;
+      expect(xray(await inputsOfBundle('fanout'))).toBe(0);
+      expect(xray(await inputsOfBundle('fanout', 'active'))).toBe(0);
+      expect(xray(await inputsOfBundle('fanout', 'subsegments'))).toBeGreaterThan(0);
+    }, 60_000);
 
     it('holds zod\'s English messages only, not its every locale (what `import { z }` brings)', async () => {
       const inBundle = await inputsOfBundle('putContacts');
