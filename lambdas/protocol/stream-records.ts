@@ -2,10 +2,12 @@
  * Records on the message stream, from the send route to the fanout consumer. One schema each; the
  * consumer parses every record with it, so a record of another shape is a poison record, not a crash.
  */
-import * as z from 'zod';
+import * as z from './zod';
 import { Envelope } from './frames';
 
-export const Participant = z.strictObject({ userId: z.uuid(), deviceId: z.number().int().min(1) });
+const Int = z.number().check(z.int());
+
+export const Participant = z.strictObject({ userId: z.uuid(), deviceId: z.number().check(z.int(), z.minimum(1)) });
 export type Participant = z.infer<typeof Participant>;
 
 /**
@@ -13,7 +15,7 @@ export type Participant = z.infer<typeof Participant>;
  * consumer continues. Optional: records put without tracing, or before it existed, have none; a malformed
  * one only goes untraced, it never makes the record a poison record.
  */
-export const TraceHeader = z.string().max(256).optional();
+export const TraceHeader = z.optional(z.string().check(z.maxLength(256)));
 
 /** An accepted 1:1 message, to be written to each addressed device's queue. */
 export const MessageRecord = z.strictObject({
@@ -23,21 +25,21 @@ export const MessageRecord = z.strictObject({
   conversationId: z.string(),
   from: Participant,
   to: z.uuid(),
-  seq: z.number().int(),
-  serverTs: z.number().int(),
+  seq: Int,
+  serverTs: Int,
   /** The SEND's envelopes; a record put before envelopes named their `registrationId` still parses. */
-  envelopes: z.array(Envelope.partial({ registrationId: true })),
+  envelopes: z.array(z.partial(Envelope, { registrationId: true })),
   /** The sender's chat-list preview, for the sender's own conversation row. */
-  preview: z.string().optional(),
+  preview: z.optional(z.string()),
   /**
    * The recipient blocked the sender: the record carries only the sender's own devices' envelopes, and the
    * recipient's chat list is not touched either, so nothing of it reaches the recipient.
    */
-  withheld: z.literal(true).optional(),
+  withheld: z.optional(z.literal(true)),
   /** The SEND's `expiresInSeconds`: the chat disappears, so the queued copies expire sooner than 30 days. */
-  expiresInSeconds: z.number().int().min(1).optional(),
+  expiresInSeconds: z.optional(z.number().check(z.int(), z.minimum(1))),
   /** The SEND's `control`: delivered as any message, but the chat lists are not touched. */
-  control: z.literal(true).optional(),
+  control: z.optional(z.literal(true)),
 });
 export type MessageRecord = z.infer<typeof MessageRecord>;
 
@@ -55,8 +57,8 @@ export const ReceiptRecord = z.strictObject({
   conversationId: z.string(),
   msgIds: z.array(z.uuid()),
   by: Participant,
-  recipients: z.array(z.uuid()).min(1),
-  serverTs: z.number().int(),
+  recipients: z.array(z.uuid()).check(z.minLength(1)),
+  serverTs: Int,
 });
 export type ReceiptRecord = z.infer<typeof ReceiptRecord>;
 
@@ -70,10 +72,10 @@ export const GroupMessageRecord = z.strictObject({
   msgId: z.uuid(),
   conversationId: z.string(),
   groupId: z.uuid(),
-  groupVersion: z.number().int().min(1),
+  groupVersion: z.number().check(z.int(), z.minimum(1)),
   from: Participant,
-  seq: z.number().int(),
-  serverTs: z.number().int(),
+  seq: Int,
+  serverTs: Int,
   ciphertext: z.string(),
 });
 export type GroupMessageRecord = z.infer<typeof GroupMessageRecord>;
@@ -98,12 +100,12 @@ export const GroupChangeRecord = z.strictObject({
   changeId: z.uuid(),
   groupId: z.uuid(),
   conversationId: z.string(),
-  version: z.number().int().min(1),
+  version: z.number().check(z.int(), z.minimum(1)),
   name: z.string(),
   change: GroupChange,
   /** The members after the change. */
   members: z.array(z.uuid()),
-  serverTs: z.number().int(),
+  serverTs: Int,
 });
 export type GroupChangeRecord = z.infer<typeof GroupChangeRecord>;
 

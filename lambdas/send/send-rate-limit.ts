@@ -4,7 +4,7 @@
  * Checked before anything is stamped; a refused message spends no tokens (what one bucket took is given
  * back when the other refuses) and stores nothing.
  */
-import * as z from 'zod';
+import * as z from '../protocol/zod';
 import { rateLimited } from '../protocol/errors';
 import { env } from '../resources';
 import type { Deps } from '../runtime/deps';
@@ -13,7 +13,7 @@ import { getAccepted, senderOf } from '../tables/accepted-messages';
 import { spendAllOrNone, type Charge } from '../tables/rate-limits';
 import { isAcceptanceOf } from './stream-once';
 
-const TokenBucketRule = z.strictObject({ burst: z.number().int().positive(), refillMs: z.number().int().positive() });
+const TokenBucketRule = z.strictObject({ burst: z.number().check(z.int(), z.positive()), refillMs: z.number().check(z.int(), z.positive()) });
 
 /** The deployment's SEND limits: the JSON of `SEND_RATE_LIMITS`, when it overrides {@link DEFAULT_SEND_RATE_LIMITS}. */
 export const SendRateLimits = z.strictObject({ perDevice: TokenBucketRule, perRecipient: TokenBucketRule });

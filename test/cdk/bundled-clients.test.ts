@@ -77,9 +77,10 @@ describe('bundled clients', () => {
       expect(xray(await inputsOfBundle('fanout', 'subsegments'))).toBeGreaterThan(0);
     }, 60_000);
 
-    it('holds zod\'s English messages only, not its every locale (what `import { z }` brings)', async () => {
+    it('holds zod/mini with its English messages, not classic zod nor every locale (what `import { z }` brings)', async () => {
       const inBundle = await inputsOfBundle('putContacts');
-      expect(inBundle.filter((input) => /zod\/v4\/locales\/(?!en\.js)/.test(input))).toEqual([]);
+      expect(inBundle.filter((input) => /zod\/v4\/(classic\/|locales\/(?!en\.js))/.test(input))).toEqual([]);
+      expect(inBundle.filter((input) => /zod\/v4\/(mini\/|locales\/en\.js)/.test(input)).length).toBeGreaterThan(0);
     }, 30_000);
   });
 });
