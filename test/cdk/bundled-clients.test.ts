@@ -64,6 +64,12 @@ describe('bundled clients', () => {
       expect([...(await sdkClientsInBundle('createMediaUpload'))].sort()).toEqual(['DynamoDBClient', 'S3Client']);
     }, 30_000);
 
+    it('holds the commands its code sends, not an aggregated client (`DynamoDB`) with every command of its service', async () => {
+      const inBundle = await inputsOfBundle('disconnect');
+      expect(inBundle.filter((input) => /@aws-sdk\/client-[^/]+\/dist-es\/(DynamoDB|Kinesis|S3|SNS|ApiGatewayManagementApi)\.js$/.test(input))).toEqual([]);
+      expect(inBundle.filter((input) => /client-dynamodb\/dist-es\/commands\/CreateTableCommand/.test(input))).toEqual([]);
+    }, 30_000);
+
     it('takes its credentials from the environment, without the rest of the SDK\'s default chain', async () => {
       const inBundle = await inputsOfBundle('send');
       expect(inBundle).toContain('lambdas/runtime/lambda-credentials.ts');
