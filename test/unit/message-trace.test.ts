@@ -31,6 +31,28 @@ const CONVERSATION = directConversationId(USER, BOB);
 const SEND_TRACE = '1-67891233-abcdef012345678912345678';
 const FANOUT_TRACE = '1-67891234-0123456789abcdef01234567';
 
+/** A 1:1 message record from the user to Bob's one device, as the send route puts it. */
+const message = {
+  kind: 'message',
+  msgId: MSG,
+  conversationId: CONVERSATION,
+  from: { userId: USER, deviceId: 1 },
+  to: BOB,
+  seq: 1,
+  serverTs: NOW,
+  envelopes: [{ userId: BOB, deviceId: 1, registrationId: 7, type: 'message', ciphertext: 'AAAA' }],
+};
+
+/** The fanout's queue writes, route read and post to Bob's live device all succeed. */
+function fanoutCallsSucceed(): void {
+  db.on(PutCommand).resolves({});
+  db.on(BatchWriteCommand).resolves({});
+  db.on(BatchGetCommand).resolves({
+    Responses: { 'parley-routing': [{ userId: BOB, deviceId: 1, connectionId: 'bob-1=', connectedAt: NOW, expiresAt: NOW / 1000 + 600 }] },
+  });
+  connections.on(PostToConnectionCommand).resolves({});
+}
+
 /** A tracer as on Lambda, whose current segment is `segment` (what `traced()` sets: the `## handler` subsegment). */
 function tracerIn(segment: Segment | Subsegment): Tracer {
   const tracer = new Tracer({ serviceName: 'parley', captureHTTPsRequests: false });
@@ -149,24 +171,7 @@ describe('message trace', () => {
   });
 
   describe('fanout', () => {
-    const message = {
-      kind: 'message',
-      msgId: MSG,
-      conversationId: CONVERSATION,
-      from: { userId: USER, deviceId: 1 },
-      to: BOB,
-      seq: 1,
-      serverTs: NOW,
-      envelopes: [{ userId: BOB, deviceId: 1, registrationId: 7, type: 'message', ciphertext: 'AAAA' }],
-    };
-    beforeEach(() => {
-      db.on(PutCommand).resolves({});
-      db.on(BatchWriteCommand).resolves({});
-      db.on(BatchGetCommand).resolves({
-        Responses: { 'parley-routing': [{ userId: BOB, deviceId: 1, connectionId: 'bob-1=', connectedAt: NOW, expiresAt: NOW / 1000 + 600 }] },
-      });
-      connections.on(PostToConnectionCommand).resolves({});
-    });
+    beforeEach(fanoutCallsSucceed);
     const fanoutIn = (batchSegment: Subsegment, record: object) =>
       fanout.withDeps({ ...mockDeps(), env: { ...mockDeps().env, AWS_LAMBDA_FUNCTION_NAME: 'Parley-dev-fanout' }, tracer: tracerIn(batchSegment) })({
         Records: [kinesisRecord(record, CONVERSATION, '49591')],
@@ -226,28 +231,11 @@ describe('message trace', () => {
         _X_AMZN_TRACE_ID: `Root=${root};Parent=1234567890abcdef;Sampled=${sampled ? 1 : 0};Lineage=a87bd80c:0`,
         AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`,
       });
-    const message = {
-      kind: 'message',
-      msgId: MSG,
-      conversationId: CONVERSATION,
-      from: { userId: USER, deviceId: 1 },
-      to: BOB,
-      seq: 1,
-      serverTs: NOW,
-      envelopes: [{ userId: BOB, deviceId: 1, registrationId: 7, type: 'message', ciphertext: 'AAAA' }],
-    };
     const fanoutWith = (record: object) =>
       fanout.withDeps({ ...mockDeps(), env: { ...mockDeps().env, AWS_LAMBDA_FUNCTION_NAME: 'Parley-dev-fanout' }, lambdaTrace: lambdaTraceIn(FANOUT_TRACE) })({
         Records: [kinesisRecord(record, CONVERSATION, '49591')],
       });
-    beforeEach(() => {
-      db.on(PutCommand).resolves({});
-      db.on(BatchWriteCommand).resolves({});
-      db.on(BatchGetCommand).resolves({
-        Responses: { 'parley-routing': [{ userId: BOB, deviceId: 1, connectionId: 'bob-1=', connectedAt: NOW, expiresAt: NOW / 1000 + 600 }] },
-      });
-      connections.on(PostToConnectionCommand).resolves({});
-    });
+    beforeEach(fanoutCallsSucceed);
 
     it('writes Lambda’s trace header, its segment the parent, into the SEND’s record', async () => {
       routeCheckPasses(db);
