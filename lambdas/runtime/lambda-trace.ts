@@ -44,8 +44,15 @@ export function daemonAddressOf(value: string | undefined): { host: string; port
 let socket: dgram.Socket | undefined;
 
 /**
- * The trace of the invocation running in this process, read from `env` when asked (the Node.js runtime
- * sets `_X_AMZN_TRACE_ID` anew for each invocation).
+ * Where Lambda runs several invocations in one process, its runtime keeps each one's trace in a store of
+ * its own (`awslambda.InvokeStore`, as Powertools reads it) rather than in the shared environment.
+ */
+const invokeStoreTraceId = (): string | undefined =>
+  (globalThis as { awslambda?: { InvokeStore?: { getXRayTraceId?: () => string | undefined } } }).awslambda?.InvokeStore?.getXRayTraceId?.();
+
+/**
+ * The trace of the invocation running in this process, read when asked: from the runtime's invocation
+ * store, else from `env` (the Node.js runtime sets `_X_AMZN_TRACE_ID` anew for each invocation).
  *
  * @example
  * const trace = lambdaTraceOf(process.env);
@@ -53,7 +60,7 @@ let socket: dgram.Socket | undefined;
  */
 export function lambdaTraceOf(env: Environment): LambdaTrace {
   return {
-    header: () => env._X_AMZN_TRACE_ID || undefined,
+    header: () => invokeStoreTraceId() || env._X_AMZN_TRACE_ID || undefined,
     send: (segment) => {
       const daemon = daemonAddressOf(env.AWS_XRAY_DAEMON_ADDRESS);
       if (!daemon) return;

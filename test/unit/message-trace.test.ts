@@ -286,6 +286,19 @@ describe('message trace', () => {
       expect(connections.commandCalls(PostToConnectionCommand)).toHaveLength(3);
     });
 
+    it('reads the invocation’s trace from Lambda’s invocation store before the environment', () => {
+      const fromEnvironment = `Root=${FANOUT_TRACE};Parent=1234567890abcdef;Sampled=1`;
+      const fromStore = `Root=${SEND_TRACE};Parent=0123456789abcdef;Sampled=1`;
+      const trace = lambdaTraceOf({ _X_AMZN_TRACE_ID: fromEnvironment });
+      expect(trace.header()).toBe(fromEnvironment);
+      Object.assign(globalThis, { awslambda: { InvokeStore: { getXRayTraceId: () => fromStore } } });
+      try {
+        expect(trace.header()).toBe(fromStore);
+      } finally {
+        delete (globalThis as { awslambda?: unknown }).awslambda;
+      }
+    });
+
     it('finds the daemon where Lambda says it is', () => {
       expect(daemonAddressOf('169.254.79.129:2000')).toEqual({ host: '169.254.79.129', port: 2000 });
       expect(daemonAddressOf('tcp:127.0.0.1:2000 udp:127.0.0.2:2001')).toEqual({ host: '127.0.0.2', port: 2001 });
