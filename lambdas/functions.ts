@@ -144,6 +144,7 @@ export const functions = {
       groups: 'read',
       groupReceipts: 'readWrite',
       groupTimeline: 'readWrite',
+      acceptedMessages: 'read',
     },
     manageConnections: true,
     pushEndpoints: ['publish', 'delete'],
@@ -172,8 +173,9 @@ export const functions = {
   },
   revoke: {
     entry: 'lambdas/send/revoke.ts',
-    description: 'Deletes a 1:1 message for everyone: drops its copies still queued for the two members’ devices, by key',
-    tables: { routing: 'read', acceptedMessages: 'read', devices: 'read', deviceQueues: 'readWrite', conversations: 'readWrite' },
+    description: 'Deletes a message for everyone: marks it revoked, drops its copies still queued by key, and streams a revoke record after it',
+    tables: { routing: 'read', acceptedMessages: 'readWrite', devices: 'read', groups: 'read', deviceQueues: 'readWrite' },
+    putsTo: ['messages'],
   },
   queueExpiry: {
     entry: 'lambdas/fanout/queue-expiry.ts',

@@ -7,7 +7,7 @@ import { MAX_DEVICES } from '../accounts/constants';
 import type { GroupUpdateFrame, PushFrame } from '../protocol/frames';
 import type { GroupChangeRecord, GroupMessageRecord } from '../protocol/stream-records';
 import { wakeDevice } from '../push/wake-device';
-import { queueAndPushToAll } from './queue-and-push';
+import { queueAndPushEach, queueAndPushToAll } from './queue-and-push';
 import { mapConcurrently } from '../runtime/concurrency';
 import type { Deps } from '../runtime/deps';
 import { markJoined, recordActivity } from '../tables/conversations';
@@ -50,18 +50,23 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
     envelope: { type: 'senderKey', ciphertext: record.ciphertext },
     cursor: positionOf(record.serverTs, record.msgId),
   };
-  // The ticks are counted from the first DELIVERED on, so the tally opens before anything is queued.
-  await openTally(deps, {
-    msgId: record.msgId,
-    groupId: record.groupId,
-    sender: from.userId,
-    position: frame.cursor,
-    recipients: recipients.filter((userId) => userId !== from.userId).length,
-    expiresAt: Math.ceil((record.serverTs + QUEUE_TTL_MS) / 1000),
-  });
-  const offline = await queueAndPushToAll(deps, devices, frame);
+  // The ticks are counted from the first DELIVERED on, so the tally opens before anything is queued. An
+  // action on the chat (a reaction, an edit, a delete, a timer) gets no ticks.
+  if (!record.control) {
+    await openTally(deps, {
+      msgId: record.msgId,
+      groupId: record.groupId,
+      sender: from.userId,
+      position: frame.cursor,
+      recipients: recipients.filter((userId) => userId !== from.userId).length,
+      expiresAt: Math.ceil((record.serverTs + QUEUE_TTL_MS) / 1000),
+    });
+  }
+  const offline = await queueAndPushEach(deps, devices.map((device) => ({ ...device, frame })), record.expiresInSeconds);
   const toWake = offline.filter((device) => device.push && device.userId !== from.userId);
   await mapConcurrently(toWake, CONCURRENT_REQUESTS, (device) => wakeDevice(deps, device.userId, device.deviceId));
+  // An action is no new activity in the chat: no last activity, no unread, no preview.
+  if (record.control) return;
   // The chat lists, after the queues: a message is never listed before it is stored. One timeline write
   // serves every member's chat list (last activity, unread count).
   await appendToTimeline(deps, {

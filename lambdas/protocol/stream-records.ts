@@ -3,7 +3,7 @@
  * consumer parses every record with it, so a record of another shape is a poison record, not a crash.
  */
 import * as z from './zod';
-import { Envelope } from './frames';
+import { DeliveryOptions, Envelope } from './frames';
 
 const Int = z.number().check(z.int());
 
@@ -36,10 +36,11 @@ export const MessageRecord = z.strictObject({
    * recipient's chat list is not touched either, so nothing of it reaches the recipient.
    */
   withheld: z.optional(z.literal(true)),
-  /** The SEND's `expiresInSeconds`: the chat disappears, so the queued copies expire sooner than 30 days. */
-  expiresInSeconds: z.optional(z.number().check(z.int(), z.minimum(1))),
-  /** The SEND's `control`: delivered as any message, but the chat lists are not touched. */
-  control: z.optional(z.literal(true)),
+  /**
+   * The SEND's `expiresInSeconds` (the chat disappears, so the queued copies expire sooner than 30 days)
+   * and `control` (delivered as any message, but the chat lists are not touched).
+   */
+  ...DeliveryOptions.shape,
 });
 export type MessageRecord = z.infer<typeof MessageRecord>;
 
@@ -77,6 +78,8 @@ export const GroupMessageRecord = z.strictObject({
   seq: Int,
   serverTs: Int,
   ciphertext: z.string(),
+  /** The GROUP_SEND's `expiresInSeconds` and `control`, as a SEND's. */
+  ...DeliveryOptions.shape,
 });
 export type GroupMessageRecord = z.infer<typeof GroupMessageRecord>;
 
@@ -109,5 +112,23 @@ export const GroupChangeRecord = z.strictObject({
 });
 export type GroupChangeRecord = z.infer<typeof GroupChangeRecord>;
 
-export const StreamRecord = z.discriminatedUnion('kind', [MessageRecord, ReceiptRecord, GroupMessageRecord, GroupChangeRecord]);
+/**
+ * A message was deleted for everyone (REVOKE). Put with the message's conversation as partition key, after
+ * the message's own record, so the fanout handles it after it has written the message's copies: it deletes
+ * whatever copies are still queued (those a REVOKE that overtook the fan-out could not find) and takes the
+ * message out of the chat lists.
+ */
+export const RevokeRecord = z.strictObject({
+  kind: z.literal('revoke'),
+  traceHeader: TraceHeader,
+  msgId: z.uuid(),
+  conversationId: z.string(),
+  /** The device that sent the message: its own queue never had it. */
+  from: Participant,
+  /** The message's serverTs: with its msgId, the message's position in every queue. */
+  serverTs: Int,
+});
+export type RevokeRecord = z.infer<typeof RevokeRecord>;
+
+export const StreamRecord = z.discriminatedUnion('kind', [MessageRecord, ReceiptRecord, GroupMessageRecord, GroupChangeRecord, RevokeRecord]);
 export type StreamRecord = z.infer<typeof StreamRecord>;

@@ -17,9 +17,9 @@ export const handler = webSocketRoute(
   'delivered',
   DeliveredFrame,
   async (frame, ctx, deps) => {
-    const taken = await acknowledgeDelivered(deps, ctx.caller, frame.cursors);
-    const ignoredPreviews = frame.previews ? await storeDeliveredPreviews(deps, ctx.caller, frame.previews, taken) : [];
-    const messages = taken.filter((item) => item.frame.type === 'PUSH').length;
+    const acknowledged = await acknowledgeDelivered(deps, ctx.caller, frame.cursors);
+    const ignoredPreviews = frame.previews ? await storeDeliveredPreviews(deps, ctx.caller, frame.previews, acknowledged) : [];
+    const messages = acknowledged.taken.filter((item) => item.frame.type === 'PUSH').length;
     if (messages > 0) recordMetric(METRIC.messagesDelivered, messages);
     return frame.requestId ? { ...deliveredAck(frame.cursors), ...(ignoredPreviews.length ? { ignoredPreviews } : {}) } : undefined;
   },

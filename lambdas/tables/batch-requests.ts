@@ -1,6 +1,6 @@
 /**
  * DynamoDB's batch requests for a group's fan-out: BatchGetItem (100 keys a call) and BatchWriteItem (25
- * puts a call), asking again for what DynamoDB leaves unprocessed under load. Calls run with bounded
+ * puts or deletes a call), asking again for what DynamoDB leaves unprocessed under load. Calls run with bounded
  * concurrency: 1,024 members make about 50 reads and 80 writes, not thousands of single requests.
  */
 import { BatchGetCommand, BatchWriteCommand, type BatchGetCommandOutput, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
@@ -33,17 +33,27 @@ export async function batchGet<T>(deps: Deps, table: TableId, keys: readonly Rec
   return pages.flat();
 }
 
-/**
- * Puts every item, overwriting any with the same key: only for items whose content is fixed by their key,
- * so that writing one again (a retried batch) changes nothing.
- */
-export async function batchPut(deps: Deps, table: TableId, items: readonly Record<string, unknown>[]): Promise<void> {
+type WriteRequest = NonNullable<BatchWriteCommandOutput['UnprocessedItems']>[string][number];
+
+/** Sends the requests 25 to a call, asking again for what DynamoDB leaves unprocessed. */
+async function batchWrite(deps: Deps, table: TableId, requests: readonly WriteRequest[]): Promise<void> {
   const name = tableName(deps, table);
-  await mapConcurrently(chunks(items, PUT_ITEMS), CONCURRENT_CALLS, async (chunk) => {
-    let pending: BatchWriteCommandOutput['UnprocessedItems'] = { [name]: chunk.map((Item) => ({ PutRequest: { Item } })) };
+  await mapConcurrently(chunks(requests, PUT_ITEMS), CONCURRENT_CALLS, async (chunk) => {
+    let pending: BatchWriteCommandOutput['UnprocessedItems'] = { [name]: chunk };
     while (pending?.[name]?.length) {
       const answer: BatchWriteCommandOutput = await deps.clients.db.send(new BatchWriteCommand({ RequestItems: pending }));
       pending = answer.UnprocessedItems;
     }
   });
 }
+
+/**
+ * Puts every item, overwriting any with the same key: only for items whose content is fixed by their key,
+ * so that writing one again (a retried batch) changes nothing.
+ */
+export const batchPut = (deps: Deps, table: TableId, items: readonly Record<string, unknown>[]) =>
+  batchWrite(deps, table, items.map((Item) => ({ PutRequest: { Item } })));
+
+/** Deletes the items at `keys`, whether they exist or not (DynamoDB does not say which did). */
+export const batchDelete = (deps: Deps, table: TableId, keys: readonly Record<string, unknown>[]) =>
+  batchWrite(deps, table, keys.map((Key) => ({ DeleteRequest: { Key } })));

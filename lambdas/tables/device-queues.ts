@@ -4,7 +4,7 @@
  */
 import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { putIfAbsent } from './put-if-absent';
-import { batchPut } from './batch-requests';
+import { batchDelete, batchPut } from './batch-requests';
 import type { QueuedFrame } from '../protocol/frames';
 import { tableName, type Deps } from '../runtime/deps';
 
@@ -88,6 +88,14 @@ export async function takeQueued(deps: Deps, device: string, position: string): 
     new DeleteCommand({ TableName: tableName(deps, 'deviceQueues'), Key: { device, position }, ReturnValues: 'ALL_OLD' }),
   );
   return Attributes as QueuedItem | undefined;
+}
+
+/**
+ * Deletes the item at `position` from each of `devices`' queues, by key, 25 to a BatchWriteItem: a
+ * group message's copies on every member device, whether each is still there or not (nothing says which was).
+ */
+export async function deleteQueuedAt(deps: Deps, devices: readonly string[], position: string): Promise<void> {
+  await batchDelete(deps, 'deviceQueues', devices.map((device) => ({ device, position })));
 }
 
 export async function deleteQueued(deps: Deps, item: Pick<QueuedItem, 'device' | 'position'>): Promise<void> {
