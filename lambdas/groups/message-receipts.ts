@@ -4,7 +4,7 @@ import { ParleyError } from '../protocol/errors';
 import { authorizedHttpRoute } from '../runtime/http-route';
 import { getTally } from '../tables/group-receipts';
 import { groupIdOf } from './group-id';
-import * as z from 'zod';
+import * as z from '../protocol/zod';
 
 export const handler = authorizedHttpRoute('groupMessageReceipts', NoBody, async ({ caller, pathParameters }, deps) => {
   const groupId = groupIdOf(pathParameters);
