@@ -49,6 +49,8 @@ export interface BenchOptions {
   readonly verbose: boolean;
   /** How the stack's SDK clients reach DynamoDB, Kinesis and `@connections` (`ParleyLocalOptions.awsTransport`). */
   readonly awsTransport: 'in-process' | 'loopback';
+  /** DynamoDB and Kinesis on a thread of their own (`ParleyLocalOptions.emulatorThread`). */
+  readonly emulatorThread: boolean;
 }
 
 export const defaultOptions: BenchOptions = {
@@ -77,6 +79,7 @@ export const defaultOptions: BenchOptions = {
   delivered: true,
   verbose: false,
   awsTransport: 'in-process',
+  emulatorThread: true,
 };
 
 /**
@@ -98,10 +101,11 @@ const usage = `npm run bench -- [--rate 50] [--seconds 10] [--pairs 10] [--steps
   [--budget-seconds 150] [--p99-limit-ms 200] [--sync-messages 1000] [--group-members 1024] [--group-online 20]
   [--group-messages 5] [--presence-pairs 10] [--typing-seconds 6] [--sdk-sessions 200] [--sdk-messages 2000] [--bundle-import-runs 3] [--lambda-memory-mb 0 (each function's own)]
   [--media-crypto-mb 256] [--media-transfer-mb 10] [--media-transfer-rounds 3] [--no-media] [--media-only]
-  [--out bench/results.json] [--no-delivered] [--verbose] [--loopback]   (--steps none skips the step-up)
+  [--out bench/results.json] [--no-delivered] [--verbose] [--loopback] [--no-emulator-thread]   (--steps none skips the step-up)
   --rate-only    only the fixed rate and the step-up (no bundles, SDK, SYNC, group, presence or media), written to
                  parley-bench-rate-only.json in the temporary folder unless --out follows it
-  --loopback     the stack's DynamoDB, Kinesis and @connections requests over loopback HTTP instead of in process`;
+  --loopback     the stack's DynamoDB, Kinesis and @connections requests over loopback HTTP instead of in process
+  --no-emulator-thread   DynamoDB and Kinesis on the main thread with everything else, not on a thread of their own`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const options: Record<string, unknown> = { ...defaultOptions };
@@ -137,6 +141,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     else if (flag === '--media-only') options.mediaOnly = true;
     else if (flag === '--rate-only') Object.assign(options, rateOnly);
     else if (flag === '--loopback') options.awsTransport = 'loopback';
+    else if (flag === '--no-emulator-thread') options.emulatorThread = false;
     else if (flag === '--out') options.out = argv[++i];
     else if (flag === '--steps') {
       const value = argv[++i] ?? '';

@@ -91,6 +91,11 @@ export interface ParleyLocalOptions {
    * @default the PARLEY_LOCAL_AWS_TRANSPORT environment variable, else 'in-process'
    */
   readonly awsTransport?: AwsTransport;
+  /**
+   * Run DynamoDB and Kinesis on a thread of their own, so that their work uses a second core
+   * (`local/aws/emulator-thread.ts`). @default false
+   */
+  readonly emulatorThread?: boolean;
 }
 
 export type AwsTransport = 'in-process' | 'loopback';
@@ -162,7 +167,12 @@ async function loadHandler(id: FunctionId): Promise<Handler<unknown, unknown>> {
 
 export async function startParleyLocal(options: ParleyLocalOptions = {}): Promise<ParleyLocal> {
   const log = options.log ?? (() => undefined);
-  const emulators = await startAwsEmulators({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), log, ...(options.now ? { now: options.now } : {}) });
+  const emulators = await startAwsEmulators({
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    log,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.emulatorThread ? { emulatorThread: true } : {}),
+  });
   const stops: (() => Promise<void>)[] = [() => emulators.stop()];
   const stop = async () => {
     for (const close of stops.reverse()) await close().catch(() => undefined);
