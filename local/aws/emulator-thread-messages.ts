@@ -23,6 +23,7 @@ export interface ThreadRequest {
 export type ThreadMessage =
   | { readonly type: 'ready'; readonly endpoints: Readonly<Record<ThreadedService, string>> }
   | { readonly type: 'start failed'; readonly message: string }
+  | { readonly type: 'crashed'; readonly message: string }
   | { readonly type: 'response'; readonly id: number; readonly statusCode: number; readonly reason?: string; readonly headers: Record<string, string>; readonly body: Uint8Array }
   | { readonly type: 'failed'; readonly id: number; readonly name: string; readonly message: string; readonly code?: string }
   | { readonly type: 'put'; readonly streamName: string; readonly hashKeys: bigint[] }

@@ -50,4 +50,11 @@ async function answer(handler: InProcessRequestHandler, { id, request }: ThreadR
   }
 }
 
+// An emulator's own errors (LevelDB's, as custom classes) lose their message crossing to the main thread:
+// the text goes as a message, and the thread ends (`process.exit` in a worker ends the worker only).
+process.on('uncaughtException', (error) => {
+  post({ type: 'crashed', message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+  process.exit(1);
+});
+
 main(workerData as ThreadSetup).catch((error: unknown) => post({ type: 'start failed', message: String(error) }));

@@ -53,10 +53,17 @@ export function startEmulatorThread(setup: ThreadSetup): Promise<EmulatorThread>
   };
 
   return new Promise((resolve, reject) => {
-    worker.on('error', (error) => {
+    let started = false;
+    const crash = (error: Error) => {
       failAll(error);
-      reject(error);
-    });
+      if (!started) return reject(error);
+      // An emulator's uncaught error (a LevelDB directory another process holds, found when the store opens
+      // after the start) ends this process as it would with the emulators on the main thread.
+      process.nextTick(() => {
+        throw error;
+      });
+    };
+    worker.on('error', crash);
     worker.on('exit', () => {
       failAll(new Error('The emulator thread has stopped'));
       stopped?.();
@@ -81,6 +88,7 @@ export function startEmulatorThread(setup: ThreadSetup): Promise<EmulatorThread>
           for (const listener of putListeners) listener({ streamName: message.streamName, hashKeys: message.hashKeys });
           return;
         case 'ready':
+          started = true;
           resolve({
             endpoints: message.endpoints,
             requestHandlers: { dynamodb: new ThreadRequestHandler('dynamodb', send), kinesis: new ThreadRequestHandler('kinesis', send) },
@@ -97,6 +105,9 @@ export function startEmulatorThread(setup: ThreadSetup): Promise<EmulatorThread>
                 worker.postMessage({ type: 'stop' });
               }),
           });
+          return;
+        case 'crashed':
+          crash(new Error(`The emulator thread stopped on an error: ${message.message}`));
           return;
         case 'start failed':
           reject(new Error(`The emulator thread failed to start: ${message.message}`));
