@@ -101,7 +101,6 @@ export function startEmulatorThread(setup: ThreadSetup): Promise<EmulatorThread>
             stop: () =>
               new Promise<void>((done) => {
                 stopped = done;
-                worker.once('message', (answer: ThreadMessage) => answer.type === 'stopped' && void worker.terminate());
                 worker.postMessage({ type: 'stop' });
               }),
           });
@@ -114,6 +113,9 @@ export function startEmulatorThread(setup: ThreadSetup): Promise<EmulatorThread>
           void worker.terminate();
           return;
         case 'stopped':
+          // Answers to requests the caller gave up on may come before it, so it is handled here, not by a
+          // one-off listener that the first of them would use up (a stop right after a start then hung).
+          void worker.terminate();
           return;
       }
     });

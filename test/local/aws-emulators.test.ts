@@ -19,6 +19,7 @@ import { createClients, type Clients } from '../../lambdas/runtime/clients';
 import { startAwsEmulators, type AwsEmulators, type AwsEmulatorsOptions } from '../../local/aws-emulators';
 import type { KinesisPut } from '../../local/kinesis/put-feed';
 import { waitUntil } from '../../local/aws/wait';
+import { startParleyLocal } from '../../local/runtime';
 
 /** Clients over loopback HTTP, or (`inProcess`) through the emulators' request handlers. */
 const clientsWith = (emulators: AwsEmulators, inProcess = false): Clients =>
@@ -173,4 +174,9 @@ describe('the emulator thread', () => {
     for (let i = 0; i < 20; i++) await clients.kinesis.send(new ListStreamsCommand({}), { abortSignal: reused.signal });
     expect(getEventListeners(reused.signal, 'abort').length).toBeLessThan(2);
   });
+
+  it('lets the local stack stop right after it starts, with answers to its stream readers still on the way (npm start hung on Ctrl-C)', async () => {
+    const parley = await startParleyLocal({ webSocketPort: 0, httpPort: 0, emulatorThread: true });
+    await parley.stop();
+  }, 10_000);
 });
