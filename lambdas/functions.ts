@@ -120,7 +120,7 @@ export const functions = {
   },
   fanout: {
     entry: 'lambdas/fanout/fanout.ts',
-    description: 'Writes each streamed message to its devices’ queues, then pushes it to their live connections or wakes them',
+    description: 'Writes each streamed message to its devices’ queues (a group message once, to its group’s timeline), then pushes it to their live connections or wakes them',
     tables: {
       deviceQueues: 'readWrite',
       routing: 'readWrite',
@@ -136,14 +136,14 @@ export const functions = {
   },
   sync: {
     entry: 'lambdas/sync/sync.ts',
-    description: 'Answers a device’s queue in order, one page per SYNC',
-    tables: { routing: 'read', deviceQueues: 'read' },
+    description: 'Answers a device’s queue and its groups’ timelines in order, one page per SYNC',
+    tables: { routing: 'read', deviceQueues: 'read', devices: 'read', conversations: 'read', groupCursors: 'read', groupTimeline: 'read' },
     manageConnections: true,
   },
   delivered: {
     entry: 'lambdas/sync/delivered.ts',
     description: 'Deletes what a device acknowledged from its queue, sends the delivered receipts and keeps its user’s previews',
-    tables: { routing: 'read', deviceQueues: 'readWrite', conversations: 'readWrite' },
+    tables: { routing: 'read', deviceQueues: 'readWrite', conversations: 'readWrite', groupCursors: 'readWrite', groupTimeline: 'read' },
     putsTo: ['messages'],
     manageConnections: true,
   },

@@ -170,15 +170,28 @@ export const tables = {
     envVar: 'GROUP_RECEIPTS_TABLE',
   },
   /**
-   * Per group conversation, one small item per message in server order (sort `${serverTs}#${msgId}`):
-   * the group's last activity and each member's unread count come from here, not from a chat-list write
-   * per member per message. Kept 30 days.
+   * Per group conversation, one item per message in the group's order (sort `${orderTs}#${msgId}`, the
+   * fanout's order): the message itself, stored once for every member device (live devices get it pushed,
+   * the others read it at SYNC from their `groupCursors` on), and the group's last activity and each
+   * member's unread count. Kept 30 days, as long as a message may wait for a device.
    */
   groupTimeline: {
     partitionKey: { name: 'conversationId', type: 'S' },
     sortKey: { name: 'position', type: 'S' },
     timeToLiveAttribute: 'expiresAt',
     envVar: 'GROUP_TIMELINE_TABLE',
+  },
+  /**
+   * Per device, how far it has each group's timeline: partition `${userId}#${deviceId}`, sort the group's
+   * conversationId, `position` the timeline position up to which the device acknowledged (DELIVERED
+   * `groups`). SYNC reads one device's partition in one query; a group message is stored once in
+   * `groupTimeline`, not in every member device's queue. Kept 30 days after the last acknowledgement.
+   */
+  groupCursors: {
+    partitionKey: { name: 'device', type: 'S' },
+    sortKey: { name: 'conversationId', type: 'S' },
+    timeToLiveAttribute: 'expiresAt',
+    envVar: 'GROUP_CURSORS_TABLE',
   },
   /**
    * The media dedup index: SHA-256 of an encrypted blob → the mediaId it was stored under, so that the same

@@ -1,7 +1,9 @@
 /**
- * Delivering to a group: up to 1,024 members with up to 5 devices each. Devices and routes are read in
- * batches, queue items written in batches, and posts run with bounded concurrency, so the last online
- * member has a message after a few dozen DynamoDB calls rather than thousands.
+ * Delivering to a group: up to 1,024 members with up to 5 devices each. A message is stored once, in the
+ * group's timeline, and pushed to the live devices; offline devices read it at SYNC after their cursor
+ * (`lambdas/sync/group-sync.ts`). Changes of membership, rare and small, are queued per device like
+ * receipts. Devices and routes are read in batches and posts run with bounded concurrency, so the last
+ * online member has a message after a few dozen DynamoDB calls rather than thousands.
  */
 import { MAX_DEVICES } from '../accounts/constants';
 import { sendToDevices } from '../connect/sessions';
@@ -11,11 +13,11 @@ import { wakeDevice } from '../push/wake-device';
 import { countDeliveries } from './delivery-metrics';
 import { mapConcurrently } from '../runtime/concurrency';
 import type { Deps } from '../runtime/deps';
-import { markJoined, recordActivity } from '../tables/conversations';
-import { appendToTimeline } from '../tables/group-timeline';
+import { markJoined, markLeft, recordActivity } from '../tables/conversations';
+import { appendToTimeline, latestEntry, nextPosition } from '../tables/group-timeline';
 import { devicesOfUsers, isAddressable, type DeviceRecord } from '../tables/devices';
 import { enqueueAll, positionOf, QUEUE_TTL_MS, queueItemOf } from '../tables/device-queues';
-import { openTally } from '../tables/group-receipts';
+import { getTally, openTally } from '../tables/group-receipts';
 import { getGroup } from '../tables/groups';
 
 /**
@@ -41,7 +43,10 @@ async function queueAndPushToAll(deps: Deps, devices: readonly DeviceRecord[], i
   return offline;
 }
 
-/** Every member device but the sending one gets the one Sender-Key ciphertext; offline ones are woken. */
+/**
+ * Every member device but the sending one gets the one Sender-Key ciphertext: stored once, in the
+ * group's timeline, then pushed to the live devices; the others read it at SYNC, and are woken.
+ */
 export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord): Promise<void> {
   const group = await getGroup(deps, record.groupId);
   if (!group) return;
@@ -50,10 +55,19 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
     .filter(([, member]) => member.joinedVersion <= record.groupVersion)
     .map(([userId]) => userId);
   const { from } = record;
-  // A device without keys has no session to get the Sender Key over: it could not read the message.
-  const devices = (await devicesOfUsers(deps, recipients, MAX_DEVICES)).filter(
-    (device) => isAddressable(device) && !(device.userId === from.userId && device.deviceId === from.deviceId),
-  );
+  const expiresAt = Math.ceil((record.serverTs + QUEUE_TTL_MS) / 1000);
+  // The ticks are counted from the first DELIVERED on, so the tally opens before anything is stored. It
+  // also keeps the message's timeline position: a redelivered record is appended where it was the first time.
+  const position = nextPosition(await latestEntry(deps, record.conversationId, true), record.serverTs, record.msgId);
+  const opened = await openTally(deps, {
+    msgId: record.msgId,
+    groupId: record.groupId,
+    sender: from.userId,
+    position,
+    recipients: recipients.filter((userId) => userId !== from.userId).length,
+    expiresAt,
+  });
+  const cursor = opened ? position : ((await getTally(deps, record.msgId))?.position ?? position);
   const frame: PushFrame = {
     type: 'PUSH',
     msgId: record.msgId,
@@ -62,30 +76,29 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
     seq: record.seq,
     serverTs: record.serverTs,
     envelope: { type: 'senderKey', ciphertext: record.ciphertext },
-    cursor: positionOf(record.serverTs, record.msgId),
+    cursor,
   };
-  // The ticks are counted from the first DELIVERED on, so the tally opens before anything is queued.
-  await openTally(deps, {
-    msgId: record.msgId,
-    groupId: record.groupId,
-    sender: from.userId,
-    position: frame.cursor,
-    recipients: recipients.filter((userId) => userId !== from.userId).length,
-    expiresAt: Math.ceil((record.serverTs + QUEUE_TTL_MS) / 1000),
-  });
-  const offline = await queueAndPushToAll(deps, devices, record.msgId, frame);
-  const toWake = offline.filter((device) => device.push && device.userId !== from.userId);
-  await mapConcurrently(toWake, CONCURRENT_REQUESTS, (device) => wakeDevice(deps, device.userId, device.deviceId));
-  // The chat lists, after the queues: a message is never listed before it is stored. One timeline write
-  // serves every member's chat list (last activity, unread count).
-  await appendToTimeline(deps, {
+  // Stored first, once for every member device, and with it every member's chat list (last activity,
+  // unread count): a message is never pushed or listed before it is stored.
+  const appended = appendToTimeline(deps, {
     conversationId: record.conversationId,
-    position: frame.cursor,
+    position: cursor,
     msgId: record.msgId,
     from: from.userId,
     serverTs: record.serverTs,
-    expiresAt: Math.ceil((record.serverTs + QUEUE_TTL_MS) / 1000),
+    expiresAt,
+    groupVersion: record.groupVersion,
+    frame,
   });
+  // A device without keys has no session to get the Sender Key over: it could not read the message.
+  const devices = (await devicesOfUsers(deps, recipients, MAX_DEVICES)).filter(
+    (device) => isAddressable(device) && !(device.userId === from.userId && device.deviceId === from.deviceId),
+  );
+  // Routes are read while the message is stored; nothing is posted before it is.
+  const [offline] = await Promise.all([sendToDevices(deps, devices, frame, appended), appended]);
+  countDeliveries(deps, frame, devices.length - offline.length, offline.length);
+  const toWake = offline.filter((device) => device.push && device.userId !== from.userId);
+  await mapConcurrently(toWake, CONCURRENT_REQUESTS, (device) => wakeDevice(deps, device.userId, device.deviceId));
 }
 
 /** A membership change reaches every device of the members, and of the users it removed. */
@@ -109,11 +122,16 @@ export async function deliverGroupChange(deps: Deps, record: GroupChangeRecord):
   };
   const users = [...new Set([...record.members, ...record.change.removed])];
   await queueAndPushToAll(deps, await devicesOfUsers(deps, users, MAX_DEVICES), record.changeId, frame);
-  const change = { msgId: record.changeId, serverTs: record.serverTs, position: frame.cursor };
+  // Each member's window on the group's timeline: it opens at the change that added the user and closes
+  // at the one that removed it (SYNC reads nothing outside it).
+  const change = { msgId: record.changeId, serverTs: record.serverTs, position: frame.cursor, version: record.version };
   const joined = new Set(record.change.added);
+  const left = new Set(record.change.removed);
   await mapConcurrently(users, CONCURRENT_REQUESTS, (userId) =>
     joined.has(userId)
       ? markJoined(deps, userId, record.conversationId, change)
-      : recordActivity(deps, userId, record.conversationId, { msgId: change.msgId, serverTs: change.serverTs, received: false }),
+      : left.has(userId)
+        ? markLeft(deps, userId, record.conversationId, change)
+        : recordActivity(deps, userId, record.conversationId, { msgId: change.msgId, serverTs: change.serverTs, received: false }),
   );
 }

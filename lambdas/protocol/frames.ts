@@ -118,16 +118,37 @@ export const MAX_PREVIEW_CHARS_PER_DELIVERED = 96 * 1024;
 export const MessagePreview = z.strictObject({ msgId: z.uuid(), ciphertext: Preview });
 export type MessagePreview = z.infer<typeof MessagePreview>;
 
+/** Groups one DELIVERED may acknowledge by cursor. */
+export const MAX_GROUP_CURSORS = 100;
+
+/**
+ * A group's messages acknowledged by position: every one of them up to the PUSH `cursor` given (the
+ * newest of a run the device has stored with every one before it), with that message's chat-list preview.
+ */
+export const GroupCursor = z.strictObject({
+  conversationId: z.string().max(128).regex(/^group:/, 'a group conversationId'),
+  cursor: z.string().regex(/^\d{13}#[0-9A-Fa-f-]{36}$/, 'a group PUSH cursor'),
+  ciphertext: Preview.optional(),
+});
+export type GroupCursor = z.infer<typeof GroupCursor>;
+
 /**
  * DELIVERED: these messages reached this device and were stored by it; the server may forget them.
- * `previews`, for some of them, go to this user's chat list.
+ * `previews`, for some of them, go to this user's chat list. Group messages are acknowledged by cursor,
+ * per group, in `groups` (they are stored once per group, not queued per device).
  */
 export const DeliveredFrame = z
   .strictObject({
     action: z.literal('DELIVERED'),
     requestId: RequestId,
-    msgIds: z.array(z.uuid()).min(1).max(MAX_ACKNOWLEDGED),
+    msgIds: z.array(z.uuid()).max(MAX_ACKNOWLEDGED).default([]),
     previews: z.array(MessagePreview).min(1).max(MAX_ACKNOWLEDGED).optional(),
+    groups: z.array(GroupCursor).min(1).max(MAX_GROUP_CURSORS).optional(),
+  })
+  .refine((frame) => frame.msgIds.length > 0 || frame.groups !== undefined, { message: 'acknowledges nothing: give msgIds or groups', path: ['msgIds'] })
+  .refine((frame) => new Set((frame.groups ?? []).map((group) => group.conversationId)).size === (frame.groups ?? []).length, {
+    message: 'two cursors for the same group',
+    path: ['groups'],
   })
   .refine((frame) => (frame.previews ?? []).every((preview) => frame.msgIds.includes(preview.msgId)), {
     message: 'a preview for a msgId this DELIVERED does not acknowledge',
@@ -137,7 +158,7 @@ export const DeliveredFrame = z
     message: 'two previews for the same msgId',
     path: ['previews'],
   })
-  .refine((frame) => (frame.previews ?? []).reduce((total, p) => total + p.ciphertext.length, 0) <= MAX_PREVIEW_CHARS_PER_DELIVERED, {
+  .refine((frame) => [...(frame.previews ?? []), ...(frame.groups ?? [])].reduce((total, p) => total + (p.ciphertext?.length ?? 0), 0) <= MAX_PREVIEW_CHARS_PER_DELIVERED, {
     message: `the previews carry more than ${MAX_PREVIEW_CHARS_PER_DELIVERED} base64 characters in total`,
     path: ['previews'],
   });

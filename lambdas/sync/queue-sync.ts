@@ -5,6 +5,7 @@ import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { deleteQueued, findQueued, queueOf, readQueue, type QueuedItem } from '../tables/device-queues';
 import { putReceipt, receiptIdOf, receiptServerTs } from '../send/receipts';
+import { groupFramesAfter, mergeInOrder } from './group-sync';
 
 /** Most frames in one SYNC page: as many as one DELIVERED may acknowledge. */
 export const SYNC_PAGE_SIZE = MAX_ACKNOWLEDGED;
@@ -21,16 +22,21 @@ export async function syncPage(
   caller: Caller,
   cursor: string | undefined,
 ): Promise<Omit<SyncPageFrame, 'requestId'> | Omit<QueueEmptyFrame, 'requestId'>> {
-  const { items, next } = await readQueue(deps, queueOf(caller.userId, caller.deviceId), cursor, SYNC_PAGE_SIZE);
+  const [queue, groups] = await Promise.all([
+    readQueue(deps, queueOf(caller.userId, caller.deviceId), cursor, SYNC_PAGE_SIZE),
+    groupFramesAfter(deps, caller, cursor, SYNC_PAGE_SIZE),
+  ]);
+  // The device's queue and its groups' timelines (group messages are stored once, per group), in order.
+  const { frames: ordered, next } = mergeInOrder([{ frames: queue.items.map((item) => item.frame), ...(queue.next ? { next: queue.next } : {}) }, ...groups]);
   const frames: QueuedFrame[] = [];
   let bytes = 0;
-  for (const item of items) {
+  for (const frame of ordered) {
     // A frame is at most one 96 KiB message and its fields, so the first always fits.
-    bytes += Buffer.byteLength(JSON.stringify(item.frame)) + 1;
-    if (frames.length > 0 && bytes > PAGE_BYTES) {
+    bytes += Buffer.byteLength(JSON.stringify(frame)) + 1;
+    if (frames.length > 0 && (bytes > PAGE_BYTES || frames.length === SYNC_PAGE_SIZE)) {
       return { type: 'SYNC_PAGE', frames, cursor: frames.at(-1)!.cursor };
     }
-    frames.push(item.frame);
+    frames.push(frame);
   }
   return next ? { type: 'SYNC_PAGE', frames, cursor: next } : { type: 'QUEUE_EMPTY', frames };
 }
@@ -59,15 +65,22 @@ export async function acknowledgeDelivered(
 ): Promise<Omit<DeliveredAckFrame, 'requestId'>> {
   const found = queued ?? (await findAcknowledged(deps, caller, msgIds));
   const items = [...new Set(msgIds)].flatMap((msgId) => found.get(msgId) ?? []);
+  await putDeliveredReceipts(deps, caller, items.map((item) => item.frame));
+  await Promise.all(items.map((item: QueuedItem) => deleteQueued(deps, item)));
+  return { type: 'DELIVERED_ACK', msgIds };
+}
+
+/** The `delivered` receipts of the messages a device acknowledged: one per conversation and sender. */
+export async function putDeliveredReceipts(deps: Deps, caller: Caller, frames: readonly QueuedFrame[]): Promise<void> {
   const by = { userId: caller.userId, deviceId: caller.deviceId };
   const bySender = new Map<string, { conversationId: string; sender: string; msgIds: string[]; serverTs: number[] }>();
-  for (const item of items) {
+  for (const frame of frames) {
     // Receipts are not acknowledged with receipts, nor a user's own messages from another of its devices.
-    if (item.frame.type !== 'PUSH' || item.frame.from.userId === caller.userId) continue;
-    const key = `${item.frame.conversationId} ${item.frame.from.userId}`;
-    const group = bySender.get(key) ?? { conversationId: item.frame.conversationId, sender: item.frame.from.userId, msgIds: [], serverTs: [] };
-    group.msgIds.push(item.msgId);
-    group.serverTs.push(item.frame.serverTs);
+    if (frame.type !== 'PUSH' || frame.from.userId === caller.userId) continue;
+    const key = `${frame.conversationId} ${frame.from.userId}`;
+    const group = bySender.get(key) ?? { conversationId: frame.conversationId, sender: frame.from.userId, msgIds: [], serverTs: [] };
+    group.msgIds.push(frame.msgId);
+    group.serverTs.push(frame.serverTs);
     bySender.set(key, group);
   }
   for (const { conversationId, sender, msgIds: delivered, serverTs } of bySender.values()) {
@@ -82,6 +95,4 @@ export async function acknowledgeDelivered(
       serverTs: receiptServerTs(deps.now(), serverTs),
     });
   }
-  await Promise.all(items.map((item: QueuedItem) => deleteQueued(deps, item)));
-  return { type: 'DELIVERED_ACK', msgIds };
 }

@@ -16,6 +16,11 @@ export interface ConversationRecord {
   readonly unread?: Set<string>;
   /** In a group: the queue position of the last message read; the group's timeline counts the rest. */
   readonly lastReadPosition?: string;
+  /** In a group: the position and version of the change that added the user; it gets nothing from before. */
+  readonly joinedPosition?: string;
+  readonly joinedVersion?: number;
+  /** In a group the user was removed from (or left): the position of that change; it gets nothing after. */
+  readonly leftPosition?: string;
   /** Ciphertext (base64) of the newest message's preview, for the user's devices only; of `previewMsgId`. */
   readonly preview?: string;
   readonly previewMsgId?: string;
@@ -136,14 +141,38 @@ export async function conversationsStartingWith(deps: Deps, userId: string, pref
  * A user joined a group conversation: it shows in the chat list from now, and what the group said
  * before counts as read (the user never got it).
  */
-export async function markJoined(deps: Deps, userId: string, conversationId: string, change: { msgId: string; serverTs: number; position: string }): Promise<void> {
+export async function markJoined(
+  deps: Deps,
+  userId: string,
+  conversationId: string,
+  change: { msgId: string; serverTs: number; position: string; version: number },
+): Promise<void> {
   await deps.clients.db.send(
     new UpdateCommand({
       TableName: tableName(deps, 'conversations'),
       Key: { userId, conversationId },
-      UpdateExpression: 'SET lastActivityAt = :ts, lastMsgId = :m, lastReadPosition = :p',
-      ExpressionAttributeValues: { ':ts': change.serverTs, ':m': change.msgId, ':p': change.position },
+      UpdateExpression: 'SET lastActivityAt = :ts, lastMsgId = :m, lastReadPosition = :p, joinedPosition = :p, joinedVersion = :v REMOVE leftPosition',
+      ExpressionAttributeValues: { ':ts': change.serverTs, ':m': change.msgId, ':p': change.position, ':v': change.version },
     }),
+  );
+}
+
+/**
+ * The user left the group (or was removed) with this change: its devices read the group's timeline up to
+ * here and no further. A later join moves the window (`markJoined`); a late repeat of an older removal
+ * does not shorten a newer membership.
+ */
+export async function markLeft(deps: Deps, userId: string, conversationId: string, change: { msgId: string; serverTs: number; position: string }): Promise<void> {
+  await ifConditionHolds(
+    deps.clients.db.send(
+      new UpdateCommand({
+        TableName: tableName(deps, 'conversations'),
+        Key: { userId, conversationId },
+        UpdateExpression: 'SET leftPosition = :p, lastActivityAt = :ts, lastMsgId = :m',
+        ConditionExpression: 'attribute_not_exists(joinedPosition) OR joinedPosition < :p',
+        ExpressionAttributeValues: { ':ts': change.serverTs, ':m': change.msgId, ':p': change.position },
+      }),
+    ),
   );
 }
 

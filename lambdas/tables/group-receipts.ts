@@ -11,7 +11,7 @@ export interface GroupReceiptTally {
   readonly groupId: string;
   /** The sender's userId: the one who sees the ticks. */
   readonly sender: string;
-  /** The message's queue position: a READ of it marks everything up to here read. */
+  /** The message's timeline position: a READ of it marks everything up to here read. */
   readonly position: string;
   /** How many members (the sender not counted) the message went to. */
   readonly recipients: number;
@@ -24,9 +24,9 @@ export interface GroupReceiptTally {
   readonly expiresAt: number;
 }
 
-/** Opens the tally when the message is fanned out; a redelivered record leaves it as it is. */
-export async function openTally(deps: Deps, tally: Omit<GroupReceiptTally, 'delivered' | 'read'>): Promise<void> {
-  await putIfAbsent(deps, 'groupReceipts', { ...tally });
+/** Opens the tally when the message is fanned out; a redelivered record leaves it as it is (false). */
+export async function openTally(deps: Deps, tally: Omit<GroupReceiptTally, 'delivered' | 'read'>): Promise<boolean> {
+  return putIfAbsent(deps, 'groupReceipts', { ...tally });
 }
 
 export async function getTally(deps: Deps, msgId: string): Promise<GroupReceiptTally | undefined> {

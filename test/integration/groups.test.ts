@@ -220,6 +220,59 @@ describe('group messages', () => {
     expect(shared(orders[2]!)).toEqual(shared(orders[0]!));
     expect(orders[0]).toHaveLength(30);
   });
+
+  it('hands a group message out at every SYNC until the device acknowledges its cursor, which only moves forward', async () => {
+    const phone = await connectDevice(parley, alice);
+    const sent = [(await groupSend(phone, 30)).frame.msgId, (await groupSend(phone, 31)).frame.msgId];
+    await phone.close();
+    const first = (await pushesOf(carol)).filter((p) => sent.includes(p.msgId));
+    expect(first.map((p) => p.msgId)).toEqual(sent);
+    const socket = await connectDevice(parley, carol);
+    const acknowledge = (cursor: string) => {
+      socket.send({ action: 'DELIVERED', requestId: cursor, groups: [{ conversationId: conversation(), cursor }] });
+      return socket.next((f) => f.requestId === cursor);
+    };
+    expect(await acknowledge(first[0]!.cursor)).toMatchObject({ type: 'DELIVERED_ACK' });
+    await socket.close();
+    expect((await pushesOf(carol)).map((p) => p.msgId)).toEqual([sent[1]]);
+    const again = await connectDevice(parley, carol);
+    again.send({ action: 'DELIVERED', requestId: 'b', groups: [{ conversationId: conversation(), cursor: first[1]!.cursor }] });
+    await again.next((f) => f.requestId === 'b');
+    // An older cursor after a newer one changes nothing.
+    again.send({ action: 'DELIVERED', requestId: 'a', groups: [{ conversationId: conversation(), cursor: first[0]!.cursor }] });
+    await again.next((f) => f.requestId === 'a');
+    await again.close();
+    expect(await pushesOf(carol)).toEqual([]);
+    // Other devices keep their own cursors.
+    expect((await pushesOf(aliceTablet)).map((p) => p.msgId)).toEqual(expect.arrayContaining(sent));
+  });
+
+  it('refuses a DELIVERED that acknowledges nothing, or a cursor that is not a group PUSH cursor, with the reason', async () => {
+    const socket = await connectDevice(parley, carol);
+    const refused = async (frame: object) => {
+      const requestId = randomUUID();
+      socket.send({ action: 'DELIVERED', requestId, ...frame });
+      return socket.next((f) => f.requestId === requestId);
+    };
+    expect(await refused({})).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST' });
+    expect(await refused({ groups: [{ conversationId: conversation(), cursor: 'latest' }] })).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST' });
+    expect(await refused({ groups: [{ conversationId: `direct:${alice.userId}:${carol.userId}`, cursor: `${'1'.repeat(13)}#${randomUUID()}` }] })).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST' });
+    const twice = { conversationId: conversation(), cursor: `${'1'.repeat(13)}#${randomUUID()}` };
+    expect(await refused({ groups: [twice, twice] })).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST' });
+    await socket.close();
+  });
+
+  it('gives a newly linked device nothing sent before it was linked', async () => {
+    const phone = await connectDevice(parley, alice);
+    const before = (await groupSend(phone, 40)).frame.msgId;
+    await parley.drainStreams();
+    const carolLaptop = await linkDevice(parley, carol, 'Laptop');
+    const after = (await groupSend(phone, 41)).frame.msgId;
+    await phone.close();
+    const laptops = (await pushesOf(carolLaptop)).map((p) => p.msgId);
+    expect(laptops).toEqual([after]);
+    expect(laptops).not.toContain(before);
+  });
 });
 
 describe('group receipts', () => {
@@ -242,19 +295,29 @@ describe('group receipts', () => {
     };
     const ticks = () => call(parley, 'GET', `/v1/groups/${groupId}/messages/${msgId}/receipts`, { device: alice });
 
-    expect(await act(bob, { action: 'DELIVERED', msgIds: [msgId] })).toMatchObject({ type: 'DELIVERED_ACK' });
+    // A group message is acknowledged by its cursor in the group (the PUSH's `cursor`), not by msgId.
+    const pushed = async (device: DeviceCredentials) => {
+      const socket = await connectDevice(parley, device);
+      const push = (await syncQueue(socket)).find((f) => f.type === 'PUSH' && f.msgId === msgId);
+      await socket.close();
+      return push;
+    };
+    const { cursor } = await pushed(bob);
+    const delivered = (device: DeviceCredentials) => act(device, { action: 'DELIVERED', groups: [{ conversationId, cursor }] });
+    expect(await delivered(bob)).toMatchObject({ type: 'DELIVERED_ACK', msgIds: [] });
+    expect(await pushed(bob)).toBeUndefined();
     expect((await ticks()).body).toEqual({ msgId, recipients: 2, delivered: [bob.userId], read: [] });
     await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
 
-    await act(carol, { action: 'DELIVERED', msgIds: [msgId] });
-    const delivered = await phone.next((f) => f.type === 'RECEIPT' && f.status === 'delivered');
-    expect(delivered).toMatchObject({ conversationId, msgIds: [msgId], everyone: true });
+    await delivered(carol);
+    const everyone = await phone.next((f) => f.type === 'RECEIPT' && f.status === 'delivered');
+    expect(everyone).toMatchObject({ conversationId, msgIds: [msgId], everyone: true });
 
     expect(await act(bob, { action: 'READ', conversationId, upToMsgId: msgId })).toMatchObject({ type: 'READ_ACK' });
     await act(carol, { action: 'READ', conversationId, upToMsgId: msgId });
     expect(await phone.next((f) => f.type === 'RECEIPT' && f.status === 'read')).toMatchObject({ msgIds: [msgId], everyone: true });
     // Once each: a member acknowledging again changes nothing.
-    await act(carol, { action: 'DELIVERED', msgIds: [msgId] });
+    await delivered(carol);
     await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
     await phone.close();
 
