@@ -44,6 +44,8 @@ export interface InboxDeps {
   readonly events: Emitter<ParleyEvents>;
   /** Queues an id, with its message's chat-list preview if it has one, for the next DELIVERED. */
   readonly acknowledge: (id: string, preview?: DeliveredPreview) => void;
+  /** Queues a group message, by its group and cursor, for the next DELIVERED. */
+  readonly acknowledgeGroup: (conversationId: string, cursor: string, preview?: DeliveredPreview) => void;
   /** Seals a shown message's chat-list preview (base64); none before this device holds a chat-list key. @default no previews */
   readonly sealPreview?: (message: IncomingMessage) => Promise<string | undefined>;
   /** Takes provisioning content from another device of this account. @default it is dropped */
@@ -69,6 +71,15 @@ export class Inbox {
   private readonly held = new Map<string, HeldMessage>();
 
   constructor(private readonly deps: InboxDeps) {}
+
+  /** The cursor of the group's oldest message held for its sender's key: nothing at or past it is acknowledged yet. */
+  heldFrom(conversationId: string): string | undefined {
+    let oldest: string | undefined;
+    for (const { push } of this.held.values()) {
+      if (push.conversationId === conversationId && (oldest === undefined || push.cursor < oldest)) oldest = push.cursor;
+    }
+    return oldest;
+  }
 
   /** Forgets held messages (the connection dropped or closed): the server hands them out again. */
   releaseHeld(): void {
@@ -100,13 +111,24 @@ export class Inbox {
   private async message(push: PushFrame): Promise<void> {
     const { seen, decrypted, events } = this.deps;
     const id = receivedMessageId(push.from, push.msgId);
-    if (await seen.has(id)) return this.deps.acknowledge(push.msgId);
+    if (await seen.has(id)) return this.acknowledgePush(push);
     const message = (await decrypted.get(id)) ?? (await this.decrypt(push));
     if (message === HELD) return;
-    if (!message) return this.handled(id, push.msgId);
+    if (!message) return this.handledPush(id, push);
     await events.emit('message', message);
-    await this.handled(id, push.msgId, await this.previewOf(message));
+    await this.handledPush(id, push, await this.previewOf(message));
     await decrypted.delete(id);
+  }
+
+  /** A group message is acknowledged by its group's cursor (it is stored once per group), any other by msgId. */
+  private acknowledgePush(push: PushFrame, preview?: DeliveredPreview): void {
+    if (push.envelope.type === 'senderKey') this.deps.acknowledgeGroup(push.conversationId, push.cursor, preview);
+    else this.deps.acknowledge(push.msgId, preview);
+  }
+
+  private async handledPush(seenId: string, push: PushFrame, preview?: DeliveredPreview): Promise<void> {
+    await this.deps.seen.add(seenId);
+    this.acknowledgePush(push, preview);
   }
 
   private async previewOf(message: IncomingMessage): Promise<DeliveredPreview | undefined> {
@@ -174,7 +196,7 @@ export class Inbox {
     if (this.held.has(id)) return HELD;
     const timer = setTimeout(() => {
       if (!this.held.delete(id)) return;
-      void this.undecryptable(push, 'no-sender-key', missing).then(() => this.handled(id, push.msgId));
+      void this.undecryptable(push, 'no-sender-key', missing).then(() => this.handledPush(id, push));
     }, this.deps.senderKeyWaitMs ?? DEFAULT_SENDER_KEY_WAIT_MS);
     timer.unref();
     this.held.set(id, { push, waitsFor: `${deviceKey(missing.from)} ${missing.distributionId}`, timer });
@@ -199,10 +221,10 @@ export class Inbox {
     return this.handled(receipt.receiptId);
   }
 
-  /** Records the frame as seen (a message by its receivedMessageId) and acknowledges it by the server's id, with the message's preview. */
-  private async handled(seenId: string, ackId = seenId, preview?: DeliveredPreview): Promise<void> {
+  /** Records the frame as seen and acknowledges it by the server's id. */
+  private async handled(seenId: string): Promise<void> {
     await this.deps.seen.add(seenId);
-    this.deps.acknowledge(ackId, preview);
+    this.deps.acknowledge(seenId);
   }
 }
 

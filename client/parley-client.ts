@@ -161,9 +161,17 @@ export class ParleyClient {
       now,
     });
 
-    const acknowledger = (this.acknowledger = new DeliveryAcknowledger(async (msgIds, previews) => {
-      await this.connection.request({ action: 'DELIVERED', msgIds, ...(previews.length ? { previews } : {}) }, true);
-    }));
+    const acknowledger = (this.acknowledger = new DeliveryAcknowledger(
+      async (msgIds, previews, groups) => {
+        await this.connection.request(
+          { action: 'DELIVERED', ...(msgIds.length ? { msgIds } : {}), ...(previews.length ? { previews } : {}), ...(groups.length ? { groups } : {}) },
+          true,
+        );
+      },
+      undefined,
+      undefined,
+      (conversationId) => this.inbox.heldFrom(conversationId),
+    ));
     const inbox = (this.inbox = new Inbox({
       self,
       sessions,
@@ -173,6 +181,7 @@ export class ParleyClient {
       sequence,
       events: this.events,
       acknowledge: (id, preview) => acknowledger.add(id, preview),
+      acknowledgeGroup: (conversationId, cursor, preview) => acknowledger.addGroup(conversationId, cursor, preview),
       sealPreview: (message) => chats.seal({ ...message, from: message.from.userId }),
       provisioning: this.provisioning,
       onPrekeysLow: () => void this.replenishPrekeys(),
