@@ -24,6 +24,14 @@ export interface BenchOptions {
   readonly groupMembers: number;
   readonly groupOnline: number;
   readonly groupMessages: number;
+  /** Offline member devices that come back after the group's messages; their usage is scaled to all (0 skips the return). */
+  readonly groupReturning: number;
+  /** Seconds of 1:1 traffic on the group's shard, alone and beside the group's fan-out (0 skips it), its rate and conversations. */
+  readonly groupInterferenceSeconds: number;
+  readonly groupInterferenceRate: number;
+  readonly groupInterferenceConversations: number;
+  /** Only the group section: its figures replace the `groupFanout` entry of the results file, the rest stays. */
+  readonly groupOnly: boolean;
   /** Imports timed per Lambda bundle in the cold-start figures (`bench/bundles.ts`; 0 skips them). */
   readonly bundleImportRuns: number;
   /** MiB of the file the SDK's attachment crypto encrypts and decrypts (`bench/media-crypto.ts`; 0 skips it). */
@@ -57,6 +65,11 @@ export const defaultOptions: BenchOptions = {
   groupMembers: 1024,
   groupOnline: 20,
   groupMessages: 5,
+  groupReturning: 40,
+  groupInterferenceSeconds: 8,
+  groupInterferenceRate: 10,
+  groupInterferenceConversations: 3,
+  groupOnly: false,
   bundleImportRuns: 3,
   mediaCryptoMb: 256,
   mediaTransferMb: 10,
@@ -70,7 +83,8 @@ export const defaultOptions: BenchOptions = {
 
 const usage = `npm run bench -- [--rate 50] [--seconds 10] [--pairs 10] [--steps 25,50,100] [--step-seconds 5]
   [--budget-seconds 150] [--p99-limit-ms 200] [--sync-messages 1000] [--group-members 1024] [--group-online 20]
-  [--group-messages 5] [--sdk-sessions 200] [--sdk-messages 2000] [--bundle-import-runs 3] [--lambda-memory-mb 256]
+  [--group-messages 5] [--group-returning 40] [--group-interference-seconds 8] [--group-interference-rate 10]
+  [--group-interference-conversations 3] [--group-only] [--sdk-sessions 200] [--sdk-messages 2000] [--bundle-import-runs 3] [--lambda-memory-mb 256]
   [--media-crypto-mb 256] [--media-transfer-mb 10] [--media-transfer-rounds 3] [--no-media] [--media-only]
   [--out bench/results.json] [--no-delivered] [--verbose]   (--steps none skips the step-up)`;
 
@@ -89,6 +103,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     '--group-members': 'groupMembers',
     '--group-online': 'groupOnline',
     '--group-messages': 'groupMessages',
+    '--group-returning': 'groupReturning',
+    '--group-interference-seconds': 'groupInterferenceSeconds',
+    '--group-interference-rate': 'groupInterferenceRate',
+    '--group-interference-conversations': 'groupInterferenceConversations',
     '--bundle-import-runs': 'bundleImportRuns',
     '--lambda-memory-mb': 'lambdaMemoryMb',
     '--media-crypto-mb': 'mediaCryptoMb',
@@ -104,6 +122,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     else if (flag === '--no-delivered') options.delivered = false;
     else if (flag === '--no-media') Object.assign(options, { mediaCryptoMb: 0, mediaTransferMb: 0 });
     else if (flag === '--media-only') options.mediaOnly = true;
+    else if (flag === '--group-only') options.groupOnly = true;
     else if (flag === '--out') options.out = argv[++i];
     else if (flag === '--steps') {
       const value = argv[++i] ?? '';
@@ -120,6 +139,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   if (parsed.groupMembers > 0 && (parsed.groupMembers < parsed.groupOnline + 1 || parsed.groupMessages < 1 || parsed.groupOnline < 1)) {
     throw new Error(`--group-members must leave room for the sender and --group-online ≥ 1 members, with --group-messages ≥ 1\n${usage}`);
   }
+  if (parsed.groupInterferenceSeconds > 0 && (parsed.groupInterferenceRate <= 0 || parsed.groupInterferenceConversations < 1)) {
+    throw new Error(`--group-interference-rate must be positive and --group-interference-conversations ≥ 1\n${usage}`);
+  }
+  if (parsed.groupOnly && parsed.groupMembers === 0) throw new Error(`--group-only needs --group-members > 0\n${usage}`);
   if (parsed.mediaTransferMb > 0 && parsed.mediaTransferRounds < 1) throw new Error(`--media-transfer-rounds must be ≥ 1\n${usage}`);
   if (parsed.pairs < 1 || parsed.rate <= 0) throw new Error(`--pairs and --rate must be positive\n${usage}`);
   return parsed;

@@ -71,6 +71,54 @@ function mediaCostLines(media: MediaResults | null): string[] {
 export const formatMediaTable = (media: MediaResults): string => [...aligned(mediaRows(media)), ...mediaCostLines(media)].join('\n');
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${value} ms`);
 
+/** Issue 11's targets for groups. */
+const GROUP_USD_PER_MILLION_TARGET = 1000;
+const INTERFERENCE_P99_RATIO_TARGET = 2;
+const met = (ok: boolean) => (ok ? 'met' : 'NOT MET');
+
+function groupRows(group: GroupFanoutRun | null): [string, string][] {
+  const back = group?.offlineReturn;
+  const apart = group?.interference;
+  return [
+    [
+      `Group of ${group?.members ?? '—'} members (${group?.onlineMembers ?? '—'} online, ${group?.memberDevices ?? '—'} devices): GROUP_SEND → last online PUSH`,
+      group ? `p50 ${ms(group.lastOnlineMemberMs.p50)}, max ${ms(group.lastOnlineMemberMs.max)} (${group.messages} messages)` : 'not run',
+    ],
+    ['  cost per million group messages: fan-out and online acknowledgements', group ? `$${group.cost.usdPerMillionMessages.toFixed(2)}` : '—'],
+    [
+      `  + offline devices' return (${back ? `${back.sampleDevices} of ${back.offlineDevices} came back, scaled` : '—'})`,
+      back ? `$${back.cost.usdPerMillionMessages.toFixed(2)}` : 'not run',
+    ],
+    [
+      `  = with the return (target ≤ $${GROUP_USD_PER_MILLION_TARGET})`,
+      group && back ? `$${group.usdPerMillionMessagesWithReturn.toFixed(2)} (${met(group.usdPerMillionMessagesWithReturn <= GROUP_USD_PER_MILLION_TARGET)})` : '—',
+    ],
+    [
+      `1:1 SEND → PUSH p99 on the group's shard at ${apart?.rate ?? '—'} msg/s: alone; beside its fan-out (target ≤ ${INTERFERENCE_P99_RATIO_TARGET}×)`,
+      apart
+        ? `${ms(apart.alone.p99)}; ${ms(apart.withGroupFanout.p99)} with ${apart.groupMessages} group messages (${apart.p99Ratio ?? '—'}×, ${met(apart.p99Ratio !== null && apart.p99Ratio <= INTERFERENCE_P99_RATIO_TARGET)})`
+        : 'not run',
+    ],
+  ];
+}
+
+function groupCostLines(group: GroupFanoutRun | null): string[] {
+  if (!group) return [];
+  const lines = ['', `Per group message (${group.members} members, ${group.memberDevices} devices, ${group.onlineMembers} online and acknowledging):`, ...costLines(group.cost.lines)];
+  const back = group.offlineReturn;
+  if (back) {
+    lines.push(
+      '',
+      `Per group message, the offline devices' return (${back.offlineDevices} devices each SYNC and acknowledge the ${back.messagesFound} messages they missed; measured on ${back.sampleDevices}, scaled):`,
+      ...costLines(back.cost.lines),
+    );
+  }
+  return lines;
+}
+
+/** The group section's rows and cost lines alone, for `--group-only`. */
+export const formatGroupTable = (group: GroupFanoutRun): string => [...aligned(groupRows(group)), ...groupCostLines(group)].join('\n');
+
 export function formatTable(results: Results): string {
   const { fixedRate: run, maxRate, sync, groupFanout: group, sdk, bundles, cost } = results;
   const rows: [string, string][] = [
@@ -90,11 +138,7 @@ export function formatTable(results: Results): string {
       sync ? `${sync.syncMs} ms, ${sync.pages} pages, ${sync.received} received, ${sync.inOrder ? 'in order' : 'NOT IN ORDER'}` : 'not run',
     ],
     ['Cost per million 1:1 messages (list prices, see bench/prices.ts)', `$${cost.usdPerMillionMessages.toFixed(2)}`],
-    [
-      `Group of ${group?.members ?? '—'} members (${group?.onlineMembers ?? '—'} online, ${group?.memberDevices ?? '—'} devices): GROUP_SEND → last online PUSH`,
-      group ? `p50 ${ms(group.lastOnlineMemberMs.p50)}, max ${ms(group.lastOnlineMemberMs.max)} (${group.messages} messages)` : 'not run',
-    ],
-    ['  cost per million group messages', group ? `$${group.cost.usdPerMillionMessages.toFixed(2)}` : '—'],
+    ...groupRows(group),
     [
       'Client SDK: session setups (PQXDH, first message both sides)',
       sdk ? `${sdk.sessionSetups.perSecond}/s (${sdk.sessionSetups.msEach} ms each; first message ${sdk.sessionSetups.firstMessageBytes} B)` : 'not run',
@@ -121,9 +165,6 @@ export function formatTable(results: Results): string {
   );
   lines.push(...costLines(cost.lines));
   lines.push(...mediaCostLines(results.media));
-  if (group) {
-    lines.push('', `Per group message (${group.members} members, ${group.memberDevices} devices, ${group.onlineMembers} online and acknowledging):`);
-    lines.push(...costLines(group.cost.lines));
-  }
+  lines.push(...groupCostLines(group));
   return lines.join('\n');
 }
