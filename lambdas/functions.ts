@@ -143,7 +143,16 @@ export const functions = {
   delivered: {
     entry: 'lambdas/sync/delivered.ts',
     description: 'Deletes what a device acknowledged from its queue, sends the delivered receipts and keeps its user’s previews',
-    tables: { routing: 'read', deviceQueues: 'readWrite', conversations: 'readWrite', groupCursors: 'readWrite', groupTimeline: 'read' },
+    tables: {
+      routing: 'readWrite',
+      deviceQueues: 'readWrite',
+      devices: 'read',
+      conversations: 'readWrite',
+      groupCursors: 'readWrite',
+      groupTimeline: 'read',
+      groupDelivery: 'readWrite',
+      groupReceipts: 'readWrite',
+    },
     putsTo: ['messages'],
     manageConnections: true,
   },
@@ -250,7 +259,7 @@ export const functions = {
   groupMessageReceipts: {
     entry: 'lambdas/groups/message-receipts.ts',
     description: 'Tells the sender of a group message which members have it and which have read it',
-    tables: { groupReceipts: 'read' },
+    tables: { groupReceipts: 'read', groupDelivery: 'read' },
   },
   uploadKeys: {
     entry: 'lambdas/keys/upload-keys.ts',

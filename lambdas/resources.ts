@@ -194,6 +194,17 @@ export const tables = {
     envVar: 'GROUP_CURSORS_TABLE',
   },
   /**
+   * Per group conversation and member (sort `userId`), the timeline `position` up to which the member has
+   * the group's messages on at least one of its devices. It makes each member count once per message in
+   * the group's tallies, and answers who has a message. Kept 30 days after the last acknowledgement.
+   */
+  groupDelivery: {
+    partitionKey: { name: 'conversationId', type: 'S' },
+    sortKey: { name: 'userId', type: 'S' },
+    timeToLiveAttribute: 'expiresAt',
+    envVar: 'GROUP_DELIVERY_TABLE',
+  },
+  /**
    * The media dedup index: SHA-256 of an encrypted blob → the mediaId it was stored under, so that the same
    * ciphertext uploaded again gets the existing id and is not stored twice. Kept as long as the blob.
    */

@@ -3,6 +3,8 @@ import { NoBody } from '../protocol/accounts-api';
 import { ParleyError } from '../protocol/errors';
 import { authorizedHttpRoute } from '../runtime/http-route';
 import { getTally } from '../tables/group-receipts';
+import { membersWithDelivered } from '../tables/group-delivery';
+import { groupConversationId } from '../send/conversations';
 import { groupIdOf } from './group-id';
 import { z } from 'zod';
 
@@ -20,7 +22,9 @@ export const handler = authorizedHttpRoute('groupMessageReceipts', NoBody, async
     body: {
       msgId: tally.msgId,
       recipients: tally.recipients,
-      delivered: [...(tally.delivered ?? [])],
+      delivered: [...new Set([...(tally.delivered ?? []), ...(await membersWithDelivered(deps, groupConversationId(groupId), tally.position))])].filter(
+        (userId) => userId !== tally.sender,
+      ),
       read: [...(tally.read ?? [])],
       ...(tally.deliveredToAllAt ? { deliveredToAllAt: tally.deliveredToAllAt } : {}),
       ...(tally.readByAllAt ? { readByAllAt: tally.readByAllAt } : {}),

@@ -1,7 +1,7 @@
 /**
  * DELIVERED `groups`: a device acknowledges a group's messages by cursor, as they are stored once per
- * group rather than queued per device. Its cursor in the group moves forward, and the senders get their
- * `delivered` receipts (counted in the group's tallies) for the messages the cursor moved over.
+ * group rather than queued per device. Its cursor in the group moves forward, its member's delivery
+ * position too, and each message the member did not have yet is counted once in its tally.
  */
 import { MAX_ACKNOWLEDGED, type GroupCursor } from '../protocol/frames';
 import type { Deps } from '../runtime/deps';
@@ -9,14 +9,34 @@ import type { Caller } from '../runtime/gateway-events';
 import { GROUP_CONVERSATION_PREFIX } from '../send/conversations';
 import { conversationsStartingWith, recordPreview } from '../tables/conversations';
 import { advanceCursor, cursorsOfDevice } from '../tables/group-cursors';
-import { readTimeline } from '../tables/group-timeline';
+import { readTimeline, type TimelineEntry } from '../tables/group-timeline';
 import { isForDevice, timelineWindows } from './group-sync';
-import { putDeliveredReceipts } from './queue-sync';
+import { completes, tellSenderEveryone } from '../fanout/group-receipts';
+import { receiptServerTs } from '../send/receipts';
+import { countDelivered } from '../tables/group-receipts';
+import { advanceMemberDelivery } from '../tables/group-delivery';
+
+/**
+ * The member has the messages up to `upTo` (on this device at least): each message of another member it
+ * did not have yet is counted once in its tally, and one that completes its tally sends the sender's
+ * "delivered to everyone" receipt. Counted before the device's cursor moves, so a DELIVERED retried after
+ * a failure here counts what it had not; the member's position moves first, so nothing is counted twice
+ * (a failure between the two loses counts: a tick late or missing, never one too early).
+ */
+async function countMemberDelivery(deps: Deps, caller: Caller, conversationId: string, delivered: readonly TimelineEntry[], upTo: string): Promise<void> {
+  const had = await advanceMemberDelivery(deps, conversationId, caller.userId, upTo);
+  if (had === undefined) return;
+  const by = { userId: caller.userId, deviceId: caller.deviceId };
+  for (const entry of delivered) {
+    if (entry.position <= had || entry.from === caller.userId) continue;
+    const tally = await countDelivered(deps, entry.msgId);
+    if (completes(tally, 'delivered', conversationId)) await tellSenderEveryone(deps, tally, 'delivered', by, receiptServerTs(deps.now(), [entry.serverTs]));
+  }
+}
 
 /**
  * Moves the device's cursor in each group to the cursor given, within its user's membership and at most
- * {@link MAX_ACKNOWLEDGED} messages on (the rest comes again at SYNC), and sends the receipts first: a
- * DELIVERED that fails midway and is retried sends them again (same receiptId) rather than not at all.
+ * {@link MAX_ACKNOWLEDGED} messages on (the rest comes again at SYNC), after counting them.
  * A cursor at or behind the device's, or in a group the user is not in, changes nothing. Answers how
  * many messages it acknowledged and the msgIds of the previews not stored (the cursor named no message of the group's newly delivered to this device).
  */
@@ -43,9 +63,10 @@ export async function acknowledgeGroupCursors(
       const { entries } = await readTimeline(deps, window.conversationId, { after: window.after, upTo, limit: MAX_ACKNOWLEDGED });
       const delivered = entries.filter(isForDevice(caller, window));
       deliveredCount += delivered.length;
-      await putDeliveredReceipts(deps, caller, delivered.map((entry) => entry.frame));
       const last = entries.at(-1);
-      if (!last || (await advanceCursor(deps, caller.userId, caller.deviceId, window.conversationId, last.position)) === undefined) return;
+      if (!last) return;
+      await countMemberDelivery(deps, caller, window.conversationId, delivered, last.position);
+      if ((await advanceCursor(deps, caller.userId, caller.deviceId, window.conversationId, last.position)) === undefined) return;
       const named = delivered.find((entry) => entry.position === ack.cursor);
       if (ack.ciphertext === undefined || !named) return;
       await recordPreview(deps, caller.userId, window.conversationId, { msgId: named.msgId, serverTs: named.serverTs, ciphertext: ack.ciphertext });

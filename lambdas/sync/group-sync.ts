@@ -60,12 +60,11 @@ export const isForDevice = (caller: Caller, window: Pick<TimelineWindow, 'joined
 
 /** Up to `limit` group messages per group after `syncCursor`, for the calling device. */
 export async function groupFramesAfter(deps: Deps, caller: Caller, syncCursor: string | undefined, limit: number): Promise<OrderedFrames[]> {
-  const [rows, device] = await Promise.all([
-    conversationsStartingWith(deps, caller.userId, GROUP_CONVERSATION_PREFIX),
-    getDevice(deps, caller.userId, caller.deviceId),
-  ]);
   // A device without keys was sent no group message: it has no session to get a Sender Key over.
-  if (rows.length === 0 || !device || !isAddressable(device)) return [];
+  const device = await getDevice(deps, caller.userId, caller.deviceId);
+  if (!device || !isAddressable(device)) return [];
+  const rows = await conversationsStartingWith(deps, caller.userId, GROUP_CONVERSATION_PREFIX);
+  if (rows.length === 0) return [];
   const cursors = await cursorsOfDevice(deps, caller.userId, caller.deviceId);
   return Promise.all(
     timelineWindows(rows, cursors, device, syncCursor).map(async (window) => {

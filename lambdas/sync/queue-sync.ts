@@ -65,22 +65,15 @@ export async function acknowledgeDelivered(
 ): Promise<Omit<DeliveredAckFrame, 'requestId'>> {
   const found = queued ?? (await findAcknowledged(deps, caller, msgIds));
   const items = [...new Set(msgIds)].flatMap((msgId) => found.get(msgId) ?? []);
-  await putDeliveredReceipts(deps, caller, items.map((item) => item.frame));
-  await Promise.all(items.map((item: QueuedItem) => deleteQueued(deps, item)));
-  return { type: 'DELIVERED_ACK', msgIds };
-}
-
-/** The `delivered` receipts of the messages a device acknowledged: one per conversation and sender. */
-export async function putDeliveredReceipts(deps: Deps, caller: Caller, frames: readonly QueuedFrame[]): Promise<void> {
   const by = { userId: caller.userId, deviceId: caller.deviceId };
   const bySender = new Map<string, { conversationId: string; sender: string; msgIds: string[]; serverTs: number[] }>();
-  for (const frame of frames) {
+  for (const item of items) {
     // Receipts are not acknowledged with receipts, nor a user's own messages from another of its devices.
-    if (frame.type !== 'PUSH' || frame.from.userId === caller.userId) continue;
-    const key = `${frame.conversationId} ${frame.from.userId}`;
-    const group = bySender.get(key) ?? { conversationId: frame.conversationId, sender: frame.from.userId, msgIds: [], serverTs: [] };
-    group.msgIds.push(frame.msgId);
-    group.serverTs.push(frame.serverTs);
+    if (item.frame.type !== 'PUSH' || item.frame.from.userId === caller.userId) continue;
+    const key = `${item.frame.conversationId} ${item.frame.from.userId}`;
+    const group = bySender.get(key) ?? { conversationId: item.frame.conversationId, sender: item.frame.from.userId, msgIds: [], serverTs: [] };
+    group.msgIds.push(item.msgId);
+    group.serverTs.push(item.frame.serverTs);
     bySender.set(key, group);
   }
   for (const { conversationId, sender, msgIds: delivered, serverTs } of bySender.values()) {
@@ -95,4 +88,6 @@ export async function putDeliveredReceipts(deps: Deps, caller: Caller, frames: r
       serverTs: receiptServerTs(deps.now(), serverTs),
     });
   }
+  await Promise.all(items.map((item: QueuedItem) => deleteQueued(deps, item)));
+  return { type: 'DELIVERED_ACK', msgIds };
 }

@@ -15,6 +15,9 @@ export interface GroupReceiptTally {
   readonly position: string;
   /** How many members (the sender not counted) the message went to. */
   readonly recipients: number;
+  /** Members counted as having it: once each, as their `groupDelivery` position moves past it. */
+  readonly deliveredCount?: number;
+  /** Members who had it counted by name, before `deliveredCount` (messages queued per device). */
   readonly delivered?: Set<string>;
   readonly read?: Set<string>;
   /** Epoch milliseconds when the "to everyone" receipt went out, per status. */
@@ -25,7 +28,7 @@ export interface GroupReceiptTally {
 }
 
 /** Opens the tally when the message is fanned out; a redelivered record leaves it as it is (false). */
-export async function openTally(deps: Deps, tally: Omit<GroupReceiptTally, 'delivered' | 'read'>): Promise<boolean> {
+export async function openTally(deps: Deps, tally: Omit<GroupReceiptTally, 'delivered' | 'deliveredCount' | 'read'>): Promise<boolean> {
   return putIfAbsent(deps, 'groupReceipts', { ...tally });
 }
 
@@ -45,6 +48,27 @@ export async function tally(deps: Deps, msgId: string, status: TallyStatus, user
         ConditionExpression: 'attribute_exists(msgId)',
         ExpressionAttributeNames: { '#status': status },
         ExpressionAttributeValues: { ':user': new Set([userId]) },
+        ReturnValues: 'ALL_NEW',
+      }),
+    ),
+  );
+  return counted?.Attributes as GroupReceiptTally | undefined;
+}
+
+/**
+ * Counts one more member who has the message: a number, not a set, so the item (and what each count is
+ * billed) does not grow with the group. The caller counts each member once (its `groupDelivery` position
+ * moved past the message). Answers the tally, or nothing if none was opened.
+ */
+export async function countDelivered(deps: Deps, msgId: string): Promise<GroupReceiptTally | undefined> {
+  const counted = await ifConditionHolds(
+    deps.clients.db.send(
+      new UpdateCommand({
+        TableName: tableName(deps, 'groupReceipts'),
+        Key: { msgId },
+        UpdateExpression: 'ADD deliveredCount :one',
+        ConditionExpression: 'attribute_exists(msgId)',
+        ExpressionAttributeValues: { ':one': 1 },
         ReturnValues: 'ALL_NEW',
       }),
     ),

@@ -280,6 +280,7 @@ describe('group receipts', () => {
     const groupId = randomUUID();
     const conversationId = `group:${groupId}`;
     await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name: 'Ticks', members: [bob.userId, carol.userId] } });
+    const bobLaptop = await linkDevice(parley, bob, 'Laptop');
     const phone = await connectDevice(parley, alice);
     const msgId = randomUUID();
     phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
@@ -306,6 +307,10 @@ describe('group receipts', () => {
     const delivered = (device: DeviceCredentials) => act(device, { action: 'DELIVERED', groups: [{ conversationId, cursor }] });
     expect(await delivered(bob)).toMatchObject({ type: 'DELIVERED_ACK', msgIds: [] });
     expect(await pushed(bob)).toBeUndefined();
+    expect((await ticks()).body).toEqual({ msgId, recipients: 2, delivered: [bob.userId], read: [] });
+    await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
+    // A member counts once, however many of its devices have the message.
+    await delivered(bobLaptop);
     expect((await ticks()).body).toEqual({ msgId, recipients: 2, delivered: [bob.userId], read: [] });
     await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
 

@@ -1,5 +1,5 @@
 import { mockClient } from 'aws-sdk-client-mock';
-import { DeleteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { handler as sync } from '../../lambdas/sync/sync';
 import { handler as delivered } from '../../lambdas/sync/delivered';
@@ -42,6 +42,9 @@ async function syncFrom(cursor?: string) {
 beforeEach(() => {
   db.reset();
   routeCheckPasses(db);
+  // The device is unknown to the devices table, so no group's timeline is read: SYNC reads its queue alone
+  // (group timelines: test/integration/groups.test.ts).
+  db.on(GetCommand, { TableName: 'parley-devices' }).resolves({});
 });
 
 describe('SYNC', () => {
