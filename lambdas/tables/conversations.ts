@@ -163,30 +163,27 @@ export async function markJoined(
  * does not shorten a newer membership.
  */
 export async function markLeft(deps: Deps, userId: string, conversationId: string, change: { msgId: string; serverTs: number; position: string }): Promise<void> {
-  await ifConditionHolds(
-    deps.clients.db.send(
-      new UpdateCommand({
-        TableName: tableName(deps, 'conversations'),
-        Key: { userId, conversationId },
-        UpdateExpression: 'SET leftPosition = :p, lastActivityAt = :ts, lastMsgId = :m',
-        ConditionExpression: 'attribute_not_exists(joinedPosition) OR joinedPosition < :p',
-        ExpressionAttributeValues: { ':ts': change.serverTs, ':m': change.msgId, ':p': change.position },
-      }),
-    ),
-  );
+  await updateIf(deps, { userId, conversationId }, {
+    UpdateExpression: 'SET leftPosition = :p, lastActivityAt = :ts, lastMsgId = :m',
+    ConditionExpression: 'attribute_not_exists(joinedPosition) OR joinedPosition < :p',
+    ExpressionAttributeValues: { ':ts': change.serverTs, ':m': change.msgId, ':p': change.position },
+  });
 }
 
 /** READ in a group: everything up to `position` is read; a late READ of an older message changes nothing. */
 export async function advanceReadPosition(deps: Deps, userId: string, conversationId: string, position: string): Promise<void> {
-  await ifConditionHolds(
-    deps.clients.db.send(
-      new UpdateCommand({
-        TableName: tableName(deps, 'conversations'),
-        Key: { userId, conversationId },
-        UpdateExpression: 'SET lastReadPosition = :p',
-        ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(lastReadPosition) OR lastReadPosition < :p)',
-        ExpressionAttributeValues: { ':p': position },
-      }),
-    ),
-  );
+  await updateIf(deps, { userId, conversationId }, {
+    UpdateExpression: 'SET lastReadPosition = :p',
+    ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(lastReadPosition) OR lastReadPosition < :p)',
+    ExpressionAttributeValues: { ':p': position },
+  });
+}
+
+/** A conditional update of one row, which does nothing when its condition does not hold. */
+async function updateIf(
+  deps: Deps,
+  key: { userId: string; conversationId: string },
+  update: { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeValues: Record<string, unknown> },
+): Promise<void> {
+  await ifConditionHolds(deps.clients.db.send(new UpdateCommand({ TableName: tableName(deps, 'conversations'), Key: key, ...update })));
 }

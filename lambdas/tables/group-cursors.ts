@@ -2,9 +2,9 @@
  * The `groupCursors` table: per device, the position of each group's timeline up to which it has
  * acknowledged the group's messages. What lies after it is what the device still has to get.
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { tableName, type Deps } from '../runtime/deps';
 import { advancePosition } from './advance-position';
+import { queryAll } from './query-all';
 import { queueOf } from './device-queues';
 
 export interface GroupCursor {
@@ -19,22 +19,13 @@ export interface GroupCursor {
 
 /** The device's cursor in each group it acknowledged something of, by conversationId. */
 export async function cursorsOfDevice(deps: Deps, userId: string, deviceId: number): Promise<Map<string, string>> {
-  const cursors = new Map<string, string>();
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.clients.db.send(
-      new QueryCommand({
-        TableName: tableName(deps, 'groupCursors'),
-        KeyConditionExpression: 'device = :d',
-        ExpressionAttributeValues: { ':d': queueOf(userId, deviceId) },
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    for (const item of (page.Items ?? []) as GroupCursor[]) cursors.set(item.conversationId, item.position);
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return cursors;
+  const cursors = await queryAll<GroupCursor>(deps, {
+    TableName: tableName(deps, 'groupCursors'),
+    KeyConditionExpression: 'device = :d',
+    ExpressionAttributeValues: { ':d': queueOf(userId, deviceId) },
+    ConsistentRead: true,
+  });
+  return new Map(cursors.map((cursor) => [cursor.conversationId, cursor.position]));
 }
 
 /** Moves the device's cursor forward to `position` (see `advancePosition`): the position it had, or `undefined`. */

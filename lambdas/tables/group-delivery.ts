@@ -2,9 +2,9 @@
  * The `groupDelivery` table: per group and member, how far the member has the group's messages (on at
  * least one of its devices). Moving it is what makes a member count once per message in the tallies.
  */
-import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { tableName, type Deps } from '../runtime/deps';
 import { advancePosition } from './advance-position';
+import { queryAll } from './query-all';
 
 /** Moves the member's position forward (see `advancePosition`): the position it had, or `undefined`. */
 export const advanceMemberDelivery = (deps: Deps, conversationId: string, userId: string, position: string) =>
@@ -12,21 +12,12 @@ export const advanceMemberDelivery = (deps: Deps, conversationId: string, userId
 
 /** The members who have the group's messages up to `position` at least. */
 export async function membersWithDelivered(deps: Deps, conversationId: string, position: string): Promise<string[]> {
-  const members: string[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page: QueryCommandOutput = await deps.clients.db.send(
-      new QueryCommand({
-        TableName: tableName(deps, 'groupDelivery'),
-        KeyConditionExpression: 'conversationId = :c',
-        FilterExpression: '#position >= :p',
-        ExpressionAttributeNames: { '#position': 'position' },
-        ExpressionAttributeValues: { ':c': conversationId, ':p': position },
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    for (const item of page.Items ?? []) members.push(item.userId as string);
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return members;
+  const members = await queryAll<{ userId: string }>(deps, {
+    TableName: tableName(deps, 'groupDelivery'),
+    KeyConditionExpression: 'conversationId = :c',
+    FilterExpression: '#position >= :p',
+    ExpressionAttributeNames: { '#position': 'position' },
+    ExpressionAttributeValues: { ':c': conversationId, ':p': position },
+  });
+  return members.map((member) => member.userId);
 }

@@ -37,44 +37,34 @@ export async function getTally(deps: Deps, msgId: string): Promise<GroupReceiptT
   return Item as GroupReceiptTally | undefined;
 }
 
-/** Counts the member in (a set: counting twice changes nothing); answers the tally, or nothing if none was opened. */
-export async function tally(deps: Deps, msgId: string, status: TallyStatus, userId: string): Promise<GroupReceiptTally | undefined> {
-  const counted = await ifConditionHolds(
+/** Applies an ADD to the message's tally, if one was opened; answers the tally after it. */
+async function addToTally(deps: Deps, msgId: string, add: string, values: Record<string, unknown>, names?: Record<string, string>): Promise<GroupReceiptTally | undefined> {
+  const added = await ifConditionHolds(
     deps.clients.db.send(
       new UpdateCommand({
         TableName: tableName(deps, 'groupReceipts'),
         Key: { msgId },
-        UpdateExpression: 'ADD #status :user',
+        UpdateExpression: add,
         ConditionExpression: 'attribute_exists(msgId)',
-        ExpressionAttributeNames: { '#status': status },
-        ExpressionAttributeValues: { ':user': new Set([userId]) },
+        ...(names ? { ExpressionAttributeNames: names } : {}),
+        ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
       }),
     ),
   );
-  return counted?.Attributes as GroupReceiptTally | undefined;
+  return added?.Attributes as GroupReceiptTally | undefined;
 }
+
+/** Counts the member in (a set: counting twice changes nothing); answers the tally, or nothing if none was opened. */
+export const tally = (deps: Deps, msgId: string, status: TallyStatus, userId: string) =>
+  addToTally(deps, msgId, 'ADD #status :user', { ':user': new Set([userId]) }, { '#status': status });
 
 /**
  * Counts one more member who has the message: a number, not a set, so the item (and what each count is
  * billed) does not grow with the group. The caller counts each member once (its `groupDelivery` position
  * moved past the message). Answers the tally, or nothing if none was opened.
  */
-export async function countDelivered(deps: Deps, msgId: string): Promise<GroupReceiptTally | undefined> {
-  const counted = await ifConditionHolds(
-    deps.clients.db.send(
-      new UpdateCommand({
-        TableName: tableName(deps, 'groupReceipts'),
-        Key: { msgId },
-        UpdateExpression: 'ADD deliveredCount :one',
-        ConditionExpression: 'attribute_exists(msgId)',
-        ExpressionAttributeValues: { ':one': 1 },
-        ReturnValues: 'ALL_NEW',
-      }),
-    ),
-  );
-  return counted?.Attributes as GroupReceiptTally | undefined;
-}
+export const countDelivered = (deps: Deps, msgId: string) => addToTally(deps, msgId, 'ADD deliveredCount :one', { ':one': 1 });
 
 /** Records that the "to everyone" receipt went out; false if it had already. */
 export async function markEveryone(deps: Deps, msgId: string, status: TallyStatus, at: number): Promise<boolean> {
