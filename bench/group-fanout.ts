@@ -23,7 +23,7 @@ import { measureGroupInterference, type GroupInterferenceRun } from './group-int
 import { closeAll, registerUser } from './population';
 import type { RequestCounter, Usage } from './request-counter';
 import { settle } from './settle';
-import { summarize } from './stats';
+import { sleep, summarize } from './stats';
 
 export interface GroupReturn {
   /** Offline devices that came back in the bench, and all the offline devices their usage is scaled to. */
@@ -109,6 +109,7 @@ export async function timeGroupFanout(
     lastOnline.push(Math.max(...(await Promise.all(arrived))) - start);
     await settle(parley, 400, 60_000);
   }
+  while (counter.inFlight() > 0) await sleep(50);
   const usage = counter.take();
   const cost = costOf(usage, { ...frameCounts }, options.messages, options.lambdaMemoryMb);
 
@@ -119,6 +120,9 @@ export async function timeGroupFanout(
     counter.reset();
     resetFrameCounts();
     const found = await mapConcurrently(returning, 4, (device) => device.syncAll());
+    await settle(parley, 400, 60_000);
+    // The last DELIVERED of each device has no answer: wait for its invocation, and what it put on the stream.
+    while (counter.inFlight() > 0) await sleep(50);
     await settle(parley, 400, 60_000);
     const returnUsage = counter.take();
     const messagesFound = Math.min(...found.map((frames) => frames.filter((f) => f.type === 'PUSH' && f.conversationId === conversationId).length));

@@ -82,6 +82,11 @@ export class RequestCounter {
     this.usage = emptyUsage();
   }
 
+  /** Invocations started and not finished yet (a DELIVERED without requestId has no answer to wait for). */
+  inFlight(): number {
+    return Object.values(this.usage.functions).reduce((sum, fn) => sum + fn!.invocations - fn!.durationsMs.length, 0);
+  }
+
   /** The usage since the last reset; counting goes on in a fresh record. */
   take(): Usage {
     const taken = this.usage;
