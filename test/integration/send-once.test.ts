@@ -66,8 +66,10 @@ async function unreadOf(device: TestDevice, conversationId: string): Promise<num
 /** Each of Bob's devices gets the message live and acknowledges it; Bob reads it. */
 async function bobReceivesAndReads(msgId: string, conversationId: string) {
   for (const socket of bobSockets) {
-    await socket.next((frame) => frame.type === 'PUSH' && frame.msgId === msgId);
-    expect(await request(socket, { action: 'DELIVERED', msgIds: [msgId] })).toMatchObject({ type: 'DELIVERED_ACK' });
+    const push = await socket.next((frame) => frame.type === 'PUSH' && frame.msgId === msgId);
+    // A group message is acknowledged by its group's cursor, any other by msgId.
+    const acknowledged = push.envelope.type === 'senderKey' ? { groups: [{ conversationId, cursor: push.cursor }] } : { msgIds: [msgId] };
+    expect(await request(socket, { action: 'DELIVERED', ...acknowledged })).toMatchObject({ type: 'DELIVERED_ACK' });
   }
   expect(await request(bobSockets[0]!, { action: 'READ', conversationId, upToMsgId: msgId })).toMatchObject({ type: 'READ_ACK' });
   await parley.drainStreams();
