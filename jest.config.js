@@ -5,6 +5,11 @@ module.exports = {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+    // The terminal UI's views (bin/chat/*.tsx), with React's automatic JSX runtime as tsconfig's "react-jsx".
+    '^.+\\.tsx$': [
+      '@swc/jest',
+      { jsc: { target: 'es2022', parser: { syntax: 'typescript', tsx: true }, transform: { react: { runtime: 'automatic' } } }, module: { type: 'commonjs' } },
+    ],
     // libsignal ships ES modules only; Node 20.19 can require() them, jest's module loader cannot.
     '/node_modules/@signalapp/libsignal-client/.+\\.js$': [
       '@swc/jest',

@@ -1,23 +1,31 @@
 /**
  * Cold start of the Lambda bundles: builds every function of `lambdas/functions.ts` with esbuild exactly as
- * the CDK does (`bundlingFor` in lib/functions.ts), and measures each bundle's size, what fills it, and
- * the time a fresh `node` process takes to `require` it with the function's environment and Lambda's
- * `NODE_OPTIONS` (median of a few runs, one process each, one after another).
+ * the CDK does (`bundlingFor` in lib/functions.ts), and measures each bundle's size, what fills it, the time
+ * a fresh `node` process takes to `require` it with the function's environment, and, for the functions on
+ * every message's path, its first invocation right after (bench/cold-start-events.ts), its AWS requests
+ * answered by a stand-in endpoint (median of a few runs, one process each, one after another).
  *
  * `npm run bench:bundles [-- --runs 5]` runs it alone and merges its figures into bench/results.json;
  * `npm run bench` runs it first, before the local stack starts.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
-import { bundlingFor, LAMBDA_NODE_OPTIONS } from '../lib/functions';
+import { bundlingFor } from '../lib/functions';
+import { memorySizeOf } from '../lib/memory-sizes';
 import { DEFAULT_SMS_LIMITS } from '../lambdas/accounts/constants';
 import { functionEnvironment, type ResourceNames } from '../lambdas/function-environment';
 import { functions, type FunctionDefinition, type FunctionId } from '../lambdas/functions';
 import { buckets, streams, tables } from '../lambdas/resources';
+import { coldStartEvents } from './cold-start-events';
+
+/** The targets of issue 11: a bundle of at most 300 KB, imported in at most 40 ms of CPU on this machine. */
+export const BUNDLE_TARGETS = { bytes: 300 * 1024, importCpuMs: 40 } as const;
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 
@@ -31,6 +39,13 @@ export interface BundleFigures {
   readonly importMs: number;
   /** Median CPU time (user + system) of that `require`, ms: what other processes on the machine do not stretch. */
   readonly importCpuMs: number;
+  /**
+   * The first invocation after the import (functions on the message path only): median wall and CPU time
+   * of the handler's first call, and the AWS requests it made (each answered at once with an empty success
+   * by a stand-in endpoint, so this is the bundle's own work: loading the tracer, making the SDK clients,
+   * serializing and signing).
+   */
+  readonly firstInvocation?: { readonly ms: number; readonly cpuMs: number; readonly awsRequests: number };
   /** The largest packages in the bundle (scoped packages by scope; `parley`: our own code), bytes each. */
   readonly largestParts: readonly { readonly name: string; readonly bytes: number }[];
 }
@@ -47,6 +62,9 @@ export interface BundlesRun {
   readonly medianImportMs: number;
   readonly slowestImportCpuMs: number;
   readonly medianImportCpuMs: number;
+  /** Median over the functions with a timed first invocation of its CPU time, and of import + first invocation. */
+  readonly medianFirstInvocationCpuMs: number;
+  readonly medianColdStartCpuMs: number;
 }
 
 /** esbuild's options for what the CDK's `NodejsFunction` runs as `esbuild --bundle` with these `BundlingOptions`. */
@@ -64,9 +82,17 @@ export function esbuildOptionsOf(bundling: BundlingOptions): BuildOptions {
     ...(bundling.keepNames ? { keepNames: true } : {}),
     ...(bundling.loader ? { loader: bundling.loader as BuildOptions['loader'] } : {}),
     ...(bundling.esbuildArgs?.['--legal-comments'] ? { legalComments: bundling.esbuildArgs['--legal-comments'] as BuildOptions['legalComments'] } : {}),
+    ...(typeof bundling.esbuildArgs?.['--alias'] === 'string' ? { alias: aliasOf(bundling.esbuildArgs['--alias']) } : {}),
     // The CDK leaves the runtime's SDK v3 external unless `bundleAwsSDK` is set.
     external: [...(bundling.externalModules ?? (bundling.bundleAwsSDK ? [] : ['@aws-sdk/*']))],
   };
+}
+
+/** esbuild's `alias` option for the CLI's `--alias:<package>=<path>` (`<package>=<path>` as the CDK's `esbuildArgs` takes it). */
+function aliasOf(arg: string): Record<string, string> {
+  const [from, to] = arg.split('=') as [string, string | undefined];
+  if (!to) throw new Error(`--alias takes <package>=<path>, not ${arg}`);
+  return { [from]: to };
 }
 
 /** The package an input of the bundle belongs to: `@scope` for scoped packages, `parley` for our own files. */
@@ -92,42 +118,95 @@ const stubNames: ResourceNames = {
   smsLimits: JSON.stringify(DEFAULT_SMS_LIMITS),
 };
 
-/** What Lambda sets that the handlers or Powertools read at import. */
-function lambdaEnvironment(functionId: FunctionId, definition: FunctionDefinition): NodeJS.ProcessEnv {
+/** What Lambda sets that the handlers or Powertools read, with every AWS endpoint at `awsEndpoint`. */
+function lambdaEnvironment(functionId: FunctionId, definition: FunctionDefinition, awsEndpoint: string): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     AWS_REGION: 'us-east-1',
     AWS_LAMBDA_FUNCTION_NAME: functionId,
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memorySizeOf(functionId, {})),
     AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
-    POWERTOOLS_LOG_LEVEL: 'ERROR',
-    NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
-    ...functionEnvironment(definition, stubNames),
+    AWS_ACCESS_KEY_ID: 'ASIABENCH',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_SESSION_TOKEN: 'bench',
+    AWS_ENDPOINT_URL: awsEndpoint,
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    ...functionEnvironment(definition, { ...stubNames, connectionsEndpoint: awsEndpoint }),
   };
 }
 
-/** Prints the wall and CPU (user + system) milliseconds of one `require`, as JSON. */
-const IMPORT_TIMER = `const { performance } = require('node:perf_hooks');
-const cpu = process.cpuUsage();
-const started = performance.now();
-require(process.argv[1]);
-const wallMs = performance.now() - started;
-const { user, system } = process.cpuUsage(cpu);
-process.stdout.write(JSON.stringify({ wallMs, cpuMs: (user + system) / 1000 }));`;
+/**
+ * Prints, on a line of its own after whatever the handler logged, the wall and CPU (user + system)
+ * milliseconds of one `require` and, given an event, of the handler's first call with it.
+ */
+const COLD_START_TIMER = `const { performance } = require('node:perf_hooks');
+const time = async (work) => {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await work();
+  const { user, system } = process.cpuUsage(cpu);
+  return { wallMs: performance.now() - started, cpuMs: (user + system) / 1000 };
+};
+(async () => {
+  let bundle;
+  const imported = await time(() => { bundle = require(process.argv[1]); });
+  const event = process.argv[2] ? JSON.parse(process.argv[2]) : undefined;
+  const context = { functionName: process.env.AWS_LAMBDA_FUNCTION_NAME, awsRequestId: 'bench', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:bench', memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE, getRemainingTimeInMillis: () => 10000 };
+  const invoked = event === undefined ? undefined : await time(() => bundle.handler(event, context).catch(() => undefined));
+  process.stdout.write('\\n' + JSON.stringify({ imported, invoked }) + '\\n');
+})();`;
 
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const tenths = (ms: number) => Math.round(ms * 10) / 10;
 
+/** A stand-in for every AWS endpoint: answers each request with an empty JSON success, and counts them. */
+async function startStandInEndpoint(): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
+  let requests = 0;
+  const server: Server = createServer((request, response) => {
+    requests += 1;
+    request.resume().on('end', () => response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end('{}'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests: () => requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+type ColdStartTimes = Pick<BundleFigures, 'importMs' | 'importCpuMs' | 'firstInvocation'>;
+
 /**
- * Medians of `runs` imports, each in a fresh process. CPU time is the figure to compare on a shared machine
- * (other processes stretch the wall time, not the CPU time); on Lambda the wall time is about the CPU time
- * divided by the function's share of a vCPU.
+ * Medians of `runs` cold starts, each in a fresh process: the import, then the first invocation with `event`
+ * if there is one. CPU time is the figure to compare on a shared machine (other processes stretch the wall
+ * time, not the CPU time); on Lambda the wall time is about the CPU time divided by the function's share of
+ * a vCPU (lib/memory-sizes.ts).
  */
-function timeImport(file: string, environment: NodeJS.ProcessEnv, runs: number): Pick<BundleFigures, 'importMs' | 'importCpuMs'> {
-  const times = Array.from({ length: runs }, () =>
-    JSON.parse(execFileSync(process.execPath, ['-e', IMPORT_TIMER, file], { env: environment, encoding: 'utf8' })) as { wallMs: number; cpuMs: number },
-  );
-  return { importMs: tenths(median(times.map((t) => t.wallMs))), importCpuMs: tenths(median(times.map((t) => t.cpuMs))) };
+async function timeColdStart(file: string, environment: NodeJS.ProcessEnv, event: unknown, runs: number, endpoint: { requests: () => number }): Promise<ColdStartTimes> {
+  const times: { imported: { wallMs: number; cpuMs: number }; invoked?: { wallMs: number; cpuMs: number }; awsRequests: number }[] = [];
+  for (let run = 0; run < runs; run++) {
+    const before = endpoint.requests();
+    const args = ['-e', COLD_START_TIMER, file, ...(event === undefined ? [] : [JSON.stringify(event)])];
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, args, { env: environment, encoding: 'utf8' }, (error, out) => (error ? reject(error) : resolve(out))),
+    );
+    const lastLine = stdout.trim().split('\n').at(-1)!;
+    times.push({ ...(JSON.parse(lastLine) as Omit<(typeof times)[number], 'awsRequests'>), awsRequests: endpoint.requests() - before });
+  }
+  const invoked = times.flatMap((t) => (t.invoked ? [{ ...t.invoked, awsRequests: t.awsRequests }] : []));
+  return {
+    importMs: tenths(median(times.map((t) => t.imported.wallMs))),
+    importCpuMs: tenths(median(times.map((t) => t.imported.cpuMs))),
+    ...(invoked.length
+      ? {
+          firstInvocation: {
+            ms: tenths(median(invoked.map((t) => t.wallMs))),
+            cpuMs: tenths(median(invoked.map((t) => t.cpuMs))),
+            awsRequests: median(invoked.map((t) => t.awsRequests)),
+          },
+        }
+      : {}),
+  };
 }
 
 /** Builds every function's bundle as lib/functions.ts does (with `overrides`), then times each bundle's import `runs` times. */
@@ -149,16 +228,23 @@ export async function measureBundles(runs = 5, overrides: BundlingOptions = {}):
         return { functionId, definition, outfile, metafile };
       }),
     );
-    const figures = built.map(({ functionId, definition, outfile, metafile }): BundleFigures => {
-      const sourceMap = `${outfile}.map`;
-      return {
-        functionId,
-        bytes: statSync(outfile).size,
-        sourceMapBytes: statSync(sourceMap, { throwIfNoEntry: false })?.size ?? 0,
-        ...timeImport(outfile, lambdaEnvironment(functionId, definition), runs),
-        largestParts: largestParts(metafile, outfile),
-      };
-    });
+    const endpoint = await startStandInEndpoint();
+    const figures: BundleFigures[] = [];
+    try {
+      for (const { functionId, definition, outfile, metafile } of built) {
+        const environment = lambdaEnvironment(functionId, definition, endpoint.url);
+        figures.push({
+          functionId,
+          bytes: statSync(outfile).size,
+          sourceMapBytes: statSync(`${outfile}.map`, { throwIfNoEntry: false })?.size ?? 0,
+          ...(await timeColdStart(outfile, environment, coldStartEvents[functionId], runs, endpoint)),
+          largestParts: largestParts(metafile, outfile),
+        });
+      }
+    } finally {
+      await endpoint.close();
+    }
+    const invoked = figures.filter((f) => f.firstInvocation);
     return {
       overrides,
       importRuns: runs,
@@ -169,6 +255,8 @@ export async function measureBundles(runs = 5, overrides: BundlingOptions = {}):
       medianImportMs: median(figures.map((f) => f.importMs)),
       slowestImportCpuMs: Math.max(...figures.map((f) => f.importCpuMs)),
       medianImportCpuMs: median(figures.map((f) => f.importCpuMs)),
+      medianFirstInvocationCpuMs: median(invoked.map((f) => f.firstInvocation!.cpuMs)),
+      medianColdStartCpuMs: tenths(median(invoked.map((f) => f.importCpuMs + f.firstInvocation!.cpuMs))),
     };
   } finally {
     rmSync(outDir, { recursive: true, force: true });
@@ -177,16 +265,23 @@ export async function measureBundles(runs = 5, overrides: BundlingOptions = {}):
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
 
-/** One line per function: size, source map, import time and what fills the bundle. */
+/** One line per function: size, source map, import time, first invocation and what fills the bundle; then the targets. */
 export function formatBundles(run: BundlesRun): string {
   const width = Math.max(...run.functions.map((f) => f.functionId.length)) + 2;
   const lines = run.functions.map(
     (f) =>
-      `${f.functionId.padEnd(width)}${kb(f.bytes).padStart(8)}  map ${kb(f.sourceMapBytes).padStart(8)}  import ${`${f.importCpuMs} ms`.padStart(9)} CPU ${`${f.importMs} ms`.padStart(9)} wall   ` +
+      `${f.functionId.padEnd(width)}${kb(f.bytes).padStart(8)}  map ${kb(f.sourceMapBytes).padStart(8)}  import ${`${f.importCpuMs} ms`.padStart(9)} CPU ${`${f.importMs} ms`.padStart(9)} wall  ` +
+      (f.firstInvocation ? `1st call ${`${f.firstInvocation.cpuMs} ms`.padStart(9)} CPU, ${f.firstInvocation.awsRequests} AWS req.  ` : ''.padEnd(37)) +
       f.largestParts.map((part) => `${part.name} ${kb(part.bytes)}`).join(', '),
   );
+  const over = run.functions.filter((f) => f.bytes > BUNDLE_TARGETS.bytes);
+  const slow = run.functions.filter((f) => f.importCpuMs > BUNDLE_TARGETS.importCpuMs);
+  const met = (ok: boolean) => (ok ? 'met' : 'not met');
   lines.push(
     `${'(all)'.padEnd(width)}largest ${kb(run.largestBytes)}, median ${kb(run.medianBytes)}; import CPU slowest ${run.slowestImportCpuMs} ms, median ${run.medianImportCpuMs} ms; wall median ${run.medianImportMs} ms (median of ${run.importRuns} runs each)`,
+    `${'(path)'.padEnd(width)}first invocation CPU median ${run.medianFirstInvocationCpuMs} ms; import + first invocation median ${run.medianColdStartCpuMs} ms`,
+    `target: bundle <= ${kb(BUNDLE_TARGETS.bytes)}: ${met(over.length === 0)} (${run.functions.length - over.length} of ${run.functions.length}${over.length ? `; over: ${over.map((f) => f.functionId).join(', ')}` : ''})`,
+    `target: import <= ${BUNDLE_TARGETS.importCpuMs} ms CPU: ${met(slow.length === 0)} (${run.functions.length - slow.length} of ${run.functions.length}; median ${run.medianImportCpuMs} ms)`,
   );
   return lines.join('\n');
 }

@@ -5,6 +5,14 @@
 import type { FrameCounts } from './device';
 import { prices } from './prices';
 import type { FunctionUsage, Usage } from './request-counter';
+import { memorySizeOf } from '../lib/memory-sizes';
+import type { FunctionId } from '../lambdas/functions';
+
+/**
+ * Memory of a function in the model, MB: `lambdaMemoryMb` for every function when set (`--lambda-memory-mb`),
+ * else what the stack deploys it with by default (lib/memory-sizes.ts), as Lambda bills it.
+ */
+const memoryMbOf = (id: string, lambdaMemoryMb: number) => (lambdaMemoryMb > 0 ? lambdaMemoryMb : memorySizeOf(id as FunctionId, {}));
 
 export interface CostLine {
   readonly item: string;
@@ -48,10 +56,10 @@ export function costPerMessage(input: {
 
   add('API Gateway WebSocket messages (client frames in and out, @connections posts included)', input.frames.units, 'messages', prices.apiGatewayWebSocketMessages.usd);
 
-  const gb = input.lambdaMemoryMb / 1024;
   for (const [id, fn] of Object.entries(usage.functions)) {
+    const mb = memoryMbOf(id, input.lambdaMemoryMb);
     add(`Lambda ${id} invocations`, fn!.invocations, 'invocations', prices.lambdaRequests.usd);
-    add(`Lambda ${id} duration (${round(input.billedMs[id] ?? 0, 3)} ms billed each, ${input.lambdaMemoryMb} MB)`, fn!.invocations * ((input.billedMs[id] ?? 0) / 1000) * gb, 'GB-s', prices.lambdaArmGbSecond.usd);
+    add(`Lambda ${id} duration (${round(input.billedMs[id] ?? 0, 3)} ms billed each, ${mb} MB)`, fn!.invocations * ((input.billedMs[id] ?? 0) / 1000) * (mb / 1024), 'GB-s', prices.lambdaArmGbSecond.usd);
   }
 
   for (const [table, t] of Object.entries(usage.tables)) {
@@ -136,7 +144,6 @@ export function costPerMediaMessage(input: {
   add(`S3 Standard storage, ${a.retentionDays} days`, blobGb * (a.retentionDays / 30), 'GB-months', prices.s3StandardStorageGbMonth.usd);
   add(`Data transfer out, ${a.downloadsPerMessage} downloads`, blobGb * a.downloadsPerMessage, 'GB', prices.dataTransferOutGb.usd);
 
-  const gb = input.lambdaMemoryMb / 1024;
   let httpRequests = 0;
   for (const phase of phases) {
     for (const [id, fn] of Object.entries(phase.usage.functions)) {
@@ -144,8 +151,9 @@ export function costPerMediaMessage(input: {
       // The authorizer runs inside a request the route's own function already stands for.
       if (id !== 'httpAuthorizer') httpRequests += invocations;
       const billedMs = meanBilledMs(fn);
+      const mb = memoryMbOf(id, input.lambdaMemoryMb);
       add(`Lambda ${id} invocations at ${phase.name}`, invocations, 'invocations', prices.lambdaRequests.usd);
-      add(`Lambda ${id} duration at ${phase.name} (${round(billedMs, 3)} ms billed each, ${input.lambdaMemoryMb} MB)`, invocations * (billedMs / 1000) * gb, 'GB-s', prices.lambdaArmGbSecond.usd);
+      add(`Lambda ${id} duration at ${phase.name} (${round(billedMs, 3)} ms billed each, ${mb} MB)`, invocations * (billedMs / 1000) * (mb / 1024), 'GB-s', prices.lambdaArmGbSecond.usd);
     }
   }
   // Every media route is an HTTP API route backed by one function: one request per invocation.

@@ -1,8 +1,9 @@
 /**
  * A device of the bench: a real `ws` client that stamps each frame with its receive time, answers
- * requests by `requestId`, acknowledges PUSH and RECEIPT frames with DELIVERED as a live client does
- * (what arrives within a few milliseconds in one DELIVERED, with the chat-list preview of each message
- * it received; group messages by their group's cursor), and counts the WebSocket messages it sends and receives (what API Gateway bills).
+ * requests by `requestId`, acknowledges queued PUSH and RECEIPT frames with DELIVERED as a live client
+ * does (what arrives within the SDK's window in one DELIVERED, by their cursors, with the chat-list
+ * preview of each message it received; group messages by their group's cursor), and counts the
+ * WebSocket messages it sends and receives (what API Gateway bills).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -10,6 +11,7 @@ import WebSocket from 'ws';
 import type { ParleyLocal } from '../local/runtime';
 import { encodeDeviceCredentials } from '../lambdas/protocol/credentials';
 import type { TestDevice } from '../test/support/device-client';
+import { DEFAULT_DELIVERED_WINDOW_MS } from '../client/delivery-acknowledger';
 
 export interface FrameCounts {
   sent: number;
@@ -23,9 +25,9 @@ export interface FrameCounts {
 /** WebSocket messages of every bench device, in and out. */
 export const frameCounts: FrameCounts = { sent: 0, received: 0, sentBytes: 0, receivedBytes: 0, units: 0 };
 const billedUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / (32 * 1024)));
-/** How long a device collects acknowledgements before it sends them in one DELIVERED. */
-const DELIVERED_BATCH_MS = 10;
-/** The most msgIds one DELIVERED may carry. */
+/** How long a device collects acknowledgements before it sends them in one DELIVERED: as the SDK does. */
+const DELIVERED_BATCH_MS = DEFAULT_DELIVERED_WINDOW_MS;
+/** The most cursors one DELIVERED may carry. */
 const DELIVERED_BATCH_MAX = 100;
 
 export function resetFrameCounts(): void {
@@ -60,7 +62,8 @@ export class BenchDevice {
       frameCounts.receivedBytes += data.length;
       frameCounts.units += billedUnits(data.length);
       const frame = JSON.parse(data.toString());
-      if ((frame.type === 'PUSH' || frame.type === 'RECEIPT') && this.autoDeliver) this.acknowledgeFrame(frame);
+      // Queued frames have a cursor; a 1:1 delivery state (a RECEIPT without one) is not acknowledged.
+      if ((frame.type === 'PUSH' || frame.type === 'RECEIPT') && frame.cursor && this.autoDeliver) this.acknowledgeFrame(frame);
       const answer = frame.requestId !== undefined && frame.type !== 'PUSH' ? this.pending.get(frame.requestId) : undefined;
       if (answer) {
         this.pending.delete(frame.requestId);
@@ -72,7 +75,7 @@ export class BenchDevice {
 
   /**
    * Acknowledges a frame as the SDK does: a group message by its group's cursor (it is stored once per
-   * group), anything else by its id; a received message with its chat-list preview.
+   * group), anything else by its queue cursor; a received message with its chat-list preview.
    */
   private acknowledgeFrame(frame: any): void {
     const preview = frame.type === 'PUSH' && frame.from.userId !== this.credentials.userId ? sealedPreview() : undefined;
@@ -80,7 +83,7 @@ export class BenchDevice {
       const newest = this.groupCursors.get(frame.conversationId);
       if (!newest || newest.cursor < frame.cursor) this.groupCursors.set(frame.conversationId, { cursor: frame.cursor, ...(preview ? { ciphertext: preview } : {}) });
     } else {
-      this.undelivered.push(frame.msgId ?? frame.receiptId ?? frame.changeId ?? frame.noticeId);
+      this.undelivered.push(frame.cursor);
       if (preview) this.previews.push({ msgId: frame.msgId, ciphertext: preview });
     }
     if (this.undelivered.length >= DELIVERED_BATCH_MAX) this.flushDelivered();
@@ -94,7 +97,7 @@ export class BenchDevice {
     const groups = [...this.groupCursors].map(([conversationId, newest]) => ({ conversationId, ...newest }));
     this.send({
       action: 'DELIVERED',
-      ...(this.undelivered.length ? { msgIds: this.undelivered } : {}),
+      ...(this.undelivered.length ? { cursors: this.undelivered } : {}),
       ...(this.previews.length ? { previews: this.previews } : {}),
       ...(groups.length ? { groups } : {}),
     });
@@ -113,7 +116,7 @@ export class BenchDevice {
     for (;;) {
       const page = await this.request({ action: 'SYNC', ...(cursor ? { cursor } : {}) });
       if (page.type !== 'SYNC_PAGE' && page.type !== 'QUEUE_EMPTY') throw new Error(`SYNC answered ${JSON.stringify(page).slice(0, 200)}`);
-      for (const frame of page.frames) this.acknowledgeFrame(frame);
+      for (const frame of page.frames) if (frame.cursor) this.acknowledgeFrame(frame);
       frames.push(...page.frames);
       if (page.type === 'QUEUE_EMPTY') break;
       cursor = page.cursor;

@@ -32,6 +32,9 @@ export interface BenchOptions {
   readonly groupInterferenceConversations: number;
   /** Only the group section: its figures replace the `groupFanout` entry of the results file, the rest stays. */
   readonly groupOnly: boolean;
+  /** Pairs of the presence and typing section (0 skips it), and how long their devices type. */
+  readonly presencePairs: number;
+  readonly typingSeconds: number;
   /** Imports timed per Lambda bundle in the cold-start figures (`bench/bundles.ts`; 0 skips them). */
   readonly bundleImportRuns: number;
   /** MiB of the file the SDK's attachment crypto encrypts and decrypts (`bench/media-crypto.ts`; 0 skips it). */
@@ -41,11 +44,11 @@ export interface BenchOptions {
   readonly mediaTransferRounds: number;
   /** Only the media section: its figures replace the `media` entry of the results file, the rest stays. */
   readonly mediaOnly: boolean;
-  /** Memory of each Lambda function in the cost model (the CDK default, lib/functions.ts). */
+  /** Memory of every Lambda function in the cost model, MB; 0 (the default) prices each at the memory the stack gives it (lib/memory-sizes.ts). */
   readonly lambdaMemoryMb: number;
   /** Where the figures are written. */
   readonly out: string;
-  /** Devices acknowledge each PUSH and RECEIPT with DELIVERED, as live clients do; off measures SEND → PUSH alone. */
+  /** Devices acknowledge each queued frame with DELIVERED, as live clients do; off measures SEND → PUSH alone. */
   readonly delivered: boolean;
   /** Print the runtime's log lines. */
   readonly verbose: boolean;
@@ -70,12 +73,14 @@ export const defaultOptions: BenchOptions = {
   groupInterferenceRate: 10,
   groupInterferenceConversations: 3,
   groupOnly: false,
+  presencePairs: 10,
+  typingSeconds: 6,
   bundleImportRuns: 3,
   mediaCryptoMb: 256,
   mediaTransferMb: 10,
   mediaTransferRounds: 3,
   mediaOnly: false,
-  lambdaMemoryMb: 256,
+  lambdaMemoryMb: 0,
   out: 'bench/results.json',
   delivered: true,
   verbose: false,
@@ -84,7 +89,8 @@ export const defaultOptions: BenchOptions = {
 const usage = `npm run bench -- [--rate 50] [--seconds 10] [--pairs 10] [--steps 25,50,100] [--step-seconds 5]
   [--budget-seconds 150] [--p99-limit-ms 200] [--sync-messages 1000] [--group-members 1024] [--group-online 20]
   [--group-messages 5] [--group-returning 40] [--group-interference-seconds 8] [--group-interference-rate 10]
-  [--group-interference-conversations 3] [--group-only] [--sdk-sessions 200] [--sdk-messages 2000] [--bundle-import-runs 3] [--lambda-memory-mb 256]
+  [--group-interference-conversations 3] [--group-only] [--presence-pairs 10] [--typing-seconds 6] [--sdk-sessions 200] [--sdk-messages 2000]
+  [--bundle-import-runs 3] [--lambda-memory-mb 0 (each function's own)]
   [--media-crypto-mb 256] [--media-transfer-mb 10] [--media-transfer-rounds 3] [--no-media] [--media-only]
   [--out bench/results.json] [--no-delivered] [--verbose]   (--steps none skips the step-up)`;
 
@@ -107,6 +113,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     '--group-interference-seconds': 'groupInterferenceSeconds',
     '--group-interference-rate': 'groupInterferenceRate',
     '--group-interference-conversations': 'groupInterferenceConversations',
+    '--presence-pairs': 'presencePairs',
+    '--typing-seconds': 'typingSeconds',
     '--bundle-import-runs': 'bundleImportRuns',
     '--lambda-memory-mb': 'lambdaMemoryMb',
     '--media-crypto-mb': 'mediaCryptoMb',

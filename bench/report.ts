@@ -4,6 +4,7 @@ import type { RateRun } from './latency';
 import type { MaxRate } from './max-rate';
 import type { MediaResults } from './media-transfer';
 import type { GroupFanoutRun } from './group-fanout';
+import type { PresenceRun } from './presence';
 import type { SdkCryptoRun } from './sdk-crypto';
 import type { BundlesRun } from './bundles';
 import type { SyncRun } from './sync-time';
@@ -18,6 +19,8 @@ export interface Results {
   readonly maxRate: MaxRate | null;
   readonly sync: SyncRun | null;
   readonly groupFanout: GroupFanoutRun | null;
+  /** Typing latency, and the cost of a typing frame and of a presence change (bench/presence.ts). */
+  readonly presence: PresenceRun | null;
   /** The client SDK's Signal protocol work in one process: session setups and 1:1 messages. */
   readonly sdk: SdkCryptoRun | null;
   /** Each Lambda bundle's size and import time (bench/bundles.ts). */
@@ -120,7 +123,7 @@ function groupCostLines(group: GroupFanoutRun | null): string[] {
 export const formatGroupTable = (group: GroupFanoutRun): string => [...aligned(groupRows(group)), ...groupCostLines(group)].join('\n');
 
 export function formatTable(results: Results): string {
-  const { fixedRate: run, maxRate, sync, groupFanout: group, sdk, bundles, cost } = results;
+  const { fixedRate: run, maxRate, sync, groupFanout: group, presence, sdk, bundles, cost } = results;
   const rows: [string, string][] = [
     [
       `Delivery latency SEND → PUSH at ${run.offeredRate} msg/s × ${run.seconds} s, ${run.conversations} conversations`,
@@ -140,6 +143,15 @@ export function formatTable(results: Results): string {
     ['Cost per million 1:1 messages (list prices, see bench/prices.ts)', `$${cost.usdPerMillionMessages.toFixed(2)}`],
     ...groupRows(group),
     [
+      `Typing: TYPING → the other device (${presence?.pairs ?? '—'} pairs, 2 watching devices each)`,
+      presence ? `p50 ${ms(presence.typingLatencyMs.p50)}, p99 ${ms(presence.typingLatencyMs.p99)} (${presence.typingArrivals} arrivals of ${presence.typingFrames} frames)` : 'not run',
+    ],
+    ['  cost per million typing frames', presence ? `$${presence.typingCost.usdPerMillionMessages.toFixed(2)}` : '—'],
+    [
+      '  cost per million presence changes (2 devices watching, the connects and disconnects included)',
+      presence ? `$${presence.presenceCost.usdPerMillionMessages.toFixed(2)} (${presence.presenceFrames} PRESENCE frames for ${presence.presenceChanges} changes)` : '—',
+    ],
+    [
       'Client SDK: session setups (PQXDH, first message both sides)',
       sdk ? `${sdk.sessionSetups.perSecond}/s (${sdk.sessionSetups.msEach} ms each; first message ${sdk.sessionSetups.firstMessageBytes} B)` : 'not run',
     ],
@@ -150,9 +162,9 @@ export function formatTable(results: Results): string {
         : 'not run',
     ],
     [
-      'Lambda bundles: size; import CPU time in a fresh node (bench/bundles.ts)',
+      'Lambda bundles: size; import and first invocation CPU time in a fresh node (bench/bundles.ts)',
       bundles
-        ? `largest ${Math.round(bundles.largestBytes / 1024)} KB, median ${Math.round(bundles.medianBytes / 1024)} KB; import slowest ${bundles.slowestImportCpuMs} ms, median ${bundles.medianImportCpuMs} ms`
+        ? `largest ${Math.round(bundles.largestBytes / 1024)} KB, median ${Math.round(bundles.medianBytes / 1024)} KB; import slowest ${bundles.slowestImportCpuMs} ms, median ${bundles.medianImportCpuMs} ms; first invocation median ${bundles.medianFirstInvocationCpuMs} ms`
         : 'not run',
     ],
     ...mediaRows(results.media),
@@ -161,10 +173,16 @@ export function formatTable(results: Results): string {
   const delivered = (results.options as { delivered?: boolean }).delivered !== false;
   lines.push(
     '',
-    `Per message (1:1, Alice 2 devices → Bob 2 devices, ${delivered ? 'every PUSH and RECEIPT acknowledged with DELIVERED' : 'no DELIVERED (--no-delivered): the acknowledgement leg is left out'}):`,
+    `Per message (1:1, Alice 2 devices → Bob 2 devices, ${delivered ? 'every queued frame acknowledged with DELIVERED in the SDK’s 250 ms batches, delivery states pushed to the sender’s devices' : 'no DELIVERED (--no-delivered): the acknowledgement leg is left out'}):`,
   );
   lines.push(...costLines(cost.lines));
   lines.push(...mediaCostLines(results.media));
+  if (presence) {
+    lines.push('', 'Per TYPING frame (Alice → Bob’s 2 devices):');
+    lines.push(...costLines(presence.typingCost.lines));
+    lines.push('', 'Per presence change (both of Alice’s devices close, then open again; Bob’s 2 devices watch):');
+    lines.push(...costLines(presence.presenceCost.lines));
+  }
   lines.push(...groupCostLines(group));
   return lines.join('\n');
 }

@@ -5,9 +5,14 @@
  *
  * Capacity model (DynamoDB on-demand, what the middleware computes from the items it sees):
  * - a write (PutItem, UpdateItem, DeleteItem) costs ceil(item size / 1 KB) write request units, at least
- *   1, also when its condition fails; a put that succeeds or a delete also writes each local secondary
- *   index holding the item (all attributes projected: the same size again). The size of a deleted or
- *   updated item is not seen: counted as 1 unit (the bench's items are all under 1 KB, see maxItemBytes).
+ *   1, also when its condition fails; the size is the larger of the item before and after, as the
+ *   emulator reports it (every write asks for `ReturnConsumedCapacity: TOTAL`; a failed condition
+ *   counts 1). A write that succeeds also writes each local secondary index holding the item (all
+ *   attributes projected: the same units again), as DynamoDB bills it: a put of an item with the index's
+ *   key once; an update twice when it sets the index's key (the entry moves: a delete and a put; counted
+ *   so even for an item entering the index, an upper bound), else once (the entry is rewritten; counted
+ *   so even for an item outside the sparse index, an upper bound); a delete once, unless the deleted
+ *   item it answers (`ReturnValues: ALL_OLD`) shows it was not in the index.
  * - a strongly consistent GetItem or Query costs ceil(bytes read / 4 KB) read request units, at least 1;
  *   eventually consistent, half that.
  * - BatchGetItem and BatchWriteItem cost what each of their items would cost alone (the group fan-out's
@@ -69,6 +74,41 @@ const SERVICES: Record<string, string> = {
 const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 const READS = new Set(['GetItem', 'Query', 'Scan']);
 
+/** The names an update expression may use for an attribute: its own and its aliases. */
+const namesOf = (input: any, attribute: string) => [
+  attribute,
+  ...Object.entries<string>(input.ExpressionAttributeNames ?? {}).filter(([, name]) => name === attribute).map(([alias]) => alias),
+];
+const clauseOf = (input: any, clause: string) => new RegExp(`\\b${clause}\\b(.*?)(\\b(SET|REMOVE|ADD|DELETE)\\b|$)`, 'is').exec(input.UpdateExpression ?? '')?.[1] ?? '';
+const escaped = (name: string) => name.replace(/[#$]/g, '\\$&');
+
+/** Whether an update expression SETs this attribute (by its name or an alias of it). */
+function setsAttribute(input: any, attribute: string): boolean {
+  const set = clauseOf(input, 'SET');
+  return namesOf(input, attribute).some((name) => new RegExp(`(^|[\\s,])${escaped(name)}\\s*=`).test(set));
+}
+
+/** Whether an update expression REMOVEs this attribute. */
+function removesAttribute(input: any, attribute: string): boolean {
+  const remove = clauseOf(input, 'REMOVE');
+  return namesOf(input, attribute).some((name) => new RegExp(`(^|[\\s,])${escaped(name)}(\\s*,|\\s*$)`).test(remove));
+}
+
+/**
+ * Writes a successful write makes to one local secondary index (keyed by `sortKey`, every attribute
+ * projected), as DynamoDB bills them: an entry put, rewritten or deleted is one write, an entry whose
+ * key changed two (a delete and a put). `old` is the item the write replaced, when known; without it
+ * (a write that asked for other return values) the count is an upper bound.
+ */
+function indexWrites(command: string, input: any, old: { item?: Record<string, unknown> } | undefined, sortKey: string): number {
+  const oldHas = old ? old.item?.[sortKey] !== undefined : true;
+  if (command === 'DeleteItem') return oldHas ? 1 : 0;
+  const sets = command === 'PutItem' ? input.Item?.[sortKey] !== undefined : setsAttribute(input, sortKey);
+  const newHas = command === 'PutItem' ? sets : sets || (oldHas && !removesAttribute(input, sortKey));
+  if (oldHas && newHas) return sets && (!old || JSON.stringify(old.item?.[sortKey]) !== JSON.stringify(input.Item?.[sortKey] ?? null)) ? 2 : 1;
+  return oldHas || newHas ? 1 : 0;
+}
+
 export class RequestCounter {
   private usage = emptyUsage();
   private tableIds = new Map<string, TableId>();
@@ -97,6 +137,24 @@ export class RequestCounter {
   readonly instrument = <T extends object>(client: T): T => {
     const service = SERVICES[client.constructor.name] ?? client.constructor.name;
     const stack = (client as unknown as { middlewareStack: { add(middleware: unknown, options: unknown): void } }).middlewareStack;
+    if (service === 'dynamodb') {
+      // Before the request is serialized: every write reports the capacity it consumed, by item size, and
+      // one to a table with an index answers the item it replaced (taken out of the answer again below), so
+      // that the index writes are counted as DynamoDB bills them.
+      stack.add(
+        (next: (args: any) => Promise<any>, context: { commandName?: string; parleyBenchOldItem?: boolean }) => (args: any) => {
+          const command = (context.commandName ?? '').replace(/Command$/, '');
+          if (!WRITES.has(command) || !args.input) return next(args);
+          const input = { ...args.input, ReturnConsumedCapacity: args.input.ReturnConsumedCapacity ?? 'TOTAL' };
+          if (this.hasIndexes(input.TableName) && (input.ReturnValues ?? 'NONE') === 'NONE') {
+            input.ReturnValues = 'ALL_OLD';
+            context.parleyBenchOldItem = true;
+          }
+          return next({ ...args, input });
+        },
+        { step: 'serialize', priority: 'high', name: 'parleyBenchConsumedCapacity' },
+      );
+    }
     stack.add(
       (next: (args: any) => Promise<any>, context: { commandName?: string }) => async (args: any) => {
         const command = (context.commandName ?? 'Unknown').replace(/Command$/, '');
@@ -115,7 +173,10 @@ export class RequestCounter {
         if (service !== 'dynamodb') return next(args);
         try {
           const result = await next(args);
-          this.countCapacity(usage, command, args.input, result.output, true);
+          const askedOld = (context as { parleyBenchOldItem?: boolean }).parleyBenchOldItem;
+          const old = askedOld || args.input.ReturnValues === 'ALL_OLD' ? { item: result.output?.Attributes } : undefined;
+          if (askedOld && result.output) delete result.output.Attributes;
+          this.countCapacity(usage, command, args.input, result.output, true, old);
           return result;
         } catch (error) {
           this.countCapacity(usage, command, args.input, undefined, false);
@@ -163,7 +224,12 @@ export class RequestCounter {
     return { table, indexes };
   }
 
-  private countCapacity(usage: Usage, command: string, input: any, output: any, succeeded: boolean): void {
+  private hasIndexes(tableName: string | undefined): boolean {
+    const tableId = tableName ? this.tableIds.get(tableName) : undefined;
+    return tableId !== undefined && ((tableDefinitions[tableId] as { localIndexes?: readonly unknown[] }).localIndexes ?? []).length > 0;
+  }
+
+  private countCapacity(usage: Usage, command: string, input: any, output: any, succeeded: boolean, old?: { item?: Record<string, unknown> }): void {
     if (command === 'BatchGetItem') return this.countBatchGet(usage, input, output);
     if (command === 'BatchWriteItem') return this.countBatchWrite(usage, input, output);
     const { table, indexes } = this.tableUsage(usage, input?.TableName ?? 'unknown');
@@ -174,10 +240,9 @@ export class RequestCounter {
       const size =
         command === 'PutItem' ? marshalledItemSize(input.Item ?? {}) : command === 'UpdateItem' && output?.Attributes && input.ReturnValues === 'ALL_NEW' ? plainItemSize(output.Attributes) : 0;
       table.maxItemBytes = Math.max(table.maxItemBytes, size);
-      const units = Math.max(1, Math.ceil(size / 1024));
+      const units = Math.max(1, output?.ConsumedCapacity?.CapacityUnits ?? Math.ceil(size / 1024));
       table.writeUnits += units;
-      if (command === 'PutItem' && succeeded) table.writeUnits += units * indexes.filter((index) => input.Item?.[index.sortKey.name]).length;
-      if (command === 'DeleteItem' && succeeded) table.writeUnits += indexes.length;
+      if (succeeded) table.writeUnits += units * indexes.reduce((sum, index) => sum + indexWrites(command, input, old, index.sortKey.name), 0);
     } else if (READS.has(command)) {
       table.reads++;
       const items: Record<string, unknown>[] = output?.Item ? [output.Item] : (output?.Items ?? []);

@@ -3,7 +3,8 @@
  * six figures: delivery latency at a fixed rate, the highest rate that keeps p99 under 200 ms, the time
  * to SYNC 1,000 queued messages, the AWS requests and dollars per million 1:1 messages, the time and
  * cost of one message to a 1,024-member group, and what the client SDK's Signal protocol work costs
- * (session setups per second, encrypt+decrypt per message). First of all, each Lambda bundle's size and
+ * (session setups per second, encrypt+decrypt per message), typing latency and the cost of a typing frame
+ * and of a presence change (bench/presence.ts). First of all, each Lambda bundle's size and
  * import time (bench/bundles.ts). Last, media: the SDK's attachment crypto on a large file, attachments
  * uploaded and downloaded through the stack, and dollars per million media messages (bench/media-transfer.ts).
  * Writes bench/results.json and prints a table. Flags: see bench/options.ts (`npm run bench -- --help`).
@@ -29,6 +30,7 @@ import { settle } from './settle';
 import { summarize } from './stats';
 import { timeSync } from './sync-time';
 import { timeGroupFanout, type GroupFanoutRun } from './group-fanout';
+import { timePresenceAndTyping } from './presence';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 const seconds = (from: number) => Math.round((performance.now() - from) / 100) / 10;
@@ -148,9 +150,9 @@ async function main(): Promise<void> {
   // Before the stack starts, so nothing else in this process takes CPU.
   let bundles = null;
   if (options.bundleImportRuns > 0) {
-    say(`Lambda bundles: building each function as the CDK does, timing ${options.bundleImportRuns} imports of each…`);
+    say(`Lambda bundles: building each function as the CDK does, timing ${options.bundleImportRuns} cold starts of each…`);
     bundles = await measureBundles(options.bundleImportRuns);
-    say(`  largest ${Math.round(bundles.largestBytes / 1024)} KB; import CPU median ${bundles.medianImportCpuMs} ms, slowest ${bundles.slowestImportCpuMs} ms`);
+    say(`  largest ${Math.round(bundles.largestBytes / 1024)} KB; import CPU median ${bundles.medianImportCpuMs} ms, slowest ${bundles.slowestImportCpuMs} ms; first invocation CPU median ${bundles.medianFirstInvocationCpuMs} ms`);
   }
   let sdk = null;
   if (options.sdkSessions > 0 && options.sdkMessages > 0) {
@@ -198,6 +200,13 @@ async function main(): Promise<void> {
 
     const groupFanout = await timeGroupFanoutIfAsked(parley, counter, options);
 
+    let presence = null;
+    if (options.presencePairs > 0) {
+      say(`Presence and typing: ${options.presencePairs} pairs, typing for ${options.typingSeconds} s, then every Alice offline and online…`);
+      presence = await timePresenceAndTyping(parley, counter, { pairs: options.presencePairs, typingSeconds: options.typingSeconds, lambdaMemoryMb: options.lambdaMemoryMb });
+      say(`  typing p50 ${presence.typingLatencyMs.p50} ms, p99 ${presence.typingLatencyMs.p99} ms; $${presence.typingCost.usdPerMillionMessages} per million typing frames, $${presence.presenceCost.usdPerMillionMessages} per million presence changes`);
+    }
+
     const media = mediaResults(mediaCrypto, await measureMediaTransferIfAsked(parley, counter, options), options.lambdaMemoryMb);
 
     const cost = costPerMessage({
@@ -219,6 +228,7 @@ async function main(): Promise<void> {
       maxRate,
       sync,
       groupFanout,
+      presence,
       sdk,
       bundles,
       perMessage: perMessageUsage,

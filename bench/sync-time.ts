@@ -46,7 +46,7 @@ export async function timeSync(parley: ParleyLocal, messages: number, senders = 
 
   const device = await BenchDevice.connect(parley, dave!);
   device.autoDeliver = false;
-  const pushes: { msgId: string; from: string }[] = [];
+  const pushes: { msgId: string; from: string; cursor: string }[] = [];
   let pages = 0;
   let cursor: string | undefined;
   const start = performance.now();
@@ -54,7 +54,7 @@ export async function timeSync(parley: ParleyLocal, messages: number, senders = 
     const answer = await device.request({ action: 'SYNC', ...(cursor ? { cursor } : {}) }, 60_000);
     pages++;
     if (answer.type !== 'SYNC_PAGE' && answer.type !== 'QUEUE_EMPTY') throw new Error(`SYNC answered ${JSON.stringify(answer)}`);
-    for (const frame of answer.frames) if (frame.type === 'PUSH') pushes.push({ msgId: frame.msgId, from: frame.from.userId });
+    for (const frame of answer.frames) if (frame.type === 'PUSH') pushes.push({ msgId: frame.msgId, from: frame.from.userId, cursor: frame.cursor });
     if (answer.type === 'QUEUE_EMPTY') break;
     cursor = answer.cursor;
   }
@@ -62,11 +62,11 @@ export async function timeSync(parley: ParleyLocal, messages: number, senders = 
   const receivedBy = new Map<string, string[]>();
   for (const push of pushes) receivedBy.set(push.from, [...(receivedBy.get(push.from) ?? []), push.msgId]);
   const inOrder = pushes.length === messages && [...sentBy].every(([sender, sent]) => (receivedBy.get(sender) ?? []).join() === sent.join());
-  const msgIds = pushes.map((push) => push.msgId);
+  const cursors = pushes.map((push) => push.cursor);
 
   const deliveredStart = performance.now();
-  for (let i = 0; i < msgIds.length; i += 100) {
-    const answer = await device.request({ action: 'DELIVERED', msgIds: msgIds.slice(i, i + 100) });
+  for (let i = 0; i < cursors.length; i += 100) {
+    const answer = await device.request({ action: 'DELIVERED', cursors: cursors.slice(i, i + 100) });
     if (answer.type !== 'DELIVERED_ACK') throw new Error(`DELIVERED answered ${JSON.stringify(answer)}`);
   }
   const deliveredMs = performance.now() - deliveredStart;

@@ -100,6 +100,7 @@ export const summary = (report: RedriveReport, dryRun: boolean): string =>
 
 async function main(): Promise<void> {
   let command: RedriveCommand;
+  if (process.argv.includes('--help') || process.argv.includes('-h')) return console.log(USAGE);
   try {
     command = parseRedriveCommand(process.argv.slice(2));
   } catch (error) {

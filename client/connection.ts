@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { encodeDeviceCredentials, type DeviceCredentials } from '../lambdas/protocol/credentials';
-import type { ErrorFrame, QueuedFrame } from '../lambdas/protocol/frames';
+import type { ErrorFrame, PresenceFrame, QueuedFrame, TypingNoticeFrame } from '../lambdas/protocol/frames';
 import { webSocketLimits } from '../lambdas/protocol/limits';
 import { Backoff, type BackoffOptions } from './backoff';
 import { ClientClosedError, ConnectionLostError, ParleyApiError } from './errors';
@@ -20,11 +20,15 @@ export interface ConnectionOptions {
   readonly credentials: DeviceCredentials;
   /** Handles one frame of the device's queue; the next waits until it resolves. */
   readonly onQueued: (frame: QueuedFrame) => Promise<void>;
+  /** The newest delivery state this device has seen, for SYNC's `receiptsAfter`. @default none: the last 30 days' */
+  readonly receiptsAfter?: () => Promise<number | undefined>;
   readonly onStatus: (status: ConnectionStatus) => void;
   /** Called when a connection drops, before any reconnect. */
   readonly onDisconnected?: () => void;
   /** An ERROR frame that answers no request of ours. */
   readonly onError?: (error: ParleyApiError) => void;
+  /** A frame that is never queued (PRESENCE, TYPING): best effort, handled as it comes. */
+  readonly onEphemeral?: (frame: EphemeralFrame) => void;
   readonly backoff?: BackoffOptions;
   /** @default 5 minutes (the server keeps a route 15 minutes after a heartbeat) */
   readonly heartbeatIntervalMs?: number;
@@ -42,6 +46,9 @@ interface Pending {
 }
 
 const QUEUED_TYPES = new Set(['PUSH', 'RECEIPT', 'PREKEYS_LOW', 'GROUP_UPDATE']);
+const EPHEMERAL_TYPES = new Set(['PRESENCE', 'TYPING']);
+
+export type EphemeralFrame = PresenceFrame | TypingNoticeFrame;
 
 export class Connection {
   private socket: WebSocket | undefined;
@@ -95,6 +102,17 @@ export class Connection {
     });
     sendFragmented(socket, JSON.stringify({ ...frame, requestId }));
     return answer;
+  }
+
+  /**
+   * Sends a frame the server does not answer (TYPING), if the connection is online; best effort, so it is
+   * dropped otherwise. Answers whether it went out.
+   */
+  notify(frame: ClientFrame): boolean {
+    const socket = this.socket;
+    if (!this.isOnline || !socket || socket.readyState !== WebSocket.OPEN) return false;
+    sendFragmented(socket, JSON.stringify(frame));
+    return true;
   }
 
   /** Closes for good. */
@@ -156,9 +174,10 @@ export class Connection {
     this.options.onStatus({ state: 'syncing' });
     try {
       let cursor: string | undefined;
+      const receiptsAfter = await this.options.receiptsAfter?.();
       for (;;) {
         const page = await this.request<{ type: 'SYNC_PAGE' | 'QUEUE_EMPTY'; frames: QueuedFrame[]; cursor?: string }>(
-          { action: 'SYNC', ...(cursor ? { cursor } : {}) },
+          { action: 'SYNC', ...(cursor ? { cursor } : {}), ...(receiptsAfter !== undefined ? { receiptsAfter } : {}) },
           true,
         );
         for (const frame of page.frames) await this.enqueue(frame);
@@ -188,6 +207,8 @@ export class Connection {
       this.options.onError?.(apiErrorOf(frame));
     } else if (frame.type === 'SESSION_CLOSED') {
       this.closedBecause ??= `session closed by the server: ${frame.reason}`;
+    } else if (EPHEMERAL_TYPES.has(frame.type)) {
+      this.options.onEphemeral?.(frame);
     } else if (QUEUED_TYPES.has(frame.type)) {
       if (this.syncing) this.heldDuringSync.push(frame);
       else void this.enqueue(frame);

@@ -1,12 +1,13 @@
 /**
- * Acknowledges handled messages with DELIVERED in batches: what is handled within a short window, up to
- * the protocol's 100 ids, goes in one frame (each DELIVERED is a billed message and an invocation).
+ * Acknowledges handled frames with DELIVERED, by their cursors, in batches: what is handled within a
+ * short window, up to the protocol's 100, goes in one frame (each DELIVERED is a billed message and an
+ * invocation, so a longer window makes fewer of them; the sender's ticks wait as long).
  * A message may come with its chat-list preview; a batch carries the newest one per conversation only,
  * as many as the frame's preview limit takes (a preview left out leaves an older one in the chat list).
  * Group messages are acknowledged per group by cursor: the newest handled one with none held before it
  * (a message held for its sender's key must come again at the next SYNC if the connection drops).
  */
-import { MAX_GROUP_CURSORS, MAX_PREVIEW_CHARS_PER_DELIVERED, type GroupCursor, type MessagePreview } from '../lambdas/protocol/frames';
+import { idOfCursor, MAX_GROUP_CURSORS, MAX_PREVIEW_CHARS_PER_DELIVERED, type GroupCursor, type MessagePreview } from '../lambdas/protocol/frames';
 
 /** A delivered message's preview for this user's chat list. */
 export interface DeliveredPreview {
@@ -17,7 +18,7 @@ export interface DeliveredPreview {
 }
 
 interface Pending {
-  readonly msgId: string;
+  readonly cursor: string;
   readonly preview?: DeliveredPreview;
 }
 
@@ -25,6 +26,9 @@ interface HandledGroupMessage {
   readonly cursor: string;
   readonly ciphertext?: string;
 }
+
+/** How long handled frames wait for more before they are acknowledged together. */
+export const DEFAULT_DELIVERED_WINDOW_MS = 250;
 
 export class DeliveryAcknowledger {
   private pending: Pending[] = [];
@@ -37,14 +41,15 @@ export class DeliveryAcknowledger {
    *   if any: no cursor at or past it is sent. @default none is ever held
    */
   constructor(
-    private readonly send: (msgIds: string[], previews: MessagePreview[], groups: GroupCursor[]) => Promise<void>,
-    private readonly windowMs = 10,
+    private readonly send: (cursors: string[], previews: MessagePreview[], groups: GroupCursor[]) => Promise<void>,
+    private readonly windowMs = DEFAULT_DELIVERED_WINDOW_MS,
     private readonly maxIds = 100,
     private readonly heldFrom: (conversationId: string) => string | undefined = () => undefined,
   ) {}
 
-  add(msgId: string, preview?: DeliveredPreview): void {
-    this.pending.push(preview ? { msgId, preview } : { msgId });
+  /** Acknowledges the frame at `cursor`; a message's preview goes with it. */
+  add(cursor: string, preview?: DeliveredPreview): void {
+    this.pending.push(preview ? { cursor, preview } : { cursor });
     this.schedule();
   }
 
@@ -69,7 +74,7 @@ export class DeliveryAcknowledger {
     while (this.pending.length || groups.length) {
       const batch = this.pending.splice(0, this.maxIds);
       void this.send(
-        batch.map((item) => item.msgId),
+        batch.map((item) => item.cursor),
         newestPreviews(batch),
         groups,
       ).catch(() => undefined);
@@ -116,10 +121,10 @@ function newestPreviews(batch: readonly Pending[]): MessagePreview[] {
   }
   const previews: MessagePreview[] = [];
   let chars = 0;
-  for (const { msgId, preview } of [...newest.values()].sort((a, b) => b.preview.serverTs - a.preview.serverTs)) {
+  for (const { cursor, preview } of [...newest.values()].sort((a, b) => b.preview.serverTs - a.preview.serverTs)) {
     if (chars + preview.ciphertext.length > MAX_PREVIEW_CHARS_PER_DELIVERED) continue;
     chars += preview.ciphertext.length;
-    previews.push({ msgId, ciphertext: preview.ciphertext });
+    previews.push({ msgId: idOfCursor(cursor), ciphertext: preview.ciphertext });
   }
   return previews;
 }

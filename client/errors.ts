@@ -36,3 +36,19 @@ export class ClientClosedError extends Error {
     this.name = 'ClientClosedError';
   }
 }
+
+/**
+ * The device refused a message action only it can check (the server cannot read the conversation):
+ * `UNKNOWN_MESSAGE` (this device has no such message in the chat), `NOT_OWN_MESSAGE` (editing or deleting
+ * someone else's), `EDIT_WINDOW_PASSED` (15 minutes), `DELETE_WINDOW_PASSED` (48 hours), `BAD_TIMER`.
+ * Nothing was sent.
+ */
+export class MessageActionError extends Error {
+  constructor(
+    readonly code: 'UNKNOWN_MESSAGE' | 'NOT_OWN_MESSAGE' | 'EDIT_WINDOW_PASSED' | 'DELETE_WINDOW_PASSED' | 'BAD_TIMER',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MessageActionError';
+  }
+}

@@ -1,9 +1,15 @@
 /** The events a client emits, and the small typed emitter that emits them. */
+import type { MessageContent, MessageRef } from './content';
+import type { MessageKind } from './message-actions';
 import type { Attachment } from './media/attachment';
 import type { DeviceAddress, DecryptFailureReason } from './session-manager';
 
-/** A message decrypted on this device: from a peer, or sent by this account's other device. */
-export interface IncomingMessage {
+/**
+ * A message decrypted on this device: from a peer, or sent by this account's other device. Its content's
+ * reply, action and timer fields are as {@link MessageContent} documents them; `kind` says which it is.
+ */
+export interface IncomingMessage
+  extends Pick<MessageContent, 'replyTo' | 'reaction' | 'edit' | 'deleteForEveryone' | 'disappearing' | 'expiresInSeconds' | 'unsupported'> {
   readonly msgId: string;
   readonly conversationId: string;
   /** For a group message: the group (`conversationId` is `group:<groupId>`). */
@@ -18,6 +24,12 @@ export interface IncomingMessage {
   readonly data?: Uint8Array;
   /** A photo, video, voice note or document: fetch it with `client.downloadAttachment(attachment, path)`. */
   readonly attachment?: Attachment;
+  /**
+   * `message`: text, bytes or media, possibly a reply. The others act on the chat: `reaction`, `edit`,
+   * `delete` (for everyone: remove `deleteForEveryone.msgId` of this sender), `disappearing` (the chat's
+   * timer changed), and `unsupported`: a newer client's content this SDK cannot read; show "unsupported message".
+   */
+  readonly kind: MessageKind;
   /** The sender's clock when it sent the message. */
   readonly sentAt: number;
   /** When the server accepted the message: the order of a conversation. */
@@ -27,8 +39,10 @@ export interface IncomingMessage {
 }
 
 /**
- * Ticks: `sent` (one grey tick: the server has the message), `delivered` (a device of `by` stored it),
- * `read` (`by` read the conversation up to `msgIds[0]`), `failed` (it waited 30 days for `by` in vain).
+ * Ticks: `sent` (one grey tick: the server has the message), `delivered` (a device of `by`'s user stored
+ * it; in a 1:1 chat with `upToServerTs`, every message this user sent there up to that serverTs, those
+ * named in `msgIds` and the earlier ones alike), `read` (`by` read the conversation up to `msgIds[0]`),
+ * `failed` (it waited 30 days for `by` in vain).
  */
 export interface Receipt {
   readonly status: 'sent' | 'delivered' | 'read' | 'failed';
@@ -38,6 +52,8 @@ export interface Receipt {
   readonly by: DeviceAddress;
   /** In a group: every member has the message (`delivered`) or has read up to it (`read`); `by` was the last. */
   readonly everyone?: true;
+  /** A 1:1 `delivered`: every message this user sent in the conversation with a serverTs up to this one is delivered. */
+  readonly upToServerTs?: number;
   readonly serverTs: number;
 }
 
@@ -84,9 +100,10 @@ export interface UndecryptableMessage {
   readonly from: DeviceAddress;
   /**
    * `bad-content`: it decrypted but is not a message this SDK reads; `no-sender-key`: a group message whose
-   * sender's key did not come within `senderKeyWaitMs`.
+   * sender's key did not come within `senderKeyWaitMs`; `refused-action`: a reaction, edit or delete that
+   * names no message of the chat this device has, or came past its window (the error says which).
    */
-  readonly reason: DecryptFailureReason | 'bad-content' | 'no-sender-key';
+  readonly reason: DecryptFailureReason | 'bad-content' | 'no-sender-key' | 'refused-action';
   readonly error: Error;
 }
 
@@ -103,6 +120,8 @@ export interface SequenceGap {
 /** A peer's device now has an identity key other than the one this device knew: the app should warn. */
 export interface IdentityChanged {
   readonly device: DeviceAddress;
+  /** The user had marked this device verified (its safety number); the verification is now dropped: warn loudly. */
+  readonly wasVerified?: true;
 }
 
 /** This newly linked device received the account's shared keys from the device whose link code it used: its chat list shows previews now. */
@@ -111,7 +130,35 @@ export interface Provisioned {
   readonly chatListKeyIds: readonly number[];
 }
 
+/** A watched user's presence changed (or is answered on subscribing), as their privacy settings let this user see it. */
+export interface PresenceEvent {
+  readonly userId: string;
+  readonly online: boolean;
+  /** When the user was last online, epoch ms; only while offline and only when they show it to this user. */
+  readonly lastSeen?: number;
+}
+
+/**
+ * Someone in a conversation is typing (`composing`) or stopped (`paused`). The SDK emits `paused` by
+ * itself when a `composing` is not refreshed within 5 s (`expired: true`).
+ */
+export interface TypingEvent {
+  readonly conversationId: string;
+  readonly from: DeviceAddress;
+  readonly state: 'composing' | 'paused';
+  readonly expired?: true;
+}
+
+/** Read messages of a disappearing chat whose timer ran out: the app deletes them now. */
+export interface ExpiredMessages {
+  readonly conversationId: string;
+  readonly messages: readonly MessageRef[];
+}
+
 export interface ParleyEvents {
+  expired: ExpiredMessages;
+  presence: PresenceEvent;
+  typing: TypingEvent;
   message: IncomingMessage;
   receipt: Receipt;
   groupUpdate: GroupUpdate;

@@ -18,8 +18,9 @@
 import type { GroupUpdateFrame, PushFrame, QueuedFrame, ReceiptFrame } from '../lambdas/protocol/frames';
 import { decodeContent, type MessageContent, type SenderKeyDistribution } from './content';
 import type { DecryptedMessages } from './decrypted-messages';
+import { kindOf } from './message-actions';
 import type { DeliveredPreview } from './delivery-acknowledger';
-import type { Emitter, GroupUpdate, IncomingMessage, ParleyEvents } from './events';
+import type { Emitter, GroupUpdate, IncomingMessage, ParleyEvents, UndecryptableMessage } from './events';
 import type { Recipients } from './recipients';
 import { receivedMessageId, type SeenMessages } from './seen-messages';
 import { deviceKey, MissingSenderKey, type SenderKeys } from './sender-keys';
@@ -42,14 +43,18 @@ export interface InboxDeps {
   readonly decrypted: DecryptedMessages;
   readonly sequence: SequenceNumbers;
   readonly events: Emitter<ParleyEvents>;
-  /** Queues an id, with its message's chat-list preview if it has one, for the next DELIVERED. */
-  readonly acknowledge: (id: string, preview?: DeliveredPreview) => void;
+  /** Queues a frame's cursor, with its message's chat-list preview if it has one, for the next DELIVERED. */
+  readonly acknowledge: (cursor: string, preview?: DeliveredPreview) => void;
   /** Queues a group message, by its group and cursor, for the next DELIVERED. */
   readonly acknowledgeGroup: (conversationId: string, cursor: string, preview?: DeliveredPreview) => void;
+  /** A conversation's delivery state (a RECEIPT with no cursor) was handled. @default nothing is kept */
+  readonly deliveryStateSeen?: (serverTs: number) => Promise<void>;
   /** Seals a shown message's chat-list preview (base64); none before this device holds a chat-list key. @default no previews */
   readonly sealPreview?: (message: IncomingMessage) => Promise<string | undefined>;
   /** Takes provisioning content from another device of this account. @default it is dropped */
   readonly provisioning?: { received(from: DeviceAddress, content: MessageContent): Promise<void> };
+  /** Applies a message or an action on one to the device's message log; answers why an action was refused. @default nothing is applied */
+  readonly applyContent?: (message: IncomingMessage) => Promise<string | undefined>;
   /** Tops the prekeys up. Counted afresh: a notice queued before the last upload may arrive after it. */
   readonly onPrekeysLow: () => void;
   readonly senderKeys: SenderKeys;
@@ -95,7 +100,7 @@ export class Inbox {
         return this.receipt(frame);
       case 'PREKEYS_LOW':
         this.deps.onPrekeysLow();
-        this.deps.acknowledge(frame.noticeId);
+        this.deps.acknowledge(frame.cursor);
         return;
       case 'GROUP_UPDATE':
         return this.groupUpdate(frame);
@@ -103,9 +108,9 @@ export class Inbox {
   }
 
   private async groupUpdate(frame: GroupUpdateFrame): Promise<void> {
-    if (await this.deps.seen.has(frame.changeId)) return this.deps.acknowledge(frame.changeId);
+    if (await this.deps.seen.has(frame.changeId)) return this.deps.acknowledge(frame.cursor);
     await this.deps.events.emit('groupUpdate', await this.deps.groupUpdated(frame));
-    return this.handled(frame.changeId);
+    return this.handled(frame.changeId, frame.cursor);
   }
 
   private async message(push: PushFrame): Promise<void> {
@@ -115,15 +120,21 @@ export class Inbox {
     const message = (await decrypted.get(id)) ?? (await this.decrypt(push));
     if (message === HELD) return;
     if (!message) return this.handledPush(id, push);
+    const refused = await this.deps.applyContent?.(message);
+    if (refused !== undefined) {
+      await this.undecryptable(push, 'refused-action', new Error(refused));
+      await this.handledPush(id, push);
+      return decrypted.delete(id);
+    }
     await events.emit('message', message);
     await this.handledPush(id, push, await this.previewOf(message));
     await decrypted.delete(id);
   }
 
-  /** A group message is acknowledged by its group's cursor (it is stored once per group), any other by msgId. */
+  /** A group message is acknowledged in its group by cursor (it is stored once per group), any other by its queue cursor. */
   private acknowledgePush(push: PushFrame, preview?: DeliveredPreview): void {
     if (push.envelope.type === 'senderKey') this.deps.acknowledgeGroup(push.conversationId, push.cursor, preview);
-    else this.deps.acknowledge(push.msgId, preview);
+    else this.deps.acknowledge(push.cursor, preview);
   }
 
   private async handledPush(seenId: string, push: PushFrame, preview?: DeliveredPreview): Promise<void> {
@@ -132,7 +143,8 @@ export class Inbox {
   }
 
   private async previewOf(message: IncomingMessage): Promise<DeliveredPreview | undefined> {
-    if (message.outgoing && message.groupId === undefined) return undefined;
+    // Only a message is the chat's newest line: an action on one (a reaction, an edit, a delete) is not.
+    if ((message.outgoing && message.groupId === undefined) || message.kind !== 'message') return undefined;
     const ciphertext = await this.deps.sealPreview?.(message);
     return ciphertext ? { conversationId: message.conversationId, serverTs: message.serverTs, ciphertext } : undefined;
   }
@@ -179,6 +191,7 @@ export class Inbox {
       ...(isGroup ? { groupId: push.conversationId.slice(GROUP_PREFIX.length) } : {}),
       from: push.from,
       outgoing: push.from.userId === self.userId,
+      kind: kindOf(content),
       ...content,
       serverTs: push.serverTs,
       seq: push.seq,
@@ -187,7 +200,7 @@ export class Inbox {
     return message;
   }
 
-  private undecryptable(push: PushFrame, reason: DecryptFailure['reason'] | 'bad-content' | 'no-sender-key', error: Error): Promise<void> {
+  private undecryptable(push: PushFrame, reason: UndecryptableMessage['reason'], error: Error): Promise<void> {
     return this.deps.events.emit('undecryptable', { msgId: push.msgId, conversationId: push.conversationId, from: push.from, reason, error });
   }
 
@@ -214,17 +227,32 @@ export class Inbox {
     }
   }
 
+  /**
+   * A queued receipt is acknowledged; a delivery state (no cursor) is not queued, so it is only noted as
+   * seen, and its time kept for the next SYNC.
+   */
   private async receipt(receipt: ReceiptFrame): Promise<void> {
-    if (await this.deps.seen.has(receipt.receiptId)) return this.deps.acknowledge(receipt.receiptId);
-    const { status, conversationId, msgIds, by, everyone, serverTs } = receipt;
-    await this.deps.events.emit('receipt', { status, conversationId, msgIds, by, ...(everyone ? { everyone } : {}), serverTs });
-    return this.handled(receipt.receiptId);
+    const { receiptId, cursor, status, conversationId, msgIds, by, everyone, upToServerTs, serverTs } = receipt;
+    if (!(await this.deps.seen.has(receiptId))) {
+      await this.deps.events.emit('receipt', {
+        status,
+        conversationId,
+        msgIds,
+        by,
+        ...(everyone ? { everyone } : {}),
+        ...(upToServerTs !== undefined ? { upToServerTs } : {}),
+        serverTs,
+      });
+      await this.deps.seen.add(receiptId);
+    }
+    if (cursor) this.deps.acknowledge(cursor);
+    else await this.deps.deliveryStateSeen?.(serverTs);
   }
 
-  /** Records the frame as seen and acknowledges it by the server's id. */
-  private async handled(seenId: string): Promise<void> {
+  /** Records the frame as seen (a message by its receivedMessageId) and acknowledges it by its cursor, with the message's preview. */
+  private async handled(seenId: string, cursor: string, preview?: DeliveredPreview): Promise<void> {
     await this.deps.seen.add(seenId);
-    this.deps.acknowledge(seenId);
+    this.deps.acknowledge(cursor, preview);
   }
 }
 

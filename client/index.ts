@@ -12,19 +12,27 @@ export { ParleyClient, type ParleyClientOptions, type ParleyEndpoints, type Sent
 export type {
   ConnectionState,
   ConnectionStatus,
+  ExpiredMessages,
+  GroupUpdate,
   IdentityChanged,
   IncomingMessage,
   ParleyEvents,
+  PresenceEvent,
   Provisioned,
   Receipt,
   SequenceGap,
+  TypingEvent,
   UndecryptableMessage,
 } from './events';
 export type { Chat, ChatPreview } from './chat-list';
+export { receiptCovers } from './delivery-states';
+export type { SafetyNumber } from './safety-numbers';
 export type { KeyValueStore } from './store/key-value-store';
 export { MemoryStore } from './store/memory-store';
 export { FileStore, type FileStoreOptions } from './store/file-store';
-export { ParleyApiError, ConnectionLostError, ClientClosedError } from './errors';
+export { ParleyApiError, ConnectionLostError, ClientClosedError, MessageActionError } from './errors';
+export { DISAPPEARING_TIMERS, type DisappearingTimer, type MessageRef } from './content';
+export { EDIT_WINDOW_MS, type MessageKind } from './message-actions';
 export { NoKeysError } from './recipients';
 export type { DeviceAddress, DecryptFailureReason } from './session-manager';
 export type { PrekeyPolicy } from './prekeys';

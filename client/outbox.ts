@@ -41,6 +41,10 @@ export interface SendOptions {
   readonly preview?: (message: { msgId: string; conversationId: string }) => Promise<string | undefined>;
   /** No `sent` receipt: a message the SDK sends for itself (provisioning), which the app never saw. */
   readonly silent?: boolean;
+  /** The chat's disappearing timer: the server lets the queued copies expire after it. */
+  readonly expiresInSeconds?: number;
+  /** An action on the chat, not a message: the server leaves the chat lists as they are. */
+  readonly control?: boolean;
 }
 
 /** A short pause before resending over a connection that is closing, so the retry waits for the next one. */
@@ -105,7 +109,8 @@ export class Outbox {
       if (!devices.some((device) => device.userId === message.to)) throw new NoKeysError([], message.to);
       const envelopes = await Promise.all(devices.map((device) => sessions.encrypt(device, plaintext)));
       try {
-        const ack = await this.sendUntilAnswered({ action: 'SEND', ...message, seq, envelopes, ...(preview ? { preview } : {}) });
+        const extras = { ...(options.expiresInSeconds ? { expiresInSeconds: options.expiresInSeconds } : {}), ...(options.control ? { control: true as const } : {}) };
+        const ack = await this.sendUntilAnswered({ action: 'SEND', ...message, seq, envelopes, ...(preview ? { preview } : {}), ...extras });
         return { sent: await this.accepted(message, seq, ack, options.silent), devices };
       } catch (error) {
         const correctable = error instanceof ParleyApiError && (error.code === 'MISMATCHED_DEVICES' || error.code === 'STALE_DEVICES');

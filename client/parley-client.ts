@@ -7,16 +7,22 @@ import { randomBytes } from 'node:crypto';
 import { PRIMARY_DEVICE_ID } from '../lambdas/accounts/constants';
 import type { DeviceSummary, RegisteredDevice } from '../lambdas/protocol/accounts-api';
 import type { DeviceCredentials } from '../lambdas/protocol/credentials';
-import type { AckFrame, ReadAckFrame } from '../lambdas/protocol/frames';
-import { directConversationId } from '../lambdas/send/conversations';
+import type { AckFrame, ReadAckFrame, RevokeAckFrame } from '../lambdas/protocol/frames';
+import { directConversationId, groupConversationId, groupIdOfConversation, peerOf } from '../lambdas/send/conversations';
 import type { BackoffOptions } from './backoff';
 import { ChatList, type Chat } from './chat-list';
 import { ChatListKeys } from './chat-list-keys';
 import { Connection } from './connection';
-import { encodeContent, type MessageContent } from './content';
+import { Contacts, type PrivacySettings } from './contacts';
+import { PresenceAndTyping } from './presence';
+import { DISAPPEARING_TIMERS, encodeContent, type DisappearingTimer, type MessageContent, type MessageRef } from './content';
+import { MessageActionError } from './errors';
+import { MessageActions } from './message-actions';
+import { MessageLog } from './message-log';
 import { DecryptedMessages } from './decrypted-messages';
 import { DeliveryAcknowledger } from './delivery-acknowledger';
-import { Emitter, type Listener, type ParleyEvents } from './events';
+import { DeliveryStates } from './delivery-states';
+import { Emitter, type Listener, type ParleyEvents, type PresenceEvent } from './events';
 import { Groups, type GroupSummary, type MyGroup } from './groups';
 import { HttpClient } from './http-client';
 import { Inbox } from './inbox';
@@ -28,6 +34,7 @@ import { Outbox, type SentMessage } from './outbox';
 import { Prekeys, type PrekeyPolicy } from './prekeys';
 import { awaitProvisioning, parseLinkCode, Provisioning } from './provisioning';
 import { Recipients } from './recipients';
+import { SafetyNumbers, type SafetyNumber } from './safety-numbers';
 import { SeenMessages } from './seen-messages';
 import { SenderKeys } from './sender-keys';
 import { SequenceNumbers } from './sequence-numbers';
@@ -57,9 +64,14 @@ export interface ParleyClientOptions extends ParleyEndpoints {
   readonly keyDirectory?: (http: HttpClient) => KeyDirectory;
   /** How long a group message that came before its sender's key waits for it, then is reported `undecryptable`. @default 60 s */
   readonly senderKeyWaitMs?: number;
+  /** How long handled frames wait to be acknowledged together in one DELIVERED. @default 250 ms */
+  readonly deliveredWindowMs?: number;
   /** @default Date.now */
   readonly now?: () => number;
 }
+
+/** How often a connected client removes read messages whose disappearing timer ran out. */
+const EXPIRY_SWEEP_MS = 60_000;
 
 const newDeviceSecret = () => randomBytes(32).toString('base64url');
 
@@ -130,20 +142,39 @@ export class ParleyClient {
   private readonly chats: ChatList;
   private readonly provisioning: Provisioning;
   private readonly media: MediaTransfers;
+  private readonly presence: PresenceAndTyping;
+  /** Contact discovery, the contact list, privacy settings and blocks. */
+  readonly contacts: Contacts;
+  private readonly safety: SafetyNumbers;
+  private readonly actions: MessageActions;
+  private readonly now: () => number;
+  private expirySweep: NodeJS.Timeout | undefined;
 
   private constructor(options: ParleyClientOptions, device: LocalDevice) {
     const { store } = options;
-    const now = options.now ?? Date.now;
+    const now = (this.now = options.now ?? Date.now);
+    const actions = (this.actions = new MessageActions(new MessageLog(store), now));
     const self: DeviceAddress = { userId: device.credentials.userId, deviceId: device.credentials.deviceId };
     this.userId = self.userId;
     this.deviceId = self.deviceId;
     this.http = new HttpClient(options.httpUrl, device.credentials);
     const directory = options.keyDirectory?.(this.http) ?? new HttpKeyDirectory(this.http);
     const stores = new ProtocolStores(store, device.identity, (address) => {
-      void this.events.emit('identityChanged', { device: { userId: address.name(), deviceId: address.deviceId() } });
+      const changed = { userId: address.name(), deviceId: address.deviceId() };
+      void this.safety
+        .identityChanged(changed)
+        .then((wasVerified) => this.events.emit('identityChanged', { device: changed, ...(wasVerified ? { wasVerified } : {}) }))
+        .catch((error: Error) => this.events.emit('error', error));
     });
     const sessions = new SessionManager(store, stores, self);
     const recipients = new Recipients(store, sessions, directory, self);
+    this.safety = new SafetyNumbers({
+      store,
+      self,
+      ownIdentityKey: device.identity.identityKeyPair.publicKey,
+      devicesOf: (userId) => recipients.devicesOfUsers([userId]),
+      identityKeyOf: (address) => sessions.identityKeyOf(address),
+    });
     const sequence = new SequenceNumbers(store);
     const senderKeys = new SenderKeys(store, stores.senderKeys, self);
     this.seen = new SeenMessages(store, now);
@@ -162,16 +193,17 @@ export class ParleyClient {
     });
 
     const acknowledger = (this.acknowledger = new DeliveryAcknowledger(
-      async (msgIds, previews, groups) => {
+      async (cursors, previews, groups) => {
         await this.connection.request(
-          { action: 'DELIVERED', ...(msgIds.length ? { msgIds } : {}), ...(previews.length ? { previews } : {}), ...(groups.length ? { groups } : {}) },
+          { action: 'DELIVERED', ...(cursors.length ? { cursors } : {}), ...(previews.length ? { previews } : {}), ...(groups.length ? { groups } : {}) },
           true,
         );
       },
-      undefined,
+      options.deliveredWindowMs,
       undefined,
       (conversationId) => this.inbox.heldFrom(conversationId),
     ));
+    const deliveryStates = new DeliveryStates(store);
     const inbox = (this.inbox = new Inbox({
       self,
       sessions,
@@ -180,25 +212,34 @@ export class ParleyClient {
       decrypted: new DecryptedMessages(store),
       sequence,
       events: this.events,
-      acknowledge: (id, preview) => acknowledger.add(id, preview),
+      acknowledge: (cursor, preview) => acknowledger.add(cursor, preview),
       acknowledgeGroup: (conversationId, cursor, preview) => acknowledger.addGroup(conversationId, cursor, preview),
+      deliveryStateSeen: (serverTs) => deliveryStates.seen(serverTs),
       sealPreview: (message) => chats.seal({ ...message, from: message.from.userId }),
       provisioning: this.provisioning,
       onPrekeysLow: () => void this.replenishPrekeys(),
       senderKeys,
       groupUpdated: (frame) => this.groups.updated(frame),
+      applyContent: (message) =>
+        actions.apply({ author: message.from.userId, msgId: message.msgId, conversationId: message.conversationId, serverTs: message.serverTs, content: message, own: message.outgoing }),
       ...(options.senderKeyWaitMs !== undefined ? { senderKeyWaitMs: options.senderKeyWaitMs } : {}),
     }));
     this.connection = new Connection({
       url: options.webSocketUrl,
       credentials: device.credentials,
       onQueued: (frame) => inbox.handle(frame),
-      onStatus: (status) => void this.events.emit('connection', status),
+      receiptsAfter: () => deliveryStates.seenUpTo(),
+      onStatus: (status) => {
+        void this.events.emit('connection', status);
+        // A subscription lives as long as its connection: the new one watches what the old one did.
+        if (status.state === 'online') void this.presence.resubscribe().catch((error: Error) => this.events.emit('error', error));
+      },
       onDisconnected: () => {
         acknowledger.clear();
         inbox.releaseHeld();
       },
       onError: (error) => void this.events.emit('error', error),
+      onEphemeral: (frame) => this.presence.received(frame),
       ...(options.backoff ? { backoff: options.backoff } : {}),
       ...(options.heartbeatIntervalMs ? { heartbeatIntervalMs: options.heartbeatIntervalMs } : {}),
       ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
@@ -213,6 +254,8 @@ export class ParleyClient {
     });
     this.groups = new Groups({ self, http: this.http, store, recipients, outbox: this.outbox, senderKeys, now });
     this.media = new MediaTransfers(this.http, store);
+    this.presence = new PresenceAndTyping(this.connection, this.events, now);
+    this.contacts = new Contacts(this.http);
   }
 
   /** This device's address: its account's userId and its deviceId. */
@@ -237,12 +280,83 @@ export class ParleyClient {
     void this.replenishPrekeys();
     void this.provisioning.resume().catch((error: Error) => this.events.emit('error', error));
     void this.seen.prune().catch((error: Error) => this.events.emit('error', error));
+    this.expirySweep ??= setInterval(() => void this.expireMessages().catch((error: Error) => this.events.emit('error', error)), EXPIRY_SWEEP_MS).unref();
   }
 
   /** Sends a text or bytes to a user (all of its devices, and this account's other devices); resolves at the server's ACK. */
   send(to: string, message: string | Uint8Array): Promise<SentMessage> {
-    const content = messageContent(message);
-    return this.outbox.send(to, encodeContent(content), { preview: (sent) => this.chats.seal({ ...sent, ...content, from: this.userId }) });
+    return this.sendContent(this.conversationWith(to), messageContent(message));
+  }
+
+  /** Replies to a message of a chat (`author`: its sender's userId), quoting the start of it. */
+  async reply(target: MessageRef, text: string): Promise<SentMessage> {
+    const quoted = await this.actions.target(target);
+    return this.sendContent(quoted.conversationId, { text, replyTo: { ...target, excerpt: quoted.excerpt }, sentAt: this.now() });
+  }
+
+  /** Reacts to a message with an emoji, replacing this user's previous reaction to it; `null` removes it. */
+  async react(target: MessageRef, emoji: string | null): Promise<SentMessage> {
+    const content = { reaction: { ...target, emoji }, sentAt: this.now() };
+    return this.sendContent(await this.actions.check(this.userId, content), content);
+  }
+
+  /** Replaces the text of this user's own message, within 15 minutes of sending it (MessageActionError otherwise). */
+  async edit(target: MessageRef, text: string): Promise<SentMessage> {
+    const content = { edit: { msgId: target.msgId, text }, sentAt: this.now() };
+    if (target.author !== this.userId) throw new MessageActionError('NOT_OWN_MESSAGE', 'Only its author may edit a message');
+    return this.sendContent(await this.actions.check(this.userId, content), content);
+  }
+
+  /**
+   * Deletes this user's own message for everyone, within 48 hours: the server drops its copies still
+   * queued (a 1:1 message; `dropped` says how many), then every device that has it gets the encrypted delete.
+   */
+  async deleteForEveryone(target: MessageRef): Promise<SentMessage & { dropped: number }> {
+    const content = { deleteForEveryone: { msgId: target.msgId }, sentAt: this.now() };
+    if (target.author !== this.userId) throw new MessageActionError('NOT_OWN_MESSAGE', 'Only its author may delete a message for everyone');
+    const conversationId = await this.actions.check(this.userId, content);
+    const dropped =
+      groupIdOfConversation(conversationId) === undefined
+        ? (await this.connection.request<RevokeAckFrame>({ action: 'REVOKE', msgId: target.msgId })).dropped
+        : 0;
+    return { ...(await this.sendContent(conversationId, content)), dropped };
+  }
+
+  /**
+   * Sets a chat's disappearing timer (a userId for a 1:1 chat, or a conversationId): 0 (off), 24 hours,
+   * 7 days or 90 days, in seconds. Messages sent from then on go this long after they are read, and wait
+   * on the server no longer than this.
+   */
+  async setDisappearing(conversation: string, seconds: number): Promise<SentMessage> {
+    if (!DISAPPEARING_TIMERS.includes(seconds as DisappearingTimer)) {
+      throw new MessageActionError('BAD_TIMER', `A disappearing timer is one of ${DISAPPEARING_TIMERS.join(', ')} seconds`);
+    }
+    const conversationId = conversation.includes(':') ? conversation : this.conversationWith(conversation);
+    return this.sendContent(conversationId, { disappearing: { seconds: seconds as DisappearingTimer }, sentAt: this.now() });
+  }
+
+  /** Removes the read messages whose disappearing timer ran out (also every minute while connected); emits `expired`. */
+  async expireMessages(): Promise<void> {
+    for (const [conversationId, messages] of await this.actions.expire()) await this.events.emit('expired', { conversationId, messages });
+  }
+
+  /**
+   * Sends a content to a chat, with the chat's disappearing timer on a message; logs it as this device's
+   * own. A message (not an action) also becomes the sender's chat-list preview.
+   */
+  private async sendContent(conversationId: string, content: MessageContent): Promise<SentMessage> {
+    const isAction = content.reaction ?? content.edit ?? content.deleteForEveryone ?? content.disappearing;
+    const timer = isAction ? 0 : await this.actions.timerOf(conversationId);
+    const timed: MessageContent = timer ? { ...content, expiresInSeconds: timer } : content;
+    const groupId = groupIdOfConversation(conversationId);
+    const sent = groupId
+      ? await this.groups.send(groupId, encodeContent(timed))
+      : await this.outbox.send(peerOf(this, conversationId), encodeContent(timed), {
+          ...(isAction ? { control: true } : { preview: (message) => this.chats.seal({ ...message, ...timed, from: this.userId }) }),
+          ...(timer ? { expiresInSeconds: timer } : {}),
+        });
+    await this.actions.apply({ author: this.userId, msgId: sent.msgId, conversationId, serverTs: sent.serverTs, content: timed, own: true });
+    return sent;
   }
 
   /** Creates a group with this user as its admin; every member's devices get a `groupUpdate`. */
@@ -285,7 +399,7 @@ export class ParleyClient {
    * member devices that lack it); resolves at the server's ACK. Members order the group by `serverTs`.
    */
   sendToGroup(groupId: string, message: string | Uint8Array): Promise<SentMessage> {
-    return this.groups.send(groupId, encodeContent(messageContent(message)));
+    return this.sendContent(groupConversationId(groupId), messageContent(message));
   }
 
   /**
@@ -324,6 +438,51 @@ export class ParleyClient {
   /** Marks a conversation read up to a message: the peer sees blue ticks, this account's other devices the read state. */
   async markRead(conversationId: string, upToMsgId: string): Promise<void> {
     await this.connection.request<ReadAckFrame>({ action: 'READ', conversationId, upToMsgId });
+    await this.actions.read(conversationId, upToMsgId);
+  }
+
+  /** Which of these phone numbers (E.164) have accounts, with their userIds; see `contacts` for the rest. */
+  lookup(phoneNumbers: readonly string[]): Promise<{ phoneNumber: string; userId: string }[]> {
+    return this.contacts.lookup(phoneNumbers);
+  }
+
+  /**
+   * Watches these users' presence (those whose chats are open; up to 64), replacing what was watched:
+   * `presence` events follow each change, also after reconnects. Answers their presence now.
+   */
+  subscribePresence(userIds: readonly string[]): Promise<PresenceEvent[]> {
+    return this.presence.subscribe(userIds);
+  }
+
+  /** A user's presence once, as their settings let this user see it. */
+  getPresence(userId: string): Promise<PresenceEvent> {
+    return this.contacts.presence(userId);
+  }
+
+  /**
+   * Tells a conversation (a userId for a 1:1 chat, or a conversationId) that this user types or stopped.
+   * Throttled: call it on every keystroke; a `composing` goes out at most every 2.5 s. Best effort.
+   */
+  setTyping(conversation: string, state: 'composing' | 'paused' = 'composing'): boolean {
+    const conversationId = conversation.includes(':') ? conversation : this.conversationWith(conversation);
+    return this.presence.setTyping(conversationId, state);
+  }
+
+  privacy(): Promise<PrivacySettings> {
+    return this.contacts.privacy();
+  }
+
+  setPrivacy(change: Partial<PrivacySettings>): Promise<PrivacySettings> {
+    return this.contacts.setPrivacy(change);
+  }
+
+  /** Blocks a user: their messages never reach this account, and they see none of its presence or typing. */
+  block(userId: string): Promise<void> {
+    return this.contacts.block(userId);
+  }
+
+  unblock(userId: string): Promise<void> {
+    return this.contacts.unblock(userId);
   }
 
   /** The id of the 1:1 conversation with a user. */
@@ -357,6 +516,27 @@ export class ParleyClient {
     return this.chats.read();
   }
 
+  /**
+   * The safety number with each of a contact's devices (libsignal's fingerprint: 60 digits and a scannable
+   * form), the same on both devices; compare them to know no one is in between, then {@link markVerified}.
+   *
+   * @example
+   * for (const n of await alice.safetyNumbers(bobUserId)) console.log(n.device.deviceId, n.digits, n.verified);
+   */
+  safetyNumbers(userId: string): Promise<SafetyNumber[]> {
+    return this.safety.of(userId);
+  }
+
+  /** Marks a contact's devices verified as they are now; a later identity change comes with `wasVerified`. Answers how many devices. */
+  markVerified(userId: string): Promise<number> {
+    return this.safety.markVerified(userId);
+  }
+
+  /** True when a scanned QR code (the other device's scannable safety number) matches this device's with `device`. */
+  matchesScannedSafetyNumber(device: DeviceAddress, scanned: Uint8Array): Promise<boolean> {
+    return this.safety.matchesScanned(device, scanned);
+  }
+
   /** Registers this device's APNs or FCM token, so a silent push wakes it while it is offline. Call at every start. */
   registerPushToken(platform: 'apns' | 'apnsSandbox' | 'fcm', token: string): Promise<void> {
     return this.http.request('PUT', '/v1/devices/self/push', { platform, token });
@@ -373,8 +553,10 @@ export class ParleyClient {
 
   /** Disconnects for good (after acknowledging what was handled); pending sends reject. */
   close(): void {
+    clearInterval(this.expirySweep);
     this.acknowledger.flush();
     this.inbox.releaseHeld();
+    this.presence.close();
     this.connection.close();
   }
 }
@@ -383,4 +565,4 @@ function messageContent(message: string | Uint8Array): MessageContent {
   return typeof message === 'string' ? { text: message, sentAt: Date.now() } : { data: message, sentAt: Date.now() };
 }
 
-export type { Chat, DeviceCredentials, GroupSummary, MyGroup, SentMessage };
+export type { Chat, DeviceCredentials, GroupSummary, MyGroup, SafetyNumber, SentMessage };

@@ -68,6 +68,19 @@ const keyFetchTables = {
   routing: 'readWrite',
 } as const satisfies FunctionDefinition['tables'];
 
+/**
+ * What announcing a presence change reaches: the watched user's subscriptions (gone ones are deleted), the
+ * viewers' presence items (their settings), the user's contacts and blocks, and the routes of the user's
+ * own devices (what they watch). Such functions also manage connections: they post PRESENCE frames.
+ */
+const presenceAnnouncementTables = {
+  presence: 'read',
+  presenceSubscriptions: 'readWrite',
+  contacts: 'read',
+  blocks: 'read',
+  routing: 'read',
+} as const satisfies FunctionDefinition['tables'];
+
 /*
  * Every WebSocket route but HEARTBEAT and $default first reads the device's route, and closes the
  * connection when a newer one replaced it (lambdas/connect/sessions.ts): those functions read `routing` and
@@ -81,15 +94,16 @@ export const functions = {
   },
   connect: {
     entry: 'lambdas/connect/connect.ts',
-    description: 'Records the device → connection route; closes an older connection of the same device',
+    description: 'Records the device → connection route; closes an older connection of the same device; announces the user online',
     // devices: the device is awake, so the next message to it when offline may wake it again at once.
-    tables: { routing: 'readWrite', devices: 'readWrite' },
+    tables: { ...presenceAnnouncementTables, routing: 'readWrite', devices: 'readWrite', presence: 'readWrite' },
     manageConnections: true,
   },
   disconnect: {
     entry: 'lambdas/connect/disconnect.ts',
-    description: 'Removes the device route if it still points at the closed connection',
-    tables: { routing: 'readWrite' },
+    description: 'Removes the device route if it still points at the closed connection; announces the user offline with their last seen',
+    tables: { ...presenceAnnouncementTables, routing: 'readWrite', presence: 'readWrite' },
+    manageConnections: true,
   },
   heartbeat: {
     entry: 'lambdas/connect/heartbeat.ts',
@@ -105,7 +119,8 @@ export const functions = {
   send: {
     entry: 'lambdas/send/send.ts',
     description: 'Accepts a SEND: checks it, stamps it and puts it on the message stream before the ACK',
-    tables: { routing: 'read', devices: 'read', conversationClocks: 'readWrite', acceptedMessages: 'readWrite', rateLimits: 'readWrite' },
+    // blocks: one read of whether the recipient blocked the sender.
+    tables: { routing: 'read', devices: 'read', conversationClocks: 'readWrite', acceptedMessages: 'readWrite', rateLimits: 'readWrite', blocks: 'read' },
     putsTo: ['messages'],
     manageConnections: true,
     limitsSends: true,
@@ -136,13 +151,13 @@ export const functions = {
   },
   sync: {
     entry: 'lambdas/sync/sync.ts',
-    description: 'Answers a device’s queue and its groups’ timelines in order, one page per SYNC',
+    description: 'Answers a device’s queue and its groups’ timelines in order, one page per SYNC, and at its end the 1:1 delivery states that changed',
     tables: { routing: 'read', deviceQueues: 'read', devices: 'read', conversations: 'read', groupCursors: 'read', groupTimeline: 'read' },
     manageConnections: true,
   },
   delivered: {
     entry: 'lambdas/sync/delivered.ts',
-    description: 'Deletes what a device acknowledged from its queue, sends the delivered receipts and keeps its user’s previews',
+    description: 'Deletes what a device acknowledged from its queue, moves its group cursors, moves and pushes the delivery states and keeps its user’s previews',
     tables: {
       routing: 'readWrite',
       deviceQueues: 'readWrite',
@@ -159,9 +174,15 @@ export const functions = {
   read: {
     entry: 'lambdas/send/read.ts',
     description: 'Sends a read receipt to the sender’s devices and the reader’s other devices',
-    tables: { routing: 'read', conversations: 'readWrite', conversationClocks: 'read', groups: 'read', groupReceipts: 'read' },
+    // presence: both users' read-receipt settings, in a 1:1 chat.
+    tables: { routing: 'read', conversations: 'readWrite', conversationClocks: 'read', groups: 'read', groupReceipts: 'read', presence: 'read' },
     putsTo: ['messages'],
     manageConnections: true,
+  },
+  revoke: {
+    entry: 'lambdas/send/revoke.ts',
+    description: 'Deletes a 1:1 message for everyone: drops its copies still queued for the two members’ devices, by key',
+    tables: { routing: 'read', acceptedMessages: 'read', devices: 'read', deviceQueues: 'readWrite', conversations: 'readWrite' },
   },
   queueExpiry: {
     entry: 'lambdas/fanout/queue-expiry.ts',
@@ -319,6 +340,74 @@ export const functions = {
     tables: { rateLimits: 'readWrite' },
     uploadsTo: ['media'],
   },
+  routeExpiry: {
+    entry: 'lambdas/presence/route-expiry.ts',
+    description: 'Announces a user offline when their last route expired without a $disconnect (a connection that died silently)',
+    tables: { ...presenceAnnouncementTables, presence: 'readWrite' },
+    manageConnections: true,
+    onExpiry: 'routing',
+  },
+  subscribePresence: {
+    entry: 'lambdas/presence/subscribe-presence.ts',
+    description: 'SUBSCRIBE_PRESENCE: the connection watches these users’ presence; answers it as the caller may see it',
+    tables: { ...presenceAnnouncementTables, routing: 'readWrite', devices: 'read' },
+    manageConnections: true,
+  },
+  getPresence: {
+    entry: 'lambdas/presence/get-presence.ts',
+    description: 'Answers a user’s presence as the caller may see it',
+    tables: { devices: 'read', presence: 'read', contacts: 'read', blocks: 'read' },
+  },
+  typing: {
+    entry: 'lambdas/presence/typing.ts',
+    description: 'TYPING: relays a typing notice to the conversation’s other live devices, throttled, stored nowhere',
+    tables: { routing: 'read', groups: 'read', blocks: 'read' },
+    manageConnections: true,
+  },
+  lookupPhoneNumbers: {
+    entry: 'lambdas/contacts/lookup-phone-numbers.ts',
+    description: 'Answers which phone numbers have accounts, within the device’s daily lookup quota',
+    tables: { accounts: 'read', rateLimits: 'readWrite' },
+  },
+  getContacts: {
+    entry: 'lambdas/contacts/get-contacts.ts',
+    description: 'Answers the userIds the caller keeps as contacts',
+    tables: { contacts: 'read' },
+  },
+  putContacts: {
+    entry: 'lambdas/contacts/put-contacts.ts',
+    description: 'Replaces the caller’s contacts and updates what live presence watchers see',
+    tables: { ...presenceAnnouncementTables, devices: 'read', contacts: 'readWrite' },
+    manageConnections: true,
+  },
+  getPrivacy: {
+    entry: 'lambdas/contacts/get-privacy.ts',
+    description: 'Answers the caller’s privacy settings',
+    tables: { presence: 'read' },
+  },
+  putPrivacy: {
+    entry: 'lambdas/contacts/put-privacy.ts',
+    description: 'Changes the caller’s privacy settings and updates what live presence watchers see',
+    tables: { ...presenceAnnouncementTables, presence: 'readWrite' },
+    manageConnections: true,
+  },
+  blockUser: {
+    entry: 'lambdas/contacts/block-user.ts',
+    description: 'Blocks a user: their messages are never delivered, they see none of the caller’s presence',
+    tables: { ...presenceAnnouncementTables, devices: 'read', blocks: 'readWrite' },
+    manageConnections: true,
+  },
+  unblockUser: {
+    entry: 'lambdas/contacts/unblock-user.ts',
+    description: 'Unblocks a user, for what they send from now on',
+    tables: { ...presenceAnnouncementTables, devices: 'read', blocks: 'readWrite' },
+    manageConnections: true,
+  },
+  listBlocks: {
+    entry: 'lambdas/contacts/list-blocks.ts',
+    description: 'Lists the users the caller blocked',
+    tables: { blocks: 'read' },
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionId = keyof typeof functions;
@@ -334,8 +423,11 @@ export const webSocketRoutes = {
   SYNC: 'sync',
   DELIVERED: 'delivered',
   READ: 'read',
+  REVOKE: 'revoke',
   FETCH_KEYS: 'fetchKeys',
   UPLOAD_PREKEYS: 'uploadPrekeys',
+  SUBSCRIBE_PRESENCE: 'subscribePresence',
+  TYPING: 'typing',
 } as const satisfies Record<string, FunctionId>;
 
 export const webSocketAuthorizer = {
@@ -378,6 +470,15 @@ export const httpRoutes = [
   { method: 'GET', path: '/v1/media/{mediaId}', function: 'getMediaDownload', authorized: true },
   { method: 'POST', path: '/v1/media/{mediaId}/parts', function: 'requestMediaParts', authorized: true },
   { method: 'POST', path: '/v1/media/{mediaId}/complete', function: 'completeMediaUpload', authorized: true },
+  { method: 'POST', path: '/v1/directory/lookup', function: 'lookupPhoneNumbers', authorized: true },
+  { method: 'GET', path: '/v1/contacts', function: 'getContacts', authorized: true },
+  { method: 'PUT', path: '/v1/contacts', function: 'putContacts', authorized: true },
+  { method: 'GET', path: '/v1/privacy', function: 'getPrivacy', authorized: true },
+  { method: 'PUT', path: '/v1/privacy', function: 'putPrivacy', authorized: true },
+  { method: 'GET', path: '/v1/blocks', function: 'listBlocks', authorized: true },
+  { method: 'PUT', path: '/v1/blocks/{userId}', function: 'blockUser', authorized: true },
+  { method: 'DELETE', path: '/v1/blocks/{userId}', function: 'unblockUser', authorized: true },
+  { method: 'GET', path: '/v1/presence/{userId}', function: 'getPresence', authorized: true },
 ] as const satisfies readonly HttpRoute[];
 
 export const httpAuthorizer = {

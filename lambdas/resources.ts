@@ -79,7 +79,10 @@ export const tables = {
   /**
    * Each device's queue of messages and receipts not yet acknowledged, in server order: partition
    * `${userId}#${deviceId}`, sort `${serverTs}#${msgId}` (zero-padded, so it sorts as text). Items go when
-   * the device acknowledges them, or 30 days after they were queued.
+   * the device acknowledges them (DELIVERED names the sort key, a frame's cursor), or 30 days after they
+   * were queued. `byMessage` is no longer read or written: items carry no `msgId` attribute, so none
+   * enters that sparse index (every queue write is one write, not two); it stays defined because a local
+   * index cannot be dropped from a deployed table.
    */
   deviceQueues: {
     partitionKey: { name: 'device', type: 'S' },
@@ -90,9 +93,11 @@ export const tables = {
     irreplaceable: true,
   },
   /**
-   * Each user's conversations, newest activity first through `byActivity`, with the msgIds not yet read
-   * (a set, so a redelivered message is not counted twice) and the encrypted preview of the newest message
-   * the user's devices wrote one for, so that a newly linked device can show the chat list.
+   * Each user's conversations with their last activity, the count of messages not yet read and the
+   * encrypted preview of the newest message the user's devices wrote one for, so that a newly linked
+   * device can show the chat list; and, on a sender's row, how far its 1:1 messages reached the peer (the
+   * delivery state). Rows leave the sparse `byActivity` index at their next write (see
+   * lambdas/tables/conversations.ts); it stays defined because a local index cannot be dropped in place.
    */
   conversations: {
     partitionKey: { name: 'userId', type: 'S' },
@@ -203,6 +208,38 @@ export const tables = {
     sortKey: { name: 'userId', type: 'S' },
     timeToLiveAttribute: 'expiresAt',
     envVar: 'GROUP_DELIVERY_TABLE',
+  },
+  /**
+   * Each user's presence and privacy settings, one item per user: the live connection of each device
+   * (`connection#<deviceId>`, removed by `$disconnect` or when the route expires), when the last device
+   * went away (`lastSeenAt`), and who may see that (`privacy`). Online and offline are turned by one
+   * conditional update each, so concurrent connects and disconnects of a user's devices never disagree.
+   */
+  presence: {
+    partitionKey: { name: 'userId', type: 'S' },
+    envVar: 'PRESENCE_TABLE',
+  },
+  /**
+   * Who watches whose presence: partition the watched user, sort the watching device
+   * (`<userId>#<deviceId>`), with its connection. A presence change is one query of the watched user's
+   * partition, never a scan. An item lives as long as its connection may (2 hours and 5 minutes).
+   */
+  presenceSubscriptions: {
+    partitionKey: { name: 'userId', type: 'S' },
+    sortKey: { name: 'subscriber', type: 'S' },
+    timeToLiveAttribute: 'expiresAt',
+    envVar: 'PRESENCE_SUBSCRIPTIONS_TABLE',
+  },
+  /** Each user's contacts: the userIds they keep, in one item, which presence privacy reads. */
+  contacts: {
+    partitionKey: { name: 'userId', type: 'S' },
+    envVar: 'CONTACTS_TABLE',
+  },
+  /** Who blocked whom: partition the blocker, sort the blocked user. A SEND reads one item of it. */
+  blocks: {
+    partitionKey: { name: 'userId', type: 'S' },
+    sortKey: { name: 'blockedUserId', type: 'S' },
+    envVar: 'BLOCKS_TABLE',
   },
   /**
    * The media dedup index: SHA-256 of an encrypted blob → the mediaId it was stored under, so that the same

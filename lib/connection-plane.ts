@@ -42,6 +42,12 @@ export interface ParleyConnectionPlaneProps {
    */
   readonly messageThrottle?: ThrottleSettings;
   /**
+   * Steady-state rate and burst of the TYPING route across the stage: typing is relayed without a table
+   * write, so its per-device throttle lives in each Lambda instance's memory; this caps all devices together.
+   * @default - 1,000 per second, bursts of 1,000
+   */
+  readonly typingThrottle?: ThrottleSettings;
+  /**
    * How long the access log group keeps its events.
    * @default RetentionDays.ONE_MONTH
    */
@@ -62,6 +68,7 @@ export interface ParleyConnectionPlaneProps {
 
 export const DEFAULT_WEBSOCKET_THROTTLE: ThrottleSettings = { rateLimit: 5000, burstLimit: 5000 };
 export const DEFAULT_MESSAGE_THROTTLE: ThrottleSettings = { rateLimit: 2000, burstLimit: 2000 };
+export const DEFAULT_TYPING_THROTTLE: ThrottleSettings = { rateLimit: 1000, burstLimit: 1000 };
 
 /** The routes that start a delivery, throttled below the stage by `messageThrottle`. */
 const MESSAGE_ROUTES = ['SEND', 'GROUP_SEND'] as const satisfies readonly (keyof typeof webSocketRoutes)[];
@@ -128,19 +135,23 @@ export class ParleyConnectionPlane extends Construct {
       throttle: props.throttle ?? DEFAULT_WEBSOCKET_THROTTLE,
       accessLogSettings: logging.settings,
     });
-    this.throttleMessageRoutes(props.messageThrottle ?? DEFAULT_MESSAGE_THROTTLE);
+    this.throttleRoutes({
+      ...Object.fromEntries(MESSAGE_ROUTES.map((routeKey) => [routeKey, props.messageThrottle ?? DEFAULT_MESSAGE_THROTTLE])),
+      TYPING: props.typingThrottle ?? DEFAULT_TYPING_THROTTLE,
+    });
     if (props.setApiGatewayLoggingRole ?? true) {
       this.stage.node.addDependency(this.apiGatewayLoggingRole());
     }
   }
 
   /** Route settings of the stage (the L2 stage has no property for them); a route must exist before its settings. */
-  private throttleMessageRoutes(throttle: ThrottleSettings): void {
+  private throttleRoutes(throttles: Partial<Record<keyof typeof webSocketRoutes, ThrottleSettings>>): void {
     const stage = this.stage.node.defaultChild as CfnStage;
+    const entries = Object.entries(throttles) as [keyof typeof webSocketRoutes, ThrottleSettings][];
     stage.routeSettings = Object.fromEntries(
-      MESSAGE_ROUTES.map((routeKey) => [routeKey, { ThrottlingRateLimit: throttle.rateLimit, ThrottlingBurstLimit: throttle.burstLimit }]),
+      entries.map(([routeKey, throttle]) => [routeKey, { ThrottlingRateLimit: throttle.rateLimit, ThrottlingBurstLimit: throttle.burstLimit }]),
     );
-    for (const routeKey of MESSAGE_ROUTES) stage.node.addDependency(this.routes[routeKey]);
+    for (const [routeKey] of entries) stage.node.addDependency(this.routes[routeKey]);
   }
 
   /**

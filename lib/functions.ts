@@ -21,6 +21,7 @@ import {
   type ResourceNames,
 } from '../lambdas/function-environment';
 import { bundleDefinesFor } from './bundled-clients';
+import { checkMemorySettings, memorySizeOf } from './memory-sizes';
 import { constructId, entriesOf } from './definitions';
 import { ParleyExpiryConsumer } from './expiry-consumer';
 import { checkPushPlatformApplications, grantPushEndpoints } from './push-access';
@@ -49,8 +50,8 @@ export type ExpiryFunctionId = {
   [K in FunctionId]: (typeof functions)[K] extends { readonly onExpiry: string } ? K : never;
 }[FunctionId];
 
-/** Node's options on Lambda: stack traces through the bundles' source maps. */
-export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
+/** The module every bundle takes in place of the SDK's default credential chain, relative to the project root. */
+export const LAMBDA_CREDENTIALS_MODULE = 'lambdas/runtime/lambda-credentials.ts';
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL' | 'SILENT';
 
@@ -67,10 +68,15 @@ export interface ParleyFunctionOptions {
    */
   readonly logSampleRate?: number;
   /**
-   * Memory of every function, in MB; Lambda gives CPU in proportion to it.
-   * @default 256
+   * Memory of every function, in MB (128 to 10,240); Lambda gives CPU in proportion to it.
+   * @default - per function, `DEFAULT_MEMORY_SIZES` (lib/memory-sizes.ts): 512 or 1,024 MB on the message path, 256 MB elsewhere
    */
   readonly memorySize?: number;
+  /**
+   * Memory of single functions, in MB, over `memorySize`: `{ fanout: 2048 }`.
+   * @default - none: `memorySize` or Parley's default for each
+   */
+  readonly memorySizes?: Readonly<Partial<Record<FunctionId, number>>>;
   /**
    * Reserved concurrency of every function: each may run at most this many at once, and that many are
    * kept for it out of the account's regional pool. Caps a development stage so that it cannot starve a
@@ -125,6 +131,8 @@ export interface ParleyFunctionsProps extends ParleyFunctionOptions {
 /** How every function is bundled unless `bundling` overrides it; `bench/bundles.ts` builds the same bundles to measure them. */
 export const DEFAULT_BUNDLING: BundlingOptions = {
   minify: true,
+  // Each asset carries its bundle's source map, to read a logged stack trace with, but Lambda does not load
+  // it: `--enable-source-maps` (NODE_OPTIONS) made every cold start parse it, some 15% of the import.
   sourceMap: true,
   sourcesContent: false,
   target: 'node22',
@@ -133,14 +141,22 @@ export const DEFAULT_BUNDLING: BundlingOptions = {
   // emitting CommonJS.
   mainFields: ['module', 'main'],
   bundleAwsSDK: true,
+  // On Lambda the credentials are in the environment: the SDK's whole default chain (and the STS and SSO
+  // clients it brings, ~90 KB) gives way to lambdas/runtime/lambda-credentials.ts. Resolved from the project root.
+  esbuildArgs: { '--alias': `@aws-sdk/credential-provider-node=./${LAMBDA_CREDENTIALS_MODULE}` },
 };
 
 /**
  * How one function is bundled: `DEFAULT_BUNDLING`, with only the AWS SDK clients its definition uses
- * (lib/bundled-clients.ts), then `overrides` on top (their `define`s added to those).
+ * (lib/bundled-clients.ts), then `overrides` on top (their `define`s and `esbuildArgs` added to those).
  */
 export function bundlingFor(definition: FunctionDefinition, overrides: BundlingOptions = {}): BundlingOptions {
-  return { ...DEFAULT_BUNDLING, ...overrides, define: { ...bundleDefinesFor(definition), ...overrides.define } };
+  return {
+    ...DEFAULT_BUNDLING,
+    ...overrides,
+    define: { ...bundleDefinesFor(definition), ...overrides.define },
+    esbuildArgs: { ...DEFAULT_BUNDLING.esbuildArgs, ...overrides.esbuildArgs },
+  };
 }
 
 /**
@@ -179,6 +195,7 @@ export class ParleyFunctions extends Construct {
       // Checked here, so that a wrong limit fails synthesis instead of every SEND.
       ...(props.sendRateLimits ? { sendRateLimits: JSON.stringify(SendRateLimits.parse(props.sendRateLimits)) } : {}),
     };
+    checkMemorySettings(props, 'memorySizes');
     const made = entriesOf(functions).map(([functionId, definition]) => {
       const name = constructId(functionId);
       const logGroup = new logs.LogGroup(this, `${name}Logs`, {
@@ -198,7 +215,7 @@ export class ParleyFunctions extends Construct {
         description: definition.description,
         runtime: lambda.Runtime.NODEJS_22_X,
         architecture: lambda.Architecture.ARM_64,
-        memorySize: props.memorySize ?? 256,
+        memorySize: memorySizeOf(functionId, props),
         ...(props.reservedConcurrency === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrency }),
         timeout: props.timeout ?? Duration.seconds(10),
         tracing: lambda.Tracing.ACTIVE,
@@ -211,7 +228,6 @@ export class ParleyFunctions extends Construct {
           [LOG_LEVEL_ENV]: props.logLevel ?? 'INFO',
           ...(props.logSampleRate ? { [LOG_SAMPLE_RATE_ENV]: String(props.logSampleRate) } : {}),
           [METRICS_NAMESPACE_ENV]: metricsNamespaceOf(Stack.of(this).stackName),
-          NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
         },
       });
       logGroup.grantWrite(fn);
@@ -370,7 +386,9 @@ function acknowledgeByDesignFindings(fn: NodejsFunction, role: iam.Role, definit
   Validations.of(fn).acknowledge({
     id: 'AwsSolutions-L1',
     reason:
-      'Node.js 22 on purpose: the bundles target node22 and the local runtime and tests run on the same major; ' +
-      'the next runtime comes with its own tested upgrade.',
+      'Node.js 22 rather than 24: the code and its tests run on Node.js >=20.19 (package.json engines; npm test, ' +
+      'the local runtime and CI use the machine’s Node, 20 today), Lambda retired Node.js 20 with its end of life ' +
+      '(April 2026), so 22 is the supported runtime nearest to what is tested; the bundles target node22. Moving ' +
+      'tests and functions to 24 together is a tested upgrade of its own.',
   });
 }

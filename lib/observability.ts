@@ -358,12 +358,20 @@ export class ParleyObservability extends Construct {
 
     dashboard.addWidgets(
       section('Traffic'),
-      graph('Connections opened / closed per minute', [this.metric(METRIC.connectionsOpened, 'Sum'), this.metric(METRIC.connectionsClosed, 'Sum')], [this.connectCount()]),
+      graph('Connections opened / closed per minute', [this.metric(METRIC.connectionsOpened, 'Sum'), this.metric(METRIC.connectionsClosed, 'Sum')], [this.connectCount()], 6),
       graph('Messages accepted per minute', [
         this.metric(METRIC.messagesAccepted, 'Sum', { route: 'send' }),
         this.metric(METRIC.messagesAccepted, 'Sum', { route: 'groupSend' }),
-      ]),
-      graph('SMS codes sent per hour', [this.metric(METRIC.smsSent, 'Sum', {}, Duration.hours(1))]),
+      ], [], 6),
+      graph('Media uploads per minute', [
+        this.metric(METRIC.mediaUploads, 'Sum', { outcome: 'granted' }),
+        this.metric(METRIC.mediaUploads, 'Sum', { outcome: 'deduplicated' }),
+      ], [], 6),
+      graph('Presence changes per minute', [
+        this.metric(METRIC.presenceChanges, 'Sum', { state: 'online' }),
+        this.metric(METRIC.presenceChanges, 'Sum', { state: 'offline' }),
+      ], [], 6),
+      graph('SMS codes sent per hour', [this.metric(METRIC.smsSent, 'Sum', {}, Duration.hours(1))], [], 6),
     );
     dashboard.addWidgets(
       section('Delivery'),

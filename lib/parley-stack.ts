@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import { SendRateLimits } from '../lambdas/send/send-rate-limit';
 import type { LogLevel } from './functions';
 import { DEFAULT_STAGE_NAME, Parley, type ParleyProps } from './parley';
+import { checkMemorySettings } from './memory-sizes';
 import { stackNameOfStage } from './stack-outputs';
 
 /**
@@ -21,8 +22,10 @@ export const CONTEXT = {
   stackName: 'parley:stackName',
   /** `true` or `false`: deletion protection on the account, device, key and queue tables. Unset: on for the `prod` stage only. */
   protectData: 'parley:protectData',
-  /** Memory of every function, in MB (128 to 10,240). Unset: 256. */
+  /** Memory of every function, in MB (128 to 10,240). Unset: per function, 512 or 1,024 on the message path, 256 elsewhere (lib/memory-sizes.ts). */
   memorySize: 'parley:memorySize',
+  /** Memory of single functions, MB, over `parley:memorySize`, as a JSON object (or its text with `-c`): `{"fanout": 2048}`. */
+  memorySizes: 'parley:memorySizes',
   /** Powertools log level of every function: DEBUG, INFO, WARN, ERROR, CRITICAL or SILENT. Unset: INFO. */
   logLevel: 'parley:logLevel',
   /** 0 to 1: the share of invocations that log at DEBUG whatever the level. Unset: 0. */
@@ -47,6 +50,9 @@ export const CONTEXT = {
   /** Each of the SEND and GROUP_SEND routes; both or neither. */
   messageThrottleRate: 'parley:messageThrottleRate',
   messageThrottleBurst: 'parley:messageThrottleBurst',
+  /** The TYPING route; both or neither. */
+  typingThrottleRate: 'parley:typingThrottleRate',
+  typingThrottleBurst: 'parley:typingThrottleBurst',
   /**
    * How fast one device may send, as a JSON object (or its text with `-c`):
    * `{"perDevice": {"burst": 300, "refillMs": 200}, "perRecipient": {"burst": 60, "refillMs": 1000}}`.
@@ -133,6 +139,7 @@ export function parleyPropsFromContext(scope: Construct): ParleyProps {
   const httpThrottle = throttle(context, CONTEXT.httpThrottleRate, CONTEXT.httpThrottleBurst);
   const webSocketThrottle = throttle(context, CONTEXT.webSocketThrottleRate, CONTEXT.webSocketThrottleBurst);
   const messageThrottle = throttle(context, CONTEXT.messageThrottleRate, CONTEXT.messageThrottleBurst);
+  const typingThrottle = throttle(context, CONTEXT.typingThrottleRate, CONTEXT.typingThrottleBurst);
   const smsThrottle = throttle(context, CONTEXT.smsThrottleRate, CONTEXT.smsThrottleBurst);
   const sendRateLimits = context(CONTEXT.sendRateLimits);
   const protectData = bool(CONTEXT.protectData, context(CONTEXT.protectData));
@@ -141,6 +148,7 @@ export function parleyPropsFromContext(scope: Construct): ParleyProps {
   if (memorySize !== undefined && (memorySize < 128 || memorySize > 10240)) {
     throw new Error(`${CONTEXT.memorySize} must be 128 to 10240 (MB), not ${memorySize}`);
   }
+  const memorySizes = memorySizesOf(context(CONTEXT.memorySizes));
   const reservedConcurrency = positiveInteger(CONTEXT.reservedConcurrency, context(CONTEXT.reservedConcurrency));
   const logLevel = context(CONTEXT.logLevel);
   if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel as LogLevel)) {
@@ -157,6 +165,7 @@ export function parleyPropsFromContext(scope: Construct): ParleyProps {
     ...(protectData === undefined ? {} : { protectData }),
     ...(apiGatewayLoggingRole === undefined ? {} : { setApiGatewayLoggingRole: apiGatewayLoggingRole }),
     ...(memorySize === undefined ? {} : { memorySize }),
+    ...(memorySizes === undefined ? {} : { memorySizes }),
     ...(reservedConcurrency === undefined ? {} : { reservedConcurrency }),
     ...(logLevel === undefined ? {} : { logLevel: logLevel as LogLevel }),
     ...(logSampleRate === undefined ? {} : { logSampleRate }),
@@ -166,6 +175,7 @@ export function parleyPropsFromContext(scope: Construct): ParleyProps {
     ...(httpThrottle ? { httpThrottle } : {}),
     ...(webSocketThrottle ? { webSocketThrottle } : {}),
     ...(messageThrottle ? { messageThrottle } : {}),
+    ...(typingThrottle ? { typingThrottle } : {}),
     ...(sendRateLimits === undefined ? {} : { sendRateLimits: sendRateLimitsOf(sendRateLimits) }),
     ...pushPlatformApplications(context(CONTEXT.pushPlatformApplications)),
     smsDailyBudget: positiveInteger(CONTEXT.smsDailyBudget, context(CONTEXT.smsDailyBudget)),
@@ -187,23 +197,38 @@ function alerts(emails: unknown, topicArn: unknown): Pick<ParleyProps, 'alerts'>
   return { alerts: topicArn !== undefined ? { topicArn: topicArn as string } : { emails: list as string[] } };
 }
 
+/** A JSON value from cdk.json as itself, from `-c` as its text: parsed, or undefined when it is not JSON. */
+function jsonContext(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The object itself (cdk.json) or its JSON text (`-c`); each ARN is checked where the functions are made. */
 function pushPlatformApplications(value: unknown): Pick<ParleyProps, 'pushPlatformApplications'> {
   if (value === undefined) return {};
-  let parsed: unknown = value;
-  if (typeof value === 'string') {
-    try {
-      parsed = JSON.parse(value);
-    } catch {
-      parsed = undefined;
-    }
-  }
+  const parsed = jsonContext(value);
   const isStringMap =
     typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && Object.values(parsed).every((arn) => typeof arn === 'string');
   if (!isStringMap) {
     throw new Error(`${CONTEXT.pushPlatformApplications} must be a JSON object of platform → ARN, not ${JSON.stringify(value)}`);
   }
   return { pushPlatformApplications: parsed as ParleyProps['pushPlatformApplications'] };
+}
+
+/** The object itself (cdk.json) or its JSON text (`-c`), function id → MB. */
+function memorySizesOf(value: unknown): ParleyProps['memorySizes'] {
+  if (value === undefined) return undefined;
+  const parsed = jsonContext(value);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error(`${CONTEXT.memorySizes} must be a JSON object of function → MB, not ${JSON.stringify(value)}`);
+  }
+  const memorySizes = parsed as NonNullable<ParleyProps['memorySizes']>;
+  checkMemorySettings({ memorySizes }, CONTEXT.memorySizes);
+  return memorySizes;
 }
 
 function sendRateLimitsOf(value: unknown): SendRateLimits {

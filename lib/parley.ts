@@ -67,6 +67,11 @@ export interface ParleyProps extends ParleyFunctionOptions {
    */
   readonly messageThrottle?: ThrottleSettings;
   /**
+   * Messages per second (rate) and burst of the TYPING route across the stage.
+   * @default - 1,000 per second, bursts of 1,000
+   */
+  readonly typingThrottle?: ThrottleSettings;
+  /**
    * How fast one device may send: per device, and per device and recipient user.
    * @default DEFAULT_SEND_RATE_LIMITS - 300 at once then 5/s per device; 60 at once then 1/s per recipient
    */
@@ -155,6 +160,7 @@ export class Parley extends Construct {
       logLevel: props.logLevel,
       logSampleRate: props.logSampleRate,
       memorySize: props.memorySize,
+      memorySizes: props.memorySizes,
       reservedConcurrency: props.reservedConcurrency,
       timeout: props.timeout,
       bundling: props.bundling,
@@ -167,6 +173,7 @@ export class Parley extends Construct {
       stageName,
       throttle: props.webSocketThrottle,
       messageThrottle: props.messageThrottle,
+      typingThrottle: props.typingThrottle,
       logRetention,
       removalPolicy,
       setApiGatewayLoggingRole: props.setApiGatewayLoggingRole,

@@ -68,8 +68,8 @@ const WHY_NO_ACCESS_LOGS: Readonly<Record<BucketId, string>> = {
     'metadata a relay that forgets messages after 30 days should not keep.',
   failedDeliveries:
     'Only Lambda (writing batches the fanout gave up on) and an operator running the redrive command use ' +
-    'this bucket; CloudTrail records those API calls already, and access logs would need a second, ' +
-    'ever-growing bucket for no reader.',
+    'this bucket, both through IAM roles; access logs would need a second, ever-growing bucket for no reader. ' +
+    'An audit that needs object-level records turns on CloudTrail S3 data events for this one bucket.',
 };
 
 /**

@@ -2,7 +2,8 @@
  * Runs an HTTP API's Lambda authorizer (payload format 2.0, simple responses) the way API Gateway does,
  * and turns its answer into the context the integration receives or the status that refuses the request.
  */
-import type { HttpAuthorizerEvent, HttpAuthorizerResponse } from '../lambdas/runtime/gateway-events';
+import type { HttpAuthorizerResponse } from '../lambdas/runtime/gateway-events';
+import type { HttpAuthorizerEvent } from './gateway-event-shapes';
 import { invoke, timedOut, withinDeadline } from './deadline';
 
 /** A Lambda authorizer with simple responses and a header as its identity source. */

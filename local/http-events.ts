@@ -3,7 +3,7 @@
  * builds them: they parse with `HttpAuthorizerEvent` and `HttpEvent` (lambdas/runtime/gateway-events.ts).
  */
 import type { IncomingMessage } from 'node:http';
-import type { HttpAuthorizerEvent, HttpEvent } from '../lambdas/runtime/gateway-events';
+import type { HttpAuthorizerEvent, HttpEvent } from './gateway-event-shapes';
 import { traceId } from './api-gateway-ids';
 import { executeApiArn, type ExecuteApi } from './execute-api';
 import type { HttpMethod, RouteMatch, RoutePattern } from './http-route-table';

@@ -11,7 +11,7 @@
  * await fetch(`${gateway.url}/v1/devices/2`, { method: 'DELETE', headers: { authorization } });
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { HttpEvent } from '../lambdas/runtime/gateway-events';
+import type { HttpEvent } from './gateway-event-shapes';
 import { gatewayId } from './api-gateway-ids';
 import { invoke, timedOut, withinDeadline } from './deadline';
 import { resolveExecuteApi, type ExecuteApiOptions } from './execute-api';

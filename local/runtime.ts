@@ -41,7 +41,8 @@ import { redriveFailedRecords, type RedriveOptions, type RedriveReport } from '.
 import { fileCheckpoints } from './kinesis/checkpoints';
 import { s3FailureDestination } from './kinesis/failure-destination';
 import { REDRIVE_ROUTE, redriveRoute } from './redrive-route';
-import { localMetrics, METRICS_NAMESPACE_ENV, metricsNamespaceOf, type MetricRegistry } from '../lambdas/runtime/metrics';
+import { localMetrics, METRICS_NAMESPACE_ENV, metricsNamespaceOf } from '../lambdas/runtime/metrics';
+import type { MetricRegistry } from '../lambdas/runtime/metric-registry';
 
 
 export interface ParleyLocalOptions {

@@ -3,7 +3,8 @@
  * `$connect`, and turns its answer into either the context every later event carries or the HTTP status
  * that refuses the handshake.
  */
-import type { WebSocketAuthorizerEvent, WebSocketAuthorizerResponse } from '../lambdas/runtime/gateway-events';
+import type { WebSocketAuthorizerResponse } from '../lambdas/runtime/gateway-events';
+import type { WebSocketAuthorizerEvent } from './gateway-event-shapes';
 import { invoke, timedOut, withinDeadline } from './deadline';
 import { policyAllows } from './execute-api-policy';
 import type { AuthorizerContext } from './websocket-events';

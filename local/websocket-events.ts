@@ -4,7 +4,7 @@
  * route events with `WebSocketRouteEvent` (lambdas/runtime/gateway-events.ts).
  */
 import type { IncomingMessage } from 'node:http';
-import type { WebSocketAuthorizerEvent } from '../lambdas/runtime/gateway-events';
+import type { WebSocketAuthorizerEvent } from './gateway-event-shapes';
 import { traceId } from './api-gateway-ids';
 import { executeApiArn, type ExecuteApi } from './execute-api';
 import { formatRequestTime } from './request-time';

@@ -36,6 +36,10 @@ export const namespaces = {
   chatListKeys: 'chatListKeys',
   linkSecrets: 'linkSecrets',
   mediaUploads: 'mediaUploads',
+  deliveryStates: 'deliveryStates',
+  verifiedIdentities: 'verifiedIdentities',
+  messageLog: 'messageLog',
+  disappearingTimers: 'disappearingTimers',
 } as const;
 
 export async function getJson<T>(store: KeyValueStore, namespace: string, key: string): Promise<T | undefined> {

@@ -47,7 +47,7 @@ export async function chatList(deps: Deps, userId: string, limit: number): Promi
       conversationId: row.conversationId,
       lastActivityAt: row.lastActivityAt,
       lastMsgId: row.lastMsgId,
-      unreadCount: row.unread?.size ?? 0,
+      unreadCount: (row.unreadCount ?? 0) + (row.unread?.size ?? 0),
       ...previewOf(row),
     }));
   const grouped = await mapConcurrently(groups, CONCURRENT_READS, (row) => groupEntry(deps, userId, row));

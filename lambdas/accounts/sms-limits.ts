@@ -3,7 +3,7 @@
  * prefix, and a daily budget for the whole deployment (see `SmsLimits`). Each is a fixed-window counter
  * in `smsSendCounts`; the per-number limits live with the code itself (`verificationCodes`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { rateLimited } from '../protocol/errors';
 import { env } from '../resources';
 import type { Deps } from '../runtime/deps';

@@ -6,6 +6,7 @@
 import { connectionRoute } from '../runtime/websocket-route';
 import { markDeviceAwake } from '../push/device-awake';
 import { openSession } from './sessions';
+import { deviceConnected } from '../presence/device-presence';
 import { METRIC, recordMetric } from '../runtime/metrics';
 
 export const handler = connectionRoute('connect', async (event, deps) => {
@@ -17,6 +18,7 @@ export const handler = connectionRoute('connect', async (event, deps) => {
   ]);
   // A non-2xx answer refuses the handshake: a newer connection of the device has already replaced this one.
   if (session === 'replaced') return 409;
+  await deviceConnected(deps, caller, connectionId);
   recordMetric(METRIC.connectionsOpened);
   return 200;
 });

@@ -1,11 +1,14 @@
-/** `$disconnect`: the route goes, unless the device has connected again meanwhile. */
+/** `$disconnect`: the route goes, unless the device has connected again meanwhile, and the user may go offline. */
 import { connectionRoute } from '../runtime/websocket-route';
 import { closeSession } from './sessions';
+import { deviceDisconnected } from '../presence/device-presence';
 import { METRIC, recordMetric } from '../runtime/metrics';
 
 export const handler = connectionRoute('disconnect', async (event, deps) => {
   const { authorizer, connectionId } = event.requestContext;
-  await closeSession(deps, { userId: authorizer.userId, deviceId: authorizer.deviceId }, connectionId);
+  const caller = { userId: authorizer.userId, deviceId: authorizer.deviceId };
+  await closeSession(deps, caller, connectionId);
+  await deviceDisconnected(deps, caller, connectionId, deps.now());
   recordMetric(METRIC.connectionsClosed);
   return 200;
 });

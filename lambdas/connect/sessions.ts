@@ -6,7 +6,7 @@ import { routeGraceMs, routeTtlMs, webSocketLimits } from '../protocol/limits';
 import { sessionCloseReasons, type ServerFrame, type SessionCloseReason } from '../protocol/frames';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
-import { deleteRoute, getRoute, putRoute, refreshRoute, routesOf, type RouteRecord } from '../tables/routing-table';
+import { deleteRoute, getRoute, listRoutes, putRoute, refreshRoute, routesOf, type RouteRecord } from '../tables/routing-table';
 import { mapConcurrently } from '../runtime/concurrency';
 import { closeConnection, postFrame } from './connections';
 import { METRIC, recordMetric } from '../runtime/metrics';
@@ -109,10 +109,7 @@ export async function sendToDevice(
   frame: ServerFrame,
 ): Promise<'sent' | 'offline'> {
   const route = await getRoute(deps, userId, deviceId);
-  if (!route) return 'offline';
-  if ((await postFrame(deps, route.connectionId, frame)) === 'sent') return 'sent';
-  await forgetGoneRoute(deps, route);
-  return 'offline';
+  return route && (await postToRoute(deps, route, frame)) ? 'sent' : 'offline';
 }
 
 /**
@@ -134,24 +131,39 @@ async function forgetGoneRoute(deps: Deps, route: RouteRecord): Promise<void> {
 const CONCURRENT_POSTS = 32;
 
 /**
- * Sends a frame to each device's live connection, for a group's fan-out: routes read in batches, posts
+ * Sends each device its frame on its live connection: routes read in batches, posts
  * with bounded concurrency, gone connections lose their routes. Answers the devices that were offline.
  * `ready` holds the posts back until the frame is stored, while the routes are already being read.
  */
 export async function sendToDevices<D extends { userId: string; deviceId: number }>(
   deps: Deps,
   devices: readonly D[],
-  frame: ServerFrame,
+  frameOf: (device: D) => ServerFrame,
   ready: Promise<unknown> = Promise.resolve(),
 ): Promise<D[]> {
   const [found] = await Promise.all([routesOf(deps, devices), ready]);
   const routes = new Map(found.map((route) => [`${route.userId}.${route.deviceId}`, route]));
   const reached = await mapConcurrently(devices, CONCURRENT_POSTS, async (device) => {
     const route = routes.get(`${device.userId}.${device.deviceId}`);
-    if (!route) return false;
-    if ((await postFrame(deps, route.connectionId, frame)) === 'sent') return true;
-    await forgetGoneRoute(deps, route);
-    return false;
+    return route ? postToRoute(deps, route, frameOf(device)) : false;
   });
   return devices.filter((_, index) => !reached[index]);
+}
+
+/** Posts to the route's connection; a gone one loses its route. Answers whether the frame was sent. */
+async function postToRoute(deps: Deps, route: RouteRecord, frame: ServerFrame): Promise<boolean> {
+  if ((await postFrame(deps, route.connectionId, frame)) === 'sent') return true;
+  await forgetGoneRoute(deps, route);
+  return false;
+}
+
+/**
+ * Sends a frame to every live connection of a user's devices, found with one query of the user's
+ * routes, for what is not queued (a conversation's delivery state): an offline device reads it at SYNC.
+ * Answers how many devices got it.
+ */
+export async function sendToLiveDevices(deps: Deps, userId: string, frame: ServerFrame): Promise<number> {
+  const routes = await listRoutes(deps, userId);
+  const sent = await Promise.all(routes.map((route) => postToRoute(deps, route, frame)));
+  return sent.filter(Boolean).length;
 }

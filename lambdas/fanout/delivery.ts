@@ -2,13 +2,12 @@
  * Delivering what the stream carries: for each addressed device, write its queue first, then push to its
  * live connection. A device that is offline finds it on its next SYNC; a message wakes it by silent push.
  */
-import type { QueuedFrame } from '../protocol/frames';
 import type { MessageRecord, ReceiptRecord } from '../protocol/stream-records';
 import type { Deps } from '../runtime/deps';
 import { isAddressable, listDevices } from '../tables/devices';
 import { recordActivity } from '../tables/conversations';
-import { positionOf, queueItemOf, type QueuedItem } from '../tables/device-queues';
-import { queueAndPush } from './queue-and-push';
+import { positionOf, queueItemOf, type QueueableFrame, type QueuedItem } from '../tables/device-queues';
+import { queueAndPushEach, queueAndPushToAll } from './queue-and-push';
 import { wakeDevice } from '../push/wake-device';
 import { deliverGroupReceipt } from './group-receipts';
 import { groupIdOfConversation } from '../send/conversations';
@@ -17,7 +16,7 @@ import { groupIdOfConversation } from '../send/conversations';
 export function queueItemsOfMessage(record: MessageRecord): QueuedItem[] {
   const cursor = positionOf(record.serverTs, record.msgId);
   return record.envelopes.map(({ userId, deviceId, type, ciphertext }) =>
-    queueItemOf(userId, deviceId, record.msgId, {
+    queueItemOf(userId, deviceId, {
       type: 'PUSH',
       msgId: record.msgId,
       conversationId: record.conversationId,
@@ -26,24 +25,29 @@ export function queueItemsOfMessage(record: MessageRecord): QueuedItem[] {
       serverTs: record.serverTs,
       envelope: { type, ciphertext },
       cursor,
-    }),
+    }, record.expiresInSeconds),
   );
 }
 
 export async function deliverMessage(deps: Deps, record: MessageRecord): Promise<void> {
   const items = queueItemsOfMessage(record);
-  await Promise.all(
-    record.envelopes.map(async ({ userId, deviceId }, index) => {
-      const delivered = await queueAndPush(deps, userId, deviceId, record.msgId, items[index]!.frame);
-      // A message wakes the recipient's offline devices; the sender's own other devices, and receipts,
-      // wait for the device's next connect rather than cost it battery.
-      if (delivered === 'offline' && userId !== record.from.userId) await wakeDevice(deps, userId, deviceId);
-    }),
+  const offline = await queueAndPushEach(
+    deps,
+    record.envelopes.map(({ userId, deviceId }, index) => ({ userId, deviceId, frame: items[index]!.frame })),
+    record.expiresInSeconds,
   );
+  // A message wakes the recipient's offline devices; the sender's own other devices, and receipts,
+  // wait for the device's next connect rather than cost it battery.
+  await Promise.all(offline.filter(({ userId }) => userId !== record.from.userId).map(({ userId, deviceId }) => wakeDevice(deps, userId, deviceId)));
+  // An action on the chat (a reaction, an edit, a delete) is no new activity in it.
+  if (record.control) return;
   // The chat list of both members, after the queues: a message is never listed before it is stored.
   const { msgId, serverTs, conversationId } = record;
-  await recordActivity(deps, record.from.userId, conversationId, { msgId, serverTs, received: false, preview: record.preview });
-  if (record.to !== record.from.userId) await recordActivity(deps, record.to, conversationId, { msgId, serverTs, received: true });
+  await Promise.all([
+    recordActivity(deps, record.from.userId, conversationId, { msgId, serverTs, received: false, preview: record.preview }),
+    // A withheld message (its recipient blocked the sender) never shows in the recipient's chat list.
+    ...(record.to !== record.from.userId && !record.withheld ? [recordActivity(deps, record.to, conversationId, { msgId, serverTs, received: true })] : []),
+  ]);
 }
 
 /** A receipt goes to every device of each recipient user, but never back to the device it came from. */
@@ -55,7 +59,7 @@ export async function deliverReceipt(deps: Deps, record: ReceiptRecord): Promise
 }
 
 async function deliverToDevices(deps: Deps, record: ReceiptRecord): Promise<void> {
-  const frame: QueuedFrame = {
+  const frame: QueueableFrame = {
     type: 'RECEIPT',
     receiptId: record.receiptId,
     status: record.status,
@@ -67,9 +71,6 @@ async function deliverToDevices(deps: Deps, record: ReceiptRecord): Promise<void
   };
   // Only addressable devices, as for messages: a device gets ticks of what it could have been sent.
   const devices = (await Promise.all(record.recipients.map((userId) => listDevices(deps, userId)))).flat().filter(isAddressable);
-  await Promise.all(
-    devices
-      .filter((device) => !(device.userId === record.by.userId && device.deviceId === record.by.deviceId))
-      .map((device) => queueAndPush(deps, device.userId, device.deviceId, record.receiptId, frame)),
-  );
+  const others = devices.filter((device) => !(device.userId === record.by.userId && device.deviceId === record.by.deviceId));
+  await queueAndPushToAll(deps, others, frame);
 }

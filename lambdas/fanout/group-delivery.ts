@@ -6,18 +6,19 @@
  * online member has a message after a few dozen DynamoDB calls rather than thousands.
  */
 import { MAX_DEVICES } from '../accounts/constants';
-import { sendToDevices } from '../connect/sessions';
-import type { GroupUpdateFrame, PushFrame, QueuedFrame } from '../protocol/frames';
+import type { GroupUpdateFrame, PushFrame } from '../protocol/frames';
 import type { GroupChangeRecord, GroupMessageRecord } from '../protocol/stream-records';
 import { wakeDevice } from '../push/wake-device';
-import { countDeliveries } from './delivery-metrics';
+import { queueAndPushToAll } from './queue-and-push';
 import { mapConcurrently } from '../runtime/concurrency';
 import type { Deps } from '../runtime/deps';
 import { markJoined, markLeft, recordActivity } from '../tables/conversations';
 import { appendToTimeline, latestEntry, nextPosition } from '../tables/group-timeline';
-import { devicesOfUsers, isAddressable, type DeviceRecord } from '../tables/devices';
-import { enqueueAll, positionOf, QUEUE_TTL_MS, queueItemOf } from '../tables/device-queues';
+import { devicesOfUsers, isAddressable } from '../tables/devices';
+import { positionOf, QUEUE_TTL_MS } from '../tables/device-queues';
 import { getTally, openTally } from '../tables/group-receipts';
+import { sendToDevices } from '../connect/sessions';
+import { countDeliveries } from './delivery-metrics';
 import { getGroup } from '../tables/groups';
 
 /**
@@ -29,19 +30,6 @@ export const MAX_LISTED_USERS = 64;
 
 /** Single DynamoDB and SNS requests one fan-out keeps in flight (chat lists, wake-ups). */
 const CONCURRENT_REQUESTS = 32;
-
-/**
- * Queues the frame for every device, then posts it to those with a live connection; answers the others.
- * A retried record writes the same items again (their content is fixed by their key) and posts again:
- * clients drop the repeat by id.
- */
-async function queueAndPushToAll(deps: Deps, devices: readonly DeviceRecord[], id: string, frame: QueuedFrame): Promise<DeviceRecord[]> {
-  const queued = enqueueAll(deps, devices.map((device) => queueItemOf(device.userId, device.deviceId, id, frame)));
-  // Routes are read while the queues are written; nothing is posted before every item is stored.
-  const [offline] = await Promise.all([sendToDevices(deps, devices, frame, queued), queued]);
-  countDeliveries(deps, frame, devices.length - offline.length, offline.length);
-  return offline;
-}
 
 /**
  * Every member device but the sending one gets the one Sender-Key ciphertext: stored once, in the
@@ -95,7 +83,7 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
     (device) => isAddressable(device) && !(device.userId === from.userId && device.deviceId === from.deviceId),
   );
   // Routes are read while the message is stored; nothing is posted before it is.
-  const [offline] = await Promise.all([sendToDevices(deps, devices, frame, appended), appended]);
+  const [offline] = await Promise.all([sendToDevices(deps, devices, () => frame, appended), appended]);
   countDeliveries(deps, frame, devices.length - offline.length, offline.length);
   const toWake = offline.filter((device) => device.push && device.userId !== from.userId);
   await mapConcurrently(toWake, CONCURRENT_REQUESTS, (device) => wakeDevice(deps, device.userId, device.deviceId));
@@ -121,7 +109,7 @@ export async function deliverGroupChange(deps: Deps, record: GroupChangeRecord):
     cursor: positionOf(record.serverTs, record.changeId),
   };
   const users = [...new Set([...record.members, ...record.change.removed])];
-  await queueAndPushToAll(deps, await devicesOfUsers(deps, users, MAX_DEVICES), record.changeId, frame);
+  await queueAndPushToAll(deps, await devicesOfUsers(deps, users, MAX_DEVICES), frame);
   // Each member's window on the group's timeline: it opens at the change that added the user and closes
   // at the one that removed it (SYNC reads nothing outside it).
   const change = { msgId: record.changeId, serverTs: record.serverTs, position: frame.cursor, version: record.version };

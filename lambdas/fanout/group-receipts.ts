@@ -10,7 +10,7 @@ import type { ReceiptFrame } from '../protocol/frames';
 import type { ReceiptRecord } from '../protocol/stream-records';
 import type { Deps } from '../runtime/deps';
 import { isAddressable, listDevices } from '../tables/devices';
-import { positionOf } from '../tables/device-queues';
+import { positionOf, type QueueableFrame } from '../tables/device-queues';
 import { markEveryone, tally, type GroupReceiptTally, type TallyStatus } from '../tables/group-receipts';
 import { queueAndPush } from './queue-and-push';
 import { groupConversationId } from '../send/conversations';
@@ -37,7 +37,7 @@ export async function tellSenderEveryone(
   serverTs: number,
 ): Promise<void> {
   const receiptId = derivedId(`${status}-by-everyone:${entry.msgId}`);
-  const frame: ReceiptFrame = {
+  const frame: ReceiptFrame & QueueableFrame = {
     type: 'RECEIPT',
     receiptId,
     status,
@@ -49,7 +49,7 @@ export async function tellSenderEveryone(
     cursor: positionOf(serverTs, receiptId),
   };
   const senderDevices = (await listDevices(deps, entry.sender)).filter(isAddressable);
-  await Promise.all(senderDevices.map((device) => queueAndPush(deps, device.userId, device.deviceId, receiptId, frame)));
+  await Promise.all(senderDevices.map((device) => queueAndPush(deps, device.userId, device.deviceId, frame)));
   await markEveryone(deps, entry.msgId, status, deps.now());
 }
 

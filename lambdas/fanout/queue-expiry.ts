@@ -2,11 +2,10 @@
  * A message that waited 30 days in a device's queue expired undelivered: its sender's devices get a
  * `failed` receipt (a permanent failure the app can show), through the same ordered path as other receipts.
  */
-import { z } from 'zod';
-import { DynamoDBStreamSchema } from '@aws-lambda-powertools/parser/schemas';
 import type { ReceiptRecord } from '../protocol/stream-records';
 import type { Deps } from '../runtime/deps';
 import { defineHandler } from '../runtime/lambda-handler';
+import { ttlDeletedItems } from '../runtime/stream-events';
 import type { QueuedItem } from '../tables/device-queues';
 import { putReceipt, receiptIdOf, receiptServerTs } from '../send/receipts';
 
@@ -18,10 +17,10 @@ export function failureReceiptOf(item: QueuedItem, now: number): ReceiptRecord |
   if (item.frame.from.userId === by.userId) return undefined;
   return {
     kind: 'receipt',
-    receiptId: receiptIdOf('failed', by, [item.msgId]),
+    receiptId: receiptIdOf('failed', by, [item.frame.msgId]),
     status: 'failed',
     conversationId: item.frame.conversationId,
-    msgIds: [item.msgId],
+    msgIds: [item.frame.msgId],
     by,
     recipients: [item.frame.from.userId],
     serverTs: receiptServerTs(now, [item.frame.serverTs]),
@@ -35,12 +34,6 @@ export async function reportExpired(deps: Deps, items: QueuedItem[]): Promise<vo
   }
 }
 
-/** Only deletions by DynamoDB's TTL service are expiries; the table's other deletions are acknowledgements. */
-const isTtlDeletion = (record: z.infer<typeof DynamoDBStreamSchema>['Records'][number]) =>
-  record.eventName === 'REMOVE' && record.userIdentity?.principalId === 'dynamodb.amazonaws.com';
-
 export const handler = defineHandler('queueExpiry', async (rawEvent, deps) => {
-  const { Records } = DynamoDBStreamSchema.parse(rawEvent);
-  const expired = Records.filter(isTtlDeletion).map((record) => record.dynamodb.OldImage as unknown as QueuedItem);
-  await reportExpired(deps, expired);
+  await reportExpired(deps, ttlDeletedItems<QueuedItem>(rawEvent));
 });

@@ -1,5 +1,5 @@
 /** GET /v1/keys/{userId}?deviceIds=2,3 — a bundle per device of one user, taking one-time prekeys. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { NoBody } from '../protocol/accounts-api';
 import { ParleyError } from '../protocol/errors';
 import { DeviceIdsQuery } from '../protocol/keys-api';

@@ -28,7 +28,7 @@ export async function noticeLowPrekeys(deps: Deps, userId: string, deviceId: num
   const serverTs = deps.now();
   const noticeId = randomUUID();
   const frame: PrekeysLowFrame = { type: 'PREKEYS_LOW', noticeId, ...exact, serverTs, cursor: positionOf(serverTs, noticeId) };
-  const item = { device: queueOf(userId, deviceId), position: frame.cursor, msgId: noticeId, frame, expiresAt: Math.ceil((serverTs + QUEUE_TTL_MS) / 1000) };
+  const item = { device: queueOf(userId, deviceId), position: frame.cursor, frame, expiresAt: Math.ceil((serverTs + QUEUE_TTL_MS) / 1000) };
   await enqueue(deps, item);
   if (!(await markLowNotice(deps, userId, deviceId, serverTs))) {
     // A racing fetch's notice went out first: one is enough.

@@ -1,5 +1,5 @@
 /** Request bodies of the accounts and devices HTTP API, one schema each. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DeviceSecret } from './credentials';
 
 export const PhoneNumber = z

@@ -3,7 +3,7 @@
  * `Authorization: Basic base64("<userId>.<deviceId>:<deviceSecret>")`. The secret is random, made by the
  * device at registration or linking; the server keeps only a salted hash of it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const DeviceSecret = z
   .string()

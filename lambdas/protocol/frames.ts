@@ -3,8 +3,9 @@
  * (API Gateway selects the route on `$request.body.action`); a server frame names itself in `type`.
  * A client may add a `requestId`, which the answer echoes so it can match answers to frames.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ErrorCode } from './errors';
+import type { PresenceView } from './contacts-api';
 import { keysTargets, keysUploadShape, MAX_USERS_PER_FETCH_FRAME, RegistrationId, type KeysBatch, type PrekeyCounts } from './keys-api';
 
 const RequestId = z.string().min(1).max(64).optional();
@@ -49,6 +50,9 @@ export const Envelope = z.strictObject({
 });
 export type Envelope = z.infer<typeof Envelope>;
 
+/** How long a queued copy waits at most, in seconds (30 days): a SEND's `expiresInSeconds` may only shorten it. */
+export const MAX_QUEUE_SECONDS = 30 * 24 * 60 * 60;
+
 /**
  * SEND: one message to one user, encrypted once per device of the recipient (`to`) and once per other
  * device of the sender. `seq` counts the sender device's messages in the conversation, so the recipient
@@ -65,6 +69,10 @@ export const SendFrame = z
     seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
     envelopes: z.array(Envelope).min(1).max(MAX_ENVELOPES),
     preview: Preview.optional(),
+    /** The chat's disappearing timer: the queued copies expire after this, if sooner than 30 days. */
+    expiresInSeconds: z.number().int().min(1).max(MAX_QUEUE_SECONDS).optional(),
+    /** Not a message but an action on the chat (a reaction, edit, delete or timer): the chat lists' activity, unread and previews stay as they are. */
+    control: z.literal(true).optional(),
   })
   .refine((frame) => frame.envelopes.reduce((total, e) => total + e.ciphertext.length, 0) <= MAX_CIPHERTEXT_CHARS, {
     message: `the envelopes carry more than ${MAX_CIPHERTEXT_CHARS} base64 characters of ciphertext in total`,
@@ -94,22 +102,43 @@ export const GroupSendFrame = z.strictObject({
 });
 export type GroupSendFrame = z.infer<typeof GroupSendFrame>;
 
+/** How long after it was accepted its sender may revoke a message (delete for everyone). */
+export const REVOKE_WINDOW_MS = 48 * 60 * 60 * 1000;
+
+/**
+ * REVOKE: delete for everyone. Drops the copies of the caller's 1:1 message `msgId` still waiting in the
+ * queues of the peer's devices and of the caller's other devices, so an offline device never downloads
+ * it; answered with how many were dropped. Only the message's sender (any device of its account) may,
+ * within 48 hours. Devices that have it already learn of it from the encrypted delete the SDK sends next.
+ */
+export const RevokeFrame = z.strictObject({
+  action: z.literal('REVOKE'),
+  requestId: RequestId,
+  msgId: z.uuid(),
+});
+export type RevokeFrame = z.infer<typeof RevokeFrame>;
+
 /** What a device's queue hands out, live or by SYNC. */
 export type QueuedFrame = PushFrame | ReceiptFrame | GroupUpdateFrame | PrekeysLowFrame;
 
-/** SYNC: answer me the page of my queue after `cursor` (the previous page's cursor), or its first page. */
+/**
+ * SYNC: answer me the page of my queue after `cursor` (the previous page's cursor), or its first page.
+ * The last page also carries the delivery state of this user's conversations that changed after
+ * `receiptsAfter` (the largest `serverTs` of such a receipt the device has seen).
+ */
 export const SyncFrame = z.strictObject({
   action: z.literal('SYNC'),
   requestId: RequestId,
   cursor: z.string().min(1).max(128).optional(),
+  receiptsAfter: z.number().int().min(0).optional(),
 });
 export type SyncFrame = z.infer<typeof SyncFrame>;
 
-/** Most msgIds one DELIVERED may acknowledge. */
+/** Most frames one DELIVERED may acknowledge. */
 export const MAX_ACKNOWLEDGED = 100;
 
 /**
- * Most preview ciphertext one DELIVERED may carry, in base64 characters: with 100 msgIds the frame stays
+ * Most preview ciphertext one DELIVERED may carry, in base64 characters: with 100 cursors the frame stays
  * under API Gateway's 128 KB message limit.
  */
 export const MAX_PREVIEW_CHARS_PER_DELIVERED = 96 * 1024;
@@ -117,6 +146,12 @@ export const MAX_PREVIEW_CHARS_PER_DELIVERED = 96 * 1024;
 /** A preview of one message for the chat list of the user it was delivered to. */
 export const MessagePreview = z.strictObject({ msgId: z.uuid(), ciphertext: Preview });
 export type MessagePreview = z.infer<typeof MessagePreview>;
+
+/** A queued frame's `cursor`: its place in the device's queue, `<serverTs, 13 digits>#<id>`. */
+export const Cursor = z.string().regex(/^\d{13}#[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a cursor of a queued frame');
+
+/** The id (msgId, receiptId, noticeId or changeId) a cursor ends with. */
+export const idOfCursor = (cursor: string) => cursor.slice(cursor.indexOf('#') + 1);
 
 /** Groups one DELIVERED may acknowledge by cursor. */
 export const MAX_GROUP_CURSORS = 100;
@@ -127,30 +162,31 @@ export const MAX_GROUP_CURSORS = 100;
  */
 export const GroupCursor = z.strictObject({
   conversationId: z.string().max(128).regex(/^group:/, 'a group conversationId'),
-  cursor: z.string().regex(/^\d{13}#[0-9A-Fa-f-]{36}$/, 'a group PUSH cursor'),
+  cursor: Cursor,
   ciphertext: Preview.optional(),
 });
 export type GroupCursor = z.infer<typeof GroupCursor>;
 
 /**
- * DELIVERED: these messages reached this device and were stored by it; the server may forget them.
- * `previews`, for some of them, go to this user's chat list. Group messages are acknowledged by cursor,
- * per group, in `groups` (they are stored once per group, not queued per device).
+ * DELIVERED: the frames at these cursors reached this device and were stored by it; the server may
+ * forget them. `previews`, for some of those messages (by msgId), go to this user's chat list. Group
+ * messages are acknowledged by cursor, per group, in `groups` (they are stored once per group, not
+ * queued per device).
  */
 export const DeliveredFrame = z
   .strictObject({
     action: z.literal('DELIVERED'),
     requestId: RequestId,
-    msgIds: z.array(z.uuid()).max(MAX_ACKNOWLEDGED).default([]),
+    cursors: z.array(Cursor).max(MAX_ACKNOWLEDGED).default([]),
     previews: z.array(MessagePreview).min(1).max(MAX_ACKNOWLEDGED).optional(),
     groups: z.array(GroupCursor).min(1).max(MAX_GROUP_CURSORS).optional(),
   })
-  .refine((frame) => frame.msgIds.length > 0 || frame.groups !== undefined, { message: 'acknowledges nothing: give msgIds or groups', path: ['msgIds'] })
+  .refine((frame) => frame.cursors.length > 0 || frame.groups !== undefined, { message: 'acknowledges nothing: give cursors or groups', path: ['cursors'] })
   .refine((frame) => new Set((frame.groups ?? []).map((group) => group.conversationId)).size === (frame.groups ?? []).length, {
     message: 'two cursors for the same group',
     path: ['groups'],
   })
-  .refine((frame) => (frame.previews ?? []).every((preview) => frame.msgIds.includes(preview.msgId)), {
+  .refine((frame) => (frame.previews ?? []).every((preview) => frame.cursors.some((cursor) => idOfCursor(cursor) === preview.msgId)), {
     message: 'a preview for a msgId this DELIVERED does not acknowledge',
     path: ['previews'],
   })
@@ -188,6 +224,32 @@ export const UploadPrekeysFrame = z.strictObject({
   ...keysUploadShape,
 });
 export type UploadPrekeysFrame = z.infer<typeof UploadPrekeysFrame>;
+
+/** The most users one connection watches the presence of: a SUBSCRIBE_PRESENCE names them all. */
+export const MAX_PRESENCE_SUBSCRIPTIONS = 64;
+
+/**
+ * SUBSCRIBE_PRESENCE: this connection watches exactly these users (those whose chats are open), replacing
+ * what it watched before; `[]` stops. Expires with the connection: subscribe again after a reconnect.
+ */
+export const SubscribePresenceFrame = z.strictObject({
+  action: z.literal('SUBSCRIBE_PRESENCE'),
+  requestId: RequestId,
+  userIds: z
+    .array(z.uuid())
+    .max(MAX_PRESENCE_SUBSCRIPTIONS)
+    .refine((ids) => new Set(ids).size === ids.length, 'each userId once'),
+});
+export type SubscribePresenceFrame = z.infer<typeof SubscribePresenceFrame>;
+
+/** TYPING: the user is composing in a conversation, or stopped; best effort, to the others' live devices only. */
+export const TypingFrame = z.strictObject({
+  action: z.literal('TYPING'),
+  requestId: RequestId,
+  conversationId: z.string().min(1).max(128),
+  state: z.enum(['composing', 'paused']),
+});
+export type TypingFrame = z.infer<typeof TypingFrame>;
 
 /** What every client frame has; used to answer a frame that matches no route. */
 export const AnyClientFrame = z.looseObject({
@@ -228,8 +290,10 @@ export interface PushFrame {
 }
 
 /**
- * Ticks for messages: `delivered` names each message a device stored, `read` the last message read
- * (`msgIds` holds that one). Queued like messages: acknowledge it with DELIVERED of its `receiptId`.
+ * Ticks for messages: `delivered` names messages a device stored, `read` the last message read
+ * (`msgIds` holds that one). A queued one has a `cursor`: acknowledge it with DELIVERED. A 1:1
+ * `delivered` receipt is not queued but the conversation's delivery state (`upToServerTs`), pushed live
+ * and handed out again at SYNC: it has no cursor and is not acknowledged.
  */
 export interface ReceiptFrame {
   type: 'RECEIPT';
@@ -240,8 +304,11 @@ export interface ReceiptFrame {
   by: { userId: string; deviceId: number };
   /** In a group: every member has the message (`delivered`) or has read it (`read`); `by` completed it. */
   everyone?: true;
+  /** A 1:1 `delivered` state: every message of the conversation sent to `by`'s user up to this serverTs is delivered. */
+  upToServerTs?: number;
   serverTs: number;
-  cursor: string;
+  /** Only on a queued receipt. */
+  cursor?: string;
 }
 
 /**
@@ -287,12 +354,20 @@ export interface QueueEmptyFrame {
 /** The server forgot the acknowledged messages. */
 export interface DeliveredAckFrame {
   type: 'DELIVERED_ACK';
-  msgIds: string[];
+  cursors: string[];
   /**
    * Previews not stored because their message is not in this device's queue (never was, or acknowledged
    * before), or because two senders used their msgId.
    */
   ignoredPreviews?: string[];
+  requestId?: string;
+}
+
+/** The answer to REVOKE: `dropped` queued copies of `msgId` will never be handed out. */
+export interface RevokeAckFrame {
+  type: 'REVOKE_ACK';
+  msgId: string;
+  dropped: number;
   requestId?: string;
 }
 
@@ -336,6 +411,26 @@ export interface ErrorFrame {
   [detail: string]: unknown;
 }
 
+/** A watched user's presence, as the watching user may see it: on subscribing, and at every change. Never queued. */
+export interface PresenceFrame extends PresenceView {
+  type: 'PRESENCE';
+}
+
+/** The answer to SUBSCRIBE_PRESENCE: the watched users' presence now. */
+export interface PresenceSubscribedFrame {
+  type: 'PRESENCE_SUBSCRIBED';
+  presence: PresenceView[];
+  requestId?: string;
+}
+
+/** Someone in the conversation is composing (show it for about 5 s unless refreshed) or stopped. Never queued. */
+export interface TypingNoticeFrame {
+  type: 'TYPING';
+  conversationId: string;
+  from: { userId: string; deviceId: number };
+  state: 'composing' | 'paused';
+}
+
 /** Why the server ends a session; sent just before it closes the connection. */
 export const sessionCloseReasons = {
   /** The same device opened a newer connection (Signal-Server's close code 4409). */
@@ -365,8 +460,12 @@ export type ServerFrame =
   | QueueEmptyFrame
   | DeliveredAckFrame
   | ReadAckFrame
+  | RevokeAckFrame
   | KeysFrame
   | PrekeysStoredFrame
   | PrekeysLowFrame
   | ErrorFrame
-  | SessionClosedFrame;
+  | SessionClosedFrame
+  | PresenceFrame
+  | PresenceSubscribedFrame
+  | TypingNoticeFrame;

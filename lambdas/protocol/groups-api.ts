@@ -1,5 +1,5 @@
 /** Request bodies and answers of the groups HTTP API, one schema each. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The most members a group may have, its creator included (WhatsApp's limit). */
 export const MAX_GROUP_MEMBERS = 1024;

@@ -3,7 +3,7 @@
  * key is base64 (standard alphabet, padded) of libsignal's serialized form; the server checks sizes and
  * type bytes here and signatures in the domain code, and never sees a private key.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** libsignal's serialized sizes and type bytes (the first byte of a serialized public key). */
 export const keyFormats = {

@@ -3,7 +3,7 @@
  * presigned S3 URLs and never sees a key or a plaintext byte. Sizes and digests are those of the encrypted
  * blob, the bytes that are stored (see docs/protocol.md, "Media").
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;

@@ -1,5 +1,5 @@
 /** Request bodies of the push-token routes of the HTTP API. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { pushPlatforms } from '../resources';
 
 /** APNs device tokens are 32 bytes today; Apple documents them as variable-length, up to 100 bytes. */

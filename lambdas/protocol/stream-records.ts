@@ -2,15 +2,23 @@
  * Records on the message stream, from the send route to the fanout consumer. One schema each; the
  * consumer parses every record with it, so a record of another shape is a poison record, not a crash.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Envelope } from './frames';
 
 export const Participant = z.strictObject({ userId: z.uuid(), deviceId: z.number().int().min(1) });
 export type Participant = z.infer<typeof Participant>;
 
+/**
+ * The X-Ray trace header of the function that put the record (`Root=…;Parent=…;Sampled=…`), which the
+ * consumer continues. Optional: records put without tracing, or before it existed, have none; a malformed
+ * one only goes untraced, it never makes the record a poison record.
+ */
+export const TraceHeader = z.string().max(256).optional();
+
 /** An accepted 1:1 message, to be written to each addressed device's queue. */
 export const MessageRecord = z.strictObject({
   kind: z.literal('message'),
+  traceHeader: TraceHeader,
   msgId: z.uuid(),
   conversationId: z.string(),
   from: Participant,
@@ -21,6 +29,15 @@ export const MessageRecord = z.strictObject({
   envelopes: z.array(Envelope.partial({ registrationId: true })),
   /** The sender's chat-list preview, for the sender's own conversation row. */
   preview: z.string().optional(),
+  /**
+   * The recipient blocked the sender: the record carries only the sender's own devices' envelopes, and the
+   * recipient's chat list is not touched either, so nothing of it reaches the recipient.
+   */
+  withheld: z.literal(true).optional(),
+  /** The SEND's `expiresInSeconds`: the chat disappears, so the queued copies expire sooner than 30 days. */
+  expiresInSeconds: z.number().int().min(1).optional(),
+  /** The SEND's `control`: delivered as any message, but the chat lists are not touched. */
+  control: z.literal(true).optional(),
 });
 export type MessageRecord = z.infer<typeof MessageRecord>;
 
@@ -32,6 +49,7 @@ export type MessageRecord = z.infer<typeof MessageRecord>;
  */
 export const ReceiptRecord = z.strictObject({
   kind: z.literal('receipt'),
+  traceHeader: TraceHeader,
   receiptId: z.uuid(),
   status: z.enum(['delivered', 'read', 'failed']),
   conversationId: z.string(),
@@ -48,6 +66,7 @@ export type ReceiptRecord = z.infer<typeof ReceiptRecord>;
  */
 export const GroupMessageRecord = z.strictObject({
   kind: z.literal('groupMessage'),
+  traceHeader: TraceHeader,
   msgId: z.uuid(),
   conversationId: z.string(),
   groupId: z.uuid(),
@@ -75,6 +94,7 @@ export type GroupChange = z.infer<typeof GroupChange>;
  */
 export const GroupChangeRecord = z.strictObject({
   kind: z.literal('groupChange'),
+  traceHeader: TraceHeader,
   changeId: z.uuid(),
   groupId: z.uuid(),
   conversationId: z.string(),

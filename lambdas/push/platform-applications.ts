@@ -1,5 +1,5 @@
 /** The SNS platform applications this deployment has, one per push platform, as its functions are told. */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PushPlatformApplications } from '../function-environment';
 import { pushPlatforms, type PushPlatform } from '../resources';
 import { pushPlatformApplicationsJson, type Deps } from '../runtime/deps';

@@ -1,4 +1,5 @@
 import { env as envNames, tables, streams, buckets, type TableId, type StreamId, type BucketId } from '../resources';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Clients } from './clients';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -12,6 +13,8 @@ export interface Deps {
   readonly env: Environment;
   /** Epoch milliseconds. */
   readonly now: () => number;
+  /** X-Ray, on Lambda only; without it nothing is traced (see `message-trace.ts`). */
+  readonly tracer?: Tracer;
 }
 
 function required(deps: Deps, name: string): string {

@@ -1,13 +1,11 @@
 /**
- * The event shapes API Gateway sends, from the Powertools parser's own schemas. Every handler parses its
- * event with these, so every test that drives the local runtime also checks its events against AWS's shapes.
+ * The fields of API Gateway's events that Parley's handlers read, as our own small schemas: the Powertools
+ * parser's full event schemas import the whole zod namespace (every locale, JSON Schema), some 450 KB in
+ * each Lambda bundle. Unread fields pass through (`loose`). That the local runtime builds every event
+ * field for field as AWS does is checked against the Powertools schemas in test/local/, which need not be
+ * bundled.
  */
-import { z } from 'zod';
-import {
-  APIGatewayProxyEventV2Schema,
-  APIGatewayProxyWebsocketEventSchema,
-  APIGatewayRequestAuthorizerEventV2Schema,
-} from '@aws-lambda-powertools/parser/schemas';
+import * as z from 'zod';
 
 /** The device a request comes from, as the authorizers establish it. */
 export const Caller = z.object({
@@ -17,39 +15,60 @@ export const Caller = z.object({
 });
 export type Caller = z.infer<typeof Caller>;
 
-/** Powertools' WebSocket schema is the `$connect` REQUEST authorizer event (it has `type` and `methodArn`). */
-export const WebSocketAuthorizerEvent = APIGatewayProxyWebsocketEventSchema;
+/** Header values by name, in the client's casing; API Gateway leaves the field out (or null) when there are none. */
+const Headers = z.record(z.string(), z.string()).nullish();
+/** Path or query parameters by name; a repeated query parameter arrives as its values joined with commas. */
+const Parameters = z.record(z.string(), z.string().optional()).nullish();
+
+/** The `$connect` REQUEST authorizer event of a WebSocket API. */
+export const WebSocketAuthorizerEvent = z.looseObject({
+  type: z.literal('REQUEST'),
+  methodArn: z.string(),
+  headers: Headers,
+  requestContext: z.looseObject({ connectionId: z.string(), routeKey: z.string() }),
+});
 export type WebSocketAuthorizerEvent = z.infer<typeof WebSocketAuthorizerEvent>;
 
-const websocketContext = APIGatewayProxyWebsocketEventSchema.shape.requestContext;
-
 /**
- * Route events (`$connect`, `$disconnect`, MESSAGE) share the authorizer event's request context but have
- * no `type`/`methodArn`; headers come only with `$connect` and `$disconnect`, a body only with MESSAGE.
- * They carry the authorizer's context on every route of the connection.
+ * Route events (`$connect`, `$disconnect`, MESSAGE): headers come only with `$connect` and `$disconnect`, a
+ * body only with MESSAGE. They carry the authorizer's context on every route of the connection.
  */
-export const WebSocketRouteEvent = APIGatewayProxyWebsocketEventSchema.omit({
-  type: true,
-  methodArn: true,
-  multiValueHeaders: true,
-  queryStringParameters: true,
-  multiValueQueryStringParameters: true,
-}).extend({
-  multiValueHeaders: APIGatewayProxyWebsocketEventSchema.shape.multiValueHeaders.optional(),
-  queryStringParameters: APIGatewayProxyWebsocketEventSchema.shape.queryStringParameters.optional(),
-  requestContext: websocketContext.extend({
-    messageId: z.string().optional(),
-    disconnectStatusCode: z.number().optional(),
-    disconnectReason: z.string().optional(),
+export const WebSocketRouteEvent = z.looseObject({
+  headers: Headers,
+  body: z.string().nullish(),
+  requestContext: z.looseObject({
+    routeKey: z.string(),
+    eventType: z.enum(['CONNECT', 'MESSAGE', 'DISCONNECT']),
+    connectionId: z.string(),
+    connectedAt: z.number(),
+    requestTimeEpoch: z.number(),
     authorizer: Caller.loose(),
   }),
 });
 export type WebSocketRouteEvent = z.infer<typeof WebSocketRouteEvent>;
 
-export const HttpEvent = APIGatewayProxyEventV2Schema;
+/** An HTTP API request, payload format 2.0. */
+export const HttpEvent = z.looseObject({
+  routeKey: z.string(),
+  headers: Headers,
+  pathParameters: Parameters,
+  queryStringParameters: Parameters,
+  body: z.string().optional(),
+  isBase64Encoded: z.boolean(),
+  requestContext: z.looseObject({
+    http: z.looseObject({ method: z.string(), path: z.string(), sourceIp: z.string() }),
+    /** What the Lambda authorizer answered as its context, for routes behind it. */
+    authorizer: z.looseObject({ lambda: z.unknown().optional() }).optional(),
+  }),
+});
 export type HttpEvent = z.infer<typeof HttpEvent>;
 
-export const HttpAuthorizerEvent = APIGatewayRequestAuthorizerEventV2Schema;
+/** The event of an HTTP API Lambda authorizer, payload format 2.0. */
+export const HttpAuthorizerEvent = z.looseObject({
+  type: z.literal('REQUEST'),
+  routeArn: z.string(),
+  headers: Headers,
+});
 export type HttpAuthorizerEvent = z.infer<typeof HttpAuthorizerEvent>;
 
 /** Response of a WebSocket route integration (Lambda proxy). */

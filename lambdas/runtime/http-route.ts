@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ParleyError } from '../protocol/errors';
 import type { Deps } from './deps';
 import { Caller, HttpEvent, type HttpResponse } from './gateway-events';

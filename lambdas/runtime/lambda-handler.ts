@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import { createClients } from './clients';
 import type { Deps } from './deps';
 import { env as envNames } from '../resources';
-import { metrics } from './metrics';
+import { flushMetrics } from './metrics';
 import { lambdaTracer, logger, traced } from './observability';
 
 /** A Lambda handler that can also be run with deps of the caller's choosing (local runtime, tests). */
@@ -17,6 +17,7 @@ function depsFromProcess(): Deps {
   return (lambdaDeps ??= {
     env: process.env,
     now: Date.now,
+    tracer: lambdaTracer(),
     clients: createClients({
       region: process.env.AWS_REGION ?? 'us-east-1',
       endpoints: { connections: process.env[envNames.connectionsEndpoint] },
@@ -34,14 +35,14 @@ export function defineHandler<E, R>(name: string, run: (event: E, deps: Deps) =>
     try {
       return await traced(name, () => run(event, depsFromProcess()));
     } finally {
-      metrics.publishStoredMetrics();
+      flushMetrics();
     }
   };
   const withDeps = (deps: Deps) => async (event: E) => {
     try {
       return await run(event, deps);
     } finally {
-      metrics.publishStoredMetrics();
+      flushMetrics();
     }
   };
   return Object.assign(handler, { withDeps });

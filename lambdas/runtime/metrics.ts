@@ -1,14 +1,20 @@
 /**
- * Parley's metrics, in the shape of Powertools Metrics (`addMetric`, `addDimensions`, `singleMetric`,
- * `publishStoredMetrics` once per invocation) so that `@aws-lambda-powertools/metrics` can replace this
- * module without touching a caller. On Lambda each flush prints one CloudWatch Embedded Metric Format line
- * per dimension set to stdout, which CloudWatch Logs turns into metrics; elsewhere (the local runtime,
- * tests) metrics go to an in-process registry that `GET /metrics` of the local HTTP API serves.
+ * Parley's metrics, through Powertools Metrics: on Lambda each flush prints CloudWatch Embedded Metric
+ * Format lines to stdout, which CloudWatch Logs turns into metrics; elsewhere (the local runtime, tests) the
+ * same EMF objects go to an in-process registry that `GET /metrics` of the local HTTP API serves.
  *
- * Dimensions are few and of bounded cardinality: a route or consumer name, an error code, a status. Never a
- * phone number, token, user, device or connection id (cardinality is the bill, and ids are private).
+ * Dimensions are few and of bounded cardinality: `service`, and a route or consumer name, an error code, an
+ * outcome. Never a phone number, token, user, device or connection id (cardinality is the bill, and ids are
+ * private).
  */
+import { Metrics, MetricUnit as PowertoolsMetricUnit } from '@aws-lambda-powertools/metrics';
+import type { MetricsOptions } from '@aws-lambda-powertools/metrics/types';
 import { env as envNames } from '../resources';
+import { MetricRegistry } from './metric-registry';
+
+/** Powertools' units (`Count`, `Milliseconds`, …). */
+export const MetricUnit = PowertoolsMetricUnit;
+export type MetricUnit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 /** The namespace when `POWERTOOLS_METRICS_NAMESPACE` is unset (locally); the stack sets `Parley/<stack name>`. */
 export const DEFAULT_NAMESPACE = 'Parley';
@@ -16,14 +22,6 @@ export const DEFAULT_NAMESPACE = 'Parley';
 export const METRICS_NAMESPACE_ENV = 'POWERTOOLS_METRICS_NAMESPACE';
 /** One namespace per deployed stack, so that two stages in one account keep their metrics apart. */
 export const metricsNamespaceOf = (stackName: string): string => `${DEFAULT_NAMESPACE}/${stackName}`;
-
-export const MetricUnit = {
-  Count: 'Count',
-  Milliseconds: 'Milliseconds',
-  Seconds: 'Seconds',
-  Bytes: 'Bytes',
-} as const;
-export type MetricUnit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 /** Every metric Parley emits, by name: the dashboard and alarms (lib/observability.ts) read the same names. */
 export const METRIC = {
@@ -62,6 +60,10 @@ export const METRIC = {
   prekeyLowNotices: 'PrekeyLowNotices',
   /** SMS verification codes SNS accepted: the SMS bill. */
   smsSent: 'SmsSent',
+  /** Media uploads asked for, by `outcome`: `granted` (a presigned upload) or `deduplicated` (the same blob was stored). */
+  mediaUploads: 'MediaUploads',
+  /** Users coming online or going offline, by `state`: each change costs a subscriptions query and its posts. */
+  presenceChanges: 'PresenceChanges',
   connectionsOpened: 'ConnectionsOpened',
   connectionsClosed: 'ConnectionsClosed',
   /** Batches the redrive command found in the failed-deliveries bucket. */
@@ -71,177 +73,53 @@ export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
 export type Dimensions = Readonly<Record<string, string>>;
 
-/** Where flushed metrics go. */
-export interface MetricSink {
-  publish(namespace: string, dimensions: Dimensions, metrics: ReadonlyMap<string, StoredMetric>, timestamp: number): void;
-}
-
-export interface StoredMetric {
-  readonly unit: MetricUnit;
-  readonly values: number[];
-}
-
-/** CloudWatch takes at most 100 values of a metric in one EMF line. */
-const MAX_VALUES = 100;
-
-/** Prints CloudWatch Embedded Metric Format, one JSON line per flush. */
-export const emfSink: MetricSink = {
-  publish(namespace, dimensions, metrics, timestamp) {
-    const line: Record<string, unknown> = {
-      _aws: {
-        Timestamp: timestamp,
-        CloudWatchMetrics: [
-          {
-            Namespace: namespace,
-            Dimensions: [Object.keys(dimensions)],
-            Metrics: [...metrics].map(([Name, { unit }]) => ({ Name, Unit: unit })),
-          },
-        ],
-      },
-      ...dimensions,
-    };
-    for (const [name, { values }] of metrics) line[name] = values.length === 1 ? values[0] : values;
-    process.stdout.write(`${JSON.stringify(line)}\n`);
-  },
-};
-
 /**
- * Counters and summaries in memory, for the local runtime: what CloudWatch would hold, readable as
- * Prometheus text.
+ * Powertools Metrics whose flushes go to a registry instead of stdout: the library still builds each EMF
+ * object (`serializeMetrics`), so the local runtime sees exactly what CloudWatch would.
  */
-export class MetricRegistry implements MetricSink {
-  private readonly series = new Map<string, { name: string; unit: MetricUnit; labels: Dimensions; values: number[]; sum: number; count: number }>();
-
-  publish(_namespace: string, dimensions: Dimensions, metrics: ReadonlyMap<string, StoredMetric>): void {
-    for (const [name, { unit, values }] of metrics) {
-      const key = `${name}${JSON.stringify(Object.entries(dimensions).sort())}`;
-      let series = this.series.get(key);
-      if (!series) this.series.set(key, (series = { name, unit, labels: dimensions, values: [], sum: 0, count: 0 }));
-      for (const value of values) {
-        series.sum += value;
-        series.count += 1;
-        // Summaries keep a window of recent values for their quantiles.
-        if (unit !== MetricUnit.Count) series.values.push(value);
-      }
-      if (series.values.length > 10_000) series.values.splice(0, series.values.length - 10_000);
-    }
-  }
-
-  /** The sum of a metric's values over the series whose labels include `labels`. */
-  total(name: MetricName, labels: Dimensions = {}): number {
-    let sum = 0;
-    for (const series of this.series.values()) {
-      if (series.name === name && Object.entries(labels).every(([k, v]) => series.labels[k] === v)) sum += series.sum;
-    }
-    return sum;
-  }
-
-  reset(): void {
-    this.series.clear();
-  }
-
-  /** Prometheus text exposition: counts as `parley_<name>_total`, other units as summaries with p50/p99. */
-  prometheusText(): string {
-    const byName = new Map<string, (typeof this.series extends Map<string, infer S> ? S : never)[]>();
-    for (const series of this.series.values()) byName.set(series.name, [...(byName.get(series.name) ?? []), series]);
-    const lines: string[] = [];
-    for (const [name, all] of [...byName].sort(([a], [b]) => a.localeCompare(b))) {
-      const base = `parley_${name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase()}`;
-      const unit = all[0]!.unit;
-      if (unit === MetricUnit.Count) {
-        lines.push(`# TYPE ${base}_total counter`);
-        for (const s of all) lines.push(`${base}_total${labelsOf(s.labels)} ${s.sum}`);
-      } else {
-        const metric = `${base}_${unit.toLowerCase()}`;
-        lines.push(`# TYPE ${metric} summary`);
-        for (const s of all) {
-          const sorted = [...s.values].sort((a, b) => a - b);
-          for (const q of [0.5, 0.99]) {
-            const at = sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
-            lines.push(`${metric}${labelsOf({ ...s.labels, quantile: String(q) })} ${at}`);
-          }
-          lines.push(`${metric}_sum${labelsOf(s.labels)} ${s.sum}`, `${metric}_count${labelsOf(s.labels)} ${s.count}`);
-        }
-      }
-    }
-    return `${lines.join('\n')}\n`;
-  }
-}
-
-function labelsOf(labels: Dimensions): string {
-  const entries = Object.entries(labels);
-  if (entries.length === 0) return '';
-  return `{${entries.map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`).join(',')}}`;
-}
-
-export interface MetricsOptions {
-  readonly namespace?: string;
-  readonly serviceName?: string;
-  readonly sink?: MetricSink;
-}
-
-/**
- * Stored metrics of one dimension set, flushed with `publishStoredMetrics()`; metrics with other dimensions
- * go through `singleMetric()`, which publishes at once, as in Powertools.
- *
- * @example
- * const metrics = new Metrics({ namespace: 'Parley/dev', serviceName: 'parley' });
- * metrics.addMetric('LiveDeliveries', MetricUnit.Count, 1);
- * metrics.singleMetric().addDimensions({ code: 'INTERNAL' }).addMetric('RouteErrors', MetricUnit.Count, 1);
- * metrics.publishStoredMetrics();
- */
-export class Metrics {
-  private readonly stored = new Map<string, StoredMetric>();
-  private dimensions: Record<string, string> = {};
-
+export class RegistryMetrics extends Metrics {
   constructor(
-    private readonly options: Required<MetricsOptions>,
-    private readonly single = false,
+    private readonly registry: MetricRegistry,
+    private readonly settings: MetricsOptions,
   ) {
-    this.dimensions = { service: options.serviceName };
+    super(settings);
   }
 
-  addDimension(name: string, value: string): this {
-    this.dimensions[name] = value;
+  override publishStoredMetrics(): this {
+    try {
+      if (this.hasStoredMetrics()) this.registry.record(this.serializeMetrics());
+    } finally {
+      this.clearMetrics();
+      this.clearDimensions();
+      this.clearMetadata();
+    }
     return this;
   }
 
-  addDimensions(dimensions: Dimensions): this {
-    Object.assign(this.dimensions, dimensions);
-    return this;
-  }
-
-  addMetric(name: string, unit: MetricUnit, value: number): this {
-    let metric = this.stored.get(name);
-    if (!metric) this.stored.set(name, (metric = { unit, values: [] }));
-    metric.values.push(value);
-    if (this.single || metric.values.length >= MAX_VALUES) this.publishStoredMetrics();
-    return this;
-  }
-
-  /** A metric with dimensions of its own, published as soon as it is added. */
-  singleMetric(): Metrics {
-    return new Metrics(this.options, true).addDimensions(this.dimensions);
-  }
-
-  publishStoredMetrics(): void {
-    if (this.stored.size === 0) return;
-    this.options.sink.publish(this.options.namespace, { ...this.dimensions }, new Map(this.stored), Date.now());
-    this.stored.clear();
+  override singleMetric(): Metrics {
+    return new RegistryMetrics(this.registry, { ...this.settings, singleMetric: true });
   }
 }
 
 /** Every metric of this process when not on Lambda: the local runtime serves it. */
 export const localMetrics = new MetricRegistry();
 
-const onLambda = process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined;
+/** The process's metrics: EMF to stdout on Lambda, `registry` elsewhere. */
+export function createMetrics(environment: NodeJS.ProcessEnv, registry: MetricRegistry): Metrics {
+  const options: MetricsOptions = {
+    namespace: environment[METRICS_NAMESPACE_ENV] ?? DEFAULT_NAMESPACE,
+    serviceName: environment[envNames.serviceName] ?? 'parley',
+  };
+  return environment.AWS_LAMBDA_FUNCTION_NAME !== undefined ? new Metrics(options) : new RegistryMetrics(registry, options);
+}
 
 /** The process's metrics, one invocation at a time on Lambda; flushed by the handler wrapper. */
-export const metrics = new Metrics({
-  namespace: process.env[METRICS_NAMESPACE_ENV] ?? DEFAULT_NAMESPACE,
-  serviceName: process.env[envNames.serviceName] ?? 'parley',
-  sink: onLambda ? emfSink : localMetrics,
-});
+export const metrics = createMetrics(process.env, localMetrics);
+
+/** Publishes what this invocation recorded (Powertools warns about an empty flush, so none is made). */
+export function flushMetrics(): void {
+  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+}
 
 /**
  * Counts `value` of `name` (or records a duration), with `dimensions` if any. Never pass an id, number or

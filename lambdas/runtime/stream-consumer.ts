@@ -1,9 +1,10 @@
-import { z } from 'zod';
-import { KinesisDataStreamSchema } from '@aws-lambda-powertools/parser/schemas';
+import type * as z from 'zod';
 import type { Deps } from './deps';
 import { defineHandler, type Handler } from './lambda-handler';
 import { METRIC, recordMetric } from './metrics';
+import { messageIdsOf, traceHeaderIn, traceStreamRecord } from './message-trace';
 import { logger, withLogKeys } from './observability';
+import { KinesisStreamEvent } from './stream-events';
 
 /** The ids of a record that correlate its log lines with the frames it came from (ids only, never contents). */
 function correlationIdsOf(data: unknown): Record<string, string> {
@@ -33,7 +34,7 @@ export function streamConsumer<S extends z.ZodType>(
   process: (record: z.infer<S>, deps: Deps) => Promise<void>,
 ): Handler<unknown, BatchResponse> {
   return defineHandler(name, async (rawEvent, deps) => {
-    const { Records } = KinesisDataStreamSchema.parse(rawEvent);
+    const { Records } = KinesisStreamEvent.parse(rawEvent);
     const byKey = new Map<string, typeof Records>();
     for (const record of Records) {
       const key = record.kinesis.partitionKey;
@@ -43,17 +44,22 @@ export function streamConsumer<S extends z.ZodType>(
     await Promise.all(
       [...byKey.values()].map(async (records) => {
         for (const record of records) {
-          // Powertools' schema has already decoded the base64 data; parse our JSON from it.
+          // The schema has decoded the base64 data; parse our JSON from it.
           let data: unknown;
           try {
-            data = typeof record.kinesis.data === 'string' ? JSON.parse(record.kinesis.data) : record.kinesis.data;
+            data = JSON.parse(record.kinesis.data);
           } catch {
             data = undefined;
           }
           const ok = await withLogKeys({ consumer: name, ...correlationIdsOf(data) }, async () => {
             try {
               if (data === undefined) throw new Error('The record is not JSON');
-              await process(schema.parse(data), deps);
+              const trace = {
+                functionName: deps.env.AWS_LAMBDA_FUNCTION_NAME ?? name,
+                traceHeader: traceHeaderIn(data),
+                ids: messageIdsOf(data),
+              };
+              await traceStreamRecord(deps.tracer, trace, () => process(schema.parse(data), deps));
               logger.debug('Stream record processed', { sequenceNumber: record.kinesis.sequenceNumber });
               return true;
             } catch (error) {

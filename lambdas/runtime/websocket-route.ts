@@ -1,10 +1,11 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AnyClientFrame, type ErrorFrame, type ServerFrame } from '../protocol/frames';
 import { ParleyError } from '../protocol/errors';
 import type { Deps } from './deps';
 import { WebSocketRouteEvent, type Caller, type WebSocketResponse } from './gateway-events';
 import { defineHandler, type Handler } from './lambda-handler';
 import { countRoute } from './route-metrics';
+import { annotateMessage, messageIdsOf } from './message-trace';
 import { appendLogKeys, logger, withLogKeys } from './observability';
 import { ConnectionReplaced, ensureCurrentSession } from '../connect/sessions';
 
@@ -35,13 +36,10 @@ export function describeIssues(error: z.ZodError): string {
 }
 
 /** The ids a frame names that correlate log lines along a message's path (ids only, never contents). */
-function correlationIdsOf(json: unknown): { msgId?: string; conversationId?: string } {
-  if (!json || typeof json !== 'object') return {};
-  const { msgId, conversationId } = json as { msgId?: unknown; conversationId?: unknown };
-  return {
-    ...(typeof msgId === 'string' && msgId.length <= 64 ? { msgId } : {}),
-    ...(typeof conversationId === 'string' && conversationId.length <= 200 ? { conversationId } : {}),
-  };
+function correlationIdsOf(json: unknown): { msgId?: string; msgIds?: string; conversationId?: string } {
+  const { msgId, msgIds, conversationId } = messageIdsOf(json);
+  // DELIVERED names its messages as a list: one comma-separated field, which Logs Insights can `like`.
+  return { ...(msgId ? { msgId } : {}), ...(msgIds ? { msgIds: msgIds.join(',') } : {}), ...(conversationId ? { conversationId } : {}) };
 }
 
 /** The answer carries the frame's `requestId`, so the client can match it to its request. */
@@ -116,6 +114,7 @@ export function webSocketRoute<F extends z.ZodType>(
     if (!parsed.success) {
       return refuse(new ParleyError('BAD_REQUEST', describeIssues(parsed.error)), envelope.success ? envelope.data : undefined);
     }
+    annotateMessage(deps.tracer, messageIdsOf(parsed.data));
     try {
       if (options.checksSession !== false) await ensureCurrentSession(deps, ctx.caller, ctx.connection.connectionId);
       const answer = await run(parsed.data, ctx, deps);

@@ -11,6 +11,7 @@ import { isAddressable, listDevices } from '../tables/devices';
 import { directConversationId } from './conversations';
 import { chargeSend } from './send-rate-limit';
 import { streamOnce } from './stream-once';
+import { isBlockedBy } from './blocked-sender';
 
 const deviceKey = ({ userId, deviceId }: Participant) => `${userId}.${deviceId}`;
 
@@ -63,7 +64,8 @@ export async function acceptMessage(deps: Deps, caller: Caller, frame: SendFrame
     throw new ParleyError('FORBIDDEN', 'The sender may not write to this conversation');
   }
   await chargeSend(deps, caller, frame, frame.to);
-  checkDevices(await addressedDevices(deps, caller, frame.to), frame.envelopes);
+  const [devices, blocked] = await Promise.all([addressedDevices(deps, caller, frame.to), isBlockedBy(deps, frame.to, caller.userId)]);
+  checkDevices(devices, frame.envelopes);
 
   return streamOnce(deps, caller, frame, (serverTs): MessageRecord => ({
     kind: 'message',
@@ -73,7 +75,11 @@ export async function acceptMessage(deps: Deps, caller: Caller, frame: SendFrame
     to: frame.to,
     seq: frame.seq,
     serverTs,
-    envelopes: frame.envelopes,
+    // A blocked sender is answered as any other (one grey tick) and its message reaches its own devices only.
+    envelopes: blocked ? frame.envelopes.filter((envelope) => envelope.userId !== frame.to) : frame.envelopes,
     ...(frame.preview ? { preview: frame.preview } : {}),
+    ...(blocked ? { withheld: true as const } : {}),
+    ...(frame.expiresInSeconds ? { expiresInSeconds: frame.expiresInSeconds } : {}),
+    ...(frame.control ? { control: true as const } : {}),
   }));
 }

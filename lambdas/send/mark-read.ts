@@ -2,25 +2,18 @@ import { ParleyError } from '../protocol/errors';
 import type { ReadAckFrame, ReadFrame } from '../protocol/frames';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
-import { directConversationId, groupConversationId, groupIdOfConversation } from './conversations';
+import { groupConversationId, groupIdOfConversation, peerOf } from './conversations';
 import { putReceipt, receiptIdOf, receiptServerTs } from './receipts';
 import { lastServerTs } from '../tables/conversation-clocks';
 import { advanceReadPosition, clearUnread } from '../tables/conversations';
 import { getTally } from '../tables/group-receipts';
 import { getGroup } from '../tables/groups';
-
-/** The other member of a 1:1 conversation the caller belongs to; refuses any other conversation. */
-function peerOf(caller: Caller, conversationId: string): string {
-  const members = /^direct:([0-9a-f-]{36}):([0-9a-f-]{36})$/.exec(conversationId);
-  const peer = members?.[1] === caller.userId ? members[2] : members?.[2] === caller.userId ? members[1] : undefined;
-  if (!peer || directConversationId(caller.userId, peer) !== conversationId) {
-    throw new ParleyError('FORBIDDEN', 'The reader is not a member of this conversation');
-  }
-  return peer;
-}
+import { presenceOf } from '../tables/presence';
+import { readReceiptsFlow } from '../presence/visibility';
 
 /**
- * Who gets the read receipt besides the reader's other devices: the peer of a 1:1 chat. In a group the
+ * Who gets the read receipt besides the reader's other devices: the peer of a 1:1 chat, if both send read
+ * receipts. In a group the
  * fanout counts the reader towards "read by everyone" for the sender instead.
  */
 async function receiptRecipients(deps: Deps, caller: Caller, conversationId: string): Promise<string[]> {
@@ -31,7 +24,10 @@ async function receiptRecipients(deps: Deps, caller: Caller, conversationId: str
     return [caller.userId];
   }
   const peer = peerOf(caller, conversationId);
-  return peer === caller.userId ? [peer] : [peer, caller.userId];
+  if (peer === caller.userId) return [peer];
+  // Privacy: a reader or peer who turned read receipts off neither sends nor gets them; the reader's other devices still learn it.
+  const settings = await presenceOf(deps, [caller.userId, peer]);
+  return readReceiptsFlow(settings.get(caller.userId)!.privacy, settings.get(peer)!.privacy) ? [peer, caller.userId] : [caller.userId];
 }
 
 /**

@@ -4,7 +4,7 @@
  * Checked before anything is stamped; a refused message spends no tokens (what one bucket took is given
  * back when the other refuses) and stores nothing.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { rateLimited } from '../protocol/errors';
 import { env } from '../resources';
 import type { Deps } from '../runtime/deps';

@@ -5,19 +5,19 @@
  * device was registered or linked (it has no Sender Key for anything older), up to the change that
  * removed its user, if any. Those frames are merged in position order with the device's queue.
  */
-import type { PushFrame, QueuedFrame } from '../protocol/frames';
+import type { PushFrame } from '../protocol/frames';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { GROUP_CONVERSATION_PREFIX } from '../send/conversations';
 import { conversationsStartingWith, type ConversationRecord } from '../tables/conversations';
-import { positionOf } from '../tables/device-queues';
+import { positionOf, type QueueableFrame } from '../tables/device-queues';
 import { getDevice, isAddressable } from '../tables/devices';
 import { cursorsOfDevice } from '../tables/group-cursors';
 import { readTimeline, type TimelineEntry } from '../tables/group-timeline';
 
 /** Frames in position order, and where the read stopped when more may follow (`undefined`: nothing more). */
 export interface OrderedFrames {
-  readonly frames: QueuedFrame[];
+  readonly frames: QueueableFrame[];
   readonly next?: string;
 }
 

@@ -7,17 +7,17 @@ import type { MessagePreview, PushFrame } from '../protocol/frames';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { recordPreview } from '../tables/conversations';
-import type { QueuedByMessage } from './queue-sync';
+import type { QueuedItem } from '../tables/device-queues';
 
 /**
- * Stores each preview whose message is in the caller's queue; answers the msgIds of the others (never
- * queued for this device, or acknowledged before, in which case the first DELIVERED stored the preview,
- * or naming two queued messages of different senders), from the queued items found for the DELIVERED.
+ * Stores each preview whose message this DELIVERED took from the caller's queue; answers the msgIds of
+ * the others (never queued for this device, or acknowledged before, in which case the first DELIVERED
+ * stored the preview, or naming two taken messages of different senders).
  */
-export async function storeDeliveredPreviews(deps: Deps, caller: Caller, previews: readonly MessagePreview[], queued: QueuedByMessage): Promise<string[]> {
+export async function storeDeliveredPreviews(deps: Deps, caller: Caller, previews: readonly MessagePreview[], taken: readonly QueuedItem[]): Promise<string[]> {
   const stored = await Promise.all(
     previews.map(async ({ msgId, ciphertext }) => {
-      const messages = (queued.get(msgId) ?? []).map((item) => item.frame).filter((frame): frame is PushFrame => frame.type === 'PUSH');
+      const messages = taken.map((item) => item.frame).filter((frame): frame is PushFrame => frame.type === 'PUSH' && frame.msgId === msgId);
       // A msgId is unique per sender only: if two senders chose the same one, which conversation is meant is unknown.
       const [message, ...others] = messages;
       if (!message || others.length) return false;

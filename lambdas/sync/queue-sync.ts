@@ -1,26 +1,41 @@
 /** SYNC and DELIVERED: a device drains its queue in order and acknowledges what it stored. */
-import { MAX_ACKNOWLEDGED, type DeliveredAckFrame, type QueuedFrame, type QueueEmptyFrame, type SyncPageFrame } from '../protocol/frames';
+import { MAX_ACKNOWLEDGED, type DeliveredAckFrame, type PushFrame, type QueuedFrame, type QueueEmptyFrame, type SyncPageFrame } from '../protocol/frames';
 import { webSocketLimits } from '../protocol/limits';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
-import { deleteQueued, findQueued, queueOf, readQueue, type QueuedItem } from '../tables/device-queues';
+import { enqueue, queueOf, QUEUE_TTL_MS, readQueue, takeQueued, type QueuedItem } from '../tables/device-queues';
+import { deliveryChangedAfter } from '../tables/conversations';
 import { putReceipt, receiptIdOf, receiptServerTs } from '../send/receipts';
+import { groupIdOfConversation } from '../send/conversations';
+import { deliveryReceiptOf, markDelivered } from './delivery-state';
 import { groupFramesAfter, mergeInOrder } from './group-sync';
 
 /** Most frames in one SYNC page: as many as one DELIVERED may acknowledge. */
 export const SYNC_PAGE_SIZE = MAX_ACKNOWLEDGED;
+/** Most delivery states the last page of a SYNC carries: the conversations that changed most recently. */
+export const MAX_SYNC_DELIVERY_STATES = 100;
+/**
+ * States are stamped by the clocks of different Lambdas: a SYNC reads back this much before the time the
+ * device names, so a state stamped by a slower clock after the device's newest is not missed. The
+ * device drops the repeats by receiptId.
+ */
+export const CLOCK_SKEW_MS = 60_000;
 /** A page is one API Gateway message; this leaves room for the page's own fields around its frames. */
 const PAGE_BYTES = webSocketLimits.messageBytes - 1024;
+
+const frameBytes = (frame: QueuedFrame) => Buffer.byteLength(JSON.stringify(frame)) + 1;
 
 /**
  * The page of the device's queue after `cursor`, in order, as SYNC's answer: one API Gateway message
  * instead of one `@connections` post per item. Items stay queued until DELIVERED: a device that drops
- * mid-SYNC asks again from its last cursor.
+ * mid-SYNC asks again from its last cursor. The last page ends with the delivery states of the user's 1:1
+ * conversations that changed after `receiptsAfter` (30 days back without it), after every queued frame.
  */
 export async function syncPage(
   deps: Deps,
   caller: Caller,
   cursor: string | undefined,
+  receiptsAfter?: number,
 ): Promise<Omit<SyncPageFrame, 'requestId'> | Omit<QueueEmptyFrame, 'requestId'>> {
   const [queue, groups] = await Promise.all([
     readQueue(deps, queueOf(caller.userId, caller.deviceId), cursor, SYNC_PAGE_SIZE),
@@ -32,62 +47,74 @@ export async function syncPage(
   let bytes = 0;
   for (const frame of ordered) {
     // A frame is at most one 96 KiB message and its fields, so the first always fits.
-    bytes += Buffer.byteLength(JSON.stringify(frame)) + 1;
+    bytes += frameBytes(frame);
     if (frames.length > 0 && (bytes > PAGE_BYTES || frames.length === SYNC_PAGE_SIZE)) {
-      return { type: 'SYNC_PAGE', frames, cursor: frames.at(-1)!.cursor };
+      return { type: 'SYNC_PAGE', frames, cursor: frames.at(-1)!.cursor! };
     }
     frames.push(frame);
   }
-  return next ? { type: 'SYNC_PAGE', frames, cursor: next } : { type: 'QUEUE_EMPTY', frames };
-}
-
-/** The caller's queued items of each msgId (normally one each; none if never queued or gone already). */
-export type QueuedByMessage = ReadonlyMap<string, readonly QueuedItem[]>;
-
-export async function findAcknowledged(deps: Deps, caller: Caller, msgIds: readonly string[]): Promise<QueuedByMessage> {
-  const device = queueOf(caller.userId, caller.deviceId);
-  const unique = [...new Set(msgIds)];
-  const found = await Promise.all(unique.map((msgId) => findQueued(deps, device, msgId)));
-  return new Map(unique.map((msgId, i) => [msgId, found[i]!]));
+  if (next) return { type: 'SYNC_PAGE', frames, cursor: next };
+  const after = (receiptsAfter ?? deps.now() - QUEUE_TTL_MS) - CLOCK_SKEW_MS;
+  const states = await deliveryChangedAfter(deps, caller.userId, after, MAX_SYNC_DELIVERY_STATES);
+  const receipts = states.map(deliveryReceiptOf);
+  // 100 states are some 35 KB: they fit a page of their own. When the queue's last frames leave no room
+  // for them, the next SYNC, from those frames, answers them.
+  if (frames.length > 0 && bytes + receipts.reduce((sum, receipt) => sum + frameBytes(receipt), 0) > PAGE_BYTES) {
+    return { type: 'SYNC_PAGE', frames, cursor: frames.at(-1)!.cursor! };
+  }
+  return { type: 'QUEUE_EMPTY', frames: [...frames, ...receipts] };
 }
 
 /**
- * Forgets the acknowledged messages and tells their senders' devices (two grey ticks). The receipts go
- * on the stream before the items are deleted: a DELIVERED that fails midway and is retried sends its
- * receipts again (same receiptId) rather than not at all. Acknowledging twice, or an id never queued,
- * is harmless.
+ * Forgets the frames at these cursors, each by its key in the device's queue, and answers what the
+ * acknowledgement means from the items themselves (never from the client's word): 1:1 messages move
+ * their senders' delivery state (two grey ticks), group messages are counted towards their tallies
+ * through the stream. Acknowledging twice, or a cursor never queued, is harmless: the second time there
+ * is nothing to delete and nothing follows from it. When what follows fails, the items are queued again
+ * before the error is answered; only a crash in between loses their ticks, until a later message's.
  */
-export async function acknowledgeDelivered(
-  deps: Deps,
-  caller: Caller,
-  msgIds: string[],
-  queued?: QueuedByMessage,
-): Promise<Omit<DeliveredAckFrame, 'requestId'>> {
-  const found = queued ?? (await findAcknowledged(deps, caller, msgIds));
-  const items = [...new Set(msgIds)].flatMap((msgId) => found.get(msgId) ?? []);
+export async function acknowledgeDelivered(deps: Deps, caller: Caller, cursors: readonly string[]): Promise<QueuedItem[]> {
+  const device = queueOf(caller.userId, caller.deviceId);
+  const taken = await Promise.all([...new Set(cursors)].map((cursor) => takeQueued(deps, device, cursor)));
+  const items = taken.filter((item): item is QueuedItem => item !== undefined);
   const by = { userId: caller.userId, deviceId: caller.deviceId };
-  const bySender = new Map<string, { conversationId: string; sender: string; msgIds: string[]; serverTs: number[] }>();
-  for (const item of items) {
-    // Receipts are not acknowledged with receipts, nor a user's own messages from another of its devices.
-    if (item.frame.type !== 'PUSH' || item.frame.from.userId === caller.userId) continue;
-    const key = `${item.frame.conversationId} ${item.frame.from.userId}`;
-    const group = bySender.get(key) ?? { conversationId: item.frame.conversationId, sender: item.frame.from.userId, msgIds: [], serverTs: [] };
-    group.msgIds.push(item.msgId);
-    group.serverTs.push(item.frame.serverTs);
-    bySender.set(key, group);
+  // Receipts are not acknowledged with receipts, nor a user's own messages from another of its devices.
+  const received = items.map((item) => item.frame).filter((frame): frame is PushFrame => frame.type === 'PUSH' && frame.from.userId !== caller.userId);
+  try {
+    await Promise.all([
+      markDelivered(deps, by, received.filter((frame) => groupIdOfConversation(frame.conversationId) === undefined)),
+      tallyGroupDeliveries(deps, by, received.filter((frame) => groupIdOfConversation(frame.conversationId) !== undefined)),
+    ]);
+  } catch (error) {
+    // Put back what was taken (unless a retry queued it again meanwhile): the device gets it again and
+    // acknowledges it again, so its ticks are not lost with this attempt.
+    await Promise.all(items.map((item) => enqueue(deps, item)));
+    throw error;
   }
-  for (const { conversationId, sender, msgIds: delivered, serverTs } of bySender.values()) {
+  return items;
+}
+
+/** A group's messages are counted per member by the fanout (lambdas/fanout/group-receipts.ts), one receipt record per sender. */
+async function tallyGroupDeliveries(deps: Deps, by: { userId: string; deviceId: number }, messages: readonly PushFrame[]): Promise<void> {
+  const bySender = new Map<string, PushFrame[]>();
+  for (const message of messages) {
+    const key = `${message.conversationId} ${message.from.userId}`;
+    bySender.set(key, [...(bySender.get(key) ?? []), message]);
+  }
+  for (const delivered of bySender.values()) {
+    const msgIds = delivered.map((message) => message.msgId);
     await putReceipt(deps, {
       kind: 'receipt',
-      receiptId: receiptIdOf('delivered', by, delivered),
+      receiptId: receiptIdOf('delivered', by, msgIds),
       status: 'delivered',
-      conversationId,
-      msgIds: delivered,
+      conversationId: delivered[0]!.conversationId,
+      msgIds,
       by,
-      recipients: [sender],
-      serverTs: receiptServerTs(deps.now(), serverTs),
+      recipients: [delivered[0]!.from.userId],
+      serverTs: receiptServerTs(deps.now(), delivered.map((message) => message.serverTs)),
     });
   }
-  await Promise.all(items.map((item: QueuedItem) => deleteQueued(deps, item)));
-  return { type: 'DELIVERED_ACK', msgIds };
 }
+
+/** The answer to a DELIVERED that asked for one. */
+export const deliveredAck = (cursors: string[]): Omit<DeliveredAckFrame, 'requestId'> => ({ type: 'DELIVERED_ACK', cursors });

@@ -3,10 +3,13 @@ import { SyncFrame } from '../protocol/frames';
 import { webSocketRoute } from '../runtime/websocket-route';
 import { syncPage } from './queue-sync';
 import { METRIC, MetricUnit, recordMetric } from '../runtime/metrics';
+import { annotateMessage } from '../runtime/message-trace';
 
 export const handler = webSocketRoute('sync', SyncFrame, async (frame, ctx, deps) => {
   const started = deps.now();
-  const page = await syncPage(deps, ctx.caller, frame.cursor);
+  const page = await syncPage(deps, ctx.caller, frame.cursor, frame.receiptsAfter);
+  // The page's messages, so a message's trace search finds the SYNC that handed it out.
+  annotateMessage(deps.tracer, { msgIds: page.frames.flatMap((frame) => (frame.type === 'PUSH' ? [frame.msgId] : [])) });
   recordMetric(METRIC.syncDuration, deps.now() - started, undefined, MetricUnit.Milliseconds);
   recordMetric(METRIC.syncPages);
   recordMetric(METRIC.syncFrames, page.frames.length);

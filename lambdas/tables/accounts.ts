@@ -1,6 +1,7 @@
 /** The `accounts` table: one item per registered phone number, naming its account. */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { putIfAbsent } from './put-if-absent';
+import { batchGet } from './batch-requests';
 import { tableName, type Deps } from '../runtime/deps';
 
 export interface AccountRecord {
@@ -26,4 +27,9 @@ export async function claimPhoneNumber(deps: Deps, candidate: AccountRecord): Pr
   const holder = await findAccount(deps, candidate.phoneNumber);
   if (!holder) throw new Error('The phone number was claimed and released concurrently');
   return holder;
+}
+
+/** The accounts of those of these numbers that have one, in batches of 100 (eventually consistent). */
+export async function findAccounts(deps: Deps, phoneNumbers: readonly string[]): Promise<AccountRecord[]> {
+  return batchGet<AccountRecord>(deps, 'accounts', phoneNumbers.map((phoneNumber) => ({ phoneNumber })), 'phoneNumber, userId');
 }

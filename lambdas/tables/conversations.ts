@@ -1,10 +1,30 @@
 /**
  * The `conversations` table: per user, each conversation's last activity, unread messages and the
  * preview of its newest message that the user's devices wrote (a ciphertext the server cannot read).
+ *
+ * Activity is stored as `activityAt`, not as `lastActivityAt`, the key of the table's `byActivity` index:
+ * that index projects every attribute, so each write to a row in it was a second write (two when the
+ * activity moved), on every message. The index is sparse, so a row leaves it at its next write (which
+ * removes `lastActivityAt`); a chat list reads the user's partition and sorts it instead (a few hundred
+ * rows at most, read when a device asks for the list, not per message). An index cannot be dropped from a
+ * deployed table in place, so it stays defined, empty of every row written since.
  */
-import { QueryCommand, type QueryCommandOutput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from './query-all';
 import { ifConditionHolds } from './conditional-write';
 import { tableName, type Deps } from '../runtime/deps';
+
+/** A row as stored: its activity under either name (`lastActivityAt` on rows not written since the index was left). */
+type StoredConversation = Omit<ConversationRecord, 'lastActivityAt'> & { activityAt?: number; lastActivityAt?: number };
+
+const recordOf = ({ activityAt, lastActivityAt, ...row }: StoredConversation): ConversationRecord | undefined => {
+  const at = activityAt ?? lastActivityAt;
+  return at === undefined ? undefined : { ...row, lastActivityAt: at };
+};
+
+/** A newer activity than the row's: whichever name the row keeps it under. */
+const NEWER_ACTIVITY =
+  '(attribute_not_exists(activityAt) AND (attribute_not_exists(lastActivityAt) OR lastActivityAt < :ts)) OR activityAt < :ts';
 
 export interface ConversationRecord {
   readonly userId: string;
@@ -12,7 +32,9 @@ export interface ConversationRecord {
   /** Epoch milliseconds of the newest message, sent or received. */
   readonly lastActivityAt: number;
   readonly lastMsgId: string;
-  /** The received messages not read yet (1:1 conversations). */
+  /** How many received messages are not read yet (1:1 conversations). */
+  readonly unreadCount?: number;
+  /** The same as a set of msgIds, as rows written before the count kept it. */
   readonly unread?: Set<string>;
   /** In a group: the queue position of the last message read; the group's timeline counts the rest. */
   readonly lastReadPosition?: string;
@@ -36,9 +58,11 @@ export interface Preview {
 }
 
 /**
- * Records a message in the user's conversation: newer activity moves it up, and a received message joins
- * the unread set. Both are idempotent, so a redelivered message changes nothing; an older message
- * arriving late does not move the conversation back.
+ * Records a message in the user's conversation in one write: it becomes the last activity, a received
+ * message counts as unread, the sender's own preview is stored. Only a message newer than the last one
+ * recorded changes anything, so a redelivered message is neither counted twice nor moves the chat back;
+ * a conversation's records reach the fanout in order, so only a late redrive of an old message goes
+ * uncounted (its preview, if it had one, still stands unless a newer one does).
  */
 export async function recordActivity(
   deps: Deps,
@@ -46,30 +70,23 @@ export async function recordActivity(
   conversationId: string,
   message: { msgId: string; serverTs: number; received: boolean; preview?: string },
 ): Promise<void> {
-  const table = tableName(deps, 'conversations');
-  const key = { userId, conversationId };
-  await ifConditionHolds(
+  const { msgId, serverTs, received, preview } = message;
+  const recorded = await ifConditionHolds(
     deps.clients.db.send(
       new UpdateCommand({
-        TableName: table,
-        Key: key,
-        UpdateExpression: 'SET lastActivityAt = :ts, lastMsgId = :m',
-        ConditionExpression: 'attribute_not_exists(lastActivityAt) OR lastActivityAt <= :ts',
-        ExpressionAttributeValues: { ':ts': message.serverTs, ':m': message.msgId },
+        TableName: tableName(deps, 'conversations'),
+        Key: { userId, conversationId },
+        UpdateExpression:
+          'SET activityAt = :ts, lastMsgId = :m' +
+          (preview ? ', preview = :c, previewMsgId = :m, previewServerTs = :ts' : '') +
+          ' REMOVE lastActivityAt' +
+          (received ? ' ADD unreadCount :one' : ''),
+        ConditionExpression: NEWER_ACTIVITY,
+        ExpressionAttributeValues: { ':ts': serverTs, ':m': msgId, ...(preview ? { ':c': preview } : {}), ...(received ? { ':one': 1 } : {}) },
       }),
     ),
   );
-  if (message.received) {
-    await deps.clients.db.send(
-      new UpdateCommand({
-        TableName: table,
-        Key: key,
-        UpdateExpression: 'ADD unread :m',
-        ExpressionAttributeValues: { ':m': new Set([message.msgId]) },
-      }),
-    );
-  }
-  if (message.preview) await recordPreview(deps, userId, conversationId, { msgId: message.msgId, serverTs: message.serverTs, ciphertext: message.preview });
+  if (recorded === undefined && preview) await recordPreview(deps, userId, conversationId, { msgId, serverTs, ciphertext: preview });
 }
 
 /**
@@ -92,49 +109,58 @@ export async function recordPreview(deps: Deps, userId: string, conversationId: 
   return stored !== undefined;
 }
 
+/**
+ * A message was deleted for everyone: its preview leaves the user's row, and when it was the newest
+ * message and still unread (`uncount`: the recipient's row), it no longer counts as unread. An older
+ * revoked message stays counted until the next READ: the row keeps a count, not which messages it counts.
+ */
+export async function forgetRevoked(deps: Deps, userId: string, conversationId: string, msgId: string, uncount: boolean): Promise<void> {
+  const update = (UpdateExpression: string, ConditionExpression: string, values: Record<string, unknown>) =>
+    ifConditionHolds(
+      deps.clients.db.send(
+        new UpdateCommand({
+          TableName: tableName(deps, 'conversations'),
+          Key: { userId, conversationId },
+          UpdateExpression,
+          ConditionExpression,
+          ExpressionAttributeValues: { ':m': msgId, ...values },
+        }),
+      ),
+    );
+  await Promise.all([
+    update('REMOVE preview, previewMsgId, previewServerTs', 'previewMsgId = :m', {}),
+    ...(uncount ? [update('ADD unreadCount :minusOne', 'lastMsgId = :m AND unreadCount > :zero', { ':minusOne': -1, ':zero': 0 })] : []),
+  ]);
+}
+
 /** READ: nothing in the conversation is unread any more. */
 export async function clearUnread(deps: Deps, userId: string, conversationId: string): Promise<void> {
   await deps.clients.db.send(
     new UpdateCommand({
       TableName: tableName(deps, 'conversations'),
       Key: { userId, conversationId },
-      UpdateExpression: 'REMOVE unread',
+      UpdateExpression: 'REMOVE unreadCount, unread',
     }),
   );
 }
 
 /** The user's conversations, newest activity first. */
 export async function listConversations(deps: Deps, userId: string, limit: number): Promise<ConversationRecord[]> {
-  const { Items = [] } = await deps.clients.db.send(
-    new QueryCommand({
-      TableName: tableName(deps, 'conversations'),
-      IndexName: 'byActivity',
-      KeyConditionExpression: 'userId = :u',
-      ExpressionAttributeValues: { ':u': userId },
-      ScanIndexForward: false,
-      Limit: limit,
-    }),
-  );
-  return Items as ConversationRecord[];
+  const rows = (await partitionRows(deps, userId)).flatMap((row) => recordOf(row) ?? []);
+  return rows.sort((a, b) => b.lastActivityAt - a.lastActivityAt).slice(0, limit);
 }
+
+/** Every row of the user's partition whose conversation id starts with `prefix`. */
+const partitionRows = (deps: Deps, userId: string, prefix?: string) =>
+  queryAll<StoredConversation>(deps, {
+    TableName: tableName(deps, 'conversations'),
+    KeyConditionExpression: prefix ? 'userId = :u AND begins_with(conversationId, :p)' : 'userId = :u',
+    ExpressionAttributeValues: { ':u': userId, ...(prefix ? { ':p': prefix } : {}) },
+  });
 
 /** The user's conversations whose id starts with `prefix` (`group:` lists its groups). */
 export async function conversationsStartingWith(deps: Deps, userId: string, prefix: string): Promise<ConversationRecord[]> {
-  const rows: ConversationRecord[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page: QueryCommandOutput = await deps.clients.db.send(
-      new QueryCommand({
-        TableName: tableName(deps, 'conversations'),
-        KeyConditionExpression: 'userId = :u AND begins_with(conversationId, :p)',
-        ExpressionAttributeValues: { ':u': userId, ':p': prefix },
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    rows.push(...((page.Items ?? []) as ConversationRecord[]));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return rows;
+  return (await partitionRows(deps, userId, prefix)).flatMap((row) => recordOf(row) ?? []);
 }
 
 /**
@@ -151,7 +177,7 @@ export async function markJoined(
     new UpdateCommand({
       TableName: tableName(deps, 'conversations'),
       Key: { userId, conversationId },
-      UpdateExpression: 'SET lastActivityAt = :ts, lastMsgId = :m, lastReadPosition = :p, joinedPosition = :p, joinedVersion = :v REMOVE leftPosition',
+      UpdateExpression: 'SET activityAt = :ts, lastMsgId = :m, lastReadPosition = :p, joinedPosition = :p, joinedVersion = :v REMOVE lastActivityAt, leftPosition',
       ExpressionAttributeValues: { ':ts': change.serverTs, ':m': change.msgId, ':p': change.position, ':v': change.version },
     }),
   );
@@ -164,7 +190,7 @@ export async function markJoined(
  */
 export async function markLeft(deps: Deps, userId: string, conversationId: string, change: { msgId: string; serverTs: number; position: string }): Promise<void> {
   await updateIf(deps, { userId, conversationId }, {
-    UpdateExpression: 'SET leftPosition = :p, lastActivityAt = :ts, lastMsgId = :m',
+    UpdateExpression: 'SET leftPosition = :p, activityAt = :ts, lastMsgId = :m REMOVE lastActivityAt',
     ConditionExpression: 'attribute_not_exists(joinedPosition) OR joinedPosition < :p',
     ExpressionAttributeValues: { ':ts': change.serverTs, ':m': change.msgId, ':p': change.position },
   });
@@ -186,4 +212,56 @@ async function updateIf(
   update: { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeValues: Record<string, unknown> },
 ): Promise<void> {
   await ifConditionHolds(deps.clients.db.send(new UpdateCommand({ TableName: tableName(deps, 'conversations'), Key: key, ...update })));
+}
+
+/**
+ * How far a 1:1 conversation's messages from this row's user have reached the peer: one state per
+ * conversation, kept on the sender's row, instead of a queued receipt per message and device.
+ */
+export interface DeliveryState {
+  readonly conversationId: string;
+  /** serverTs of the newest message of this user that a device of the peer stored. */
+  readonly deliveredUpTo: number;
+  /** The messages whose acknowledgement last advanced the state. */
+  readonly deliveredMsgIds: string[];
+  /** The peer's device that acknowledged them. */
+  readonly deliveredBy: { userId: string; deviceId: number };
+  /** When the state last advanced: epoch ms of the server. */
+  readonly deliveredAt: number;
+}
+
+/**
+ * Moves the user's delivery state forward; answers false when it already stands at or past
+ * `deliveredUpTo` (another device of the peer, or a retry, got there first), and nothing changes.
+ */
+export async function advanceDelivered(deps: Deps, userId: string, state: DeliveryState): Promise<boolean> {
+  const advanced = await ifConditionHolds(
+    deps.clients.db.send(
+      new UpdateCommand({
+        TableName: tableName(deps, 'conversations'),
+        Key: { userId, conversationId: state.conversationId },
+        UpdateExpression: 'SET deliveredUpTo = :upTo, deliveredMsgIds = :m, deliveredBy = :by, deliveredAt = :at',
+        ConditionExpression: 'attribute_not_exists(deliveredUpTo) OR deliveredUpTo < :upTo',
+        ExpressionAttributeValues: { ':upTo': state.deliveredUpTo, ':m': state.deliveredMsgIds, ':by': state.deliveredBy, ':at': state.deliveredAt },
+      }),
+    ),
+  );
+  return advanced !== undefined;
+}
+
+/**
+ * The user's delivery states that advanced after `after` (epoch ms), newest first, at most `limit`. One
+ * partition read in full (a chat list is small; only the delivery attributes come back), at SYNC, not per message.
+ */
+export async function deliveryChangedAfter(deps: Deps, userId: string, after: number, limit: number): Promise<DeliveryState[]> {
+  const states = await queryAll<DeliveryState>(deps, {
+    TableName: tableName(deps, 'conversations'),
+    KeyConditionExpression: 'userId = :u',
+    FilterExpression: 'deliveredAt > :after',
+    ProjectionExpression: 'conversationId, deliveredUpTo, deliveredMsgIds, deliveredBy, deliveredAt',
+    ExpressionAttributeValues: { ':u': userId, ':after': after },
+    // A state advanced just before this device connected was pushed to no connection of it: read it.
+    ConsistentRead: true,
+  });
+  return states.sort((a, b) => b.deliveredAt - a.deliveredAt).slice(0, limit);
 }

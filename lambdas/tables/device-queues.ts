@@ -8,14 +8,15 @@ import { batchPut } from './batch-requests';
 import type { QueuedFrame } from '../protocol/frames';
 import { tableName, type Deps } from '../runtime/deps';
 
+/** A frame as a queue holds it: with its place in the queue. */
+export type QueueableFrame = QueuedFrame & { readonly cursor: string };
+
 export interface QueuedItem {
   /** `${userId}#${deviceId}` */
   readonly device: string;
   /** `${serverTs, 13 digits}#${msgId}`: server order, and the same for a record delivered twice. */
   readonly position: string;
-  /** The message's msgId, or the receipt's receiptId: what DELIVERED names. */
-  readonly msgId: string;
-  readonly frame: QueuedFrame;
+  readonly frame: QueueableFrame;
   /** Epoch seconds (the table's TTL attribute). */
   readonly expiresAt: number;
 }
@@ -26,13 +27,17 @@ export const QUEUE_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 export const queueOf = (userId: string, deviceId: number) => `${userId}#${deviceId}`;
 export const positionOf = (serverTs: number, msgId: string) => `${String(serverTs).padStart(13, '0')}#${msgId}`;
 
-/** The queue item of a frame for a device: kept until acknowledged, or 30 days after the frame's time. */
-export const queueItemOf = (userId: string, deviceId: number, msgId: string, frame: QueuedFrame): QueuedItem => ({
+/**
+ * The queue item of a frame for a device: kept until acknowledged, or 30 days after the frame's time, or
+ * `expiresInSeconds` after it when that is sooner (a disappearing chat's message never outlives its timer).
+ * It holds no msgId of its own: DELIVERED names the cursor, the table's key, so no index by id is needed
+ * (the table's `byMessage` index is sparse, and no item written now enters it).
+ */
+export const queueItemOf = (userId: string, deviceId: number, frame: QueueableFrame, expiresInSeconds?: number): QueuedItem => ({
   device: queueOf(userId, deviceId),
   position: frame.cursor,
-  msgId,
   frame,
-  expiresAt: Math.ceil((frame.serverTs + QUEUE_TTL_MS) / 1000),
+  expiresAt: Math.ceil((frame.serverTs + Math.min(QUEUE_TTL_MS, (expiresInSeconds ?? Infinity) * 1000)) / 1000),
 });
 
 /** Queues the item unless it is queued already (a redelivered stream batch): 'duplicate' then. */
@@ -73,18 +78,16 @@ export async function readQueue(
   return { items, ...(LastEvaluatedKey ? { next: (LastEvaluatedKey as Pick<QueuedItem, 'position'>).position } : {}) };
 }
 
-/** The device's queued items for this message or receipt id (normally one). */
-export async function findQueued(deps: Deps, device: string, msgId: string): Promise<QueuedItem[]> {
-  const { Items = [] } = await deps.clients.db.send(
-    new QueryCommand({
-      TableName: tableName(deps, 'deviceQueues'),
-      IndexName: 'byMessage',
-      KeyConditionExpression: 'device = :d AND msgId = :m',
-      ExpressionAttributeValues: { ':d': device, ':m': msgId },
-      ConsistentRead: true,
-    }),
+/**
+ * Deletes the device's item at `position` (the `cursor` its frame carried); answers the item, or nothing
+ * when it was gone already (acknowledged before, expired, or never queued for this device). Deleting by
+ * the table's own key is why the queue needs no index by msgId: every queue write is one write, not two.
+ */
+export async function takeQueued(deps: Deps, device: string, position: string): Promise<QueuedItem | undefined> {
+  const { Attributes } = await deps.clients.db.send(
+    new DeleteCommand({ TableName: tableName(deps, 'deviceQueues'), Key: { device, position }, ReturnValues: 'ALL_OLD' }),
   );
-  return Items as QueuedItem[];
+  return Attributes as QueuedItem | undefined;
 }
 
 export async function deleteQueued(deps: Deps, item: Pick<QueuedItem, 'device' | 'position'>): Promise<void> {

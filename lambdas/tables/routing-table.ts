@@ -12,6 +12,8 @@ export interface RouteRecord {
   readonly connectedAt: number;
   /** Epoch seconds (the table's TTL attribute). Past it, the route is dead even if DynamoDB has not deleted it yet. */
   readonly expiresAt: number;
+  /** The users whose presence the device watches through this connection (SUBSCRIBE_PRESENCE). */
+  readonly watching?: readonly string[];
 }
 
 const isLive = (deps: Deps) => (route: RouteRecord) => route.expiresAt * 1000 > deps.now();
@@ -90,4 +92,30 @@ export async function deleteRoute(deps: Deps, userId: string, deviceId: number, 
       }),
     ),
   );
+}
+
+/**
+ * Records which users the device watches through this connection, on its route; answers the users it
+ * watched before, or undefined when the route no longer points at this connection.
+ */
+export async function setWatchedUsers(
+  deps: Deps,
+  userId: string,
+  deviceId: number,
+  connectionId: string,
+  watched: readonly string[],
+): Promise<string[] | undefined> {
+  const updated = await ifConditionHolds(
+    deps.clients.db.send(
+      new UpdateCommand({
+        TableName: tableName(deps, 'routing'),
+        Key: { userId, deviceId },
+        UpdateExpression: 'SET watching = :w',
+        ConditionExpression: 'connectionId = :c',
+        ExpressionAttributeValues: { ':w': [...watched], ':c': connectionId },
+        ReturnValues: 'UPDATED_OLD',
+      }),
+    ),
+  );
+  return updated && ((updated.Attributes?.watching as string[] | undefined) ?? []);
 }

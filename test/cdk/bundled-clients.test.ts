@@ -8,8 +8,8 @@ import { functions } from '../../lambdas/functions';
 
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
 
-/** The SDK client classes (`S3Client`, ...) esbuild put into a function's bundle as lib/functions.ts bundles it. */
-async function sdkClientsInBundle(functionId: keyof typeof functions): Promise<Set<string>> {
+/** The inputs esbuild put into a function's bundle as lib/functions.ts bundles it (with some bytes in the output). */
+async function inputsOfBundle(functionId: keyof typeof functions): Promise<string[]> {
   const definition = functions[functionId];
   const { metafile } = await build({
     ...esbuildOptionsOf(bundlingFor(definition)),
@@ -23,7 +23,12 @@ async function sdkClientsInBundle(functionId: keyof typeof functions): Promise<S
   // A command's module may come along with the domain code that sends it; the client class, its
   // configuration and endpoint rules come only with the client.
   const output = Object.values(metafile.outputs).find((file) => file.entryPoint);
-  const inBundle = Object.entries(output!.inputs).filter(([, { bytesInOutput }]) => bytesInOutput > 0).map(([input]) => input);
+  return Object.entries(output!.inputs).filter(([, { bytesInOutput }]) => bytesInOutput > 0).map(([input]) => input);
+}
+
+/** The SDK client classes (`S3Client`, ...) in a function's bundle. */
+async function sdkClientsInBundle(functionId: keyof typeof functions): Promise<Set<string>> {
+  const inBundle = await inputsOfBundle(functionId);
   return new Set(inBundle.flatMap((input) => /@aws-sdk\/client-[^/]+\/dist-[a-z]+\/(\w+Client)\.js$/.exec(input)?.[1] ?? []));
 }
 
@@ -39,7 +44,7 @@ describe('bundled clients', () => {
 
   describe('bundleDefinesFor', () => {
     it('leaves out every service a function does not use', () => {
-      expect(bundleDefinesFor(functions.disconnect)).toEqual({
+      expect(bundleDefinesFor(functions.listDevices)).toEqual({
         'process.env.PARLEY_BUNDLE_WITHOUT_SNS': '"true"',
         'process.env.PARLEY_BUNDLE_WITHOUT_KINESIS': '"true"',
         'process.env.PARLEY_BUNDLE_WITHOUT_S3': '"true"',
@@ -55,8 +60,14 @@ describe('bundled clients', () => {
 
   describe('a bundle', () => {
     it('holds the SDK clients its function uses and not the others', async () => {
-      expect([...(await sdkClientsInBundle('disconnect'))]).toEqual(['DynamoDBClient']);
+      expect([...(await sdkClientsInBundle('listDevices'))]).toEqual(['DynamoDBClient']);
       expect([...(await sdkClientsInBundle('createMediaUpload'))].sort()).toEqual(['DynamoDBClient', 'S3Client']);
+    }, 30_000);
+
+    it('takes its credentials from the environment, without the rest of the SDK\'s default chain', async () => {
+      const inBundle = await inputsOfBundle('send');
+      expect(inBundle).toContain('lambdas/runtime/lambda-credentials.ts');
+      expect(inBundle.filter((input) => /credential-provider-|nested-clients|token-providers/.test(input))).toEqual([]);
     }, 30_000);
   });
 });

@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { DEFAULT_BUNDLING } from '../../lib/functions';
 import { synthParley, type Synthesized } from './fixture';
 
 interface Acknowledgement {
@@ -74,6 +77,24 @@ describe('checks', () => {
         const arises = findings.some((finding) => finding.id === id && (finding.path === path || (finding.path ?? '').startsWith(`${path}/`)));
         expect({ path, id, arises }).toEqual({ path, id, arises: true });
       }
+    });
+  });
+
+  describe('the runtime acknowledgement (AwsSolutions-L1)', () => {
+    it('names the deployed runtime, the bundles’ target and the Node.js the tests run on, as they are', () => {
+      const built = synthParley();
+      const runtimes = new Set(Object.values(built.template.findResources('AWS::Lambda::Function')).map((fn) => fn.Properties.Runtime));
+      expect([...runtimes]).toEqual(['nodejs22.x']);
+      expect(DEFAULT_BUNDLING.target).toBe('node22');
+      const reasons = new Set(acknowledgementsIn(built.stack).filter((a) => a.id === 'AwsSolutions-L1').map((a) => a.reason));
+      expect(reasons.size).toBe(1);
+      const [reason] = [...reasons];
+      expect(reason).toContain('Node.js 22');
+      expect(reason).toContain('the bundles target node22');
+      // The tests run on the Node.js that package.json's engines allow, which the reason names.
+      const engines = (JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+      expect(reason).toContain(`Node.js ${engines}`);
+      expect(Number(process.versions.node.split('.')[0])).toBeLessThanOrEqual(22);
     });
   });
 

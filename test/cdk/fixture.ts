@@ -9,6 +9,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { ParleyStack } from '../../lib/parley-stack';
 import type { FunctionId } from '../../lambdas/functions';
+import type { TableId } from '../../lambdas/resources';
 
 export interface Synthesized {
   readonly app: App;
@@ -108,6 +109,23 @@ export function resourcesOf<P = Record<string, unknown>>(
 ): Record<string, { Properties: P; DeletionPolicy?: string; UpdateReplacePolicy?: string }> {
   return template.findResources(type) as Record<string, { Properties: P; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
 }
+
+/** Function → the DynamoDB actions its role allows on the table; functions with none are left out. */
+export function tableAccessOf(built: Synthesized, tableId: TableId): Partial<Record<FunctionId, string[]>> {
+  const tableLogicalId = logicalIdOf(built.stack.parley.tables[tableId]);
+  const access: Partial<Record<FunctionId, string[]>> = {};
+  for (const [functionId, fn] of Object.entries(built.stack.parley.functions) as [FunctionId, (typeof built.stack.parley.functions)[FunctionId]][]) {
+    const actions = statementsOfRole(built.template, logicalIdOf(fn.role!))
+      .filter((statement) => referencedLogicalIds(statement.Resource).has(tableLogicalId))
+      .flatMap(actionsOf);
+    if (actions.length > 0) access[functionId] = actions;
+  }
+  return access;
+}
+
+/** The table's resource in the template. */
+export const tableResourceOf = (built: Synthesized, tableId: TableId) =>
+  resourcesOf<Record<string, unknown>>(built.template, 'AWS::DynamoDB::GlobalTable')[logicalIdOf(built.stack.parley.tables[tableId])]!;
 
 /** Properties of an `AWS::Lambda::EventSourceMapping`, the ones tests look at by name. */
 export interface MappingProperties {

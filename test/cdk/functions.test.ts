@@ -2,6 +2,7 @@ import { functions, type FunctionDefinition, type FunctionId, type PushEndpointA
 import { buckets, env, streams, tables, type TableId } from '../../lambdas/resources';
 import { DEFAULT_SMS_LIMITS } from '../../lambdas/accounts/constants';
 import type { ExpiryFunctionId } from '../../lib/functions';
+import { memorySizeOf } from '../../lib/memory-sizes';
 import {
   actionsOf,
   logicalIdOf,
@@ -53,12 +54,12 @@ describe('functions', () => {
   });
 
   describe.each(definitions)('%s', (functionId, definition) => {
-    it('runs on Node.js 22, ARM64, with active tracing', () => {
+    it('runs on Node.js 22, ARM64, with active tracing and its default memory', () => {
       expect(functionResource(functionId).Properties).toMatchObject({
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
         TracingConfig: { Mode: 'Active' },
-        MemorySize: 256,
+        MemorySize: memorySizeOf(functionId, {}),
         Handler: 'index.handler',
       });
     });
@@ -75,7 +76,6 @@ describe('functions', () => {
         [env.serviceName]: 'parley',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         POWERTOOLS_METRICS_NAMESPACE: 'Parley/Parley',
-        NODE_OPTIONS: '--enable-source-maps',
       };
       for (const tableId of Object.keys(definition.tables ?? {}) as TableId[]) {
         expected[tables[tableId].envVar] = { Ref: logicalIdOf(built.stack.parley.tables[tableId]) };

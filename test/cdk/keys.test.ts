@@ -1,7 +1,7 @@
 /** The Key Distribution Service in the template: its tables, and which functions may touch them and how. */
 import type { FunctionId } from '../../lambdas/functions';
 import type { TableId } from '../../lambdas/resources';
-import { actionsOf, logicalIdOf, referencedLogicalIds, resourcesOf, statementsOfRole, synthParley, type Synthesized } from './fixture';
+import { logicalIdOf, referencedLogicalIds, resourcesOf, statementsOfRole, synthParley, tableAccessOf, tableResourceOf, type Synthesized } from './fixture';
 
 const KEY_FETCHERS: FunctionId[] = ['fetchUserKeys', 'fetchKeysBatch', 'fetchKeys'];
 const UPLOADERS: FunctionId[] = ['uploadKeys', 'uploadPrekeys'];
@@ -10,20 +10,8 @@ const KEY_FORGETTERS: FunctionId[] = ['registerAccount', 'linkDevice', 'removeDe
 
 describe('Key Distribution Service', () => {
   let built: Synthesized;
-  const tableResource = (tableId: TableId) =>
-    resourcesOf<Record<string, unknown>>(built.template, 'AWS::DynamoDB::GlobalTable')[logicalIdOf(built.stack.parley.tables[tableId])]!;
-  /** Function → the DynamoDB actions its role allows on the table. */
-  const accessTo = (tableId: TableId): Partial<Record<FunctionId, string[]>> => {
-    const tableLogicalId = logicalIdOf(built.stack.parley.tables[tableId]);
-    const access: Partial<Record<FunctionId, string[]>> = {};
-    for (const [functionId, fn] of Object.entries(built.stack.parley.functions) as [FunctionId, (typeof built.stack.parley.functions)[FunctionId]][]) {
-      const actions = statementsOfRole(built.template, logicalIdOf(fn.role!))
-        .filter((statement) => referencedLogicalIds(statement.Resource).has(tableLogicalId))
-        .flatMap(actionsOf);
-      if (actions.length > 0) access[functionId] = actions;
-    }
-    return access;
-  };
+  const tableResource = (tableId: TableId) => tableResourceOf(built, tableId);
+  const accessTo = (tableId: TableId) => tableAccessOf(built, tableId);
   const writes = (actions: string[] = []) => actions.includes('dynamodb:DeleteItem') && actions.includes('dynamodb:PutItem');
 
   beforeAll(() => {
@@ -62,8 +50,8 @@ describe('Key Distribution Service', () => {
     expect(accessTo('deviceKeys').countPrekeys).toBeUndefined();
   });
 
-  it('lets only the fetchers, the message senders and the media URL makers reach the rate limits', () => {
-    expect(Object.keys(accessTo('rateLimits')).sort()).toEqual([...KEY_FETCHERS, 'send', 'groupSend', 'createMediaUpload', 'getMediaDownload'].sort());
+  it('lets only the fetchers, the message senders, the media URL makers and the directory lookup reach the rate limits', () => {
+    expect(Object.keys(accessTo('rateLimits')).sort()).toEqual([...KEY_FETCHERS, 'send', 'groupSend', 'createMediaUpload', 'getMediaDownload', 'lookupPhoneNumbers'].sort());
   });
 
   it('lets no uploader touch queues or limits, and only the WebSocket one read routes and close connections', () => {

@@ -12,6 +12,9 @@ interface AlarmProperties {
   Threshold: number;
   ComparisonOperator: string;
   AlarmActions?: unknown[];
+  OKActions?: unknown[];
+  EvaluationPeriods?: number;
+  DatapointsToAlarm?: number;
   Metrics?: { Expression?: string; MetricStat?: { Metric: { MetricName: string; Namespace: string; Dimensions?: unknown[] } } }[];
   Dimensions?: { Name: string; Value: unknown }[];
   ExtendedStatistic?: string;
@@ -71,6 +74,14 @@ describe('observability', () => {
     }
   });
 
+  it('notifies the topic of every alarm, on ALARM and on OK, but the two parts the INTERNAL composite pages for', () => {
+    const parts = ['Parley-internal-error-rate', 'Parley-internal-error-count'];
+    expect(alarms.filter((alarm) => parts.includes(alarm.AlarmName))).toHaveLength(2);
+    for (const alarm of alarms.filter((a) => !parts.includes(a.AlarmName))) {
+      expect({ name: alarm.AlarmName, alarm: alarm.AlarmActions, ok: alarm.OKActions }).toEqual({ name: alarm.AlarmName, alarm: [topicRef], ok: [topicRef] });
+    }
+  });
+
   it('alarms on p99 delivery latency above 500 ms, in the stack’s own namespace', () => {
     expect(alarmNamed('delivery-latency-p99')).toMatchObject({
       Namespace: 'Parley/Parley',
@@ -116,6 +127,9 @@ describe('observability', () => {
   });
 
   it('covers every function’s Lambda throttles and every table’s DynamoDB throttles', () => {
+    for (const alarm of alarms.filter((a) => /(lambda|dynamodb)-throttles-\d+$/.test(a.AlarmName))) {
+      expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 5, DatapointsToAlarm: 3 });
+    }
     const throttled = alarms.filter((a) => /lambda-throttles-\d+$/.test(a.AlarmName)).flatMap(metricsOf);
     expect(throttled).toHaveLength(Object.keys(functions).length);
     expect(throttled.every((m) => m.MetricName === 'Throttles' && m.Namespace === 'AWS/Lambda')).toBe(true);
@@ -159,6 +173,8 @@ describe('observability', () => {
       expect(body).toContain(title);
     }
     expect(body).toContain('RouteErrorsByRoute');
+    expect(body).toContain('Media uploads per minute');
+    expect(body).toMatch(/MediaUploads.{1,20}outcome.{1,20}granted/);
     expect(body).toContain('ApproximateNumberOfMessagesVisible');
   });
 

@@ -1,7 +1,13 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { tables, type TableId } from '../../lambdas/resources';
 import { ParleyStack, stackNameOf } from '../../lib/parley-stack';
+import { functions, type FunctionId } from '../../lambdas/functions';
+import { DEFAULT_MEMORY_SIZE, DEFAULT_MEMORY_SIZES } from '../../lib/memory-sizes';
 import { logicalIdOf, resourcesOf, synthParley, testApp } from './fixture';
+
+/** The MemorySize of a function in a synthesized stack. */
+const memoryIn = (template: Template, stack: ParleyStack, id: FunctionId): unknown =>
+  resourcesOf<{ MemorySize: unknown }>(template, 'AWS::Lambda::Function')[logicalIdOf(stack.parley.handlers.functions[id])]!.Properties.MemorySize;
 
 /** Every explicit physical name in a template: the properties CloudFormation would refuse twice in one account. */
 const NAME_PROPERTIES = ['Name', 'TableName', 'BucketName', 'FunctionName', 'LogGroupName', 'QueueName', 'TopicName', 'DashboardName', 'AlarmName', 'RoleName', 'StreamName'];
@@ -138,9 +144,18 @@ describe('stages', () => {
       template.resourceCountIs('AWS::ApiGateway::Account', 0);
     });
 
-    it('default to 256 MB, no reserved concurrency, and an SMS route at 5/s, bursts of 10', () => {
-      const { template: defaults } = synthParley();
-      defaults.allResourcesProperties('AWS::Lambda::Function', { MemorySize: 256 });
+    it('give single functions the memory parley:memorySizes names, over parley:memorySize', () => {
+      const { template: sized, stack } = synthParley({ 'parley:memorySize': '512', 'parley:memorySizes': '{"fanout": 2048, "getGroup": 128}' });
+      const memoryOf = (id: FunctionId) => memoryIn(sized, stack, id);
+      expect([memoryOf('fanout'), memoryOf('getGroup'), memoryOf('send'), memoryOf('listDevices')]).toEqual([2048, 128, 512, 512]);
+    });
+
+    it('default to more memory on the message path (fanout 1,024 MB, its routes 512 MB, the rest 256 MB), no reserved concurrency, and an SMS route at 5/s, bursts of 10', () => {
+      const { template: defaults, stack } = synthParley();
+      for (const id of Object.keys(functions) as FunctionId[]) {
+        expect({ id, memory: memoryIn(defaults, stack, id) }).toEqual({ id, memory: DEFAULT_MEMORY_SIZES[id] ?? DEFAULT_MEMORY_SIZE });
+      }
+      expect([DEFAULT_MEMORY_SIZES.fanout, DEFAULT_MEMORY_SIZES.send, DEFAULT_MEMORY_SIZES.listDevices]).toEqual([1024, 512, undefined]);
       for (const fn of Object.values(resourcesOf(defaults, 'AWS::Lambda::Function'))) {
         expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
       }
@@ -153,6 +168,9 @@ describe('stages', () => {
 
     it.each([
       ['parley:memorySize', '64'],
+      ['parley:memorySizes', '{"fanout": 20000}'],
+      ['parley:memorySizes', '{"noSuchFunction": 512}'],
+      ['parley:memorySizes', '[512]'],
       ['parley:reservedConcurrency', '0'],
       ['parley:logLevel', 'VERBOSE'],
       ['parley:protectData', 'yes'],

@@ -113,19 +113,29 @@ describe('WebSocket API', () => {
     });
   });
 
-  it('throttles SEND and GROUP_SEND below the stage, after their routes exist, overridable by the parley:* context', () => {
+  it('throttles SEND, GROUP_SEND and TYPING below the stage, after their routes exist, overridable by the parley:* context', () => {
     const stages = resourcesOf<{ RouteSettings?: Record<string, unknown> }>(built.template, 'AWS::ApiGatewayV2::Stage');
     const [stageId, stage] = Object.entries(stages).find(([, candidate]) => referencedLogicalIds(candidate.Properties).has(apiId))!;
     expect(stage.Properties.RouteSettings).toEqual({
       SEND: { ThrottlingRateLimit: 2000, ThrottlingBurstLimit: 2000 },
       GROUP_SEND: { ThrottlingRateLimit: 2000, ThrottlingBurstLimit: 2000 },
+      TYPING: { ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 1000 },
     });
     const dependsOn = (built.template.toJSON().Resources[stageId] as { DependsOn: string[] }).DependsOn;
-    expect(dependsOn).toEqual(expect.arrayContaining([routes.SEND!.logicalId, routes.GROUP_SEND!.logicalId]));
+    expect(dependsOn).toEqual(expect.arrayContaining([routes.SEND!.logicalId, routes.GROUP_SEND!.logicalId, routes.TYPING!.logicalId]));
 
-    const custom = synthParley({ 'parley:messageThrottleRate': 100, 'parley:messageThrottleBurst': '200' });
+    const custom = synthParley({
+      'parley:messageThrottleRate': 100,
+      'parley:messageThrottleBurst': '200',
+      'parley:typingThrottleRate': 30,
+      'parley:typingThrottleBurst': 60,
+    });
     custom.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
-      RouteSettings: { SEND: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 }, GROUP_SEND: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 } },
+      RouteSettings: {
+        SEND: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+        GROUP_SEND: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+        TYPING: { ThrottlingRateLimit: 30, ThrottlingBurstLimit: 60 },
+      },
     });
   });
 

@@ -153,15 +153,16 @@ export async function runChaosCampaign(options: ChaosOptions): Promise<ChaosRepo
           const frames = frame.type === 'SYNC_PAGE' || frame.type === 'QUEUE_EMPTY' ? frame.frames : [frame];
           for (const queued of frames) {
             record(device, queued);
-            unacknowledged.add(queued.msgId ?? queued.receiptId ?? queued.changeId ?? queued.noticeId);
+            // Only queued frames have a cursor; a 1:1 delivery state is not acknowledged.
+            if (queued.cursor) unacknowledged.add(queued.cursor);
           }
         });
         const acknowledge = () => {
           // Acknowledge only what is recorded (stored), in batches of up to 100.
-          const ids = [...unacknowledged].slice(0, 100);
-          if (!ids.length || socket.socket.readyState !== socket.socket.OPEN) return;
-          for (const id of ids) unacknowledged.delete(id);
-          socket.send({ action: 'DELIVERED', msgIds: ids });
+          const cursors = [...unacknowledged].slice(0, 100);
+          if (!cursors.length || socket.socket.readyState !== socket.socket.OPEN) return;
+          for (const cursor of cursors) unacknowledged.delete(cursor);
+          socket.send({ action: 'DELIVERED', cursors });
         };
         try {
           let cursor: string | undefined;

@@ -56,15 +56,16 @@ async function harness(): Promise<Harness> {
   const inbox = new Inbox(deps);
   const push: Harness['push'] = async (from, text, seq, options = {}) => {
     const envelope = await from.sessions.encrypt(bob.self, options.content ?? encodeContent({ text, sentAt: 1 }));
+    const msgId = options.msgId ?? randomUUID();
     return {
       type: 'PUSH',
-      msgId: options.msgId ?? randomUUID(),
+      msgId,
       conversationId: `direct:${[from.self.userId, bob.self.userId].sort().join(':')}`,
       from: from.self,
       seq,
       serverTs: Date.now(),
       envelope: { type: envelope.type, ciphertext: envelope.ciphertext },
-      cursor: 'c',
+      cursor: `${Date.now()}#${msgId}#${from.self.userId}`,
     };
   };
   return {
@@ -83,7 +84,7 @@ async function harness(): Promise<Harness> {
 }
 
 describe('Inbox', () => {
-  it('shows a message, then acknowledges it only after the app stored it', async () => {
+  it('shows a message, then acknowledges it by its cursor only after the app stored it', async () => {
     const { inbox, log, events, alice, push } = await harness();
     events.on('message', async () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -91,7 +92,7 @@ describe('Inbox', () => {
     });
     const frame = await push(alice, 'hello', 1);
     await inbox.handle(frame);
-    expect(log).toEqual(['message hello seq 1', 'stored by the app', `ack ${frame.msgId}`]);
+    expect(log).toEqual(['message hello seq 1', 'stored by the app', `ack ${frame.cursor}`]);
   });
 
   it('shows a message again, from its stored plaintext, when handling it was cut short before', async () => {
@@ -108,7 +109,7 @@ describe('Inbox', () => {
     expect(log).toEqual([]);
     expect(await bob.store.keys('decryptedMessages')).toEqual([receivedMessageId(alice.self, frame.msgId)]);
     await inbox.handle(frame);
-    expect(log).toEqual(['message survives a crash seq 1', `ack ${frame.msgId}`]);
+    expect(log).toEqual(['message survives a crash seq 1', `ack ${frame.cursor}`]);
     expect(await bob.store.keys('decryptedMessages')).toEqual([]);
   });
 
@@ -117,7 +118,7 @@ describe('Inbox', () => {
     const frame = await push(alice, 'once', 1);
     await inbox.handle(frame);
     await inbox.handle(frame);
-    expect(log).toEqual(['message once seq 1', `ack ${frame.msgId}`, `ack ${frame.msgId}`]);
+    expect(log).toEqual(['message once seq 1', `ack ${frame.cursor}`, `ack ${frame.cursor}`]);
   });
 
   it('shows two messages from different senders with the same msgId, each once: a msgId is unique per sender only', async () => {
@@ -129,7 +130,7 @@ describe('Inbox', () => {
     await inbox.handle(fromAlice);
     await inbox.handle(fromCarol);
     await inbox.handle(fromCarol);
-    expect(log).toEqual(['message from alice seq 1', `ack ${fromAlice.msgId}`, 'message from carol seq 1', `ack ${fromAlice.msgId}`, `ack ${fromAlice.msgId}`]);
+    expect(log).toEqual(['message from alice seq 1', `ack ${fromAlice.cursor}`, 'message from carol seq 1', `ack ${fromCarol.cursor}`, `ack ${fromCarol.cursor}`]);
   });
 
   it('reports a replayed ciphertext under a new msgId, and a tampered one, without showing them', async () => {
@@ -148,11 +149,11 @@ describe('Inbox', () => {
     await inbox.handle(tampered);
     expect(log).toEqual([
       'message original seq 1',
-      `ack ${frame.msgId}`,
+      `ack ${frame.cursor}`,
       'undecryptable replayed',
-      `ack ${replay.msgId}`,
+      `ack ${replay.cursor}`,
       'undecryptable invalid',
-      `ack ${tampered.msgId}`,
+      `ack ${tampered.cursor}`,
     ]);
   });
 
@@ -160,7 +161,7 @@ describe('Inbox', () => {
     const { inbox, log, alice, push } = await harness();
     const frame = await push(alice, '', 1, { content: new Uint8Array(Buffer.from('{"not":"ours"}')) });
     await inbox.handle(frame);
-    expect(log).toEqual(['undecryptable bad-content', `ack ${frame.msgId}`]);
+    expect(log).toEqual(['undecryptable bad-content', `ack ${frame.cursor}`]);
   });
 
   it('reports a gap when a device skips seqs, from the first seq it saw, and not for a late one', async () => {
@@ -193,15 +194,27 @@ describe('Inbox', () => {
     const receipt = { type: 'RECEIPT' as const, receiptId: randomUUID(), status: 'read' as const, conversationId: 'c', msgIds: [randomUUID()], by: alice.self, serverTs: 1, cursor: 'x' };
     await inbox.handle(receipt);
     await inbox.handle(receipt);
-    expect(log).toEqual(['receipt read', `ack ${receipt.receiptId}`, `ack ${receipt.receiptId}`]);
+    expect(log).toEqual(['receipt read', `ack ${receipt.cursor}`, `ack ${receipt.cursor}`]);
+  });
+
+  it('shows a delivery state (a receipt without a cursor) once, never acknowledges it, and keeps its time for the next SYNC', async () => {
+    const h = await harness();
+    const seenAt: number[] = [];
+    const inbox = new Inbox({ ...h.deps, deliveryStateSeen: async (serverTs) => void seenAt.push(serverTs) });
+    h.events.on('receipt', (r) => void h.log.push(`up to ${r.upToServerTs}`));
+    const state = { type: 'RECEIPT' as const, receiptId: randomUUID(), status: 'delivered' as const, conversationId: 'c', msgIds: [randomUUID()], by: h.alice.self, upToServerTs: 5, serverTs: 7 };
+    await inbox.handle(state);
+    await inbox.handle(state);
+    expect(h.log).toEqual(['receipt delivered', 'up to 5']);
+    expect(seenAt).toEqual([7, 7]);
   });
 
   it('tops its prekeys up on PREKEYS_LOW and acknowledges the notice', async () => {
     const h = await harness();
     const noticeId = randomUUID();
-    await h.inbox.handle({ type: 'PREKEYS_LOW', noticeId, oneTimePrekeys: 3, kyberPrekeys: 9, serverTs: 1, cursor: 'c' });
+    await h.inbox.handle({ type: 'PREKEYS_LOW', noticeId, oneTimePrekeys: 3, kyberPrekeys: 9, serverTs: 1, cursor: 'notice-cursor' });
     expect(h.lowNotices).toBe(1);
-    expect(h.log).toEqual([`ack ${noticeId}`]);
+    expect(h.log).toEqual(['ack notice-cursor']);
   });
 });
 
@@ -214,8 +227,7 @@ describe('Inbox and groups', () => {
     const skdm = await h.alice.senderKeys.distributionMessage(distributionId);
     const keyMessage = await h.push(h.alice, '', 1, { content: encodeContent({ sentAt: 1, senderKey: { groupId, distributionId, skdm } }) });
     let groupSeq = 0;
-    const groupMessage = async (text: string): Promise<PushFrame> => {
-      const msgId = randomUUID();
+    const groupMessage = async (text: string, msgId = randomUUID()): Promise<PushFrame> => {
       return {
         type: 'PUSH',
         msgId,
@@ -238,8 +250,8 @@ describe('Inbox and groups', () => {
     const shown = h.events.on('message', (m) => void expect(m).toMatchObject({ groupId, conversationId: `group:${groupId}`, text: 'hello group', outgoing: false }));
     await h.inbox.handle(message);
     shown();
-    // A group message is acknowledged by its group's cursor, the 1:1 message that carried the key by msgId.
-    expect(h.log).toEqual([`ack ${keyMessage.msgId}`, 'message hello group seq 1', `ack group:${groupId} up to ${message.cursor}`]);
+    // A group message is acknowledged by its group's cursor, the 1:1 message that carried the key by its queue cursor.
+    expect(h.log).toEqual([`ack ${keyMessage.cursor}`, 'message hello group seq 1', `ack group:${groupId} up to ${message.cursor}`]);
   });
 
   it('holds a group message that came before its Sender Key, unacknowledged, and shows it once the key comes', async () => {
@@ -252,7 +264,7 @@ describe('Inbox and groups', () => {
     await h.inbox.handle(early); // a redelivery while held changes nothing
     await h.inbox.handle(keyMessage);
     expect(h.inbox.heldFrom(early.conversationId)).toBeUndefined();
-    expect(h.log).toEqual(['message too early seq 1', `ack group:${groupId} up to ${early.cursor}`, `ack ${keyMessage.msgId}`]);
+    expect(h.log).toEqual(['message too early seq 1', `ack group:${groupId} up to ${early.cursor}`, `ack ${keyMessage.cursor}`]);
   });
 
   it('reports a group message whose Sender Key never comes, and acknowledges it', async () => {
@@ -279,9 +291,9 @@ describe('Inbox and groups', () => {
   it('shows a group update once and acknowledges it', async () => {
     const { inbox, log, alice } = await harness();
     const changeId = randomUUID();
-    const update = { type: 'GROUP_UPDATE' as const, changeId, groupId, conversationId: `group:${groupId}`, version: 2, name: 'g', by: alice.self.userId, added: [], removed: [], madeAdmin: [], complete: true, serverTs: 1, cursor: 'c' };
+    const update = { type: 'GROUP_UPDATE' as const, changeId, groupId, conversationId: `group:${groupId}`, version: 2, name: 'g', by: alice.self.userId, added: [], removed: [], madeAdmin: [], complete: true, serverTs: 1, cursor: 'change-cursor' };
     await inbox.handle(update);
     await inbox.handle(update);
-    expect(log).toEqual(['groupUpdate v2', `ack ${changeId}`, `ack ${changeId}`]);
+    expect(log).toEqual(['groupUpdate v2', 'ack change-cursor', 'ack change-cursor']);
   });
 });

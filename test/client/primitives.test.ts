@@ -125,7 +125,7 @@ describe('message content', () => {
       bytes[json.length] = 0x80;
       return bytes;
     };
-    expect(() => decodeContent(bad('{"v":2,"sentAt":1}'))).toThrow('version 1');
+    expect(() => decodeContent(bad('{"v":0,"sentAt":1}'))).toThrow('not a message content');
     expect(() => decodeContent(bad('{"v":1,"sentAt":1,"text":7}'))).toThrow('text');
   });
 });

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { FileStore } from '../../client/store/file-store';
+import { receiptCovers } from '../../client/delivery-states';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import { MemoryStore } from '../../client/store/memory-store';
 import { getJson, namespaces as ns, type KeyValueStore } from '../../client/store/key-value-store';
@@ -144,13 +145,18 @@ describe('Two users with several devices', () => {
     expect(bob.phone.events.seen.message.filter((m) => m.from.userId === aliceId() && m.from.deviceId === 1).map((m) => m.seq)).toEqual([1, 2, 3]);
   });
 
-  it('brings ticks back: sent, delivered by each of Bob’s devices, read', async () => {
+  it('brings ticks back: sent, delivered (once, by the first of Bob’s devices to store it), read', async () => {
     const sent = await chat(alice.phone, bobId(), 'Did you get this?');
     expect(await alice.phone.events.waitFor('receipt', (r) => r.status === 'sent' && r.msgIds.includes(sent.msgId))).toMatchObject({ by: alice.phone.client.address });
-    for (const deviceId of [1, 2, 3]) {
-      for (const device of [alice.phone, alice.tablet]) {
-        await device.events.waitFor('receipt', (r) => r.status === 'delivered' && r.msgIds.includes(sent.msgId) && r.by.deviceId === deviceId && r.by.userId === bobId());
-      }
+    for (const device of [alice.phone, alice.tablet]) {
+      const delivered = await device.events.waitFor('receipt', (r) => r.status === 'delivered' && receiptCovers(r, sent));
+      expect(delivered).toMatchObject({ conversationId: sent.conversationId, by: { userId: bobId() }, upToServerTs: sent.serverTs });
+    }
+    // Every device of Bob stored it and acknowledged it (in its DELIVERED window): still one tick each.
+    for (const device of bobDevices()) await device.events.waitFor('message', (m) => m.msgId === sent.msgId);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    for (const device of [alice.phone, alice.tablet]) {
+      expect(device.events.seen.receipt.filter((r) => r.status === 'delivered' && receiptCovers(r, sent))).toHaveLength(1);
     }
     await bob.laptop.client.markRead(sent.conversationId, sent.msgId);
     for (const device of [alice.phone, alice.tablet]) {
@@ -193,7 +199,7 @@ describe('Two users with several devices', () => {
           new QueryCommand({ TableName: parley.resources.tables.deviceQueues, KeyConditionExpression: 'device = :d', ExpressionAttributeValues: { ':d': `${bobId()}#1` } }),
         )
       ).Items ?? [];
-    expect((await queueOfBobPhone()).map((item) => item.msgId)).toContain(sent.msgId);
+    expect((await queueOfBobPhone()).map((item) => item.frame.msgId)).toContain(sent.msgId);
     bob.phone.client.close();
     faults.dropDeliveredOf = undefined;
 
@@ -234,6 +240,32 @@ describe('Two users with several devices', () => {
   });
 });
 
+describe('Safety numbers', () => {
+  it('two devices compute the same number for each other, numeric and scannable, one per device of the contact', async () => {
+    const fromAlice = await alice.phone.client.safetyNumbers(bob.phone.client.userId);
+    expect(fromAlice.map((n) => n.device.deviceId).sort()).toEqual(expect.arrayContaining([1, 2]));
+    const withBobPhone = fromAlice.find((n) => n.device.deviceId === 1)!;
+    expect(withBobPhone.digits).toMatch(/^(\d{5} ){11}\d{5}$/);
+    expect(withBobPhone.verified).toBe(false);
+
+    const fromBob = (await bob.phone.client.safetyNumbers(alice.phone.client.userId)).find((n) => n.device.deviceId === 1)!;
+    expect(fromBob.digits).toBe(withBobPhone.digits);
+    expect(fromAlice.find((n) => n.device.deviceId === 2)!.digits).not.toBe(withBobPhone.digits);
+    // Scanning the other phone's QR code: it matches this device's number with that phone, not with another device.
+    expect(await alice.phone.client.matchesScannedSafetyNumber(bob.phone.client.address, fromBob.scannable)).toBe(true);
+    expect(await alice.phone.client.matchesScannedSafetyNumber(bob.laptop.client.address, fromBob.scannable)).toBe(false);
+    expect(await alice.phone.client.matchesScannedSafetyNumber(bob.phone.client.address, new Uint8Array([1, 2, 3]))).toBe(false);
+  });
+
+  it('marking a contact verified marks each of its devices as it is now', async () => {
+    const bobId = bob.phone.client.userId;
+    const devices = (await alice.tablet.client.safetyNumbers(bobId)).length;
+    expect(await alice.tablet.client.markVerified(bobId)).toBe(devices);
+    expect((await alice.tablet.client.safetyNumbers(bobId)).every((n) => n.verified)).toBe(true);
+    expect((await alice.phone.client.safetyNumbers(bobId)).some((n) => n.verified)).toBe(false);
+  });
+});
+
 describe('A number registered again', () => {
   /** Clients of this test, closed after it whatever happens: a client left open reconnects forever. */
   const opened: TestClient[] = [];
@@ -248,6 +280,9 @@ describe('A number registered again', () => {
     const registrationIdIn = (store: KeyValueStore) => getJson<number>(store, ns.account, 'registrationId');
     const before = await erin.client.send(daveId, 'Hi Dave');
     await dave.events.waitFor('message', (m) => m.msgId === before.msgId);
+    expect(await erin.client.markVerified(daveId)).toBe(1);
+    const [verified] = await erin.client.safetyNumbers(daveId);
+    expect(verified).toMatchObject({ device: { userId: daveId, deviceId: 1 }, verified: true });
 
     // Dave's new phone: a fresh store, so a new identity key and registration id for device 1.
     const oldRegistrationId = await registrationIdIn(dave.store);
@@ -262,7 +297,11 @@ describe('A number registered again', () => {
     const after = await erin.client.send(daveId, 'Hi Dave, new phone?');
     expect(await dave.events.waitFor('message', (m) => m.msgId === after.msgId)).toMatchObject({ text: 'Hi Dave, new phone?', from: erin.client.address });
     expect(sendRefusals.filter((refusal) => refusal.by === `${erin.client.userId}.1`)).toEqual([{ by: `${erin.client.userId}.1`, code: 'STALE_DEVICES' }]);
-    expect(await erin.events.waitFor('identityChanged')).toEqual({ device: { userId: daveId, deviceId: 1 } });
+    // Erin had verified Dave's phone: the change is reported as such, and the new number is not verified.
+    expect(await erin.events.waitFor('identityChanged')).toEqual({ device: { userId: daveId, deviceId: 1 }, wasVerified: true });
+    const [changed] = await erin.client.safetyNumbers(daveId);
+    expect(changed).toMatchObject({ device: { userId: daveId, deviceId: 1 }, verified: false });
+    expect(changed!.digits).not.toBe(verified!.digits);
     expect(dave.events.seen.undecryptable).toEqual([]);
   });
 });

@@ -49,7 +49,7 @@ function bobConnection(credentials = bob) {
     credentials,
     onQueued: async (frame) => {
       received.push(frame);
-      await connection.request({ action: 'DELIVERED', msgIds: [frame.type === 'PUSH' ? frame.msgId : (frame as { receiptId: string }).receiptId] }, true);
+      if (frame.cursor) await connection.request({ action: 'DELIVERED', cursors: [frame.cursor] }, true);
     },
     onStatus: (status) => void states.push(status),
     onError: (error) => void errors.push(error),

@@ -3,7 +3,7 @@
  * phone and a linked tablet, Bob's phone, receipts, a refused frame), at DEBUG, is captured and checked:
  * every line is one JSON object; lines of a message's path carry its msgId and conversationId, those of a
  * frame its route, connection and device; a refused frame makes one INFO line with its code; and no phone
- * number, verification code, device secret, link token, ciphertext, preview or plaintext appears in any
+ * number (those looked up in the directory included), verification code, device secret, link token, ciphertext, preview or plaintext appears in any
  * line, raw, in hex or in base64 at any alignment.
  *
  * Outside the scan: the local runtime's own `log` option (its SMS emulation prints codes for the
@@ -19,6 +19,8 @@ import { linkClient, registerClient, type TestClient } from '../support/sdk-clie
 import { findSecrets } from '../support/server-scan';
 
 const phones = ['+14155551301', '+14155551302'];
+const unregisteredPhone = '+14155551399';
+const malformedPhone = '+1415555139x';
 const secrets = new Map<string, Uint8Array>(phones.map((phone) => [`phone ${phone}`, Buffer.from(phone)]));
 const codes: string[] = [];
 const written: string[] = [];
@@ -89,6 +91,15 @@ beforeAll(async () => {
   await bobPhone.events.waitFor('message', (m) => m.msgId === last.msgId);
   await bobPhone.client.markRead(last.conversationId, last.msgId);
   await alicePhone.events.waitFor('receipt', (r) => r.status === 'read' && r.msgIds.includes(last.msgId));
+  // Contact discovery: a number with an account, one without, and a malformed one (refused).
+  for (const number of [unregisteredPhone, malformedPhone]) secrets.set(`phone ${number}`, Buffer.from(number));
+  expect(await alicePhone.client.lookup([phones[1]!, unregisteredPhone])).toHaveLength(1);
+  await expect(alicePhone.client.lookup([malformedPhone])).rejects.toThrow();
+  // Devices acknowledge in batches (up to 250 ms after a message arrives): wait for each message's DELIVERED.
+  for (const deadline = Date.now() + 15_000; !everySentMessageAcknowledged(); ) {
+    if (Date.now() > deadline) throw new Error('not every message was acknowledged within 15 s');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   await parley.drainStreams();
 
   for (const record of await readMessageStream(parley)) {
@@ -107,6 +118,16 @@ afterAll(async () => {
 
 const lines = () => written.join('').split('\n').filter((line) => line.trim() !== '');
 const entries = () => lines().map((line) => JSON.parse(line) as Record<string, unknown>);
+const sentMessages = () => entries().filter((e) => e.route === 'send' && e.message === 'Frame handled');
+/** The msgIds each handled DELIVERED names: one as msgId, more comma-separated as msgIds. */
+const acknowledgedIds = () =>
+  entries()
+    .filter((e) => e.route === 'delivered' && e.message === 'Frame handled')
+    .map((e) => String(e.msgIds ?? e.msgId));
+const everySentMessageAcknowledged = () => {
+  const named = acknowledgedIds().flatMap((ids) => ids.split(','));
+  return sentMessages().every(({ msgId }) => named.includes(String(msgId)));
+};
 
 describe('What the handlers log during an end-to-end chat', () => {
   it('is one JSON object a line, at the levels set', () => {
@@ -116,7 +137,7 @@ describe('What the handlers log during an end-to-end chat', () => {
   });
 
   it('carries the correlation ids along a message’s path', () => {
-    const sends = entries().filter((e) => e.route === 'send' && e.message === 'Frame handled');
+    const sends = sentMessages();
     expect(sends.length).toBeGreaterThanOrEqual(4);
     for (const e of sends) {
       expect(e).toMatchObject({ msgId: expect.any(String), conversationId: expect.any(String), connectionId: expect.any(String), device: expect.stringMatching(/^[0-9a-f-]{36}\.\d+$/) });
@@ -131,6 +152,12 @@ describe('What the handlers log during an end-to-end chat', () => {
     // Every message sent shows on the path from the route to each device's queue.
     for (const { msgId } of sends) expect(fanout.some((e) => e.msgId === msgId && e.message === 'Queued')).toBe(true);
     expect(fanout.some((e) => e.kind === 'receipt' && e.message === 'Queued')).toBe(true);
+    // A DELIVERED's lines name the messages it acknowledges (taken from its cursors): one as msgId, more
+    // comma-separated as msgIds, so a search by msgId finds them.
+    const named = acknowledgedIds();
+    expect(named.length).toBeGreaterThan(0);
+    for (const ids of named) expect(ids).toMatch(/^[0-9a-f-]{36}(,[0-9a-f-]{36})*$/);
+    expect(everySentMessageAcknowledged()).toBe(true);
   });
 
   it('logs one INFO line per refused frame, with its code and route and not its contents', () => {
@@ -142,6 +169,12 @@ describe('What the handlers log during an end-to-end chat', () => {
       ]),
     );
     for (const e of refused) expect(Object.keys(e)).not.toEqual(expect.arrayContaining(['envelopes']));
+  });
+
+  it('logs a refused lookup by its code and route, never its numbers', () => {
+    expect(entries().filter((e) => e.route === 'lookupPhoneNumbers' && e.message === 'Request refused')).toEqual([
+      expect.objectContaining({ level: 'INFO', code: 'BAD_REQUEST' }),
+    ]);
   });
 
   it('holds no phone number, code, device secret, link token, ciphertext, preview or plaintext, in any encoding', () => {

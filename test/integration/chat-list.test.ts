@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import { directConversationId } from '../../lambdas/send/conversations';
+import { positionOf } from '../../lambdas/tables/device-queues';
 import { call, connectDevice, linkDevice, registerAccount, request, type DeviceSocket, type TestDevice } from '../support/device-client';
 import { syncQueue } from '../support/sync-queue';
 import { readMessageStream } from '../support/message-stream';
@@ -46,6 +47,9 @@ async function aliceSends(preview: string | undefined = sealed(), msgId = random
   return { frame, answer: await request(aliceSocket, frame) };
 }
 
+/** The cursor of a sent message in its recipients' queues: its serverTs and msgId. */
+const cursorOf = (sent: { frame: { msgId: string }; answer: { serverTs: number } }) => positionOf(sent.answer.serverTs, sent.frame.msgId);
+
 async function chatList(device: TestDevice) {
   const { status, body } = await call(parley, 'GET', '/v1/conversations', { device });
   expect(status).toBe(200);
@@ -55,13 +59,14 @@ async function chatList(device: TestDevice) {
 describe('chat list previews', () => {
   it('lists, on a newly linked device, the preview its user’s device wrote, with the unread count', async () => {
     const alicePreview = sealed();
-    const { frame, answer } = await aliceSends(alicePreview);
+    const sent = await aliceSends(alicePreview);
+    const { frame, answer } = sent;
     expect(answer.type).toBe('ACK');
     await parley.drainStreams();
     const bobPreview = sealed();
-    expect(await request(bobPhone, { action: 'DELIVERED', msgIds: [frame.msgId], previews: [{ msgId: frame.msgId, ciphertext: bobPreview }] })).toEqual({
+    expect(await request(bobPhone, { action: 'DELIVERED', cursors: [cursorOf(sent)], previews: [{ msgId: frame.msgId, ciphertext: bobPreview }] })).toEqual({
       type: 'DELIVERED_ACK',
-      msgIds: [frame.msgId],
+      cursors: [cursorOf(sent)],
       requestId: expect.any(String),
     });
 
@@ -86,10 +91,10 @@ describe('chat list previews', () => {
     const laptop = await connectDevice(parley, bob[1]!);
     await syncQueue(laptop);
     // Bob's laptop acknowledges the newer message first, then his phone the older one, late.
-    await request(laptop, { action: 'DELIVERED', msgIds: [newer.frame.msgId], previews: [{ msgId: newer.frame.msgId, ciphertext: newest }] });
-    await request(bobPhone, { action: 'DELIVERED', msgIds: [older.frame.msgId], previews: [{ msgId: older.frame.msgId, ciphertext: sealed() }] });
+    await request(laptop, { action: 'DELIVERED', cursors: [cursorOf(newer)], previews: [{ msgId: newer.frame.msgId, ciphertext: newest }] });
+    await request(bobPhone, { action: 'DELIVERED', cursors: [cursorOf(older)], previews: [{ msgId: older.frame.msgId, ciphertext: sealed() }] });
     // The phone's preview of the newer message comes second: the first preview of a message stands.
-    await request(bobPhone, { action: 'DELIVERED', msgIds: [newer.frame.msgId], previews: [{ msgId: newer.frame.msgId, ciphertext: sealed() }] });
+    await request(bobPhone, { action: 'DELIVERED', cursors: [cursorOf(newer)], previews: [{ msgId: newer.frame.msgId, ciphertext: sealed() }] });
     expect((await chatList(bob[0]!)).preview).toEqual({ msgId: newer.frame.msgId, ciphertext: newest });
 
     // Alice's retried SEND of the older message carries its preview again; the newer one stays.
@@ -115,10 +120,10 @@ describe('chat list previews', () => {
     expect((await chatList(alice)).preview).toEqual({ msgId: atLimit.frame.msgId, ciphertext: atLimit.frame.preview });
 
     // DELIVERED with a preview one byte too large is refused whole: the message stays queued, nothing is stored.
-    const refused = await request(bobPhone, { action: 'DELIVERED', msgIds: [atLimit.frame.msgId], previews: [{ msgId: atLimit.frame.msgId, ciphertext: sealed(1025) }] });
+    const refused = await request(bobPhone, { action: 'DELIVERED', cursors: [cursorOf(atLimit)], previews: [{ msgId: atLimit.frame.msgId, ciphertext: sealed(1025) }] });
     expect(refused).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST', message: expect.stringContaining('previews') });
     const exact = sealed(1024);
-    expect(await request(bobPhone, { action: 'DELIVERED', msgIds: [atLimit.frame.msgId], previews: [{ msgId: atLimit.frame.msgId, ciphertext: exact }] })).toMatchObject({
+    expect(await request(bobPhone, { action: 'DELIVERED', cursors: [cursorOf(atLimit)], previews: [{ msgId: atLimit.frame.msgId, ciphertext: exact }] })).toMatchObject({
       type: 'DELIVERED_ACK',
     });
     expect((await chatList(bob[0]!)).preview).toEqual({ msgId: atLimit.frame.msgId, ciphertext: exact });
@@ -127,16 +132,18 @@ describe('chat list previews', () => {
   it('ignores, and names, a preview for a message that is not in the device’s queue', async () => {
     const before = await chatList(bob[0]!);
     const stranger = randomUUID();
-    expect(await request(bobPhone, { action: 'DELIVERED', msgIds: [stranger], previews: [{ msgId: stranger, ciphertext: sealed() }] })).toMatchObject({
+    const strangerCursor = positionOf(Date.now(), stranger);
+    expect(await request(bobPhone, { action: 'DELIVERED', cursors: [strangerCursor], previews: [{ msgId: stranger, ciphertext: sealed() }] })).toMatchObject({
       type: 'DELIVERED_ACK',
-      msgIds: [stranger],
+      cursors: [strangerCursor],
       ignoredPreviews: [stranger],
     });
     // Acknowledged before: the message has left the queue, so its conversation is not known any more.
-    const { frame } = await aliceSends();
+    const sent = await aliceSends();
+    const { frame } = sent;
     await parley.drainStreams();
-    await request(bobPhone, { action: 'DELIVERED', msgIds: [frame.msgId] });
-    const again = await request(bobPhone, { action: 'DELIVERED', msgIds: [frame.msgId], previews: [{ msgId: frame.msgId, ciphertext: sealed() }] });
+    await request(bobPhone, { action: 'DELIVERED', cursors: [cursorOf(sent)] });
+    const again = await request(bobPhone, { action: 'DELIVERED', cursors: [cursorOf(sent)], previews: [{ msgId: frame.msgId, ciphertext: sealed() }] });
     expect(again).toMatchObject({ ignoredPreviews: [frame.msgId] });
     expect((await chatList(bob[0]!)).preview).toEqual(before.preview);
   });

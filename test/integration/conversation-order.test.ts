@@ -71,7 +71,7 @@ describe('conversation clock', () => {
     const recipient = await connectDevice(parley, bob);
     const served = (await syncQueue(recipient)).filter((f) => f.type === 'PUSH');
     expect(served.map((push) => push.seq)).toEqual([1, 2, 3, 4]);
-    expect(await request(recipient, { action: 'DELIVERED', msgIds: sent.map((m) => m.msgId) })).toMatchObject({ type: 'DELIVERED_ACK' });
+    expect(await request(recipient, { action: 'DELIVERED', cursors: served.map((push) => push.cursor) })).toMatchObject({ type: 'DELIVERED_ACK' });
     await Promise.all([sender.close(), recipient.close()]);
   });
 
@@ -81,13 +81,13 @@ describe('conversation clock', () => {
     await parley.drainStreams();
     lagMs = 60_000;
     const reader = await connectDevice(parley, bob);
-    await syncQueue(reader);
-    expect(await request(reader, { action: 'DELIVERED', msgIds: [message.msgId] })).toMatchObject({ type: 'DELIVERED_ACK' });
+    const [push] = (await syncQueue(reader)).filter((f) => f.msgId === message.msgId);
+    expect(await request(reader, { action: 'DELIVERED', cursors: [push.cursor] })).toMatchObject({ type: 'DELIVERED_ACK' });
     expect(await request(reader, { action: 'READ', conversationId: conversationId(), upToMsgId: message.msgId })).toMatchObject({ type: 'READ_ACK' });
     await parley.drainStreams();
 
-    // Alice's tablet was offline: its queue holds her own message, then the two receipts for it (in either
-    // order: ticks only go up, so a delivered receipt after a read one changes nothing).
+    // Alice's tablet was offline: its SYNC serves her own message, then the two receipts for it (the read
+    // receipt from its queue, the delivery state after every queued frame; in either order ticks only go up).
     const tablet = await connectDevice(parley, alice[1]!);
     const served = (await syncQueue(tablet)).filter((f) => f.msgId === message.msgId || f.msgIds?.includes(message.msgId));
     expect(served.map((f) => f.status ?? f.type)).toEqual(['PUSH', expect.any(String), expect.any(String)]);

@@ -88,18 +88,27 @@ describe('delivery', () => {
         envelope: { type: 'message', ciphertext: Buffer.from(`message 1 for ${device.deviceId}`).toString('base64') },
       });
       expect(await queueOf(device)).toHaveLength(1);
-      sockets[index + 1]!.send({ action: 'DELIVERED', msgIds: [frame.msgId], requestId: 'd' });
-      expect(await sockets[index + 1]!.next((f) => f.requestId === 'd')).toEqual({ type: 'DELIVERED_ACK', msgIds: [frame.msgId], requestId: 'd' });
+      sockets[index + 1]!.send({ action: 'DELIVERED', cursors: [push.cursor], requestId: 'd' });
+      expect(await sockets[index + 1]!.next((f) => f.requestId === 'd')).toEqual({ type: 'DELIVERED_ACK', cursors: [push.cursor], requestId: 'd' });
       expect(await queueOf(device)).toHaveLength(0);
     }
-    // The sender's phone holds no copy of its own message, only the three delivered receipts. Each receipt
-    // reaches its queue through the stream, after DELIVERED_ACK: wait for the fanout to catch up.
+    // Bob's first device to acknowledge moved the conversation's delivery state: the sender's live devices
+    // got it once, not once per device of Bob, and nothing was queued for them.
     await parley.drainStreams();
-    expect((await queueOf(alice[0]!)).map((item) => [item.frame.type, item.frame.status])).toEqual([
-      ['RECEIPT', 'delivered'],
-      ['RECEIPT', 'delivered'],
-      ['RECEIPT', 'delivered'],
-    ]);
+    for (const socket of sockets.slice(0, 2)) {
+      expect(await socket.next((f) => f.type === 'RECEIPT')).toEqual({
+        type: 'RECEIPT',
+        receiptId: expect.any(String),
+        status: 'delivered',
+        conversationId: frame.conversationId,
+        msgIds: [frame.msgId],
+        by: { userId: bob[0]!.userId, deviceId: bob[0]!.deviceId },
+        upToServerTs: ack.serverTs,
+        serverTs: expect.any(Number),
+      });
+      await expect(socket.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow('no matching frame');
+    }
+    expect(await queueOf(alice[0]!)).toHaveLength(0);
     await Promise.all(sockets.map((socket) => socket.close()));
   });
 
@@ -109,8 +118,8 @@ describe('delivery', () => {
     );
     const frame = message(alice[0]!, 2);
     await sendAndAck(alicePhone!, frame);
-    await bobLaptop!.next((f) => f.type === 'PUSH' && f.msgId === frame.msgId);
-    bobLaptop!.send({ action: 'DELIVERED', msgIds: [frame.msgId], requestId: 'd2' });
+    const push = await bobLaptop!.next((f) => f.type === 'PUSH' && f.msgId === frame.msgId);
+    bobLaptop!.send({ action: 'DELIVERED', cursors: [push.cursor], requestId: 'd2' });
     await bobLaptop!.next((f) => f.requestId === 'd2');
     const delivered = await alicePhone!.next((f) => f.type === 'RECEIPT' && f.status === 'delivered');
     expect(delivered).toMatchObject({ msgIds: [frame.msgId], conversationId: frame.conversationId, by: { userId: bob[1]!.userId, deviceId: bob[1]!.deviceId } });
@@ -120,12 +129,18 @@ describe('delivery', () => {
     for (const socket of [alicePhone!, bobLaptop!, bobDesktop!]) {
       expect(await socket.next((f) => f.type === 'RECEIPT' && f.status === 'read')).toMatchObject({ msgIds: [frame.msgId], by: { deviceId: bob[0]!.deviceId } });
     }
-    // Alice's tablet was offline: its receipts wait in its queue.
+    // Alice's tablet was offline: the read receipt waits in its queue, and its SYNC ends with the
+    // conversation's delivery state, after every queued frame.
     await parley.drainStreams();
     const tablet = await connectDevice(parley, alice[1]!);
     const queued = await syncQueue(tablet);
-    const receipts = queued.filter((f) => f.type === 'RECEIPT' && f.msgIds.includes(frame.msgId));
-    expect(receipts.map((f) => f.status)).toEqual(['delivered', 'read']);
+    const receipts = queued.filter((f) => f.type === 'RECEIPT' && f.conversationId === frame.conversationId);
+    expect(receipts.at(-1)).toMatchObject({ status: 'delivered', upToServerTs: expect.any(Number), by: { userId: bob[1]!.userId } });
+    expect(receipts.at(-1)).not.toHaveProperty('cursor');
+    expect(receipts.find((f) => f.status === 'read' && f.msgIds.includes(frame.msgId))).toMatchObject({ cursor: expect.any(String) });
+    // A SYNC that names the newest state it saw gets no state again.
+    tablet.send({ action: 'SYNC', requestId: 'after', receiptsAfter: receipts.at(-1).serverTs + 60_000 });
+    expect((await tablet.next((f) => f.requestId === 'after')).frames.filter((f: any) => f.type === 'RECEIPT' && !f.cursor)).toEqual([]);
     await Promise.all([alicePhone, bobPhone, bobLaptop, bobDesktop, tablet].map((socket) => socket!.close()));
   });
 
@@ -166,8 +181,8 @@ describe('delivery', () => {
     const queuedMessages = async () => (await queueOf(bob[1]!)).filter((item) => item.frame.type === 'PUSH' && item.frame.seq >= 100);
     // Nothing is forgotten before DELIVERED: a device that drops mid-SYNC starts again from its cursor.
     expect(await queuedMessages()).toHaveLength(120);
-    for (let i = 0; i < frames.length; i += 100) {
-      laptop.send({ action: 'DELIVERED', msgIds: frames.slice(i, i + 100).map((f) => f.msgId), requestId: `d${i}` });
+    for (let i = 0; i < pushes.length; i += 100) {
+      laptop.send({ action: 'DELIVERED', cursors: pushes.slice(i, i + 100).map((f) => f.cursor), requestId: `d${i}` });
       await laptop.next((f) => f.requestId === `d${i}`);
     }
     expect(await queuedMessages()).toHaveLength(0);
@@ -183,9 +198,9 @@ describe('delivery', () => {
     const wanted = frames.map((f) => f.msgId);
     // Start from an empty queue: acknowledge what earlier tests left for this device, except these.
     const cleaner = await connectDevice(parley, bob[2]!);
-    const backlog = (await syncQueue(cleaner)).map((f) => f.msgId ?? f.receiptId).filter((id) => !wanted.includes(id));
+    const backlog = (await syncQueue(cleaner)).filter((f) => f.cursor && !wanted.includes(f.msgId)).map((f) => f.cursor);
     for (let i = 0; i < backlog.length; i += 100) {
-      cleaner.send({ action: 'DELIVERED', msgIds: backlog.slice(i, i + 100), requestId: `bl${i}` });
+      cleaner.send({ action: 'DELIVERED', cursors: backlog.slice(i, i + 100), requestId: `bl${i}` });
       await cleaner.next((f) => f.requestId === `bl${i}`);
     }
     await cleaner.close();
@@ -208,8 +223,8 @@ describe('delivery', () => {
     const fresh = after.filter((f) => !seen.has(f.msgId));
     expect([...seen, ...fresh.map((f) => f.msgId)]).toEqual(wanted);
     expect(after.map((f) => f.msgId)).toEqual(wanted);
-    for (let i = 0; i < wanted.length; i += 100) {
-      again.send({ action: 'DELIVERED', msgIds: wanted.slice(i, i + 100), requestId: `dd${i}` });
+    for (let i = 0; i < after.length; i += 100) {
+      again.send({ action: 'DELIVERED', cursors: after.slice(i, i + 100).map((f) => f.cursor), requestId: `dd${i}` });
       await again.next((f) => f.requestId === `dd${i}`);
     }
     expect((await queueOf(bob[2]!)).filter((item) => item.frame.type === 'PUSH' && item.frame.seq >= 300)).toHaveLength(0);

@@ -284,7 +284,8 @@ describe('group receipts', () => {
     const phone = await connectDevice(parley, alice);
     const msgId = randomUUID();
     phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
-    expect(await phone.next((f) => f.requestId === 'm')).toMatchObject({ type: 'ACK' });
+    const ack = await phone.next((f) => f.requestId === 'm');
+    expect(ack).toMatchObject({ type: 'ACK' });
     await parley.drainStreams();
     const act = async (device: DeviceCredentials, frame: object) => {
       const socket = await connectDevice(parley, device);
@@ -305,7 +306,7 @@ describe('group receipts', () => {
     };
     const { cursor } = await pushed(bob);
     const delivered = (device: DeviceCredentials) => act(device, { action: 'DELIVERED', groups: [{ conversationId, cursor }] });
-    expect(await delivered(bob)).toMatchObject({ type: 'DELIVERED_ACK', msgIds: [] });
+    expect(await delivered(bob)).toMatchObject({ type: 'DELIVERED_ACK', cursors: [] });
     expect(await pushed(bob)).toBeUndefined();
     expect((await ticks()).body).toEqual({ msgId, recipients: 2, delivered: [bob.userId], read: [] });
     await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();

@@ -36,7 +36,8 @@ async function storedCopies(table: string, msgId: string): Promise<number> {
     const page: ScanCommandOutput = await parley.clients.db.send(
       new ScanCommand({
         TableName: table,
-        FilterExpression: 'msgId = :m',
+        // Queue items hold no msgId of their own (they stay out of the byMessage index): the frame's is the one.
+        FilterExpression: 'msgId = :m OR frame.msgId = :m',
         ExpressionAttributeValues: { ':m': msgId },
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),

@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
+import { METRIC } from '../../lambdas/runtime/metrics';
 import { call, registerAccount } from '../support/device-client';
 
 let parley: ParleyLocal;
@@ -60,12 +61,16 @@ describe('media', () => {
     });
 
     it('answers the stored blob’s id for the same ciphertext, and asks for no upload', async () => {
+      const uploads = (outcome: string) => parley.metrics.total(METRIC.mediaUploads, { outcome });
+      const before = { granted: uploads('granted'), deduplicated: uploads('deduplicated') };
       const blob = blobOf(1000);
       const first = await askUpload(alice, { size: blob.length, digest: sha256(blob), kind: 'document' });
       await put(first.body.upload.url, blob, first.body.upload.headers);
       const again = await askUpload(bob, { size: blob.length, digest: sha256(blob), kind: 'document' });
       expect(again.status).toBe(200);
       expect(again.body).toEqual({ mediaId: first.body.mediaId, existing: true, expiresAt: expect.any(Number) });
+      // Counted as the dashboard shows them: one upload granted, one answered from the stored blob.
+      expect({ granted: uploads('granted'), deduplicated: uploads('deduplicated') }).toEqual({ granted: before.granted + 1, deduplicated: before.deduplicated + 1 });
     });
 
     it('grants a new upload for a digest whose first upload never finished', async () => {

@@ -54,6 +54,7 @@ describe('metrics', () => {
       live: parley.metrics.total(METRIC.liveDeliveries),
       delivered: parley.metrics.total(METRIC.messagesDelivered),
       opened: parley.metrics.total(METRIC.connectionsOpened),
+      online: parley.metrics.total(METRIC.presenceChanges, { state: 'online' }),
     };
     const [aliceSocket, bobSocket] = await Promise.all([connectDevice(parley, alice), connectDevice(parley, bob)]);
     const msgId = randomUUID();
@@ -67,8 +68,8 @@ describe('metrics', () => {
       envelopes: [{ userId: bob.userId, deviceId: bob.deviceId, registrationId: bob.registrationId, type: 'message', ciphertext: 'aGk=' }],
     });
     expect(await aliceSocket.next((f) => f.requestId === 's')).toMatchObject({ type: 'ACK' });
-    await bobSocket.next((f) => f.type === 'PUSH' && f.msgId === msgId);
-    bobSocket.send({ action: 'DELIVERED', msgIds: [msgId], requestId: 'd' });
+    const push = await bobSocket.next((f) => f.type === 'PUSH' && f.msgId === msgId);
+    bobSocket.send({ action: 'DELIVERED', cursors: [push.cursor], requestId: 'd' });
     await bobSocket.next((f) => f.requestId === 'd');
     bobSocket.send({ action: 'SYNC', requestId: 'y' });
     await bobSocket.next((f) => f.requestId === 'y');
@@ -79,6 +80,8 @@ describe('metrics', () => {
     expect(parley.metrics.total(METRIC.liveDeliveries)).toBeGreaterThanOrEqual(before.live + 2);
     expect(parley.metrics.total(METRIC.messagesDelivered)).toBe(before.delivered + 1);
     expect(parley.metrics.total(METRIC.connectionsOpened)).toBe(before.opened + 2);
+    // Both users came online.
+    expect(parley.metrics.total(METRIC.presenceChanges, { state: 'online' })).toBe(before.online + 2);
 
     const text = await scrape();
     expect(text).toMatch(/^parley_messages_accepted_total\{service="parley",route="send"\} \d+$/m);

@@ -84,7 +84,7 @@ async function queuedMsgIds(device: TestDevice): Promise<string[]> {
       ExpressionAttributeValues: { ':d': `${device.userId}#${device.deviceId}` },
     }),
   );
-  return Items.map((item) => item.msgId as string);
+  return Items.map((item) => (item.frame as { msgId: string }).msgId);
 }
 
 /** Connecting counts as being awake: the device may be woken again at once after it leaves. */

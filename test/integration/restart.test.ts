@@ -67,7 +67,7 @@ function message(from: TestDevice, to: TestDevice, seq: number) {
   };
 }
 
-const queuedIds = async (parley: ParleyLocal, device: TestDevice) => (await queuedItems(parley, device)).map((item) => item.msgId as string);
+const queuedIds = async (parley: ParleyLocal, device: TestDevice) => (await queuedItems(parley, device)).map((item) => (item.frame as { msgId: string }).msgId);
 
 it('handles after a restart what was not handled before it, and nothing twice', async () => {
   const first = await start();

@@ -53,7 +53,7 @@ describe('template and local runtime', () => {
   it('give every function the same environment variables', () => {
     for (const id of Object.keys(functions) as FunctionId[]) {
       const deployed = Object.keys(resourceOf(logicalIdOf(stack.parley.functions[id])).Properties.Environment.Variables)
-        .filter((name) => name !== LOG_LEVEL_ENV && name !== 'NODE_OPTIONS')
+        .filter((name) => name !== LOG_LEVEL_ENV)
         .sort();
       expect({ id, variables: Object.keys(parley.environments[id]).sort() }).toEqual({ id, variables: deployed });
     }

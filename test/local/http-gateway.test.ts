@@ -1,5 +1,7 @@
 import { request } from 'node:http';
 import { HttpAuthorizerEvent, HttpEvent } from '../../lambdas/runtime/gateway-events';
+import type { HttpAuthorizerEvent as HttpAuthorizerEventShape, HttpEvent as HttpEventShape } from '../../local/gateway-event-shapes';
+import { AwsHttpAuthorizerEvent, AwsHttpEvent, parseAsAwsAndHandlers } from '../support/aws-event-schemas';
 import {
   startHttpGateway,
   type HttpGateway,
@@ -12,12 +14,12 @@ const TOKEN = 'Bearer device-token';
 
 /** A gateway whose integrations record their events and answer with what the test sets. */
 function harness() {
-  const events: HttpEvent[] = [];
-  const authorizerEvents: HttpAuthorizerEvent[] = [];
+  const events: HttpEventShape[] = [];
+  const authorizerEvents: HttpAuthorizerEventShape[] = [];
   let gateway: HttpGateway | undefined;
   const recording =
     (answer: HttpIntegrationResponse = { statusCode: 200, body: '{}' }) =>
-    async (event: HttpEvent) => {
+    async (event: HttpEventShape) => {
       events.push(event);
       return answer;
     };
@@ -66,7 +68,7 @@ describe('the HTTP gateway', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('apigw-requestid')).toMatch(/=$/);
 
-    const event = HttpEvent.parse(h.events[0]);
+    const event = parseAsAwsAndHandlers(AwsHttpEvent, HttpEvent, h.events[0]);
     expect(event).toMatchObject({
       version: '2.0',
       routeKey: 'POST /v1/accounts',
@@ -86,7 +88,7 @@ describe('the HTTP gateway', () => {
       },
     });
     expect(event.headers).toMatchObject({ 'content-type': 'application/json', 'x-client': 'one', 'x-forwarded-for': '127.0.0.1' });
-    expect(event.headers.cookie).toBeUndefined();
+    expect(event.headers?.cookie).toBeUndefined();
     expect(event.pathParameters).toBeUndefined();
     expect(event.requestContext.authorizer).toBeUndefined();
     expect(event.requestContext.time).toMatch(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
@@ -192,7 +194,7 @@ describe('the HTTP authorizer', () => {
     const gateway = await h.start();
     const response = await fetch(`${gateway.url}/v1/devices/2?force=1`, { method: 'DELETE', headers: { Authorization: TOKEN } });
     expect(response.status).toBe(200);
-    const event = HttpEvent.parse(h.events[0]);
+    const event = parseAsAwsAndHandlers(AwsHttpEvent, HttpEvent, h.events[0]);
     expect(event.pathParameters).toEqual({ deviceId: '2' });
     expect(event.requestContext.authorizer).toEqual({ lambda: { userId: 'alice', deviceId: 1 } });
   });
@@ -200,7 +202,7 @@ describe('the HTTP authorizer', () => {
   it('is sent a REQUEST event that parses with HttpAuthorizerEvent', async () => {
     const gateway = await h.start({ apiId: 'abcdef1234', accountId: '123456789012', region: 'eu-west-1' });
     await fetch(`${gateway.url}/v1/devices/2`, { method: 'DELETE', headers: { Authorization: TOKEN } });
-    expect(HttpAuthorizerEvent.parse(h.authorizerEvents[0])).toMatchObject({
+    expect(parseAsAwsAndHandlers(AwsHttpAuthorizerEvent, HttpAuthorizerEvent, h.authorizerEvents[0])).toMatchObject({
       version: '2.0',
       type: 'REQUEST',
       routeArn: 'arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/$default/DELETE/v1/devices/2',

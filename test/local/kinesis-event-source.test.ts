@@ -1,5 +1,6 @@
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { KinesisDataStreamSchema } from '@aws-lambda-powertools/parser/schemas';
+import { KinesisStreamEvent as ConsumerKinesisEvent } from '../../lambdas/runtime/stream-events';
+import { AwsKinesisStreamEvent, parseAsAwsAndHandlers } from '../support/aws-event-schemas';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { createClients } from '../../lambdas/runtime/clients';
 import { startAwsEmulators, type AwsEmulators } from '../../local/aws-emulators';
@@ -200,7 +201,7 @@ describe('kinesisEventSource', () => {
     expect(failures.map((failure) => failure.records.map((record) => payloadOf(record).n))).toEqual([[7, 8, 9]]);
   });
 
-  it('builds events that parse with the Powertools Kinesis schema', async () => {
+  it('builds events that parse with the Powertools Kinesis schema and the consumers\' own', async () => {
     const streamName = await newStream(1);
     const events: KinesisStreamEvent[] = [];
     const source = await start({
@@ -213,7 +214,9 @@ describe('kinesisEventSource', () => {
     await put(streamName, [{ key: 'conversation-1', n: 1 }]);
     await source.drain();
 
-    const parsed = KinesisDataStreamSchema.parse(events[0]);
+    const ours = parseAsAwsAndHandlers(AwsKinesisStreamEvent, ConsumerKinesisEvent, events[0]);
+    expect(JSON.parse(ours.Records[0]!.kinesis.data)).toEqual({ key: 'conversation-1', n: 1 });
+    const parsed = AwsKinesisStreamEvent.parse(events[0]);
     const [record] = parsed.Records;
     expect(record).toMatchObject({
       eventSource: 'aws:kinesis',

@@ -11,6 +11,8 @@ import {
   WebSocketRouteEvent,
   type WebSocketAuthorizerResponse,
 } from '../../lambdas/runtime/gateway-events';
+import type { WebSocketAuthorizerEvent as WebSocketAuthorizerEventShape } from '../../local/gateway-event-shapes';
+import { AwsWebSocketAuthorizerEvent, AwsWebSocketRouteEvent, parseAsAwsAndHandlers } from '../support/aws-event-schemas';
 import {
   startWebSocketGateway,
   type WebSocketGateway,
@@ -24,7 +26,7 @@ const KB = 1024;
 const TOKEN = 'Bearer device-token';
 
 const allow = (context: Record<string, string | number | boolean> = { userId: 'alice', deviceId: 1 }) =>
-  async (event: WebSocketAuthorizerEvent): Promise<WebSocketAuthorizerResponse> => ({
+  async (event: WebSocketAuthorizerEventShape): Promise<WebSocketAuthorizerResponse> => ({
     principalId: 'alice',
     policyDocument: {
       Version: '2012-10-17',
@@ -36,7 +38,7 @@ const allow = (context: Record<string, string | number | boolean> = { userId: 'a
 /** A gateway whose routes record their events; `routes` and the rest may be overridden per test. */
 function harness() {
   const events: WebSocketGatewayEvent[] = [];
-  const authorizerEvents: WebSocketAuthorizerEvent[] = [];
+  const authorizerEvents: WebSocketAuthorizerEventShape[] = [];
   const record: WebSocketIntegration = async (event) => {
     events.push(event);
     return { statusCode: 200 };
@@ -184,7 +186,7 @@ describe('the WebSocket handshake', () => {
     (await connect(gateway.url)).close();
     (await connect(`${gateway.url}?device=7&device=8`)).close();
 
-    const [plain, withQuery] = h.authorizerEvents.map((event) => WebSocketAuthorizerEvent.parse(event));
+    const [plain, withQuery] = h.authorizerEvents.map((event) => parseAsAwsAndHandlers(AwsWebSocketAuthorizerEvent, WebSocketAuthorizerEvent, event));
     expect(plain).toMatchObject({
       type: 'REQUEST',
       methodArn: 'arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/test/$connect',
@@ -249,7 +251,7 @@ describe('WebSocket events', () => {
     ws.close(1000, 'bye');
     await waitFor(() => h.of('DISCONNECT').length === 1);
 
-    const [connected, message, disconnected] = h.events.map((event) => WebSocketRouteEvent.parse(event));
+    const [connected, message, disconnected] = h.events.map((event) => parseAsAwsAndHandlers(AwsWebSocketRouteEvent, WebSocketRouteEvent, event));
     for (const event of [connected, message, disconnected]) {
       // Context values arrive as strings, as API Gateway passes them; the schema coerces deviceId back.
       expect(event!.requestContext.authorizer).toMatchObject({ userId: 'alice', deviceId: 1, principalId: 'alice' });

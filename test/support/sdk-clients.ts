@@ -20,7 +20,7 @@ type Recorded = { [K in keyof ParleyEvents]: ParleyEvents[K][] };
 
 /** Every event of a client, in order, with a way to wait for one. */
 export class RecordedEvents {
-  readonly seen: Recorded = { message: [], receipt: [], groupUpdate: [], connection: [], undecryptable: [], gap: [], identityChanged: [], provisioned: [], error: [] };
+  readonly seen: Recorded = { presence: [], typing: [], message: [], receipt: [], groupUpdate: [], connection: [], undecryptable: [], gap: [], identityChanged: [], provisioned: [], expired: [], error: [] };
   private readonly waiters: { check: () => boolean; resolve: () => void }[] = [];
 
   constructor(client: ParleyClient) {
@@ -63,12 +63,13 @@ async function started(client: ParleyClient, store: KeyValueStore): Promise<Test
   return { client, store, events };
 }
 
-export async function registerClient(parley: ParleyLocal, phoneNumber: string, store: KeyValueStore = new MemoryStore()): Promise<TestClient> {
+/** `now`: the device's clock, for tests that drive it. */
+export async function registerClient(parley: ParleyLocal, phoneNumber: string, store: KeyValueStore = new MemoryStore(), now?: () => number): Promise<TestClient> {
   const since = Date.now();
   await ParleyClient.requestVerificationCode(parley, phoneNumber);
   const sms = await parley.emulators.sns.waitFor((d) => d.kind === 'sms' && d.to === phoneNumber && d.at >= since, 5000);
   const code = /(\d{6})/.exec(sms.message)![1]!;
-  const client = await ParleyClient.register({ ...options(parley, store), phoneNumber, code, deviceName: 'Phone' });
+  const client = await ParleyClient.register({ ...options(parley, store), phoneNumber, code, deviceName: 'Phone', ...(now ? { now } : {}) });
   return started(client, store);
 }
 
@@ -84,6 +85,6 @@ export async function linkClient(parley: ParleyLocal, by: TestClient, deviceName
 }
 
 /** Opens a device again from its store, as an app does at its next start. */
-export async function reopenClient(parley: ParleyLocal, store: KeyValueStore): Promise<TestClient> {
-  return started(await ParleyClient.open(options(parley, store)), store);
+export async function reopenClient(parley: ParleyLocal, store: KeyValueStore, now?: () => number): Promise<TestClient> {
+  return started(await ParleyClient.open({ ...options(parley, store), ...(now ? { now } : {}) }), store);
 }

@@ -1,6 +1,5 @@
 import { mockClient } from 'aws-sdk-client-mock';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { handler as fanout } from '../../lambdas/fanout/fanout';
 import { kinesisRecord, mockDeps, NOW, USER } from '../fixtures/aws-events';
@@ -25,56 +24,71 @@ function record(n: number, conversationId: string, data: unknown = undefined) {
   return kinesisRecord(body, conversationId, `4959${n}`);
 }
 
+const route = (connectedAt: number) => ({ userId: BOB, deviceId: 1, connectionId: 'bob-1=', connectedAt, expiresAt: NOW / 1000 + 600 });
+const routeOpenedAt = (connectedAt: number) => db.on(BatchGetCommand).resolves({ Responses: { 'parley-routing': [route(connectedAt)] } });
+/** The msgIds of the items each queue write put. */
+const queuedIds = () =>
+  db.commandCalls(BatchWriteCommand).flatMap((call) => call.args[0].input.RequestItems!['parley-deviceQueues']!.map((request) => (request.PutRequest!.Item!.frame as { msgId: string }).msgId));
+
 beforeEach(() => {
   db.reset();
   connections.reset();
-  db.on(GetCommand).resolves({ Item: { userId: BOB, deviceId: 1, connectionId: 'bob-1=', connectedAt: NOW, expiresAt: NOW / 1000 + 600 } });
+  routeOpenedAt(NOW);
+  db.on(BatchWriteCommand).resolves({});
+  db.on(UpdateCommand).resolves({});
   connections.on(PostToConnectionCommand).resolves({});
 });
 
 describe('fanout', () => {
-  it('queues each envelope before pushing it to the live connection', async () => {
+  it('queues each envelope before pushing it to the live connection, its route read in the same batch', async () => {
     const order: string[] = [];
-    db.on(PutCommand).callsFake(() => (order.push('queue'), {}));
+    db.on(BatchWriteCommand).callsFake(() => (order.push('queue'), {}));
     connections.on(PostToConnectionCommand).callsFake(() => (order.push('push'), {}));
     expect(await fanout.withDeps(deps)({ Records: [record(1, 'direct:a')] })).toEqual({ batchItemFailures: [] });
     expect(order).toEqual(['queue', 'push']);
-    expect(db.commandCalls(PutCommand)[0]!.args[0].input).toMatchObject({
-      ConditionExpression: 'attribute_not_exists(#key)',
-      ExpressionAttributeNames: { '#key': 'device' },
-      Item: { device: `${BOB}#1`, position: `${String(NOW + 1).padStart(13, '0')}#${id(1)}`, msgId: id(1) },
-    });
+    expect(db.commandCalls(BatchWriteCommand)[0]!.args[0].input.RequestItems!['parley-deviceQueues']).toEqual([
+      { PutRequest: { Item: expect.objectContaining({ device: `${BOB}#1`, position: `${String(NOW + 1).padStart(13, '0')}#${id(1)}` }) } },
+    ]);
+    // No msgId of its own: the item stays out of the queue's sparse byMessage index, so it is one write.
+    expect(db.commandCalls(BatchWriteCommand)[0]!.args[0].input.RequestItems!['parley-deviceQueues']![0]!.PutRequest!.Item).not.toHaveProperty('msgId');
+    expect(db.commandCalls(BatchGetCommand)[0]!.args[0].input.RequestItems!['parley-routing']!.Keys).toEqual([{ userId: BOB, deviceId: 1 }]);
   });
 
-  it('does not push a message a redelivered batch finds queued already', async () => {
-    db.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
-    expect(await fanout.withDeps(deps)({ Records: [record(1, 'direct:a')] })).toEqual({ batchItemFailures: [] });
-    expect(connections.calls()).toHaveLength(0);
+  it('records the message in each member’s chat list with one write each', async () => {
+    await fanout.withDeps(deps)({ Records: [record(1, 'direct:a')] });
+    const updates = db.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    expect(updates.map((input) => input.Key)).toEqual(expect.arrayContaining([{ userId: USER, conversationId: 'direct:a' }, { userId: BOB, conversationId: 'direct:a' }]));
+    expect(updates).toHaveLength(2);
+    expect(updates.find((input) => input.Key!.userId === BOB)!.UpdateExpression).toContain('ADD unreadCount :one');
+    // Out of the byActivity index (keyed by lastActivityAt, every attribute projected): one write, not three.
+    for (const input of updates) expect(input.UpdateExpression).toMatch(/^SET activityAt = :ts, .* REMOVE lastActivityAt/);
+  });
+
+  it('writes and pushes a message again when a redelivered batch brings it again: the device drops the repeat by msgId', async () => {
+    await fanout.withDeps(deps)({ Records: [record(1, 'direct:a')] });
+    await fanout.withDeps(deps)({ Records: [record(1, 'direct:a')] });
+    expect(queuedIds()).toEqual([id(1), id(1)]);
+    expect(connections.commandCalls(PostToConnectionCommand)).toHaveLength(2);
   });
 
   it('reports a failed record and skips the rest of its conversation, but not other conversations', async () => {
-    db.on(PutCommand).callsFake((input) => {
-      if (input.Item.msgId === id(2)) throw new Error('throttled');
+    db.on(BatchWriteCommand).callsFake((input) => {
+      if (input.RequestItems['parley-deviceQueues'][0].PutRequest.Item.frame.msgId === id(2)) throw new Error('throttled');
       return {};
     });
     const answer = await fanout.withDeps(deps)({ Records: [record(1, 'direct:a'), record(2, 'direct:a'), record(3, 'direct:a'), record(4, 'direct:b')] });
     expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: '49592' }] });
-    const queued = db.commandCalls(PutCommand).map((call) => call.args[0].input.Item!.msgId);
-    expect(queued).toEqual(expect.arrayContaining([id(1), id(2), id(4)]));
-    expect(queued).not.toContain(id(3));
+    expect(queuedIds()).toEqual(expect.arrayContaining([id(1), id(2), id(4)]));
+    expect(queuedIds()).not.toContain(id(3));
   });
 
   it('reports a record of the wrong shape as failed instead of crashing the batch', async () => {
-    db.on(PutCommand).resolves({});
     const answer = await fanout.withDeps(deps)({ Records: [record(1, 'direct:a', { kind: 'nonsense' }), record(2, 'direct:b')] });
     expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: '49591' }] });
   });
 
   describe('a connection that answers Gone', () => {
-    const routeOpenedAt = (connectedAt: number) =>
-      db.on(GetCommand).resolves({ Item: { userId: BOB, deviceId: 1, connectionId: 'bob-1=', connectedAt, expiresAt: NOW / 1000 + 600 } });
     beforeEach(() => {
-      db.on(PutCommand).resolves({});
       db.on(DeleteCommand).resolves({});
       connections.on(PostToConnectionCommand).rejects(new GoneException({ message: 'Gone', $metadata: {} }));
     });

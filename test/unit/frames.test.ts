@@ -6,6 +6,8 @@ import {
   MAX_ENVELOPES,
   MAX_PREVIEW_BYTES,
   MAX_PREVIEW_CHARS_PER_DELIVERED,
+  MAX_QUEUE_SECONDS,
+  RevokeFrame,
   SendFrame,
 } from '../../lambdas/protocol/frames';
 import { webSocketLimits } from '../../lambdas/protocol/limits';
@@ -24,6 +26,22 @@ const send = (preview: string) => ({
 });
 const issuesOf = (result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }) =>
   (result.error?.issues ?? []).map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+
+describe('SEND expiresInSeconds and control, REVOKE', () => {
+  it('takes a timer from 1 s to 30 days, and refuses 0, a fraction or a second more', () => {
+    const timed = (expiresInSeconds: number) => ({ ...send(base64Of(8)), expiresInSeconds });
+    expect(SendFrame.safeParse(timed(1)).success).toBe(true);
+    expect(SendFrame.safeParse(timed(MAX_QUEUE_SECONDS)).success).toBe(true);
+    for (const wrong of [0, 1.5, MAX_QUEUE_SECONDS + 1]) expect(issuesOf(SendFrame.safeParse(timed(wrong)))[0]).toMatch(/^expiresInSeconds: /);
+  });
+
+  it('takes control only as true, and a REVOKE only with a UUID', () => {
+    expect(SendFrame.safeParse({ ...send(base64Of(8)), control: true }).success).toBe(true);
+    expect(SendFrame.safeParse({ ...send(base64Of(8)), control: false }).success).toBe(false);
+    expect(RevokeFrame.safeParse({ action: 'REVOKE', msgId: randomUUID() }).success).toBe(true);
+    expect(issuesOf(RevokeFrame.safeParse({ action: 'REVOKE', msgId: 'x' }))[0]).toMatch(/^msgId: /);
+  });
+});
 
 describe('SEND preview', () => {
   it('takes a preview of exactly 1,024 bytes, and refuses one byte more, naming the field', () => {
@@ -50,7 +68,23 @@ describe('SEND preview', () => {
 });
 
 describe('DELIVERED previews', () => {
-  const delivered = (msgIds: string[], previews: { msgId: string; ciphertext: string }[]) => DeliveredFrame.safeParse({ action: 'DELIVERED', msgIds, previews });
+  /** A DELIVERED of the frames of these msgIds (their cursors), with these previews. */
+  const delivered = (msgIds: string[], previews: { msgId: string; ciphertext: string }[]) =>
+    DeliveredFrame.safeParse({ action: 'DELIVERED', cursors: msgIds.map(cursorOf), previews });
+  const cursorOf = (msgId: string) => `1764417600000#${msgId}`;
+
+  it('takes the cursors of queued frames only, 1 to 100 of them', () => {
+    const cursors = Array.from({ length: MAX_ACKNOWLEDGED + 1 }, () => cursorOf(randomUUID()));
+    expect(DeliveredFrame.safeParse({ action: 'DELIVERED', cursors: cursors.slice(0, MAX_ACKNOWLEDGED) }).success).toBe(true);
+    expect(issuesOf(DeliveredFrame.safeParse({ action: 'DELIVERED', cursors }))).toEqual(['cursors: Too big: expected array to have <=100 items']);
+    expect(issuesOf(DeliveredFrame.safeParse({ action: 'DELIVERED', cursors: [] }))).toEqual(['cursors: acknowledges nothing: give cursors or groups']);
+    expect(issuesOf(DeliveredFrame.safeParse({ action: 'DELIVERED', cursors: [randomUUID(), `176441760000#${randomUUID()}`] }))).toEqual([
+      'cursors.0: a cursor of a queued frame',
+      'cursors.1: a cursor of a queued frame',
+    ]);
+    // The frame names cursors now, not msgIds.
+    expect(DeliveredFrame.safeParse({ action: 'DELIVERED', msgIds: [randomUUID()] }).success).toBe(false);
+  });
 
   it('takes at most one preview for each acknowledged msgId', () => {
     const [a, b] = [randomUUID(), randomUUID()];
@@ -65,12 +99,12 @@ describe('DELIVERED previews', () => {
   });
 
   it('takes 96 KiB of previews in one frame and refuses one character more; the largest frame stays under 128 KB', () => {
-    // The largest DELIVERED: 100 msgIds, each with a preview, together at the limit.
+    // The largest DELIVERED: 100 cursors, each with a preview, together at the limit.
     const msgIds = Array.from({ length: MAX_ACKNOWLEDGED }, () => randomUUID());
     const each = Math.floor(MAX_PREVIEW_CHARS_PER_DELIVERED / msgIds.length);
     const previews = (extra: number) =>
       msgIds.map((msgId, i) => ({ msgId, ciphertext: 'A'.repeat(i > 0 ? each : MAX_PREVIEW_CHARS_PER_DELIVERED - each * (msgIds.length - 1) + extra) }));
-    const atLimit = { action: 'DELIVERED', requestId: 'r'.repeat(64), msgIds, previews: previews(0) };
+    const atLimit = { action: 'DELIVERED', requestId: 'r'.repeat(64), cursors: msgIds.map(cursorOf), previews: previews(0) };
     expect(DeliveredFrame.safeParse(atLimit).success).toBe(true);
     expect(Buffer.byteLength(JSON.stringify(atLimit))).toBeLessThan(webSocketLimits.messageBytes);
     expect(issuesOf(delivered(msgIds, previews(1)))).toEqual([

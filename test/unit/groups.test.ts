@@ -3,7 +3,7 @@ import { applyChange } from '../../lambdas/groups/membership';
 import { ChangeMembersBody, CreateGroupBody, MAX_GROUP_MEMBERS } from '../../lambdas/protocol/groups-api';
 import type { GroupRecord } from '../../lambdas/tables/groups';
 import { NOW } from '../fixtures/aws-events';
-import type { QueuedFrame } from '../../lambdas/protocol/frames';
+import type { QueueableFrame } from '../../lambdas/tables/device-queues';
 import { nextPosition } from '../../lambdas/tables/group-timeline';
 import { mergeInOrder, timelineWindows } from '../../lambdas/sync/group-sync';
 
@@ -86,7 +86,7 @@ describe('group membership rules', () => {
 
 describe('group timeline order', () => {
   const pos = (ts: number, msgId: string) => `${String(ts).padStart(13, '0')}#${msgId}`;
-  const push = (cursor: string) => ({ cursor }) as unknown as QueuedFrame;
+  const push = (cursor: string) => ({ cursor }) as unknown as QueueableFrame;
 
   it('puts a message after the group’s latest even when its stamp is older, so positions only grow', () => {
     const [a, b] = [randomUUID(), randomUUID()];

@@ -230,7 +230,8 @@ describe('fetching bundles', () => {
     await get();
     const queued = db.commandCalls(PutCommand, table('deviceQueues'))[0]!.args[0].input.Item!;
     expect(queued).toMatchObject({ device: `${PEER}#1`, frame: { type: 'PREKEYS_LOW', oneTimePrekeys: 3, kyberPrekeys: 40 } });
-    expect(queued.msgId).toBe(queued.frame.noticeId);
+    expect(queued.position).toBe(queued.frame.cursor);
+    expect(queued.frame.cursor.endsWith(queued.frame.noticeId)).toBe(true);
     expect(db.commandCalls(UpdateCommand, table('deviceKeys'))[0]!.args[0].input.ConditionExpression).toContain('attribute_not_exists(lowNoticeAt)');
     const pushed = JSON.parse(Buffer.from(connections.commandCalls(PostToConnectionCommand)[0]!.args[0].input.Data as Uint8Array).toString());
     expect(pushed).toEqual(queued.frame);

@@ -1,21 +1,32 @@
-import { emfSink, Metrics, MetricUnit, MetricRegistry } from '../../lambdas/runtime/metrics';
+import { createMetrics, MetricUnit } from '../../lambdas/runtime/metrics';
+import { MetricRegistry } from '../../lambdas/runtime/metric-registry';
+
+const onLambda = { AWS_LAMBDA_FUNCTION_NAME: 'Parley-dev-send', POWERTOOLS_METRICS_NAMESPACE: 'Parley/Parley-dev', POWERTOOLS_SERVICE_NAME: 'parley' };
+
+/** The lines written to stdout while `work` runs. */
+function stdoutOf(work: () => void): string[] {
+  const lines: string[] = [];
+  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => (lines.push(...String(chunk).split('\n').filter(Boolean)), true));
+  try {
+    work();
+  } finally {
+    write.mockRestore();
+  }
+  return lines;
+}
 
 describe('metrics', () => {
-  describe('emfSink', () => {
-    it('prints one Embedded Metric Format line per dimension set, values under their names', () => {
-      const lines: string[] = [];
-      const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => (lines.push(String(chunk)), true));
-      try {
-        const metrics = new Metrics({ namespace: 'Parley/Parley-dev', serviceName: 'parley', sink: emfSink });
+  describe('createMetrics on Lambda', () => {
+    it('prints one Embedded Metric Format line per dimension set, in the stack namespace, with the service dimension', () => {
+      const registry = new MetricRegistry();
+      const lines = stdoutOf(() => {
+        const metrics = createMetrics(onLambda, registry);
         metrics.addMetric('LiveDeliveries', MetricUnit.Count, 1);
         metrics.addMetric('DeliveryLatency', MetricUnit.Milliseconds, 40);
         metrics.addMetric('DeliveryLatency', MetricUnit.Milliseconds, 60);
         metrics.singleMetric().addDimensions({ code: 'INTERNAL' }).addMetric('RouteErrors', MetricUnit.Count, 1);
         metrics.publishStoredMetrics();
-        metrics.publishStoredMetrics(); // nothing left: no line
-      } finally {
-        write.mockRestore();
-      }
+      });
       const [single, stored] = lines.map((line) => JSON.parse(line));
       expect(lines).toHaveLength(2);
       expect(single).toMatchObject({
@@ -30,24 +41,42 @@ describe('metrics', () => {
         DeliveryLatency: [40, 60],
       });
       expect(typeof stored._aws.Timestamp).toBe('number');
+      expect(registry.total('LiveDeliveries')).toBe(0);
+    });
+  });
+
+  describe('createMetrics elsewhere', () => {
+    it('gives the registry what would have been printed, and prints nothing', () => {
+      const registry = new MetricRegistry();
+      const lines = stdoutOf(() => {
+        const metrics = createMetrics({ POWERTOOLS_SERVICE_NAME: 'parley' }, registry);
+        metrics.addMetric('LiveDeliveries', MetricUnit.Count, 2);
+        metrics.singleMetric().addDimensions({ code: 'INTERNAL' }).addMetric('RouteErrors', MetricUnit.Count, 1);
+        metrics.publishStoredMetrics();
+        metrics.publishStoredMetrics(); // nothing left: nothing recorded twice
+      });
+      expect(lines).toEqual([]);
+      expect(registry.total('LiveDeliveries')).toBe(2);
+      expect(registry.total('RouteErrors', { code: 'INTERNAL' })).toBe(1);
+      expect(registry.total('RouteErrors', { code: 'RATE_LIMITED' })).toBe(0);
     });
 
     it('flushes a metric once it holds 100 values, the most one EMF line takes', () => {
       const registry = new MetricRegistry();
-      const publish = jest.spyOn(registry, 'publish');
-      const metrics = new Metrics({ namespace: 'Parley', serviceName: 'parley', sink: registry });
+      const record = jest.spyOn(registry, 'record');
+      const metrics = createMetrics({}, registry);
       for (let i = 0; i < 150; i++) metrics.addMetric('DeliveryLatency', MetricUnit.Milliseconds, i);
-      expect(publish).toHaveBeenCalledTimes(1);
+      expect(record).toHaveBeenCalledTimes(1);
       metrics.publishStoredMetrics();
-      expect(publish).toHaveBeenCalledTimes(2);
-      expect(registry.total('DeliveryLatency' as never)).toBe((149 * 150) / 2);
+      expect(record).toHaveBeenCalledTimes(2);
+      expect(registry.total('DeliveryLatency')).toBe((149 * 150) / 2);
     });
   });
 
   describe('MetricRegistry', () => {
     it('reads as Prometheus text: counters with _total, durations as summaries with p50 and p99', () => {
       const registry = new MetricRegistry();
-      const metrics = new Metrics({ namespace: 'Parley', serviceName: 'parley', sink: registry });
+      const metrics = createMetrics({ POWERTOOLS_SERVICE_NAME: 'parley' }, registry);
       metrics.singleMetric().addDimensions({ route: 'send', code: 'RATE_LIMITED' }).addMetric('RouteErrorsByRoute', MetricUnit.Count, 2);
       for (let i = 1; i <= 100; i++) metrics.addMetric('SyncDuration', MetricUnit.Milliseconds, i);
       metrics.publishStoredMetrics();

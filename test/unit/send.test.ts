@@ -43,6 +43,7 @@ function clockItem() {
 beforeEach(() => {
   db.reset();
   routeCheckPasses(db);
+  db.on(GetCommand, { TableName: 'parley-blocks' }).resolves({}); // Bob has not blocked the sender
   kinesis.reset();
   db.on(UpdateCommand).resolves({}); // the conversation clock: this Lambda's now is past it
   db.on(QueryCommand, { KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': BOB } }).resolves({ Items: [{ userId: BOB, deviceId: 1, registrationId: 7 }] });
@@ -108,6 +109,21 @@ describe('send', () => {
     await run({ ...frame, msgId: '00000000-0000-4000-8000-000000000001' }, NOW);
     expect((await run({ ...frame, msgId: '00000000-0000-4000-8000-000000000002' }, NOW + 7)).serverTs).toBe(NOW + 7);
     expect(db.commandCalls(UpdateCommand, { TableName: 'parley-conversationClocks' })).toHaveLength(2);
+  });
+
+  it('answers a sender the recipient blocked with a normal ACK, and streams the message withheld from the recipient’s devices', async () => {
+    const own = { userId: USER, deviceId: 2, registrationId: 8, type: 'message', ciphertext: 'BBBB' };
+    db.on(QueryCommand, { KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': USER } }).resolves({
+      Items: [{ userId: USER, deviceId: 1, registrationId: 8 }, own],
+    });
+    db.on(GetCommand, { TableName: 'parley-blocks' }).resolves({ Item: { userId: BOB } });
+    db.on(PutCommand).resolves({});
+    kinesis.on(PutRecordCommand).resolves({ SequenceNumber: '1', ShardId: 'shardId-000000000000' });
+    expect(await run({ ...frame, envelopes: [...frame.envelopes, own] })).toEqual({ type: 'ACK', msgId: MSG, serverTs: NOW });
+    expect(db.commandCalls(GetCommand, { TableName: 'parley-blocks' })[0]!.args[0].input).toMatchObject({ Key: { userId: BOB, blockedUserId: USER }, ConsistentRead: true });
+    const record = JSON.parse(Buffer.from(kinesis.commandCalls(PutRecordCommand)[0]!.args[0].input.Data!).toString());
+    expect(record).toMatchObject({ withheld: true, to: BOB });
+    expect(record.envelopes.map((e: { userId: string; deviceId: number }) => `${e.userId}.${e.deviceId}`)).toEqual([`${USER}.2`]);
   });
 
   it('sends no ACK when the stream refuses the record: the client retries', async () => {

@@ -1,14 +1,12 @@
 import { mockClient } from 'aws-sdk-client-mock';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { handler as sync } from '../../lambdas/sync/sync';
-import { handler as delivered } from '../../lambdas/sync/delivered';
+import { CLOCK_SKEW_MS, MAX_SYNC_DELIVERY_STATES } from '../../lambdas/sync/queue-sync';
 import { webSocketLimits } from '../../lambdas/protocol/limits';
 import { MAX_CIPHERTEXT_CHARS } from '../../lambdas/protocol/frames';
 import { messageEvent, mockDeps, NOW, routeCheckPasses, USER } from '../fixtures/aws-events';
 
 const db = mockClient(DynamoDBDocumentClient);
-const kinesis = mockClient(KinesisClient);
 const deps = mockDeps();
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const position = (n: number) => `${String(NOW + n).padStart(13, '0')}#${id(n)}`;
@@ -18,7 +16,6 @@ function queued(n: number, bytes = 8, expiresAt = NOW / 1000 + 3600) {
   return {
     device: `${USER}#1`,
     position: position(n),
-    msgId: id(n),
     expiresAt,
     frame: {
       type: 'PUSH',
@@ -33,15 +30,27 @@ function queued(n: number, bytes = 8, expiresAt = NOW / 1000 + 3600) {
   };
 }
 
-async function syncFrom(cursor?: string) {
-  const body = JSON.stringify({ action: 'SYNC', requestId: 'r', ...(cursor ? { cursor } : {}) });
+async function syncFrom(cursor?: string, receiptsAfter?: number) {
+  const body = JSON.stringify({ action: 'SYNC', requestId: 'r', ...(cursor ? { cursor } : {}), ...(receiptsAfter !== undefined ? { receiptsAfter } : {}) });
   const answer = await sync.withDeps(deps)(messageEvent('SYNC', body, 'conn=', { userId: USER, deviceId: 1 }));
   return { answer: JSON.parse((answer as { body: string }).body), bytes: Buffer.byteLength((answer as { body: string }).body) };
 }
 
+/** The delivery state of conversation `n` on the caller's row: delivered up to NOW + n, changed at NOW + 100 + n. */
+const deliveryState = (n: number) => ({
+  conversationId: `direct:${USER}:${id(n)}`,
+  deliveredUpTo: NOW + n,
+  deliveredMsgIds: [id(n)],
+  deliveredBy: { userId: id(n), deviceId: 2 },
+  deliveredAt: NOW + 100 + n,
+});
+const deliveryStates = (...states: object[]) => db.on(QueryCommand, { TableName: 'parley-conversations' }).resolves({ Items: states });
+const stateQuery = () => db.commandCalls(QueryCommand).find((call) => call.args[0].input.TableName === 'parley-conversations')?.args[0].input;
+
 beforeEach(() => {
   db.reset();
   routeCheckPasses(db);
+  deliveryStates();
   // The device is unknown to the devices table, so no group's timeline is read: SYNC reads its queue alone
   // (group timelines: test/integration/groups.test.ts).
   db.on(GetCommand, { TableName: 'parley-devices' }).resolves({});
@@ -96,32 +105,53 @@ describe('SYNC', () => {
   });
 });
 
-describe('DELIVERED', () => {
-  const deliver = (frame: object) =>
-    delivered.withDeps(deps)(messageEvent('DELIVERED', JSON.stringify({ action: 'DELIVERED', ...frame }), 'conn=', { userId: USER, deviceId: 1 }));
+describe('SYNC delivery states', () => {
+  beforeEach(() => db.on(QueryCommand, { TableName: 'parley-deviceQueues' }).resolves({ Items: [queued(1)] }));
 
-  beforeEach(() => {
-    db.on(QueryCommand).resolves({ Items: [queued(1)] });
-    db.on(DeleteCommand).resolves({});
-    kinesis.reset();
-    kinesis.on(PutRecordCommand).resolves({ SequenceNumber: '1', ShardId: 'shardId-000000000000' });
+  it('ends the last page with the states that changed after receiptsAfter, as RECEIPTs without a cursor, after the queued frames', async () => {
+    deliveryStates(deliveryState(2));
+    const { answer } = await syncFrom(undefined, NOW);
+    expect(answer.type).toBe('QUEUE_EMPTY');
+    expect(answer.frames.map((f: { type: string }) => f.type)).toEqual(['PUSH', 'RECEIPT']);
+    expect(answer.frames[1]).toEqual({
+      type: 'RECEIPT',
+      receiptId: expect.any(String),
+      status: 'delivered',
+      conversationId: `direct:${USER}:${id(2)}`,
+      msgIds: [id(2)],
+      by: { userId: id(2), deviceId: 2 },
+      upToServerTs: NOW + 2,
+      serverTs: NOW + 102,
+    });
+    // Read back a clock's skew before the device's newest, strongly consistent.
+    expect(stateQuery()).toMatchObject({ ConsistentRead: true, FilterExpression: 'deliveredAt > :after', ExpressionAttributeValues: { ':u': USER, ':after': NOW - CLOCK_SKEW_MS } });
   });
 
-  it('answers DELIVERED_ACK when asked with a requestId', async () => {
-    const answer = await deliver({ msgIds: [id(1)], requestId: 'd1' });
-    expect(JSON.parse(answer.body!)).toEqual({ type: 'DELIVERED_ACK', msgIds: [id(1)], requestId: 'd1' });
-    expect(db.commandCalls(DeleteCommand)).toHaveLength(1);
+  it('reads the last 30 days of states when the device names no receiptsAfter', async () => {
+    await syncFrom();
+    expect(stateQuery()!.ExpressionAttributeValues![':after']).toBe(NOW - 30 * 24 * 3600 * 1000 - CLOCK_SKEW_MS);
   });
 
-  it('answers nothing without a requestId, and still forgets the messages and sends the receipt', async () => {
-    const answer = await deliver({ msgIds: [id(1)] });
-    expect(answer).toEqual({ statusCode: 200 });
-    expect(db.commandCalls(DeleteCommand)[0]!.args[0].input.Key).toEqual({ device: `${USER}#1`, position: position(1) });
-    expect(kinesis.commandCalls(PutRecordCommand)).toHaveLength(1);
+  it('reads no states on a page that is not the last', async () => {
+    db.on(QueryCommand, { TableName: 'parley-deviceQueues' }).resolves({ Items: [queued(1)], LastEvaluatedKey: { device: `${USER}#1`, position: position(1) } });
+    await syncFrom();
+    expect(stateQuery()).toBeUndefined();
   });
 
-  it('answers a bad frame with an error even without a requestId', async () => {
-    const answer = await deliver({ msgIds: [] });
-    expect(JSON.parse(answer.body!)).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST' });
+  it(`answers at most ${MAX_SYNC_DELIVERY_STATES} states, the most recently changed`, async () => {
+    deliveryStates(...Array.from({ length: MAX_SYNC_DELIVERY_STATES + 1 }, (_, n) => deliveryState(n + 1)));
+    const { answer } = await syncFrom();
+    const receipts = answer.frames.filter((f: { type: string }) => f.type === 'RECEIPT');
+    expect(receipts).toHaveLength(MAX_SYNC_DELIVERY_STATES);
+    expect(receipts.map((r: { upToServerTs: number }) => r.upToServerTs)).not.toContain(NOW + 1);
+  });
+
+  it('gives the states a page of their own when the last queued frames leave no room for them', async () => {
+    db.on(QueryCommand, { TableName: 'parley-deviceQueues' }).resolves({ Items: [queued(1, 60_000), queued(2, 69_000)] });
+    deliveryStates(deliveryState(3), deliveryState(4));
+    const { answer, bytes } = await syncFrom();
+    expect(answer).toMatchObject({ type: 'SYNC_PAGE', cursor: position(2) });
+    expect(answer.frames.map((f: { type: string }) => f.type)).toEqual(['PUSH', 'PUSH']);
+    expect(bytes).toBeLessThanOrEqual(webSocketLimits.messageBytes);
   });
 });
