@@ -2,10 +2,10 @@
  * Delivering to a group: up to 1,024 members with up to 5 devices each. A message is stored once, in the
  * group's timeline, and pushed to the live devices; offline devices read it at SYNC after their cursor
  * (`lambdas/sync/group-sync.ts`). Changes of membership, rare and small, are queued per device like
- * receipts. Devices and routes are read in batches and posts run with bounded concurrency, so the last
+ * receipts. Devices are read with one query per member, routes in batches, and posts run with bounded concurrency, so the last
  * online member has a message after a few dozen DynamoDB calls rather than thousands.
  */
-import { MAX_DEVICES } from '../accounts/constants';
+import { PRIMARY_DEVICE_ID } from '../accounts/constants';
 import type { GroupUpdateFrame, PushFrame } from '../protocol/frames';
 import type { GroupChangeRecord, GroupMessageRecord } from '../protocol/stream-records';
 import { wakeDevice } from '../push/wake-device';
@@ -17,6 +17,8 @@ import { appendToTimeline, latestEntry, nextPosition } from '../tables/group-tim
 import { devicesOfUsers, isAddressable } from '../tables/devices';
 import { positionOf, QUEUE_TTL_MS } from '../tables/device-queues';
 import { getTally, openTally } from '../tables/group-receipts';
+import { advanceMemberDelivery, advanceMemberIfCurrent, forgetMember } from '../tables/group-delivery';
+import { memberMovedOn } from './group-receipts';
 import { sendToDevices } from '../connect/sessions';
 import { countDeliveries } from './delivery-metrics';
 import { getGroup } from '../tables/groups';
@@ -46,7 +48,8 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
   const expiresAt = Math.ceil((record.serverTs + QUEUE_TTL_MS) / 1000);
   // The ticks are counted from the first DELIVERED on, so the tally opens before anything is stored. It
   // also keeps the message's timeline position: a redelivered record is appended where it was the first time.
-  const position = nextPosition(await latestEntry(deps, record.conversationId, true), record.serverTs, record.msgId);
+  const latest = await latestEntry(deps, record.conversationId, true);
+  const position = nextPosition(latest, record.serverTs, record.msgId);
   const opened = await openTally(deps, {
     msgId: record.msgId,
     groupId: record.groupId,
@@ -79,7 +82,7 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
     frame,
   });
   // A device without keys has no session to get the Sender Key over: it could not read the message.
-  const devices = (await devicesOfUsers(deps, recipients, MAX_DEVICES)).filter(
+  const devices = (await devicesOfUsers(deps, recipients)).filter(
     (device) => isAddressable(device) && !(device.userId === from.userId && device.deviceId === from.deviceId),
   );
   // Routes are read while the message is stored; nothing is posted before it is.
@@ -87,6 +90,11 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
   countDeliveries(deps, frame, devices.length - offline.length, offline.length);
   const toWake = offline.filter((device) => device.push && device.userId !== from.userId);
   await mapConcurrently(toWake, CONCURRENT_REQUESTS, (device) => wakeDevice(deps, device.userId, device.deviceId));
+  // The sender has its own message: its position moves to it when it had every message before (else its
+  // next acknowledgement moves it), so the sender never holds back its own "delivered to everyone" tick.
+  const before = latest && latest.msgId !== record.msgId ? latest.position : '';
+  const had = await advanceMemberIfCurrent(deps, record.conversationId, from.userId, before, cursor);
+  if (had !== undefined) await memberMovedOn(deps, record.conversationId, had, from);
 }
 
 /** A membership change reaches every device of the members, and of the users it removed. */
@@ -109,7 +117,7 @@ export async function deliverGroupChange(deps: Deps, record: GroupChangeRecord):
     cursor: positionOf(record.serverTs, record.changeId),
   };
   const users = [...new Set([...record.members, ...record.change.removed])];
-  await queueAndPushToAll(deps, await devicesOfUsers(deps, users, MAX_DEVICES), frame);
+  await queueAndPushToAll(deps, await devicesOfUsers(deps, users), frame);
   // Each member's window on the group's timeline: it opens at the change that added the user and closes
   // at the one that removed it (SYNC reads nothing outside it).
   const change = { msgId: record.changeId, serverTs: record.serverTs, position: frame.cursor, version: record.version };
@@ -117,9 +125,15 @@ export async function deliverGroupChange(deps: Deps, record: GroupChangeRecord):
   const left = new Set(record.change.removed);
   await mapConcurrently(users, CONCURRENT_REQUESTS, (userId) =>
     joined.has(userId)
-      ? markJoined(deps, userId, record.conversationId, change)
+      ? Promise.all([markJoined(deps, userId, record.conversationId, change), advanceMemberDelivery(deps, record.conversationId, userId, change.position)]).then(() => undefined)
       : left.has(userId)
         ? markLeft(deps, userId, record.conversationId, change)
         : recordActivity(deps, userId, record.conversationId, { msgId: change.msgId, serverTs: change.serverTs, received: false }),
   );
+  // A member who left no longer holds back the group's "delivered to everyone" ticks; a tick its leaving
+  // completes names who removed it (its primary device: a change is made by a user, not a device).
+  for (const userId of left) {
+    const had = await forgetMember(deps, record.conversationId, userId);
+    if (had !== undefined) await memberMovedOn(deps, record.conversationId, had, { userId: by, deviceId: PRIMARY_DEVICE_ID });
+  }
 }
