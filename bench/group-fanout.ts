@@ -25,6 +25,9 @@ import type { RequestCounter, Usage } from './request-counter';
 import { settle } from './settle';
 import { sleep, summarize } from './stats';
 
+/** Messages per return the report shows the group's figure at (scaled from the measured return). */
+export const MESSAGES_PER_RETURN = [1, 5, 20];
+
 export interface GroupReturn {
   /** Offline devices that came back in the bench, and all the offline devices their usage is scaled to. */
   readonly sampleDevices: number;
@@ -45,8 +48,14 @@ export interface GroupFanoutRun {
   readonly cost: CostModel;
   /** The offline devices' return, per group message. */
   readonly offlineReturn: GroupReturn | null;
-  /** Fan-out and return together: the figure issue 11 sets a target for. */
+  /** Fan-out and return together: the figure issue 11 sets a target for, at the run's messages per return. */
   readonly usdPerMillionMessagesWithReturn: number;
+  /**
+   * The same at other numbers of messages a device picks up per return: the return's usage is per return
+   * (its frames, invocations, reads and writes do not grow with the messages it finds), so its share per
+   * message is the measured one times `messagesFound / messagesPerReturn`.
+   */
+  readonly withReturnAt: { messagesPerReturn: number; usdPerMillionMessages: number }[];
   readonly interference: GroupInterferenceRun | null;
 }
 
@@ -151,6 +160,12 @@ export async function timeGroupFanout(
     cost,
     offlineReturn,
     usdPerMillionMessagesWithReturn: Math.round((cost.usdPerMillionMessages + (offlineReturn?.cost.usdPerMillionMessages ?? 0)) * 100) / 100,
+    withReturnAt: offlineReturn
+      ? MESSAGES_PER_RETURN.map((messagesPerReturn) => ({
+          messagesPerReturn,
+          usdPerMillionMessages: Math.round((cost.usdPerMillionMessages + (offlineReturn.cost.usdPerMillionMessages * offlineReturn.messagesFound) / messagesPerReturn) * 100) / 100,
+        }))
+      : [],
     interference,
   };
 }

@@ -97,6 +97,10 @@ function groupRows(group: GroupFanoutRun | null): [string, string][] {
       group && back ? `$${group.usdPerMillionMessagesWithReturn.toFixed(2)} (${met(group.usdPerMillionMessagesWithReturn <= GROUP_USD_PER_MILLION_TARGET)})` : '—',
     ],
     [
+      '  with the return at 1, 5 and 20 messages a device picks up per return (scaled from the measured return)',
+      group?.withReturnAt?.length ? group.withReturnAt.map((at) => `${at.messagesPerReturn}: $${at.usdPerMillionMessages.toFixed(2)}`).join('; ') : '—',
+    ],
+    [
       `1:1 SEND → PUSH p99 on the group's shard at ${apart?.rate ?? '—'} msg/s: alone; beside its fan-out (target ≤ ${INTERFERENCE_P99_RATIO_TARGET}×)`,
       apart
         ? `${ms(apart.alone.p99)}; ${ms(apart.withGroupFanout.p99)} with ${apart.groupMessages} group messages (${apart.p99Ratio ?? '—'}×, ${met(apart.p99Ratio !== null && apart.p99Ratio <= INTERFERENCE_P99_RATIO_TARGET)})`

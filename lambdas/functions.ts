@@ -144,6 +144,7 @@ export const functions = {
       groups: 'read',
       groupReceipts: 'readWrite',
       groupTimeline: 'readWrite',
+      groupDelivery: 'readWrite',
     },
     manageConnections: true,
     pushEndpoints: ['publish', 'delete'],

@@ -1,9 +1,10 @@
 /**
- * Ticks in groups. Each member's DELIVERED and READ is counted per message (a delivery once per member, as
- * its `groupDelivery` position moves past the message: `lambdas/sync/group-delivered.ts`); the sender's devices get one
- * receipt when every member has the message (two grey ticks) and one when every member has read it (two
- * blue ticks), not one per member device: a thousand members would otherwise send back a thousand
- * receipts per message. Who has what stays readable through the groups API.
+ * Ticks in groups. The sender's devices get one receipt when every member has the message (two grey
+ * ticks) and one when every member has read it (two blue ticks), not one per member device: a thousand
+ * members would otherwise send back a thousand receipts per message. Delivery follows the members'
+ * positions (`groupDelivery`): every message up to the lowest of them, the watermark, is with everyone, so
+ * a member's return is counted once, not once per message it moved over. Reads are counted per message.
+ * Who has what stays readable through the groups API.
  */
 import { derivedId } from '../protocol/derived-id';
 import type { ReceiptFrame } from '../protocol/frames';
@@ -11,7 +12,10 @@ import type { ReceiptRecord } from '../protocol/stream-records';
 import type { Deps } from '../runtime/deps';
 import { isAddressable, listDevices } from '../tables/devices';
 import { positionOf, type QueueableFrame } from '../tables/device-queues';
-import { markEveryone, tally, type GroupReceiptTally, type TallyStatus } from '../tables/group-receipts';
+import { getTally, markEveryone, tally, type GroupReceiptTally, type TallyStatus } from '../tables/group-receipts';
+import { getWatermark, leaveWatermark, memberPositions, moveWatermark } from '../tables/group-delivery';
+import { readTimeline } from '../tables/group-timeline';
+import { receiptServerTs } from '../send/receipts';
 import { queueAndPush } from './queue-and-push';
 import { groupConversationId } from '../send/conversations';
 
@@ -62,5 +66,42 @@ export async function deliverGroupReceipt(deps: Deps, record: ReceiptRecord, del
   for (const msgId of record.msgIds) {
     const entry = await tally(deps, msgId, status, record.by.userId);
     if (completes(entry, status, record.conversationId)) await tellSenderEveryone(deps, entry, status, record.by, record.serverTs);
+  }
+}
+
+/** Timeline entries one pass reads when the watermark moves (more are read page by page). */
+const WATERMARK_PAGE = 100;
+
+/**
+ * A member's position moved on from `had` (`''`: it had none). Unless it stood at the watermark, nothing
+ * follows; if it was the last member there, the watermark is computed again from every member's
+ * position, and the sender of each message it moved over gets the "delivered to everyone" receipt. A tick
+ * may come late (a crash between the member's write and this), never early.
+ */
+export async function memberMovedOn(deps: Deps, conversationId: string, had: string, by: ReceiptRecord['by']): Promise<void> {
+  const mark = await getWatermark(deps, conversationId);
+  if (mark && had > mark.upTo) return;
+  if (mark && ((await leaveWatermark(deps, conversationId, mark.upTo)) ?? 1) > 0) return;
+  await recomputeWatermark(deps, conversationId, mark?.upTo, by);
+}
+
+/** Computes the watermark from the members' positions and tells the senders of the messages it moved over. */
+export async function recomputeWatermark(deps: Deps, conversationId: string, from: string | undefined, by: ReceiptRecord['by']): Promise<void> {
+  const positions = (await memberPositions(deps, conversationId)).map((member) => member.position);
+  if (positions.length === 0) return;
+  const upTo = positions.reduce((a, b) => (b < a ? b : a));
+  if (!(await moveWatermark(deps, conversationId, from, { upTo, atMin: positions.filter((position) => position === upTo).length }))) return;
+  if (from === undefined || upTo <= from) return;
+  let after = from;
+  for (;;) {
+    const { entries, next } = await readTimeline(deps, conversationId, { after, upTo, limit: WATERMARK_PAGE });
+    for (const entry of entries) {
+      const opened = await getTally(deps, entry.msgId);
+      if (opened && opened.deliveredToAllAt === undefined && groupConversationId(opened.groupId) === conversationId) {
+        await tellSenderEveryone(deps, opened, 'delivered', by, receiptServerTs(deps.now(), [entry.serverTs]));
+      }
+    }
+    if (!next) return;
+    after = next;
   }
 }

@@ -1,7 +1,7 @@
 /**
  * DELIVERED `groups`: a device acknowledges a group's messages by cursor, as they are stored once per
  * group rather than queued per device. Its cursor in the group moves forward, its member's delivery
- * position too, and each message the member did not have yet is counted once in its tally.
+ * position too (once per DELIVERED, not per message), and the sender's ticks follow the group's watermark.
  */
 import { MAX_ACKNOWLEDGED, type GroupCursor } from '../protocol/frames';
 import type { Deps } from '../runtime/deps';
@@ -9,34 +9,25 @@ import type { Caller } from '../runtime/gateway-events';
 import { GROUP_CONVERSATION_PREFIX } from '../send/conversations';
 import { conversationsStartingWith, recordPreview } from '../tables/conversations';
 import { advanceCursor, cursorsOfDevice } from '../tables/group-cursors';
-import { readTimeline, type TimelineEntry } from '../tables/group-timeline';
+import { readTimeline } from '../tables/group-timeline';
 import { isForDevice, timelineWindows } from './group-sync';
-import { completes, tellSenderEveryone } from '../fanout/group-receipts';
-import { receiptServerTs } from '../send/receipts';
-import { countDelivered } from '../tables/group-receipts';
+import { memberMovedOn } from '../fanout/group-receipts';
 import { advanceMemberDelivery } from '../tables/group-delivery';
 
 /**
- * The member has the messages up to `upTo` (on this device at least): each message of another member it
- * did not have yet is counted once in its tally, and one that completes its tally sends the sender's
- * "delivered to everyone" receipt. Counted before the device's cursor moves, so a DELIVERED retried after
- * a failure here counts what it had not; the member's position moves first, so nothing is counted twice
- * (a failure between the two loses counts: a tick late or missing, never one too early).
+ * The member has the messages up to `upTo` (on this device at least): its position moves, once for the
+ * whole run of messages, and the group's watermark with it when it was the last member behind (see
+ * `memberMovedOn`). Moved before the device's cursor, so a DELIVERED retried after a failure here moves
+ * what it had not; a failure between the two loses a tick (late or missing, never one too early).
  */
-async function countMemberDelivery(deps: Deps, caller: Caller, conversationId: string, delivered: readonly TimelineEntry[], upTo: string): Promise<void> {
+async function countMemberDelivery(deps: Deps, caller: Caller, conversationId: string, upTo: string): Promise<void> {
   const had = await advanceMemberDelivery(deps, conversationId, caller.userId, upTo);
-  if (had === undefined) return;
-  const by = { userId: caller.userId, deviceId: caller.deviceId };
-  for (const entry of delivered) {
-    if (entry.position <= had || entry.from === caller.userId) continue;
-    const tally = await countDelivered(deps, entry.msgId);
-    if (completes(tally, 'delivered', conversationId)) await tellSenderEveryone(deps, tally, 'delivered', by, receiptServerTs(deps.now(), [entry.serverTs]));
-  }
+  if (had !== undefined) await memberMovedOn(deps, conversationId, had, { userId: caller.userId, deviceId: caller.deviceId });
 }
 
 /**
  * Moves the device's cursor in each group to the cursor given, within its user's membership and at most
- * {@link MAX_ACKNOWLEDGED} messages on (the rest comes again at SYNC), after counting them.
+ * {@link MAX_ACKNOWLEDGED} messages on (the rest comes again at SYNC), after its member's position.
  * A cursor at or behind the device's, or in a group the user is not in, changes nothing. Answers how
  * many messages it acknowledged and the msgIds of the previews not stored (the cursor named no message of the group's newly delivered to this device).
  */
@@ -65,7 +56,7 @@ export async function acknowledgeGroupCursors(
       deliveredCount += delivered.length;
       const last = entries.at(-1);
       if (!last) return;
-      await countMemberDelivery(deps, caller, window.conversationId, delivered, last.position);
+      await countMemberDelivery(deps, caller, window.conversationId, last.position);
       if ((await advanceCursor(deps, caller.userId, caller.deviceId, window.conversationId, last.position)) === undefined) return;
       const named = delivered.find((entry) => entry.position === ack.cursor);
       if (ack.ciphertext === undefined || !named) return;

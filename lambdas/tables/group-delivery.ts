@@ -1,14 +1,70 @@
 /**
  * The `groupDelivery` table: per group and member, how far the member has the group's messages (on at
- * least one of its devices). Moving it is what makes a member count once per message in the tallies.
+ * least one of its devices), and one item per group, the watermark: the lowest of those positions and how
+ * many members stand at it. Every message up to the watermark is with every member; the sender's "delivered
+ * to everyone" tick follows it, so a member's return costs one position write (and, for a member at the
+ * watermark, one count), not one tally write per message it moved over.
  */
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { tableName, type Deps } from '../runtime/deps';
 import { advancePosition } from './advance-position';
+import { ifConditionHolds } from './conditional-write';
 import { queryAll } from './query-all';
+
+/** The watermark's sort key: not a userId (those are UUIDs), and it has no `position`, so position queries skip it. */
+const WATERMARK = '#everyone';
+
+export interface DeliveryWatermark {
+  /** The lowest position of any member: every message up to here is with every member. */
+  readonly upTo: string;
+  /** How many members stand at `upTo`: when the last of them moves on, the watermark is read again. */
+  readonly atMin: number;
+}
 
 /** Moves the member's position forward (see `advancePosition`): the position it had, or `undefined`. */
 export const advanceMemberDelivery = (deps: Deps, conversationId: string, userId: string, position: string) =>
   advancePosition(deps, 'groupDelivery', { conversationId, userId }, position);
+
+/**
+ * Moves the member's position to `position` only if it stood at `before` or later (the member had every
+ * message up to the one before it): what sending a message means for its sender. Answers as `advanceMemberDelivery`.
+ */
+export async function advanceMemberIfCurrent(deps: Deps, conversationId: string, userId: string, before: string, position: string): Promise<string | undefined> {
+  const moved = await ifConditionHolds(
+    deps.clients.db.send(
+      new UpdateCommand({
+        TableName: tableName(deps, 'groupDelivery'),
+        Key: { conversationId, userId },
+        UpdateExpression: 'SET #position = :p',
+        ConditionExpression: '#position >= :before AND #position < :p',
+        ExpressionAttributeNames: { '#position': 'position' },
+        ExpressionAttributeValues: { ':p': position, ':before': before },
+        ReturnValues: 'UPDATED_OLD',
+      }),
+    ),
+  );
+  return moved ? ((moved.Attributes ?? {}) as { position: string }).position : undefined;
+}
+
+/** The member left the group: its position no longer holds the watermark back. Answers the position it had, if any. */
+export async function forgetMember(deps: Deps, conversationId: string, userId: string): Promise<string | undefined> {
+  const { Attributes } = await deps.clients.db.send(
+    new DeleteCommand({ TableName: tableName(deps, 'groupDelivery'), Key: { conversationId, userId }, ReturnValues: 'ALL_OLD' }),
+  );
+  return (Attributes as { position?: string } | undefined)?.position;
+}
+
+/** Every member's position (strongly consistent: the watermark is computed from it). */
+export async function memberPositions(deps: Deps, conversationId: string): Promise<{ userId: string; position: string }[]> {
+  return queryAll<{ userId: string; position: string }>(deps, {
+    TableName: tableName(deps, 'groupDelivery'),
+    KeyConditionExpression: 'conversationId = :c',
+    FilterExpression: 'attribute_exists(#position)',
+    ExpressionAttributeNames: { '#position': 'position' },
+    ExpressionAttributeValues: { ':c': conversationId },
+    ConsistentRead: true,
+  });
+}
 
 /** The members who have the group's messages up to `position` at least. */
 export async function membersWithDelivered(deps: Deps, conversationId: string, position: string): Promise<string[]> {
@@ -20,4 +76,47 @@ export async function membersWithDelivered(deps: Deps, conversationId: string, p
     ExpressionAttributeValues: { ':c': conversationId, ':p': position },
   });
   return members.map((member) => member.userId);
+}
+
+export async function getWatermark(deps: Deps, conversationId: string): Promise<DeliveryWatermark | undefined> {
+  const { Item } = await deps.clients.db.send(new GetCommand({ TableName: tableName(deps, 'groupDelivery'), Key: { conversationId, userId: WATERMARK } }));
+  return Item as DeliveryWatermark | undefined;
+}
+
+/**
+ * One member at the watermark `upTo` moved past it: one fewer stands there. Answers how many still do, or
+ * `undefined` when the watermark is no longer at `upTo` (it was read again meanwhile: nothing to count).
+ */
+export async function leaveWatermark(deps: Deps, conversationId: string, upTo: string): Promise<number | undefined> {
+  const left = await ifConditionHolds(
+    deps.clients.db.send(
+      new UpdateCommand({
+        TableName: tableName(deps, 'groupDelivery'),
+        Key: { conversationId, userId: WATERMARK },
+        UpdateExpression: 'ADD atMin :minusOne',
+        ConditionExpression: 'upTo = :upTo',
+        ExpressionAttributeValues: { ':minusOne': -1, ':upTo': upTo },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    ),
+  );
+  return left ? ((left.Attributes ?? {}) as { atMin: number }).atMin : undefined;
+}
+
+/**
+ * Sets the watermark computed from the members' positions, if it still stands where it was read (`from`,
+ * none for a group without one) and only forward: of two recomputations at once, one wins. Answers whether it moved.
+ */
+export async function moveWatermark(deps: Deps, conversationId: string, from: string | undefined, to: DeliveryWatermark): Promise<boolean> {
+  const moved = await ifConditionHolds(
+    deps.clients.db.send(
+      new PutCommand({
+        TableName: tableName(deps, 'groupDelivery'),
+        Item: { conversationId, userId: WATERMARK, ...to },
+        ConditionExpression: from === undefined ? 'attribute_not_exists(upTo)' : 'upTo = :from',
+        ...(from === undefined ? {} : { ExpressionAttributeValues: { ':from': from } }),
+      }),
+    ),
+  );
+  return moved !== undefined;
 }
