@@ -334,6 +334,31 @@ describe('group receipts', () => {
     expect((await call(parley, 'GET', `/v1/groups/${groupId}/messages/${msgId}/receipts`, { device: bob })).status).toBe(404);
     expect(await act(dave, { action: 'READ', conversationId, upToMsgId: msgId })).toMatchObject({ type: 'ERROR', code: 'FORBIDDEN' });
   });
+
+  it('gives the "delivered to everyone" tick when the last member who did not have the message leaves the group', async () => {
+    const groupId = randomUUID();
+    const conversationId = `group:${groupId}`;
+    await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name: 'Leaving', members: [bob.userId, carol.userId] } });
+    await parley.drainStreams();
+    const phone = await connectDevice(parley, alice);
+    const msgId = randomUUID();
+    phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
+    expect(await phone.next((f) => f.requestId === 'm')).toMatchObject({ type: 'ACK' });
+    await parley.drainStreams();
+    const socket = await connectDevice(parley, bob);
+    const push = (await syncQueue(socket)).find((f) => f.type === 'PUSH' && f.msgId === msgId);
+    socket.send({ action: 'DELIVERED', requestId: 'd', groups: [{ conversationId, cursor: push.cursor }] });
+    await socket.next((f) => f.requestId === 'd');
+    await socket.close();
+    await parley.drainStreams();
+    // Carol holds the tick back while she is a member…
+    await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
+    // …and no longer once she is not: everyone the group has now has the message.
+    await call(parley, 'POST', `/v1/groups/${groupId}/members`, { device: alice, body: { remove: [carol.userId] } });
+    await parley.drainStreams();
+    expect(await phone.next((f) => f.type === 'RECEIPT' && f.status === 'delivered')).toMatchObject({ conversationId, msgIds: [msgId], everyone: true });
+    await phone.close();
+  });
 });
 
 describe('groups in the chat list', () => {
