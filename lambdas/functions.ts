@@ -153,7 +153,7 @@ export const functions = {
   sync: {
     entry: 'lambdas/sync/sync.ts',
     description: 'Answers a device’s queue and its groups’ timelines in order, one page per SYNC, and at its end the 1:1 delivery states that changed',
-    tables: { routing: 'read', deviceQueues: 'read', devices: 'read', conversations: 'read', groupCursors: 'read', groupTimeline: 'read' },
+    tables: { routing: 'read', deviceQueues: 'read', devices: 'read', conversations: 'read', groupDelivery: 'read', groupTimeline: 'read' },
     manageConnections: true,
   },
   delivered: {
@@ -164,7 +164,6 @@ export const functions = {
       deviceQueues: 'readWrite',
       devices: 'read',
       conversations: 'readWrite',
-      groupCursors: 'readWrite',
       groupTimeline: 'read',
       groupDelivery: 'readWrite',
       groupReceipts: 'readWrite',

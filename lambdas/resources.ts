@@ -177,7 +177,7 @@ export const tables = {
   /**
    * Per group conversation, one item per message in the group's order (sort `${orderTs}#${msgId}`, the
    * fanout's order): the message itself, stored once for every member device (live devices get it pushed,
-   * the others read it at SYNC from their `groupCursors` on), and the group's last activity and each
+   * the others read it at SYNC after their cursor in `groupDelivery`), and the group's last activity and each
    * member's unread count. Kept 30 days, as long as a message may wait for a device.
    */
   groupTimeline: {
@@ -187,21 +187,11 @@ export const tables = {
     envVar: 'GROUP_TIMELINE_TABLE',
   },
   /**
-   * Per device, how far it has each group's timeline: partition `${userId}#${deviceId}`, sort the group's
-   * conversationId, `position` the timeline position up to which the device acknowledged (DELIVERED
-   * `groups`). SYNC reads one device's partition in one query; a group message is stored once in
-   * `groupTimeline`, not in every member device's queue. Kept 30 days after the last acknowledgement.
-   */
-  groupCursors: {
-    partitionKey: { name: 'device', type: 'S' },
-    sortKey: { name: 'conversationId', type: 'S' },
-    timeToLiveAttribute: 'expiresAt',
-    envVar: 'GROUP_CURSORS_TABLE',
-  },
-  /**
-   * Per group conversation and member (sort `userId`), the timeline `position` up to which the member has
-   * the group's messages on at least one of its devices. It makes each member count once per message in
-   * the group's tallies, and answers who has a message. Kept 30 days after the last acknowledgement.
+   * Per group conversation and member (sort `userId`): the timeline `position` up to which the member has
+   * the group's messages on at least one of its devices, and each of its devices' cursor (`cursor<deviceId>`,
+   * what it acknowledged; SYNC reads what lies after it), moved together in one write per DELIVERED. One
+   * more item per group (sort `#everyone`) holds the watermark, the lowest member position, which the
+   * sender's "delivered to everyone" ticks follow. Kept 30 days after the last acknowledgement.
    */
   groupDelivery: {
     partitionKey: { name: 'conversationId', type: 'S' },

@@ -8,26 +8,14 @@ import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { GROUP_CONVERSATION_PREFIX } from '../send/conversations';
 import { conversationsStartingWith, recordPreview } from '../tables/conversations';
-import { advanceCursor, cursorsOfDevice } from '../tables/group-cursors';
 import { readTimeline } from '../tables/group-timeline';
 import { isForDevice, timelineWindows } from './group-sync';
 import { memberMovedOn } from '../fanout/group-receipts';
-import { advanceMemberDelivery } from '../tables/group-delivery';
-
-/**
- * The member has the messages up to `upTo` (on this device at least): its position moves, once for the
- * whole run of messages, and the group's watermark with it when it was the last member behind (see
- * `memberMovedOn`). Moved before the device's cursor, so a DELIVERED retried after a failure here moves
- * what it had not; a failure between the two loses a tick (late or missing, never one too early).
- */
-async function countMemberDelivery(deps: Deps, caller: Caller, conversationId: string, upTo: string): Promise<void> {
-  const had = await advanceMemberDelivery(deps, conversationId, caller.userId, upTo);
-  if (had !== undefined) await memberMovedOn(deps, conversationId, had, { userId: caller.userId, deviceId: caller.deviceId });
-}
+import { advanceDeviceCursor, standingsOfDevice } from '../tables/group-delivery';
 
 /**
  * Moves the device's cursor in each group to the cursor given, within its user's membership and at most
- * {@link MAX_ACKNOWLEDGED} messages on (the rest comes again at SYNC), after its member's position.
+ * {@link MAX_ACKNOWLEDGED} messages on (the rest comes again at SYNC), with its member's position.
  * A cursor at or behind the device's, or in a group the user is not in, changes nothing. Answers how
  * many messages it acknowledged and the msgIds of the previews not stored (the cursor named no message of the group's newly delivered to this device).
  */
@@ -37,11 +25,12 @@ export async function acknowledgeGroupCursors(
   acknowledged: readonly GroupCursor[],
 ): Promise<{ delivered: number; ignoredPreviews: string[] }> {
   let deliveredCount = 0;
-  const [rows, cursors] = await Promise.all([
-    conversationsStartingWith(deps, caller.userId, GROUP_CONVERSATION_PREFIX),
-    cursorsOfDevice(deps, caller.userId, caller.deviceId),
-  ]);
   const asked = new Map(acknowledged.map((ack) => [ack.conversationId, ack]));
+  const [rows, standings] = await Promise.all([
+    conversationsStartingWith(deps, caller.userId, GROUP_CONVERSATION_PREFIX),
+    standingsOfDevice(deps, caller.userId, caller.deviceId, [...asked.keys()]),
+  ]);
+  const cursors = new Map([...standings].flatMap(([conversationId, standing]) => (standing.cursor ? [[conversationId, standing.cursor] as const] : [])));
   // The device's own creation does not bound what it acknowledges: a cursor only ever moves over messages it was given.
   const windows = timelineWindows(rows.filter((row) => asked.has(row.conversationId)), cursors, { createdAt: 0 }, undefined);
   const ignored = new Set(acknowledged.filter((ack) => ack.ciphertext !== undefined).map((ack) => ack.conversationId));
@@ -56,8 +45,20 @@ export async function acknowledgeGroupCursors(
       deliveredCount += delivered.length;
       const last = entries.at(-1);
       if (!last) return;
-      await countMemberDelivery(deps, caller, window.conversationId, last.position);
-      if ((await advanceCursor(deps, caller.userId, caller.deviceId, window.conversationId, last.position)) === undefined) return;
+      // One write moves the device's cursor and, unless another of its devices was further, its member's
+      // position; the sender's "delivered to everyone" tick follows the member (see `memberMovedOn`). A
+      // failure between the two loses a tick (late or missing, never one too early).
+      const memberPosition = standings.get(window.conversationId)?.memberPosition;
+      const { moved, memberHad } = await advanceDeviceCursor(
+        deps,
+        window.conversationId,
+        caller.userId,
+        caller.deviceId,
+        last.position,
+        memberPosition !== undefined && memberPosition >= last.position,
+      );
+      if (!moved) return;
+      if (memberHad !== undefined) await memberMovedOn(deps, window.conversationId, memberHad, { userId: caller.userId, deviceId: caller.deviceId });
       const named = delivered.find((entry) => entry.position === ack.cursor);
       if (ack.ciphertext === undefined || !named) return;
       await recordPreview(deps, caller.userId, window.conversationId, { msgId: named.msgId, serverTs: named.serverTs, ciphertext: ack.ciphertext });

@@ -1,7 +1,7 @@
 /**
  * Group messages at SYNC: fan-out on read. A group message is stored once, in its group's timeline; a
  * device reads each of its groups' timelines after the furthest of the SYNC's cursor, its own cursor in
- * that group (what it acknowledged, `groupCursors`), the change that added its user and the time the
+ * that group (what it acknowledged, kept in `groupDelivery`), the change that added its user and the time the
  * device was registered or linked (it has no Sender Key for anything older), up to the change that
  * removed its user, if any. Those frames are merged in position order with the device's queue.
  */
@@ -12,7 +12,7 @@ import { GROUP_CONVERSATION_PREFIX } from '../send/conversations';
 import { conversationsStartingWith, type ConversationRecord } from '../tables/conversations';
 import { positionOf, type QueueableFrame } from '../tables/device-queues';
 import { getDevice, isAddressable } from '../tables/devices';
-import { cursorsOfDevice } from '../tables/group-cursors';
+import { standingsOfDevice } from '../tables/group-delivery';
 import { readTimeline, type TimelineEntry } from '../tables/group-timeline';
 
 /** Frames in position order, and where the read stopped when more may follow (`undefined`: nothing more). */
@@ -65,7 +65,8 @@ export async function groupFramesAfter(deps: Deps, caller: Caller, syncCursor: s
   if (!device || !isAddressable(device)) return [];
   const rows = await conversationsStartingWith(deps, caller.userId, GROUP_CONVERSATION_PREFIX);
   if (rows.length === 0) return [];
-  const cursors = await cursorsOfDevice(deps, caller.userId, caller.deviceId);
+  const standings = await standingsOfDevice(deps, caller.userId, caller.deviceId, rows.map((row) => row.conversationId));
+  const cursors = new Map([...standings].flatMap(([conversationId, standing]) => (standing.cursor ? [[conversationId, standing.cursor] as const] : [])));
   return Promise.all(
     timelineWindows(rows, cursors, device, syncCursor).map(async (window) => {
       const { entries, next } = await readTimeline(deps, window.conversationId, { after: window.after, ...(window.upTo ? { upTo: window.upTo } : {}), limit });

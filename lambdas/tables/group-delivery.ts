@@ -1,6 +1,7 @@
 /**
  * The `groupDelivery` table: per group and member, how far the member has the group's messages (on at
- * least one of its devices), and one item per group, the watermark: the lowest of those positions and how
+ * least one of its devices: `position`) and how far each of its devices has acknowledged them
+ * (`cursor<deviceId>`: what SYNC hands the device is what lies after it), and one item per group, the watermark: the lowest of those positions and how
  * many members stand at it. Every message up to the watermark is with every member; the sender's "delivered
  * to everyone" tick follows it, so a member's return costs one position write (and, for a member at the
  * watermark, one count), not one tally write per message it moved over.
@@ -10,6 +11,8 @@ import { tableName, type Deps } from '../runtime/deps';
 import { advancePosition } from './advance-position';
 import { ifConditionHolds } from './conditional-write';
 import { queryAll } from './query-all';
+import { batchGet } from './batch-requests';
+import { QUEUE_TTL_MS } from './device-queues';
 
 /** The watermark's sort key: not a userId (those are UUIDs), and it has no `position`, so position queries skip it. */
 const WATERMARK = '#everyone';
@@ -119,4 +122,67 @@ export async function moveWatermark(deps: Deps, conversationId: string, from: st
     ),
   );
   return moved !== undefined;
+}
+
+/** The attribute of a member's item that holds one of its devices' cursor. */
+const cursorOf = (deviceId: number) => `cursor${deviceId}`;
+
+/** Where the device and its member stand in a group: the device's cursor and the member's position, if any. */
+export interface DeviceStanding {
+  readonly cursor?: string;
+  readonly memberPosition?: string;
+}
+
+/** Where the device stands in each of these groups, by conversationId (strongly consistent: one read per group). */
+export async function standingsOfDevice(deps: Deps, userId: string, deviceId: number, conversationIds: readonly string[]): Promise<Map<string, DeviceStanding>> {
+  const items = await batchGet<Record<string, string>>(
+    deps,
+    'groupDelivery',
+    conversationIds.map((conversationId) => ({ conversationId, userId })),
+    undefined,
+    true,
+  );
+  const attribute = cursorOf(deviceId);
+  return new Map(
+    items.map((item) => [
+      item.conversationId!,
+      { ...(item[attribute] !== undefined ? { cursor: item[attribute] } : {}), ...(item.position !== undefined ? { memberPosition: item.position } : {}) },
+    ]),
+  );
+}
+
+/**
+ * The device acknowledged the group's messages up to `position`: its cursor moves there, and its member's
+ * position too when no other device of the member was further, in one write, kept 30 days from now.
+ * `memberHad`: the position the member had (`''` for none) when that moved too, else `undefined`.
+ * `moved`: false when the device's cursor was at or past `position` already (a repeat, a late retry).
+ * `memberAhead`: the member's position was read at or past `position` (positions only grow).
+ */
+export async function advanceDeviceCursor(
+  deps: Deps,
+  conversationId: string,
+  userId: string,
+  deviceId: number,
+  position: string,
+  memberAhead = false,
+): Promise<{ moved: boolean; memberHad?: string }> {
+  const update = (withMember: boolean) =>
+    ifConditionHolds(
+      deps.clients.db.send(
+        new UpdateCommand({
+          TableName: tableName(deps, 'groupDelivery'),
+          Key: { conversationId, userId },
+          UpdateExpression: `SET #cursor = :p, expiresAt = :exp${withMember ? ', #position = :p' : ''}`,
+          ConditionExpression: `(attribute_not_exists(#cursor) OR #cursor < :p)${withMember ? ' AND (attribute_not_exists(#position) OR #position < :p)' : ''}`,
+          ExpressionAttributeNames: { '#cursor': cursorOf(deviceId), ...(withMember ? { '#position': 'position' } : {}) },
+          ExpressionAttributeValues: { ':p': position, ':exp': Math.ceil((deps.now() + QUEUE_TTL_MS) / 1000) },
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      ),
+    );
+  // A failed condition is billed as a write: the member's position, when known to be ahead, is not tried.
+  const both = memberAhead ? undefined : await update(true);
+  if (both) return { moved: true, memberHad: ((both.Attributes ?? {}) as { position?: string }).position ?? '' };
+  // Another device of the member was further (or this one was): move the device's cursor alone.
+  return { moved: (await update(false)) !== undefined };
 }

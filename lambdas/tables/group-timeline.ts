@@ -1,7 +1,7 @@
 /**
  * The `groupTimeline` table: per group conversation, one item per message in the group's order. It holds
  * the message once for every member device: live devices get it pushed, the others read it at SYNC after
- * their cursor (`groupCursors`). A member's chat list reads the group's last activity and its own unread
+ * their cursor (kept in `groupDelivery`). A member's chat list reads the group's last activity and its own unread
  * count from it, so a group message costs one write here instead of one write per member device.
  */
 import { PutCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
