@@ -47,22 +47,18 @@ export async function acknowledgeGroupCursors(
       if (!last) return;
       // One write moves the device's cursor and, unless another of its devices was further, its member's
       // position; the sender's "delivered to everyone" tick follows the member (see `memberMovedOn`). A
-      // failure between the two loses a tick (late or missing, never one too early).
+      // failure between the two loses a tick (late or missing, never one too early). The preview is stored
+      // alongside: it is kept only if newer than the row's, so a repeat stores nothing.
       const memberPosition = standings.get(window.conversationId)?.memberPosition;
-      const { moved, memberHad } = await advanceDeviceCursor(
-        deps,
-        window.conversationId,
-        caller.userId,
-        caller.deviceId,
-        last.position,
-        memberPosition !== undefined && memberPosition >= last.position,
-      );
-      if (!moved) return;
-      if (memberHad !== undefined) await memberMovedOn(deps, window.conversationId, memberHad, { userId: caller.userId, deviceId: caller.deviceId });
       const named = delivered.find((entry) => entry.position === ack.cursor);
-      if (ack.ciphertext === undefined || !named) return;
-      await recordPreview(deps, caller.userId, window.conversationId, { msgId: named.msgId, serverTs: named.serverTs, ciphertext: ack.ciphertext });
-      ignored.delete(window.conversationId);
+      const [{ moved, memberHad }, previewStored] = await Promise.all([
+        advanceDeviceCursor(deps, window.conversationId, caller.userId, caller.deviceId, last.position, memberPosition !== undefined && memberPosition >= last.position),
+        ack.ciphertext !== undefined && named
+          ? recordPreview(deps, caller.userId, window.conversationId, { msgId: named.msgId, serverTs: named.serverTs, ciphertext: ack.ciphertext })
+          : false,
+      ]);
+      if (previewStored) ignored.delete(window.conversationId);
+      if (moved && memberHad !== undefined) await memberMovedOn(deps, window.conversationId, memberHad, { userId: caller.userId, deviceId: caller.deviceId });
     }),
   );
   return { delivered: deliveredCount, ignoredPreviews: [...ignored].map((conversationId) => msgIdOf(asked.get(conversationId)!.cursor)) };
