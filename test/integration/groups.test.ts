@@ -236,8 +236,14 @@ describe('group messages', () => {
     await socket.close();
     expect((await pushesOf(carol)).map((p) => p.msgId)).toEqual([sent[1]]);
     const again = await connectDevice(parley, carol);
-    again.send({ action: 'DELIVERED', requestId: 'b', groups: [{ conversationId: conversation(), cursor: first[1]!.cursor }] });
-    await again.next((f) => f.requestId === 'b');
+    // With the chat-list preview of the message at the cursor: stored once, and a repeat names it ignored.
+    const preview = Buffer.from(randomUUID()).toString('base64');
+    again.send({ action: 'DELIVERED', requestId: 'b', groups: [{ conversationId: conversation(), cursor: first[1]!.cursor, ciphertext: preview }] });
+    expect(await again.next((f) => f.requestId === 'b')).not.toHaveProperty('ignoredPreviews');
+    const row = (await call(parley, 'GET', '/v1/conversations', { device: carol })).body.conversations.find((c: any) => c.conversationId === conversation());
+    expect(row).toMatchObject({ preview: { msgId: sent[1], ciphertext: preview } });
+    again.send({ action: 'DELIVERED', requestId: 'b2', groups: [{ conversationId: conversation(), cursor: first[1]!.cursor, ciphertext: preview }] });
+    expect(await again.next((f) => f.requestId === 'b2')).toMatchObject({ ignoredPreviews: [sent[1]] });
     // An older cursor after a newer one changes nothing.
     again.send({ action: 'DELIVERED', requestId: 'a', groups: [{ conversationId: conversation(), cursor: first[0]!.cursor }] });
     await again.next((f) => f.requestId === 'a');
