@@ -8,7 +8,7 @@
 import { PRIMARY_DEVICE_ID } from '../accounts/constants';
 import type { GroupUpdateFrame, PushFrame } from '../protocol/frames';
 import type { GroupChangeRecord, GroupMessageRecord } from '../protocol/stream-records';
-import { wakeDevice } from '../push/wake-device';
+import { mayBeDueWakeUp, wakeDevice } from '../push/wake-device';
 import { queueAndPushToAll } from './queue-and-push';
 import { mapConcurrently } from '../runtime/concurrency';
 import type { Deps } from '../runtime/deps';
@@ -88,7 +88,8 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
   // Routes are read while the message is stored; nothing is posted before it is.
   const [offline] = await Promise.all([sendToDevices(deps, devices, () => frame, appended), appended]);
   countDeliveries(deps, frame, devices.length - offline.length, offline.length);
-  const toWake = offline.filter((device) => device.push && device.userId !== from.userId);
+  // Only devices whose record, read above, says a wake-up may be due: a claim is a write, held or not.
+  const toWake = offline.filter((device) => mayBeDueWakeUp(device.push, deps.now()) && device.userId !== from.userId);
   await mapConcurrently(toWake, CONCURRENT_REQUESTS, (device) => wakeDevice(deps, device.userId, device.deviceId));
   // The sender has its own message: its position moves to it when it had every message before (else its
   // next acknowledgement moves it), so the sender never holds back its own "delivered to everyone" tick.
