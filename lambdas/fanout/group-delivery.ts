@@ -17,7 +17,7 @@ import { appendToTimeline, latestEntry, nextPosition } from '../tables/group-tim
 import { devicesOfUsers, isAddressable } from '../tables/devices';
 import { positionOf, QUEUE_TTL_MS } from '../tables/device-queues';
 import { getTally, openTally } from '../tables/group-receipts';
-import { advanceMemberDelivery, advanceMemberIfCurrent, forgetMember } from '../tables/group-delivery';
+import { advanceMemberDelivery, forgetMember } from '../tables/group-delivery';
 import { memberMovedOn } from './group-receipts';
 import { sendToDevices } from '../connect/sessions';
 import { countDeliveries } from './delivery-metrics';
@@ -94,7 +94,7 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
   // The sender has its own message: its position moves to it when it had every message before (else its
   // next acknowledgement moves it), so the sender never holds back its own "delivered to everyone" tick.
   const before = latest && latest.msgId !== record.msgId ? latest.position : '';
-  const had = await advanceMemberIfCurrent(deps, record.conversationId, from.userId, before, cursor);
+  const had = await advanceMemberDelivery(deps, record.conversationId, from.userId, cursor, before);
   if (had !== undefined) await memberMovedOn(deps, record.conversationId, had, from);
 }
 

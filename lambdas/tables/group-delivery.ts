@@ -1,18 +1,20 @@
 /**
  * The `groupDelivery` table: per group and member, how far the member has the group's messages (on at
  * least one of its devices: `position`) and how far each of its devices has acknowledged them
- * (`cursor<deviceId>`: what SYNC hands the device is what lies after it), and one item per group, the watermark: the lowest of those positions and how
- * many members stand at it. Every message up to the watermark is with every member; the sender's "delivered
- * to everyone" tick follows it, so a member's return costs one position write (and, for a member at the
- * watermark, one count), not one tally write per message it moved over.
+ * (`cursor<deviceId>`: SYNC hands the device what lies after it); and one item per group, the watermark:
+ * the lowest member position and how many members stand at it. Every message up to the watermark is with
+ * every member, and the sender's "delivered to everyone" tick follows it, so a member's return costs one
+ * write (and, for a member at the watermark, one count), not one tally write per message it moved over.
  */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { tableName, type Deps } from '../runtime/deps';
-import { advancePosition } from './advance-position';
 import { ifConditionHolds } from './conditional-write';
 import { queryAll } from './query-all';
 import { batchGet } from './batch-requests';
 import { QUEUE_TTL_MS } from './device-queues';
+
+/** Epoch seconds (the TTL attribute) 30 days from now: as long as a group message is kept. */
+const expiresFromNow = (deps: Deps) => Math.ceil((deps.now() + QUEUE_TTL_MS) / 1000);
 
 /** The watermark's sort key: not a userId (those are UUIDs), and it has no `position`, so position queries skip it. */
 const WATERMARK = '#everyone';
@@ -24,29 +26,27 @@ export interface DeliveryWatermark {
   readonly atMin: number;
 }
 
-/** Moves the member's position forward (see `advancePosition`): the position it had, or `undefined`. */
-export const advanceMemberDelivery = (deps: Deps, conversationId: string, userId: string, position: string) =>
-  advancePosition(deps, 'groupDelivery', { conversationId, userId }, position);
-
 /**
- * Moves the member's position to `position` only if it stood at `before` or later (the member had every
- * message up to the one before it): what sending a message means for its sender. Answers as `advanceMemberDelivery`.
+ * Moves the member's position forward to `position`, keeping the item 30 days from now; with `ifHad`,
+ * only if it stood at `ifHad` or later (the sender of a message, who had every message before it). Answers
+ * the position it had (`''` for none) when it moved, or `undefined` when it was at or past `position`
+ * already (a repeated or late acknowledgement moves nothing) or short of `ifHad`.
  */
-export async function advanceMemberIfCurrent(deps: Deps, conversationId: string, userId: string, before: string, position: string): Promise<string | undefined> {
+export async function advanceMemberDelivery(deps: Deps, conversationId: string, userId: string, position: string, ifHad?: string): Promise<string | undefined> {
   const moved = await ifConditionHolds(
     deps.clients.db.send(
       new UpdateCommand({
         TableName: tableName(deps, 'groupDelivery'),
         Key: { conversationId, userId },
-        UpdateExpression: 'SET #position = :p',
-        ConditionExpression: '#position >= :before AND #position < :p',
+        UpdateExpression: 'SET #position = :p, expiresAt = :exp',
+        ConditionExpression: ifHad === undefined ? 'attribute_not_exists(#position) OR #position < :p' : '#position >= :had AND #position < :p',
         ExpressionAttributeNames: { '#position': 'position' },
-        ExpressionAttributeValues: { ':p': position, ':before': before },
+        ExpressionAttributeValues: { ':p': position, ':exp': expiresFromNow(deps), ...(ifHad === undefined ? {} : { ':had': ifHad }) },
         ReturnValues: 'UPDATED_OLD',
       }),
     ),
   );
-  return moved ? ((moved.Attributes ?? {}) as { position: string }).position : undefined;
+  return moved ? (((moved.Attributes ?? {}) as { position?: string }).position ?? '') : undefined;
 }
 
 /** The member left the group: its position no longer holds the watermark back. Answers the position it had, if any. */
@@ -175,7 +175,7 @@ export async function advanceDeviceCursor(
           UpdateExpression: `SET #cursor = :p, expiresAt = :exp${withMember ? ', #position = :p' : ''}`,
           ConditionExpression: `(attribute_not_exists(#cursor) OR #cursor < :p)${withMember ? ' AND (attribute_not_exists(#position) OR #position < :p)' : ''}`,
           ExpressionAttributeNames: { '#cursor': cursorOf(deviceId), ...(withMember ? { '#position': 'position' } : {}) },
-          ExpressionAttributeValues: { ':p': position, ':exp': Math.ceil((deps.now() + QUEUE_TTL_MS) / 1000) },
+          ExpressionAttributeValues: { ':p': position, ':exp': expiresFromNow(deps) },
           ReturnValues: 'UPDATED_OLD',
         }),
       ),
