@@ -167,6 +167,7 @@ export const functions = {
       groupTimeline: 'read',
       groupDelivery: 'readWrite',
       groupReceipts: 'readWrite',
+      groups: 'read',
     },
     putsTo: ['messages'],
     manageConnections: true,

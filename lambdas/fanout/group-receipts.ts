@@ -17,7 +17,8 @@ import { getWatermark, leaveWatermark, memberPositions, moveWatermark } from '..
 import { readTimeline } from '../tables/group-timeline';
 import { receiptServerTs } from '../send/receipts';
 import { queueAndPush } from './queue-and-push';
-import { groupConversationId } from '../send/conversations';
+import { groupConversationId, groupIdOfConversation } from '../send/conversations';
+import { getGroup } from '../tables/groups';
 
 const counted = (entry: GroupReceiptTally, status: 'delivered' | 'read') =>
   status === 'delivered' ? (entry.deliveredCount ?? 0) + (entry.delivered?.size ?? 0) : (entry.read?.size ?? 0);
@@ -85,9 +86,16 @@ export async function memberMovedOn(deps: Deps, conversationId: string, had: str
   await recomputeWatermark(deps, conversationId, mark?.upTo, by);
 }
 
-/** Computes the watermark from the members' positions and tells the senders of the messages it moved over. */
-export async function recomputeWatermark(deps: Deps, conversationId: string, from: string | undefined, by: ReceiptRecord['by']): Promise<void> {
-  const positions = (await memberPositions(deps, conversationId)).map((member) => member.position);
+/**
+ * Computes the watermark from the positions of the group's members now (a member with none, such as one of
+ * a group from before positions were kept, holds it at the start) and tells the senders of the messages
+ * it moved over.
+ */
+async function recomputeWatermark(deps: Deps, conversationId: string, from: string | undefined, by: ReceiptRecord['by']): Promise<void> {
+  const [stored, group] = await Promise.all([memberPositions(deps, conversationId), getGroup(deps, groupIdOfConversation(conversationId) ?? '')]);
+  if (!group) return;
+  const held = new Map(stored.map((member) => [member.userId, member.position]));
+  const positions = Object.keys(group.members).map((userId) => held.get(userId) ?? '');
   if (positions.length === 0) return;
   const upTo = positions.reduce((a, b) => (b < a ? b : a));
   if (!(await moveWatermark(deps, conversationId, from, { upTo, atMin: positions.filter((position) => position === upTo).length }))) return;

@@ -3,6 +3,7 @@
  * member's devices as an ordered GROUP_UPDATE in the group's conversation.
  */
 import { randomUUID } from 'node:crypto';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { MAX_CIPHERTEXT_CHARS } from '../../lambdas/protocol/frames';
@@ -339,6 +340,32 @@ describe('group receipts', () => {
     expect(detail).toMatchObject({ deliveredToAllAt: expect.any(Number), readByAllAt: expect.any(Number) });
     expect((await call(parley, 'GET', `/v1/groups/${groupId}/messages/${msgId}/receipts`, { device: bob })).status).toBe(404);
     expect(await act(dave, { action: 'READ', conversationId, upToMsgId: msgId })).toMatchObject({ type: 'ERROR', code: 'FORBIDDEN' });
+  });
+
+  it('lets a member with no recorded position (a group from before positions were kept) hold the tick back', async () => {
+    const groupId = randomUUID();
+    const conversationId = `group:${groupId}`;
+    await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name: 'Older', members: [bob.userId, carol.userId] } });
+    await parley.drainStreams();
+    await parley.clients.db.send(new DeleteCommand({ TableName: parley.resources.tables.groupDelivery, Key: { conversationId, userId: carol.userId } }));
+    const phone = await connectDevice(parley, alice);
+    const msgId = randomUUID();
+    phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
+    expect(await phone.next((f) => f.requestId === 'm')).toMatchObject({ type: 'ACK' });
+    await parley.drainStreams();
+    const acknowledge = async (device: DeviceCredentials) => {
+      const socket = await connectDevice(parley, device);
+      const push = (await syncQueue(socket)).find((f) => f.type === 'PUSH' && f.msgId === msgId);
+      socket.send({ action: 'DELIVERED', requestId: 'd', groups: [{ conversationId, cursor: push.cursor }] });
+      await socket.next((f) => f.requestId === 'd');
+      await socket.close();
+      await parley.drainStreams();
+    };
+    await acknowledge(bob);
+    await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
+    await acknowledge(carol);
+    expect(await phone.next((f) => f.type === 'RECEIPT' && f.status === 'delivered')).toMatchObject({ msgIds: [msgId], everyone: true });
+    await phone.close();
   });
 
   it('gives the "delivered to everyone" tick when the last member who did not have the message leaves the group', async () => {
