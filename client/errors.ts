@@ -40,12 +40,13 @@ export class ClientClosedError extends Error {
 /**
  * The device refused a message action only it can check (the server cannot read the conversation):
  * `UNKNOWN_MESSAGE` (this device has no such message in the chat), `NOT_OWN_MESSAGE` (editing or deleting
- * someone else's), `EDIT_WINDOW_PASSED` (15 minutes), `DELETE_WINDOW_PASSED` (48 hours), `BAD_TIMER`.
- * Nothing was sent.
+ * someone else's), `EDIT_WINDOW_PASSED` (15 minutes), `DELETE_WINDOW_PASSED` (48 hours), `BAD_TIMER`,
+ * `NOT_ADMIN` (a group's timer, set by a member who is no admin), `REACTION_TOO_LONG` (more than receivers
+ * accept). Nothing was sent.
  */
 export class MessageActionError extends Error {
   constructor(
-    readonly code: 'UNKNOWN_MESSAGE' | 'NOT_OWN_MESSAGE' | 'EDIT_WINDOW_PASSED' | 'DELETE_WINDOW_PASSED' | 'BAD_TIMER',
+    readonly code: 'UNKNOWN_MESSAGE' | 'NOT_OWN_MESSAGE' | 'EDIT_WINDOW_PASSED' | 'DELETE_WINDOW_PASSED' | 'BAD_TIMER' | 'NOT_ADMIN' | 'REACTION_TOO_LONG',
     message: string,
   ) {
     super(message);

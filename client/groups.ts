@@ -14,7 +14,7 @@ import { encodeContent } from './content';
 import { ParleyApiError } from './errors';
 import type { GroupUpdate } from './events';
 import type { HttpClient } from './http-client';
-import type { Outbox, SentMessage } from './outbox';
+import type { DeliveryOptions, Outbox, SentMessage } from './outbox';
 import type { Recipients } from './recipients';
 import { deviceKey, type SenderKeys } from './sender-keys';
 import type { DeviceAddress } from './session-manager';
@@ -65,15 +65,30 @@ export class Groups {
     }
   }
 
+  /**
+   * Whether `userId` is an admin of the group: as remembered, and when that says no, as the server has it
+   * now (a GROUP_UPDATE that made the user admin may not have reached this device yet).
+   */
+  async isAdmin(groupId: string, userId: string): Promise<boolean> {
+    const isAdminOf = (group: GroupSummary | undefined) => !!group?.members.some((member) => member.userId === userId && member.role === 'admin');
+    if (isAdminOf(await getJson<GroupSummary>(this.deps.store, ns.groups, groupId))) return true;
+    try {
+      return isAdminOf(await this.get(groupId));
+    } catch (error) {
+      if (error instanceof ParleyApiError && error.code === 'NOT_FOUND') return false;
+      throw error;
+    }
+  }
+
   /** Sends a message to every member device (and this account's others), encrypted once; resolves at the ACK. */
-  send(groupId: string, plaintext: Uint8Array): Promise<SentMessage> {
+  send(groupId: string, plaintext: Uint8Array, options: DeliveryOptions = {}): Promise<SentMessage> {
     return this.deps.outbox.sendToGroup(groupConversationId(groupId), async (stale) => {
       // After STALE_GROUP the remembered members are out of date: read the group as it is now.
       const remembered = stale ? undefined : await getJson<GroupSummary>(this.deps.store, ns.groups, groupId);
       const group = remembered ?? (await this.get(groupId));
       const distributionId = await this.distribute(group);
       return { ciphertext: await this.deps.senderKeys.encrypt(distributionId, plaintext), groupVersion: group.version };
-    });
+    }, options);
   }
 
   /** A GROUP_UPDATE: the remembered members follow it, the Sender Key is rotated when anyone left; answers the app's event. */

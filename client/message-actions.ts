@@ -6,7 +6,8 @@
  * deletes for everyone (within 48 hours); one reaction per user per message, replaced or removed.
  */
 import { REVOKE_WINDOW_MS } from '../lambdas/protocol/frames';
-import type { MessageContent, MessageRef } from './content';
+import { groupIdOfConversation } from '../lambdas/send/conversations';
+import { DISAPPEARING_TIMERS, MAX_REACTION_CHARS, type DisappearingTimer, type MessageContent, type MessageRef } from './content';
 import { MessageActionError } from './errors';
 import { excerptOf, type LoggedMessage, type MessageLog } from './message-log';
 
@@ -44,10 +45,21 @@ function targetOf(author: string, content: MessageContent): MessageRef | undefin
   return undefined;
 }
 
+/** An earlier text of an edited message, as this device had it until the edit that replaced it. */
+export interface EarlierText {
+  readonly text: string;
+  /** serverTs of the edit that replaced it. */
+  readonly replacedAt: number;
+}
+
+/** Whether a user is an admin of a group, as this device knows the group (or reads it from the server). */
+export type IsGroupAdmin = (groupId: string, userId: string) => Promise<boolean>;
+
 export class MessageActions {
   constructor(
     private readonly log: MessageLog,
     private readonly now: () => number,
+    private readonly isGroupAdmin: IsGroupAdmin,
   ) {}
 
   /** The logged message `ref` names, for an action this device is about to send; UNKNOWN_MESSAGE if none. */
@@ -57,8 +69,25 @@ export class MessageActions {
     return target;
   }
 
+  /**
+   * Refuses (throws) a timer this device's user may not set on the chat: not one of the timers
+   * (BAD_TIMER), or in a group of which the user is no admin (NOT_ADMIN).
+   */
+  async checkTimer(author: string, conversationId: string, seconds: number): Promise<DisappearingTimer> {
+    if (!DISAPPEARING_TIMERS.includes(seconds as DisappearingTimer)) {
+      throw new MessageActionError('BAD_TIMER', `A disappearing timer is one of ${DISAPPEARING_TIMERS.join(', ')} seconds`);
+    }
+    const refusal = await this.timerRefusal(author, conversationId);
+    if (refusal) throw new MessageActionError('NOT_ADMIN', refusal);
+    return seconds as DisappearingTimer;
+  }
+
   /** Refuses (throws) an action this device's user may not send now; answers the chat it goes to. */
   async check(author: string, content: MessageContent): Promise<string> {
+    const emoji = content.reaction?.emoji;
+    if (emoji && emoji.length > MAX_REACTION_CHARS) {
+      throw new MessageActionError('REACTION_TOO_LONG', `A reaction is one emoji: at most ${MAX_REACTION_CHARS} characters`);
+    }
     const ref = targetOf(author, content) ?? content.replyTo;
     if (!ref) throw new Error('not an action on a message');
     if ((content.edit || content.deleteForEveryone) && ref.author !== author) {
@@ -76,7 +105,10 @@ export class MessageActions {
    * be handled twice.
    */
   async apply({ author, msgId, conversationId, serverTs, content, own }: LoggedContent): Promise<string | undefined> {
-    if (content.disappearing) return void (await this.log.setTimer(conversationId, content.disappearing.seconds));
+    if (content.disappearing) {
+      const refusal = own ? undefined : await this.timerRefusal(author, conversationId);
+      return refusal ?? void (await this.log.setTimer(conversationId, content.disappearing.seconds));
+    }
     const ref = targetOf(author, content);
     if (!ref) {
       if (content.unsupported || content.senderKey || content.provisioning || content.provisioningRequest) return undefined;
@@ -86,6 +118,7 @@ export class MessageActions {
         conversationId,
         serverTs,
         excerpt: excerptOf(content.text),
+        ...(content.text !== undefined ? { text: content.text } : {}),
         ...(own ? { readAt: this.now() } : {}),
         ...(content.expiresInSeconds ? { expiresInSeconds: content.expiresInSeconds } : {}),
         reactions: {},
@@ -99,7 +132,13 @@ export class MessageActions {
     const refusal = this.refusal(target, content, serverTs);
     if (refusal) return refusal.message;
     if (content.deleteForEveryone) await this.log.delete(ref);
-    else if (content.edit) await this.log.put({ ...target, excerpt: excerptOf(content.edit.text), edited: true });
+    else if (content.edit) {
+      // The same edit handled twice (a redelivery) leaves one entry: history holds texts this one replaced.
+      if (target.text === content.edit.text && target.edited) return undefined;
+      const earlier = { text: target.text ?? target.excerpt, replacedAt: serverTs };
+      const history = [...(target.history ?? []), earlier];
+      await this.log.put({ ...target, excerpt: excerptOf(content.edit.text), text: content.edit.text, edited: true, history });
+    }
     else {
       const { [author]: _replaced, ...others } = target.reactions;
       const emoji = content.reaction!.emoji;
@@ -129,8 +168,20 @@ export class MessageActions {
     return expired;
   }
 
+  /** The texts an edited message had before, oldest first; [] for a message never edited; UNKNOWN_MESSAGE if none. */
+  async editHistory(ref: MessageRef): Promise<readonly EarlierText[]> {
+    return (await this.target(ref)).history ?? [];
+  }
+
   timerOf(conversationId: string): Promise<number> {
     return this.log.timerOf(conversationId);
+  }
+
+  /** Why `author` may not set the chat's timer, if it may not: in a group, only admins do. */
+  private async timerRefusal(author: string, conversationId: string): Promise<string | undefined> {
+    const groupId = groupIdOfConversation(conversationId);
+    if (groupId === undefined || (await this.isGroupAdmin(groupId, author))) return undefined;
+    return 'Only an admin sets a group’s disappearing timer';
   }
 
   private refusal(target: LoggedMessage, content: MessageContent, at: number): { code: 'EDIT_WINDOW_PASSED' | 'DELETE_WINDOW_PASSED'; message: string } | undefined {

@@ -2,9 +2,11 @@
  * What this device knows of each message of its chats, sent or received, for the checks that only a
  * device can make (the server cannot read a conversation): that a reply, reaction, edit or delete names a
  * message of the chat, that an edit or delete is the author's own and within its window, and when a read
- * message of a disappearing chat is due to go. Not the app's message history: no text beyond a reply's excerpt.
+ * message of a disappearing chat is due to go, and the texts an edit replaced (the edit history, kept on
+ * the device only). It goes with the message: a delete for everyone or an expiry removes it.
  */
 import { MAX_EXCERPT_CHARS, type MessageRef } from './content';
+import type { EarlierText } from './message-actions';
 import { receivedMessageId } from './seen-messages';
 import { getJson, namespaces as ns, putJson, type KeyValueStore } from './store/key-value-store';
 
@@ -14,7 +16,11 @@ export interface LoggedMessage extends MessageRef {
   readonly serverTs: number;
   /** The start of its text, quoted by a reply. */
   readonly excerpt: string;
+  /** Its whole text (the latest, if edited): what an edit replaces goes into `history`. */
+  readonly text?: string;
   readonly edited?: true;
+  /** The texts an edit replaced, oldest first; kept on this device only, never sent anywhere. */
+  readonly history?: readonly EarlierText[];
   /** When this user read it (its own messages: when sent); the disappearing timer runs from here. */
   readonly readAt?: number;
   readonly expiresInSeconds?: number;

@@ -47,6 +47,15 @@ export interface SendOptions {
   readonly control?: boolean;
 }
 
+/** What a SEND and a GROUP_SEND alike say of how the message is delivered (their `DeliveryOptions`). */
+export type DeliveryOptions = Pick<SendOptions, 'expiresInSeconds' | 'control'>;
+
+/** The frame fields of `options`: only those set. */
+const deliveryFields = (options: DeliveryOptions) => ({
+  ...(options.expiresInSeconds ? { expiresInSeconds: options.expiresInSeconds } : {}),
+  ...(options.control ? { control: true as const } : {}),
+});
+
 /** A short pause before resending over a connection that is closing, so the retry waits for the next one. */
 const RESEND_PAUSE_MS = 200;
 
@@ -73,7 +82,11 @@ export class Outbox {
    * server answers that the group has changed (STALE_GROUP), `encrypt` runs again with `stale` set, to
    * read the group anew, give new member devices the key, and encrypt for the current version.
    */
-  sendToGroup(conversationId: string, encrypt: (stale: boolean) => Promise<{ ciphertext: Uint8Array; groupVersion: number }>): Promise<SentMessage> {
+  sendToGroup(
+    conversationId: string,
+    encrypt: (stale: boolean) => Promise<{ ciphertext: Uint8Array; groupVersion: number }>,
+    options: DeliveryOptions = {},
+  ): Promise<SentMessage> {
     const msgId = randomUUID();
     return this.perConversation.run(conversationId, async () => {
       const seq = await this.deps.sequence.nextToSend(conversationId);
@@ -81,7 +94,7 @@ export class Outbox {
         const encrypted = await encrypt(refused > 0);
         const ciphertext = Buffer.from(encrypted.ciphertext).toString('base64');
         try {
-          const ack = await this.sendUntilAnswered({ action: 'GROUP_SEND', msgId, conversationId, seq, groupVersion: encrypted.groupVersion, ciphertext });
+          const ack = await this.sendUntilAnswered({ action: 'GROUP_SEND', msgId, conversationId, seq, groupVersion: encrypted.groupVersion, ciphertext, ...deliveryFields(options) });
           return this.accepted({ msgId, conversationId }, seq, ack);
         } catch (error) {
           if (!(error instanceof ParleyApiError && error.code === 'STALE_GROUP') || refused + 1 >= (this.deps.maxMismatches ?? 3)) throw error;
@@ -109,8 +122,7 @@ export class Outbox {
       if (!devices.some((device) => device.userId === message.to)) throw new NoKeysError([], message.to);
       const envelopes = await Promise.all(devices.map((device) => sessions.encrypt(device, plaintext)));
       try {
-        const extras = { ...(options.expiresInSeconds ? { expiresInSeconds: options.expiresInSeconds } : {}), ...(options.control ? { control: true as const } : {}) };
-        const ack = await this.sendUntilAnswered({ action: 'SEND', ...message, seq, envelopes, ...(preview ? { preview } : {}), ...extras });
+        const ack = await this.sendUntilAnswered({ action: 'SEND', ...message, seq, envelopes, ...(preview ? { preview } : {}), ...deliveryFields(options) });
         return { sent: await this.accepted(message, seq, ack, options.silent), devices };
       } catch (error) {
         const correctable = error instanceof ParleyApiError && (error.code === 'MISMATCHED_DEVICES' || error.code === 'STALE_DEVICES');

@@ -15,9 +15,9 @@ import { ChatListKeys } from './chat-list-keys';
 import { Connection } from './connection';
 import { Contacts, type PrivacySettings } from './contacts';
 import { PresenceAndTyping } from './presence';
-import { DISAPPEARING_TIMERS, encodeContent, type DisappearingTimer, type MessageContent, type MessageRef } from './content';
+import { encodeContent, type MessageContent, type MessageRef } from './content';
 import { MessageActionError } from './errors';
-import { MessageActions } from './message-actions';
+import { MessageActions, type EarlierText } from './message-actions';
 import { MessageLog } from './message-log';
 import { DecryptedMessages } from './decrypted-messages';
 import { DeliveryAcknowledger } from './delivery-acknowledger';
@@ -153,7 +153,7 @@ export class ParleyClient {
   private constructor(options: ParleyClientOptions, device: LocalDevice) {
     const { store } = options;
     const now = (this.now = options.now ?? Date.now);
-    const actions = (this.actions = new MessageActions(new MessageLog(store), now));
+    const actions = (this.actions = new MessageActions(new MessageLog(store), now, (groupId, userId) => this.groups.isAdmin(groupId, userId)));
     const self: DeviceAddress = { userId: device.credentials.userId, deviceId: device.credentials.deviceId };
     this.userId = self.userId;
     this.deviceId = self.deviceId;
@@ -308,17 +308,15 @@ export class ParleyClient {
   }
 
   /**
-   * Deletes this user's own message for everyone, within 48 hours: the server drops its copies still
-   * queued (a 1:1 message; `dropped` says how many), then every device that has it gets the encrypted delete.
+   * Deletes this user's own message for everyone, within 48 hours, in a 1:1 chat or a group: the server
+   * drops its copies still queued (`dropped`: see REVOKE_ACK in docs/protocol.md), then every device that
+   * has it gets the encrypted delete.
    */
   async deleteForEveryone(target: MessageRef): Promise<SentMessage & { dropped: number }> {
     const content = { deleteForEveryone: { msgId: target.msgId }, sentAt: this.now() };
     if (target.author !== this.userId) throw new MessageActionError('NOT_OWN_MESSAGE', 'Only its author may delete a message for everyone');
     const conversationId = await this.actions.check(this.userId, content);
-    const dropped =
-      groupIdOfConversation(conversationId) === undefined
-        ? (await this.connection.request<RevokeAckFrame>({ action: 'REVOKE', msgId: target.msgId })).dropped
-        : 0;
+    const { dropped } = await this.connection.request<RevokeAckFrame>({ action: 'REVOKE', msgId: target.msgId });
     return { ...(await this.sendContent(conversationId, content)), dropped };
   }
 
@@ -328,11 +326,18 @@ export class ParleyClient {
    * on the server no longer than this.
    */
   async setDisappearing(conversation: string, seconds: number): Promise<SentMessage> {
-    if (!DISAPPEARING_TIMERS.includes(seconds as DisappearingTimer)) {
-      throw new MessageActionError('BAD_TIMER', `A disappearing timer is one of ${DISAPPEARING_TIMERS.join(', ')} seconds`);
-    }
     const conversationId = conversation.includes(':') ? conversation : this.conversationWith(conversation);
-    return this.sendContent(conversationId, { disappearing: { seconds: seconds as DisappearingTimer }, sentAt: this.now() });
+    const timer = await this.actions.checkTimer(this.userId, conversationId, seconds);
+    return this.sendContent(conversationId, { disappearing: { seconds: timer }, sentAt: this.now() });
+  }
+
+  /**
+   * The texts a message had before its edits, oldest first (`[]` if never edited), as this device received
+   * them: kept on the device only, never on the server. MessageActionError UNKNOWN_MESSAGE if this device
+   * has no such message.
+   */
+  editHistory(target: MessageRef): Promise<readonly EarlierText[]> {
+    return this.actions.editHistory(target);
   }
 
   /** Removes the read messages whose disappearing timer ran out (also every minute while connected); emits `expired`. */
@@ -349,11 +354,12 @@ export class ParleyClient {
     const timer = isAction ? 0 : await this.actions.timerOf(conversationId);
     const timed: MessageContent = timer ? { ...content, expiresInSeconds: timer } : content;
     const groupId = groupIdOfConversation(conversationId);
+    const delivery = { ...(isAction ? { control: true } : {}), ...(timer ? { expiresInSeconds: timer } : {}) };
     const sent = groupId
-      ? await this.groups.send(groupId, encodeContent(timed))
+      ? await this.groups.send(groupId, encodeContent(timed), delivery)
       : await this.outbox.send(peerOf(this, conversationId), encodeContent(timed), {
-          ...(isAction ? { control: true } : { preview: (message) => this.chats.seal({ ...message, ...timed, from: this.userId }) }),
-          ...(timer ? { expiresInSeconds: timer } : {}),
+          ...(isAction ? {} : { preview: (message) => this.chats.seal({ ...message, ...timed, from: this.userId }) }),
+          ...delivery,
         });
     await this.actions.apply({ author: this.userId, msgId: sent.msgId, conversationId, serverTs: sent.serverTs, content: timed, own: true });
     return sent;

@@ -145,6 +145,7 @@ export const functions = {
       groupReceipts: 'readWrite',
       groupTimeline: 'readWrite',
       groupDelivery: 'readWrite',
+      acceptedMessages: 'read',
     },
     manageConnections: true,
     pushEndpoints: ['publish', 'delete'],
@@ -182,8 +183,9 @@ export const functions = {
   },
   revoke: {
     entry: 'lambdas/send/revoke.ts',
-    description: 'Deletes a 1:1 message for everyone: drops its copies still queued for the two members’ devices, by key',
-    tables: { routing: 'read', acceptedMessages: 'read', devices: 'read', deviceQueues: 'readWrite', conversations: 'readWrite' },
+    description: 'Deletes a message for everyone: marks it revoked, drops its copies still queued by key (a group message: withdraws it from the timeline), and streams a revoke record after it',
+    tables: { routing: 'read', acceptedMessages: 'readWrite', devices: 'read', deviceQueues: 'readWrite', groupReceipts: 'read', groupTimeline: 'readWrite' },
+    putsTo: ['messages'],
   },
   queueExpiry: {
     entry: 'lambdas/fanout/queue-expiry.ts',
@@ -235,7 +237,8 @@ export const functions = {
   listConversations: {
     entry: 'lambdas/accounts/list-conversations.ts',
     description: 'Lists the caller’s conversations by last activity, with unread counts and encrypted previews',
-    tables: { conversations: 'read', groupTimeline: 'read' },
+    // groupReceipts: where an older preview's message sits in the timeline (was it deleted for everyone?).
+    tables: { conversations: 'read', groupTimeline: 'read', groupReceipts: 'read' },
   },
   removeDevice: {
     entry: 'lambdas/accounts/remove-device.ts',

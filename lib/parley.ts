@@ -217,6 +217,10 @@ export class Parley extends Construct {
       description: 'The message stream (npm run redrive puts failed records back on it)',
       value: this.streams.messages.streamName,
     });
+    new CfnOutput(this, STACK_OUTPUTS.acceptedMessagesTable, {
+      description: 'Accepted messages (npm run redrive drops a failed message its sender deleted for everyone)',
+      value: this.storage.tables.acceptedMessages.tableName,
+    });
   }
 
   /** The tables, by their key in `lambdas/resources.ts`. */

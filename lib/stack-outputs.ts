@@ -6,6 +6,7 @@
 export const STACK_OUTPUTS = {
   failedDeliveriesBucket: 'FailedDeliveriesBucketName',
   messageStream: 'MessageStreamName',
+  acceptedMessagesTable: 'AcceptedMessagesTableName',
 } as const;
 
 /** The value of the output whose key contains `id`, or an error that names what is missing. */

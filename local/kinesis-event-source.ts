@@ -54,7 +54,11 @@ export interface KinesisEventSourceOptions {
    * shards need not be polled every few milliseconds for low latency.
    */
   readonly puts?: KinesisPutFeed;
-  /** Pause before polling again a shard that had nothing new. @default 5 ms; 250 ms with `puts`, as a fallback */
+  /**
+   * Pause before polling again a shard that had nothing new. @default 5 ms; with `puts`, 1 s as Lambda polls
+   * an idle shard (the put wakes the reader, so this is only a fallback: at 250 ms the idle polls of the four
+   * local shards cost a tenth of a core)
+   */
   readonly idlePollMs?: number;
   /** Wait before the first retry of a batch, doubling with each retry up to a second. @default 10 ms */
   readonly retryDelayMs?: number;
@@ -118,7 +122,7 @@ export async function startKinesisEventSource(options: KinesisEventSourceOptions
         startingPosition: options.startingPosition,
         ...checkpointing(options.checkpoints, shardId),
         batchSize: options.batchSize ?? 100,
-        idlePollMs: options.idlePollMs ?? (options.puts ? 250 : 5),
+        idlePollMs: options.idlePollMs ?? (options.puts ? 1000 : 5),
         log,
         signal,
         settle: (records) =>

@@ -36,7 +36,7 @@ import { ttlDeletionEvent } from './ttl-deletion-events';
 import { startWebSocketGateway, type WebSocketGatewayLimits } from './websocket-gateway';
 import { startHttpGateway } from './http-gateway';
 import { startKinesisEventSource, type KinesisBatchFailure, type KinesisEventSource } from './kinesis-event-source';
-import { streams } from '../lambdas/resources';
+import { streams, tables } from '../lambdas/resources';
 import { redriveFailedRecords, type RedriveOptions, type RedriveReport } from '../lambdas/fanout/redrive';
 import { fileCheckpoints } from './kinesis/checkpoints';
 import { s3FailureDestination } from './kinesis/failure-destination';
@@ -258,7 +258,11 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
 
     redrive = (redriveOptions = {}) =>
       redriveFailedRecords(
-        { clients, env: { [streams.messages.envVar]: resources.streams.messages }, now },
+        {
+          clients,
+          env: { [streams.messages.envVar]: resources.streams.messages, [tables.acceptedMessages.envVar]: resources.tables.acceptedMessages },
+          now,
+        },
         { ...redriveOptions, bucket: resources.buckets.failedDeliveries, log: redriveOptions.log ?? log },
       );
 

@@ -1,12 +1,12 @@
 /**
- * The slash commands that act on a message of the open chat: /reply, /react, /edit, /delete, and
- * /disappearing for the chat's timer. A message is picked by the number the view shows next to it ([3]);
+ * The slash commands that act on a message of the open chat: /reply, /react, /edit, /history (its earlier
+ * texts), /delete, and /disappearing for the chat's timer. A message is picked by the number the view shows next to it ([3]);
  * without one, /reply and /react take the newest message, /edit and /delete this user's newest.
  */
 import type { MessageRef } from '../../client';
-import { MAX_EXCERPT_CHARS, MAX_REACTION_CHARS } from '../../client/content';
+import { MAX_EXCERPT_CHARS } from '../../client/content';
 import { DISAPPEARING_NAMES } from '../cli/message-line';
-import type { ChatLine } from './chat-model';
+import { lastSeenText, type ChatLine } from './chat-model';
 import type { ChatSession } from './chat-session';
 import type { SlashCommand } from './slash-commands';
 
@@ -47,8 +47,7 @@ export const messageActionCommands: Record<string, SlashCommand> = {
     async run(session, args) {
       const { conversationId, ref, rest } = target(session, '/react', args, false);
       const emoji = rest.join('') || null;
-      // The SDK sends any string, but every receiving device refuses a longer one: refuse it here instead.
-      if (emoji && emoji.length > MAX_REACTION_CHARS) throw new Error(`a reaction is one emoji (at most ${MAX_REACTION_CHARS} characters)`);
+      // The SDK refuses a reaction longer than receivers accept (REACTION_TOO_LONG), before sending it.
       await session.client.react(ref, emoji);
       session.model.reacted(conversationId, ref.msgId, 'me', emoji);
     },
@@ -61,6 +60,17 @@ export const messageActionCommands: Record<string, SlashCommand> = {
       if (!rest.length) throw new Error('usage: /edit [n] <text>');
       await session.client.edit(ref, rest.join(' '));
       session.model.edited(conversationId, ref.msgId, 'me', rest.join(' '));
+    },
+  },
+  history: {
+    usage: '/history [n]',
+    summary: 'the earlier texts of message [n] (the newest without n), if it was edited; kept on this device only',
+    async run(session, args) {
+      const { line, ref } = target(session, '/history', args, false);
+      const earlier = await session.client.editHistory(ref);
+      const name = `[${session.model.numbered(session.model.current()!).get(line)}]`;
+      if (!earlier.length) return session.model.say(`${name} was never edited`);
+      session.model.say(`${name} before its edits, oldest first:`, ...earlier.map(({ text, replacedAt }) => `  ${text}  (until ${lastSeenText(replacedAt, Date.now())})`), `  now: ${line.text}`);
     },
   },
   delete: {

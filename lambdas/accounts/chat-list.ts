@@ -1,12 +1,14 @@
 /**
  * The chat list: a user's conversations, newest activity first, with unread counts and previews. 1:1 chats keep their
  * own rows up to date; a group's row only marks the member's joining and reading, and the group's
- * timeline gives its last message and how many came after the member's read position.
+ * timeline gives its last message, how many came after the member's read position and which of them were
+ * deleted for everyone (not unread, no preview).
  */
 import { mapConcurrently } from '../runtime/concurrency';
 import type { Deps } from '../runtime/deps';
 import { conversationsStartingWith, listConversations, type ConversationRecord } from '../tables/conversations';
-import { countSentAfter, latestEntry } from '../tables/group-timeline';
+import { countSentAfter, entryAt, latestActivity, type TimelineEntry } from '../tables/group-timeline';
+import { getTally } from '../tables/group-receipts';
 import { GROUP_CONVERSATION_PREFIX, groupIdOfConversation } from '../send/conversations';
 
 export interface ChatListEntry {
@@ -24,9 +26,21 @@ const previewOf = (row: ConversationRecord) =>
 /** Timeline reads one chat list keeps in flight. */
 const CONCURRENT_READS = 16;
 
+/**
+ * Whether the row's preview is of a message deleted for everyone: the timeline marks it. The preview is
+ * nearly always of the newest message, already read; only an older one costs two reads (its tally keeps
+ * its timeline position, which may follow its serverTs).
+ */
+async function previewRevoked(deps: Deps, row: ConversationRecord, latest: TimelineEntry | undefined): Promise<boolean> {
+  if (!row.previewMsgId) return false;
+  if (latest?.msgId === row.previewMsgId) return latest.revoked === true;
+  const position = (await getTally(deps, row.previewMsgId))?.position;
+  return position !== undefined && (await entryAt(deps, row.conversationId, position))?.revoked === true;
+}
+
 async function groupEntry(deps: Deps, userId: string, row: ConversationRecord): Promise<ChatListEntry> {
   const [latest, unreadCount] = await Promise.all([
-    latestEntry(deps, row.conversationId),
+    latestActivity(deps, row.conversationId),
     countSentAfter(deps, row.conversationId, row.lastReadPosition, userId),
   ]);
   const newer = latest && latest.serverTs >= row.lastActivityAt;
@@ -35,7 +49,7 @@ async function groupEntry(deps: Deps, userId: string, row: ConversationRecord): 
     lastActivityAt: newer ? latest.serverTs : row.lastActivityAt,
     lastMsgId: newer ? latest.msgId : row.lastMsgId,
     unreadCount,
-    ...previewOf(row),
+    ...((await previewRevoked(deps, row, latest)) ? {} : previewOf(row)),
   };
 }
 

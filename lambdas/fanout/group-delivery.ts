@@ -15,7 +15,7 @@ import type { Deps } from '../runtime/deps';
 import { markJoined, markLeft, recordActivity } from '../tables/conversations';
 import { appendToTimeline, latestEntry, nextPosition } from '../tables/group-timeline';
 import { devicesOfUsers, isAddressable } from '../tables/devices';
-import { positionOf, QUEUE_TTL_MS } from '../tables/device-queues';
+import { positionOf, QUEUE_TTL_MS, waitingExpiry } from '../tables/device-queues';
 import { getTally, openTally } from '../tables/group-receipts';
 import { advanceMemberDelivery, forgetMember } from '../tables/group-delivery';
 import { memberMovedOn } from './group-receipts';
@@ -45,9 +45,10 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
     .filter(([, member]) => member.joinedVersion <= record.groupVersion)
     .map(([userId]) => userId);
   const { from } = record;
-  const expiresAt = Math.ceil((record.serverTs + QUEUE_TTL_MS) / 1000);
   // The ticks are counted from the first DELIVERED on, so the tally opens before anything is stored. It
-  // also keeps the message's timeline position: a redelivered record is appended where it was the first time.
+  // also keeps the message's timeline position: a redelivered record is appended where it was the first
+  // time, and a REVOKE finds it there. An action on the chat (a reaction, an edit, a delete, a timer) has
+  // a tally for its position alone: no ticks.
   const latest = await latestEntry(deps, record.conversationId, true);
   const position = nextPosition(latest, record.serverTs, record.msgId);
   const opened = await openTally(deps, {
@@ -56,7 +57,8 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
     sender: from.userId,
     position,
     recipients: recipients.filter((userId) => userId !== from.userId).length,
-    expiresAt,
+    expiresAt: Math.ceil((record.serverTs + QUEUE_TTL_MS) / 1000),
+    ...(record.control ? { control: true as const } : {}),
   });
   const cursor = opened ? position : ((await getTally(deps, record.msgId))?.position ?? position);
   const frame: PushFrame = {
@@ -70,16 +72,18 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
     cursor,
   };
   // Stored first, once for every member device, and with it every member's chat list (last activity,
-  // unread count): a message is never pushed or listed before it is stored.
+  // unread count; an action is neither): a message is never pushed or listed before it is stored. A
+  // disappearing group's message is handed out at SYNC only until its timer runs out.
   const appended = appendToTimeline(deps, {
     conversationId: record.conversationId,
     position: cursor,
     msgId: record.msgId,
     from: from.userId,
     serverTs: record.serverTs,
-    expiresAt,
+    expiresAt: waitingExpiry(record.serverTs, record.expiresInSeconds),
     groupVersion: record.groupVersion,
     frame,
+    ...(record.control ? { control: true as const } : {}),
   });
   // A device without keys has no session to get the Sender Key over: it could not read the message.
   const devices = (await devicesOfUsers(deps, recipients)).filter(

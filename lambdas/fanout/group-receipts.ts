@@ -26,6 +26,7 @@ const counted = (entry: GroupReceiptTally, status: 'delivered' | 'read') =>
 /** Whether this count completed the tally of the message in this group conversation. */
 export const completes = (entry: GroupReceiptTally | undefined, status: TallyStatus, conversationId: string): entry is GroupReceiptTally =>
   entry !== undefined &&
+  entry.control === undefined &&
   groupConversationId(entry.groupId) === conversationId &&
   counted(entry, status) >= entry.recipients &&
   (status === 'delivered' ? entry.deliveredToAllAt : entry.readByAllAt) === undefined;
@@ -103,7 +104,8 @@ async function recomputeWatermark(deps: Deps, conversationId: string, from: stri
   let after = from;
   for (;;) {
     const { entries, next } = await readTimeline(deps, conversationId, { after, upTo, limit: WATERMARK_PAGE });
-    for (const entry of entries) {
+    // An action or a message deleted for everyone gets no tick (and costs no read).
+    for (const entry of entries.filter((entry) => !entry.control && !entry.revoked)) {
       const opened = await getTally(deps, entry.msgId);
       if (opened && opened.deliveredToAllAt === undefined && groupConversationId(opened.groupId) === conversationId) {
         await tellSenderEveryone(deps, opened, 'delivered', by, receiptServerTs(deps.now(), [entry.serverTs]));

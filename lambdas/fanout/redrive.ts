@@ -4,13 +4,15 @@
  * idempotent: a device queue takes a record's item once (its key is the record's position), so a device
  * that already had the message gets nothing new. A message that has waited as long as a queue would keep it
  * (30 days), or every message when told to give up, is answered instead with a `failed` receipt per
- * recipient device, exactly as a message that expired in a device queue is. An object is deleted only once
+ * recipient device, exactly as a message that expired in a device queue is; a message its sender deleted
+ * for everyone meanwhile (REVOKE) is dropped. An object is deleted only once
  * all its records are back on the stream or answered; a crash halfway replays them again, harmlessly.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { StreamRecord } from '../protocol/stream-records';
 import type { Deps } from '../runtime/deps';
 import { putOnMessageStream } from '../send/message-stream';
+import { isRevoked } from '../tables/accepted-messages';
 import { QUEUE_TTL_MS } from '../tables/device-queues';
 import { queueItemsOfMessage } from './delivery';
 import { failedBatchKeys, keepOnly, readFailedBatch, type FailedStreamRecord } from './failed-deliveries';
@@ -36,11 +38,13 @@ export interface RedriveReport {
   readonly failedReceipted: number;
   /** Receipts and group records too old to matter any more, dropped without an answer. */
   readonly expired: number;
+  /** Messages their sender deleted for everyone meanwhile, dropped without an answer. */
+  readonly revoked: number;
   /** Records left in the bucket: they are not a record of the message stream, or their object is unreadable. */
   readonly left: number;
 }
 
-type Verdict = 'replay' | 'answerFailed' | 'expired' | 'unreadable';
+type Verdict = 'replay' | 'answerFailed' | 'expired' | 'revoked' | 'unreadable';
 
 /** What redrive does with one record, decided from its content and age. */
 export function verdictOf(data: Buffer, now: number, giveUp: boolean): { verdict: Verdict; record?: StreamRecord } {
@@ -56,6 +60,15 @@ export function verdictOf(data: Buffer, now: number, giveUp: boolean): { verdict
   return { verdict: record.kind === 'message' ? 'answerFailed' : 'expired', record };
 }
 
+/** {@link verdictOf}, and a message its sender deleted for everyone is dropped: never delivered, never answered failed. */
+async function verdictNow(deps: Deps, data: Buffer, giveUp: boolean): Promise<{ verdict: Verdict; record?: StreamRecord }> {
+  const decided = verdictOf(data, deps.now(), giveUp);
+  const { record } = decided;
+  const isMessage = record?.kind === 'message' || record?.kind === 'groupMessage';
+  if (isMessage && decided.verdict !== 'expired' && (await isRevoked(deps, record.msgId))) return { verdict: 'revoked', record };
+  return decided;
+}
+
 /**
  * Replays or answers every record in the bucket. `deps` needs the S3 and Kinesis clients and the message
  * stream's name in its environment (`MESSAGE_STREAM`); `deps.now` decides which records are too old.
@@ -64,7 +77,7 @@ export async function redriveFailedRecords(deps: Deps, options: RedriveOptions):
   const { bucket, giveUp = false, dryRun = false } = options;
   const log = options.log ?? (() => undefined);
   const s3: S3Client = deps.clients.s3;
-  const counts = { batches: 0, replayed: 0, failedReceipted: 0, expired: 0, left: 0 };
+  const counts = { batches: 0, replayed: 0, failedReceipted: 0, expired: 0, revoked: 0, left: 0 };
   for await (const key of failedBatchKeys(s3, bucket)) {
     counts.batches++;
     let stored;
@@ -77,9 +90,9 @@ export async function redriveFailedRecords(deps: Deps, options: RedriveOptions):
       continue;
     }
     const left: FailedStreamRecord[] = [];
-    const done = { replay: 0, answerFailed: 0, expired: 0 };
+    const done = { replay: 0, answerFailed: 0, expired: 0, revoked: 0 };
     for (const failed of stored.records) {
-      const { verdict, record } = verdictOf(failed.data, deps.now(), giveUp);
+      const { verdict, record } = await verdictNow(deps, failed.data, giveUp);
       if (verdict === 'unreadable') {
         left.push(failed);
         continue;
@@ -92,11 +105,12 @@ export async function redriveFailedRecords(deps: Deps, options: RedriveOptions):
     counts.replayed += done.replay;
     counts.failedReceipted += done.answerFailed;
     counts.expired += done.expired;
+    counts.revoked += done.revoked;
     counts.left += left.length;
     const unreadable = left.map((record) => record.sequenceNumber).join(', ');
     log(
       `${dryRun ? 'Would redrive' : 'Redrove'} ${key} (${stored.batch.KinesisBatchInfo.shardId}): ${done.replay} replayed, ` +
-        `${done.answerFailed} answered failed, ${done.expired} expired` +
+        `${done.answerFailed} answered failed, ${done.expired} expired, ${done.revoked} revoked` +
         (left.length > 0 ? `, ${left.length} left (not stream records: ${unreadable})` : ''),
     );
     if (!dryRun) await keepOnly(s3, bucket, stored, left);

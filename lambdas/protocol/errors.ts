@@ -58,8 +58,6 @@ export const errorStatus = {
   MEDIA_INCOMPLETE: 409,
   /** A REVOKE came more than 48 hours after its message was accepted: the message stays where it is. */
   REVOKE_WINDOW_PASSED: 410,
-  /** A REVOKE names a group message: this server revokes 1:1 messages only (send the encrypted delete alone). */
-  NOT_REVOCABLE: 422,
   /** Too many requests; `retryAfterSeconds` says when to try again. */
   RATE_LIMITED: 429,
   /** Something failed on the server; the request may be retried. */

@@ -53,6 +53,14 @@ export type Envelope = z.infer<typeof Envelope>;
 /** How long a queued copy waits at most, in seconds (30 days): a SEND's `expiresInSeconds` may only shorten it. */
 export const MAX_QUEUE_SECONDS = 30 * 24 * 60 * 60;
 
+/** What SEND and GROUP_SEND say alike about how a message is delivered: one definition for both frames. */
+export const DeliveryOptions = z.strictObject({
+  /** The chat's disappearing timer: the queued copies expire after this, if sooner than 30 days. */
+  expiresInSeconds: z.number().int().min(1).max(MAX_QUEUE_SECONDS).optional(),
+  /** Not a message but an action on the chat (a reaction, edit, delete or timer): the chat lists' activity, unread and previews stay as they are. */
+  control: z.literal(true).optional(),
+});
+
 /**
  * SEND: one message to one user, encrypted once per device of the recipient (`to`) and once per other
  * device of the sender. `seq` counts the sender device's messages in the conversation, so the recipient
@@ -69,10 +77,7 @@ export const SendFrame = z
     seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
     envelopes: z.array(Envelope).min(1).max(MAX_ENVELOPES),
     preview: Preview.optional(),
-    /** The chat's disappearing timer: the queued copies expire after this, if sooner than 30 days. */
-    expiresInSeconds: z.number().int().min(1).max(MAX_QUEUE_SECONDS).optional(),
-    /** Not a message but an action on the chat (a reaction, edit, delete or timer): the chat lists' activity, unread and previews stay as they are. */
-    control: z.literal(true).optional(),
+    ...DeliveryOptions.shape,
   })
   .refine((frame) => frame.envelopes.reduce((total, e) => total + e.ciphertext.length, 0) <= MAX_CIPHERTEXT_CHARS, {
     message: `the envelopes carry more than ${MAX_CIPHERTEXT_CHARS} base64 characters of ciphertext in total`,
@@ -99,6 +104,7 @@ export const GroupSendFrame = z.strictObject({
   /** The group's version the sender encrypted for: its members are the ones who have the Sender Key. */
   groupVersion: z.number().int().min(1),
   ciphertext: Base64.max(MAX_CIPHERTEXT_CHARS, `at most ${MAX_CIPHERTEXT_CHARS} base64 characters of ciphertext`),
+  ...DeliveryOptions.shape,
 });
 export type GroupSendFrame = z.infer<typeof GroupSendFrame>;
 
@@ -106,10 +112,11 @@ export type GroupSendFrame = z.infer<typeof GroupSendFrame>;
 export const REVOKE_WINDOW_MS = 48 * 60 * 60 * 1000;
 
 /**
- * REVOKE: delete for everyone. Drops the copies of the caller's 1:1 message `msgId` still waiting in the
- * queues of the peer's devices and of the caller's other devices, so an offline device never downloads
- * it; answered with how many were dropped. Only the message's sender (any device of its account) may,
- * within 48 hours. Devices that have it already learn of it from the encrypted delete the SDK sends next.
+ * REVOKE: delete for everyone. Drops the copies of the caller's message `msgId` (1:1 or group) still
+ * waiting in device queues, now and, through a revoke record behind the message on the stream, those its
+ * fan-out writes later, so an offline device never downloads it; answered with how many were dropped at
+ * once (docs/protocol.md says how each kind counts). Only the message's sender (any device of its account)
+ * may, within 48 hours. Devices that have it already learn of it from the encrypted delete the SDK sends next.
  */
 export const RevokeFrame = z.strictObject({
   action: z.literal('REVOKE'),

@@ -3,7 +3,7 @@
  * consumer parses every record with it, so a record of another shape is a poison record, not a crash.
  */
 import * as z from 'zod';
-import { Envelope } from './frames';
+import { DeliveryOptions, Envelope } from './frames';
 
 export const Participant = z.strictObject({ userId: z.uuid(), deviceId: z.number().int().min(1) });
 export type Participant = z.infer<typeof Participant>;
@@ -34,10 +34,11 @@ export const MessageRecord = z.strictObject({
    * recipient's chat list is not touched either, so nothing of it reaches the recipient.
    */
   withheld: z.literal(true).optional(),
-  /** The SEND's `expiresInSeconds`: the chat disappears, so the queued copies expire sooner than 30 days. */
-  expiresInSeconds: z.number().int().min(1).optional(),
-  /** The SEND's `control`: delivered as any message, but the chat lists are not touched. */
-  control: z.literal(true).optional(),
+  /**
+   * The SEND's `expiresInSeconds` (the chat disappears, so the queued copies expire sooner than 30 days)
+   * and `control` (delivered as any message, but the chat lists are not touched).
+   */
+  ...DeliveryOptions.shape,
 });
 export type MessageRecord = z.infer<typeof MessageRecord>;
 
@@ -75,6 +76,8 @@ export const GroupMessageRecord = z.strictObject({
   seq: z.number().int(),
   serverTs: z.number().int(),
   ciphertext: z.string(),
+  /** The GROUP_SEND's `expiresInSeconds` and `control`, as a SEND's. */
+  ...DeliveryOptions.shape,
 });
 export type GroupMessageRecord = z.infer<typeof GroupMessageRecord>;
 
@@ -107,5 +110,23 @@ export const GroupChangeRecord = z.strictObject({
 });
 export type GroupChangeRecord = z.infer<typeof GroupChangeRecord>;
 
-export const StreamRecord = z.discriminatedUnion('kind', [MessageRecord, ReceiptRecord, GroupMessageRecord, GroupChangeRecord]);
+/**
+ * A message was deleted for everyone (REVOKE). Put with the message's conversation as partition key, after
+ * the message's own record, so the fanout handles it after it has written the message's copies: it deletes
+ * whatever copies are still queued (those a REVOKE that overtook the fan-out could not find) and takes the
+ * message out of the chat lists.
+ */
+export const RevokeRecord = z.strictObject({
+  kind: z.literal('revoke'),
+  traceHeader: TraceHeader,
+  msgId: z.uuid(),
+  conversationId: z.string(),
+  /** The device that sent the message: its own queue never had it. */
+  from: Participant,
+  /** The message's serverTs: with its msgId, the message's position in every queue. */
+  serverTs: z.number().int(),
+});
+export type RevokeRecord = z.infer<typeof RevokeRecord>;
+
+export const StreamRecord = z.discriminatedUnion('kind', [MessageRecord, ReceiptRecord, GroupMessageRecord, GroupChangeRecord, RevokeRecord]);
 export type StreamRecord = z.infer<typeof StreamRecord>;

@@ -34,5 +34,7 @@ export async function acceptGroupMessage(deps: Deps, caller: Caller, frame: Grou
     seq: frame.seq,
     serverTs,
     ciphertext: frame.ciphertext,
+    ...(frame.expiresInSeconds ? { expiresInSeconds: frame.expiresInSeconds } : {}),
+    ...(frame.control ? { control: true as const } : {}),
   }));
 }

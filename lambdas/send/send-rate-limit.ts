@@ -1,8 +1,10 @@
 /**
  * How fast a device may send, in Signal-Server's shape: every SEND and GROUP_SEND takes a token of the
- * sending device's bucket, and a SEND one more of the bucket of its sending device → recipient user pair.
- * Checked before anything is stamped; a refused message spends no tokens (what one bucket took is given
- * back when the other refuses) and stores nothing.
+ * sending device's bucket (the `rateLimits` table), and a SEND one more of the bucket of its sending
+ * device → recipient user pair. A 1:1 conversation has exactly those two users, so the pair's bucket lives
+ * on the conversation's clock item and is spent by the same write that stamps the message: one write
+ * less per SEND than a bucket item of its own. Checked before anything is stamped; a refused message
+ * spends no tokens (the device's token is given back when the pair refuses) and stores nothing.
  */
 import * as z from 'zod';
 import { rateLimited } from '../protocol/errors';
@@ -10,8 +12,9 @@ import { env } from '../resources';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { getAccepted, senderOf } from '../tables/accepted-messages';
-import { spendAllOrNone, type Charge } from '../tables/rate-limits';
-import { isAcceptanceOf } from './stream-once';
+import { nextServerTs, nextServerTsSpending, type ClockBucketCharge } from '../tables/conversation-clocks';
+import { refundTokens, spendTokens } from '../tables/rate-limits';
+import { isAcceptanceOf, type Sent } from './stream-once';
 
 const TokenBucketRule = z.strictObject({ burst: z.number().int().positive(), refillMs: z.number().int().positive() });
 
@@ -32,20 +35,35 @@ function sendRateLimitsOf(deps: Deps): SendRateLimits {
 }
 
 /**
- * Spends the tokens of a SEND (with its recipient) or GROUP_SEND (without), or throws RATE_LIMITED with
- * `retryAfterSeconds`. A retry of a message this device already had accepted is never refused: it may
- * be retrying because the first ACK was lost, and it is answered without being delivered again.
+ * A message refused by a limit is let through when this device had it accepted already: it may be
+ * retrying because the first ACK was lost, and it is answered without being delivered again.
  */
-export async function chargeSend(deps: Deps, caller: Caller, frame: { msgId: string; conversationId: string }, recipient?: string): Promise<void> {
-  const limits = sendRateLimitsOf(deps);
-  const sender = senderOf(caller);
-  const charges: Charge[] = [
-    { bucket: `send:${sender}`, cost: 1, rule: limits.perDevice },
-    ...(recipient === undefined ? [] : [{ bucket: `sendTo:${sender}:${recipient}`, cost: 1, rule: limits.perRecipient }]),
-  ];
-  const spend = await spendAllOrNone(deps, charges);
-  if (spend.allowed) return;
+async function isAcceptedRetry(deps: Deps, caller: Caller, frame: Sent): Promise<boolean> {
   const accepted = await getAccepted(deps, frame.msgId);
-  if (accepted && isAcceptanceOf(accepted, caller, frame)) return;
+  return accepted !== undefined && isAcceptanceOf(accepted, caller, frame);
+}
+
+const deviceBucketOf = (caller: Caller) => `send:${senderOf(caller)}`;
+
+/** Spends the device's token of a SEND or GROUP_SEND, or throws RATE_LIMITED with `retryAfterSeconds` (never for a retry). */
+export async function chargeSend(deps: Deps, caller: Caller, frame: Sent): Promise<void> {
+  const spend = await spendTokens(deps, deviceBucketOf(caller), 1, sendRateLimitsOf(deps).perDevice);
+  if (spend.allowed || (await isAcceptedRetry(deps, caller, frame))) return;
   throw rateLimited('Too many messages from this device; nothing was sent', spend.retryAfterMs);
+}
+
+/**
+ * Stamps a SEND (whose device's token {@link chargeSend} took) with its conversation's clock, spending the
+ * token of its device → recipient pair in the same write; when the pair has none, gives the device's token
+ * back and throws RATE_LIMITED, unless the message is a retry of one accepted before.
+ */
+export async function stampSend(deps: Deps, caller: Caller, frame: Sent): Promise<number> {
+  const limits = sendRateLimitsOf(deps);
+  // The recipient is the conversation's other member: the pair's bucket is the sending device's on it.
+  const pair: ClockBucketCharge = { bucket: `sendTo:${senderOf(caller)}`, cost: 1, rule: limits.perRecipient };
+  const stamped = await nextServerTsSpending(deps, frame.conversationId, pair);
+  if (stamped.allowed) return stamped.serverTs;
+  await refundTokens(deps, deviceBucketOf(caller), 1, limits.perDevice);
+  if (await isAcceptedRetry(deps, caller, frame)) return nextServerTs(deps, frame.conversationId);
+  throw rateLimited('Too many messages from this device to this recipient; nothing was sent', stamped.retryAfterMs);
 }

@@ -21,7 +21,8 @@ import { putOnMessageStream } from './message-stream';
  */
 export const RETRY_WINDOW_MS = QUEUE_TTL_MS;
 
-interface Sent {
+/** What names an accepted message: its msgId, in its conversation. */
+export interface Sent {
   readonly msgId: string;
   readonly conversationId: string;
 }
@@ -30,10 +31,19 @@ interface Sent {
 export const isAcceptanceOf = (accepted: AcceptedMessage, caller: Caller, frame: Sent) =>
   accepted.sender === senderOf(caller) && accepted.conversationId === frame.conversationId;
 
-/** Puts the message's record (made with its one serverTs) on the stream unless it is there already; answers its ACK. */
-export async function streamOnce(deps: Deps, caller: Caller, frame: Sent, recordOf: (serverTs: number) => StreamRecord): Promise<AckFrame> {
+/**
+ * Puts the message's record (made with its one serverTs) on the stream unless it is there already; answers
+ * its ACK. `stamp` ticks the conversation's clock (a SEND's also spends a rate-limit token with it).
+ */
+export async function streamOnce(
+  deps: Deps,
+  caller: Caller,
+  frame: Sent,
+  recordOf: (serverTs: number) => StreamRecord,
+  stamp: () => Promise<number> = () => nextServerTs(deps, frame.conversationId),
+): Promise<AckFrame> {
   // A retry ticks the clock too, and keeps its first stamp: a skipped millisecond harms nothing.
-  const serverTs = await nextServerTs(deps, frame.conversationId);
+  const serverTs = await stamp();
   const accepted = await acceptOnce(deps, {
     msgId: frame.msgId,
     sender: senderOf(caller),

@@ -19,11 +19,11 @@ export const handler = webSocketRoute(
   'delivered',
   DeliveredFrame,
   async (frame, ctx, deps) => {
-    const taken = frame.cursors.length ? await acknowledgeDelivered(deps, ctx.caller, frame.cursors) : [];
-    const ignoredPreviews = frame.previews ? await storeDeliveredPreviews(deps, ctx.caller, frame.previews, taken) : [];
+    const acknowledged = frame.cursors.length ? await acknowledgeDelivered(deps, ctx.caller, frame.cursors) : { taken: [], movedStates: new Set<string>() };
+    const ignoredPreviews = frame.previews ? await storeDeliveredPreviews(deps, ctx.caller, frame.previews, acknowledged) : [];
     const groups = frame.groups ? await acknowledgeGroupCursors(deps, ctx.caller, frame.groups) : { delivered: 0, ignoredPreviews: [] };
     ignoredPreviews.push(...groups.ignoredPreviews);
-    const messages = taken.filter((item) => item.frame.type === 'PUSH').length + groups.delivered;
+    const messages = acknowledged.taken.filter((item) => item.frame.type === 'PUSH').length + groups.delivered;
     if (messages > 0) recordMetric(METRIC.messagesDelivered, messages);
     return frame.requestId ? { ...deliveredAck(frame.cursors), ...(ignoredPreviews.length ? { ignoredPreviews } : {}) } : undefined;
   },

@@ -29,11 +29,13 @@ export function deliveryReceiptOf(state: DeliveryState): ReceiptFrame {
 
 /**
  * The device `by` stored these 1:1 messages from other users: each conversation's state moves up to the
- * newest of them, and where it moved, the sender's live devices are told.
+ * newest of them, and where it moved, the sender's live devices are told. Answers the conversations
+ * whose state this call moved: in the others a device of the same user got there first.
  */
-export async function markDelivered(deps: Deps, by: Participant, messages: readonly PushFrame[]): Promise<void> {
+export async function markDelivered(deps: Deps, by: Participant, messages: readonly PushFrame[]): Promise<Set<string>> {
   const newest = new Map<string, PushFrame[]>();
   for (const message of messages) newest.set(message.conversationId, [...(newest.get(message.conversationId) ?? []), message]);
+  const moved = new Set<string>();
   await Promise.all(
     [...newest.values()].map(async (delivered) => {
       const upTo = delivered.reduce((a, b) => (b.serverTs > a.serverTs ? b : a));
@@ -46,8 +48,10 @@ export async function markDelivered(deps: Deps, by: Participant, messages: reado
         deliveredAt: Math.max(deps.now(), upTo.serverTs + 1),
       };
       if (!(await advanceDelivered(deps, upTo.from.userId, state))) return;
+      moved.add(state.conversationId);
       const live = await sendToLiveDevices(deps, upTo.from.userId, deliveryReceiptOf(state));
       if (live > 0) recordMetric(METRIC.liveDeliveries, live);
     }),
   );
+  return moved;
 }

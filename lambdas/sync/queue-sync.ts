@@ -65,6 +65,12 @@ export async function syncPage(
   return { type: 'QUEUE_EMPTY', frames: [...frames, ...receipts] };
 }
 
+/** What a DELIVERED took out of the device's queue, and the 1:1 conversations whose delivery state it moved. */
+export interface Acknowledged {
+  readonly taken: QueuedItem[];
+  readonly movedStates: ReadonlySet<string>;
+}
+
 /**
  * Forgets the frames at these cursors, each by its key in the device's queue, and answers what the
  * acknowledgement means from the items themselves (never from the client's word): 1:1 messages move
@@ -73,7 +79,7 @@ export async function syncPage(
  * is nothing to delete and nothing follows from it. When what follows fails, the items are queued again
  * before the error is answered; only a crash in between loses their ticks, until a later message's.
  */
-export async function acknowledgeDelivered(deps: Deps, caller: Caller, cursors: readonly string[]): Promise<QueuedItem[]> {
+export async function acknowledgeDelivered(deps: Deps, caller: Caller, cursors: readonly string[]): Promise<Acknowledged> {
   const device = queueOf(caller.userId, caller.deviceId);
   const taken = await Promise.all([...new Set(cursors)].map((cursor) => takeQueued(deps, device, cursor)));
   const items = taken.filter((item): item is QueuedItem => item !== undefined);
@@ -81,17 +87,17 @@ export async function acknowledgeDelivered(deps: Deps, caller: Caller, cursors: 
   // Receipts are not acknowledged with receipts, nor a user's own messages from another of its devices.
   const received = items.map((item) => item.frame).filter((frame): frame is PushFrame => frame.type === 'PUSH' && frame.from.userId !== caller.userId);
   try {
-    await Promise.all([
+    const [movedStates] = await Promise.all([
       markDelivered(deps, by, received.filter((frame) => groupIdOfConversation(frame.conversationId) === undefined)),
       tallyGroupDeliveries(deps, by, received.filter((frame) => groupIdOfConversation(frame.conversationId) !== undefined)),
     ]);
+    return { taken: items, movedStates };
   } catch (error) {
     // Put back what was taken (unless a retry queued it again meanwhile): the device gets it again and
     // acknowledges it again, so its ticks are not lost with this attempt.
     await Promise.all(items.map((item) => enqueue(deps, item)));
     throw error;
   }
-  return items;
 }
 
 /** A group's messages are counted per member by the fanout (lambdas/fanout/group-receipts.ts), one receipt record per sender. */

@@ -19,6 +19,8 @@ export interface AcceptedMessage {
   readonly expiresAt: number;
   /** Set once the message's record is on the stream: a retry then puts nothing again. */
   readonly onStream?: true;
+  /** Set when its sender deleted it for everyone (REVOKE): a late or redriven record of it is delivered to nobody. */
+  readonly revoked?: true;
 }
 
 export const senderOf = ({ userId, deviceId }: { userId: string; deviceId: number }) => `${userId}.${deviceId}`;
@@ -38,17 +40,26 @@ export async function getAccepted(deps: Deps, msgId: string): Promise<AcceptedMe
   return Item as AcceptedMessage | undefined;
 }
 
-/** Notes that the message's record is on the stream (conditional, so an expired record is not made again). */
-export async function markOnStream(deps: Deps, msgId: string): Promise<void> {
+/** Sets one of the record's flags (conditional, so an expired record is not made again); setting it again changes nothing. */
+async function setFlag(deps: Deps, msgId: string, flag: 'onStream' | 'revoked'): Promise<void> {
   await ifConditionHolds(
     deps.clients.db.send(
       new UpdateCommand({
         TableName: tableName(deps, 'acceptedMessages'),
         Key: { msgId },
-        UpdateExpression: 'SET onStream = :true',
+        UpdateExpression: `SET ${flag} = :true`,
         ConditionExpression: 'attribute_exists(msgId)',
         ExpressionAttributeValues: { ':true': true },
       }),
     ),
   );
 }
+
+/** Notes that the message's record is on the stream. */
+export const markOnStream = (deps: Deps, msgId: string) => setFlag(deps, msgId, 'onStream');
+
+/** Marks the message deleted for everyone. */
+export const markRevoked = (deps: Deps, msgId: string) => setFlag(deps, msgId, 'revoked');
+
+/** Whether the message was deleted for everyone (false too when it is forgotten, after 30 days). */
+export const isRevoked = async (deps: Deps, msgId: string) => (await getAccepted(deps, msgId))?.revoked === true;

@@ -113,6 +113,7 @@ export async function recordPreview(deps: Deps, userId: string, conversationId: 
  * A message was deleted for everyone: its preview leaves the user's row, and when it was the newest
  * message and still unread (`uncount`: the recipient's row), it no longer counts as unread. An older
  * revoked message stays counted until the next READ: the row keeps a count, not which messages it counts.
+ * Idempotent: the row remembers the message it uncounted, so a redelivered revoke uncounts nothing more.
  */
 export async function forgetRevoked(deps: Deps, userId: string, conversationId: string, msgId: string, uncount: boolean): Promise<void> {
   const update = (UpdateExpression: string, ConditionExpression: string, values: Record<string, unknown>) =>
@@ -129,7 +130,14 @@ export async function forgetRevoked(deps: Deps, userId: string, conversationId: 
     );
   await Promise.all([
     update('REMOVE preview, previewMsgId, previewServerTs', 'previewMsgId = :m', {}),
-    ...(uncount ? [update('ADD unreadCount :minusOne', 'lastMsgId = :m AND unreadCount > :zero', { ':minusOne': -1, ':zero': 0 })] : []),
+    ...(uncount
+      ? [
+          update('ADD unreadCount :minusOne SET uncountedMsgId = :m', 'lastMsgId = :m AND unreadCount > :zero AND (attribute_not_exists(uncountedMsgId) OR uncountedMsgId <> :m)', {
+            ':minusOne': -1,
+            ':zero': 0,
+          }),
+        ]
+      : []),
   ]);
 }
 

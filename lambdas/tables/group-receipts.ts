@@ -25,6 +25,8 @@ export interface GroupReceiptTally {
   readonly readByAllAt?: number;
   /** Epoch seconds (the table's TTL attribute). */
   readonly expiresAt: number;
+  /** An action on the chat (GROUP_SEND `control`): the tally keeps its timeline position, and it gets no ticks. */
+  readonly control?: true;
 }
 
 /** Opens the tally when the message is fanned out; a redelivered record leaves it as it is (false). */

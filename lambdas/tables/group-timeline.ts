@@ -4,8 +4,9 @@
  * their cursor (kept in `groupDelivery`). A member's chat list reads the group's last activity and its own unread
  * count from it, so a group message costs one write here instead of one write per member device.
  */
-import { PutCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { PushFrame } from '../protocol/frames';
+import { ifConditionHolds } from './conditional-write';
 import { tableName, type Deps } from '../runtime/deps';
 
 export interface TimelineEntry {
@@ -19,12 +20,22 @@ export interface TimelineEntry {
   /** The sender's userId: a member's own messages are never unread to it. */
   readonly from: string;
   readonly serverTs: number;
-  /** Epoch seconds (the table's TTL attribute): kept as long as a message may wait in a queue. */
+  /**
+   * Epoch seconds (the table's TTL attribute): kept as long as a message may wait in a queue, or less when
+   * the message disappears sooner (`expiresInSeconds`). Past it, SYNC hands it to no device.
+   */
   readonly expiresAt: number;
   /** The group's version the message was sent to: a member who joined at a later version never gets it. */
   readonly groupVersion?: number;
-  /** The PUSH every member device gets; absent on items written before the timeline held messages. */
+  /**
+   * The PUSH every member device gets; absent on items written before the timeline held messages, and
+   * removed when the message is deleted for everyone (no device reads it after that).
+   */
   readonly frame?: PushFrame;
+  /** An action on the chat (GROUP_SEND `control`): handed to devices, but no activity, unread, preview or ticks. */
+  readonly control?: true;
+  /** Deleted for everyone: handed to no device any more, no longer unread, and its preview is shown to nobody. */
+  readonly revoked?: true;
 }
 
 /**
@@ -71,7 +82,57 @@ export async function readTimeline(
   return { entries, ...(LastEvaluatedKey ? { next: (LastEvaluatedKey as Pick<TimelineEntry, 'position'>).position } : {}) };
 }
 
-/** The group's newest entry; `consistent` for the fanout, which orders the next one after it. */
+/**
+ * Withdraws the message at `position` (deleted for everyone): marked revoked, its PUSH removed, so SYNC
+ * hands it to no device that has not read it yet. True when this call withdrew it; false when the timeline
+ * has no such entry (the fan-out has not run yet) or it was withdrawn before.
+ */
+export async function withdrawFromTimeline(deps: Deps, conversationId: string, position: string): Promise<boolean> {
+  const withdrawn = await ifConditionHolds(
+    deps.clients.db.send(
+      new UpdateCommand({
+        TableName: tableName(deps, 'groupTimeline'),
+        Key: { conversationId, position },
+        UpdateExpression: 'SET revoked = :true REMOVE #frame',
+        ConditionExpression: 'attribute_exists(conversationId) AND attribute_not_exists(revoked)',
+        ExpressionAttributeNames: { '#frame': 'frame' },
+        ExpressionAttributeValues: { ':true': true },
+      }),
+    ),
+  );
+  return withdrawn !== undefined;
+}
+
+export async function entryAt(deps: Deps, conversationId: string, position: string): Promise<TimelineEntry | undefined> {
+  const { Item } = await deps.clients.db.send(new GetCommand({ TableName: tableName(deps, 'groupTimeline'), Key: { conversationId, position } }));
+  return Item as TimelineEntry | undefined;
+}
+
+/** Entries one look for the newest activity reads per page: actions (`control`) rarely come in long runs. */
+const ACTIVITY_PAGE = 10;
+
+/** The group's newest message that is activity (not an action): what a member's chat list shows. */
+export async function latestActivity(deps: Deps, conversationId: string): Promise<TimelineEntry | undefined> {
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page: QueryCommandOutput = await deps.clients.db.send(
+      new QueryCommand({
+        TableName: tableName(deps, 'groupTimeline'),
+        KeyConditionExpression: 'conversationId = :c',
+        FilterExpression: 'attribute_not_exists(control)',
+        ExpressionAttributeValues: { ':c': conversationId },
+        ScanIndexForward: false,
+        Limit: ACTIVITY_PAGE,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    if (page.Items?.length) return page.Items[0] as TimelineEntry;
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return undefined;
+}
+
+/** The group's newest entry, actions included; `consistent` for the fanout, which orders the next one after it. */
 export async function latestEntry(deps: Deps, conversationId: string, consistent = false): Promise<TimelineEntry | undefined> {
   const { Items = [] } = await deps.clients.db.send(
     new QueryCommand({
@@ -86,7 +147,7 @@ export async function latestEntry(deps: Deps, conversationId: string, consistent
   return Items[0] as TimelineEntry | undefined;
 }
 
-/** How many messages others sent after `position` (all of them without one): a member's unread count. */
+/** How many messages others sent after `position` (all of them without one), not actions, not deleted for everyone: a member's unread count. */
 export async function countSentAfter(deps: Deps, conversationId: string, position: string | undefined, reader: string): Promise<number> {
   let count = 0;
   let start: Record<string, unknown> | undefined;
@@ -95,7 +156,7 @@ export async function countSentAfter(deps: Deps, conversationId: string, positio
       new QueryCommand({
         TableName: tableName(deps, 'groupTimeline'),
         KeyConditionExpression: position ? 'conversationId = :c AND #position > :p' : 'conversationId = :c',
-        FilterExpression: '#from <> :reader',
+        FilterExpression: '#from <> :reader AND attribute_not_exists(revoked) AND attribute_not_exists(control)',
         ExpressionAttributeNames: { '#from': 'from', ...(position ? { '#position': 'position' } : {}) },
         ExpressionAttributeValues: { ':c': conversationId, ':reader': reader, ...(position ? { ':p': position } : {}) },
         Select: 'COUNT',

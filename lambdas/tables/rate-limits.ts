@@ -1,19 +1,14 @@
 /**
- * The `rateLimits` table: the token buckets of every rate limit (key fetches, SENDs), one item per bucket, kept as the "theoretical arrival time" of GCRA (`tat`,
- * epoch milliseconds): a bucket admits `cost` tokens while `max(tat, now) + cost × refillMs` stays within
- * `burst × refillMs` of now. Each spend is one or two conditional updates, so concurrent fetches can
- * never spend the same tokens twice.
+ * The `rateLimits` table: the token buckets of every rate limit (key fetches, SENDs), one item per bucket,
+ * kept as GCRA's theoretical arrival time (`tat`; the arithmetic is in `token-bucket.ts`). Each spend is
+ * one or two conditional updates, so concurrent requests can never spend the same tokens twice.
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { tableName, type Deps } from '../runtime/deps';
 import { ifConditionHolds } from './conditional-write';
+import { spendSteps, waitForTokens, type TokenBucketRule } from './token-bucket';
 
-export interface TokenBucketRule {
-  /** Tokens a full bucket holds. */
-  readonly burst: number;
-  /** Milliseconds in which one token comes back. */
-  readonly refillMs: number;
-}
+export type { TokenBucketRule } from './token-bucket';
 
 export type Spend = { readonly allowed: true } | { readonly allowed: false; readonly retryAfterMs: number };
 
@@ -42,34 +37,16 @@ async function updateIf(deps: Deps, bucket: string, update: string, condition: s
 
 /** Takes `cost` tokens (at most `burst`) from the bucket if it has them; otherwise takes none and says when it will. */
 export async function spendTokens(deps: Deps, bucket: string, cost: number, rule: TokenBucketRule): Promise<Spend> {
-  if (cost > rule.burst) throw new Error(`A spend of ${cost} tokens can never fit a bucket of ${rule.burst}`);
   const now = deps.now();
-  const costMs = cost * rule.refillMs;
-  const windowMs = rule.burst * rule.refillMs;
   // A full bucket is dropped by TTL (expiry is lazy, but a bucket past it is full anyway).
-  const expiresAt = Math.ceil((now + windowMs) / 1000);
-  // An idle (full) bucket starts again from now: tat + cost alone would bank the idle time.
-  const fromFull = await updateIf(deps, bucket, 'SET tat = :next, expiresAt = :exp', 'attribute_not_exists(tat) OR tat <= :now', {
-    ':next': now + costMs,
-    ':exp': expiresAt,
-    ':now': now,
-  });
-  if (fromFull) return { allowed: true };
-  // A tat more than a window ahead of now cannot come from this clock: a Lambda whose clock runs ahead wrote
-  // it. Such a bucket is spent in that clock's terms, and left to the Lambdas that can see that far to refuse:
-  // a clock behind must not refuse for minutes on a future it has not reached.
-  const spent = await updateIf(deps, bucket, 'SET tat = tat + :cost, expiresAt = :exp', 'tat <= :latest OR tat > :ahead', {
-    ':cost': costMs,
-    ':exp': expiresAt,
-    ':latest': now + windowMs - costMs,
-    ':ahead': now + windowMs,
-  });
-  if (spent) return { allowed: true };
+  const expiresAt = Math.ceil((now + rule.burst * rule.refillMs) / 1000);
+  for (const step of spendSteps('tat', cost, rule, now, 'expiresAt = :exp')) {
+    if (await updateIf(deps, bucket, `SET ${step.update}`, step.condition, { ...step.values, ':exp': expiresAt })) return { allowed: true };
+  }
   const { Item } = await deps.clients.db.send(
     new GetCommand({ TableName: tableName(deps, 'rateLimits'), Key: { bucket }, ConsistentRead: true }),
   );
-  const tat = (Item?.tat as number | undefined) ?? now;
-  return { allowed: false, retryAfterMs: Math.max(0, tat + costMs - windowMs - now) };
+  return { allowed: false, retryAfterMs: waitForTokens(Item?.tat as number | undefined, cost, rule, now) };
 }
 
 /** Gives back tokens spent by a request that was refused for another reason. */

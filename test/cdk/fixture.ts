@@ -38,10 +38,23 @@ export function testApp(context: Record<string, unknown> = {}, builtinCloudForma
  * built-in CloudFormation validation costs ~6 s per process, so it is off here and checked in one test
  * of its own (`checks.test.ts`).
  */
-export function synthParley(context: Record<string, unknown> = {}, builtinCloudFormationValidation = false): Synthesized {
+export function buildParley(context: Record<string, unknown> = {}, builtinCloudFormationValidation = false): Synthesized {
   const app = testApp(context, builtinCloudFormationValidation);
   const stack = new ParleyStack(app, 'Parley');
   return { app, stack, template: Template.fromStack(stack) };
+}
+
+const built = new Map<string, Synthesized>();
+
+/**
+ * `buildParley`, once per context in a test process: a build costs ~1.5 s of CPU and the assertion tests
+ * only read what they get. A test that changes the stack (cdk-nag annotates it) builds its own.
+ */
+export function synthParley(context: Record<string, unknown> = {}, builtinCloudFormationValidation = false): Synthesized {
+  const key = JSON.stringify([context, builtinCloudFormationValidation]);
+  let found = built.get(key);
+  if (!found) built.set(key, (found = buildParley(context, builtinCloudFormationValidation)));
+  return found;
 }
 
 /** The logical id of a construct's CloudFormation resource. */

@@ -3,7 +3,7 @@
  * disappearing timers, a newer client's unknown types) and the rules a device applies to them.
  */
 import { randomUUID } from 'node:crypto';
-import { decodeContent, encodeContent, type MessageContent } from '../../client/content';
+import { decodeContent, encodeContent, MAX_REACTION_CHARS, type MessageContent } from '../../client/content';
 import { MessageActionError } from '../../client/errors';
 import { EDIT_WINDOW_MS, kindOf, MessageActions } from '../../client/message-actions';
 import { MessageLog } from '../../client/message-log';
@@ -66,8 +66,10 @@ describe('MessageActions', () => {
   beforeEach(async () => {
     clock = 1_000_000;
     log = new MessageLog(new MemoryStore());
-    actions = new MessageActions(log, () => clock);
+    admins = new Set([alice]);
+    actions = new MessageActions(log, () => clock, async (_groupId, userId) => admins.has(userId));
   });
+  let admins: Set<string>;
 
   const message = (author: string, text: string, extra: Partial<MessageContent> = {}) => {
     const msgId = randomUUID();
@@ -110,6 +112,43 @@ describe('MessageActions', () => {
     // A reaction on a message this device does not have is refused; a delete of one is nothing to do.
     expect(await actions.apply({ author: bob, msgId: randomUUID(), conversationId: chat, serverTs: clock, content: { reaction: { ...ref, emoji: '👍' }, sentAt }, own: false })).toMatch('no message');
     expect(await actions.apply({ author: bob, msgId: randomUUID(), conversationId: chat, serverTs: clock, content: { deleteForEveryone: { msgId: ref.msgId }, sentAt }, own: false })).toBeUndefined();
+  });
+
+  it('keeps the texts an edit replaced on the device, oldest first, once per edit however often it comes', async () => {
+    const ref = await message(bob, 'helo wrld');
+    expect(await actions.editHistory(ref)).toEqual([]);
+    const edit = (text: string, at: number) => ({ author: bob, msgId: randomUUID(), conversationId: chat, serverTs: at, content: { edit: { msgId: ref.msgId, text }, sentAt }, own: false });
+    await actions.apply(edit('hello wrld', clock + 1000));
+    const again = edit('hello world', clock + 2000);
+    await actions.apply(again);
+    await actions.apply(again);
+    expect(await actions.editHistory(ref)).toEqual([
+      { text: 'helo wrld', replacedAt: clock + 1000 },
+      { text: 'hello wrld', replacedAt: clock + 2000 },
+    ]);
+    expect(await log.get(ref)).toMatchObject({ text: 'hello world', excerpt: 'hello world', edited: true });
+    await expect(actions.editHistory({ author: bob, msgId: randomUUID() })).rejects.toMatchObject({ code: 'UNKNOWN_MESSAGE' });
+  });
+
+  it('refuses a reaction longer than receivers accept before sending', async () => {
+    const ref = await message(bob, 'hi');
+    const reaction = (emoji: string) => ({ reaction: { ...ref, emoji }, sentAt });
+    expect(await actions.check(alice, reaction('x'.repeat(MAX_REACTION_CHARS)))).toBe(chat);
+    await expect(actions.check(alice, reaction('x'.repeat(MAX_REACTION_CHARS + 1)))).rejects.toMatchObject({ code: 'REACTION_TOO_LONG' });
+  });
+
+  it('lets only a group’s admins set its timer, on sending and on receiving', async () => {
+    const group = `group:${randomUUID()}`;
+    expect(await actions.checkTimer(alice, group, 86400)).toBe(86400);
+    await expect(actions.checkTimer(bob, group, 86400)).rejects.toMatchObject({ code: 'NOT_ADMIN' });
+    await expect(actions.checkTimer(alice, group, 3600)).rejects.toMatchObject({ code: 'BAD_TIMER' });
+    // Either member of a 1:1 chat may.
+    expect(await actions.checkTimer(bob, chat, 0)).toBe(0);
+    const timer = (author: string) => ({ author, msgId: randomUUID(), conversationId: group, serverTs: clock, content: { disappearing: { seconds: 604800 as const }, sentAt }, own: false });
+    expect(await actions.apply(timer(bob))).toMatch('admin');
+    expect(await actions.timerOf(group)).toBe(0);
+    expect(await actions.apply(timer(alice))).toBeUndefined();
+    expect(await actions.timerOf(group)).toBe(604800);
   });
 
   it('removes a disappearing message when its timer runs out after it was read, not before', async () => {

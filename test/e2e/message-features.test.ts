@@ -5,6 +5,7 @@
  * type shows as unsupported, and what may not be done is refused with a code, with nothing stored.
  */
 import { randomUUID } from 'node:crypto';
+import { encodeContent } from '../../client/content';
 import { ParleyApiError, MessageActionError } from '../../client/errors';
 import type { IncomingMessage } from '../../client/events';
 import { REVOKE_WINDOW_MS } from '../../lambdas/protocol/frames';
@@ -17,14 +18,33 @@ let parley: ParleyLocal;
 /** How far the handlers' clock runs ahead of the real one: the window cases move it. */
 let clockOffset = 0;
 
+/** While set, the fanout waits for it before each batch: a REVOKE sent meanwhile overtakes the message's fan-out. */
+let fanOutHeld: Promise<void> | undefined;
+let releaseFanOut: (() => void) | undefined;
+/** Holds the fanout until the answer is called (or the test ends). */
+const holdFanOut = () => {
+  fanOutHeld = new Promise((resolve) => (releaseFanOut = resolve));
+  return () => {
+    fanOutHeld = undefined;
+    releaseFanOut?.();
+  };
+};
+
 beforeAll(async () => {
-  parley = await startParleyLocal({ webSocketPort: 0, httpPort: 0, now: () => Date.now() + clockOffset });
+  parley = await startParleyLocal({
+    webSocketPort: 0,
+    httpPort: 0,
+    now: () => Date.now() + clockOffset,
+    intercept: (id, invoke) => (id === 'fanout' ? async (event: any) => (await fanOutHeld, invoke(event)) : invoke),
+  });
 });
 afterAll(async () => {
   await parley?.stop();
 });
 afterEach(() => {
   clockOffset = 0;
+  fanOutHeld = undefined;
+  releaseFanOut?.();
 });
 
 let phoneNumbers = 0;
@@ -211,5 +231,129 @@ describe('disappearing messages', () => {
     await expect(alice.client.setDisappearing(bob.client.userId, 3600)).rejects.toMatchObject({ code: 'BAD_TIMER' });
     alice.client.close();
     bobLater.client.close();
+  });
+});
+
+describe('in a group, and a REVOKE that overtakes the fan-out', () => {
+  const DAY_MS = 24 * 3600 * 1000;
+  /** Alice the group's admin and Carol online; Bob offline, so his queue shows what the server keeps for him. */
+  let alice: TestClient;
+  let bob: TestClient;
+  let carol: TestClient;
+  let groupId: string;
+  let conversationId: string;
+  const chatOf = async (device: TestClient) =>
+    (await device.client.listConversations()).find((c) => c.conversationId === conversationId) as { unreadCount: number; lastMsgId: string; preview?: { msgId: string } };
+  const queuedCopyOf = async (device: TestClient, msgId: string) =>
+    (await queuedItems(parley, device.client.address as never)).find((item) => item.frame.msgId === msgId);
+  /** Alice's group message, once Carol has it and Bob's queue holds it. */
+  const sendToGroup = async (text: string) => {
+    const sent = await alice.client.sendToGroup(groupId, text);
+    await carol.events.waitFor('message', (m) => m.msgId === sent.msgId);
+    await until(async () => (await queuedCopyOf(bob, sent.msgId)) !== undefined);
+    return sent;
+  };
+
+  beforeAll(async () => {
+    [alice, bob, carol] = [await registerClient(parley, nextPhone()), await registerClient(parley, nextPhone()), await registerClient(parley, nextPhone())];
+    groupId = (await alice.client.createGroup('Plans', [bob.client.userId, carol.client.userId])).groupId;
+    conversationId = `group:${groupId}`;
+    await carol.events.waitFor('groupUpdate', (u) => u.groupId === groupId);
+    bob.client.close();
+  });
+  afterAll(() => {
+    for (const device of [alice, carol]) device?.client.close();
+  });
+
+  it('a 1:1 REVOKE that overtakes its message’s fan-out still drops every copy (the recipient offline, its queue read directly)', async () => {
+    const direct = (device: TestClient) => device.client.listConversations().then((chats) => chats.find((c) => c.conversationId.startsWith('direct:') && c.conversationId.includes(bob.client.userId)));
+    const release = holdFanOut();
+    const sent = await alice.client.send(bob.client.userId, 'oops');
+    // The ACK came, the fanout has not written the copy yet: the REVOKE finds nothing, its revoke record follows.
+    const revoked = await alice.client.deleteForEveryone({ author: alice.client.userId, msgId: sent.msgId });
+    expect(revoked.dropped).toBe(0);
+    const unreadBefore = (await direct(bob))?.unreadCount ?? 0;
+    release();
+    await parley.drainStreams();
+    expect(await queuedCopyOf(bob, sent.msgId)).toBeUndefined();
+    // The revoke record, after the message's fan-out, also took it out of Bob's unread count and Alice's preview.
+    expect((await direct(bob))?.unreadCount ?? 0).toBe(unreadBefore);
+    expect(((await direct(alice)) as { preview?: unknown } | undefined)?.preview).toBeUndefined();
+  });
+
+  it('delete for everyone drops the copies still queued on every member device, the preview and the unread count', async () => {
+    const kept = await sendToGroup('see you at 8');
+    const oops = await sendToGroup('wrong group!');
+    await until(async () => (await chatOf(carol)).preview?.msgId === oops.msgId);
+    expect((await chatOf(bob)).unreadCount).toBe(2);
+
+    const revoked = await alice.client.deleteForEveryone({ author: alice.client.userId, msgId: oops.msgId });
+    // Bob's and Carol's devices: deleted by key whether or not a copy was still there.
+    expect(revoked.dropped).toBe(2);
+    expect(await queuedCopyOf(bob, oops.msgId)).toBeUndefined();
+    expect(await queuedCopyOf(bob, kept.msgId)).toBeDefined();
+    await carol.events.waitFor('message', (m) => m.kind === 'delete' && m.deleteForEveryone?.msgId === oops.msgId);
+    await parley.drainStreams();
+    expect(await chatOf(carol)).toMatchObject({ unreadCount: 1 });
+    expect((await chatOf(carol)).preview).toBeUndefined();
+    expect((await chatOf(bob)).unreadCount).toBe(1);
+  });
+
+  it('drops the copies of a message whose fan-out the REVOKE overtook', async () => {
+    const release = holdFanOut();
+    const sent = await alice.client.sendToGroup(groupId, 'gone before it lands');
+    await alice.client.deleteForEveryone({ author: alice.client.userId, msgId: sent.msgId });
+    release();
+    await parley.drainStreams();
+    expect(await queuedCopyOf(bob, sent.msgId)).toBeUndefined();
+    expect(await queuedCopyOf(carol, sent.msgId)).toBeUndefined();
+    expect((await chatOf(bob)).unreadCount).toBe(1);
+  });
+
+  it('refuses a REVOKE of another member’s message and past 48 hours, and drops nothing', async () => {
+    const sent = await sendToGroup('mine to delete');
+    const revoke = (device: TestClient) => (device.client as any).connection.request({ action: 'REVOKE', msgId: sent.msgId }).catch((e: unknown) => e);
+    expect(await revoke(carol)).toMatchObject({ code: 'NOT_FOUND' });
+    clockOffset = REVOKE_WINDOW_MS + 60_000;
+    expect(await revoke(alice)).toMatchObject({ code: 'REVOKE_WINDOW_PASSED' });
+    clockOffset = 0;
+    expect(await queuedCopyOf(bob, sent.msgId)).toBeDefined();
+  });
+
+  it('actions are no activity, a timer set by an admin makes the queued copies expire by it, and a member’s timer is refused', async () => {
+    const before = await chatOf(bob);
+    const target = { author: alice.client.userId, msgId: before.lastMsgId };
+    await carol.client.react(target, '👍');
+    await alice.client.edit(target, 'mine to delete, or not');
+    await alice.client.setDisappearing(conversationId, 86400);
+    await carol.events.waitFor('message', (m) => m.kind === 'disappearing' && m.conversationId === conversationId);
+    await parley.drainStreams();
+    expect(await chatOf(bob)).toMatchObject({ unreadCount: before.unreadCount, lastMsgId: before.lastMsgId });
+
+    const secret = await sendToGroup('gone by tomorrow');
+    expect((await queuedCopyOf(bob, secret.msgId))!.expiresAt).toBe(Math.ceil((secret.serverTs + DAY_MS) / 1000));
+    expect((await carol.events.waitFor('message', (m) => m.msgId === secret.msgId)).expiresInSeconds).toBe(86400);
+
+    // Carol is no admin: her SDK refuses before sending, and a client that sends it anyway is refused on receipt.
+    await expect(carol.client.setDisappearing(conversationId, 0)).rejects.toMatchObject({ code: 'NOT_ADMIN' });
+    const forced = await (carol.client as any).groups.send(groupId, encodeContent({ disappearing: { seconds: 0 }, sentAt: Date.now() }), { control: true });
+    const refused = await alice.events.waitFor('undecryptable', (u) => u.msgId === forced.msgId);
+    expect(refused.reason).toBe('refused-action');
+    const after = await alice.client.sendToGroup(groupId, 'still timed');
+    expect((await carol.events.waitFor('message', (m) => m.msgId === after.msgId)).expiresInSeconds).toBe(86400);
+  });
+
+  it('Bob comes back: only the messages nobody revoked, and the deletes', async () => {
+    const bobAgain = await reopenClient(parley, bob.store);
+    // The two messages Alice deleted, as Carol saw the deletes.
+    const deleted = carol.events.seen.message.filter((m) => m.kind === 'delete' && m.conversationId === conversationId).map((m) => m.deleteForEveryone!.msgId);
+    expect(deleted).toHaveLength(2);
+    await bobAgain.events.waitFor('message', (m) => m.text === 'still timed', 15_000);
+    const seen = bobAgain.events.seen.message;
+    for (const msgId of deleted) expect(seen.map((m) => m.msgId)).not.toContain(msgId);
+    const groupDeletes = seen.filter((m) => m.kind === 'delete' && m.conversationId === conversationId);
+    expect(groupDeletes.map((m) => m.deleteForEveryone!.msgId).sort()).toEqual([...deleted].sort());
+    expect(bobAgain.events.seen.undecryptable.filter((u) => u.reason !== 'refused-action')).toEqual([]);
+    bobAgain.client.close();
   });
 });

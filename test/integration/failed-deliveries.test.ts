@@ -19,6 +19,8 @@ let alice: TestDevice;
 let bob: TestDevice[];
 /** msgIds the fanout fails on, every time, as a bug or a poison record would make it. */
 const poisoned = new Set<string>();
+/** msgIds the fanout fails on after it has written their copies (a crash halfway). */
+const failingAfterWriting = new Set<string>();
 
 const msgIdsOf = streamedMsgIds;
 
@@ -34,7 +36,9 @@ beforeAll(async () => {
         ? invoke
         : async (event: any) => {
             if (msgIdsOf(event).some((msgId) => poisoned.has(msgId))) throw new Error('the fanout failed on this batch');
-            return invoke(event);
+            const answer = await invoke(event);
+            if (msgIdsOf(event).some((msgId) => failingAfterWriting.has(msgId))) throw new Error('the fanout failed after writing');
+            return answer;
           },
   });
   alice = await registerAccount(parley, '+14155550901');
@@ -107,7 +111,7 @@ it('keeps a record the fanout gave up on, whole, and redrive delivers it once to
     envelopes: failing.envelopes.map(({ userId, deviceId, ciphertext }) => expect.objectContaining({ userId, deviceId, ciphertext })),
   });
 
-  expect(await parley.redriveFailedRecords({ dryRun: true })).toEqual({ batches: 1, replayed: 1, failedReceipted: 0, expired: 0, left: 0 });
+  expect(await parley.redriveFailedRecords({ dryRun: true })).toEqual({ batches: 1, replayed: 1, failedReceipted: 0, expired: 0, revoked: 0, left: 0 });
   // The same through `npm run redrive -- --local URL --dry-run`.
   expect(await runRedrive({ target: { kind: 'local', url: parley.httpUrl }, request: { dryRun: true } }, () => undefined)).toMatchObject({
     replayed: 1,
@@ -115,14 +119,14 @@ it('keeps a record the fanout gave up on, whole, and redrive delivers it once to
   expect(await failedObjects()).toEqual([key]);
 
   poisoned.clear();
-  expect(await parley.redriveFailedRecords()).toEqual({ batches: 1, replayed: 1, failedReceipted: 0, expired: 0, left: 0 });
+  expect(await parley.redriveFailedRecords()).toEqual({ batches: 1, replayed: 1, failedReceipted: 0, expired: 0, revoked: 0, left: 0 });
   await parley.drainStreams();
   expect(await bobPhone.next((f) => f.type === 'PUSH' && f.msgId === failing.msgId)).toMatchObject({
     envelope: { ciphertext: failing.envelopes[0]!.ciphertext },
   });
   for (const device of bob) expect((await queuedIds(device)).filter((id) => id === failing.msgId)).toHaveLength(1);
   expect(await failedObjects()).toEqual([]);
-  expect(await parley.redriveFailedRecords()).toEqual({ batches: 0, replayed: 0, failedReceipted: 0, expired: 0, left: 0 });
+  expect(await parley.redriveFailedRecords()).toEqual({ batches: 0, replayed: 0, failedReceipted: 0, expired: 0, revoked: 0, left: 0 });
 
   // A redrive that crashed after putting the record back but before deleting the object replays it again:
   // a live device is pushed it again (queue writes are plain batch puts, one request for all devices; the
@@ -165,7 +169,7 @@ it('answers a record older than a queue keeps messages (30 days) with a failed r
 
   clockOffset = 31 * DAY;
   poisoned.clear();
-  expect(await parley.redriveFailedRecords()).toEqual({ batches: 1, replayed: 0, failedReceipted: 1, expired: 0, left: 0 });
+  expect(await parley.redriveFailedRecords()).toEqual({ batches: 1, replayed: 0, failedReceipted: 1, expired: 0, revoked: 0, left: 0 });
   await parley.drainStreams();
   for (const device of bob) expect(await queuedIds(device)).not.toContain(failing.msgId);
   const back = await connectDevice(parley, alice);
@@ -173,4 +177,26 @@ it('answers a record older than a queue keeps messages (30 days) with a failed r
   expect(failed.map((f) => [f.status, f.by.deviceId]).sort()).toEqual(bob.map((device) => ['failed', device.deviceId]).sort());
   expect(await failedObjects()).toEqual([]);
   await back.close();
+});
+
+it('drops a message its sender revoked while it waited for redrive, with the copies its failed fan-out had written', async () => {
+  const sender = await connectDevice(parley, alice);
+  const failing = message(5);
+  failingAfterWriting.add(failing.msgId);
+  await send(sender, failing);
+  await parley.drainStreams();
+  expect(await failedObjects()).toHaveLength(1);
+  for (const device of bob) expect(await queuedIds(device)).toContain(failing.msgId);
+
+  sender.send({ action: 'REVOKE', requestId: 'revoke-5', msgId: failing.msgId });
+  expect(await sender.next((f) => f.requestId === 'revoke-5')).toMatchObject({ type: 'REVOKE_ACK', dropped: 2 });
+  failingAfterWriting.clear();
+  expect(await parley.redriveFailedRecords()).toEqual({ batches: 1, replayed: 0, failedReceipted: 0, expired: 0, revoked: 1, left: 0 });
+  await parley.drainStreams();
+  for (const device of bob) expect(await queuedIds(device)).not.toContain(failing.msgId);
+  // Nor does its sender hear that it failed: it was deleted, not lost.
+  const back = await connectDevice(parley, alice);
+  expect((await syncQueue(back)).filter((f) => f.type === 'RECEIPT' && f.msgIds.includes(failing.msgId))).toEqual([]);
+  expect(await failedObjects()).toEqual([]);
+  await Promise.all([sender.close(), back.close()]);
 });

@@ -49,7 +49,11 @@ function recordingClient() {
     markRead: jest.fn(async (_conversation: string, _upTo: string) => undefined),
     send: jest.fn(async (_to: string, _text: string) => ({ msgId: 'm2', serverTs: 2 })),
     reply: jest.fn(async (_target: MessageRef, _text: string) => ({ msgId: 'm3', serverTs: 3 })),
-    react: jest.fn(async (_target: MessageRef, _emoji: string | null) => ({ msgId: 'r1', serverTs: 4 })),
+    react: jest.fn(async (_target: MessageRef, emoji: string | null) => {
+      if (emoji && emoji.length > 16) throw new MessageActionError('REACTION_TOO_LONG', 'A reaction is one emoji: at most 16 characters');
+      return { msgId: 'r1', serverTs: 4 };
+    }),
+    editHistory: jest.fn(async (target: MessageRef) => (target.msgId === 'm1' ? [{ text: 'hii', replacedAt: Date.now() }] : [])),
     edit: jest.fn(async (_target: MessageRef, _text: string): Promise<{ msgId: string }> => {
       throw new MessageActionError('EDIT_WINDOW_PASSED', 'A message can be edited for 15 minutes after it was sent');
     }),
@@ -200,8 +204,10 @@ describe('ChatSession', () => {
       await runSlashCommand(session, '/react 1');
       expect(client.react).toHaveBeenLastCalledWith(bobs, null);
       expect(model.current()!.lines[0]!.reactions!.size).toBe(0);
-      await expect(runSlashCommand(session, '/react 1 notanemojiatallreally')).rejects.toThrow('a reaction is one emoji (at most 16 characters)');
-      expect(client.react).toHaveBeenCalledTimes(2);
+      session.submit('/react 1 notanemojiatallreally');
+      await settled();
+      expect(model.notice).toEqual(['/react: A reaction is one emoji: at most 16 characters (REACTION_TOO_LONG)']);
+      expect([...model.current()!.lines[0]!.reactions!]).toEqual([]);
       await runSlashCommand(session, '/react 🎉'); // no number: the newest message
       expect(client.react).toHaveBeenLastCalledWith(mine, '🎉');
     });
@@ -221,6 +227,17 @@ describe('ChatSession', () => {
       expect(model.current()!.lines[1]).toMatchObject({ text: 'You deleted this message', deleted: true });
       await expect(runSlashCommand(session, '/delete')).rejects.toThrow('no message of yours in this chat yet');
       await expect(runSlashCommand(session, '/edit 2 again')).rejects.toThrow('that message was deleted');
+    });
+
+    it('/history shows the earlier texts of message [n], kept by the SDK on this device', async () => {
+      const { client, model, session } = await chatWithBob();
+      client.emit('message', { msgId: 'e1', conversationId: withBob, from: { userId: BOB, deviceId: 1 }, outgoing: false, kind: 'edit', edit: { msgId: 'm1', text: 'hi!' }, sentAt: 2, serverTs: 2, seq: 2 });
+      await runSlashCommand(session, '/history 1');
+      expect(client.editHistory).toHaveBeenLastCalledWith(bobs);
+      expect(model.notice).toEqual(['[1] before its edits, oldest first:', expect.stringMatching(/^ {2}hii {2}\(until today \d\d:\d\d\)$/), '  now: hi!']);
+      await runSlashCommand(session, '/history 2');
+      expect(model.notice).toEqual(['[2] was never edited']);
+      await expect(runSlashCommand(session, '/history 9')).rejects.toThrow('no message [9] in this chat');
     });
 
     it('/disappearing sets the open chat’s timer and says so; anything but off|24h|7d|90d is refused', async () => {

@@ -155,6 +155,26 @@ describe('DELIVERED previews', () => {
     expect(await run({ cursors: [cursorOf(NOW - 10)], previews: [{ msgId: MSG, ciphertext: 'AAAA' }] })).toEqual({ type: 'DELIVERED_ACK', cursors: [cursorOf(NOW - 10)] });
   });
 
+  it('writes no preview of a 1:1 message whose state another device of the user moved first: that device wrote it', async () => {
+    takes(queued('direct:x:y', NOW - 10));
+    db.on(UpdateCommand, { ConditionExpression: 'attribute_not_exists(deliveredUpTo) OR deliveredUpTo < :upTo' }).rejects(
+      new ConditionalCheckFailedException({ message: 'as far', $metadata: {} }),
+    );
+    expect(await run({ cursors: [cursorOf(NOW - 10)], previews: [{ msgId: MSG, ciphertext: 'AAAA' }] })).toEqual({ type: 'DELIVERED_ACK', cursors: [cursorOf(NOW - 10)] });
+    expect(updates('deliveredUpTo')).toHaveLength(1);
+    expect(updates('preview = :c')).toHaveLength(0);
+  });
+
+  it('still writes the preview of a group message, and of the user’s own message from another device, which move no state', async () => {
+    const OWN = '5b1c2b3a-4d5e-4f60-8a7b-6c5d4e3f2a1b';
+    takes(queued('group:g', NOW - 10), queued('direct:x:y', NOW - 5, USER, OWN));
+    await run({ cursors: [cursorOf(NOW - 10), cursorOf(NOW - 5, OWN)], previews: [{ msgId: MSG, ciphertext: 'AAAA' }, { msgId: OWN, ciphertext: 'BBBB' }] });
+    expect(updates('preview = :c').map((input) => input.Key)).toEqual([
+      { userId: USER, conversationId: 'group:g' },
+      { userId: USER, conversationId: 'direct:x:y' },
+    ]);
+  });
+
   it('ignores and names a preview whose message it did not take (acknowledged before), or whose msgId two senders used', async () => {
     expect(await run({ cursors: [cursorOf(NOW - 10)], previews: [{ msgId: MSG, ciphertext: 'AAAA' }] })).toMatchObject({ ignoredPreviews: [MSG] });
     takes(queued('direct:x:y', NOW - 10), queued('direct:x:z', NOW - 5, USER));

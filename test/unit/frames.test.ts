@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   DeliveredFrame,
+  GroupSendFrame,
   MAX_ACKNOWLEDGED,
   MAX_CIPHERTEXT_CHARS,
   MAX_ENVELOPES,
@@ -27,17 +28,22 @@ const send = (preview: string) => ({
 const issuesOf = (result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }) =>
   (result.error?.issues ?? []).map((issue) => `${issue.path.join('.')}: ${issue.message}`);
 
-describe('SEND expiresInSeconds and control, REVOKE', () => {
+const groupSend = () => ({ action: 'GROUP_SEND', msgId: randomUUID(), conversationId: `group:${BOB}`, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
+
+describe.each([
+  ['SEND', SendFrame, () => send(base64Of(8))],
+  ['GROUP_SEND', GroupSendFrame, groupSend],
+] as const)('%s expiresInSeconds and control, REVOKE', (_action, schema, frame) => {
   it('takes a timer from 1 s to 30 days, and refuses 0, a fraction or a second more', () => {
-    const timed = (expiresInSeconds: number) => ({ ...send(base64Of(8)), expiresInSeconds });
-    expect(SendFrame.safeParse(timed(1)).success).toBe(true);
-    expect(SendFrame.safeParse(timed(MAX_QUEUE_SECONDS)).success).toBe(true);
-    for (const wrong of [0, 1.5, MAX_QUEUE_SECONDS + 1]) expect(issuesOf(SendFrame.safeParse(timed(wrong)))[0]).toMatch(/^expiresInSeconds: /);
+    const timed = (expiresInSeconds: number) => ({ ...frame(), expiresInSeconds });
+    expect(schema.safeParse(timed(1)).success).toBe(true);
+    expect(schema.safeParse(timed(MAX_QUEUE_SECONDS)).success).toBe(true);
+    for (const wrong of [0, 1.5, MAX_QUEUE_SECONDS + 1]) expect(issuesOf(schema.safeParse(timed(wrong)))[0]).toMatch(/^expiresInSeconds: /);
   });
 
   it('takes control only as true, and a REVOKE only with a UUID', () => {
-    expect(SendFrame.safeParse({ ...send(base64Of(8)), control: true }).success).toBe(true);
-    expect(SendFrame.safeParse({ ...send(base64Of(8)), control: false }).success).toBe(false);
+    expect(schema.safeParse({ ...frame(), control: true }).success).toBe(true);
+    expect(schema.safeParse({ ...frame(), control: false }).success).toBe(false);
     expect(RevokeFrame.safeParse({ action: 'REVOKE', msgId: randomUUID() }).success).toBe(true);
     expect(issuesOf(RevokeFrame.safeParse({ action: 'REVOKE', msgId: 'x' }))[0]).toMatch(/^msgId: /);
   });

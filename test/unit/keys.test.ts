@@ -256,7 +256,7 @@ describe('fetching bundles', () => {
     const frame = await fetchKeys.withDeps(deps)(messageEvent('FETCH_KEYS', JSON.stringify({ action: 'FETCH_KEYS', requestId: 'f-1', users }), 'conn-1', CALLER));
     expect(body(frame)).toMatchObject({ type: 'KEYS', requestId: 'f-1', bundles: [{ userId: PEER }], missing: [other] });
     // Each user costs the requester one token overall and one for that user.
-    expect(db.commandCalls(UpdateCommand, { Key: { bucket: `device:${USER}.2` } })[0]!.args[0].input.ExpressionAttributeValues![':next']).toBe(NOW + 2 * 3_600);
+    expect(db.commandCalls(UpdateCommand, { Key: { bucket: `device:${USER}.2` } })[0]!.args[0].input.ExpressionAttributeValues![':bucketNext']).toBe(NOW + 2 * 3_600);
   });
 
   it('refuses a batch naming a user twice, before spending anything', async () => {

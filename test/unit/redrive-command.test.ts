@@ -13,8 +13,8 @@ describe('npm run redrive', () => {
       target: { kind: 'aws', stackName: 'Parley' },
       request: { dryRun: false, giveUp: false },
     });
-    expect(parseRedriveCommand(['--bucket', 'b', '--stream', 's'])).toEqual({
-      target: { kind: 'awsNamed', bucket: 'b', stream: 's' },
+    expect(parseRedriveCommand(['--bucket', 'b', '--stream', 's', '--accepted-messages', 'a'])).toEqual({
+      target: { kind: 'awsNamed', bucket: 'b', stream: 's', acceptedMessages: 'a' },
       request: { dryRun: false, giveUp: false },
     });
     expect(parseRedriveCommand(['--local', 'http://127.0.0.1:3000/', '--give-up'])).toEqual({
@@ -27,7 +27,8 @@ describe('npm run redrive', () => {
     [[], /Name one target/],
     [['--stage', 'prod', '--local', 'http://127.0.0.1:3000'], /Name one target/],
     [['--stage', 'prod', '--stack', 'Parley'], /Name one target/],
-    [['--bucket', 'b'], /--bucket and --stream go together/],
+    [['--bucket', 'b'], /--bucket, --stream and --accepted-messages go together/],
+    [['--bucket', 'b', '--stream', 's'], /--bucket, --stream and --accepted-messages go together/],
     [['--local', 'localhost:3000'], /--local takes the local HTTP API URL/],
     [['--stage', 'Parley', 'now'], /Unexpected now/],
     [['--stage', 'Parley', '--force'], /Unknown option '--force'/],
@@ -55,17 +56,22 @@ describe('npm run redrive', () => {
           Outputs: [
             { OutputKey: `Parley${STACK_OUTPUTS.failedDeliveriesBucket}5E6F7A8B`, OutputValue: 'parley-dev-failed' },
             { OutputKey: `Parley${STACK_OUTPUTS.messageStream}1C2D3E4F`, OutputValue: 'parley-dev-messages' },
+            { OutputKey: `Parley${STACK_OUTPUTS.acceptedMessagesTable}9A8B7C6D`, OutputValue: 'parley-dev-accepted' },
           ],
         },
       ],
     });
-    await expect(namesFromStack('Parley-dev', 'eu-west-1')).resolves.toEqual({ bucket: 'parley-dev-failed', stream: 'parley-dev-messages' });
+    await expect(namesFromStack('Parley-dev', 'eu-west-1')).resolves.toEqual({
+      bucket: 'parley-dev-failed',
+      stream: 'parley-dev-messages',
+      acceptedMessages: 'parley-dev-accepted',
+    });
     cloudFormation.restore();
   });
 
   it('prints the counts', () => {
-    const report = { batches: 2, replayed: 3, failedReceipted: 1, expired: 0, left: 0 };
-    expect(summary(report, false)).toBe('replayed 3, failed-receipted 1, expired 0, left 0 (from 2 failed batches)');
+    const report = { batches: 2, replayed: 3, failedReceipted: 1, expired: 0, revoked: 1, left: 0 };
+    expect(summary(report, false)).toBe('replayed 3, failed-receipted 1, expired 0, revoked 1, left 0 (from 2 failed batches)');
     expect(summary(report, true)).toMatch(/^Dry run: would have replayed 3/);
   });
 });

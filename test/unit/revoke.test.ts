@@ -1,15 +1,19 @@
 import { mockClient } from 'aws-sdk-client-mock';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { handler as revoke } from '../../lambdas/send/revoke';
+import { handler as fanout } from '../../lambdas/fanout/fanout';
 import { directConversationId } from '../../lambdas/send/conversations';
 import { REVOKE_WINDOW_MS } from '../../lambdas/protocol/frames';
 import { queueItemOf } from '../../lambdas/tables/device-queues';
-import { messageEvent, mockDeps, NOW, routeCheckPasses, USER } from '../fixtures/aws-events';
+import { kinesisRecord, messageEvent, mockDeps, NOW, routeCheckPasses, USER } from '../fixtures/aws-events';
 
 const db = mockClient(DynamoDBDocumentClient);
+const kinesis = mockClient(KinesisClient);
 const deps = mockDeps();
 const BOB = '7a3e1c2b-9d8f-4e6a-b5c4-3d2e1f0a9b8c';
 const MSG = '9f1c2b3a-4d5e-4f60-8a7b-6c5d4e3f2a1b';
+const GROUP = '0d6f3b5e-1a2b-4c3d-8e9f-0a1b2c3d4e5f';
 const conversationId = directConversationId(USER, BOB);
 const accepted = (serverTs: number, sender = `${USER}.1`, conversation = conversationId) => ({
   Item: { msgId: MSG, sender, conversationId: conversation, serverTs, expiresAt: Math.ceil((serverTs + 30 * 86400_000) / 1000) },
@@ -21,17 +25,35 @@ async function run(callerDevice = 1) {
   return JSON.parse((await revoke.withDeps(deps)(event)).body!);
 }
 
+/** The keys each BatchWriteItem deleted from the device queues, call by call. */
+const batchDeletedKeys = () =>
+  db.commandCalls(BatchWriteCommand).map((call) => call.args[0].input.RequestItems!['parley-deviceQueues']!.map((request) => request.DeleteRequest!.Key));
+
+/** A group of `members` users (the caller first), each with two addressable devices. */
+function groupOf(members: string[]) {
+  db.on(GetCommand, { TableName: 'parley-groups' }).resolves({
+    Item: { groupId: GROUP, name: 'g', version: 1, members: Object.fromEntries(members.map((userId) => [userId, { role: 'member', joinedAt: 0, joinedVersion: 1 }])) },
+  });
+  db.on(BatchGetCommand).callsFake((input) => {
+    const keys = input.RequestItems['parley-devices'].Keys as { userId: string; deviceId: number }[];
+    return { Responses: { 'parley-devices': keys.filter((key) => key.deviceId <= 2).map((key) => ({ ...key, identityKey: 'k', registrationId: 1 })) } };
+  });
+}
+
 beforeEach(() => {
   db.reset();
+  kinesis.reset();
   routeCheckPasses(db);
   db.on(UpdateCommand).resolves({});
   db.on(DeleteCommand).resolves({});
+  db.on(BatchWriteCommand).resolves({});
+  kinesis.on(PutRecordCommand).resolves({ SequenceNumber: '1', ShardId: 'shardId-000000000000' });
   db.on(QueryCommand, { ExpressionAttributeValues: { ':u': BOB } }).resolves({ Items: [{ userId: BOB, deviceId: 1 }, { userId: BOB, deviceId: 2 }] });
   db.on(QueryCommand, { ExpressionAttributeValues: { ':u': USER } }).resolves({ Items: [{ userId: USER, deviceId: 1 }, { userId: USER, deviceId: 2 }] });
 });
 
 describe('REVOKE', () => {
-  it('deletes the copy at the message’s queue key on every device of both members but the sending one, and counts what it took', async () => {
+  it('marks the message revoked, deletes its copy on every device of both members but the sending one, counts what it took, and puts a revoke record after it', async () => {
     const serverTs = NOW - 1000;
     db.on(GetCommand, { TableName: 'parley-acceptedMessages' }).resolves(accepted(serverTs));
     db.on(DeleteCommand, { Key: { device: `${BOB}#2`, position: position(serverTs) } }).resolves({ Attributes: { device: `${BOB}#2` } });
@@ -39,34 +61,114 @@ describe('REVOKE', () => {
     const keys = db.commandCalls(DeleteCommand).map((call) => call.args[0].input.Key);
     expect(keys).toEqual([`${BOB}#1`, `${BOB}#2`, `${USER}#2`].map((device) => ({ device, position: position(serverTs) })));
     expect(db.commandCalls(QueryCommand, { TableName: 'parley-deviceQueues' })).toEqual([]);
+    expect(db.commandCalls(UpdateCommand).map((call) => call.args[0].input)).toEqual([
+      expect.objectContaining({ TableName: 'parley-acceptedMessages', Key: { msgId: MSG }, UpdateExpression: 'SET revoked = :true' }),
+    ]);
+    const [put] = kinesis.commandCalls(PutRecordCommand).map((call) => call.args[0].input);
+    expect(put!.PartitionKey).toBe(conversationId);
+    expect(JSON.parse(Buffer.from(put!.Data!).toString())).toEqual({ kind: 'revoke', msgId: MSG, conversationId, from: { userId: USER, deviceId: 1 }, serverTs });
   });
 
-  it('is allowed at exactly 48 hours and refused a millisecond later, with nothing deleted', async () => {
+  it('deletes a group message’s copies on every member device but the sending one, by key, 25 to a request', async () => {
+    const serverTs = NOW - 1000;
+    const members = [USER, ...Array.from({ length: 15 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`)];
+    groupOf(members);
+    db.on(GetCommand, { TableName: 'parley-acceptedMessages' }).resolves(accepted(serverTs, `${USER}.1`, `group:${GROUP}`));
+    // 16 members with 2 devices each, less the sending device: 31 copies, in two requests.
+    expect(await run()).toEqual({ type: 'REVOKE_ACK', msgId: MSG, dropped: 31, requestId: 'r' });
+    const deleted = batchDeletedKeys();
+    expect(deleted.map((keys) => keys.length)).toEqual([25, 6]);
+    expect(deleted.flat()).toHaveLength(31);
+    expect(deleted.flat()).not.toContainEqual({ device: `${USER}#1`, position: position(serverTs) });
+    expect(deleted.flat()).toContainEqual({ device: `${USER}#2`, position: position(serverTs) });
+    expect(new Set(deleted.flat().map((key) => key!.position))).toEqual(new Set([position(serverTs)]));
+    expect(db.commandCalls(DeleteCommand)).toEqual([]);
+    expect(db.commandCalls(QueryCommand, { TableName: 'parley-deviceQueues' })).toEqual([]);
+  });
+
+  it('asks again for the deletes DynamoDB leaves unprocessed', async () => {
+    groupOf([USER, BOB]);
+    db.on(GetCommand, { TableName: 'parley-acceptedMessages' }).resolves(accepted(NOW - 1000, `${USER}.1`, `group:${GROUP}`));
+    db.on(BatchWriteCommand)
+      .resolvesOnce({ UnprocessedItems: { 'parley-deviceQueues': [{ DeleteRequest: { Key: { device: `${BOB}#2`, position: position(NOW - 1000) } } }] } })
+      .resolves({});
+    expect(await run()).toMatchObject({ dropped: 3 });
+    expect(batchDeletedKeys()).toEqual([expect.any(Array), [{ device: `${BOB}#2`, position: position(NOW - 1000) }]]);
+  });
+
+  it('is allowed at exactly 48 hours and refused a millisecond later, with nothing deleted, marked or streamed', async () => {
     db.on(GetCommand, { TableName: 'parley-acceptedMessages' }).resolves(accepted(NOW - REVOKE_WINDOW_MS));
     expect(await run()).toMatchObject({ type: 'REVOKE_ACK', dropped: 0 });
     db.reset();
+    kinesis.reset();
     routeCheckPasses(db);
     db.on(GetCommand, { TableName: 'parley-acceptedMessages' }).resolves(accepted(NOW - REVOKE_WINDOW_MS - 1));
     expect(await run()).toMatchObject({ type: 'ERROR', code: 'REVOKE_WINDOW_PASSED' });
     expect(db.commandCalls(DeleteCommand)).toEqual([]);
     expect(db.commandCalls(UpdateCommand)).toEqual([]);
+    expect(kinesis.commandCalls(PutRecordCommand)).toEqual([]);
   });
 
-  it('answers NOT_FOUND alike for an unknown msgId and another account’s, and NOT_REVOCABLE for a group message', async () => {
+  it('answers NOT_FOUND alike for an unknown msgId and another account’s, in a group too, and deletes nothing', async () => {
+    groupOf([USER, BOB]);
     db.on(GetCommand, { TableName: 'parley-acceptedMessages' }).resolves({});
     expect(await run()).toMatchObject({ type: 'ERROR', code: 'NOT_FOUND' });
     db.on(GetCommand, { TableName: 'parley-acceptedMessages' }).resolves(accepted(NOW - 1000, `${BOB}.1`));
     expect(await run()).toMatchObject({ type: 'ERROR', code: 'NOT_FOUND' });
-    db.on(GetCommand, { TableName: 'parley-acceptedMessages' }).resolves(accepted(NOW - 1000, `${USER}.1`, 'group:0d6f3b5e-1a2b-4c3d-8e9f-0a1b2c3d4e5f'));
-    expect(await run()).toMatchObject({ type: 'ERROR', code: 'NOT_REVOCABLE' });
+    db.on(GetCommand, { TableName: 'parley-acceptedMessages' }).resolves(accepted(NOW - 1000, `${BOB}.1`, `group:${GROUP}`));
+    expect(await run()).toMatchObject({ type: 'ERROR', code: 'NOT_FOUND' });
     expect(db.commandCalls(DeleteCommand)).toEqual([]);
+    expect(db.commandCalls(BatchWriteCommand)).toEqual([]);
+    expect(db.commandCalls(UpdateCommand)).toEqual([]);
+    expect(kinesis.commandCalls(PutRecordCommand)).toEqual([]);
+  });
+});
+
+describe('the fanout, for a revoke record', () => {
+  const revokeRecord = (conversation: string, serverTs = NOW - 1000) =>
+    kinesisRecord({ kind: 'revoke', msgId: MSG, conversationId: conversation, from: { userId: USER, deviceId: 1 }, serverTs }, conversation, '49591');
+
+  it('deletes the copies its message’s fan-out wrote, and takes it out of the recipient’s unread count only while it is the newest, once', async () => {
+    expect(await fanout.withDeps(deps)({ Records: [revokeRecord(conversationId)] })).toEqual({ batchItemFailures: [] });
+    expect(db.commandCalls(DeleteCommand).map((call) => call.args[0].input.Key!.device)).toEqual([`${BOB}#1`, `${BOB}#2`, `${USER}#2`]);
+    const updates = db.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    expect(updates.filter((input) => input.UpdateExpression!.includes('REMOVE preview')).map((input) => input.Key)).toEqual([
+      { userId: USER, conversationId },
+      { userId: BOB, conversationId },
+    ]);
+    const uncount = updates.filter((input) => input.UpdateExpression!.includes('unreadCount'));
+    expect(uncount).toEqual([
+      expect.objectContaining({
+        Key: { userId: BOB, conversationId },
+        UpdateExpression: 'ADD unreadCount :minusOne SET uncountedMsgId = :m',
+        ConditionExpression: 'lastMsgId = :m AND unreadCount > :zero AND (attribute_not_exists(uncountedMsgId) OR uncountedMsgId <> :m)',
+      }),
+    ]);
   });
 
-  it('takes the message out of the recipient’s unread count only while it is the newest message', async () => {
-    db.on(GetCommand, { TableName: 'parley-acceptedMessages' }).resolves(accepted(NOW - 1000));
-    await run(2);
-    const uncount = db.commandCalls(UpdateCommand).map((call) => call.args[0].input).filter((input) => input.UpdateExpression!.includes('unreadCount'));
-    expect(uncount).toEqual([expect.objectContaining({ Key: { userId: BOB, conversationId }, ConditionExpression: 'lastMsgId = :m AND unreadCount > :zero' })]);
+  it('deletes a group message’s copies and marks it in the group’s timeline (no longer unread, no preview)', async () => {
+    groupOf([USER, BOB]);
+    await fanout.withDeps(deps)({ Records: [revokeRecord(`group:${GROUP}`)] });
+    expect(batchDeletedKeys().flat().map((key) => key!.device).sort()).toEqual([`${BOB}#1`, `${BOB}#2`, `${USER}#2`].sort());
+    expect(db.commandCalls(UpdateCommand).map((call) => call.args[0].input)).toEqual([
+      expect.objectContaining({ TableName: 'parley-groupTimeline', Key: { conversationId: `group:${GROUP}`, position: position(NOW - 1000) }, UpdateExpression: 'SET revoked = :true' }),
+    ]);
+  });
+
+  it('delivers a late message record (retried or redriven) to nobody when its sender revoked it meanwhile, and reads nothing for one on time', async () => {
+    const message = (serverTs: number) =>
+      kinesisRecord(
+        { kind: 'message', msgId: MSG, conversationId, from: { userId: USER, deviceId: 1 }, to: BOB, seq: 1, serverTs, envelopes: [{ userId: BOB, deviceId: 1, registrationId: 7, type: 'message', ciphertext: 'AAAA' }] },
+        conversationId,
+        '49592',
+      );
+    db.on(GetCommand, { TableName: 'parley-acceptedMessages' }).resolves({ Item: { ...accepted(NOW - 120_000).Item, revoked: true } });
+    db.on(BatchGetCommand).resolves({ Responses: { 'parley-routing': [] } });
+    await fanout.withDeps(deps)({ Records: [message(NOW - 120_000)] });
+    expect(db.commandCalls(BatchWriteCommand)).toEqual([]);
+    await fanout.withDeps(deps)({ Records: [message(NOW - 1000)] });
+    expect(db.commandCalls(GetCommand, { TableName: 'parley-acceptedMessages' })).toHaveLength(1);
+    expect(db.commandCalls(BatchWriteCommand)).toHaveLength(1);
   });
 });
 

@@ -22,22 +22,43 @@ const frame = {
 const run = async (body: object = frame, now = NOW) =>
   JSON.parse((await send.withDeps({ ...deps, now: () => now })(messageEvent('SEND', JSON.stringify(body), 'conn-1=', { userId: USER, deviceId: 1 }))).body!);
 
-/** The conversation clock item as DynamoDB keeps it: the conditional SET and the atomic ADD, nothing else. */
+/**
+ * The conversation clock item as DynamoDB keeps it: the clock (the conditional SET and the atomic ADD) and
+ * the sending device's token bucket, each spent from full or from partly spent, alone or with the tick.
+ */
 function clockItem() {
   let lastServerTs: number | undefined;
+  let tat: number | undefined;
   return (input: UpdateCommandInput) => {
     const values = input.ExpressionAttributeValues!;
-    if (input.UpdateExpression === 'SET lastServerTs = :now') {
-      if (lastServerTs !== undefined && !(lastServerTs < values[':now'])) throw new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
-      lastServerTs = values[':now'];
-      return {};
-    }
-    if (input.UpdateExpression === 'ADD lastServerTs :one' && input.ReturnValues === 'UPDATED_NEW') {
+    const update = input.UpdateExpression!;
+    if (update === 'ADD lastServerTs :one' && input.ReturnValues === 'UPDATED_NEW') {
       lastServerTs = (lastServerTs ?? 0) + values[':one'];
       return { Attributes: { lastServerTs } };
     }
-    throw new Error(`unexpected update ${input.UpdateExpression}`);
+    const ticks = update.startsWith('SET lastServerTs = :now');
+    const fromFull = update.includes('#bucket = :bucketNext');
+    const fromSpent = update.includes('#bucket = #bucket + :bucketCost');
+    if (update.replace(/^SET lastServerTs = :now(, )?/, '').replace(/^SET /, '') !== (fromFull ? '#bucket = :bucketNext' : fromSpent ? '#bucket = #bucket + :bucketCost' : '')) {
+      throw new Error(`unexpected update ${update}`);
+    }
+    const clockHolds = !ticks || lastServerTs === undefined || lastServerTs < values[':now'];
+    const bucketHolds = fromFull
+      ? tat === undefined || tat <= values[':bucketNow']
+      : !fromSpent || (tat !== undefined && (tat <= values[':bucketLatest'] || tat > values[':bucketAhead']));
+    if (!clockHolds || !bucketHolds) throw new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
+    if (ticks) lastServerTs = values[':now'];
+    if (fromFull) tat = values[':bucketNext'];
+    if (fromSpent) tat! += values[':bucketCost'];
+    return {};
   };
+}
+
+/** The clock item as above; every stamp and put succeeds. */
+function acceptsOnAClockItem() {
+  db.on(UpdateCommand, { TableName: 'parley-conversationClocks' }).callsFake(clockItem());
+  db.on(PutCommand).resolves({});
+  kinesis.on(PutRecordCommand).resolves({ SequenceNumber: '1', ShardId: 'shardId-000000000000' });
 }
 
 beforeEach(() => {
@@ -51,16 +72,21 @@ beforeEach(() => {
 });
 
 describe('send', () => {
-  it('spends its rate-limit tokens, stamps the message, then puts it on the stream keyed by conversation, marks it streamed, then answers ACK', async () => {
+  it('spends the device’s token, stamps the message spending the pair’s token in the same write, puts it on the stream keyed by conversation, marks it streamed, then answers ACK', async () => {
     const order: string[] = [];
     const step = { 'parley-rateLimits': 'limit', 'parley-conversationClocks': 'clock', 'parley-acceptedMessages': 'mark' } as Record<string, string>;
     db.on(UpdateCommand).callsFake((input: UpdateCommandInput) => (order.push(step[input.TableName!]!), {}));
     db.on(PutCommand).callsFake(() => (order.push('stamp'), {}));
     kinesis.on(PutRecordCommand).callsFake(() => (order.push('put'), { SequenceNumber: '1', ShardId: 'shardId-000000000000' }));
     expect(await run()).toEqual({ type: 'ACK', msgId: MSG, serverTs: NOW });
-    expect(order).toEqual(['limit', 'limit', 'clock', 'stamp', 'put', 'mark']);
-    expect(db.commandCalls(UpdateCommand)[2]!.args[0].input).toMatchObject({ TableName: 'parley-conversationClocks', Key: { conversationId: frame.conversationId } });
-    expect(db.commandCalls(UpdateCommand).slice(0, 2).map((call) => call.args[0].input.Key)).toEqual([{ bucket: `send:${USER}.1` }, { bucket: `sendTo:${USER}.1:${BOB}` }]);
+    expect(order).toEqual(['limit', 'clock', 'stamp', 'put', 'mark']);
+    expect(db.commandCalls(UpdateCommand)[0]!.args[0].input.Key).toEqual({ bucket: `send:${USER}.1` });
+    expect(db.commandCalls(UpdateCommand)[1]!.args[0].input).toMatchObject({
+      TableName: 'parley-conversationClocks',
+      Key: { conversationId: frame.conversationId },
+      UpdateExpression: 'SET lastServerTs = :now, #bucket = :bucketNext',
+      ExpressionAttributeNames: { '#bucket': `sendTo:${USER}.1` },
+    });
     expect(kinesis.commandCalls(PutRecordCommand)[0]!.args[0].input.PartitionKey).toBe(frame.conversationId);
   });
 
@@ -90,9 +116,7 @@ describe('send', () => {
   });
 
   it('stamps a conversation strictly later than before when the Lambda clock goes backwards', async () => {
-    db.on(UpdateCommand, { TableName: 'parley-conversationClocks' }).callsFake(clockItem());
-    db.on(PutCommand).resolves({});
-    kinesis.on(PutRecordCommand).resolves({ SequenceNumber: '1', ShardId: 'shardId-000000000000' });
+    acceptsOnAClockItem();
     const first = await run({ ...frame, msgId: '00000000-0000-4000-8000-000000000001' }, NOW);
     const second = await run({ ...frame, msgId: '00000000-0000-4000-8000-000000000002' }, NOW - 5000);
     const third = await run({ ...frame, msgId: '00000000-0000-4000-8000-000000000003' }, NOW - 5000);
@@ -102,13 +126,32 @@ describe('send', () => {
     expect(streamed).toEqual([NOW, NOW + 1, NOW + 2]);
   });
 
-  it('stamps now, in one write, when the Lambda clock is past the conversation clock', async () => {
-    db.on(UpdateCommand, { TableName: 'parley-conversationClocks' }).callsFake(clockItem());
-    db.on(PutCommand).resolves({});
-    kinesis.on(PutRecordCommand).resolves({ SequenceNumber: '1', ShardId: 'shardId-000000000000' });
+  it('stamps now and spends the pair’s token in one write when the Lambda clock is past the conversation clock and the bucket is full', async () => {
+    acceptsOnAClockItem();
+    await run({ ...frame, msgId: '00000000-0000-4000-8000-000000000001' }, NOW);
+    expect((await run({ ...frame, msgId: '00000000-0000-4000-8000-000000000002' }, NOW + 1_007)).serverTs).toBe(NOW + 1_007);
+    expect(db.commandCalls(UpdateCommand, { TableName: 'parley-conversationClocks' })).toHaveLength(2);
+  });
+
+  it('takes a token from a partly spent pair bucket in the stamping write too, when messages follow each other closely', async () => {
+    acceptsOnAClockItem();
     await run({ ...frame, msgId: '00000000-0000-4000-8000-000000000001' }, NOW);
     expect((await run({ ...frame, msgId: '00000000-0000-4000-8000-000000000002' }, NOW + 7)).serverTs).toBe(NOW + 7);
-    expect(db.commandCalls(UpdateCommand, { TableName: 'parley-conversationClocks' })).toHaveLength(2);
+    const clockWrites = db.commandCalls(UpdateCommand, { TableName: 'parley-conversationClocks' }).map((call) => call.args[0].input.UpdateExpression);
+    expect(clockWrites).toEqual(['SET lastServerTs = :now, #bucket = :bucketNext', 'SET lastServerTs = :now, #bucket = :bucketNext', 'SET lastServerTs = :now, #bucket = #bucket + :bucketCost']);
+  });
+
+  it('refuses a SEND whose pair bucket is empty with RATE_LIMITED, gives the device’s token back and stamps nothing', async () => {
+    db.on(UpdateCommand, { TableName: 'parley-conversationClocks' }).rejects(new ConditionalCheckFailedException({ message: 'empty', $metadata: {} }));
+    db.on(GetCommand, { TableName: 'parley-conversationClocks' }).resolves({ Item: { [`sendTo:${USER}.1`]: NOW + 60_000 } });
+    db.on(GetCommand, { TableName: 'parley-acceptedMessages' }).resolves({});
+    expect(await run()).toMatchObject({ type: 'ERROR', code: 'RATE_LIMITED', retryAfterSeconds: 1 });
+    expect(db.commandCalls(UpdateCommand, { TableName: 'parley-rateLimits' }).map((call) => call.args[0].input.UpdateExpression)).toEqual([
+      'SET tat = :bucketNext, expiresAt = :exp',
+      'SET tat = tat - :cost',
+    ]);
+    expect(db.commandCalls(PutCommand)).toHaveLength(0);
+    expect(kinesis.commandCalls(PutRecordCommand)).toHaveLength(0);
   });
 
   it('answers a sender the recipient blocked with a normal ACK, and streams the message withheld from the recipient’s devices', async () => {

@@ -3,8 +3,10 @@ import { requireArgs, withClient, type CliCommand } from '../command';
 export const deleteForEveryone: CliCommand = {
   name: 'delete',
   usage: '<msgId>',
-  summary: 'delete your own message for everyone, within 48 hours; prints how many undelivered copies the server dropped',
-  details: 'Devices that have it remove it; devices that had not downloaded it never will.',
+  summary: 'delete your own message for everyone (1:1 or group), within 48 hours; prints how many undelivered copies the server dropped',
+  details:
+    'Devices that have it remove it; devices that had not downloaded it never will. For a group message the count is of the member ' +
+    'devices whose queue it was deleted from (the server deletes by key, without reading whether a copy was still there).',
   async run(context) {
     requireArgs(deleteForEveryone, context.args, 1);
     const [msgId] = context.args as [string];

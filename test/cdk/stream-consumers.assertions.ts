@@ -79,6 +79,7 @@ describe('stream consumers', () => {
       const valueOf = (id: string) => outputs.filter(([key]) => key.includes(id)).map(([, output]) => output.Value);
       expect(valueOf(STACK_OUTPUTS.failedDeliveriesBucket)).toEqual([{ Ref: logicalIdOf(built.stack.parley.buckets.failedDeliveries) }]);
       expect(valueOf(STACK_OUTPUTS.messageStream)).toEqual([{ Ref: logicalIdOf(built.stack.parley.streams.messages) }]);
+      expect(valueOf(STACK_OUTPUTS.acceptedMessagesTable)).toEqual([{ Ref: logicalIdOf(built.stack.parley.tables.acceptedMessages) }]);
     });
 
     it('lets the function subscribe through its consumer and only write to its failed-batches bucket; no other function may', () => {

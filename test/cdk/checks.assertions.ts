@@ -5,7 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { DEFAULT_BUNDLING } from '../../lib/functions';
-import { synthParley, type Synthesized } from './fixture';
+import { buildParley, synthParley, type Synthesized } from './fixture';
 
 interface Acknowledgement {
   readonly path: string;
@@ -53,7 +53,7 @@ describe('checks', () => {
       ['push-enabled', withPush],
       ['dev-stage', { 'parley:stageName': 'dev', 'parley:reservedConcurrency': 5, 'parley:memorySize': 512, 'parley:apiGatewayLoggingRole': false }],
     ])('reports no unacknowledged error or warning on a %s stack', (_, context) => {
-      const built = synthParley(context);
+      const built = buildParley(context);
       expect(violationsOf(built).map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
     });
 
@@ -66,7 +66,7 @@ describe('checks', () => {
       const acknowledge = jest.spyOn(Validations.prototype, 'acknowledge').mockImplementation(() => undefined);
       let unacknowledged: Synthesized;
       try {
-        unacknowledged = synthParley(withPush);
+        unacknowledged = buildParley(withPush);
       } finally {
         acknowledge.mockRestore();
       }
@@ -100,7 +100,7 @@ describe('checks', () => {
 
   describe('CloudFormation’s built-in template validation', () => {
     it('finds nothing, not even a warning', () => {
-      expect(() => synthParley({ '@aws-cdk/core:validateAgainstDefaultRules': true }, true)).not.toThrow();
+      expect(() => buildParley({ '@aws-cdk/core:validateAgainstDefaultRules': true }, true)).not.toThrow();
     });
   });
 });
