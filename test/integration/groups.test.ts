@@ -269,6 +269,33 @@ describe('group messages', () => {
     await socket.close();
   });
 
+  it('hands out at SYNC no message past its expiresInSeconds nor one withdrawn by REVOKE, and a cursor moves over both', async () => {
+    const phone = await connectDevice(parley, alice);
+    const timed = { ...(await groupSend(phone, 50)).frame };
+    phone.send({ action: 'GROUP_SEND', requestId: 'timed', msgId: randomUUID(), conversationId: conversation(), seq: 51, groupVersion, ciphertext: 'AAAA', expiresInSeconds: 1 });
+    const expiring = await phone.next((f) => f.requestId === 'timed');
+    const withdrawn = (await groupSend(phone, 52)).frame.msgId;
+    phone.send({ action: 'REVOKE', requestId: 'revoke', msgId: withdrawn });
+    expect(await phone.next((f) => f.requestId === 'revoke')).toMatchObject({ type: 'REVOKE_ACK', msgId: withdrawn });
+    const control = { action: 'GROUP_SEND', requestId: 'control', msgId: randomUUID(), conversationId: conversation(), seq: 53, groupVersion, ciphertext: 'AAAA', control: true };
+    phone.send(control);
+    await phone.next((f) => f.requestId === 'control');
+    await phone.close();
+    // The timer's second runs out (its expiry is rounded up to the next second).
+    await new Promise((resolve) => setTimeout(resolve, Math.ceil((expiring.serverTs + 1000) / 1000) * 1000 - Date.now() + 50));
+    const handed = await pushesOf(dave);
+    const msgIds = handed.map((p) => p.msgId);
+    expect(msgIds).toEqual(expect.arrayContaining([timed.msgId, control.msgId]));
+    expect(msgIds).not.toContain(withdrawn);
+    expect(msgIds).not.toContain(expiring.msgId);
+    // The action is handed out like any message; acknowledging the newest moves the cursor over all of them.
+    const socket = await connectDevice(parley, dave);
+    socket.send({ action: 'DELIVERED', requestId: 'all', groups: [{ conversationId: conversation(), cursor: handed.at(-1)!.cursor }] });
+    expect(await socket.next((f) => f.requestId === 'all')).toMatchObject({ type: 'DELIVERED_ACK' });
+    await socket.close();
+    expect(await pushesOf(dave)).toEqual([]);
+  });
+
   it('gives a newly linked device nothing sent before it was linked', async () => {
     const phone = await connectDevice(parley, alice);
     const before = (await groupSend(phone, 40)).frame.msgId;
