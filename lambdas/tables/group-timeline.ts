@@ -49,9 +49,14 @@ export function nextPosition(latest: Pick<TimelineEntry, 'position'> | undefined
   return `${String(Math.max(serverTs, latestTs + 1)).padStart(13, '0')}#${msgId}`;
 }
 
-/** Adds the message; its content is fixed by its key, so a redelivered record writes the same item. */
+/**
+ * Adds the message; its content is fixed by its key, so a redelivered record writes the same item, unless
+ * a REVOKE withdrew it meanwhile: that stays withdrawn.
+ */
 export async function appendToTimeline(deps: Deps, entry: TimelineEntry): Promise<void> {
-  await deps.clients.db.send(new PutCommand({ TableName: tableName(deps, 'groupTimeline'), Item: { ...entry } }));
+  await ifConditionHolds(
+    deps.clients.db.send(new PutCommand({ TableName: tableName(deps, 'groupTimeline'), Item: { ...entry }, ConditionExpression: 'attribute_not_exists(revoked)' })),
+  );
 }
 
 /**

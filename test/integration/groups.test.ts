@@ -395,6 +395,32 @@ describe('group receipts', () => {
     await phone.close();
   });
 
+  it('gives an action (GROUP_SEND control) no tick, and the message after it its own', async () => {
+    const groupId = randomUUID();
+    const conversationId = `group:${groupId}`;
+    await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name: 'Actions', members: [bob.userId, carol.userId] } });
+    await parley.drainStreams();
+    const phone = await connectDevice(parley, alice);
+    const [action, message] = [randomUUID(), randomUUID()];
+    phone.send({ action: 'GROUP_SEND', requestId: 'c', msgId: action, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA', control: true });
+    await phone.next((f) => f.requestId === 'c');
+    phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId: message, conversationId, seq: 2, groupVersion: 1, ciphertext: 'AAAA' });
+    await phone.next((f) => f.requestId === 'm');
+    await parley.drainStreams();
+    for (const device of [bob, carol]) {
+      const socket = await connectDevice(parley, device);
+      const pushes = (await syncQueue(socket)).filter((f) => f.type === 'PUSH' && f.conversationId === conversationId);
+      expect(pushes.map((p) => p.msgId)).toEqual([action, message]);
+      socket.send({ action: 'DELIVERED', requestId: 'd', groups: [{ conversationId, cursor: pushes[1].cursor }] });
+      await socket.next((f) => f.requestId === 'd');
+      await socket.close();
+      await parley.drainStreams();
+    }
+    expect(await phone.next((f) => f.type === 'RECEIPT' && f.status === 'delivered')).toMatchObject({ msgIds: [message], everyone: true });
+    await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
+    await phone.close();
+  });
+
   it('gives the "delivered to everyone" tick when the last member who did not have the message leaves the group', async () => {
     const groupId = randomUUID();
     const conversationId = `group:${groupId}`;
