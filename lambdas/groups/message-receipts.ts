@@ -13,8 +13,8 @@ export const handler = authorizedHttpRoute('groupMessageReceipts', NoBody, async
   const msgId = z.uuid().safeParse(pathParameters.msgId);
   if (!msgId.success) throw new ParleyError('BAD_REQUEST', 'msgId: a message id is a UUID');
   const tally = await getTally(deps, msgId.data);
-  // Only the sender sees the ticks of its message, as in WhatsApp's message info.
-  if (!tally || tally.groupId !== groupId || tally.sender !== caller.userId) {
+  // Only the sender sees the ticks of its message, as in WhatsApp's message info; an action has none.
+  if (!tally || tally.groupId !== groupId || tally.sender !== caller.userId || tally.control) {
     throw new ParleyError('NOT_FOUND', 'No such message of yours in this group');
   }
   return {

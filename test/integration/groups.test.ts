@@ -419,6 +419,9 @@ describe('group receipts', () => {
     expect(await phone.next((f) => f.type === 'RECEIPT' && f.status === 'delivered')).toMatchObject({ msgIds: [message], everyone: true });
     await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
     await phone.close();
+    const receipts = (msgId: string) => call(parley, 'GET', `/v1/groups/${groupId}/messages/${msgId}/receipts`, { device: alice });
+    expect((await receipts(action)).status).toBe(404);
+    expect((await receipts(message)).status).toBe(200);
   });
 
   it('gives the "delivered to everyone" tick when the last member who did not have the message leaves the group', async () => {
