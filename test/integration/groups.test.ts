@@ -309,6 +309,14 @@ describe('group messages', () => {
   });
 });
 
+/** A new group of Alice (its admin), Bob and Carol, its creation delivered to every member device. */
+async function aliceBobAndCarol(name: string) {
+  const groupId = randomUUID();
+  await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name, members: [bob.userId, carol.userId] } });
+  await parley.drainStreams();
+  return { groupId, conversationId: `group:${groupId}` };
+}
+
 describe('group receipts', () => {
   it('gives the sender one "delivered" and one "read" tick when every member has the message, and the detail on request', async () => {
     const groupId = randomUUID();
@@ -370,10 +378,7 @@ describe('group receipts', () => {
   });
 
   it('lets a member with no recorded position (a group from before positions were kept) hold the tick back', async () => {
-    const groupId = randomUUID();
-    const conversationId = `group:${groupId}`;
-    await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name: 'Older', members: [bob.userId, carol.userId] } });
-    await parley.drainStreams();
+    const { conversationId } = await aliceBobAndCarol('Older');
     await parley.clients.db.send(new DeleteCommand({ TableName: parley.resources.tables.groupDelivery, Key: { conversationId, userId: carol.userId } }));
     const phone = await connectDevice(parley, alice);
     const msgId = randomUUID();
@@ -396,10 +401,7 @@ describe('group receipts', () => {
   });
 
   it('gives an action (GROUP_SEND control) no tick, and the message after it its own', async () => {
-    const groupId = randomUUID();
-    const conversationId = `group:${groupId}`;
-    await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name: 'Actions', members: [bob.userId, carol.userId] } });
-    await parley.drainStreams();
+    const { groupId, conversationId } = await aliceBobAndCarol('Actions');
     const phone = await connectDevice(parley, alice);
     const [action, message] = [randomUUID(), randomUUID()];
     phone.send({ action: 'GROUP_SEND', requestId: 'c', msgId: action, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA', control: true });
@@ -425,10 +427,7 @@ describe('group receipts', () => {
   });
 
   it('gives the "delivered to everyone" tick when the last member who did not have the message leaves the group', async () => {
-    const groupId = randomUUID();
-    const conversationId = `group:${groupId}`;
-    await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name: 'Leaving', members: [bob.userId, carol.userId] } });
-    await parley.drainStreams();
+    const { groupId, conversationId } = await aliceBobAndCarol('Leaving');
     const phone = await connectDevice(parley, alice);
     const msgId = randomUUID();
     phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
