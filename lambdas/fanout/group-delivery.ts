@@ -15,7 +15,7 @@ import type { Deps } from '../runtime/deps';
 import { markJoined, markLeft, recordActivity } from '../tables/conversations';
 import { appendToTimeline, latestEntry, nextPosition } from '../tables/group-timeline';
 import { devicesOfUsers, isAddressable } from '../tables/devices';
-import { positionOf, QUEUE_TTL_MS, waitingExpiry } from '../tables/device-queues';
+import { positionOf, waitingExpiry } from '../tables/device-queues';
 import { getTally, openTally } from '../tables/group-receipts';
 import { advanceMemberDelivery, forgetMember } from '../tables/group-delivery';
 import { memberMovedOn } from './group-receipts';
@@ -57,7 +57,7 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
     sender: from.userId,
     position,
     recipients: recipients.filter((userId) => userId !== from.userId).length,
-    expiresAt: Math.ceil((record.serverTs + QUEUE_TTL_MS) / 1000),
+    expiresAt: waitingExpiry(record.serverTs),
     ...(record.control ? { control: true as const } : {}),
   });
   const cursor = opened ? position : ((await getTally(deps, record.msgId))?.position ?? position);

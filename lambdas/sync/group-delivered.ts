@@ -50,7 +50,8 @@ export async function acknowledgeGroupCursors(
       // failure between the two loses a tick (late or missing, never one too early). The preview is stored
       // alongside: it is kept only if newer than the row's, so a repeat stores nothing.
       const memberPosition = standings.get(window.conversationId)?.memberPosition;
-      const named = delivered.find((entry) => entry.position === ack.cursor);
+      // An action (`control`) is no chat-list line: a preview at its cursor is ignored, and named so.
+      const named = delivered.find((entry) => entry.position === ack.cursor && !entry.control);
       const [{ moved, memberHad }, previewStored] = await Promise.all([
         advanceDeviceCursor(deps, window.conversationId, caller.userId, caller.deviceId, last.position, memberPosition !== undefined && memberPosition >= last.position),
         ack.ciphertext !== undefined && named

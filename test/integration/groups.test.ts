@@ -413,6 +413,9 @@ describe('group receipts', () => {
       const socket = await connectDevice(parley, device);
       const pushes = (await syncQueue(socket)).filter((f) => f.type === 'PUSH' && f.conversationId === conversationId);
       expect(pushes.map((p) => p.msgId)).toEqual([action, message]);
+      // No chat-list preview for an action: named ignored.
+      socket.send({ action: 'DELIVERED', requestId: 'a', groups: [{ conversationId, cursor: pushes[0].cursor, ciphertext: 'AAAA' }] });
+      expect(await socket.next((f) => f.requestId === 'a')).toMatchObject({ type: 'DELIVERED_ACK', ignoredPreviews: [action] });
       socket.send({ action: 'DELIVERED', requestId: 'd', groups: [{ conversationId, cursor: pushes[1].cursor }] });
       await socket.next((f) => f.requestId === 'd');
       await socket.close();
