@@ -6,7 +6,8 @@
  * answered by a stand-in endpoint (median of a few runs, one process each, one after another).
  *
  * `npm run bench:bundles [-- --runs 5]` runs it alone and merges its figures into bench/results.json;
- * `npm run bench` runs it first, before the local stack starts.
+ * `-- --only send,fanout` measures those functions only and prints them without merging, to iterate in
+ * seconds; `-- --tracing subsegments` the bundles with the X-Ray SDK (`parley:tracing`), not merged either. `npm run bench` runs it first, before the local stack starts.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
-import { bundlingFor } from '../lib/functions';
+import { bundlingFor, DEFAULT_TRACING, TRACING_MODES, type TracingMode } from '../lib/functions';
 import { memorySizeOf } from '../lib/memory-sizes';
 import { DEFAULT_SMS_LIMITS } from '../lambdas/accounts/constants';
 import { functionEnvironment, type ResourceNames } from '../lambdas/function-environment';
@@ -53,6 +54,8 @@ export interface BundleFigures {
 export interface BundlesRun {
   /** What the bundles were built with on top of lib/functions.ts's `bundlingFor` (`{}`: exactly as deployed). */
   readonly overrides: BundlingOptions;
+  /** How the bundles trace (`parley:tracing`). */
+  readonly tracing: TracingMode;
   /** Imports timed per bundle; the median is reported. */
   readonly importRuns: number;
   readonly functions: readonly BundleFigures[];
@@ -209,16 +212,26 @@ async function timeColdStart(file: string, environment: NodeJS.ProcessEnv, event
   };
 }
 
-/** Builds every function's bundle as lib/functions.ts does (with `overrides`), then times each bundle's import `runs` times. */
-export async function measureBundles(runs = 5, overrides: BundlingOptions = {}): Promise<BundlesRun> {
+/** What to build besides the deployed defaults. */
+export interface BundlesSelection {
+  /** On top of lib/functions.ts's `bundlingFor`. */
+  readonly overrides?: BundlingOptions;
+  /** `parley:tracing`, as deployed by default if unset. */
+  readonly tracing?: TracingMode;
+  /** These functions only (to iterate on a few in seconds). */
+  readonly only?: readonly FunctionId[];
+}
+
+/** Builds every function's bundle as lib/functions.ts does, then times each bundle's import `runs` times. */
+export async function measureBundles(runs = 5, { overrides = {}, tracing = DEFAULT_TRACING, only }: BundlesSelection = {}): Promise<BundlesRun> {
   const outDir = mkdtempSync(path.join(os.tmpdir(), 'parley-bundles-'));
   try {
-    const definitions = Object.entries(functions) as [FunctionId, FunctionDefinition][];
+    const definitions = (Object.entries(functions) as [FunctionId, FunctionDefinition][]).filter(([id]) => !only || only.includes(id));
     const built = await Promise.all(
       definitions.map(async ([functionId, definition]) => {
         const outfile = path.join(outDir, functionId, 'index.js');
         const { metafile } = await build({
-          ...esbuildOptionsOf(bundlingFor(definition, overrides)),
+          ...esbuildOptionsOf(bundlingFor(definition, overrides, tracing)),
           absWorkingDir: PROJECT_ROOT,
           entryPoints: [path.join(PROJECT_ROOT, definition.entry)],
           outfile,
@@ -247,6 +260,7 @@ export async function measureBundles(runs = 5, overrides: BundlingOptions = {}):
     const invoked = figures.filter((f) => f.firstInvocation);
     return {
       overrides,
+      tracing,
       importRuns: runs,
       functions: figures,
       largestBytes: Math.max(...figures.map((f) => f.bytes)),
@@ -286,13 +300,22 @@ export function formatBundles(run: BundlesRun): string {
   return lines.join('\n');
 }
 
+const USAGE = `usage: npm run bench:bundles [-- --runs 5] [--only send,fanout] [--tracing ${TRACING_MODES.join('|')}]`;
+
 async function main(): Promise<void> {
-  const runsFlag = process.argv.indexOf('--runs');
-  const runs = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 5;
-  if (!(runs >= 1)) throw new Error('usage: npm run bench:bundles [-- --runs 5]');
+  const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+  const runs = Number(flag('--runs') ?? 5);
+  if (!(runs >= 1)) throw new Error(USAGE);
+  const only = flag('--only')?.split(',') as FunctionId[] | undefined;
+  const unknown = only?.filter((id) => !(id in functions));
+  if (unknown?.length) throw new Error(`no function ${unknown.join(', ')}; ${USAGE}`);
+  const tracing = (flag('--tracing') ?? DEFAULT_TRACING) as TracingMode;
+  if (!TRACING_MODES.includes(tracing)) throw new Error(USAGE);
   const out = path.join(PROJECT_ROOT, 'bench/results.json');
-  const run = await measureBundles(runs);
+  const run = await measureBundles(runs, { only, tracing });
   console.log(formatBundles(run));
+  // A few functions', or another tracing's, figures are not the deployed bundles': bench/results.json keeps only those.
+  if (only || tracing !== DEFAULT_TRACING) return;
   const results = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
   writeFileSync(out, `${JSON.stringify({ ...results, bundles: run }, null, 2)}\n`);
   console.log(`\nMerged into ${path.relative(process.cwd(), out)} as "bundles".`);

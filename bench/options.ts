@@ -1,3 +1,6 @@
+import os from 'node:os';
+import path from 'node:path';
+
 /** The bench's flags: `npm run bench -- --rate 50 --seconds 10 --pairs 10 ...`. */
 export interface BenchOptions {
   /** Offered rate of the fixed-rate run, messages per second. */
@@ -52,6 +55,10 @@ export interface BenchOptions {
   readonly delivered: boolean;
   /** Print the runtime's log lines. */
   readonly verbose: boolean;
+  /** How the stack's SDK clients reach DynamoDB, Kinesis and `@connections` (`ParleyLocalOptions.awsTransport`). */
+  readonly awsTransport: 'in-process' | 'loopback';
+  /** DynamoDB and Kinesis on a thread of their own (`ParleyLocalOptions.emulatorThread`). */
+  readonly emulatorThread: boolean;
 }
 
 export const defaultOptions: BenchOptions = {
@@ -84,6 +91,23 @@ export const defaultOptions: BenchOptions = {
   out: 'bench/results.json',
   delivered: true,
   verbose: false,
+  awsTransport: 'in-process',
+  emulatorThread: true,
+};
+
+/**
+ * `--rate-only`: the local stack's rate figures alone (the fixed rate and the step-up), about a minute, for
+ * measuring a change to the local runtime; the results go to a temporary file, not bench/results.json, unless `--out` follows.
+ */
+const rateOnly: Partial<Record<keyof BenchOptions, unknown>> = {
+  syncMessages: 0,
+  sdkSessions: 0,
+  groupMembers: 0,
+  presencePairs: 0,
+  bundleImportRuns: 0,
+  mediaCryptoMb: 0,
+  mediaTransferMb: 0,
+  out: path.join(os.tmpdir(), 'parley-bench-rate-only.json'),
 };
 
 const usage = `npm run bench -- [--rate 50] [--seconds 10] [--pairs 10] [--steps 25,50,100] [--step-seconds 5]
@@ -92,7 +116,11 @@ const usage = `npm run bench -- [--rate 50] [--seconds 10] [--pairs 10] [--steps
   [--group-interference-conversations 3] [--group-only] [--presence-pairs 10] [--typing-seconds 6] [--sdk-sessions 200] [--sdk-messages 2000]
   [--bundle-import-runs 3] [--lambda-memory-mb 0 (each function's own)]
   [--media-crypto-mb 256] [--media-transfer-mb 10] [--media-transfer-rounds 3] [--no-media] [--media-only]
-  [--out bench/results.json] [--no-delivered] [--verbose]   (--steps none skips the step-up)`;
+  [--out bench/results.json] [--no-delivered] [--verbose] [--loopback] [--no-emulator-thread]   (--steps none skips the step-up)
+  --rate-only    only the fixed rate and the step-up (no bundles, SDK, SYNC, group, presence or media), written to
+                 parley-bench-rate-only.json in the temporary folder unless --out follows it
+  --loopback     the stack's DynamoDB, Kinesis and @connections requests over loopback HTTP instead of in process
+  --no-emulator-thread   DynamoDB and Kinesis on the main thread with everything else, not on a thread of their own`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const options: Record<string, unknown> = { ...defaultOptions };
@@ -131,6 +159,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     else if (flag === '--no-media') Object.assign(options, { mediaCryptoMb: 0, mediaTransferMb: 0 });
     else if (flag === '--media-only') options.mediaOnly = true;
     else if (flag === '--group-only') options.groupOnly = true;
+    else if (flag === '--rate-only') Object.assign(options, rateOnly);
+    else if (flag === '--loopback') options.awsTransport = 'loopback';
+    else if (flag === '--no-emulator-thread') options.emulatorThread = false;
     else if (flag === '--out') options.out = argv[++i];
     else if (flag === '--steps') {
       const value = argv[++i] ?? '';

@@ -71,6 +71,8 @@ async function startStack(counter: RequestCounter, options: BenchOptions): Promi
     // the limits stay on (their requests are counted) but never refuse.
     sendRateLimits: { perDevice: { burst: 100_000, refillMs: 1 }, perRecipient: { burst: 100_000, refillMs: 1 } },
     ...(options.verbose ? { log: say } : {}),
+    awsTransport: options.awsTransport,
+    emulatorThread: options.emulatorThread,
   });
   counter.nameTables(parley.resources.tables);
   return parley;

@@ -4,6 +4,7 @@
  *   --data DIR        keep data on disk in DIR across restarts (default: in memory)
  *   --http-port N     HTTP API port (default 3000, or a free port when 3000 is taken; 0: any free port)
  *   --ws-port N       WebSocket API port (default 3001, or a free port when 3001 is taken)
+ *   --one-thread      DynamoDB and Kinesis on the main thread too (default: a thread of their own)
  */
 import { parseArgs } from 'node:util';
 import { choosePort } from '../local/local-server';
@@ -12,12 +13,14 @@ import { useLocalProcessEnvironment } from '../local/process-environment';
 const usage = `usage: npm start -- [--data DIR] [--http-port N] [--ws-port N]
   --data DIR        keep accounts, devices and queued messages on disk in DIR (default: in memory)
   --http-port N     the HTTP API's port (default 3000, or any free port when it is taken; 0: any free port)
-  --ws-port N       the WebSocket API's port (default 3001, likewise)`;
+  --ws-port N       the WebSocket API's port (default 3001, likewise)
+  --one-thread      run DynamoDB and Kinesis on the main thread with everything else (default: on a thread of
+                    their own, so that a second core takes their work)`;
 
 async function main(): Promise<void> {
   let values;
   try {
-    values = parseArgs({ options: { data: { type: 'string' }, 'http-port': { type: 'string' }, 'ws-port': { type: 'string' }, help: { type: 'boolean', short: 'h' } } }).values;
+    values = parseArgs({ options: { data: { type: 'string' }, 'http-port': { type: 'string' }, 'ws-port': { type: 'string' }, 'one-thread': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }).values;
   } catch (error) {
     throw new Error(`${(error as Error).message.split('\n')[0]}\n${usage}`);
   }
@@ -33,6 +36,7 @@ async function main(): Promise<void> {
     ...(values.data ? { dataDir: values.data } : {}),
     httpPort: http.port,
     webSocketPort: webSocket.port,
+    emulatorThread: !values['one-thread'],
     log: (line) => console.log(line),
   });
   for (const note of [http.note, webSocket.note]) if (note) console.log(note);

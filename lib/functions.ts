@@ -55,6 +55,20 @@ export const LAMBDA_CREDENTIALS_MODULE = 'lambdas/runtime/lambda-credentials.ts'
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL' | 'SILENT';
 
+/**
+ * How the functions are traced in X-Ray (every function has Lambda's active tracing either way):
+ * - `active`: Lambda's own segments of each invocation, and the fanout's segment that continues each
+ *   message's trace, annotated with its ids (lambdas/runtime/lambda-trace.ts); no X-Ray SDK in the bundles.
+ * - `subsegments`: the X-Ray SDK (Powertools Tracer) in every bundle besides: each AWS call a subsegment,
+ *   each route's subsegment annotated with the message's ids, each stream record a subsegment of its batch.
+ *   It costs some 124 KB per bundle, ~55 ms of CPU at each cold start's first call, and async hooks that
+ *   tax every await of every call.
+ */
+export type TracingMode = 'active' | 'subsegments';
+export const TRACING_MODES: readonly TracingMode[] = ['active', 'subsegments'];
+/** Lean by default: deploy with `subsegments` to look into a slow call, at the price above. */
+export const DEFAULT_TRACING: TracingMode = 'active';
+
 /** How every Parley function is built and run. */
 export interface ParleyFunctionOptions {
   /**
@@ -90,6 +104,12 @@ export interface ParleyFunctionOptions {
    * @default Duration.seconds(10)
    */
   readonly timeout?: Duration;
+  /**
+   * How the functions are traced in X-Ray: Lambda's active tracing alone, or with the X-Ray SDK's
+   * subsegments of every AWS call (see {@link TracingMode}).
+   * @default 'active'
+   */
+  readonly tracing?: TracingMode;
   /**
    * esbuild options, merged over Parley's: minified CommonJS for Node 22 with source maps, the AWS SDK
    * bundled so that Lambda runs the SDK versions the tests ran.
@@ -148,13 +168,19 @@ export const DEFAULT_BUNDLING: BundlingOptions = {
 
 /**
  * How one function is bundled: `DEFAULT_BUNDLING`, with only the AWS SDK clients its definition uses
- * (lib/bundled-clients.ts), then `overrides` on top (their `define`s and `esbuildArgs` added to those).
+ * (lib/bundled-clients.ts) and the X-Ray SDK only if `tracing` wants it, then `overrides` on top (their
+ * `define`s and `esbuildArgs` added to those).
  */
-export function bundlingFor(definition: FunctionDefinition, overrides: BundlingOptions = {}): BundlingOptions {
+export function bundlingFor(definition: FunctionDefinition, overrides: BundlingOptions = {}, tracing: TracingMode = DEFAULT_TRACING): BundlingOptions {
   return {
     ...DEFAULT_BUNDLING,
     ...overrides,
-    define: { ...bundleDefinesFor(definition), ...overrides.define },
+    define: {
+      ...bundleDefinesFor(definition),
+      // lambdas/runtime/lambda-handler.ts then gives the handlers Lambda's trace instead of the SDK's tracer.
+      ...(tracing === 'active' ? { 'process.env.PARLEY_BUNDLE_WITHOUT_XRAY_SDK': '"true"' } : {}),
+      ...overrides.define,
+    },
     esbuildArgs: { ...DEFAULT_BUNDLING.esbuildArgs, ...overrides.esbuildArgs },
   };
 }
@@ -221,7 +247,7 @@ export class ParleyFunctions extends Construct {
         tracing: lambda.Tracing.ACTIVE,
         role,
         logGroup,
-        bundling: bundlingFor(definition, props.bundling),
+        bundling: bundlingFor(definition, props.bundling, props.tracing),
         // Resource names exactly as lambdas/function-environment.ts derives them (the local runtime does the same).
         environment: {
           ...functionEnvironment(definition, names),

@@ -3,7 +3,7 @@ import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { SendRateLimits } from '../lambdas/send/send-rate-limit';
-import type { LogLevel } from './functions';
+import { TRACING_MODES, type LogLevel, type TracingMode } from './functions';
 import { DEFAULT_STAGE_NAME, Parley, type ParleyProps } from './parley';
 import { checkMemorySettings } from './memory-sizes';
 import { stackNameOfStage } from './stack-outputs';
@@ -26,6 +26,11 @@ export const CONTEXT = {
   memorySize: 'parley:memorySize',
   /** Memory of single functions, MB, over `parley:memorySize`, as a JSON object (or its text with `-c`): `{"fanout": 2048}`. */
   memorySizes: 'parley:memorySizes',
+  /**
+   * `active` or `subsegments`: X-Ray with Lambda's active tracing alone (no X-Ray SDK in the bundles), or
+   * with the SDK's subsegment of every AWS call besides (lib/functions.ts, `TracingMode`). Unset: active.
+   */
+  tracing: 'parley:tracing',
   /** Powertools log level of every function: DEBUG, INFO, WARN, ERROR, CRITICAL or SILENT. Unset: INFO. */
   logLevel: 'parley:logLevel',
   /** 0 to 1: the share of invocations that log at DEBUG whatever the level. Unset: 0. */
@@ -154,6 +159,10 @@ export function parleyPropsFromContext(scope: Construct): ParleyProps {
   if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel as LogLevel)) {
     throw new Error(`${CONTEXT.logLevel} must be one of ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(logLevel)}`);
   }
+  const tracing = context(CONTEXT.tracing);
+  if (tracing !== undefined && !TRACING_MODES.includes(tracing as TracingMode)) {
+    throw new Error(`${CONTEXT.tracing} must be one of ${TRACING_MODES.join(', ')}, not ${JSON.stringify(tracing)}`);
+  }
   const logSampleRateText = context(CONTEXT.logSampleRate);
   const logSampleRate = logSampleRateText === undefined ? undefined : Number(logSampleRateText);
   if (logSampleRate !== undefined && !(logSampleRate >= 0 && logSampleRate <= 1)) {
@@ -169,6 +178,7 @@ export function parleyPropsFromContext(scope: Construct): ParleyProps {
     ...(reservedConcurrency === undefined ? {} : { reservedConcurrency }),
     ...(logLevel === undefined ? {} : { logLevel: logLevel as LogLevel }),
     ...(logSampleRate === undefined ? {} : { logSampleRate }),
+    ...(tracing === undefined ? {} : { tracing: tracing as TracingMode }),
     ...(smsThrottle ? { smsThrottle } : {}),
     logRetention: retention(context(CONTEXT.logRetentionDays)),
     messageStreamShards: positiveInteger(CONTEXT.messageStreamShards, context(CONTEXT.messageStreamShards)),

@@ -163,6 +163,7 @@ export class Parley extends Construct {
       memorySizes: props.memorySizes,
       reservedConcurrency: props.reservedConcurrency,
       timeout: props.timeout,
+      tracing: props.tracing,
       bundling: props.bundling,
       pushPlatformApplications: props.pushPlatformApplications,
       smsDailyBudget: props.smsDailyBudget,

@@ -7,12 +7,12 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import dynalite from 'dynalite';
-import kinesalite from 'kinesalite';
 import S3rver from 's3rver';
 import type { Service } from '../lambdas/runtime/clients';
 import { InProcessRequestHandler } from './aws/in-process-handler';
 import { closeServer, listenOnLoopback, LOOPBACK, loopbackUrl } from './aws/loopback';
+import { dynamoDbServer, kinesisServer } from './aws/emulator-servers';
+import { startEmulatorThread, type ThreadRequestHandler } from './aws/emulator-thread';
 import { watchKinesisPuts, type KinesisPutFeed } from './kinesis/put-feed';
 import { startSnsEndpoint, type SnsEndpoint } from './sns-endpoint';
 import { startPresignedUrlGate } from './s3/presigned-url-gate';
@@ -27,6 +27,11 @@ export interface AwsEmulatorsOptions {
   readonly log?: (line: string) => void;
   /** The clock presigned S3 URLs are checked against (expiry). @default Date.now */
   readonly now?: () => number;
+  /**
+   * Run DynamoDB and Kinesis on a thread of their own (`local/aws/emulator-thread.ts`), so their work uses
+   * the second core; their request handlers then post each request to that thread. @default false
+   */
+  readonly emulatorThread?: boolean;
 }
 
 /** Shaped for `createClients({ region, endpoints, credentials })`. */
@@ -35,10 +40,10 @@ export interface AwsEmulators {
   readonly credentials: Readonly<Record<EmulatedService, AwsCredentialIdentity>>;
   /**
    * For `createClients({ requestHandlers })`: SDK request handlers that give requests to the emulators in
-   * this process, skipping loopback TCP and Node's HTTP client and server. DynamoDB and Kinesis only: S3
-   * (s3rver) and SNS stay on loopback. The endpoints keep listening either way.
+   * this process (on this thread, or on the emulator thread), skipping loopback TCP and Node's HTTP client and
+   * server. DynamoDB and Kinesis only: S3 (s3rver) and SNS stay on loopback. The endpoints keep listening either way.
    */
-  readonly requestHandlers: Readonly<Partial<Record<EmulatedService, InProcessRequestHandler>>>;
+  readonly requestHandlers: Readonly<Partial<Record<EmulatedService, InProcessRequestHandler | ThreadRequestHandler>>>;
   /** The SNS endpoint, with its outbox of SMS and pushes. */
   readonly sns: SnsEndpoint;
   /** Every record stored in Kinesis, as it is stored: lets an event source fetch it at once. */
@@ -67,55 +72,57 @@ const S3RVER_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'S3RVER', secre
  */
 export async function startAwsEmulators(options: AwsEmulatorsOptions = {}): Promise<AwsEmulators> {
   const dataPath = (service: string) => (options.dataDir ? path.join(options.dataDir, service) : undefined);
-  const [dynamodb, kinesis, s3, sns] = await startAll([
-    startDynamoDb(dataPath('dynamodb')),
-    startKinesis(dataPath('kinesis')),
+  const [database, s3, sns] = await startAll([
+    options.emulatorThread ? startDatabasesOnThread(dataPath) : startDatabases(dataPath),
     startS3(dataPath('s3'), options.now),
     startSns(options.log),
   ] as const);
   return {
-    endpoints: { dynamodb: dynamodb.endpoint, kinesis: kinesis.endpoint, s3: s3.endpoint, sns: sns.endpoint },
+    endpoints: { ...database.endpoints, s3: s3.endpoint, sns: sns.endpoint },
+    // Copies: the SDK marks the credentials it is given (`$source`), which must not leak into the next start.
     credentials: {
-      dynamodb: LOCAL_CREDENTIALS,
-      kinesis: LOCAL_CREDENTIALS,
-      s3: S3RVER_CREDENTIALS,
-      sns: LOCAL_CREDENTIALS,
+      dynamodb: { ...LOCAL_CREDENTIALS },
+      kinesis: { ...LOCAL_CREDENTIALS },
+      s3: { ...S3RVER_CREDENTIALS },
+      sns: { ...LOCAL_CREDENTIALS },
     },
-    requestHandlers: { dynamodb: dynamodb.requestHandler, kinesis: kinesis.requestHandler },
+    requestHandlers: database.requestHandlers,
     sns: sns.handle,
-    kinesisPuts: kinesis.puts,
-    stop: () => stopAll([dynamodb, kinesis, s3, sns]),
+    kinesisPuts: database.kinesisPuts,
+    stop: () => stopAll([database, s3, sns]),
   };
 }
 
-// Tables and streams are ACTIVE at once: a local start should not wait half a second for each.
-
-interface InProcessEmulator extends RunningEmulator {
-  readonly requestHandler: InProcessRequestHandler;
+/** DynamoDB and Kinesis: where they listen, how requests reach them in process, and the puts on Kinesis. */
+interface Databases extends RunningEmulator {
+  readonly endpoints: Readonly<Record<'dynamodb' | 'kinesis', string>>;
+  readonly requestHandlers: AwsEmulators['requestHandlers'];
+  readonly kinesisPuts: KinesisPutFeed;
 }
 
-async function startDynamoDb(directory: string | undefined): Promise<InProcessEmulator> {
-  const storage = directory ? { path: await ensureDir(directory) } : {};
-  const server = dynalite({ ...storage, createTableMs: 0, updateTableMs: 0, deleteTableMs: 0 });
-  return {
-    endpoint: await listenOnLoopback(server),
-    stop: () => closeServer(server),
-    requestHandler: new InProcessRequestHandler(server),
-  };
-}
-
-async function startKinesis(directory: string | undefined): Promise<InProcessEmulator & { puts: KinesisPutFeed }> {
-  const storage = directory ? { path: await ensureDir(directory) } : {};
-  // kinesalite allows 10 shards per account; AWS allows hundreds, and test suites make many small streams.
-  const server = kinesalite({ ...storage, createStreamMs: 0, updateStreamMs: 0, deleteStreamMs: 0, shardLimit: 500 });
+/** dynalite and kinesalite on this thread. */
+async function startDatabases(dataPath: (service: string) => string | undefined): Promise<Databases> {
+  const dynamodb = dynamoDbServer(await ensureDirOf(dataPath('dynamodb')));
+  const kinesis = kinesisServer(await ensureDirOf(dataPath('kinesis')));
   // The feed listens to the server's `request` event, which the in-process handler emits too.
-  const puts = watchKinesisPuts(server);
+  const kinesisPuts = watchKinesisPuts(kinesis);
+  const [dynamodbEndpoint, kinesisEndpoint] = await Promise.all([listenOnLoopback(dynamodb), listenOnLoopback(kinesis)]);
   return {
-    endpoint: await listenOnLoopback(server),
-    stop: () => closeServer(server),
-    puts,
-    requestHandler: new InProcessRequestHandler(server),
+    endpoint: dynamodbEndpoint,
+    endpoints: { dynamodb: dynamodbEndpoint, kinesis: kinesisEndpoint },
+    requestHandlers: { dynamodb: new InProcessRequestHandler(dynamodb), kinesis: new InProcessRequestHandler(kinesis) },
+    kinesisPuts,
+    stop: async () => {
+      await Promise.all([closeServer(dynamodb), closeServer(kinesis)]);
+    },
   };
+}
+
+/** dynalite and kinesalite on the emulator thread. */
+async function startDatabasesOnThread(dataPath: (service: string) => string | undefined): Promise<Databases> {
+  const [dynamodb, kinesis] = [await ensureDirOf(dataPath('dynamodb')), await ensureDirOf(dataPath('kinesis'))];
+  const thread = await startEmulatorThread({ directories: { ...(dynamodb ? { dynamodb } : {}), ...(kinesis ? { kinesis } : {}) } });
+  return { endpoint: thread.endpoints.dynamodb, ...thread };
 }
 
 /**
@@ -155,6 +162,10 @@ async function startSns(log: ((line: string) => void) | undefined): Promise<Runn
 async function ensureDir(directory: string): Promise<string> {
   await mkdir(directory, { recursive: true });
   return directory;
+}
+
+async function ensureDirOf(directory: string | undefined): Promise<string | undefined> {
+  return directory ? ensureDir(directory) : undefined;
 }
 
 /** Waits for every start; if one fails, stops those that started, so a failed start leaks no server. */

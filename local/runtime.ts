@@ -1,7 +1,7 @@
 /**
  * The whole of Parley in one Node process, with no AWS account: AWS-compatible emulators reached through
- * the real SDK clients (DynamoDB and Kinesis requests handed to their emulators in process, after the SDK's
- * own middleware and signing; the rest over loopback HTTP), the same handler modules the CDK stack deploys,
+ * the real SDK clients (DynamoDB, Kinesis and `@connections` requests handed to their servers in process,
+ * after the SDK's own middleware and signing; S3 and SNS over loopback HTTP), the same handler modules the CDK stack deploys,
  * and gateways that behave like API Gateway. Everything is built from `lambdas/resources.ts` and `lambdas/functions.ts`.
  *
  * @example
@@ -84,6 +84,27 @@ export interface ParleyLocalOptions {
   readonly smsLimits?: Partial<SmsLimits>;
   /** Where the runtime reports what it does. @default silent */
   readonly log?: (line: string) => void;
+  /**
+   * How the SDK clients reach DynamoDB, Kinesis and `@connections`: handed to their servers in this process
+   * after the SDK's middleware and signing (`in-process`), or over loopback HTTP with the SDK's own HTTP
+   * handler (`loopback`), as before; S3 and SNS are always reached over loopback.
+   * @default the PARLEY_LOCAL_AWS_TRANSPORT environment variable, else 'in-process'
+   */
+  readonly awsTransport?: AwsTransport;
+  /**
+   * Run DynamoDB and Kinesis on a thread of their own, so that their work uses a second core
+   * (`local/aws/emulator-thread.ts`). @default false
+   */
+  readonly emulatorThread?: boolean;
+}
+
+export type AwsTransport = 'in-process' | 'loopback';
+
+/** See `ParleyLocalOptions.awsTransport`. */
+export function awsTransportOf(option: AwsTransport | undefined, env: NodeJS.ProcessEnv = process.env): AwsTransport {
+  const chosen = option ?? env.PARLEY_LOCAL_AWS_TRANSPORT ?? 'in-process';
+  if (chosen !== 'in-process' && chosen !== 'loopback') throw new Error(`PARLEY_LOCAL_AWS_TRANSPORT must be in-process or loopback, not ${chosen}`);
+  return chosen;
 }
 
 export interface ParleyLocal {
@@ -146,16 +167,22 @@ async function loadHandler(id: FunctionId): Promise<Handler<unknown, unknown>> {
 
 export async function startParleyLocal(options: ParleyLocalOptions = {}): Promise<ParleyLocal> {
   const log = options.log ?? (() => undefined);
-  const emulators = await startAwsEmulators({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), log, ...(options.now ? { now: options.now } : {}) });
+  const emulators = await startAwsEmulators({
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    log,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.emulatorThread ? { emulatorThread: true } : {}),
+  });
   const stops: (() => Promise<void>)[] = [() => emulators.stop()];
   const stop = async () => {
     for (const close of stops.reverse()) await close().catch(() => undefined);
   };
   try {
-    // DynamoDB and Kinesis requests go through the SDK's whole middleware stack, signing included, and are
-    // then handed to the emulators in this process rather than over loopback TCP, which cost about half the
-    // CPU of each request. S3, SNS and @connections stay on loopback HTTP; all endpoints keep listening.
-    const { requestHandlers } = emulators;
+    // DynamoDB, Kinesis and @connections requests go through the SDK's whole middleware stack, signing
+    // included, and are then handed to their servers in this process rather than over loopback TCP, which cost
+    // about half the CPU of each request. S3 and SNS stay on loopback HTTP; all endpoints keep listening.
+    const inProcess = awsTransportOf(options.awsTransport) === 'in-process';
+    const requestHandlers = inProcess ? emulators.requestHandlers : {};
     const awsClients = createClients({ region: REGION, endpoints: emulators.endpoints, credentials: emulators.credentials, requestHandlers });
     const provisioned = await provisionResources(awsClients);
     const pushPlatformApplications = await ensurePlatformApplications(awsClients.sns, 'parley-local');
@@ -206,7 +233,7 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
       // The local @connections API takes any signature, but the SDK must have something to sign with:
       // without this, `npm start` on a machine with no AWS credentials could not push.
       credentials: { ...emulators.credentials, connections: emulators.credentials.dynamodb },
-      requestHandlers,
+      requestHandlers: inProcess ? { ...requestHandlers, connections: webSocket.connectionsRequestHandler } : requestHandlers,
       ...(options.instrumentClients ? { instrument: options.instrumentClients } : {}),
     });
     const environments = {} as Record<FunctionId, Record<string, string>>;

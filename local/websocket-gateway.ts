@@ -24,6 +24,7 @@ import { resolveExecuteApi, type ExecuteApiOptions } from './execute-api';
 import { describe, silentLog, type GatewayLog } from './gateway-log';
 import { sendJson } from './http-io';
 import { listenLocally, stopServer } from './local-server';
+import { InProcessRequestHandler } from './aws/in-process-handler';
 import { TokenBucket } from './token-bucket';
 import type { WebSocketAuthorizer } from './websocket-authorizer';
 import { GatewayConnection } from './websocket-connection';
@@ -92,6 +93,11 @@ export interface WebSocketGateway {
   /** What `new ApiGatewayManagementApiClient({ endpoint })` is given: `http://127.0.0.1:{port}/{stage}`. */
   readonly connectionsEndpoint: string;
   readonly apiId: string;
+  /**
+   * For `createClients({ requestHandlers: { connections } })`: gives each signed `@connections` request to
+   * this gateway in process instead of over loopback TCP. The URL above keeps answering either way.
+   */
+  readonly connectionsRequestHandler: InProcessRequestHandler;
   /** Ids of the connections open now. */
   connectionIds(): string[];
   /** Closes every connection (1001, running `$disconnect`), waits for running integrations, stops listening. */
@@ -230,6 +236,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     url: `ws://127.0.0.1:${port}/${stage}`,
     connectionsEndpoint: `http://127.0.0.1:${port}/${stage}`,
     apiId: api.apiId,
+    connectionsRequestHandler: new InProcessRequestHandler(server),
     connectionIds: () => [...open.values()].filter((connection) => connection.isOpen).map((connection) => connection.id),
     async close() {
       stopping = true;

@@ -3,7 +3,7 @@
  * prefix, and a daily budget for the whole deployment (see `SmsLimits`). Each is a fixed-window counter
  * in `smsSendCounts`; the per-number limits live with the code itself (`verificationCodes`).
  */
-import * as z from 'zod';
+import * as z from '../protocol/zod';
 import { rateLimited } from '../protocol/errors';
 import { env } from '../resources';
 import type { Deps } from '../runtime/deps';
@@ -14,7 +14,7 @@ import { NUMBER_PREFIX_DIGITS, type SmsLimits } from './constants';
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
 
-const count = z.number().int().positive();
+const count = z.number().check(z.int(), z.positive());
 const SmsLimitsJson = z.object({ perSourceIpPerHour: count, perNumberPrefixPerHour: count, perDay: count });
 
 /** The function's SMS limits, from its `SMS_LIMITS` environment variable. */

@@ -5,7 +5,7 @@
  * itself with every record's data. Objects expire after `buckets.failedDeliveries.expirationDays`.
  */
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import * as z from 'zod';
+import * as z from '../protocol/zod';
 
 /** One record of a failed batch, as Lambda handed it to the function. */
 const FailedRecord = z.looseObject({

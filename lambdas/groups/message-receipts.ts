@@ -6,7 +6,7 @@ import { getTally } from '../tables/group-receipts';
 import { membersWithDelivered } from '../tables/group-delivery';
 import { groupConversationId } from '../send/conversations';
 import { groupIdOf } from './group-id';
-import * as z from 'zod';
+import * as z from '../protocol/zod';
 
 export const handler = authorizedHttpRoute('groupMessageReceipts', NoBody, async ({ caller, pathParameters }, deps) => {
   const groupId = groupIdOf(pathParameters);

@@ -1,5 +1,5 @@
 /** GET /v1/keys/{userId}?deviceIds=2,3 — a bundle per device of one user, taking one-time prekeys. */
-import * as z from 'zod';
+import * as z from '../protocol/zod';
 import { NoBody } from '../protocol/accounts-api';
 import { ParleyError } from '../protocol/errors';
 import { DeviceIdsQuery } from '../protocol/keys-api';
@@ -7,7 +7,7 @@ import { authorizedHttpRoute } from '../runtime/http-route';
 import { describeIssues } from '../runtime/websocket-route';
 import { fetchBundles } from './bundles';
 
-const Target = z.strictObject({ userId: z.uuid('userId: a user id (UUID)'), deviceIds: DeviceIdsQuery.optional() });
+const Target = z.strictObject({ userId: z.uuid('userId: a user id (UUID)'), deviceIds: z.optional(DeviceIdsQuery) });
 
 export const handler = authorizedHttpRoute('fetchUserKeys', NoBody, async ({ caller, pathParameters, queryParameters }, deps) => {
   const target = Target.safeParse({ userId: pathParameters.userId, deviceIds: queryParameters.deviceIds });

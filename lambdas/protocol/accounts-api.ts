@@ -1,12 +1,10 @@
 /** Request bodies of the accounts and devices HTTP API, one schema each. */
-import * as z from 'zod';
+import * as z from './zod';
 import { DeviceSecret } from './credentials';
 
-export const PhoneNumber = z
-  .string()
-  .regex(/^\+[1-9]\d{6,14}$/, 'an E.164 phone number, such as +14155550123');
+export const PhoneNumber = z.string().check(z.regex(/^\+[1-9]\d{6,14}$/, 'an E.164 phone number, such as +14155550123'));
 
-export const DeviceName = z.string().trim().min(1).max(64);
+export const DeviceName = z.string().check(z.trim(), z.minLength(1), z.maxLength(64));
 
 /** POST /v1/verification/code */
 export const RequestCodeBody = z.strictObject({ phoneNumber: PhoneNumber });
@@ -14,14 +12,14 @@ export const RequestCodeBody = z.strictObject({ phoneNumber: PhoneNumber });
 /** POST /v1/accounts */
 export const RegisterAccountBody = z.strictObject({
   phoneNumber: PhoneNumber,
-  code: z.string().regex(/^\d{6}$/, 'the 6-digit code from the SMS'),
+  code: z.string().check(z.regex(/^\d{6}$/, 'the 6-digit code from the SMS')),
   deviceSecret: DeviceSecret,
-  deviceName: DeviceName.optional(),
+  deviceName: z.optional(DeviceName),
 });
 
 /** POST /v1/devices/link */
 export const LinkDeviceBody = z.strictObject({
-  linkToken: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'the link token shown by the signed-in device'),
+  linkToken: z.string().check(z.regex(/^[A-Za-z0-9_-]{43}$/, 'the link token shown by the signed-in device')),
   deviceSecret: DeviceSecret,
   deviceName: DeviceName,
 });

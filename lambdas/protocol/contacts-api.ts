@@ -2,7 +2,7 @@
  * Request bodies and answers of the contacts, directory, privacy, blocks and presence HTTP routes, one
  * schema each (see docs/protocol.md, Contacts and presence).
  */
-import { z } from 'zod';
+import * as z from './zod';
 import { PhoneNumber } from './accounts-api';
 import { ParleyError } from './errors';
 
@@ -13,11 +13,11 @@ export const MAX_CONTACTS = 2000;
 
 /** POST /v1/directory/lookup */
 export const LookupBody = z.strictObject({
-  phoneNumbers: z
-    .array(PhoneNumber)
-    .min(1)
-    .max(MAX_LOOKUP_NUMBERS)
-    .refine((numbers) => new Set(numbers).size === numbers.length, 'each number once'),
+  phoneNumbers: z.array(PhoneNumber).check(
+    z.minLength(1),
+    z.maxLength(MAX_LOOKUP_NUMBERS),
+    z.refine((numbers) => new Set(numbers).size === numbers.length, 'each number once'),
+  ),
 });
 export type LookupBody = z.infer<typeof LookupBody>;
 
@@ -28,10 +28,10 @@ export interface LookupAnswer {
 
 /** PUT /v1/contacts: the user's whole contact list, replacing the one stored. */
 export const ContactsBody = z.strictObject({
-  userIds: z
-    .array(z.uuid())
-    .max(MAX_CONTACTS)
-    .refine((ids) => new Set(ids).size === ids.length, 'each userId once'),
+  userIds: z.array(z.uuid()).check(
+    z.maxLength(MAX_CONTACTS),
+    z.refine((ids) => new Set(ids).size === ids.length, 'each userId once'),
+  ),
 });
 export type ContactsBody = z.infer<typeof ContactsBody>;
 
@@ -39,8 +39,8 @@ const Audience = z.enum(['everyone', 'contacts', 'nobody']);
 
 /** PUT /v1/privacy: the settings to change; those left out keep their value. */
 export const PrivacyBody = z
-  .strictObject({ lastSeen: Audience.optional(), online: Audience.optional(), readReceipts: z.boolean().optional() })
-  .refine((body) => Object.keys(body).length > 0, 'at least one of lastSeen, online, readReceipts');
+  .strictObject({ lastSeen: z.optional(Audience), online: z.optional(Audience), readReceipts: z.optional(z.boolean()) })
+  .check(z.refine((body) => Object.keys(body).length > 0, 'at least one of lastSeen, online, readReceipts'));
 export type PrivacyBody = z.infer<typeof PrivacyBody>;
 
 /** A path's `{userId}`, or BAD_REQUEST. */

@@ -3,13 +3,13 @@
  * `Authorization: Basic base64("<userId>.<deviceId>:<deviceSecret>")`. The secret is random, made by the
  * device at registration or linking; the server keeps only a salted hash of it.
  */
-import * as z from 'zod';
+import * as z from './zod';
 
 export const DeviceSecret = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{32,128}$/, 'a device secret is 32 to 128 base64url characters (use 32 random bytes)');
+  .check(z.regex(/^[A-Za-z0-9_-]{32,128}$/, 'a device secret is 32 to 128 base64url characters (use 32 random bytes)'));
 
-export const DeviceId = z.coerce.number().int().min(1).max(127);
+export const DeviceId = z.coerce.number().check(z.int(), z.minimum(1), z.maximum(127));
 
 export interface DeviceCredentials {
   readonly userId: string;

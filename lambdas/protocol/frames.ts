@@ -3,12 +3,15 @@
  * (API Gateway selects the route on `$request.body.action`); a server frame names itself in `type`.
  * A client may add a `requestId`, which the answer echoes so it can match answers to frames.
  */
-import * as z from 'zod';
+import * as z from './zod';
 import type { ErrorCode } from './errors';
 import type { PresenceView } from './contacts-api';
 import { keysTargets, keysUploadShape, MAX_USERS_PER_FETCH_FRAME, RegistrationId, type KeysBatch, type PrekeyCounts } from './keys-api';
 
-const RequestId = z.string().min(1).max(64).optional();
+const RequestId = z.optional(z.string().check(z.minLength(1), z.maxLength(64)));
+const ConversationId = z.string().check(z.minLength(1), z.maxLength(128));
+/** A sender device's count of its messages in a conversation. */
+const Seq = z.number().check(z.int(), z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER));
 
 // ---- client → server -------------------------------------------------------------------------
 
@@ -23,7 +26,7 @@ export const MAX_CIPHERTEXT_CHARS = 96 * 1024;
 /** Envelopes in one SEND: every device of the recipient and every other device of the sender. */
 export const MAX_ENVELOPES = 10;
 
-const Base64 = z.string().min(1).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64 ciphertext');
+const Base64 = z.string().check(z.minLength(1), z.regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64 ciphertext'));
 
 /** The most bytes of one chat-list preview, decoded. */
 export const MAX_PREVIEW_BYTES = 1024;
@@ -32,9 +35,11 @@ export const MAX_PREVIEW_BYTES = 1024;
  * A chat-list preview: a ciphertext that only the user's own devices can read (under their shared
  * chat-list key, see docs/protocol.md); the server stores it for that user and never reads it.
  */
-const Preview = Base64.refine((preview) => Buffer.byteLength(preview, 'base64') <= MAX_PREVIEW_BYTES, {
-  message: `a preview is at most ${MAX_PREVIEW_BYTES} bytes`,
-});
+const Preview = Base64.check(
+  z.refine((preview) => Buffer.byteLength(preview, 'base64') <= MAX_PREVIEW_BYTES, {
+    message: `a preview is at most ${MAX_PREVIEW_BYTES} bytes`,
+  }),
+);
 
 /**
  * One Signal ciphertext for one device: a PreKeySignalMessage starts a session, a SignalMessage continues
@@ -43,7 +48,7 @@ const Preview = Base64.refine((preview) => Buffer.byteLength(preview, 'base64') 
  */
 export const Envelope = z.strictObject({
   userId: z.uuid(),
-  deviceId: z.number().int().min(1).max(127),
+  deviceId: z.number().check(z.int(), z.minimum(1), z.maximum(127)),
   registrationId: RegistrationId,
   type: z.enum(['prekey', 'message']),
   ciphertext: Base64,
@@ -56,9 +61,9 @@ export const MAX_QUEUE_SECONDS = 30 * 24 * 60 * 60;
 /** What SEND and GROUP_SEND say alike about how a message is delivered: one definition for both frames. */
 export const DeliveryOptions = z.strictObject({
   /** The chat's disappearing timer: the queued copies expire after this, if sooner than 30 days. */
-  expiresInSeconds: z.number().int().min(1).max(MAX_QUEUE_SECONDS).optional(),
+  expiresInSeconds: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(MAX_QUEUE_SECONDS))),
   /** Not a message but an action on the chat (a reaction, edit, delete or timer): the chat lists' activity, unread and previews stay as they are. */
-  control: z.literal(true).optional(),
+  control: z.optional(z.literal(true)),
 });
 
 /**
@@ -72,21 +77,23 @@ export const SendFrame = z
     action: z.literal('SEND'),
     requestId: RequestId,
     msgId: z.uuid(),
-    conversationId: z.string().min(1).max(128),
+    conversationId: ConversationId,
     to: z.uuid(),
-    seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-    envelopes: z.array(Envelope).min(1).max(MAX_ENVELOPES),
-    preview: Preview.optional(),
+    seq: Seq,
+    envelopes: z.array(Envelope).check(z.minLength(1), z.maxLength(MAX_ENVELOPES)),
+    preview: z.optional(Preview),
     ...DeliveryOptions.shape,
   })
-  .refine((frame) => frame.envelopes.reduce((total, e) => total + e.ciphertext.length, 0) <= MAX_CIPHERTEXT_CHARS, {
-    message: `the envelopes carry more than ${MAX_CIPHERTEXT_CHARS} base64 characters of ciphertext in total`,
-    path: ['envelopes'],
-  })
-  .refine((frame) => new Set(frame.envelopes.map((e) => `${e.userId}.${e.deviceId}`)).size === frame.envelopes.length, {
-    message: 'two envelopes for the same device',
-    path: ['envelopes'],
-  });
+  .check(
+    z.refine((frame) => frame.envelopes.reduce((total, e) => total + e.ciphertext.length, 0) <= MAX_CIPHERTEXT_CHARS, {
+      message: `the envelopes carry more than ${MAX_CIPHERTEXT_CHARS} base64 characters of ciphertext in total`,
+      path: ['envelopes'],
+    }),
+    z.refine((frame) => new Set(frame.envelopes.map((e) => `${e.userId}.${e.deviceId}`)).size === frame.envelopes.length, {
+      message: 'two envelopes for the same device',
+      path: ['envelopes'],
+    }),
+  );
 export type SendFrame = z.infer<typeof SendFrame>;
 
 /**
@@ -99,11 +106,11 @@ export const GroupSendFrame = z.strictObject({
   action: z.literal('GROUP_SEND'),
   requestId: RequestId,
   msgId: z.uuid(),
-  conversationId: z.string().regex(/^group:[0-9a-f-]{36}$/, 'a group conversation, group:<groupId>'),
-  seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  conversationId: z.string().check(z.regex(/^group:[0-9a-f-]{36}$/, 'a group conversation, group:<groupId>')),
+  seq: Seq,
   /** The group's version the sender encrypted for: its members are the ones who have the Sender Key. */
-  groupVersion: z.number().int().min(1),
-  ciphertext: Base64.max(MAX_CIPHERTEXT_CHARS, `at most ${MAX_CIPHERTEXT_CHARS} base64 characters of ciphertext`),
+  groupVersion: z.number().check(z.int(), z.minimum(1)),
+  ciphertext: Base64.check(z.maxLength(MAX_CIPHERTEXT_CHARS, `at most ${MAX_CIPHERTEXT_CHARS} base64 characters of ciphertext`)),
   ...DeliveryOptions.shape,
 });
 export type GroupSendFrame = z.infer<typeof GroupSendFrame>;
@@ -136,8 +143,8 @@ export type QueuedFrame = PushFrame | ReceiptFrame | GroupUpdateFrame | PrekeysL
 export const SyncFrame = z.strictObject({
   action: z.literal('SYNC'),
   requestId: RequestId,
-  cursor: z.string().min(1).max(128).optional(),
-  receiptsAfter: z.number().int().min(0).optional(),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  receiptsAfter: z.optional(z.number().check(z.int(), z.minimum(0))),
 });
 export type SyncFrame = z.infer<typeof SyncFrame>;
 
@@ -155,7 +162,7 @@ export const MessagePreview = z.strictObject({ msgId: z.uuid(), ciphertext: Prev
 export type MessagePreview = z.infer<typeof MessagePreview>;
 
 /** A queued frame's `cursor`: its place in the device's queue, `<serverTs, 13 digits>#<id>`. */
-export const Cursor = z.string().regex(/^\d{13}#[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a cursor of a queued frame');
+export const Cursor = z.string().check(z.regex(/^\d{13}#[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a cursor of a queued frame'));
 
 /** The id (msgId, receiptId, noticeId or changeId) a cursor ends with. */
 export const idOfCursor = (cursor: string) => cursor.slice(cursor.indexOf('#') + 1);
@@ -168,9 +175,9 @@ export const MAX_GROUP_CURSORS = 100;
  * newest of a run the device has stored with every one before it), with that message's chat-list preview.
  */
 export const GroupCursor = z.strictObject({
-  conversationId: z.string().max(128).regex(/^group:/, 'a group conversationId'),
+  conversationId: z.string().check(z.maxLength(128), z.regex(/^group:/, 'a group conversationId')),
   cursor: Cursor,
-  ciphertext: Preview.optional(),
+  ciphertext: z.optional(Preview),
 });
 export type GroupCursor = z.infer<typeof GroupCursor>;
 
@@ -184,34 +191,36 @@ export const DeliveredFrame = z
   .strictObject({
     action: z.literal('DELIVERED'),
     requestId: RequestId,
-    cursors: z.array(Cursor).max(MAX_ACKNOWLEDGED).default([]),
-    previews: z.array(MessagePreview).min(1).max(MAX_ACKNOWLEDGED).optional(),
-    groups: z.array(GroupCursor).min(1).max(MAX_GROUP_CURSORS).optional(),
+    cursors: z._default(z.array(Cursor).check(z.maxLength(MAX_ACKNOWLEDGED)), []),
+    previews: z.optional(z.array(MessagePreview).check(z.minLength(1), z.maxLength(MAX_ACKNOWLEDGED))),
+    groups: z.optional(z.array(GroupCursor).check(z.minLength(1), z.maxLength(MAX_GROUP_CURSORS))),
   })
-  .refine((frame) => frame.cursors.length > 0 || frame.groups !== undefined, { message: 'acknowledges nothing: give cursors or groups', path: ['cursors'] })
-  .refine((frame) => new Set((frame.groups ?? []).map((group) => group.conversationId)).size === (frame.groups ?? []).length, {
-    message: 'two cursors for the same group',
-    path: ['groups'],
-  })
-  .refine((frame) => (frame.previews ?? []).every((preview) => frame.cursors.some((cursor) => idOfCursor(cursor) === preview.msgId)), {
-    message: 'a preview for a msgId this DELIVERED does not acknowledge',
-    path: ['previews'],
-  })
-  .refine((frame) => new Set((frame.previews ?? []).map((preview) => preview.msgId)).size === (frame.previews ?? []).length, {
-    message: 'two previews for the same msgId',
-    path: ['previews'],
-  })
-  .refine((frame) => [...(frame.previews ?? []), ...(frame.groups ?? [])].reduce((total, p) => total + (p.ciphertext?.length ?? 0), 0) <= MAX_PREVIEW_CHARS_PER_DELIVERED, {
-    message: `the previews carry more than ${MAX_PREVIEW_CHARS_PER_DELIVERED} base64 characters in total`,
-    path: ['previews'],
-  });
+  .check(
+    z.refine((frame) => frame.cursors.length > 0 || frame.groups !== undefined, { message: 'acknowledges nothing: give cursors or groups', path: ['cursors'] }),
+    z.refine((frame) => new Set((frame.groups ?? []).map((group) => group.conversationId)).size === (frame.groups ?? []).length, {
+      message: 'two cursors for the same group',
+      path: ['groups'],
+    }),
+    z.refine((frame) => (frame.previews ?? []).every((preview) => frame.cursors.some((cursor) => idOfCursor(cursor) === preview.msgId)), {
+      message: 'a preview for a msgId this DELIVERED does not acknowledge',
+      path: ['previews'],
+    }),
+    z.refine((frame) => new Set((frame.previews ?? []).map((preview) => preview.msgId)).size === (frame.previews ?? []).length, {
+      message: 'two previews for the same msgId',
+      path: ['previews'],
+    }),
+    z.refine((frame) => [...(frame.previews ?? []), ...(frame.groups ?? [])].reduce((total, p) => total + (p.ciphertext?.length ?? 0), 0) <= MAX_PREVIEW_CHARS_PER_DELIVERED, {
+      message: `the previews carry more than ${MAX_PREVIEW_CHARS_PER_DELIVERED} base64 characters in total`,
+      path: ['previews'],
+    }),
+  );
 export type DeliveredFrame = z.infer<typeof DeliveredFrame>;
 
 /** READ: the user has read the conversation up to this message; the sender sees two blue ticks. */
 export const ReadFrame = z.strictObject({
   action: z.literal('READ'),
   requestId: RequestId,
-  conversationId: z.string().min(1).max(128),
+  conversationId: ConversationId,
   upToMsgId: z.uuid(),
 });
 export type ReadFrame = z.infer<typeof ReadFrame>;
@@ -242,10 +251,10 @@ export const MAX_PRESENCE_SUBSCRIPTIONS = 64;
 export const SubscribePresenceFrame = z.strictObject({
   action: z.literal('SUBSCRIBE_PRESENCE'),
   requestId: RequestId,
-  userIds: z
-    .array(z.uuid())
-    .max(MAX_PRESENCE_SUBSCRIPTIONS)
-    .refine((ids) => new Set(ids).size === ids.length, 'each userId once'),
+  userIds: z.array(z.uuid()).check(
+    z.maxLength(MAX_PRESENCE_SUBSCRIPTIONS),
+    z.refine((ids) => new Set(ids).size === ids.length, 'each userId once'),
+  ),
 });
 export type SubscribePresenceFrame = z.infer<typeof SubscribePresenceFrame>;
 
@@ -253,15 +262,15 @@ export type SubscribePresenceFrame = z.infer<typeof SubscribePresenceFrame>;
 export const TypingFrame = z.strictObject({
   action: z.literal('TYPING'),
   requestId: RequestId,
-  conversationId: z.string().min(1).max(128),
+  conversationId: ConversationId,
   state: z.enum(['composing', 'paused']),
 });
 export type TypingFrame = z.infer<typeof TypingFrame>;
 
 /** What every client frame has; used to answer a frame that matches no route. */
 export const AnyClientFrame = z.looseObject({
-  action: z.unknown().optional(),
-  requestId: z.unknown().optional(),
+  action: z.optional(z.unknown()),
+  requestId: z.optional(z.unknown()),
 });
 
 // ---- server → client -------------------------------------------------------------------------

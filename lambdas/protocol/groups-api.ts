@@ -1,23 +1,22 @@
 /** Request bodies and answers of the groups HTTP API, one schema each. */
-import * as z from 'zod';
+import * as z from './zod';
 
 /** The most members a group may have, its creator included (WhatsApp's limit). */
 export const MAX_GROUP_MEMBERS = 1024;
 
 /** A group's name as the client chose to show it; clients that want it private encrypt it first. */
-export const GroupName = z.string().trim().min(1).max(256);
+export const GroupName = z.string().check(z.trim(), z.minLength(1), z.maxLength(256));
 
 const UserIds = z
   .array(z.uuid())
-  .max(MAX_GROUP_MEMBERS)
-  .refine((ids) => new Set(ids).size === ids.length, { message: 'a user is named twice' });
+  .check(z.maxLength(MAX_GROUP_MEMBERS), z.refine((ids) => new Set(ids).size === ids.length, { message: 'a user is named twice' }));
 
 /** POST /v1/groups: the creator is its first admin; `members` are the others. */
 export const CreateGroupBody = z.strictObject({
   /** A fresh UUID from the client makes a retried create answer the group it made, not a second one. */
-  groupId: z.uuid().optional(),
+  groupId: z.optional(z.uuid()),
   name: GroupName,
-  members: UserIds.max(MAX_GROUP_MEMBERS - 1),
+  members: UserIds.check(z.maxLength(MAX_GROUP_MEMBERS - 1)),
 });
 export type CreateGroupBody = z.infer<typeof CreateGroupBody>;
 
@@ -27,13 +26,15 @@ export type CreateGroupBody = z.infer<typeof CreateGroupBody>;
  */
 export const ChangeMembersBody = z
   .strictObject({
-    add: UserIds.optional(),
-    remove: UserIds.optional(),
-    makeAdmin: UserIds.optional(),
+    add: z.optional(UserIds),
+    remove: z.optional(UserIds),
+    makeAdmin: z.optional(UserIds),
   })
-  .refine((body) => (body.add?.length ?? 0) + (body.remove?.length ?? 0) + (body.makeAdmin?.length ?? 0) > 0, {
-    message: 'name at least one user to add, remove or make admin',
-  });
+  .check(
+    z.refine((body) => (body.add?.length ?? 0) + (body.remove?.length ?? 0) + (body.makeAdmin?.length ?? 0) > 0, {
+      message: 'name at least one user to add, remove or make admin',
+    }),
+  );
 export type ChangeMembersBody = z.infer<typeof ChangeMembersBody>;
 
 export const GroupId = z.uuid();

@@ -3,7 +3,7 @@
  * key is base64 (standard alphabet, padded) of libsignal's serialized form; the server checks sizes and
  * type bytes here and signatures in the domain code, and never sees a private key.
  */
-import * as z from 'zod';
+import * as z from './zod';
 
 /** libsignal's serialized sizes and type bytes (the first byte of a serialized public key). */
 export const keyFormats = {
@@ -35,14 +35,14 @@ const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]
 function serialized(what: string, format: { bytes: number; type?: number }) {
   const typeText = format.type === undefined ? '' : ` starting with 0x${format.type.toString(16).padStart(2, '0')}`;
   const described = `${what}: base64 of ${format.bytes} bytes${typeText}`;
-  return z
-    .string()
-    .max(Math.ceil(format.bytes / 3) * 4, described)
-    .regex(STRICT_BASE64, described)
-    .refine((text) => {
+  return z.string().check(
+    z.maxLength(Math.ceil(format.bytes / 3) * 4, described),
+    z.regex(STRICT_BASE64, described),
+    z.refine((text) => {
       const decoded = Buffer.from(text, 'base64');
       return decoded.length === format.bytes && (format.type === undefined || decoded[0] === format.type);
-    }, described);
+    }, described),
+  );
 }
 
 export const IdentityKey = serialized('an identity key (PublicKey.serialize())', keyFormats.curve25519);
@@ -51,9 +51,9 @@ const KyberPublicKey = serialized('a Kyber public key (KEMPublicKey.serialize())
 const Signature = serialized('an XEdDSA signature by the identity key', keyFormats.signature);
 
 /** libsignal's prekey ids are 24-bit; 0 is not used. */
-export const KeyId = z.number().int().min(1).max(0xffffff);
+export const KeyId = z.number().check(z.int(), z.minimum(1), z.maximum(0xffffff));
 /** A registration id is 14 bits (libsignal makes 1..16380); Signal-Server refuses 0. */
-export const RegistrationId = z.number().int().min(1).max(0x3fff);
+export const RegistrationId = z.number().check(z.int(), z.minimum(1), z.maximum(0x3fff));
 
 export const SignedPrekey = z.strictObject({ keyId: KeyId, publicKey: EcPublicKey, signature: Signature });
 export type SignedPrekey = z.infer<typeof SignedPrekey>;
@@ -74,49 +74,51 @@ export const identityProofMessage = (userId: string, deviceId: number): Uint8Arr
  * ones any part. There is no device field: a device uploads its own keys only.
  */
 export const keysUploadShape = {
-  identityKey: IdentityKey.optional(),
+  identityKey: z.optional(IdentityKey),
   /** XEdDSA signature by the identity key of {@link identityProofMessage}: the device holds that key's private half. */
-  identityProof: Signature.optional(),
-  registrationId: RegistrationId.optional(),
-  signedPrekey: SignedPrekey.optional(),
-  lastResortKyberPrekey: KyberPrekey.optional(),
-  oneTimePrekeys: z
-    .array(OneTimePrekey)
-    .max(MAX_PREKEYS_PER_UPLOAD)
-    .refine(uniqueKeyIds, 'two one-time prekeys with the same keyId')
-    .optional(),
-  kyberPrekeys: z
-    .array(KyberPrekey)
-    .max(MAX_PREKEYS_PER_UPLOAD)
-    .refine(uniqueKeyIds, 'two Kyber prekeys with the same keyId')
-    .optional(),
+  identityProof: z.optional(Signature),
+  registrationId: z.optional(RegistrationId),
+  signedPrekey: z.optional(SignedPrekey),
+  lastResortKyberPrekey: z.optional(KyberPrekey),
+  oneTimePrekeys: z.optional(
+    z.array(OneTimePrekey).check(z.maxLength(MAX_PREKEYS_PER_UPLOAD), z.refine(uniqueKeyIds, 'two one-time prekeys with the same keyId')),
+  ),
+  kyberPrekeys: z.optional(
+    z.array(KyberPrekey).check(z.maxLength(MAX_PREKEYS_PER_UPLOAD), z.refine(uniqueKeyIds, 'two Kyber prekeys with the same keyId')),
+  ),
 };
 export const KeysUpload = z.strictObject(keysUploadShape);
 export type KeysUpload = z.infer<typeof KeysUpload>;
 
 /** One user whose bundles are wanted: all of its devices with keys, or only `deviceIds`. */
+const DeviceIds = z.array(z.number().check(z.int(), z.minimum(1), z.maximum(127))).check(z.minLength(1), z.maxLength(127));
+
 export const KeysTarget = z.strictObject({
   userId: z.uuid(),
-  deviceIds: z.array(z.number().int().min(1).max(127)).min(1).max(127).optional(),
+  deviceIds: z.optional(DeviceIds),
 });
 export type KeysTarget = z.infer<typeof KeysTarget>;
 
 export const keysTargets = (max: number) =>
   z
     .array(KeysTarget)
-    .min(1)
-    .max(max)
-    .refine((users) => new Set(users.map((user) => user.userId)).size === users.length, 'the same userId twice');
+    .check(
+      z.minLength(1),
+      z.maxLength(max),
+      z.refine((users) => new Set(users.map((user) => user.userId)).size === users.length, 'the same userId twice'),
+    );
 
 /** `POST /v1/keys/batch` */
 export const KeysBatchBody = z.strictObject({ users: keysTargets(MAX_USERS_PER_BATCH) });
 
 /** `GET /v1/keys/{userId}?deviceIds=2,3`: the query parameter, as text. */
-export const DeviceIdsQuery = z
-  .string()
-  .regex(/^\d{1,3}(,\d{1,3})*$/, 'deviceIds: device ids separated by commas, such as 2,3')
-  .transform((text) => text.split(',').map(Number))
-  .pipe(KeysTarget.shape.deviceIds.unwrap());
+export const DeviceIdsQuery = z.pipe(
+  z.pipe(
+    z.string().check(z.regex(/^\d{1,3}(,\d{1,3})*$/, 'deviceIds: device ids separated by commas, such as 2,3')),
+    z.transform((text: string) => text.split(',').map(Number)),
+  ),
+  DeviceIds,
+);
 
 // ---- answers ---------------------------------------------------------------------------------
 

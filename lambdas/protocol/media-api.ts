@@ -3,7 +3,7 @@
  * presigned S3 URLs and never sees a key or a plaintext byte. Sizes and digests are those of the encrypted
  * blob, the bytes that are stored (see docs/protocol.md, "Media").
  */
-import * as z from 'zod';
+import * as z from './zod';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -33,19 +33,17 @@ export const SINGLE_PUT_MAX_BYTES = 16 * MiB;
 export const MULTIPART_PART_BYTES = 8 * MiB;
 
 /** A media id: 128 random bits, base64url without padding (22 characters). */
-export const MediaId = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'mediaId: 22 base64url characters (128 bits)');
+export const MediaId = z.string().check(z.regex(/^[A-Za-z0-9_-]{22}$/, 'mediaId: 22 base64url characters (128 bits)'));
 
 /** SHA-256 as strict base64 (44 characters, one `=`), as S3's `x-amz-checksum-sha256` takes it. */
-export const Sha256Base64 = z
-  .string()
-  .regex(/^[A-Za-z0-9+/]{43}=$/, 'base64 of a 32-byte SHA-256 digest (44 characters)');
+export const Sha256Base64 = z.string().check(z.regex(/^[A-Za-z0-9+/]{43}=$/, 'base64 of a 32-byte SHA-256 digest (44 characters)'));
 
 /** `POST /v1/media`: asks to store an encrypted blob of this size and digest. */
 export const CreateMediaRequest = z.strictObject({
   /** The encrypted blob's length in bytes. */
-  size: z.number().int('size: whole bytes').positive('size: at least one byte').max(Number.MAX_SAFE_INTEGER),
+  size: z.number().check(z.int('size: whole bytes'), z.positive('size: at least one byte'), z.maximum(Number.MAX_SAFE_INTEGER)),
   /** SHA-256 of the encrypted blob, base64. */
-  digest: Sha256Base64.describe('digest'),
+  digest: Sha256Base64,
   kind: z.enum(MEDIA_KINDS, { message: `kind: one of ${MEDIA_KINDS.join(', ')}` }),
 });
 export type CreateMediaRequest = z.infer<typeof CreateMediaRequest>;
@@ -72,9 +70,8 @@ export type CreateMediaAnswer =
 /** `POST /v1/media/{mediaId}/parts`: the SHA-256 of each part to upload (or resume); answers which are there and URLs for the rest. */
 export const MediaPartsRequest = z.strictObject({
   parts: z
-    .array(z.strictObject({ partNumber: z.number().int().min(1).max(10_000), digest: Sha256Base64.describe('part digest') }))
-    .min(1, 'parts: at least one')
-    .max(100, 'parts: at most 100 per request'),
+    .array(z.strictObject({ partNumber: z.number().check(z.int(), z.minimum(1), z.maximum(10_000)), digest: Sha256Base64 }))
+    .check(z.minLength(1, 'parts: at least one'), z.maxLength(100, 'parts: at most 100 per request')),
 });
 export type MediaPartsRequest = z.infer<typeof MediaPartsRequest>;
 

@@ -2,10 +2,12 @@
  * Records on the message stream, from the send route to the fanout consumer. One schema each; the
  * consumer parses every record with it, so a record of another shape is a poison record, not a crash.
  */
-import * as z from 'zod';
+import * as z from './zod';
 import { DeliveryOptions, Envelope } from './frames';
 
-export const Participant = z.strictObject({ userId: z.uuid(), deviceId: z.number().int().min(1) });
+const Int = z.number().check(z.int());
+
+export const Participant = z.strictObject({ userId: z.uuid(), deviceId: z.number().check(z.int(), z.minimum(1)) });
 export type Participant = z.infer<typeof Participant>;
 
 /**
@@ -13,7 +15,7 @@ export type Participant = z.infer<typeof Participant>;
  * consumer continues. Optional: records put without tracing, or before it existed, have none; a malformed
  * one only goes untraced, it never makes the record a poison record.
  */
-export const TraceHeader = z.string().max(256).optional();
+export const TraceHeader = z.optional(z.string().check(z.maxLength(256)));
 
 /** An accepted 1:1 message, to be written to each addressed device's queue. */
 export const MessageRecord = z.strictObject({
@@ -23,17 +25,17 @@ export const MessageRecord = z.strictObject({
   conversationId: z.string(),
   from: Participant,
   to: z.uuid(),
-  seq: z.number().int(),
-  serverTs: z.number().int(),
+  seq: Int,
+  serverTs: Int,
   /** The SEND's envelopes; a record put before envelopes named their `registrationId` still parses. */
-  envelopes: z.array(Envelope.partial({ registrationId: true })),
+  envelopes: z.array(z.partial(Envelope, { registrationId: true })),
   /** The sender's chat-list preview, for the sender's own conversation row. */
-  preview: z.string().optional(),
+  preview: z.optional(z.string()),
   /**
    * The recipient blocked the sender: the record carries only the sender's own devices' envelopes, and the
    * recipient's chat list is not touched either, so nothing of it reaches the recipient.
    */
-  withheld: z.literal(true).optional(),
+  withheld: z.optional(z.literal(true)),
   /**
    * The SEND's `expiresInSeconds` (the chat disappears, so the queued copies expire sooner than 30 days)
    * and `control` (delivered as any message, but the chat lists are not touched).
@@ -56,8 +58,8 @@ export const ReceiptRecord = z.strictObject({
   conversationId: z.string(),
   msgIds: z.array(z.uuid()),
   by: Participant,
-  recipients: z.array(z.uuid()).min(1),
-  serverTs: z.number().int(),
+  recipients: z.array(z.uuid()).check(z.minLength(1)),
+  serverTs: Int,
 });
 export type ReceiptRecord = z.infer<typeof ReceiptRecord>;
 
@@ -71,10 +73,10 @@ export const GroupMessageRecord = z.strictObject({
   msgId: z.uuid(),
   conversationId: z.string(),
   groupId: z.uuid(),
-  groupVersion: z.number().int().min(1),
+  groupVersion: z.number().check(z.int(), z.minimum(1)),
   from: Participant,
-  seq: z.number().int(),
-  serverTs: z.number().int(),
+  seq: Int,
+  serverTs: Int,
   ciphertext: z.string(),
   /** The GROUP_SEND's `expiresInSeconds` and `control`, as a SEND's. */
   ...DeliveryOptions.shape,
@@ -101,12 +103,12 @@ export const GroupChangeRecord = z.strictObject({
   changeId: z.uuid(),
   groupId: z.uuid(),
   conversationId: z.string(),
-  version: z.number().int().min(1),
+  version: z.number().check(z.int(), z.minimum(1)),
   name: z.string(),
   change: GroupChange,
   /** The members after the change. */
   members: z.array(z.uuid()),
-  serverTs: z.number().int(),
+  serverTs: Int,
 });
 export type GroupChangeRecord = z.infer<typeof GroupChangeRecord>;
 
@@ -124,7 +126,7 @@ export const RevokeRecord = z.strictObject({
   /** The device that sent the message: its own queue never had it. */
   from: Participant,
   /** The message's serverTs: with its msgId, the message's position in every queue. */
-  serverTs: z.number().int(),
+  serverTs: Int,
 });
 export type RevokeRecord = z.infer<typeof RevokeRecord>;
 

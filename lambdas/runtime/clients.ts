@@ -5,6 +5,11 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { makeConnectionsClient } from './clients/connections';
+import { makeDynamoDbClient } from './clients/dynamodb';
+import { makeKinesisClient } from './clients/kinesis';
+import { makeS3Client } from './clients/s3';
+import { makeSnsClient } from './clients/sns';
 
 /**
  * The AWS clients domain code is given. Each is created on first use; a Lambda bundle holds only those its
@@ -61,21 +66,17 @@ const serviceOf = { db: 'dynamodb', sns: 'sns', kinesis: 'kinesis', s3: 's3', co
 /**
  * Each client's maker, in a module of its own so that a Lambda bundle holds only the SDK clients its
  * function uses: for every service a function's definition does not use, its bundling defines
- * `process.env.PARLEY_BUNDLE_WITHOUT_<SERVICE>` (lib/bundled-clients.ts) and esbuild drops that `require`
- * and the SDK client behind it. Nothing sets these at run time, so the local runtime and tests load all.
+ * `process.env.PARLEY_BUNDLE_WITHOUT_<SERVICE>` (lib/bundled-clients.ts), the condition folds to a constant
+ * and esbuild drops the maker and the SDK client behind it. Imports, not `require`s: a `require`d module is
+ * wrapped whole, and everything it imports with it (DynamoDB's aggregated client and its 63 commands).
+ * Nothing sets these at run time, so the local runtime and tests load all.
  */
 const makers: { readonly [K in keyof Clients]?: MakeClient<K> } = {
-  db: process.env.PARLEY_BUNDLE_WITHOUT_DYNAMODB
-    ? undefined
-    : (require('./clients/dynamodb') as typeof import('./clients/dynamodb')).makeDynamoDbClient,
-  sns: process.env.PARLEY_BUNDLE_WITHOUT_SNS ? undefined : (require('./clients/sns') as typeof import('./clients/sns')).makeSnsClient,
-  kinesis: process.env.PARLEY_BUNDLE_WITHOUT_KINESIS
-    ? undefined
-    : (require('./clients/kinesis') as typeof import('./clients/kinesis')).makeKinesisClient,
-  s3: process.env.PARLEY_BUNDLE_WITHOUT_S3 ? undefined : (require('./clients/s3') as typeof import('./clients/s3')).makeS3Client,
-  connections: process.env.PARLEY_BUNDLE_WITHOUT_CONNECTIONS
-    ? undefined
-    : (require('./clients/connections') as typeof import('./clients/connections')).makeConnectionsClient,
+  db: process.env.PARLEY_BUNDLE_WITHOUT_DYNAMODB ? undefined : makeDynamoDbClient,
+  sns: process.env.PARLEY_BUNDLE_WITHOUT_SNS ? undefined : makeSnsClient,
+  kinesis: process.env.PARLEY_BUNDLE_WITHOUT_KINESIS ? undefined : makeKinesisClient,
+  s3: process.env.PARLEY_BUNDLE_WITHOUT_S3 ? undefined : makeS3Client,
+  connections: process.env.PARLEY_BUNDLE_WITHOUT_CONNECTIONS ? undefined : makeConnectionsClient,
 };
 
 export function createClients(settings: ClientSettings): Clients {

@@ -1,6 +1,7 @@
 import { env as envNames, tables, streams, buckets, type TableId, type StreamId, type BucketId } from '../resources';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Clients } from './clients';
+import type { LambdaTrace } from './lambda-trace';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -13,8 +14,13 @@ export interface Deps {
   readonly env: Environment;
   /** Epoch milliseconds. */
   readonly now: () => number;
-  /** X-Ray, on Lambda only; without it nothing is traced (see `message-trace.ts`). */
+  /**
+   * X-Ray through its SDK, on Lambda only, where `parley:tracing` is `subsegments`; without it or
+   * `lambdaTrace` nothing is traced (see `message-trace.ts`).
+   */
   readonly tracer?: Tracer;
+  /** Lambda's active tracing alone, on Lambda only, where `parley:tracing` is `active` (the default). */
+  readonly lambdaTrace?: LambdaTrace;
 }
 
 function required(deps: Deps, name: string): string {

@@ -5,20 +5,20 @@
  * field for field as AWS does is checked against the Powertools schemas in test/local/, which need not be
  * bundled.
  */
-import * as z from 'zod';
+import * as z from '../protocol/zod';
 
 /** The device a request comes from, as the authorizers establish it. */
 export const Caller = z.object({
-  userId: z.string().min(1),
+  userId: z.string().check(z.minLength(1)),
   // Authorizer context values may arrive as strings.
-  deviceId: z.coerce.number().int().positive(),
+  deviceId: z.coerce.number().check(z.int(), z.positive()),
 });
 export type Caller = z.infer<typeof Caller>;
 
 /** Header values by name, in the client's casing; API Gateway leaves the field out (or null) when there are none. */
-const Headers = z.record(z.string(), z.string()).nullish();
+const Headers = z.nullish(z.record(z.string(), z.string()));
 /** Path or query parameters by name; a repeated query parameter arrives as its values joined with commas. */
-const Parameters = z.record(z.string(), z.string().optional()).nullish();
+const Parameters = z.nullish(z.record(z.string(), z.optional(z.string())));
 
 /** The `$connect` REQUEST authorizer event of a WebSocket API. */
 export const WebSocketAuthorizerEvent = z.looseObject({
@@ -35,14 +35,14 @@ export type WebSocketAuthorizerEvent = z.infer<typeof WebSocketAuthorizerEvent>;
  */
 export const WebSocketRouteEvent = z.looseObject({
   headers: Headers,
-  body: z.string().nullish(),
+  body: z.nullish(z.string()),
   requestContext: z.looseObject({
     routeKey: z.string(),
     eventType: z.enum(['CONNECT', 'MESSAGE', 'DISCONNECT']),
     connectionId: z.string(),
     connectedAt: z.number(),
     requestTimeEpoch: z.number(),
-    authorizer: Caller.loose(),
+    authorizer: z.looseObject(Caller.shape),
   }),
 });
 export type WebSocketRouteEvent = z.infer<typeof WebSocketRouteEvent>;
@@ -53,12 +53,12 @@ export const HttpEvent = z.looseObject({
   headers: Headers,
   pathParameters: Parameters,
   queryStringParameters: Parameters,
-  body: z.string().optional(),
+  body: z.optional(z.string()),
   isBase64Encoded: z.boolean(),
   requestContext: z.looseObject({
     http: z.looseObject({ method: z.string(), path: z.string(), sourceIp: z.string() }),
     /** What the Lambda authorizer answered as its context, for routes behind it. */
-    authorizer: z.looseObject({ lambda: z.unknown().optional() }).optional(),
+    authorizer: z.optional(z.looseObject({ lambda: z.optional(z.unknown()) })),
   }),
 });
 export type HttpEvent = z.infer<typeof HttpEvent>;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import type * as z from '../protocol/zod';
 import { ParleyError } from '../protocol/errors';
 import type { Deps } from './deps';
 import { Caller, HttpEvent, type HttpResponse } from './gateway-events';
@@ -34,7 +34,7 @@ function errorResponse(error: ParleyError): HttpResponse {
   return json(error.httpStatus, { error: { code: error.code, message: error.message, ...error.details } });
 }
 
-function parseBody<S extends z.ZodType>(schema: S, event: HttpEvent): z.infer<S> {
+function parseBody<S extends z.ZodMiniType>(schema: S, event: HttpEvent): z.infer<S> {
   let value: unknown = undefined;
   if (event.body !== undefined && event.body !== '') {
     const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
@@ -49,7 +49,7 @@ function parseBody<S extends z.ZodType>(schema: S, event: HttpEvent): z.infer<S>
   return parsed.data;
 }
 
-function define<S extends z.ZodType, R extends HttpRequest<z.infer<S>>>(
+function define<S extends z.ZodMiniType, R extends HttpRequest<z.infer<S>>>(
   name: string,
   schema: S,
   toRequest: (event: HttpEvent, body: z.infer<S>) => R,
@@ -82,7 +82,7 @@ const baseRequest = <B>(event: HttpEvent, body: B): HttpRequest<B> => ({
 });
 
 /** An HTTP API route open to anyone: parse, validate the JSON body, run, answer JSON. */
-export function publicHttpRoute<S extends z.ZodType>(
+export function publicHttpRoute<S extends z.ZodMiniType>(
   name: string,
   schema: S,
   run: (request: HttpRequest<z.infer<S>>, deps: Deps) => Promise<HttpResult>,
@@ -91,7 +91,7 @@ export function publicHttpRoute<S extends z.ZodType>(
 }
 
 /** An HTTP API route behind the device authorizer: the caller is the authenticated device. */
-export function authorizedHttpRoute<S extends z.ZodType>(
+export function authorizedHttpRoute<S extends z.ZodMiniType>(
   name: string,
   schema: S,
   run: (request: AuthorizedHttpRequest<z.infer<S>>, deps: Deps) => Promise<HttpResult>,

@@ -2,6 +2,7 @@ import type { Context } from 'aws-lambda';
 import { createClients } from './clients';
 import type { Deps } from './deps';
 import { env as envNames } from '../resources';
+import { lambdaTraceOf } from './lambda-trace';
 import { flushMetrics } from './metrics';
 import { lambdaTracer, logger, traced } from './observability';
 
@@ -12,16 +13,21 @@ export type Handler<E, R> = ((event: E, context?: Context) => Promise<R>) & {
 
 let lambdaDeps: Deps | undefined;
 
-/** Deps of a function running on AWS Lambda: its environment and X-Ray-traced clients. */
+/**
+ * Deps of a function running on AWS Lambda: its environment, its clients, and its tracing as the bundle was
+ * built for (`parley:tracing`, lib/functions.ts): Lambda's active tracing alone, or the X-Ray SDK's tracer
+ * with every client's calls as subsegments.
+ */
 function depsFromProcess(): Deps {
+  const tracer = process.env.PARLEY_BUNDLE_WITHOUT_XRAY_SDK ? undefined : lambdaTracer();
   return (lambdaDeps ??= {
     env: process.env,
     now: Date.now,
-    tracer: lambdaTracer(),
+    ...(tracer ? { tracer } : { lambdaTrace: lambdaTraceOf(process.env) }),
     clients: createClients({
       region: process.env.AWS_REGION ?? 'us-east-1',
       endpoints: { connections: process.env[envNames.connectionsEndpoint] },
-      instrument: (client) => lambdaTracer().captureAWSv3Client(client),
+      ...(tracer ? { instrument: (client) => tracer.captureAWSv3Client(client) } : {}),
     }),
   });
 }
@@ -33,7 +39,8 @@ export function defineHandler<E, R>(name: string, run: (event: E, deps: Deps) =>
     // or a cold start's draw would hold for every invocation of the container.
     logger.refreshSampleRateCalculation();
     try {
-      return await traced(name, () => run(event, depsFromProcess()));
+      const deps = depsFromProcess();
+      return await (deps.tracer ? traced(deps.tracer, name, () => run(event, deps)) : run(event, deps));
     } finally {
       flushMetrics();
     }

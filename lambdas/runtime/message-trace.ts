@@ -5,12 +5,23 @@
  * record, and also records each record as a subsegment of its own batch's trace, linked by trace id. Every
  * one of these is annotated with the message's ids, so X-Ray's `annotation.msgId = "…"` finds them all.
  *
- * Everything here takes the tracer as a parameter and does nothing without one: the local runtime and tests
- * run without X-Ray (no tracer in their deps).
+ * Two ways, as `parley:tracing` chooses (lib/functions.ts): with the X-Ray SDK (`subsegments`, a Powertools
+ * `tracer` in the deps), all of the above, each AWS call a subsegment; with Lambda's active tracing alone
+ * (`active`, a `lambdaTrace` in the deps, no SDK in the bundle), Lambda's own segments per invocation, the
+ * trace header put from Lambda's, and the fanout's segment continuing it (annotated as above), sent to the
+ * daemon by lambda-trace.ts; the route's annotations and the `### stream record` subsegments are left out.
+ *
+ * Everything here takes the deps' tracing as a parameter and does nothing without it: the local runtime and
+ * tests run without X-Ray (neither in their deps).
  */
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Segment, Subsegment } from 'aws-xray-sdk-core';
 import { MAX_ACKNOWLEDGED, idOfCursor } from '../protocol/frames';
+import type { Deps } from './deps';
+import { newSegmentId, type LambdaTrace } from './lambda-trace';
+
+/** How the function traces: the deps' `tracer` (X-Ray SDK) or `lambdaTrace` (active tracing alone), or neither. */
+export type Tracing = Pick<Deps, 'tracer' | 'lambdaTrace'>;
 
 /** The ids of a message, receipt or page that a trace is searched by. */
 export interface MessageIds {
@@ -81,9 +92,15 @@ const isFacade = (segment: Segment | Subsegment) => (segment as Segment & { faca
 
 /**
  * The header that continues the current trace, as X-Ray writes it in `X-Amzn-Trace-Id`:
- * `Root=<trace id>;Parent=<current (sub)segment id>;Sampled=<0|1>`; none without tracing.
+ * `Root=<trace id>;Parent=<current (sub)segment id>;Sampled=<0|1>` (with active tracing alone, the parent
+ * is Lambda's segment of the invocation); none without tracing.
  */
-export function traceHeaderOf(tracer: Tracer | undefined): string | undefined {
+export function traceHeaderOf(tracing: Tracing | undefined): string | undefined {
+  const { tracer, lambdaTrace } = tracing ?? {};
+  if (lambdaTrace) {
+    const header = parseTraceHeader(lambdaTrace.header());
+    return header && `Root=${header.root};Parent=${header.parent};Sampled=${header.sampled ? 1 : 0}`;
+  }
   if (!tracer?.isTracingEnabled()) return undefined;
   const segment = tracer.getSegment();
   const root = tracer.getRootXrayTraceId();
@@ -114,18 +131,23 @@ export function parseTraceHeader(header: string | undefined): TraceHeader | unde
 
 let SegmentClass: typeof Segment | undefined;
 
+/** A stream record as traced: the consuming function's name, the header it carries, the ids it names. */
+export interface TracedRecord {
+  readonly functionName: string;
+  readonly traceHeader?: string;
+  readonly ids: MessageIds;
+}
+
 /**
  * Runs `work` for one stream record: in a subsegment of the batch's trace (annotated with the record's ids
  * and the trace it came from), and, when the record carries a sampled trace header, in a segment of the
  * sender's trace too, named for this function, so the message's one trace shows its fanout. The record's
  * AWS calls stay in the batch's trace: records run side by side, and X-Ray has one current segment per
- * invocation.
+ * invocation. With active tracing alone, only the segment in the sender's trace.
  */
-export async function traceStreamRecord<T>(
-  tracer: Tracer | undefined,
-  record: { readonly functionName: string; readonly traceHeader?: string; readonly ids: MessageIds },
-  work: () => Promise<T>,
-): Promise<T> {
+export async function traceStreamRecord<T>(tracing: Tracing | undefined, record: TracedRecord, work: () => Promise<T>): Promise<T> {
+  const { tracer, lambdaTrace } = tracing ?? {};
+  if (lambdaTrace) return continueTrace(lambdaTrace, record, work);
   if (!tracer?.isTracingEnabled()) return work();
   const parent = tracer.getSegment();
   if (!parent) return work();
@@ -135,7 +157,7 @@ export async function traceStreamRecord<T>(
   if (header) inBatch.addAnnotation('sendTraceId', header.root);
   let continued: Segment | undefined;
   if (header?.sampled) {
-    SegmentClass ??= (require('aws-xray-sdk-core') as typeof import('aws-xray-sdk-core')).Segment;
+    SegmentClass ??= xraySdk().Segment;
     continued = new SegmentClass(record.functionName, header.root, header.parent);
     continued.origin = 'AWS::Lambda::Function';
     annotate(continued, record.ids);
@@ -151,5 +173,42 @@ export async function traceStreamRecord<T>(
     inBatch.close();
     // Closing a segment of our own sends it to the X-Ray daemon; Lambda's daemon takes any trace's segments.
     continued?.close();
+  }
+}
+
+/** The X-Ray SDK, which only a bundle built with `parley:tracing` = `subsegments` holds (lib/functions.ts). */
+function xraySdk(): typeof import('aws-xray-sdk-core') {
+  // The bundle's `define` makes the condition a constant, and esbuild then leaves the `require` out.
+  if (!process.env.PARLEY_BUNDLE_WITHOUT_XRAY_SDK) return require('aws-xray-sdk-core') as typeof import('aws-xray-sdk-core');
+  throw new Error('This bundle has no X-Ray SDK: parley:tracing is active');
+}
+
+/**
+ * The sender's trace continued without the SDK: when the record's header is sampled, a segment of that
+ * trace named for this function, from the record's start to its end, annotated as the SDK's would be and
+ * marked a fault if `work` fails, sent to the daemon once `work` is done.
+ */
+async function continueTrace<T>(lambdaTrace: LambdaTrace, record: TracedRecord, work: () => Promise<T>): Promise<T> {
+  const header = parseTraceHeader(record.traceHeader);
+  if (!header?.sampled) return work();
+  const start = Date.now() / 1000;
+  const batch = parseTraceHeader(lambdaTrace.header());
+  const segment = {
+    name: record.functionName,
+    id: newSegmentId(),
+    trace_id: header.root,
+    parent_id: header.parent,
+    origin: 'AWS::Lambda::Function',
+    annotations: { ...annotationsOf(record.ids), batchTraceId: batch?.root ?? '' },
+  };
+  try {
+    const result = await work();
+    lambdaTrace.send({ ...segment, start_time: start, end_time: Date.now() / 1000 });
+    return result;
+  } catch (error) {
+    const { name, message } = error instanceof Error ? error : new Error(String(error));
+    const cause = { exceptions: [{ id: newSegmentId(), message, type: name }] };
+    lambdaTrace.send({ ...segment, start_time: start, end_time: Date.now() / 1000, fault: true, cause });
+    throw error;
   }
 }

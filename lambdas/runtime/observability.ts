@@ -63,18 +63,20 @@ let tracer: Tracer | undefined;
 /**
  * The process's tracer, loaded on first use, which only the Lambda entry point makes: loading X-Ray's SDK
  * installs async hooks that tax every await of the local runtime, which runs all functions in one process.
+ * Only a bundle built with `parley:tracing` = `subsegments` holds it (lib/functions.ts).
  */
 export function lambdaTracer(): Tracer {
-  if (!tracer) {
+  // The bundle's `define` makes the condition a constant, and esbuild then leaves the `require` out.
+  if (!tracer && !process.env.PARLEY_BUNDLE_WITHOUT_XRAY_SDK) {
     const { Tracer } = require('@aws-lambda-powertools/tracer') as typeof import('@aws-lambda-powertools/tracer');
     tracer = new Tracer({ serviceName });
   }
+  if (!tracer) throw new Error('This bundle has no X-Ray SDK: parley:tracing is active');
   return tracer;
 }
 
 /** Runs `work` in an X-Ray subsegment named for the handler, when tracing is on. */
-export async function traced<T>(name: string, work: () => Promise<T>): Promise<T> {
-  const tracer = lambdaTracer();
+export async function traced<T>(tracer: Tracer, name: string, work: () => Promise<T>): Promise<T> {
   if (!tracer.isTracingEnabled()) return work();
   const parent = tracer.getSegment();
   if (!parent) return work();

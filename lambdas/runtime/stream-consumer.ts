@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from '../protocol/zod';
 import type { Deps } from './deps';
 import { defineHandler, type Handler } from './lambda-handler';
 import { METRIC, recordMetric } from './metrics';
@@ -28,7 +28,7 @@ export interface BatchResponse {
  * retries from the lowest failed record, so processing must be idempotent (it is retried as a whole).
  * A record that does not match `schema` fails the same way and ends in the on-failure queue.
  */
-export function streamConsumer<S extends z.ZodType>(
+export function streamConsumer<S extends z.ZodMiniType>(
   name: string,
   schema: S,
   process: (record: z.infer<S>, deps: Deps) => Promise<void>,
@@ -59,7 +59,7 @@ export function streamConsumer<S extends z.ZodType>(
                 traceHeader: traceHeaderIn(data),
                 ids: messageIdsOf(data),
               };
-              await traceStreamRecord(deps.tracer, trace, () => process(schema.parse(data), deps));
+              await traceStreamRecord(deps, trace, () => process(schema.parse(data), deps));
               logger.debug('Stream record processed', { sequenceNumber: record.kinesis.sequenceNumber });
               return true;
             } catch (error) {

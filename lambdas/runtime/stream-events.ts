@@ -3,7 +3,7 @@
  * schemas rather than the Powertools parser's (which cost each bundle the whole zod namespace, some 450 KB).
  * test/local/ checks that the events the local runtime builds parse with the Powertools schemas too.
  */
-import * as z from 'zod';
+import * as z from '../protocol/zod';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 
 /** A Kinesis event: each record's data is the base64 of what was put, here decoded to text. */
@@ -13,7 +13,10 @@ export const KinesisStreamEvent = z.object({
       kinesis: z.looseObject({
         partitionKey: z.string(),
         sequenceNumber: z.string(),
-        data: z.string().transform((data) => Buffer.from(data, 'base64').toString('utf8')),
+        data: z.pipe(
+          z.string(),
+          z.transform((data: string) => Buffer.from(data, 'base64').toString('utf8')),
+        ),
       }),
     }),
   ),
@@ -21,25 +24,26 @@ export const KinesisStreamEvent = z.object({
 export type KinesisStreamEvent = z.infer<typeof KinesisStreamEvent>;
 
 /** A DynamoDB item as a stream carries it (attribute values), unmarshalled to plain values. */
-const StreamImage = z
-  .record(z.string(), z.record(z.string(), z.unknown()))
-  .transform((image, ctx) => {
+const StreamImage = z.pipe(
+  z.record(z.string(), z.record(z.string(), z.unknown())),
+  z.transform((image: Record<string, Record<string, unknown>>, ctx) => {
     try {
       return unmarshall(image as unknown as Parameters<typeof unmarshall>[0]);
     } catch {
-      ctx.addIssue({ code: 'custom', message: 'Could not unmarshall the image' });
+      ctx.issues.push({ code: 'custom', message: 'Could not unmarshall the image', input: image });
       return z.NEVER;
     }
-  });
+  }),
+);
 
 /** A DynamoDB stream event, with each record's old image (when the stream view has one) unmarshalled. */
 export const DynamoDbStreamEvent = z.object({
   Records: z.array(
     z.looseObject({
       eventName: z.enum(['INSERT', 'MODIFY', 'REMOVE']),
-      dynamodb: z.looseObject({ OldImage: StreamImage.optional() }),
+      dynamodb: z.looseObject({ OldImage: z.optional(StreamImage) }),
       /** Set on deletions by the TTL service: `{ type: 'Service', principalId: 'dynamodb.amazonaws.com' }`. */
-      userIdentity: z.looseObject({ type: z.string(), principalId: z.string() }).optional(),
+      userIdentity: z.optional(z.looseObject({ type: z.string(), principalId: z.string() })),
     }),
   ),
 });

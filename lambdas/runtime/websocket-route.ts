@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../protocol/zod';
 import { AnyClientFrame, type ErrorFrame, type ServerFrame } from '../protocol/frames';
 import { ParleyError } from '../protocol/errors';
 import type { Deps } from './deps';
@@ -29,7 +29,7 @@ export function errorFrame(error: ParleyError, frame?: { action?: unknown; reque
 }
 
 /** Names what is wrong with a frame, field by field, so a client developer can fix it. */
-export function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: z.core.$ZodError): string {
   return error.issues
     .map((issue) => `${issue.path.length ? issue.path.join('.') : 'frame'}: ${issue.message}`)
     .join('; ');
@@ -67,7 +67,7 @@ export interface WebSocketRouteOptions {
  * export const handler = webSocketRoute('heartbeat', HeartbeatFrame, (frame, ctx, deps) =>
  *   refreshSession(deps, ctx.caller, ctx.connection));
  */
-export function webSocketRoute<F extends z.ZodType>(
+export function webSocketRoute<F extends z.ZodMiniType>(
   name: string,
   schema: F,
   run: (frame: z.infer<F>, ctx: FrameContext, deps: Deps) => Promise<ServerFrame | undefined>,

@@ -6,7 +6,7 @@ import { traceHeaderOf } from '../runtime/message-trace';
 
 /** Puts `record` on the stream with the current trace's header, so the fanout continues the message's trace. */
 export async function putOnMessageStream(deps: Deps, record: StreamRecord): Promise<void> {
-  const traceHeader = traceHeaderOf(deps.tracer);
+  const traceHeader = traceHeaderOf(deps);
   await deps.clients.kinesis.send(
     new PutRecordCommand({
       StreamName: streamName(deps, 'messages'),

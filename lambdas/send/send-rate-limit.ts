@@ -6,7 +6,7 @@
  * less per SEND than a bucket item of its own. Checked before anything is stamped; a refused message
  * spends no tokens (the device's token is given back when the pair refuses) and stores nothing.
  */
-import * as z from 'zod';
+import * as z from '../protocol/zod';
 import { rateLimited } from '../protocol/errors';
 import { env } from '../resources';
 import type { Deps } from '../runtime/deps';
@@ -16,7 +16,7 @@ import { nextServerTs, nextServerTsSpending, type ClockBucketCharge } from '../t
 import { refundTokens, spendTokens } from '../tables/rate-limits';
 import { isAcceptanceOf, type Sent } from './stream-once';
 
-const TokenBucketRule = z.strictObject({ burst: z.number().int().positive(), refillMs: z.number().int().positive() });
+const TokenBucketRule = z.strictObject({ burst: z.number().check(z.int(), z.positive()), refillMs: z.number().check(z.int(), z.positive()) });
 
 /** The deployment's SEND limits: the JSON of `SEND_RATE_LIMITS`, when it overrides {@link DEFAULT_SEND_RATE_LIMITS}. */
 export const SendRateLimits = z.strictObject({ perDevice: TokenBucketRule, perRecipient: TokenBucketRule });

@@ -3,16 +3,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { esbuildOptionsOf } from '../../bench/bundles';
 import { bundleDefinesFor, servicesUsedBy } from '../../lib/bundled-clients';
-import { bundlingFor } from '../../lib/functions';
+import { bundlingFor, type TracingMode } from '../../lib/functions';
 import { functions } from '../../lambdas/functions';
 
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
 
 /** The inputs esbuild put into a function's bundle as lib/functions.ts bundles it (with some bytes in the output). */
-async function inputsOfBundle(functionId: keyof typeof functions): Promise<string[]> {
+async function inputsOfBundle(functionId: keyof typeof functions, tracing?: TracingMode): Promise<string[]> {
   const definition = functions[functionId];
   const { metafile } = await build({
-    ...esbuildOptionsOf(bundlingFor(definition)),
+    ...esbuildOptionsOf(bundlingFor(definition, {}, tracing)),
     absWorkingDir: PROJECT_ROOT,
     entryPoints: [path.join(PROJECT_ROOT, definition.entry)],
     write: false,
@@ -64,10 +64,29 @@ describe('bundled clients', () => {
       expect([...(await sdkClientsInBundle('createMediaUpload'))].sort()).toEqual(['DynamoDBClient', 'S3Client']);
     }, 30_000);
 
+    it('holds the commands its code sends, not an aggregated client (`DynamoDB`) with every command of its service', async () => {
+      const inBundle = await inputsOfBundle('disconnect');
+      expect(inBundle.filter((input) => /@aws-sdk\/client-[^/]+\/dist-es\/(DynamoDB|Kinesis|S3|SNS|ApiGatewayManagementApi)\.js$/.test(input))).toEqual([]);
+      expect(inBundle.filter((input) => /client-dynamodb\/dist-es\/commands\/CreateTableCommand/.test(input))).toEqual([]);
+    }, 30_000);
+
     it('takes its credentials from the environment, without the rest of the SDK\'s default chain', async () => {
       const inBundle = await inputsOfBundle('send');
       expect(inBundle).toContain('lambdas/runtime/lambda-credentials.ts');
       expect(inBundle.filter((input) => /credential-provider-|nested-clients|token-providers/.test(input))).toEqual([]);
+    }, 30_000);
+
+    it('holds the X-Ray SDK only when parley:tracing is subsegments', async () => {
+      const xray = (inputs: string[]) => inputs.filter((input) => /aws-xray-sdk-core|cls-hooked|powertools\/tracer/.test(input)).length;
+      expect(xray(await inputsOfBundle('fanout'))).toBe(0);
+      expect(xray(await inputsOfBundle('fanout', 'active'))).toBe(0);
+      expect(xray(await inputsOfBundle('fanout', 'subsegments'))).toBeGreaterThan(0);
+    }, 60_000);
+
+    it('holds zod/mini with its English messages, not classic zod nor every locale (what `import { z }` brings)', async () => {
+      const inBundle = await inputsOfBundle('putContacts');
+      expect(inBundle.filter((input) => /zod\/v4\/(classic\/|locales\/(?!en\.js))/.test(input))).toEqual([]);
+      expect(inBundle.filter((input) => /zod\/v4\/(mini\/|locales\/en\.js)/.test(input)).length).toBeGreaterThan(0);
     }, 30_000);
   });
 });

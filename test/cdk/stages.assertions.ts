@@ -1,6 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { tables, type TableId } from '../../lambdas/resources';
-import { ParleyStack, stackNameOf } from '../../lib/parley-stack';
+import { ParleyStack, parleyPropsFromContext, stackNameOf } from '../../lib/parley-stack';
 import { functions, type FunctionId } from '../../lambdas/functions';
 import { DEFAULT_MEMORY_SIZE, DEFAULT_MEMORY_SIZES } from '../../lib/memory-sizes';
 import { logicalIdOf, resourcesOf, synthParley, testApp } from './fixture';
@@ -166,6 +166,12 @@ describe('stages', () => {
       defaults.resourceCountIs('AWS::ApiGateway::Account', 1);
     });
 
+    it('trace with Lambda alone unless parley:tracing asks for the X-Ray SDK’s subsegments', () => {
+      expect(parleyPropsFromContext(testApp()).tracing).toBeUndefined();
+      expect(parleyPropsFromContext(testApp({ 'parley:tracing': 'subsegments' })).tracing).toBe('subsegments');
+      expect(parleyPropsFromContext(testApp({ 'parley:tracing': 'active' })).tracing).toBe('active');
+    });
+
     it.each([
       ['parley:memorySize', '64'],
       ['parley:memorySizes', '{"fanout": 20000}'],
@@ -173,6 +179,7 @@ describe('stages', () => {
       ['parley:memorySizes', '[512]'],
       ['parley:reservedConcurrency', '0'],
       ['parley:logLevel', 'VERBOSE'],
+      ['parley:tracing', 'xray'],
       ['parley:protectData', 'yes'],
       ['parley:smsThrottleRate', '3'],
     ])('refuses a malformed %s (%j)', (key, value) => {

@@ -1,6 +1,7 @@
 /**
- * Ordering is per conversation: 30 conversations, 360 interleaved messages, each conversation in order, and
- * each recipient's 120 over two SYNC pages. (The bench's SYNC of 1,000 messages checks order at a larger
+ * Ordering is per conversation: 20 conversations, 220 interleaved messages, each conversation in order, and
+ * each recipient's 110 over two SYNC pages. The local stack spends ~80 ms of one core per message, so the
+ * count is what this file costs. (The bench's SYNC of 1,000 messages checks order at a larger
  * size, outside `npm test`.)
  */
 import { randomUUID } from 'node:crypto';
@@ -18,10 +19,10 @@ afterAll(async () => {
 });
 
 const SENDERS = 10;
-const RECIPIENTS = 3;
-const PER_CONVERSATION = 12;
+const RECIPIENTS = 2;
+const PER_CONVERSATION = 11;
 
-it('delivers 360 messages of 30 interleaved conversations with each conversation in order', async () => {
+it('delivers 220 messages of 20 interleaved conversations with each conversation in order', async () => {
   const register = (first: number, count: number) =>
     Promise.all(Array.from({ length: count }, (_, i) => registerAccount(parley, `+1415556${String(first + i).padStart(4, '0')}`)));
   const senders = await register(0, SENDERS);
@@ -44,7 +45,8 @@ it('delivers 360 messages of 30 interleaved conversations with each conversation
             envelopes: [{ userId: recipient.userId, deviceId: 1, registrationId: recipient.registrationId, type: 'message', ciphertext: Buffer.from(`${s}:${seq}`).toString('base64') }],
           };
           sockets[s]!.send(frame);
-          expect(await sockets[s]!.next((f) => f.requestId === frame.requestId, 20_000)).toMatchObject({ type: 'ACK' });
+          // Generous: every conversation's SEND waits behind the others' on one busy core.
+          expect(await sockets[s]!.next((f) => f.requestId === frame.requestId, 60_000)).toMatchObject({ type: 'ACK' });
         }
       }),
     ),

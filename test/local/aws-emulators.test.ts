@@ -1,7 +1,8 @@
+import { getEventListeners } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CreateTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
@@ -15,19 +16,35 @@ import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCom
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createClients, type Clients } from '../../lambdas/runtime/clients';
-import { startAwsEmulators, type AwsEmulators } from '../../local/aws-emulators';
+import { startAwsEmulators, type AwsEmulators, type AwsEmulatorsOptions } from '../../local/aws-emulators';
 import type { KinesisPut } from '../../local/kinesis/put-feed';
 import { waitUntil } from '../../local/aws/wait';
 
-const clientsOf = (emulators: AwsEmulators): Clients =>
-  createClients({ region: 'us-east-1', endpoints: emulators.endpoints, credentials: emulators.credentials });
+/** Clients over loopback HTTP, or (`inProcess`) through the emulators' request handlers. */
+const clientsWith = (emulators: AwsEmulators, inProcess = false): Clients =>
+  createClients({
+    region: 'us-east-1',
+    endpoints: emulators.endpoints,
+    credentials: emulators.credentials,
+    ...(inProcess ? { requestHandlers: emulators.requestHandlers } : {}),
+  });
 
 const destroy = (clients: Clients) =>
   [clients.db, clients.kinesis, clients.s3, clients.sns].forEach((client) => client.destroy());
 
-describe('awsEmulators', () => {
+// DynamoDB and Kinesis on the main thread, reached over loopback; and on a thread of their own, reached
+// through the request handlers that post to it.
+const placements: [string, AwsEmulatorsOptions, boolean][] = [
+  ['on the main thread, over loopback', {}, false],
+  ['DynamoDB and Kinesis on their own thread, through its request handlers', { emulatorThread: true }, true],
+];
+
+describe.each(placements)('awsEmulators %s', (_placement, placement, inProcess) => {
+  const start = (options: AwsEmulatorsOptions) => startAwsEmulators({ ...placement, ...options });
+  const clientsOf = (emulators: AwsEmulators) => clientsWith(emulators, inProcess);
+
   it('serves DynamoDB, Kinesis, S3 and SNS on loopback to the SDK clients made by createClients', async () => {
-    const emulators = await startAwsEmulators({ log: () => undefined });
+    const emulators = await start({ log: () => undefined });
     const clients = clientsOf(emulators);
     try {
       const loopback = /^http:\/\/127\.0\.0\.1:\d+$/;
@@ -46,7 +63,7 @@ describe('awsEmulators', () => {
   });
 
   it('tells of each Kinesis put once stored, with the hash keys that place its records on shards', async () => {
-    const emulators = await startAwsEmulators({ log: () => undefined });
+    const emulators = await start({ log: () => undefined });
     const clients = clientsOf(emulators);
     try {
       await clients.kinesis.send(new CreateStreamCommand({ StreamName: 'told', ShardCount: 1 }));
@@ -73,7 +90,7 @@ describe('awsEmulators', () => {
   it('keeps DynamoDB items, Kinesis records and S3 objects across a restart with the same data directory', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'parley-emulators-test-'));
     try {
-      const first = await startAwsEmulators({ dataDir, log: () => undefined });
+      const first = await start({ dataDir, log: () => undefined });
       const writer = clientsOf(first);
       await writer.db.send(
         new CreateTableCommand({
@@ -83,6 +100,11 @@ describe('awsEmulators', () => {
           KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
         }),
       );
+      // As on AWS, a new table takes writes once ACTIVE (dynalite on disk gets there a moment later).
+      await waitUntil(async () => {
+        const { Table } = await writer.db.send(new DescribeTableCommand({ TableName: 'kept' }));
+        return Table?.TableStatus === 'ACTIVE';
+      }, 'the table to be ACTIVE');
       await writer.db.send(new PutCommand({ TableName: 'kept', Item: { id: 'a', body: 'survives' } }));
       await writer.kinesis.send(new CreateStreamCommand({ StreamName: 'kept', ShardCount: 1 }));
       await waitUntil(async () => {
@@ -96,7 +118,7 @@ describe('awsEmulators', () => {
       destroy(writer);
       await first.stop();
 
-      const second = await startAwsEmulators({ dataDir, log: () => undefined });
+      const second = await start({ dataDir, log: () => undefined });
       const reader = clientsOf(second);
       try {
         const { Item } = await reader.db.send(new GetCommand({ TableName: 'kept', Key: { id: 'a' } }));
@@ -119,5 +141,36 @@ describe('awsEmulators', () => {
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the emulator thread', () => {
+  let emulators: AwsEmulators;
+  let clients: Clients;
+  beforeAll(async () => {
+    emulators = await startAwsEmulators({ emulatorThread: true, log: () => undefined });
+    clients = clientsWith(emulators, true);
+  });
+  afterAll(async () => {
+    destroy(clients);
+    await emulators?.stop();
+  });
+
+  it('answers the errors the emulators answer, as the SDK error they are over HTTP', async () => {
+    await expect(clients.db.send(new GetCommand({ TableName: 'absent', Key: { id: 'a' } }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+      $metadata: { httpStatusCode: 400 },
+    });
+  });
+
+  it('rejects a request whose signal aborts, and leaves no listener on the signal', async () => {
+    const controller = new AbortController();
+    const listed = clients.kinesis.send(new ListStreamsCommand({}), { abortSignal: controller.signal });
+    controller.abort();
+    await expect(listed).rejects.toMatchObject({ name: 'AbortError' });
+
+    const reused = new AbortController();
+    for (let i = 0; i < 20; i++) await clients.kinesis.send(new ListStreamsCommand({}), { abortSignal: reused.signal });
+    expect(getEventListeners(reused.signal, 'abort').length).toBeLessThan(2);
   });
 });

@@ -47,7 +47,8 @@ export const AwsDynamoDbStreamEvent = DynamoDBStreamSchema;
  * Parses `event` with AWS's full shape, which throws on any field the local runtime got wrong, and answers
  * what the handlers' own schema makes of it.
  */
-export function parseAsAwsAndHandlers<S extends z.ZodType>(aws: z.ZodType, handlers: S, event: unknown): z.infer<S> {
+export function parseAsAwsAndHandlers<S extends z.core.$ZodType>(aws: z.ZodType, handlers: S, event: unknown): z.infer<S> {
   aws.parse(event);
-  return handlers.parse(event);
+  // The handlers' schemas are zod/mini's (lambdas/protocol/zod.ts): same core, parsed through it.
+  return z.core.parse(handlers, event) as z.infer<S>;
 }

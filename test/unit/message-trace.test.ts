@@ -19,6 +19,7 @@ import { handler as fanout } from '../../lambdas/fanout/fanout';
 import { directConversationId } from '../../lambdas/send/conversations';
 import { StreamRecord } from '../../lambdas/protocol/stream-records';
 import { annotationsOf, messageIdsOf, parseTraceHeader, traceStreamRecord } from '../../lambdas/runtime/message-trace';
+import { daemonAddressOf, lambdaTraceOf } from '../../lambdas/runtime/lambda-trace';
 import { kinesisRecord, messageEvent, mockDeps, NOW, routeCheckPasses, USER } from '../fixtures/aws-events';
 
 const db = mockClient(DynamoDBDocumentClient);
@@ -29,6 +30,28 @@ const MSG = '9f1c2b3a-4d5e-4f60-8a7b-6c5d4e3f2a1b';
 const CONVERSATION = directConversationId(USER, BOB);
 const SEND_TRACE = '1-67891233-abcdef012345678912345678';
 const FANOUT_TRACE = '1-67891234-0123456789abcdef01234567';
+
+/** A 1:1 message record from the user to Bob's one device, as the send route puts it. */
+const message = {
+  kind: 'message',
+  msgId: MSG,
+  conversationId: CONVERSATION,
+  from: { userId: USER, deviceId: 1 },
+  to: BOB,
+  seq: 1,
+  serverTs: NOW,
+  envelopes: [{ userId: BOB, deviceId: 1, registrationId: 7, type: 'message', ciphertext: 'AAAA' }],
+};
+
+/** The fanout's queue writes, route read and post to Bob's live device all succeed. */
+function fanoutCallsSucceed(): void {
+  db.on(PutCommand).resolves({});
+  db.on(BatchWriteCommand).resolves({});
+  db.on(BatchGetCommand).resolves({
+    Responses: { 'parley-routing': [{ userId: BOB, deviceId: 1, connectionId: 'bob-1=', connectedAt: NOW, expiresAt: NOW / 1000 + 600 }] },
+  });
+  connections.on(PostToConnectionCommand).resolves({});
+}
 
 /** A tracer as on Lambda, whose current segment is `segment` (what `traced()` sets: the `## handler` subsegment). */
 function tracerIn(segment: Segment | Subsegment): Tracer {
@@ -150,24 +173,7 @@ describe('message trace', () => {
   });
 
   describe('fanout', () => {
-    const message = {
-      kind: 'message',
-      msgId: MSG,
-      conversationId: CONVERSATION,
-      from: { userId: USER, deviceId: 1 },
-      to: BOB,
-      seq: 1,
-      serverTs: NOW,
-      envelopes: [{ userId: BOB, deviceId: 1, registrationId: 7, type: 'message', ciphertext: 'AAAA' }],
-    };
-    beforeEach(() => {
-      db.on(PutCommand).resolves({});
-      db.on(BatchWriteCommand).resolves({});
-      db.on(BatchGetCommand).resolves({
-        Responses: { 'parley-routing': [{ userId: BOB, deviceId: 1, connectionId: 'bob-1=', connectedAt: NOW, expiresAt: NOW / 1000 + 600 }] },
-      });
-      connections.on(PostToConnectionCommand).resolves({});
-    });
+    beforeEach(fanoutCallsSucceed);
     const fanoutIn = (batchSegment: Subsegment, record: object) =>
       fanout.withDeps({ ...mockDeps(), env: { ...mockDeps().env, AWS_LAMBDA_FUNCTION_NAME: 'Parley-dev-fanout' }, tracer: tracerIn(batchSegment) })({
         Records: [kinesisRecord(record, CONVERSATION, '49591')],
@@ -217,6 +223,88 @@ describe('message trace', () => {
 
     it('runs the work untraced without a tracer', async () => {
       await expect(traceStreamRecord(undefined, { functionName: 'f', ids: {} }, async () => 42)).resolves.toBe(42);
+    });
+  });
+
+  describe('with Lambda’s active tracing alone (no X-Ray SDK)', () => {
+    /** Lambda's trace of an invocation of trace `root`, its segments sent to the test's daemon. */
+    const lambdaTraceIn = (root: string, sampled = true) =>
+      lambdaTraceOf({
+        _X_AMZN_TRACE_ID: `Root=${root};Parent=1234567890abcdef;Sampled=${sampled ? 1 : 0};Lineage=a87bd80c:0`,
+        AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`,
+      });
+    const fanoutWith = (record: object) =>
+      fanout.withDeps({ ...mockDeps(), env: { ...mockDeps().env, AWS_LAMBDA_FUNCTION_NAME: 'Parley-dev-fanout' }, lambdaTrace: lambdaTraceIn(FANOUT_TRACE) })({
+        Records: [kinesisRecord(record, CONVERSATION, '49591')],
+      });
+    beforeEach(fanoutCallsSucceed);
+
+    it('writes Lambda’s trace header, its segment the parent, into the SEND’s record', async () => {
+      routeCheckPasses(db);
+      db.on(GetCommand, { TableName: 'parley-blocks' }).resolves({});
+      db.on(UpdateCommand).resolves({});
+      db.on(QueryCommand, { ExpressionAttributeValues: { ':u': BOB } }).resolves({ Items: [{ userId: BOB, deviceId: 1, registrationId: 7 }] });
+      db.on(QueryCommand, { ExpressionAttributeValues: { ':u': USER } }).resolves({ Items: [] });
+      kinesis.on(PutRecordCommand).resolves({ SequenceNumber: '1', ShardId: 'shardId-000000000000' });
+      const frame = { ...message, action: 'SEND', kind: undefined, from: undefined, serverTs: undefined };
+      await send.withDeps({ ...mockDeps(), lambdaTrace: lambdaTraceIn(SEND_TRACE) })(
+        messageEvent('SEND', JSON.stringify(frame), 'conn-1=', { userId: USER, deviceId: 1 }),
+      );
+      const data = JSON.parse(Buffer.from(kinesis.commandCalls(PutRecordCommand)[0]!.args[0].input.Data!).toString());
+      expect(data.traceHeader).toBe(`Root=${SEND_TRACE};Parent=1234567890abcdef;Sampled=1`);
+      expect(await segmentsSent(0)).toEqual([]);
+    });
+
+    it("continues the sender's trace from the record's header in a segment of its own, annotated with the message and its batch", async () => {
+      const header = `Root=${SEND_TRACE};Parent=0123456789abcdef;Sampled=1`;
+      expect(await fanoutWith({ ...message, traceHeader: header })).toEqual({ batchItemFailures: [] });
+      const [continued] = await segmentsSent(1);
+      expect(continued).toEqual({
+        name: 'Parley-dev-fanout',
+        id: expect.stringMatching(/^[0-9a-f]{16}$/),
+        trace_id: SEND_TRACE,
+        parent_id: '0123456789abcdef',
+        origin: 'AWS::Lambda::Function',
+        annotations: { msgId: MSG, conversationId: CONVERSATION, batchTraceId: FANOUT_TRACE },
+        start_time: expect.any(Number),
+        end_time: expect.any(Number),
+      });
+      expect(continued!.end_time).toBeGreaterThanOrEqual(continued!.start_time);
+    });
+
+    it('marks the continued segment a fault when the record fails', async () => {
+      db.on(BatchWriteCommand).rejects(new Error('throttled'));
+      const answer = await fanoutWith({ ...message, traceHeader: `Root=${SEND_TRACE};Parent=0123456789abcdef;Sampled=1` });
+      expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: '49591' }] });
+      const [continued] = await segmentsSent(1);
+      expect(continued).toMatchObject({ trace_id: SEND_TRACE, fault: true, cause: { exceptions: [{ message: 'throttled', type: 'Error' }] } });
+    });
+
+    it('sends nothing for an unsampled, malformed or missing header, and delivers the record all the same', async () => {
+      for (const traceHeader of [`Root=${SEND_TRACE};Parent=0123456789abcdef;Sampled=0`, 'Root=nonsense', undefined]) {
+        expect(await fanoutWith({ ...message, ...(traceHeader ? { traceHeader } : {}) })).toEqual({ batchItemFailures: [] });
+      }
+      expect(await segmentsSent(0)).toEqual([]);
+      expect(connections.commandCalls(PostToConnectionCommand)).toHaveLength(3);
+    });
+
+    it('reads the invocation’s trace from Lambda’s invocation store before the environment', () => {
+      const fromEnvironment = `Root=${FANOUT_TRACE};Parent=1234567890abcdef;Sampled=1`;
+      const fromStore = `Root=${SEND_TRACE};Parent=0123456789abcdef;Sampled=1`;
+      const trace = lambdaTraceOf({ _X_AMZN_TRACE_ID: fromEnvironment });
+      expect(trace.header()).toBe(fromEnvironment);
+      Object.assign(globalThis, { awslambda: { InvokeStore: { getXRayTraceId: () => fromStore } } });
+      try {
+        expect(trace.header()).toBe(fromStore);
+      } finally {
+        delete (globalThis as { awslambda?: unknown }).awslambda;
+      }
+    });
+
+    it('finds the daemon where Lambda says it is', () => {
+      expect(daemonAddressOf('169.254.79.129:2000')).toEqual({ host: '169.254.79.129', port: 2000 });
+      expect(daemonAddressOf('tcp:127.0.0.1:2000 udp:127.0.0.2:2001')).toEqual({ host: '127.0.0.2', port: 2001 });
+      expect(daemonAddressOf(undefined)).toBeUndefined();
     });
   });
 
