@@ -317,6 +317,16 @@ async function aliceBobAndCarol(name: string) {
   return { groupId, conversationId: `group:${groupId}` };
 }
 
+/** The device takes the group message at SYNC and acknowledges it by its cursor; the ticks that follow are handled. */
+async function acknowledgeGroupMessage(device: DeviceCredentials, conversationId: string, msgId: string) {
+  const socket = await connectDevice(parley, device);
+  const push = (await syncQueue(socket)).find((f) => f.type === 'PUSH' && f.msgId === msgId);
+  socket.send({ action: 'DELIVERED', requestId: 'd', groups: [{ conversationId, cursor: push.cursor }] });
+  await socket.next((f) => f.requestId === 'd');
+  await socket.close();
+  await parley.drainStreams();
+}
+
 describe('group receipts', () => {
   it('gives the sender one "delivered" and one "read" tick when every member has the message, and the detail on request', async () => {
     const groupId = randomUUID();
@@ -385,14 +395,7 @@ describe('group receipts', () => {
     phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
     expect(await phone.next((f) => f.requestId === 'm')).toMatchObject({ type: 'ACK' });
     await parley.drainStreams();
-    const acknowledge = async (device: DeviceCredentials) => {
-      const socket = await connectDevice(parley, device);
-      const push = (await syncQueue(socket)).find((f) => f.type === 'PUSH' && f.msgId === msgId);
-      socket.send({ action: 'DELIVERED', requestId: 'd', groups: [{ conversationId, cursor: push.cursor }] });
-      await socket.next((f) => f.requestId === 'd');
-      await socket.close();
-      await parley.drainStreams();
-    };
+    const acknowledge = (device: DeviceCredentials) => acknowledgeGroupMessage(device, conversationId, msgId);
     await acknowledge(bob);
     await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
     await acknowledge(carol);
@@ -436,12 +439,7 @@ describe('group receipts', () => {
     phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
     expect(await phone.next((f) => f.requestId === 'm')).toMatchObject({ type: 'ACK' });
     await parley.drainStreams();
-    const socket = await connectDevice(parley, bob);
-    const push = (await syncQueue(socket)).find((f) => f.type === 'PUSH' && f.msgId === msgId);
-    socket.send({ action: 'DELIVERED', requestId: 'd', groups: [{ conversationId, cursor: push.cursor }] });
-    await socket.next((f) => f.requestId === 'd');
-    await socket.close();
-    await parley.drainStreams();
+    await acknowledgeGroupMessage(bob, conversationId, msgId);
     // Carol holds the tick back while she is a member…
     await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
     // …and no longer once she is not: everyone the group has now has the message.
