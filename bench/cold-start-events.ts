@@ -42,7 +42,7 @@ export const coldStartEvents: Readonly<Partial<Record<FunctionId, unknown>>> = {
     envelopes: [{ userId: PEER, deviceId: 1, registrationId: 42, type: 'message', ciphertext: CIPHERTEXT }],
   }),
   sync: frame({ action: 'SYNC' }),
-  delivered: frame({ action: 'DELIVERED', msgIds: [MSG] }),
+  delivered: frame({ action: 'DELIVERED', cursors: [`${NOW}#${MSG}`] }),
   read: frame({ action: 'READ', conversationId: CONVERSATION, upToMsgId: MSG }),
   fanout: {
     Records: [

@@ -1,8 +1,9 @@
 /**
  * A device of the bench: a real `ws` client that stamps each frame with its receive time, answers
- * requests by `requestId`, acknowledges queued PUSH and RECEIPT frames with DELIVERED by their cursors
- * as a live client does (what arrives within the SDK's window in one DELIVERED, with the chat-list preview of each message
- * it received), and counts the WebSocket messages it sends and receives (what API Gateway bills).
+ * requests by `requestId`, acknowledges queued PUSH and RECEIPT frames with DELIVERED as a live client
+ * does (what arrives within the SDK's window in one DELIVERED, by their cursors, with the chat-list
+ * preview of each message it received; group messages by their group's cursor), and counts the
+ * WebSocket messages it sends and receives (what API Gateway bills).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -46,6 +47,8 @@ export class BenchDevice {
   private nextRequest = 0;
   private undelivered: string[] = [];
   private previews: { msgId: string; ciphertext: string }[] = [];
+  /** The newest handled cursor of each group, with its message's preview. */
+  private readonly groupCursors = new Map<string, { cursor: string; ciphertext?: string }>();
   private deliverTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -60,11 +63,7 @@ export class BenchDevice {
       frameCounts.units += billedUnits(data.length);
       const frame = JSON.parse(data.toString());
       // Queued frames have a cursor; a 1:1 delivery state (a RECEIPT without one) is not acknowledged.
-      if ((frame.type === 'PUSH' || frame.type === 'RECEIPT') && frame.cursor && this.autoDeliver) {
-        // A received message's preview goes to this user's chat list with its acknowledgement.
-        const received = frame.type === 'PUSH' && frame.from.userId !== credentials.userId;
-        this.acknowledge(frame.cursor, received ? { msgId: frame.msgId, ciphertext: sealedPreview() } : undefined);
-      }
+      if ((frame.type === 'PUSH' || frame.type === 'RECEIPT') && frame.cursor && this.autoDeliver) this.acknowledgeFrame(frame);
       const answer = frame.requestId !== undefined && frame.type !== 'PUSH' ? this.pending.get(frame.requestId) : undefined;
       if (answer) {
         this.pending.delete(frame.requestId);
@@ -74,9 +73,19 @@ export class BenchDevice {
     });
   }
 
-  private acknowledge(cursor: string, preview?: { msgId: string; ciphertext: string }): void {
-    this.undelivered.push(cursor);
-    if (preview) this.previews.push(preview);
+  /**
+   * Acknowledges a frame as the SDK does: a group message by its group's cursor (it is stored once per
+   * group), anything else by its queue cursor; a received message with its chat-list preview.
+   */
+  private acknowledgeFrame(frame: any): void {
+    const preview = frame.type === 'PUSH' && frame.from.userId !== this.credentials.userId ? sealedPreview() : undefined;
+    if (frame.type === 'PUSH' && frame.envelope.type === 'senderKey') {
+      const newest = this.groupCursors.get(frame.conversationId);
+      if (!newest || newest.cursor < frame.cursor) this.groupCursors.set(frame.conversationId, { cursor: frame.cursor, ...(preview ? { ciphertext: preview } : {}) });
+    } else {
+      this.undelivered.push(frame.cursor);
+      if (preview) this.previews.push({ msgId: frame.msgId, ciphertext: preview });
+    }
     if (this.undelivered.length >= DELIVERED_BATCH_MAX) this.flushDelivered();
     else this.deliverTimer ??= setTimeout(() => this.flushDelivered(), DELIVERED_BATCH_MS);
   }
@@ -84,10 +93,36 @@ export class BenchDevice {
   private flushDelivered(): void {
     clearTimeout(this.deliverTimer);
     this.deliverTimer = undefined;
-    if (this.undelivered.length === 0 || this.socket.readyState !== WebSocket.OPEN) return;
-    this.send({ action: 'DELIVERED', cursors: this.undelivered, ...(this.previews.length ? { previews: this.previews } : {}) });
+    if ((this.undelivered.length === 0 && this.groupCursors.size === 0) || this.socket.readyState !== WebSocket.OPEN) return;
+    const groups = [...this.groupCursors].map(([conversationId, newest]) => ({ conversationId, ...newest }));
+    this.send({
+      action: 'DELIVERED',
+      ...(this.undelivered.length ? { cursors: this.undelivered } : {}),
+      ...(this.previews.length ? { previews: this.previews } : {}),
+      ...(groups.length ? { groups } : {}),
+    });
     this.undelivered = [];
     this.previews = [];
+    this.groupCursors.clear();
+  }
+
+  /**
+   * SYNCs page by page until QUEUE_EMPTY, as a client does after connecting, acknowledging each page's
+   * frames as they are handled; answers the frames.
+   */
+  async syncAll(): Promise<any[]> {
+    const frames: any[] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await this.request({ action: 'SYNC', ...(cursor ? { cursor } : {}) });
+      if (page.type !== 'SYNC_PAGE' && page.type !== 'QUEUE_EMPTY') throw new Error(`SYNC answered ${JSON.stringify(page).slice(0, 200)}`);
+      for (const frame of page.frames) if (frame.cursor) this.acknowledgeFrame(frame);
+      frames.push(...page.frames);
+      if (page.type === 'QUEUE_EMPTY') break;
+      cursor = page.cursor;
+    }
+    this.flushDelivered();
+    return frames;
   }
 
   static connect(parley: ParleyLocal, credentials: TestDevice): Promise<BenchDevice> {

@@ -1,20 +1,41 @@
 /**
  * Group fan-out: one member sends to a group of `members` users, of whom `online` are connected (a real
  * device each) and the rest are offline users written straight into the devices table. Timed from the
- * GROUP_SEND to the PUSH on the last online member's device; the requests of the whole fan-out (queues,
- * pushes, chat lists, the members' DELIVERED and their tallies) are counted per group message.
+ * GROUP_SEND to the PUSH on the last online member's device; the requests of the whole fan-out (timeline,
+ * pushes, the online members' DELIVERED and their tallies) are counted per group message.
+ *
+ * Then the offline devices' return: a sample of `returning` offline devices connects after the messages,
+ * SYNCs them and acknowledges them (SYNC reads, DELIVERED, cursor writes, receipts and tallies), and what
+ * the sample used is scaled to every offline device. Connecting is left out (a device connects whatever
+ * it finds), and so is what the sample found from before the messages (the group's creation).
+ *
+ * Last, whether the fan-out holds up 1:1 conversations on its shard (`bench/group-interference.ts`).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { ParleyLocal } from '../local/runtime';
-import { call } from '../test/support/device-client';
-import { addSimulatedUsers } from '../test/support/simulated-users';
+import { call, type TestDevice } from '../test/support/device-client';
+import { addSimulatedUsers, credentialsOf } from '../test/support/simulated-users';
+import { mapConcurrently } from '../lambdas/runtime/concurrency';
 import { costPerMessage, meanBilledMs, type CostModel } from './cost-model';
 import { BenchDevice, frameCounts, resetFrameCounts } from './device';
+import { measureGroupInterference, type GroupInterferenceRun } from './group-interference';
 import { closeAll, registerUser } from './population';
-import type { RequestCounter } from './request-counter';
+import type { RequestCounter, Usage } from './request-counter';
 import { settle } from './settle';
-import { summarize } from './stats';
+import { sleep, summarize } from './stats';
+
+/** Messages per return the report shows the group's figure at (scaled from the measured return). */
+export const MESSAGES_PER_RETURN = [1, 5, 20];
+
+export interface GroupReturn {
+  /** Offline devices that came back in the bench, and all the offline devices their usage is scaled to. */
+  readonly sampleDevices: number;
+  readonly offlineDevices: number;
+  /** Group messages each returning device found at its SYNC (the run's messages). */
+  readonly messagesFound: number;
+  readonly cost: CostModel;
+}
 
 export interface GroupFanoutRun {
   readonly members: number;
@@ -23,23 +44,59 @@ export interface GroupFanoutRun {
   readonly messages: number;
   /** GROUP_SEND → PUSH on the last online member's device, per message. */
   readonly lastOnlineMemberMs: ReturnType<typeof summarize>;
+  /** The fan-out and the online members' acknowledgements. */
   readonly cost: CostModel;
+  /** The offline devices' return, per group message. */
+  readonly offlineReturn: GroupReturn | null;
+  /** Fan-out and return together: the figure issue 11 sets a target for, at the run's messages per return. */
+  readonly usdPerMillionMessagesWithReturn: number;
+  /**
+   * The same at other numbers of messages a device picks up per return: the return's usage is per return
+   * (its frames, invocations, reads and writes do not grow with the messages it finds), so its share per
+   * message is the measured one times `messagesFound / messagesPerReturn`.
+   */
+  readonly withReturnAt: { messagesPerReturn: number; usdPerMillionMessages: number }[];
+  readonly interference: GroupInterferenceRun | null;
 }
+
+const costOf = (usage: Usage, frames: typeof frameCounts, messages: number, lambdaMemoryMb: number) =>
+  costPerMessage({
+    usage,
+    frames,
+    messages,
+    lambdaMemoryMb,
+    billedMs: Object.fromEntries(Object.entries(usage.functions).map(([id, fn]) => [id, meanBilledMs(fn)])),
+    lambdaDurationSource: 'mean wall time of each invocation in this run, rounded up to the ms',
+  });
 
 export async function timeGroupFanout(
   parley: ParleyLocal,
   counter: RequestCounter,
-  options: { members: number; online: number; messages: number; lambdaMemoryMb: number },
+  options: {
+    members: number;
+    online: number;
+    messages: number;
+    returning: number;
+    lambdaMemoryMb: number;
+    interference: { rate: number; seconds: number; conversations: number } | null;
+  },
 ): Promise<GroupFanoutRun> {
   const [sender] = await registerUser(parley, 1);
   const online = await Promise.all(Array.from({ length: options.online }, () => registerUser(parley, 1)));
   const offline = await addSimulatedUsers(parley, options.members - 1 - options.online);
   const groupId = randomUUID();
+  const conversationId = `group:${groupId}`;
   const members = [...online.map(([device]) => device!.userId), ...offline.map((user) => user.userId)];
   const created = await call(parley, 'POST', '/v1/groups', { device: sender, body: { groupId, name: 'Bench', members } });
   if (created.status !== 201) throw new Error(`group not created: ${JSON.stringify(created.body).slice(0, 200)}`);
   const sending = await BenchDevice.connect(parley, sender!);
   const receivers = await Promise.all(online.map(([device]) => BenchDevice.connect(parley, device!)));
+  const offlineDevices = offline.flatMap((user) => Array.from({ length: user.devices }, (_, i) => credentialsOf(user, i + 1)));
+  const sample = offlineDevices.slice(0, Math.min(options.returning, offlineDevices.length)) as TestDevice[];
+  // The sample has what was there before the messages (the group's creation) acknowledged, as a device
+  // that was online until then would.
+  const connectSample = () => mapConcurrently(sample, 8, (device) => BenchDevice.connect(parley, device));
+  await closeAll(await mapConcurrently(await connectSample(), 8, async (device) => (await device.syncAll(), device)));
   await settle(parley);
 
   counter.reset();
@@ -56,34 +113,59 @@ export async function timeGroupFanout(
         }),
     );
     const start = performance.now();
-    const ack = await sending.request({
-      action: 'GROUP_SEND',
-      msgId,
-      conversationId: `group:${groupId}`,
-      seq,
-      groupVersion: 1,
-      ciphertext: randomBytes(160).toString('base64'),
-    });
+    const ack = await sending.request({ action: 'GROUP_SEND', msgId, conversationId, seq, groupVersion: 1, ciphertext: randomBytes(160).toString('base64') });
     if (ack.type !== 'ACK') throw new Error(`GROUP_SEND refused: ${JSON.stringify(ack)}`);
     lastOnline.push(Math.max(...(await Promise.all(arrived))) - start);
     await settle(parley, 400, 60_000);
   }
+  while (counter.inFlight() > 0) await sleep(50);
   const usage = counter.take();
-  const frames = { ...frameCounts };
+  const cost = costOf(usage, { ...frameCounts }, options.messages, options.lambdaMemoryMb);
+
+  let offlineReturn: GroupReturn | null = null;
+  if (sample.length > 0) {
+    const returning = await connectSample();
+    await settle(parley);
+    counter.reset();
+    resetFrameCounts();
+    const found = await mapConcurrently(returning, 4, (device) => device.syncAll());
+    await settle(parley, 400, 60_000);
+    // The last DELIVERED of each device has no answer: wait for its invocation, and what it put on the stream.
+    while (counter.inFlight() > 0) await sleep(50);
+    await settle(parley, 400, 60_000);
+    const returnUsage = counter.take();
+    const messagesFound = Math.min(...found.map((frames) => frames.filter((f) => f.type === 'PUSH' && f.conversationId === conversationId).length));
+    if (messagesFound !== options.messages) throw new Error(`a returning device found ${messagesFound} of ${options.messages} group messages`);
+    // The sample's usage stands for every offline device's: the same as `offlineDevices / sample` times as
+    // many messages' worth of return.
+    offlineReturn = {
+      sampleDevices: sample.length,
+      offlineDevices: offlineDevices.length,
+      messagesFound,
+      cost: costOf(returnUsage, { ...frameCounts }, (options.messages * sample.length) / offlineDevices.length, options.lambdaMemoryMb),
+    };
+    await closeAll(returning);
+  }
+
+  const interference = options.interference
+    ? await measureGroupInterference(parley, { sender: sending, conversationId, groupVersion: 1, firstSeq: options.messages + 1 }, options.interference)
+    : null;
   await closeAll([sending, ...receivers]);
   return {
     members: options.members,
     onlineMembers: options.online,
-    memberDevices: options.online + offline.reduce((sum, user) => sum + user.devices, 0),
+    memberDevices: options.online + offlineDevices.length,
     messages: options.messages,
     lastOnlineMemberMs: summarize(lastOnline),
-    cost: costPerMessage({
-      usage,
-      frames,
-      messages: options.messages,
-      lambdaMemoryMb: options.lambdaMemoryMb,
-      billedMs: Object.fromEntries(Object.entries(usage.functions).map(([id, fn]) => [id, meanBilledMs(fn)])),
-      lambdaDurationSource: 'mean wall time of each invocation in this run, rounded up to the ms',
-    }),
+    cost,
+    offlineReturn,
+    usdPerMillionMessagesWithReturn: Math.round((cost.usdPerMillionMessages + (offlineReturn?.cost.usdPerMillionMessages ?? 0)) * 100) / 100,
+    withReturnAt: offlineReturn
+      ? MESSAGES_PER_RETURN.map((messagesPerReturn) => ({
+          messagesPerReturn,
+          usdPerMillionMessages: Math.round((cost.usdPerMillionMessages + (offlineReturn.cost.usdPerMillionMessages * offlineReturn.messagesFound) / messagesPerReturn) * 100) / 100,
+        }))
+      : [],
+    interference,
   };
 }

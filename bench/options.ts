@@ -27,6 +27,14 @@ export interface BenchOptions {
   readonly groupMembers: number;
   readonly groupOnline: number;
   readonly groupMessages: number;
+  /** Offline member devices that come back after the group's messages; their usage is scaled to all (0 skips the return). */
+  readonly groupReturning: number;
+  /** Seconds of 1:1 traffic on the group's shard, alone and beside the group's fan-out (0 skips it), its rate and conversations. */
+  readonly groupInterferenceSeconds: number;
+  readonly groupInterferenceRate: number;
+  readonly groupInterferenceConversations: number;
+  /** Only the group section: its figures replace the `groupFanout` entry of the results file, the rest stays. */
+  readonly groupOnly: boolean;
   /** Pairs of the presence and typing section (0 skips it), and how long their devices type. */
   readonly presencePairs: number;
   readonly typingSeconds: number;
@@ -67,6 +75,11 @@ export const defaultOptions: BenchOptions = {
   groupMembers: 1024,
   groupOnline: 20,
   groupMessages: 5,
+  groupReturning: 40,
+  groupInterferenceSeconds: 8,
+  groupInterferenceRate: 10,
+  groupInterferenceConversations: 3,
+  groupOnly: false,
   presencePairs: 10,
   typingSeconds: 6,
   bundleImportRuns: 3,
@@ -99,7 +112,9 @@ const rateOnly: Partial<Record<keyof BenchOptions, unknown>> = {
 
 const usage = `npm run bench -- [--rate 50] [--seconds 10] [--pairs 10] [--steps 25,50,100] [--step-seconds 5]
   [--budget-seconds 150] [--p99-limit-ms 200] [--sync-messages 1000] [--group-members 1024] [--group-online 20]
-  [--group-messages 5] [--presence-pairs 10] [--typing-seconds 6] [--sdk-sessions 200] [--sdk-messages 2000] [--bundle-import-runs 3] [--lambda-memory-mb 0 (each function's own)]
+  [--group-messages 5] [--group-returning 40] [--group-interference-seconds 8] [--group-interference-rate 10]
+  [--group-interference-conversations 3] [--group-only] [--presence-pairs 10] [--typing-seconds 6] [--sdk-sessions 200] [--sdk-messages 2000]
+  [--bundle-import-runs 3] [--lambda-memory-mb 0 (each function's own)]
   [--media-crypto-mb 256] [--media-transfer-mb 10] [--media-transfer-rounds 3] [--no-media] [--media-only]
   [--out bench/results.json] [--no-delivered] [--verbose] [--loopback] [--no-emulator-thread]   (--steps none skips the step-up)
   --rate-only    only the fixed rate and the step-up (no bundles, SDK, SYNC, group, presence or media), written to
@@ -122,6 +137,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     '--group-members': 'groupMembers',
     '--group-online': 'groupOnline',
     '--group-messages': 'groupMessages',
+    '--group-returning': 'groupReturning',
+    '--group-interference-seconds': 'groupInterferenceSeconds',
+    '--group-interference-rate': 'groupInterferenceRate',
+    '--group-interference-conversations': 'groupInterferenceConversations',
     '--presence-pairs': 'presencePairs',
     '--typing-seconds': 'typingSeconds',
     '--bundle-import-runs': 'bundleImportRuns',
@@ -139,6 +158,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     else if (flag === '--no-delivered') options.delivered = false;
     else if (flag === '--no-media') Object.assign(options, { mediaCryptoMb: 0, mediaTransferMb: 0 });
     else if (flag === '--media-only') options.mediaOnly = true;
+    else if (flag === '--group-only') options.groupOnly = true;
     else if (flag === '--rate-only') Object.assign(options, rateOnly);
     else if (flag === '--loopback') options.awsTransport = 'loopback';
     else if (flag === '--no-emulator-thread') options.emulatorThread = false;
@@ -158,6 +178,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   if (parsed.groupMembers > 0 && (parsed.groupMembers < parsed.groupOnline + 1 || parsed.groupMessages < 1 || parsed.groupOnline < 1)) {
     throw new Error(`--group-members must leave room for the sender and --group-online ≥ 1 members, with --group-messages ≥ 1\n${usage}`);
   }
+  if (parsed.groupInterferenceSeconds > 0 && (parsed.groupInterferenceRate <= 0 || parsed.groupInterferenceConversations < 1)) {
+    throw new Error(`--group-interference-rate must be positive and --group-interference-conversations ≥ 1\n${usage}`);
+  }
+  if (parsed.groupOnly && parsed.groupMembers === 0) throw new Error(`--group-only needs --group-members > 0\n${usage}`);
   if (parsed.mediaTransferMb > 0 && parsed.mediaTransferRounds < 1) throw new Error(`--media-transfer-rounds must be ≥ 1\n${usage}`);
   if (parsed.pairs < 1 || parsed.rate <= 0) throw new Error(`--pairs and --rate must be positive\n${usage}`);
   return parsed;

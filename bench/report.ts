@@ -74,6 +74,58 @@ function mediaCostLines(media: MediaResults | null): string[] {
 export const formatMediaTable = (media: MediaResults): string => [...aligned(mediaRows(media)), ...mediaCostLines(media)].join('\n');
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${value} ms`);
 
+/** Issue 11's targets for groups. */
+const GROUP_USD_PER_MILLION_TARGET = 1000;
+const INTERFERENCE_P99_RATIO_TARGET = 2;
+const met = (ok: boolean) => (ok ? 'met' : 'NOT MET');
+
+function groupRows(group: GroupFanoutRun | null): [string, string][] {
+  const back = group?.offlineReturn;
+  const apart = group?.interference;
+  return [
+    [
+      `Group of ${group?.members ?? '—'} members (${group?.onlineMembers ?? '—'} online, ${group?.memberDevices ?? '—'} devices): GROUP_SEND → last online PUSH`,
+      group ? `p50 ${ms(group.lastOnlineMemberMs.p50)}, max ${ms(group.lastOnlineMemberMs.max)} (${group.messages} messages)` : 'not run',
+    ],
+    ['  cost per million group messages: fan-out and online acknowledgements', group ? `$${group.cost.usdPerMillionMessages.toFixed(2)}` : '—'],
+    [
+      `  + offline devices' return (${back ? `${back.sampleDevices} of ${back.offlineDevices} came back, scaled` : '—'})`,
+      back ? `$${back.cost.usdPerMillionMessages.toFixed(2)}` : 'not run',
+    ],
+    [
+      `  = with the return (target ≤ $${GROUP_USD_PER_MILLION_TARGET})`,
+      group && back ? `$${group.usdPerMillionMessagesWithReturn.toFixed(2)} (${met(group.usdPerMillionMessagesWithReturn <= GROUP_USD_PER_MILLION_TARGET)})` : '—',
+    ],
+    [
+      '  with the return at 1, 5 and 20 messages a device picks up per return (scaled from the measured return)',
+      group?.withReturnAt?.length ? group.withReturnAt.map((at) => `${at.messagesPerReturn}: $${at.usdPerMillionMessages.toFixed(2)}`).join('; ') : '—',
+    ],
+    [
+      `1:1 SEND → PUSH p99 on the group's shard at ${apart?.rate ?? '—'} msg/s: alone; beside its fan-out (target ≤ ${INTERFERENCE_P99_RATIO_TARGET}×)`,
+      apart
+        ? `${ms(apart.alone.p99)}; ${ms(apart.withGroupFanout.p99)} with ${apart.groupMessages} group messages (${apart.p99Ratio ?? '—'}×, ${met(apart.p99Ratio !== null && apart.p99Ratio <= INTERFERENCE_P99_RATIO_TARGET)})`
+        : 'not run',
+    ],
+  ];
+}
+
+function groupCostLines(group: GroupFanoutRun | null): string[] {
+  if (!group) return [];
+  const lines = ['', `Per group message (${group.members} members, ${group.memberDevices} devices, ${group.onlineMembers} online and acknowledging):`, ...costLines(group.cost.lines)];
+  const back = group.offlineReturn;
+  if (back) {
+    lines.push(
+      '',
+      `Per group message, the offline devices' return (${back.offlineDevices} devices each SYNC and acknowledge the ${back.messagesFound} messages they missed; measured on ${back.sampleDevices}, scaled):`,
+      ...costLines(back.cost.lines),
+    );
+  }
+  return lines;
+}
+
+/** The group section's rows and cost lines alone, for `--group-only`. */
+export const formatGroupTable = (group: GroupFanoutRun): string => [...aligned(groupRows(group)), ...groupCostLines(group)].join('\n');
+
 export function formatTable(results: Results): string {
   const { fixedRate: run, maxRate, sync, groupFanout: group, presence, sdk, bundles, cost } = results;
   const rows: [string, string][] = [
@@ -93,11 +145,7 @@ export function formatTable(results: Results): string {
       sync ? `${sync.syncMs} ms, ${sync.pages} pages, ${sync.received} received, ${sync.inOrder ? 'in order' : 'NOT IN ORDER'}` : 'not run',
     ],
     ['Cost per million 1:1 messages (list prices, see bench/prices.ts)', `$${cost.usdPerMillionMessages.toFixed(2)}`],
-    [
-      `Group of ${group?.members ?? '—'} members (${group?.onlineMembers ?? '—'} online, ${group?.memberDevices ?? '—'} devices): GROUP_SEND → last online PUSH`,
-      group ? `p50 ${ms(group.lastOnlineMemberMs.p50)}, max ${ms(group.lastOnlineMemberMs.max)} (${group.messages} messages)` : 'not run',
-    ],
-    ['  cost per million group messages', group ? `$${group.cost.usdPerMillionMessages.toFixed(2)}` : '—'],
+    ...groupRows(group),
     [
       `Typing: TYPING → the other device (${presence?.pairs ?? '—'} pairs, 2 watching devices each)`,
       presence ? `p50 ${ms(presence.typingLatencyMs.p50)}, p99 ${ms(presence.typingLatencyMs.p99)} (${presence.typingArrivals} arrivals of ${presence.typingFrames} frames)` : 'not run',
@@ -139,9 +187,6 @@ export function formatTable(results: Results): string {
     lines.push('', 'Per presence change (both of Alice’s devices close, then open again; Bob’s 2 devices watch):');
     lines.push(...costLines(presence.presenceCost.lines));
   }
-  if (group) {
-    lines.push('', `Per group message (${group.members} members, ${group.memberDevices} devices, ${group.onlineMembers} online and acknowledging):`);
-    lines.push(...costLines(group.cost.lines));
-  }
+  lines.push(...groupCostLines(group));
   return lines.join('\n');
 }

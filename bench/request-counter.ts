@@ -122,6 +122,11 @@ export class RequestCounter {
     this.usage = emptyUsage();
   }
 
+  /** Invocations started and not finished yet (a DELIVERED without requestId has no answer to wait for). */
+  inFlight(): number {
+    return Object.values(this.usage.functions).reduce((sum, fn) => sum + fn!.invocations - fn!.durationsMs.length, 0);
+  }
+
   /** The usage since the last reset; counting goes on in a fresh record. */
   take(): Usage {
     const taken = this.usage;
@@ -230,7 +235,10 @@ export class RequestCounter {
     const { table, indexes } = this.tableUsage(usage, input?.TableName ?? 'unknown');
     if (WRITES.has(command)) {
       table.writes++;
-      const size = command === 'PutItem' ? marshalledItemSize(input.Item ?? {}) : 0;
+      // An UpdateItem is billed on the item's size too (the larger of before and after): known here when it
+      // returns the item (ALL_NEW), as the group tallies do; otherwise counted as one unit.
+      const size =
+        command === 'PutItem' ? marshalledItemSize(input.Item ?? {}) : command === 'UpdateItem' && output?.Attributes && input.ReturnValues === 'ALL_NEW' ? plainItemSize(output.Attributes) : 0;
       table.maxItemBytes = Math.max(table.maxItemBytes, size);
       const units = Math.max(1, output?.ConsumedCapacity?.CapacityUnits ?? Math.ceil(size / 1024));
       table.writeUnits += units;

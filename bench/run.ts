@@ -22,14 +22,14 @@ import { measureMediaCrypto, type MediaCryptoRun } from './media-crypto';
 import { mediaResults, measureMediaTransfer, type MediaTransferRun } from './media-transfer';
 import { parseOptions, type BenchOptions } from './options';
 import { closeAll, createPairs } from './population';
-import { formatMediaTable, formatTable, type Results } from './report';
+import { formatGroupTable, formatMediaTable, formatTable, type Results } from './report';
 import { RequestCounter, type Usage } from './request-counter';
 import { measureSdkCrypto } from './sdk-crypto';
 import { measureBundles } from './bundles';
 import { settle } from './settle';
 import { summarize } from './stats';
 import { timeSync } from './sync-time';
-import { timeGroupFanout } from './group-fanout';
+import { timeGroupFanout, type GroupFanoutRun } from './group-fanout';
 import { timePresenceAndTyping } from './presence';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -95,6 +95,39 @@ async function measureMediaTransferIfAsked(parley: ParleyLocal, counter: Request
   return run;
 }
 
+async function timeGroupFanoutIfAsked(parley: ParleyLocal, counter: RequestCounter, options: BenchOptions): Promise<GroupFanoutRun | null> {
+  if (options.groupMembers <= 0) return null;
+  say(`Group fan-out: ${options.groupMessages} messages to ${options.groupMembers} members, ${options.groupOnline} online; ${options.groupReturning} offline devices return…`);
+  const group = await timeGroupFanout(parley, counter, {
+    members: options.groupMembers,
+    online: options.groupOnline,
+    messages: options.groupMessages,
+    returning: options.groupReturning,
+    lambdaMemoryMb: options.lambdaMemoryMb,
+    interference:
+      options.groupInterferenceSeconds > 0
+        ? { rate: options.groupInterferenceRate, seconds: options.groupInterferenceSeconds, conversations: options.groupInterferenceConversations }
+        : null,
+  });
+  say(`  last online member: p50 ${group.lastOnlineMemberMs.p50} ms, max ${group.lastOnlineMemberMs.max} ms; $${group.usdPerMillionMessagesWithReturn} per million with the return`);
+  if (group.interference) say(`  1:1 p99 on the group's shard: ${group.interference.alone.p99} ms alone, ${group.interference.withGroupFanout.p99} ms beside the fan-out`);
+  return group;
+}
+
+/** `--group-only`: the group section alone, written into the results file in place of its `groupFanout` entry. */
+async function runGroupOnly(options: BenchOptions): Promise<void> {
+  const counter = new RequestCounter();
+  const parley = await startStack(counter, options);
+  try {
+    const groupFanout = await timeGroupFanoutIfAsked(parley, counter, options);
+    const previous = existsSync(options.out) ? (JSON.parse(readFileSync(options.out, 'utf8')) as object) : {};
+    writeFileSync(options.out, `${JSON.stringify({ ...previous, groupFanout }, null, 2)}\n`);
+    console.log(`\n${formatGroupTable(groupFanout!)}\n\nThe groupFanout entry of ${options.out} replaced.`);
+  } finally {
+    await parley.stop();
+  }
+}
+
 /** `--media-only`: the media section alone, written into the results file in place of its `media` entry. */
 async function runMediaOnly(options: BenchOptions): Promise<void> {
   const crypto = await measureMediaCryptoIfAsked(options);
@@ -113,6 +146,7 @@ async function runMediaOnly(options: BenchOptions): Promise<void> {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   if (options.mediaOnly) return runMediaOnly(options);
+  if (options.groupOnly) return runGroupOnly(options);
   const started = performance.now();
   const deadline = started + options.budgetSeconds * 1000;
   // Before the stack starts, so nothing else in this process takes CPU.
@@ -166,17 +200,7 @@ async function main(): Promise<void> {
     const sync = options.syncMessages > 0 ? await timeSync(parley, options.syncMessages) : null;
     if (sync) say(`  ${sync.syncMs} ms, ${sync.pages} pages, ${sync.received} received, in order: ${sync.inOrder}`);
 
-    let groupFanout = null;
-    if (options.groupMembers > 0) {
-      say(`Group fan-out: ${options.groupMessages} messages to ${options.groupMembers} members, ${options.groupOnline} online…`);
-      groupFanout = await timeGroupFanout(parley, counter, {
-        members: options.groupMembers,
-        online: options.groupOnline,
-        messages: options.groupMessages,
-        lambdaMemoryMb: options.lambdaMemoryMb,
-      });
-      say(`  last online member: p50 ${groupFanout.lastOnlineMemberMs.p50} ms, max ${groupFanout.lastOnlineMemberMs.max} ms`);
-    }
+    const groupFanout = await timeGroupFanoutIfAsked(parley, counter, options);
 
     let presence = null;
     if (options.presencePairs > 0) {

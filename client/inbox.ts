@@ -45,6 +45,8 @@ export interface InboxDeps {
   readonly events: Emitter<ParleyEvents>;
   /** Queues a frame's cursor, with its message's chat-list preview if it has one, for the next DELIVERED. */
   readonly acknowledge: (cursor: string, preview?: DeliveredPreview) => void;
+  /** Queues a group message, by its group and cursor, for the next DELIVERED. */
+  readonly acknowledgeGroup: (conversationId: string, cursor: string, preview?: DeliveredPreview) => void;
   /** A conversation's delivery state (a RECEIPT with no cursor) was handled. @default nothing is kept */
   readonly deliveryStateSeen?: (serverTs: number) => Promise<void>;
   /** Seals a shown message's chat-list preview (base64); none before this device holds a chat-list key. @default no previews */
@@ -74,6 +76,15 @@ export class Inbox {
   private readonly held = new Map<string, HeldMessage>();
 
   constructor(private readonly deps: InboxDeps) {}
+
+  /** The cursor of the group's oldest message held for its sender's key: nothing at or past it is acknowledged yet. */
+  heldFrom(conversationId: string): string | undefined {
+    let oldest: string | undefined;
+    for (const { push } of this.held.values()) {
+      if (push.conversationId === conversationId && (oldest === undefined || push.cursor < oldest)) oldest = push.cursor;
+    }
+    return oldest;
+  }
 
   /** Forgets held messages (the connection dropped or closed): the server hands them out again. */
   releaseHeld(): void {
@@ -105,19 +116,30 @@ export class Inbox {
   private async message(push: PushFrame): Promise<void> {
     const { seen, decrypted, events } = this.deps;
     const id = receivedMessageId(push.from, push.msgId);
-    if (await seen.has(id)) return this.deps.acknowledge(push.cursor);
+    if (await seen.has(id)) return this.acknowledgePush(push);
     const message = (await decrypted.get(id)) ?? (await this.decrypt(push));
     if (message === HELD) return;
-    if (!message) return this.handled(id, push.cursor);
+    if (!message) return this.handledPush(id, push);
     const refused = await this.deps.applyContent?.(message);
     if (refused !== undefined) {
       await this.undecryptable(push, 'refused-action', new Error(refused));
-      await this.handled(id, push.cursor);
+      await this.handledPush(id, push);
       return decrypted.delete(id);
     }
     await events.emit('message', message);
-    await this.handled(id, push.cursor, await this.previewOf(message));
+    await this.handledPush(id, push, await this.previewOf(message));
     await decrypted.delete(id);
+  }
+
+  /** A group message is acknowledged in its group by cursor (it is stored once per group), any other by its queue cursor. */
+  private acknowledgePush(push: PushFrame, preview?: DeliveredPreview): void {
+    if (push.envelope.type === 'senderKey') this.deps.acknowledgeGroup(push.conversationId, push.cursor, preview);
+    else this.deps.acknowledge(push.cursor, preview);
+  }
+
+  private async handledPush(seenId: string, push: PushFrame, preview?: DeliveredPreview): Promise<void> {
+    await this.deps.seen.add(seenId);
+    this.acknowledgePush(push, preview);
   }
 
   private async previewOf(message: IncomingMessage): Promise<DeliveredPreview | undefined> {
@@ -187,7 +209,7 @@ export class Inbox {
     if (this.held.has(id)) return HELD;
     const timer = setTimeout(() => {
       if (!this.held.delete(id)) return;
-      void this.undecryptable(push, 'no-sender-key', missing).then(() => this.handled(id, push.cursor));
+      void this.undecryptable(push, 'no-sender-key', missing).then(() => this.handledPush(id, push));
     }, this.deps.senderKeyWaitMs ?? DEFAULT_SENDER_KEY_WAIT_MS);
     timer.unref();
     this.held.set(id, { push, waitsFor: `${deviceKey(missing.from)} ${missing.distributionId}`, timer });

@@ -192,9 +192,17 @@ export class ParleyClient {
       now,
     });
 
-    const acknowledger = (this.acknowledger = new DeliveryAcknowledger(async (cursors, previews) => {
-      await this.connection.request({ action: 'DELIVERED', cursors, ...(previews.length ? { previews } : {}) }, true);
-    }, options.deliveredWindowMs));
+    const acknowledger = (this.acknowledger = new DeliveryAcknowledger(
+      async (cursors, previews, groups) => {
+        await this.connection.request(
+          { action: 'DELIVERED', ...(cursors.length ? { cursors } : {}), ...(previews.length ? { previews } : {}), ...(groups.length ? { groups } : {}) },
+          true,
+        );
+      },
+      options.deliveredWindowMs,
+      undefined,
+      (conversationId) => this.inbox.heldFrom(conversationId),
+    ));
     const deliveryStates = new DeliveryStates(store);
     const inbox = (this.inbox = new Inbox({
       self,
@@ -205,6 +213,7 @@ export class ParleyClient {
       sequence,
       events: this.events,
       acknowledge: (cursor, preview) => acknowledger.add(cursor, preview),
+      acknowledgeGroup: (conversationId, cursor, preview) => acknowledger.addGroup(conversationId, cursor, preview),
       deliveryStateSeen: (serverTs) => deliveryStates.seen(serverTs),
       sealPreview: (message) => chats.seal({ ...message, from: message.from.userId }),
       provisioning: this.provisioning,

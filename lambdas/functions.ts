@@ -135,7 +135,7 @@ export const functions = {
   },
   fanout: {
     entry: 'lambdas/fanout/fanout.ts',
-    description: 'Writes each streamed message to its devices’ queues, then pushes it to their live connections or wakes them',
+    description: 'Writes each streamed message to its devices’ queues (a group message once, to its group’s timeline), then pushes it to their live connections or wakes them',
     tables: {
       deviceQueues: 'readWrite',
       routing: 'readWrite',
@@ -144,6 +144,7 @@ export const functions = {
       groups: 'read',
       groupReceipts: 'readWrite',
       groupTimeline: 'readWrite',
+      groupDelivery: 'readWrite',
       acceptedMessages: 'read',
     },
     manageConnections: true,
@@ -152,14 +153,23 @@ export const functions = {
   },
   sync: {
     entry: 'lambdas/sync/sync.ts',
-    description: 'Answers a device’s queue in order, one page per SYNC, and at its end the 1:1 delivery states that changed',
-    tables: { routing: 'read', deviceQueues: 'read', conversations: 'read' },
+    description: 'Answers a device’s queue and its groups’ timelines in order, one page per SYNC, and at its end the 1:1 delivery states that changed',
+    tables: { routing: 'read', deviceQueues: 'read', devices: 'read', conversations: 'read', groupDelivery: 'read', groupTimeline: 'read' },
     manageConnections: true,
   },
   delivered: {
     entry: 'lambdas/sync/delivered.ts',
-    description: 'Deletes what a device acknowledged from its queue, moves and pushes the delivery states and keeps its user’s previews',
-    tables: { routing: 'readWrite', deviceQueues: 'readWrite', conversations: 'readWrite' },
+    description: 'Deletes what a device acknowledged from its queue, moves its group cursors, moves and pushes the delivery states and keeps its user’s previews',
+    tables: {
+      routing: 'readWrite',
+      deviceQueues: 'readWrite',
+      devices: 'read',
+      conversations: 'readWrite',
+      groupTimeline: 'read',
+      groupDelivery: 'readWrite',
+      groupReceipts: 'readWrite',
+      groups: 'read',
+    },
     putsTo: ['messages'],
     manageConnections: true,
   },
@@ -173,8 +183,8 @@ export const functions = {
   },
   revoke: {
     entry: 'lambdas/send/revoke.ts',
-    description: 'Deletes a message for everyone: marks it revoked, drops its copies still queued by key, and streams a revoke record after it',
-    tables: { routing: 'read', acceptedMessages: 'readWrite', devices: 'read', groups: 'read', deviceQueues: 'readWrite' },
+    description: 'Deletes a message for everyone: marks it revoked, drops its copies still queued by key (a group message: withdraws it from the timeline), and streams a revoke record after it',
+    tables: { routing: 'read', acceptedMessages: 'readWrite', devices: 'read', deviceQueues: 'readWrite', groupReceipts: 'read', groupTimeline: 'readWrite' },
     putsTo: ['messages'],
   },
   queueExpiry: {
@@ -227,7 +237,8 @@ export const functions = {
   listConversations: {
     entry: 'lambdas/accounts/list-conversations.ts',
     description: 'Lists the caller’s conversations by last activity, with unread counts and encrypted previews',
-    tables: { conversations: 'read', groupTimeline: 'read' },
+    // groupReceipts: where an older preview's message sits in the timeline (was it deleted for everyone?).
+    tables: { conversations: 'read', groupTimeline: 'read', groupReceipts: 'read' },
   },
   removeDevice: {
     entry: 'lambdas/accounts/remove-device.ts',
@@ -273,7 +284,7 @@ export const functions = {
   groupMessageReceipts: {
     entry: 'lambdas/groups/message-receipts.ts',
     description: 'Tells the sender of a group message which members have it and which have read it',
-    tables: { groupReceipts: 'read' },
+    tables: { groupReceipts: 'read', groupDelivery: 'read' },
   },
   uploadKeys: {
     entry: 'lambdas/keys/upload-keys.ts',

@@ -175,15 +175,29 @@ export const tables = {
     envVar: 'GROUP_RECEIPTS_TABLE',
   },
   /**
-   * Per group conversation, one small item per message in server order (sort `${serverTs}#${msgId}`):
-   * the group's last activity and each member's unread count come from here, not from a chat-list write
-   * per member per message. Kept 30 days.
+   * Per group conversation, one item per message in the group's order (sort `${orderTs}#${msgId}`, the
+   * fanout's order): the message itself, stored once for every member device (live devices get it pushed,
+   * the others read it at SYNC after their cursor in `groupDelivery`), and the group's last activity and each
+   * member's unread count. Kept 30 days, as long as a message may wait for a device.
    */
   groupTimeline: {
     partitionKey: { name: 'conversationId', type: 'S' },
     sortKey: { name: 'position', type: 'S' },
     timeToLiveAttribute: 'expiresAt',
     envVar: 'GROUP_TIMELINE_TABLE',
+  },
+  /**
+   * Per group conversation and member (sort `userId`): the timeline `position` up to which the member has
+   * the group's messages on at least one of its devices, and each of its devices' cursor (`cursor<deviceId>`,
+   * what it acknowledged; SYNC reads what lies after it), moved together in one write per DELIVERED. One
+   * more item per group (sort `#everyone`) holds the watermark, the lowest member position, which the
+   * sender's "delivered to everyone" ticks follow. Kept 30 days after the last acknowledgement.
+   */
+  groupDelivery: {
+    partitionKey: { name: 'conversationId', type: 'S' },
+    sortKey: { name: 'userId', type: 'S' },
+    timeToLiveAttribute: 'expiresAt',
+    envVar: 'GROUP_DELIVERY_TABLE',
   },
   /**
    * Each user's presence and privacy settings, one item per user: the live connection of each device

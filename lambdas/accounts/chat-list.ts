@@ -7,8 +7,8 @@
 import { mapConcurrently } from '../runtime/concurrency';
 import type { Deps } from '../runtime/deps';
 import { conversationsStartingWith, listConversations, type ConversationRecord } from '../tables/conversations';
-import { countSentAfter, entryAt, latestEntry, type TimelineEntry } from '../tables/group-timeline';
-import { positionOf } from '../tables/device-queues';
+import { countSentAfter, entryAt, latestActivity, type TimelineEntry } from '../tables/group-timeline';
+import { getTally } from '../tables/group-receipts';
 import { GROUP_CONVERSATION_PREFIX, groupIdOfConversation } from '../send/conversations';
 
 export interface ChatListEntry {
@@ -28,17 +28,19 @@ const CONCURRENT_READS = 16;
 
 /**
  * Whether the row's preview is of a message deleted for everyone: the timeline marks it. The preview is
- * nearly always of the newest message, already read; only an older one costs a read.
+ * nearly always of the newest message, already read; only an older one costs two reads (its tally keeps
+ * its timeline position, which may follow its serverTs).
  */
 async function previewRevoked(deps: Deps, row: ConversationRecord, latest: TimelineEntry | undefined): Promise<boolean> {
-  if (!row.previewMsgId || row.previewServerTs === undefined) return false;
+  if (!row.previewMsgId) return false;
   if (latest?.msgId === row.previewMsgId) return latest.revoked === true;
-  return (await entryAt(deps, row.conversationId, positionOf(row.previewServerTs, row.previewMsgId)))?.revoked === true;
+  const position = (await getTally(deps, row.previewMsgId))?.position;
+  return position !== undefined && (await entryAt(deps, row.conversationId, position))?.revoked === true;
 }
 
 async function groupEntry(deps: Deps, userId: string, row: ConversationRecord): Promise<ChatListEntry> {
   const [latest, unreadCount] = await Promise.all([
-    latestEntry(deps, row.conversationId),
+    latestActivity(deps, row.conversationId),
     countSentAfter(deps, row.conversationId, row.lastReadPosition, userId),
   ]);
   const newer = latest && latest.serverTs >= row.lastActivityAt;

@@ -1,20 +1,26 @@
 /**
- * Delivering to a group: up to 1,024 members with up to 5 devices each. Devices and routes are read in
- * batches, queue items written in batches, and posts run with bounded concurrency, so the last online
- * member has a message after a few dozen DynamoDB calls rather than thousands.
+ * Delivering to a group: up to 1,024 members with up to 5 devices each. A message is stored once, in the
+ * group's timeline, and pushed to the live devices; offline devices read it at SYNC after their cursor
+ * (`lambdas/sync/group-sync.ts`). Changes of membership, rare and small, are queued per device like
+ * receipts. Devices are read with one query per member, routes in batches, and posts run with bounded concurrency, so the last
+ * online member has a message after a few dozen DynamoDB calls rather than thousands.
  */
-import { MAX_DEVICES } from '../accounts/constants';
+import { PRIMARY_DEVICE_ID } from '../accounts/constants';
 import type { GroupUpdateFrame, PushFrame } from '../protocol/frames';
 import type { GroupChangeRecord, GroupMessageRecord } from '../protocol/stream-records';
-import { wakeDevice } from '../push/wake-device';
-import { queueAndPushEach, queueAndPushToAll } from './queue-and-push';
+import { mayBeDueWakeUp, wakeDevice } from '../push/wake-device';
+import { queueAndPushToAll } from './queue-and-push';
 import { mapConcurrently } from '../runtime/concurrency';
 import type { Deps } from '../runtime/deps';
-import { markJoined, recordActivity } from '../tables/conversations';
-import { appendToTimeline } from '../tables/group-timeline';
+import { markJoined, markLeft, recordActivity } from '../tables/conversations';
+import { appendToTimeline, latestEntry, nextPosition } from '../tables/group-timeline';
 import { devicesOfUsers, isAddressable } from '../tables/devices';
-import { positionOf, QUEUE_TTL_MS } from '../tables/device-queues';
-import { openTally } from '../tables/group-receipts';
+import { positionOf, waitingExpiry } from '../tables/device-queues';
+import { getTally, openTally } from '../tables/group-receipts';
+import { advanceMemberDelivery, forgetMember } from '../tables/group-delivery';
+import { memberMovedOn } from './group-receipts';
+import { sendToDevices } from '../connect/sessions';
+import { countDeliveries } from './delivery-metrics';
 import { getGroup } from '../tables/groups';
 
 /**
@@ -27,7 +33,10 @@ export const MAX_LISTED_USERS = 64;
 /** Single DynamoDB and SNS requests one fan-out keeps in flight (chat lists, wake-ups). */
 const CONCURRENT_REQUESTS = 32;
 
-/** Every member device but the sending one gets the one Sender-Key ciphertext; offline ones are woken. */
+/**
+ * Every member device but the sending one gets the one Sender-Key ciphertext: stored once, in the
+ * group's timeline, then pushed to the live devices; the others read it at SYNC, and are woken.
+ */
 export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord): Promise<void> {
   const group = await getGroup(deps, record.groupId);
   if (!group) return;
@@ -36,10 +45,22 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
     .filter(([, member]) => member.joinedVersion <= record.groupVersion)
     .map(([userId]) => userId);
   const { from } = record;
-  // A device without keys has no session to get the Sender Key over: it could not read the message.
-  const devices = (await devicesOfUsers(deps, recipients, MAX_DEVICES)).filter(
-    (device) => isAddressable(device) && !(device.userId === from.userId && device.deviceId === from.deviceId),
-  );
+  // The ticks are counted from the first DELIVERED on, so the tally opens before anything is stored. It
+  // also keeps the message's timeline position: a redelivered record is appended where it was the first
+  // time, and a REVOKE finds it there. An action on the chat (a reaction, an edit, a delete, a timer) has
+  // a tally for its position alone: no ticks.
+  const latest = await latestEntry(deps, record.conversationId, true);
+  const position = nextPosition(latest, record.serverTs, record.msgId);
+  const opened = await openTally(deps, {
+    msgId: record.msgId,
+    groupId: record.groupId,
+    sender: from.userId,
+    position,
+    recipients: recipients.filter((userId) => userId !== from.userId).length,
+    expiresAt: waitingExpiry(record.serverTs),
+    ...(record.control ? { control: true as const } : {}),
+  });
+  const cursor = opened ? position : ((await getTally(deps, record.msgId))?.position ?? position);
   const frame: PushFrame = {
     type: 'PUSH',
     msgId: record.msgId,
@@ -48,35 +69,37 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
     seq: record.seq,
     serverTs: record.serverTs,
     envelope: { type: 'senderKey', ciphertext: record.ciphertext },
-    cursor: positionOf(record.serverTs, record.msgId),
+    cursor,
   };
-  // The ticks are counted from the first DELIVERED on, so the tally opens before anything is queued. An
-  // action on the chat (a reaction, an edit, a delete, a timer) gets no ticks.
-  if (!record.control) {
-    await openTally(deps, {
-      msgId: record.msgId,
-      groupId: record.groupId,
-      sender: from.userId,
-      position: frame.cursor,
-      recipients: recipients.filter((userId) => userId !== from.userId).length,
-      expiresAt: Math.ceil((record.serverTs + QUEUE_TTL_MS) / 1000),
-    });
-  }
-  const offline = await queueAndPushEach(deps, devices.map((device) => ({ ...device, frame })), record.expiresInSeconds);
-  const toWake = offline.filter((device) => device.push && device.userId !== from.userId);
-  await mapConcurrently(toWake, CONCURRENT_REQUESTS, (device) => wakeDevice(deps, device.userId, device.deviceId));
-  // An action is no new activity in the chat: no last activity, no unread, no preview.
-  if (record.control) return;
-  // The chat lists, after the queues: a message is never listed before it is stored. One timeline write
-  // serves every member's chat list (last activity, unread count).
-  await appendToTimeline(deps, {
+  // Stored first, once for every member device, and with it every member's chat list (last activity,
+  // unread count; an action is neither): a message is never pushed or listed before it is stored. A
+  // disappearing group's message is handed out at SYNC only until its timer runs out.
+  const appended = appendToTimeline(deps, {
     conversationId: record.conversationId,
-    position: frame.cursor,
+    position: cursor,
     msgId: record.msgId,
     from: from.userId,
     serverTs: record.serverTs,
-    expiresAt: Math.ceil((record.serverTs + QUEUE_TTL_MS) / 1000),
+    expiresAt: waitingExpiry(record.serverTs, record.expiresInSeconds),
+    groupVersion: record.groupVersion,
+    frame,
+    ...(record.control ? { control: true as const } : {}),
   });
+  // A device without keys has no session to get the Sender Key over: it could not read the message.
+  const devices = (await devicesOfUsers(deps, recipients)).filter(
+    (device) => isAddressable(device) && !(device.userId === from.userId && device.deviceId === from.deviceId),
+  );
+  // Routes are read while the message is stored; nothing is posted before it is.
+  const [offline] = await Promise.all([sendToDevices(deps, devices, () => frame, appended), appended]);
+  countDeliveries(deps, frame, devices.length - offline.length, offline.length);
+  // Only devices whose record, read above, says a wake-up may be due: a claim is a write, held or not.
+  const toWake = offline.filter((device) => mayBeDueWakeUp(device.push, deps.now()) && device.userId !== from.userId);
+  await mapConcurrently(toWake, CONCURRENT_REQUESTS, (device) => wakeDevice(deps, device.userId, device.deviceId));
+  // The sender has its own message: its position moves to it when it had every message before (else its
+  // next acknowledgement moves it), so the sender never holds back its own "delivered to everyone" tick.
+  const before = latest && latest.msgId !== record.msgId ? latest.position : '';
+  const had = await advanceMemberDelivery(deps, record.conversationId, from.userId, cursor, before);
+  if (had !== undefined) await memberMovedOn(deps, record.conversationId, had, from);
 }
 
 /** A membership change reaches every device of the members, and of the users it removed. */
@@ -99,12 +122,23 @@ export async function deliverGroupChange(deps: Deps, record: GroupChangeRecord):
     cursor: positionOf(record.serverTs, record.changeId),
   };
   const users = [...new Set([...record.members, ...record.change.removed])];
-  await queueAndPushToAll(deps, await devicesOfUsers(deps, users, MAX_DEVICES), frame);
-  const change = { msgId: record.changeId, serverTs: record.serverTs, position: frame.cursor };
+  await queueAndPushToAll(deps, await devicesOfUsers(deps, users), frame);
+  // Each member's window on the group's timeline: it opens at the change that added the user and closes
+  // at the one that removed it (SYNC reads nothing outside it).
+  const change = { msgId: record.changeId, serverTs: record.serverTs, position: frame.cursor, version: record.version };
   const joined = new Set(record.change.added);
+  const left = new Set(record.change.removed);
   await mapConcurrently(users, CONCURRENT_REQUESTS, (userId) =>
     joined.has(userId)
-      ? markJoined(deps, userId, record.conversationId, change)
-      : recordActivity(deps, userId, record.conversationId, { msgId: change.msgId, serverTs: change.serverTs, received: false }),
+      ? Promise.all([markJoined(deps, userId, record.conversationId, change), advanceMemberDelivery(deps, record.conversationId, userId, change.position)]).then(() => undefined)
+      : left.has(userId)
+        ? markLeft(deps, userId, record.conversationId, change)
+        : recordActivity(deps, userId, record.conversationId, { msgId: change.msgId, serverTs: change.serverTs, received: false }),
   );
+  // A member who left no longer holds back the group's "delivered to everyone" ticks; a tick its leaving
+  // completes names who removed it (its primary device: a change is made by a user, not a device).
+  for (const userId of left) {
+    const had = await forgetMember(deps, record.conversationId, userId);
+    if (had !== undefined) await memberMovedOn(deps, record.conversationId, had, { userId: by, deviceId: PRIMARY_DEVICE_ID });
+  }
 }

@@ -167,18 +167,40 @@ export const Cursor = z.string().check(z.regex(/^\d{13}#[0-9a-f]{8}-[0-9a-f]{4}-
 /** The id (msgId, receiptId, noticeId or changeId) a cursor ends with. */
 export const idOfCursor = (cursor: string) => cursor.slice(cursor.indexOf('#') + 1);
 
+/** Groups one DELIVERED may acknowledge by cursor. */
+export const MAX_GROUP_CURSORS = 100;
+
+/**
+ * A group's messages acknowledged by position: every one of them up to the PUSH `cursor` given (the
+ * newest of a run the device has stored with every one before it), with that message's chat-list preview.
+ */
+export const GroupCursor = z.strictObject({
+  conversationId: z.string().check(z.maxLength(128), z.regex(/^group:/, 'a group conversationId')),
+  cursor: Cursor,
+  ciphertext: z.optional(Preview),
+});
+export type GroupCursor = z.infer<typeof GroupCursor>;
+
 /**
  * DELIVERED: the frames at these cursors reached this device and were stored by it; the server may
- * forget them. `previews`, for some of those messages (by msgId), go to this user's chat list.
+ * forget them. `previews`, for some of those messages (by msgId), go to this user's chat list. Group
+ * messages are acknowledged by cursor, per group, in `groups` (they are stored once per group, not
+ * queued per device).
  */
 export const DeliveredFrame = z
   .strictObject({
     action: z.literal('DELIVERED'),
     requestId: RequestId,
-    cursors: z.array(Cursor).check(z.minLength(1), z.maxLength(MAX_ACKNOWLEDGED)),
+    cursors: z._default(z.array(Cursor).check(z.maxLength(MAX_ACKNOWLEDGED)), []),
     previews: z.optional(z.array(MessagePreview).check(z.minLength(1), z.maxLength(MAX_ACKNOWLEDGED))),
+    groups: z.optional(z.array(GroupCursor).check(z.minLength(1), z.maxLength(MAX_GROUP_CURSORS))),
   })
   .check(
+    z.refine((frame) => frame.cursors.length > 0 || frame.groups !== undefined, { message: 'acknowledges nothing: give cursors or groups', path: ['cursors'] }),
+    z.refine((frame) => new Set((frame.groups ?? []).map((group) => group.conversationId)).size === (frame.groups ?? []).length, {
+      message: 'two cursors for the same group',
+      path: ['groups'],
+    }),
     z.refine((frame) => (frame.previews ?? []).every((preview) => frame.cursors.some((cursor) => idOfCursor(cursor) === preview.msgId)), {
       message: 'a preview for a msgId this DELIVERED does not acknowledge',
       path: ['previews'],
@@ -187,7 +209,7 @@ export const DeliveredFrame = z
       message: 'two previews for the same msgId',
       path: ['previews'],
     }),
-    z.refine((frame) => (frame.previews ?? []).reduce((total, p) => total + p.ciphertext.length, 0) <= MAX_PREVIEW_CHARS_PER_DELIVERED, {
+    z.refine((frame) => [...(frame.previews ?? []), ...(frame.groups ?? [])].reduce((total, p) => total + (p.ciphertext?.length ?? 0), 0) <= MAX_PREVIEW_CHARS_PER_DELIVERED, {
       message: `the previews carry more than ${MAX_PREVIEW_CHARS_PER_DELIVERED} base64 characters in total`,
       path: ['previews'],
     }),

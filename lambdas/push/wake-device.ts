@@ -18,6 +18,15 @@ import { METRIC, recordMetric } from '../runtime/metrics';
 export const WAKE_UP_INTERVAL_MS = 30_000;
 
 /**
+ * Whether a device read a moment ago may be due a wake-up: it has a push registration not used within
+ * `WAKE_UP_INTERVAL_MS`. A group's fan-out asks this of the device records it has read before claiming
+ * a wake-up, since each claim is a conditional write of the device, billed whether it holds or not: a
+ * thousand offline members would otherwise cost a thousand writes per message, not per wake-up.
+ */
+export const mayBeDueWakeUp = (push: Pick<PushRegistration, 'lastWokenAt'> | undefined, now: number): boolean =>
+  push !== undefined && (push.lastWokenAt === undefined || push.lastWokenAt < now - WAKE_UP_INTERVAL_MS);
+
+/**
  * `sent`: a wake-up went out. `skipped`: push is off, the device has no push token, or it was woken less
  * than `WAKE_UP_INTERVAL_MS` ago. `forgotten`: SNS reported the endpoint disabled or gone, so the device's
  * registration was removed. `failed`: anything else; logged.

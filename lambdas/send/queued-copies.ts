@@ -1,14 +1,15 @@
 /**
- * Delete for everyone, in the device queues: the copies of a message still waiting are deleted by their
- * key, `(device, ${serverTs}#${msgId})`, on every device that may hold one (no index, no scan). Both the
- * REVOKE route (at once) and the fanout (after the message's own fan-out, from the revoke record) use it.
+ * Delete for everyone, where a message waits: a 1:1 message's copies are deleted from the device queues by
+ * their key, `(device, ${serverTs}#${msgId})` (no index, no scan); a group message is withdrawn from the
+ * group's timeline. Both the REVOKE route (at once) and the fanout (after the message's own fan-out, from
+ * the revoke record) use it.
  */
-import { MAX_DEVICES } from '../accounts/constants';
 import type { RevokeRecord } from '../protocol/stream-records';
 import type { Deps } from '../runtime/deps';
-import { deleteQueuedAt, positionOf, queueOf, takeQueued } from '../tables/device-queues';
-import { devicesOfUsers, isAddressable, listDevices } from '../tables/devices';
-import { getGroup } from '../tables/groups';
+import { positionOf, queueOf, takeQueued } from '../tables/device-queues';
+import { listDevices } from '../tables/devices';
+import { getTally } from '../tables/group-receipts';
+import { withdrawFromTimeline } from '../tables/group-timeline';
 import { groupIdOfConversation, peerOf } from './conversations';
 
 /** A message deleted for everyone: what names its copies. */
@@ -32,23 +33,18 @@ async function dropDirectCopies(deps: Deps, message: RevokedMessage): Promise<nu
 }
 
 /**
- * A group message's copies on every device of the group's current members but the sending one, deleted
- * by key 25 to a request; answers how many device queues it was deleted from (DynamoDB does not say which
- * still held it). One function, so that a group storage of another shape (one timeline per group) is
- * re-pointed here alone. Users removed from the group since the message keep their copy.
+ * A group message is not queued per device: it waits once, in the group's timeline, for every member
+ * device whose cursor is behind it. It is withdrawn there (1) unless the fan-out has not appended it yet
+ * (its tally, which keeps its position, is opened first) or it was withdrawn before (0); the revoke record
+ * that follows the message on the stream withdraws it after a fan-out this overtook.
  */
-async function dropGroupCopies(deps: Deps, groupId: string, message: RevokedMessage): Promise<number> {
-  const group = await getGroup(deps, groupId);
-  if (!group) return 0;
-  const devices = (await devicesOfUsers(deps, Object.keys(group.members), MAX_DEVICES)).filter(
-    (device) => isAddressable(device) && !isSendingDevice(message, device),
-  );
-  await deleteQueuedAt(deps, devices.map((device) => queueOf(device.userId, device.deviceId)), positionOf(message.serverTs, message.msgId));
-  return devices.length;
+async function withdrawGroupMessage(deps: Deps, message: RevokedMessage): Promise<number> {
+  const position = (await getTally(deps, message.msgId))?.position;
+  if (position === undefined) return 0;
+  return (await withdrawFromTimeline(deps, message.conversationId, position)) ? 1 : 0;
 }
 
 /** Deletes the message's queued copies; answers `dropped` as REVOKE_ACK counts it (docs/protocol.md). */
 export function dropQueuedCopies(deps: Deps, message: RevokedMessage): Promise<number> {
-  const groupId = groupIdOfConversation(message.conversationId);
-  return groupId === undefined ? dropDirectCopies(deps, message) : dropGroupCopies(deps, groupId, message);
+  return groupIdOfConversation(message.conversationId) === undefined ? dropDirectCopies(deps, message) : withdrawGroupMessage(deps, message);
 }

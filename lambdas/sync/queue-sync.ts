@@ -8,6 +8,7 @@ import { deliveryChangedAfter } from '../tables/conversations';
 import { putReceipt, receiptIdOf, receiptServerTs } from '../send/receipts';
 import { groupIdOfConversation } from '../send/conversations';
 import { deliveryReceiptOf, markDelivered } from './delivery-state';
+import { groupFramesAfter, mergeInOrder } from './group-sync';
 
 /** Most frames in one SYNC page: as many as one DELIVERED may acknowledge. */
 export const SYNC_PAGE_SIZE = MAX_ACKNOWLEDGED;
@@ -36,16 +37,21 @@ export async function syncPage(
   cursor: string | undefined,
   receiptsAfter?: number,
 ): Promise<Omit<SyncPageFrame, 'requestId'> | Omit<QueueEmptyFrame, 'requestId'>> {
-  const { items, next } = await readQueue(deps, queueOf(caller.userId, caller.deviceId), cursor, SYNC_PAGE_SIZE);
+  const [queue, groups] = await Promise.all([
+    readQueue(deps, queueOf(caller.userId, caller.deviceId), cursor, SYNC_PAGE_SIZE),
+    groupFramesAfter(deps, caller, cursor, SYNC_PAGE_SIZE),
+  ]);
+  // The device's queue and its groups' timelines (group messages are stored once, per group), in order.
+  const { frames: ordered, next } = mergeInOrder([{ frames: queue.items.map((item) => item.frame), ...(queue.next ? { next: queue.next } : {}) }, ...groups]);
   const frames: QueuedFrame[] = [];
   let bytes = 0;
-  for (const item of items) {
+  for (const frame of ordered) {
     // A frame is at most one 96 KiB message and its fields, so the first always fits.
-    bytes += frameBytes(item.frame);
-    if (frames.length > 0 && bytes > PAGE_BYTES) {
+    bytes += frameBytes(frame);
+    if (frames.length > 0 && (bytes > PAGE_BYTES || frames.length === SYNC_PAGE_SIZE)) {
       return { type: 'SYNC_PAGE', frames, cursor: frames.at(-1)!.cursor! };
     }
-    frames.push(item.frame);
+    frames.push(frame);
   }
   if (next) return { type: 'SYNC_PAGE', frames, cursor: next };
   const after = (receiptsAfter ?? deps.now() - QUEUE_TTL_MS) - CLOCK_SKEW_MS;

@@ -1,6 +1,6 @@
 /**
  * DynamoDB's batch requests for a group's fan-out: BatchGetItem (100 keys a call) and BatchWriteItem (25
- * puts or deletes a call), asking again for what DynamoDB leaves unprocessed under load. Calls run with bounded
+ * puts a call), asking again for what DynamoDB leaves unprocessed under load. Calls run with bounded
  * concurrency: 1,024 members make about 50 reads and 80 writes, not thousands of single requests.
  */
 import { BatchGetCommand, BatchWriteCommand, type BatchGetCommandOutput, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
@@ -15,15 +15,15 @@ const CONCURRENT_CALLS = 16;
 const chunks = <T>(items: readonly T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
-/** The items that exist of `keys`, in no particular order; eventually consistent, as a fan-out may be. */
-export async function batchGet<T>(deps: Deps, table: TableId, keys: readonly Record<string, unknown>[], projection?: string): Promise<T[]> {
+/** The items that exist of `keys`, in no particular order; eventually consistent, as a fan-out may be, unless `consistent`. */
+export async function batchGet<T>(deps: Deps, table: TableId, keys: readonly Record<string, unknown>[], projection?: string, consistent = false): Promise<T[]> {
   const name = tableName(deps, table);
   const pages = await mapConcurrently(chunks(keys, GET_KEYS), CONCURRENT_CALLS, async (chunk) => {
     const found: T[] = [];
     let pending: Record<string, unknown>[] | undefined = chunk;
     while (pending?.length) {
       const answer: BatchGetCommandOutput = await deps.clients.db.send(
-        new BatchGetCommand({ RequestItems: { [name]: { Keys: pending, ...(projection ? { ProjectionExpression: projection } : {}) } } }),
+        new BatchGetCommand({ RequestItems: { [name]: { Keys: pending, ...(projection ? { ProjectionExpression: projection } : {}), ...(consistent ? { ConsistentRead: true } : {}) } } }),
       );
       found.push(...((answer.Responses?.[name] ?? []) as T[]));
       pending = answer.UnprocessedKeys?.[name]?.Keys;
@@ -33,27 +33,17 @@ export async function batchGet<T>(deps: Deps, table: TableId, keys: readonly Rec
   return pages.flat();
 }
 
-type WriteRequest = NonNullable<BatchWriteCommandOutput['UnprocessedItems']>[string][number];
-
-/** Sends the requests 25 to a call, asking again for what DynamoDB leaves unprocessed. */
-async function batchWrite(deps: Deps, table: TableId, requests: readonly WriteRequest[]): Promise<void> {
+/**
+ * Puts every item, overwriting any with the same key: only for items whose content is fixed by their key,
+ * so that writing one again (a retried batch) changes nothing.
+ */
+export async function batchPut(deps: Deps, table: TableId, items: readonly Record<string, unknown>[]): Promise<void> {
   const name = tableName(deps, table);
-  await mapConcurrently(chunks(requests, PUT_ITEMS), CONCURRENT_CALLS, async (chunk) => {
-    let pending: BatchWriteCommandOutput['UnprocessedItems'] = { [name]: chunk };
+  await mapConcurrently(chunks(items, PUT_ITEMS), CONCURRENT_CALLS, async (chunk) => {
+    let pending: BatchWriteCommandOutput['UnprocessedItems'] = { [name]: chunk.map((Item) => ({ PutRequest: { Item } })) };
     while (pending?.[name]?.length) {
       const answer: BatchWriteCommandOutput = await deps.clients.db.send(new BatchWriteCommand({ RequestItems: pending }));
       pending = answer.UnprocessedItems;
     }
   });
 }
-
-/**
- * Puts every item, overwriting any with the same key: only for items whose content is fixed by their key,
- * so that writing one again (a retried batch) changes nothing.
- */
-export const batchPut = (deps: Deps, table: TableId, items: readonly Record<string, unknown>[]) =>
-  batchWrite(deps, table, items.map((Item) => ({ PutRequest: { Item } })));
-
-/** Deletes the items at `keys`, whether they exist or not (DynamoDB does not say which did). */
-export const batchDelete = (deps: Deps, table: TableId, keys: readonly Record<string, unknown>[]) =>
-  batchWrite(deps, table, keys.map((Key) => ({ DeleteRequest: { Key } })));

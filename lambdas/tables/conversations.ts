@@ -9,7 +9,8 @@
  * rows at most, read when a device asks for the list, not per message). An index cannot be dropped from a
  * deployed table in place, so it stays defined, empty of every row written since.
  */
-import { QueryCommand, type QueryCommandInput, type QueryCommandOutput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from './query-all';
 import { ifConditionHolds } from './conditional-write';
 import { tableName, type Deps } from '../runtime/deps';
 
@@ -37,6 +38,11 @@ export interface ConversationRecord {
   readonly unread?: Set<string>;
   /** In a group: the queue position of the last message read; the group's timeline counts the rest. */
   readonly lastReadPosition?: string;
+  /** In a group: the position and version of the change that added the user; it gets nothing from before. */
+  readonly joinedPosition?: string;
+  readonly joinedVersion?: number;
+  /** In a group the user was removed from (or left): the position of that change; it gets nothing after. */
+  readonly leftPosition?: string;
   /** Ciphertext (base64) of the newest message's preview, for the user's devices only; of `previewMsgId`. */
   readonly preview?: string;
   readonly previewMsgId?: string;
@@ -152,23 +158,10 @@ export async function listConversations(deps: Deps, userId: string, limit: numbe
   return rows.sort((a, b) => b.lastActivityAt - a.lastActivityAt).slice(0, limit);
 }
 
-/** Every row a query of the table answers, page by page. */
-async function queryAll<T>(deps: Deps, query: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<T[]> {
-  const rows: T[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page: QueryCommandOutput = await deps.clients.db.send(
-      new QueryCommand({ ...query, TableName: tableName(deps, 'conversations'), ...(start ? { ExclusiveStartKey: start } : {}) }),
-    );
-    rows.push(...((page.Items ?? []) as T[]));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return rows;
-}
-
 /** Every row of the user's partition whose conversation id starts with `prefix`. */
 const partitionRows = (deps: Deps, userId: string, prefix?: string) =>
   queryAll<StoredConversation>(deps, {
+    TableName: tableName(deps, 'conversations'),
     KeyConditionExpression: prefix ? 'userId = :u AND begins_with(conversationId, :p)' : 'userId = :u',
     ExpressionAttributeValues: { ':u': userId, ...(prefix ? { ':p': prefix } : {}) },
   });
@@ -182,30 +175,51 @@ export async function conversationsStartingWith(deps: Deps, userId: string, pref
  * A user joined a group conversation: it shows in the chat list from now, and what the group said
  * before counts as read (the user never got it).
  */
-export async function markJoined(deps: Deps, userId: string, conversationId: string, change: { msgId: string; serverTs: number; position: string }): Promise<void> {
+export async function markJoined(
+  deps: Deps,
+  userId: string,
+  conversationId: string,
+  change: { msgId: string; serverTs: number; position: string; version: number },
+): Promise<void> {
   await deps.clients.db.send(
     new UpdateCommand({
       TableName: tableName(deps, 'conversations'),
       Key: { userId, conversationId },
-      UpdateExpression: 'SET activityAt = :ts, lastMsgId = :m, lastReadPosition = :p REMOVE lastActivityAt',
-      ExpressionAttributeValues: { ':ts': change.serverTs, ':m': change.msgId, ':p': change.position },
+      UpdateExpression: 'SET activityAt = :ts, lastMsgId = :m, lastReadPosition = :p, joinedPosition = :p, joinedVersion = :v REMOVE lastActivityAt, leftPosition',
+      ExpressionAttributeValues: { ':ts': change.serverTs, ':m': change.msgId, ':p': change.position, ':v': change.version },
     }),
   );
 }
 
+/**
+ * The user left the group (or was removed) with this change: its devices read the group's timeline up to
+ * here and no further. A later join moves the window (`markJoined`); a late repeat of an older removal
+ * does not shorten a newer membership.
+ */
+export async function markLeft(deps: Deps, userId: string, conversationId: string, change: { msgId: string; serverTs: number; position: string }): Promise<void> {
+  await updateIf(deps, { userId, conversationId }, {
+    UpdateExpression: 'SET leftPosition = :p, activityAt = :ts, lastMsgId = :m REMOVE lastActivityAt',
+    ConditionExpression: 'attribute_not_exists(joinedPosition) OR joinedPosition < :p',
+    ExpressionAttributeValues: { ':ts': change.serverTs, ':m': change.msgId, ':p': change.position },
+  });
+}
+
 /** READ in a group: everything up to `position` is read; a late READ of an older message changes nothing. */
 export async function advanceReadPosition(deps: Deps, userId: string, conversationId: string, position: string): Promise<void> {
-  await ifConditionHolds(
-    deps.clients.db.send(
-      new UpdateCommand({
-        TableName: tableName(deps, 'conversations'),
-        Key: { userId, conversationId },
-        UpdateExpression: 'SET lastReadPosition = :p',
-        ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(lastReadPosition) OR lastReadPosition < :p)',
-        ExpressionAttributeValues: { ':p': position },
-      }),
-    ),
-  );
+  await updateIf(deps, { userId, conversationId }, {
+    UpdateExpression: 'SET lastReadPosition = :p',
+    ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(lastReadPosition) OR lastReadPosition < :p)',
+    ExpressionAttributeValues: { ':p': position },
+  });
+}
+
+/** A conditional update of one row, which does nothing when its condition does not hold. */
+async function updateIf(
+  deps: Deps,
+  key: { userId: string; conversationId: string },
+  update: { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeValues: Record<string, unknown> },
+): Promise<void> {
+  await ifConditionHolds(deps.clients.db.send(new UpdateCommand({ TableName: tableName(deps, 'conversations'), Key: key, ...update })));
 }
 
 /**
@@ -249,6 +263,7 @@ export async function advanceDelivered(deps: Deps, userId: string, state: Delive
  */
 export async function deliveryChangedAfter(deps: Deps, userId: string, after: number, limit: number): Promise<DeliveryState[]> {
   const states = await queryAll<DeliveryState>(deps, {
+    TableName: tableName(deps, 'conversations'),
     KeyConditionExpression: 'userId = :u',
     FilterExpression: 'deliveredAt > :after',
     ProjectionExpression: 'conversationId, deliveredUpTo, deliveredMsgIds, deliveredBy, deliveredAt',

@@ -4,7 +4,7 @@
  */
 import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { putIfAbsent } from './put-if-absent';
-import { batchDelete, batchPut } from './batch-requests';
+import { batchPut } from './batch-requests';
 import type { QueuedFrame } from '../protocol/frames';
 import { tableName, type Deps } from '../runtime/deps';
 
@@ -28,6 +28,13 @@ export const queueOf = (userId: string, deviceId: number) => `${userId}#${device
 export const positionOf = (serverTs: number, msgId: string) => `${String(serverTs).padStart(13, '0')}#${msgId}`;
 
 /**
+ * Epoch seconds until which a message stored at `serverTs` is kept for a device that has not read it: 30
+ * days, or `expiresInSeconds` when that is sooner (a disappearing chat's message never outlives its timer).
+ */
+export const waitingExpiry = (serverTs: number, expiresInSeconds?: number) =>
+  Math.ceil((serverTs + Math.min(QUEUE_TTL_MS, (expiresInSeconds ?? Infinity) * 1000)) / 1000);
+
+/**
  * The queue item of a frame for a device: kept until acknowledged, or 30 days after the frame's time, or
  * `expiresInSeconds` after it when that is sooner (a disappearing chat's message never outlives its timer).
  * It holds no msgId of its own: DELIVERED names the cursor, the table's key, so no index by id is needed
@@ -37,7 +44,7 @@ export const queueItemOf = (userId: string, deviceId: number, frame: QueueableFr
   device: queueOf(userId, deviceId),
   position: frame.cursor,
   frame,
-  expiresAt: Math.ceil((frame.serverTs + Math.min(QUEUE_TTL_MS, (expiresInSeconds ?? Infinity) * 1000)) / 1000),
+  expiresAt: waitingExpiry(frame.serverTs, expiresInSeconds),
 });
 
 /** Queues the item unless it is queued already (a redelivered stream batch): 'duplicate' then. */
@@ -88,14 +95,6 @@ export async function takeQueued(deps: Deps, device: string, position: string): 
     new DeleteCommand({ TableName: tableName(deps, 'deviceQueues'), Key: { device, position }, ReturnValues: 'ALL_OLD' }),
   );
   return Attributes as QueuedItem | undefined;
-}
-
-/**
- * Deletes the item at `position` from each of `devices`' queues, by key, 25 to a BatchWriteItem: a
- * group message's copies on every member device, whether each is still there or not (nothing says which was).
- */
-export async function deleteQueuedAt(deps: Deps, devices: readonly string[], position: string): Promise<void> {
-  await batchDelete(deps, 'deviceQueues', devices.map((device) => ({ device, position })));
 }
 
 export async function deleteQueued(deps: Deps, item: Pick<QueuedItem, 'device' | 'position'>): Promise<void> {

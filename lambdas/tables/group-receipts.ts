@@ -11,10 +11,13 @@ export interface GroupReceiptTally {
   readonly groupId: string;
   /** The sender's userId: the one who sees the ticks. */
   readonly sender: string;
-  /** The message's queue position: a READ of it marks everything up to here read. */
+  /** The message's timeline position: a READ of it marks everything up to here read. */
   readonly position: string;
   /** How many members (the sender not counted) the message went to. */
   readonly recipients: number;
+  /** Members counted as having it: once each, as their `groupDelivery` position moves past it. */
+  readonly deliveredCount?: number;
+  /** Members who had it counted by name, before `deliveredCount` (messages queued per device). */
   readonly delivered?: Set<string>;
   readonly read?: Set<string>;
   /** Epoch milliseconds when the "to everyone" receipt went out, per status. */
@@ -22,11 +25,13 @@ export interface GroupReceiptTally {
   readonly readByAllAt?: number;
   /** Epoch seconds (the table's TTL attribute). */
   readonly expiresAt: number;
+  /** An action on the chat (GROUP_SEND `control`): the tally keeps its timeline position, and it gets no ticks. */
+  readonly control?: true;
 }
 
-/** Opens the tally when the message is fanned out; a redelivered record leaves it as it is. */
-export async function openTally(deps: Deps, tally: Omit<GroupReceiptTally, 'delivered' | 'read'>): Promise<void> {
-  await putIfAbsent(deps, 'groupReceipts', { ...tally });
+/** Opens the tally when the message is fanned out; a redelivered record leaves it as it is (false). */
+export async function openTally(deps: Deps, tally: Omit<GroupReceiptTally, 'delivered' | 'deliveredCount' | 'read'>): Promise<boolean> {
+  return putIfAbsent(deps, 'groupReceipts', { ...tally });
 }
 
 export async function getTally(deps: Deps, msgId: string): Promise<GroupReceiptTally | undefined> {
@@ -34,23 +39,34 @@ export async function getTally(deps: Deps, msgId: string): Promise<GroupReceiptT
   return Item as GroupReceiptTally | undefined;
 }
 
-/** Counts the member in (a set: counting twice changes nothing); answers the tally, or nothing if none was opened. */
-export async function tally(deps: Deps, msgId: string, status: TallyStatus, userId: string): Promise<GroupReceiptTally | undefined> {
-  const counted = await ifConditionHolds(
+/** Applies an ADD to the message's tally, if one was opened; answers the tally after it. */
+async function addToTally(deps: Deps, msgId: string, add: string, values: Record<string, unknown>, names?: Record<string, string>): Promise<GroupReceiptTally | undefined> {
+  const added = await ifConditionHolds(
     deps.clients.db.send(
       new UpdateCommand({
         TableName: tableName(deps, 'groupReceipts'),
         Key: { msgId },
-        UpdateExpression: 'ADD #status :user',
+        UpdateExpression: add,
         ConditionExpression: 'attribute_exists(msgId)',
-        ExpressionAttributeNames: { '#status': status },
-        ExpressionAttributeValues: { ':user': new Set([userId]) },
+        ...(names ? { ExpressionAttributeNames: names } : {}),
+        ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
       }),
     ),
   );
-  return counted?.Attributes as GroupReceiptTally | undefined;
+  return added?.Attributes as GroupReceiptTally | undefined;
 }
+
+/** Counts the member in (a set: counting twice changes nothing); answers the tally, or nothing if none was opened. */
+export const tally = (deps: Deps, msgId: string, status: TallyStatus, userId: string) =>
+  addToTally(deps, msgId, 'ADD #status :user', { ':user': new Set([userId]) }, { '#status': status });
+
+/**
+ * Counts one more member who has the message: a number, not a set, so the item (and what each count is
+ * billed) does not grow with the group. The caller counts each member once (its `groupDelivery` position
+ * moved past the message). Answers the tally, or nothing if none was opened.
+ */
+export const countDelivered = (deps: Deps, msgId: string) => addToTally(deps, msgId, 'ADD deliveredCount :one', { ':one': 1 });
 
 /** Records that the "to everyone" receipt went out; false if it had already. */
 export async function markEveryone(deps: Deps, msgId: string, status: TallyStatus, at: number): Promise<boolean> {

@@ -47,6 +47,7 @@ async function harness(): Promise<Harness> {
     sequence: new SequenceNumbers(bob.store),
     events,
     acknowledge: (id) => void log.push(`ack ${id}`),
+    acknowledgeGroup: (conversationId, cursor) => void log.push(`ack ${conversationId} up to ${cursor}`),
     onPrekeysLow: () => void lowNotices++,
     senderKeys: bob.senderKeys,
     groupUpdated: async ({ changeId, cursor, type, complete, ...update }) => update,
@@ -226,16 +227,18 @@ describe('Inbox and groups', () => {
     const skdm = await h.alice.senderKeys.distributionMessage(distributionId);
     const keyMessage = await h.push(h.alice, '', 1, { content: encodeContent({ sentAt: 1, senderKey: { groupId, distributionId, skdm } }) });
     let groupSeq = 0;
-    const groupMessage = async (text: string, msgId = randomUUID()): Promise<PushFrame> => ({
-      type: 'PUSH',
-      msgId,
-      conversationId: `group:${groupId}`,
-      from: h.alice.self,
-      seq: ++groupSeq,
-      serverTs: Date.now(),
-      envelope: { type: 'senderKey', ciphertext: Buffer.from(await h.alice.senderKeys.encrypt(distributionId, encodeContent({ text, sentAt: 1 }))).toString('base64') },
-      cursor: `group-cursor#${msgId}`,
-    });
+    const groupMessage = async (text: string, msgId = randomUUID()): Promise<PushFrame> => {
+      return {
+        type: 'PUSH',
+        msgId,
+        conversationId: `group:${groupId}`,
+        from: h.alice.self,
+        seq: ++groupSeq,
+        serverTs: Date.now(),
+        envelope: { type: 'senderKey', ciphertext: Buffer.from(await h.alice.senderKeys.encrypt(distributionId, encodeContent({ text, sentAt: 1 }))).toString('base64') },
+        cursor: `${String(groupSeq).padStart(13, '0')}#${msgId}`,
+      };
+    };
     return { keyMessage, groupMessage };
   }
 
@@ -247,7 +250,8 @@ describe('Inbox and groups', () => {
     const shown = h.events.on('message', (m) => void expect(m).toMatchObject({ groupId, conversationId: `group:${groupId}`, text: 'hello group', outgoing: false }));
     await h.inbox.handle(message);
     shown();
-    expect(h.log).toEqual([`ack ${keyMessage.cursor}`, 'message hello group seq 1', `ack ${message.cursor}`]);
+    // A group message is acknowledged by its group's cursor, the 1:1 message that carried the key by its queue cursor.
+    expect(h.log).toEqual([`ack ${keyMessage.cursor}`, 'message hello group seq 1', `ack group:${groupId} up to ${message.cursor}`]);
   });
 
   it('holds a group message that came before its Sender Key, unacknowledged, and shows it once the key comes', async () => {
@@ -256,9 +260,11 @@ describe('Inbox and groups', () => {
     const early = await groupMessage('too early');
     await h.inbox.handle(early);
     expect(h.log).toEqual([]);
+    expect(h.inbox.heldFrom(early.conversationId)).toBe(early.cursor);
     await h.inbox.handle(early); // a redelivery while held changes nothing
     await h.inbox.handle(keyMessage);
-    expect(h.log).toEqual(['message too early seq 1', `ack ${early.cursor}`, `ack ${keyMessage.cursor}`]);
+    expect(h.inbox.heldFrom(early.conversationId)).toBeUndefined();
+    expect(h.log).toEqual(['message too early seq 1', `ack group:${groupId} up to ${early.cursor}`, `ack ${keyMessage.cursor}`]);
   });
 
   it('reports a group message whose Sender Key never comes, and acknowledges it', async () => {
@@ -267,7 +273,7 @@ describe('Inbox and groups', () => {
     const orphan = await groupMessage('orphan');
     await h.inbox.handle(orphan);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(h.log).toEqual(['undecryptable no-sender-key', `ack ${orphan.cursor}`]);
+    expect(h.log).toEqual(['undecryptable no-sender-key', `ack group:${groupId} up to ${orphan.cursor}`]);
   });
 
   it('reports a tampered group message as invalid and a group message in a 1:1 conversation as bad content', async () => {

@@ -76,6 +76,23 @@ describe('DeliveryAcknowledger', () => {
     expect(batches.slice(1).map((batch) => batch.length)).toEqual([100, 100, 50]);
   });
 
+  it('acknowledges each group by its newest handled cursor, never at or past a message still held', () => {
+    const frames: { msgIds: string[]; groups: { conversationId: string; cursor: string }[] }[] = [];
+    let held: string | undefined = 'c3';
+    const acknowledger = new DeliveryAcknowledger(async (msgIds, _previews, groups) => void frames.push({ msgIds, groups }), 10, 100, (conversationId) =>
+      conversationId === 'group:a' ? held : undefined,
+    );
+    for (const cursor of ['c1', 'c2', 'c4']) acknowledger.addGroup('group:a', cursor);
+    acknowledger.addGroup('group:b', 'c9');
+    acknowledger.flush();
+    expect(frames).toEqual([{ msgIds: [], groups: [{ conversationId: 'group:a', cursor: 'c2' }, { conversationId: 'group:b', cursor: 'c9' }] }]);
+    // The held message is handled: the one after it was waiting, and goes now.
+    held = undefined;
+    acknowledger.addGroup('group:a', 'c3');
+    acknowledger.flush();
+    expect(frames[1]).toEqual({ msgIds: [], groups: [{ conversationId: 'group:a', cursor: 'c4' }] });
+  });
+
   it('forgets what is pending when the connection is gone', async () => {
     const batches: string[][] = [];
     const acknowledger = new DeliveryAcknowledger(async (ids) => void batches.push(ids), 5);

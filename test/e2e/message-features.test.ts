@@ -1,6 +1,7 @@
 /**
  * Replies, reactions, edits, delete for everyone and disappearing messages through the local stack with
- * the client SDK: a revoked message never reaches an offline device (its queues are read to prove it),
+ * the client SDK: a revoked message never reaches an offline device (its queues are read to prove it, and
+ * for a group message, stored once for every member device, the group's timeline),
  * a device that has it removes it, actions reach every device of both users in order, a newer client's
  * type shows as unsupported, and what may not be done is refused with a code, with nothing stored.
  */
@@ -11,6 +12,7 @@ import type { IncomingMessage } from '../../client/events';
 import { REVOKE_WINDOW_MS } from '../../lambdas/protocol/frames';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import { queuedItems } from '../support/device-queue';
+import { timelineEntryOf, waitingInTimeline } from '../support/group-timeline';
 import { linkClient, registerClient, reopenClient, type TestClient } from '../support/sdk-clients';
 import { connectDevice, registerAccount, request } from '../support/device-client';
 
@@ -236,7 +238,11 @@ describe('disappearing messages', () => {
 
 describe('in a group, and a REVOKE that overtakes the fan-out', () => {
   const DAY_MS = 24 * 3600 * 1000;
-  /** Alice the group's admin and Carol online; Bob offline, so his queue shows what the server keeps for him. */
+  /**
+   * Alice the group's admin and Carol online; Bob offline. A group message is not queued per device: the
+   * group's timeline shows what the server keeps for Bob (read directly, `waitingFor`), while his queue
+   * still shows his 1:1 messages.
+   */
   let alice: TestClient;
   let bob: TestClient;
   let carol: TestClient;
@@ -246,11 +252,13 @@ describe('in a group, and a REVOKE that overtakes the fan-out', () => {
     (await device.client.listConversations()).find((c) => c.conversationId === conversationId) as { unreadCount: number; lastMsgId: string; preview?: { msgId: string } };
   const queuedCopyOf = async (device: TestClient, msgId: string) =>
     (await queuedItems(parley, device.client.address as never)).find((item) => item.frame.msgId === msgId);
-  /** Alice's group message, once Carol has it and Bob's queue holds it. */
+  /** Whether Bob, offline with his cursor behind every group message, would still get it at SYNC. */
+  const waitingFor = (msgId: string) => waitingInTimeline(parley, conversationId, msgId);
+  /** Alice's group message, once Carol has it and the timeline holds it for Bob. */
   const sendToGroup = async (text: string) => {
     const sent = await alice.client.sendToGroup(groupId, text);
     await carol.events.waitFor('message', (m) => m.msgId === sent.msgId);
-    await until(async () => (await queuedCopyOf(bob, sent.msgId)) !== undefined);
+    await until(() => waitingFor(sent.msgId));
     return sent;
   };
 
@@ -281,17 +289,18 @@ describe('in a group, and a REVOKE that overtakes the fan-out', () => {
     expect(((await direct(alice)) as { preview?: unknown } | undefined)?.preview).toBeUndefined();
   });
 
-  it('delete for everyone drops the copies still queued on every member device, the preview and the unread count', async () => {
+  it('delete for everyone withdraws the message from the group’s timeline (no member device gets it at SYNC), the preview and the unread count', async () => {
     const kept = await sendToGroup('see you at 8');
     const oops = await sendToGroup('wrong group!');
     await until(async () => (await chatOf(carol)).preview?.msgId === oops.msgId);
     expect((await chatOf(bob)).unreadCount).toBe(2);
 
     const revoked = await alice.client.deleteForEveryone({ author: alice.client.userId, msgId: oops.msgId });
-    // Bob's and Carol's devices: deleted by key whether or not a copy was still there.
-    expect(revoked.dropped).toBe(2);
-    expect(await queuedCopyOf(bob, oops.msgId)).toBeUndefined();
-    expect(await queuedCopyOf(bob, kept.msgId)).toBeDefined();
+    // The one timeline entry, withdrawn by this REVOKE; a repeat withdraws nothing more.
+    expect(revoked.dropped).toBe(1);
+    expect(await waitingFor(oops.msgId)).toBe(false);
+    expect(await waitingFor(kept.msgId)).toBe(true);
+    expect(await (alice.client as any).connection.request({ action: 'REVOKE', msgId: oops.msgId })).toMatchObject({ dropped: 0 });
     await carol.events.waitFor('message', (m) => m.kind === 'delete' && m.deleteForEveryone?.msgId === oops.msgId);
     await parley.drainStreams();
     expect(await chatOf(carol)).toMatchObject({ unreadCount: 1 });
@@ -299,14 +308,16 @@ describe('in a group, and a REVOKE that overtakes the fan-out', () => {
     expect((await chatOf(bob)).unreadCount).toBe(1);
   });
 
-  it('drops the copies of a message whose fan-out the REVOKE overtook', async () => {
+  it('withdraws a message whose fan-out the REVOKE overtook, once the fan-out has stored it', async () => {
     const release = holdFanOut();
     const sent = await alice.client.sendToGroup(groupId, 'gone before it lands');
-    await alice.client.deleteForEveryone({ author: alice.client.userId, msgId: sent.msgId });
+    const revoked = await alice.client.deleteForEveryone({ author: alice.client.userId, msgId: sent.msgId });
+    // Nothing stored yet to withdraw: the revoke record behind the message does it.
+    expect(revoked.dropped).toBe(0);
     release();
     await parley.drainStreams();
-    expect(await queuedCopyOf(bob, sent.msgId)).toBeUndefined();
-    expect(await queuedCopyOf(carol, sent.msgId)).toBeUndefined();
+    expect(await timelineEntryOf(parley, conversationId, sent.msgId)).toMatchObject({ revoked: true });
+    expect(await waitingFor(sent.msgId)).toBe(false);
     expect((await chatOf(bob)).unreadCount).toBe(1);
   });
 
@@ -317,10 +328,10 @@ describe('in a group, and a REVOKE that overtakes the fan-out', () => {
     clockOffset = REVOKE_WINDOW_MS + 60_000;
     expect(await revoke(alice)).toMatchObject({ code: 'REVOKE_WINDOW_PASSED' });
     clockOffset = 0;
-    expect(await queuedCopyOf(bob, sent.msgId)).toBeDefined();
+    expect(await waitingFor(sent.msgId)).toBe(true);
   });
 
-  it('actions are no activity, a timer set by an admin makes the queued copies expire by it, and a member’s timer is refused', async () => {
+  it('actions are no activity, a timer set by an admin makes the timeline entry expire by it, and a member’s timer is refused', async () => {
     const before = await chatOf(bob);
     const target = { author: alice.client.userId, msgId: before.lastMsgId };
     await carol.client.react(target, '👍');
@@ -331,7 +342,8 @@ describe('in a group, and a REVOKE that overtakes the fan-out', () => {
     expect(await chatOf(bob)).toMatchObject({ unreadCount: before.unreadCount, lastMsgId: before.lastMsgId });
 
     const secret = await sendToGroup('gone by tomorrow');
-    expect((await queuedCopyOf(bob, secret.msgId))!.expiresAt).toBe(Math.ceil((secret.serverTs + DAY_MS) / 1000));
+    // Handed out at SYNC until the timer runs out, not for 30 days.
+    expect((await timelineEntryOf(parley, conversationId, secret.msgId))!.expiresAt).toBe(Math.ceil((secret.serverTs + DAY_MS) / 1000));
     expect((await carol.events.waitFor('message', (m) => m.msgId === secret.msgId)).expiresInSeconds).toBe(86400);
 
     // Carol is no admin: her SDK refuses before sending, and a client that sends it anyway is refused on receipt.

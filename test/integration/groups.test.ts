@@ -3,10 +3,10 @@
  * member's devices as an ordered GROUP_UPDATE in the group's conversation.
  */
 import { randomUUID } from 'node:crypto';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { MAX_CIPHERTEXT_CHARS } from '../../lambdas/protocol/frames';
-import { positionOf } from '../../lambdas/tables/device-queues';
 import { call, connectDevice, linkDevice, registerAccount, type DeviceSocket } from '../support/device-client';
 import { syncQueue } from '../support/sync-queue';
 
@@ -221,19 +221,123 @@ describe('group messages', () => {
     expect(shared(orders[2]!)).toEqual(shared(orders[0]!));
     expect(orders[0]).toHaveLength(30);
   });
+
+  it('hands a group message out at every SYNC until the device acknowledges its cursor, which only moves forward', async () => {
+    const phone = await connectDevice(parley, alice);
+    const sent = [(await groupSend(phone, 30)).frame.msgId, (await groupSend(phone, 31)).frame.msgId];
+    await phone.close();
+    const first = (await pushesOf(carol)).filter((p) => sent.includes(p.msgId));
+    expect(first.map((p) => p.msgId)).toEqual(sent);
+    const socket = await connectDevice(parley, carol);
+    const acknowledge = (cursor: string) => {
+      socket.send({ action: 'DELIVERED', requestId: cursor, groups: [{ conversationId: conversation(), cursor }] });
+      return socket.next((f) => f.requestId === cursor);
+    };
+    expect(await acknowledge(first[0]!.cursor)).toMatchObject({ type: 'DELIVERED_ACK' });
+    await socket.close();
+    expect((await pushesOf(carol)).map((p) => p.msgId)).toEqual([sent[1]]);
+    const again = await connectDevice(parley, carol);
+    // With the chat-list preview of the message at the cursor: stored once, and a repeat names it ignored.
+    const preview = Buffer.from(randomUUID()).toString('base64');
+    again.send({ action: 'DELIVERED', requestId: 'b', groups: [{ conversationId: conversation(), cursor: first[1]!.cursor, ciphertext: preview }] });
+    expect(await again.next((f) => f.requestId === 'b')).not.toHaveProperty('ignoredPreviews');
+    const row = (await call(parley, 'GET', '/v1/conversations', { device: carol })).body.conversations.find((c: any) => c.conversationId === conversation());
+    expect(row).toMatchObject({ preview: { msgId: sent[1], ciphertext: preview } });
+    again.send({ action: 'DELIVERED', requestId: 'b2', groups: [{ conversationId: conversation(), cursor: first[1]!.cursor, ciphertext: preview }] });
+    expect(await again.next((f) => f.requestId === 'b2')).toMatchObject({ ignoredPreviews: [sent[1]] });
+    // An older cursor after a newer one changes nothing.
+    again.send({ action: 'DELIVERED', requestId: 'a', groups: [{ conversationId: conversation(), cursor: first[0]!.cursor }] });
+    await again.next((f) => f.requestId === 'a');
+    await again.close();
+    expect(await pushesOf(carol)).toEqual([]);
+    // Other devices keep their own cursors.
+    expect((await pushesOf(aliceTablet)).map((p) => p.msgId)).toEqual(expect.arrayContaining(sent));
+  });
+
+  it('refuses a DELIVERED that acknowledges nothing, or a cursor that is not a group PUSH cursor, with the reason', async () => {
+    const socket = await connectDevice(parley, carol);
+    const refused = async (frame: object) => {
+      const requestId = randomUUID();
+      socket.send({ action: 'DELIVERED', requestId, ...frame });
+      return socket.next((f) => f.requestId === requestId);
+    };
+    expect(await refused({})).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST' });
+    expect(await refused({ groups: [{ conversationId: conversation(), cursor: 'latest' }] })).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST' });
+    expect(await refused({ groups: [{ conversationId: `direct:${alice.userId}:${carol.userId}`, cursor: `${'1'.repeat(13)}#${randomUUID()}` }] })).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST' });
+    const twice = { conversationId: conversation(), cursor: `${'1'.repeat(13)}#${randomUUID()}` };
+    expect(await refused({ groups: [twice, twice] })).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST' });
+    await socket.close();
+  });
+
+  it('hands out at SYNC no message past its expiresInSeconds nor one withdrawn by REVOKE, and a cursor moves over both', async () => {
+    const phone = await connectDevice(parley, alice);
+    const timed = { ...(await groupSend(phone, 50)).frame };
+    phone.send({ action: 'GROUP_SEND', requestId: 'timed', msgId: randomUUID(), conversationId: conversation(), seq: 51, groupVersion, ciphertext: 'AAAA', expiresInSeconds: 1 });
+    const expiring = await phone.next((f) => f.requestId === 'timed');
+    const withdrawn = (await groupSend(phone, 52)).frame.msgId;
+    phone.send({ action: 'REVOKE', requestId: 'revoke', msgId: withdrawn });
+    expect(await phone.next((f) => f.requestId === 'revoke')).toMatchObject({ type: 'REVOKE_ACK', msgId: withdrawn });
+    const control = { action: 'GROUP_SEND', requestId: 'control', msgId: randomUUID(), conversationId: conversation(), seq: 53, groupVersion, ciphertext: 'AAAA', control: true };
+    phone.send(control);
+    await phone.next((f) => f.requestId === 'control');
+    await phone.close();
+    // The timer's second runs out (its expiry is rounded up to the next second).
+    await new Promise((resolve) => setTimeout(resolve, Math.ceil((expiring.serverTs + 1000) / 1000) * 1000 - Date.now() + 50));
+    const handed = await pushesOf(dave);
+    const msgIds = handed.map((p) => p.msgId);
+    expect(msgIds).toEqual(expect.arrayContaining([timed.msgId, control.msgId]));
+    expect(msgIds).not.toContain(withdrawn);
+    expect(msgIds).not.toContain(expiring.msgId);
+    // The action is handed out like any message; acknowledging the newest moves the cursor over all of them.
+    const socket = await connectDevice(parley, dave);
+    socket.send({ action: 'DELIVERED', requestId: 'all', groups: [{ conversationId: conversation(), cursor: handed.at(-1)!.cursor }] });
+    expect(await socket.next((f) => f.requestId === 'all')).toMatchObject({ type: 'DELIVERED_ACK' });
+    await socket.close();
+    expect(await pushesOf(dave)).toEqual([]);
+  });
+
+  it('gives a newly linked device nothing sent before it was linked', async () => {
+    const phone = await connectDevice(parley, alice);
+    const before = (await groupSend(phone, 40)).frame.msgId;
+    await parley.drainStreams();
+    const carolLaptop = await linkDevice(parley, carol, 'Laptop');
+    const after = (await groupSend(phone, 41)).frame.msgId;
+    await phone.close();
+    const laptops = (await pushesOf(carolLaptop)).map((p) => p.msgId);
+    expect(laptops).toEqual([after]);
+    expect(laptops).not.toContain(before);
+  });
 });
+
+/** A new group of Alice (its admin), Bob and Carol, its creation delivered to every member device. */
+async function aliceBobAndCarol(name: string) {
+  const groupId = randomUUID();
+  await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name, members: [bob.userId, carol.userId] } });
+  await parley.drainStreams();
+  return { groupId, conversationId: `group:${groupId}` };
+}
+
+/** The device takes the group message at SYNC and acknowledges it by its cursor; the ticks that follow are handled. */
+async function acknowledgeGroupMessage(device: DeviceCredentials, conversationId: string, msgId: string) {
+  const socket = await connectDevice(parley, device);
+  const push = (await syncQueue(socket)).find((f) => f.type === 'PUSH' && f.msgId === msgId);
+  socket.send({ action: 'DELIVERED', requestId: 'd', groups: [{ conversationId, cursor: push.cursor }] });
+  await socket.next((f) => f.requestId === 'd');
+  await socket.close();
+  await parley.drainStreams();
+}
 
 describe('group receipts', () => {
   it('gives the sender one "delivered" and one "read" tick when every member has the message, and the detail on request', async () => {
     const groupId = randomUUID();
     const conversationId = `group:${groupId}`;
     await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name: 'Ticks', members: [bob.userId, carol.userId] } });
+    const bobLaptop = await linkDevice(parley, bob, 'Laptop');
     const phone = await connectDevice(parley, alice);
     const msgId = randomUUID();
     phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
     const ack = await phone.next((f) => f.requestId === 'm');
     expect(ack).toMatchObject({ type: 'ACK' });
-    const cursor = positionOf(ack.serverTs, msgId);
     await parley.drainStreams();
     const act = async (device: DeviceCredentials, frame: object) => {
       const socket = await connectDevice(parley, device);
@@ -245,19 +349,33 @@ describe('group receipts', () => {
     };
     const ticks = () => call(parley, 'GET', `/v1/groups/${groupId}/messages/${msgId}/receipts`, { device: alice });
 
-    expect(await act(bob, { action: 'DELIVERED', cursors: [cursor] })).toMatchObject({ type: 'DELIVERED_ACK' });
+    // A group message is acknowledged by its cursor in the group (the PUSH's `cursor`), not by msgId.
+    const pushed = async (device: DeviceCredentials) => {
+      const socket = await connectDevice(parley, device);
+      const push = (await syncQueue(socket)).find((f) => f.type === 'PUSH' && f.msgId === msgId);
+      await socket.close();
+      return push;
+    };
+    const { cursor } = await pushed(bob);
+    const delivered = (device: DeviceCredentials) => act(device, { action: 'DELIVERED', groups: [{ conversationId, cursor }] });
+    expect(await delivered(bob)).toMatchObject({ type: 'DELIVERED_ACK', cursors: [] });
+    expect(await pushed(bob)).toBeUndefined();
+    expect((await ticks()).body).toEqual({ msgId, recipients: 2, delivered: [bob.userId], read: [] });
+    await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
+    // A member counts once, however many of its devices have the message.
+    await delivered(bobLaptop);
     expect((await ticks()).body).toEqual({ msgId, recipients: 2, delivered: [bob.userId], read: [] });
     await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
 
-    await act(carol, { action: 'DELIVERED', cursors: [cursor] });
-    const delivered = await phone.next((f) => f.type === 'RECEIPT' && f.status === 'delivered');
-    expect(delivered).toMatchObject({ conversationId, msgIds: [msgId], everyone: true });
+    await delivered(carol);
+    const everyone = await phone.next((f) => f.type === 'RECEIPT' && f.status === 'delivered');
+    expect(everyone).toMatchObject({ conversationId, msgIds: [msgId], everyone: true });
 
     expect(await act(bob, { action: 'READ', conversationId, upToMsgId: msgId })).toMatchObject({ type: 'READ_ACK' });
     await act(carol, { action: 'READ', conversationId, upToMsgId: msgId });
     expect(await phone.next((f) => f.type === 'RECEIPT' && f.status === 'read')).toMatchObject({ msgIds: [msgId], everyone: true });
     // Once each: a member acknowledging again changes nothing.
-    await act(carol, { action: 'DELIVERED', cursors: [cursor] });
+    await delivered(carol);
     await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
     await phone.close();
 
@@ -267,6 +385,68 @@ describe('group receipts', () => {
     expect(detail).toMatchObject({ deliveredToAllAt: expect.any(Number), readByAllAt: expect.any(Number) });
     expect((await call(parley, 'GET', `/v1/groups/${groupId}/messages/${msgId}/receipts`, { device: bob })).status).toBe(404);
     expect(await act(dave, { action: 'READ', conversationId, upToMsgId: msgId })).toMatchObject({ type: 'ERROR', code: 'FORBIDDEN' });
+  });
+
+  it('lets a member with no recorded position (a group from before positions were kept) hold the tick back', async () => {
+    const { conversationId } = await aliceBobAndCarol('Older');
+    await parley.clients.db.send(new DeleteCommand({ TableName: parley.resources.tables.groupDelivery, Key: { conversationId, userId: carol.userId } }));
+    const phone = await connectDevice(parley, alice);
+    const msgId = randomUUID();
+    phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
+    expect(await phone.next((f) => f.requestId === 'm')).toMatchObject({ type: 'ACK' });
+    await parley.drainStreams();
+    const acknowledge = (device: DeviceCredentials) => acknowledgeGroupMessage(device, conversationId, msgId);
+    await acknowledge(bob);
+    await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
+    await acknowledge(carol);
+    expect(await phone.next((f) => f.type === 'RECEIPT' && f.status === 'delivered')).toMatchObject({ msgIds: [msgId], everyone: true });
+    await phone.close();
+  });
+
+  it('gives an action (GROUP_SEND control) no tick, and the message after it its own', async () => {
+    const { groupId, conversationId } = await aliceBobAndCarol('Actions');
+    const phone = await connectDevice(parley, alice);
+    const [action, message] = [randomUUID(), randomUUID()];
+    phone.send({ action: 'GROUP_SEND', requestId: 'c', msgId: action, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA', control: true });
+    await phone.next((f) => f.requestId === 'c');
+    phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId: message, conversationId, seq: 2, groupVersion: 1, ciphertext: 'AAAA' });
+    await phone.next((f) => f.requestId === 'm');
+    await parley.drainStreams();
+    for (const device of [bob, carol]) {
+      const socket = await connectDevice(parley, device);
+      const pushes = (await syncQueue(socket)).filter((f) => f.type === 'PUSH' && f.conversationId === conversationId);
+      expect(pushes.map((p) => p.msgId)).toEqual([action, message]);
+      // No chat-list preview for an action: named ignored.
+      socket.send({ action: 'DELIVERED', requestId: 'a', groups: [{ conversationId, cursor: pushes[0].cursor, ciphertext: 'AAAA' }] });
+      expect(await socket.next((f) => f.requestId === 'a')).toMatchObject({ type: 'DELIVERED_ACK', ignoredPreviews: [action] });
+      socket.send({ action: 'DELIVERED', requestId: 'd', groups: [{ conversationId, cursor: pushes[1].cursor }] });
+      await socket.next((f) => f.requestId === 'd');
+      await socket.close();
+      await parley.drainStreams();
+    }
+    expect(await phone.next((f) => f.type === 'RECEIPT' && f.status === 'delivered')).toMatchObject({ msgIds: [message], everyone: true });
+    await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
+    await phone.close();
+    const receipts = (msgId: string) => call(parley, 'GET', `/v1/groups/${groupId}/messages/${msgId}/receipts`, { device: alice });
+    expect((await receipts(action)).status).toBe(404);
+    expect((await receipts(message)).status).toBe(200);
+  });
+
+  it('gives the "delivered to everyone" tick when the last member who did not have the message leaves the group', async () => {
+    const { groupId, conversationId } = await aliceBobAndCarol('Leaving');
+    const phone = await connectDevice(parley, alice);
+    const msgId = randomUUID();
+    phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
+    expect(await phone.next((f) => f.requestId === 'm')).toMatchObject({ type: 'ACK' });
+    await parley.drainStreams();
+    await acknowledgeGroupMessage(bob, conversationId, msgId);
+    // Carol holds the tick back while she is a member…
+    await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
+    // …and no longer once she is not: everyone the group has now has the message.
+    await call(parley, 'POST', `/v1/groups/${groupId}/members`, { device: alice, body: { remove: [carol.userId] } });
+    await parley.drainStreams();
+    expect(await phone.next((f) => f.type === 'RECEIPT' && f.status === 'delivered')).toMatchObject({ conversationId, msgIds: [msgId], everyone: true });
+    await phone.close();
   });
 });
 

@@ -67,7 +67,9 @@ async function unreadOf(device: TestDevice, conversationId: string): Promise<num
 async function bobReceivesAndReads(msgId: string, conversationId: string) {
   for (const socket of bobSockets) {
     const push = await socket.next((frame) => frame.type === 'PUSH' && frame.msgId === msgId);
-    expect(await request(socket, { action: 'DELIVERED', cursors: [push.cursor] })).toMatchObject({ type: 'DELIVERED_ACK' });
+    // A group message is acknowledged by its group's cursor, any other by its queue cursor.
+    const acknowledged = push.envelope.type === 'senderKey' ? { groups: [{ conversationId, cursor: push.cursor }] } : { cursors: [push.cursor] };
+    expect(await request(socket, { action: 'DELIVERED', ...acknowledged })).toMatchObject({ type: 'DELIVERED_ACK' });
   }
   expect(await request(bobSockets[0]!, { action: 'READ', conversationId, upToMsgId: msgId })).toMatchObject({ type: 'READ_ACK' });
   await parley.drainStreams();

@@ -83,7 +83,7 @@ describe('DELIVERED previews', () => {
     const cursors = Array.from({ length: MAX_ACKNOWLEDGED + 1 }, () => cursorOf(randomUUID()));
     expect(DeliveredFrame.safeParse({ action: 'DELIVERED', cursors: cursors.slice(0, MAX_ACKNOWLEDGED) }).success).toBe(true);
     expect(issuesOf(DeliveredFrame.safeParse({ action: 'DELIVERED', cursors }))).toEqual(['cursors: Too big: expected array to have <=100 items']);
-    expect(issuesOf(DeliveredFrame.safeParse({ action: 'DELIVERED', cursors: [] }))).toEqual(['cursors: Too small: expected array to have >=1 items']);
+    expect(issuesOf(DeliveredFrame.safeParse({ action: 'DELIVERED', cursors: [] }))).toEqual(['cursors: acknowledges nothing: give cursors or groups']);
     expect(issuesOf(DeliveredFrame.safeParse({ action: 'DELIVERED', cursors: [randomUUID(), `176441760000#${randomUUID()}`] }))).toEqual([
       'cursors.0: a cursor of a queued frame',
       'cursors.1: a cursor of a queued frame',

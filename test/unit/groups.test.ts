@@ -3,6 +3,9 @@ import { applyChange } from '../../lambdas/groups/membership';
 import { ChangeMembersBody, CreateGroupBody, MAX_GROUP_MEMBERS } from '../../lambdas/protocol/groups-api';
 import type { GroupRecord } from '../../lambdas/tables/groups';
 import { NOW } from '../fixtures/aws-events';
+import type { QueueableFrame } from '../../lambdas/tables/device-queues';
+import { nextPosition } from '../../lambdas/tables/group-timeline';
+import { mergeInOrder, timelineWindows } from '../../lambdas/sync/group-sync';
 
 const ADMIN = randomUUID();
 
@@ -78,5 +81,43 @@ describe('group membership rules', () => {
     const twice = randomUUID();
     expect(ChangeMembersBody.safeParse({ add: [twice, twice] }).success).toBe(false);
     expect(ChangeMembersBody.safeParse({ add: [] }).success).toBe(false);
+  });
+});
+
+describe('group timeline order', () => {
+  const pos = (ts: number, msgId: string) => `${String(ts).padStart(13, '0')}#${msgId}`;
+  const push = (cursor: string) => ({ cursor }) as unknown as QueueableFrame;
+
+  it('puts a message after the group’s latest even when its stamp is older, so positions only grow', () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    expect(nextPosition(undefined, NOW, a)).toBe(pos(NOW, a));
+    expect(nextPosition({ position: pos(NOW + 5, b) }, NOW, a)).toBe(pos(NOW + 6, a));
+    expect(nextPosition({ position: pos(NOW - 5, b) }, NOW, a)).toBe(pos(NOW, a));
+  });
+
+  it('merges a queue and timelines in position order, up to the first place a source may hold more', () => {
+    const merged = mergeInOrder([
+      { frames: [push('a1'), push('a5')], next: 'a5' },
+      { frames: [push('a2'), push('a3'), push('a9')] },
+      { frames: [push('a4')] },
+    ]);
+    // a9 may come after frames of the first source not read yet: it waits for the next page.
+    expect(merged).toEqual({ frames: ['a1', 'a2', 'a3', 'a4', 'a5'].map(push), next: 'a5' });
+    expect(mergeInOrder([{ frames: [push('a2')] }, { frames: [push('a1')] }])).toEqual({ frames: [push('a1'), push('a2')] });
+  });
+
+  it('reads a member device’s window from the latest of its cursor, its joining and its link, to its leaving', () => {
+    const row = (extra: object) => ({ userId: 'u', conversationId: 'group:g', lastActivityAt: 1, lastMsgId: 'm', ...extra });
+    const linked = pos(NOW, '');
+    const [windowA, windowB] = timelineWindows(
+      [row({ joinedPosition: pos(NOW - 10, 'j') }), { ...row({ joinedPosition: pos(NOW + 10, 'j'), leftPosition: pos(NOW + 20, 'l') }), conversationId: 'group:h' }],
+      new Map([['group:h', pos(NOW + 15, 'c')]]),
+      { createdAt: NOW },
+      undefined,
+    );
+    expect(windowA).toEqual({ conversationId: 'group:g', after: linked });
+    expect(windowB).toEqual({ conversationId: 'group:h', after: pos(NOW + 15, 'c'), upTo: pos(NOW + 20, 'l') });
+    // Past its leaving, nothing is read.
+    expect(timelineWindows([row({ leftPosition: pos(NOW - 1, 'l') })], new Map(), { createdAt: NOW }, undefined)).toEqual([]);
   });
 });

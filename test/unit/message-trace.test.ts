@@ -165,6 +165,8 @@ describe('message trace', () => {
       return { device: `${BOB}#1`, position, msgId, expiresAt: NOW / 1000 + 3600, frame };
     };
     db.on(QueryCommand).resolves({ Items: [push(1), push(2)] });
+    // An unknown device reads no group timeline: the page is its queue's.
+    db.on(GetCommand, { TableName: 'parley-devices' }).resolves({});
     const handlerSegment = new Segment('Parley-dev-sync', SEND_TRACE).addNewSubsegment('## sync');
     await sync.withDeps({ ...mockDeps(), tracer: tracerIn(handlerSegment) })(messageEvent('SYNC', JSON.stringify({ action: 'SYNC', requestId: 'r' }), 'conn-1=', { userId: BOB, deviceId: 1 }));
     expect(annotationsIn(handlerSegment)).toEqual({ msgIds: '00000000-0000-4000-8000-000000000001,00000000-0000-4000-8000-000000000002' });

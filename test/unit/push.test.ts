@@ -18,6 +18,7 @@ import { handler as unregisterPushToken } from '../../lambdas/push/unregister-pu
 import { handler as removeDevice } from '../../lambdas/accounts/remove-device';
 import { handler as fanout } from '../../lambdas/fanout/fanout';
 import { logger } from '../../lambdas/runtime/observability';
+import { mayBeDueWakeUp, WAKE_UP_INTERVAL_MS } from '../../lambdas/push/wake-device';
 import { httpEvent, kinesisRecord, mockDeps, NOW, PUSH_APPLICATIONS, USER } from '../fixtures/aws-events';
 
 const db = mockClient(DynamoDBDocumentClient);
@@ -418,5 +419,14 @@ describe('fanout wake-up', () => {
     );
     expect(queued()).toHaveLength(1);
     expect(claims()).toHaveLength(0);
+  });
+});
+
+describe('mayBeDueWakeUp', () => {
+  it('lets a group fan-out claim a wake-up only for a device with push whose last one is older than the interval', () => {
+    expect(mayBeDueWakeUp(undefined, NOW)).toBe(false);
+    expect(mayBeDueWakeUp({}, NOW)).toBe(true);
+    expect(mayBeDueWakeUp({ lastWokenAt: NOW - WAKE_UP_INTERVAL_MS + 1 }, NOW)).toBe(false);
+    expect(mayBeDueWakeUp({ lastWokenAt: NOW - WAKE_UP_INTERVAL_MS - 1 }, NOW)).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { mockClient } from 'aws-sdk-client-mock';
 import { BatchGetCommand, BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { handler as revoke } from '../../lambdas/send/revoke';
 import { handler as fanout } from '../../lambdas/fanout/fanout';
 import { directConversationId } from '../../lambdas/send/conversations';
@@ -25,20 +26,11 @@ async function run(callerDevice = 1) {
   return JSON.parse((await revoke.withDeps(deps)(event)).body!);
 }
 
-/** The keys each BatchWriteItem deleted from the device queues, call by call. */
-const batchDeletedKeys = () =>
-  db.commandCalls(BatchWriteCommand).map((call) => call.args[0].input.RequestItems!['parley-deviceQueues']!.map((request) => request.DeleteRequest!.Key));
+/** A group message's place in its group's timeline: after the serverTs's own position, as the fanout may append it. */
+const timelinePosition = `${String(NOW - 500).padStart(13, '0')}#${MSG}`;
 
-/** A group of `members` users (the caller first), each with two addressable devices. */
-function groupOf(members: string[]) {
-  db.on(GetCommand, { TableName: 'parley-groups' }).resolves({
-    Item: { groupId: GROUP, name: 'g', version: 1, members: Object.fromEntries(members.map((userId) => [userId, { role: 'member', joinedAt: 0, joinedVersion: 1 }])) },
-  });
-  db.on(BatchGetCommand).callsFake((input) => {
-    const keys = input.RequestItems['parley-devices'].Keys as { userId: string; deviceId: number }[];
-    return { Responses: { 'parley-devices': keys.filter((key) => key.deviceId <= 2).map((key) => ({ ...key, identityKey: 'k', registrationId: 1 })) } };
-  });
-}
+/** The caller's group message, accepted a second ago. */
+const groupAccepted = () => db.on(GetCommand, { TableName: 'parley-acceptedMessages' }).resolves(accepted(NOW - 1000, `${USER}.1`, `group:${GROUP}`));
 
 beforeEach(() => {
   db.reset();
@@ -69,31 +61,35 @@ describe('REVOKE', () => {
     expect(JSON.parse(Buffer.from(put!.Data!).toString())).toEqual({ kind: 'revoke', msgId: MSG, conversationId, from: { userId: USER, deviceId: 1 }, serverTs });
   });
 
-  it('deletes a group message’s copies on every member device but the sending one, by key, 25 to a request', async () => {
-    const serverTs = NOW - 1000;
-    const members = [USER, ...Array.from({ length: 15 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`)];
-    groupOf(members);
-    db.on(GetCommand, { TableName: 'parley-acceptedMessages' }).resolves(accepted(serverTs, `${USER}.1`, `group:${GROUP}`));
-    // 16 members with 2 devices each, less the sending device: 31 copies, in two requests.
-    expect(await run()).toEqual({ type: 'REVOKE_ACK', msgId: MSG, dropped: 31, requestId: 'r' });
-    const deleted = batchDeletedKeys();
-    expect(deleted.map((keys) => keys.length)).toEqual([25, 6]);
-    expect(deleted.flat()).toHaveLength(31);
-    expect(deleted.flat()).not.toContainEqual({ device: `${USER}#1`, position: position(serverTs) });
-    expect(deleted.flat()).toContainEqual({ device: `${USER}#2`, position: position(serverTs) });
-    expect(new Set(deleted.flat().map((key) => key!.position))).toEqual(new Set([position(serverTs)]));
+  it('withdraws a group message from its timeline at the position its tally keeps (no per-device copies), once, and always streams the revoke record', async () => {
+    groupAccepted();
+    // Not the serverTs's position: the fanout appended it after a later-stamped message.
+    db.on(GetCommand, { TableName: 'parley-groupReceipts' }).resolves({ Item: { msgId: MSG, groupId: GROUP, position: timelinePosition } });
+    expect(await run()).toEqual({ type: 'REVOKE_ACK', msgId: MSG, dropped: 1, requestId: 'r' });
+    expect(db.commandCalls(UpdateCommand).map((call) => call.args[0].input)).toEqual([
+      expect.objectContaining({ TableName: 'parley-acceptedMessages', Key: { msgId: MSG } }),
+      expect.objectContaining({
+        TableName: 'parley-groupTimeline',
+        Key: { conversationId: `group:${GROUP}`, position: timelinePosition },
+        UpdateExpression: 'SET revoked = :true REMOVE #frame',
+        ConditionExpression: 'attribute_exists(conversationId) AND attribute_not_exists(revoked)',
+      }),
+    ]);
     expect(db.commandCalls(DeleteCommand)).toEqual([]);
-    expect(db.commandCalls(QueryCommand, { TableName: 'parley-deviceQueues' })).toEqual([]);
+    expect(db.commandCalls(BatchWriteCommand)).toEqual([]);
+    expect(kinesis.commandCalls(PutRecordCommand)).toHaveLength(1);
+    // Withdrawn before: the condition fails, nothing is dropped.
+    db.on(UpdateCommand, { TableName: 'parley-groupTimeline' }).rejects(new ConditionalCheckFailedException({ message: 'withdrawn', $metadata: {} }));
+    expect(await run()).toMatchObject({ type: 'REVOKE_ACK', dropped: 0 });
+    expect(kinesis.commandCalls(PutRecordCommand)).toHaveLength(2);
   });
 
-  it('asks again for the deletes DynamoDB leaves unprocessed', async () => {
-    groupOf([USER, BOB]);
-    db.on(GetCommand, { TableName: 'parley-acceptedMessages' }).resolves(accepted(NOW - 1000, `${USER}.1`, `group:${GROUP}`));
-    db.on(BatchWriteCommand)
-      .resolvesOnce({ UnprocessedItems: { 'parley-deviceQueues': [{ DeleteRequest: { Key: { device: `${BOB}#2`, position: position(NOW - 1000) } } }] } })
-      .resolves({});
-    expect(await run()).toMatchObject({ dropped: 3 });
-    expect(batchDeletedKeys()).toEqual([expect.any(Array), [{ device: `${BOB}#2`, position: position(NOW - 1000) }]]);
+  it('answers dropped 0 for a group message its fan-out has not stored yet (no tally), and leaves it to the revoke record', async () => {
+    groupAccepted();
+    db.on(GetCommand, { TableName: 'parley-groupReceipts' }).resolves({});
+    expect(await run()).toEqual({ type: 'REVOKE_ACK', msgId: MSG, dropped: 0, requestId: 'r' });
+    expect(db.commandCalls(UpdateCommand, { TableName: 'parley-groupTimeline' })).toEqual([]);
+    expect(kinesis.commandCalls(PutRecordCommand)).toHaveLength(1);
   });
 
   it('is allowed at exactly 48 hours and refused a millisecond later, with nothing deleted, marked or streamed', async () => {
@@ -110,7 +106,6 @@ describe('REVOKE', () => {
   });
 
   it('answers NOT_FOUND alike for an unknown msgId and another account’s, in a group too, and deletes nothing', async () => {
-    groupOf([USER, BOB]);
     db.on(GetCommand, { TableName: 'parley-acceptedMessages' }).resolves({});
     expect(await run()).toMatchObject({ type: 'ERROR', code: 'NOT_FOUND' });
     db.on(GetCommand, { TableName: 'parley-acceptedMessages' }).resolves(accepted(NOW - 1000, `${BOB}.1`));
@@ -146,12 +141,13 @@ describe('the fanout, for a revoke record', () => {
     ]);
   });
 
-  it('deletes a group message’s copies and marks it in the group’s timeline (no longer unread, no preview)', async () => {
-    groupOf([USER, BOB]);
-    await fanout.withDeps(deps)({ Records: [revokeRecord(`group:${GROUP}`)] });
-    expect(batchDeletedKeys().flat().map((key) => key!.device).sort()).toEqual([`${BOB}#1`, `${BOB}#2`, `${USER}#2`].sort());
+  it('withdraws a group message from its timeline at its tally’s position (no longer handed out at SYNC, unread or previewed), and touches no queue or chat-list row', async () => {
+    db.on(GetCommand, { TableName: 'parley-groupReceipts' }).resolves({ Item: { msgId: MSG, groupId: GROUP, position: timelinePosition } });
+    expect(await fanout.withDeps(deps)({ Records: [revokeRecord(`group:${GROUP}`)] })).toEqual({ batchItemFailures: [] });
+    expect(db.commandCalls(BatchWriteCommand)).toEqual([]);
+    expect(db.commandCalls(DeleteCommand)).toEqual([]);
     expect(db.commandCalls(UpdateCommand).map((call) => call.args[0].input)).toEqual([
-      expect.objectContaining({ TableName: 'parley-groupTimeline', Key: { conversationId: `group:${GROUP}`, position: position(NOW - 1000) }, UpdateExpression: 'SET revoked = :true' }),
+      expect.objectContaining({ TableName: 'parley-groupTimeline', Key: { conversationId: `group:${GROUP}`, position: timelinePosition }, UpdateExpression: 'SET revoked = :true REMOVE #frame' }),
     ]);
   });
 

@@ -1,5 +1,5 @@
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { handler as sync } from '../../lambdas/sync/sync';
 import { CLOCK_SKEW_MS, MAX_SYNC_DELIVERY_STATES } from '../../lambdas/sync/queue-sync';
 import { webSocketLimits } from '../../lambdas/protocol/limits';
@@ -51,6 +51,9 @@ beforeEach(() => {
   db.reset();
   routeCheckPasses(db);
   deliveryStates();
+  // The device is unknown to the devices table, so no group's timeline is read: SYNC reads its queue alone
+  // (group timelines: test/integration/groups.test.ts).
+  db.on(GetCommand, { TableName: 'parley-devices' }).resolves({});
 });
 
 describe('SYNC', () => {

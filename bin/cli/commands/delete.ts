@@ -5,8 +5,9 @@ export const deleteForEveryone: CliCommand = {
   usage: '<msgId>',
   summary: 'delete your own message for everyone (1:1 or group), within 48 hours; prints how many undelivered copies the server dropped',
   details:
-    'Devices that have it remove it; devices that had not downloaded it never will. For a group message the count is of the member ' +
-    'devices whose queue it was deleted from (the server deletes by key, without reading whether a copy was still there).',
+    'Devices that have it remove it; devices that had not downloaded it never will. A group message is stored once for every member ' +
+    'device, in the group’s timeline: the count is 1 when the server withdrew it there, 0 when it was withdrawn before or its fan-out ' +
+    'had not stored it yet (the server withdraws it when it does).',
   async run(context) {
     requireArgs(deleteForEveryone, context.args, 1);
     const [msgId] = context.args as [string];

@@ -1,0 +1,91 @@
+/**
+ * Group messages at SYNC: fan-out on read. A group message is stored once, in its group's timeline; a
+ * device reads each of its groups' timelines after the furthest of the SYNC's cursor, its own cursor in
+ * that group (what it acknowledged, kept in `groupDelivery`), the change that added its user and the time the
+ * device was registered or linked (it has no Sender Key for anything older), up to the change that
+ * removed its user, if any. Those frames are merged in position order with the device's queue.
+ */
+import type { PushFrame } from '../protocol/frames';
+import type { Deps } from '../runtime/deps';
+import type { Caller } from '../runtime/gateway-events';
+import { GROUP_CONVERSATION_PREFIX } from '../send/conversations';
+import { conversationsStartingWith, type ConversationRecord } from '../tables/conversations';
+import { positionOf, type QueueableFrame } from '../tables/device-queues';
+import { getDevice, isAddressable } from '../tables/devices';
+import { standingsOfDevice } from '../tables/group-delivery';
+import { readTimeline, type TimelineEntry } from '../tables/group-timeline';
+
+/** Frames in position order, and where the read stopped when more may follow (`undefined`: nothing more). */
+export interface OrderedFrames {
+  readonly frames: QueueableFrame[];
+  readonly next?: string;
+}
+
+/** The window of the group's timeline a member device may read: after `after`, up to `upTo`. */
+export interface TimelineWindow {
+  readonly conversationId: string;
+  readonly after: string;
+  readonly upTo?: string;
+  readonly joinedVersion?: number;
+}
+
+const later = (a: string, b: string | undefined) => (b !== undefined && b > a ? b : a);
+
+/** Where the device's reading of each of its groups starts and ends. */
+export function timelineWindows(
+  rows: readonly ConversationRecord[],
+  cursors: ReadonlyMap<string, string>,
+  device: { createdAt: number },
+  syncCursor: string | undefined,
+): TimelineWindow[] {
+  const linked = positionOf(device.createdAt, '');
+  return rows
+    .map((row) => {
+      const after = [syncCursor, cursors.get(row.conversationId), row.joinedPosition].reduce<string>((start, position) => later(start, position), linked);
+      return {
+        conversationId: row.conversationId,
+        after,
+        ...(row.leftPosition !== undefined ? { upTo: row.leftPosition } : {}),
+        ...(row.joinedVersion !== undefined ? { joinedVersion: row.joinedVersion } : {}),
+      };
+    })
+    .filter((window) => window.upTo === undefined || window.upTo > window.after);
+}
+
+/** Whether a timeline entry is for this device: sent to its user's membership, not by the device itself. */
+export const isForDevice = (caller: Caller, window: Pick<TimelineWindow, 'joinedVersion'>) => (entry: TimelineEntry): entry is TimelineEntry & { frame: PushFrame } =>
+  entry.frame !== undefined &&
+  !(entry.frame.from.userId === caller.userId && entry.frame.from.deviceId === caller.deviceId) &&
+  (window.joinedVersion === undefined || entry.groupVersion === undefined || entry.groupVersion >= window.joinedVersion);
+
+/** Up to `limit` group messages per group after `syncCursor`, for the calling device. */
+export async function groupFramesAfter(deps: Deps, caller: Caller, syncCursor: string | undefined, limit: number): Promise<OrderedFrames[]> {
+  // A device without keys was sent no group message: it has no session to get a Sender Key over.
+  const device = await getDevice(deps, caller.userId, caller.deviceId);
+  if (!device || !isAddressable(device)) return [];
+  const rows = await conversationsStartingWith(deps, caller.userId, GROUP_CONVERSATION_PREFIX);
+  if (rows.length === 0) return [];
+  const standings = await standingsOfDevice(deps, caller.userId, caller.deviceId, rows.map((row) => row.conversationId));
+  const cursors = new Map([...standings].flatMap(([conversationId, standing]) => (standing.cursor ? [[conversationId, standing.cursor] as const] : [])));
+  return Promise.all(
+    timelineWindows(rows, cursors, device, syncCursor).map(async (window) => {
+      const { entries, next } = await readTimeline(deps, window.conversationId, { after: window.after, ...(window.upTo ? { upTo: window.upTo } : {}), limit });
+      return { frames: entries.filter(isForDevice(caller, window)).map((entry) => entry.frame), ...(next ? { next } : {}) };
+    }),
+  );
+}
+
+/**
+ * Merges sources that are each in position order into one: everything up to the first point where a
+ * source may hold more it has not read, so that no frame of one source is skipped by the page cursor
+ * moving past it on the strength of another.
+ */
+export function mergeInOrder(sources: readonly OrderedFrames[]): OrderedFrames {
+  const bounds = sources.map((source) => source.next).filter((next): next is string => next !== undefined);
+  const next = bounds.length ? bounds.reduce((a, b) => (b < a ? b : a)) : undefined;
+  const frames = sources
+    .flatMap((source) => source.frames)
+    .filter((frame) => next === undefined || frame.cursor <= next)
+    .sort((a, b) => (a.cursor < b.cursor ? -1 : a.cursor > b.cursor ? 1 : 0));
+  return { frames, ...(next !== undefined ? { next } : {}) };
+}
