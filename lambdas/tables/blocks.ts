@@ -1,8 +1,9 @@
 /** The `blocks` table: one item per user a user blocked (partition the blocker, sort the blocked user). */
-import { DeleteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { tableName, type Deps } from '../runtime/deps';
 import { batchGet } from './batch-requests';
 import { putIfAbsent } from './put-if-absent';
+import { queryAll } from './query-all';
 
 export interface BlockRecord {
   readonly userId: string;
@@ -42,20 +43,10 @@ export async function deleteBlock(deps: Deps, userId: string, blockedUserId: str
 }
 
 /** Every user this user blocked, in userId order. */
-export async function listBlocks(deps: Deps, userId: string): Promise<BlockRecord[]> {
-  const blocks: BlockRecord[] = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.clients.db.send(
-      new QueryCommand({
-        TableName: tableName(deps, 'blocks'),
-        KeyConditionExpression: 'userId = :u',
-        ExpressionAttributeValues: { ':u': userId },
-        ExclusiveStartKey,
-      }),
-    );
-    blocks.push(...((page.Items ?? []) as BlockRecord[]));
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return blocks;
+export function listBlocks(deps: Deps, userId: string): Promise<BlockRecord[]> {
+  return queryAll<BlockRecord>(deps, {
+    TableName: tableName(deps, 'blocks'),
+    KeyConditionExpression: 'userId = :u',
+    ExpressionAttributeValues: { ':u': userId },
+  });
 }
