@@ -22,8 +22,6 @@ const poisoned = new Set<string>();
 /** msgIds the fanout fails on after it has written their copies (a crash halfway). */
 const failingAfterWriting = new Set<string>();
 
-const msgIdsOf = streamedMsgIds;
-
 beforeAll(async () => {
   parley = await startParleyLocal({
     webSocketPort: 0,
@@ -35,9 +33,9 @@ beforeAll(async () => {
       id !== 'fanout'
         ? invoke
         : async (event: any) => {
-            if (msgIdsOf(event).some((msgId) => poisoned.has(msgId))) throw new Error('the fanout failed on this batch');
+            if (streamedMsgIds(event).some((msgId) => poisoned.has(msgId))) throw new Error('the fanout failed on this batch');
             const answer = await invoke(event);
-            if (msgIdsOf(event).some((msgId) => failingAfterWriting.has(msgId))) throw new Error('the fanout failed after writing');
+            if (streamedMsgIds(event).some((msgId) => failingAfterWriting.has(msgId))) throw new Error('the fanout failed after writing');
             return answer;
           },
   });
@@ -98,7 +96,7 @@ it('keeps a record the fanout gave up on, whole, and redrive delivers it once to
     expect(queued).toEqual(expect.arrayContaining(others.map((f) => f.msgId)));
     expect(queued).not.toContain(failing.msgId);
   }
-  expect(parley.failedBatches.flatMap((batch) => msgIdsOf({ Records: batch.records }))).toEqual([failing.msgId]);
+  expect(parley.failedBatches.flatMap((batch) => streamedMsgIds({ Records: batch.records }))).toEqual([failing.msgId]);
   const [key, ...more] = await failedObjects();
   expect(more).toEqual([]);
   const stored = JSON.parse(await readObject(key!));
