@@ -165,6 +165,18 @@ async function loadHandler(id: FunctionId): Promise<Handler<unknown, unknown>> {
   return module.handler;
 }
 
+/**
+ * A function's handler, loaded at its first invocation as Lambda loads it at its first cold start: a start
+ * (and every test file that makes one) pays only for the functions it calls.
+ */
+function loadedOnFirstCall(id: FunctionId, deps: Deps): (event: unknown) => Promise<unknown> {
+  let loaded: Promise<(event: unknown) => Promise<unknown>> | undefined;
+  return async (event) => {
+    loaded ??= loadHandler(id).then((handler) => handler.withDeps(deps));
+    return (await loaded)(event);
+  };
+}
+
 export async function startParleyLocal(options: ParleyLocalOptions = {}): Promise<ParleyLocal> {
   const log = options.log ?? (() => undefined);
   const emulators = await startAwsEmulators({
@@ -241,7 +253,7 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
       // The same variables as on AWS; locally the namespace only names what GET /metrics serves.
       environments[id] = { ...functionEnvironment(functions[id], resources), [METRICS_NAMESPACE_ENV]: metricsNamespaceOf(LOCAL_STACK_NAME) };
       const deps: Deps = { env: environments[id], clients, now: options.now ?? Date.now };
-      const run = (await loadHandler(id)).withDeps(deps);
+      const run = loadedOnFirstCall(id, deps);
       invokers.set(id, options.intercept ? options.intercept(id, run) : run);
     }
 
