@@ -20,6 +20,7 @@ module.exports = {
   },
   // libsignal ships ES modules only: Node 20.19 require()s them, jest's module loader could not.
   transformIgnorePatterns: [`/node_modules/(?!${NODE_LOADED.slice('/node_modules/'.length)})`],
+  testSequencer: '<rootDir>/test/slowest-first-sequencer.js',
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   // Generous: a suite that runs a whole chat through the local stack takes seconds alone, but several times
   // that on a busy 2-core machine; a hang still ends the run.
