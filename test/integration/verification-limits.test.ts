@@ -50,8 +50,9 @@ describe('SMS limits', () => {
   it('sends to no more numbers from one address than its hourly limit, and refuses the rest with RATE_LIMITED', async () => {
     clock = Date.UTC(2026, 11, 1, 10, 15, 0);
     const before = smsSent();
-    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => requestCode('127.0.0.2', numberIn(i, 1))));
-    expect(statuses(answers)).toEqual({ 202: LIMITS.perSourceIpPerHour, 429: 200 - LIMITS.perSourceIpPerHour });
+    // Six times the limit, all at once: enough to race the counter.
+    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => requestCode('127.0.0.2', numberIn(i, 1))));
+    expect(statuses(answers)).toEqual({ 202: LIMITS.perSourceIpPerHour, 429: 60 - LIMITS.perSourceIpPerHour });
     for (const refused of answers.filter((answer) => answer.status === 429)) {
       // Until the end of the clock hour: 45 minutes.
       expect(refused.body.error).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 45 * 60 });
@@ -104,14 +105,14 @@ describe('verification codes', () => {
   const register = (phoneNumber: string, code: string) => call(parley, 'POST', '/v1/accounts', { body: { phoneNumber, code, deviceSecret: newSecret() } });
 
   it.each([
-    ['in the middle of', 100],
+    ['in the middle of', 30],
     ['ahead of', 0],
-  ])('compares at most three of 200 racing wrong guesses and the right one %s them; every later answer is EXPIRED', async (_, rightAt) => {
+  ])('compares at most three of 60 racing wrong guesses and the right one %s them; every later answer is EXPIRED', async (_, rightAt) => {
     clock = Date.UTC(2026, 11, 4, 10, rightAt);
     const phoneNumber = numberIn(2000 + rightAt, 1);
     const code = await codeFor(phoneNumber);
     const wrong = (i: number) => String((Number(code) + 1 + i) % 1_000_000).padStart(6, '0');
-    const guesses = Array.from({ length: 200 }, (_, i) => wrong(i));
+    const guesses = Array.from({ length: 60 }, (_, i) => wrong(i));
     guesses.splice(rightAt, 0, code);
     const answers = await Promise.all(guesses.map((guess) => register(phoneNumber, guess)));
     const right = answers[rightAt]!;

@@ -55,6 +55,10 @@ const options = (parley: ParleyLocal, store: KeyValueStore): ParleyClientOptions
   webSocketUrl: parley.webSocketUrl,
   store,
   backoff: { initialMs: 100, maxMs: 1000 },
+  // 20 one-time prekeys of each kind rather than the SDK's 100: a test device is reached by at most a dozen
+  // others, and generating, signing and storing the other 160 keys cost ~0.25 s of CPU per registered device
+  // (the pool's own behaviour is tested in test/client/prekeys.test.ts).
+  prekeys: { poolSize: 20 },
 });
 
 async function started(client: ParleyClient, store: KeyValueStore): Promise<TestClient> {
