@@ -47,6 +47,12 @@ export interface StreamConsumerDefinition {
   readonly stream: StreamId;
   /** Records per invocation. */
   readonly batchSize: number;
+  /**
+   * Batches of one shard in flight at once (Lambda's `ParallelizationFactor`, 1 to 10). Lambda keeps the
+   * records of one partition key (one conversation) in one of them, in order, so a large group's fan-out
+   * holds up only the conversations that hash with it, not its whole shard.
+   */
+  readonly parallelizationFactor: number;
   /** Retries of a failing batch (bisected on error) before its records go to the on-failure destination. */
   readonly retryAttempts: number;
   /** The function answers `batchItemFailures`, so only the failed records and those after them are retried. */
@@ -149,7 +155,7 @@ export const functions = {
     },
     manageConnections: true,
     pushEndpoints: ['publish', 'delete'],
-    consumes: { stream: 'messages', batchSize: 100, retryAttempts: 10, reportBatchItemFailures: true, failedBatchesTo: 'failedDeliveries' },
+    consumes: { stream: 'messages', batchSize: 100, parallelizationFactor: 10, retryAttempts: 10, reportBatchItemFailures: true, failedBatchesTo: 'failedDeliveries' },
   },
   sync: {
     entry: 'lambdas/sync/sync.ts',
