@@ -42,6 +42,15 @@ const READ_AHEAD_BATCHES = 10;
 /** Pause before settling again a batch whose settlement threw (it does not, short of a bug). */
 const SETTLE_RETRY_MS = 100;
 
+/**
+ * Which of a shard's `parallelization` lanes takes a partition key's records: Lambda keeps a key in one,
+ * chosen by a hash of the key (which hash is Lambda's own; locally the MD5's first 32 bits).
+ */
+export function laneOfKey(partitionKey: string, parallelization: number): number {
+  if (parallelization === 1) return 0;
+  return createHash('md5').update(partitionKey, 'utf8').digest().readUInt32BE(0) % parallelization;
+}
+
 export class ConcurrentBatches {
   private readonly lanes: Lane[];
   /** Sequence numbers read and not yet part of the settled prefix, in read order, with whether each is settled. */
@@ -97,11 +106,8 @@ export class ConcurrentBatches {
     this.roomWaiter?.();
   }
 
-  /** Lambda keeps a partition key's records in one lane; which one follows from a hash of the key. */
   private laneOf(partitionKey: string): Lane {
-    if (this.lanes.length === 1) return this.lanes[0]!;
-    const hash = createHash('md5').update(partitionKey, 'utf8').digest().readUInt32BE(0);
-    return this.lanes[hash % this.lanes.length]!;
+    return this.lanes[laneOfKey(partitionKey, this.lanes.length)]!;
   }
 
   private start(lane: Lane): void {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { KinesisStreamEvent as ConsumerKinesisEvent } from '../../lambdas/runtime/stream-events';
 import { AwsKinesisStreamEvent, parseAsAwsAndHandlers } from '../support/aws-event-schemas';
@@ -12,6 +11,7 @@ import {
   type KinesisEventSourceOptions,
 } from '../../local/kinesis-event-source';
 import { ensureStream } from '../../local/resources/stream';
+import { laneOfKey as laneOf } from '../../local/kinesis/concurrent-batches';
 
 interface Payload {
   readonly key: string;
@@ -22,8 +22,6 @@ interface Payload {
 const payloadOf = (record: KinesisStreamRecord): Payload =>
   JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')) as Payload;
 const numbersOf = (event: KinesisStreamEvent) => event.Records.map((record) => payloadOf(record).n);
-/** The concurrent batch a key's records go to, as `local/kinesis/concurrent-batches.ts` places them. */
-const laneOf = (key: string, lanes: number) => createHash('md5').update(key, 'utf8').digest().readUInt32BE(0) % lanes;
 const waitFor = async (condition: () => boolean) => {
   const deadline = Date.now() + 10_000;
   while (!condition()) {
