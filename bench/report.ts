@@ -87,6 +87,12 @@ function groupRows(group: GroupFanoutRun | null): [string, string][] {
       `Group of ${group?.members ?? '—'} members (${group?.onlineMembers ?? '—'} online, ${group?.memberDevices ?? '—'} devices): GROUP_SEND → last online PUSH`,
       group ? `p50 ${ms(group.lastOnlineMemberMs.p50)}, max ${ms(group.lastOnlineMemberMs.max)} (${group.messages} messages)` : 'not run',
     ],
+    [
+      '  fanout invocations while the group messages went out (the largest are the messages\' own): wall; process CPU meanwhile',
+      group?.fanoutInvocation
+        ? `${group.fanoutInvocation.wallMs.count} invocations; wall p50 ${ms(group.fanoutInvocation.wallMs.p50)}, max ${ms(group.fanoutInvocation.wallMs.max)}; CPU p50 ${ms(group.fanoutInvocation.cpuMs.p50)}, max ${ms(group.fanoutInvocation.cpuMs.max)}`
+        : '—',
+    ],
     ['  cost per million group messages: fan-out and online acknowledgements', group ? `$${group.cost.usdPerMillionMessages.toFixed(2)}` : '—'],
     [
       `  + offline devices' return (${back ? `${back.sampleDevices} of ${back.offlineDevices} came back, scaled` : '—'})`,

@@ -101,14 +101,15 @@ export const functions = {
   connect: {
     entry: 'lambdas/connect/connect.ts',
     description: 'Records the device → connection route; closes an older connection of the same device; announces the user online',
-    // devices: the device is awake, so the next message to it when offline may wake it again at once.
+    // devices: the device may be live (group fan-outs read its route) and is awake (its next offline message may wake it at once).
     tables: { ...presenceAnnouncementTables, routing: 'readWrite', devices: 'readWrite', presence: 'readWrite' },
     manageConnections: true,
   },
   disconnect: {
     entry: 'lambdas/connect/disconnect.ts',
-    description: 'Removes the device route if it still points at the closed connection; announces the user offline with their last seen',
-    tables: { ...presenceAnnouncementTables, routing: 'readWrite', presence: 'readWrite' },
+    description: 'Removes the device route and its device record’s connection if they still point at the closed connection; announces the user offline with their last seen',
+    // devices: the device's connection is forgotten, so group fan-outs stop reading its route.
+    tables: { ...presenceAnnouncementTables, routing: 'readWrite', devices: 'readWrite', presence: 'readWrite' },
     manageConnections: true,
   },
   heartbeat: {
