@@ -4,7 +4,6 @@
  * them and in order. Here the fanout of one conversation's records is held, as a 1,024-member group's
  * fan-out holds its batch for a second, while another conversation on the same shard is delivered.
  */
-import { randomUUID } from 'node:crypto';
 import { ListShardsCommand } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { functions } from '../../lambdas/functions';
@@ -13,6 +12,7 @@ import { laneOfKey } from '../../local/kinesis/concurrent-batches';
 import { hashKeyOf } from '../../local/kinesis/put-feed';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import { connectDevice, registerAccount, type DeviceSocket, type TestDevice } from '../support/device-client';
+import { directMessage } from '../support/direct-message';
 
 let parley: ParleyLocal;
 /** The conversation whose fanout invocations wait for `release`. */
@@ -53,15 +53,7 @@ async function shardOfKey(): Promise<(partitionKey: string) => string | undefine
 }
 
 const send = (socket: DeviceSocket, from: TestDevice, to: TestDevice, seq: number) => {
-  const frame = {
-    action: 'SEND',
-    requestId: randomUUID(),
-    msgId: randomUUID(),
-    conversationId: directConversationId(from.userId, to.userId),
-    to: to.userId,
-    seq,
-    envelopes: [{ userId: to.userId, deviceId: 1, registrationId: to.registrationId, type: 'message', ciphertext: Buffer.from(`${seq}`).toString('base64') }],
-  };
+  const frame = directMessage(from, to, seq);
   socket.send(frame);
   return socket.next((f) => f.requestId === frame.requestId, 30_000);
 };
