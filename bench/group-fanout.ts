@@ -44,6 +44,11 @@ export interface GroupFanoutRun {
   readonly messages: number;
   /** GROUP_SEND → PUSH on the last online member's device, per message. */
   readonly lastOnlineMemberMs: ReturnType<typeof summarize>;
+  /**
+   * Each group message's fanout invocation: wall time, and this process's CPU time meanwhile (the
+   * emulators' included; the online members' acknowledgements overlap its end).
+   */
+  readonly fanoutInvocation: { readonly wallMs: ReturnType<typeof summarize>; readonly cpuMs: ReturnType<typeof summarize> };
   /** The fan-out and the online members' acknowledgements. */
   readonly cost: CostModel;
   /** The offline devices' return, per group message. */
@@ -157,6 +162,7 @@ export async function timeGroupFanout(
     memberDevices: options.online + offlineDevices.length,
     messages: options.messages,
     lastOnlineMemberMs: summarize(lastOnline),
+    fanoutInvocation: { wallMs: summarize(usage.functions.fanout?.durationsMs ?? []), cpuMs: summarize(usage.functions.fanout?.cpuMs ?? []) },
     cost,
     offlineReturn,
     usdPerMillionMessagesWithReturn: Math.round((cost.usdPerMillionMessages + (offlineReturn?.cost.usdPerMillionMessages ?? 0)) * 100) / 100,

@@ -7,6 +7,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { ListShardsCommand } from '@aws-sdk/client-kinesis';
 import type { ParleyLocal } from '../local/runtime';
+import { functions } from '../lambdas/functions';
+import { laneOfKey } from '../local/kinesis/concurrent-batches';
 import type { BenchDevice } from './device';
 import { runAtRate } from './latency';
 import { createPairs, type Pair } from './population';
@@ -22,6 +24,12 @@ export interface GroupInterferenceRun {
   /** The same, while a message to the group fans out every second. */
   readonly withGroupFanout: LatencySummary;
   readonly groupMessages: number;
+  /**
+   * Of `conversations`, those whose records go to the same one of the shard's concurrent batches as the
+   * group's (Lambda's parallelization factor; the local event source's hash of the key): they still wait
+   * for its fan-out, as a tenth of a shard's conversations do on AWS.
+   */
+  readonly inTheGroupsBatches: number;
   /** p99 with the group's fan-out over p99 alone (the target: ≤ 2). */
   readonly p99Ratio: number | null;
 }
@@ -76,6 +84,7 @@ export async function measureGroupInterference(
   await groupTraffic;
   await settle(parley, 400, 60_000);
   await Promise.all([...onShard, ...others].flatMap((pair) => [...pair.alice, ...pair.bob]).map((device) => device.close()));
+  const parallelization = functions.fanout.consumes.parallelizationFactor;
   const ratio = alone.pushLatencyMs.p99 && withGroupFanout.pushLatencyMs.p99 ? Math.round((withGroupFanout.pushLatencyMs.p99 / alone.pushLatencyMs.p99) * 100) / 100 : null;
   return {
     rate: options.rate,
@@ -84,6 +93,7 @@ export async function measureGroupInterference(
     alone: alone.pushLatencyMs,
     withGroupFanout: withGroupFanout.pushLatencyMs,
     groupMessages,
+    inTheGroupsBatches: onShard.filter((pair) => laneOfKey(pair.conversationId, parallelization) === laneOfKey(group.conversationId, parallelization)).length,
     p99Ratio: ratio,
   };
 }

@@ -87,6 +87,12 @@ function groupRows(group: GroupFanoutRun | null): [string, string][] {
       `Group of ${group?.members ?? '—'} members (${group?.onlineMembers ?? '—'} online, ${group?.memberDevices ?? '—'} devices): GROUP_SEND → last online PUSH`,
       group ? `p50 ${ms(group.lastOnlineMemberMs.p50)}, max ${ms(group.lastOnlineMemberMs.max)} (${group.messages} messages)` : 'not run',
     ],
+    [
+      '  fanout invocations while the group messages went out (the largest are the messages\' own): wall; process CPU meanwhile',
+      group?.fanoutInvocation
+        ? `${group.fanoutInvocation.wallMs.count} invocations; wall p50 ${ms(group.fanoutInvocation.wallMs.p50)}, max ${ms(group.fanoutInvocation.wallMs.max)}; CPU p50 ${ms(group.fanoutInvocation.cpuMs.p50)}, max ${ms(group.fanoutInvocation.cpuMs.max)}`
+        : '—',
+    ],
     ['  cost per million group messages: fan-out and online acknowledgements', group ? `$${group.cost.usdPerMillionMessages.toFixed(2)}` : '—'],
     [
       `  + offline devices' return (${back ? `${back.sampleDevices} of ${back.offlineDevices} came back, scaled` : '—'})`,
@@ -103,7 +109,7 @@ function groupRows(group: GroupFanoutRun | null): [string, string][] {
     [
       `1:1 SEND → PUSH p99 on the group's shard at ${apart?.rate ?? '—'} msg/s: alone; beside its fan-out (target ≤ ${INTERFERENCE_P99_RATIO_TARGET}×)`,
       apart
-        ? `${ms(apart.alone.p99)}; ${ms(apart.withGroupFanout.p99)} with ${apart.groupMessages} group messages (${apart.p99Ratio ?? '—'}×, ${met(apart.p99Ratio !== null && apart.p99Ratio <= INTERFERENCE_P99_RATIO_TARGET)})`
+        ? `${ms(apart.alone.p99)}; ${ms(apart.withGroupFanout.p99)} with ${apart.groupMessages} group messages (${apart.p99Ratio ?? '—'}×, ${met(apart.p99Ratio !== null && apart.p99Ratio <= INTERFERENCE_P99_RATIO_TARGET)}); ${apart.inTheGroupsBatches ?? '—'} of ${apart.conversations} conversations in the group's batches`
         : 'not run',
     ],
   ];

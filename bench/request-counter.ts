@@ -38,6 +38,11 @@ export interface FunctionUsage {
   invocations: number;
   /** Wall time of each invocation, ms. */
   durationsMs: number[];
+  /**
+   * CPU time of this process (every thread: the emulators' too) while each invocation ran, ms: the
+   * invocation's own and that of whatever else ran meanwhile, so a fair figure only when it ran alone.
+   */
+  cpuMs: number[];
   /** Stream records handed to it (stream consumers). */
   records: number;
   errors: number;
@@ -191,10 +196,11 @@ export class RequestCounter {
 
   readonly intercept = (id: FunctionId, invoke: (event: unknown) => Promise<unknown>) => async (event: unknown) => {
     const usage = this.usage;
-    const entry = (usage.functions[id] ??= { invocations: 0, durationsMs: [], records: 0, errors: 0 });
+    const entry = (usage.functions[id] ??= { invocations: 0, durationsMs: [], cpuMs: [], records: 0, errors: 0 });
     entry.invocations++;
     entry.records += (event as { Records?: unknown[] })?.Records?.length ?? 0;
     const start = performance.now();
+    const cpu = process.cpuUsage();
     try {
       return await invoke(event);
     } catch (error) {
@@ -202,6 +208,8 @@ export class RequestCounter {
       throw error;
     } finally {
       entry.durationsMs.push(performance.now() - start);
+      const { user, system } = process.cpuUsage(cpu);
+      entry.cpuMs.push((user + system) / 1000);
     }
   };
 

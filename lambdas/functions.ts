@@ -47,6 +47,12 @@ export interface StreamConsumerDefinition {
   readonly stream: StreamId;
   /** Records per invocation. */
   readonly batchSize: number;
+  /**
+   * Batches of one shard in flight at once (Lambda's `ParallelizationFactor`, 1 to 10). Lambda keeps the
+   * records of one partition key (one conversation) in one of them, in order, so a large group's fan-out
+   * holds up only the conversations that hash with it, not its whole shard.
+   */
+  readonly parallelizationFactor: number;
   /** Retries of a failing batch (bisected on error) before its records go to the on-failure destination. */
   readonly retryAttempts: number;
   /** The function answers `batchItemFailures`, so only the failed records and those after them are retried. */
@@ -95,14 +101,15 @@ export const functions = {
   connect: {
     entry: 'lambdas/connect/connect.ts',
     description: 'Records the device → connection route; closes an older connection of the same device; announces the user online',
-    // devices: the device is awake, so the next message to it when offline may wake it again at once.
+    // devices: the device may be live (group fan-outs read its route) and is awake (its next offline message may wake it at once).
     tables: { ...presenceAnnouncementTables, routing: 'readWrite', devices: 'readWrite', presence: 'readWrite' },
     manageConnections: true,
   },
   disconnect: {
     entry: 'lambdas/connect/disconnect.ts',
-    description: 'Removes the device route if it still points at the closed connection; announces the user offline with their last seen',
-    tables: { ...presenceAnnouncementTables, routing: 'readWrite', presence: 'readWrite' },
+    description: 'Removes the device route and its device record’s connection if they still point at the closed connection; announces the user offline with their last seen',
+    // devices: the device's connection is forgotten, so group fan-outs stop reading its route.
+    tables: { ...presenceAnnouncementTables, routing: 'readWrite', devices: 'readWrite', presence: 'readWrite' },
     manageConnections: true,
   },
   heartbeat: {
@@ -149,7 +156,7 @@ export const functions = {
     },
     manageConnections: true,
     pushEndpoints: ['publish', 'delete'],
-    consumes: { stream: 'messages', batchSize: 100, retryAttempts: 10, reportBatchItemFailures: true, failedBatchesTo: 'failedDeliveries' },
+    consumes: { stream: 'messages', batchSize: 100, parallelizationFactor: 10, retryAttempts: 10, reportBatchItemFailures: true, failedBatchesTo: 'failedDeliveries' },
   },
   sync: {
     entry: 'lambdas/sync/sync.ts',

@@ -24,9 +24,10 @@ export interface ParleyStreamConsumerProps {
 
 /**
  * A function invoked by the records of a Kinesis stream through an enhanced fan-out consumer: the stream
- * pushes records to it (~70 ms on average) instead of Lambda polling each shard once a second. One batch
- * per shard at a time (parallelization factor 1), so the records of one partition key (one conversation)
- * are handled in order. A failing batch is bisected and retried; the records that still fail are written,
+ * pushes records to it (~70 ms on average) instead of Lambda polling each shard once a second. Up to
+ * `definition.parallelizationFactor` batches per shard at a time: Lambda keeps the records of one partition
+ * key (one conversation) in one of them, in order, so a slow record (a large group's fan-out) holds up
+ * only the conversations whose keys hash with its own, not its whole shard. A failing batch is bisected and retried; the records that still fail are written,
  * whole, to the `failedBatches` bucket, from which `npm run redrive` puts them back on the stream.
  *
  * The event source grants the function what it needs to read through the consumer, and the on-failure
@@ -61,8 +62,8 @@ export class ParleyStreamConsumer extends Construct {
       bisectBatchOnError: true,
       retryAttempts: definition.retryAttempts,
       reportBatchItemFailures: definition.reportBatchItemFailures,
-      // Exactly one batch per shard in flight: order per partition key (conversation) must hold.
-      parallelizationFactor: 1,
+      // Several batches per shard in flight; Lambda still keeps each partition key's (conversation's) records in order.
+      parallelizationFactor: definition.parallelizationFactor,
       onFailure: new FailedBatchesBucketDestination(props.failedBatches),
     });
     props.function.addEventSource(this.eventSource);

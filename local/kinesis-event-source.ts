@@ -1,6 +1,7 @@
 /**
  * Lambda's Kinesis event source mapping, for kinesalite: every shard of the stream is read in parallel,
- * each one batch at a time and in order, and each batch handed to the handler as a `KinesisStreamEvent`
+ * each with up to `parallelizationFactor` batches in flight (the records of one partition key always in
+ * the same one, in order), and each batch handed to the handler as a `KinesisStreamEvent`
  * with Lambda's retry, bisect, partial-failure and on-failure behaviour. With `checkpoints`, each shard
  * resumes after its last settled record, as Lambda's mapping does; a shard without one (or every shard,
  * without `checkpoints`) starts at `startingPosition`.
@@ -41,6 +42,13 @@ export interface KinesisEventSourceOptions {
   readonly checkpoints?: ShardCheckpoints;
   /** Records per invocation, at most. @default 100 */
   readonly batchSize?: number;
+  /**
+   * Batches of one shard in flight at once (Lambda's `ParallelizationFactor`, 1 to 10): records go to one
+   * of them by a hash of their partition key, so a key's records keep their order while a slow batch holds
+   * up only the keys that hash with it. The checkpoint stays before the earliest record not yet settled.
+   * @default 1: one batch per shard, the shard's records in order
+   */
+  readonly parallelizationFactor?: number;
   /** Retries of a failing batch before it goes to `onFailure`; -1 retries forever. @default 3 */
   readonly retryAttempts?: number;
   /** Split a batch the handler threw on in two, until the failing record is alone. @default false */
@@ -122,6 +130,7 @@ export async function startKinesisEventSource(options: KinesisEventSourceOptions
         startingPosition: options.startingPosition,
         ...checkpointing(options.checkpoints, shardId),
         batchSize: options.batchSize ?? 100,
+        parallelization: options.parallelizationFactor ?? 1,
         idlePollMs: options.idlePollMs ?? (options.puts ? 1000 : 5),
         log,
         signal,

@@ -280,6 +280,7 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
         startingPosition: options.dataDir ? 'TRIM_HORIZON' : 'LATEST',
         ...(options.dataDir ? { checkpoints: await fileCheckpoints(path.join(options.dataDir, 'event-sources', `${id}.json`)) } : {}),
         batchSize: consumes.batchSize,
+        parallelizationFactor: consumes.parallelizationFactor,
         retryAttempts: consumes.retryAttempts,
         bisectBatchOnError: true,
         reportBatchItemFailures: consumes.reportBatchItemFailures,

@@ -2,8 +2,8 @@
  * Delivering to a group: up to 1,024 members with up to 5 devices each. A message is stored once, in the
  * group's timeline, and pushed to the live devices; offline devices read it at SYNC after their cursor
  * (`lambdas/sync/group-sync.ts`). Changes of membership, rare and small, are queued per device like
- * receipts. Devices are read with one query per member, routes in batches, and posts run with bounded concurrency, so the last
- * online member has a message after a few dozen DynamoDB calls rather than thousands.
+ * receipts. Devices are read with one query per member; routes, in batches, only of the devices whose
+ * record shows a connection; posts run with bounded concurrency.
  */
 import { PRIMARY_DEVICE_ID } from '../accounts/constants';
 import type { GroupUpdateFrame, PushFrame } from '../protocol/frames';
@@ -14,7 +14,7 @@ import { mapConcurrently } from '../runtime/concurrency';
 import type { Deps } from '../runtime/deps';
 import { markJoined, markLeft, recordActivity } from '../tables/conversations';
 import { appendToTimeline, latestEntry, nextPosition } from '../tables/group-timeline';
-import { devicesOfUsers, isAddressable } from '../tables/devices';
+import { devicesOfUsers, isAddressable, mayHoldConnection } from '../tables/devices';
 import { positionOf, waitingExpiry } from '../tables/device-queues';
 import { getTally, openTally } from '../tables/group-receipts';
 import { advanceMemberDelivery, forgetMember } from '../tables/group-delivery';
@@ -85,15 +85,20 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
     frame,
     ...(record.control ? { control: true as const } : {}),
   });
+  // The devices are read once the message is stored: a device whose record does not show it connected
+  // yet connects after that, so its SYNC finds the message in the timeline.
+  await appended;
   // A device without keys has no session to get the Sender Key over: it could not read the message.
   const devices = (await devicesOfUsers(deps, recipients)).filter(
     (device) => isAddressable(device) && !(device.userId === from.userId && device.deviceId === from.deviceId),
   );
-  // Routes are read while the message is stored; nothing is posted before it is.
-  const [offline] = await Promise.all([sendToDevices(deps, devices, () => frame, appended), appended]);
+  // Routes only of the devices whose record shows a connection (most of a large group's are offline).
+  const now = deps.now();
+  const mayBeLive = devices.filter((device) => mayHoldConnection(device, now));
+  const offline = [...devices.filter((device) => !mayHoldConnection(device, now)), ...(await sendToDevices(deps, mayBeLive, () => frame))];
   countDeliveries(deps, frame, devices.length - offline.length, offline.length);
   // Only devices whose record, read above, says a wake-up may be due: a claim is a write, held or not.
-  const toWake = offline.filter((device) => mayBeDueWakeUp(device.push, deps.now()) && device.userId !== from.userId);
+  const toWake = offline.filter((device) => mayBeDueWakeUp(device, now) && device.userId !== from.userId);
   await mapConcurrently(toWake, CONCURRENT_REQUESTS, (device) => wakeDevice(deps, device.userId, device.deviceId));
   // The sender has its own message: its position moves to it when it had every message before (else its
   // next acknowledgement moves it), so the sender never holds back its own "delivered to everyone" tick.

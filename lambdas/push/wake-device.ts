@@ -5,7 +5,7 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Deps } from '../runtime/deps';
 import { logger } from '../runtime/observability';
-import { claimWakeUp, removePush, type PushRegistration } from '../tables/devices';
+import { claimWakeUp, removePush, type DeviceRecord, type PushRegistration } from '../tables/devices';
 import { pushEnabled } from './platform-applications';
 import { endpointOwner, isDeadEndpoint, releaseEndpoint } from './platform-endpoints';
 import { wakeUpMessage } from './wake-up-message';
@@ -13,18 +13,22 @@ import { METRIC, recordMetric } from '../runtime/metrics';
 
 /**
  * At most one wake-up per device this often: a burst of messages to an offline device makes one push.
- * The device connecting clears it, so a message after it disconnects again wakes it at once.
+ * A device that connected since its last wake-up is due one at once, so a message after it disconnects
+ * again wakes it.
  */
 export const WAKE_UP_INTERVAL_MS = 30_000;
 
 /**
  * Whether a device read a moment ago may be due a wake-up: it has a push registration not used within
- * `WAKE_UP_INTERVAL_MS`. A group's fan-out asks this of the device records it has read before claiming
+ * `WAKE_UP_INTERVAL_MS`, or not since the device last connected. A group's fan-out asks this of the device records it has read before claiming
  * a wake-up, since each claim is a conditional write of the device, billed whether it holds or not: a
  * thousand offline members would otherwise cost a thousand writes per message, not per wake-up.
  */
-export const mayBeDueWakeUp = (push: Pick<PushRegistration, 'lastWokenAt'> | undefined, now: number): boolean =>
-  push !== undefined && (push.lastWokenAt === undefined || push.lastWokenAt < now - WAKE_UP_INTERVAL_MS);
+export const mayBeDueWakeUp = (device: Pick<DeviceRecord, 'push' | 'lastConnectedAt'>, now: number): boolean => {
+  const lastWokenAt = device.push?.lastWokenAt;
+  if (!device.push) return false;
+  return lastWokenAt === undefined || lastWokenAt < now - WAKE_UP_INTERVAL_MS || (device.lastConnectedAt !== undefined && lastWokenAt < device.lastConnectedAt);
+};
 
 /**
  * `sent`: a wake-up went out. `skipped`: push is off, the device has no push token, or it was woken less

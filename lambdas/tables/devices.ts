@@ -25,7 +25,7 @@ export interface PushRegistration {
   readonly endpointArn: string;
   /** Epoch milliseconds; tells this registration from a later one of the same endpoint. */
   readonly registeredAt: number;
-  /** Epoch milliseconds of the last wake-up push; unset once the device has connected since. */
+  /** Epoch milliseconds of the last wake-up push; one before the device's `lastConnectedAt` no longer holds the next back. */
   readonly lastWokenAt?: number;
 }
 
@@ -43,7 +43,27 @@ export interface DeviceRecord {
   readonly push?: PushRegistration;
   /** Set by the device's first key upload, never changed; unset, the device has no keys yet. */
   readonly registrationId?: number;
+  /** Epoch milliseconds of the device's latest `$connect`: a wake-up before it was answered. */
+  readonly lastConnectedAt?: number;
+  /**
+   * The connection the device opened last, until its `$disconnect`: set, the device may be live, so a
+   * group's fan-out reads its route; unset (or past `until`), it is offline and its route is not read.
+   */
+  readonly connection?: DeviceConnection;
 }
+
+export interface DeviceConnection {
+  readonly connectionId: string;
+  /** Epoch milliseconds past which the connection is closed whatever happened: its opening plus API Gateway's longest connection. */
+  readonly until: number;
+}
+
+/**
+ * Whether a device read a moment ago may hold a live connection: only then is its route worth a read.
+ * A stale `connection` (a `$disconnect` lost, a refused handshake) costs one route read, no more.
+ */
+export const mayHoldConnection = (device: Pick<DeviceRecord, 'connection'>, now: number): boolean =>
+  device.connection !== undefined && device.connection.until > now;
 
 /** A device peers can write to: it has uploaded its keys, so a session with it can start. */
 export const isAddressable = <T extends Pick<DeviceRecord, 'registrationId'>>(device: T): device is T & { registrationId: number } =>
@@ -192,17 +212,41 @@ export async function claimWakeUp(
 ): Promise<PushRegistration | undefined> {
   const updated = await updateDevice(deps, userId, deviceId, {
     UpdateExpression: 'SET push.lastWokenAt = :now',
-    ConditionExpression: 'attribute_exists(push) AND (attribute_not_exists(push.lastWokenAt) OR push.lastWokenAt < :since)',
+    // A device that connected since its last wake-up is due one at once: it was awake meanwhile.
+    ConditionExpression:
+      'attribute_exists(push) AND (attribute_not_exists(push.lastWokenAt) OR push.lastWokenAt < :since OR push.lastWokenAt < lastConnectedAt)',
     ExpressionAttributeValues: { ':now': now, ':since': since },
     ReturnValues: 'ALL_NEW',
   });
   return updated?.push as PushRegistration | undefined;
 }
 
-/** The device is awake (it connected): the next offline delivery may wake it again at once. */
-export async function clearWakeUp(deps: Deps, userId: string, deviceId: number): Promise<void> {
+/**
+ * The device connected: it may be live on `connection` (its route is then read by group fan-outs), and
+ * it is awake, so its next offline message may wake it at once. False when the device is gone.
+ */
+export async function recordConnection(
+  deps: Deps,
+  userId: string,
+  deviceId: number,
+  connection: DeviceConnection & { readonly connectedAt: number },
+): Promise<boolean> {
+  const { connectedAt, ...stored } = connection;
+  const updated = await updateDevice(deps, userId, deviceId, {
+    UpdateExpression: 'SET lastConnectedAt = :connectedAt, #connection = :connection',
+    ConditionExpression: 'attribute_exists(userId)',
+    ExpressionAttributeNames: { '#connection': 'connection' },
+    ExpressionAttributeValues: { ':connectedAt': connectedAt, ':connection': stored },
+  });
+  return updated !== undefined;
+}
+
+/** The device's connection closed: unless it has opened another since, it is offline. */
+export async function forgetConnection(deps: Deps, userId: string, deviceId: number, connectionId: string): Promise<void> {
   await updateDevice(deps, userId, deviceId, {
-    UpdateExpression: 'REMOVE push.lastWokenAt',
-    ConditionExpression: 'attribute_exists(push.lastWokenAt)',
+    UpdateExpression: 'REMOVE #connection',
+    ConditionExpression: '#connection.connectionId = :connectionId',
+    ExpressionAttributeNames: { '#connection': 'connection' },
+    ExpressionAttributeValues: { ':connectionId': connectionId },
   });
 }

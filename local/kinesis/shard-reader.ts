@@ -1,7 +1,9 @@
 /**
- * Reads one shard the way Lambda's event source mapping does: one batch at a time, each settled before the
- * next is read, so records of a partition key are handled in order. It reads again at once after a
- * non-empty batch; after an empty one it waits `idlePollMs`, or less if woken because a record was put.
+ * Reads one shard the way Lambda's event source mapping does, handing what it reads to the shard's
+ * concurrent batches (`concurrent-batches.ts`: one batch at a time per lane, records of a partition key in
+ * one lane and in order). It reads ahead while batches settle, up to a batch per lane; it reads again at
+ * once after a non-empty read, and after an empty one waits `idlePollMs`, or less if woken because a
+ * record was put.
  */
 import {
   GetRecordsCommand,
@@ -12,6 +14,7 @@ import {
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { Doorbell, pause } from '../aws/wait';
+import { ConcurrentBatches } from './concurrent-batches';
 
 export type StartingPosition = 'TRIM_HORIZON' | 'LATEST';
 
@@ -23,13 +26,12 @@ export interface ShardReaderOptions {
   /** Resume right after this sequence number instead of at `startingPosition`: the shard's checkpoint. */
   readonly startAfter?: string;
   readonly batchSize: number;
+  /** Batches of the shard in flight at once, records of a partition key always in the same one: 1 to 10. */
+  readonly parallelization: number;
   readonly idlePollMs: number;
-  /**
-   * Settles one batch; the reader moves past it when this resolves, and on `true` (the batch was settled,
-   * not abandoned on stop) reports the batch's last record to `settled`.
-   */
+  /** Settles one batch: `true` once handled or given up on, `false` if abandoned on stop (not checkpointed). */
   readonly settle: (records: _Record[]) => Promise<boolean>;
-  /** Told the sequence number of the last record of each settled batch: the place to keep a checkpoint. */
+  /** Told the sequence number up to which every record read is settled: the place to keep a checkpoint. */
   readonly settled?: (sequenceNumber: string) => Promise<void>;
   /** Where failed reads are reported. */
   readonly log: (line: string) => void;
@@ -57,11 +59,14 @@ export class ShardReader {
   private stopped = false;
   private readonly waiters = new Set<CatchUpWaiter>();
   private readonly doorbell = new Doorbell();
+  private readonly batches: ConcurrentBatches;
 
   private constructor(
     private readonly options: ShardReaderOptions,
     firstIterator: string,
   ) {
+    const { parallelization, batchSize, settle, settled, log, signal } = options;
+    this.batches = new ConcurrentBatches({ parallelization, batchSize, settle, ...(settled ? { settled } : {}), log, signal });
     this.done = this.run(firstIterator);
   }
 
@@ -91,7 +96,7 @@ export class ShardReader {
   }
 
   private async run(firstIterator: string): Promise<void> {
-    const { kinesis, batchSize, idlePollMs, settle, signal } = this.options;
+    const { kinesis, batchSize, idlePollMs, signal } = this.options;
     let iterator: string | undefined = firstIterator;
     while (iterator && !signal.aborted) {
       const read = ++this.reads;
@@ -102,10 +107,8 @@ export class ShardReader {
         const page: GetRecordsCommandOutput = await kinesis.send(command, { abortSignal: signal });
         const records = page.Records ?? [];
         if (records.length > 0) {
-          const settledAll = await settle(records);
           this.lastSequenceNumber = records.at(-1)?.SequenceNumber;
-          // An abandoned batch is not checkpointed: after a restart it is read again, as Lambda would.
-          if (settledAll && this.lastSequenceNumber) await this.options.settled?.(this.lastSequenceNumber);
+          await this.batches.add(records);
         } else {
           this.reportCaughtUp(read);
           await this.doorbell.wait(idlePollMs, signal);
@@ -116,6 +119,8 @@ export class ShardReader {
         iterator = await this.recover(error, current);
       }
     }
+    // Stopping waits for the batches in flight; none starts after.
+    await this.batches.idle();
     this.stopped = true;
     for (const waiter of this.waiters) waiter.resolve();
   }
@@ -141,11 +146,12 @@ export class ShardReader {
       : { ShardIteratorType: 'TRIM_HORIZON' };
   }
 
+  /** An empty read begun after a waiter came: every record put before it was read, and is settled once the batches say so. */
   private reportCaughtUp(read: number): void {
     for (const waiter of this.waiters) {
       if (read > waiter.afterRead) {
         this.waiters.delete(waiter);
-        waiter.resolve();
+        void this.batches.settledSoFar().then(waiter.resolve);
       }
     }
   }

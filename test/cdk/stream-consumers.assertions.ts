@@ -50,7 +50,7 @@ describe('stream consumers', () => {
       });
     });
 
-    it('invokes the function from the consumer (pushed records, not polling), in order, with no batching wait', () => {
+    it('invokes the function from the consumer (pushed records, not polling), in order per conversation, with no batching wait', () => {
       expect(mappingOf(functionId)).toEqual({
         EventSourceArn: {
           'Fn::GetAtt': [logicalIdOf(built.stack.parley.handlers.streamConsumers[functionId].consumer), 'ConsumerARN'],
@@ -62,11 +62,18 @@ describe('stream consumers', () => {
         BisectBatchOnFunctionError: true,
         MaximumRetryAttempts: definition.retryAttempts,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
-        ParallelizationFactor: 1,
+        ParallelizationFactor: definition.parallelizationFactor,
         DestinationConfig: {
           OnFailure: { Destination: { 'Fn::GetAtt': [logicalIdOf(built.stack.parley.buckets[definition.failedBatchesTo]), 'Arn'] } },
         },
       });
+    });
+
+    it('runs several batches of a shard at once, so a slow conversation holds up few others', () => {
+      // Order per conversation is Lambda's to keep (per partition key); more than 10 is refused by Lambda.
+      expect(definition.parallelizationFactor).toBeGreaterThan(1);
+      expect(definition.parallelizationFactor).toBeLessThanOrEqual(10);
+      expect(mappingOf(functionId).ParallelizationFactor).toBe(definition.parallelizationFactor);
     });
 
     it(`writes the batches it gives up on, records and all, to the ${definition.failedBatchesTo} bucket`, () => {

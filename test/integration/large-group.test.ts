@@ -15,12 +15,30 @@ import { addSimulatedUsers, credentialsOf, type SimulatedUser } from '../support
 import { syncQueue } from '../support/sync-queue';
 
 let parley: ParleyLocal;
+/** Keys of the routing table read by BatchGetItem, by every client of the stack. */
+let routeKeysRead = 0;
+/** Counts the routing keys each BatchGetItem asks for (the test's own view of what the fan-out reads). */
+const countRouteReads = <T extends object>(client: T): T => {
+  if (client.constructor.name !== 'DynamoDBClient') return client;
+  (client as unknown as { middlewareStack: { add(middleware: unknown, options: unknown): void } }).middlewareStack.add(
+    (next: (args: any) => Promise<any>, context: { commandName?: string }) => (args: any) => {
+      if (context.commandName === 'BatchGetItemCommand') {
+        for (const [table, { Keys }] of Object.entries<{ Keys: unknown[] }>(args.input.RequestItems ?? {})) {
+          if (table === parley.resources.tables.routing) routeKeysRead += Keys.length;
+        }
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'countRouteReads' },
+  );
+  return client;
+};
 let alice: DeviceCredentials;
 let online: DeviceCredentials[];
 let simulated: SimulatedUser[];
 
 beforeAll(async () => {
-  parley = await startParleyLocal({ webSocketPort: 0, httpPort: 0 });
+  parley = await startParleyLocal({ webSocketPort: 0, httpPort: 0, instrumentClients: countRouteReads });
   [alice, ...online] = await Promise.all(['+14155558001', '+14155558002', '+14155558003', '+14155558004'].map((n) => registerAccount(parley, n)));
   simulated = await addSimulatedUsers(parley, MAX_GROUP_MEMBERS - 4);
 }, 60_000);
@@ -69,12 +87,16 @@ it('delivers a message to every device of 1,024 members exactly once from one st
 
   const [sender, ...receivers] = await Promise.all([alice, ...online].map((device) => connectDevice(parley, device)));
   const frame = { action: 'GROUP_SEND', requestId: 'g1', msgId: randomUUID(), conversationId: `group:${groupId}`, seq: 1, groupVersion: 1, ciphertext: 'U2VuZGVyS2V5' };
+  routeKeysRead = 0;
   const start = performance.now();
   sender!.send(frame);
   expect(await sender!.next((f) => f.requestId === 'g1')).toMatchObject({ type: 'ACK' });
   await Promise.all(receivers.map((socket) => socket.next((f) => f.type === 'PUSH' && f.msgId === frame.msgId, 20_000)));
   const lastOnlineMs = performance.now() - start;
   await parley.drainStreams();
+  // Routes only of the devices whose record shows a connection (the three online members'), not of the
+  // 1,200-odd offline ones.
+  expect(routeKeysRead).toBe(online.length);
 
   // Stored once, for every member device: not one queue item per device.
   expect(await storedCopies(parley.resources.tables.groupTimeline, frame.msgId)).toBe(1);

@@ -10,12 +10,12 @@ import path from 'node:path';
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { createClients } from '../../lambdas/runtime/clients';
 import type { MessageRecord } from '../../lambdas/protocol/stream-records';
-import { directConversationId } from '../../lambdas/send/conversations';
 import { startAwsEmulators } from '../../local/aws-emulators';
 import { localResourceName } from '../../local/provision';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import { queuedItems, streamedMsgIds } from '../support/device-queue';
 import { connectDevice, registerAccount, type TestDevice } from '../support/device-client';
+import { directMessage } from '../support/direct-message';
 
 let dataDir: string;
 /** Records the fanout handled, by msgId, in the current run. */
@@ -55,18 +55,6 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-function message(from: TestDevice, to: TestDevice, seq: number) {
-  return {
-    action: 'SEND',
-    requestId: randomUUID(),
-    msgId: randomUUID(),
-    conversationId: directConversationId(from.userId, to.userId),
-    to: to.userId,
-    seq,
-    envelopes: [{ userId: to.userId, deviceId: to.deviceId, registrationId: to.registrationId, type: 'message', ciphertext: Buffer.from(`message ${seq}`).toString('base64') }],
-  };
-}
-
 const queuedIds = async (parley: ParleyLocal, device: TestDevice) => (await queuedItems(parley, device)).map((item) => (item.frame as { msgId: string }).msgId);
 
 it('handles after a restart what was not handled before it, and nothing twice', async () => {
@@ -74,14 +62,14 @@ it('handles after a restart what was not handled before it, and nothing twice', 
   const alice = await registerAccount(first, '+14155550951');
   const bob = await registerAccount(first, '+14155550952');
   const sender = await connectDevice(first, alice);
-  const handledBefore = message(alice, bob, 1);
+  const handledBefore = directMessage(alice, bob, 1);
   sender.send(handledBefore);
   await sender.next((f) => f.requestId === handledBefore.requestId);
   await first.drainStreams();
   expect(handled.get(handledBefore.msgId)).toBe(1);
 
   // On the stream (the sender has its ACK) but not yet delivered when the stack stops.
-  const unhandled = message(alice, bob, 2);
+  const unhandled = directMessage(alice, bob, 2);
   held.add(unhandled.msgId);
   const seen = new Promise<void>((resolve) => (sawHeld = resolve));
   sender.send(unhandled);

@@ -11,6 +11,7 @@ import {
   type KinesisEventSourceOptions,
 } from '../../local/kinesis-event-source';
 import { ensureStream } from '../../local/resources/stream';
+import { laneOfKey as laneOf } from '../../local/kinesis/concurrent-batches';
 
 interface Payload {
   readonly key: string;
@@ -21,6 +22,13 @@ interface Payload {
 const payloadOf = (record: KinesisStreamRecord): Payload =>
   JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')) as Payload;
 const numbersOf = (event: KinesisStreamEvent) => event.Records.map((record) => payloadOf(record).n);
+const waitFor = async (condition: () => boolean) => {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('Timed out');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+};
 
 describe('kinesisEventSource', () => {
   let emulators: AwsEmulators;
@@ -96,6 +104,133 @@ describe('kinesisEventSource', () => {
     for (const key of keys) expect(seen.get(key)).toEqual(Array.from({ length: 15 }, (_, n) => n));
     expect(shards.size).toBeGreaterThan(1);
     expect(mostInFlightOnAShard).toBe(1);
+  });
+
+  describe('with a parallelization factor', () => {
+    /** Keys that all land on the single shard of a one-shard stream, so they share its concurrent batches. */
+    const keys = Array.from({ length: 12 }, (_, index) => `conversation-${index}`);
+
+    it('lets other keys of the shard pass a slow batch, keeping each key in order and never two batches of one key at once', async () => {
+      const streamName = await newStream(1);
+      let releaseSlow!: () => void;
+      const slowReleased = new Promise<void>((resolve) => (releaseSlow = resolve));
+      const seen = new Map<string, number[]>();
+      const keysInFlight = new Set<string>();
+      let keyInTwoBatches = false;
+      let mostInFlight = 0;
+      let inFlight = 0;
+      const source = await start({
+        streamName,
+        startingPosition: 'TRIM_HORIZON',
+        parallelizationFactor: 4,
+        batchSize: 5,
+        handler: async (event) => {
+          const batchKeys = new Set(event.Records.map((record) => payloadOf(record).key));
+          for (const key of batchKeys) {
+            if (keysInFlight.has(key)) keyInTwoBatches = true;
+            keysInFlight.add(key);
+          }
+          mostInFlight = Math.max(mostInFlight, ++inFlight);
+          // The first record of the slow key holds its batch until the others are all through.
+          if (event.Records.some((record) => payloadOf(record).key === 'slow' && payloadOf(record).n === 0)) await slowReleased;
+          else await new Promise((resolve) => setTimeout(resolve, 1));
+          for (const record of event.Records) {
+            const { key, n } = payloadOf(record);
+            seen.set(key, [...(seen.get(key) ?? []), n]);
+          }
+          for (const key of batchKeys) keysInFlight.delete(key);
+          inFlight--;
+        },
+      });
+
+      await put(streamName, [{ key: 'slow', n: 0 }, ...Array.from({ length: 5 }, (_, n) => keys.map((key) => ({ key, n }))).flat(), { key: 'slow', n: 1 }]);
+      // Every key that does not share the slow key's batches gets through while it is held.
+      const others = keys.filter((key) => laneOf(key, 4) !== laneOf('slow', 4));
+      expect(others.length).toBeGreaterThan(0);
+      try {
+        await waitFor(() => others.every((key) => seen.get(key)?.length === 5));
+        expect(seen.get('slow')).toBeUndefined();
+      } finally {
+        releaseSlow();
+      }
+      await source.drain();
+
+      for (const key of keys) expect(seen.get(key)).toEqual([0, 1, 2, 3, 4]);
+      expect(seen.get('slow')).toEqual([0, 1]);
+      expect(keyInTwoBatches).toBe(false);
+      expect(mostInFlight).toBeGreaterThan(1);
+      expect(mostInFlight).toBeLessThanOrEqual(4);
+    });
+
+    it('checkpoints only up to the earliest record not yet settled', async () => {
+      const streamName = await newStream(1);
+      let releaseSlow!: () => void;
+      const slowReleased = new Promise<void>((resolve) => (releaseSlow = resolve));
+      const checkpoints: string[] = [];
+      const handled: string[] = [];
+      const source = await start({
+        streamName,
+        startingPosition: 'TRIM_HORIZON',
+        parallelizationFactor: 10,
+        checkpoints: { lastSettled: () => undefined, settled: async (_shardId, sequenceNumber) => void checkpoints.push(sequenceNumber) },
+        handler: async (event) => {
+          if (event.Records.some((record) => payloadOf(record).key === 'slow')) await slowReleased;
+          handled.push(...event.Records.map((record) => record.kinesis.sequenceNumber));
+        },
+      });
+
+      await put(streamName, [{ key: 'first', n: 0 }]);
+      await source.drain();
+      const [first] = handled;
+      await put(streamName, [{ key: 'slow', n: 1 }, ...keys.map((key, n) => ({ key, n: n + 2 }))]);
+      const passing = keys.filter((key) => laneOf(key, 10) !== laneOf('slow', 10)).length;
+      try {
+        await waitFor(() => handled.length === 1 + passing);
+        // Records after the slow one are done, but a restart must hand the slow one over again.
+        expect(checkpoints).toEqual([first]);
+      } finally {
+        releaseSlow();
+      }
+      await source.drain();
+
+      expect(handled).toHaveLength(2 + keys.length);
+      expect(checkpoints.at(-1)).toBe([...handled].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)).at(-1));
+    });
+
+    it('retries and bisects a failing batch while the other keys go on, and hands the poison record to onFailure', async () => {
+      const streamName = await newStream(1);
+      const failures: KinesisBatchFailure[] = [];
+      const handled = new Map<string, number[]>();
+      const source = await start({
+        streamName,
+        startingPosition: 'TRIM_HORIZON',
+        parallelizationFactor: 3,
+        retryAttempts: 1,
+        bisectBatchOnError: true,
+        onFailure: async (failure) => void failures.push(failure),
+        handler: async (event) => {
+          if (event.Records.some((record) => payloadOf(record).poison)) throw new Error('poison');
+          for (const record of event.Records) {
+            const { key, n } = payloadOf(record);
+            handled.set(key, [...(handled.get(key) ?? []), n]);
+          }
+        },
+      });
+
+      await put(streamName, [...tenRecords(6), ...keys.map((key) => ({ key, n: 0 }))]);
+      await source.drain();
+
+      expect(handled.get('one')).toEqual([0, 1, 2, 3, 4, 5, 7, 8, 9]);
+      for (const key of keys) expect(handled.get(key)).toEqual([0]);
+      expect(failures.map((failure) => failure.records.map((record) => payloadOf(record).n))).toEqual([[6]]);
+    });
+
+    it('refuses a factor Lambda would refuse', async () => {
+      const streamName = await newStream(1);
+      await expect(start({ streamName, startingPosition: 'LATEST', parallelizationFactor: 11, handler: async () => undefined })).rejects.toThrow(
+        'parallelization must be an integer from 1 to 10, not 11',
+      );
+    });
   });
 
   it('retries a failed batch, bisecting it, and hands a poison record to onFailure', async () => {

@@ -72,22 +72,24 @@ describe('connect', () => {
     db.on(GetCommand).resolves({ Item: { ...caller, connectionId: 'conn-new=', connectedAt: NOW, expiresAt: NOW / 1000 + 600 } });
   });
 
-  it('marks the device awake, so that once offline again its next message wakes it at once', async () => {
+  it('records on the device that it may be live on this connection until its longest life, and when it connected (a wake-up before is answered)', async () => {
     db.on(PutCommand).resolves({});
     db.on(UpdateCommand).resolves({});
     expect(await run(connectEvent('conn-new=', caller))).toEqual({ statusCode: 200 });
-    expect(db.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({
-      TableName: 'parley-devices',
+    const [update] = db.commandCalls(UpdateCommand).filter((call) => call.args[0].input.TableName === 'parley-devices');
+    expect(update!.args[0].input).toMatchObject({
       Key: { userId: USER, deviceId: 2 },
-      UpdateExpression: 'REMOVE push.lastWokenAt',
-      ConditionExpression: 'attribute_exists(push.lastWokenAt)',
+      UpdateExpression: 'SET lastConnectedAt = :connectedAt, #connection = :connection',
+      ConditionExpression: 'attribute_exists(userId)',
+      // The functions' clock, not the gateway's (the fixture's connection opened a second before NOW).
+      ExpressionAttributeValues: { ':connectedAt': NOW, ':connection': { connectionId: 'conn-new=', until: NOW + 2 * 60 * 60 * 1000 } },
     });
   });
 
-  it('connects even when the wake-up cannot be cleared: that only delays the next wake-up', async () => {
+  it('refuses the connection when the device record cannot be written: group messages would not be pushed to it', async () => {
     db.on(PutCommand).resolves({});
     db.on(UpdateCommand).rejects(new Error('throttled'));
-    expect(await run(connectEvent('conn-new=', caller))).toEqual({ statusCode: 200 });
+    await expect(run(connectEvent('conn-new=', caller))).rejects.toThrow('throttled');
   });
 
   it('records the route with a TTL that outlives the idle timeout but not the connection', async () => {
@@ -137,6 +139,19 @@ describe('disconnect', () => {
     const input = db.commandCalls(DeleteCommand)[0]!.args[0].input;
     expect(input.ConditionExpression).toBe('connectionId = :c');
     expect(input.ExpressionAttributeValues).toEqual({ ':c': 'conn-old=' });
+  });
+
+  it('forgets the device record’s connection only if it is still the closed one', async () => {
+    db.on(DeleteCommand).resolves({});
+    db.on(UpdateCommand).rejects(conditionFailed());
+    expect(await disconnect.withDeps(deps)(disconnectEvent('conn-old=', caller))).toEqual({ statusCode: 200 });
+    const [update] = db.commandCalls(UpdateCommand).filter((call) => call.args[0].input.TableName === 'parley-devices');
+    expect(update!.args[0].input).toMatchObject({
+      Key: { userId: USER, deviceId: 2 },
+      UpdateExpression: 'REMOVE #connection',
+      ConditionExpression: '#connection.connectionId = :connectionId',
+      ExpressionAttributeValues: { ':connectionId': 'conn-old=' },
+    });
   });
 });
 

@@ -305,7 +305,8 @@ describe('fanout wake-up', () => {
       expect.objectContaining({
         TableName: 'parley-devices',
         Key: { userId: BOB, deviceId: 1 },
-        ConditionExpression: 'attribute_exists(push) AND (attribute_not_exists(push.lastWokenAt) OR push.lastWokenAt < :since)',
+        ConditionExpression:
+          'attribute_exists(push) AND (attribute_not_exists(push.lastWokenAt) OR push.lastWokenAt < :since OR push.lastWokenAt < lastConnectedAt)',
         ExpressionAttributeValues: { ':now': NOW, ':since': NOW - 30_000 },
         ReturnValues: 'ALL_NEW',
       }),
@@ -423,10 +424,17 @@ describe('fanout wake-up', () => {
 });
 
 describe('mayBeDueWakeUp', () => {
+  const push = (lastWokenAt?: number) => ({ platform: 'fcm' as const, endpointArn: 'arn', registeredAt: 0, ...(lastWokenAt === undefined ? {} : { lastWokenAt }) });
+
   it('lets a group fan-out claim a wake-up only for a device with push whose last one is older than the interval', () => {
-    expect(mayBeDueWakeUp(undefined, NOW)).toBe(false);
-    expect(mayBeDueWakeUp({}, NOW)).toBe(true);
-    expect(mayBeDueWakeUp({ lastWokenAt: NOW - WAKE_UP_INTERVAL_MS + 1 }, NOW)).toBe(false);
-    expect(mayBeDueWakeUp({ lastWokenAt: NOW - WAKE_UP_INTERVAL_MS - 1 }, NOW)).toBe(true);
+    expect(mayBeDueWakeUp({}, NOW)).toBe(false);
+    expect(mayBeDueWakeUp({ push: push() }, NOW)).toBe(true);
+    expect(mayBeDueWakeUp({ push: push(NOW - WAKE_UP_INTERVAL_MS + 1) }, NOW)).toBe(false);
+    expect(mayBeDueWakeUp({ push: push(NOW - WAKE_UP_INTERVAL_MS - 1) }, NOW)).toBe(true);
+  });
+
+  it('lets it claim one at once for a device that connected since its last wake-up', () => {
+    expect(mayBeDueWakeUp({ push: push(NOW - 1000), lastConnectedAt: NOW - 500 }, NOW)).toBe(true);
+    expect(mayBeDueWakeUp({ push: push(NOW - 500), lastConnectedAt: NOW - 1000 }, NOW)).toBe(false);
   });
 });
