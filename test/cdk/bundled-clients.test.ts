@@ -2,9 +2,10 @@ import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { esbuildOptionsOf } from '../../bench/bundles';
-import { bundleDefinesFor, servicesUsedBy } from '../../lib/bundled-clients';
+import { bundleAliasesFor, bundleDefinesFor, servicesUsedBy, WITHOUT_EVENT_STREAMS_MODULE } from '../../lib/bundled-clients';
 import { bundlingFor, type TracingMode } from '../../lib/functions';
 import { functions } from '../../lambdas/functions';
+import { EventStreamSerde, eventStreamSerdeProvider, resolveEventStreamSerdeConfig } from '../../lambdas/runtime/without-event-streams';
 
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
 
@@ -58,6 +59,22 @@ describe('bundled clients', () => {
     });
   });
 
+  describe('bundleAliasesFor', () => {
+    it('swaps the SDK\'s event streams out only where no client of the function has event-stream operations', () => {
+      expect(bundleAliasesFor(functions.disconnect)).toEqual([`@smithy/core/event-streams=./${WITHOUT_EVENT_STREAMS_MODULE}`]);
+      expect(bundleAliasesFor(functions.requestVerificationCode)).toHaveLength(1);
+      expect(bundleAliasesFor(functions.send)).toEqual([]); // Kinesis: SubscribeToShard
+      expect(bundleAliasesFor(functions.createMediaUpload)).toEqual([]); // S3: SelectObjectContent
+    });
+
+    it('puts in their place a module that says why, should an event-stream operation ever be reached', () => {
+      const why = /event streams are not in this bundle/;
+      expect(() => new EventStreamSerde()).toThrow(why);
+      expect(() => eventStreamSerdeProvider()).toThrow(why);
+      expect(() => resolveEventStreamSerdeConfig()).toThrow(why);
+    });
+  });
+
   describe('a bundle', () => {
     it('holds the SDK clients its function uses and not the others', async () => {
       expect([...(await sdkClientsInBundle('listDevices'))]).toEqual(['DynamoDBClient']);
@@ -74,6 +91,14 @@ describe('bundled clients', () => {
       const inBundle = await inputsOfBundle('send');
       expect(inBundle).toContain('lambdas/runtime/lambda-credentials.ts');
       expect(inBundle.filter((input) => /credential-provider-|nested-clients|token-providers/.test(input))).toEqual([]);
+    }, 30_000);
+
+    it('holds the SDK\'s event-stream codec only with a client that has event-stream operations', async () => {
+      const eventStreams = (inputs: string[]) => inputs.filter((input) => input.includes('@smithy/core/dist-es/submodules/event-streams/'));
+      const disconnect = await inputsOfBundle('disconnect');
+      expect(eventStreams(disconnect)).toEqual([]);
+      expect(disconnect).toContain(WITHOUT_EVENT_STREAMS_MODULE);
+      expect(eventStreams(await inputsOfBundle('send')).length).toBeGreaterThan(0);
     }, 30_000);
 
     it('holds the X-Ray SDK only when parley:tracing is subsegments', async () => {
