@@ -27,6 +27,20 @@ async function inputsOfBundle(functionId: keyof typeof functions, tracing?: Trac
   return Object.entries(output!.inputs).filter(([, { bytesInOutput }]) => bytesInOutput > 0).map(([input]) => input);
 }
 
+/** The text of a function's bundle as lib/functions.ts builds it. */
+async function bundleText(functionId: keyof typeof functions): Promise<string> {
+  const definition = functions[functionId];
+  const { outputFiles } = await build({
+    ...esbuildOptionsOf(bundlingFor(definition)),
+    absWorkingDir: PROJECT_ROOT,
+    entryPoints: [path.join(PROJECT_ROOT, definition.entry)],
+    write: false,
+    outfile: 'index.js',
+    logLevel: 'error',
+  });
+  return outputFiles.find((file) => file.path.endsWith('index.js'))!.text;
+}
+
 /** The SDK client classes (`S3Client`, ...) in a function's bundle. */
 async function sdkClientsInBundle(functionId: keyof typeof functions): Promise<Set<string>> {
   const inBundle = await inputsOfBundle(functionId);
@@ -99,6 +113,12 @@ describe('bundled clients', () => {
       expect(eventStreams(disconnect)).toEqual([]);
       expect(disconnect).toContain(WITHOUT_EVENT_STREAMS_MODULE);
       expect(eventStreams(await inputsOfBundle('send')).length).toBeGreaterThan(0);
+    }, 30_000);
+
+    it('holds the schema of the frames its function parses, not every frame of the protocol', async () => {
+      const actions = (text: string) => ['"SEND"', '"GROUP_SEND"', '"UPLOAD_PREKEYS"', '"SUBSCRIBE_PRESENCE"'].filter((action) => text.includes(action));
+      expect(actions(await bundleText('send'))).toEqual(['"SEND"']);
+      expect(actions(await bundleText('disconnect'))).toEqual([]);
     }, 30_000);
 
     it('holds the X-Ray SDK only when parley:tracing is subsegments', async () => {
