@@ -85,17 +85,22 @@ export function esbuildOptionsOf(bundling: BundlingOptions): BuildOptions {
     ...(bundling.keepNames ? { keepNames: true } : {}),
     ...(bundling.loader ? { loader: bundling.loader as BuildOptions['loader'] } : {}),
     ...(bundling.esbuildArgs?.['--legal-comments'] ? { legalComments: bundling.esbuildArgs['--legal-comments'] as BuildOptions['legalComments'] } : {}),
-    ...(typeof bundling.esbuildArgs?.['--alias'] === 'string' ? { alias: aliasOf(bundling.esbuildArgs['--alias']) } : {}),
+    ...(bundling.esbuildArgs?.['--alias'] ? { alias: aliasesOf(bundling.esbuildArgs['--alias']) } : {}),
     // The CDK leaves the runtime's SDK v3 external unless `bundleAwsSDK` is set.
     external: [...(bundling.externalModules ?? (bundling.bundleAwsSDK ? [] : ['@aws-sdk/*']))],
   };
 }
 
-/** esbuild's `alias` option for the CLI's `--alias:<package>=<path>` (`<package>=<path>` as the CDK's `esbuildArgs` takes it). */
-function aliasOf(arg: string): Record<string, string> {
-  const [from, to] = arg.split('=') as [string, string | undefined];
-  if (!to) throw new Error(`--alias takes <package>=<path>, not ${arg}`);
-  return { [from]: to };
+/** esbuild's `alias` option for the CLI's `--alias:<package>=<path>` (`<package>=<path>`, or a list of them, as the CDK's `esbuildArgs` takes it). */
+function aliasesOf(arg: string | boolean | string[]): Record<string, string> {
+  if (typeof arg === 'boolean') throw new Error('--alias takes <package>=<path>');
+  return Object.fromEntries(
+    (Array.isArray(arg) ? arg : [arg]).map((alias) => {
+      const [from, to] = alias.split('=') as [string, string | undefined];
+      if (!to) throw new Error(`--alias takes <package>=<path>, not ${alias}`);
+      return [from, to];
+    }),
+  );
 }
 
 /** The package an input of the bundle belongs to: `@scope` for scoped packages, `parley` for our own files. */

@@ -1,6 +1,12 @@
 import type { FunctionDefinition } from '../lambdas/functions';
 import type { Service } from '../lambdas/runtime/clients';
 
+/** The module a bundle takes in place of `@smithy/core/event-streams` when none of its clients has event streams. */
+export const WITHOUT_EVENT_STREAMS_MODULE = 'lambdas/runtime/without-event-streams.ts';
+
+/** The services whose SDK clients have event-stream operations, and import `@smithy/core/event-streams` statically. */
+const SERVICES_WITH_EVENT_STREAMS: readonly Service[] = ['kinesis', 's3'];
+
 const ALL_SERVICES: readonly Service[] = ['dynamodb', 'sns', 'kinesis', 's3', 'connections'];
 
 /**
@@ -31,4 +37,18 @@ export function bundleDefinesFor(definition: FunctionDefinition): Record<string,
   return Object.fromEntries(
     ALL_SERVICES.filter((service) => !used.has(service)).map((service) => [`process.env.PARLEY_BUNDLE_WITHOUT_${service.toUpperCase()}`, '"true"']),
   );
+}
+
+/**
+ * esbuild aliases (`<package>=<path>`, paths from the project root) of one function's bundle: with no client
+ * that has event-stream operations, `@smithy/core/event-streams`, which the others reach only through a
+ * dynamic `import()` they never make, gives way to lambdas/runtime/without-event-streams.ts (~15 KB less).
+ *
+ * @example
+ * bundleAliasesFor(functions.disconnect); // ['@smithy/core/event-streams=./lambdas/runtime/without-event-streams.ts']
+ * bundleAliasesFor(functions.send);       // [] — Kinesis
+ */
+export function bundleAliasesFor(definition: FunctionDefinition): string[] {
+  const used = servicesUsedBy(definition);
+  return SERVICES_WITH_EVENT_STREAMS.some((service) => used.has(service)) ? [] : [`@smithy/core/event-streams=./${WITHOUT_EVENT_STREAMS_MODULE}`];
 }

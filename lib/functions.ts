@@ -20,7 +20,7 @@ import {
   type PushPlatformApplications,
   type ResourceNames,
 } from '../lambdas/function-environment';
-import { bundleDefinesFor } from './bundled-clients';
+import { bundleAliasesFor, bundleDefinesFor } from './bundled-clients';
 import { checkMemorySettings, memorySizeOf } from './memory-sizes';
 import { constructId, entriesOf } from './definitions';
 import { ParleyExpiryConsumer } from './expiry-consumer';
@@ -163,13 +163,14 @@ export const DEFAULT_BUNDLING: BundlingOptions = {
   bundleAwsSDK: true,
   // On Lambda the credentials are in the environment: the SDK's whole default chain (and the STS and SSO
   // clients it brings, ~90 KB) gives way to lambdas/runtime/lambda-credentials.ts. Resolved from the project root.
-  esbuildArgs: { '--alias': `@aws-sdk/credential-provider-node=./${LAMBDA_CREDENTIALS_MODULE}` },
+  esbuildArgs: { '--alias': [`@aws-sdk/credential-provider-node=./${LAMBDA_CREDENTIALS_MODULE}`] },
 };
 
 /**
  * How one function is bundled: `DEFAULT_BUNDLING`, with only the AWS SDK clients its definition uses
- * (lib/bundled-clients.ts) and the X-Ray SDK only if `tracing` wants it, then `overrides` on top (their
- * `define`s and `esbuildArgs` added to those).
+ * (lib/bundled-clients.ts: their event-stream support too only if one of them has event streams) and the
+ * X-Ray SDK only if `tracing` wants it, then `overrides` on top (their `define`s and `esbuildArgs` added to
+ * those; an `--alias` of `overrides` replaces Parley's).
  */
 export function bundlingFor(definition: FunctionDefinition, overrides: BundlingOptions = {}, tracing: TracingMode = DEFAULT_TRACING): BundlingOptions {
   return {
@@ -181,7 +182,11 @@ export function bundlingFor(definition: FunctionDefinition, overrides: BundlingO
       ...(tracing === 'active' ? { 'process.env.PARLEY_BUNDLE_WITHOUT_XRAY_SDK': '"true"' } : {}),
       ...overrides.define,
     },
-    esbuildArgs: { ...DEFAULT_BUNDLING.esbuildArgs, ...overrides.esbuildArgs },
+    esbuildArgs: {
+      ...DEFAULT_BUNDLING.esbuildArgs,
+      '--alias': [...(DEFAULT_BUNDLING.esbuildArgs!['--alias'] as string[]), ...bundleAliasesFor(definition)],
+      ...overrides.esbuildArgs,
+    },
   };
 }
 

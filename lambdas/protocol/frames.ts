@@ -2,6 +2,10 @@
  * The WebSocket wire protocol: one schema per frame. A client frame names its route in `action`
  * (API Gateway selects the route on `$request.body.action`); a server frame names itself in `type`.
  * A client may add a `requestId`, which the answer echoes so it can match answers to frames.
+ *
+ * Each frame's schema is a `z.lazy(() => …)` marked `@__PURE__`: built on its first parse rather than at
+ * import, and, free of side effects as far as esbuild knows, left out of every Lambda bundle that never
+ * names it (a route parses one frame; every bundle that imported a constant from here built all fifteen).
  */
 import * as z from './zod';
 import type { ErrorCode } from './errors';
@@ -15,10 +19,12 @@ const Seq = z.number().check(z.int(), z.minimum(0), z.maximum(Number.MAX_SAFE_IN
 
 // ---- client → server -------------------------------------------------------------------------
 
-export const HeartbeatFrame = z.strictObject({
-  action: z.literal('HEARTBEAT'),
-  requestId: RequestId,
-});
+export const HeartbeatFrame = /* @__PURE__ */ z.lazy(() =>
+  z.strictObject({
+    action: z.literal('HEARTBEAT'),
+    requestId: RequestId,
+  }),
+);
 export type HeartbeatFrame = z.infer<typeof HeartbeatFrame>;
 
 /** The most ciphertext one message may carry, over all its envelopes, in base64 characters (Signal-Server's 96 KiB). */
@@ -72,28 +78,30 @@ export const DeliveryOptions = z.strictObject({
  * sees a gap. There is no `from`: the sender is the authenticated device. `preview` goes to the sender's
  * own chat list.
  */
-export const SendFrame = z
-  .strictObject({
-    action: z.literal('SEND'),
-    requestId: RequestId,
-    msgId: z.uuid(),
-    conversationId: ConversationId,
-    to: z.uuid(),
-    seq: Seq,
-    envelopes: z.array(Envelope).check(z.minLength(1), z.maxLength(MAX_ENVELOPES)),
-    preview: z.optional(Preview),
-    ...DeliveryOptions.shape,
-  })
-  .check(
-    z.refine((frame) => frame.envelopes.reduce((total, e) => total + e.ciphertext.length, 0) <= MAX_CIPHERTEXT_CHARS, {
-      message: `the envelopes carry more than ${MAX_CIPHERTEXT_CHARS} base64 characters of ciphertext in total`,
-      path: ['envelopes'],
-    }),
-    z.refine((frame) => new Set(frame.envelopes.map((e) => `${e.userId}.${e.deviceId}`)).size === frame.envelopes.length, {
-      message: 'two envelopes for the same device',
-      path: ['envelopes'],
-    }),
-  );
+export const SendFrame = /* @__PURE__ */ z.lazy(() =>
+  z
+    .strictObject({
+      action: z.literal('SEND'),
+      requestId: RequestId,
+      msgId: z.uuid(),
+      conversationId: ConversationId,
+      to: z.uuid(),
+      seq: Seq,
+      envelopes: z.array(Envelope).check(z.minLength(1), z.maxLength(MAX_ENVELOPES)),
+      preview: z.optional(Preview),
+      ...DeliveryOptions.shape,
+    })
+    .check(
+      z.refine((frame) => frame.envelopes.reduce((total, e) => total + e.ciphertext.length, 0) <= MAX_CIPHERTEXT_CHARS, {
+        message: `the envelopes carry more than ${MAX_CIPHERTEXT_CHARS} base64 characters of ciphertext in total`,
+        path: ['envelopes'],
+      }),
+      z.refine((frame) => new Set(frame.envelopes.map((e) => `${e.userId}.${e.deviceId}`)).size === frame.envelopes.length, {
+        message: 'two envelopes for the same device',
+        path: ['envelopes'],
+      }),
+    ),
+);
 export type SendFrame = z.infer<typeof SendFrame>;
 
 /**
@@ -102,17 +110,19 @@ export type SendFrame = z.infer<typeof SendFrame>;
  * their 1:1 sessions (ordinary SENDs). Only current members may send, and only for the group's current
  * version: a sender that missed a change would leave a new member without its key.
  */
-export const GroupSendFrame = z.strictObject({
-  action: z.literal('GROUP_SEND'),
-  requestId: RequestId,
-  msgId: z.uuid(),
-  conversationId: z.string().check(z.regex(/^group:[0-9a-f-]{36}$/, 'a group conversation, group:<groupId>')),
-  seq: Seq,
-  /** The group's version the sender encrypted for: its members are the ones who have the Sender Key. */
-  groupVersion: z.number().check(z.int(), z.minimum(1)),
-  ciphertext: Base64.check(z.maxLength(MAX_CIPHERTEXT_CHARS, `at most ${MAX_CIPHERTEXT_CHARS} base64 characters of ciphertext`)),
-  ...DeliveryOptions.shape,
-});
+export const GroupSendFrame = /* @__PURE__ */ z.lazy(() =>
+  z.strictObject({
+    action: z.literal('GROUP_SEND'),
+    requestId: RequestId,
+    msgId: z.uuid(),
+    conversationId: z.string().check(z.regex(/^group:[0-9a-f-]{36}$/, 'a group conversation, group:<groupId>')),
+    seq: Seq,
+    /** The group's version the sender encrypted for: its members are the ones who have the Sender Key. */
+    groupVersion: z.number().check(z.int(), z.minimum(1)),
+    ciphertext: Base64.check(z.maxLength(MAX_CIPHERTEXT_CHARS, `at most ${MAX_CIPHERTEXT_CHARS} base64 characters of ciphertext`)),
+    ...DeliveryOptions.shape,
+  }),
+);
 export type GroupSendFrame = z.infer<typeof GroupSendFrame>;
 
 /** How long after it was accepted its sender may revoke a message (delete for everyone). */
@@ -125,11 +135,13 @@ export const REVOKE_WINDOW_MS = 48 * 60 * 60 * 1000;
  * once (docs/protocol.md says how each kind counts). Only the message's sender (any device of its account)
  * may, within 48 hours. Devices that have it already learn of it from the encrypted delete the SDK sends next.
  */
-export const RevokeFrame = z.strictObject({
-  action: z.literal('REVOKE'),
-  requestId: RequestId,
-  msgId: z.uuid(),
-});
+export const RevokeFrame = /* @__PURE__ */ z.lazy(() =>
+  z.strictObject({
+    action: z.literal('REVOKE'),
+    requestId: RequestId,
+    msgId: z.uuid(),
+  }),
+);
 export type RevokeFrame = z.infer<typeof RevokeFrame>;
 
 /** What a device's queue hands out, live or by SYNC. */
@@ -140,12 +152,14 @@ export type QueuedFrame = PushFrame | ReceiptFrame | GroupUpdateFrame | PrekeysL
  * The last page also carries the delivery state of this user's conversations that changed after
  * `receiptsAfter` (the largest `serverTs` of such a receipt the device has seen).
  */
-export const SyncFrame = z.strictObject({
-  action: z.literal('SYNC'),
-  requestId: RequestId,
-  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
-  receiptsAfter: z.optional(z.number().check(z.int(), z.minimum(0))),
-});
+export const SyncFrame = /* @__PURE__ */ z.lazy(() =>
+  z.strictObject({
+    action: z.literal('SYNC'),
+    requestId: RequestId,
+    cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+    receiptsAfter: z.optional(z.number().check(z.int(), z.minimum(0))),
+  }),
+);
 export type SyncFrame = z.infer<typeof SyncFrame>;
 
 /** Most frames one DELIVERED may acknowledge. */
@@ -158,11 +172,11 @@ export const MAX_ACKNOWLEDGED = 100;
 export const MAX_PREVIEW_CHARS_PER_DELIVERED = 96 * 1024;
 
 /** A preview of one message for the chat list of the user it was delivered to. */
-export const MessagePreview = z.strictObject({ msgId: z.uuid(), ciphertext: Preview });
+export const MessagePreview = /* @__PURE__ */ z.lazy(() => z.strictObject({ msgId: z.uuid(), ciphertext: Preview }));
 export type MessagePreview = z.infer<typeof MessagePreview>;
 
 /** A queued frame's `cursor`: its place in the device's queue, `<serverTs, 13 digits>#<id>`. */
-export const Cursor = z.string().check(z.regex(/^\d{13}#[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a cursor of a queued frame'));
+export const Cursor = /* @__PURE__ */ z.lazy(() => z.string().check(z.regex(/^\d{13}#[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a cursor of a queued frame')));
 
 /** The id (msgId, receiptId, noticeId or changeId) a cursor ends with. */
 export const idOfCursor = (cursor: string) => cursor.slice(cursor.indexOf('#') + 1);
@@ -174,11 +188,13 @@ export const MAX_GROUP_CURSORS = 100;
  * A group's messages acknowledged by position: every one of them up to the PUSH `cursor` given (the
  * newest of a run the device has stored with every one before it), with that message's chat-list preview.
  */
-export const GroupCursor = z.strictObject({
-  conversationId: z.string().check(z.maxLength(128), z.regex(/^group:/, 'a group conversationId')),
-  cursor: Cursor,
-  ciphertext: z.optional(Preview),
-});
+export const GroupCursor = /* @__PURE__ */ z.lazy(() =>
+  z.strictObject({
+    conversationId: z.string().check(z.maxLength(128), z.regex(/^group:/, 'a group conversationId')),
+    cursor: Cursor,
+    ciphertext: z.optional(Preview),
+  }),
+);
 export type GroupCursor = z.infer<typeof GroupCursor>;
 
 /**
@@ -187,58 +203,66 @@ export type GroupCursor = z.infer<typeof GroupCursor>;
  * messages are acknowledged by cursor, per group, in `groups` (they are stored once per group, not
  * queued per device).
  */
-export const DeliveredFrame = z
-  .strictObject({
-    action: z.literal('DELIVERED'),
-    requestId: RequestId,
-    cursors: z._default(z.array(Cursor).check(z.maxLength(MAX_ACKNOWLEDGED)), []),
-    previews: z.optional(z.array(MessagePreview).check(z.minLength(1), z.maxLength(MAX_ACKNOWLEDGED))),
-    groups: z.optional(z.array(GroupCursor).check(z.minLength(1), z.maxLength(MAX_GROUP_CURSORS))),
-  })
-  .check(
-    z.refine((frame) => frame.cursors.length > 0 || frame.groups !== undefined, { message: 'acknowledges nothing: give cursors or groups', path: ['cursors'] }),
-    z.refine((frame) => new Set((frame.groups ?? []).map((group) => group.conversationId)).size === (frame.groups ?? []).length, {
-      message: 'two cursors for the same group',
-      path: ['groups'],
-    }),
-    z.refine((frame) => (frame.previews ?? []).every((preview) => frame.cursors.some((cursor) => idOfCursor(cursor) === preview.msgId)), {
-      message: 'a preview for a msgId this DELIVERED does not acknowledge',
-      path: ['previews'],
-    }),
-    z.refine((frame) => new Set((frame.previews ?? []).map((preview) => preview.msgId)).size === (frame.previews ?? []).length, {
-      message: 'two previews for the same msgId',
-      path: ['previews'],
-    }),
-    z.refine((frame) => [...(frame.previews ?? []), ...(frame.groups ?? [])].reduce((total, p) => total + (p.ciphertext?.length ?? 0), 0) <= MAX_PREVIEW_CHARS_PER_DELIVERED, {
-      message: `the previews carry more than ${MAX_PREVIEW_CHARS_PER_DELIVERED} base64 characters in total`,
-      path: ['previews'],
-    }),
-  );
+export const DeliveredFrame = /* @__PURE__ */ z.lazy(() =>
+  z
+    .strictObject({
+      action: z.literal('DELIVERED'),
+      requestId: RequestId,
+      cursors: z._default(z.array(Cursor).check(z.maxLength(MAX_ACKNOWLEDGED)), []),
+      previews: z.optional(z.array(MessagePreview).check(z.minLength(1), z.maxLength(MAX_ACKNOWLEDGED))),
+      groups: z.optional(z.array(GroupCursor).check(z.minLength(1), z.maxLength(MAX_GROUP_CURSORS))),
+    })
+    .check(
+      z.refine((frame) => frame.cursors.length > 0 || frame.groups !== undefined, { message: 'acknowledges nothing: give cursors or groups', path: ['cursors'] }),
+      z.refine((frame) => new Set((frame.groups ?? []).map((group) => group.conversationId)).size === (frame.groups ?? []).length, {
+        message: 'two cursors for the same group',
+        path: ['groups'],
+      }),
+      z.refine((frame) => (frame.previews ?? []).every((preview) => frame.cursors.some((cursor) => idOfCursor(cursor) === preview.msgId)), {
+        message: 'a preview for a msgId this DELIVERED does not acknowledge',
+        path: ['previews'],
+      }),
+      z.refine((frame) => new Set((frame.previews ?? []).map((preview) => preview.msgId)).size === (frame.previews ?? []).length, {
+        message: 'two previews for the same msgId',
+        path: ['previews'],
+      }),
+      z.refine((frame) => [...(frame.previews ?? []), ...(frame.groups ?? [])].reduce((total, p) => total + (p.ciphertext?.length ?? 0), 0) <= MAX_PREVIEW_CHARS_PER_DELIVERED, {
+        message: `the previews carry more than ${MAX_PREVIEW_CHARS_PER_DELIVERED} base64 characters in total`,
+        path: ['previews'],
+      }),
+    ),
+);
 export type DeliveredFrame = z.infer<typeof DeliveredFrame>;
 
 /** READ: the user has read the conversation up to this message; the sender sees two blue ticks. */
-export const ReadFrame = z.strictObject({
-  action: z.literal('READ'),
-  requestId: RequestId,
-  conversationId: ConversationId,
-  upToMsgId: z.uuid(),
-});
+export const ReadFrame = /* @__PURE__ */ z.lazy(() =>
+  z.strictObject({
+    action: z.literal('READ'),
+    requestId: RequestId,
+    conversationId: ConversationId,
+    upToMsgId: z.uuid(),
+  }),
+);
 export type ReadFrame = z.infer<typeof ReadFrame>;
 
 /** FETCH_KEYS: prekey bundles of these users' devices, taking one-time prekeys (see docs/protocol.md, Keys). */
-export const FetchKeysFrame = z.strictObject({
-  action: z.literal('FETCH_KEYS'),
-  requestId: RequestId,
-  users: keysTargets(MAX_USERS_PER_FETCH_FRAME),
-});
+export const FetchKeysFrame = /* @__PURE__ */ z.lazy(() =>
+  z.strictObject({
+    action: z.literal('FETCH_KEYS'),
+    requestId: RequestId,
+    users: keysTargets(MAX_USERS_PER_FETCH_FRAME),
+  }),
+);
 export type FetchKeysFrame = z.infer<typeof FetchKeysFrame>;
 
 /** UPLOAD_PREKEYS: the body of `PUT /v1/keys/self` as a frame; it must fit one 128 KB message. */
-export const UploadPrekeysFrame = z.strictObject({
-  action: z.literal('UPLOAD_PREKEYS'),
-  requestId: RequestId,
-  ...keysUploadShape,
-});
+export const UploadPrekeysFrame = /* @__PURE__ */ z.lazy(() =>
+  z.strictObject({
+    action: z.literal('UPLOAD_PREKEYS'),
+    requestId: RequestId,
+    ...keysUploadShape,
+  }),
+);
 export type UploadPrekeysFrame = z.infer<typeof UploadPrekeysFrame>;
 
 /** The most users one connection watches the presence of: a SUBSCRIBE_PRESENCE names them all. */
@@ -248,30 +272,36 @@ export const MAX_PRESENCE_SUBSCRIPTIONS = 64;
  * SUBSCRIBE_PRESENCE: this connection watches exactly these users (those whose chats are open), replacing
  * what it watched before; `[]` stops. Expires with the connection: subscribe again after a reconnect.
  */
-export const SubscribePresenceFrame = z.strictObject({
-  action: z.literal('SUBSCRIBE_PRESENCE'),
-  requestId: RequestId,
-  userIds: z.array(z.uuid()).check(
-    z.maxLength(MAX_PRESENCE_SUBSCRIPTIONS),
-    z.refine((ids) => new Set(ids).size === ids.length, 'each userId once'),
-  ),
-});
+export const SubscribePresenceFrame = /* @__PURE__ */ z.lazy(() =>
+  z.strictObject({
+    action: z.literal('SUBSCRIBE_PRESENCE'),
+    requestId: RequestId,
+    userIds: z.array(z.uuid()).check(
+      z.maxLength(MAX_PRESENCE_SUBSCRIPTIONS),
+      z.refine((ids) => new Set(ids).size === ids.length, 'each userId once'),
+    ),
+  }),
+);
 export type SubscribePresenceFrame = z.infer<typeof SubscribePresenceFrame>;
 
 /** TYPING: the user is composing in a conversation, or stopped; best effort, to the others' live devices only. */
-export const TypingFrame = z.strictObject({
-  action: z.literal('TYPING'),
-  requestId: RequestId,
-  conversationId: ConversationId,
-  state: z.enum(['composing', 'paused']),
-});
+export const TypingFrame = /* @__PURE__ */ z.lazy(() =>
+  z.strictObject({
+    action: z.literal('TYPING'),
+    requestId: RequestId,
+    conversationId: ConversationId,
+    state: z.enum(['composing', 'paused']),
+  }),
+);
 export type TypingFrame = z.infer<typeof TypingFrame>;
 
 /** What every client frame has; used to answer a frame that matches no route. */
-export const AnyClientFrame = z.looseObject({
-  action: z.optional(z.unknown()),
-  requestId: z.optional(z.unknown()),
-});
+export const AnyClientFrame = /* @__PURE__ */ z.lazy(() =>
+  z.looseObject({
+    action: z.optional(z.unknown()),
+    requestId: z.optional(z.unknown()),
+  }),
+);
 
 // ---- server → client -------------------------------------------------------------------------
 

@@ -2,9 +2,10 @@ import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { esbuildOptionsOf } from '../../bench/bundles';
-import { bundleDefinesFor, servicesUsedBy } from '../../lib/bundled-clients';
+import { bundleAliasesFor, bundleDefinesFor, servicesUsedBy, WITHOUT_EVENT_STREAMS_MODULE } from '../../lib/bundled-clients';
 import { bundlingFor, type TracingMode } from '../../lib/functions';
 import { functions } from '../../lambdas/functions';
+import { EventStreamSerde, eventStreamSerdeProvider, resolveEventStreamSerdeConfig } from '../../lambdas/runtime/without-event-streams';
 
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
 
@@ -24,6 +25,20 @@ async function inputsOfBundle(functionId: keyof typeof functions, tracing?: Trac
   // configuration and endpoint rules come only with the client.
   const output = Object.values(metafile.outputs).find((file) => file.entryPoint);
   return Object.entries(output!.inputs).filter(([, { bytesInOutput }]) => bytesInOutput > 0).map(([input]) => input);
+}
+
+/** The text of a function's bundle as lib/functions.ts builds it. */
+async function bundleText(functionId: keyof typeof functions): Promise<string> {
+  const definition = functions[functionId];
+  const { outputFiles } = await build({
+    ...esbuildOptionsOf(bundlingFor(definition)),
+    absWorkingDir: PROJECT_ROOT,
+    entryPoints: [path.join(PROJECT_ROOT, definition.entry)],
+    write: false,
+    outfile: 'index.js',
+    logLevel: 'error',
+  });
+  return outputFiles.find((file) => file.path.endsWith('index.js'))!.text;
 }
 
 /** The SDK client classes (`S3Client`, ...) in a function's bundle. */
@@ -58,6 +73,22 @@ describe('bundled clients', () => {
     });
   });
 
+  describe('bundleAliasesFor', () => {
+    it('swaps the SDK\'s event streams out only where no client of the function has event-stream operations', () => {
+      expect(bundleAliasesFor(functions.disconnect)).toEqual([`@smithy/core/event-streams=./${WITHOUT_EVENT_STREAMS_MODULE}`]);
+      expect(bundleAliasesFor(functions.requestVerificationCode)).toHaveLength(1);
+      expect(bundleAliasesFor(functions.send)).toEqual([]); // Kinesis: SubscribeToShard
+      expect(bundleAliasesFor(functions.createMediaUpload)).toEqual([]); // S3: SelectObjectContent
+    });
+
+    it('puts in their place a module that says why, should an event-stream operation ever be reached', () => {
+      const why = /event streams are not in this bundle/;
+      expect(() => new EventStreamSerde()).toThrow(why);
+      expect(() => eventStreamSerdeProvider()).toThrow(why);
+      expect(() => resolveEventStreamSerdeConfig()).toThrow(why);
+    });
+  });
+
   describe('a bundle', () => {
     it('holds the SDK clients its function uses and not the others', async () => {
       expect([...(await sdkClientsInBundle('listDevices'))]).toEqual(['DynamoDBClient']);
@@ -74,6 +105,20 @@ describe('bundled clients', () => {
       const inBundle = await inputsOfBundle('send');
       expect(inBundle).toContain('lambdas/runtime/lambda-credentials.ts');
       expect(inBundle.filter((input) => /credential-provider-|nested-clients|token-providers/.test(input))).toEqual([]);
+    }, 30_000);
+
+    it('holds the SDK\'s event-stream codec only with a client that has event-stream operations', async () => {
+      const eventStreams = (inputs: string[]) => inputs.filter((input) => input.includes('@smithy/core/dist-es/submodules/event-streams/'));
+      const disconnect = await inputsOfBundle('disconnect');
+      expect(eventStreams(disconnect)).toEqual([]);
+      expect(disconnect).toContain(WITHOUT_EVENT_STREAMS_MODULE);
+      expect(eventStreams(await inputsOfBundle('send')).length).toBeGreaterThan(0);
+    }, 30_000);
+
+    it('holds the schema of the frames its function parses, not every frame of the protocol', async () => {
+      const actions = (text: string) => ['"SEND"', '"GROUP_SEND"', '"UPLOAD_PREKEYS"', '"SUBSCRIBE_PRESENCE"'].filter((action) => text.includes(action));
+      expect(actions(await bundleText('send'))).toEqual(['"SEND"']);
+      expect(actions(await bundleText('disconnect'))).toEqual([]);
     }, 30_000);
 
     it('holds the X-Ray SDK only when parley:tracing is subsegments', async () => {
