@@ -3,7 +3,8 @@
  * are sent one at a time, far enough apart that nothing else runs beside them (their DELIVERED batches
  * included); every Lambda invocation and every AWS call of the stack is timestamped through the runtime's
  * hooks, as are the ACK and each PUSH on the devices. Prints each step's median time after the SEND left the
- * sender's phone, and the CPU of this process (stack, emulator thread and devices) per message.
+ * sender's phone, the CPU of this process (stack, emulator thread and devices) per message, and the
+ * invocations and AWS calls of each message (its DELIVERED batches and receipts included).
  * Wall-clock figures on a shared machine are noisy; this names the steps a change should shorten.
  *
  * Flags: --messages 40 --gap-ms 700 --json (the table as JSON on stdout).
@@ -87,6 +88,8 @@ async function main(): Promise<void> {
     emulatorThread: true,
   });
   const perMessage: Map<string, number>[] = [];
+  /** Invocations and AWS calls of every message, its DELIVERED batches and receipts included. */
+  const calls = new Map<string, number>();
   let cpuMs = 0;
   try {
     const pairs = await createPairs(parley, 2);
@@ -118,6 +121,7 @@ async function main(): Promise<void> {
       const used = process.cpuUsage(cpu);
       cpuMs += (used.user + used.system) / 1000;
       perMessage.push(labelled(marks.filter(({ at }) => at <= lastPush), sentAt));
+      for (const { what } of marks) if (what.endsWith(' ▸')) calls.set(what.slice(0, -2), (calls.get(what.slice(0, -2)) ?? 0) + 1);
       for (const device of recipients) device.onFrame = () => undefined;
     }
     await closeAll(pairs.flatMap((pair) => [...pair.alice, ...pair.bob]));
@@ -135,14 +139,17 @@ async function main(): Promise<void> {
     .filter((row) => row.seenIn * 2 >= perMessage.length)
     .sort((a, b) => a.medianMs - b.medianMs);
   const cpuMsPerMessage = Math.round((cpuMs / messages) * 10) / 10;
+  const callsPerMessage = Object.fromEntries([...calls].sort(([a], [b]) => a.localeCompare(b)).map(([call, count]) => [call, Math.round((count / messages) * 100) / 100]));
   if (process.argv.includes('--json')) {
-    console.log(JSON.stringify({ messages, cpuMsPerMessage, steps: rows }, null, 2));
+    console.log(JSON.stringify({ messages, cpuMsPerMessage, callsPerMessage, steps: rows }, null, 2));
     return;
   }
   console.log(`One 1:1 message at a time (${messages} messages, Alice's phone → Bob's 2 devices and Alice's other device):`);
   console.log(`${'step'.padEnd(48)}${'median ms'.padStart(10)}${'p90 ms'.padStart(10)}`);
   for (const row of rows) console.log(`${row.label.padEnd(48)}${row.medianMs.toFixed(1).padStart(10)}${row.p90Ms.toFixed(1).padStart(10)}`);
   console.log(`CPU of this process per message (its DELIVERED batches and receipts included): ${cpuMsPerMessage} ms`);
+  console.log('Invocations and AWS calls per message, the same included (GetRecords: with the idle shards\' polls, once a second each):');
+  for (const [call, count] of Object.entries(callsPerMessage)) console.log(`  ${call.padEnd(46)}${String(count).padStart(6)}`);
 }
 
 main().catch((error: unknown) => {
