@@ -23,6 +23,8 @@ export interface CostLine {
 }
 
 export interface CostModel {
+  /** Which messages were priced: alone, or averaged over a run whose batches they shared. */
+  readonly scenario: string;
   readonly messages: number;
   readonly lambdaMemoryMb: number;
   readonly lambdaDurationSource: string;
@@ -43,9 +45,16 @@ export function costPerMessage(input: {
   frames: FrameCounts;
   messages: number;
   lambdaMemoryMb: number;
+  /** See {@link CostModel.scenario}. */
+  scenario: string;
   /** Mean billed ms per invocation of each function; its source is stated in the result. */
   billedMs: Record<string, number>;
   lambdaDurationSource: string;
+  /**
+   * Where the billed ms come from, in a few words for each duration line (`at 2 msg/s`, `under this run's
+   * load`): a duration measured under load grows with the load, and its line says so.
+   */
+  billedMsMeasured: string;
 }): CostModel {
   const { usage, messages } = input;
   const lines: CostLine[] = [];
@@ -59,7 +68,7 @@ export function costPerMessage(input: {
   for (const [id, fn] of Object.entries(usage.functions)) {
     const mb = memoryMbOf(id, input.lambdaMemoryMb);
     add(`Lambda ${id} invocations`, fn!.invocations, 'invocations', prices.lambdaRequests.usd);
-    add(`Lambda ${id} duration (${round(input.billedMs[id] ?? 0, 3)} ms billed each, ${mb} MB)`, fn!.invocations * ((input.billedMs[id] ?? 0) / 1000) * (mb / 1024), 'GB-s', prices.lambdaArmGbSecond.usd);
+    add(`Lambda ${id} duration (${round(input.billedMs[id] ?? 0, 3)} ms billed each ${input.billedMsMeasured}, ${mb} MB)`, fn!.invocations * ((input.billedMs[id] ?? 0) / 1000) * (mb / 1024), 'GB-s', prices.lambdaArmGbSecond.usd);
   }
 
   for (const [table, t] of Object.entries(usage.tables)) {
@@ -72,6 +81,7 @@ export function costPerMessage(input: {
   add('Kinesis enhanced fan-out reads (the fanout consumer)', kinesisGb, 'GB', prices.kinesisEnhancedFanOutGb.usd);
 
   return {
+    scenario: input.scenario,
     messages,
     lambdaMemoryMb: input.lambdaMemoryMb,
     lambdaDurationSource: input.lambdaDurationSource,

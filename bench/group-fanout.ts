@@ -64,14 +64,16 @@ export interface GroupFanoutRun {
   readonly interference: GroupInterferenceRun | null;
 }
 
-const costOf = (usage: Usage, frames: typeof frameCounts, messages: number, lambdaMemoryMb: number) =>
+const costOf = (usage: Usage, frames: typeof frameCounts, messages: number, lambdaMemoryMb: number, scenario: string) =>
   costPerMessage({
     usage,
     frames,
     messages,
     lambdaMemoryMb,
+    scenario,
     billedMs: Object.fromEntries(Object.entries(usage.functions).map(([id, fn]) => [id, meanBilledMs(fn)])),
-    lambdaDurationSource: 'mean wall time of each invocation in this run, rounded up to the ms',
+    lambdaDurationSource: 'mean wall time of each invocation in this run, rounded up to the ms: it grows with the load the run puts on this machine',
+    billedMsMeasured: "under this run's load",
   });
 
 export async function timeGroupFanout(
@@ -125,7 +127,7 @@ export async function timeGroupFanout(
   }
   while (counter.inFlight() > 0) await sleep(50);
   const usage = counter.take();
-  const cost = costOf(usage, { ...frameCounts }, options.messages, options.lambdaMemoryMb);
+  const cost = costOf(usage, { ...frameCounts }, options.messages, options.lambdaMemoryMb, `averaged over ${options.messages} group messages, one a second, each fanned out to every member and acknowledged by the online ones`);
 
   let offlineReturn: GroupReturn | null = null;
   if (sample.length > 0) {
@@ -147,7 +149,7 @@ export async function timeGroupFanout(
       sampleDevices: sample.length,
       offlineDevices: offlineDevices.length,
       messagesFound,
-      cost: costOf(returnUsage, { ...frameCounts }, (options.messages * sample.length) / offlineDevices.length, options.lambdaMemoryMb),
+      cost: costOf(returnUsage, { ...frameCounts }, (options.messages * sample.length) / offlineDevices.length, options.lambdaMemoryMb, 'the return of the offline devices sampled, scaled to all of them, per group message'),
     };
     await closeAll(returning);
   }

@@ -13,7 +13,7 @@ export interface BenchOptions {
   readonly steps: readonly number[];
   /** Length of each step, seconds. */
   readonly stepSeconds: number;
-  /** The step-up starts no step that would end past this many seconds after the bench started. */
+  /** The step-up starts no step that would end past this many seconds after the step-up started. */
   readonly budgetSeconds: number;
   /** Latency a rate must keep its p99 under to hold, ms. */
   readonly p99LimitMs: number;
@@ -65,9 +65,9 @@ export const defaultOptions: BenchOptions = {
   rate: 50,
   seconds: 10,
   pairs: 10,
-  steps: [2, 5, 10, 15, 20, 25, 35, 50, 75, 100, 150, 200],
+  steps: [5, 10, 20, 30, 40, 50, 75, 100, 150, 200],
   stepSeconds: 5,
-  budgetSeconds: 120,
+  budgetSeconds: 60,
   p99LimitMs: 200,
   syncMessages: 1000,
   sdkSessions: 200,
@@ -111,7 +111,7 @@ const rateOnly: Partial<Record<keyof BenchOptions, unknown>> = {
 };
 
 const usage = `npm run bench -- [--rate 50] [--seconds 10] [--pairs 10] [--steps 25,50,100] [--step-seconds 5]
-  [--budget-seconds 150] [--p99-limit-ms 200] [--sync-messages 1000] [--group-members 1024] [--group-online 20]
+  [--budget-seconds 60 (the step-up's, from its start)] [--p99-limit-ms 200] [--sync-messages 1000] [--group-members 1024] [--group-online 20]
   [--group-messages 5] [--group-returning 40] [--group-interference-seconds 8] [--group-interference-rate 10]
   [--group-interference-conversations 3] [--group-only] [--presence-pairs 10] [--typing-seconds 6] [--sdk-sessions 200] [--sdk-messages 2000]
   [--bundle-import-runs 3] [--lambda-memory-mb 0 (each function's own)]

@@ -35,15 +35,17 @@ export interface PresenceRun {
 const TYPING_EVERY_MS = 1100;
 
 /** What the counter saw since its reset, priced per `units` (typing frames, presence changes). */
-function priced(counter: RequestCounter, units: number, lambdaMemoryMb: number): CostModel {
+function priced(counter: RequestCounter, units: number, lambdaMemoryMb: number, scenario: string): CostModel {
   const usage = counter.take();
   return costPerMessage({
     usage,
     frames: { ...frameCounts },
     messages: units,
     lambdaMemoryMb,
+    scenario,
     billedMs: Object.fromEntries(Object.entries(usage.functions).map(([id, fn]) => [id, meanBilledMs(fn)])),
-    lambdaDurationSource: 'mean wall time of each invocation in this run, rounded up to the ms',
+    lambdaDurationSource: 'mean wall time of each invocation in this run, rounded up to the ms: it grows with the load the run puts on this machine',
+    billedMsMeasured: "under this run's load",
   });
 }
 
@@ -86,7 +88,7 @@ export async function timePresenceAndTyping(
     await sleep(TYPING_EVERY_MS);
   }
   await settle(parley);
-  const typingCost = priced(counter, typingFrames, options.lambdaMemoryMb);
+  const typingCost = priced(counter, typingFrames, options.lambdaMemoryMb, `averaged over the ${typingFrames} typing frames of ${options.pairs} pairs typing at once`);
 
   // Presence: every Alice goes offline (both devices close), then online (both open again).
   let presenceFrames = 0;
@@ -98,7 +100,7 @@ export async function timePresenceAndTyping(
   alices = await Promise.all(users.map(([alice]) => connect(alice)));
   await settle(parley);
   const presenceChanges = 2 * options.pairs;
-  const presenceCost = priced(counter, presenceChanges, options.lambdaMemoryMb);
+  const presenceCost = priced(counter, presenceChanges, options.lambdaMemoryMb, `averaged over ${presenceChanges} presence changes of ${options.pairs} pairs at once`);
   await closeAll([...alices.flat(), ...bobs.flat()]);
   return {
     pairs: options.pairs,

@@ -15,7 +15,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { startParleyLocal, type ParleyLocal } from '../local/runtime';
 import { costPerMessage, meanBilledMs } from './cost-model';
-import { frameCounts, resetFrameCounts } from './device';
+import { frameCounts, resetFrameCounts, type FrameCounts } from './device';
 import { runAtRate } from './latency';
 import { findMaxRate } from './max-rate';
 import { measureMediaCrypto, type MediaCryptoRun } from './media-crypto';
@@ -33,6 +33,10 @@ import { timeGroupFanout, type GroupFanoutRun } from './group-fanout';
 import { timePresenceAndTyping } from './presence';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
+
+/** The run of messages alone: slow enough over the pairs that no two share a fanout batch or a DELIVERED. */
+const LONE_RATE = 2;
+const LONE_SECONDS = 5;
 const seconds = (from: number) => Math.round((performance.now() - from) / 100) / 10;
 
 function durations(usage: Usage) {
@@ -148,7 +152,6 @@ async function main(): Promise<void> {
   if (options.mediaOnly) return runMediaOnly(options);
   if (options.groupOnly) return runGroupOnly(options);
   const started = performance.now();
-  const deadline = started + options.budgetSeconds * 1000;
   // Before the stack starts, so nothing else in this process takes CPU.
   let bundles = null;
   if (options.bundleImportRuns > 0) {
@@ -171,14 +174,17 @@ async function main(): Promise<void> {
     for (const device of pairs.flatMap((pair) => [...pair.alice, ...pair.bob])) device.autoDeliver = options.delivered;
     say('Warming up (2 s at 10 msg/s)…');
     await runAtRate(pairs, 10, 2);
-    await settle(parley);
+    // A full second of quiet: the warm-up's last receipts must not be counted as the lone messages'.
+    await settle(parley, 1000);
     const setupSeconds = seconds(started);
 
-    say('Timing each function at low load (5 s at 2 msg/s)…');
+    say(`Messages alone: ${LONE_RATE} msg/s for ${LONE_SECONDS} s over ${options.pairs} conversations (each function timed, nothing batched)…`);
     counter.reset();
-    await runAtRate(pairs, 2, 5);
+    resetFrameCounts();
+    const lone = await runAtRate(pairs, LONE_RATE, LONE_SECONDS);
     await settle(parley);
     const lowLoad = counter.take();
+    const loneFrames = { ...frameCounts };
 
     say(`Fixed rate: ${options.rate} msg/s for ${options.seconds} s over ${options.pairs} conversations…`);
     counter.reset();
@@ -193,7 +199,7 @@ async function main(): Promise<void> {
     let maxRate = null;
     if (options.steps.length) {
       say(`Step-up: ${options.steps.join(', ')} msg/s, ${options.stepSeconds} s each, until p99 ≥ ${options.p99LimitMs} ms…`);
-      maxRate = await findMaxRate(parley, pairs, { steps: options.steps, stepSeconds: options.stepSeconds, p99LimitMs: options.p99LimitMs, deadline });
+      maxRate = await findMaxRate(parley, pairs, { steps: options.steps, stepSeconds: options.stepSeconds, p99LimitMs: options.p99LimitMs, budgetSeconds: options.budgetSeconds });
     }
 
     say(`SYNC: queueing ${options.syncMessages} messages for an offline device, then SYNC…`);
@@ -211,15 +217,30 @@ async function main(): Promise<void> {
 
     const media = mediaResults(mediaCrypto, await measureMediaTransferIfAsked(parley, counter, options), options.lambdaMemoryMb);
 
-    const cost = costPerMessage({
+    // Both priced with the durations of the messages alone: the fixed rate's grow with this machine's load.
+    const priceAt = (scenario: string, measured: Usage, measuredFrames: FrameCounts, messages: number) =>
+      costPerMessage({
+        usage: measured,
+        frames: measuredFrames,
+        messages,
+        scenario,
+        lambdaMemoryMb: options.lambdaMemoryMb,
+        billedMs: Object.fromEntries(Object.entries(lowLoad.functions).map(([id, fn]) => [id, meanBilledMs(fn)])),
+        lambdaDurationSource: `mean wall time of each invocation in this process at ${LONE_RATE} msg/s, rounded up to the ms (handler code plus its emulated AWS calls over localhost; on AWS the calls take longer, a few ms each)`,
+        billedMsMeasured: `at ${LONE_RATE} msg/s`,
+      });
+    const cost = priceAt(
+      `averaged over the fixed-rate run: ${run.sent} messages at ${options.rate} msg/s offered over ${options.pairs} conversations, sharing fanout batches and DELIVERED batches`,
       usage,
       frames,
-      messages: run.sent,
-      lambdaMemoryMb: options.lambdaMemoryMb,
-      billedMs: Object.fromEntries(Object.entries(lowLoad.functions).map(([id, fn]) => [id, meanBilledMs(fn)])),
-      lambdaDurationSource:
-        'mean wall time of each invocation in this process at 2 msg/s, rounded up to the ms (handler code plus its emulated AWS calls over localhost; on AWS the calls take longer, a few ms each)',
-    });
+      run.sent,
+    );
+    const costOfLoneMessage = priceAt(
+      `a message alone: ${lone.sent} messages at ${LONE_RATE} msg/s over ${options.pairs} conversations, each in a fanout batch and a DELIVERED of its own`,
+      lowLoad,
+      loneFrames,
+      lone.sent,
+    );
     const results: Results = {
       generatedAt: new Date().toISOString(),
       machine: { loadAverageAtEnd: os.loadavg().map((load) => Math.round(load * 100) / 100), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.arch()}` },
@@ -234,8 +255,9 @@ async function main(): Promise<void> {
       sdk,
       bundles,
       perMessage: perMessageUsage,
-      lambdaDurationsMs: { atFixedRate: durations(usage), atLowLoad: durations(lowLoad) },
+      lambdaDurationsMs: { atFixedRate: durations(usage), alone: durations(lowLoad) },
       cost,
+      costOfLoneMessage,
       media,
     };
     writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);

@@ -45,7 +45,9 @@ export function startEmulatorThread(setup: ThreadSetup): Promise<EmulatorThread>
     new Promise<{ response: SdkHttpResponse }>((resolve, reject) => {
       const id = ++nextId;
       pending.set(id, { resolve, reject });
-      worker.postMessage({ type: 'request', id, service, request } satisfies ThreadRequest);
+      // A body of bytes is a copy of its own (see bodyOf), moved rather than copied again.
+      const transfer = request.body instanceof Uint8Array ? [request.body.buffer as ArrayBuffer] : [];
+      worker.postMessage({ type: 'request', id, service, request } satisfies ThreadRequest, transfer);
     });
   const failAll = (error: Error) => {
     for (const { reject } of pending.values()) reject(error);
@@ -172,14 +174,18 @@ export class ThreadRequestHandler {
   destroy(): void {}
 }
 
-/** The body as the thread can receive it: JSON text as it is, bytes copied, a stream read to its end. */
+/**
+ * The body as the thread can receive it: JSON text as it is, bytes copied into a buffer of their own
+ * (which the caller moves to the thread), a stream read to its end. The SDK's bytes are often a view of
+ * Node's 8 KB buffer pool, which postMessage would otherwise copy whole.
+ */
 async function bodyOf(body: unknown): Promise<string | Uint8Array | undefined> {
   if (body === undefined || body === null || typeof body === 'string') return body ?? undefined;
-  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  if (ArrayBuffer.isView(body)) return new Uint8Array(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
   if (body instanceof Readable) {
     const chunks: Buffer[] = [];
     for await (const chunk of body) chunks.push(Buffer.from(chunk as Uint8Array));
-    return Buffer.concat(chunks);
+    return new Uint8Array(Buffer.concat(chunks));
   }
-  return new Uint8Array(body as ArrayBuffer);
+  return new Uint8Array(new Uint8Array(body as ArrayBuffer));
 }

@@ -2,8 +2,9 @@
  * Reads one shard the way Lambda's event source mapping does, handing what it reads to the shard's
  * concurrent batches (`concurrent-batches.ts`: one batch at a time per lane, records of a partition key in
  * one lane and in order). It reads ahead while batches settle, up to a batch per lane; it reads again at
- * once after a non-empty read, and after an empty one waits `idlePollMs`, or less if woken because a
- * record was put.
+ * once after a full read (the shard may hold more). After a read short of the limit (empty, or all the
+ * shard had) it waits `idlePollMs`, or less if woken because a record was put: as an enhanced fan-out
+ * consumer is pushed records, rather than reading an empty shard after every message.
  */
 import {
   GetRecordsCommand,
@@ -109,7 +110,9 @@ export class ShardReader {
         if (records.length > 0) {
           this.lastSequenceNumber = records.at(-1)?.SequenceNumber;
           await this.batches.add(records);
-        } else {
+        }
+        if (records.length < batchSize) {
+          // A put since the read began rang the doorbell (cleared before the read): this waits only when none did.
           this.reportCaughtUp(read);
           await this.doorbell.wait(idlePollMs, signal);
         }
@@ -146,7 +149,10 @@ export class ShardReader {
       : { ShardIteratorType: 'TRIM_HORIZON' };
   }
 
-  /** An empty read begun after a waiter came: every record put before it was read, and is settled once the batches say so. */
+  /**
+   * A read short of the limit begun after a waiter came: every record put before it was read, and is
+   * settled once the batches say so.
+   */
   private reportCaughtUp(read: number): void {
     for (const waiter of this.waiters) {
       if (read > waiter.afterRead) {

@@ -2,6 +2,7 @@ import { getEventListeners } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { text } from 'node:stream/consumers';
 import { CreateTableCommand, DescribeTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateStreamCommand,
@@ -162,6 +163,29 @@ describe('the emulator thread', () => {
       name: 'ResourceNotFoundException',
       $metadata: { httpStatusCode: 400 },
     });
+  });
+
+  it("moves a copy of a request's bytes to the thread, leaving the caller's buffer (a view of a shared pool) intact", async () => {
+    const neighbour = Buffer.from('kept');
+    const body = Buffer.from('{}');
+    expect(body.buffer).toBe(neighbour.buffer);
+    const handler = emulators.requestHandlers.dynamodb!;
+    const { response } = await handler.handle({
+      method: 'POST',
+      path: '/',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'DynamoDB_20120810.ListTables',
+        'x-amz-date': '20260101T000000Z',
+        // dynalite wants a signature's shape, not a valid one.
+        authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00',
+      },
+      body,
+    });
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(await text(response.body))).toHaveProperty('TableNames');
+    expect([body.toString(), neighbour.toString()]).toEqual(['{}', 'kept']);
+    expect(body.buffer.byteLength).toBeGreaterThan(0);
   });
 
   it('rejects a request whose signal aborts, and leaves no listener on the signal', async () => {

@@ -401,6 +401,55 @@ describe('kinesisEventSource', () => {
     await expect(firstBatch).resolves.toEqual([7]);
   });
 
+  it('after a batch short of the limit reads its shard again only when a record is put, not once more at once', async () => {
+    const streamName = await newStream(1);
+    const counted = createClients({ region: 'us-east-1', endpoints: emulators.endpoints, credentials: emulators.credentials }).kinesis;
+    let reads = 0;
+    counted.middlewareStack.add(
+      (next, context) => (args) => {
+        if (context.commandName === 'GetRecordsCommand') reads++;
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const batches: number[][] = [];
+    let batchHandled = () => undefined as void;
+    const source = await startKinesisEventSource({
+      kinesis: counted,
+      streamName,
+      startingPosition: 'LATEST',
+      puts: emulators.kinesisPuts,
+      idlePollMs: 60_000,
+      batchSize: 10,
+      handler: async (event) => {
+        batches.push(numbersOf(event));
+        batchHandled();
+      },
+    });
+    running.push(source);
+    const handledNext = () => new Promise<void>((resolve) => (batchHandled = resolve));
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    try {
+      await pause(20);
+      const readsBefore = reads;
+
+      let handled = handledNext();
+      await put(streamName, [{ key: 'a', n: 1 }]);
+      await handled;
+      await pause(100);
+      expect(reads - readsBefore).toBe(1);
+
+      // The next put still wakes it at once; a full batch is followed by a read at once, for the rest.
+      handled = handledNext();
+      await put(streamName, Array.from({ length: 15 }, (_, n) => ({ key: 'a', n: 10 + n })));
+      await handled;
+      await source.drain();
+      expect(batches.flat()).toEqual([1, ...Array.from({ length: 15 }, (_, n) => 10 + n)]);
+    } finally {
+      counted.destroy();
+    }
+  });
+
   it('without a put feed, finds new records by polling every idlePollMs', async () => {
     const streamName = await newStream(2);
     const handled: number[] = [];
