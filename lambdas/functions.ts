@@ -153,8 +153,18 @@ export const functions = {
   },
   sync: {
     entry: 'lambdas/sync/sync.ts',
-    description: 'Answers a device’s queue and its groups’ timelines in order, one page per SYNC, and at its end the 1:1 delivery states that changed',
-    tables: { routing: 'read', deviceQueues: 'read', devices: 'read', conversations: 'read', groupDelivery: 'read', groupTimeline: 'read' },
+    description: 'Moves the group cursors a SYNC acknowledges, then answers a device’s queue and its groups’ timelines in order, one page per SYNC, and at its end the 1:1 delivery states that changed',
+    // Writes: a group acknowledgement's cursor, preview and watermark, and the "delivered to everyone" receipts it queues.
+    tables: {
+      routing: 'readWrite',
+      deviceQueues: 'readWrite',
+      devices: 'read',
+      conversations: 'readWrite',
+      groupDelivery: 'readWrite',
+      groupTimeline: 'read',
+      groupReceipts: 'readWrite',
+      groups: 'read',
+    },
     manageConnections: true,
   },
   delivered: {
