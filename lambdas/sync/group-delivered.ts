@@ -7,11 +7,10 @@
 import { MAX_ACKNOWLEDGED, type GroupCursor } from '../protocol/frames';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
-import { recordPreview } from '../tables/conversations';
 import { readTimeline, type TimelineEntry } from '../tables/group-timeline';
 import { memberMovedOn } from '../fanout/group-receipts';
 import { advanceDeviceCursor } from '../tables/group-delivery';
-import { isForDevice, readDeviceGroups, type TimelineWindow } from './group-sync';
+import { cursorsOf, isForDevice, readDeviceGroups, timelineWindows, type TimelineWindow } from './group-sync';
 
 /** What acknowledging one group did: the messages for this device it moved over, and whether its preview was stored. */
 export interface GroupAcknowledged {
@@ -47,20 +46,17 @@ export async function acknowledgeGroupEntries(
   const last = entries.at(-1);
   if (!last) return { delivered: 0, previewStored: false };
   const delivered = entries.filter(isForDevice(caller, window));
-  // One write moves the device's cursor and, unless another of its devices was further, its member's
-  // position; the sender's "delivered to everyone" tick follows the member (see `memberMovedOn`). A
-  // failure between the two loses a tick (late or missing, never one too early). The preview is stored
-  // alongside: it is kept only if newer than the row's, so a repeat stores nothing.
+  // One write moves the device's cursor, keeps the preview of the message it names with it, and, unless
+  // another of its devices was further, moves its member's position; the sender's "delivered to
+  // everyone" tick follows the member (see `memberMovedOn`). A failure between the two loses a tick (late
+  // or missing, never one too early). A repeat moves nothing and stores no preview.
   // An action (`control`) is no chat-list line: a preview at its cursor is ignored, and named so.
-  const named = delivered.find((entry) => entry.position === ack.cursor && !entry.control);
-  const [{ moved, memberHad }, previewStored] = await Promise.all([
-    advanceDeviceCursor(deps, window.conversationId, caller.userId, caller.deviceId, last.position, memberPosition !== undefined && memberPosition >= last.position),
-    ack.ciphertext !== undefined && named
-      ? recordPreview(deps, caller.userId, window.conversationId, { msgId: named.msgId, serverTs: named.serverTs, ciphertext: ack.ciphertext })
-      : false,
-  ]);
+  const named = delivered.find((entry) => entry.position === ack.cursor && entry.position === last.position && !entry.control);
+  const preview = ack.ciphertext !== undefined && named ? { msgId: named.msgId, serverTs: named.serverTs, ciphertext: ack.ciphertext } : undefined;
+  const memberAhead = memberPosition !== undefined && memberPosition >= last.position;
+  const { moved, memberHad } = await advanceDeviceCursor(deps, window.conversationId, caller.userId, caller.deviceId, last.position, memberAhead, preview);
   if (moved && memberHad !== undefined) await memberMovedOn(deps, window.conversationId, memberHad, { userId: caller.userId, deviceId: caller.deviceId });
-  return { delivered: delivered.length, previewStored };
+  return { delivered: delivered.length, previewStored: moved && preview !== undefined };
 }
 
 /** The msgIds of the previews among `acks` that were not stored. */
@@ -76,7 +72,8 @@ export function ignoredPreviewsOf(acks: readonly GroupCursor[], stored: Readonly
 export async function acknowledgeGroupCursors(deps: Deps, caller: Caller, acknowledged: readonly GroupCursor[]): Promise<GroupsAcknowledged> {
   const asked = new Map(acknowledged.map((ack) => [ack.conversationId, ack]));
   // The device's own creation does not bound what it acknowledges: a cursor only ever moves over messages it was given.
-  const { windows, standings } = await readDeviceGroups(deps, caller, { createdAt: 0 }, [...asked.keys()]);
+  const { rows, standings } = await readDeviceGroups(deps, caller, [...asked.keys()]);
+  const windows = timelineWindows(rows, cursorsOf(standings), { createdAt: 0 }, undefined);
   const stored = new Set<string>();
   let delivered = 0;
   await Promise.all(

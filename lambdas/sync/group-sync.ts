@@ -59,34 +59,36 @@ export const isForDevice = (caller: Caller, window: Pick<TimelineWindow, 'joined
   !(entry.frame.from.userId === caller.userId && entry.frame.from.deviceId === caller.deviceId) &&
   (window.joinedVersion === undefined || entry.groupVersion === undefined || entry.groupVersion >= window.joinedVersion);
 
-/** The device's windows in its groups (all of them, or those named), and its standing in each. */
+/** The user's rows of its groups (all of them, or those named) and the device's standing in each. */
 export async function readDeviceGroups(
   deps: Deps,
   caller: Caller,
-  device: { createdAt: number },
   only?: readonly string[],
-): Promise<{ windows: TimelineWindow[]; standings: Map<string, DeviceStanding> }> {
+): Promise<{ rows: ConversationRecord[]; standings: Map<string, DeviceStanding> }> {
   // The groups named are read alongside the rows; all of them only once the rows are known.
   const [all, named] = await Promise.all([
     conversationsStartingWith(deps, caller.userId, GROUP_CONVERSATION_PREFIX),
     only ? standingsOfDevice(deps, caller.userId, caller.deviceId, only) : undefined,
   ]);
   const rows = only ? all.filter((row) => only.includes(row.conversationId)) : all;
-  if (rows.length === 0) return { windows: [], standings: new Map() };
-  const standings = named ?? (await standingsOfDevice(deps, caller.userId, caller.deviceId, rows.map((row) => row.conversationId)));
-  const cursors = new Map([...standings].flatMap(([conversationId, standing]) => (standing.cursor ? [[conversationId, standing.cursor] as const] : [])));
-  return { windows: timelineWindows(rows, cursors, device, undefined), standings };
+  if (rows.length === 0) return { rows, standings: new Map() };
+  return { rows, standings: named ?? (await standingsOfDevice(deps, caller.userId, caller.deviceId, rows.map((row) => row.conversationId))) };
 }
 
-/** A group's frames for this SYNC page, and what its acknowledgement did. */
+/** The device's cursor in each group that has one. */
+export const cursorsOf = (standings: ReadonlyMap<string, DeviceStanding>): Map<string, string> =>
+  new Map([...standings].flatMap(([conversationId, standing]) => (standing.cursor ? [[conversationId, standing.cursor] as const] : [])));
+
+/** A group's frames for this SYNC page, and what its acknowledgement does (still under way). */
 interface GroupPage extends OrderedFrames {
-  readonly acknowledged: GroupAcknowledged;
+  readonly acknowledged: Promise<GroupAcknowledged>;
 }
 
 /**
  * Up to `limit` group messages per group after `syncCursor`, for the calling device, after it has
  * acknowledged `acks` (SYNC `groups`): an acknowledged group is read once, from the device's cursor, for
- * both what the acknowledgement moves over and the page after it.
+ * both what the acknowledgement moves over and the page after it. The page does not wait for the
+ * acknowledgement's writes: `acknowledged` settles when they are done (the SYNC answers after it).
  */
 export async function groupFramesAfter(
   deps: Deps,
@@ -94,11 +96,11 @@ export async function groupFramesAfter(
   syncCursor: string | undefined,
   limit: number,
   acks: readonly GroupCursor[] = [],
-): Promise<{ sources: OrderedFrames[]; acknowledged: GroupsAcknowledged }> {
+): Promise<{ sources: OrderedFrames[]; acknowledged: Promise<GroupsAcknowledged> }> {
+  const [device, { rows, standings }] = await Promise.all([getDevice(deps, caller.userId, caller.deviceId), readDeviceGroups(deps, caller)]);
   // A device without keys was sent no group message: it has no session to get a Sender Key over.
-  const device = await getDevice(deps, caller.userId, caller.deviceId);
-  if (!device || !isAddressable(device)) return { sources: [], acknowledged: { delivered: 0, ignoredPreviews: ignoredPreviewsOf(acks, new Set()) } };
-  const { windows, standings } = await readDeviceGroups(deps, caller, device);
+  if (!device || !isAddressable(device)) return { sources: [], acknowledged: Promise.resolve({ delivered: 0, ignoredPreviews: ignoredPreviewsOf(acks, new Set()) }) };
+  const windows = timelineWindows(rows, cursorsOf(standings), device, undefined);
   const asked = new Map(acks.map((ack) => [ack.conversationId, ack]));
   const pages = await Promise.all(
     windows.map(async (window): Promise<GroupPage> => {
@@ -107,7 +109,9 @@ export async function groupFramesAfter(
       const after = later(window.after, acknowledging ? undefined : syncCursor);
       const read = await readTimeline(deps, window.conversationId, { after, ...(window.upTo ? { upTo: window.upTo } : {}), limit: acknowledging ? MAX_ACKNOWLEDGED + limit : limit });
       const moved = acknowledging ? acknowledgedEntries(read.entries, ack) : [];
-      const acknowledged = moved.length ? await acknowledgeGroupEntries(deps, caller, window, ack!, moved, standings.get(window.conversationId)?.memberPosition) : { delivered: 0, previewStored: false };
+      const acknowledged = moved.length
+        ? acknowledgeGroupEntries(deps, caller, window, ack!, moved, standings.get(window.conversationId)?.memberPosition)
+        : Promise.resolve({ delivered: 0, previewStored: false });
       // The page starts after what was just acknowledged (and the SYNC's cursor); a read cut short by the page's limit ends at its last entry.
       const start = later(later(after, moved.at(-1)?.position), syncCursor);
       const rest = read.entries.filter((entry) => entry.position > start);
@@ -116,11 +120,13 @@ export async function groupFramesAfter(
       return { frames, ...(next ? { next } : {}), acknowledged };
     }),
   );
-  const stored = new Set(windows.filter((_, i) => pages[i]!.acknowledged.previewStored).map((window) => window.conversationId));
-  return {
-    sources: pages.map(({ frames, next }) => ({ frames, ...(next ? { next } : {}) })),
-    acknowledged: { delivered: pages.reduce((sum, page) => sum + page.acknowledged.delivered, 0), ignoredPreviews: ignoredPreviewsOf(acks, stored) },
-  };
+  const acknowledged = Promise.all(pages.map((page) => page.acknowledged)).then((done) => ({
+    delivered: done.reduce((sum, group) => sum + group.delivered, 0),
+    ignoredPreviews: ignoredPreviewsOf(acks, new Set(windows.filter((_, i) => done[i]!.previewStored).map((window) => window.conversationId))),
+  }));
+  // Awaited by the caller; until then a failure must not count as unhandled.
+  acknowledged.catch(() => undefined);
+  return { sources: pages.map(({ frames, next }) => ({ frames, ...(next ? { next } : {}) })), acknowledged };
 }
 
 /**

@@ -44,9 +44,12 @@ export async function syncPage(
     readQueue(deps, queueOf(caller.userId, caller.deviceId), cursor, SYNC_PAGE_SIZE),
     groupFramesAfter(deps, caller, cursor, SYNC_PAGE_SIZE, acknowledgedGroups),
   ]);
-  const { acknowledged } = groups;
+  // The acknowledgement's writes go on while the page is made; the SYNC answers once both are done.
+  const [page, acknowledged] = await Promise.all([
+    pageOf(deps, caller, mergeInOrder([{ frames: queue.items.map((item) => item.frame), ...(queue.next ? { next: queue.next } : {}) }, ...groups.sources]), receiptsAfter),
+    groups.acknowledged,
+  ]);
   const ignored = acknowledged.ignoredPreviews.length ? { ignoredPreviews: acknowledged.ignoredPreviews } : {};
-  const page = await pageOf(deps, caller, mergeInOrder([{ frames: queue.items.map((item) => item.frame), ...(queue.next ? { next: queue.next } : {}) }, ...groups.sources]), receiptsAfter);
   return { page: { ...page, ...ignored }, acknowledged };
 }
 

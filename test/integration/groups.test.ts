@@ -552,4 +552,38 @@ describe('groups in the chat list', () => {
     expect(await entryOf(bob)).toMatchObject({ unreadCount: 1 });
     await phone.close();
   });
+
+  it('shows the newest preview any of the member’s devices acknowledged, never replaced by an older one or a repeat', async () => {
+    const { conversationId } = await aliceBobAndCarol('Previews');
+    const bobTablet = await linkDevice(parley, bob, 'Tablet');
+    const phone = await connectDevice(parley, alice);
+    const sent: string[] = [];
+    for (const seq of [1, 2]) {
+      const msgId = randomUUID();
+      phone.send({ action: 'GROUP_SEND', requestId: `p${seq}`, msgId, conversationId, seq, groupVersion: 1, ciphertext: 'AAAA' });
+      expect(await phone.next((f) => f.requestId === `p${seq}`)).toMatchObject({ type: 'ACK' });
+      sent.push(msgId);
+    }
+    await phone.close();
+    await parley.drainStreams();
+    const previewOf = async () =>
+      (await call(parley, 'GET', '/v1/conversations', { device: bob })).body.conversations.find((c: any) => c.conversationId === conversationId).preview;
+    /** The device SYNCs, then acknowledges the message with its next SYNC, with a preview; answers that SYNC. */
+    const acknowledge = async (device: DeviceCredentials, msgId: string, ciphertext: string) => {
+      const socket = await connectDevice(parley, device);
+      const push = (await syncQueue(socket)).find((f) => f.type === 'PUSH' && f.msgId === msgId);
+      const answer = await request(socket, { action: 'SYNC', groups: [{ conversationId, cursor: push.cursor, ciphertext }] });
+      await socket.close();
+      return answer;
+    };
+    const newest = Buffer.from('newest').toString('base64');
+    expect(await acknowledge(bob, sent[1]!, newest)).not.toHaveProperty('ignoredPreviews');
+    expect(await previewOf()).toEqual({ msgId: sent[1], ciphertext: newest });
+    // The tablet, behind the phone, acknowledges the older message: its preview is kept, but the newer one stands.
+    expect(await acknowledge(bobTablet, sent[0]!, Buffer.from('older').toString('base64'))).not.toHaveProperty('ignoredPreviews');
+    expect(await previewOf()).toEqual({ msgId: sent[1], ciphertext: newest });
+    // A second preview of the same message does not replace the first.
+    await acknowledge(bobTablet, sent[1]!, Buffer.from('second').toString('base64'));
+    expect(await previewOf()).toEqual({ msgId: sent[1], ciphertext: newest });
+  });
 });
