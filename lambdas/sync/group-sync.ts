@@ -112,6 +112,8 @@ export async function groupFramesAfter(
       const acknowledged = moved.length
         ? acknowledgeGroupEntries(deps, caller, window, ack!, moved, standings.get(window.conversationId)?.memberPosition)
         : Promise.resolve({ delivered: 0, previewStored: false });
+      // Awaited below; a read failing in another group meanwhile must not leave its failure unhandled.
+      acknowledged.catch(() => undefined);
       // The page starts after what was just acknowledged (and the SYNC's cursor); a read cut short by the page's limit ends at its last entry.
       const start = later(later(after, moved.at(-1)?.position), syncCursor);
       const rest = read.entries.filter((entry) => entry.position > start);
