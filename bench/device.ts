@@ -3,7 +3,9 @@
  * requests by `requestId`, acknowledges queued PUSH and RECEIPT frames with DELIVERED as a live client
  * does (what arrives within the SDK's window in one DELIVERED, by their cursors, with the chat-list
  * preview of each message it received; group messages by their group's cursor), and counts the
- * WebSocket messages it sends and receives (what API Gateway bills).
+ * WebSocket messages it sends and receives (what API Gateway bills). The group messages a SYNC brings
+ * are acknowledged as the SDK does, with the device's next SYNC: a page's with the SYNC for the next
+ * page, the last page's with the SYNC of the device's next return (kept across its connections).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -29,6 +31,9 @@ const billedUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / (32 * 1024)
 const DELIVERED_BATCH_MS = DEFAULT_DELIVERED_WINDOW_MS;
 /** The most cursors one DELIVERED may carry. */
 const DELIVERED_BATCH_MAX = 100;
+
+/** Per device (`userId.deviceId`), the newest group cursor of each group its SYNCs brought, for its next SYNC's `groups`. */
+const carriedGroupCursors = new Map<string, Map<string, { cursor: string; ciphertext?: string }>>();
 
 export function resetFrameCounts(): void {
   Object.assign(frameCounts, { sent: 0, received: 0, sentBytes: 0, receivedBytes: 0, units: 0 });
@@ -77,11 +82,12 @@ export class BenchDevice {
    * Acknowledges a frame as the SDK does: a group message by its group's cursor (it is stored once per
    * group), anything else by its queue cursor; a received message with its chat-list preview.
    */
-  private acknowledgeFrame(frame: any): void {
+  private acknowledgeFrame(frame: any, groupCursors = this.groupCursors): void {
     const preview = frame.type === 'PUSH' && frame.from.userId !== this.credentials.userId ? sealedPreview() : undefined;
     if (frame.type === 'PUSH' && frame.envelope.type === 'senderKey') {
-      const newest = this.groupCursors.get(frame.conversationId);
-      if (!newest || newest.cursor < frame.cursor) this.groupCursors.set(frame.conversationId, { cursor: frame.cursor, ...(preview ? { ciphertext: preview } : {}) });
+      const newest = groupCursors.get(frame.conversationId);
+      if (!newest || newest.cursor < frame.cursor) groupCursors.set(frame.conversationId, { cursor: frame.cursor, ...(preview ? { ciphertext: preview } : {}) });
+      if (groupCursors !== this.groupCursors) return;
     } else {
       this.undelivered.push(frame.cursor);
       if (preview) this.previews.push({ msgId: frame.msgId, ciphertext: preview });
@@ -108,15 +114,19 @@ export class BenchDevice {
 
   /**
    * SYNCs page by page until QUEUE_EMPTY, as a client does after connecting, acknowledging each page's
-   * frames as they are handled; answers the frames.
+   * queued frames as they are handled and its group messages with the next SYNC; answers the frames.
    */
   async syncAll(): Promise<any[]> {
     const frames: any[] = [];
     let cursor: string | undefined;
+    const carried = carriedGroupCursors.get(this.key) ?? new Map<string, { cursor: string; ciphertext?: string }>();
+    carriedGroupCursors.set(this.key, carried);
     for (;;) {
-      const page = await this.request({ action: 'SYNC', ...(cursor ? { cursor } : {}) });
+      const groups = [...carried].map(([conversationId, newest]) => ({ conversationId, ...newest }));
+      const page = await this.request({ action: 'SYNC', ...(cursor ? { cursor } : {}), ...(groups.length ? { groups } : {}) });
       if (page.type !== 'SYNC_PAGE' && page.type !== 'QUEUE_EMPTY') throw new Error(`SYNC answered ${JSON.stringify(page).slice(0, 200)}`);
-      for (const frame of page.frames) if (frame.cursor) this.acknowledgeFrame(frame);
+      carried.clear();
+      for (const frame of page.frames) if (frame.cursor) this.acknowledgeFrame(frame, carried);
       frames.push(...page.frames);
       if (page.type === 'QUEUE_EMPTY') break;
       cursor = page.cursor;

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { encodeDeviceCredentials, type DeviceCredentials } from '../lambdas/protocol/credentials';
-import type { ErrorFrame, PresenceFrame, QueuedFrame, TypingNoticeFrame } from '../lambdas/protocol/frames';
+import type { ErrorFrame, GroupCursor, PresenceFrame, QueuedFrame, TypingNoticeFrame } from '../lambdas/protocol/frames';
 import { webSocketLimits } from '../lambdas/protocol/limits';
 import { Backoff, type BackoffOptions } from './backoff';
 import { ClientClosedError, ConnectionLostError, ParleyApiError } from './errors';
@@ -22,6 +22,11 @@ export interface ConnectionOptions {
   readonly onQueued: (frame: QueuedFrame) => Promise<void>;
   /** The newest delivery state this device has seen, for SYNC's `receiptsAfter`. @default none: the last 30 days' */
   readonly receiptsAfter?: () => Promise<number | undefined>;
+  /**
+   * The group cursors each SYNC acknowledges (`groups`): taken before it is sent, given back if it fails.
+   * @default none: group messages are acknowledged with DELIVERED only
+   */
+  readonly groupAcknowledgements?: { take(): GroupCursor[]; restore(cursors: readonly GroupCursor[]): void };
   readonly onStatus: (status: ConnectionStatus) => void;
   /** Called when a connection drops, before any reconnect. */
   readonly onDisconnected?: () => void;
@@ -176,10 +181,15 @@ export class Connection {
       let cursor: string | undefined;
       const receiptsAfter = await this.options.receiptsAfter?.();
       for (;;) {
+        // The group messages of the previous page (or of the previous connection) are acknowledged with this SYNC.
+        const groups = this.options.groupAcknowledgements?.take() ?? [];
         const page = await this.request<{ type: 'SYNC_PAGE' | 'QUEUE_EMPTY'; frames: QueuedFrame[]; cursor?: string }>(
-          { action: 'SYNC', ...(cursor ? { cursor } : {}), ...(receiptsAfter !== undefined ? { receiptsAfter } : {}) },
+          { action: 'SYNC', ...(cursor ? { cursor } : {}), ...(receiptsAfter !== undefined ? { receiptsAfter } : {}), ...(groups.length ? { groups } : {}) },
           true,
-        );
+        ).catch((error: Error) => {
+          this.options.groupAcknowledgements?.restore(groups);
+          throw error;
+        });
         for (const frame of page.frames) await this.enqueue(frame);
         if (page.type === 'QUEUE_EMPTY') break;
         cursor = page.cursor;

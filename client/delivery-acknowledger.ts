@@ -6,6 +6,10 @@
  * as many as the frame's preview limit takes (a preview left out leaves an older one in the chat list).
  * Group messages are acknowledged per group by cursor: the newest handled one with none held before it
  * (a message held for its sender's key must come again at the next SYNC if the connection drops).
+ * Group messages a SYNC brought are not acknowledged on their own: their cursors ride on the device's
+ * next SYNC (`takeGroupCursors`), or on a DELIVERED sent sooner, and wait at most `groupWindowMs` while
+ * connected; a connection that drops keeps them for the SYNC of the next. A return is then one SYNC and
+ * its answer, and the sender's "delivered" tick comes with the device's next frame.
  */
 import { idOfCursor, MAX_GROUP_CURSORS, MAX_PREVIEW_CHARS_PER_DELIVERED, type GroupCursor, type MessagePreview } from '../lambdas/protocol/frames';
 
@@ -29,12 +33,20 @@ interface HandledGroupMessage {
 
 /** How long handled frames wait for more before they are acknowledged together. */
 export const DEFAULT_DELIVERED_WINDOW_MS = 250;
+/**
+ * How long the group messages a SYNC brought wait, while connected, for a frame to ride on before a
+ * DELIVERED of their own: about as long as a phone woken by a push stays connected in the background.
+ */
+export const DEFAULT_GROUP_DELIVERED_WINDOW_MS = 30_000;
 
 export class DeliveryAcknowledger {
   private pending: Pending[] = [];
   /** Handled group messages not acknowledged yet, per group conversation. */
   private groups = new Map<string, HandledGroupMessage[]>();
   private timer: NodeJS.Timeout | undefined;
+  private groupTimer: NodeJS.Timeout | undefined;
+  /** Whether group messages handled now came by SYNC: they wait for the next SYNC (or `groupWindowMs`). */
+  private syncing = false;
 
   /**
    * @param heldFrom the cursor of the oldest message of a group held back (waiting for its sender's key),
@@ -45,7 +57,13 @@ export class DeliveryAcknowledger {
     private readonly windowMs = DEFAULT_DELIVERED_WINDOW_MS,
     private readonly maxIds = 100,
     private readonly heldFrom: (conversationId: string) => string | undefined = () => undefined,
+    private readonly groupWindowMs = DEFAULT_GROUP_DELIVERED_WINDOW_MS,
   ) {}
+
+  /** The connection is SYNCing (true) or online (false): group messages handled while SYNCing wait for the next SYNC. */
+  setSyncing(syncing: boolean): void {
+    this.syncing = syncing;
+  }
 
   /** Acknowledges the frame at `cursor`; a message's preview goes with it. */
   add(cursor: string, preview?: DeliveredPreview): void {
@@ -58,7 +76,32 @@ export class DeliveryAcknowledger {
     const handled = this.groups.get(conversationId) ?? [];
     handled.push(preview ? { cursor, ciphertext: preview.ciphertext } : { cursor });
     this.groups.set(conversationId, handled);
-    this.schedule();
+    if (!this.syncing) return this.schedule();
+    if (this.groups.size >= MAX_GROUP_CURSORS) return this.flush();
+    this.groupTimer ??= setTimeout(() => this.flush(), this.groupWindowMs);
+  }
+
+  /**
+   * The group cursors to send with a SYNC, taken out of what is pending (a SYNC carries no 1:1 preview,
+   * so its group previews have the frame's budget to themselves); `restore` them if the SYNC fails.
+   */
+  takeGroupCursors(): GroupCursor[] {
+    // What stays pending waits for a held message, whose handling schedules it again.
+    this.clearGroupTimer();
+    return this.groupCursors(0);
+  }
+
+  /** Group cursors a failed SYNC did not deliver: pending again, behind anything newer handled since. */
+  restore(cursors: readonly GroupCursor[]): void {
+    for (const { conversationId, cursor, ciphertext } of cursors) {
+      this.groups.set(conversationId, [{ cursor, ...(ciphertext !== undefined ? { ciphertext } : {}) }, ...(this.groups.get(conversationId) ?? [])]);
+    }
+    if (cursors.length) this.groupTimer ??= setTimeout(() => this.flush(), this.groupWindowMs);
+  }
+
+  private clearGroupTimer(): void {
+    clearTimeout(this.groupTimer);
+    this.groupTimer = undefined;
   }
 
   private schedule(): void {
@@ -70,7 +113,9 @@ export class DeliveryAcknowledger {
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    let groups = this.groupCursors();
+    // Group cursors ride on this DELIVERED, within the preview budget its 1:1 previews leave.
+    this.clearGroupTimer();
+    let groups = this.groupCursors(this.pending.slice(0, this.maxIds).reduce((sum, item) => sum + (item.preview?.ciphertext.length ?? 0), 0));
     while (this.pending.length || groups.length) {
       const batch = this.pending.splice(0, this.maxIds);
       void this.send(
@@ -82,11 +127,9 @@ export class DeliveryAcknowledger {
     }
   }
 
-  /** Per group, the newest handled cursor before any held message; later ones wait for the held one. */
-  private groupCursors(): GroupCursor[] {
+  /** Per group, the newest handled cursor before any held message; later ones wait for the held one. `chars`: the frame's preview budget already used. */
+  private groupCursors(chars: number): GroupCursor[] {
     const cursors: GroupCursor[] = [];
-    // Group previews share the frame's preview budget with the 1:1 ones (which take it first).
-    let chars = this.pending.slice(0, this.maxIds).reduce((sum, item) => sum + (item.preview?.ciphertext.length ?? 0), 0);
     for (const [conversationId, handled] of this.groups) {
       const held = this.heldFrom(conversationId);
       const sendable = handled.filter((message) => held === undefined || message.cursor < held);
@@ -102,12 +145,15 @@ export class DeliveryAcknowledger {
     return cursors;
   }
 
-  /** Forgets what is pending (the connection is gone: a SYNC will hand it out again). */
+  /**
+   * The connection is gone: forgets the queued frames pending (the next SYNC hands them out again) but
+   * keeps the group cursors, which go with that SYNC (the device has those messages stored).
+   */
   clear(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.clearGroupTimer();
     this.pending = [];
-    this.groups.clear();
   }
 }
 

@@ -66,6 +66,11 @@ export interface ParleyClientOptions extends ParleyEndpoints {
   readonly senderKeyWaitMs?: number;
   /** How long handled frames wait to be acknowledged together in one DELIVERED. @default 250 ms */
   readonly deliveredWindowMs?: number;
+  /**
+   * How long group messages that came by SYNC wait, while connected, to be acknowledged with the next
+   * SYNC or DELIVERED before a DELIVERED of their own; their senders' "delivered" tick waits as long. @default 30 s
+   */
+  readonly groupDeliveredWindowMs?: number;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -202,6 +207,7 @@ export class ParleyClient {
       options.deliveredWindowMs,
       undefined,
       (conversationId) => this.inbox.heldFrom(conversationId),
+      options.groupDeliveredWindowMs,
     ));
     const deliveryStates = new DeliveryStates(store);
     const inbox = (this.inbox = new Inbox({
@@ -229,7 +235,10 @@ export class ParleyClient {
       credentials: device.credentials,
       onQueued: (frame) => inbox.handle(frame),
       receiptsAfter: () => deliveryStates.seenUpTo(),
+      groupAcknowledgements: { take: () => acknowledger.takeGroupCursors(), restore: (cursors) => acknowledger.restore(cursors) },
       onStatus: (status) => {
+        // Group messages handled while SYNCing are acknowledged with the next SYNC (or within the group window).
+        acknowledger.setSyncing(status.state === 'syncing');
         void this.events.emit('connection', status);
         // A subscription lives as long as its connection: the new one watches what the old one did.
         if (status.state === 'online') void this.presence.resubscribe().catch((error: Error) => this.events.emit('error', error));

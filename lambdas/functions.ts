@@ -160,8 +160,18 @@ export const functions = {
   },
   sync: {
     entry: 'lambdas/sync/sync.ts',
-    description: 'Answers a device’s queue and its groups’ timelines in order, one page per SYNC, and at its end the 1:1 delivery states that changed',
-    tables: { routing: 'read', deviceQueues: 'read', devices: 'read', conversations: 'read', groupDelivery: 'read', groupTimeline: 'read' },
+    description: 'Moves the group cursors a SYNC acknowledges, then answers a device’s queue and its groups’ timelines in order, one page per SYNC, and at its end the 1:1 delivery states that changed',
+    // Writes: a group acknowledgement's cursor (its preview kept with it) and watermark, and the "delivered to everyone" receipts it queues.
+    tables: {
+      routing: 'readWrite',
+      deviceQueues: 'readWrite',
+      devices: 'read',
+      conversations: 'read',
+      groupDelivery: 'readWrite',
+      groupTimeline: 'read',
+      groupReceipts: 'readWrite',
+      groups: 'read',
+    },
     manageConnections: true,
   },
   delivered: {
@@ -244,8 +254,9 @@ export const functions = {
   listConversations: {
     entry: 'lambdas/accounts/list-conversations.ts',
     description: 'Lists the caller’s conversations by last activity, with unread counts and encrypted previews',
-    // groupReceipts: where an older preview's message sits in the timeline (was it deleted for everyone?).
-    tables: { conversations: 'read', groupTimeline: 'read', groupReceipts: 'read' },
+    // groupReceipts: where an older preview's message sits in the timeline (was it deleted for everyone?);
+    // groupDelivery: the group previews the user's devices keep with their cursors.
+    tables: { conversations: 'read', groupTimeline: 'read', groupReceipts: 'read', groupDelivery: 'read' },
   },
   removeDevice: {
     entry: 'lambdas/accounts/remove-device.ts',

@@ -147,21 +147,6 @@ export type RevokeFrame = z.infer<typeof RevokeFrame>;
 /** What a device's queue hands out, live or by SYNC. */
 export type QueuedFrame = PushFrame | ReceiptFrame | GroupUpdateFrame | PrekeysLowFrame;
 
-/**
- * SYNC: answer me the page of my queue after `cursor` (the previous page's cursor), or its first page.
- * The last page also carries the delivery state of this user's conversations that changed after
- * `receiptsAfter` (the largest `serverTs` of such a receipt the device has seen).
- */
-export const SyncFrame = /* @__PURE__ */ z.lazy(() =>
-  z.strictObject({
-    action: z.literal('SYNC'),
-    requestId: RequestId,
-    cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
-    receiptsAfter: z.optional(z.number().check(z.int(), z.minimum(0))),
-  }),
-);
-export type SyncFrame = z.infer<typeof SyncFrame>;
-
 /** Most frames one DELIVERED may acknowledge. */
 export const MAX_ACKNOWLEDGED = 100;
 
@@ -197,6 +182,43 @@ export const GroupCursor = /* @__PURE__ */ z.lazy(() =>
 );
 export type GroupCursor = z.infer<typeof GroupCursor>;
 
+/** Groups acknowledged by cursor in one frame (DELIVERED or SYNC): each group at most once, the previews within the frame's budget. */
+const GroupCursors = /* @__PURE__ */ z.lazy(() =>
+  z.array(GroupCursor).check(
+    z.minLength(1),
+    z.maxLength(MAX_GROUP_CURSORS),
+    z.refine((groups) => new Set(groups.map((group) => group.conversationId)).size === groups.length, { message: 'two cursors for the same group' }),
+  ),
+);
+
+/** Base64 characters of preview ciphertext a frame carries, its 1:1 and group previews together. */
+const previewChars = (previews: readonly { ciphertext?: string }[]) => previews.reduce((total, p) => total + (p.ciphertext?.length ?? 0), 0);
+
+/**
+ * SYNC: answer me the page of my queue after `cursor` (the previous page's cursor), or its first page.
+ * The last page also carries the delivery state of this user's conversations that changed after
+ * `receiptsAfter` (the largest `serverTs` of such a receipt the device has seen). `groups` acknowledges
+ * group messages as DELIVERED's does, before the page is read: a device's return is then one SYNC and its
+ * answer, its group messages acknowledged with its next SYNC (or DELIVERED).
+ */
+export const SyncFrame = /* @__PURE__ */ z.lazy(() =>
+  z
+    .strictObject({
+      action: z.literal('SYNC'),
+      requestId: RequestId,
+      cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+      receiptsAfter: z.optional(z.number().check(z.int(), z.minimum(0))),
+      groups: z.optional(GroupCursors),
+    })
+    .check(
+      z.refine((frame) => previewChars(frame.groups ?? []) <= MAX_PREVIEW_CHARS_PER_DELIVERED, {
+        message: `the previews carry more than ${MAX_PREVIEW_CHARS_PER_DELIVERED} base64 characters in total`,
+        path: ['groups'],
+      }),
+    ),
+);
+export type SyncFrame = z.infer<typeof SyncFrame>;
+
 /**
  * DELIVERED: the frames at these cursors reached this device and were stored by it; the server may
  * forget them. `previews`, for some of those messages (by msgId), go to this user's chat list. Group
@@ -210,14 +232,10 @@ export const DeliveredFrame = /* @__PURE__ */ z.lazy(() =>
       requestId: RequestId,
       cursors: z._default(z.array(Cursor).check(z.maxLength(MAX_ACKNOWLEDGED)), []),
       previews: z.optional(z.array(MessagePreview).check(z.minLength(1), z.maxLength(MAX_ACKNOWLEDGED))),
-      groups: z.optional(z.array(GroupCursor).check(z.minLength(1), z.maxLength(MAX_GROUP_CURSORS))),
+      groups: z.optional(GroupCursors),
     })
     .check(
       z.refine((frame) => frame.cursors.length > 0 || frame.groups !== undefined, { message: 'acknowledges nothing: give cursors or groups', path: ['cursors'] }),
-      z.refine((frame) => new Set((frame.groups ?? []).map((group) => group.conversationId)).size === (frame.groups ?? []).length, {
-        message: 'two cursors for the same group',
-        path: ['groups'],
-      }),
       z.refine((frame) => (frame.previews ?? []).every((preview) => frame.cursors.some((cursor) => idOfCursor(cursor) === preview.msgId)), {
         message: 'a preview for a msgId this DELIVERED does not acknowledge',
         path: ['previews'],
@@ -226,7 +244,7 @@ export const DeliveredFrame = /* @__PURE__ */ z.lazy(() =>
         message: 'two previews for the same msgId',
         path: ['previews'],
       }),
-      z.refine((frame) => [...(frame.previews ?? []), ...(frame.groups ?? [])].reduce((total, p) => total + (p.ciphertext?.length ?? 0), 0) <= MAX_PREVIEW_CHARS_PER_DELIVERED, {
+      z.refine((frame) => previewChars([...(frame.previews ?? []), ...(frame.groups ?? [])]) <= MAX_PREVIEW_CHARS_PER_DELIVERED, {
         message: `the previews carry more than ${MAX_PREVIEW_CHARS_PER_DELIVERED} base64 characters in total`,
         path: ['previews'],
       }),
@@ -387,6 +405,8 @@ export interface SyncPageFrame {
   type: 'SYNC_PAGE';
   frames: QueuedFrame[];
   cursor: string;
+  /** msgIds of the SYNC's group previews (`groups[].ciphertext`) not stored, as DELIVERED_ACK's. */
+  ignoredPreviews?: string[];
   requestId?: string;
 }
 
@@ -394,6 +414,8 @@ export interface SyncPageFrame {
 export interface QueueEmptyFrame {
   type: 'QUEUE_EMPTY';
   frames: QueuedFrame[];
+  /** msgIds of the SYNC's group previews (`groups[].ciphertext`) not stored, as DELIVERED_ACK's. */
+  ignoredPreviews?: string[];
   requestId?: string;
 }
 

@@ -1,66 +1,91 @@
 /**
- * DELIVERED `groups`: a device acknowledges a group's messages by cursor, as they are stored once per
- * group rather than queued per device. Its cursor in the group moves forward, its member's delivery
- * position too (once per DELIVERED, not per message), and the sender's ticks follow the group's watermark.
+ * Group acknowledgements, from DELIVERED `groups` or SYNC `groups`: a device acknowledges a group's
+ * messages by cursor, as they are stored once per group rather than queued per device. Its cursor in the
+ * group moves forward, its member's delivery position too (once per frame, not per message), and the
+ * sender's ticks follow the group's watermark.
  */
 import { MAX_ACKNOWLEDGED, type GroupCursor } from '../protocol/frames';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
-import { GROUP_CONVERSATION_PREFIX } from '../send/conversations';
-import { conversationsStartingWith, recordPreview } from '../tables/conversations';
-import { readTimeline } from '../tables/group-timeline';
-import { isForDevice, timelineWindows } from './group-sync';
+import { readTimeline, type TimelineEntry } from '../tables/group-timeline';
 import { memberMovedOn } from '../fanout/group-receipts';
-import { advanceDeviceCursor, standingsOfDevice } from '../tables/group-delivery';
+import { advanceDeviceCursor } from '../tables/group-delivery';
+import { cursorsOf, isForDevice, readDeviceGroups, timelineWindows, type TimelineWindow } from './group-sync';
+
+/** What acknowledging one group did: the messages for this device it moved over, and whether its preview was stored. */
+export interface GroupAcknowledged {
+  readonly delivered: number;
+  readonly previewStored: boolean;
+}
+
+/** What a frame's group acknowledgements did: messages delivered, and the msgIds of the previews not stored. */
+export interface GroupsAcknowledged {
+  readonly delivered: number;
+  readonly ignoredPreviews: string[];
+}
+
+const msgIdOf = (cursor: string) => cursor.slice(cursor.indexOf('#') + 1);
+
+/** The entries an acknowledgement moves over: those at or before its cursor, at most {@link MAX_ACKNOWLEDGED} (the rest comes again at SYNC). */
+export const acknowledgedEntries = (entries: readonly TimelineEntry[], ack: GroupCursor): TimelineEntry[] =>
+  entries.filter((entry) => entry.position <= ack.cursor).slice(0, MAX_ACKNOWLEDGED);
 
 /**
- * Moves the device's cursor in each group to the cursor given, within its user's membership and at most
- * {@link MAX_ACKNOWLEDGED} messages on (the rest comes again at SYNC), with its member's position.
- * A cursor at or behind the device's, or in a group the user is not in, changes nothing. Answers how
- * many messages it acknowledged and the msgIds of the previews not stored (the cursor named no message of the group's newly delivered to this device).
+ * Moves the device's cursor in the window's group over `entries` (the timeline after `window.after`, in
+ * order, at or before the acknowledged cursor), with its member's position, and stores the preview of
+ * the message the cursor names. Nothing to move over changes nothing.
  */
-export async function acknowledgeGroupCursors(
+export async function acknowledgeGroupEntries(
   deps: Deps,
   caller: Caller,
-  acknowledged: readonly GroupCursor[],
-): Promise<{ delivered: number; ignoredPreviews: string[] }> {
-  let deliveredCount = 0;
+  window: TimelineWindow,
+  ack: GroupCursor,
+  entries: readonly TimelineEntry[],
+  memberPosition: string | undefined,
+): Promise<GroupAcknowledged> {
+  const last = entries.at(-1);
+  if (!last) return { delivered: 0, previewStored: false };
+  const delivered = entries.filter(isForDevice(caller, window));
+  // One write moves the device's cursor, keeps the preview of the message it names with it, and, unless
+  // another of its devices was further, moves its member's position; the sender's "delivered to
+  // everyone" tick follows the member (see `memberMovedOn`). A failure between the two loses a tick (late
+  // or missing, never one too early). A repeat moves nothing and stores no preview.
+  // An action (`control`) is no chat-list line: a preview at its cursor is ignored, and named so.
+  const named = delivered.find((entry) => entry.position === ack.cursor && entry.position === last.position && !entry.control);
+  const preview = ack.ciphertext !== undefined && named ? { msgId: named.msgId, serverTs: named.serverTs, ciphertext: ack.ciphertext } : undefined;
+  const memberAhead = memberPosition !== undefined && memberPosition >= last.position;
+  const { moved, memberHad } = await advanceDeviceCursor(deps, window.conversationId, caller.userId, caller.deviceId, last.position, memberAhead, preview);
+  if (moved && memberHad !== undefined) await memberMovedOn(deps, window.conversationId, memberHad, { userId: caller.userId, deviceId: caller.deviceId });
+  return { delivered: delivered.length, previewStored: moved && preview !== undefined };
+}
+
+/** The msgIds of the previews among `acks` that were not stored. */
+export function ignoredPreviewsOf(acks: readonly GroupCursor[], stored: ReadonlySet<string>): string[] {
+  return acks.filter((ack) => ack.ciphertext !== undefined && !stored.has(ack.conversationId)).map((ack) => msgIdOf(ack.cursor));
+}
+
+/**
+ * DELIVERED `groups`: moves the device's cursor in each group to the cursor given, within its user's
+ * membership and at most {@link MAX_ACKNOWLEDGED} messages on (the rest comes again at SYNC), with its
+ * member's position. A cursor at or behind the device's, or in a group the user is not in, changes nothing.
+ */
+export async function acknowledgeGroupCursors(deps: Deps, caller: Caller, acknowledged: readonly GroupCursor[]): Promise<GroupsAcknowledged> {
   const asked = new Map(acknowledged.map((ack) => [ack.conversationId, ack]));
-  const [rows, standings] = await Promise.all([
-    conversationsStartingWith(deps, caller.userId, GROUP_CONVERSATION_PREFIX),
-    standingsOfDevice(deps, caller.userId, caller.deviceId, [...asked.keys()]),
-  ]);
-  const cursors = new Map([...standings].flatMap(([conversationId, standing]) => (standing.cursor ? [[conversationId, standing.cursor] as const] : [])));
   // The device's own creation does not bound what it acknowledges: a cursor only ever moves over messages it was given.
-  const windows = timelineWindows(rows.filter((row) => asked.has(row.conversationId)), cursors, { createdAt: 0 }, undefined);
-  const ignored = new Set(acknowledged.filter((ack) => ack.ciphertext !== undefined).map((ack) => ack.conversationId));
-  const msgIdOf = (cursor: string) => cursor.slice(cursor.indexOf('#') + 1);
+  const { rows, standings } = await readDeviceGroups(deps, caller, [...asked.keys()]);
+  const windows = timelineWindows(rows, cursorsOf(standings), { createdAt: 0 }, undefined);
+  const stored = new Set<string>();
+  let delivered = 0;
   await Promise.all(
     windows.map(async (window) => {
       const ack = asked.get(window.conversationId)!;
       const upTo = window.upTo !== undefined && window.upTo < ack.cursor ? window.upTo : ack.cursor;
       if (upTo <= window.after) return;
       const { entries } = await readTimeline(deps, window.conversationId, { after: window.after, upTo, limit: MAX_ACKNOWLEDGED });
-      const delivered = entries.filter(isForDevice(caller, window));
-      deliveredCount += delivered.length;
-      const last = entries.at(-1);
-      if (!last) return;
-      // One write moves the device's cursor and, unless another of its devices was further, its member's
-      // position; the sender's "delivered to everyone" tick follows the member (see `memberMovedOn`). A
-      // failure between the two loses a tick (late or missing, never one too early). The preview is stored
-      // alongside: it is kept only if newer than the row's, so a repeat stores nothing.
-      const memberPosition = standings.get(window.conversationId)?.memberPosition;
-      // An action (`control`) is no chat-list line: a preview at its cursor is ignored, and named so.
-      const named = delivered.find((entry) => entry.position === ack.cursor && !entry.control);
-      const [{ moved, memberHad }, previewStored] = await Promise.all([
-        advanceDeviceCursor(deps, window.conversationId, caller.userId, caller.deviceId, last.position, memberPosition !== undefined && memberPosition >= last.position),
-        ack.ciphertext !== undefined && named
-          ? recordPreview(deps, caller.userId, window.conversationId, { msgId: named.msgId, serverTs: named.serverTs, ciphertext: ack.ciphertext })
-          : false,
-      ]);
-      if (previewStored) ignored.delete(window.conversationId);
-      if (moved && memberHad !== undefined) await memberMovedOn(deps, window.conversationId, memberHad, { userId: caller.userId, deviceId: caller.deviceId });
+      const done = await acknowledgeGroupEntries(deps, caller, window, ack, entries, standings.get(window.conversationId)?.memberPosition);
+      delivered += done.delivered;
+      if (done.previewStored) stored.add(window.conversationId);
     }),
   );
-  return { delivered: deliveredCount, ignoredPreviews: [...ignored].map((conversationId) => msgIdOf(asked.get(conversationId)!.cursor)) };
+  return { delivered, ignoredPreviews: ignoredPreviewsOf(acknowledged, stored) };
 }

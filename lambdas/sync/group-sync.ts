@@ -5,15 +5,16 @@
  * device was registered or linked (it has no Sender Key for anything older), up to the change that
  * removed its user, if any. Those frames are merged in position order with the device's queue.
  */
-import type { PushFrame } from '../protocol/frames';
+import { MAX_ACKNOWLEDGED, type GroupCursor, type PushFrame } from '../protocol/frames';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { GROUP_CONVERSATION_PREFIX } from '../send/conversations';
 import { conversationsStartingWith, type ConversationRecord } from '../tables/conversations';
 import { positionOf, type QueueableFrame } from '../tables/device-queues';
 import { getDevice, isAddressable } from '../tables/devices';
-import { standingsOfDevice } from '../tables/group-delivery';
+import { standingsOfDevice, type DeviceStanding } from '../tables/group-delivery';
 import { readTimeline, type TimelineEntry } from '../tables/group-timeline';
+import { acknowledgedEntries, acknowledgeGroupEntries, ignoredPreviewsOf, type GroupAcknowledged, type GroupsAcknowledged } from './group-delivered';
 
 /** Frames in position order, and where the read stopped when more may follow (`undefined`: nothing more). */
 export interface OrderedFrames {
@@ -29,7 +30,7 @@ export interface TimelineWindow {
   readonly joinedVersion?: number;
 }
 
-const later = (a: string, b: string | undefined) => (b !== undefined && b > a ? b : a);
+const later = (a: string, b: string | undefined): string => (b !== undefined && b > a ? b : a);
 
 /** Where the device's reading of each of its groups starts and ends. */
 export function timelineWindows(
@@ -58,21 +59,76 @@ export const isForDevice = (caller: Caller, window: Pick<TimelineWindow, 'joined
   !(entry.frame.from.userId === caller.userId && entry.frame.from.deviceId === caller.deviceId) &&
   (window.joinedVersion === undefined || entry.groupVersion === undefined || entry.groupVersion >= window.joinedVersion);
 
-/** Up to `limit` group messages per group after `syncCursor`, for the calling device. */
-export async function groupFramesAfter(deps: Deps, caller: Caller, syncCursor: string | undefined, limit: number): Promise<OrderedFrames[]> {
+/** The user's rows of its groups (all of them, or those named) and the device's standing in each. */
+export async function readDeviceGroups(
+  deps: Deps,
+  caller: Caller,
+  only?: readonly string[],
+): Promise<{ rows: ConversationRecord[]; standings: Map<string, DeviceStanding> }> {
+  // The groups named are read alongside the rows; all of them only once the rows are known.
+  const [all, named] = await Promise.all([
+    conversationsStartingWith(deps, caller.userId, GROUP_CONVERSATION_PREFIX),
+    only ? standingsOfDevice(deps, caller.userId, caller.deviceId, only) : undefined,
+  ]);
+  const rows = only ? all.filter((row) => only.includes(row.conversationId)) : all;
+  if (rows.length === 0) return { rows, standings: new Map() };
+  return { rows, standings: named ?? (await standingsOfDevice(deps, caller.userId, caller.deviceId, rows.map((row) => row.conversationId))) };
+}
+
+/** The device's cursor in each group that has one. */
+export const cursorsOf = (standings: ReadonlyMap<string, DeviceStanding>): Map<string, string> =>
+  new Map([...standings].flatMap(([conversationId, standing]) => (standing.cursor ? [[conversationId, standing.cursor] as const] : [])));
+
+/** A group's frames for this SYNC page, and what its acknowledgement does (still under way). */
+interface GroupPage extends OrderedFrames {
+  readonly acknowledged: Promise<GroupAcknowledged>;
+}
+
+/**
+ * Up to `limit` group messages per group after `syncCursor`, for the calling device, after it has
+ * acknowledged `acks` (SYNC `groups`): an acknowledged group is read once, from the device's cursor, for
+ * both what the acknowledgement moves over and the page after it. The page does not wait for the
+ * acknowledgement's writes: `acknowledged` settles when they are done (the SYNC answers after it).
+ */
+export async function groupFramesAfter(
+  deps: Deps,
+  caller: Caller,
+  syncCursor: string | undefined,
+  limit: number,
+  acks: readonly GroupCursor[] = [],
+): Promise<{ sources: OrderedFrames[]; acknowledged: Promise<GroupsAcknowledged> }> {
+  const [device, { rows, standings }] = await Promise.all([getDevice(deps, caller.userId, caller.deviceId), readDeviceGroups(deps, caller)]);
   // A device without keys was sent no group message: it has no session to get a Sender Key over.
-  const device = await getDevice(deps, caller.userId, caller.deviceId);
-  if (!device || !isAddressable(device)) return [];
-  const rows = await conversationsStartingWith(deps, caller.userId, GROUP_CONVERSATION_PREFIX);
-  if (rows.length === 0) return [];
-  const standings = await standingsOfDevice(deps, caller.userId, caller.deviceId, rows.map((row) => row.conversationId));
-  const cursors = new Map([...standings].flatMap(([conversationId, standing]) => (standing.cursor ? [[conversationId, standing.cursor] as const] : [])));
-  return Promise.all(
-    timelineWindows(rows, cursors, device, syncCursor).map(async (window) => {
-      const { entries, next } = await readTimeline(deps, window.conversationId, { after: window.after, ...(window.upTo ? { upTo: window.upTo } : {}), limit });
-      return { frames: entries.filter(isForDevice(caller, window)).map((entry) => entry.frame), ...(next ? { next } : {}) };
+  if (!device || !isAddressable(device)) return { sources: [], acknowledged: Promise.resolve({ delivered: 0, ignoredPreviews: ignoredPreviewsOf(acks, new Set()) }) };
+  const windows = timelineWindows(rows, cursorsOf(standings), device, undefined);
+  const asked = new Map(acks.map((ack) => [ack.conversationId, ack]));
+  const pages = await Promise.all(
+    windows.map(async (window): Promise<GroupPage> => {
+      const ack = asked.get(window.conversationId);
+      const acknowledging = ack !== undefined && ack.cursor > window.after;
+      const after = later(window.after, acknowledging ? undefined : syncCursor);
+      const read = await readTimeline(deps, window.conversationId, { after, ...(window.upTo ? { upTo: window.upTo } : {}), limit: acknowledging ? MAX_ACKNOWLEDGED + limit : limit });
+      const moved = acknowledging ? acknowledgedEntries(read.entries, ack) : [];
+      const acknowledged = moved.length
+        ? acknowledgeGroupEntries(deps, caller, window, ack!, moved, standings.get(window.conversationId)?.memberPosition)
+        : Promise.resolve({ delivered: 0, previewStored: false });
+      // Awaited below; a read failing in another group meanwhile must not leave its failure unhandled.
+      acknowledged.catch(() => undefined);
+      // The page starts after what was just acknowledged (and the SYNC's cursor); a read cut short by the page's limit ends at its last entry.
+      const start = later(later(after, moved.at(-1)?.position), syncCursor);
+      const rest = read.entries.filter((entry) => entry.position > start);
+      const next = rest.length > limit ? rest[limit - 1]!.position : read.next;
+      const frames = rest.slice(0, limit).filter(isForDevice(caller, window)).map((entry) => entry.frame);
+      return { frames, ...(next ? { next } : {}), acknowledged };
     }),
   );
+  const acknowledged = Promise.all(pages.map((page) => page.acknowledged)).then((done) => ({
+    delivered: done.reduce((sum, group) => sum + group.delivered, 0),
+    ignoredPreviews: ignoredPreviewsOf(acks, new Set(windows.filter((_, i) => done[i]!.previewStored).map((window) => window.conversationId))),
+  }));
+  // Awaited by the caller; until then a failure must not count as unhandled.
+  acknowledged.catch(() => undefined);
+  return { sources: pages.map(({ frames, next }) => ({ frames, ...(next ? { next } : {}) })), acknowledged };
 }
 
 /**

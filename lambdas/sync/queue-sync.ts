@@ -1,5 +1,5 @@
 /** SYNC and DELIVERED: a device drains its queue in order and acknowledges what it stored. */
-import { MAX_ACKNOWLEDGED, type DeliveredAckFrame, type PushFrame, type QueuedFrame, type QueueEmptyFrame, type SyncPageFrame } from '../protocol/frames';
+import { MAX_ACKNOWLEDGED, type DeliveredAckFrame, type GroupCursor, type PushFrame, type QueuedFrame, type QueueEmptyFrame, type SyncPageFrame } from '../protocol/frames';
 import { webSocketLimits } from '../protocol/limits';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
@@ -8,7 +8,8 @@ import { deliveryChangedAfter } from '../tables/conversations';
 import { putReceipt, receiptIdOf, receiptServerTs } from '../send/receipts';
 import { groupIdOfConversation } from '../send/conversations';
 import { deliveryReceiptOf, markDelivered } from './delivery-state';
-import { groupFramesAfter, mergeInOrder } from './group-sync';
+import { groupFramesAfter, mergeInOrder, type OrderedFrames } from './group-sync';
+import type { GroupsAcknowledged } from './group-delivered';
 
 /** Most frames in one SYNC page: as many as one DELIVERED may acknowledge. */
 export const SYNC_PAGE_SIZE = MAX_ACKNOWLEDGED;
@@ -30,19 +31,35 @@ const frameBytes = (frame: QueuedFrame) => Buffer.byteLength(JSON.stringify(fram
  * instead of one `@connections` post per item. Items stay queued until DELIVERED: a device that drops
  * mid-SYNC asks again from its last cursor. The last page ends with the delivery states of the user's 1:1
  * conversations that changed after `receiptsAfter` (30 days back without it), after every queued frame.
+ * The SYNC's group acknowledgements (`acknowledgedGroups`) are applied first, so the page starts after them.
  */
 export async function syncPage(
   deps: Deps,
   caller: Caller,
   cursor: string | undefined,
   receiptsAfter?: number,
-): Promise<Omit<SyncPageFrame, 'requestId'> | Omit<QueueEmptyFrame, 'requestId'>> {
+  acknowledgedGroups: readonly GroupCursor[] = [],
+): Promise<{ page: Omit<SyncPageFrame, 'requestId'> | Omit<QueueEmptyFrame, 'requestId'>; acknowledged: GroupsAcknowledged }> {
   const [queue, groups] = await Promise.all([
     readQueue(deps, queueOf(caller.userId, caller.deviceId), cursor, SYNC_PAGE_SIZE),
-    groupFramesAfter(deps, caller, cursor, SYNC_PAGE_SIZE),
+    groupFramesAfter(deps, caller, cursor, SYNC_PAGE_SIZE, acknowledgedGroups),
   ]);
-  // The device's queue and its groups' timelines (group messages are stored once, per group), in order.
-  const { frames: ordered, next } = mergeInOrder([{ frames: queue.items.map((item) => item.frame), ...(queue.next ? { next: queue.next } : {}) }, ...groups]);
+  // The acknowledgement's writes go on while the page is made; the SYNC answers once both are done.
+  const [page, acknowledged] = await Promise.all([
+    pageOf(deps, caller, mergeInOrder([{ frames: queue.items.map((item) => item.frame), ...(queue.next ? { next: queue.next } : {}) }, ...groups.sources]), receiptsAfter),
+    groups.acknowledged,
+  ]);
+  const ignored = acknowledged.ignoredPreviews.length ? { ignoredPreviews: acknowledged.ignoredPreviews } : {};
+  return { page: { ...page, ...ignored }, acknowledged };
+}
+
+/** The page of these frames (the device's queue and its groups' timelines, in order) that fits one message. */
+async function pageOf(
+  deps: Deps,
+  caller: Caller,
+  { frames: ordered, next }: OrderedFrames,
+  receiptsAfter: number | undefined,
+): Promise<Omit<SyncPageFrame, 'requestId'> | Omit<QueueEmptyFrame, 'requestId'>> {
   const frames: QueuedFrame[] = [];
   let bytes = 0;
   for (const frame of ordered) {

@@ -5,6 +5,8 @@
  * the lowest member position and how many members stand at it. Every message up to the watermark is with
  * every member, and the sender's "delivered to everyone" tick follows it, so a member's return costs one
  * write (and, for a member at the watermark, one count), not one tally write per message it moved over.
+ * That write also keeps the chat-list preview the device sent with its acknowledgement (`preview<deviceId>`),
+ * so a group's preview costs no write of its own in `conversations`.
  */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { tableName, type Deps } from '../runtime/deps';
@@ -126,6 +128,36 @@ export async function moveWatermark(deps: Deps, conversationId: string, from: st
 
 /** The attribute of a member's item that holds one of its devices' cursor. */
 const cursorOf = (deviceId: number) => `cursor${deviceId}`;
+/** The attribute that holds the chat-list preview a device sent with its furthest acknowledgement. */
+const previewOf = (deviceId: number) => `preview${deviceId}`;
+const PREVIEW_ATTRIBUTE = /^preview\d+$/;
+
+/** A chat-list preview kept with a device's cursor: of the message at the cursor it acknowledged. */
+export interface GroupPreview {
+  readonly msgId: string;
+  readonly serverTs: number;
+  readonly ciphertext: string;
+  /** When it was stored: of two previews of one message, the first stands. */
+  readonly storedAt: number;
+}
+
+/**
+ * The newest preview the user's devices keep in each of these groups (by serverTs; of two of the same
+ * message, the first stored), by conversationId.
+ */
+export async function memberPreviews(deps: Deps, userId: string, conversationIds: readonly string[]): Promise<Map<string, GroupPreview>> {
+  const items = await batchGet<Record<string, unknown>>(deps, 'groupDelivery', conversationIds.map((conversationId) => ({ conversationId, userId })));
+  const newest = new Map<string, GroupPreview>();
+  for (const item of items) {
+    const previews = Object.entries(item).filter(([name]) => PREVIEW_ATTRIBUTE.test(name)).map(([, preview]) => preview as GroupPreview);
+    const best = previews.reduce<GroupPreview | undefined>(
+      (a, b) => (!a || b.serverTs > a.serverTs || (b.serverTs === a.serverTs && b.storedAt < a.storedAt) ? b : a),
+      undefined,
+    );
+    if (best) newest.set(item.conversationId as string, best);
+  }
+  return newest;
+}
 
 /** Where the device and its member stand in a group: the device's cursor and the member's position, if any. */
 export interface DeviceStanding {
@@ -157,6 +189,8 @@ export async function standingsOfDevice(deps: Deps, userId: string, deviceId: nu
  * `memberHad`: the position the member had (`''` for none) when that moved too, else `undefined`.
  * `moved`: false when the device's cursor was at or past `position` already (a repeat, a late retry).
  * `memberAhead`: the member's position was read at or past `position` (positions only grow).
+ * `preview`: of the message at `position`, kept with the cursor when it moves (the device's preview is
+ * then of its newest message); a cursor that does not move keeps the preview it had.
  */
 export async function advanceDeviceCursor(
   deps: Deps,
@@ -165,6 +199,7 @@ export async function advanceDeviceCursor(
   deviceId: number,
   position: string,
   memberAhead = false,
+  preview?: Omit<GroupPreview, 'storedAt'>,
 ): Promise<{ moved: boolean; memberHad?: string }> {
   const update = (withMember: boolean) =>
     ifConditionHolds(
@@ -172,10 +207,14 @@ export async function advanceDeviceCursor(
         new UpdateCommand({
           TableName: tableName(deps, 'groupDelivery'),
           Key: { conversationId, userId },
-          UpdateExpression: `SET #cursor = :p, expiresAt = :exp${withMember ? ', #position = :p' : ''}`,
+          UpdateExpression: `SET #cursor = :p, expiresAt = :exp${withMember ? ', #position = :p' : ''}${preview ? ', #preview = :preview' : ''}`,
           ConditionExpression: `(attribute_not_exists(#cursor) OR #cursor < :p)${withMember ? ' AND (attribute_not_exists(#position) OR #position < :p)' : ''}`,
-          ExpressionAttributeNames: { '#cursor': cursorOf(deviceId), ...(withMember ? { '#position': 'position' } : {}) },
-          ExpressionAttributeValues: { ':p': position, ':exp': expiresFromNow(deps) },
+          ExpressionAttributeNames: {
+            '#cursor': cursorOf(deviceId),
+            ...(withMember ? { '#position': 'position' } : {}),
+            ...(preview ? { '#preview': previewOf(deviceId) } : {}),
+          },
+          ExpressionAttributeValues: { ':p': position, ':exp': expiresFromNow(deps), ...(preview ? { ':preview': { ...preview, storedAt: deps.now() } } : {}) },
           ReturnValues: 'UPDATED_OLD',
         }),
       ),

@@ -93,13 +93,46 @@ describe('DeliveryAcknowledger', () => {
     expect(frames[1]).toEqual({ msgIds: [], groups: [{ conversationId: 'group:a', cursor: 'c4' }] });
   });
 
-  it('forgets what is pending when the connection is gone', async () => {
+  it('forgets the queued frames pending when the connection is gone, and keeps the group cursors for the next SYNC', async () => {
     const batches: string[][] = [];
     const acknowledger = new DeliveryAcknowledger(async (ids) => void batches.push(ids), 5);
     acknowledger.add('m');
+    acknowledger.setSyncing(true);
+    acknowledger.addGroup('group:a', 'c1');
     acknowledger.clear();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(batches).toEqual([]);
+    expect(acknowledger.takeGroupCursors()).toEqual([{ conversationId: 'group:a', cursor: 'c1' }]);
+  });
+
+  it('sends the group messages a SYNC brought with the next SYNC, or with a DELIVERED sent sooner, or after the group window', async () => {
+    const frames: { msgIds: string[]; groups: { conversationId: string; cursor: string }[] }[] = [];
+    const acknowledger = new DeliveryAcknowledger(async (msgIds, _previews, groups) => void frames.push({ msgIds, groups }), 5, 100, undefined, 40);
+    acknowledger.setSyncing(true);
+    acknowledger.addGroup('group:a', 'c1', { conversationId: 'group:a', serverTs: 1, ciphertext: 'AAAA' });
+    acknowledger.addGroup('group:a', 'c2');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Past the 1:1 window, nothing sent: the next SYNC takes them (and gives them back if it fails).
+    expect(frames).toEqual([]);
+    const taken = acknowledger.takeGroupCursors();
+    expect(taken).toEqual([{ conversationId: 'group:a', cursor: 'c2' }]);
+    expect(acknowledger.takeGroupCursors()).toEqual([]);
+    acknowledger.restore(taken);
+    // A 1:1 frame's DELIVERED carries them.
+    acknowledger.add('m1');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(frames).toEqual([{ msgIds: ['m1'], groups: [{ conversationId: 'group:a', cursor: 'c2' }] }]);
+    // With no other frame, the group window ends with a DELIVERED of their own.
+    acknowledger.addGroup('group:b', 'c9');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(frames).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(frames[1]).toEqual({ msgIds: [], groups: [{ conversationId: 'group:b', cursor: 'c9' }] });
+    // Online again: a live group message is acknowledged within the 1:1 window, as before.
+    acknowledger.setSyncing(false);
+    acknowledger.addGroup('group:b', 'c10');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(frames[2]).toEqual({ msgIds: [], groups: [{ conversationId: 'group:b', cursor: 'c10' }] });
   });
 });
 

@@ -5,11 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
-import type { QueuedFrame } from '../../lambdas/protocol/frames';
+import type { GroupCursor, QueuedFrame } from '../../lambdas/protocol/frames';
 import { directConversationId } from '../../lambdas/send/conversations';
 import { Connection } from '../../client/connection';
 import type { ConnectionStatus } from '../../client/events';
-import { connectDevice, registerAccount, type TestDevice } from '../support/device-client';
+import { call, connectDevice, registerAccount, type TestDevice } from '../support/device-client';
+import { syncQueue } from '../support/sync-queue';
 
 let parley: ParleyLocal;
 let alice: TestDevice;
@@ -94,6 +95,54 @@ describe('Connection', () => {
     expect(bobSide.states.slice(0, 7).map((s) => s.state)).toEqual(['connecting', 'syncing', 'online', 'offline', 'connecting', 'syncing', 'online']);
     bobSide.connection.close();
     await until(() => bobSide.states.at(-1)?.state === 'closed');
+  });
+
+  it('acknowledges group messages with its next SYNC, the one after a reconnect included', async () => {
+    const groupId = randomUUID();
+    const conversationId = `group:${groupId}`;
+    expect((await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name: 'Next SYNC', members: [bob.userId] } })).status).toBe(201);
+    const socket = await connectDevice(parley, alice);
+    const msgId = randomUUID();
+    socket.send({ action: 'GROUP_SEND', requestId: 'g', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
+    expect(await socket.next((frame) => frame.requestId === 'g')).toMatchObject({ type: 'ACK' });
+    await socket.close();
+    await parley.drainStreams();
+    // As the SDK's acknowledger does: what a SYNC brought goes with the next SYNC, and comes back if that SYNC fails.
+    let pending: GroupCursor[] = [];
+    const sentWithSync: GroupCursor[][] = [];
+    const pushes: string[] = [];
+    const connection: Connection = new Connection({
+      url: parley.webSocketUrl,
+      credentials: bob,
+      onQueued: async (frame) => {
+        if (frame.type !== 'PUSH' || frame.conversationId !== conversationId) return;
+        pushes.push(frame.msgId);
+        pending = [{ conversationId, cursor: frame.cursor! }];
+      },
+      groupAcknowledgements: {
+        take: () => {
+          const taken = pending;
+          pending = [];
+          sentWithSync.push(taken);
+          return taken;
+        },
+        restore: (cursors) => void (pending = [...cursors, ...pending]),
+      },
+      onStatus: () => undefined,
+      backoff: { initialMs: 100, maxMs: 400 },
+    });
+    opened.push(connection);
+    await connection.start();
+    expect(pushes).toEqual([msgId]);
+    // API Gateway's connection limit drops it; the reconnect's SYNC carries the cursor, and the message does not come again.
+    await until(() => sentWithSync.length >= 2, MAX_CONNECTION_MS + 3000);
+    expect(sentWithSync.slice(0, 2).map((groups) => groups.map((group) => group.conversationId))).toEqual([[], [conversationId]]);
+    await until(() => connection.isOnline);
+    expect(pushes).toEqual([msgId]);
+    connection.close();
+    const later = await connectDevice(parley, bob);
+    expect((await syncQueue(later)).filter((frame) => frame.msgId === msgId)).toEqual([]);
+    await later.close();
   });
 
   it('stops for good on SESSION_CLOSED: the same device connected elsewhere', async () => {

@@ -7,7 +7,7 @@ import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { MAX_CIPHERTEXT_CHARS } from '../../lambdas/protocol/frames';
-import { call, connectDevice, linkDevice, registerAccount, type DeviceSocket } from '../support/device-client';
+import { call, connectDevice, linkDevice, registerAccount, request, type DeviceSocket } from '../support/device-client';
 import { syncQueue } from '../support/sync-queue';
 
 let parley: ParleyLocal;
@@ -269,6 +269,51 @@ describe('group messages', () => {
     await socket.close();
   });
 
+  it('takes a group acknowledgement with the next SYNC: its page starts after it, its preview is stored, and a repeat changes nothing', async () => {
+    const phone = await connectDevice(parley, alice);
+    const sent = [(await groupSend(phone, 45)).frame.msgId, (await groupSend(phone, 46)).frame.msgId];
+    await phone.close();
+    await parley.drainStreams();
+    const socket = await connectDevice(parley, carol);
+    const sync = async (groups?: object[]) => {
+      const answer = await request(socket, { action: 'SYNC', ...(groups ? { groups } : {}) });
+      const pushes = answer.frames.filter((f: any) => f.type === 'PUSH' && sent.includes(f.msgId));
+      return { answer, msgIds: pushes.map((p: any) => p.msgId), cursors: pushes.map((p: any) => p.cursor) };
+    };
+    const first = await sync();
+    expect(first.msgIds).toEqual(sent);
+    const preview = Buffer.from(randomUUID()).toString('base64');
+    const acknowledgeFirst = [{ conversationId: conversation(), cursor: first.cursors[0], ciphertext: preview }];
+    const second = await sync(acknowledgeFirst);
+    expect(second.answer).toMatchObject({ type: 'QUEUE_EMPTY' });
+    expect(second.answer).not.toHaveProperty('ignoredPreviews');
+    expect(second.msgIds).toEqual([sent[1]]);
+    const row = (await call(parley, 'GET', '/v1/conversations', { device: carol })).body.conversations.find((c: any) => c.conversationId === conversation());
+    expect(row).toMatchObject({ preview: { msgId: sent[0], ciphertext: preview } });
+    // The same SYNC again (a retry): the cursor stays, the page is the same, the preview is named as not stored.
+    const repeated = await sync(acknowledgeFirst);
+    expect(repeated.msgIds).toEqual([sent[1]]);
+    expect(repeated.answer).toMatchObject({ ignoredPreviews: [sent[0]] });
+    expect((await sync([{ conversationId: conversation(), cursor: first.cursors[1] }])).msgIds).toEqual([]);
+    await socket.close();
+    expect((await pushesOf(carol)).filter((p) => sent.includes(p.msgId))).toEqual([]);
+  });
+
+  it('refuses a SYNC whose group acknowledgement is malformed, whole, moving no cursor', async () => {
+    const phone = await connectDevice(parley, alice);
+    const { msgId } = (await groupSend(phone, 47)).frame;
+    await phone.close();
+    await parley.drainStreams();
+    const socket = await connectDevice(parley, carol);
+    const push = (await syncQueue(socket)).find((f) => f.type === 'PUSH' && f.msgId === msgId);
+    const valid = { conversationId: conversation(), cursor: push.cursor };
+    for (const groups of [[valid, valid], [{ ...valid, cursor: 'latest' }], [{ ...valid, conversationId: `direct:${alice.userId}:${carol.userId}` }], []]) {
+      expect(await request(socket, { action: 'SYNC', groups })).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST' });
+    }
+    expect((await syncQueue(socket)).map((f) => f.msgId)).toContain(msgId);
+    await socket.close();
+  });
+
   it('hands out at SYNC no message past its expiresInSeconds nor one withdrawn by REVOKE, and a cursor moves over both', async () => {
     const phone = await connectDevice(parley, alice);
     const timed = { ...(await groupSend(phone, 50)).frame };
@@ -387,6 +432,31 @@ describe('group receipts', () => {
     expect(await act(dave, { action: 'READ', conversationId, upToMsgId: msgId })).toMatchObject({ type: 'ERROR', code: 'FORBIDDEN' });
   });
 
+  it('gives the "delivered to everyone" tick when the last member acknowledges with its next SYNC, not when it was handed the message', async () => {
+    const groupId = randomUUID();
+    const conversationId = `group:${groupId}`;
+    await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name: 'Later ticks', members: [dave.userId] } });
+    await parley.drainStreams();
+    const phone = await connectDevice(parley, alice);
+    const msgId = randomUUID();
+    phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
+    expect(await phone.next((f) => f.requestId === 'm')).toMatchObject({ type: 'ACK' });
+    await parley.drainStreams();
+    // Dave's return: one SYNC and its answer. The message is handed out, not yet acknowledged: no tick.
+    const returned = await connectDevice(parley, dave);
+    const push = (await syncQueue(returned)).find((f) => f.type === 'PUSH' && f.msgId === msgId);
+    await returned.close();
+    await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
+    // His next return's SYNC carries the acknowledgement: the tick comes with it.
+    const next = await connectDevice(parley, dave);
+    const page = await request(next, { action: 'SYNC', groups: [{ conversationId, cursor: push.cursor }] });
+    expect(page).toMatchObject({ type: 'QUEUE_EMPTY' });
+    expect(page.frames.filter((f: any) => f.msgId === msgId)).toEqual([]);
+    expect(await phone.next((f) => f.type === 'RECEIPT' && f.status === 'delivered')).toMatchObject({ conversationId, msgIds: [msgId], everyone: true, by: { userId: dave.userId } });
+    await next.close();
+    await phone.close();
+  });
+
   it('lets a member with no recorded position (a group from before positions were kept) hold the tick back', async () => {
     const { conversationId } = await aliceBobAndCarol('Older');
     await parley.clients.db.send(new DeleteCommand({ TableName: parley.resources.tables.groupDelivery, Key: { conversationId, userId: carol.userId } }));
@@ -481,5 +551,39 @@ describe('groups in the chat list', () => {
     await reader.close();
     expect(await entryOf(bob)).toMatchObject({ unreadCount: 1 });
     await phone.close();
+  });
+
+  it('shows the newest preview any of the member’s devices acknowledged, never replaced by an older one or a repeat', async () => {
+    const { conversationId } = await aliceBobAndCarol('Previews');
+    const bobTablet = await linkDevice(parley, bob, 'Tablet');
+    const phone = await connectDevice(parley, alice);
+    const sent: string[] = [];
+    for (const seq of [1, 2]) {
+      const msgId = randomUUID();
+      phone.send({ action: 'GROUP_SEND', requestId: `p${seq}`, msgId, conversationId, seq, groupVersion: 1, ciphertext: 'AAAA' });
+      expect(await phone.next((f) => f.requestId === `p${seq}`)).toMatchObject({ type: 'ACK' });
+      sent.push(msgId);
+    }
+    await phone.close();
+    await parley.drainStreams();
+    const previewOf = async () =>
+      (await call(parley, 'GET', '/v1/conversations', { device: bob })).body.conversations.find((c: any) => c.conversationId === conversationId).preview;
+    /** The device SYNCs, then acknowledges the message with its next SYNC, with a preview; answers that SYNC. */
+    const acknowledge = async (device: DeviceCredentials, msgId: string, ciphertext: string) => {
+      const socket = await connectDevice(parley, device);
+      const push = (await syncQueue(socket)).find((f) => f.type === 'PUSH' && f.msgId === msgId);
+      const answer = await request(socket, { action: 'SYNC', groups: [{ conversationId, cursor: push.cursor, ciphertext }] });
+      await socket.close();
+      return answer;
+    };
+    const newest = Buffer.from('newest').toString('base64');
+    expect(await acknowledge(bob, sent[1]!, newest)).not.toHaveProperty('ignoredPreviews');
+    expect(await previewOf()).toEqual({ msgId: sent[1], ciphertext: newest });
+    // The tablet, behind the phone, acknowledges the older message: its preview is kept, but the newer one stands.
+    expect(await acknowledge(bobTablet, sent[0]!, Buffer.from('older').toString('base64'))).not.toHaveProperty('ignoredPreviews');
+    expect(await previewOf()).toEqual({ msgId: sent[1], ciphertext: newest });
+    // A second preview of the same message does not replace the first.
+    await acknowledge(bobTablet, sent[1]!, Buffer.from('second').toString('base64'));
+    expect(await previewOf()).toEqual({ msgId: sent[1], ciphertext: newest });
   });
 });

@@ -10,6 +10,7 @@ import {
   MAX_QUEUE_SECONDS,
   RevokeFrame,
   SendFrame,
+  SyncFrame,
 } from '../../lambdas/protocol/frames';
 import { webSocketLimits } from '../../lambdas/protocol/limits';
 
@@ -90,6 +91,22 @@ describe('DELIVERED previews', () => {
     ]);
     // The frame names cursors now, not msgIds.
     expect(DeliveredFrame.safeParse({ action: 'DELIVERED', msgIds: [randomUUID()] }).success).toBe(false);
+  });
+
+  it('takes group acknowledgements on SYNC as on DELIVERED: 1 to 100 groups, each once, their previews within the frame budget', () => {
+    const group = (n: number, ciphertext?: string) => ({ conversationId: `group:${n}`, cursor: cursorOf(randomUUID()), ...(ciphertext ? { ciphertext } : {}) });
+    const sync = (groups: object[]) => SyncFrame.safeParse({ action: 'SYNC', groups });
+    expect(sync(Array.from({ length: 100 }, (_, n) => group(n))).success).toBe(true);
+    expect(issuesOf(sync(Array.from({ length: 101 }, (_, n) => group(n))))).toEqual(['groups: Too big: expected array to have <=100 items']);
+    expect(issuesOf(sync([]))).toEqual(['groups: Too small: expected array to have >=1 items']);
+    const twice = group(1);
+    expect(issuesOf(sync([twice, twice]))).toEqual(['groups: two cursors for the same group']);
+    expect(issuesOf(sync([{ ...group(1), conversationId: 'direct:a:b' }]))).toEqual(['groups.0.conversationId: a group conversationId']);
+    // 97 previews of 1 KiB (1,368 base64 characters each) are more than one frame carries.
+    const preview = base64Of(MAX_PREVIEW_BYTES);
+    const many = Array.from({ length: Math.ceil(MAX_PREVIEW_CHARS_PER_DELIVERED / preview.length) + 1 }, (_, n) => group(n, preview));
+    expect(issuesOf(sync(many))).toEqual([`groups: the previews carry more than ${MAX_PREVIEW_CHARS_PER_DELIVERED} base64 characters in total`]);
+    expect(sync(many.slice(0, Math.floor(MAX_PREVIEW_CHARS_PER_DELIVERED / preview.length))).success).toBe(true);
   });
 
   it('takes at most one preview for each acknowledged msgId', () => {

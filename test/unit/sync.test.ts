@@ -45,20 +45,22 @@ const deliveryState = (n: number) => ({
   deliveredAt: NOW + 100 + n,
 });
 const deliveryStates = (...states: object[]) => db.on(QueryCommand, { TableName: 'parley-conversations' }).resolves({ Items: states });
-const stateQuery = () => db.commandCalls(QueryCommand).find((call) => call.args[0].input.TableName === 'parley-conversations')?.args[0].input;
+/** The query for the delivery states (the other on the same table reads the user's group rows). */
+const stateQuery = () =>
+  db.commandCalls(QueryCommand).find((call) => call.args[0].input.TableName === 'parley-conversations' && call.args[0].input.FilterExpression?.includes('deliveredAt'))?.args[0].input;
 
 beforeEach(() => {
   db.reset();
   routeCheckPasses(db);
   deliveryStates();
   // The device is unknown to the devices table, so no group's timeline is read: SYNC reads its queue alone
-  // (group timelines: test/integration/groups.test.ts).
+  // (group timelines: test/integration/groups.test.ts). Its group rows are read beside the device, and it has none.
   db.on(GetCommand, { TableName: 'parley-devices' }).resolves({});
 });
 
 describe('SYNC', () => {
   it('answers the last page of the queue as QUEUE_EMPTY with its frames, in order', async () => {
-    db.on(QueryCommand).resolves({ Items: [queued(1), queued(2)] });
+    db.on(QueryCommand, { TableName: 'parley-deviceQueues' }).resolves({ Items: [queued(1), queued(2)] });
     const { answer } = await syncFrom();
     expect(answer).toMatchObject({ type: 'QUEUE_EMPTY', requestId: 'r' });
     expect(answer.frames.map((f: { msgId: string }) => f.msgId)).toEqual([id(1), id(2)]);
@@ -66,7 +68,7 @@ describe('SYNC', () => {
   });
 
   it('answers SYNC_PAGE with the cursor to continue from when the queue has more', async () => {
-    db.on(QueryCommand).resolves({ Items: [queued(1), queued(2)], LastEvaluatedKey: { device: `${USER}#1`, position: position(2) } });
+    db.on(QueryCommand, { TableName: 'parley-deviceQueues' }).resolves({ Items: [queued(1), queued(2)], LastEvaluatedKey: { device: `${USER}#1`, position: position(2) } });
     const { answer } = await syncFrom(position(0));
     expect(answer).toMatchObject({ type: 'SYNC_PAGE', cursor: position(2) });
     expect(db.commandCalls(QueryCommand)[0]!.args[0].input.ExpressionAttributeValues).toMatchObject({ ':after': position(0) });
@@ -75,7 +77,7 @@ describe('SYNC', () => {
   it('ends a page before it would outgrow one API Gateway message, and continues after its last frame', async () => {
     // Two 60 KB messages fit one answer, a third would not.
     const big = 60_000;
-    db.on(QueryCommand).resolves({ Items: [queued(1, big), queued(2, big), queued(3, big)] });
+    db.on(QueryCommand, { TableName: 'parley-deviceQueues' }).resolves({ Items: [queued(1, big), queued(2, big), queued(3, big)] });
     const { answer, bytes } = await syncFrom();
     expect(answer).toMatchObject({ type: 'SYNC_PAGE', cursor: position(2) });
     expect(answer.frames).toHaveLength(2);
@@ -84,7 +86,7 @@ describe('SYNC', () => {
 
   it('sends a single message of the largest size alone, within one API Gateway message', async () => {
     const largest = MAX_CIPHERTEXT_CHARS;
-    db.on(QueryCommand).resolves({ Items: [queued(1, largest), queued(2, largest)] });
+    db.on(QueryCommand, { TableName: 'parley-deviceQueues' }).resolves({ Items: [queued(1, largest), queued(2, largest)] });
     const { answer, bytes } = await syncFrom();
     expect(answer).toMatchObject({ type: 'SYNC_PAGE', cursor: position(1) });
     expect(answer.frames).toHaveLength(1);
@@ -93,7 +95,7 @@ describe('SYNC', () => {
 
   it('never serves an expired item, and keeps paging when a whole page had expired', async () => {
     const expired = NOW / 1000 - 1;
-    db.on(QueryCommand).resolves({ Items: [queued(1, 8, expired)], LastEvaluatedKey: { device: `${USER}#1`, position: position(1) } });
+    db.on(QueryCommand, { TableName: 'parley-deviceQueues' }).resolves({ Items: [queued(1, 8, expired)], LastEvaluatedKey: { device: `${USER}#1`, position: position(1) } });
     const { answer } = await syncFrom();
     expect(answer).toEqual({ type: 'SYNC_PAGE', frames: [], cursor: position(1), requestId: 'r' });
   });
