@@ -87,7 +87,8 @@ export const keysUploadShape = {
     z.array(KyberPrekey).check(z.maxLength(MAX_PREKEYS_PER_UPLOAD), z.refine(uniqueKeyIds, 'two Kyber prekeys with the same keyId')),
   ),
 };
-export const KeysUpload = z.strictObject(keysUploadShape);
+// Lazy and pure, as the frames are: bundles that only name a constant or the WebSocket frames' shapes leave them out.
+export const KeysUpload = /* @__PURE__ */ z.lazy(() => z.strictObject(keysUploadShape));
 export type KeysUpload = z.infer<typeof KeysUpload>;
 
 /** One user whose bundles are wanted: all of its devices with keys, or only `deviceIds`. */
@@ -109,15 +110,17 @@ export const keysTargets = (max: number) =>
     );
 
 /** `POST /v1/keys/batch` */
-export const KeysBatchBody = z.strictObject({ users: keysTargets(MAX_USERS_PER_BATCH) });
+export const KeysBatchBody = /* @__PURE__ */ z.lazy(() => z.strictObject({ users: keysTargets(MAX_USERS_PER_BATCH) }));
 
 /** `GET /v1/keys/{userId}?deviceIds=2,3`: the query parameter, as text. */
-export const DeviceIdsQuery = z.pipe(
+export const DeviceIdsQuery = /* @__PURE__ */ z.lazy(() =>
   z.pipe(
-    z.string().check(z.regex(/^\d{1,3}(,\d{1,3})*$/, 'deviceIds: device ids separated by commas, such as 2,3')),
-    z.transform((text: string) => text.split(',').map(Number)),
+    z.pipe(
+      z.string().check(z.regex(/^\d{1,3}(,\d{1,3})*$/, 'deviceIds: device ids separated by commas, such as 2,3')),
+      z.transform((text: string) => text.split(',').map(Number)),
+    ),
+    DeviceIds,
   ),
-  DeviceIds,
 );
 
 // ---- answers ---------------------------------------------------------------------------------
