@@ -59,9 +59,14 @@ export async function acknowledgeGroupEntries(
   return { delivered: delivered.length, previewStored: moved && preview !== undefined };
 }
 
-/** The msgIds of the previews among `acks` that were not stored. */
-export function ignoredPreviewsOf(acks: readonly GroupCursor[], stored: ReadonlySet<string>): string[] {
-  return acks.filter((ack) => ack.ciphertext !== undefined && !stored.has(ack.conversationId)).map((ack) => msgIdOf(ack.cursor));
+/**
+ * What a frame's acknowledgements did, from what each group's did (by conversationId): the messages
+ * delivered, and the msgIds of the previews among `acks` that were not stored.
+ */
+export function groupsAcknowledged(acks: readonly GroupCursor[], done: ReadonlyMap<string, GroupAcknowledged>): GroupsAcknowledged {
+  const delivered = [...done.values()].reduce((sum, group) => sum + group.delivered, 0);
+  const ignoredPreviews = acks.filter((ack) => ack.ciphertext !== undefined && !done.get(ack.conversationId)?.previewStored).map((ack) => msgIdOf(ack.cursor));
+  return { delivered, ignoredPreviews };
 }
 
 /**
@@ -74,18 +79,15 @@ export async function acknowledgeGroupCursors(deps: Deps, caller: Caller, acknow
   // The device's own creation does not bound what it acknowledges: a cursor only ever moves over messages it was given.
   const { rows, standings } = await readDeviceGroups(deps, caller, [...asked.keys()]);
   const windows = timelineWindows(rows, cursorsOf(standings), { createdAt: 0 }, undefined);
-  const stored = new Set<string>();
-  let delivered = 0;
+  const done = new Map<string, GroupAcknowledged>();
   await Promise.all(
     windows.map(async (window) => {
       const ack = asked.get(window.conversationId)!;
       const upTo = window.upTo !== undefined && window.upTo < ack.cursor ? window.upTo : ack.cursor;
       if (upTo <= window.after) return;
       const { entries } = await readTimeline(deps, window.conversationId, { after: window.after, upTo, limit: MAX_ACKNOWLEDGED });
-      const done = await acknowledgeGroupEntries(deps, caller, window, ack, entries, standings.get(window.conversationId)?.memberPosition);
-      delivered += done.delivered;
-      if (done.previewStored) stored.add(window.conversationId);
+      done.set(window.conversationId, await acknowledgeGroupEntries(deps, caller, window, ack, entries, standings.get(window.conversationId)?.memberPosition));
     }),
   );
-  return { delivered, ignoredPreviews: ignoredPreviewsOf(acknowledged, stored) };
+  return groupsAcknowledged(acknowledged, done);
 }

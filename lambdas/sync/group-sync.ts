@@ -14,7 +14,7 @@ import { positionOf, type QueueableFrame } from '../tables/device-queues';
 import { getDevice, isAddressable } from '../tables/devices';
 import { standingsOfDevice, type DeviceStanding } from '../tables/group-delivery';
 import { readTimeline, type TimelineEntry } from '../tables/group-timeline';
-import { acknowledgedEntries, acknowledgeGroupEntries, ignoredPreviewsOf, type GroupAcknowledged, type GroupsAcknowledged } from './group-delivered';
+import { acknowledgedEntries, acknowledgeGroupEntries, groupsAcknowledged, type GroupAcknowledged, type GroupsAcknowledged } from './group-delivered';
 
 /** Frames in position order, and where the read stopped when more may follow (`undefined`: nothing more). */
 export interface OrderedFrames {
@@ -99,7 +99,7 @@ export async function groupFramesAfter(
 ): Promise<{ sources: OrderedFrames[]; acknowledged: Promise<GroupsAcknowledged> }> {
   const [device, { rows, standings }] = await Promise.all([getDevice(deps, caller.userId, caller.deviceId), readDeviceGroups(deps, caller)]);
   // A device without keys was sent no group message: it has no session to get a Sender Key over.
-  if (!device || !isAddressable(device)) return { sources: [], acknowledged: Promise.resolve({ delivered: 0, ignoredPreviews: ignoredPreviewsOf(acks, new Set()) }) };
+  if (!device || !isAddressable(device)) return { sources: [], acknowledged: Promise.resolve(groupsAcknowledged(acks, new Map())) };
   const windows = timelineWindows(rows, cursorsOf(standings), device, undefined);
   const asked = new Map(acks.map((ack) => [ack.conversationId, ack]));
   const pages = await Promise.all(
@@ -122,10 +122,9 @@ export async function groupFramesAfter(
       return { frames, ...(next ? { next } : {}), acknowledged };
     }),
   );
-  const acknowledged = Promise.all(pages.map((page) => page.acknowledged)).then((done) => ({
-    delivered: done.reduce((sum, group) => sum + group.delivered, 0),
-    ignoredPreviews: ignoredPreviewsOf(acks, new Set(windows.filter((_, i) => done[i]!.previewStored).map((window) => window.conversationId))),
-  }));
+  const acknowledged = Promise.all(pages.map((page) => page.acknowledged)).then((done) =>
+    groupsAcknowledged(acks, new Map(windows.map((window, i) => [window.conversationId, done[i]!]))),
+  );
   // Awaited by the caller; until then a failure must not count as unhandled.
   acknowledged.catch(() => undefined);
   return { sources: pages.map(({ frames, next }) => ({ frames, ...(next ? { next } : {}) })), acknowledged };
