@@ -162,6 +162,10 @@ export function eventSourceMappingOf(built: Synthesized, functionId: FunctionId)
   return found[0]!.Properties;
 }
 
+/** A resource policy's statement that refuses every request of `action` not made over TLS. */
+export const denyWithoutTls = (action: string) =>
+  Match.objectLike({ Effect: 'Deny', Action: action, Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+
 /**
  * The failure queue of a function fed by an event source (one construct, `FailedRecordsQueue`, for every
  * such function): SQS-encrypted, kept 14 days and on removal, reachable over TLS only.
@@ -176,14 +180,7 @@ export function expectFailedRecordsQueue(built: Synthesized, functionId: keyof S
   built.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
     Queues: [{ Ref: queueLogicalId }],
     PolicyDocument: {
-      Statement: Match.arrayWith([
-        Match.objectLike({
-          Effect: 'Deny',
-          Action: 'sqs:*',
-          Principal: { AWS: '*' },
-          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-        }),
-      ]),
+      Statement: Match.arrayWith([denyWithoutTls('sqs:*')]),
     },
   });
 }

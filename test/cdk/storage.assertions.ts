@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { functions, type FunctionDefinition } from '../../lambdas/functions';
 import { buckets, streams, tables, type BucketId, type TableDefinition, type TableId } from '../../lambdas/resources';
 import { QUEUE_TTL_MS } from '../../lambdas/tables/device-queues';
-import { logicalIdOf, resourcesOf, synthParley, type Synthesized } from './fixture';
+import { denyWithoutTls, logicalIdOf, resourcesOf, synthParley, type Synthesized } from './fixture';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -152,14 +152,7 @@ describe('storage', () => {
       built.template.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: { Ref: logicalIdOf(built.stack.parley.buckets[bucketId]) },
         PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({
-              Effect: 'Deny',
-              Action: 's3:*',
-              Principal: { AWS: '*' },
-              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-            }),
-          ]),
+          Statement: Match.arrayWith([denyWithoutTls('s3:*')]),
         },
       });
     });
