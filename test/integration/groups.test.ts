@@ -387,6 +387,16 @@ async function aliceBobAndCarol(name: string) {
   return { groupId, conversationId: `group:${groupId}` };
 }
 
+/** The device connects and sends the group one message, fanned out before this answers its socket and msgId. */
+async function sendToGroup(device: DeviceCredentials, conversationId: string): Promise<{ socket: DeviceSocket; msgId: string }> {
+  const socket = await connectDevice(parley, device);
+  const msgId = randomUUID();
+  socket.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
+  expect(await socket.next((f) => f.requestId === 'm')).toMatchObject({ type: 'ACK' });
+  await parley.drainStreams();
+  return { socket, msgId };
+}
+
 /** The device takes the group message at SYNC and acknowledges it by its cursor; the ticks that follow are handled. */
 async function acknowledgeGroupMessage(device: DeviceCredentials, conversationId: string, msgId: string) {
   const socket = await connectDevice(parley, device);
@@ -462,11 +472,7 @@ describe('group receipts', () => {
     const conversationId = `group:${groupId}`;
     await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name: 'Later ticks', members: [dave.userId] } });
     await parley.drainStreams();
-    const phone = await connectDevice(parley, alice);
-    const msgId = randomUUID();
-    phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
-    expect(await phone.next((f) => f.requestId === 'm')).toMatchObject({ type: 'ACK' });
-    await parley.drainStreams();
+    const { socket: phone, msgId } = await sendToGroup(alice, conversationId);
     // Dave's return: one SYNC and its answer. The message is handed out, not yet acknowledged: no tick.
     const returned = await connectDevice(parley, dave);
     const push = (await syncQueue(returned)).find((f) => f.type === 'PUSH' && f.msgId === msgId);
@@ -484,11 +490,7 @@ describe('group receipts', () => {
 
   it('moves a member once, with one write per device, when two of its devices acknowledge at once', async () => {
     const { conversationId } = await aliceBobAndCarol('Two devices');
-    const laptop = await connectDevice(parley, bob);
-    const msgId = randomUUID();
-    laptop.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
-    expect(await laptop.next((f) => f.requestId === 'm')).toMatchObject({ type: 'ACK' });
-    await parley.drainStreams();
+    const { socket: laptop, msgId } = await sendToGroup(bob, conversationId);
     await acknowledgeGroupMessage(carol, conversationId, msgId);
     // Alice is the last member without it: her phone and tablet both read where she stands before either writes.
     const devices = await Promise.all([alice, aliceTablet].map((device) => connectDevice(parley, device)));
@@ -511,11 +513,7 @@ describe('group receipts', () => {
   it('lets a member with no recorded position (a group from before positions were kept) hold the tick back', async () => {
     const { conversationId } = await aliceBobAndCarol('Older');
     await parley.clients.db.send(new DeleteCommand({ TableName: parley.resources.tables.groupDelivery, Key: { conversationId, userId: carol.userId } }));
-    const phone = await connectDevice(parley, alice);
-    const msgId = randomUUID();
-    phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
-    expect(await phone.next((f) => f.requestId === 'm')).toMatchObject({ type: 'ACK' });
-    await parley.drainStreams();
+    const { socket: phone, msgId } = await sendToGroup(alice, conversationId);
     const acknowledge = (device: DeviceCredentials) => acknowledgeGroupMessage(device, conversationId, msgId);
     await acknowledge(bob);
     await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
@@ -555,11 +553,7 @@ describe('group receipts', () => {
 
   it('gives the "delivered to everyone" tick when the last member who did not have the message leaves the group', async () => {
     const { groupId, conversationId } = await aliceBobAndCarol('Leaving');
-    const phone = await connectDevice(parley, alice);
-    const msgId = randomUUID();
-    phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
-    expect(await phone.next((f) => f.requestId === 'm')).toMatchObject({ type: 'ACK' });
-    await parley.drainStreams();
+    const { socket: phone, msgId } = await sendToGroup(alice, conversationId);
     await acknowledgeGroupMessage(bob, conversationId, msgId);
     // Carol holds the tick back while she is a member…
     await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
