@@ -15,6 +15,11 @@ import type { FunctionId } from '../lambdas/functions';
 const memoryMbOf = (id: string, lambdaMemoryMb: number) => (lambdaMemoryMb > 0 ? lambdaMemoryMb : memorySizeOf(id as FunctionId, {}));
 
 export interface CostLine {
+  /**
+   * What the line prices, the same in every run (`lambda sync duration`, `dynamodb conversations reads`):
+   * two models of one path are compared line by line by it (see {@link costDifference}).
+   */
+  readonly key?: string;
   readonly item: string;
   /** Billed units per message sent. */
   readonly perMessage: number;
@@ -58,27 +63,27 @@ export function costPerMessage(input: {
 }): CostModel {
   const { usage, messages } = input;
   const lines: CostLine[] = [];
-  const add = (item: string, total: number, unit: string, usdPerUnit: number) => {
+  const add = (key: string, item: string, total: number, unit: string, usdPerUnit: number) => {
     const perMessage = total / messages;
-    lines.push({ item, perMessage: round(perMessage), unit, usdPerMillionMessages: round(perMessage * usdPerUnit * 1e6) });
+    lines.push({ key, item, perMessage: round(perMessage), unit, usdPerMillionMessages: round(perMessage * usdPerUnit * 1e6) });
   };
 
-  add('API Gateway WebSocket messages (client frames in and out, @connections posts included)', input.frames.units, 'messages', prices.apiGatewayWebSocketMessages.usd);
+  add('api gateway messages', 'API Gateway WebSocket messages (client frames in and out, @connections posts included)', input.frames.units, 'messages', prices.apiGatewayWebSocketMessages.usd);
 
   for (const [id, fn] of Object.entries(usage.functions)) {
     const mb = memoryMbOf(id, input.lambdaMemoryMb);
-    add(`Lambda ${id} invocations`, fn!.invocations, 'invocations', prices.lambdaRequests.usd);
-    add(`Lambda ${id} duration (${round(input.billedMs[id] ?? 0, 3)} ms billed each ${input.billedMsMeasured}, ${mb} MB)`, fn!.invocations * ((input.billedMs[id] ?? 0) / 1000) * (mb / 1024), 'GB-s', prices.lambdaArmGbSecond.usd);
+    add(`lambda ${id} invocations`, `Lambda ${id} invocations`, fn!.invocations, 'invocations', prices.lambdaRequests.usd);
+    add(`lambda ${id} duration`, `Lambda ${id} duration (${round(input.billedMs[id] ?? 0, 3)} ms billed each ${input.billedMsMeasured}, ${mb} MB)`, fn!.invocations * ((input.billedMs[id] ?? 0) / 1000) * (mb / 1024), 'GB-s', prices.lambdaArmGbSecond.usd);
   }
 
   for (const [table, t] of Object.entries(usage.tables)) {
-    if (t.writeUnits) add(`DynamoDB ${table} writes (${round(t.writes / messages)} requests)`, t.writeUnits, 'WRU', prices.dynamoDbWriteRequestUnit.usd);
-    if (t.readUnits) add(`DynamoDB ${table} reads (${round(t.reads / messages)} requests)`, t.readUnits, 'RRU', prices.dynamoDbReadRequestUnit.usd);
+    if (t.writeUnits) add(`dynamodb ${table} writes`, `DynamoDB ${table} writes (${round(t.writes / messages)} requests)`, t.writeUnits, 'WRU', prices.dynamoDbWriteRequestUnit.usd);
+    if (t.readUnits) add(`dynamodb ${table} reads`, `DynamoDB ${table} reads (${round(t.reads / messages)} requests)`, t.readUnits, 'RRU', prices.dynamoDbReadRequestUnit.usd);
   }
 
   const kinesisGb = usage.kinesis.billedKB / (1024 * 1024);
-  add(`Kinesis on-demand ingest (${round(usage.kinesis.records / messages)} records, ${Math.round(usage.kinesis.bytes / Math.max(1, usage.kinesis.records))} B each)`, kinesisGb, 'GB', prices.kinesisOnDemandIngestGb.usd);
-  add('Kinesis enhanced fan-out reads (the fanout consumer)', kinesisGb, 'GB', prices.kinesisEnhancedFanOutGb.usd);
+  add('kinesis ingest', `Kinesis on-demand ingest (${round(usage.kinesis.records / messages)} records, ${Math.round(usage.kinesis.bytes / Math.max(1, usage.kinesis.records))} B each)`, kinesisGb, 'GB', prices.kinesisOnDemandIngestGb.usd);
+  add('kinesis enhanced fan-out', 'Kinesis enhanced fan-out reads (the fanout consumer)', kinesisGb, 'GB', prices.kinesisEnhancedFanOutGb.usd);
 
   return {
     scenario: input.scenario,
@@ -89,6 +94,38 @@ export function costPerMessage(input: {
     usdPerMillionMessages: round(lines.reduce((sum, line) => sum + line.usdPerMillionMessages, 0)),
     usdPerAlwaysConnectedDeviceMonth: round(30 * 24 * 60 * prices.apiGatewayConnectionMinutes.usd),
   };
+}
+
+/**
+ * What `full` adds to `baseline`, line by line (matched by {@link CostLine.key}; a line of one alone is
+ * taken against zero), both priced per the same messages: the share of a path's cost that what differs
+ * between the two runs is answerable for. A line measured from wall time (a duration) may come out
+ * below zero when the baseline ran under more load.
+ *
+ * @example
+ * // The group messages' share of a return: the return that found them less one that found nothing.
+ * const share = costDifference(fullReturn, baselineReturn, 'what the group messages add to a return');
+ */
+export function costDifference(full: CostModel, baseline: CostModel, scenario: string): CostModel {
+  const keyOf = (line: CostLine) => line.key ?? line.item;
+  const before = new Map(baseline.lines.map((line) => [keyOf(line), line]));
+  const keys = [...new Set([...full.lines.map(keyOf), ...before.keys()])];
+  const after = new Map(full.lines.map((line) => [keyOf(line), line]));
+  const lines = keys.map((key): CostLine => {
+    const [added, base] = [after.get(key), before.get(key)];
+    const line = (added ?? base)!;
+    // The baseline's own figures where its item names them (its ms billed, its requests).
+    const named = base && base.item !== line.item ? /\((.*)\)$/.exec(base.item)?.[1] : undefined;
+    const less = base ? `${base.perMessage} ${base.unit}${named ? `; ${named}` : ''}` : 'nothing';
+    return {
+      key,
+      item: `${line.item}, less the baseline's (${less})`,
+      perMessage: round((added?.perMessage ?? 0) - (base?.perMessage ?? 0)),
+      unit: line.unit,
+      usdPerMillionMessages: round((added?.usdPerMillionMessages ?? 0) - (base?.usdPerMillionMessages ?? 0)),
+    };
+  });
+  return { ...full, scenario, lines, usdPerMillionMessages: round(full.usdPerMillionMessages - baseline.usdPerMillionMessages) };
 }
 
 /** What a media message is taken to be: its blob, how long S3 keeps it and how many devices fetch it. */

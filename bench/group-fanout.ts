@@ -11,6 +11,11 @@
  * its member past the group's watermark (held by the slowest member), not every member at the group's
  * creation. Connecting is left out (a device connects whatever it finds).
  *
+ * A device returns at its own rhythm (for its 1:1 queue too) whether or not a group wrote to it, so only
+ * what the group messages add to a return is theirs: the sample then returns once more to acknowledge
+ * them (not measured), and once with nothing new and nothing to acknowledge, the baseline return (the
+ * same SYNC, measured as the first). The group's share is the full return less the baseline.
+ *
  * Last, whether the fan-out holds up 1:1 conversations on its shard (`bench/group-interference.ts`).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -19,7 +24,7 @@ import type { ParleyLocal } from '../local/runtime';
 import { call, type TestDevice } from '../test/support/device-client';
 import { addSimulatedUsers, credentialsOf } from '../test/support/simulated-users';
 import { mapConcurrently } from '../lambdas/runtime/concurrency';
-import { costPerMessage, meanBilledMs, type CostModel } from './cost-model';
+import { costDifference, costPerMessage, meanBilledMs, type CostModel } from './cost-model';
 import { BenchDevice, frameCounts, resetFrameCounts } from './device';
 import { measureGroupInterference, type GroupInterferenceRun } from './group-interference';
 import { closeAll, registerUser } from './population';
@@ -39,7 +44,28 @@ export interface GroupReturn {
   readonly offlineDevices: number;
   /** Group messages each returning device found at its SYNC (the run's messages). */
   readonly messagesFound: number;
+  /** The full return: the SYNC that acknowledged the previous return's group messages and brought these. */
   readonly cost: CostModel;
+  /**
+   * The same devices' return with nothing new and nothing to acknowledge (one SYNC answered QUEUE_EMPTY),
+   * priced per the same group messages: what a device's return costs whether or not a group wrote to it.
+   */
+  readonly baseline: CostModel;
+  /** What the group messages add to a return: `cost` less `baseline`, line by line. */
+  readonly groupShare: CostModel;
+}
+
+/** One group message's cost with the offline devices' return, at a number of messages a device picks up per return. */
+export interface CostWithReturn {
+  readonly messagesPerReturn: number;
+  /** The full return, the baseline return and the group's share of it (full less baseline), per group message. */
+  readonly fullReturn: number;
+  readonly baselineReturn: number;
+  readonly groupShare: number;
+  /** Fan-out + the group's share of the return: the figure issue 11's target is read against. */
+  readonly usdPerMillionMessages: number;
+  /** Fan-out + the full return, as if the devices came back only for the group. */
+  readonly usdPerMillionMessagesWithFullReturn: number;
 }
 
 export interface GroupFanoutRun {
@@ -58,15 +84,36 @@ export interface GroupFanoutRun {
   readonly cost: CostModel;
   /** The offline devices' return, per group message. */
   readonly offlineReturn: GroupReturn | null;
-  /** Fan-out and return together: the figure issue 11 sets a target for, at the run's messages per return. */
+  /**
+   * Fan-out and the group's share of the return, at the run's messages per return: the figure issue 11
+   * sets a target for. A device returns for its 1:1 queue whether or not a group wrote to it, so the
+   * return's baseline is no cost of the group's messages.
+   */
   readonly usdPerMillionMessagesWithReturn: number;
+  /** Fan-out and the full return, beside it: every return charged to the group's messages. */
+  readonly usdPerMillionMessagesWithFullReturn: number;
   /**
    * The same at other numbers of messages a device picks up per return: the return's usage is per return
    * (its frames, invocations, reads and writes do not grow with the messages it finds), so its share per
    * message is the measured one times `messagesFound / messagesPerReturn`.
    */
-  readonly withReturnAt: { messagesPerReturn: number; usdPerMillionMessages: number }[];
+  readonly withReturnAt: CostWithReturn[];
   readonly interference: GroupInterferenceRun | null;
+}
+
+const cents = (usd: number) => Math.round(usd * 100) / 100;
+
+/** The figures with the return at `messagesPerReturn`, scaled from the return measured at `messagesFound`. */
+function costWithReturn(fanout: CostModel, back: GroupReturn, messagesPerReturn: number): CostWithReturn {
+  const scaled = (model: CostModel) => (model.usdPerMillionMessages * back.messagesFound) / messagesPerReturn;
+  return {
+    messagesPerReturn,
+    fullReturn: cents(scaled(back.cost)),
+    baselineReturn: cents(scaled(back.baseline)),
+    groupShare: cents(scaled(back.groupShare)),
+    usdPerMillionMessages: cents(fanout.usdPerMillionMessages + scaled(back.groupShare)),
+    usdPerMillionMessagesWithFullReturn: cents(fanout.usdPerMillionMessages + scaled(back.cost)),
+  };
 }
 
 const costOf = (usage: Usage, frames: typeof frameCounts, messages: number, lambdaMemoryMb: number, scenario: string) =>
@@ -146,27 +193,28 @@ export async function timeGroupFanout(
 
   let offlineReturn: GroupReturn | null = null;
   if (sample.length > 0) {
-    const returning = await connectSample();
-    await settle(parley);
-    counter.reset();
-    resetFrameCounts();
-    const found = await mapConcurrently(returning, 4, (device) => device.syncAll());
-    await settle(parley, 400, 60_000);
-    // The last DELIVERED of each device has no answer: wait for its invocation, and what it put on the stream.
-    while (counter.inFlight() > 0) await sleep(50);
-    await settle(parley, 400, 60_000);
-    const returnUsage = counter.take();
-    const messagesFound = Math.min(...found.map((frames) => frames.filter((f) => f.type === 'PUSH' && f.conversationId === conversationId).length));
-    if (messagesFound !== options.messages) throw new Error(`a returning device found ${messagesFound} of ${options.messages} group messages`);
     // The sample's usage stands for every offline device's: the same as `offlineDevices / sample` times as
     // many messages' worth of return.
+    const perGroupMessage = (options.messages * sample.length) / offlineDevices.length;
+    const returnCost = (run: MeasuredReturn, scenario: string) => costOf(run.usage, run.frames, perGroupMessage, options.lambdaMemoryMb, scenario);
+    const full = await measureReturn(parley, counter, connectSample);
+    const messagesFound = Math.min(...full.found.map((frames) => groupPushesIn(frames, conversationId)));
+    if (messagesFound !== options.messages) throw new Error(`a returning device found ${messagesFound} of ${options.messages} group messages`);
+    // The return that acknowledges what the full one brought, not measured: after it, nothing is pending.
+    await closeAll(await mapConcurrently(await connectSample(), 8, async (device) => (await device.syncAll(), device)));
+    await settle(parley);
+    const baseline = await measureReturn(parley, counter, connectSample);
+    if (baseline.found.some((frames) => frames.length > 0)) throw new Error('a baseline return found frames: it is meant to find nothing');
+    const cost = returnCost(full, 'the return of the offline devices sampled, scaled to all of them, per group message');
+    const baselineCost = returnCost(baseline, "the same devices' return with nothing new and nothing to acknowledge, scaled and priced per the same group messages");
     offlineReturn = {
       sampleDevices: sample.length,
       offlineDevices: offlineDevices.length,
       messagesFound,
-      cost: costOf(returnUsage, { ...frameCounts }, (options.messages * sample.length) / offlineDevices.length, options.lambdaMemoryMb, 'the return of the offline devices sampled, scaled to all of them, per group message'),
+      cost,
+      baseline: baselineCost,
+      groupShare: costDifference(cost, baselineCost, "what the group messages add to the offline devices' returns (the full return less the baseline), per group message"),
     };
-    await closeAll(returning);
   }
 
   const interference = options.interference
@@ -182,13 +230,38 @@ export async function timeGroupFanout(
     fanoutInvocation: { wallMs: summarize(usage.functions.fanout?.durationsMs ?? []), cpuMs: summarize(usage.functions.fanout?.cpuMs ?? []) },
     cost,
     offlineReturn,
-    usdPerMillionMessagesWithReturn: Math.round((cost.usdPerMillionMessages + (offlineReturn?.cost.usdPerMillionMessages ?? 0)) * 100) / 100,
-    withReturnAt: offlineReturn
-      ? MESSAGES_PER_RETURN.map((messagesPerReturn) => ({
-          messagesPerReturn,
-          usdPerMillionMessages: Math.round((cost.usdPerMillionMessages + (offlineReturn.cost.usdPerMillionMessages * offlineReturn.messagesFound) / messagesPerReturn) * 100) / 100,
-        }))
-      : [],
+    usdPerMillionMessagesWithReturn: cents(cost.usdPerMillionMessages + (offlineReturn?.groupShare.usdPerMillionMessages ?? 0)),
+    usdPerMillionMessagesWithFullReturn: cents(cost.usdPerMillionMessages + (offlineReturn?.cost.usdPerMillionMessages ?? 0)),
+    withReturnAt: offlineReturn ? MESSAGES_PER_RETURN.map((messagesPerReturn) => costWithReturn(cost, offlineReturn, messagesPerReturn)) : [],
     interference,
   };
+}
+
+/** What one measured return of the sample used, and the frames each device's SYNCs brought. */
+interface MeasuredReturn {
+  readonly usage: Usage;
+  readonly frames: typeof frameCounts;
+  readonly found: unknown[][];
+}
+
+const groupPushesIn = (frames: readonly any[], conversationId: string) => frames.filter((f) => f.type === 'PUSH' && f.conversationId === conversationId).length;
+
+/**
+ * The sample connects (not counted: a device connects whatever it finds), SYNCs until QUEUE_EMPTY and
+ * closes; counted from the first SYNC until everything it caused has settled.
+ */
+async function measureReturn(parley: ParleyLocal, counter: RequestCounter, connectSample: () => Promise<BenchDevice[]>): Promise<MeasuredReturn> {
+  const returning = await connectSample();
+  await settle(parley);
+  counter.reset();
+  resetFrameCounts();
+  const found = await mapConcurrently(returning, 4, (device) => device.syncAll());
+  await settle(parley, 400, 60_000);
+  // The last DELIVERED of each device has no answer: wait for its invocation, and what it put on the stream.
+  while (counter.inFlight() > 0) await sleep(50);
+  await settle(parley, 400, 60_000);
+  const usage = counter.take();
+  const frames = { ...frameCounts };
+  await closeAll(returning);
+  return { usage, frames, found };
 }

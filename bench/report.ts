@@ -98,16 +98,21 @@ function groupRows(group: GroupFanoutRun | null): [string, string][] {
     ],
     ['  cost per million group messages: fan-out and online acknowledgements', group ? `$${group.cost.usdPerMillionMessages.toFixed(2)}` : '—'],
     [
-      `  + offline devices' return (${back ? `${back.sampleDevices} of ${back.offlineDevices} came back, scaled` : '—'})`,
-      back ? `$${back.cost.usdPerMillionMessages.toFixed(2)}` : 'not run',
+      `  + offline devices' return, full (${back ? `${back.sampleDevices} of ${back.offlineDevices} came back, scaled` : '—'}); its baseline (the same return finding nothing)`,
+      back ? `$${back.cost.usdPerMillionMessages.toFixed(2)}; $${back.baseline.usdPerMillionMessages.toFixed(2)}` : 'not run',
+    ],
+    ["  + the group messages' share of the return (full less baseline: a device returns for its 1:1 queue anyway)", back ? `$${back.groupShare.usdPerMillionMessages.toFixed(2)}` : 'not run'],
+    [
+      `  = with the group's share of the return (target ≤ $${GROUP_USD_PER_MILLION_TARGET}); with the full return beside it`,
+      group && back
+        ? `$${group.usdPerMillionMessagesWithReturn.toFixed(2)} (${met(group.usdPerMillionMessagesWithReturn <= GROUP_USD_PER_MILLION_TARGET)}); $${group.usdPerMillionMessagesWithFullReturn.toFixed(2)} with the full return`
+        : '—',
     ],
     [
-      `  = with the return (target ≤ $${GROUP_USD_PER_MILLION_TARGET})`,
-      group && back ? `$${group.usdPerMillionMessagesWithReturn.toFixed(2)} (${met(group.usdPerMillionMessagesWithReturn <= GROUP_USD_PER_MILLION_TARGET)})` : '—',
-    ],
-    [
-      '  with the return at 1, 5 and 20 messages a device picks up per return (scaled from the measured return)',
-      group?.withReturnAt?.length ? group.withReturnAt.map((at) => `${at.messagesPerReturn}: $${at.usdPerMillionMessages.toFixed(2)}`).join('; ') : '—',
+      '  at 1, 5 and 20 messages a device picks up per return (scaled from the measured return): with the share; with the full return',
+      group?.withReturnAt?.length
+        ? group.withReturnAt.map((at) => `${at.messagesPerReturn}: $${at.usdPerMillionMessages.toFixed(2)}; $${at.usdPerMillionMessagesWithFullReturn.toFixed(2)}`).join(' | ')
+        : '—',
     ],
     [
       `1:1 SEND → PUSH p99 on the group's shard at ${apart?.rate ?? '—'} msg/s: alone; beside its fan-out (target ≤ ${INTERFERENCE_P99_RATIO_TARGET}×)`,
@@ -127,6 +132,12 @@ function groupCostLines(group: GroupFanoutRun | null): string[] {
       '',
       `Per group message, the offline devices' return (${back.offlineDevices} devices each SYNC and acknowledge the ${back.messagesFound} messages they missed; measured on ${back.sampleDevices}, scaled):`,
       ...costLines(back.cost.lines),
+      '',
+      `The same devices' baseline return (one SYNC finding nothing new, nothing to acknowledge), priced per the same group messages:`,
+      ...costLines(back.baseline.lines),
+      '',
+      "The group messages' share of the return (full less baseline, line by line):",
+      ...costLines(back.groupShare.lines),
     );
   }
   return lines;

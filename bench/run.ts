@@ -113,7 +113,7 @@ async function timeGroupFanoutIfAsked(parley: ParleyLocal, counter: RequestCount
         ? { rate: options.groupInterferenceRate, seconds: options.groupInterferenceSeconds, conversations: options.groupInterferenceConversations }
         : null,
   });
-  say(`  last online member: p50 ${group.lastOnlineMemberMs.p50} ms, max ${group.lastOnlineMemberMs.max} ms; $${group.usdPerMillionMessagesWithReturn} per million with the return`);
+  say(`  last online member: p50 ${group.lastOnlineMemberMs.p50} ms, max ${group.lastOnlineMemberMs.max} ms; $${group.usdPerMillionMessagesWithReturn} per million with the group's share of the return ($${group.usdPerMillionMessagesWithFullReturn} with the full return)`);
   if (group.interference) say(`  1:1 p99 on the group's shard: ${group.interference.alone.p99} ms alone, ${group.interference.withGroupFanout.p99} ms beside the fan-out`);
   return group;
 }

@@ -10,7 +10,7 @@ import type { Caller } from '../runtime/gateway-events';
 import { readTimeline, type TimelineEntry } from '../tables/group-timeline';
 import { memberMovedOn } from '../fanout/group-receipts';
 import { advanceDeviceCursor } from '../tables/group-delivery';
-import { cursorsOf, isForDevice, readDeviceGroups, timelineWindows, type TimelineWindow } from './group-sync';
+import { isForDevice, readDeviceGroups, timelineWindows, type TimelineWindow } from './group-sync';
 
 /** What acknowledging one group did: the messages for this device it moved over, and whether its preview was stored. */
 export interface GroupAcknowledged {
@@ -41,20 +41,19 @@ export async function acknowledgeGroupEntries(
   window: TimelineWindow,
   ack: GroupCursor,
   entries: readonly TimelineEntry[],
-  memberPosition: string | undefined,
 ): Promise<GroupAcknowledged> {
   const last = entries.at(-1);
   if (!last) return { delivered: 0, previewStored: false };
   const delivered = entries.filter(isForDevice(caller, window));
-  // One write moves the device's cursor, keeps the preview of the message it names with it, and, unless
-  // another of its devices was further, moves its member's position; the sender's "delivered to
-  // everyone" tick follows the member (see `memberMovedOn`). A failure between the two loses a tick (late
-  // or missing, never one too early). A repeat moves nothing and stores no preview.
+  // One write moves the device's cursor, keeps the preview of the message it names with it, and moves
+  // its member's position (the furthest of its devices' cursors) unless another of its devices was
+  // further; the sender's "delivered to everyone" tick follows the member (see `memberMovedOn`). A
+  // failure between the two loses a tick (late or missing, never one too early). A repeat moves nothing
+  // and stores no preview.
   // An action (`control`) is no chat-list line: a preview at its cursor is ignored, and named so.
   const named = delivered.find((entry) => entry.position === ack.cursor && entry.position === last.position && !entry.control);
   const preview = ack.ciphertext !== undefined && named ? { msgId: named.msgId, serverTs: named.serverTs, ciphertext: ack.ciphertext } : undefined;
-  const memberAhead = memberPosition !== undefined && memberPosition >= last.position;
-  const { moved, memberHad } = await advanceDeviceCursor(deps, window.conversationId, caller.userId, caller.deviceId, last.position, memberAhead, preview);
+  const { moved, memberHad } = await advanceDeviceCursor(deps, window.conversationId, caller.userId, caller.deviceId, last.position, preview);
   if (moved && memberHad !== undefined) await memberMovedOn(deps, window.conversationId, memberHad, { userId: caller.userId, deviceId: caller.deviceId });
   return { delivered: delivered.length, previewStored: moved && preview !== undefined };
 }
@@ -77,8 +76,8 @@ export function groupsAcknowledged(acks: readonly GroupCursor[], done: ReadonlyM
 export async function acknowledgeGroupCursors(deps: Deps, caller: Caller, acknowledged: readonly GroupCursor[]): Promise<GroupsAcknowledged> {
   const asked = new Map(acknowledged.map((ack) => [ack.conversationId, ack]));
   // The device's own creation does not bound what it acknowledges: a cursor only ever moves over messages it was given.
-  const { rows, standings } = await readDeviceGroups(deps, caller, [...asked.keys()]);
-  const windows = timelineWindows(rows, cursorsOf(standings), { createdAt: 0 }, undefined);
+  const { rows, cursors } = await readDeviceGroups(deps, caller, [...asked.keys()]);
+  const windows = timelineWindows(rows, cursors, { createdAt: 0 }, undefined);
   const done = new Map<string, GroupAcknowledged>();
   await Promise.all(
     windows.map(async (window) => {
@@ -86,7 +85,7 @@ export async function acknowledgeGroupCursors(deps: Deps, caller: Caller, acknow
       const upTo = window.upTo !== undefined && window.upTo < ack.cursor ? window.upTo : ack.cursor;
       if (upTo <= window.after) return;
       const { entries } = await readTimeline(deps, window.conversationId, { after: window.after, upTo, limit: MAX_ACKNOWLEDGED });
-      done.set(window.conversationId, await acknowledgeGroupEntries(deps, caller, window, ack, entries, standings.get(window.conversationId)?.memberPosition));
+      done.set(window.conversationId, await acknowledgeGroupEntries(deps, caller, window, ack, entries));
     }),
   );
   return groupsAcknowledged(acknowledged, done);

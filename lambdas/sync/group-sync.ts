@@ -9,10 +9,10 @@ import { MAX_ACKNOWLEDGED, type GroupCursor, type PushFrame } from '../protocol/
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { GROUP_CONVERSATION_PREFIX } from '../send/conversations';
-import { conversationsStartingWith, type ConversationRecord } from '../tables/conversations';
+import { conversationsStartingWith, type GroupWindowRow } from '../tables/conversations';
 import { positionOf, type QueueableFrame } from '../tables/device-queues';
 import { getDevice, isAddressable } from '../tables/devices';
-import { standingsOfDevice, type DeviceStanding } from '../tables/group-delivery';
+import { cursorsOfDevice } from '../tables/group-delivery';
 import { readTimeline, type TimelineEntry } from '../tables/group-timeline';
 import { acknowledgedEntries, acknowledgeGroupEntries, groupsAcknowledged, type GroupAcknowledged, type GroupsAcknowledged } from './group-delivered';
 
@@ -34,7 +34,7 @@ const later = (a: string, b: string | undefined): string => (b !== undefined && 
 
 /** Where the device's reading of each of its groups starts and ends. */
 export function timelineWindows(
-  rows: readonly ConversationRecord[],
+  rows: readonly GroupWindowRow[],
   cursors: ReadonlyMap<string, string>,
   device: { createdAt: number },
   syncCursor: string | undefined,
@@ -59,25 +59,22 @@ export const isForDevice = (caller: Caller, window: Pick<TimelineWindow, 'joined
   !(entry.frame.from.userId === caller.userId && entry.frame.from.deviceId === caller.deviceId) &&
   (window.joinedVersion === undefined || entry.groupVersion === undefined || entry.groupVersion >= window.joinedVersion);
 
-/** The user's rows of its groups (all of them, or those named) and the device's standing in each. */
+/**
+ * The user's rows of its groups (all of them, or those named) and the device's cursor in each. `groups`:
+ * the user's group rows when the caller reads them anyway (SYNC reads them with its delivery states).
+ */
 export async function readDeviceGroups(
   deps: Deps,
   caller: Caller,
   only?: readonly string[],
-): Promise<{ rows: ConversationRecord[]; standings: Map<string, DeviceStanding> }> {
+  groups: Promise<readonly GroupWindowRow[]> = conversationsStartingWith(deps, caller.userId, GROUP_CONVERSATION_PREFIX),
+): Promise<{ rows: GroupWindowRow[]; cursors: Map<string, string> }> {
   // The groups named are read alongside the rows; all of them only once the rows are known.
-  const [all, named] = await Promise.all([
-    conversationsStartingWith(deps, caller.userId, GROUP_CONVERSATION_PREFIX),
-    only ? standingsOfDevice(deps, caller.userId, caller.deviceId, only) : undefined,
-  ]);
-  const rows = only ? all.filter((row) => only.includes(row.conversationId)) : all;
-  if (rows.length === 0) return { rows, standings: new Map() };
-  return { rows, standings: named ?? (await standingsOfDevice(deps, caller.userId, caller.deviceId, rows.map((row) => row.conversationId))) };
+  const [all, named] = await Promise.all([groups, only ? cursorsOfDevice(deps, caller.userId, caller.deviceId, only) : undefined]);
+  const rows = only ? all.filter((row) => only.includes(row.conversationId)) : [...all];
+  if (rows.length === 0) return { rows, cursors: new Map() };
+  return { rows, cursors: named ?? (await cursorsOfDevice(deps, caller.userId, caller.deviceId, rows.map((row) => row.conversationId))) };
 }
-
-/** The device's cursor in each group that has one. */
-export const cursorsOf = (standings: ReadonlyMap<string, DeviceStanding>): Map<string, string> =>
-  new Map([...standings].flatMap(([conversationId, standing]) => (standing.cursor ? [[conversationId, standing.cursor] as const] : [])));
 
 /** A group's frames for this SYNC page, and what its acknowledgement does (still under way). */
 interface GroupPage extends OrderedFrames {
@@ -89,18 +86,20 @@ interface GroupPage extends OrderedFrames {
  * acknowledged `acks` (SYNC `groups`): an acknowledged group is read once, from the device's cursor, for
  * both what the acknowledgement moves over and the page after it. The page does not wait for the
  * acknowledgement's writes: `acknowledged` settles when they are done (the SYNC answers after it).
+ * `groups`: the user's group rows, read by the SYNC with its delivery states.
  */
 export async function groupFramesAfter(
   deps: Deps,
   caller: Caller,
   syncCursor: string | undefined,
   limit: number,
-  acks: readonly GroupCursor[] = [],
+  acks: readonly GroupCursor[],
+  groups: Promise<readonly GroupWindowRow[]>,
 ): Promise<{ sources: OrderedFrames[]; acknowledged: Promise<GroupsAcknowledged> }> {
-  const [device, { rows, standings }] = await Promise.all([getDevice(deps, caller.userId, caller.deviceId), readDeviceGroups(deps, caller)]);
+  const [device, { rows, cursors }] = await Promise.all([getDevice(deps, caller.userId, caller.deviceId), readDeviceGroups(deps, caller, undefined, groups)]);
   // A device without keys was sent no group message: it has no session to get a Sender Key over.
   if (!device || !isAddressable(device)) return { sources: [], acknowledged: Promise.resolve(groupsAcknowledged(acks, new Map())) };
-  const windows = timelineWindows(rows, cursorsOf(standings), device, undefined);
+  const windows = timelineWindows(rows, cursors, device, undefined);
   const asked = new Map(acks.map((ack) => [ack.conversationId, ack]));
   const pages = await Promise.all(
     windows.map(async (window): Promise<GroupPage> => {
@@ -110,7 +109,7 @@ export async function groupFramesAfter(
       const read = await readTimeline(deps, window.conversationId, { after, ...(window.upTo ? { upTo: window.upTo } : {}), limit: acknowledging ? MAX_ACKNOWLEDGED + limit : limit });
       const moved = acknowledging ? acknowledgedEntries(read.entries, ack) : [];
       const acknowledged = moved.length
-        ? acknowledgeGroupEntries(deps, caller, window, ack!, moved, standings.get(window.conversationId)?.memberPosition)
+        ? acknowledgeGroupEntries(deps, caller, window, ack!, moved)
         : Promise.resolve({ delivered: 0, previewStored: false });
       // Awaited below; a read failing in another group meanwhile must not leave its failure unhandled.
       acknowledged.catch(() => undefined);

@@ -4,9 +4,9 @@ import { webSocketLimits } from '../protocol/limits';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { enqueue, queueOf, QUEUE_TTL_MS, readQueue, takeQueued, type QueuedItem } from '../tables/device-queues';
-import { deliveryChangedAfter } from '../tables/conversations';
+import { deliveryChangedAfter, readSyncRows, type DeliveryState } from '../tables/conversations';
 import { putReceipt, receiptIdOf, receiptServerTs } from '../send/receipts';
-import { groupIdOfConversation } from '../send/conversations';
+import { GROUP_CONVERSATION_PREFIX, groupIdOfConversation } from '../send/conversations';
 import { deliveryReceiptOf, markDelivered } from './delivery-state';
 import { groupFramesAfter, mergeInOrder, type OrderedFrames } from './group-sync';
 import type { GroupsAcknowledged } from './group-delivered';
@@ -40,26 +40,30 @@ export async function syncPage(
   receiptsAfter?: number,
   acknowledgedGroups: readonly GroupCursor[] = [],
 ): Promise<{ page: Omit<SyncPageFrame, 'requestId'> | Omit<QueueEmptyFrame, 'requestId'>; acknowledged: GroupsAcknowledged }> {
-  const [queue, groups] = await Promise.all([
+  // The user's rows are read once: the group windows for this page, the delivery states for the last.
+  const rows = readSyncRows(deps, caller.userId, GROUP_CONVERSATION_PREFIX);
+  const [queue, groups, { deliveryStates }] = await Promise.all([
     readQueue(deps, queueOf(caller.userId, caller.deviceId), cursor, SYNC_PAGE_SIZE),
-    groupFramesAfter(deps, caller, cursor, SYNC_PAGE_SIZE, acknowledgedGroups),
+    groupFramesAfter(deps, caller, cursor, SYNC_PAGE_SIZE, acknowledgedGroups, rows.then((read) => read.groups)),
+    rows,
   ]);
-  // The acknowledgement's writes go on while the page is made; the SYNC answers once both are done.
-  const [page, acknowledged] = await Promise.all([
-    pageOf(deps, caller, mergeInOrder([{ frames: queue.items.map((item) => item.frame), ...(queue.next ? { next: queue.next } : {}) }, ...groups.sources]), receiptsAfter),
-    groups.acknowledged,
-  ]);
+  const page = pageOf(deps, mergeInOrder([{ frames: queue.items.map((item) => item.frame), ...(queue.next ? { next: queue.next } : {}) }, ...groups.sources]), deliveryStates, receiptsAfter);
+  // The acknowledgement's writes went on while the page was made; the SYNC answers once they are done.
+  const acknowledged = await groups.acknowledged;
   const ignored = acknowledged.ignoredPreviews.length ? { ignoredPreviews: acknowledged.ignoredPreviews } : {};
   return { page: { ...page, ...ignored }, acknowledged };
 }
 
-/** The page of these frames (the device's queue and its groups' timelines, in order) that fits one message. */
-async function pageOf(
+/**
+ * The page of these frames (the device's queue and its groups' timelines, in order) that fits one
+ * message; the last ends with those of the user's delivery states (`states`) that changed after `receiptsAfter`.
+ */
+function pageOf(
   deps: Deps,
-  caller: Caller,
   { frames: ordered, next }: OrderedFrames,
+  states: readonly DeliveryState[],
   receiptsAfter: number | undefined,
-): Promise<Omit<SyncPageFrame, 'requestId'> | Omit<QueueEmptyFrame, 'requestId'>> {
+): Omit<SyncPageFrame, 'requestId'> | Omit<QueueEmptyFrame, 'requestId'> {
   const frames: QueuedFrame[] = [];
   let bytes = 0;
   for (const frame of ordered) {
@@ -72,8 +76,7 @@ async function pageOf(
   }
   if (next) return { type: 'SYNC_PAGE', frames, cursor: next };
   const after = (receiptsAfter ?? deps.now() - QUEUE_TTL_MS) - CLOCK_SKEW_MS;
-  const states = await deliveryChangedAfter(deps, caller.userId, after, MAX_SYNC_DELIVERY_STATES);
-  const receipts = states.map(deliveryReceiptOf);
+  const receipts = deliveryChangedAfter(states, after, MAX_SYNC_DELIVERY_STATES).map(deliveryReceiptOf);
   // 100 states are some 35 KB: they fit a page of their own. When the queue's last frames leave no room
   // for them, the next SYNC, from those frames, answers them.
   if (frames.length > 0 && bytes + receipts.reduce((sum, receipt) => sum + frameBytes(receipt), 0) > PAGE_BYTES) {

@@ -257,19 +257,48 @@ export async function advanceDelivered(deps: Deps, userId: string, state: Delive
   return advanced !== undefined;
 }
 
+/** A group row as SYNC reads it: the window of the group's timeline the user's devices may read. */
+export type GroupWindowRow = Pick<ConversationRecord, 'conversationId' | 'joinedPosition' | 'joinedVersion' | 'leftPosition'>;
+
+/** What a SYNC reads of the user's rows: its groups' windows and every 1:1 delivery state. */
+export interface SyncRows {
+  readonly groups: GroupWindowRow[];
+  readonly deliveryStates: DeliveryState[];
+}
+
+/** The attributes SYNC reads (not the previews: a chat list's, and the largest part of a row). */
+const SYNC_ATTRIBUTES = ['conversationId', 'activityAt', 'lastActivityAt', 'joinedPosition', 'joinedVersion', 'leftPosition', 'deliveredUpTo', 'deliveredMsgIds', 'deliveredBy', 'deliveredAt'];
+
 /**
- * The user's delivery states that advanced after `after` (epoch ms), newest first, at most `limit`. One
- * partition read in full (a chat list is small; only the delivery attributes come back), at SYNC, not per message.
+ * The user's group windows (the rows of conversations starting with `groupPrefix`) and delivery states,
+ * from one strongly consistent read of its partition: a SYNC needs both, and they are rows of one partition
+ * (a chat list is small; the read is billed by the rows' size, not by the attributes projected).
+ * Consistent, as a state advanced just before this device connected was pushed to no connection of it.
  */
-export async function deliveryChangedAfter(deps: Deps, userId: string, after: number, limit: number): Promise<DeliveryState[]> {
-  const states = await queryAll<DeliveryState>(deps, {
+export async function readSyncRows(deps: Deps, userId: string, groupPrefix: string): Promise<SyncRows> {
+  const rows = await queryAll<StoredConversation & Partial<DeliveryState>>(deps, {
     TableName: tableName(deps, 'conversations'),
     KeyConditionExpression: 'userId = :u',
-    FilterExpression: 'deliveredAt > :after',
-    ProjectionExpression: 'conversationId, deliveredUpTo, deliveredMsgIds, deliveredBy, deliveredAt',
-    ExpressionAttributeValues: { ':u': userId, ':after': after },
-    // A state advanced just before this device connected was pushed to no connection of it: read it.
+    ProjectionExpression: SYNC_ATTRIBUTES.map((_, i) => `#a${i}`).join(', '),
+    ExpressionAttributeNames: Object.fromEntries(SYNC_ATTRIBUTES.map((name, i) => [`#a${i}`, name])),
+    ExpressionAttributeValues: { ':u': userId },
     ConsistentRead: true,
   });
-  return states.sort((a, b) => b.deliveredAt - a.deliveredAt).slice(0, limit);
+  return {
+    groups: rows
+      .filter((row) => row.conversationId.startsWith(groupPrefix) && (row.activityAt ?? row.lastActivityAt) !== undefined)
+      .map(({ conversationId, joinedPosition, joinedVersion, leftPosition }) => ({
+        conversationId,
+        ...(joinedPosition !== undefined ? { joinedPosition } : {}),
+        ...(joinedVersion !== undefined ? { joinedVersion } : {}),
+        ...(leftPosition !== undefined ? { leftPosition } : {}),
+      })),
+    deliveryStates: rows.flatMap(({ conversationId, deliveredUpTo, deliveredMsgIds, deliveredBy, deliveredAt }) =>
+      deliveredAt !== undefined && deliveredUpTo !== undefined && deliveredMsgIds && deliveredBy ? [{ conversationId, deliveredUpTo, deliveredMsgIds, deliveredBy, deliveredAt }] : [],
+    ),
+  };
 }
+
+/** The delivery states that advanced after `after` (epoch ms), newest first, at most `limit`. */
+export const deliveryChangedAfter = (states: readonly DeliveryState[], after: number, limit: number): DeliveryState[] =>
+  states.filter((state) => state.deliveredAt > after).sort((a, b) => b.deliveredAt - a.deliveredAt).slice(0, limit);

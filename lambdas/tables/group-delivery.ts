@@ -1,7 +1,10 @@
 /**
- * The `groupDelivery` table: per group and member, how far the member has the group's messages (on at
- * least one of its devices: `position`) and how far each of its devices has acknowledged them
- * (`cursor<deviceId>`: SYNC hands the device what lies after it); and one item per group, the watermark:
+ * The `groupDelivery` table: per group and member, how far each of its devices has acknowledged the
+ * group's messages (`cursor<deviceId>`: SYNC hands the device what lies after it) and how far the member
+ * has them without a device's acknowledgement (`position`: the change that added it, its own messages);
+ * the member's position is the furthest of these (see `memberPositionOf`), so a device's acknowledgement
+ * moves it with the one write that moves the device's cursor, whichever of the member's devices is
+ * ahead; and one item per group, the watermark:
  * the lowest member position and how many members stand at it. Every message up to the watermark is with
  * every member, and the sender's "delivered to everyone" tick follows it, so a member's return costs one
  * write (and, for a member at the watermark, one count), not one tally write per message it moved over.
@@ -18,7 +21,7 @@ import { QUEUE_TTL_MS } from './device-queues';
 /** Epoch seconds (the TTL attribute) 30 days from now: as long as a group message is kept. */
 const expiresFromNow = (deps: Deps) => Math.ceil((deps.now() + QUEUE_TTL_MS) / 1000);
 
-/** The watermark's sort key: not a userId (those are UUIDs), and it has no `position`, so position queries skip it. */
+/** The watermark's sort key: not a userId (those are UUIDs); queries of the members' positions leave it out. */
 const WATERMARK = '#everyone';
 
 export interface DeliveryWatermark {
@@ -28,27 +31,60 @@ export interface DeliveryWatermark {
   readonly atMin: number;
 }
 
+/** The attribute of a member's item that holds one of its devices' cursor. */
+const cursorOf = (deviceId: number) => `cursor${deviceId}`;
+const CURSOR_ATTRIBUTE = /^cursor\d+$/;
+
+/**
+ * How far the member has the group's messages, from its item: the furthest of its `position` and its
+ * devices' cursors (every attribute only grows, so the furthest does too); `''` for none.
+ */
+export function memberPositionOf(item: Record<string, unknown> | undefined): string {
+  if (!item) return '';
+  return Object.entries(item)
+    .filter(([name, value]) => (name === 'position' || CURSOR_ATTRIBUTE.test(name)) && typeof value === 'string')
+    .reduce((furthest, [, value]) => ((value as string) > furthest ? (value as string) : furthest), '');
+}
+
+/** The member's position before a write that moved to `position` (its `ALL_OLD`), if the write moved it. */
+const movedFrom = (old: Record<string, unknown> | undefined, position: string): string | undefined => {
+  const had = memberPositionOf(old);
+  return had < position ? had : undefined;
+};
+
 /**
  * Moves the member's position forward to `position`, keeping the item 30 days from now; with `ifHad`,
- * only if it stood at `ifHad` or later (the sender of a message, who had every message before it). Answers
- * the position it had (`''` for none) when it moved, or `undefined` when it was at or past `position`
- * already (a repeated or late acknowledgement moves nothing) or short of `ifHad`.
+ * only if it had a position and stood at `ifHad` or later (the sender of a message, who had every message
+ * before it). Answers the position it had (`''` for none) when it moved, or `undefined` when it was at or
+ * past `position` already (a repeated or late acknowledgement moves nothing) or short of `ifHad`.
  */
 export async function advanceMemberDelivery(deps: Deps, conversationId: string, userId: string, position: string, ifHad?: string): Promise<string | undefined> {
+  if (ifHad !== undefined) {
+    // The member's position is the furthest of several attributes, which no condition can compare: it is
+    // read first. A position only grows, so one read at `ifHad` or later still is when the write lands.
+    const had = memberPositionOf(await getMember(deps, conversationId, userId));
+    if (had === '' || had < ifHad || had >= position) return undefined;
+  }
   const moved = await ifConditionHolds(
     deps.clients.db.send(
       new UpdateCommand({
         TableName: tableName(deps, 'groupDelivery'),
         Key: { conversationId, userId },
         UpdateExpression: 'SET #position = :p, expiresAt = :exp',
-        ConditionExpression: ifHad === undefined ? 'attribute_not_exists(#position) OR #position < :p' : '#position >= :had AND #position < :p',
+        ConditionExpression: 'attribute_not_exists(#position) OR #position < :p',
         ExpressionAttributeNames: { '#position': 'position' },
-        ExpressionAttributeValues: { ':p': position, ':exp': expiresFromNow(deps), ...(ifHad === undefined ? {} : { ':had': ifHad }) },
-        ReturnValues: 'UPDATED_OLD',
+        ExpressionAttributeValues: { ':p': position, ':exp': expiresFromNow(deps) },
+        ReturnValues: 'ALL_OLD',
       }),
     ),
   );
-  return moved ? (((moved.Attributes ?? {}) as { position?: string }).position ?? '') : undefined;
+  return moved ? movedFrom(moved.Attributes, position) : undefined;
+}
+
+/** The member's item, strongly consistent. */
+async function getMember(deps: Deps, conversationId: string, userId: string): Promise<Record<string, unknown> | undefined> {
+  const { Item } = await deps.clients.db.send(new GetCommand({ TableName: tableName(deps, 'groupDelivery'), Key: { conversationId, userId }, ConsistentRead: true }));
+  return Item;
 }
 
 /** The member left the group: its position no longer holds the watermark back. Answers the position it had, if any. */
@@ -56,31 +92,31 @@ export async function forgetMember(deps: Deps, conversationId: string, userId: s
   const { Attributes } = await deps.clients.db.send(
     new DeleteCommand({ TableName: tableName(deps, 'groupDelivery'), Key: { conversationId, userId }, ReturnValues: 'ALL_OLD' }),
   );
-  return (Attributes as { position?: string } | undefined)?.position;
+  return Attributes ? memberPositionOf(Attributes) || undefined : undefined;
 }
 
-/** Every member's position (strongly consistent: the watermark is computed from it). */
+/** Every member item of the group (not the watermark), as read by `consistent` or not. */
+const memberItems = async (deps: Deps, conversationId: string, consistent: boolean) =>
+  (
+    await queryAll<Record<string, unknown> & { userId: string }>(deps, {
+      TableName: tableName(deps, 'groupDelivery'),
+      KeyConditionExpression: 'conversationId = :c',
+      ExpressionAttributeValues: { ':c': conversationId },
+      ...(consistent ? { ConsistentRead: true } : {}),
+    })
+  ).filter((item) => item.userId !== WATERMARK);
+
+/** Every member's position that has one (strongly consistent: the watermark is computed from it). */
 export async function memberPositions(deps: Deps, conversationId: string): Promise<{ userId: string; position: string }[]> {
-  return queryAll<{ userId: string; position: string }>(deps, {
-    TableName: tableName(deps, 'groupDelivery'),
-    KeyConditionExpression: 'conversationId = :c',
-    FilterExpression: 'attribute_exists(#position)',
-    ExpressionAttributeNames: { '#position': 'position' },
-    ExpressionAttributeValues: { ':c': conversationId },
-    ConsistentRead: true,
+  return (await memberItems(deps, conversationId, true)).flatMap((item) => {
+    const position = memberPositionOf(item);
+    return position ? [{ userId: item.userId, position }] : [];
   });
 }
 
 /** The members who have the group's messages up to `position` at least. */
 export async function membersWithDelivered(deps: Deps, conversationId: string, position: string): Promise<string[]> {
-  const members = await queryAll<{ userId: string }>(deps, {
-    TableName: tableName(deps, 'groupDelivery'),
-    KeyConditionExpression: 'conversationId = :c',
-    FilterExpression: '#position >= :p',
-    ExpressionAttributeNames: { '#position': 'position' },
-    ExpressionAttributeValues: { ':c': conversationId, ':p': position },
-  });
-  return members.map((member) => member.userId);
+  return (await memberItems(deps, conversationId, false)).filter((item) => memberPositionOf(item) >= position).map((item) => item.userId);
 }
 
 export async function getWatermark(deps: Deps, conversationId: string): Promise<DeliveryWatermark | undefined> {
@@ -126,8 +162,6 @@ export async function moveWatermark(deps: Deps, conversationId: string, from: st
   return moved !== undefined;
 }
 
-/** The attribute of a member's item that holds one of its devices' cursor. */
-const cursorOf = (deviceId: number) => `cursor${deviceId}`;
 /** The attribute that holds the chat-list preview a device sent with its furthest acknowledgement. */
 const previewOf = (deviceId: number) => `preview${deviceId}`;
 const PREVIEW_ATTRIBUTE = /^preview\d+$/;
@@ -159,36 +193,20 @@ export async function memberPreviews(deps: Deps, userId: string, conversationIds
   return newest;
 }
 
-/** Where the device and its member stand in a group: the device's cursor and the member's position, if any. */
-export interface DeviceStanding {
-  readonly cursor?: string;
-  readonly memberPosition?: string;
-}
-
-/** Where the device stands in each of these groups, by conversationId (strongly consistent: one read per group). */
-export async function standingsOfDevice(deps: Deps, userId: string, deviceId: number, conversationIds: readonly string[]): Promise<Map<string, DeviceStanding>> {
-  const items = await batchGet<Record<string, string>>(
-    deps,
-    'groupDelivery',
-    conversationIds.map((conversationId) => ({ conversationId, userId })),
-    undefined,
-    true,
-  );
+/** The device's cursor in each of these groups where it has one, by conversationId (strongly consistent: one read per group). */
+export async function cursorsOfDevice(deps: Deps, userId: string, deviceId: number, conversationIds: readonly string[]): Promise<Map<string, string>> {
   const attribute = cursorOf(deviceId);
-  return new Map(
-    items.map((item) => [
-      item.conversationId!,
-      { ...(item[attribute] !== undefined ? { cursor: item[attribute] } : {}), ...(item.position !== undefined ? { memberPosition: item.position } : {}) },
-    ]),
-  );
+  const items = await batchGet<Record<string, string>>(deps, 'groupDelivery', conversationIds.map((conversationId) => ({ conversationId, userId })), undefined, true);
+  return new Map(items.flatMap((item) => (item[attribute] !== undefined ? [[item.conversationId!, item[attribute]] as const] : [])));
 }
 
 /**
- * The device acknowledged the group's messages up to `position`: its cursor moves there, and its member's
- * position too when no other device of the member was further, in one write, kept 30 days from now.
- * `memberHad`: the position the member had (`''` for none) when that moved too, else `undefined`.
+ * The device acknowledged the group's messages up to `position`: its cursor moves there in one write,
+ * kept 30 days from now, and with it its member's position, the furthest of its devices' cursors (see
+ * `memberPositionOf`), so that the write moves both whichever device of the member is ahead.
  * `moved`: false when the device's cursor was at or past `position` already (a repeat, a late retry).
- * `memberAhead`: the member's position was read at or past `position` (positions only grow).
+ * `memberHad`: the position the member had (`''` for none) when it moved too, from the item the write
+ * replaced, so that of two devices of one member acknowledging at once exactly one moves it.
  * `preview`: of the message at `position`, kept with the cursor when it moves (the device's preview is
  * then of its newest message); a cursor that does not move keeps the preview it had.
  */
@@ -198,30 +216,24 @@ export async function advanceDeviceCursor(
   userId: string,
   deviceId: number,
   position: string,
-  memberAhead = false,
   preview?: Omit<GroupPreview, 'storedAt'>,
 ): Promise<{ moved: boolean; memberHad?: string }> {
-  const update = (withMember: boolean) =>
-    ifConditionHolds(
-      deps.clients.db.send(
-        new UpdateCommand({
-          TableName: tableName(deps, 'groupDelivery'),
-          Key: { conversationId, userId },
-          UpdateExpression: `SET #cursor = :p, expiresAt = :exp${withMember ? ', #position = :p' : ''}${preview ? ', #preview = :preview' : ''}`,
-          ConditionExpression: `(attribute_not_exists(#cursor) OR #cursor < :p)${withMember ? ' AND (attribute_not_exists(#position) OR #position < :p)' : ''}`,
-          ExpressionAttributeNames: {
-            '#cursor': cursorOf(deviceId),
-            ...(withMember ? { '#position': 'position' } : {}),
-            ...(preview ? { '#preview': previewOf(deviceId) } : {}),
-          },
-          ExpressionAttributeValues: { ':p': position, ':exp': expiresFromNow(deps), ...(preview ? { ':preview': { ...preview, storedAt: deps.now() } } : {}) },
-          ReturnValues: 'UPDATED_OLD',
-        }),
-      ),
-    );
-  // A failed condition is billed as a write: the member's position, when known to be ahead, is not tried.
-  const both = memberAhead ? undefined : await update(true);
-  if (both) return { moved: true, memberHad: ((both.Attributes ?? {}) as { position?: string }).position ?? '' };
-  // Another device of the member was further (or this one was): move the device's cursor alone.
-  return { moved: (await update(false)) !== undefined };
+  const moved = await ifConditionHolds(
+    deps.clients.db.send(
+      new UpdateCommand({
+        TableName: tableName(deps, 'groupDelivery'),
+        Key: { conversationId, userId },
+        UpdateExpression: `SET #cursor = :p, expiresAt = :exp${preview ? ', #preview = :preview' : ''}`,
+        ConditionExpression: 'attribute_not_exists(#cursor) OR #cursor < :p',
+        ExpressionAttributeNames: { '#cursor': cursorOf(deviceId), ...(preview ? { '#preview': previewOf(deviceId) } : {}) },
+        ExpressionAttributeValues: { ':p': position, ':exp': expiresFromNow(deps), ...(preview ? { ':preview': { ...preview, storedAt: deps.now() } } : {}) },
+        // The whole item it replaced: the member's position is the furthest of its attributes. Billed by
+        // the item's size as the write is, whatever it returns.
+        ReturnValues: 'ALL_OLD',
+      }),
+    ),
+  );
+  if (!moved) return { moved: false };
+  const memberHad = movedFrom(moved.Attributes, position);
+  return { moved: true, ...(memberHad !== undefined ? { memberHad } : {}) };
 }

@@ -17,8 +17,32 @@ let bob: DeviceCredentials;
 let carol: DeviceCredentials;
 let dave: DeviceCredentials;
 
+/**
+ * While armed, the stack's reads of `groupDelivery` by BatchGetItem wait until `armed` of them are under
+ * way (so that concurrent acknowledgements all read before any writes), and its device cursor writes are counted.
+ */
+const groupDeliveryWatch = { armed: 0, waiting: [] as (() => void)[], cursorWrites: 0 };
+const watchGroupDelivery = <T extends object>(client: T): T => {
+  if (client.constructor.name !== 'DynamoDBClient') return client;
+  (client as unknown as { middlewareStack: { add(middleware: unknown, options: unknown): void } }).middlewareStack.add(
+    (next: (args: any) => Promise<any>, context: { commandName?: string }) => async (args: any) => {
+      const table = parley.resources.tables.groupDelivery;
+      const watch = groupDeliveryWatch;
+      if (watch.armed && context.commandName === 'UpdateItemCommand' && args.input.TableName === table && args.input.ExpressionAttributeNames?.['#cursor']) watch.cursorWrites++;
+      if (watch.armed && context.commandName === 'BatchGetItemCommand' && args.input.RequestItems?.[table]) {
+        const all = new Promise<void>((resolve) => watch.waiting.push(resolve));
+        if (watch.waiting.length >= watch.armed) watch.waiting.forEach((resolve) => resolve());
+        await all;
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'watchGroupDelivery' },
+  );
+  return client;
+};
+
 beforeAll(async () => {
-  parley = await startParleyLocal({ webSocketPort: 0, httpPort: 0 });
+  parley = await startParleyLocal({ webSocketPort: 0, httpPort: 0, instrumentClients: watchGroupDelivery });
   [alice, bob, carol, dave] = await Promise.all(['+14155557001', '+14155557002', '+14155557003', '+14155557004'].map((n) => registerAccount(parley, n)));
   aliceTablet = await linkDevice(parley, alice, 'Tablet');
 });
@@ -157,7 +181,8 @@ describe('group messages', () => {
       envelope: { type: 'senderKey', ciphertext: frame.ciphertext },
     });
     await Promise.all([phone.close(), liveBob.close()]);
-    for (const device of [aliceTablet, bob, carol]) expect((await pushesOf(device)).map((p) => p.msgId)).toEqual([frame.msgId]);
+    // At SYNC every device gets the PUSH as it was pushed live: the timeline keeps it short, and whole again when read.
+    for (const device of [aliceTablet, bob, carol]) expect(await pushesOf(device)).toEqual([pushed]);
     expect(await pushesOf(alice)).toEqual([]);
     expect(await pushesOf(dave)).toEqual([]);
   });
@@ -362,6 +387,16 @@ async function aliceBobAndCarol(name: string) {
   return { groupId, conversationId: `group:${groupId}` };
 }
 
+/** The device connects and sends the group one message, fanned out before this answers its socket and msgId. */
+async function sendToGroup(device: DeviceCredentials, conversationId: string): Promise<{ socket: DeviceSocket; msgId: string }> {
+  const socket = await connectDevice(parley, device);
+  const msgId = randomUUID();
+  socket.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
+  expect(await socket.next((f) => f.requestId === 'm')).toMatchObject({ type: 'ACK' });
+  await parley.drainStreams();
+  return { socket, msgId };
+}
+
 /** The device takes the group message at SYNC and acknowledges it by its cursor; the ticks that follow are handled. */
 async function acknowledgeGroupMessage(device: DeviceCredentials, conversationId: string, msgId: string) {
   const socket = await connectDevice(parley, device);
@@ -437,11 +472,7 @@ describe('group receipts', () => {
     const conversationId = `group:${groupId}`;
     await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name: 'Later ticks', members: [dave.userId] } });
     await parley.drainStreams();
-    const phone = await connectDevice(parley, alice);
-    const msgId = randomUUID();
-    phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
-    expect(await phone.next((f) => f.requestId === 'm')).toMatchObject({ type: 'ACK' });
-    await parley.drainStreams();
+    const { socket: phone, msgId } = await sendToGroup(alice, conversationId);
     // Dave's return: one SYNC and its answer. The message is handed out, not yet acknowledged: no tick.
     const returned = await connectDevice(parley, dave);
     const push = (await syncQueue(returned)).find((f) => f.type === 'PUSH' && f.msgId === msgId);
@@ -457,14 +488,32 @@ describe('group receipts', () => {
     await phone.close();
   });
 
+  it('moves a member once, with one write per device, when two of its devices acknowledge at once', async () => {
+    const { conversationId } = await aliceBobAndCarol('Two devices');
+    const { socket: laptop, msgId } = await sendToGroup(bob, conversationId);
+    await acknowledgeGroupMessage(carol, conversationId, msgId);
+    // Alice is the last member without it: her phone and tablet both read where she stands before either writes.
+    const devices = await Promise.all([alice, aliceTablet].map((device) => connectDevice(parley, device)));
+    const cursors = await Promise.all(devices.map(async (socket) => (await syncQueue(socket)).find((f) => f.msgId === msgId).cursor));
+    Object.assign(groupDeliveryWatch, { armed: 2, waiting: [], cursorWrites: 0 });
+    try {
+      devices.forEach((socket, i) => socket.send({ action: 'DELIVERED', requestId: 'd', groups: [{ conversationId, cursor: cursors[i] }] }));
+      await Promise.all(devices.map((socket) => socket.next((f) => f.requestId === 'd')));
+      // One write each: the second device's does not fail on the first's move of the member and write again.
+      expect(groupDeliveryWatch.cursorWrites).toBe(2);
+    } finally {
+      groupDeliveryWatch.armed = 0;
+    }
+    await parley.drainStreams();
+    expect(await laptop.next((f) => f.type === 'RECEIPT' && f.status === 'delivered')).toMatchObject({ msgIds: [msgId], everyone: true, by: { userId: alice.userId } });
+    await expect(laptop.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
+    await Promise.all([laptop, ...devices].map((socket) => socket.close()));
+  });
+
   it('lets a member with no recorded position (a group from before positions were kept) hold the tick back', async () => {
     const { conversationId } = await aliceBobAndCarol('Older');
     await parley.clients.db.send(new DeleteCommand({ TableName: parley.resources.tables.groupDelivery, Key: { conversationId, userId: carol.userId } }));
-    const phone = await connectDevice(parley, alice);
-    const msgId = randomUUID();
-    phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
-    expect(await phone.next((f) => f.requestId === 'm')).toMatchObject({ type: 'ACK' });
-    await parley.drainStreams();
+    const { socket: phone, msgId } = await sendToGroup(alice, conversationId);
     const acknowledge = (device: DeviceCredentials) => acknowledgeGroupMessage(device, conversationId, msgId);
     await acknowledge(bob);
     await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
@@ -504,11 +553,7 @@ describe('group receipts', () => {
 
   it('gives the "delivered to everyone" tick when the last member who did not have the message leaves the group', async () => {
     const { groupId, conversationId } = await aliceBobAndCarol('Leaving');
-    const phone = await connectDevice(parley, alice);
-    const msgId = randomUUID();
-    phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
-    expect(await phone.next((f) => f.requestId === 'm')).toMatchObject({ type: 'ACK' });
-    await parley.drainStreams();
+    const { socket: phone, msgId } = await sendToGroup(alice, conversationId);
     await acknowledgeGroupMessage(bob, conversationId, msgId);
     // Carol holds the tick back while she is a member…
     await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();

@@ -45,9 +45,11 @@ const deliveryState = (n: number) => ({
   deliveredAt: NOW + 100 + n,
 });
 const deliveryStates = (...states: object[]) => db.on(QueryCommand, { TableName: 'parley-conversations' }).resolves({ Items: states });
-/** The query for the delivery states (the other on the same table reads the user's group rows). */
-const stateQuery = () =>
-  db.commandCalls(QueryCommand).find((call) => call.args[0].input.TableName === 'parley-conversations' && call.args[0].input.FilterExpression?.includes('deliveredAt'))?.args[0].input;
+/** The reads of the user's conversations (its group rows and its delivery states come from one). */
+const conversationQueries = () => db.commandCalls(QueryCommand).filter((call) => call.args[0].input.TableName === 'parley-conversations').map((call) => call.args[0].input);
+/** The read of the device's queue. */
+const queueQuery = () => db.commandCalls(QueryCommand).find((call) => call.args[0].input.TableName === 'parley-deviceQueues')!.args[0].input;
+const receiptsIn = (answer: { frames: { type: string }[] }) => answer.frames.filter((f) => f.type === 'RECEIPT');
 
 beforeEach(() => {
   db.reset();
@@ -64,14 +66,14 @@ describe('SYNC', () => {
     const { answer } = await syncFrom();
     expect(answer).toMatchObject({ type: 'QUEUE_EMPTY', requestId: 'r' });
     expect(answer.frames.map((f: { msgId: string }) => f.msgId)).toEqual([id(1), id(2)]);
-    expect(db.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({ Limit: 100, ConsistentRead: true });
+    expect(queueQuery()).toMatchObject({ Limit: 100, ConsistentRead: true });
   });
 
   it('answers SYNC_PAGE with the cursor to continue from when the queue has more', async () => {
     db.on(QueryCommand, { TableName: 'parley-deviceQueues' }).resolves({ Items: [queued(1), queued(2)], LastEvaluatedKey: { device: `${USER}#1`, position: position(2) } });
     const { answer } = await syncFrom(position(0));
     expect(answer).toMatchObject({ type: 'SYNC_PAGE', cursor: position(2) });
-    expect(db.commandCalls(QueryCommand)[0]!.args[0].input.ExpressionAttributeValues).toMatchObject({ ':after': position(0) });
+    expect(queueQuery().ExpressionAttributeValues).toMatchObject({ ':after': position(0) });
   });
 
   it('ends a page before it would outgrow one API Gateway message, and continues after its last frame', async () => {
@@ -125,19 +127,30 @@ describe('SYNC delivery states', () => {
       upToServerTs: NOW + 2,
       serverTs: NOW + 102,
     });
-    // Read back a clock's skew before the device's newest, strongly consistent.
-    expect(stateQuery()).toMatchObject({ ConsistentRead: true, FilterExpression: 'deliveredAt > :after', ExpressionAttributeValues: { ':u': USER, ':after': NOW - CLOCK_SKEW_MS } });
+    // Read strongly consistent, once: the same read gives the user's group rows.
+    expect(conversationQueries()).toEqual([expect.objectContaining({ ConsistentRead: true, KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': USER } })]);
   });
 
-  it('reads the last 30 days of states when the device names no receiptsAfter', async () => {
-    await syncFrom();
-    expect(stateQuery()!.ExpressionAttributeValues![':after']).toBe(NOW - 30 * 24 * 3600 * 1000 - CLOCK_SKEW_MS);
+  it("answers the states that changed up to a clock's skew before the device's receiptsAfter, not before", async () => {
+    const at = (n: number, deliveredAt: number) => ({ ...deliveryState(n), deliveredAt });
+    deliveryStates(at(2, NOW - CLOCK_SKEW_MS + 1), at(3, NOW - CLOCK_SKEW_MS));
+    const { answer } = await syncFrom(undefined, NOW);
+    expect(receiptsIn(answer).map((r: any) => r.conversationId)).toEqual([deliveryState(2).conversationId]);
   });
 
-  it('reads no states on a page that is not the last', async () => {
+  it('answers the last 30 days of states when the device names no receiptsAfter', async () => {
+    const since = NOW - 30 * 24 * 3600 * 1000 - CLOCK_SKEW_MS;
+    deliveryStates({ ...deliveryState(2), deliveredAt: since + 1 }, { ...deliveryState(3), deliveredAt: since });
+    const { answer } = await syncFrom();
+    expect(receiptsIn(answer).map((r: any) => r.conversationId)).toEqual([deliveryState(2).conversationId]);
+  });
+
+  it('answers no states on a page that is not the last', async () => {
     db.on(QueryCommand, { TableName: 'parley-deviceQueues' }).resolves({ Items: [queued(1)], LastEvaluatedKey: { device: `${USER}#1`, position: position(1) } });
-    await syncFrom();
-    expect(stateQuery()).toBeUndefined();
+    deliveryStates(deliveryState(2));
+    const { answer } = await syncFrom();
+    expect(answer.type).toBe('SYNC_PAGE');
+    expect(receiptsIn(answer)).toEqual([]);
   });
 
   it(`answers at most ${MAX_SYNC_DELIVERY_STATES} states, the most recently changed`, async () => {
