@@ -8,13 +8,13 @@ import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { getGroup } from '../tables/groups';
 import { groupIdOfConversation } from './conversations';
-import { chargeSend } from './send-rate-limit';
+import { chargeGroupSend } from './send-rate-limit';
 import { streamOnce } from './stream-once';
 
 export async function acceptGroupMessage(deps: Deps, caller: Caller, frame: GroupSendFrame): Promise<AckFrame> {
   // The frame's schema admits group conversations only.
   const groupId = groupIdOfConversation(frame.conversationId)!;
-  await chargeSend(deps, caller, frame);
+  await chargeGroupSend(deps, caller, frame);
   const group = await getGroup(deps, groupId);
   // Whether a group exists is no business of non-members.
   if (!group?.members[caller.userId]) throw new ParleyError('FORBIDDEN', 'The sender is not a member of this group');

@@ -9,9 +9,10 @@ import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { isAddressable, listDevices } from '../tables/devices';
 import { directConversationId } from './conversations';
-import { chargeSend, stampSend } from './send-rate-limit';
+import { SendCharge } from './send-rate-limit';
 import { streamOnce } from './stream-once';
 import { isBlockedBy } from './blocked-sender';
+import { ensureCurrentSession } from '../connect/sessions';
 
 const deviceKey = ({ userId, deviceId }: Participant) => `${userId}.${deviceId}`;
 
@@ -59,17 +60,38 @@ function checkDevices(expected: AddressedDevice[], envelopes: SendFrame['envelop
   }
 }
 
-export async function acceptMessage(deps: Deps, caller: Caller, frame: SendFrame): Promise<AckFrame> {
+/**
+ * Accepts a SEND that came on `connectionId`. Everything that decides whether the message goes runs at
+ * once: the session check (only the device's current connection may send), the device lists and the
+ * block read, and the tokens with the stamp ({@link SendCharge}); then its refusals are answered in order,
+ * each giving back what the message spent, and only then is anything stored.
+ */
+export async function acceptMessage(deps: Deps, caller: Caller, frame: SendFrame, connectionId: string): Promise<AckFrame> {
   if (frame.conversationId !== directConversationId(caller.userId, frame.to)) {
     throw new ParleyError('FORBIDDEN', 'The sender may not write to this conversation');
   }
-  // The device lists are read while the device's token is taken (one round trip less); a refusal of the
-  // token is answered first, whatever the reads find.
-  const reads = Promise.all([addressedDevices(deps, caller, frame.to), isBlockedBy(deps, frame.to, caller.userId)]);
-  reads.catch(() => undefined);
-  await chargeSend(deps, caller, frame);
-  const [devices, withheld] = await reads;
-  checkDevices(devices, frame.envelopes);
+  const [session, spent, read] = await Promise.allSettled([
+    ensureCurrentSession(deps, caller, connectionId),
+    SendCharge.spend(deps, caller, frame),
+    Promise.all([addressedDevices(deps, caller, frame.to), isBlockedBy(deps, frame.to, caller.userId)]),
+  ]);
+  if (session.status === 'rejected') {
+    if (spent.status === 'fulfilled') await spent.value.refundAll();
+    throw session.reason;
+  }
+  if (spent.status === 'rejected') throw spent.reason;
+  const charge = spent.value;
+  await charge.admitDevice();
+  let withheld: boolean;
+  try {
+    if (read.status === 'rejected') throw read.reason;
+    const [devices, blocked] = read.value;
+    checkDevices(devices, frame.envelopes);
+    withheld = blocked;
+  } catch (error) {
+    await charge.refundPair();
+    throw error;
+  }
 
   return streamOnce(deps, caller, frame, (serverTs): MessageRecord => ({
     kind: 'message',
@@ -85,5 +107,5 @@ export async function acceptMessage(deps: Deps, caller: Caller, frame: SendFrame
     ...(withheld ? { withheld: true as const } : {}),
     ...(frame.expiresInSeconds ? { expiresInSeconds: frame.expiresInSeconds } : {}),
     ...(frame.control ? { control: true as const } : {}),
-  }), () => stampSend(deps, caller, frame));
+  }), () => charge.stamp());
 }

@@ -110,3 +110,22 @@ export async function nextServerTsSpending(deps: Deps, conversationId: string, c
   );
   return { allowed: false, retryAfterMs: waitForTokens(Item?.[charge.bucket] as number | undefined, charge.cost, charge.rule, now) };
 }
+
+/**
+ * Gives back what {@link nextServerTsSpending} spent of the bucket, for a message refused for another
+ * reason after its stamp; the clock keeps its tick (a skipped millisecond harms nothing).
+ */
+export async function refundClockBucket(deps: Deps, conversationId: string, charge: ClockBucketCharge): Promise<void> {
+  await ifConditionHolds(
+    deps.clients.db.send(
+      new UpdateCommand({
+        TableName: tableName(deps, 'conversationClocks'),
+        Key: { conversationId },
+        UpdateExpression: 'SET #bucket = #bucket - :cost',
+        ConditionExpression: 'attribute_exists(#bucket)',
+        ExpressionAttributeNames: { '#bucket': charge.bucket },
+        ExpressionAttributeValues: { ':cost': charge.cost * charge.rule.refillMs },
+      }),
+    ),
+  );
+}
