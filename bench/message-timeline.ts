@@ -10,6 +10,7 @@
  * Flags: --messages 40 --gap-ms 700 --json (the table as JSON on stdout).
  */
 import './environment';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { startParleyLocal } from '../local/runtime';
 import { closeAll, createPairs, pairMessage } from './population';
@@ -33,13 +34,26 @@ const SERVICE_OF: Record<string, string> = {
   S3Client: 's3',
 };
 
-/** Marks the start and end of every AWS call a client makes, named by service and command. */
+/** The function whose invocation an AWS call belongs to; none for the event source's own reads. */
+const invocation = new AsyncLocalStorage<string>();
+
+/** The table ids a DynamoDB request names (`parley-local-device-queues` → `deviceQueues`), so two calls of one command tell apart. */
+function tablesOf(input: { TableName?: string; RequestItems?: Record<string, unknown> } | undefined): string {
+  const names = input?.TableName ? [input.TableName] : Object.keys(input?.RequestItems ?? {});
+  return names.map((name) => name.replace(/^parley-local-/, '').replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase())).join(',');
+}
+
+/**
+ * Marks the start and end of every AWS call a client makes, named by the invocation that made it, the
+ * service, the command and the tables: `send dynamodb UpdateItem conversationClocks ▸`.
+ */
 function timeCalls<T extends object>(client: T): T {
   const service = SERVICE_OF[client.constructor.name] ?? client.constructor.name;
   const stack = (client as unknown as { middlewareStack: { add(middleware: unknown, options: unknown): void } }).middlewareStack;
   stack.add(
-    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-      const call = `${service} ${(context.commandName ?? '?').replace(/Command$/, '')}`;
+    (next: (args: { input?: never }) => Promise<unknown>, context: { commandName?: string }) => async (args: { input?: never }) => {
+      const command = (context.commandName ?? '?').replace(/Command$/, '');
+      const call = [invocation.getStore() ?? 'event source', service, command, tablesOf(args.input)].filter(Boolean).join(' ');
       mark(`${call} ▸`);
       try {
         return await next(args);
@@ -79,7 +93,7 @@ async function main(): Promise<void> {
     intercept: (id, invoke) => async (event) => {
       mark(`λ ${id} ▸`);
       try {
-        return await invoke(event);
+        return await invocation.run(id, () => invoke(event));
       } finally {
         mark(`λ ${id} ◂`);
       }
@@ -145,11 +159,11 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`One 1:1 message at a time (${messages} messages, Alice's phone → Bob's 2 devices and Alice's other device):`);
-  console.log(`${'step'.padEnd(48)}${'median ms'.padStart(10)}${'p90 ms'.padStart(10)}`);
-  for (const row of rows) console.log(`${row.label.padEnd(48)}${row.medianMs.toFixed(1).padStart(10)}${row.p90Ms.toFixed(1).padStart(10)}`);
+  console.log(`${'step'.padEnd(64)}${'median ms'.padStart(10)}${'p90 ms'.padStart(10)}`);
+  for (const row of rows) console.log(`${row.label.padEnd(64)}${row.medianMs.toFixed(1).padStart(10)}${row.p90Ms.toFixed(1).padStart(10)}`);
   console.log(`CPU of this process per message (its DELIVERED batches and receipts included): ${cpuMsPerMessage} ms`);
   console.log('Invocations and AWS calls per message, the same included (GetRecords: with the idle shards\' polls, once a second each):');
-  for (const [call, count] of Object.entries(callsPerMessage)) console.log(`  ${call.padEnd(46)}${String(count).padStart(6)}`);
+  for (const [call, count] of Object.entries(callsPerMessage)) console.log(`  ${call.padEnd(62)}${String(count).padStart(6)}`);
 }
 
 main().catch((error: unknown) => {
