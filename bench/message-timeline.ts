@@ -7,7 +7,9 @@
  * invocations and AWS calls of each message (its DELIVERED batches and receipts included).
  * Wall-clock figures on a shared machine are noisy; this names the steps a change should shorten.
  *
- * Flags: --messages 40 --gap-ms 700 --json (the table as JSON on stdout).
+ * Flags: --messages 40 --gap-ms 700 --warmup 10 --json (the table as JSON on stdout). `--warmup` messages go
+ * first, each after the last one's ACK: V8 compiles a path's code better the more often it runs, so a few
+ * hundred show a long-running stack rather than one just started.
  */
 import './environment';
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -86,6 +88,7 @@ function labelled(message: readonly Mark[], sentAt: number): Map<string, number>
 async function main(): Promise<void> {
   const messages = option('--messages', 40);
   const gapMs = option('--gap-ms', 700);
+  const warmup = option('--warmup', 10);
   const parley = await startParleyLocal({
     webSocketPort: 0,
     httpPort: 0,
@@ -100,19 +103,24 @@ async function main(): Promise<void> {
     },
     ttlSweepIntervalMs: 60 * 60 * 1000,
     emulatorThread: true,
+    // The warm-up sends faster than a person may (the limits' own writes are made all the same).
+    sendRateLimits: { perDevice: { burst: 100_000, refillMs: 1 }, perRecipient: { burst: 100_000, refillMs: 1 } },
   });
   const perMessage: Map<string, number>[] = [];
   /** Invocations and AWS calls of every message, its DELIVERED batches and receipts included. */
   const calls = new Map<string, number>();
   let cpuMs = 0;
+  /** Per message, between the SEND and the last PUSH: the main thread's busy ms, and the process's CPU ms (every thread). */
+  const pathBusyMs: number[] = [];
+  const pathCpuMs: number[] = [];
   try {
     const pairs = await createPairs(parley, 2);
     // Warm every path (the first calls of each client and handler compile code) before timing.
-    for (let seq = 1; seq <= 10; seq++) await pairs[seq % 2]!.alice[0]!.request(pairMessage(pairs[seq % 2]!, seq));
+    for (let seq = 1; seq <= warmup; seq++) await pairs[seq % 2]!.alice[0]!.request(pairMessage(pairs[seq % 2]!, seq));
     await settle(parley);
     for (let k = 0; k < messages; k++) {
       const pair = pairs[k % pairs.length]!;
-      const frame = pairMessage(pair, 100 + k);
+      const frame = pairMessage(pair, warmup + 1 + k);
       const recipients = [...pair.bob, pair.alice[1]!];
       let pushes = 0;
       const allPushed = new Promise<void>((resolve) => {
@@ -126,10 +134,14 @@ async function main(): Promise<void> {
       });
       marks = [];
       const cpu = process.cpuUsage();
+      const loop = performance.eventLoopUtilization();
       const sentAt = performance.now();
       const acked = pair.alice[0]!.request(frame).then(() => mark('ACK on the sender'));
       await Promise.all([acked, allPushed]);
       const lastPush = performance.now();
+      pathBusyMs.push(performance.eventLoopUtilization(loop).active);
+      const onPath = process.cpuUsage(cpu);
+      pathCpuMs.push((onPath.user + onPath.system) / 1000);
       // The DELIVERED batches (250 ms in the SDK) and their receipts run in the gap, counted in the CPU.
       await sleep(gapMs);
       const used = process.cpuUsage(cpu);
@@ -153,15 +165,18 @@ async function main(): Promise<void> {
     .filter((row) => row.seenIn * 2 >= perMessage.length)
     .sort((a, b) => a.medianMs - b.medianMs);
   const cpuMsPerMessage = Math.round((cpuMs / messages) * 10) / 10;
+  const median = (values: number[]) => Math.round(percentile([...values].sort((a, b) => a - b), 50)! * 10) / 10;
+  const pathMs = { mainThreadBusy: median(pathBusyMs), processCpu: median(pathCpuMs) };
   const callsPerMessage = Object.fromEntries([...calls].sort(([a], [b]) => a.localeCompare(b)).map(([call, count]) => [call, Math.round((count / messages) * 100) / 100]));
   if (process.argv.includes('--json')) {
-    console.log(JSON.stringify({ messages, cpuMsPerMessage, callsPerMessage, steps: rows }, null, 2));
+    console.log(JSON.stringify({ messages, cpuMsPerMessage, pathMs, callsPerMessage, steps: rows }, null, 2));
     return;
   }
   console.log(`One 1:1 message at a time (${messages} messages, Alice's phone → Bob's 2 devices and Alice's other device):`);
   console.log(`${'step'.padEnd(64)}${'median ms'.padStart(10)}${'p90 ms'.padStart(10)}`);
   for (const row of rows) console.log(`${row.label.padEnd(64)}${row.medianMs.toFixed(1).padStart(10)}${row.p90Ms.toFixed(1).padStart(10)}`);
   console.log(`CPU of this process per message (its DELIVERED batches and receipts included): ${cpuMsPerMessage} ms`);
+  console.log(`From the SEND to the last PUSH, median: the main thread busy ${pathMs.mainThreadBusy} ms, the process's CPU (every thread) ${pathMs.processCpu} ms`);
   console.log('Invocations and AWS calls per message, the same included (GetRecords: with the idle shards\' polls, once a second each):');
   for (const [call, count] of Object.entries(callsPerMessage)) console.log(`  ${call.padEnd(62)}${String(count).padStart(6)}`);
 }
