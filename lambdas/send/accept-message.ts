@@ -9,10 +9,9 @@ import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { isAddressable, listDevices } from '../tables/devices';
 import { directConversationId } from './conversations';
-import { SendCharge } from './send-rate-limit';
 import { streamOnce } from './stream-once';
 import { isBlockedBy } from './blocked-sender';
-import { ensureCurrentSession } from '../connect/sessions';
+import { admitMessage } from './admission';
 
 const deviceKey = ({ userId, deviceId }: Participant) => `${userId}.${deviceId}`;
 
@@ -61,37 +60,19 @@ function checkDevices(expected: AddressedDevice[], envelopes: SendFrame['envelop
 }
 
 /**
- * Accepts a SEND that came on `connectionId`. Everything that decides whether the message goes runs at
- * once: the session check (only the device's current connection may send), the device lists and the
- * block read, and the tokens with the stamp ({@link SendCharge}); then its refusals are answered in order,
- * each giving back what the message spent, and only then is anything stored.
+ * Accepts a SEND that came on `connectionId`: its session, the device's token, the device lists and the
+ * block at once ({@link admitMessage}), then its envelopes; only then is it stamped (spending the pair's
+ * token) and stored.
  */
 export async function acceptMessage(deps: Deps, caller: Caller, frame: SendFrame, connectionId: string): Promise<AckFrame> {
   if (frame.conversationId !== directConversationId(caller.userId, frame.to)) {
     throw new ParleyError('FORBIDDEN', 'The sender may not write to this conversation');
   }
-  const [session, spent, read] = await Promise.allSettled([
-    ensureCurrentSession(deps, caller, connectionId),
-    SendCharge.spend(deps, caller, frame),
-    Promise.all([addressedDevices(deps, caller, frame.to), isBlockedBy(deps, frame.to, caller.userId)]),
-  ]);
-  if (session.status === 'rejected') {
-    if (spent.status === 'fulfilled') await spent.value.refundAll();
-    throw session.reason;
-  }
-  if (spent.status === 'rejected') throw spent.reason;
-  const charge = spent.value;
-  await charge.admitDevice();
-  let withheld: boolean;
-  try {
-    if (read.status === 'rejected') throw read.reason;
-    const [devices, blocked] = read.value;
-    checkDevices(devices, frame.envelopes);
-    withheld = blocked;
-  } catch (error) {
-    await charge.refundPair();
-    throw error;
-  }
+  const reads = Promise.all([addressedDevices(deps, caller, frame.to), isBlockedBy(deps, frame.to, caller.userId)]);
+  const { charge, read } = await admitMessage(deps, caller, connectionId, frame, 'direct', reads);
+  if (read.status === 'rejected') throw read.reason;
+  const [devices, withheld] = read.value;
+  checkDevices(devices, frame.envelopes);
 
   return streamOnce(deps, caller, frame, (serverTs): MessageRecord => ({
     kind: 'message',

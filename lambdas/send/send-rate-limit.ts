@@ -3,9 +3,8 @@
  * sending device's bucket (the `rateLimits` table), and a SEND one more of the bucket of its sending
  * device → recipient user pair. A 1:1 conversation has exactly those two users, so the pair's bucket lives
  * on the conversation's clock item and is spent by the same write that stamps the message: one write
- * less per SEND than a bucket item of its own. A SEND spends both at once, while its other checks run
- * ({@link SendCharge}); a message refused by either limit spends no tokens (the other's is given back) and
- * stores nothing.
+ * less per SEND than a bucket item of its own ({@link SendCharge}). A message refused by either limit
+ * spends no tokens (the device's is given back when the pair refuses) and stores nothing.
  */
 import * as z from '../protocol/zod';
 import { rateLimited } from '../protocol/errors';
@@ -13,7 +12,7 @@ import { env } from '../resources';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { getAccepted, senderOf } from '../tables/accepted-messages';
-import { nextServerTs, nextServerTsSpending, refundClockBucket, type ClockBucketCharge, type StampedSpend } from '../tables/conversation-clocks';
+import { nextServerTs, nextServerTsSpending, type ClockBucketCharge } from '../tables/conversation-clocks';
 import { refundTokens, spendTokens, type Spend } from '../tables/rate-limits';
 import { isAcceptanceOf, type Sent } from './stream-once';
 
@@ -50,71 +49,56 @@ const pairChargeOf = (caller: Caller, limits: SendRateLimits): ClockBucketCharge
   // The recipient is the conversation's other member: the pair's bucket is the sending device's on it.
   ({ bucket: `sendTo:${senderOf(caller)}`, cost: 1, rule: limits.perRecipient });
 
-/** Spends the device's token of a GROUP_SEND, or throws RATE_LIMITED with `retryAfterSeconds` (never for a retry). */
-export async function chargeGroupSend(deps: Deps, caller: Caller, frame: Sent): Promise<void> {
-  const spend = await spendTokens(deps, deviceBucketOf(caller), 1, sendRateLimitsOf(deps).perDevice);
-  if (spend.allowed || (await isAcceptedRetry(deps, caller, frame))) return;
-  throw rateLimited('Too many messages from this device; nothing was sent', spend.retryAfterMs);
-}
-
 /**
- * What a SEND spent, in one round trip: the device's token, and the pair's token in the write that stamps
- * the message with its conversation's clock. Spent while the SEND's other checks run, so the route waits
- * for one round trip where it waited for three; whatever a message that does not go spent is given back,
- * in the order its refusals are answered: a replaced connection (both tokens back), the device's limit
- * (the pair's back), the message's devices (the pair's back; the device's token is the price of any SEND
- * it makes, or a flood of refused ones would cost it nothing), the pair's limit (the device's back).
- * A retry of a message accepted before is let through either limit, and answered with its first ACK.
+ * The tokens of a SEND or GROUP_SEND: the device's, spent while the frame's other checks run
+ * ({@link admitMessage}), and, for a SEND, the pair's, spent by the write that stamps the message once every
+ * check has passed (a message refused before is not stamped: the clock and the pair's bucket stay as they
+ * were, and no clock item is made for a conversation that does not exist). A frame on a replaced
+ * connection gets the device's token back; so does a SEND refused by the pair's limit. A message refused
+ * for anything else keeps the device's token spent: it is the price of any frame a device sends, or a
+ * flood of refused ones would cost it nothing. A retry of a message accepted before is let through
+ * either limit, and answered with its first ACK.
  */
 export class SendCharge {
   private constructor(
     private readonly deps: Deps,
     private readonly caller: Caller,
     private readonly frame: Sent,
+    private readonly kind: 'direct' | 'group',
     private readonly limits: SendRateLimits,
     private readonly device: Spend,
-    private readonly stamped: StampedSpend,
   ) {}
 
-  /** Spends both tokens and ticks the clock, at once. */
-  static async spend(deps: Deps, caller: Caller, frame: Sent): Promise<SendCharge> {
+  /** Spends the device's token. */
+  static async spend(deps: Deps, caller: Caller, frame: Sent, kind: 'direct' | 'group'): Promise<SendCharge> {
     const limits = sendRateLimitsOf(deps);
-    const [device, stamped] = await Promise.all([
-      spendTokens(deps, deviceBucketOf(caller), 1, limits.perDevice),
-      nextServerTsSpending(deps, frame.conversationId, pairChargeOf(caller, limits)),
-    ]);
-    return new SendCharge(deps, caller, frame, limits, device, stamped);
+    const device = await spendTokens(deps, deviceBucketOf(caller), 1, limits.perDevice);
+    return new SendCharge(deps, caller, frame, kind, limits, device);
   }
 
-  /** Throws RATE_LIMITED when the device had no token (giving the pair's back), unless the message is a retry. */
+  /** Throws RATE_LIMITED when the device had no token, unless the message is a retry. */
   async admitDevice(): Promise<void> {
     if (this.device.allowed || (await isAcceptedRetry(this.deps, this.caller, this.frame))) return;
-    await this.refundPair();
     throw rateLimited('Too many messages from this device; nothing was sent', this.device.retryAfterMs);
   }
 
   /**
-   * The message's stamp; or RATE_LIMITED when the pair had no token (the clock did not tick; the device's
-   * token goes back), unless the message is a retry, which then takes a stamp of the clock alone.
+   * The message's stamp, spending a SEND's pair token in the same write; or RATE_LIMITED when the pair has
+   * none (the clock does not tick; the device's token goes back), unless the message is a retry, which
+   * then takes a stamp of the clock alone.
    */
   async stamp(): Promise<number> {
-    if (this.stamped.allowed) return this.stamped.serverTs;
-    await this.refundDevice();
-    if (await isAcceptedRetry(this.deps, this.caller, this.frame)) return nextServerTs(this.deps, this.frame.conversationId);
-    throw rateLimited('Too many messages from this device to this recipient; nothing was sent', this.stamped.retryAfterMs);
+    const { deps, frame } = this;
+    if (this.kind === 'group') return nextServerTs(deps, frame.conversationId);
+    const stamped = await nextServerTsSpending(deps, frame.conversationId, pairChargeOf(this.caller, this.limits));
+    if (stamped.allowed) return stamped.serverTs;
+    await this.refund();
+    if (await isAcceptedRetry(deps, this.caller, frame)) return nextServerTs(deps, frame.conversationId);
+    throw rateLimited('Too many messages from this device to this recipient; nothing was sent', stamped.retryAfterMs);
   }
 
-  /** The frame came on a connection the device has replaced: it sent nothing, and spends nothing. */
-  async refundAll(): Promise<void> {
-    await Promise.all([this.refundDevice(), this.refundPair()]);
-  }
-
-  /** The message was refused for its devices: the pair's token goes back, the device's stays spent. */
-  async refundPair(): Promise<void> {
-    if (this.stamped.allowed) await refundClockBucket(this.deps, this.frame.conversationId, pairChargeOf(this.caller, this.limits));
-  }
-
-  private async refundDevice(): Promise<void> {
+  /** Gives the device's token back: the frame came on a replaced connection, or the pair refused it. */
+  async refund(): Promise<void> {
     if (this.device.allowed) await refundTokens(this.deps, deviceBucketOf(this.caller), 1, this.limits.perDevice);
   }
 }

@@ -59,16 +59,6 @@ export async function lastServerTs(deps: Deps, conversationId: string): Promise<
   return Item?.lastServerTs as number | undefined;
 }
 
-/** A conditional update of the clock item naming the bucket `#bucket`: undefined when its condition did not hold. */
-type BucketUpdate = Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'>;
-
-const updateWithBucket = (deps: Deps, conversationId: string, charge: ClockBucketCharge, input: BucketUpdate) =>
-  ifConditionHolds(
-    deps.clients.db.send(
-      new UpdateCommand({ TableName: tableName(deps, 'conversationClocks'), Key: { conversationId }, ExpressionAttributeNames: { '#bucket': charge.bucket }, ...input }),
-    ),
-  );
-
 /** A token bucket on the clock item: its attribute (one per sending device), and what a message costs it. */
 export interface ClockBucketCharge {
   readonly bucket: string;
@@ -89,7 +79,12 @@ export type StampedSpend = { readonly allowed: true; readonly serverTs: number }
  */
 export async function nextServerTsSpending(deps: Deps, conversationId: string, charge: ClockBucketCharge): Promise<StampedSpend> {
   const now = deps.now();
-  const update = (input: BucketUpdate) => updateWithBucket(deps, conversationId, charge, input);
+  const update = (input: Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'>) =>
+    ifConditionHolds(
+      deps.clients.db.send(
+        new UpdateCommand({ TableName: tableName(deps, 'conversationClocks'), Key: { conversationId }, ExpressionAttributeNames: { '#bucket': charge.bucket }, ...input }),
+      ),
+    );
   const steps = spendSteps('#bucket', charge.cost, charge.rule, now);
   for (const step of steps) {
     const written = await update({
@@ -114,16 +109,4 @@ export async function nextServerTsSpending(deps: Deps, conversationId: string, c
     }),
   );
   return { allowed: false, retryAfterMs: waitForTokens(Item?.[charge.bucket] as number | undefined, charge.cost, charge.rule, now) };
-}
-
-/**
- * Gives back what {@link nextServerTsSpending} spent of the bucket, for a message refused for another
- * reason after its stamp; the clock keeps its tick (a skipped millisecond harms nothing).
- */
-export async function refundClockBucket(deps: Deps, conversationId: string, charge: ClockBucketCharge): Promise<void> {
-  await updateWithBucket(deps, conversationId, charge, {
-    UpdateExpression: 'SET #bucket = #bucket - :cost',
-    ConditionExpression: 'attribute_exists(#bucket)',
-    ExpressionAttributeValues: { ':cost': charge.cost * charge.rule.refillMs },
-  });
 }

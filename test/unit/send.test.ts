@@ -183,16 +183,16 @@ describe('send', () => {
     expect(await run()).toMatchObject({ type: 'ERROR', code: 'INTERNAL', action: 'SEND' });
   });
 
-  it('checks the session, reads the device lists and the block, and spends both tokens with the stamp all at once, before anything is stored', async () => {
+  it('checks the session, reads the device lists and the block, and spends the device’s token all at once, stamping and storing nothing before the session answers', async () => {
     let routeRead!: () => void;
     db.on(GetCommand, { TableName: 'parley-routing' }).callsFake(() => new Promise((resolve) => (routeRead = () => resolve({}))));
     const answer = run();
     await new Promise((resolve) => setTimeout(resolve, 20));
-    // Everything but the session's answer is in: the stores wait for it.
+    // Everything but the session's answer is in: the stamp and the stores wait for it.
     expect(db.commandCalls(QueryCommand)).toHaveLength(2);
     expect(db.commandCalls(GetCommand, { TableName: 'parley-blocks' })).toHaveLength(1);
     expect(updatesOf('parley-rateLimits')).toHaveLength(1);
-    expect(updatesOf('parley-conversationClocks')).toHaveLength(1);
+    expect(updatesOf('parley-conversationClocks')).toHaveLength(0);
     expect(db.commandCalls(PutCommand)).toHaveLength(0);
     expect(kinesis.commandCalls(PutRecordCommand)).toHaveLength(0);
     routeRead();
@@ -201,7 +201,7 @@ describe('send', () => {
     expect(await answer).toEqual({ type: 'ACK', msgId: MSG, serverTs: NOW });
   });
 
-  it('closes a connection the device has replaced, answers nothing, gives both tokens back and stores nothing', async () => {
+  it('closes a connection the device has replaced, answers nothing, gives the device’s token back and stamps and stores nothing', async () => {
     db.on(GetCommand, { TableName: 'parley-routing' }).resolves({ Item: { userId: USER, deviceId: 1, connectionId: 'conn-2=', connectedAt: NOW, expiresAt: NOW / 1000 + 600 } });
     connections.on(PostToConnectionCommand).resolves({});
     connections.on(DeleteConnectionCommand).resolves({});
@@ -212,32 +212,28 @@ describe('send', () => {
     });
     expect(connections.commandCalls(DeleteConnectionCommand)[0]!.args[0].input.ConnectionId).toBe('conn-1=');
     expect(updatesOf('parley-rateLimits')).toEqual(['SET tat = :bucketNext, expiresAt = :exp', 'SET tat = tat - :cost']);
-    expect(updatesOf('parley-conversationClocks')).toEqual(['SET lastServerTs = :now, #bucket = :bucketNext', 'SET #bucket = #bucket - :cost']);
-    expect(db.commandCalls(UpdateCommand, { TableName: 'parley-conversationClocks' })[1]!.args[0].input).toMatchObject({
-      ExpressionAttributeNames: { '#bucket': `sendTo:${USER}.1` },
-      ExpressionAttributeValues: { ':cost': 1_000 },
-    });
+    expect(updatesOf('parley-conversationClocks')).toEqual([]);
     expect(db.commandCalls(PutCommand)).toHaveLength(0);
     expect(kinesis.commandCalls(PutRecordCommand)).toHaveLength(0);
   });
 
-  it('refuses envelopes that miss a device with MISMATCHED_DEVICES, gives the pair’s token back, keeps the device’s spent and stores nothing', async () => {
+  it('refuses envelopes that miss a device with MISMATCHED_DEVICES, keeping the device’s token spent, stamping nothing and storing nothing', async () => {
     db.on(QueryCommand, { KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': BOB } }).resolves({
       Items: [{ userId: BOB, deviceId: 1, registrationId: 7 }, { userId: BOB, deviceId: 2, registrationId: 9 }],
     });
     expect(await run()).toMatchObject({ type: 'ERROR', code: 'MISMATCHED_DEVICES', missingDevices: [{ userId: BOB, deviceId: 2 }] });
-    expect(updatesOf('parley-conversationClocks')).toEqual(['SET lastServerTs = :now, #bucket = :bucketNext', 'SET #bucket = #bucket - :cost']);
     expect(updatesOf('parley-rateLimits')).toEqual(['SET tat = :bucketNext, expiresAt = :exp']);
+    expect(updatesOf('parley-conversationClocks')).toEqual([]);
     expect(db.commandCalls(PutCommand)).toHaveLength(0);
     expect(kinesis.commandCalls(PutRecordCommand)).toHaveLength(0);
   });
 
-  it('refuses a SEND whose device bucket is empty with RATE_LIMITED and gives the pair’s token back', async () => {
+  it('refuses a SEND whose device bucket is empty with RATE_LIMITED, stamping nothing', async () => {
     db.on(UpdateCommand, { TableName: 'parley-rateLimits' }).rejects(conditionFailed());
     db.on(GetCommand, { TableName: 'parley-rateLimits' }).resolves({ Item: { tat: NOW + 300 * 200 } });
     db.on(GetCommand, { TableName: 'parley-acceptedMessages' }).resolves({});
     expect(await run()).toMatchObject({ type: 'ERROR', code: 'RATE_LIMITED', retryAfterSeconds: 1 });
-    expect(updatesOf('parley-conversationClocks')).toEqual(['SET lastServerTs = :now, #bucket = :bucketNext', 'SET #bucket = #bucket - :cost']);
+    expect(updatesOf('parley-conversationClocks')).toEqual([]);
     expect(db.commandCalls(PutCommand)).toHaveLength(0);
     expect(kinesis.commandCalls(PutRecordCommand)).toHaveLength(0);
   });
