@@ -13,7 +13,7 @@
  */
 import './environment';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { startParleyLocal } from '../local/runtime';
 import { closeAll, createPairs, pairMessage } from './population';
 import { settle } from './settle';
@@ -113,6 +113,11 @@ async function main(): Promise<void> {
   /** Per message, between the SEND and the last PUSH: the main thread's busy ms, and the process's CPU ms (every thread). */
   const pathBusyMs: number[] = [];
   const pathCpuMs: number[] = [];
+  /** Per message: the time from the SEND to its last PUSH, and the main thread's GC pauses that began in it. */
+  const pushedIn: { lastPushMs: number; gcMs: number }[] = [];
+  const gcPauses: PerformanceEntry[] = [];
+  const gcObserver = new PerformanceObserver((list) => gcPauses.push(...list.getEntries()));
+  gcObserver.observe({ entryTypes: ['gc'] });
   try {
     const pairs = await createPairs(parley, 2);
     // Warm every path (the first calls of each client and handler compile code) before timing.
@@ -147,11 +152,15 @@ async function main(): Promise<void> {
       const used = process.cpuUsage(cpu);
       cpuMs += (used.user + used.system) / 1000;
       perMessage.push(labelled(marks.filter(({ at }) => at <= lastPush), sentAt));
+      const lastPushAt = Math.max(...marks.filter(({ what }) => what.startsWith('PUSH on')).map(({ at }) => at));
+      const paused = gcPauses.filter(({ startTime }) => startTime >= sentAt && startTime <= lastPushAt);
+      pushedIn.push({ lastPushMs: lastPushAt - sentAt, gcMs: paused.reduce((sum, { duration }) => sum + duration, 0) });
       for (const { what } of marks) if (what.endsWith(' ▸')) calls.set(what.slice(0, -2), (calls.get(what.slice(0, -2)) ?? 0) + 1);
       for (const device of recipients) device.onFrame = () => undefined;
     }
     await closeAll(pairs.flatMap((pair) => [...pair.alice, ...pair.bob]));
   } finally {
+    gcObserver.disconnect();
     await parley.stop();
   }
 
@@ -167,16 +176,29 @@ async function main(): Promise<void> {
   const cpuMsPerMessage = Math.round((cpuMs / messages) * 10) / 10;
   const median = (values: number[]) => Math.round(percentile([...values].sort((a, b) => a - b), 50)! * 10) / 10;
   const pathMs = { mainThreadBusy: median(pathBusyMs), processCpu: median(pathCpuMs) };
+  // What makes the slow ones slow: those whose path a main-thread GC pause fell in, beside the others.
+  const withGc = pushedIn.filter(({ gcMs }) => gcMs > 0);
+  const withoutGc = pushedIn.filter(({ gcMs }) => gcMs === 0);
+  const gc = {
+    messagesWithPause: withGc.length,
+    pauseMs: withGc.length ? median(withGc.map(({ gcMs }) => gcMs)) : 0,
+    lastPushMsWithPause: withGc.length ? median(withGc.map(({ lastPushMs }) => lastPushMs)) : null,
+    lastPushMsWithout: withoutGc.length ? median(withoutGc.map(({ lastPushMs }) => lastPushMs)) : null,
+  };
   const callsPerMessage = Object.fromEntries([...calls].sort(([a], [b]) => a.localeCompare(b)).map(([call, count]) => [call, Math.round((count / messages) * 100) / 100]));
   if (process.argv.includes('--json')) {
-    console.log(JSON.stringify({ messages, cpuMsPerMessage, pathMs, callsPerMessage, steps: rows }, null, 2));
+    console.log(JSON.stringify({ messages, cpuMsPerMessage, pathMs, gc, callsPerMessage, steps: rows }, null, 2));
     return;
   }
   console.log(`One 1:1 message at a time (${messages} messages, Alice's phone → Bob's 2 devices and Alice's other device):`);
   console.log(`${'step'.padEnd(64)}${'median ms'.padStart(10)}${'p90 ms'.padStart(10)}`);
   for (const row of rows) console.log(`${row.label.padEnd(64)}${row.medianMs.toFixed(1).padStart(10)}${row.p90Ms.toFixed(1).padStart(10)}`);
   console.log(`CPU of this process per message (its DELIVERED batches and receipts included): ${cpuMsPerMessage} ms`);
-  console.log(`From the SEND to the last PUSH, median: the main thread busy ${pathMs.mainThreadBusy} ms, the process's CPU (every thread) ${pathMs.processCpu} ms`);
+  console.log(`From the SEND until the ACK and every PUSH are in, median: the main thread busy ${pathMs.mainThreadBusy} ms, the process's CPU (every thread) ${pathMs.processCpu} ms`);
+  console.log(
+    `Messages with a main-thread GC pause between the SEND and the last PUSH: ${gc.messagesWithPause} of ${messages} (median pause ${gc.pauseMs} ms); ` +
+      `last PUSH, median: ${gc.lastPushMsWithPause ?? '-'} ms with one, ${gc.lastPushMsWithout ?? '-'} ms without`,
+  );
   console.log('Invocations and AWS calls per message, the same included (GetRecords: with the idle shards\' polls, once a second each):');
   for (const [call, count] of Object.entries(callsPerMessage)) console.log(`  ${call.padEnd(62)}${String(count).padStart(6)}`);
 }
