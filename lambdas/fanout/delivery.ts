@@ -36,18 +36,24 @@ export async function deliverMessage(deps: Deps, record: MessageRecord): Promise
     record.envelopes.map(({ userId, deviceId }, index) => ({ userId, deviceId, frame: items[index]!.frame })),
     record.expiresInSeconds,
   );
-  // A message wakes the recipient's offline devices; the sender's own other devices, and receipts,
-  // wait for the device's next connect rather than cost it battery.
-  await Promise.all(offline.filter(({ userId }) => userId !== record.from.userId).map(({ userId, deviceId }) => wakeDevice(deps, userId, deviceId)));
-  // An action on the chat (a reaction, an edit, a delete) is no new activity in it.
-  if (record.control) return;
-  // The chat list of both members, after the queues: a message is never listed before it is stored.
-  const { msgId, serverTs, conversationId } = record;
+  // The wake-ups and the chat lists at once, both after the queues: a message is never listed before it is stored.
   await Promise.all([
+    // A message wakes the recipient's offline devices; the sender's own other devices, and receipts,
+    // wait for the device's next connect rather than cost it battery. A wake-up never throws.
+    ...offline.filter(({ userId }) => userId !== record.from.userId).map(({ userId, deviceId }) => wakeDevice(deps, userId, deviceId)),
+    ...listMessage(deps, record),
+  ]);
+}
+
+/** The message in both members' chat lists; none for an action on the chat (a reaction, an edit, a delete), which is no new activity in it. */
+function listMessage(deps: Deps, record: MessageRecord): Promise<void>[] {
+  if (record.control) return [];
+  const { msgId, serverTs, conversationId } = record;
+  return [
     recordActivity(deps, record.from.userId, conversationId, { msgId, serverTs, received: false, preview: record.preview }),
     // A withheld message (its recipient blocked the sender) never shows in the recipient's chat list.
     ...(record.to !== record.from.userId && !record.withheld ? [recordActivity(deps, record.to, conversationId, { msgId, serverTs, received: true })] : []),
-  ]);
+  ];
 }
 
 /** A receipt goes to every device of each recipient user, but never back to the device it came from. */

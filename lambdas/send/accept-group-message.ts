@@ -8,14 +8,19 @@ import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { getGroup } from '../tables/groups';
 import { groupIdOfConversation } from './conversations';
-import { chargeSend } from './send-rate-limit';
+import { admitMessage } from './admission';
 import { streamOnce } from './stream-once';
 
-export async function acceptGroupMessage(deps: Deps, caller: Caller, frame: GroupSendFrame): Promise<AckFrame> {
+/**
+ * Accepts a GROUP_SEND that came on `connectionId`: its session, the device's token and the group read at
+ * once ({@link admitMessage}), then its membership and version; only then is it stamped and stored.
+ */
+export async function acceptGroupMessage(deps: Deps, caller: Caller, frame: GroupSendFrame, connectionId: string): Promise<AckFrame> {
   // The frame's schema admits group conversations only.
   const groupId = groupIdOfConversation(frame.conversationId)!;
-  await chargeSend(deps, caller, frame);
-  const group = await getGroup(deps, groupId);
+  const { charge, read } = await admitMessage(deps, caller, connectionId, frame, 'group', getGroup(deps, groupId));
+  if (read.status === 'rejected') throw read.reason;
+  const group = read.value;
   // Whether a group exists is no business of non-members.
   if (!group?.members[caller.userId]) throw new ParleyError('FORBIDDEN', 'The sender is not a member of this group');
   if (frame.groupVersion !== group.version) {
@@ -36,5 +41,5 @@ export async function acceptGroupMessage(deps: Deps, caller: Caller, frame: Grou
     ciphertext: frame.ciphertext,
     ...(frame.expiresInSeconds ? { expiresInSeconds: frame.expiresInSeconds } : {}),
     ...(frame.control ? { control: true as const } : {}),
-  }));
+  }), () => charge.stamp());
 }

@@ -9,9 +9,9 @@ import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { isAddressable, listDevices } from '../tables/devices';
 import { directConversationId } from './conversations';
-import { chargeSend, stampSend } from './send-rate-limit';
 import { streamOnce } from './stream-once';
 import { isBlockedBy } from './blocked-sender';
+import { admitMessage } from './admission';
 
 const deviceKey = ({ userId, deviceId }: Participant) => `${userId}.${deviceId}`;
 
@@ -59,16 +59,19 @@ function checkDevices(expected: AddressedDevice[], envelopes: SendFrame['envelop
   }
 }
 
-export async function acceptMessage(deps: Deps, caller: Caller, frame: SendFrame): Promise<AckFrame> {
+/**
+ * Accepts a SEND that came on `connectionId`: its session, the device's token, the device lists and the
+ * block at once ({@link admitMessage}), then its envelopes; only then is it stamped (spending the pair's
+ * token) and stored.
+ */
+export async function acceptMessage(deps: Deps, caller: Caller, frame: SendFrame, connectionId: string): Promise<AckFrame> {
   if (frame.conversationId !== directConversationId(caller.userId, frame.to)) {
     throw new ParleyError('FORBIDDEN', 'The sender may not write to this conversation');
   }
-  // The device lists are read while the device's token is taken (one round trip less); a refusal of the
-  // token is answered first, whatever the reads find.
   const reads = Promise.all([addressedDevices(deps, caller, frame.to), isBlockedBy(deps, frame.to, caller.userId)]);
-  reads.catch(() => undefined);
-  await chargeSend(deps, caller, frame);
-  const [devices, withheld] = await reads;
+  const { charge, read } = await admitMessage(deps, caller, connectionId, frame, 'direct', reads);
+  if (read.status === 'rejected') throw read.reason;
+  const [devices, withheld] = read.value;
   checkDevices(devices, frame.envelopes);
 
   return streamOnce(deps, caller, frame, (serverTs): MessageRecord => ({
@@ -85,5 +88,5 @@ export async function acceptMessage(deps: Deps, caller: Caller, frame: SendFrame
     ...(withheld ? { withheld: true as const } : {}),
     ...(frame.expiresInSeconds ? { expiresInSeconds: frame.expiresInSeconds } : {}),
     ...(frame.control ? { control: true as const } : {}),
-  }), () => stampSend(deps, caller, frame));
+  }), () => charge.stamp());
 }

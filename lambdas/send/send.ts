@@ -4,8 +4,15 @@ import { webSocketRoute } from '../runtime/websocket-route';
 import { acceptMessage } from './accept-message';
 import { METRIC, recordMetric } from '../runtime/metrics';
 
-export const handler = webSocketRoute('send', SendFrame, async (frame, ctx, deps) => {
-  const ack = await acceptMessage(deps, { userId: ctx.caller.userId, deviceId: ctx.caller.deviceId }, frame);
-  recordMetric(METRIC.messagesAccepted, 1, { route: 'send' });
-  return ack;
-});
+export const handler = webSocketRoute(
+  'send',
+  SendFrame,
+  async (frame, ctx, deps) => {
+    const caller = { userId: ctx.caller.userId, deviceId: ctx.caller.deviceId };
+    const ack = await acceptMessage(deps, caller, frame, ctx.connection.connectionId);
+    recordMetric(METRIC.messagesAccepted, 1, { route: 'send' });
+    return ack;
+  },
+  // acceptMessage checks the session itself, beside its other reads.
+  { checksSession: false },
+);

@@ -9,6 +9,7 @@ import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import type { SendFrame } from '../../lambdas/protocol/frames';
 import { acceptMessage } from '../../lambdas/send/accept-message';
 import { directConversationId, groupConversationId } from '../../lambdas/send/conversations';
+import { getRoute } from '../../lambdas/tables/routing-table';
 import { call, connectDevice, linkDevice, registerAccount, request, type DeviceSocket, type TestDevice } from '../support/device-client';
 import { readMessageStream } from '../support/message-stream';
 import { syncQueue } from '../support/sync-queue';
@@ -100,7 +101,9 @@ describe('a retried SEND', () => {
     const frame = toBob(alice);
     const deps = { env: parley.environments.send, now: Date.now };
     const deadStream = { send: () => Promise.reject(new Error('the invocation died before its put')) } as unknown as KinesisClient;
-    await expect(acceptMessage({ ...deps, clients: { ...parley.clients, kinesis: deadStream } }, alice, frame as SendFrame)).rejects.toThrow('died');
+    // The SEND comes on Alice's current connection, the one her route names.
+    const { connectionId } = (await getRoute({ ...deps, clients: parley.clients }, alice.userId, alice.deviceId))!;
+    await expect(acceptMessage({ ...deps, clients: { ...parley.clients, kinesis: deadStream } }, alice, frame as SendFrame, connectionId)).rejects.toThrow('died');
     expect(await streamedRecordsOf(frame.msgId)).toHaveLength(0);
 
     const ack = await request(aliceSocket, frame);

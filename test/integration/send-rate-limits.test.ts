@@ -103,4 +103,17 @@ describe('SEND rate limits', () => {
     expect(await request(socket, sendTo(bob))).toMatchObject({ type: 'ACK' });
     expect(await request(socket, sendTo(bob))).toMatchObject({ code: 'RATE_LIMITED' });
   });
+
+  it('keeps the device’s token of a SEND refused for its devices, and spends none of the pair’s nor ticks the clock', async () => {
+    const carolSocket = await connectDevice(parley, carol);
+    const stale = { ...sendTo(bob), conversationId: directConversationId(carol.userId, bob.userId) };
+    stale.envelopes = stale.envelopes.map((envelope) => ({ ...envelope, registrationId: bob.registrationId + 1 }));
+    expect(await request(carolSocket, stale)).toMatchObject({ type: 'ERROR', code: 'STALE_DEVICES' });
+    await carolSocket.close();
+    const itemOf = async (TableName: string, Key: object) => (await parley.clients.db.send(new GetCommand({ TableName, Key, ConsistentRead: true }))).Item;
+    // Carol and Bob never exchanged a message: their conversation has no clock yet.
+    expect(await itemOf(parley.resources.tables.conversationClocks, { conversationId: stale.conversationId })).toBeUndefined();
+    expect((await itemOf(parley.resources.tables.rateLimits, { bucket: `send:${carol.userId}.${carol.deviceId}` }))?.tat).toBe(now + PER_DEVICE.refillMs);
+    await expectNothingStoredOf(stale.msgId, bob);
+  });
 });

@@ -2,7 +2,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { BatchGetCommand, BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { handler as fanout } from '../../lambdas/fanout/fanout';
-import { kinesisRecord, mockDeps, NOW, USER } from '../fixtures/aws-events';
+import { kinesisRecord, mockDeps, NOW, PUSH_APPLICATIONS, USER } from '../fixtures/aws-events';
 
 const db = mockClient(DynamoDBDocumentClient);
 const connections = mockClient(ApiGatewayManagementApiClient);
@@ -62,6 +62,24 @@ describe('fanout', () => {
     expect(updates.find((input) => input.Key!.userId === BOB)!.UpdateExpression).toContain('ADD unreadCount :one');
     // Out of the byActivity index (keyed by lastActivityAt, every attribute projected): one write, not three.
     for (const input of updates) expect(input.UpdateExpression).toMatch(/^SET activityAt = :ts, .* REMOVE lastActivityAt/);
+  });
+
+  it('claims an offline device’s wake-up while it lists the message in both chat lists, after the queue write', async () => {
+    db.on(BatchGetCommand).resolves({ Responses: { 'parley-routing': [] } }); // Bob's device is offline
+    const started: string[] = [];
+    let settle!: () => void;
+    const held = new Promise<void>((resolve) => (settle = resolve));
+    db.on(UpdateCommand).callsFake(async (input: { TableName: string }) => {
+      started.push(input.TableName);
+      await held;
+      return {};
+    });
+    const done = fanout.withDeps(mockDeps(NOW, PUSH_APPLICATIONS))({ Records: [record(1, 'direct:a')] });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // None of the three has answered, yet all three were sent: the wake-up's claim and the two chat-list rows.
+    expect(started.sort()).toEqual(['parley-conversations', 'parley-conversations', 'parley-devices']);
+    settle();
+    expect(await done).toEqual({ batchItemFailures: [] });
   });
 
   it('writes and pushes a message again when a redelivered batch brings it again: the device drops the repeat by msgId', async () => {

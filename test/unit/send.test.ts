@@ -2,12 +2,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { ApiGatewayManagementApiClient, DeleteConnectionCommand, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { handler as send } from '../../lambdas/send/send';
 import { directConversationId } from '../../lambdas/send/conversations';
 import { messageEvent, mockDeps, NOW, routeCheckPasses, USER } from '../fixtures/aws-events';
 
 const db = mockClient(DynamoDBDocumentClient);
 const kinesis = mockClient(KinesisClient);
+const connections = mockClient(ApiGatewayManagementApiClient);
 const deps = mockDeps();
 const BOB = '0d6f3b5e-1a2b-4c3d-8e9f-0a1b2c3d4e5f';
 const MSG = '9f1c2b3a-4d5e-4f60-8a7b-6c5d4e3f2a1b';
@@ -19,8 +21,12 @@ const frame = {
   seq: 3,
   envelopes: [{ userId: BOB, deviceId: 1, registrationId: 7, type: 'prekey', ciphertext: 'AAAA' }],
 };
-const run = async (body: object = frame, now = NOW) =>
-  JSON.parse((await send.withDeps({ ...deps, now: () => now })(messageEvent('SEND', JSON.stringify(body), 'conn-1=', { userId: USER, deviceId: 1 }))).body!);
+const invoke = (body: object = frame, now = NOW) =>
+  send.withDeps({ ...deps, now: () => now })(messageEvent('SEND', JSON.stringify(body), 'conn-1=', { userId: USER, deviceId: 1 }));
+const run = async (body: object = frame, now = NOW) => JSON.parse((await invoke(body, now)).body!);
+const conditionFailed = () => new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
+/** The updates made to a table, by their update expressions. */
+const updatesOf = (TableName: string) => db.commandCalls(UpdateCommand, { TableName }).map((call) => call.args[0].input.UpdateExpression);
 
 /**
  * The conversation clock item as DynamoDB keeps it: the clock (the conditional SET and the atomic ADD) and
@@ -66,6 +72,7 @@ beforeEach(() => {
   routeCheckPasses(db);
   db.on(GetCommand, { TableName: 'parley-blocks' }).resolves({}); // Bob has not blocked the sender
   kinesis.reset();
+  connections.reset();
   db.on(UpdateCommand).resolves({}); // the conversation clock: this Lambda's now is past it
   db.on(QueryCommand, { KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': BOB } }).resolves({ Items: [{ userId: BOB, deviceId: 1, registrationId: 7 }] });
   db.on(QueryCommand, { KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': USER } }).resolves({ Items: [{ userId: USER, deviceId: 1, registrationId: 8 }] });
@@ -80,6 +87,7 @@ describe('send', () => {
     kinesis.on(PutRecordCommand).callsFake(() => (order.push('put'), { SequenceNumber: '1', ShardId: 'shardId-000000000000' }));
     expect(await run()).toEqual({ type: 'ACK', msgId: MSG, serverTs: NOW });
     expect(order).toEqual(['limit', 'clock', 'stamp', 'put', 'mark']);
+    expect(db.commandCalls(GetCommand, { TableName: 'parley-routing' })[0]!.args[0].input).toMatchObject({ Key: { userId: USER, deviceId: 1 }, ConsistentRead: true });
     expect(db.commandCalls(UpdateCommand)[0]!.args[0].input.Key).toEqual({ bucket: `send:${USER}.1` });
     expect(db.commandCalls(UpdateCommand)[1]!.args[0].input).toMatchObject({
       TableName: 'parley-conversationClocks',
@@ -173,5 +181,60 @@ describe('send', () => {
     db.on(PutCommand).resolves({});
     kinesis.on(PutRecordCommand).rejects(new Error('ProvisionedThroughputExceededException'));
     expect(await run()).toMatchObject({ type: 'ERROR', code: 'INTERNAL', action: 'SEND' });
+  });
+
+  it('checks the session, reads the device lists and the block, and spends the device’s token all at once, stamping and storing nothing before the session answers', async () => {
+    let routeRead!: () => void;
+    db.on(GetCommand, { TableName: 'parley-routing' }).callsFake(() => new Promise((resolve) => (routeRead = () => resolve({}))));
+    const answer = run();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Everything but the session's answer is in: the stamp and the stores wait for it.
+    expect(db.commandCalls(QueryCommand)).toHaveLength(2);
+    expect(db.commandCalls(GetCommand, { TableName: 'parley-blocks' })).toHaveLength(1);
+    expect(updatesOf('parley-rateLimits')).toHaveLength(1);
+    expect(updatesOf('parley-conversationClocks')).toHaveLength(0);
+    expect(db.commandCalls(PutCommand)).toHaveLength(0);
+    expect(kinesis.commandCalls(PutRecordCommand)).toHaveLength(0);
+    routeRead();
+    db.on(PutCommand).resolves({});
+    kinesis.on(PutRecordCommand).resolves({ SequenceNumber: '1', ShardId: 'shardId-000000000000' });
+    expect(await answer).toEqual({ type: 'ACK', msgId: MSG, serverTs: NOW });
+  });
+
+  it('closes a connection the device has replaced, answers nothing, gives the device’s token back and stamps and stores nothing', async () => {
+    db.on(GetCommand, { TableName: 'parley-routing' }).resolves({ Item: { userId: USER, deviceId: 1, connectionId: 'conn-2=', connectedAt: NOW, expiresAt: NOW / 1000 + 600 } });
+    connections.on(PostToConnectionCommand).resolves({});
+    connections.on(DeleteConnectionCommand).resolves({});
+    expect(await invoke()).toEqual({ statusCode: 200 });
+    expect(JSON.parse(Buffer.from(connections.commandCalls(PostToConnectionCommand)[0]!.args[0].input.Data as Uint8Array).toString())).toMatchObject({
+      type: 'SESSION_CLOSED',
+      reason: 'CONNECTED_ELSEWHERE',
+    });
+    expect(connections.commandCalls(DeleteConnectionCommand)[0]!.args[0].input.ConnectionId).toBe('conn-1=');
+    expect(updatesOf('parley-rateLimits')).toEqual(['SET tat = :bucketNext, expiresAt = :exp', 'SET tat = tat - :cost']);
+    expect(updatesOf('parley-conversationClocks')).toEqual([]);
+    expect(db.commandCalls(PutCommand)).toHaveLength(0);
+    expect(kinesis.commandCalls(PutRecordCommand)).toHaveLength(0);
+  });
+
+  it('refuses envelopes that miss a device with MISMATCHED_DEVICES, keeping the device’s token spent, stamping nothing and storing nothing', async () => {
+    db.on(QueryCommand, { KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': BOB } }).resolves({
+      Items: [{ userId: BOB, deviceId: 1, registrationId: 7 }, { userId: BOB, deviceId: 2, registrationId: 9 }],
+    });
+    expect(await run()).toMatchObject({ type: 'ERROR', code: 'MISMATCHED_DEVICES', missingDevices: [{ userId: BOB, deviceId: 2 }] });
+    expect(updatesOf('parley-rateLimits')).toEqual(['SET tat = :bucketNext, expiresAt = :exp']);
+    expect(updatesOf('parley-conversationClocks')).toEqual([]);
+    expect(db.commandCalls(PutCommand)).toHaveLength(0);
+    expect(kinesis.commandCalls(PutRecordCommand)).toHaveLength(0);
+  });
+
+  it('refuses a SEND whose device bucket is empty with RATE_LIMITED, stamping nothing', async () => {
+    db.on(UpdateCommand, { TableName: 'parley-rateLimits' }).rejects(conditionFailed());
+    db.on(GetCommand, { TableName: 'parley-rateLimits' }).resolves({ Item: { tat: NOW + 300 * 200 } });
+    db.on(GetCommand, { TableName: 'parley-acceptedMessages' }).resolves({});
+    expect(await run()).toMatchObject({ type: 'ERROR', code: 'RATE_LIMITED', retryAfterSeconds: 1 });
+    expect(updatesOf('parley-conversationClocks')).toEqual([]);
+    expect(db.commandCalls(PutCommand)).toHaveLength(0);
+    expect(kinesis.commandCalls(PutRecordCommand)).toHaveLength(0);
   });
 });
