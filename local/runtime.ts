@@ -276,6 +276,7 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
           endpoints,
           credentials,
           environments,
+          resources,
           ...(inProcess ? { ports: { databases: emulators.connect(), connections: portToGateway() } } : {}),
         }),
         ...(options.threadInstrumentation ? { instrumentation: options.threadInstrumentation } : {}),

@@ -5,12 +5,14 @@
  *
  * @example
  * // bench/thread-request-counter.ts
- * export const createThreadInstrumentation: CreateThreadInstrumentation = (tables) => {
+ * export const createThreadInstrumentation: CreateThreadInstrumentation = ({ resources }) => {
  *   const counter = new RequestCounter();
- *   counter.nameTables(tables as Record<TableId, string>);
- *   return { instrumentClients: counter.instrument, takeReport: () => counter.take() };
+ *   counter.nameTables(resources.tables);
+ *   return { instrumentClients: counter.instrument, takeReport: () => counter.drain() };
  * };
  */
+import type { ResourceNames } from '../../lambdas/function-environment';
+
 export interface ThreadInstrumentation {
   /** Called with each AWS client the thread's handlers use, as it is made. */
   readonly instrumentClients: <T extends object>(client: T) => T;
@@ -18,8 +20,11 @@ export interface ThreadInstrumentation {
   takeReport(): unknown;
 }
 
-/** What the instrumentation module exports, by this name; `setup` is what the main thread gave with its path. */
-export type CreateThreadInstrumentation = (setup: unknown) => ThreadInstrumentation;
+/**
+ * What the instrumentation module exports, by this name: called once per thread with the runtime's resource
+ * names and the `setup` the main thread gave with the module's path.
+ */
+export type CreateThreadInstrumentation = (context: { readonly resources: ResourceNames; readonly setup?: unknown }) => ThreadInstrumentation;
 
 /** The main thread's side: which module each thread loads, with what, and where its reports go. */
 export interface ThreadInstrumentationOptions {

@@ -4,6 +4,7 @@ import type { EmfOutput } from '@aws-lambda-powertools/metrics/types';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { FunctionId } from '../../lambdas/functions';
 import type { Service } from '../../lambdas/runtime/clients';
+import type { ResourceNames } from '../../lambdas/function-environment';
 
 /** A function thread's `workerData`: how to make its clients, and each function's environment. */
 export interface FunctionThreadSetup {
@@ -16,6 +17,8 @@ export interface FunctionThreadSetup {
    */
   readonly ports?: { readonly databases: MessagePort; readonly connections: MessagePort };
   readonly environments: Readonly<Record<FunctionId, Record<string, string>>>;
+  /** The runtime's resource names, for the instrumentation. */
+  readonly resources: ResourceNames;
   /** See `ThreadInstrumentation`. */
   readonly instrumentation?: { readonly module: string; readonly setup?: unknown };
 }

@@ -20,7 +20,7 @@ async function main(setup: FunctionThreadSetup): Promise<void> {
   let instrumentation: ThreadInstrumentation | undefined;
   if (setup.instrumentation) {
     const module = require(setup.instrumentation.module) as { createThreadInstrumentation: CreateThreadInstrumentation };
-    instrumentation = module.createThreadInstrumentation(setup.instrumentation.setup);
+    instrumentation = module.createThreadInstrumentation({ resources: setup.resources, ...(setup.instrumentation.setup === undefined ? {} : { setup: setup.instrumentation.setup }) });
   }
   const requestHandlers: Record<string, RequestHandler> = {};
   if (setup.ports) {
