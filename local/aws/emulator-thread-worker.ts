@@ -8,11 +8,16 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { InProcessRequestHandler } from './in-process-handler';
 import { closeServer, listenOnLoopback } from './loopback';
 import { dynamoDbServer, kinesisServer, type ThreadedService } from './emulator-servers';
-import { servePortRequests } from './request-port';
+import { FairRequestQueue, servePortRequests } from './request-port';
 import { watchKinesisPuts } from '../kinesis/put-feed';
 import type { ThreadConnect, ThreadMessage, ThreadSetup } from './emulator-thread-messages';
 
 const port = parentPort!;
+/**
+ * Requests with the emulators at once. They work on one thread, so more would only interleave them (a
+ * queued request would wait for all of those before it), while a few keep it busy across their pauses.
+ */
+const REQUESTS_AT_ONCE = 2;
 const post = (message: ThreadMessage) => port.postMessage(message);
 
 async function main({ directories }: ThreadSetup): Promise<void> {
@@ -25,9 +30,11 @@ async function main({ directories }: ThreadSetup): Promise<void> {
     kinesis: new InProcessRequestHandler(servers.kinesis),
   };
   watchKinesisPuts(servers.kinesis).subscribe(({ streamName, hashKeys }) => post({ type: 'put', streamName, hashKeys: [...hashKeys] }));
-  servePortRequests(port, handlers);
+  // The main thread's requests and each function thread's, in turn (see FairRequestQueue).
+  const queue = new FairRequestQueue(REQUESTS_AT_ONCE);
+  servePortRequests(port, handlers, queue);
   port.on('message', (message: ThreadConnect | { type: 'stop' } | { type: 'request' }) => {
-    if (message.type === 'connect') servePortRequests(message.port, handlers);
+    if (message.type === 'connect') servePortRequests(message.port, handlers, queue);
     if (message.type === 'stop') void Promise.allSettled(Object.values(servers).map(closeServer)).then(() => post({ type: 'stopped' }));
   });
   const [dynamodb, kinesis] = await Promise.all([listenOnLoopback(servers.dynamodb), listenOnLoopback(servers.kinesis)]);

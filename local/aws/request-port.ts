@@ -24,6 +24,8 @@ export interface PortRequest {
   readonly type: 'request';
   readonly id: number;
   readonly service: string;
+  /** The invocation that made the request, on the requesting thread: see `FairRequestQueue`. */
+  readonly caller?: string;
   readonly request: {
     readonly method: string;
     readonly path: string;
@@ -44,12 +46,63 @@ export interface ServingHandler {
 
 /**
  * Answers the requests that come through `port` with `handlers`, by service. Other messages on the port are
- * left to its other listeners.
+ * left to its other listeners. With `queue`, requests wait their turn in it (shared by every port a thread serves).
  */
-export function servePortRequests(port: RequestPort, handlers: Readonly<Record<string, ServingHandler>>): void {
+export function servePortRequests(port: RequestPort, handlers: Readonly<Record<string, ServingHandler>>, queue?: FairRequestQueue): void {
+  const portKey = queue?.keyOfPort() ?? '';
   port.on('message', (message: { type?: string }) => {
-    if (message?.type === 'request') void answer(port, handlers, message as PortRequest);
+    if (message?.type !== 'request') return;
+    const request = message as PortRequest;
+    if (!queue) return void answer(port, handlers, request);
+    queue.run(`${portKey}/${request.caller ?? ''}`, () => answer(port, handlers, request));
   });
+}
+
+/**
+ * Requests to one emulator thread, taken in turn by caller rather than in order of arrival. On AWS a
+ * DynamoDB request of one invocation never waits for another's; here one thread answers them all, and a
+ * group fan-out puts 32 queries at a time in front of a 1:1 message's dozen requests, each of which then
+ * waits behind them all. Each caller (a port, and the invocation that made the request on it) has a queue
+ * of its own; at most `concurrency` requests are with the servers at once, the next taken from the caller
+ * after the last one served.
+ *
+ * @example
+ * const queue = new FairRequestQueue(4);
+ * servePortRequests(port, handlers, queue);
+ */
+export class FairRequestQueue {
+  /** Callers with requests waiting, in turn: a Map keeps insertion order, and a served caller goes last. */
+  private readonly waiting = new Map<string, (() => Promise<void>)[]>();
+  private running = 0;
+  private ports = 0;
+
+  constructor(private readonly concurrency: number) {}
+
+  /** A key of its own for each port served. */
+  keyOfPort(): string {
+    return String(++this.ports);
+  }
+
+  run(caller: string, task: () => Promise<void>): void {
+    const queue = this.waiting.get(caller);
+    if (queue) queue.push(task);
+    else this.waiting.set(caller, [task]);
+    this.next();
+  }
+
+  private next(): void {
+    while (this.running < this.concurrency && this.waiting.size > 0) {
+      const [caller, queue] = this.waiting.entries().next().value as [string, (() => Promise<void>)[]];
+      const task = queue.shift()!;
+      this.waiting.delete(caller);
+      if (queue.length > 0) this.waiting.set(caller, queue);
+      this.running++;
+      void task().finally(() => {
+        this.running--;
+        this.next();
+      });
+    }
+  }
 }
 
 async function answer(port: RequestPort, handlers: Readonly<Record<string, ServingHandler>>, { id, service, request }: PortRequest): Promise<void> {
@@ -80,7 +133,11 @@ export class RequestChannel {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
 
-  constructor(private readonly port: RequestPort) {
+  /** `callerOf`: who is asking, on this thread (the invocation), for the serving thread's `FairRequestQueue`. */
+  constructor(
+    private readonly port: RequestPort,
+    private readonly callerOf: () => string | undefined = () => undefined,
+  ) {
     port.on('message', (message: { type?: string }) => {
       if (message?.type === 'response' || message?.type === 'failed') this.settle(message as PortAnswer);
     });
@@ -101,9 +158,10 @@ export class RequestChannel {
     return new Promise((resolve, reject) => {
       const id = ++this.nextId;
       this.pending.set(id, { resolve, reject });
+      const caller = this.callerOf();
       // A body of bytes is a copy of its own (see bodyOf), moved rather than copied again.
       const transfer = request.body instanceof Uint8Array ? [request.body.buffer as ArrayBuffer] : [];
-      this.port.postMessage({ type: 'request', id, service, request } satisfies PortRequest, transfer);
+      this.port.postMessage({ type: 'request', id, service, ...(caller === undefined ? {} : { caller }), request } satisfies PortRequest, transfer);
     });
   }
 

@@ -4,6 +4,7 @@
  * requests go through ports (to the emulators, and to the main thread's gateway), S3 and SNS over loopback,
  * as on the main thread. The handlers' metrics go to the main thread's registry. See threads.ts.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createClients, type RequestHandler } from '../../lambdas/runtime/clients';
 import type { FunctionId } from '../../lambdas/functions';
@@ -15,6 +16,8 @@ import { crossedError, type FunctionThreadMessage, type FunctionThreadSetup, typ
 
 const port = parentPort!;
 const post = (message: FunctionThreadMessage) => port.postMessage(message);
+/** The invocation running, which names its requests to the emulators so they are served in turn. */
+const invocation = new AsyncLocalStorage<string>();
 
 async function main(setup: FunctionThreadSetup): Promise<void> {
   let instrumentation: ThreadInstrumentation | undefined;
@@ -24,7 +27,7 @@ async function main(setup: FunctionThreadSetup): Promise<void> {
   }
   const requestHandlers: Record<string, RequestHandler> = {};
   if (setup.ports) {
-    const databases = new RequestChannel(setup.ports.databases);
+    const databases = new RequestChannel(setup.ports.databases, () => invocation.getStore());
     const connections = new RequestChannel(setup.ports.connections);
     requestHandlers.dynamodb = databases.handlerFor('dynamodb') as unknown as RequestHandler;
     requestHandlers.kinesis = databases.handlerFor('kinesis') as unknown as RequestHandler;
@@ -48,7 +51,7 @@ async function main(setup: FunctionThreadSetup): Promise<void> {
   };
   port.on('message', (message: ThreadInvoke) => {
     if (message.type !== 'invoke') return;
-    invokerOf(message.functionId)(message.event).then(
+    invocation.run(String(message.id), () => invokerOf(message.functionId)(message.event)).then(
       (value) => post({ type: 'result', id: message.id, value, ...report(instrumentation) }),
       (error: unknown) => post({ type: 'error', id: message.id, error: crossedError(error), ...report(instrumentation) }),
     );

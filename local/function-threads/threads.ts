@@ -3,8 +3,8 @@
  * on a machine with two cores the handlers' work (the SDK's serialization and signing, the domain code, a
  * group fan-out's thousand queries) runs beside the gateways on the main thread instead of between their
  * steps, and a long invocation holds up only the thread it runs on. Each thread loads the same handler
- * modules (thread.ts) with clients of its own; an invocation's event is posted to the thread with the fewest
- * invocations in flight, and its result or error posted back. A thread that dies fails its invocations (as
+ * modules (thread.ts) with clients of its own; an invocation's event is posted to the least busy thread
+ * (`leastBusy`), and its result or error posted back. A thread that dies fails its invocations (as
  * a crashed sandbox does: the caller retries) and is replaced.
  *
  * @example
@@ -13,6 +13,7 @@
  * await threads.stop();
  */
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Worker, type MessagePort } from 'node:worker_threads';
 import type { FunctionId } from '../../lambdas/functions';
 import { localMetrics } from '../../lambdas/runtime/metrics';
@@ -37,6 +38,8 @@ export interface FunctionThreads {
 interface Pending {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
+  /** performance.now() when it was posted. */
+  readonly since: number;
 }
 
 interface FunctionThread {
@@ -119,16 +122,34 @@ export async function startFunctionThreads(options: FunctionThreadsOptions): Pro
   return {
     invoke(functionId, event) {
       if (stopping) return Promise.reject(new Error('The function threads have stopped'));
-      // The least busy thread, by invocations in flight (a long fan-out keeps the others free for short
-      // ones); among equals, each in turn.
       const id = ++nextId;
-      let thread = threads[id % threads.length]!;
-      for (const candidate of threads) if (candidate.pending.size < thread.pending.size) thread = candidate;
+      const thread = leastBusy(threads, id);
       return new Promise((resolve, reject) => {
-        thread.pending.set(id, { resolve, reject });
+        thread.pending.set(id, { resolve, reject, since: performance.now() });
         thread.worker.postMessage({ type: 'invoke', id, functionId, event } satisfies ThreadInvoke);
       });
     },
     stop,
   };
+}
+
+/**
+ * The thread with the least work in hand, by the time its invocations in flight have run so far: a thread
+ * busy with a group fan-out for a second is passed over for one with a few 1:1 invocations of some
+ * milliseconds each, which counting invocations would see as busier. Among idle threads, each in turn.
+ */
+function leastBusy(threads: readonly FunctionThread[], turn: number): FunctionThread {
+  const now = performance.now();
+  const load = (thread: FunctionThread) => {
+    let elapsed = 0;
+    for (const { since } of thread.pending.values()) elapsed += now - since;
+    return elapsed;
+  };
+  let chosen = threads[turn % threads.length]!;
+  let least = load(chosen);
+  for (const candidate of threads) {
+    const candidateLoad = load(candidate);
+    if (candidateLoad < least) [chosen, least] = [candidate, candidateLoad];
+  }
+  return chosen;
 }
