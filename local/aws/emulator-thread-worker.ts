@@ -13,11 +13,7 @@ import { watchKinesisPuts } from '../kinesis/put-feed';
 import type { ThreadConnect, ThreadMessage, ThreadSetup } from './emulator-thread-messages';
 
 const port = parentPort!;
-/**
- * Requests with the emulators at once. They work on one thread, so more would only interleave them (a
- * queued request would wait for all of those before it), while a few keep it busy across their pauses.
- */
-const REQUESTS_AT_ONCE = 2;
+
 const post = (message: ThreadMessage) => port.postMessage(message);
 
 async function main({ directories }: ThreadSetup): Promise<void> {
@@ -31,7 +27,7 @@ async function main({ directories }: ThreadSetup): Promise<void> {
   };
   watchKinesisPuts(servers.kinesis).subscribe(({ streamName, hashKeys }) => post({ type: 'put', streamName, hashKeys: [...hashKeys] }));
   // The main thread's requests and each function thread's, in turn (see FairRequestQueue).
-  const queue = new FairRequestQueue(REQUESTS_AT_ONCE);
+  const queue = new FairRequestQueue();
   servePortRequests(port, handlers, queue);
   port.on('message', (message: ThreadConnect | { type: 'stop' } | { type: 'request' }) => {
     if (message.type === 'connect') servePortRequests(message.port, handlers, queue);

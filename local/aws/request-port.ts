@@ -64,10 +64,11 @@ export function servePortRequests(port: RequestPort, handlers: Readonly<Record<s
  * group fan-out puts 32 queries at a time in front of a 1:1 message's dozen requests, each of which then
  * waits behind them all. Each caller (a port, and the invocation that made the request on it) has a queue
  * of its own; at most `concurrency` requests are with the servers at once, the next taken from the caller
- * after the last one served.
+ * after the last one served. The emulators work on one thread, so more at once would only interleave them (a
+ * request would wait for all those before it), while two keep the thread busy across their pauses.
  *
  * @example
- * const queue = new FairRequestQueue(4);
+ * const queue = new FairRequestQueue();
  * servePortRequests(port, handlers, queue);
  */
 export class FairRequestQueue {
@@ -76,7 +77,7 @@ export class FairRequestQueue {
   private running = 0;
   private ports = 0;
 
-  constructor(private readonly concurrency: number) {}
+  constructor(private readonly concurrency = 2) {}
 
   /** A key of its own for each port served. */
   keyOfPort(): string {

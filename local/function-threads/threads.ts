@@ -126,7 +126,13 @@ export async function startFunctionThreads(options: FunctionThreadsOptions): Pro
       const thread = leastBusy(threads, id);
       return new Promise((resolve, reject) => {
         thread.pending.set(id, { resolve, reject, since: performance.now() });
-        thread.worker.postMessage({ type: 'invoke', id, functionId, event } satisfies ThreadInvoke);
+        try {
+          thread.worker.postMessage({ type: 'invoke', id, functionId, event } satisfies ThreadInvoke);
+        } catch (error) {
+          // An event that cannot be copied to a thread (a DataCloneError): Lambda takes JSON only.
+          thread.pending.delete(id);
+          reject(error as Error);
+        }
       });
     },
     stop,
