@@ -16,14 +16,18 @@ async function loadHandler(id: FunctionId): Promise<Handler<unknown, unknown>> {
   return module.handler;
 }
 
+/** A function's handler, loaded at its first invocation or when asked. */
+export interface LazyHandler extends Invoke {
+  /** Loads the module now, if it is not loaded yet. */
+  load(): Promise<Invoke>;
+}
+
 /**
  * A function's handler, loaded at its first invocation as Lambda loads it at its first cold start: a start
  * (and every test file that makes one) pays only for the functions it calls.
  */
-export function loadedOnFirstCall(id: FunctionId, deps: Deps): Invoke {
+export function loadedOnFirstCall(id: FunctionId, deps: Deps): LazyHandler {
   let loaded: Promise<Invoke> | undefined;
-  return async (event) => {
-    loaded ??= loadHandler(id).then((handler) => handler.withDeps(deps));
-    return (await loaded)(event);
-  };
+  const load = () => (loaded ??= loadHandler(id).then((handler) => handler.withDeps(deps)));
+  return Object.assign(async (event: unknown) => (await load())(event), { load });
 }

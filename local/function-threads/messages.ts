@@ -30,6 +30,12 @@ export interface ThreadInvoke {
   readonly event: unknown;
 }
 
+/** Load a function's module now: another thread has run it, and this one will be asked to. */
+export interface ThreadLoad {
+  readonly type: 'load';
+  readonly functionId: FunctionId;
+}
+
 /** An error as it crosses threads: a thrown `Error` loses its class, so its name, message and stack go. */
 export interface CrossedError {
   readonly name: string;

@@ -10,9 +10,9 @@ import { createClients, type RequestHandler } from '../../lambdas/runtime/client
 import type { FunctionId } from '../../lambdas/functions';
 import { localMetrics } from '../../lambdas/runtime/metrics';
 import { RequestChannel } from '../aws/request-port';
-import { loadedOnFirstCall, type Invoke } from '../function-handlers';
+import { loadedOnFirstCall, type LazyHandler } from '../function-handlers';
 import type { CreateThreadInstrumentation, ThreadInstrumentation } from './instrumentation';
-import { crossedError, type FunctionThreadMessage, type FunctionThreadSetup, type ThreadInvoke } from './messages';
+import { crossedError, type FunctionThreadMessage, type FunctionThreadSetup, type ThreadInvoke, type ThreadLoad } from './messages';
 
 const port = parentPort!;
 const post = (message: FunctionThreadMessage) => port.postMessage(message);
@@ -43,14 +43,19 @@ async function main(setup: FunctionThreadSetup): Promise<void> {
   // What CloudWatch would receive from this sandbox goes to the one registry GET /metrics serves.
   localMetrics.forwardTo((emf) => post({ type: 'metrics', emf }));
 
-  const invokers = new Map<FunctionId, Invoke>();
+  const invokers = new Map<FunctionId, LazyHandler>();
   const invokerOf = (id: FunctionId) => {
     let invoke = invokers.get(id);
     if (!invoke) invokers.set(id, (invoke = loadedOnFirstCall(id, { env: setup.environments[id], clients, now: Date.now })));
     return invoke;
   };
-  port.on('message', (message: ThreadInvoke) => {
-    if (message.type !== 'invoke') return;
+  port.on('message', (message: ThreadInvoke | ThreadLoad) => {
+    if (message.type === 'load') {
+      void invokerOf(message.functionId)
+        .load()
+        .catch(() => undefined); // The invocation that needs it will fail with the error.
+      return;
+    }
     invocation.run(String(message.id), () => invokerOf(message.functionId)(message.event)).then(
       (value) => post({ type: 'result', id: message.id, value, ...report(instrumentation) }),
       (error: unknown) => post({ type: 'error', id: message.id, error: crossedError(error), ...report(instrumentation) }),

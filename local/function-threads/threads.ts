@@ -18,7 +18,7 @@ import { Worker, type MessagePort } from 'node:worker_threads';
 import type { FunctionId } from '../../lambdas/functions';
 import { localMetrics } from '../../lambdas/runtime/metrics';
 import type { ThreadInstrumentationOptions } from './instrumentation';
-import { errorOf, type FunctionThreadMessage, type FunctionThreadSetup, type ThreadInvoke } from './messages';
+import { errorOf, type FunctionThreadMessage, type FunctionThreadSetup, type ThreadInvoke, type ThreadLoad } from './messages';
 
 export interface FunctionThreadsOptions {
   /** How many threads. */
@@ -53,6 +53,12 @@ export async function startFunctionThreads(options: FunctionThreadsOptions): Pro
   const log = options.log ?? (() => undefined);
   let stopping = false;
   let nextId = 0;
+  /**
+   * Functions invoked so far: every thread loads their modules, not only the one that ran the first
+   * invocation, so that a thread's cold start of a function comes with the function's first use (one cold
+   * start, as on one thread) rather than whenever load first sends it there.
+   */
+  const used = new Set<FunctionId>();
 
   const start = (): { thread: FunctionThread; ready: Promise<void> } => {
     const setup = options.setup();
@@ -62,6 +68,7 @@ export async function startFunctionThreads(options: FunctionThreadsOptions): Pro
     const ports: MessagePort[] = setup.ports ? [setup.ports.databases, setup.ports.connections] : [];
     const worker = new Worker(path.join(__dirname, 'entry.cjs'), { workerData: withInstrumentation, transferList: ports });
     const thread: FunctionThread = { worker, pending: new Map() };
+    for (const functionId of used) worker.postMessage({ type: 'load', functionId } satisfies ThreadLoad);
     const failPending = (error: Error) => {
       for (const { reject } of thread.pending.values()) reject(error);
       thread.pending.clear();
@@ -100,7 +107,10 @@ export async function startFunctionThreads(options: FunctionThreadsOptions): Pro
         // As Lambda replaces a crashed sandbox: the next invocations go to a fresh thread.
         log(`A function thread exited (code ${code}); starting another`);
         const index = threads.indexOf(thread);
-        if (index >= 0) threads[index] = start().thread;
+        if (index < 0) return;
+        const replacement = start();
+        replacement.ready.catch((error: unknown) => log(`The function thread started in its place failed: ${String(error)}`));
+        threads[index] = replacement.thread;
       });
     });
     return { thread, ready };
@@ -124,6 +134,10 @@ export async function startFunctionThreads(options: FunctionThreadsOptions): Pro
       if (stopping) return Promise.reject(new Error('The function threads have stopped'));
       const id = ++nextId;
       const thread = leastBusy(threads, id);
+      if (!used.has(functionId)) {
+        used.add(functionId);
+        for (const other of threads) if (other !== thread) other.worker.postMessage({ type: 'load', functionId } satisfies ThreadLoad);
+      }
       return new Promise((resolve, reject) => {
         thread.pending.set(id, { resolve, reject, since: performance.now() });
         try {
