@@ -25,6 +25,7 @@ const ways: [string, ParleyLocalOptions][] = [
   ['DynamoDB and Kinesis on their own thread', { emulatorThread: true }],
   ['function invocations on worker threads too', { emulatorThread: true, functionThreads: 2 }],
   ['function invocations on worker threads, the emulators on the main thread', { functionThreads: 1 }],
+  ['function invocations on worker threads, their AWS requests over loopback HTTP', { awsTransport: 'loopback', functionThreads: 1 }],
 ];
 
 describe.each(ways)('%s', (_way, options) => {
