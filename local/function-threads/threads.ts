@@ -35,6 +35,13 @@ export interface FunctionThreads {
   stop(): Promise<void>;
 }
 
+/**
+ * The young generation of a thread's heap: the main thread's default (three 16 MB semi-spaces). The SDK
+ * allocates much per request, and with a worker's smaller default a 20 msg/s run's p99 was 80–114 ms,
+ * against 64–78 ms with this (the same CPU per message).
+ */
+const YOUNG_GENERATION_MB = 48;
+
 interface Pending {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
@@ -66,7 +73,11 @@ export async function startFunctionThreads(options: FunctionThreadsOptions): Pro
       ? { ...setup, instrumentation: { module: options.instrumentation.module, ...(options.instrumentation.setup === undefined ? {} : { setup: options.instrumentation.setup }) } }
       : setup;
     const ports: MessagePort[] = setup.ports ? [setup.ports.databases, setup.ports.connections] : [];
-    const worker = new Worker(path.join(__dirname, 'entry.cjs'), { workerData: withInstrumentation, transferList: ports });
+    const worker = new Worker(path.join(__dirname, 'entry.cjs'), {
+      workerData: withInstrumentation,
+      transferList: ports,
+      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+    });
     const thread: FunctionThread = { worker, pending: new Map() };
     for (const functionId of used) worker.postMessage({ type: 'load', functionId } satisfies ThreadLoad);
     const failPending = (error: Error) => {
