@@ -32,6 +32,23 @@ export interface GroupInterferenceRun {
   readonly inTheGroupsBatches: number;
   /** p99 with the group's fan-out over p99 alone (the target: ≤ 2). */
   readonly p99Ratio: number | null;
+  /**
+   * Where each conversation's records went, the group's first: its partition key (the conversation id),
+   * its shard, and its lane among the shard's concurrent batches (of `parallelization`). The 1:1
+   * conversations are picked at random, so this says what a run measured: conversations sharing the group's
+   * lane wait for its fan-out whatever the runtime does.
+   */
+  readonly placement: {
+    readonly parallelization: number;
+    readonly group: ConversationPlacement;
+    readonly conversations: readonly ConversationPlacement[];
+  };
+}
+
+export interface ConversationPlacement {
+  readonly partitionKey: string;
+  readonly shardId: string;
+  readonly lane: number;
 }
 
 /** The shard a partition key lands on: the one whose hash-key range holds the key's MD5, as Kinesis maps it. */
@@ -85,6 +102,8 @@ export async function measureGroupInterference(
   await settle(parley, 400, 60_000);
   await Promise.all([...onShard, ...others].flatMap((pair) => [...pair.alice, ...pair.bob]).map((device) => device.close()));
   const parallelization = functions.fanout.consumes.parallelizationFactor;
+  const shard = await shardOf(parley);
+  const placementOf = (partitionKey: string): ConversationPlacement => ({ partitionKey, shardId: shard(partitionKey), lane: laneOfKey(partitionKey, parallelization) });
   const ratio = alone.pushLatencyMs.p99 && withGroupFanout.pushLatencyMs.p99 ? Math.round((withGroupFanout.pushLatencyMs.p99 / alone.pushLatencyMs.p99) * 100) / 100 : null;
   return {
     rate: options.rate,
@@ -95,5 +114,6 @@ export async function measureGroupInterference(
     groupMessages,
     inTheGroupsBatches: onShard.filter((pair) => laneOfKey(pair.conversationId, parallelization) === laneOfKey(group.conversationId, parallelization)).length,
     p99Ratio: ratio,
+    placement: { parallelization, group: placementOf(group.conversationId), conversations: onShard.map((pair) => placementOf(pair.conversationId)) },
   };
 }

@@ -59,6 +59,8 @@ export interface BenchOptions {
   readonly awsTransport: 'in-process' | 'loopback';
   /** DynamoDB and Kinesis on a thread of their own (`ParleyLocalOptions.emulatorThread`). */
   readonly emulatorThread: boolean;
+  /** Worker threads the function invocations run on; 0 runs them on the main thread (`ParleyLocalOptions.functionThreads`). */
+  readonly functionThreads: number;
 }
 
 export const defaultOptions: BenchOptions = {
@@ -93,6 +95,7 @@ export const defaultOptions: BenchOptions = {
   verbose: false,
   awsTransport: 'in-process',
   emulatorThread: true,
+  functionThreads: 2,
 };
 
 /**
@@ -116,11 +119,13 @@ const usage = `npm run bench -- [--rate 50] [--seconds 10] [--pairs 10] [--steps
   [--group-interference-conversations 3] [--group-only] [--presence-pairs 10] [--typing-seconds 6] [--sdk-sessions 200] [--sdk-messages 2000]
   [--bundle-import-runs 3] [--lambda-memory-mb 0 (each function's own)]
   [--media-crypto-mb 256] [--media-transfer-mb 10] [--media-transfer-rounds 3] [--no-media] [--media-only]
-  [--out bench/results.json] [--no-delivered] [--verbose] [--loopback] [--no-emulator-thread]   (--steps none skips the step-up)
+  [--out bench/results.json] [--no-delivered] [--verbose] [--loopback] [--no-emulator-thread] [--function-threads 2]
+  (--steps none skips the step-up)
   --rate-only    only the fixed rate and the step-up (no bundles, SDK, SYNC, group, presence or media), written to
                  parley-bench-rate-only.json in the temporary folder unless --out follows it
   --loopback     the stack's DynamoDB, Kinesis and @connections requests over loopback HTTP instead of in process
-  --no-emulator-thread   DynamoDB and Kinesis on the main thread with everything else, not on a thread of their own`;
+  --no-emulator-thread   DynamoDB and Kinesis on the main thread with everything else, not on a thread of their own
+  --function-threads N   the function invocations on N worker threads (0: on the main thread with the gateways)`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const options: Record<string, unknown> = { ...defaultOptions };
@@ -148,6 +153,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     '--media-crypto-mb': 'mediaCryptoMb',
     '--media-transfer-mb': 'mediaTransferMb',
     '--media-transfer-rounds': 'mediaTransferRounds',
+    '--function-threads': 'functionThreads',
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -174,6 +180,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     const value = parsed[key] as number;
     if (!Number.isFinite(value) || value < 0) throw new Error(`--${key} must be a number ≥ 0\n${usage}`);
   }
+  if (!Number.isInteger(parsed.functionThreads)) throw new Error(`--function-threads must be a whole number\n${usage}`);
   if (parsed.steps.some((rate) => !(rate > 0))) throw new Error(`--steps must be positive rates\n${usage}`);
   if (parsed.groupMembers > 0 && (parsed.groupMembers < parsed.groupOnline + 1 || parsed.groupMessages < 1 || parsed.groupOnline < 1)) {
     throw new Error(`--group-members must leave room for the sender and --group-online ≥ 1 members, with --group-messages ≥ 1\n${usage}`);

@@ -117,7 +117,7 @@ function groupRows(group: GroupFanoutRun | null): [string, string][] {
     [
       `1:1 SEND → PUSH p99 on the group's shard at ${apart?.rate ?? '—'} msg/s: alone; beside its fan-out (target ≤ ${INTERFERENCE_P99_RATIO_TARGET}×)`,
       apart
-        ? `${ms(apart.alone.p99)}; ${ms(apart.withGroupFanout.p99)} with ${apart.groupMessages} group messages (${apart.p99Ratio ?? '—'}×, ${met(apart.p99Ratio !== null && apart.p99Ratio <= INTERFERENCE_P99_RATIO_TARGET)}); ${apart.inTheGroupsBatches ?? '—'} of ${apart.conversations} conversations in the group's batches`
+        ? `${ms(apart.alone.p99)}; ${ms(apart.withGroupFanout.p99)} with ${apart.groupMessages} group messages (${apart.p99Ratio ?? '—'}×, ${met(apart.p99Ratio !== null && apart.p99Ratio <= INTERFERENCE_P99_RATIO_TARGET)}); ${apart.inTheGroupsBatches ?? '—'} of ${apart.conversations} conversations in the group's batches${apart.placement ? ` (lanes of ${apart.placement.parallelization}: group ${apart.placement.group.lane}, 1:1 ${apart.placement.conversations.map((c) => c.lane).join(', ')}; shard ${apart.placement.group.shardId})` : ''}`
         : 'not run',
     ],
   ];

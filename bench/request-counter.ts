@@ -139,6 +139,35 @@ export class RequestCounter {
     return taken;
   }
 
+  /**
+   * The usage since the last call, for a function thread's report (local/function-threads/instrumentation.ts).
+   * Unlike `take`, the record is emptied in place: a request still in flight when this is called (another
+   * invocation's) counts its capacity in the next report instead of in one already posted.
+   */
+  drain(): Usage {
+    const drained = { ...this.usage };
+    Object.assign(this.usage, emptyUsage());
+    return drained;
+  }
+
+  /** Adds the requests a function thread counted (`drain` there) to this counter's. */
+  add(counted: Usage): void {
+    const usage = this.usage;
+    for (const [key, count] of Object.entries(counted.requests)) usage.requests[key] = (usage.requests[key] ?? 0) + count;
+    usage.excludedPollerRequests += counted.excludedPollerRequests;
+    for (const [name, table] of Object.entries(counted.tables)) {
+      const into = (usage.tables[name] ??= { reads: 0, writes: 0, readUnits: 0, writeUnits: 0, maxItemBytes: 0 });
+      into.reads += table.reads;
+      into.writes += table.writes;
+      into.readUnits += table.readUnits;
+      into.writeUnits += table.writeUnits;
+      into.maxItemBytes = Math.max(into.maxItemBytes, table.maxItemBytes);
+    }
+    for (const key of ['records', 'bytes', 'payloadUnits25KB', 'billedKB'] as const) usage.kinesis[key] += counted.kinesis[key];
+    usage.connections.posts += counted.connections.posts;
+    usage.connections.bytes += counted.connections.bytes;
+  }
+
   readonly instrument = <T extends object>(client: T): T => {
     const service = SERVICES[client.constructor.name] ?? client.constructor.name;
     const stack = (client as unknown as { middlewareStack: { add(middleware: unknown, options: unknown): void } }).middlewareStack;

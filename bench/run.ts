@@ -12,6 +12,7 @@
 import './environment';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startParleyLocal, type ParleyLocal } from '../local/runtime';
 import { costPerMessage, meanBilledMs } from './cost-model';
@@ -77,6 +78,9 @@ async function startStack(counter: RequestCounter, options: BenchOptions): Promi
     ...(options.verbose ? { log: say } : {}),
     awsTransport: options.awsTransport,
     emulatorThread: options.emulatorThread,
+    functionThreads: options.functionThreads,
+    // The handlers' requests on the function threads, counted there and added here.
+    threadInstrumentation: { module: path.join(__dirname, 'thread-request-counter.ts'), onReport: (usage) => counter.add(usage as Usage) },
   });
   counter.nameTables(parley.resources.tables);
   return parley;

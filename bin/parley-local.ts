@@ -4,7 +4,8 @@
  *   --data DIR        keep data on disk in DIR across restarts (default: in memory)
  *   --http-port N     HTTP API port (default 3000, or a free port when 3000 is taken; 0: any free port)
  *   --ws-port N       WebSocket API port (default 3001, or a free port when 3001 is taken)
- *   --one-thread      DynamoDB and Kinesis on the main thread too (default: a thread of their own)
+ *   --one-thread      everything on the main thread (default: DynamoDB and Kinesis on a thread of their own, and
+ *                     the function invocations on two worker threads)
  */
 import { parseArgs } from 'node:util';
 import { choosePort } from '../local/local-server';
@@ -14,8 +15,12 @@ const usage = `usage: npm start -- [--data DIR] [--http-port N] [--ws-port N]
   --data DIR        keep accounts, devices and queued messages on disk in DIR (default: in memory)
   --http-port N     the HTTP API's port (default 3000, or any free port when it is taken; 0: any free port)
   --ws-port N       the WebSocket API's port (default 3001, likewise)
-  --one-thread      run DynamoDB and Kinesis on the main thread with everything else (default: on a thread of
-                    their own, so that a second core takes their work)`;
+  --one-thread      run DynamoDB, Kinesis and the function invocations on the main thread with everything else
+                    (default: the emulators on a thread of their own and the invocations on two worker threads,
+                    as Lambda runs concurrent invocations apart, so that the second core takes their work)`;
+
+/** As many as this class of machine has cores: a third would only take turns with the others. */
+const LOCAL_FUNCTION_THREADS = 2;
 
 async function main(): Promise<void> {
   let values;
@@ -37,6 +42,7 @@ async function main(): Promise<void> {
     httpPort: http.port,
     webSocketPort: webSocket.port,
     emulatorThread: !values['one-thread'],
+    functionThreads: values['one-thread'] ? 0 : LOCAL_FUNCTION_THREADS,
     log: (line) => console.log(line),
   });
   for (const note of [http.note, webSocket.note]) if (note) console.log(note);

@@ -12,7 +12,9 @@ import type { Service } from '../lambdas/runtime/clients';
 import { InProcessRequestHandler } from './aws/in-process-handler';
 import { closeServer, listenOnLoopback, LOOPBACK, loopbackUrl } from './aws/loopback';
 import { dynamoDbServer, kinesisServer } from './aws/emulator-servers';
-import { startEmulatorThread, type ThreadRequestHandler } from './aws/emulator-thread';
+import { startEmulatorThread } from './aws/emulator-thread';
+import { FairRequestQueue, servePortRequests, type PortRequestHandler } from './aws/request-port';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { watchKinesisPuts, type KinesisPutFeed } from './kinesis/put-feed';
 import { startSnsEndpoint, type SnsEndpoint } from './sns-endpoint';
 import { startPresignedUrlGate } from './s3/presigned-url-gate';
@@ -43,11 +45,16 @@ export interface AwsEmulators {
    * this process (on this thread, or on the emulator thread), skipping loopback TCP and Node's HTTP client and
    * server. DynamoDB and Kinesis only: S3 (s3rver) and SNS stay on loopback. The endpoints keep listening either way.
    */
-  readonly requestHandlers: Readonly<Partial<Record<EmulatedService, InProcessRequestHandler | ThreadRequestHandler>>>;
+  readonly requestHandlers: Readonly<Partial<Record<EmulatedService, InProcessRequestHandler | PortRequestHandler>>>;
   /** The SNS endpoint, with its outbox of SMS and pushes. */
   readonly sns: SnsEndpoint;
   /** Every record stored in Kinesis, as it is stored: lets an event source fetch it at once. */
   readonly kinesisPuts: KinesisPutFeed;
+  /**
+   * A port through which another thread's `RequestChannel` (local/aws/request-port.ts) reaches DynamoDB and
+   * Kinesis in process: straight to the emulator thread when they run there, else answered on this thread.
+   */
+  connect(): MessagePort;
   stop(): Promise<void>;
 }
 
@@ -89,6 +96,7 @@ export async function startAwsEmulators(options: AwsEmulatorsOptions = {}): Prom
     requestHandlers: database.requestHandlers,
     sns: sns.handle,
     kinesisPuts: database.kinesisPuts,
+    connect: () => database.connect(),
     stop: () => stopAll([database, s3, sns]),
   };
 }
@@ -98,6 +106,7 @@ interface Databases extends RunningEmulator {
   readonly endpoints: Readonly<Record<'dynamodb' | 'kinesis', string>>;
   readonly requestHandlers: AwsEmulators['requestHandlers'];
   readonly kinesisPuts: KinesisPutFeed;
+  connect(): MessagePort;
 }
 
 /** dynalite and kinesalite on this thread. */
@@ -107,12 +116,24 @@ async function startDatabases(dataPath: (service: string) => string | undefined)
   // The feed listens to the server's `request` event, which the in-process handler emits too.
   const kinesisPuts = watchKinesisPuts(kinesis);
   const [dynamodbEndpoint, kinesisEndpoint] = await Promise.all([listenOnLoopback(dynamodb), listenOnLoopback(kinesis)]);
+  const requestHandlers = { dynamodb: new InProcessRequestHandler(dynamodb), kinesis: new InProcessRequestHandler(kinesis) };
+  // Ports served here hold the event loop open until closed. Their requests are taken in turn by invocation
+  // (this thread's own go straight to the servers).
+  const served: MessagePort[] = [];
+  const queue = new FairRequestQueue();
   return {
     endpoint: dynamodbEndpoint,
     endpoints: { dynamodb: dynamodbEndpoint, kinesis: kinesisEndpoint },
-    requestHandlers: { dynamodb: new InProcessRequestHandler(dynamodb), kinesis: new InProcessRequestHandler(kinesis) },
+    requestHandlers,
     kinesisPuts,
+    connect() {
+      const { port1, port2 } = new MessageChannel();
+      servePortRequests(port1, requestHandlers, queue);
+      served.push(port1);
+      return port2;
+    },
     stop: async () => {
+      for (const port of served) port.close();
       await Promise.all([closeServer(dynamodb), closeServer(kinesis)]);
     },
   };

@@ -10,9 +10,8 @@
  * await parley.stop();
  */
 import path from 'node:path';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { createClients, type Clients } from '../lambdas/runtime/clients';
-import type { Deps } from '../lambdas/runtime/deps';
-import type { Handler } from '../lambdas/runtime/lambda-handler';
 import {
   functions,
   httpAuthorizer,
@@ -43,6 +42,10 @@ import { s3FailureDestination } from './kinesis/failure-destination';
 import { REDRIVE_ROUTE, redriveRoute } from './redrive-route';
 import { localMetrics, METRICS_NAMESPACE_ENV, metricsNamespaceOf } from '../lambdas/runtime/metrics';
 import type { MetricRegistry } from '../lambdas/runtime/metric-registry';
+import { loadedOnFirstCall, type Invoke } from './function-handlers';
+import { startFunctionThreads, type FunctionThreads } from './function-threads/threads';
+import type { ThreadInstrumentationOptions } from './function-threads/instrumentation';
+import { servePortRequests } from './aws/request-port';
 
 
 export interface ParleyLocalOptions {
@@ -96,6 +99,18 @@ export interface ParleyLocalOptions {
    * (`local/aws/emulator-thread.ts`). @default false
    */
   readonly emulatorThread?: boolean;
+  /**
+   * Run function invocations on this many worker threads (local/function-threads/), as Lambda runs
+   * concurrent invocations in sandboxes of their own, so that the handlers' work uses a second core and a
+   * long invocation (a group fan-out) holds up only its thread. Each thread loads the same handler modules
+   * with SDK clients of its own. A function given to `now` or `instrumentClients` cannot cross to a thread:
+   * with threads, `now` is refused, and `instrumentClients` sees only the runtime's own clients (the stream
+   * pollers', the redrive's) while `threadInstrumentation` counts the handlers'. `intercept` works as without.
+   * @default 0: invocations run on the main thread
+   */
+  readonly functionThreads?: number;
+  /** How the function threads instrument their clients; see `functionThreads`. @default - not instrumented */
+  readonly threadInstrumentation?: ThreadInstrumentationOptions;
 }
 
 export type AwsTransport = 'in-process' | 'loopback';
@@ -159,25 +174,13 @@ export const LOCAL_SMS_LIMITS: SmsLimits = {
   perNumberPrefixPerHour: Number.MAX_SAFE_INTEGER,
 };
 
-/** Loads each handler module the way Lambda would: by its entry file, exporting `handler`. */
-async function loadHandler(id: FunctionId): Promise<Handler<unknown, unknown>> {
-  const module = (await import(path.join(__dirname, '..', functions[id].entry))) as { handler: Handler<unknown, unknown> };
-  return module.handler;
-}
-
-/**
- * A function's handler, loaded at its first invocation as Lambda loads it at its first cold start: a start
- * (and every test file that makes one) pays only for the functions it calls.
- */
-function loadedOnFirstCall(id: FunctionId, deps: Deps): (event: unknown) => Promise<unknown> {
-  let loaded: Promise<(event: unknown) => Promise<unknown>> | undefined;
-  return async (event) => {
-    loaded ??= loadHandler(id).then((handler) => handler.withDeps(deps));
-    return (await loaded)(event);
-  };
-}
-
 export async function startParleyLocal(options: ParleyLocalOptions = {}): Promise<ParleyLocal> {
+  if (options.functionThreads && options.now) {
+    throw new Error('The handlers on function threads keep their own clock: `now` needs `functionThreads: 0`');
+  }
+  if (options.functionThreads && options.instrumentClients && !options.threadInstrumentation) {
+    throw new Error("`instrumentClients` cannot reach the handlers' clients on function threads: give `threadInstrumentation` too, or `functionThreads: 0`");
+  }
   const log = options.log ?? (() => undefined);
   const emulators = await startAwsEmulators({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
@@ -200,7 +203,7 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
     const pushPlatformApplications = await ensurePlatformApplications(awsClients.sns, 'parley-local');
 
     // Handlers are invoked through these until the gateways are up and their endpoints known.
-    const invokers = new Map<FunctionId, (event: unknown) => Promise<unknown>>();
+    const invokers = new Map<FunctionId, Invoke>();
     const invoke = (id: FunctionId) => async (event: unknown) => invokers.get(id)!(event) as Promise<never>;
 
     const webSocket = await startWebSocketGateway({
@@ -239,12 +242,14 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
       smsLimits: JSON.stringify({ ...LOCAL_SMS_LIMITS, ...options.smsLimits }),
       ...(options.sendRateLimits ? { sendRateLimits: JSON.stringify(SendRateLimits.parse(options.sendRateLimits)) } : {}),
     };
+    const endpoints = { ...emulators.endpoints, connections: webSocket.connectionsEndpoint };
+    // The local @connections API takes any signature, but the SDK must have something to sign with:
+    // without this, `npm start` on a machine with no AWS credentials could not push.
+    const credentials = { ...emulators.credentials, connections: emulators.credentials.dynamodb };
     const clients = createClients({
       region: REGION,
-      endpoints: { ...emulators.endpoints, connections: webSocket.connectionsEndpoint },
-      // The local @connections API takes any signature, but the SDK must have something to sign with:
-      // without this, `npm start` on a machine with no AWS credentials could not push.
-      credentials: { ...emulators.credentials, connections: emulators.credentials.dynamodb },
+      endpoints,
+      credentials,
       requestHandlers: inProcess ? { ...requestHandlers, connections: webSocket.connectionsRequestHandler } : requestHandlers,
       ...(options.instrumentClients ? { instrument: options.instrumentClients } : {}),
     });
@@ -252,8 +257,39 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
     for (const id of Object.keys(functions) as FunctionId[]) {
       // The same variables as on AWS; locally the namespace only names what GET /metrics serves.
       environments[id] = { ...functionEnvironment(functions[id], resources), [METRICS_NAMESPACE_ENV]: metricsNamespaceOf(LOCAL_STACK_NAME) };
-      const deps: Deps = { env: environments[id], clients, now: options.now ?? Date.now };
-      const run = loadedOnFirstCall(id, deps);
+    }
+    let threads: FunctionThreads | undefined;
+    if (options.functionThreads) {
+      // Each thread reaches DynamoDB and Kinesis through a port of its own to the emulators, and @connections
+      // through one to this thread's gateway; S3 and SNS over loopback, as here.
+      const served: MessagePort[] = [];
+      const portToGateway = () => {
+        const { port1, port2 } = new MessageChannel();
+        servePortRequests(port1, { connections: webSocket.connectionsRequestHandler });
+        served.push(port1);
+        return port2;
+      };
+      const started = await startFunctionThreads({
+        threads: options.functionThreads,
+        setup: () => ({
+          region: REGION,
+          endpoints,
+          credentials,
+          environments,
+          resources,
+          ...(inProcess ? { ports: { databases: emulators.connect(), connections: portToGateway() } } : {}),
+        }),
+        ...(options.threadInstrumentation ? { instrumentation: options.threadInstrumentation } : {}),
+        log,
+      });
+      threads = started;
+      stops.push(async () => {
+        await started.stop();
+        for (const port of served) port.close();
+      });
+    }
+    for (const id of Object.keys(functions) as FunctionId[]) {
+      const run: Invoke = threads ? (event) => threads.invoke(id, event) : loadedOnFirstCall(id, { env: environments[id], clients, now: options.now ?? Date.now });
       invokers.set(id, options.intercept ? options.intercept(id, run) : run);
     }
 

@@ -29,9 +29,19 @@ const SUMMARY_WINDOW = 10_000;
  */
 export class MetricRegistry {
   private readonly series = new Map<string, Series>();
+  private forward: ((emf: EmfOutput) => void) | undefined;
+
+  /**
+   * From now on hands each EMF object to `sink` instead of keeping it: a function thread of the local runtime
+   * sends its handlers' metrics to the registry of the main thread, which serves them.
+   */
+  forwardTo(sink: (emf: EmfOutput) => void): void {
+    this.forward = sink;
+  }
 
   /** Adds one EMF object's values: one series per metric and dimension set, as CloudWatch stores them. */
   record(emf: EmfOutput): void {
+    if (this.forward) return this.forward(emf);
     const fields = emf as unknown as Record<string, unknown>;
     for (const { Dimensions, Metrics } of emf._aws.CloudWatchMetrics) {
       for (const dimensionNames of Dimensions.length > 0 ? Dimensions : [[]]) {

@@ -1,18 +1,20 @@
 /**
- * The emulator thread's body: dynalite and kinesalite listening on loopback, each request from the main
- * thread handed to its server by an `InProcessRequestHandler` and the whole response posted back, and every
- * Kinesis put told as it is stored (before its response, as over TCP). See emulator-thread.ts.
+ * The emulator thread's body: dynalite and kinesalite listening on loopback, each request from another thread
+ * handed to its server by an `InProcessRequestHandler` and the whole response posted back (request-port.ts),
+ * and every Kinesis put told as it is stored (before its response, as over TCP). See emulator-thread.ts.
  */
 import type { Server } from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
 import { InProcessRequestHandler } from './in-process-handler';
 import { closeServer, listenOnLoopback } from './loopback';
 import { dynamoDbServer, kinesisServer, type ThreadedService } from './emulator-servers';
+import { FairRequestQueue, servePortRequests } from './request-port';
 import { watchKinesisPuts } from '../kinesis/put-feed';
-import type { ThreadMessage, ThreadRequest, ThreadSetup } from './emulator-thread-messages';
+import type { ThreadConnect, ThreadMessage, ThreadSetup } from './emulator-thread-messages';
 
 const port = parentPort!;
-const post = (message: ThreadMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+
+const post = (message: ThreadMessage) => port.postMessage(message);
 
 async function main({ directories }: ThreadSetup): Promise<void> {
   const servers: Record<ThreadedService, Server> = {
@@ -24,30 +26,15 @@ async function main({ directories }: ThreadSetup): Promise<void> {
     kinesis: new InProcessRequestHandler(servers.kinesis),
   };
   watchKinesisPuts(servers.kinesis).subscribe(({ streamName, hashKeys }) => post({ type: 'put', streamName, hashKeys: [...hashKeys] }));
-  port.on('message', (message: ThreadRequest | { type: 'stop' }) => {
-    if (message.type === 'stop') {
-      void Promise.allSettled(Object.values(servers).map(closeServer)).then(() => post({ type: 'stopped' }));
-      return;
-    }
-    void answer(handlers[message.service], message);
+  // The main thread's requests and each function thread's, in turn (see FairRequestQueue).
+  const queue = new FairRequestQueue();
+  servePortRequests(port, handlers, queue);
+  port.on('message', (message: ThreadConnect | { type: 'stop' } | { type: 'request' }) => {
+    if (message.type === 'connect') servePortRequests(message.port, handlers, queue);
+    if (message.type === 'stop') void Promise.allSettled(Object.values(servers).map(closeServer)).then(() => post({ type: 'stopped' }));
   });
   const [dynamodb, kinesis] = await Promise.all([listenOnLoopback(servers.dynamodb), listenOnLoopback(servers.kinesis)]);
   post({ type: 'ready', endpoints: { dynamodb, kinesis } });
-}
-
-async function answer(handler: InProcessRequestHandler, { id, request }: ThreadRequest): Promise<void> {
-  try {
-    const { response } = await handler.handle(request);
-    const chunks: Buffer[] = [];
-    for await (const chunk of response.body) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
-    // A fresh buffer of its own, so it can be moved to the other thread rather than copied.
-    const moved = new Uint8Array(body);
-    post({ type: 'response', id, statusCode: response.statusCode, ...(response.reason ? { reason: response.reason } : {}), headers: response.headers, body: moved }, [moved.buffer]);
-  } catch (error) {
-    const { name, message } = error instanceof Error ? error : new Error(String(error));
-    post({ type: 'failed', id, name, message, ...((error as { code?: string }).code ? { code: (error as { code: string }).code } : {}) });
-  }
 }
 
 // An emulator's own errors (LevelDB's, as custom classes) lose their message crossing to the main thread:

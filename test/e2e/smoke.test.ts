@@ -17,11 +17,15 @@ async function codeFor(phoneNumber: string): Promise<string> {
 }
 
 // The same chat whichever way the SDK clients reach the emulators: the local runtime's default (handed to
-// them in process), the SDK's own HTTP handler over loopback, and the emulators on a thread of their own.
+// them in process), the SDK's own HTTP handler over loopback, the emulators on a thread of their own, and the
+// handlers on worker threads (reaching the emulators and the gateway through ports).
 const ways: [string, ParleyLocalOptions][] = [
   ['AWS requests handed to the emulators in process', {}],
   ['AWS requests over loopback HTTP', { awsTransport: 'loopback' }],
   ['DynamoDB and Kinesis on their own thread', { emulatorThread: true }],
+  ['function invocations on worker threads too', { emulatorThread: true, functionThreads: 2 }],
+  ['function invocations on worker threads, the emulators on the main thread', { functionThreads: 1 }],
+  ['function invocations on worker threads, their AWS requests over loopback HTTP', { awsTransport: 'loopback', functionThreads: 1 }],
 ];
 
 describe.each(ways)('%s', (_way, options) => {

@@ -86,5 +86,15 @@ describe('metrics', () => {
       expect(text).toContain('parley_sync_duration_milliseconds{service="parley",quantile="0.99"} 99');
       expect(text).toContain('parley_sync_duration_milliseconds_count{service="parley"} 100');
     });
+
+    it('hands what it is given to the sink it forwards to, and keeps none of it (a function thread to the main thread)', () => {
+      const onThread = new MetricRegistry();
+      const onMain = new MetricRegistry();
+      onThread.forwardTo((emf) => onMain.record(structuredClone(emf)));
+      const metrics = createMetrics({ POWERTOOLS_SERVICE_NAME: 'parley' }, onThread);
+      metrics.singleMetric().addDimensions({ route: 'send' }).addMetric('MessagesAccepted', MetricUnit.Count, 3);
+      expect(onThread.total('MessagesAccepted')).toBe(0);
+      expect(onMain.total('MessagesAccepted', { route: 'send' })).toBe(3);
+    });
   });
 });

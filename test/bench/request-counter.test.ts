@@ -1,0 +1,54 @@
+import { RequestCounter, type Usage } from '../../bench/request-counter';
+
+/** A DynamoDB client as far as the counter sees it: its middleware is kept to be run by the test. */
+function fakeDynamoDbClient() {
+  const middleware: { step: string; run: (next: (args: any) => Promise<any>, context: { commandName: string }) => (args: any) => Promise<any> }[] = [];
+  class DynamoDBClient {
+    readonly middlewareStack = { add: (run: (typeof middleware)[number]['run'], options: { step: string }) => middleware.push({ step: options.step, run }) };
+  }
+  const client = new DynamoDBClient();
+  /** Sends a command through the counter's build-step middleware; resolves when `answer` is called. */
+  const send = (commandName: string, input: unknown) => {
+    let answer!: (output: unknown) => void;
+    const answered = new Promise((resolve) => (answer = resolve));
+    const done = middleware.find((m) => m.step === 'build')!.run(async () => ({ output: await answered }), { commandName })({ input });
+    return { answer, done };
+  };
+  return { client, send };
+}
+
+describe('RequestCounter across function threads', () => {
+  it('drain hands over what was counted; a request in flight meanwhile counts in the next drain, not in a report already sent', async () => {
+    const counter = new RequestCounter();
+    const { client, send } = fakeDynamoDbClient();
+    counter.instrument(client);
+    const put = send('PutItemCommand', { TableName: 'queues', Item: { device: { S: 'a' } } });
+    const first = counter.drain();
+    expect(first.requests).toEqual({ 'dynamodb PutItem': 1 });
+    expect(first.tables).toEqual({});
+    put.answer({ ConsumedCapacity: { CapacityUnits: 2 } });
+    await put.done;
+    const second = counter.drain();
+    expect(second.requests).toEqual({});
+    expect(second.tables.queues).toMatchObject({ writes: 1, writeUnits: 2 });
+  });
+
+  it('add sums a thread’s counts into its own', () => {
+    const counter = new RequestCounter();
+    const fromThread = (writeUnits: number, maxItemBytes: number): Usage => ({
+      requests: { 'dynamodb PutItem': 1, 'connections PostToConnection': 2 },
+      excludedPollerRequests: 0,
+      tables: { queues: { reads: 0, writes: 1, readUnits: 0, writeUnits, maxItemBytes } },
+      kinesis: { records: 1, bytes: 100, payloadUnits25KB: 1, billedKB: 1 },
+      connections: { posts: 2, bytes: 50 },
+      functions: {},
+    });
+    counter.add(fromThread(1, 300));
+    counter.add(fromThread(2, 200));
+    const usage = counter.take();
+    expect(usage.requests).toEqual({ 'dynamodb PutItem': 2, 'connections PostToConnection': 4 });
+    expect(usage.tables.queues).toEqual({ reads: 0, writes: 2, readUnits: 0, writeUnits: 3, maxItemBytes: 300 });
+    expect(usage.kinesis).toEqual({ records: 2, bytes: 200, payloadUnits25KB: 2, billedKB: 2 });
+    expect(usage.connections).toEqual({ posts: 4, bytes: 100 });
+  });
+});

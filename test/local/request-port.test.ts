@@ -1,0 +1,115 @@
+import { createServer } from 'node:http';
+import { MessageChannel } from 'node:worker_threads';
+import { text } from 'node:stream/consumers';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { createClients, type RequestHandler } from '../../lambdas/runtime/clients';
+import { InProcessRequestHandler } from '../../local/aws/in-process-handler';
+import { FairRequestQueue, RequestChannel, servePortRequests } from '../../local/aws/request-port';
+import { startAwsEmulators, type AwsEmulatorsOptions } from '../../local/aws-emulators';
+
+describe('FairRequestQueue', () => {
+  /** A task that records its start and finishes when told to. */
+  const recording = (started: string[]) => {
+    const finishers: (() => void)[] = [];
+    const task = (name: string) => () =>
+      new Promise<void>((resolve) => {
+        started.push(name);
+        finishers.push(resolve);
+      });
+    const finishNext = async () => {
+      finishers.shift()!();
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    return { task, finishNext };
+  };
+
+  it('takes callers in turn, so one caller’s many requests do not stand in front of another’s', async () => {
+    const started: string[] = [];
+    const { task, finishNext } = recording(started);
+    const queue = new FairRequestQueue(1);
+    for (let i = 1; i <= 4; i++) queue.run('fan-out', task(`fan-out ${i}`));
+    queue.run('1:1', task('1:1 a'));
+    queue.run('1:1', task('1:1 b'));
+    for (let i = 0; i < 5; i++) await finishNext();
+    // The fan-out came first and has its turn first; from then on the two alternate.
+    expect(started).toEqual(['fan-out 1', 'fan-out 2', '1:1 a', 'fan-out 3', '1:1 b', 'fan-out 4']);
+  });
+
+  it('has at most its concurrency of requests running at once', async () => {
+    const started: string[] = [];
+    const { task, finishNext } = recording(started);
+    const queue = new FairRequestQueue(2);
+    for (const name of ['a', 'b', 'c', 'd']) queue.run(name, task(name));
+    expect(started).toEqual(['a', 'b']);
+    await finishNext();
+    expect(started).toEqual(['a', 'b', 'c']);
+  });
+
+  it('goes on after a request that failed', async () => {
+    const queue = new FairRequestQueue(1);
+    const ran: string[] = [];
+    queue.run('a', () => Promise.reject(new Error('refused')).catch(() => void ran.push('failed')));
+    queue.run('a', async () => void ran.push('next'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ran).toEqual(['failed', 'next']);
+  });
+});
+
+describe('RequestChannel and servePortRequests', () => {
+  it('carry a signed request to a server on the other end of a port and its whole response back', async () => {
+    const server = createServer((request, response) => {
+      void text(request).then((body) => response.writeHead(201, { 'x-echo': `${request.method} ${request.url}` }).end(`got ${body}`));
+    });
+    const { port1, port2 } = new MessageChannel();
+    servePortRequests(port1, { echo: new InProcessRequestHandler(server) });
+    const handler = new RequestChannel(port2, () => 'invocation 1').handlerFor('echo');
+    try {
+      const { response } = await handler.handle({ method: 'POST', path: '/items', query: { b: '2', a: '1' }, headers: { host: 'local' }, body: new TextEncoder().encode('bytes') });
+      expect(response.statusCode).toBe(201);
+      expect(response.headers['x-echo']).toBe('POST /items?a=1&b=2');
+      expect(await text(response.body)).toBe('got bytes');
+    } finally {
+      port1.close();
+    }
+  });
+
+  it('fails a request for a service the other end does not serve, with its name', async () => {
+    const { port1, port2 } = new MessageChannel();
+    servePortRequests(port1, {});
+    try {
+      await expect(new RequestChannel(port2).handlerFor('s3').handle({ method: 'GET', path: '/', headers: {} })).rejects.toThrow('No s3 server answers on this port');
+    } finally {
+      port1.close();
+    }
+  });
+});
+
+// A function thread's clients reach DynamoDB through `connect()`: to the emulator thread, or answered here.
+describe.each<[string, AwsEmulatorsOptions]>([
+  ['on the main thread', {}],
+  ['on their own thread', { emulatorThread: true }],
+])('awsEmulators.connect with DynamoDB and Kinesis %s', (_placement, placement) => {
+  it('gives a port through which an SDK client reaches DynamoDB', async () => {
+    const emulators = await startAwsEmulators({ ...placement, log: () => undefined });
+    const port = emulators.connect();
+    try {
+      const channel = new RequestChannel(port);
+      const clients = createClients({
+        region: 'us-east-1',
+        endpoints: emulators.endpoints,
+        credentials: emulators.credentials,
+        requestHandlers: { dynamodb: channel.handlerFor('dynamodb') as unknown as RequestHandler },
+      });
+      await clients.db.send(
+        new CreateTableCommand({ TableName: 'ported', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], BillingMode: 'PAY_PER_REQUEST' }),
+      );
+      await clients.db.send(new PutCommand({ TableName: 'ported', Item: { id: 'a', value: 1 } }));
+      expect((await clients.db.send(new GetCommand({ TableName: 'ported', Key: { id: 'a' } }))).Item).toEqual({ id: 'a', value: 1 });
+      clients.db.destroy();
+    } finally {
+      port.close();
+      await emulators.stop();
+    }
+  });
+});
