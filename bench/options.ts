@@ -15,6 +15,12 @@ export interface BenchOptions {
   readonly stepSeconds: number;
   /** The step-up starts no step that would end past this many seconds after the step-up started. */
   readonly budgetSeconds: number;
+  /**
+   * Seconds of messages at 20 msg/s before anything is measured, so that the figures are of a running
+   * server's compiled code, not a just-started one's (after ~200 messages a message takes about a third
+   * less CPU than after 20).
+   */
+  readonly warmupSeconds: number;
   /** Latency a rate must keep its p99 under to hold, ms. */
   readonly p99LimitMs: number;
   /** Messages queued for the offline device of the SYNC run. */
@@ -70,6 +76,7 @@ export const defaultOptions: BenchOptions = {
   steps: [5, 10, 20, 30, 40, 50, 75, 100, 150, 200],
   stepSeconds: 5,
   budgetSeconds: 60,
+  warmupSeconds: 10,
   p99LimitMs: 200,
   syncMessages: 1000,
   sdkSessions: 200,
@@ -114,7 +121,7 @@ const rateOnly: Partial<Record<keyof BenchOptions, unknown>> = {
 };
 
 const usage = `npm run bench -- [--rate 50] [--seconds 10] [--pairs 10] [--steps 25,50,100] [--step-seconds 5]
-  [--budget-seconds 60 (the step-up's, from its start)] [--p99-limit-ms 200] [--sync-messages 1000] [--group-members 1024] [--group-online 20]
+  [--budget-seconds 60 (the step-up's, from its start)] [--warmup-seconds 10 (at 20 msg/s)] [--p99-limit-ms 200] [--sync-messages 1000] [--group-members 1024] [--group-online 20]
   [--group-messages 5] [--group-returning 40] [--group-interference-seconds 8] [--group-interference-rate 10]
   [--group-interference-conversations 3] [--group-only] [--presence-pairs 10] [--typing-seconds 6] [--sdk-sessions 200] [--sdk-messages 2000]
   [--bundle-import-runs 3] [--lambda-memory-mb 0 (each function's own)]
@@ -135,6 +142,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     '--pairs': 'pairs',
     '--step-seconds': 'stepSeconds',
     '--budget-seconds': 'budgetSeconds',
+    '--warmup-seconds': 'warmupSeconds',
     '--p99-limit-ms': 'p99LimitMs',
     '--sync-messages': 'syncMessages',
     '--sdk-sessions': 'sdkSessions',

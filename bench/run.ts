@@ -37,6 +37,8 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 
 /** The run of messages alone: slow enough over the pairs that no two share a fanout batch or a DELIVERED. */
 const LONE_RATE = 2;
+/** The warm-up's rate (`--warmup-seconds`): fast enough to compile the path, far from any limit. */
+const WARMUP_RATE = 20;
 const LONE_SECONDS = 5;
 const seconds = (from: number) => Math.round((performance.now() - from) / 100) / 10;
 
@@ -176,8 +178,8 @@ async function main(): Promise<void> {
     say(`Registering ${options.pairs} pairs of users (2 devices each) and connecting their devices…`);
     const pairs = await createPairs(parley, options.pairs);
     for (const device of pairs.flatMap((pair) => [...pair.alice, ...pair.bob])) device.autoDeliver = options.delivered;
-    say('Warming up (2 s at 10 msg/s)…');
-    await runAtRate(pairs, 10, 2);
+    say(`Warming up (${options.warmupSeconds} s at ${WARMUP_RATE} msg/s)…`);
+    await runAtRate(pairs, WARMUP_RATE, options.warmupSeconds);
     // A full second of quiet: the warm-up's last receipts must not be counted as the lone messages'.
     await settle(parley, 1000);
     const setupSeconds = seconds(started);
