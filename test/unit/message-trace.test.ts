@@ -164,7 +164,8 @@ describe('message trace', () => {
       const frame = { type: 'PUSH', msgId, conversationId: CONVERSATION, from: { userId: USER, deviceId: 1 }, seq: n, serverTs: NOW + n, envelope: { type: 'message', ciphertext: 'AAAA' }, cursor: position };
       return { device: `${BOB}#1`, position, msgId, expiresAt: NOW / 1000 + 3600, frame };
     };
-    db.on(QueryCommand).resolves({ Items: [push(1), push(2)] });
+    db.on(QueryCommand).resolves({ Items: [] });
+    db.on(QueryCommand, { TableName: 'parley-deviceQueues' }).resolves({ Items: [push(1), push(2)] });
     // An unknown device reads no group timeline: the page is its queue's.
     db.on(GetCommand, { TableName: 'parley-devices' }).resolves({});
     const handlerSegment = new Segment('Parley-dev-sync', SEND_TRACE).addNewSubsegment('## sync');
