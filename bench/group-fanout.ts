@@ -16,7 +16,7 @@
  * them (not measured), and once with nothing new and nothing to acknowledge, the baseline return (the
  * same SYNC, measured as the first). The group's share is the full return less the baseline.
  *
- * Last, whether the fan-out holds up 1:1 conversations on its shard (`bench/group-interference.ts`).
+ * Last, whether the fan-out holds up 1:1 conversations, which are on another stream than the group's (`bench/group-interference.ts`).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
