@@ -100,7 +100,7 @@ function groupRows(group: GroupFanoutRun | null): [string, string][] {
       group ? `p50 ${ms(group.lastOnlineMemberMs.p50)}, max ${ms(group.lastOnlineMemberMs.max)} (${group.messages} messages)` : 'not run',
     ],
     [
-      '  fanout invocations while the group messages went out (the largest are the messages\' own): wall; process CPU meanwhile',
+      '  groupFanout invocations while the group messages went out (the largest are the messages\' own): wall; process CPU meanwhile',
       group?.fanoutInvocation
         ? `${group.fanoutInvocation.wallMs.count} invocations; wall p50 ${ms(group.fanoutInvocation.wallMs.p50)}, max ${ms(group.fanoutInvocation.wallMs.max)}; CPU p50 ${ms(group.fanoutInvocation.cpuMs.p50)}, max ${ms(group.fanoutInvocation.cpuMs.max)}`
         : '—',
