@@ -81,9 +81,12 @@ export function costPerMessage(input: {
     if (t.readUnits) add(`dynamodb ${table} reads`, `DynamoDB ${table} reads (${round(t.reads / messages)} requests)`, t.readUnits, 'RRU', prices.dynamoDbReadRequestUnit.usd);
   }
 
-  const kinesisGb = usage.kinesis.billedKB / (1024 * 1024);
-  add('kinesis ingest', `Kinesis on-demand ingest (${round(usage.kinesis.records / messages)} records, ${Math.round(usage.kinesis.bytes / Math.max(1, usage.kinesis.records))} B each)`, kinesisGb, 'GB', prices.kinesisOnDemandIngestGb.usd);
-  add('kinesis enhanced fan-out', 'Kinesis enhanced fan-out reads (the fanout consumer)', kinesisGb, 'GB', prices.kinesisEnhancedFanOutGb.usd);
+  // Each stream its own lines: a record is ingested by the stream it went to and read by that stream's fanout.
+  for (const [stream, put] of Object.entries(usage.kinesis)) {
+    const kinesisGb = put.billedKB / (1024 * 1024);
+    add(`kinesis ${stream} ingest`, `Kinesis on-demand ingest, ${stream} stream (${round(put.records / messages)} records, ${Math.round(put.bytes / Math.max(1, put.records))} B each)`, kinesisGb, 'GB', prices.kinesisOnDemandIngestGb.usd);
+    add(`kinesis ${stream} enhanced fan-out`, `Kinesis enhanced fan-out reads, ${stream} stream (its fanout's consumer)`, kinesisGb, 'GB', prices.kinesisEnhancedFanOutGb.usd);
+  }
 
   return {
     scenario: input.scenario,

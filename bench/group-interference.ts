@@ -1,17 +1,20 @@
 /**
- * Whether a large group's fan-out holds up 1:1 conversations on its stream shard: 1:1 delivery latency
- * (SEND → PUSH) at a low rate over conversations on the group conversation's shard, once alone and once
- * while the group's messages fan out alongside, one a second. The stream keeps each shard in order, so a
- * slow group record delays every record behind it on its shard.
+ * Whether a large group's fan-out holds up 1:1 conversations: 1:1 delivery latency (SEND → PUSH) at a low
+ * rate over a few conversations, once alone and once while the group's messages fan out alongside, one a
+ * second. Group conversations' records go to a stream of their own (`groupMessages`, consumed by
+ * `groupFanout`), so the 1:1 conversations never share a shard or a lane with the group: what is left is
+ * the CPU both fanouts share here (on AWS each invocation has its own).
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { ListShardsCommand } from '@aws-sdk/client-kinesis';
+import { ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis';
 import type { ParleyLocal } from '../local/runtime';
 import { functions } from '../lambdas/functions';
+import { streams, type StreamId } from '../lambdas/resources';
+import { streamOfConversation } from '../lambdas/send/message-stream';
 import { laneOfKey } from '../local/kinesis/concurrent-batches';
 import type { BenchDevice } from './device';
 import { runAtRate } from './latency';
-import { createPairs, type Pair } from './population';
+import { createPairs } from './population';
 import { settle } from './settle';
 import { sleep, type LatencySummary } from './stats';
 
@@ -25,18 +28,18 @@ export interface GroupInterferenceRun {
   readonly withGroupFanout: LatencySummary;
   readonly groupMessages: number;
   /**
-   * Of `conversations`, those whose records go to the same one of the shard's concurrent batches as the
-   * group's (Lambda's parallelization factor; the local event source's hash of the key): they still wait
-   * for its fan-out, as a tenth of a shard's conversations do on AWS.
+   * Of `conversations`, those whose records go to the same stream, shard and concurrent batch (Lambda's
+   * parallelization factor; the local event source's hash of the key) as the group's: they would wait for
+   * its fan-out. None since groups have their own stream; counted from where the records went, not assumed.
    */
   readonly inTheGroupsBatches: number;
   /** p99 with the group's fan-out over p99 alone (the target: ≤ 2). */
   readonly p99Ratio: number | null;
   /**
-   * Where each conversation's records went, the group's first: its partition key (the conversation id),
-   * its shard, and its lane among the shard's concurrent batches (of `parallelization`). The 1:1
-   * conversations are picked at random, so this says what a run measured: conversations sharing the group's
-   * lane wait for its fan-out whatever the runtime does.
+   * Where each conversation's records went, the group's first: its stream (`groupMessages` for the group,
+   * `messages` for the 1:1 conversations, as `putOnMessageStream` chooses), its partition key (the
+   * conversation id), its shard on that stream, and its lane among the shard's concurrent batches (of
+   * `parallelization`). The 1:1 conversations are picked at random.
    */
   readonly placement: {
     readonly parallelization: number;
@@ -46,31 +49,24 @@ export interface GroupInterferenceRun {
 }
 
 export interface ConversationPlacement {
+  readonly stream: StreamId;
   readonly partitionKey: string;
   readonly shardId: string;
   readonly lane: number;
 }
 
-/** The shard a partition key lands on: the one whose hash-key range holds the key's MD5, as Kinesis maps it. */
-async function shardOf(parley: ParleyLocal): Promise<(partitionKey: string) => string> {
-  const { Shards = [] } = await parley.clients.kinesis.send(new ListShardsCommand({ StreamName: parley.resources.streams.messages }));
-  return (partitionKey) => {
+/** The shard a partition key lands on, on each stream: the one whose hash-key range holds the key's MD5, as Kinesis maps it. */
+async function shardsOf(parley: ParleyLocal): Promise<(stream: StreamId, partitionKey: string) => string> {
+  const shardsByStream = new Map<StreamId, Shard[]>();
+  for (const stream of Object.keys(streams) as StreamId[]) {
+    const { Shards = [] } = await parley.clients.kinesis.send(new ListShardsCommand({ StreamName: parley.resources.streams[stream] }));
+    shardsByStream.set(stream, Shards);
+  }
+  return (stream, partitionKey) => {
     const hash = BigInt(`0x${createHash('md5').update(partitionKey).digest('hex')}`);
-    const shard = Shards.find((s) => BigInt(s.HashKeyRange!.StartingHashKey!) <= hash && hash <= BigInt(s.HashKeyRange!.EndingHashKey!));
+    const shard = shardsByStream.get(stream)!.find((s) => BigInt(s.HashKeyRange!.StartingHashKey!) <= hash && hash <= BigInt(s.HashKeyRange!.EndingHashKey!));
     return shard!.ShardId!;
   };
-}
-
-/** Pairs whose conversations share the group conversation's shard: made until `count` of them do. */
-async function pairsOnShard(parley: ParleyLocal, groupConversationId: string, count: number): Promise<{ onShard: Pair[]; others: Pair[] }> {
-  const shard = await shardOf(parley);
-  const target = shard(groupConversationId);
-  const onShard: Pair[] = [];
-  const others: Pair[] = [];
-  while (onShard.length < count) {
-    for (const pair of await createPairs(parley, 4)) (shard(pair.conversationId) === target && onShard.length < count ? onShard : others).push(pair);
-  }
-  return { onShard, others };
 }
 
 export async function measureGroupInterference(
@@ -78,9 +74,9 @@ export async function measureGroupInterference(
   group: { sender: BenchDevice; conversationId: string; groupVersion: number; firstSeq: number },
   options: { rate: number; seconds: number; conversations: number },
 ): Promise<GroupInterferenceRun> {
-  const { onShard, others } = await pairsOnShard(parley, group.conversationId, options.conversations);
+  const pairs = await createPairs(parley, options.conversations);
   await settle(parley);
-  const alone = await runAtRate(onShard, options.rate, options.seconds);
+  const alone = await runAtRate(pairs, options.rate, options.seconds);
   await settle(parley, 400, 60_000);
   let seq = group.firstSeq;
   let sending = true;
@@ -96,24 +92,31 @@ export async function measureGroupInterference(
       await sleep(1000);
     }
   })();
-  const withGroupFanout = await runAtRate(onShard, options.rate, options.seconds);
+  const withGroupFanout = await runAtRate(pairs, options.rate, options.seconds);
   sending = false;
   await groupTraffic;
   await settle(parley, 400, 60_000);
-  await Promise.all([...onShard, ...others].flatMap((pair) => [...pair.alice, ...pair.bob]).map((device) => device.close()));
+  await Promise.all(pairs.flatMap((pair) => [...pair.alice, ...pair.bob]).map((device) => device.close()));
   const parallelization = functions.fanout.consumes.parallelizationFactor;
-  const shard = await shardOf(parley);
-  const placementOf = (partitionKey: string): ConversationPlacement => ({ partitionKey, shardId: shard(partitionKey), lane: laneOfKey(partitionKey, parallelization) });
+  const shardOf = await shardsOf(parley);
+  const placementOf = (partitionKey: string): ConversationPlacement => {
+    const stream = streamOfConversation(partitionKey);
+    return { stream, partitionKey, shardId: shardOf(stream, partitionKey), lane: laneOfKey(partitionKey, parallelization) };
+  };
+  const groupPlacement = placementOf(group.conversationId);
+  const placements = pairs.map((pair) => placementOf(pair.conversationId));
+  const sharesGroupsLane = (placement: ConversationPlacement) =>
+    placement.stream === groupPlacement.stream && placement.shardId === groupPlacement.shardId && placement.lane === groupPlacement.lane;
   const ratio = alone.pushLatencyMs.p99 && withGroupFanout.pushLatencyMs.p99 ? Math.round((withGroupFanout.pushLatencyMs.p99 / alone.pushLatencyMs.p99) * 100) / 100 : null;
   return {
     rate: options.rate,
     seconds: options.seconds,
-    conversations: onShard.length,
+    conversations: pairs.length,
     alone: alone.pushLatencyMs,
     withGroupFanout: withGroupFanout.pushLatencyMs,
     groupMessages,
-    inTheGroupsBatches: onShard.filter((pair) => laneOfKey(pair.conversationId, parallelization) === laneOfKey(group.conversationId, parallelization)).length,
+    inTheGroupsBatches: placements.filter(sharesGroupsLane).length,
     p99Ratio: ratio,
-    placement: { parallelization, group: placementOf(group.conversationId), conversations: onShard.map((pair) => placementOf(pair.conversationId)) },
+    placement: { parallelization, group: groupPlacement, conversations: placements },
   };
 }

@@ -35,7 +35,7 @@ export interface BenchOptions {
   readonly groupMessages: number;
   /** Offline member devices that come back after the group's messages; their usage is scaled to all (0 skips the return). */
   readonly groupReturning: number;
-  /** Seconds of 1:1 traffic on the group's shard, alone and beside the group's fan-out (0 skips it), its rate and conversations. */
+  /** Seconds of 1:1 traffic (on the 1:1 stream), alone and beside the group's fan-out on its own stream (0 skips it), its rate and conversations. */
   readonly groupInterferenceSeconds: number;
   readonly groupInterferenceRate: number;
   readonly groupInterferenceConversations: number;

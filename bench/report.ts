@@ -4,6 +4,7 @@ import type { RateRun } from './latency';
 import type { MaxRate } from './max-rate';
 import type { MediaResults } from './media-transfer';
 import type { GroupFanoutRun } from './group-fanout';
+import type { ConversationPlacement, GroupInterferenceRun } from './group-interference';
 import type { PresenceRun } from './presence';
 import type { SdkCryptoRun } from './sdk-crypto';
 import type { BundlesRun } from './bundles';
@@ -80,6 +81,14 @@ const ms = (value: number | null | undefined) => (value === null || value === un
 /** Issue 11's targets for groups. */
 const GROUP_USD_PER_MILLION_TARGET = 1000;
 const INTERFERENCE_P99_RATIO_TARGET = 2;
+
+/** Where the interference run's records went: each stream with its shards and lanes (of the parallelization factor). */
+function placementText(placement: NonNullable<GroupInterferenceRun['placement']>): string {
+  const where = (c: ConversationPlacement) => `${c.shardId.replace('shardId-', '')} lane ${c.lane}`;
+  const streams = [...new Set(placement.conversations.map((c) => c.stream))];
+  const oneToOne = streams.map((stream) => `1:1 on ${stream}: ${placement.conversations.filter((c) => c.stream === stream).map(where).join(', ')}`);
+  return `group on ${placement.group.stream}: ${where(placement.group)}; ${oneToOne.join('; ')}; lanes of ${placement.parallelization}`;
+}
 const met = (ok: boolean) => (ok ? 'met' : 'NOT MET');
 
 function groupRows(group: GroupFanoutRun | null): [string, string][] {
@@ -91,7 +100,7 @@ function groupRows(group: GroupFanoutRun | null): [string, string][] {
       group ? `p50 ${ms(group.lastOnlineMemberMs.p50)}, max ${ms(group.lastOnlineMemberMs.max)} (${group.messages} messages)` : 'not run',
     ],
     [
-      '  fanout invocations while the group messages went out (the largest are the messages\' own): wall; process CPU meanwhile',
+      '  groupFanout invocations while the group messages went out (the largest are the messages\' own): wall; process CPU meanwhile',
       group?.fanoutInvocation
         ? `${group.fanoutInvocation.wallMs.count} invocations; wall p50 ${ms(group.fanoutInvocation.wallMs.p50)}, max ${ms(group.fanoutInvocation.wallMs.max)}; CPU p50 ${ms(group.fanoutInvocation.cpuMs.p50)}, max ${ms(group.fanoutInvocation.cpuMs.max)}`
         : '—',
@@ -115,9 +124,9 @@ function groupRows(group: GroupFanoutRun | null): [string, string][] {
         : '—',
     ],
     [
-      `1:1 SEND → PUSH p99 on the group's shard at ${apart?.rate ?? '—'} msg/s: alone; beside its fan-out (target ≤ ${INTERFERENCE_P99_RATIO_TARGET}×)`,
+      `1:1 SEND → PUSH p99 at ${apart?.rate ?? '—'} msg/s, on their own stream: alone; beside a group's fan-out on the groups' stream (target ≤ ${INTERFERENCE_P99_RATIO_TARGET}×)`,
       apart
-        ? `${ms(apart.alone.p99)}; ${ms(apart.withGroupFanout.p99)} with ${apart.groupMessages} group messages (${apart.p99Ratio ?? '—'}×, ${met(apart.p99Ratio !== null && apart.p99Ratio <= INTERFERENCE_P99_RATIO_TARGET)}); ${apart.inTheGroupsBatches ?? '—'} of ${apart.conversations} conversations in the group's batches${apart.placement ? ` (lanes of ${apart.placement.parallelization}: group ${apart.placement.group.lane}, 1:1 ${apart.placement.conversations.map((c) => c.lane).join(', ')}; shard ${apart.placement.group.shardId})` : ''}`
+        ? `${ms(apart.alone.p99)}; ${ms(apart.withGroupFanout.p99)} with ${apart.groupMessages} group messages (${apart.p99Ratio ?? '—'}×, ${met(apart.p99Ratio !== null && apart.p99Ratio <= INTERFERENCE_P99_RATIO_TARGET)}); ${apart.inTheGroupsBatches ?? '—'} of ${apart.conversations} conversations in the group's batches${apart.placement ? ` (${placementText(apart.placement)})` : ''}`
         : 'not run',
     ],
   ];

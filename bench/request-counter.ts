@@ -20,7 +20,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { FunctionId } from '../lambdas/functions';
-import { tables as tableDefinitions, type TableId } from '../lambdas/resources';
+import { tables as tableDefinitions, type StreamId, type TableId } from '../lambdas/resources';
 import { marshalledItemSize, plainItemSize } from './item-size';
 
 /** What Lambda's event source mapping does on AWS, billed as enhanced fan-out, not per request. */
@@ -48,13 +48,23 @@ export interface FunctionUsage {
   errors: number;
 }
 
+export interface StreamUsage {
+  records: number;
+  bytes: number;
+  payloadUnits25KB: number;
+  billedKB: number;
+}
+
+const emptyStreamUsage = (): StreamUsage => ({ records: 0, bytes: 0, payloadUnits25KB: 0, billedKB: 0 });
+
 export interface Usage {
   /** `${service} ${command}` → requests; the poller's own excluded. */
   requests: Record<string, number>;
   /** Requests of the Kinesis poller, not billed per request on AWS. */
   excludedPollerRequests: number;
   tables: Record<string, TableUsage>;
-  kinesis: { records: number; bytes: number; payloadUnits25KB: number; billedKB: number };
+  /** Records put, by the stream they went to (its id in `lambdas/resources.ts` once named, else its name). */
+  kinesis: Record<string, StreamUsage>;
   connections: { posts: number; bytes: number };
   functions: Partial<Record<FunctionId, FunctionUsage>>;
 }
@@ -63,7 +73,7 @@ const emptyUsage = (): Usage => ({
   requests: {},
   excludedPollerRequests: 0,
   tables: {},
-  kinesis: { records: 0, bytes: 0, payloadUnits25KB: 0, billedKB: 0 },
+  kinesis: {},
   connections: { posts: 0, bytes: 0 },
   functions: {},
 });
@@ -117,10 +127,16 @@ function indexWrites(command: string, input: any, old: { item?: Record<string, u
 export class RequestCounter {
   private usage = emptyUsage();
   private tableIds = new Map<string, TableId>();
+  private streamIds = new Map<string, StreamId>();
 
   /** Names tables by their id in `lambdas/resources.ts` once the runtime has made them. */
   nameTables(names: Readonly<Record<TableId, string>>): void {
     for (const [id, name] of Object.entries(names)) this.tableIds.set(name, id as TableId);
+  }
+
+  /** Names streams by their id in `lambdas/resources.ts`, so records are counted (and priced) by the stream they went to. */
+  nameStreams(names: Readonly<Record<StreamId, string>>): void {
+    for (const [id, name] of Object.entries(names)) this.streamIds.set(name, id as StreamId);
   }
 
   reset(): void {
@@ -163,7 +179,10 @@ export class RequestCounter {
       into.writeUnits += table.writeUnits;
       into.maxItemBytes = Math.max(into.maxItemBytes, table.maxItemBytes);
     }
-    for (const key of ['records', 'bytes', 'payloadUnits25KB', 'billedKB'] as const) usage.kinesis[key] += counted.kinesis[key];
+    for (const [stream, put] of Object.entries(counted.kinesis)) {
+      const into = (usage.kinesis[stream] ??= emptyStreamUsage());
+      for (const key of ['records', 'bytes', 'payloadUnits25KB', 'billedKB'] as const) into[key] += put[key];
+    }
     usage.connections.posts += counted.connections.posts;
     usage.connections.bytes += counted.connections.bytes;
   }
@@ -245,12 +264,14 @@ export class RequestCounter {
   private countPut(usage: Usage, command: string, input: any): void {
     const records: { Data?: Uint8Array; PartitionKey?: string }[] =
       command === 'PutRecord' ? [input] : command === 'PutRecords' ? (input.Records ?? []) : [];
+    const streamName: string = input.StreamName ?? 'unnamed';
+    const stream = (usage.kinesis[this.streamIds.get(streamName) ?? streamName] ??= emptyStreamUsage());
     for (const record of records) {
       const bytes = (record.Data?.length ?? 0) + Buffer.byteLength(record.PartitionKey ?? '');
-      usage.kinesis.records++;
-      usage.kinesis.bytes += bytes;
-      usage.kinesis.payloadUnits25KB += Math.max(1, Math.ceil(bytes / (25 * 1024)));
-      usage.kinesis.billedKB += Math.max(1, Math.ceil(bytes / 1024));
+      stream.records++;
+      stream.bytes += bytes;
+      stream.payloadUnits25KB += Math.max(1, Math.ceil(bytes / (25 * 1024)));
+      stream.billedKB += Math.max(1, Math.ceil(bytes / 1024));
     }
   }
 

@@ -59,7 +59,9 @@ function perMessage(usage: Usage, messages: number) {
     dynamodb: Object.fromEntries(
       Object.entries(usage.tables).map(([table, t]) => [table, { reads: per(t.reads), writes: per(t.writes), readUnits: per(t.readUnits), writeUnits: per(t.writeUnits), maxItemBytes: t.maxItemBytes }]),
     ),
-    kinesis: { records: per(usage.kinesis.records), bytes: per(usage.kinesis.bytes), payloadUnits25KB: per(usage.kinesis.payloadUnits25KB), billedKB: per(usage.kinesis.billedKB) },
+    kinesis: Object.fromEntries(
+      Object.entries(usage.kinesis).map(([stream, k]) => [stream, { records: per(k.records), bytes: per(k.bytes), payloadUnits25KB: per(k.payloadUnits25KB), billedKB: per(k.billedKB) }]),
+    ),
     connectionsPosts: per(usage.connections.posts),
     webSocketFrames: { in: per(frameCounts.sent), out: per(frameCounts.received), billedUnits: per(frameCounts.units) },
   };
@@ -85,6 +87,7 @@ async function startStack(counter: RequestCounter, options: BenchOptions): Promi
     threadInstrumentation: { module: path.join(__dirname, 'thread-request-counter.ts'), onReport: (usage) => counter.add(usage as Usage) },
   });
   counter.nameTables(parley.resources.tables);
+  counter.nameStreams(parley.resources.streams);
   return parley;
 }
 
@@ -120,7 +123,7 @@ async function timeGroupFanoutIfAsked(parley: ParleyLocal, counter: RequestCount
         : null,
   });
   say(`  last online member: p50 ${group.lastOnlineMemberMs.p50} ms, max ${group.lastOnlineMemberMs.max} ms; $${group.usdPerMillionMessagesWithReturn} per million with the group's share of the return ($${group.usdPerMillionMessagesWithFullReturn} with the full return)`);
-  if (group.interference) say(`  1:1 p99 on the group's shard: ${group.interference.alone.p99} ms alone, ${group.interference.withGroupFanout.p99} ms beside the fan-out`);
+  if (group.interference) say(`  1:1 p99 (their own stream, not the group's): ${group.interference.alone.p99} ms alone, ${group.interference.withGroupFanout.p99} ms beside the fan-out`);
   return group;
 }
 

@@ -10,6 +10,7 @@ import { RequestCounter } from './request-counter';
 export const createThreadInstrumentation: CreateThreadInstrumentation = ({ resources }) => {
   const counter = new RequestCounter();
   counter.nameTables(resources.tables);
+  counter.nameStreams(resources.streams);
   return {
     instrumentClients: counter.instrument,
     takeReport: () => counter.drain(),

@@ -4,10 +4,11 @@
  * bucket) back through the fanout, or answers those older than 30 days with `failed` receipts; prints
  * what it did.
  *   --stage NAME      against AWS: the deployed stage, i.e. the stack `Parley-NAME` (as bin/parley.ts names it),
- *                     whose outputs name the bucket and the stream; credentials and region as the AWS CLI's
+ *                     whose outputs name the bucket and the two message streams; credentials and region as the AWS CLI's
  *   --stack NAME      against AWS: the deployed stack of that name (one deployed with `parley:stackName`)
- *   --bucket NAME --stream NAME --accepted-messages NAME
- *                     against AWS, with the names given instead of read from the stack (the accepted-messages
+ *   --bucket NAME --stream NAME --group-stream NAME --accepted-messages NAME
+ *                     against AWS, with the names given instead of read from the stack (--stream the 1:1
+ *                     conversations' stream, --group-stream the groups'; the accepted-messages
  *                     table tells which failed messages their senders deleted for everyone: those are dropped)
  *   --local URL       against a running `npm start`: its HTTP API URL, e.g. http://127.0.0.1:3000
  *   --dry-run         only count what would be replayed or answered
@@ -23,7 +24,7 @@ import type { RedriveRequest } from '../local/redrive-route';
 
 export type RedriveTarget =
   | { readonly kind: 'aws'; readonly stackName: string; readonly region?: string }
-  | { readonly kind: 'awsNamed'; readonly bucket: string; readonly stream: string; readonly acceptedMessages: string; readonly region?: string }
+  | { readonly kind: 'awsNamed'; readonly bucket: string; readonly stream: string; readonly groupStream: string; readonly acceptedMessages: string; readonly region?: string }
   | { readonly kind: 'local'; readonly url: string };
 
 export interface RedriveCommand {
@@ -32,7 +33,7 @@ export interface RedriveCommand {
 }
 
 const USAGE =
-  'usage: npm run redrive -- (--stage NAME | --stack NAME | --bucket NAME --stream NAME --accepted-messages NAME | --local URL) [--region REGION] [--dry-run] [--give-up]';
+  'usage: npm run redrive -- (--stage NAME | --stack NAME | --bucket NAME --stream NAME --group-stream NAME --accepted-messages NAME | --local URL) [--region REGION] [--dry-run] [--give-up]';
 
 /** The command line, or an error that says what is wrong with it. */
 export function parseRedriveCommand(args: readonly string[]): RedriveCommand {
@@ -45,6 +46,7 @@ export function parseRedriveCommand(args: readonly string[]): RedriveCommand {
       stack: { type: 'string' },
       bucket: { type: 'string' },
       stream: { type: 'string' },
+      'group-stream': { type: 'string' },
       'accepted-messages': { type: 'string' },
       local: { type: 'string' },
       region: { type: 'string' },
@@ -55,7 +57,7 @@ export function parseRedriveCommand(args: readonly string[]): RedriveCommand {
   if (positionals.length > 0) throw new Error(`Unexpected ${positionals.join(' ')}\n${USAGE}`);
   const request: RedriveRequest = { dryRun: values['dry-run'], giveUp: values['give-up'] };
   const region = values.region ? { region: values.region } : {};
-  const targets = [values.stage, values.stack, values.bucket ?? values.stream ?? values['accepted-messages'], values.local].filter((value) => value !== undefined);
+  const targets = [values.stage, values.stack, values.bucket ?? values.stream ?? values['group-stream'] ?? values['accepted-messages'], values.local].filter((value) => value !== undefined);
   if (targets.length !== 1) throw new Error(`Name one target: --stage, --stack, --bucket with --stream and --accepted-messages, or --local\n${USAGE}`);
   if (values.local !== undefined) {
     if (!/^https?:\/\/[^/]+/.test(values.local)) throw new Error(`--local takes the local HTTP API URL, e.g. http://127.0.0.1:3000, not ${values.local}`);
@@ -64,18 +66,23 @@ export function parseRedriveCommand(args: readonly string[]): RedriveCommand {
   if (values.stage !== undefined) return { target: { kind: 'aws', stackName: stackNameOfStage(values.stage), ...region }, request };
   if (values.stack !== undefined) return { target: { kind: 'aws', stackName: values.stack, ...region }, request };
   const acceptedMessages = values['accepted-messages'];
-  if (!values.bucket || !values.stream || !acceptedMessages) throw new Error(`--bucket, --stream and --accepted-messages go together\n${USAGE}`);
-  return { target: { kind: 'awsNamed', bucket: values.bucket, stream: values.stream, acceptedMessages, ...region }, request };
+  const groupStream = values['group-stream'];
+  if (!values.bucket || !values.stream || !groupStream || !acceptedMessages) throw new Error(`--bucket, --stream, --group-stream and --accepted-messages go together\n${USAGE}`);
+  return { target: { kind: 'awsNamed', bucket: values.bucket, stream: values.stream, groupStream, acceptedMessages, ...region }, request };
 }
 
 /** The bucket and stream names from the stack's outputs, through the CloudFormation API. */
-export async function namesFromStack(stackName: string, region: string | undefined): Promise<{ bucket: string; stream: string; acceptedMessages: string }> {
+export async function namesFromStack(
+  stackName: string,
+  region: string | undefined,
+): Promise<{ bucket: string; stream: string; groupStream: string; acceptedMessages: string }> {
   const client = new CloudFormationClient(region ? { region } : {});
   const { Stacks = [] } = await client.send(new DescribeStacksCommand({ StackName: stackName }));
   const outputs = (Stacks[0]?.Outputs ?? []) as { OutputKey?: string; OutputValue?: string }[];
   return {
     bucket: outputValue(outputs, STACK_OUTPUTS.failedDeliveriesBucket, stackName),
     stream: outputValue(outputs, STACK_OUTPUTS.messageStream, stackName),
+    groupStream: outputValue(outputs, STACK_OUTPUTS.groupStream, stackName),
     acceptedMessages: outputValue(outputs, STACK_OUTPUTS.acceptedMessagesTable, stackName),
   };
 }
@@ -95,7 +102,12 @@ export async function runRedrive(command: RedriveCommand, log: (line: string) =>
   const names = target.kind === 'aws' ? await namesFromStack(target.stackName, target.region) : target;
   const region = target.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   if (!region) throw new Error('No AWS region: pass --region or set AWS_REGION');
-  const env = { [streams.messages.envVar]: names.stream, [tables.acceptedMessages.envVar]: names.acceptedMessages };
+  // Each failed record goes back to its conversation's stream (`putOnMessageStream`): both are named.
+  const env = {
+    [streams.messages.envVar]: names.stream,
+    [streams.groupMessages.envVar]: names.groupStream,
+    [tables.acceptedMessages.envVar]: names.acceptedMessages,
+  };
   const deps = { clients: createClients({ region }), env, now: Date.now };
   return redriveFailedRecords(deps, { bucket: names.bucket, ...request, log });
 }

@@ -87,6 +87,40 @@ const presenceAnnouncementTables = {
   routing: 'read',
 } as const satisfies FunctionDefinition['tables'];
 
+/** Every function that streams records puts them on their conversation's stream (`putOnMessageStream`): it may put to both. */
+const MESSAGE_STREAMS = ['messages', 'groupMessages'] as const satisfies readonly StreamId[];
+
+/**
+ * The fanout, one function per message stream with the same code: each has its own concurrency, memory,
+ * duration metrics and iterator-age alarm, so a group's long batches show, scale and alarm apart from the
+ * 1:1 conversations' short ones.
+ */
+const fanoutOfStream = {
+  entry: 'lambdas/fanout/fanout.ts',
+  tables: {
+    deviceQueues: 'readWrite',
+    routing: 'readWrite',
+    devices: 'readWrite',
+    conversations: 'readWrite',
+    groups: 'read',
+    groupReceipts: 'readWrite',
+    groupTimeline: 'readWrite',
+    groupDelivery: 'readWrite',
+    acceptedMessages: 'read',
+  },
+  manageConnections: true,
+  pushEndpoints: ['publish', 'delete'],
+} as const satisfies Omit<FunctionDefinition, 'description'>;
+
+/** How both fanouts consume their stream (Lambda's Kinesis event source mapping). */
+const fanoutConsumer = {
+  batchSize: 100,
+  parallelizationFactor: 10,
+  retryAttempts: 10,
+  reportBatchItemFailures: true,
+  failedBatchesTo: 'failedDeliveries',
+} as const satisfies Omit<StreamConsumerDefinition, 'stream'>;
+
 /*
  * Every WebSocket route but HEARTBEAT and $default first reads the device's route, and closes the
  * connection when a newer one replaced it (lambdas/connect/sessions.ts): those functions read `routing` and
@@ -128,7 +162,7 @@ export const functions = {
     description: 'Accepts a SEND: checks it, stamps it and puts it on the message stream before the ACK',
     // blocks: one read of whether the recipient blocked the sender.
     tables: { routing: 'read', devices: 'read', conversationClocks: 'readWrite', acceptedMessages: 'readWrite', rateLimits: 'readWrite', blocks: 'read' },
-    putsTo: ['messages'],
+    putsTo: MESSAGE_STREAMS,
     manageConnections: true,
     limitsSends: true,
   },
@@ -136,27 +170,19 @@ export const functions = {
     entry: 'lambdas/send/group-send.ts',
     description: 'Accepts a GROUP_SEND from a current member: stamps it and puts it on the message stream before the ACK',
     tables: { routing: 'read', groups: 'read', acceptedMessages: 'readWrite', conversationClocks: 'readWrite', rateLimits: 'readWrite' },
-    putsTo: ['messages'],
+    putsTo: MESSAGE_STREAMS,
     manageConnections: true,
     limitsSends: true,
   },
   fanout: {
-    entry: 'lambdas/fanout/fanout.ts',
-    description: 'Writes each streamed message to its devices’ queues (a group message once, to its group’s timeline), then pushes it to their live connections or wakes them',
-    tables: {
-      deviceQueues: 'readWrite',
-      routing: 'readWrite',
-      devices: 'readWrite',
-      conversations: 'readWrite',
-      groups: 'read',
-      groupReceipts: 'readWrite',
-      groupTimeline: 'readWrite',
-      groupDelivery: 'readWrite',
-      acceptedMessages: 'read',
-    },
-    manageConnections: true,
-    pushEndpoints: ['publish', 'delete'],
-    consumes: { stream: 'messages', batchSize: 100, parallelizationFactor: 10, retryAttempts: 10, reportBatchItemFailures: true, failedBatchesTo: 'failedDeliveries' },
+    ...fanoutOfStream,
+    description: 'Writes each streamed 1:1 message and receipt to its devices’ queues, then pushes it to their live connections or wakes them',
+    consumes: { stream: 'messages', ...fanoutConsumer },
+  },
+  groupFanout: {
+    ...fanoutOfStream,
+    description: 'Writes each streamed group message once, to its group’s timeline, and each group receipt and change to its devices’ queues, then pushes them to their live connections or wakes them',
+    consumes: { stream: 'groupMessages', ...fanoutConsumer },
   },
   sync: {
     entry: 'lambdas/sync/sync.ts',
@@ -187,7 +213,7 @@ export const functions = {
       groupReceipts: 'readWrite',
       groups: 'read',
     },
-    putsTo: ['messages'],
+    putsTo: MESSAGE_STREAMS,
     manageConnections: true,
   },
   read: {
@@ -195,19 +221,19 @@ export const functions = {
     description: 'Sends a read receipt to the sender’s devices and the reader’s other devices',
     // presence: both users' read-receipt settings, in a 1:1 chat.
     tables: { routing: 'read', conversations: 'readWrite', conversationClocks: 'read', groups: 'read', groupReceipts: 'read', presence: 'read' },
-    putsTo: ['messages'],
+    putsTo: MESSAGE_STREAMS,
     manageConnections: true,
   },
   revoke: {
     entry: 'lambdas/send/revoke.ts',
     description: 'Deletes a message for everyone: marks it revoked, drops its copies still queued by key (a group message: withdraws it from the timeline), and streams a revoke record after it',
     tables: { routing: 'read', acceptedMessages: 'readWrite', devices: 'read', deviceQueues: 'readWrite', groupReceipts: 'read', groupTimeline: 'readWrite' },
-    putsTo: ['messages'],
+    putsTo: MESSAGE_STREAMS,
   },
   queueExpiry: {
     entry: 'lambdas/fanout/queue-expiry.ts',
     description: 'Tells the sender’s devices when a message expired undelivered in a device queue',
-    putsTo: ['messages'],
+    putsTo: MESSAGE_STREAMS,
     onExpiry: 'deviceQueues',
   },
   httpAuthorizer: {
@@ -281,13 +307,13 @@ export const functions = {
     entry: 'lambdas/groups/create-group.ts',
     description: 'Creates a group with the caller as admin and announces it to every member',
     tables: { groups: 'readWrite', devices: 'read' },
-    putsTo: ['messages'],
+    putsTo: MESSAGE_STREAMS,
   },
   changeGroupMembers: {
     entry: 'lambdas/groups/change-members.ts',
     description: 'Adds, removes and promotes group members as one change and announces it',
     tables: { groups: 'readWrite', devices: 'read' },
-    putsTo: ['messages'],
+    putsTo: MESSAGE_STREAMS,
   },
   getGroup: {
     entry: 'lambdas/groups/get-group.ts',

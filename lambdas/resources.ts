@@ -256,13 +256,18 @@ export type TableId = keyof typeof tables;
 
 export interface StreamDefinition {
   readonly envVar: string;
-  /** Shards of the local stream; on AWS the stream is on-demand unless the `parley:messageStreamShards` context is set. */
+  /** Shards of the local stream; on AWS every stream is on-demand unless the `parley:messageStreamShards` context is set (then each has that many). */
   readonly localShards: number;
 }
 
 export const streams = {
-  /** Every accepted message, partitioned by conversation so one conversation stays in order. */
+  /** Every 1:1 conversation's records (messages, receipts, revokes), partitioned by conversation so one conversation stays in order. */
   messages: { envVar: 'MESSAGE_STREAM', localShards: 4 },
+  /**
+   * Every group conversation's records, the same way: on a stream of their own so that a large group's
+   * fan-out (~1 s a batch for 1,024 members) never holds up a 1:1 conversation that hashes into its lane.
+   */
+  groupMessages: { envVar: 'GROUP_MESSAGE_STREAM', localShards: 2 },
 } as const satisfies Record<string, StreamDefinition>;
 
 export type StreamId = keyof typeof streams;

@@ -24,6 +24,7 @@ export const DEFAULT_MEMORY_SIZES: Readonly<Partial<Record<FunctionId, number>>>
   // One invocation per stream batch does the work for every recipient device: for a group of 1,024
   // members, ~110 batched requests and the posts to live connections.
   fanout: 1024,
+  groupFanout: 1024,
 };
 
 export const MIN_MEMORY_SIZE = 128;

@@ -77,8 +77,8 @@ export interface ParleyProps extends ParleyFunctionOptions {
    */
   readonly sendRateLimits?: SendRateLimits;
   /**
-   * Shards of the message stream. A number makes the stream provisioned with that many shards.
-   * @default - an on-demand stream
+   * Shards of each message stream (`messages`, `groupMessages`). A number makes each provisioned with that many shards.
+   * @default - on-demand streams
    */
   readonly messageStreamShards?: number;
   /**
@@ -116,7 +116,7 @@ export interface ParleyProps extends ParleyFunctionOptions {
 }
 
 /**
- * The whole of Parley on AWS: tables, message stream and media bucket; one Lambda function per entry
+ * The whole of Parley on AWS: tables, message streams (1:1 and groups) and media bucket; one Lambda function per entry
  * of `lambdas/functions.ts`, stream consumers invoked through enhanced fan-out,
  * expiry handlers through their table's stream; the WebSocket API devices stay connected to; the HTTP API of
  * accounts and devices. Everything is built from the definitions in `lambdas/`, the ones the local runtime serves.
@@ -131,7 +131,7 @@ export interface ParleyProps extends ParleyFunctionOptions {
  * parley.webSocketUrl; // wss://…/dev
  */
 export class Parley extends Construct {
-  /** Tables, message stream and media bucket. */
+  /** Tables, message streams and media bucket. */
   public readonly storage: ParleyStorage;
   /** The Lambda functions with their roles, log groups and stream consumers. */
   public readonly handlers: ParleyFunctions;
@@ -215,8 +215,12 @@ export class Parley extends Construct {
       value: this.failedDeliveries.bucketName,
     });
     new CfnOutput(this, STACK_OUTPUTS.messageStream, {
-      description: 'The message stream (npm run redrive puts failed records back on it)',
+      description: 'The 1:1 conversations\' message stream (npm run redrive puts their failed records back on it)',
       value: this.streams.messages.streamName,
+    });
+    new CfnOutput(this, STACK_OUTPUTS.groupStream, {
+      description: 'The group conversations\' message stream (npm run redrive puts their failed records back on it)',
+      value: this.streams.groupMessages.streamName,
     });
     new CfnOutput(this, STACK_OUTPUTS.acceptedMessagesTable, {
       description: 'Accepted messages (npm run redrive drops a failed message its sender deleted for everyone)',

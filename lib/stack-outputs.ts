@@ -6,6 +6,8 @@
 export const STACK_OUTPUTS = {
   failedDeliveriesBucket: 'FailedDeliveriesBucketName',
   messageStream: 'MessageStreamName',
+  // Not "GroupMessageStreamName": readers match by substring, and that would also match `messageStream`.
+  groupStream: 'GroupStreamName',
   acceptedMessagesTable: 'AcceptedMessagesTableName',
 } as const;
 

@@ -24,8 +24,8 @@ export interface ParleyStorageProps {
    */
   readonly removalPolicy?: RemovalPolicy;
   /**
-   * Shards of the message stream. A number makes the stream provisioned with that many shards.
-   * @default - an on-demand stream, which scales its shards by itself
+   * Shards of each message stream (`messages`, `groupMessages`). A number makes each provisioned with that many shards.
+   * @default - on-demand streams, which scale their shards by themselves
    */
   readonly messageStreamShards?: number;
   /**

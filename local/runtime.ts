@@ -35,7 +35,7 @@ import { ttlDeletionEvent } from './ttl-deletion-events';
 import { startWebSocketGateway, type WebSocketGatewayLimits } from './websocket-gateway';
 import { startHttpGateway } from './http-gateway';
 import { startKinesisEventSource, type KinesisBatchFailure, type KinesisEventSource } from './kinesis-event-source';
-import { streams, tables } from '../lambdas/resources';
+import { streams, tables, type StreamId } from '../lambdas/resources';
 import { redriveFailedRecords, type RedriveOptions, type RedriveReport } from '../lambdas/fanout/redrive';
 import { fileCheckpoints } from './kinesis/checkpoints';
 import { s3FailureDestination } from './kinesis/failure-destination';
@@ -336,7 +336,11 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
       redriveFailedRecords(
         {
           clients,
-          env: { [streams.messages.envVar]: resources.streams.messages, [tables.acceptedMessages.envVar]: resources.tables.acceptedMessages },
+          // Each failed record goes back to its conversation's stream (`putOnMessageStream`): both are named.
+          env: {
+            ...Object.fromEntries((Object.keys(streams) as StreamId[]).map((id) => [streams[id].envVar, resources.streams[id]])),
+            [tables.acceptedMessages.envVar]: resources.tables.acceptedMessages,
+          },
           now,
         },
         { ...redriveOptions, bucket: resources.buckets.failedDeliveries, log: redriveOptions.log ?? log },

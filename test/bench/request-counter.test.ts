@@ -1,12 +1,14 @@
 import { RequestCounter, type Usage } from '../../bench/request-counter';
 
-/** A DynamoDB client as far as the counter sees it: its middleware is kept to be run by the test. */
-function fakeDynamoDbClient() {
+/** An SDK client of the class `className` as far as the counter sees it: its middleware is kept to be run by the test. */
+function fakeClient(className: 'DynamoDBClient' | 'KinesisClient') {
   const middleware: { step: string; run: (next: (args: any) => Promise<any>, context: { commandName: string }) => (args: any) => Promise<any> }[] = [];
-  class DynamoDBClient {
-    readonly middlewareStack = { add: (run: (typeof middleware)[number]['run'], options: { step: string }) => middleware.push({ step: options.step, run }) };
-  }
-  const client = new DynamoDBClient();
+  const Client = {
+    [className]: class {
+      readonly middlewareStack = { add: (run: (typeof middleware)[number]['run'], options: { step: string }) => middleware.push({ step: options.step, run }) };
+    },
+  }[className]!;
+  const client = new Client();
   /** Sends a command through the counter's build-step middleware; resolves when `answer` is called. */
   const send = (commandName: string, input: unknown) => {
     let answer!: (output: unknown) => void;
@@ -20,7 +22,7 @@ function fakeDynamoDbClient() {
 describe('RequestCounter across function threads', () => {
   it('drain hands over what was counted; a request in flight meanwhile counts in the next drain, not in a report already sent', async () => {
     const counter = new RequestCounter();
-    const { client, send } = fakeDynamoDbClient();
+    const { client, send } = fakeClient('DynamoDBClient');
     counter.instrument(client);
     const put = send('PutItemCommand', { TableName: 'queues', Item: { device: { S: 'a' } } });
     const first = counter.drain();
@@ -33,13 +35,30 @@ describe('RequestCounter across function threads', () => {
     expect(second.tables.queues).toMatchObject({ writes: 1, writeUnits: 2 });
   });
 
+  it('counts records by the stream they went to, by its id once named, so each is priced apart', async () => {
+    const counter = new RequestCounter();
+    counter.nameStreams({ messages: 'parley-local-messages', groupMessages: 'parley-local-groupMessages' });
+    const { client, send } = fakeClient('KinesisClient');
+    counter.instrument(client);
+    const put = (StreamName: string, bytes: number) => {
+      const sent = send('PutRecordCommand', { StreamName, PartitionKey: 'k', Data: new Uint8Array(bytes - 1) });
+      sent.answer({});
+      return sent.done;
+    };
+    await Promise.all([put('parley-local-messages', 100), put('parley-local-groupMessages', 2048), put('parley-local-groupMessages', 100)]);
+    expect(counter.take().kinesis).toEqual({
+      messages: { records: 1, bytes: 100, payloadUnits25KB: 1, billedKB: 1 },
+      groupMessages: { records: 2, bytes: 2148, payloadUnits25KB: 2, billedKB: 3 },
+    });
+  });
+
   it('add sums a thread’s counts into its own', () => {
     const counter = new RequestCounter();
     const fromThread = (writeUnits: number, maxItemBytes: number): Usage => ({
       requests: { 'dynamodb PutItem': 1, 'connections PostToConnection': 2 },
       excludedPollerRequests: 0,
       tables: { queues: { reads: 0, writes: 1, readUnits: 0, writeUnits, maxItemBytes } },
-      kinesis: { records: 1, bytes: 100, payloadUnits25KB: 1, billedKB: 1 },
+      kinesis: { messages: { records: 1, bytes: 100, payloadUnits25KB: 1, billedKB: 1 } },
       connections: { posts: 2, bytes: 50 },
       functions: {},
     });
@@ -48,7 +67,7 @@ describe('RequestCounter across function threads', () => {
     const usage = counter.take();
     expect(usage.requests).toEqual({ 'dynamodb PutItem': 2, 'connections PostToConnection': 4 });
     expect(usage.tables.queues).toEqual({ reads: 0, writes: 2, readUnits: 0, writeUnits: 3, maxItemBytes: 300 });
-    expect(usage.kinesis).toEqual({ records: 2, bytes: 200, payloadUnits25KB: 2, billedKB: 2 });
+    expect(usage.kinesis).toEqual({ messages: { records: 2, bytes: 200, payloadUnits25KB: 2, billedKB: 2 } });
     expect(usage.connections).toEqual({ posts: 4, bytes: 100 });
   });
 });

@@ -41,7 +41,7 @@ describe('functions', () => {
     built.template.resourceCountIs('AWS::Lambda::Function', definitions.length);
   });
 
-  it('are invoked by one event source mapping, with its own on-failure destination, per consumed stream and per onExpiry table', () => {
+  it('are invoked by one event source mapping per consumed stream and per onExpiry table, each with its on-failure destination', () => {
     const expiries = definitions.filter(([, d]) => d.onExpiry).length;
     const sources = definitions.filter(([, d]) => d.consumes).length + expiries;
     built.template.resourceCountIs('AWS::Lambda::EventSourceMapping', sources);
@@ -50,7 +50,10 @@ describe('functions', () => {
     const destinations = Object.values(resourcesOf(built.template, 'AWS::Lambda::EventSourceMapping')).map((mapping) =>
       JSON.stringify((mapping.Properties as { DestinationConfig?: unknown }).DestinationConfig),
     );
-    expect(new Set(destinations).size).toBe(sources);
+    // Every expiry consumer has a queue of its own; the stream consumers share the bucket they declare.
+    const failedBatchBuckets = new Set(definitions.flatMap(([, d]) => (d.consumes ? [d.consumes.failedBatchesTo] : []))).size;
+    expect(destinations.every((destination) => destination !== undefined)).toBe(true);
+    expect(new Set(destinations).size).toBe(expiries + failedBatchBuckets);
   });
 
   describe.each(definitions)('%s', (functionId, definition) => {

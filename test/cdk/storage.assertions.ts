@@ -100,22 +100,25 @@ describe('storage', () => {
     });
   });
 
-  describe('message stream', () => {
-    it('is one on-demand, KMS-encrypted, retained stream per definition', () => {
+  describe('message streams', () => {
+    it('are one on-demand, KMS-encrypted, retained stream per definition: the 1:1 conversations\' and the groups\'', () => {
+      expect(Object.keys(streams).sort()).toEqual(['groupMessages', 'messages']);
       built.template.resourceCountIs('AWS::Kinesis::Stream', Object.keys(streams).length);
       built.template.allResources('AWS::Kinesis::Stream', {
         Properties: Match.objectLike({
           StreamModeDetails: { StreamMode: 'ON_DEMAND' },
           StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
           ShardCount: Match.absent(),
+          RetentionPeriodHours: 24,
         }),
         DeletionPolicy: 'Retain',
       });
     });
 
-    it('is provisioned with the given shards when parley:messageStreamShards is set', () => {
+    it('are each provisioned with the given shards when parley:messageStreamShards is set', () => {
       const provisioned = synthParley({ 'parley:messageStreamShards': '4' });
-      provisioned.template.hasResourceProperties('AWS::Kinesis::Stream', {
+      provisioned.template.resourceCountIs('AWS::Kinesis::Stream', Object.keys(streams).length);
+      provisioned.template.allResourcesProperties('AWS::Kinesis::Stream', {
         StreamModeDetails: { StreamMode: 'PROVISIONED' },
         ShardCount: 4,
       });

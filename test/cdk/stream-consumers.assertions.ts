@@ -28,8 +28,18 @@ describe('stream consumers', () => {
     mappings = resourcesOf<MappingProperties>(built.template, 'AWS::Lambda::EventSourceMapping');
   });
 
-  it('are what the definitions declare: fanout consumes the messages stream', () => {
-    expect(consumers.map(([functionId, definition]) => [functionId, definition.stream])).toContainEqual(['fanout', 'messages']);
+  it('are what the definitions declare: fanout consumes the 1:1 messages stream, groupFanout the groups\' stream', () => {
+    const streamsConsumed = consumers.map(([functionId, definition]) => [functionId, definition.stream]);
+    expect(streamsConsumed).toContainEqual(['fanout', 'messages']);
+    expect(streamsConsumed).toContainEqual(['groupFanout', 'groupMessages']);
+  });
+
+  it('consume the two message streams the same way, with the same code', () => {
+    const { stream: _messages, ...fanout } = functions.fanout.consumes;
+    const { stream: _groupMessages, ...groupFanout } = functions.groupFanout.consumes;
+    expect(groupFanout).toEqual(fanout);
+    expect(functions.groupFanout.entry).toBe(functions.fanout.entry);
+    expect(mappingOf('groupFanout')).toEqual({ ...mappingOf('fanout'), EventSourceArn: expect.anything(), FunctionName: expect.anything() });
   });
 
   it('are one enhanced fan-out consumer and one event source mapping from it per consuming function, and no more', () => {
@@ -86,6 +96,7 @@ describe('stream consumers', () => {
       const valueOf = (id: string) => outputs.filter(([key]) => key.includes(id)).map(([, output]) => output.Value);
       expect(valueOf(STACK_OUTPUTS.failedDeliveriesBucket)).toEqual([{ Ref: logicalIdOf(built.stack.parley.buckets.failedDeliveries) }]);
       expect(valueOf(STACK_OUTPUTS.messageStream)).toEqual([{ Ref: logicalIdOf(built.stack.parley.streams.messages) }]);
+      expect(valueOf(STACK_OUTPUTS.groupStream)).toEqual([{ Ref: logicalIdOf(built.stack.parley.streams.groupMessages) }]);
       expect(valueOf(STACK_OUTPUTS.acceptedMessagesTable)).toEqual([{ Ref: logicalIdOf(built.stack.parley.tables.acceptedMessages) }]);
     });
 
@@ -106,12 +117,14 @@ describe('stream consumers', () => {
         [['s3:PutObject'], { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketLogicalId, 'Arn'] }, '/*']] }],
         [['s3:ListBucket'], { 'Fn::GetAtt': [bucketLogicalId, 'Arn'] }],
       ]);
+      // The other message stream's fanout writes its own failed batches to the same bucket, and only that.
+      const writesFailedBatchesThere = (other: FunctionId) => consumers.some(([id, consumes]) => id === other && consumes.failedBatchesTo === definition.failedBatchesTo);
       for (const other of Object.keys(functions) as FunctionId[]) {
         if (other === functionId) continue;
-        expect({ other, onConsumer: actionsOn(other, consumerLogicalId), onBucket: actionsOn(other, bucketLogicalId) }).toEqual({
+        expect({ other, onConsumer: actionsOn(other, consumerLogicalId), onBucket: actionsOn(other, bucketLogicalId).sort() }).toEqual({
           other,
           onConsumer: [],
-          onBucket: [],
+          onBucket: writesFailedBatchesThere(other) ? ['s3:ListBucket', 's3:PutObject'] : [],
         });
       }
     });

@@ -7,10 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { runRedrive } from '../../bin/redrive';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
-import { directConversationId } from '../../lambdas/send/conversations';
+import { functions, type FunctionDefinition } from '../../lambdas/functions';
+import { directConversationId, groupConversationId } from '../../lambdas/send/conversations';
 import { queuedItems, streamedMsgIds } from '../support/device-queue';
-import { connectDevice, linkDevice, registerAccount, type DeviceSocket, type TestDevice } from '../support/device-client';
+import { call, connectDevice, linkDevice, registerAccount, type DeviceSocket, type TestDevice } from '../support/device-client';
 import { syncQueue } from '../support/sync-queue';
+import { readStream } from '../support/message-stream';
 
 const DAY = 24 * 60 * 60 * 1000;
 let clockOffset = 0;
@@ -29,8 +31,9 @@ beforeAll(async () => {
     now: () => Date.now() + clockOffset,
     // No expiry sweep during the test: the clock jumps 31 days at the end.
     ttlSweepIntervalMs: 3_600_000,
+    // Both fanouts: the 1:1 conversations' (`fanout`) and the groups' (`groupFanout`), one code on two streams.
     intercept: (id, invoke) =>
-      id !== 'fanout'
+      !(functions[id] as FunctionDefinition).consumes
         ? invoke
         : async (event: any) => {
             if (streamedMsgIds(event).some((msgId) => poisoned.has(msgId))) throw new Error('the fanout failed on this batch');
@@ -154,6 +157,32 @@ it('leaves what is not a stream record in the bucket, and says so', async () => 
   expect(await failedObjects()).toEqual([key]);
   // Left for a person; removed here so the next test starts with an empty bucket.
   await parley.clients.s3.send(new DeleteObjectCommand({ Bucket: parley.resources.buckets.failedDeliveries, Key: key }));
+});
+
+it('redrives a group record the group fanout gave up on back onto the groups’ stream, where its members get it', async () => {
+  const groupId = randomUUID();
+  await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name: 'Redriven', members: [bob[0]!.userId] } });
+  const sender = await connectDevice(parley, alice);
+  const frame = { action: 'GROUP_SEND', requestId: randomUUID(), msgId: randomUUID(), conversationId: groupConversationId(groupId), seq: 1, groupVersion: 1, ciphertext: Buffer.from('to the group').toString('base64') };
+  poisoned.add(frame.msgId);
+  sender.send(frame);
+  expect(await sender.next((f) => f.requestId === frame.requestId)).toMatchObject({ type: 'ACK' });
+  await parley.drainStreams();
+  expect(await failedObjects()).toHaveLength(1);
+
+  poisoned.clear();
+  expect(await parley.redriveFailedRecords()).toEqual({ batches: 1, replayed: 1, failedReceipted: 0, expired: 0, revoked: 0, left: 0 });
+  await parley.drainStreams();
+  // Put back on its conversation's stream: the groups', twice now (sent, then redriven), never on the 1:1 stream.
+  const putsOf = async (stream: string) => (await readStream(parley, stream)).filter((r) => r.data.msgId === frame.msgId).length;
+  expect(await putsOf(parley.resources.streams.groupMessages)).toBe(2);
+  expect(await putsOf(parley.resources.streams.messages)).toBe(0);
+  const bobPhone = await connectDevice(parley, bob[0]!);
+  expect((await syncQueue(bobPhone)).filter((f) => f.type === 'PUSH' && f.msgId === frame.msgId)).toEqual([
+    expect.objectContaining({ conversationId: frame.conversationId, envelope: expect.objectContaining({ ciphertext: frame.ciphertext }) }),
+  ]);
+  expect(await failedObjects()).toEqual([]);
+  await Promise.all([sender.close(), bobPhone.close()]);
 });
 
 it('answers a record older than a queue keeps messages (30 days) with a failed receipt to its sender instead', async () => {

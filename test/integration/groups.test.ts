@@ -9,6 +9,7 @@ import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { MAX_CIPHERTEXT_CHARS } from '../../lambdas/protocol/frames';
 import { call, connectDevice, linkDevice, registerAccount, request, type DeviceSocket } from '../support/device-client';
 import { syncQueue } from '../support/sync-queue';
+import { readStream, type StreamedRecord } from '../support/message-stream';
 
 let parley: ParleyLocal;
 let alice: DeviceCredentials;
@@ -185,6 +186,18 @@ describe('group messages', () => {
     for (const device of [aliceTablet, bob, carol]) expect(await pushesOf(device)).toEqual([pushed]);
     expect(await pushesOf(alice)).toEqual([]);
     expect(await pushesOf(dave)).toEqual([]);
+  });
+
+  it('puts the group’s records on the groups’ stream, keyed by its conversation, and none on the 1:1 conversations’ stream', async () => {
+    const [onGroupStream, onOneToOneStream] = await Promise.all([
+      readStream(parley, parley.resources.streams.groupMessages),
+      readStream(parley, parley.resources.streams.messages),
+    ]);
+    const kindsOf = (records: StreamedRecord[]) => records.filter((r) => r.partitionKey === conversation()).map((r) => r.data.kind);
+    // Its creation (a group change) and the message sent above, in the order they were put.
+    expect(kindsOf(onGroupStream)).toEqual(['groupChange', 'groupMessage']);
+    expect(onGroupStream.every((r) => r.partitionKey.startsWith('group:'))).toBe(true);
+    expect(onOneToOneStream.filter((r) => r.partitionKey.startsWith('group:'))).toEqual([]);
   });
 
   it('refuses a non-member, a bad conversation and an oversized ciphertext, storing nothing', async () => {

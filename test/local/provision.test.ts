@@ -33,6 +33,7 @@ describe('provisionResources', () => {
       ACCOUNTS_TABLE: 'parley-local-accounts',
       VERIFICATION_CODES_TABLE: 'parley-local-verification-codes',
       MESSAGE_STREAM: 'parley-local-messages',
+      GROUP_MESSAGE_STREAM: 'parley-local-group-messages',
       MEDIA_BUCKET: 'parley-local-media',
     });
     const { Table } = await clients.db.send(new DescribeTableCommand({ TableName: 'parley-local-devices' }));
@@ -48,6 +49,8 @@ describe('provisionResources', () => {
       new DescribeStreamSummaryCommand({ StreamName: 'parley-local-messages' }),
     );
     expect(StreamDescriptionSummary).toMatchObject({ StreamStatus: 'ACTIVE', OpenShardCount: 4 });
+    const groups = await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'parley-local-group-messages' }));
+    expect(groups.StreamDescriptionSummary).toMatchObject({ StreamStatus: 'ACTIVE', OpenShardCount: 2 });
     await expect(clients.s3.send(new HeadBucketCommand({ Bucket: 'parley-local-media' }))).resolves.toBeDefined();
   });
 

@@ -1,4 +1,4 @@
-/** Reads every record on the local message stream, to see what the send route put there. */
+/** Reads every record on the local message streams (1:1 and groups), to see what the routes put there. */
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import type { ParleyLocal } from '../../local/runtime';
 
@@ -9,8 +9,9 @@ export interface StreamedRecord {
   readonly bytes: Uint8Array;
 }
 
-export function readMessageStream(parley: ParleyLocal): Promise<StreamedRecord[]> {
-  return readStream(parley, parley.resources.streams.messages);
+export async function readMessageStream(parley: ParleyLocal): Promise<StreamedRecord[]> {
+  const streams = await Promise.all(Object.values(parley.resources.streams).map((StreamName) => readStream(parley, StreamName)));
+  return streams.flat();
 }
 
 /** Every record of a stream from TRIM_HORIZON, shard by shard. */

@@ -13,8 +13,8 @@ describe('npm run redrive', () => {
       target: { kind: 'aws', stackName: 'Parley' },
       request: { dryRun: false, giveUp: false },
     });
-    expect(parseRedriveCommand(['--bucket', 'b', '--stream', 's', '--accepted-messages', 'a'])).toEqual({
-      target: { kind: 'awsNamed', bucket: 'b', stream: 's', acceptedMessages: 'a' },
+    expect(parseRedriveCommand(['--bucket', 'b', '--stream', 's', '--group-stream', 'g', '--accepted-messages', 'a'])).toEqual({
+      target: { kind: 'awsNamed', bucket: 'b', stream: 's', groupStream: 'g', acceptedMessages: 'a' },
       request: { dryRun: false, giveUp: false },
     });
     expect(parseRedriveCommand(['--local', 'http://127.0.0.1:3000/', '--give-up'])).toEqual({
@@ -27,8 +27,10 @@ describe('npm run redrive', () => {
     [[], /Name one target/],
     [['--stage', 'prod', '--local', 'http://127.0.0.1:3000'], /Name one target/],
     [['--stage', 'prod', '--stack', 'Parley'], /Name one target/],
-    [['--bucket', 'b'], /--bucket, --stream and --accepted-messages go together/],
-    [['--bucket', 'b', '--stream', 's'], /--bucket, --stream and --accepted-messages go together/],
+    [['--bucket', 'b'], /--bucket, --stream, --group-stream and --accepted-messages go together/],
+    [['--bucket', 'b', '--stream', 's'], /--bucket, --stream, --group-stream and --accepted-messages go together/],
+    // A failed group record goes back to the groups' stream: without its name, redrive could not put it anywhere.
+    [['--bucket', 'b', '--stream', 's', '--accepted-messages', 'a'], /--bucket, --stream, --group-stream and --accepted-messages go together/],
     [['--local', 'localhost:3000'], /--local takes the local HTTP API URL/],
     [['--stage', 'Parley', 'now'], /Unexpected now/],
     [['--stage', 'Parley', '--force'], /Unknown option '--force'/],
@@ -56,6 +58,7 @@ describe('npm run redrive', () => {
           Outputs: [
             { OutputKey: `Parley${STACK_OUTPUTS.failedDeliveriesBucket}5E6F7A8B`, OutputValue: 'parley-dev-failed' },
             { OutputKey: `Parley${STACK_OUTPUTS.messageStream}1C2D3E4F`, OutputValue: 'parley-dev-messages' },
+            { OutputKey: `Parley${STACK_OUTPUTS.groupStream}2D3E4F5A`, OutputValue: 'parley-dev-group-messages' },
             { OutputKey: `Parley${STACK_OUTPUTS.acceptedMessagesTable}9A8B7C6D`, OutputValue: 'parley-dev-accepted' },
           ],
         },
@@ -64,6 +67,7 @@ describe('npm run redrive', () => {
     await expect(namesFromStack('Parley-dev', 'eu-west-1')).resolves.toEqual({
       bucket: 'parley-dev-failed',
       stream: 'parley-dev-messages',
+      groupStream: 'parley-dev-group-messages',
       acceptedMessages: 'parley-dev-accepted',
     });
     cloudFormation.restore();
