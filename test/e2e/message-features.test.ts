@@ -37,7 +37,8 @@ beforeAll(async () => {
     webSocketPort: 0,
     httpPort: 0,
     now: () => Date.now() + clockOffset,
-    intercept: (id, invoke) => (id === 'fanout' ? async (event: any) => (await fanOutHeld, invoke(event)) : invoke),
+    // Both fanouts: 1:1 records are read by `fanout`, group records by `groupFanout`.
+    intercept: (id, invoke) => (id === 'fanout' || id === 'groupFanout' ? async (event: any) => (await fanOutHeld, invoke(event)) : invoke),
   });
 });
 afterAll(async () => {
