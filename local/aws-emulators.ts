@@ -13,8 +13,8 @@ import { InProcessRequestHandler } from './aws/in-process-handler';
 import { closeServer, listenOnLoopback, LOOPBACK, loopbackUrl } from './aws/loopback';
 import { dynamoDbServer, kinesisServer } from './aws/emulator-servers';
 import { startEmulatorThread } from './aws/emulator-thread';
-import { FairRequestQueue, servePortRequests, type PortRequestHandler } from './aws/request-port';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { FairRequestQueue, ServedPorts, type PortRequestHandler } from './aws/request-port';
+import type { MessagePort } from 'node:worker_threads';
 import { watchKinesisPuts, type KinesisPutFeed } from './kinesis/put-feed';
 import { startSnsEndpoint, type SnsEndpoint } from './sns-endpoint';
 import { startPresignedUrlGate } from './s3/presigned-url-gate';
@@ -117,23 +117,16 @@ async function startDatabases(dataPath: (service: string) => string | undefined)
   const kinesisPuts = watchKinesisPuts(kinesis);
   const [dynamodbEndpoint, kinesisEndpoint] = await Promise.all([listenOnLoopback(dynamodb), listenOnLoopback(kinesis)]);
   const requestHandlers = { dynamodb: new InProcessRequestHandler(dynamodb), kinesis: new InProcessRequestHandler(kinesis) };
-  // Ports served here hold the event loop open until closed. Their requests are taken in turn by invocation
-  // (this thread's own go straight to the servers).
-  const served: MessagePort[] = [];
-  const queue = new FairRequestQueue();
+  // Requests through the ports served here are taken in turn by invocation (this thread's own go straight to the servers).
+  const served = new ServedPorts(requestHandlers, new FairRequestQueue());
   return {
     endpoint: dynamodbEndpoint,
     endpoints: { dynamodb: dynamodbEndpoint, kinesis: kinesisEndpoint },
     requestHandlers,
     kinesisPuts,
-    connect() {
-      const { port1, port2 } = new MessageChannel();
-      servePortRequests(port1, requestHandlers, queue);
-      served.push(port1);
-      return port2;
-    },
+    connect: () => served.open(),
     stop: async () => {
-      for (const port of served) port.close();
+      served.close();
       await Promise.all([closeServer(dynamodb), closeServer(kinesis)]);
     },
   };

@@ -10,7 +10,6 @@
  * await parley.stop();
  */
 import path from 'node:path';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { createClients, type Clients } from '../lambdas/runtime/clients';
 import {
   functions,
@@ -45,7 +44,7 @@ import type { MetricRegistry } from '../lambdas/runtime/metric-registry';
 import { loadedOnFirstCall, type Invoke } from './function-handlers';
 import { startFunctionThreads, type FunctionThreads } from './function-threads/threads';
 import type { ThreadInstrumentationOptions } from './function-threads/instrumentation';
-import { servePortRequests } from './aws/request-port';
+import { ServedPorts } from './aws/request-port';
 
 
 export interface ParleyLocalOptions {
@@ -262,13 +261,7 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
     if (options.functionThreads) {
       // Each thread reaches DynamoDB and Kinesis through a port of its own to the emulators, and @connections
       // through one to this thread's gateway; S3 and SNS over loopback, as here.
-      const served: MessagePort[] = [];
-      const portToGateway = () => {
-        const { port1, port2 } = new MessageChannel();
-        servePortRequests(port1, { connections: webSocket.connectionsRequestHandler });
-        served.push(port1);
-        return port2;
-      };
+      const gatewayPorts = new ServedPorts({ connections: webSocket.connectionsRequestHandler });
       const started = await startFunctionThreads({
         threads: options.functionThreads,
         setup: () => ({
@@ -277,7 +270,7 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
           credentials,
           environments,
           resources,
-          ...(inProcess ? { ports: { databases: emulators.connect(), connections: portToGateway() } } : {}),
+          ...(inProcess ? { ports: { databases: emulators.connect(), connections: gatewayPorts.open() } } : {}),
         }),
         ...(options.threadInstrumentation ? { instrumentation: options.threadInstrumentation } : {}),
         log,
@@ -285,7 +278,7 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
       threads = started;
       stops.push(async () => {
         await started.stop();
-        for (const port of served) port.close();
+        gatewayPorts.close();
       });
     }
     for (const id of Object.keys(functions) as FunctionId[]) {

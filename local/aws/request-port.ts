@@ -11,6 +11,7 @@
  * const client = new ApiGatewayManagementApiClient({ endpoint, requestHandler: channel.handlerFor('connections') });
  */
 import { PassThrough, Readable } from 'node:stream';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { SdkHttpRequest, SdkHttpResponse } from './in-process-handler';
 
 /** What a request or its answer crosses: a `MessagePort`, a `Worker`, or a worker's `parentPort`. */
@@ -56,6 +57,30 @@ export function servePortRequests(port: RequestPort, handlers: Readonly<Record<s
     if (!queue) return void answer(port, handlers, request);
     queue.run(`${portKey}/${request.caller ?? ''}`, () => answer(port, handlers, request));
   });
+}
+
+/**
+ * Ports this thread serves with `handlers`, one per thread that asks: `open()` answers the end to hand to that
+ * thread's `RequestChannel`. A served port holds the event loop open, so `close()` closes them all at stop.
+ */
+export class ServedPorts {
+  private readonly ports: MessagePort[] = [];
+
+  constructor(
+    private readonly handlers: Readonly<Record<string, ServingHandler>>,
+    private readonly queue?: FairRequestQueue,
+  ) {}
+
+  open(): MessagePort {
+    const { port1, port2 } = new MessageChannel();
+    servePortRequests(port1, this.handlers, this.queue);
+    this.ports.push(port1);
+    return port2;
+  }
+
+  close(): void {
+    for (const port of this.ports.splice(0)) port.close();
+  }
 }
 
 /**
