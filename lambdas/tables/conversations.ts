@@ -285,14 +285,8 @@ export async function readSyncRows(deps: Deps, userId: string, groupPrefix: stri
     ConsistentRead: true,
   });
   return {
-    groups: rows
-      .filter((row) => row.conversationId.startsWith(groupPrefix) && (row.activityAt ?? row.lastActivityAt) !== undefined)
-      .map(({ conversationId, joinedPosition, joinedVersion, leftPosition }) => ({
-        conversationId,
-        ...(joinedPosition !== undefined ? { joinedPosition } : {}),
-        ...(joinedVersion !== undefined ? { joinedVersion } : {}),
-        ...(leftPosition !== undefined ? { leftPosition } : {}),
-      })),
+    // The rows `conversationsStartingWith` answers: those with activity, under either name.
+    groups: rows.filter((row) => row.conversationId.startsWith(groupPrefix)).flatMap((row) => recordOf(row) ?? []),
     deliveryStates: rows.flatMap(({ conversationId, deliveredUpTo, deliveredMsgIds, deliveredBy, deliveredAt }) =>
       deliveredAt !== undefined && deliveredUpTo !== undefined && deliveredMsgIds && deliveredBy ? [{ conversationId, deliveredUpTo, deliveredMsgIds, deliveredBy, deliveredAt }] : [],
     ),
