@@ -159,30 +159,21 @@ describe('a device linked while its user joins a group', () => {
     await pushedLiveTo([erin, erinTablet], groupId, 1);
   });
 
-  it('is listed by the fan-out of the joining when linked after the change read the user’s devices', async () => {
-    const frank = await registerAccount(parley, '+14155559106');
+  it.each([
+    // The change read the user's one device and has not written the group: the link finds no group of the user's.
+    { by: 'the fan-out of the joining', when: 'after the change read the user’s devices', phoneNumber: '+14155559106', heldRead: 'the change’s' as const },
+    // The fan-out recorded the joining in the chat list and read the user's one device: the link lists the tablet.
+    { by: 'the link', when: 'after the joining is recorded and the fan-out read the user’s devices', phoneNumber: '+14155559107', heldRead: 'the fan-out’s' as const },
+  ])('is listed by $by when linked $when, and pushed the next message', async ({ phoneNumber, heldRead }) => {
+    const user = await registerAccount(parley, phoneNumber);
     const groupId = await newGroup([]);
-    const held = holdDeviceIdRead(false);
-    const change = call(parley, 'POST', `/v1/groups/${groupId}/members`, { device: alice, body: { add: [frank.userId] } });
+    const held = holdDeviceIdRead(heldRead === 'the fan-out’s');
+    const change = call(parley, 'POST', `/v1/groups/${groupId}/members`, { device: alice, body: { add: [user.userId] } });
     await held.reached;
-    // The change has read Frank's one device and not written the group yet: the link finds no group of his.
-    const frankTablet = await linkDevice(parley, frank, 'Tablet').finally(() => held.open());
+    const tablet = await linkDevice(parley, user, 'Tablet').finally(() => held.open());
     expect((await change).status).toBe(200);
     await parley.drainStreams();
-    expect((await groupItem(groupId)).members[frank.userId]?.devices).toEqual([1, 2]);
-    await pushedLiveTo([frank, frankTablet], groupId, 2);
-  });
-
-  it('is listed by the link when linked after the joining is recorded and before the fan-out reads the user’s devices', async () => {
-    const grace = await registerAccount(parley, '+14155559107');
-    const groupId = await newGroup([]);
-    const held = holdDeviceIdRead(true);
-    expect((await call(parley, 'POST', `/v1/groups/${groupId}/members`, { device: alice, body: { add: [grace.userId] } })).status).toBe(200);
-    await held.reached;
-    // The fan-out recorded the joining and read Grace's one device: the link itself lists the tablet.
-    const graceTablet = await linkDevice(parley, grace, 'Tablet').finally(() => held.open());
-    await parley.drainStreams();
-    expect((await groupItem(groupId)).members[grace.userId]?.devices).toEqual([1, 2]);
-    await pushedLiveTo([grace, graceTablet], groupId, 2);
+    expect((await groupItem(groupId)).members[user.userId]?.devices).toEqual([1, 2]);
+    await pushedLiveTo([user, tablet], groupId, 2);
   });
 });
