@@ -4,7 +4,7 @@
  * by one query per user, as before the entries kept ids, for the users whose entry lists none.
  */
 import type { Deps } from '../runtime/deps';
-import { devicesByKey, devicesOfUsers, type DeviceRecord } from '../tables/devices';
+import { devicesByKey, devicesOfUsers, type DeliverableDevice } from '../tables/devices';
 import type { GroupRecord } from '../tables/groups';
 
 /**
@@ -18,7 +18,7 @@ export async function devicesOfMembers(
   group: GroupRecord | undefined,
   userIds: readonly string[],
   listed: (member: NonNullable<GroupRecord['members'][string]>) => boolean = () => true,
-): Promise<DeviceRecord[]> {
+): Promise<DeliverableDevice[]> {
   const byKey: { userId: string; deviceId: number }[] = [];
   const queried: string[] = [];
   for (const userId of new Set(userIds)) {

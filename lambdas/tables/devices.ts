@@ -112,9 +112,17 @@ export async function deviceIdsOfUsers(deps: Deps, userIds: readonly string[], c
   return ids;
 }
 
-/** The devices of `keys` that exist, in no particular order; eventually consistent, as a fan-out may read. */
-export const devicesByKey = (deps: Deps, keys: readonly Pick<DeviceRecord, 'userId' | 'deviceId'>[]): Promise<DeviceRecord[]> =>
-  batchGet<DeviceRecord>(deps, 'devices', keys);
+/** What a fan-out reads of a device: whether it has keys, may be live, may be woken. */
+export const DELIVERY_ATTRIBUTES = ['userId', 'deviceId', 'registrationId', 'connection', 'push', 'lastConnectedAt'] as const;
+export type DeliverableDevice = Pick<DeviceRecord, (typeof DELIVERY_ATTRIBUTES)[number]>;
+
+/**
+ * The devices of `keys` that exist, in no particular order; eventually consistent, as a fan-out may read.
+ * Only what delivery needs comes back (billed alike, by the whole item): a thousand records parse faster
+ * without their names and secret hashes.
+ */
+export const devicesByKey = (deps: Deps, keys: readonly Pick<DeviceRecord, 'userId' | 'deviceId'>[]): Promise<DeliverableDevice[]> =>
+  batchGet<DeliverableDevice>(deps, 'devices', keys, DELIVERY_ATTRIBUTES);
 
 /** Users whose devices one fan-out reads at once. */
 const CONCURRENT_DEVICE_QUERIES = 32;
