@@ -147,6 +147,11 @@ describe('a group fan-out reads its members’ devices', () => {
     expect(await call(parley, 'DELETE', `/v1/devices/${daveTablet.deviceId}`, { device: dave })).toMatchObject({ status: 204 });
     expect((await groupItem(groupId)).members[dave.userId]?.devices).toEqual([1, 2]);
     await pushedLiveTo([dave], groupId, 1);
+    // A device linked again takes the free id 2, listed already: it is not listed twice.
+    const davePhone = await linkDevice(parley, dave, 'Second phone');
+    expect(davePhone.deviceId).toBe(2);
+    expect((await groupItem(groupId)).members[dave.userId]?.devices).toEqual([1, 2]);
+    await pushedLiveTo([dave, davePhone], groupId, 1);
   });
 });
 
@@ -175,5 +180,19 @@ describe('a device linked while its user joins a group', () => {
     await parley.drainStreams();
     expect((await groupItem(groupId)).members[user.userId]?.devices).toEqual([1, 2]);
     await pushedLiveTo([user, tablet], groupId, 2);
+  });
+
+  it('keeps a member’s id added by a link while another user’s joining is being written', async () => {
+    const [henry, iris] = await Promise.all([registerAccount(parley, '+14155559108'), registerAccount(parley, '+14155559109')]);
+    const groupId = await newGroup([henry]);
+    const held = holdDeviceIdRead(false);
+    const change = call(parley, 'POST', `/v1/groups/${groupId}/members`, { device: alice, body: { add: [iris.userId] } });
+    await held.reached;
+    // The change read the group before Henry's tablet was listed: its write must not put the old list back.
+    const henryTablet = await linkDevice(parley, henry, 'Tablet').finally(() => held.open());
+    expect((await change).status).toBe(200);
+    await parley.drainStreams();
+    expect((await groupItem(groupId)).members).toMatchObject({ [henry.userId]: { devices: [1, 2] }, [iris.userId]: { devices: [1] } });
+    await pushedLiveTo([henry, henryTablet, iris], groupId, 2);
   });
 });
