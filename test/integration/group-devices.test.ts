@@ -9,7 +9,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import type { GroupRecord } from '../../lambdas/tables/groups';
-import { call, connectDevice, linkDevice, registerAccount, type DeviceSocket, type TestDevice } from '../support/device-client';
+import { call, connectDevice, forgetCodeRequests, linkDevice, registerAccount, type DeviceSocket, type TestDevice } from '../support/device-client';
 
 let parley: ParleyLocal;
 let alice: TestDevice;
@@ -194,5 +194,17 @@ describe('a device linked while its user joins a group', () => {
     await parley.drainStreams();
     expect((await groupItem(groupId)).members).toMatchObject({ [henry.userId]: { devices: [1, 2] }, [iris.userId]: { devices: [1] } });
     await pushedLiveTo([henry, henryTablet, iris], groupId, 2);
+  });
+
+  it('needs no new id when the number registers again: the new primary device keeps id 1 and gets the PUSH', async () => {
+    const jack = await registerAccount(parley, '+14155559110');
+    await linkDevice(parley, jack, 'Tablet');
+    const groupId = await newGroup([jack]);
+    await forgetCodeRequests(parley, '+14155559110');
+    const newPhone = await registerAccount(parley, '+14155559110', 'New phone');
+    expect(newPhone).toMatchObject({ userId: jack.userId, deviceId: 1 });
+    // The signed-out tablet's id stays listed (one key read), harmless.
+    expect((await groupItem(groupId)).members[jack.userId]?.devices).toEqual([1, 2]);
+    await pushedLiveTo([newPhone], groupId, 1);
   });
 });
