@@ -87,16 +87,19 @@ const presenceAnnouncementTables = {
   routing: 'read',
 } as const satisfies FunctionDefinition['tables'];
 
-/** Every function that streams records puts them on their conversation's stream (`putOnMessageStream`): it may put to both. */
+/**
+ * Every function that streams records puts them on their conversation's stream (`putOnMessageStream`). Those
+ * whose records may be of either kind of conversation (receipts, revokes, expiries) may put to both; those
+ * whose frames name one kind only to its stream: a SEND is 1:1, a GROUP_SEND and a group change are a group's.
+ */
 const MESSAGE_STREAMS = ['messages', 'groupMessages'] as const satisfies readonly StreamId[];
 
 /**
- * The fanout, one function per message stream with the same code: each has its own concurrency, memory,
- * duration metrics and iterator-age alarm, so a group's long batches show, scale and alarm apart from the
- * 1:1 conversations' short ones.
+ * The fanout, one function per message stream with the same code (`lambdas/fanout/stream-record-delivery.ts`):
+ * each has its own concurrency, memory, duration metrics, record counts and iterator-age alarm, so a group's
+ * long batches show, scale and alarm apart from the 1:1 conversations' short ones.
  */
 const fanoutOfStream = {
-  entry: 'lambdas/fanout/fanout.ts',
   tables: {
     deviceQueues: 'readWrite',
     routing: 'readWrite',
@@ -110,7 +113,7 @@ const fanoutOfStream = {
   },
   manageConnections: true,
   pushEndpoints: ['publish', 'delete'],
-} as const satisfies Omit<FunctionDefinition, 'description'>;
+} as const satisfies Omit<FunctionDefinition, 'description' | 'entry'>;
 
 /** How both fanouts consume their stream (Lambda's Kinesis event source mapping). */
 const fanoutConsumer = {
@@ -162,7 +165,7 @@ export const functions = {
     description: 'Accepts a SEND: checks it, stamps it and puts it on the message stream before the ACK',
     // blocks: one read of whether the recipient blocked the sender.
     tables: { routing: 'read', devices: 'read', conversationClocks: 'readWrite', acceptedMessages: 'readWrite', rateLimits: 'readWrite', blocks: 'read' },
-    putsTo: MESSAGE_STREAMS,
+    putsTo: ['messages'],
     manageConnections: true,
     limitsSends: true,
   },
@@ -170,17 +173,19 @@ export const functions = {
     entry: 'lambdas/send/group-send.ts',
     description: 'Accepts a GROUP_SEND from a current member: stamps it and puts it on the message stream before the ACK',
     tables: { routing: 'read', groups: 'read', acceptedMessages: 'readWrite', conversationClocks: 'readWrite', rateLimits: 'readWrite' },
-    putsTo: MESSAGE_STREAMS,
+    putsTo: ['groupMessages'],
     manageConnections: true,
     limitsSends: true,
   },
   fanout: {
     ...fanoutOfStream,
+    entry: 'lambdas/fanout/fanout.ts',
     description: 'Writes each streamed 1:1 message and receipt to its devices’ queues, then pushes it to their live connections or wakes them',
     consumes: { stream: 'messages', ...fanoutConsumer },
   },
   groupFanout: {
     ...fanoutOfStream,
+    entry: 'lambdas/fanout/group-fanout.ts',
     description: 'Writes each streamed group message once, to its group’s timeline, and each group receipt and change to its devices’ queues, then pushes them to their live connections or wakes them',
     // Writes: the device ids of the members a change added, when a device was linked as they joined.
     tables: { ...fanoutOfStream.tables, groups: 'readWrite' },
@@ -310,13 +315,13 @@ export const functions = {
     entry: 'lambdas/groups/create-group.ts',
     description: 'Creates a group with the caller as admin and announces it to every member',
     tables: { groups: 'readWrite', devices: 'read' },
-    putsTo: MESSAGE_STREAMS,
+    putsTo: ['groupMessages'],
   },
   changeGroupMembers: {
     entry: 'lambdas/groups/change-members.ts',
     description: 'Adds, removes and promotes group members as one change and announces it',
     tables: { groups: 'readWrite', devices: 'read' },
-    putsTo: MESSAGE_STREAMS,
+    putsTo: ['groupMessages'],
   },
   getGroup: {
     entry: 'lambdas/groups/get-group.ts',

@@ -7,6 +7,7 @@ import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { MAX_CIPHERTEXT_CHARS } from '../../lambdas/protocol/frames';
+import { METRIC } from '../../lambdas/runtime/metrics';
 import { call, connectDevice, linkDevice, registerAccount, request, type DeviceSocket } from '../support/device-client';
 import { syncQueue } from '../support/sync-queue';
 import { readStream, type StreamedRecord } from '../support/message-stream';
@@ -198,6 +199,9 @@ describe('group messages', () => {
     expect(kindsOf(onGroupStream)).toEqual(['groupChange', 'groupMessage']);
     expect(onGroupStream.every((r) => r.partitionKey.startsWith('group:'))).toBe(true);
     expect(onOneToOneStream.filter((r) => r.partitionKey.startsWith('group:'))).toEqual([]);
+    // Its consumer counts them under its own name, so a dashboard tells the streams' failures apart.
+    await parley.drainStreams();
+    expect(parley.metrics.total(METRIC.streamRecords, { consumer: 'groupFanout' })).toBeGreaterThanOrEqual(2);
   });
 
   it('refuses a non-member, a bad conversation and an oversized ciphertext, storing nothing', async () => {
