@@ -52,8 +52,8 @@ export async function getGroup(deps: Deps, groupId: string): Promise<GroupRecord
 }
 
 /**
- * Writes the group's next version if nobody changed it since `previous` was read: false when someone
- * did, and the caller reads again and retries.
+ * Writes the group's next version if nobody changed it since `previous` was read, neither its members
+ * nor a member's device ids (its `revision`): false when someone did, and the caller reads again and retries.
  */
 export async function replaceGroup(deps: Deps, previous: GroupRecord, next: GroupRecord): Promise<boolean> {
   const unchanged =
@@ -71,7 +71,7 @@ export async function replaceGroup(deps: Deps, previous: GroupRecord, next: Grou
 /**
  * Adds a device id to a member's ids in one conditional write, no read: true when added; false when the
  * user is not a member, its entry keeps no ids (the fan-out queries its devices), or the id is listed.
- * Billed as a write of the whole group item (about 1 WRU per KB: ~100 for 1,024 members), held or not.
+ * Billed as a write of the whole group item (1 WRU per KB: ~131 for 1,024 members), held or not.
  */
 export async function addMemberDevice(deps: Deps, groupId: string, userId: string, deviceId: number): Promise<boolean> {
   const written = await ifConditionHolds(
