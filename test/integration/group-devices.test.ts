@@ -10,6 +10,7 @@ import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import type { GroupRecord } from '../../lambdas/tables/groups';
 import { call, connectDevice, forgetCodeRequests, linkDevice, registerAccount, type DeviceSocket, type TestDevice } from '../support/device-client';
+import { syncQueue } from '../support/sync-queue';
 
 let parley: ParleyLocal;
 let alice: TestDevice;
@@ -166,10 +167,11 @@ describe('a device linked while its user joins a group', () => {
 
   it.each([
     // The change read the user's one device and has not written the group: the link finds no group of the user's.
-    { by: 'the fan-out of the joining', when: 'after the change read the user’s devices', phoneNumber: '+14155559106', heldRead: 'the change’s' as const },
+    { by: 'the fan-out of the joining', when: 'after the change read the user’s devices', phoneNumber: '+14155559106', heldRead: 'the change’s' as const, getsItsJoining: true },
     // The fan-out recorded the joining in the chat list and read the user's one device: the link lists the tablet.
-    { by: 'the link', when: 'after the joining is recorded and the fan-out read the user’s devices', phoneNumber: '+14155559107', heldRead: 'the fan-out’s' as const },
-  ])('is listed by $by when linked $when, and pushed the next message', async ({ phoneNumber, heldRead }) => {
+    // (The GROUP_UPDATE of the joining was queued before the link, which starts the tablet on an empty queue.)
+    { by: 'the link', when: 'after the joining is recorded and the fan-out read the user’s devices', phoneNumber: '+14155559107', heldRead: 'the fan-out’s' as const, getsItsJoining: false },
+  ])('is listed by $by when linked $when, and pushed the next message', async ({ phoneNumber, heldRead, getsItsJoining }) => {
     const user = await registerAccount(parley, phoneNumber);
     const groupId = await newGroup([]);
     const held = holdDeviceIdRead(heldRead === 'the fan-out’s');
@@ -179,6 +181,11 @@ describe('a device linked while its user joins a group', () => {
     expect((await change).status).toBe(200);
     await parley.drainStreams();
     expect((await groupItem(groupId)).members[user.userId]?.devices).toEqual([1, 2]);
+    // The joining's GROUP_UPDATE went to the devices the user had when it was fanned out, not to the ids the change read.
+    const socket = await connectDevice(parley, tablet);
+    const joinings = (await syncQueue(socket)).filter((f) => f.type === 'GROUP_UPDATE' && f.groupId === groupId && f.version === 2);
+    await socket.close();
+    expect(joinings).toHaveLength(getsItsJoining ? 1 : 0);
     await pushedLiveTo([user, tablet], groupId, 2);
   });
 
