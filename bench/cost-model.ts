@@ -78,7 +78,8 @@ export function costPerMessage(input: {
 
   for (const [table, t] of Object.entries(usage.tables)) {
     if (t.writeUnits) add(`dynamodb ${table} writes`, `DynamoDB ${table} writes (${round(t.writes / messages)} requests)`, t.writeUnits, 'WRU', prices.dynamoDbWriteRequestUnit.usd);
-    if (t.readUnits) add(`dynamodb ${table} reads`, `DynamoDB ${table} reads (${round(t.reads / messages)} requests)`, t.readUnits, 'RRU', prices.dynamoDbReadRequestUnit.usd);
+    const keys = t.batchKeys ? `, ${round(t.batchKeys / messages)} keys by BatchGetItem, each billed found or not` : '';
+    if (t.readUnits) add(`dynamodb ${table} reads`, `DynamoDB ${table} reads (${round(t.reads / messages)} requests${keys})`, t.readUnits, 'RRU', prices.dynamoDbReadRequestUnit.usd);
   }
 
   // Each stream its own lines: a record is ingested by the stream it went to and read by that stream's fanout.

@@ -32,6 +32,8 @@ export interface TableUsage {
   readUnits: number;
   writeUnits: number;
   maxItemBytes: number;
+  /** Keys BatchGetItem asked for (a group fan-out's device reads): each billed as a read of its item, found or not. */
+  batchKeys?: number;
 }
 
 export interface FunctionUsage {
@@ -178,6 +180,7 @@ export class RequestCounter {
       into.readUnits += table.readUnits;
       into.writeUnits += table.writeUnits;
       into.maxItemBytes = Math.max(into.maxItemBytes, table.maxItemBytes);
+      if (table.batchKeys) into.batchKeys = (into.batchKeys ?? 0) + table.batchKeys;
     }
     for (const [stream, put] of Object.entries(counted.kinesis)) {
       const into = (usage.kinesis[stream] ??= emptyStreamUsage());
@@ -326,6 +329,7 @@ export class RequestCounter {
       const items: Record<string, unknown>[] = output?.Responses?.[tableName] ?? [];
       const unprocessed = output?.UnprocessedKeys?.[tableName]?.Keys?.length ?? 0;
       const missing = Math.max(0, (request.Keys?.length ?? 0) - unprocessed - items.length);
+      table.batchKeys = (table.batchKeys ?? 0) + (request.Keys?.length ?? 0) - unprocessed;
       const perUnit = request.ConsistentRead ? 1 : 0.5;
       table.readUnits += missing * perUnit;
       for (const item of items) {

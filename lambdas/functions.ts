@@ -187,6 +187,8 @@ export const functions = {
     ...fanoutOfStream,
     entry: 'lambdas/fanout/group-fanout.ts',
     description: 'Writes each streamed group message once, to its group’s timeline, and each group receipt and change to its devices’ queues, then pushes them to their live connections or wakes them',
+    // Writes: the device ids of the members a change added, when a device was linked as they joined.
+    tables: { ...fanoutOfStream.tables, groups: 'readWrite' },
     consumes: { stream: 'groupMessages', ...fanoutConsumer },
   },
   sync: {
@@ -275,7 +277,8 @@ export const functions = {
   linkDevice: {
     entry: 'lambdas/accounts/link-device.ts',
     description: 'Consumes a link token and adds a device to the account',
-    tables: { linkTokens: 'readWrite', devices: 'readWrite', deviceQueues: 'readWrite', deviceKeys: 'readWrite', oneTimePrekeys: 'readWrite' },
+    // conversations and groups: the new device's id goes into every group the chat list shows the user in.
+    tables: { linkTokens: 'readWrite', devices: 'readWrite', deviceQueues: 'readWrite', deviceKeys: 'readWrite', oneTimePrekeys: 'readWrite', conversations: 'read', groups: 'readWrite' },
   },
   listDevices: {
     entry: 'lambdas/accounts/list-devices.ts',

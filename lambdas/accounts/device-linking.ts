@@ -13,6 +13,7 @@ import { clearQueue, queueOf } from '../tables/device-queues';
 import { forgetDeviceKeys } from '../keys/forget-device-keys';
 import { LINK_TOKEN_TTL_MS, MAX_DEVICES, PRIMARY_DEVICE_ID } from './constants';
 import { hashSecret } from './device-secrets';
+import { listDeviceInGroups } from '../groups/member-devices';
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
 
@@ -56,6 +57,8 @@ export async function linkDevice(deps: Deps, linking: Linking): Promise<Register
     if (!taken.has(deviceId) && (await addDevice(deps, { ...device, deviceId }))) {
       await clearQueue(deps, queueOf(userId, deviceId));
       await forgetDeviceKeys(deps, userId, deviceId);
+      // Before the device learns its id, and so before it can connect: every group of the user lists it.
+      await listDeviceInGroups(deps, userId, deviceId);
       return { userId, deviceId };
     }
   }

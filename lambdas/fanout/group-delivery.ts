@@ -2,8 +2,9 @@
  * Delivering to a group: up to 1,024 members with up to 5 devices each. A message is stored once, in the
  * group's timeline, and pushed to the live devices; offline devices read it at SYNC after their cursor
  * (`lambdas/sync/group-sync.ts`). Changes of membership, rare and small, are queued per device like
- * receipts. Devices are read with one query per member; routes, in batches, only of the devices whose
- * record shows a connection; posts run with bounded concurrency.
+ * receipts. Devices are read by key, in batches, as the group's member entries list them (a member whose
+ * entry lists none by a query); routes, in batches, only of the devices whose record shows a connection;
+ * posts run with bounded concurrency.
  */
 import { PRIMARY_DEVICE_ID } from '../accounts/constants';
 import type { GroupUpdateFrame, PushFrame } from '../protocol/frames';
@@ -14,7 +15,9 @@ import { mapConcurrently } from '../runtime/concurrency';
 import type { Deps } from '../runtime/deps';
 import { markJoined, markLeft, recordActivity } from '../tables/conversations';
 import { appendToTimeline, latestEntry, nextPosition } from '../tables/group-timeline';
-import { devicesOfUsers, isAddressable, mayHoldConnection } from '../tables/devices';
+import { isAddressable, mayHoldConnection } from '../tables/devices';
+import { devicesOfMembers } from './member-devices';
+import { listJoinedDevices } from '../groups/member-devices';
 import { positionOf, waitingExpiry } from '../tables/device-queues';
 import { getTally, openTally } from '../tables/group-receipts';
 import { advanceMemberDelivery, forgetMember } from '../tables/group-delivery';
@@ -89,7 +92,7 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
   // yet connects after that, so its SYNC finds the message in the timeline.
   await appended;
   // A device without keys has no session to get the Sender Key over: it could not read the message.
-  const devices = (await devicesOfUsers(deps, recipients)).filter(
+  const devices = (await devicesOfMembers(deps, group, recipients)).filter(
     (device) => isAddressable(device) && !(device.userId === from.userId && device.deviceId === from.deviceId),
   );
   // Routes only of the devices whose record shows a connection (most of a large group's are offline).
@@ -127,7 +130,10 @@ export async function deliverGroupChange(deps: Deps, record: GroupChangeRecord):
     cursor: positionOf(record.serverTs, record.changeId),
   };
   const users = [...new Set([...record.members, ...record.change.removed])];
-  await queueAndPushToAll(deps, await devicesOfUsers(deps, users), frame);
+  const group = await getGroup(deps, record.groupId);
+  // Listed ids only of members who joined before this change: the fan-out of their joining completed them.
+  const devices = await devicesOfMembers(deps, group, users, (member) => member.joinedVersion < record.version);
+  await queueAndPushToAll(deps, devices, frame);
   // Each member's window on the group's timeline: it opens at the change that added the user and closes
   // at the one that removed it (SYNC reads nothing outside it).
   const change = { msgId: record.changeId, serverTs: record.serverTs, position: frame.cursor, version: record.version };
@@ -140,6 +146,8 @@ export async function deliverGroupChange(deps: Deps, record: GroupChangeRecord):
         ? markLeft(deps, userId, record.conversationId, change)
         : recordActivity(deps, userId, record.conversationId, { msgId: change.msgId, serverTs: change.serverTs, received: false }),
   );
+  // Their joining now in their chat lists, a device linked meanwhile is found by its link or here.
+  if (group) await listJoinedDevices(deps, group, record.change.added);
   // A member who left no longer holds back the group's "delivered to everyone" ticks; a tick its leaving
   // completes names who removed it (its primary device: a change is made by a user, not a device).
   for (const userId of left) {

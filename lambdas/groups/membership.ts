@@ -13,7 +13,7 @@ import type { Deps } from '../runtime/deps';
 import { putOnMessageStream } from '../send/message-stream';
 import { GROUP_CONVERSATION_PREFIX, groupConversationId, groupIdOfConversation } from '../send/conversations';
 import type { Caller } from '../runtime/gateway-events';
-import { usersWithDevice } from '../tables/devices';
+import { deviceIdsOfUsers } from '../tables/devices';
 import { conversationsStartingWith } from '../tables/conversations';
 import { createGroup, getGroup, replaceGroup, type GroupMember, type GroupRecord } from '../tables/groups';
 import { mapConcurrently } from '../runtime/concurrency';
@@ -32,13 +32,25 @@ export function summaryOf(group: GroupRecord): GroupSummary {
   };
 }
 
-/** Refuses users without an account, naming them: a typo must not make a member nobody can be. */
-async function requireAccounts(deps: Deps, userIds: readonly string[]): Promise<void> {
-  if (userIds.length === 0) return;
-  const found = await usersWithDevice(deps, userIds, PRIMARY_DEVICE_ID);
-  const unknownUsers = userIds.filter((userId) => !found.has(userId));
+/**
+ * The device ids of users about to join (and of `creator`, whose account its credentials proved), for
+ * their member entries; refuses users without an account, naming them: a typo must not make a member
+ * nobody can be. A device linked after this read is listed by its link, or by the fan-out of the change
+ * (`listJoinedDevices`); a user this read missed gets an entry without ids, whose devices are queried.
+ */
+async function deviceIdsOfJoining(deps: Deps, userIds: readonly string[], creator?: string): Promise<Map<string, number[]>> {
+  if (userIds.length === 0 && creator === undefined) return new Map();
+  const ids = await deviceIdsOfUsers(deps, creator === undefined ? userIds : [creator, ...userIds]);
+  const unknownUsers = userIds.filter((userId) => !ids.get(userId)?.includes(PRIMARY_DEVICE_ID));
   if (unknownUsers.length) throw new ParleyError('NOT_FOUND', 'Some users have no account', { unknownUsers });
+  return ids;
 }
+
+/** The group with the device ids of the users it lists in `ids`. */
+const withDeviceIds = (group: GroupRecord, ids: ReadonlyMap<string, readonly number[]>): GroupRecord => ({
+  ...group,
+  members: Object.fromEntries(Object.entries(group.members).map(([userId, member]) => [userId, ids.has(userId) ? { ...member, devices: ids.get(userId)! } : member])),
+});
 
 function requireRoom(memberCount: number): void {
   if (memberCount > MAX_GROUP_MEMBERS) {
@@ -71,10 +83,10 @@ async function announce(deps: Deps, group: GroupRecord): Promise<void> {
 export async function createNewGroup(deps: Deps, caller: Caller, body: CreateGroupBody): Promise<GroupSummary> {
   const others = body.members.filter((userId) => userId !== caller.userId);
   requireRoom(others.length + 1);
-  await requireAccounts(deps, others);
+  const ids = await deviceIdsOfJoining(deps, others, caller.userId);
   const now = deps.now();
   const member = (role: GroupMember['role']): GroupMember => ({ role, joinedAt: now, joinedVersion: 1 });
-  const group: GroupRecord = {
+  const group: GroupRecord = withDeviceIds({
     groupId: body.groupId ?? randomUUID(),
     name: body.name,
     createdBy: caller.userId,
@@ -83,7 +95,8 @@ export async function createNewGroup(deps: Deps, caller: Caller, body: CreateGro
     members: Object.fromEntries([[caller.userId, member('admin')], ...others.map((userId) => [userId, member('member')])]),
     lastChange: { by: caller.userId, added: [caller.userId, ...others], removed: [], madeAdmin: [caller.userId] },
     changedAt: now,
-  };
+    revision: 1,
+  }, ids);
   if (await createGroup(deps, group)) {
     await announce(deps, group);
     return summaryOf(group);
@@ -141,10 +154,10 @@ export async function changeMembers(deps: Deps, caller: Caller, groupId: string,
       if (group.lastChange.by === caller.userId) await announce(deps, group);
       return summaryOf(group);
     }
-    await requireAccounts(deps, next.lastChange.added);
-    if (await replaceGroup(deps, group, next)) {
-      await announce(deps, next);
-      return summaryOf(next);
+    const changed = withDeviceIds(next, await deviceIdsOfJoining(deps, next.lastChange.added));
+    if (await replaceGroup(deps, group, changed)) {
+      await announce(deps, changed);
+      return summaryOf(changed);
     }
   }
   throw new ParleyError('RATE_LIMITED', 'The group is changing too often at once; retry', { retryAfterSeconds: 1 });

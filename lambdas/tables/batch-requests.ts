@@ -15,15 +15,27 @@ const CONCURRENT_CALLS = 16;
 const chunks = <T>(items: readonly T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
+/**
+ * The projection of a read: an expression of attribute names, or a list of names (reserved words among
+ * them, such as `connection`, are then given as placeholders).
+ */
+const projectionOf = (projection: string | readonly string[] | undefined) =>
+  projection === undefined
+    ? {}
+    : typeof projection === 'string'
+      ? { ProjectionExpression: projection }
+      : { ProjectionExpression: projection.map((_, i) => `#p${i}`).join(', '), ExpressionAttributeNames: Object.fromEntries(projection.map((attribute, i) => [`#p${i}`, attribute])) };
+
 /** The items that exist of `keys`, in no particular order; eventually consistent, as a fan-out may be, unless `consistent`. */
-export async function batchGet<T>(deps: Deps, table: TableId, keys: readonly Record<string, unknown>[], projection?: string, consistent = false): Promise<T[]> {
+export async function batchGet<T>(deps: Deps, table: TableId, keys: readonly Record<string, unknown>[], projection?: string | readonly string[], consistent = false): Promise<T[]> {
   const name = tableName(deps, table);
+  const read = { ...projectionOf(projection), ...(consistent ? { ConsistentRead: true } : {}) };
   const pages = await mapConcurrently(chunks(keys, GET_KEYS), CONCURRENT_CALLS, async (chunk) => {
     const found: T[] = [];
     let pending: Record<string, unknown>[] | undefined = chunk;
     while (pending?.length) {
       const answer: BatchGetCommandOutput = await deps.clients.db.send(
-        new BatchGetCommand({ RequestItems: { [name]: { Keys: pending, ...(projection ? { ProjectionExpression: projection } : {}), ...(consistent ? { ConsistentRead: true } : {}) } } }),
+        new BatchGetCommand({ RequestItems: { [name]: { Keys: pending, ...read } } }),
       );
       found.push(...((answer.Responses?.[name] ?? []) as T[]));
       pending = answer.UnprocessedKeys?.[name]?.Keys;

@@ -159,16 +159,20 @@ export async function listConversations(deps: Deps, userId: string, limit: numbe
 }
 
 /** Every row of the user's partition whose conversation id starts with `prefix`. */
-const partitionRows = (deps: Deps, userId: string, prefix?: string) =>
+const partitionRows = (deps: Deps, userId: string, prefix?: string, consistent = false) =>
   queryAll<StoredConversation>(deps, {
     TableName: tableName(deps, 'conversations'),
     KeyConditionExpression: prefix ? 'userId = :u AND begins_with(conversationId, :p)' : 'userId = :u',
     ExpressionAttributeValues: { ':u': userId, ...(prefix ? { ':p': prefix } : {}) },
+    ...(consistent ? { ConsistentRead: true } : {}),
   });
 
-/** The user's conversations whose id starts with `prefix` (`group:` lists its groups). */
-export async function conversationsStartingWith(deps: Deps, userId: string, prefix: string): Promise<ConversationRecord[]> {
-  return (await partitionRows(deps, userId, prefix)).flatMap((row) => recordOf(row) ?? []);
+/**
+ * The user's conversations whose id starts with `prefix` (`group:` lists its groups); `consistent` to see
+ * every row written before (a device's link must find every group whose joining is recorded).
+ */
+export async function conversationsStartingWith(deps: Deps, userId: string, prefix: string, consistent = false): Promise<ConversationRecord[]> {
+  return (await partitionRows(deps, userId, prefix, consistent)).flatMap((row) => recordOf(row) ?? []);
 }
 
 /**

@@ -17,6 +17,7 @@ import type { PushPlatform } from '../resources';
 import { tableName, type Deps } from '../runtime/deps';
 import { ifConditionHolds } from './conditional-write';
 import { mapConcurrently } from '../runtime/concurrency';
+import { MAX_DEVICES, PRIMARY_DEVICE_ID } from '../accounts/constants';
 
 /** The device's push registration: where a silent push reaches it while it is offline. */
 export interface PushRegistration {
@@ -94,13 +95,43 @@ export async function usersWithDevice(deps: Deps, userIds: readonly string[], de
   return new Set(found.map((device) => device.userId));
 }
 
+/** Every id a device of an account may have. */
+const DEVICE_IDS = Array.from({ length: MAX_DEVICES }, (_, i) => PRIMARY_DEVICE_ID + i);
+
+/**
+ * The ids of each user's devices, ascending; a user without an account is absent. Read by key, every id
+ * an account may hold (MAX_DEVICES keys a user, each billed found or not): in batches of 100 keys, for
+ * a membership change, rare, that may add a thousand users; `consistent` to see every device added before.
+ */
+export async function deviceIdsOfUsers(deps: Deps, userIds: readonly string[], consistent = false): Promise<Map<string, number[]>> {
+  const keys = [...new Set(userIds)].flatMap((userId) => DEVICE_IDS.map((deviceId) => ({ userId, deviceId })));
+  const found = await batchGet<Pick<DeviceRecord, 'userId' | 'deviceId'>>(deps, 'devices', keys, 'userId, deviceId', consistent);
+  const ids = new Map<string, number[]>();
+  for (const { userId, deviceId } of found) ids.set(userId, [...(ids.get(userId) ?? []), deviceId]);
+  for (const list of ids.values()) list.sort((a, b) => a - b);
+  return ids;
+}
+
+/** What a fan-out reads of a device: whether it has keys, may be live, may be woken. */
+export const DELIVERY_ATTRIBUTES = ['userId', 'deviceId', 'registrationId', 'connection', 'push', 'lastConnectedAt'] as const;
+export type DeliverableDevice = Pick<DeviceRecord, (typeof DELIVERY_ATTRIBUTES)[number]>;
+
+/**
+ * The devices of `keys` that exist, in no particular order; eventually consistent, as a fan-out may read.
+ * Only what delivery needs comes back (billed alike, by the whole item): a thousand records parse faster
+ * without their names and secret hashes.
+ */
+export const devicesByKey = (deps: Deps, keys: readonly Pick<DeviceRecord, 'userId' | 'deviceId'>[]): Promise<DeliverableDevice[]> =>
+  batchGet<DeliverableDevice>(deps, 'devices', keys, DELIVERY_ATTRIBUTES);
+
 /** Users whose devices one fan-out reads at once. */
 const CONCURRENT_DEVICE_QUERIES = 32;
 
 /**
  * Every device of every one of `userIds`: one eventually consistent query per user, half a read unit for a
  * user's few small items, instead of a read of every possible device id (five keys, found or not, each
- * billed half a unit: five times as much for a thousand-member group).
+ * billed half a unit: five times as much for a thousand-member group). A group's fan-out reads by key the
+ * devices its members' entries list, and queries only the users whose entry lists none.
  */
 export async function devicesOfUsers(deps: Deps, userIds: readonly string[]): Promise<DeviceRecord[]> {
   const perUser = await mapConcurrently(userIds, CONCURRENT_DEVICE_QUERIES, async (userId) => {

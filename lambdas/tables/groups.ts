@@ -1,5 +1,5 @@
-/** The `groups` table: one item per group with its name, version and members. */
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+/** The `groups` table: one item per group with its name, version and members, and each member's device ids. */
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { GroupRole } from '../protocol/groups-api';
 import type { GroupChange } from '../protocol/stream-records';
 import { tableName, type Deps } from '../runtime/deps';
@@ -12,6 +12,12 @@ export interface GroupMember {
   readonly joinedAt: number;
   /** The group's version that added the user: it gets nothing sent to an earlier version. */
   readonly joinedVersion: number;
+  /**
+   * The ids of the member's devices, so that a fan-out reads exactly their records: every device the user
+   * has (a removed device's id may stay: it costs one key read, never a missed device). Unset on entries
+   * written before the ids were kept: the fan-out then queries the member's devices.
+   */
+  readonly devices?: readonly number[];
 }
 
 export interface GroupRecord {
@@ -26,6 +32,12 @@ export interface GroupRecord {
   /** What made this version, and when (epoch milliseconds), so that a retry announces the very same change. */
   readonly lastChange: GroupChange;
   readonly changedAt: number;
+  /**
+   * Counts every write of the item, membership changes and device ids alike (unset on groups from before
+   * it was kept): a membership change writes only if it is unchanged since read, so it never writes back
+   * a member's device ids without the one a link added meanwhile.
+   */
+  readonly revision?: number;
 }
 
 export async function createGroup(deps: Deps, group: GroupRecord): Promise<boolean> {
@@ -40,17 +52,37 @@ export async function getGroup(deps: Deps, groupId: string): Promise<GroupRecord
 }
 
 /**
- * Writes the group's next version if nobody changed it since `previous` was read: false when someone
- * did, and the caller reads again and retries.
+ * Writes the group's next version if nobody changed it since `previous` was read, neither its members
+ * nor a member's device ids (its `revision`): false when someone did, and the caller reads again and retries.
  */
 export async function replaceGroup(deps: Deps, previous: GroupRecord, next: GroupRecord): Promise<boolean> {
+  const unchanged =
+    previous.revision === undefined
+      ? { ConditionExpression: 'version = :previous AND attribute_not_exists(revision)', ExpressionAttributeValues: { ':previous': previous.version } }
+      : { ConditionExpression: 'version = :previous AND revision = :revision', ExpressionAttributeValues: { ':previous': previous.version, ':revision': previous.revision } };
   const written = await ifConditionHolds(
     deps.clients.db.send(
-      new PutCommand({
+      new PutCommand({ TableName: tableName(deps, 'groups'), Item: { ...next, revision: (previous.revision ?? 0) + 1 }, ...unchanged }),
+    ),
+  );
+  return written !== undefined;
+}
+
+/**
+ * Adds a device id to a member's ids in one conditional write, no read: true when added; false when the
+ * user is not a member, its entry keeps no ids (the fan-out queries its devices), or the id is listed.
+ * Billed as a write of the whole group item (1 WRU per KB: ~131 for 1,024 members), held or not.
+ */
+export async function addMemberDevice(deps: Deps, groupId: string, userId: string, deviceId: number): Promise<boolean> {
+  const written = await ifConditionHolds(
+    deps.clients.db.send(
+      new UpdateCommand({
         TableName: tableName(deps, 'groups'),
-        Item: { ...next },
-        ConditionExpression: 'version = :previous',
-        ExpressionAttributeValues: { ':previous': previous.version },
+        Key: { groupId },
+        UpdateExpression: 'SET members.#user.devices = list_append(members.#user.devices, :device), revision = if_not_exists(revision, :none) + :one',
+        ConditionExpression: 'attribute_exists(members.#user.devices) AND NOT contains(members.#user.devices, :deviceId)',
+        ExpressionAttributeNames: { '#user': userId },
+        ExpressionAttributeValues: { ':device': [deviceId], ':deviceId': deviceId, ':none': 0, ':one': 1 },
       }),
     ),
   );

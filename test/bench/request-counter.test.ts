@@ -70,4 +70,19 @@ describe('RequestCounter across function threads', () => {
     expect(usage.kinesis).toEqual({ messages: { records: 2, bytes: 200, payloadUnits25KB: 2, billedKB: 2 } });
     expect(usage.connections).toEqual({ posts: 4, bytes: 100 });
   });
+
+  it('bills every key a BatchGetItem asked for, found or not, and counts keys left unprocessed when asked again', async () => {
+    const counter = new RequestCounter();
+    const { client, send } = fakeClient('DynamoDBClient');
+    counter.instrument(client);
+    const key = (deviceId: number) => ({ userId: 'u', deviceId });
+    const first = send('BatchGetItemCommand', { RequestItems: { devices: { Keys: [key(1), key(2), key(3), key(4)] } } });
+    // One found, one missing (billed all the same), two left unprocessed.
+    first.answer({ Responses: { devices: [{ userId: 'u', deviceId: 1 }] }, UnprocessedKeys: { devices: { Keys: [key(3), key(4)] } } });
+    await first.done;
+    const again = send('BatchGetItemCommand', { RequestItems: { devices: { Keys: [key(3), key(4)], ConsistentRead: true } } });
+    again.answer({ Responses: { devices: [{ userId: 'u', deviceId: 3 }] } });
+    await again.done;
+    expect(counter.take().tables.devices).toMatchObject({ reads: 2, batchKeys: 4, readUnits: 0.5 + 0.5 + 1 + 1 });
+  });
 });

@@ -17,7 +17,9 @@ import { syncQueue } from '../support/sync-queue';
 let parley: ParleyLocal;
 /** Keys of the routing table read by BatchGetItem, by every client of the stack. */
 let routeKeysRead = 0;
-/** Counts the routing keys each BatchGetItem asks for (the test's own view of what the fan-out reads). */
+/** The devices table's reads: BatchGetItem calls and their keys, and queries. */
+const deviceReads = { batches: 0, keys: 0, queries: 0 };
+/** Counts the routing and device keys each BatchGetItem asks for, and device queries (the test's own view of what the fan-out reads). */
 const countRouteReads = <T extends object>(client: T): T => {
   if (client.constructor.name !== 'DynamoDBClient') return client;
   (client as unknown as { middlewareStack: { add(middleware: unknown, options: unknown): void } }).middlewareStack.add(
@@ -25,8 +27,10 @@ const countRouteReads = <T extends object>(client: T): T => {
       if (context.commandName === 'BatchGetItemCommand') {
         for (const [table, { Keys }] of Object.entries<{ Keys: unknown[] }>(args.input.RequestItems ?? {})) {
           if (table === parley.resources.tables.routing) routeKeysRead += Keys.length;
+          if (table === parley.resources.tables.devices) (deviceReads.batches++, (deviceReads.keys += Keys.length));
         }
       }
+      if (context.commandName === 'QueryCommand' && args.input.TableName === parley.resources.tables.devices) deviceReads.queries++;
       return next(args);
     },
     { step: 'initialize', name: 'countRouteReads' },
@@ -88,6 +92,7 @@ it('delivers a message to every device of 1,024 members exactly once from one st
   const [sender, ...receivers] = await Promise.all([alice, ...online].map((device) => connectDevice(parley, device)));
   const frame = { action: 'GROUP_SEND', requestId: 'g1', msgId: randomUUID(), conversationId: `group:${groupId}`, seq: 1, groupVersion: 1, ciphertext: 'U2VuZGVyS2V5' };
   routeKeysRead = 0;
+  Object.assign(deviceReads, { batches: 0, keys: 0, queries: 0 });
   const start = performance.now();
   sender!.send(frame);
   expect(await sender!.next((f) => f.requestId === 'g1')).toMatchObject({ type: 'ACK' });
@@ -97,6 +102,10 @@ it('delivers a message to every device of 1,024 members exactly once from one st
   // Routes only of the devices whose record shows a connection (the three online members'), not of the
   // 1,200-odd offline ones.
   expect(routeKeysRead).toBe(online.length);
+  // Every member device read by key, as the group's member entries list them, in batches of 100: no
+  // query per member.
+  const memberDevices = 1 + online.length + simulated.reduce((sum, user) => sum + user.devices, 0);
+  expect(deviceReads).toEqual({ batches: Math.ceil(memberDevices / 100), keys: memberDevices, queries: 0 });
 
   // Stored once, for every member device: not one queue item per device.
   expect(await storedCopies(parley.resources.tables.groupTimeline, frame.msgId)).toBe(1);

@@ -1,0 +1,31 @@
+/**
+ * Finding a group's member devices for a fan-out: by key, in batches of 100, the devices a member's entry
+ * lists (about 13 requests for a thousand members' 1,224 devices, where one query per member made 1,024);
+ * by one query per user, as before the entries kept ids, for the users whose entry lists none.
+ */
+import type { Deps } from '../runtime/deps';
+import { devicesByKey, devicesOfUsers, type DeliverableDevice } from '../tables/devices';
+import type { GroupRecord } from '../tables/groups';
+
+/**
+ * Every device of every one of `userIds`, read by key for those `listed` says to (and whose entry lists
+ * ids), else queried: a user this change added (its ids may miss a device linked meanwhile), removed (no
+ * entry any more) or with an entry from before the ids were kept. A listed id whose device is gone costs
+ * its key read and is found missing.
+ */
+export async function devicesOfMembers(
+  deps: Deps,
+  group: GroupRecord | undefined,
+  userIds: readonly string[],
+  listed: (member: NonNullable<GroupRecord['members'][string]>) => boolean = () => true,
+): Promise<DeliverableDevice[]> {
+  const byKey: { userId: string; deviceId: number }[] = [];
+  const queried: string[] = [];
+  for (const userId of new Set(userIds)) {
+    const member = group?.members[userId];
+    if (member?.devices && listed(member)) byKey.push(...[...new Set(member.devices)].map((deviceId) => ({ userId, deviceId })));
+    else queried.push(userId);
+  }
+  const [found, ofQueried] = await Promise.all([devicesByKey(deps, byKey), devicesOfUsers(deps, queried)]);
+  return [...found, ...ofQueried];
+}
