@@ -77,13 +77,17 @@ export async function getDevice(deps: Deps, userId: string, deviceId: number): P
   return Item as DeviceRecord | undefined;
 }
 
-export async function listDevices(deps: Deps, userId: string): Promise<DeviceRecord[]> {
+export const listDevices = (deps: Deps, userId: string): Promise<DeviceRecord[]> => queryDevices(deps, userId, { consistent: true });
+
+/** One query of the user's devices (`projection`: only those attributes come back; billed alike). */
+async function queryDevices(deps: Deps, userId: string, { consistent, projection }: { consistent: boolean; projection?: string }): Promise<DeviceRecord[]> {
   const { Items } = await deps.clients.db.send(
     new QueryCommand({
       TableName: tableName(deps, 'devices'),
       KeyConditionExpression: 'userId = :u',
       ExpressionAttributeValues: { ':u': userId },
-      ConsistentRead: true,
+      ...(consistent ? { ConsistentRead: true } : {}),
+      ...(projection ? { ProjectionExpression: projection } : {}),
     }),
   );
   return (Items ?? []) as DeviceRecord[];
@@ -114,16 +118,7 @@ export async function deviceIdsOfUsers(deps: Deps, userIds: readonly string[], c
 
 /** The ids of every device the user has, ascending, read consistently: one query, one read unit. */
 export async function deviceIdsOfUser(deps: Deps, userId: string): Promise<number[]> {
-  const { Items } = await deps.clients.db.send(
-    new QueryCommand({
-      TableName: tableName(deps, 'devices'),
-      KeyConditionExpression: 'userId = :u',
-      ExpressionAttributeValues: { ':u': userId },
-      ProjectionExpression: 'deviceId',
-      ConsistentRead: true,
-    }),
-  );
-  return (Items ?? []).map((item) => item.deviceId as number).sort((a, b) => a - b);
+  return (await queryDevices(deps, userId, { consistent: true, projection: 'deviceId' })).map((device) => device.deviceId).sort((a, b) => a - b);
 }
 
 /** What a fan-out reads of a device: whether it has keys, may be live, may be woken. */
@@ -149,17 +144,7 @@ const CONCURRENT_DEVICE_QUERIES = 32;
  * (a whole unit each, once) when it is to write their ids from what it finds.
  */
 export async function devicesOfUsers(deps: Deps, userIds: readonly string[], consistent = false): Promise<DeviceRecord[]> {
-  const perUser = await mapConcurrently(userIds, CONCURRENT_DEVICE_QUERIES, async (userId) => {
-    const { Items } = await deps.clients.db.send(
-      new QueryCommand({
-        TableName: tableName(deps, 'devices'),
-        KeyConditionExpression: 'userId = :u',
-        ExpressionAttributeValues: { ':u': userId },
-        ...(consistent ? { ConsistentRead: true } : {}),
-      }),
-    );
-    return (Items ?? []) as DeviceRecord[];
-  });
+  const perUser = await mapConcurrently(userIds, CONCURRENT_DEVICE_QUERIES, (userId) => queryDevices(deps, userId, { consistent }));
   return perUser.flat();
 }
 

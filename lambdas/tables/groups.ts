@@ -1,5 +1,5 @@
 /** The `groups` table: one item per group with its name, version and members, and each member's device ids. */
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { GroupRole } from '../protocol/groups-api';
 import type { GroupChange } from '../protocol/stream-records';
 import { tableName, type Deps } from '../runtime/deps';
@@ -71,6 +71,14 @@ const unchangedSince = (previous: GroupRecord) =>
     ? { ConditionExpression: 'version = :previous AND attribute_not_exists(revision)', ExpressionAttributeValues: { ':previous': previous.version } }
     : { ConditionExpression: 'version = :previous AND revision = :revision', ExpressionAttributeValues: { ':previous': previous.version, ':revision': previous.revision } };
 
+type GroupUpdate = Omit<UpdateCommandInput, 'TableName' | 'Key'>;
+
+/** A conditional update of the group item: true when written, false when its condition failed. */
+async function updateGroupIf(deps: Deps, groupId: string, update: GroupUpdate): Promise<boolean> {
+  const written = await ifConditionHolds(deps.clients.db.send(new UpdateCommand({ TableName: tableName(deps, 'groups'), Key: { groupId }, ...update })));
+  return written !== undefined;
+}
+
 /**
  * Gives the members `lists` names their device ids, all in one write of the members map, if nobody wrote
  * the group item since `group` was read (so each entry is still the one read): true when written, false
@@ -83,18 +91,11 @@ export async function listMembersDevices(deps: Deps, group: GroupRecord, lists: 
     Object.entries(group.members).map(([userId, member]) => [userId, lists.has(userId) ? { ...member, devices: lists.get(userId)! } : member]),
   );
   const unchanged = unchangedSince(group);
-  const written = await ifConditionHolds(
-    deps.clients.db.send(
-      new UpdateCommand({
-        TableName: tableName(deps, 'groups'),
-        Key: { groupId: group.groupId },
-        UpdateExpression: 'SET members = :members, revision = :next',
-        ...unchanged,
-        ExpressionAttributeValues: { ...unchanged.ExpressionAttributeValues, ':members': members, ':next': (group.revision ?? 0) + 1 },
-      }),
-    ),
-  );
-  return written !== undefined;
+  return updateGroupIf(deps, group.groupId, {
+    UpdateExpression: 'SET members = :members, revision = :next',
+    ConditionExpression: unchanged.ConditionExpression,
+    ExpressionAttributeValues: { ...unchanged.ExpressionAttributeValues, ':members': members, ':next': (group.revision ?? 0) + 1 },
+  });
 }
 
 /**
@@ -103,38 +104,24 @@ export async function listMembersDevices(deps: Deps, group: GroupRecord, lists: 
  * already (a concurrent write started them: append to those).
  */
 export async function startMemberDevices(deps: Deps, groupId: string, userId: string, deviceIds: readonly number[]): Promise<boolean> {
-  const written = await ifConditionHolds(
-    deps.clients.db.send(
-      new UpdateCommand({
-        TableName: tableName(deps, 'groups'),
-        Key: { groupId },
-        UpdateExpression: 'SET members.#user.devices = :devices, revision = if_not_exists(revision, :none) + :one',
-        ConditionExpression: 'attribute_exists(members.#user) AND attribute_not_exists(members.#user.devices)',
-        ExpressionAttributeNames: { '#user': userId },
-        ExpressionAttributeValues: { ':devices': deviceIds, ':none': 0, ':one': 1 },
-      }),
-    ),
-  );
-  return written !== undefined;
+  return updateGroupIf(deps, groupId, {
+    UpdateExpression: 'SET members.#user.devices = :devices, revision = if_not_exists(revision, :none) + :one',
+    ConditionExpression: 'attribute_exists(members.#user) AND attribute_not_exists(members.#user.devices)',
+    ExpressionAttributeNames: { '#user': userId },
+    ExpressionAttributeValues: { ':devices': deviceIds, ':none': 0, ':one': 1 },
+  });
 }
 
 /**
  * Adds a device id to a member's ids in one conditional write, no read: true when added; false when the
- * user is not a member, its entry keeps no ids (the fan-out queries its devices), or the id is listed.
+ * user is not a member, its entry keeps no ids (`startMemberDevices` starts them), or the id is listed.
  * Billed as a write of the whole group item (1 WRU per KB: ~131 for 1,024 members), held or not.
  */
 export async function addMemberDevice(deps: Deps, groupId: string, userId: string, deviceId: number): Promise<boolean> {
-  const written = await ifConditionHolds(
-    deps.clients.db.send(
-      new UpdateCommand({
-        TableName: tableName(deps, 'groups'),
-        Key: { groupId },
-        UpdateExpression: 'SET members.#user.devices = list_append(members.#user.devices, :device), revision = if_not_exists(revision, :none) + :one',
-        ConditionExpression: 'attribute_exists(members.#user.devices) AND NOT contains(members.#user.devices, :deviceId)',
-        ExpressionAttributeNames: { '#user': userId },
-        ExpressionAttributeValues: { ':device': [deviceId], ':deviceId': deviceId, ':none': 0, ':one': 1 },
-      }),
-    ),
-  );
-  return written !== undefined;
+  return updateGroupIf(deps, groupId, {
+    UpdateExpression: 'SET members.#user.devices = list_append(members.#user.devices, :device), revision = if_not_exists(revision, :none) + :one',
+    ConditionExpression: 'attribute_exists(members.#user.devices) AND NOT contains(members.#user.devices, :deviceId)',
+    ExpressionAttributeNames: { '#user': userId },
+    ExpressionAttributeValues: { ':device': [deviceId], ':deviceId': deviceId, ':none': 0, ':one': 1 },
+  });
 }
