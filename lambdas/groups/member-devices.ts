@@ -17,7 +17,9 @@
  *   else it appends as usual.
  * Whichever writes first, the other's write is refused or appends: a device stored before the fan-out's
  * read is in its list, one stored after is appended by its link (the list exists by then) or listed by
- * the link's own read (the list did not).
+ * the link's own read (the list did not). A link that found no joining in the chat list (a message's
+ * fan-out may run before its group change's) writes nothing: the fan-out of the joining, after it, then
+ * starts or completes the entry from its own consistent read.
  */
 import type { Deps } from '../runtime/deps';
 import { mapConcurrently } from '../runtime/concurrency';
@@ -79,16 +81,26 @@ export async function listUnlistedDevices(deps: Deps, group: GroupRecord, device
 /**
  * The users' joining of `group` is in their chat lists (`markJoined`): their entries list every device
  * they have now, so one linked after the change read their ids, whose link found no joining yet, is added.
- * Usually nothing is missing and nothing is written; `group` may be read before the joining (its ids only grow).
+ * Usually nothing is missing and nothing is written; `group` may be read before the joining (its ids only
+ * grow). An entry `group` shows without ids (the change's read missed the user) is started with them; if
+ * a message's fan-out listed it meanwhile, from a read before this joining was in the chat list (so a
+ * link then wrote nothing), each id is appended that it lacks.
  */
 export async function listJoinedDevices(deps: Deps, group: GroupRecord, userIds: readonly string[]): Promise<void> {
   if (userIds.length === 0) return;
   const current = await deviceIdsOfUsers(deps, userIds, true);
   const missing = userIds.flatMap((userId) => {
-    const listed = group.members[userId]?.devices;
-    // Not a member any more, or an entry without ids (its devices are queried): nothing to keep.
-    if (!listed) return [];
-    return (current.get(userId) ?? []).filter((deviceId) => !listed.includes(deviceId)).map((deviceId) => ({ userId, deviceId }));
+    const entry = group.members[userId];
+    const deviceIds = current.get(userId) ?? [];
+    // Not a member any more, or no device: nothing to keep.
+    if (!entry || deviceIds.length === 0) return [];
+    const listed = entry.devices;
+    if (!listed) return [{ userId, deviceIds, unlisted: true }];
+    const unlistedIds = deviceIds.filter((deviceId) => !listed.includes(deviceId));
+    return unlistedIds.length ? [{ userId, deviceIds: unlistedIds, unlisted: false }] : [];
   });
-  await mapConcurrently(missing, CONCURRENT_WRITES, ({ userId, deviceId }) => addMemberDevice(deps, group.groupId, userId, deviceId));
+  await mapConcurrently(missing, CONCURRENT_WRITES, async ({ userId, deviceIds, unlisted }) => {
+    if (unlisted && (await startMemberDevices(deps, group.groupId, userId, deviceIds))) return;
+    for (const deviceId of deviceIds) await addMemberDevice(deps, group.groupId, userId, deviceId);
+  });
 }

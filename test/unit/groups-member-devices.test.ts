@@ -1,7 +1,7 @@
 import { mockClient } from 'aws-sdk-client-mock';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { listUnlistedDevices } from '../../lambdas/groups/member-devices';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { listJoinedDevices, listUnlistedDevices } from '../../lambdas/groups/member-devices';
 import type { GroupMember, GroupRecord } from '../../lambdas/tables/groups';
 import { mockDeps, NOW } from '../fixtures/aws-events';
 
@@ -90,5 +90,36 @@ describe('listUnlistedDevices', () => {
   it('writes nothing when every member found lists ids already', async () => {
     await listUnlistedDevices(deps, group, [{ userId: ANN, deviceId: 1 }]);
     expect(db.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+});
+
+describe('listJoinedDevices', () => {
+  const devicesOf = (userId: string, ids: number[]) =>
+    db.on(BatchGetCommand).resolves({ Responses: { 'parley-devices': ids.map((deviceId) => ({ userId, deviceId })) } });
+  const deviceWrites = () =>
+    db.commandCalls(UpdateCommand).map(({ args: [{ input }] }) => input.ExpressionAttributeValues![':devices'] ?? input.ExpressionAttributeValues![':device']);
+
+  it('starts an entry the change wrote without ids with every device the user has', async () => {
+    devicesOf(BEN, [1, 2]);
+    db.on(UpdateCommand).resolves({});
+    await listJoinedDevices(deps, groupWith({ [ANN]: member(1, [1]), [BEN]: member(2) }), [BEN]);
+    expect(deviceWrites()).toEqual([[1, 2]]);
+  });
+
+  it('appends each id when a message’s fan-out started that entry first, from a read before the joining was in the chat list', async () => {
+    devicesOf(BEN, [1, 2]);
+    db.on(UpdateCommand).rejectsOnce(refused()).resolves({});
+    await listJoinedDevices(deps, groupWith({ [ANN]: member(1, [1]), [BEN]: member(2) }), [BEN]);
+    expect(deviceWrites()).toEqual([[1, 2], [1], [2]]);
+  });
+
+  it('appends only the ids an entry lacks, and writes nothing when it lacks none', async () => {
+    devicesOf(BEN, [1, 2]);
+    db.on(UpdateCommand).resolves({});
+    await listJoinedDevices(deps, groupWith({ [ANN]: member(1, [1]), [BEN]: member(2, [1]) }), [BEN]);
+    expect(deviceWrites()).toEqual([[2]]);
+    db.resetHistory();
+    await listJoinedDevices(deps, groupWith({ [ANN]: member(1, [1]), [BEN]: member(2, [1, 2]) }), [BEN]);
+    expect(deviceWrites()).toEqual([]);
   });
 });
