@@ -3,7 +3,8 @@
  * group's timeline, and pushed to the live devices; offline devices read it at SYNC after their cursor
  * (`lambdas/sync/group-sync.ts`). Changes of membership, rare and small, are queued per device like
  * receipts. Devices are read by key, in batches, as the group's member entries list them (a member whose
- * entry lists none by a query, after which its ids are written); routes, in batches, only of the devices whose record shows a connection;
+ * entry lists none by a query, after which its ids are written); routes, in batches, only of the devices
+ * whose record shows a connection;
  * posts run with bounded concurrency.
  */
 import { PRIMARY_DEVICE_ID } from '../accounts/constants';

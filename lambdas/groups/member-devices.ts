@@ -78,6 +78,7 @@ export async function listUnlistedDevices(deps: Deps, group: GroupRecord, device
     current = await getGroup(deps, group.groupId);
   }
 }
+
 /**
  * The users' joining of `group` is in their chat lists (`markJoined`): their entries list every device
  * they have now, so one linked after the change read their ids, whose link found no joining yet, is added.
