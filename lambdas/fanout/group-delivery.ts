@@ -3,7 +3,8 @@
  * group's timeline, and pushed to the live devices; offline devices read it at SYNC after their cursor
  * (`lambdas/sync/group-sync.ts`). Changes of membership, rare and small, are queued per device like
  * receipts. Devices are read by key, in batches, as the group's member entries list them (a member whose
- * entry lists none by a query); routes, in batches, only of the devices whose record shows a connection;
+ * entry lists none by a query, after which its ids are written); routes, in batches, only of the devices
+ * whose record shows a connection;
  * posts run with bounded concurrency.
  */
 import { PRIMARY_DEVICE_ID } from '../accounts/constants';
@@ -17,7 +18,7 @@ import { markJoined, markLeft, recordActivity } from '../tables/conversations';
 import { appendToTimeline, latestEntry, nextPosition } from '../tables/group-timeline';
 import { isAddressable, mayHoldConnection } from '../tables/devices';
 import { devicesOfMembers } from './member-devices';
-import { listJoinedDevices } from '../groups/member-devices';
+import { listJoinedDevices, listUnlistedDevices } from '../groups/member-devices';
 import { positionOf, waitingExpiry } from '../tables/device-queues';
 import { getTally, openTally } from '../tables/group-receipts';
 import { advanceMemberDelivery, forgetMember } from '../tables/group-delivery';
@@ -92,14 +93,16 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
   // yet connects after that, so its SYNC finds the message in the timeline.
   await appended;
   // A device without keys has no session to get the Sender Key over: it could not read the message.
-  const devices = (await devicesOfMembers(deps, group, recipients)).filter(
-    (device) => isAddressable(device) && !(device.userId === from.userId && device.deviceId === from.deviceId),
-  );
+  const memberDevices = await devicesOfMembers(deps, group, recipients);
+  const devices = memberDevices.filter((device) => isAddressable(device) && !(device.userId === from.userId && device.deviceId === from.deviceId));
   // Routes only of the devices whose record shows a connection (most of a large group's are offline).
   const now = deps.now();
   const mayBeLive = devices.filter((device) => mayHoldConnection(device, now));
   const offline = [...devices.filter((device) => !mayHoldConnection(device, now)), ...(await sendToDevices(deps, mayBeLive, () => frame))];
   countDeliveries(deps, frame, devices.length - offline.length, offline.length);
+  // Members whose entry lists no ids were queried: their ids are written (once pushed: no live device
+  // waits for it), so the next message reads them by key.
+  await listUnlistedDevices(deps, group, memberDevices);
   // Only devices whose record, read above, says a wake-up may be due: a claim is a write, held or not.
   const toWake = offline.filter((device) => mayBeDueWakeUp(device, now) && device.userId !== from.userId);
   await mapConcurrently(toWake, CONCURRENT_REQUESTS, (device) => wakeDevice(deps, device.userId, device.deviceId));
@@ -133,6 +136,7 @@ export async function deliverGroupChange(deps: Deps, record: GroupChangeRecord):
   const group = await getGroup(deps, record.groupId);
   // Listed ids only of members who joined before this change: the fan-out of their joining completed them.
   const devices = await devicesOfMembers(deps, group, users, (member) => member.joinedVersion < record.version);
+  if (group) await listUnlistedDevices(deps, group, devices);
   await queueAndPushToAll(deps, devices, frame);
   // Each member's window on the group's timeline: it opens at the change that added the user and closes
   // at the one that removed it (SYNC reads nothing outside it).

@@ -77,13 +77,17 @@ export async function getDevice(deps: Deps, userId: string, deviceId: number): P
   return Item as DeviceRecord | undefined;
 }
 
-export async function listDevices(deps: Deps, userId: string): Promise<DeviceRecord[]> {
+export const listDevices = (deps: Deps, userId: string): Promise<DeviceRecord[]> => queryDevices(deps, userId, { consistent: true });
+
+/** One query of the user's devices (`projection`: only those attributes come back; billed alike). */
+async function queryDevices(deps: Deps, userId: string, { consistent, projection }: { consistent: boolean; projection?: string }): Promise<DeviceRecord[]> {
   const { Items } = await deps.clients.db.send(
     new QueryCommand({
       TableName: tableName(deps, 'devices'),
       KeyConditionExpression: 'userId = :u',
       ExpressionAttributeValues: { ':u': userId },
-      ConsistentRead: true,
+      ...(consistent ? { ConsistentRead: true } : {}),
+      ...(projection ? { ProjectionExpression: projection } : {}),
     }),
   );
   return (Items ?? []) as DeviceRecord[];
@@ -112,6 +116,11 @@ export async function deviceIdsOfUsers(deps: Deps, userIds: readonly string[], c
   return ids;
 }
 
+/** The ids of every device the user has, ascending, read consistently: one query, one read unit. */
+export async function deviceIdsOfUser(deps: Deps, userId: string): Promise<number[]> {
+  return (await queryDevices(deps, userId, { consistent: true, projection: 'deviceId' })).map((device) => device.deviceId).sort((a, b) => a - b);
+}
+
 /** What a fan-out reads of a device: whether it has keys, may be live, may be woken. */
 export const DELIVERY_ATTRIBUTES = ['userId', 'deviceId', 'registrationId', 'connection', 'push', 'lastConnectedAt'] as const;
 export type DeliverableDevice = Pick<DeviceRecord, (typeof DELIVERY_ATTRIBUTES)[number]>;
@@ -131,15 +140,11 @@ const CONCURRENT_DEVICE_QUERIES = 32;
  * Every device of every one of `userIds`: one eventually consistent query per user, half a read unit for a
  * user's few small items, instead of a read of every possible device id (five keys, found or not, each
  * billed half a unit: five times as much for a thousand-member group). A group's fan-out reads by key the
- * devices its members' entries list, and queries only the users whose entry lists none.
+ * devices its members' entries list, and queries only the users whose entry lists none, `consistent`ly
+ * (a whole unit each, once) when it is to write their ids from what it finds.
  */
-export async function devicesOfUsers(deps: Deps, userIds: readonly string[]): Promise<DeviceRecord[]> {
-  const perUser = await mapConcurrently(userIds, CONCURRENT_DEVICE_QUERIES, async (userId) => {
-    const { Items } = await deps.clients.db.send(
-      new QueryCommand({ TableName: tableName(deps, 'devices'), KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': userId } }),
-    );
-    return (Items ?? []) as DeviceRecord[];
-  });
+export async function devicesOfUsers(deps: Deps, userIds: readonly string[], consistent = false): Promise<DeviceRecord[]> {
+  const perUser = await mapConcurrently(userIds, CONCURRENT_DEVICE_QUERIES, (userId) => queryDevices(deps, userId, { consistent }));
   return perUser.flat();
 }
 

@@ -1,5 +1,5 @@
 /** The `groups` table: one item per group with its name, version and members, and each member's device ids. */
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { GroupRole } from '../protocol/groups-api';
 import type { GroupChange } from '../protocol/stream-records';
 import { tableName, type Deps } from '../runtime/deps';
@@ -56,10 +56,7 @@ export async function getGroup(deps: Deps, groupId: string): Promise<GroupRecord
  * nor a member's device ids (its `revision`): false when someone did, and the caller reads again and retries.
  */
 export async function replaceGroup(deps: Deps, previous: GroupRecord, next: GroupRecord): Promise<boolean> {
-  const unchanged =
-    previous.revision === undefined
-      ? { ConditionExpression: 'version = :previous AND attribute_not_exists(revision)', ExpressionAttributeValues: { ':previous': previous.version } }
-      : { ConditionExpression: 'version = :previous AND revision = :revision', ExpressionAttributeValues: { ':previous': previous.version, ':revision': previous.revision } };
+  const unchanged = unchangedSince(previous);
   const written = await ifConditionHolds(
     deps.clients.db.send(
       new PutCommand({ TableName: tableName(deps, 'groups'), Item: { ...next, revision: (previous.revision ?? 0) + 1 }, ...unchanged }),
@@ -68,23 +65,63 @@ export async function replaceGroup(deps: Deps, previous: GroupRecord, next: Grou
   return written !== undefined;
 }
 
+/** The condition that nobody wrote the group item since `previous` was read (a group from before `revision` has none). */
+const unchangedSince = (previous: GroupRecord) =>
+  previous.revision === undefined
+    ? { ConditionExpression: 'version = :previous AND attribute_not_exists(revision)', ExpressionAttributeValues: { ':previous': previous.version } }
+    : { ConditionExpression: 'version = :previous AND revision = :revision', ExpressionAttributeValues: { ':previous': previous.version, ':revision': previous.revision } };
+
+type GroupUpdate = Omit<UpdateCommandInput, 'TableName' | 'Key'>;
+
+/** A conditional update of the group item: true when written, false when its condition failed. */
+async function updateGroupIf(deps: Deps, groupId: string, update: GroupUpdate): Promise<boolean> {
+  const written = await ifConditionHolds(deps.clients.db.send(new UpdateCommand({ TableName: tableName(deps, 'groups'), Key: { groupId }, ...update })));
+  return written !== undefined;
+}
+
+/**
+ * Gives the members `lists` names their device ids, all in one write of the members map, if nobody wrote
+ * the group item since `group` was read (so each entry is still the one read): true when written, false
+ * when someone did (nothing is written). One write whatever the number of members, billed by the whole
+ * item (~134 WRU for 1,024 members), where one SET per member would outgrow the 4 KB an update expression
+ * may hold at about 200 members; the ids are a value, not expression text.
+ */
+export async function listMembersDevices(deps: Deps, group: GroupRecord, lists: ReadonlyMap<string, readonly number[]>): Promise<boolean> {
+  const members = Object.fromEntries(
+    Object.entries(group.members).map(([userId, member]) => [userId, lists.has(userId) ? { ...member, devices: lists.get(userId)! } : member]),
+  );
+  const unchanged = unchangedSince(group);
+  return updateGroupIf(deps, group.groupId, {
+    UpdateExpression: 'SET members = :members, revision = :next',
+    ConditionExpression: unchanged.ConditionExpression,
+    ExpressionAttributeValues: { ...unchanged.ExpressionAttributeValues, ':members': members, ':next': (group.revision ?? 0) + 1 },
+  });
+}
+
+/**
+ * Starts the device ids of a member whose entry lists none with `deviceIds`, every device the user has
+ * (read consistently): true when written; false when the user is not a member, or its entry lists ids
+ * already (a concurrent write started them: append to those).
+ */
+export async function startMemberDevices(deps: Deps, groupId: string, userId: string, deviceIds: readonly number[]): Promise<boolean> {
+  return updateGroupIf(deps, groupId, {
+    UpdateExpression: 'SET members.#user.devices = :devices, revision = if_not_exists(revision, :none) + :one',
+    ConditionExpression: 'attribute_exists(members.#user) AND attribute_not_exists(members.#user.devices)',
+    ExpressionAttributeNames: { '#user': userId },
+    ExpressionAttributeValues: { ':devices': deviceIds, ':none': 0, ':one': 1 },
+  });
+}
+
 /**
  * Adds a device id to a member's ids in one conditional write, no read: true when added; false when the
- * user is not a member, its entry keeps no ids (the fan-out queries its devices), or the id is listed.
+ * user is not a member, its entry keeps no ids (`startMemberDevices` starts them), or the id is listed.
  * Billed as a write of the whole group item (1 WRU per KB: ~131 for 1,024 members), held or not.
  */
 export async function addMemberDevice(deps: Deps, groupId: string, userId: string, deviceId: number): Promise<boolean> {
-  const written = await ifConditionHolds(
-    deps.clients.db.send(
-      new UpdateCommand({
-        TableName: tableName(deps, 'groups'),
-        Key: { groupId },
-        UpdateExpression: 'SET members.#user.devices = list_append(members.#user.devices, :device), revision = if_not_exists(revision, :none) + :one',
-        ConditionExpression: 'attribute_exists(members.#user.devices) AND NOT contains(members.#user.devices, :deviceId)',
-        ExpressionAttributeNames: { '#user': userId },
-        ExpressionAttributeValues: { ':device': [deviceId], ':deviceId': deviceId, ':none': 0, ':one': 1 },
-      }),
-    ),
-  );
-  return written !== undefined;
+  return updateGroupIf(deps, groupId, {
+    UpdateExpression: 'SET members.#user.devices = list_append(members.#user.devices, :device), revision = if_not_exists(revision, :none) + :one',
+    ConditionExpression: 'attribute_exists(members.#user.devices) AND NOT contains(members.#user.devices, :deviceId)',
+    ExpressionAttributeNames: { '#user': userId },
+    ExpressionAttributeValues: { ':device': [deviceId], ':deviceId': deviceId, ':none': 0, ':one': 1 },
+  });
 }

@@ -5,7 +5,7 @@
  * gets the next group message's PUSH live.
  */
 import { randomUUID } from 'node:crypto';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import type { GroupRecord } from '../../lambdas/tables/groups';
@@ -15,27 +15,50 @@ import { syncQueue } from '../support/sync-queue';
 let parley: ParleyLocal;
 let alice: TestDevice;
 
-/** The devices table's requests, counted while `counting`. */
-const deviceReads = { counting: false, queriedUsers: [] as string[], keys: [] as string[], batches: 0 };
+/** The devices table's requests, counted while `counting`; and the group writes of members' ids. */
+const deviceReads = { counting: false, queriedUsers: [] as string[], consistentQueries: 0, keys: [] as string[], batches: 0, membersWrites: 0 };
 
-/** A gate holds back the answer of a read of users' device ids (the change's, or the fan-out's after a joining) until opened. */
+/** Counts afresh from now, until `deviceReads.counting` is set false. */
+function startCounting(): void {
+  Object.assign(deviceReads, { counting: true, queriedUsers: [], consistentQueries: 0, keys: [], batches: 0, membersWrites: 0 });
+}
+
+/** A gate holds back the answer of one read until opened: what is written meanwhile is not in it. */
 interface Gate {
-  readonly consistent: boolean;
   /** Resolves when the held read arrived. */
   readonly reached: Promise<void>;
   open(): void;
 }
-let gate: (Gate & { arrive(): void; opened: Promise<void> }) | undefined;
+type HeldRead = (commandName: string | undefined, input: any) => boolean;
+const gates: (Gate & { matches: HeldRead; arrive(): void; opened: Promise<void> })[] = [];
 
-/** The next read of device ids (`consistent`: the fan-out's after a joining; else the change's) answers once the gate opens. */
-function holdDeviceIdRead(consistent: boolean): Gate {
+/** The next read that `matches` answers once the gate opens. */
+function holdRead(matches: HeldRead): Gate {
   let arrive!: () => void;
   let open!: () => void;
   const reached = new Promise<void>((resolve) => (arrive = resolve));
   const opened = new Promise<void>((resolve) => (open = resolve));
-  gate = { consistent, reached, arrive, opened, open };
+  const gate = { matches, reached, arrive, opened, open };
+  gates.push(gate);
   return gate;
 }
+
+/** The next read of users' device ids by key (`consistent`: the fan-out's after a joining; else the change's). */
+const holdDeviceIdRead = (consistent: boolean): Gate =>
+  holdRead((command, input) => {
+    const batch = command === 'BatchGetItemCommand' ? input.RequestItems?.[parley.resources.tables.devices] : undefined;
+    return batch?.ProjectionExpression === 'userId, deviceId' && Boolean(batch.ConsistentRead) === consistent;
+  });
+
+/** The next query of the user's devices: the fan-out's of a member whose entry lists no ids, or a link's (its ids only). */
+const holdDevicesQuery = (userId: string, by: 'fan-out' | 'link'): Gate =>
+  holdRead(
+    (command, input) =>
+      command === 'QueryCommand' &&
+      input.TableName === parley.resources.tables.devices &&
+      input.ExpressionAttributeValues[':u'] === userId &&
+      (input.ProjectionExpression === 'deviceId') === (by === 'link'),
+  );
 
 const watchDeviceReads = <T extends object>(client: T): T => {
   if (client.constructor.name !== 'DynamoDBClient') return client;
@@ -43,18 +66,24 @@ const watchDeviceReads = <T extends object>(client: T): T => {
     (next: (args: any) => Promise<any>, context: { commandName?: string }) => async (args: any) => {
       const table = parley.resources.tables.devices;
       const batch = context.commandName === 'BatchGetItemCommand' ? args.input.RequestItems?.[table] : undefined;
-      if (deviceReads.counting && context.commandName === 'QueryCommand' && args.input.TableName === table) deviceReads.queriedUsers.push(args.input.ExpressionAttributeValues[':u']);
+      if (deviceReads.counting && context.commandName === 'QueryCommand' && args.input.TableName === table) {
+        deviceReads.queriedUsers.push(args.input.ExpressionAttributeValues[':u']);
+        if (args.input.ConsistentRead) deviceReads.consistentQueries++;
+      }
       if (deviceReads.counting && batch) {
         deviceReads.batches++;
         deviceReads.keys.push(...batch.Keys.map((key: { userId: string; deviceId: number }) => `${key.userId}.${key.deviceId}`));
       }
-      const held = gate;
-      if (!held || batch?.ProjectionExpression !== 'userId, deviceId' || Boolean(batch.ConsistentRead) !== held.consistent) return next(args);
+      if (deviceReads.counting && context.commandName === 'UpdateItemCommand' && args.input.TableName === parley.resources.tables.groups) {
+        if (String(args.input.UpdateExpression).startsWith('SET members =')) deviceReads.membersWrites++;
+      }
+      const held = gates.findIndex((gate) => gate.matches(context.commandName, args.input));
+      if (held < 0) return next(args);
+      const [gate] = gates.splice(held, 1);
       // The read is done, its answer held back: what is written meanwhile is not in it.
-      gate = undefined;
       const answer = await next(args);
-      held.arrive();
-      await held.opened;
+      gate!.arrive();
+      await gate!.opened;
       return answer;
     },
     { step: 'initialize', name: 'watchDeviceReads' },
@@ -81,15 +110,33 @@ async function newGroup(members: readonly DeviceCredentials[]): Promise<string> 
   return groupId;
 }
 
-/** Alice sends the group a message at `groupVersion`; answers its msgId once it is fanned out. */
-async function aliceSends(groupId: string, groupVersion: number): Promise<string> {
+/** Alice sends the group a message at `groupVersion`; answers its msgId once the server accepted it, maybe not yet fanned out. */
+async function aliceSendsUndrained(groupId: string, groupVersion: number): Promise<string> {
   const socket = await connectDevice(parley, alice);
   const msgId = randomUUID();
   socket.send({ action: 'GROUP_SEND', requestId: 's', msgId, conversationId: `group:${groupId}`, seq: 1, groupVersion, ciphertext: 'U2VuZGVyS2V5' });
   expect(await socket.next((f) => f.requestId === 's')).toMatchObject({ type: 'ACK' });
-  await parley.drainStreams();
   await socket.close();
   return msgId;
+}
+
+/** Alice sends the group a message at `groupVersion`; answers its msgId once it is fanned out. */
+async function aliceSends(groupId: string, groupVersion: number): Promise<string> {
+  const msgId = await aliceSendsUndrained(groupId, groupVersion);
+  await parley.drainStreams();
+  return msgId;
+}
+
+/** Takes the ids out of the member entries of `userIds`, as a group from before they were kept has none. */
+async function unlist(groupId: string, userIds: readonly string[]): Promise<void> {
+  await parley.clients.db.send(
+    new UpdateCommand({
+      TableName: parley.resources.tables.groups,
+      Key: { groupId },
+      UpdateExpression: `REMOVE ${userIds.map((_, i) => `members.#u${i}.devices`).join(', ')}`,
+      ExpressionAttributeNames: Object.fromEntries(userIds.map((userId, i) => [`#u${i}`, userId])),
+    }),
+  );
 }
 
 /** The devices connect, Alice sends, and each must have the message pushed live. */
@@ -107,38 +154,43 @@ describe('a group fan-out reads its members’ devices', () => {
     const bobTablet = await linkDevice(parley, bob, 'Tablet');
     const groupId = await newGroup([bob]);
     expect((await groupItem(groupId)).members).toMatchObject({ [alice.userId]: { devices: [1] }, [bob.userId]: { devices: [1, 2] } });
-    deviceReads.counting = true;
-    deviceReads.queriedUsers = [];
-    deviceReads.keys = [];
+    startCounting();
     await pushedLiveTo([bob, bobTablet], groupId, 1);
     deviceReads.counting = false;
     expect(deviceReads.queriedUsers).toEqual([]);
     expect(deviceReads.keys.sort()).toEqual([`${alice.userId}.1`, `${bob.userId}.1`, `${bob.userId}.2`].sort());
   });
 
-  it('by a query for a member whose entry lists no ids (a group from before they were kept)', async () => {
-    const carol = await registerAccount(parley, '+14155559103');
-    const carolLaptop = await linkDevice(parley, carol, 'Laptop');
-    const groupId = await newGroup([carol]);
-    await parley.clients.db.send(
-      new UpdateCommand({
-        TableName: parley.resources.tables.groups,
-        Key: { groupId },
-        UpdateExpression: 'REMOVE members.#carol.devices',
-        ExpressionAttributeNames: { '#carol': carol.userId },
-      }),
-    );
-    deviceReads.counting = true;
-    deviceReads.queriedUsers = [];
-    deviceReads.keys = [];
-    await pushedLiveTo([carol, carolLaptop], groupId, 1);
+  it('of a group from before the ids were kept by queries on its first message, which lists them all for the second: batches only', async () => {
+    const [carol, kim] = await Promise.all([registerAccount(parley, '+14155559103'), registerAccount(parley, '+14155559111')]);
+    const [carolLaptop, carolWatch] = [await linkDevice(parley, carol, 'Laptop'), await linkDevice(parley, carol, 'Watch')];
+    const groupId = await newGroup([carol, kim]);
+    // The item as the code before wrote it: no member lists ids, and no revision counts writes.
+    const { revision: _revision, ...before } = await groupItem(groupId);
+    const members = Object.fromEntries(Object.entries(before.members).map(([userId, { devices: _devices, ...member }]) => [userId, member]));
+    await parley.clients.db.send(new PutCommand({ TableName: parley.resources.tables.groups, Item: { ...before, members } }));
+    const everyDevice = [carol, carolLaptop, carolWatch, kim];
+
+    startCounting();
+    await pushedLiveTo(everyDevice, groupId, 1);
+    // Every member queried (Alice too, for her other devices), consistently, as their ids are written from it; in one write.
+    expect(deviceReads.queriedUsers.sort()).toEqual([alice.userId, carol.userId, kim.userId].sort());
+    expect(deviceReads.consistentQueries).toBe(3);
+    expect(deviceReads.keys).toEqual([]);
+    expect(deviceReads.membersWrites).toBe(1);
+    expect((await groupItem(groupId)).members).toMatchObject({
+      [alice.userId]: { devices: [1] },
+      [carol.userId]: { devices: [1, 2, 3] },
+      [kim.userId]: { devices: [1] },
+    });
+
+    startCounting();
+    await pushedLiveTo(everyDevice, groupId, 1);
+    expect(deviceReads.queriedUsers).toEqual([]);
+    expect(deviceReads.batches).toBe(1);
+    expect(deviceReads.keys.sort()).toEqual([`${alice.userId}.1`, `${carol.userId}.1`, `${carol.userId}.2`, `${carol.userId}.3`, `${kim.userId}.1`].sort());
+    expect(deviceReads.membersWrites).toBe(0);
     deviceReads.counting = false;
-    expect(deviceReads.queriedUsers).toEqual([carol.userId]);
-    expect(deviceReads.keys).toEqual([`${alice.userId}.1`]);
-    // A later link does not make such an entry a partial list: the fan-out still queries it whole.
-    const carolWatch = await linkDevice(parley, carol, 'Watch');
-    expect((await groupItem(groupId)).members[carol.userId]?.devices).toBeUndefined();
-    await pushedLiveTo([carol, carolLaptop, carolWatch], groupId, 1);
   });
 
   it('keeps a removed device’s id (one key read, found missing) and delivers to the others', async () => {
@@ -213,5 +265,56 @@ describe('a device linked while its user joins a group', () => {
     // The signed-out tablet's id stays listed (one key read), harmless.
     expect((await groupItem(groupId)).members[jack.userId]?.devices).toEqual([1, 2]);
     await pushedLiveTo([newPhone], groupId, 1);
+  });
+});
+
+describe('a device linked while a group message’s fan-out lists its user’s ids for the first time', () => {
+  it.each([
+    // The fan-out read the user's one device; the link starts the entry's ids with both, so the fan-out's write is refused.
+    { first: 'the link', phoneNumber: '+14155559112' },
+    // The link found no ids to append to and read both devices; the fan-out lists the one it read, so the link appends.
+    { first: 'the fan-out', phoneNumber: '+14155559113' },
+  ])('is listed whichever writes first ($first), and pushed the next message', async ({ first, phoneNumber }) => {
+    const user = await registerAccount(parley, phoneNumber);
+    const groupId = await newGroup([user]);
+    await unlist(groupId, [user.userId]);
+    // The fan-out's query of the user's devices, the next one (it is the only reader of them until it is reached).
+    const fanoutRead = holdDevicesQuery(user.userId, 'fan-out');
+    await aliceSendsUndrained(groupId, 1);
+    await fanoutRead.reached;
+    let tablet: TestDevice;
+    if (first === 'the link') {
+      tablet = await linkDevice(parley, user, 'Tablet');
+      expect((await groupItem(groupId)).members[user.userId]?.devices).toEqual([1, 2]);
+      fanoutRead.open();
+      await parley.drainStreams();
+    } else {
+      const linkRead = holdDevicesQuery(user.userId, 'link');
+      const linking = linkDevice(parley, user, 'Tablet');
+      await linkRead.reached;
+      fanoutRead.open();
+      await parley.drainStreams();
+      expect((await groupItem(groupId)).members[user.userId]?.devices).toEqual([1]);
+      linkRead.open();
+      tablet = await linking;
+    }
+    expect((await groupItem(groupId)).members[user.userId]?.devices).toEqual([1, 2]);
+    startCounting();
+    await pushedLiveTo([user, tablet], groupId, 1);
+    expect(deviceReads.queriedUsers).toEqual([]);
+    deviceReads.counting = false;
+  });
+
+  it('lists a link’s whole device set in an entry without ids, so the next message reads it by key', async () => {
+    const lee = await registerAccount(parley, '+14155559114');
+    const leeTablet = await linkDevice(parley, lee, 'Tablet');
+    const groupId = await newGroup([lee]);
+    await unlist(groupId, [lee.userId]);
+    const leeLaptop = await linkDevice(parley, lee, 'Laptop');
+    expect((await groupItem(groupId)).members[lee.userId]?.devices).toEqual([1, 2, 3]);
+    startCounting();
+    await pushedLiveTo([lee, leeTablet, leeLaptop], groupId, 1);
+    expect(deviceReads.queriedUsers).toEqual([]);
+    deviceReads.counting = false;
   });
 });

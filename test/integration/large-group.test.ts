@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { MAX_GROUP_MEMBERS } from '../../lambdas/protocol/groups-api';
@@ -19,6 +19,8 @@ let parley: ParleyLocal;
 let routeKeysRead = 0;
 /** The devices table's reads: BatchGetItem calls and their keys, and queries. */
 const deviceReads = { batches: 0, keys: 0, queries: 0 };
+/** Writes of many members' device ids at once (a fan-out listing the entries that had none). */
+let membersWrites = 0;
 /** Counts the routing and device keys each BatchGetItem asks for, and device queries (the test's own view of what the fan-out reads). */
 const countRouteReads = <T extends object>(client: T): T => {
   if (client.constructor.name !== 'DynamoDBClient') return client;
@@ -31,6 +33,7 @@ const countRouteReads = <T extends object>(client: T): T => {
         }
       }
       if (context.commandName === 'QueryCommand' && args.input.TableName === parley.resources.tables.devices) deviceReads.queries++;
+      if (context.commandName === 'UpdateItemCommand' && args.input.TableName === parley.resources.tables.groups && String(args.input.UpdateExpression).startsWith('SET members =')) membersWrites++;
       return next(args);
     },
     { step: 'initialize', name: 'countRouteReads' },
@@ -121,4 +124,38 @@ it('delivers a message to every device of 1,024 members exactly once from one st
   expect(await pushesAtSync(alice, conversationId)).toEqual([]);
   expect(await pushesAtSync(credentialsOf({ userId: extra, devices: 1 }), conversationId)).toEqual([]);
   await Promise.all([sender!, ...receivers].map((socket) => socket.close()));
+}, 120_000);
+
+it('lists the device ids of a 1,024-member group from before they were kept on its first message, in one write, and reads them by key on the second', async () => {
+  const groupId = randomUUID();
+  const members = [...online.map((d) => d.userId), ...simulated.map((s) => s.userId)];
+  expect((await call(parley, 'POST', '/v1/groups', { device: alice, body: { groupId, name: 'Old', members } })).status).toBe(201);
+  await parley.drainStreams();
+  // The item as the code before the ids wrote it: no member lists ids, and no revision counts writes.
+  const Key = { groupId };
+  const { Item } = await parley.clients.db.send(new GetCommand({ TableName: parley.resources.tables.groups, Key, ConsistentRead: true }));
+  const { revision: _revision, ...old } = Item!;
+  const unlisted = Object.fromEntries(Object.entries(old.members as Record<string, { devices?: number[] }>).map(([userId, { devices: _devices, ...member }]) => [userId, member]));
+  await parley.clients.db.send(new PutCommand({ TableName: parley.resources.tables.groups, Item: { ...old, members: unlisted } }));
+
+  const memberDevices = 1 + online.length + simulated.reduce((sum, user) => sum + user.devices, 0);
+  for (const [message, expected] of [
+    // Every member queried (consistently), then all their ids written at once.
+    { queries: MAX_GROUP_MEMBERS, batches: 0, keys: 0, membersWrites: 1 },
+    { queries: 0, batches: Math.ceil(memberDevices / 100), keys: memberDevices, membersWrites: 0 },
+  ].entries()) {
+    const [sender, ...receivers] = await Promise.all([alice, ...online].map((device) => connectDevice(parley, device)));
+    const msgId = randomUUID();
+    Object.assign(deviceReads, { batches: 0, keys: 0, queries: 0 });
+    membersWrites = 0;
+    sender!.send({ action: 'GROUP_SEND', requestId: 'g', msgId, conversationId: `group:${groupId}`, seq: message + 1, groupVersion: 1, ciphertext: 'U2VuZGVyS2V5' });
+    expect(await sender!.next((f) => f.requestId === 'g')).toMatchObject({ type: 'ACK' });
+    await Promise.all(receivers.map((socket) => socket.next((f) => f.type === 'PUSH' && f.msgId === msgId, 20_000)));
+    await parley.drainStreams();
+    expect({ ...deviceReads, membersWrites }).toEqual(expected);
+    await Promise.all([sender!, ...receivers].map((socket) => socket.close()));
+  }
+  const { Item: listed } = await parley.clients.db.send(new GetCommand({ TableName: parley.resources.tables.groups, Key, ConsistentRead: true }));
+  const lists = Object.values(listed!.members as Record<string, { devices?: number[] }>).map((member) => member.devices?.length ?? 0);
+  expect(lists.reduce((sum, n) => sum + n, 0)).toBe(memberDevices);
 }, 120_000);
