@@ -4,7 +4,7 @@
  * emulators' `FairRequestQueue` serves invocations in turn. Naming them through an `AsyncLocalStorage` instead
  * turned on Node 20's promise hooks for every promise of the thread, ~40 µs of CPU on each SDK call
  * (~10%: 330–420 against 370–470 µs per GetItem, in process). A slot runs one invocation at a time and is
- * reused; there are as many as the thread has had invocations at once, up to `MAX_SLOTS`.
+ * reused; there are as many as the thread has had invocations at once.
  *
  * @example
  * const slots = new InvocationSlots(
@@ -19,21 +19,12 @@ import type { LazyHandler } from '../function-handlers';
 interface Slot<C> {
   readonly invokers: Map<FunctionId, LazyHandler>;
   readonly clients: C;
-  /** Invocations running in it: more than one only once every slot is taken. */
-  running: number;
 }
-
-/**
- * Slots a thread makes at most. A backlog (a stalled stream, a burst of connects) would otherwise make a slot,
- * with SDK clients to build and warm, for each invocation waiting, just when the thread is short of CPU;
- * past it, invocations share the slot with the fewest running (their requests then share a turn).
- */
-const MAX_SLOTS = 8;
 
 /** `C`: a slot's clients (`Clients` on a function thread). */
 export class InvocationSlots<C> {
-  private readonly slots: Slot<C>[] = [];
   private readonly free: Slot<C>[] = [];
+  private made = 0;
 
   /**
    * `clientsFor(name)`: a slot's own clients, their requests named `name`; `handlerFor`: a function's handler
@@ -42,38 +33,30 @@ export class InvocationSlots<C> {
   constructor(
     private readonly clientsFor: (name: string) => C,
     private readonly handlerFor: (functionId: FunctionId, clients: C) => LazyHandler,
-    private readonly maxSlots = MAX_SLOTS,
   ) {}
 
-  /** Slots made so far: the most invocations the thread has run at once, up to the limit. */
+  /** Slots made so far: the most invocations the thread has run at once. */
   get size(): number {
-    return this.slots.length;
+    return this.made;
   }
 
   async invoke(functionId: FunctionId, event: unknown): Promise<unknown> {
-    const slot = this.free.pop() ?? (this.slots.length < this.maxSlots ? this.make() : this.leastTaken());
-    slot.running++;
+    const slot = this.free.pop() ?? this.make();
     try {
       return await this.invokerOf(slot, functionId)(event);
     } finally {
-      if (--slot.running === 0) this.free.push(slot);
+      this.free.push(slot);
     }
   }
 
   /** Loads a function's module now (it is shared by every slot), so that its first invocation here is warm. */
   load(functionId: FunctionId): Promise<unknown> {
-    if (this.free.length === 0 && this.slots.length < this.maxSlots) this.free.push(this.make());
-    return this.invokerOf(this.free.at(-1) ?? this.leastTaken(), functionId).load();
+    if (this.free.length === 0) this.free.push(this.make());
+    return this.invokerOf(this.free.at(-1)!, functionId).load();
   }
 
   private make(): Slot<C> {
-    const slot: Slot<C> = { invokers: new Map(), clients: this.clientsFor(`slot ${this.slots.length + 1}`), running: 0 };
-    this.slots.push(slot);
-    return slot;
-  }
-
-  private leastTaken(): Slot<C> {
-    return this.slots.reduce((least, slot) => (slot.running < least.running ? slot : least));
+    return { invokers: new Map(), clients: this.clientsFor(`slot ${++this.made}`) };
   }
 
   private invokerOf(slot: Slot<C>, functionId: FunctionId): LazyHandler {

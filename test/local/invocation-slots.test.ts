@@ -2,7 +2,7 @@ import { InvocationSlots } from '../../local/function-threads/invocation-slots';
 import type { LazyHandler } from '../../local/function-handlers';
 
 /** Clients that are only their slot's name; each handler answers with the clients it was given, when told. */
-function slotsAnsweringWhenTold(maxSlots?: number) {
+function slotsAnsweringWhenTold() {
   const waiting: (() => void)[] = [];
   const loads: string[] = [];
   const slots = new InvocationSlots(
@@ -14,7 +14,6 @@ function slotsAnsweringWhenTold(maxSlots?: number) {
           return async () => undefined;
         },
       }),
-    maxSlots,
   );
   return { slots, loads, answerNext: () => waiting.shift()!() };
 }
@@ -34,19 +33,6 @@ describe('InvocationSlots', () => {
       const third = slots.invoke('send', 3);
       answerNext();
       await expect(third).resolves.toEqual({ functionId: 'send', slot: 'slot 2', event: 3 });
-      expect(slots.size).toBe(2);
-    });
-
-    it('makes no more than its limit of slots, and shares the least taken beyond it', async () => {
-      const { slots, answerNext } = slotsAnsweringWhenTold(2);
-      const running = [1, 2, 3, 4].map((event) => slots.invoke('send', event));
-      for (let i = 0; i < 4; i++) answerNext();
-      const answers = (await Promise.all(running)) as { slot: string }[];
-      expect(answers.map(({ slot }) => slot)).toEqual(['slot 1', 'slot 2', 'slot 1', 'slot 2']);
-      expect(slots.size).toBe(2);
-      const next = slots.invoke('send', 5);
-      answerNext();
-      await expect(next).resolves.toMatchObject({ slot: expect.stringMatching(/^slot [12]$/) });
       expect(slots.size).toBe(2);
     });
 
