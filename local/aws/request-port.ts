@@ -183,18 +183,19 @@ export class RequestChannel {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
 
-  constructor(private readonly port: RequestPort) {
+  /** `callerOf`: who is asking, on this thread (the invocation), for the serving thread's `FairRequestQueue`. */
+  constructor(
+    private readonly port: RequestPort,
+    private readonly callerOf: () => string | undefined = () => undefined,
+  ) {
     port.on('message', (message: { type?: string }) => {
       if (message?.type === 'response' || message?.type === 'failed') this.settle(message as PortAnswer);
     });
   }
 
-  /**
-   * For `createClients({ requestHandlers })`. `caller` names whoever makes the requests through it (on a
-   * function thread, an invocation slot: see invocation-slots.ts), for the serving thread's `FairRequestQueue`.
-   */
-  handlerFor(service: string, caller?: string): PortRequestHandler {
-    return new PortRequestHandler(service, (request) => this.send(service, request, caller));
+  /** For `createClients({ requestHandlers })`. */
+  handlerFor(service: string): PortRequestHandler {
+    return new PortRequestHandler(service, (request) => this.send(service, request));
   }
 
   /** Fails every request still waiting: the other end has gone. */
@@ -203,10 +204,11 @@ export class RequestChannel {
     this.pending.clear();
   }
 
-  private send(service: string, request: PortRequest['request'], caller: string | undefined): Promise<{ response: SdkHttpResponse }> {
+  private send(service: string, request: PortRequest['request']): Promise<{ response: SdkHttpResponse }> {
     return new Promise((resolve, reject) => {
       const id = ++this.nextId;
       this.pending.set(id, { resolve, reject });
+      const caller = this.callerOf();
       // A body of bytes is a copy of its own (see bodyOf), moved rather than copied again.
       const transfer = request.body instanceof Uint8Array ? [request.body.buffer as ArrayBuffer] : [];
       this.port.postMessage({ type: 'request', id, service, ...(caller === undefined ? {} : { caller }), request } satisfies PortRequest, transfer);

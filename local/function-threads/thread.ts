@@ -1,20 +1,23 @@
 /**
  * A function thread's body: the same handler modules as on the main thread, each loaded at its first
- * invocation, with clients made by `createClients` for each invocation running at once (invocation-slots.ts).
- * DynamoDB, Kinesis and `@connections` requests go through ports (to the emulators, and to the main thread's gateway), S3 and SNS over loopback,
+ * invocation, with clients of the thread's own made by `createClients`. DynamoDB, Kinesis and `@connections`
+ * requests go through ports (to the emulators, and to the main thread's gateway), S3 and SNS over loopback,
  * as on the main thread. The handlers' metrics go to the main thread's registry. See threads.ts.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createClients, type RequestHandler } from '../../lambdas/runtime/clients';
+import type { FunctionId } from '../../lambdas/functions';
 import { localMetrics } from '../../lambdas/runtime/metrics';
 import { RequestChannel } from '../aws/request-port';
-import { loadedOnFirstCall } from '../function-handlers';
-import { InvocationSlots } from './invocation-slots';
+import { loadedOnFirstCall, type LazyHandler } from '../function-handlers';
 import type { CreateThreadInstrumentation, ThreadInstrumentation } from './instrumentation';
 import { crossedError, type FunctionThreadMessage, type FunctionThreadSetup, type ThreadInvoke, type ThreadLoad } from './messages';
 
 const port = parentPort!;
 const post = (message: FunctionThreadMessage) => port.postMessage(message);
+/** The invocation running, which names its requests to the emulators so they are served in turn. */
+const invocation = new AsyncLocalStorage<string>();
 
 async function main(setup: FunctionThreadSetup): Promise<void> {
   let instrumentation: ThreadInstrumentation | undefined;
@@ -22,36 +25,38 @@ async function main(setup: FunctionThreadSetup): Promise<void> {
     const module = require(setup.instrumentation.module) as { createThreadInstrumentation: CreateThreadInstrumentation };
     instrumentation = module.createThreadInstrumentation({ resources: setup.resources, ...(setup.instrumentation.setup === undefined ? {} : { setup: setup.instrumentation.setup }) });
   }
-  const channels = setup.ports ? { databases: new RequestChannel(setup.ports.databases), connections: new RequestChannel(setup.ports.connections) } : undefined;
-  /** A slot's requests to the emulators carry its name, so that they are served in turn with other invocations'. */
-  const requestHandlersNamed = (caller: string): Record<string, RequestHandler> =>
-    channels
-      ? {
-          dynamodb: channels.databases.handlerFor('dynamodb', caller) as unknown as RequestHandler,
-          kinesis: channels.databases.handlerFor('kinesis', caller) as unknown as RequestHandler,
-          connections: channels.connections.handlerFor('connections') as unknown as RequestHandler,
-        }
-      : {};
-  const slots = new InvocationSlots(
-    (name) =>
-      createClients({
-        region: setup.region,
-        endpoints: setup.endpoints,
-        credentials: setup.credentials,
-        requestHandlers: requestHandlersNamed(name),
-        ...(instrumentation ? { instrument: instrumentation.instrumentClients } : {}),
-      }),
-    (functionId, clients) => loadedOnFirstCall(functionId, { env: setup.environments[functionId], clients, now: Date.now }),
-  );
+  const requestHandlers: Record<string, RequestHandler> = {};
+  if (setup.ports) {
+    const databases = new RequestChannel(setup.ports.databases, () => invocation.getStore());
+    const connections = new RequestChannel(setup.ports.connections);
+    requestHandlers.dynamodb = databases.handlerFor('dynamodb') as unknown as RequestHandler;
+    requestHandlers.kinesis = databases.handlerFor('kinesis') as unknown as RequestHandler;
+    requestHandlers.connections = connections.handlerFor('connections') as unknown as RequestHandler;
+  }
+  const clients = createClients({
+    region: setup.region,
+    endpoints: setup.endpoints,
+    credentials: setup.credentials,
+    requestHandlers,
+    ...(instrumentation ? { instrument: instrumentation.instrumentClients } : {}),
+  });
   // What CloudWatch would receive from this sandbox goes to the one registry GET /metrics serves.
   localMetrics.forwardTo((emf) => post({ type: 'metrics', emf }));
 
+  const invokers = new Map<FunctionId, LazyHandler>();
+  const invokerOf = (id: FunctionId) => {
+    let invoke = invokers.get(id);
+    if (!invoke) invokers.set(id, (invoke = loadedOnFirstCall(id, { env: setup.environments[id], clients, now: Date.now })));
+    return invoke;
+  };
   port.on('message', (message: ThreadInvoke | ThreadLoad) => {
     if (message.type === 'load') {
-      void slots.load(message.functionId).catch(() => undefined); // The invocation that needs it will fail with the error.
+      void invokerOf(message.functionId)
+        .load()
+        .catch(() => undefined); // The invocation that needs it will fail with the error.
       return;
     }
-    slots.invoke(message.functionId, message.event).then(
+    invocation.run(String(message.id), () => invokerOf(message.functionId)(message.event)).then(
       (value) => post({ type: 'result', id: message.id, value, ...report(instrumentation) }),
       (error: unknown) => post({ type: 'error', id: message.id, error: crossedError(error), ...report(instrumentation) }),
     );

@@ -63,7 +63,7 @@ describe('RequestChannel and servePortRequests', () => {
     });
     const { port1, port2 } = new MessageChannel();
     servePortRequests(port1, { echo: new InProcessRequestHandler(server) });
-    const handler = new RequestChannel(port2).handlerFor('echo', 'invocation 1');
+    const handler = new RequestChannel(port2, () => 'invocation 1').handlerFor('echo');
     try {
       const { response } = await handler.handle({ method: 'POST', path: '/items', query: { b: '2', a: '1' }, headers: { host: 'local' }, body: new TextEncoder().encode('bytes') });
       expect(response.statusCode).toBe(201);
