@@ -7,7 +7,8 @@
  * invocations and AWS calls of each message (its DELIVERED batches and receipts included).
  * Wall-clock figures on a shared machine are noisy; this names the steps a change should shorten.
  *
- * Flags: --messages 40 --gap-ms 700 --warmup 10 --json (the table as JSON on stdout). `--warmup` messages go
+ * Flags: --messages 40 --gap-ms 700 --warmup 10 --json (the table as JSON on stdout) --no-emulator-thread (DynamoDB and
+ * Kinesis on the main thread too, where the functions run here). `--warmup` messages go
  * first, each after the last one's ACK: V8 compiles a path's code better the more often it runs, so a few
  * hundred show a long-running stack rather than one just started.
  */
@@ -102,7 +103,7 @@ async function main(): Promise<void> {
       }
     },
     ttlSweepIntervalMs: 60 * 60 * 1000,
-    emulatorThread: true,
+    emulatorThread: !process.argv.includes('--no-emulator-thread'),
     // The warm-up sends faster than a person may (the limits' own writes are made all the same).
     sendRateLimits: { perDevice: { burst: 100_000, refillMs: 1 }, perRecipient: { burst: 100_000, refillMs: 1 } },
   });

@@ -10,7 +10,7 @@
  * const channel = new RequestChannel(port2);
  * const client = new ApiGatewayManagementApiClient({ endpoint, requestHandler: channel.handlerFor('connections') });
  */
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { SdkHttpRequest, SdkHttpResponse } from './in-process-handler';
 
@@ -136,17 +136,41 @@ async function answer(port: RequestPort, handlers: Readonly<Record<string, Servi
     const handler = handlers[service];
     if (!handler) throw new Error(`No ${service} server answers on this port`);
     const { response } = await handler.handle(request);
-    const chunks: Buffer[] = [];
-    for await (const chunk of response.body) chunks.push(chunk as Buffer);
-    // A fresh buffer of its own, so it can be moved to the other thread rather than copied.
-    const moved = new Uint8Array(Buffer.concat(chunks));
-    const reply: PortAnswer = { type: 'response', id, statusCode: response.statusCode, ...(response.reason ? { reason: response.reason } : {}), headers: response.headers, body: moved };
-    port.postMessage(reply, [moved.buffer as ArrayBuffer]);
+    const body = await bytesOf(response.body);
+    const reply: PortAnswer = { type: 'response', id, statusCode: response.statusCode, ...(response.reason ? { reason: response.reason } : {}), headers: response.headers, body };
+    port.postMessage(reply, [body.buffer as ArrayBuffer]);
   } catch (error) {
     const { name, message } = error instanceof Error ? error : new Error(String(error));
     const code = (error as { code?: unknown }).code;
     port.postMessage({ type: 'failed', id, name, message, ...(typeof code === 'string' ? { code } : {}) } satisfies PortAnswer);
   }
+}
+
+/**
+ * A body read whole into a buffer of its own, which can be moved to the other thread rather than
+ * copied (a `Buffer.concat` of small chunks is a slice of Node's shared pool). Read with `data` events: an
+ * async iterator costs a promise per chunk, and this runs for every request the thread serves.
+ */
+function bytesOf(body: Readable): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Uint8Array[] = [];
+    let length = 0;
+    body.on('data', (chunk: Uint8Array | string) => {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      chunks.push(bytes);
+      length += bytes.length;
+    });
+    body.once('error', reject);
+    body.once('end', () => {
+      const bytes = new Uint8Array(length);
+      let offset = 0;
+      for (const chunk of chunks) {
+        bytes.set(chunk, offset);
+        offset += chunk.length;
+      }
+      resolve(bytes);
+    });
+  });
 }
 
 interface Pending {
@@ -198,8 +222,10 @@ export class RequestChannel {
       waiting?.reject(Object.assign(new Error(message.message), { name: message.name, ...(message.code ? { code: message.code } : {}) }));
       return;
     }
-    const body = new PassThrough();
-    body.end(Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength));
+    // A Readable alone: the SDK only reads it, and a PassThrough would build a writable side as well.
+    const body = new Readable({ read() {} });
+    body.push(Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength));
+    body.push(null);
     waiting?.resolve({ response: { statusCode: message.statusCode, ...(message.reason ? { reason: message.reason } : {}), headers: message.headers, body } });
   }
 }
@@ -262,10 +288,6 @@ export class PortRequestHandler {
 async function bodyOf(body: unknown): Promise<string | Uint8Array | undefined> {
   if (body === undefined || body === null || typeof body === 'string') return body ?? undefined;
   if (ArrayBuffer.isView(body)) return new Uint8Array(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
-  if (body instanceof Readable) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of body) chunks.push(Buffer.from(chunk as Uint8Array));
-    return new Uint8Array(Buffer.concat(chunks));
-  }
+  if (body instanceof Readable) return bytesOf(body);
   return new Uint8Array(new Uint8Array(body as ArrayBuffer));
 }
