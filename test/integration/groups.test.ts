@@ -23,7 +23,7 @@ let dave: DeviceCredentials;
  * While armed, the stack's reads of `groupDelivery` by BatchGetItem wait until `armed` of them are under
  * way (so that concurrent acknowledgements all read before any writes), and its device cursor writes are counted.
  */
-const groupDeliveryWatch = { armed: 0, waiting: [] as (() => void)[], cursorWrites: 0, heldPositionReads: undefined as HeldRead | undefined };
+const groupDeliveryWatch = { armed: 0, waiting: [] as (() => void)[], cursorWrites: 0, heldPositionReads: [] as HeldRead[] };
 
 /** One read held back: `reached` once it is done, its answer given once `open` is called. */
 interface HeldRead {
@@ -33,14 +33,14 @@ interface HeldRead {
   open(): void;
 }
 
-/** Holds the answer of the next strongly consistent read of a group's member positions (the watermark's recomputation). */
+/** Holds the answer of the next strongly consistent read of a group's member positions (the watermark's recomputation) not held yet. */
 function holdPositionRead(): HeldRead {
   let arrive!: () => void;
   let open!: () => void;
   const reached = new Promise<void>((resolve) => (arrive = resolve));
   const opened = new Promise<void>((resolve) => (open = resolve));
   const held = { reached, opened, arrive, open };
-  groupDeliveryWatch.heldPositionReads = held;
+  groupDeliveryWatch.heldPositionReads.push(held);
   return held;
 }
 const watchGroupDelivery = <T extends object>(client: T): T => {
@@ -50,9 +50,8 @@ const watchGroupDelivery = <T extends object>(client: T): T => {
       const table = parley.resources.tables.groupDelivery;
       const watch = groupDeliveryWatch;
       if (watch.armed && context.commandName === 'UpdateItemCommand' && args.input.TableName === table && args.input.ExpressionAttributeNames?.['#cursor']) watch.cursorWrites++;
-      const held = watch.heldPositionReads;
-      if (held && context.commandName === 'QueryCommand' && args.input.TableName === table && args.input.ConsistentRead) {
-        watch.heldPositionReads = undefined;
+      if (watch.heldPositionReads.length && context.commandName === 'QueryCommand' && args.input.TableName === table && args.input.ConsistentRead) {
+        const held = watch.heldPositionReads.shift()!;
         // The members' positions are read; the answer waits: what is written meanwhile is not in it.
         const answer = await next(args);
         held.arrive();
@@ -594,6 +593,34 @@ describe('group receipts', () => {
     await acknowledgeGroupMessage(carol, conversationId, third);
     expect(await everyoneHas(third, 'third')).toMatchObject({ conversationId, msgIds: [third], everyone: true });
     await phone.close();
+  });
+
+  it("ticks the messages a group's first watermark starts past", async () => {
+    const { conversationId } = await aliceBobAndCarol('First watermark');
+    const phone = await connectDevice(parley, alice);
+    const msgId = randomUUID();
+    // The group has no watermark yet. The fan-out's (Alice has her message) and Bob's acknowledgement's
+    // computations of the first one read the positions before Carol acknowledges; hers, the last read,
+    // sets it: past the message already.
+    const [sender, bobs] = [holdPositionRead(), holdPositionRead()];
+    phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
+    await sender.reached;
+    const acknowledge = async (device: DeviceCredentials) => {
+      const socket = await connectDevice(parley, device);
+      const { cursor } = (await syncQueue(socket)).find((f) => f.type === 'PUSH' && f.msgId === msgId);
+      socket.send({ action: 'DELIVERED', requestId: 'd', groups: [{ conversationId, cursor }] });
+      return socket;
+    };
+    const bobDevice = await acknowledge(bob);
+    await bobs.reached;
+    const carolDevice = await acknowledge(carol);
+    await carolDevice.next((f) => f.requestId === 'd');
+    [sender, bobs].forEach((held) => held.open());
+    await bobDevice.next((f) => f.requestId === 'd');
+    await parley.drainStreams();
+    expect(await phone.next((f) => f.type === 'RECEIPT' && f.status === 'delivered', 5000)).toMatchObject({ msgIds: [msgId], everyone: true });
+    await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
+    await Promise.all([phone, bobDevice, carolDevice].map((socket) => socket.close()));
   });
 
   it('lets a member with no recorded position (a group from before positions were kept) hold the tick back', async () => {
