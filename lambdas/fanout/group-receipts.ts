@@ -13,7 +13,7 @@ import type { Deps } from '../runtime/deps';
 import { isAddressable, listDevices } from '../tables/devices';
 import { positionOf, type QueueableFrame } from '../tables/device-queues';
 import { getTally, markEveryone, tally, type GroupReceiptTally, type TallyStatus } from '../tables/group-receipts';
-import { getWatermark, leaveWatermark, memberPositions, moveWatermark } from '../tables/group-delivery';
+import { getWatermark, leaveWatermark, memberPositions, moveWatermark, type DeliveryWatermark } from '../tables/group-delivery';
 import { readTimeline } from '../tables/group-timeline';
 import { receiptServerTs } from '../send/receipts';
 import { queueAndPush } from './queue-and-push';
@@ -88,22 +88,48 @@ export async function memberMovedOn(deps: Deps, conversationId: string, had: str
 }
 
 /**
- * Computes the watermark from the positions of the group's members now (a member with none, such as one of
- * a group from before positions were kept, holds it at the start) and tells the senders of the messages
- * it moved over.
+ * The watermark the positions of the group's members give now (a member with none, such as one of a
+ * group from before positions were kept, holds it at the start); none for a group gone or empty.
  */
-async function recomputeWatermark(deps: Deps, conversationId: string, from: string | undefined, by: ReceiptRecord['by']): Promise<void> {
+async function currentWatermark(deps: Deps, conversationId: string): Promise<DeliveryWatermark | undefined> {
   const [stored, group] = await Promise.all([memberPositions(deps, conversationId), getGroup(deps, groupIdOfConversation(conversationId) ?? '')]);
-  if (!group) return;
+  if (!group) return undefined;
   const held = new Map(stored.map((member) => [member.userId, member.position]));
   const positions = Object.keys(group.members).map((userId) => held.get(userId) ?? '');
-  if (positions.length === 0) return;
+  if (positions.length === 0) return undefined;
   const upTo = positions.reduce((a, b) => (b < a ? b : a));
-  if (!(await moveWatermark(deps, conversationId, from, { upTo, atMin: positions.filter((position) => position === upTo).length }))) return;
-  if (from === undefined || upTo <= from) return;
-  let after = from;
+  return { upTo, atMin: positions.filter((position) => position === upTo).length };
+}
+
+/**
+ * Computes the watermark from the members' positions and tells the senders of the messages it moved
+ * over (all up to it, for the group's first watermark: none was told before).
+ *
+ * A member counted at the new watermark that moved on between the read of the positions and the write
+ * read the old watermark, past which it stood: it counted itself out of nothing, and the new count
+ * would wait for it forever. So the positions are read again after the write and such members counted
+ * out here. One that also read the new watermark counts itself out too: the count is then short, and
+ * the watermark computed again early (from the positions: no tick too soon), never late.
+ */
+async function recomputeWatermark(deps: Deps, conversationId: string, from: string | undefined, by: ReceiptRecord['by']): Promise<void> {
   for (;;) {
-    const { entries, next } = await readTimeline(deps, conversationId, { after, upTo, limit: WATERMARK_PAGE });
+    const mark = await currentWatermark(deps, conversationId);
+    if (!mark) return;
+    if (!(await moveWatermark(deps, conversationId, from, mark))) return;
+    if (from === undefined || mark.upTo > from) await tellSendersUpTo(deps, conversationId, from, mark.upTo, by);
+    // Positions only grow: a lowest position past `upTo` means no member stands there any more.
+    const now = await currentWatermark(deps, conversationId);
+    const stillAt = now?.upTo === mark.upTo ? now.atMin : 0;
+    if (stillAt >= mark.atMin) return;
+    if (((await leaveWatermark(deps, conversationId, mark.upTo, mark.atMin - stillAt)) ?? 1) > 0) return;
+    from = mark.upTo;
+  }
+}
+
+/** The sender of each message after `after` (from the start: none) up to `upTo` gets the "delivered to everyone" receipt it has not had. */
+async function tellSendersUpTo(deps: Deps, conversationId: string, after: string | undefined, upTo: string, by: ReceiptRecord['by']): Promise<void> {
+  for (;;) {
+    const { entries, next } = await readTimeline(deps, conversationId, { ...(after !== undefined ? { after } : {}), upTo, limit: WATERMARK_PAGE });
     // An action or a message deleted for everyone gets no tick (and costs no read).
     for (const entry of entries.filter((entry) => !entry.control && !entry.revoked)) {
       const opened = await getTally(deps, entry.msgId);

@@ -125,18 +125,19 @@ export async function getWatermark(deps: Deps, conversationId: string): Promise<
 }
 
 /**
- * One member at the watermark `upTo` moved past it: one fewer stands there. Answers how many still do, or
- * `undefined` when the watermark is no longer at `upTo` (it was read again meanwhile: nothing to count).
+ * `members` (one unless told) at the watermark `upTo` moved past it: that many fewer stand there. Answers
+ * how many still do, or `undefined` when the watermark is no longer at `upTo` (it was read again
+ * meanwhile: nothing to count).
  */
-export async function leaveWatermark(deps: Deps, conversationId: string, upTo: string): Promise<number | undefined> {
+export async function leaveWatermark(deps: Deps, conversationId: string, upTo: string, members = 1): Promise<number | undefined> {
   const left = await ifConditionHolds(
     deps.clients.db.send(
       new UpdateCommand({
         TableName: tableName(deps, 'groupDelivery'),
         Key: { conversationId, userId: WATERMARK },
-        UpdateExpression: 'ADD atMin :minusOne',
+        UpdateExpression: 'ADD atMin :minusLeft',
         ConditionExpression: 'upTo = :upTo',
-        ExpressionAttributeValues: { ':minusOne': -1, ':upTo': upTo },
+        ExpressionAttributeValues: { ':minusLeft': -members, ':upTo': upTo },
         ReturnValues: 'UPDATED_NEW',
       }),
     ),

@@ -23,7 +23,26 @@ let dave: DeviceCredentials;
  * While armed, the stack's reads of `groupDelivery` by BatchGetItem wait until `armed` of them are under
  * way (so that concurrent acknowledgements all read before any writes), and its device cursor writes are counted.
  */
-const groupDeliveryWatch = { armed: 0, waiting: [] as (() => void)[], cursorWrites: 0 };
+const groupDeliveryWatch = { armed: 0, waiting: [] as (() => void)[], cursorWrites: 0, heldPositionReads: [] as HeldRead[] };
+
+/** One read held back: `reached` once it is done, its answer given once `open` is called. */
+interface HeldRead {
+  readonly reached: Promise<void>;
+  readonly opened: Promise<void>;
+  arrive(): void;
+  open(): void;
+}
+
+/** Holds the answer of the next strongly consistent read of a group's member positions (the watermark's recomputation) not held yet. */
+function holdPositionRead(): HeldRead {
+  let arrive!: () => void;
+  let open!: () => void;
+  const reached = new Promise<void>((resolve) => (arrive = resolve));
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  const held = { reached, opened, arrive, open };
+  groupDeliveryWatch.heldPositionReads.push(held);
+  return held;
+}
 const watchGroupDelivery = <T extends object>(client: T): T => {
   if (client.constructor.name !== 'DynamoDBClient') return client;
   (client as unknown as { middlewareStack: { add(middleware: unknown, options: unknown): void } }).middlewareStack.add(
@@ -31,6 +50,14 @@ const watchGroupDelivery = <T extends object>(client: T): T => {
       const table = parley.resources.tables.groupDelivery;
       const watch = groupDeliveryWatch;
       if (watch.armed && context.commandName === 'UpdateItemCommand' && args.input.TableName === table && args.input.ExpressionAttributeNames?.['#cursor']) watch.cursorWrites++;
+      if (watch.heldPositionReads.length && context.commandName === 'QueryCommand' && args.input.TableName === table && args.input.ConsistentRead) {
+        const held = watch.heldPositionReads.shift()!;
+        // The members' positions are read; the answer waits: what is written meanwhile is not in it.
+        const answer = await next(args);
+        held.arrive();
+        await held.opened;
+        return answer;
+      }
       if (watch.armed && context.commandName === 'BatchGetItemCommand' && args.input.RequestItems?.[table]) {
         const all = new Promise<void>((resolve) => watch.waiting.push(resolve));
         if (watch.waiting.length >= watch.armed) watch.waiting.forEach((resolve) => resolve());
@@ -525,6 +552,75 @@ describe('group receipts', () => {
     expect(await laptop.next((f) => f.type === 'RECEIPT' && f.status === 'delivered')).toMatchObject({ msgIds: [msgId], everyone: true, by: { userId: alice.userId } });
     await expect(laptop.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
     await Promise.all([laptop, ...devices].map((socket) => socket.close()));
+  });
+
+  it('counts at the new watermark no member that moved past it while the watermark was computed', async () => {
+    const { conversationId } = await aliceBobAndCarol('Moving on');
+    const phone = await connectDevice(parley, alice);
+    let seq = 0;
+    const send = async () => {
+      const msgId = randomUUID();
+      phone.send({ action: 'GROUP_SEND', requestId: msgId, msgId, conversationId, seq: ++seq, groupVersion: 1, ciphertext: 'AAAA' });
+      expect(await phone.next((f) => f.requestId === msgId)).toMatchObject({ type: 'ACK' });
+      await parley.drainStreams();
+      return msgId;
+    };
+    const everyoneHas = (msgId: string, which: string) =>
+      phone.next((f) => f.type === 'RECEIPT' && f.status === 'delivered' && f.everyone && f.msgIds.includes(msgId), 5000).catch((error) => {
+        throw new Error(`no "delivered to everyone" of the ${which} message: ${error.message}`);
+      });
+    const first = await send();
+    await acknowledgeGroupMessage(bob, conversationId, first);
+    await acknowledgeGroupMessage(carol, conversationId, first);
+    await everyoneHas(first, 'first');
+    const second = await send();
+    await acknowledgeGroupMessage(bob, conversationId, second);
+    // Carol is the last at the first message: her acknowledgement computes the watermark again, and
+    // Alice moves on to her third message while the positions it is computed from are read.
+    const carolDevice = await connectDevice(parley, carol);
+    const { cursor } = (await syncQueue(carolDevice)).find((f) => f.type === 'PUSH' && f.msgId === second);
+    const positions = holdPositionRead();
+    carolDevice.send({ action: 'DELIVERED', requestId: 'd', groups: [{ conversationId, cursor }] });
+    await positions.reached;
+    const third = await send();
+    positions.open();
+    await carolDevice.next((f) => f.requestId === 'd');
+    await carolDevice.close();
+    await parley.drainStreams();
+    await everyoneHas(second, 'second');
+    // Alice stands at her third message, past the watermark (the second): Bob and Carol are the last two there.
+    await acknowledgeGroupMessage(bob, conversationId, third);
+    await acknowledgeGroupMessage(carol, conversationId, third);
+    expect(await everyoneHas(third, 'third')).toMatchObject({ conversationId, msgIds: [third], everyone: true });
+    await phone.close();
+  });
+
+  it("ticks the messages a group's first watermark starts past", async () => {
+    const { conversationId } = await aliceBobAndCarol('First watermark');
+    const phone = await connectDevice(parley, alice);
+    const msgId = randomUUID();
+    // The group has no watermark yet. The fan-out's (Alice has her message) and Bob's acknowledgement's
+    // computations of the first one read the positions before Carol acknowledges; hers, the last read,
+    // sets it: past the message already.
+    const [sender, bobs] = [holdPositionRead(), holdPositionRead()];
+    phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
+    await sender.reached;
+    const acknowledge = async (device: DeviceCredentials) => {
+      const socket = await connectDevice(parley, device);
+      const { cursor } = (await syncQueue(socket)).find((f) => f.type === 'PUSH' && f.msgId === msgId);
+      socket.send({ action: 'DELIVERED', requestId: 'd', groups: [{ conversationId, cursor }] });
+      return socket;
+    };
+    const bobDevice = await acknowledge(bob);
+    await bobs.reached;
+    const carolDevice = await acknowledge(carol);
+    await carolDevice.next((f) => f.requestId === 'd');
+    [sender, bobs].forEach((held) => held.open());
+    await bobDevice.next((f) => f.requestId === 'd');
+    await parley.drainStreams();
+    expect(await phone.next((f) => f.type === 'RECEIPT' && f.status === 'delivered', 5000)).toMatchObject({ msgIds: [msgId], everyone: true });
+    await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
+    await Promise.all([phone, bobDevice, carolDevice].map((socket) => socket.close()));
   });
 
   it('lets a member with no recorded position (a group from before positions were kept) hold the tick back', async () => {
