@@ -15,7 +15,7 @@ import { GROUP_CONVERSATION_PREFIX, groupConversationId, groupIdOfConversation }
 import type { Caller } from '../runtime/gateway-events';
 import { deviceIdsOfUsers } from '../tables/devices';
 import { conversationsStartingWith } from '../tables/conversations';
-import { createGroup, getGroup, replaceGroup, type GroupMember, type GroupRecord } from '../tables/groups';
+import { createGroup, getGroup, replaceGroup, withMemberDevices, type GroupMember, type GroupRecord } from '../tables/groups';
 import { mapConcurrently } from '../runtime/concurrency';
 
 /** How often a change is tried again when another change of the same group won the race. */
@@ -45,12 +45,6 @@ async function deviceIdsOfJoining(deps: Deps, userIds: readonly string[], creato
   if (unknownUsers.length) throw new ParleyError('NOT_FOUND', 'Some users have no account', { unknownUsers });
   return ids;
 }
-
-/** The group with the device ids of the users it lists in `ids`. */
-const withDeviceIds = (group: GroupRecord, ids: ReadonlyMap<string, readonly number[]>): GroupRecord => ({
-  ...group,
-  members: Object.fromEntries(Object.entries(group.members).map(([userId, member]) => [userId, ids.has(userId) ? { ...member, devices: ids.get(userId)! } : member])),
-});
 
 function requireRoom(memberCount: number): void {
   if (memberCount > MAX_GROUP_MEMBERS) {
@@ -86,7 +80,7 @@ export async function createNewGroup(deps: Deps, caller: Caller, body: CreateGro
   const ids = await deviceIdsOfJoining(deps, others, caller.userId);
   const now = deps.now();
   const member = (role: GroupMember['role']): GroupMember => ({ role, joinedAt: now, joinedVersion: 1 });
-  const group: GroupRecord = withDeviceIds({
+  const group: GroupRecord = withMemberDevices({
     groupId: body.groupId ?? randomUUID(),
     name: body.name,
     createdBy: caller.userId,
@@ -154,7 +148,7 @@ export async function changeMembers(deps: Deps, caller: Caller, groupId: string,
       if (group.lastChange.by === caller.userId) await announce(deps, group);
       return summaryOf(group);
     }
-    const changed = withDeviceIds(next, await deviceIdsOfJoining(deps, next.lastChange.added));
+    const changed = withMemberDevices(next, await deviceIdsOfJoining(deps, next.lastChange.added));
     if (await replaceGroup(deps, group, changed)) {
       await announce(deps, changed);
       return summaryOf(changed);

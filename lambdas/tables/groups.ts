@@ -79,6 +79,14 @@ async function updateGroupIf(deps: Deps, groupId: string, update: GroupUpdate): 
   return written !== undefined;
 }
 
+/** The group with the device ids `lists` gives for the members it names; the other entries as they are. */
+export const withMemberDevices = (group: GroupRecord, lists: ReadonlyMap<string, readonly number[]>): GroupRecord => ({
+  ...group,
+  members: Object.fromEntries(
+    Object.entries(group.members).map(([userId, member]) => [userId, lists.has(userId) ? { ...member, devices: lists.get(userId)! } : member]),
+  ),
+});
+
 /**
  * Gives the members `lists` names their device ids, all in one write of the members map, if nobody wrote
  * the group item since `group` was read (so each entry is still the one read): true when written, false
@@ -87,9 +95,7 @@ async function updateGroupIf(deps: Deps, groupId: string, update: GroupUpdate): 
  * may hold at about 200 members; the ids are a value, not expression text.
  */
 export async function listMembersDevices(deps: Deps, group: GroupRecord, lists: ReadonlyMap<string, readonly number[]>): Promise<boolean> {
-  const members = Object.fromEntries(
-    Object.entries(group.members).map(([userId, member]) => [userId, lists.has(userId) ? { ...member, devices: lists.get(userId)! } : member]),
-  );
+  const { members } = withMemberDevices(group, lists);
   const unchanged = unchangedSince(group);
   return updateGroupIf(deps, group.groupId, {
     UpdateExpression: 'SET members = :members, revision = :next',
