@@ -10,6 +10,7 @@ import type { Caller } from '../runtime/gateway-events';
 import { readTimeline, type TimelineEntry } from '../tables/group-timeline';
 import { memberMovedOn } from '../fanout/group-receipts';
 import { advanceDeviceCursor } from '../tables/group-delivery';
+import { groupWindowRows } from '../tables/conversations';
 import { isForDevice, readDeviceGroups, timelineWindows, type TimelineWindow } from './group-sync';
 
 /** What acknowledging one group did: the messages for this device it moved over, and whether its preview was stored. */
@@ -76,7 +77,8 @@ export function groupsAcknowledged(acks: readonly GroupCursor[], done: ReadonlyM
 export async function acknowledgeGroupCursors(deps: Deps, caller: Caller, acknowledged: readonly GroupCursor[]): Promise<GroupsAcknowledged> {
   const asked = new Map(acknowledged.map((ack) => [ack.conversationId, ack]));
   // The device's own creation does not bound what it acknowledges: a cursor only ever moves over messages it was given.
-  const { rows, cursors } = await readDeviceGroups(deps, caller, [...asked.keys()]);
+  const named = [...asked.keys()];
+  const { rows, cursors } = await readDeviceGroups(deps, caller, named, groupWindowRows(deps, caller.userId, named));
   const windows = timelineWindows(rows, cursors, { createdAt: 0 }, undefined);
   const done = new Map<string, GroupAcknowledged>();
   await Promise.all(

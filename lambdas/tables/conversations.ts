@@ -11,6 +11,7 @@
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { queryAll } from './query-all';
+import { batchGet } from './batch-requests';
 import { ifConditionHolds } from './conditional-write';
 import { tableName, type Deps } from '../runtime/deps';
 
@@ -173,6 +174,21 @@ const partitionRows = (deps: Deps, userId: string, prefix?: string, consistent =
  */
 export async function conversationsStartingWith(deps: Deps, userId: string, prefix: string, consistent = false): Promise<ConversationRecord[]> {
   return (await partitionRows(deps, userId, prefix, consistent)).flatMap((row) => recordOf(row) ?? []);
+}
+
+/** What a group row says of the window of the group's timeline its user's devices may read, and whether it has activity (`recordOf`). */
+const WINDOW_ATTRIBUTES = ['conversationId', 'activityAt', 'lastActivityAt', 'joinedPosition', 'joinedVersion', 'leftPosition'];
+
+/**
+ * The user's rows of these group conversations, as `conversationsStartingWith` answers them (those with
+ * activity), read by key: a DELIVERED names the groups it acknowledges, and the rows of the user's other
+ * groups are not read (a query of them all is billed by their size). Eventually consistent: a row is
+ * written when its user joins, long before a device acknowledges anything in the group.
+ */
+export async function groupWindowRows(deps: Deps, userId: string, conversationIds: readonly string[]): Promise<GroupWindowRow[]> {
+  const keys = [...new Set(conversationIds)].map((conversationId) => ({ userId, conversationId }));
+  const rows = await batchGet<StoredConversation>(deps, 'conversations', keys, WINDOW_ATTRIBUTES);
+  return rows.flatMap((row) => recordOf(row) ?? []);
 }
 
 /**

@@ -194,10 +194,14 @@ export async function memberPreviews(deps: Deps, userId: string, conversationIds
   return newest;
 }
 
-/** The device's cursor in each of these groups where it has one, by conversationId (strongly consistent: one read per group). */
+/**
+ * The device's cursor in each of these groups where it has one, by conversationId (strongly consistent:
+ * one read per group). Only the cursor is sent, not the member's other devices' cursors and previews.
+ */
 export async function cursorsOfDevice(deps: Deps, userId: string, deviceId: number, conversationIds: readonly string[]): Promise<Map<string, string>> {
   const attribute = cursorOf(deviceId);
-  const items = await batchGet<Record<string, string>>(deps, 'groupDelivery', conversationIds.map((conversationId) => ({ conversationId, userId })), undefined, true);
+  const keys = conversationIds.map((conversationId) => ({ conversationId, userId }));
+  const items = await batchGet<Record<string, string>>(deps, 'groupDelivery', keys, ['conversationId', attribute], true);
   return new Map(items.flatMap((item) => (item[attribute] !== undefined ? [[item.conversationId!, item[attribute]] as const] : [])));
 }
 
