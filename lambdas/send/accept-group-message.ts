@@ -14,7 +14,7 @@ import { streamOnce } from './stream-once';
 /**
  * Accepts a GROUP_SEND that came on `connectionId`: its session, the device's token and the group's version
  * with the sender's own entry read at once ({@link admitMessage}; not the other members: a 1,024-member
- * group's item is ~157 KB, parsed for nothing), then its membership and version; only then is it stamped and stored.
+ * group's item is ~134 KB, parsed for nothing), then its membership and version; only then is it stamped and stored.
  */
 export async function acceptGroupMessage(deps: Deps, caller: Caller, frame: GroupSendFrame, connectionId: string): Promise<AckFrame> {
   // The frame's schema admits group conversations only.

@@ -237,6 +237,9 @@ describe('group messages', () => {
     expect(answer).toMatchObject({ type: 'ERROR', code: 'FORBIDDEN', action: 'GROUP_SEND' });
     outsider.send({ action: 'GROUP_SEND', requestId: 'x', msgId: randomUUID(), conversationId: `direct:${alice.userId}:${dave.userId}`, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
     expect(await outsider.next((f) => f.requestId === 'x')).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST' });
+    // A group that does not exist is refused as one the sender is not in.
+    outsider.send({ action: 'GROUP_SEND', requestId: 'y', msgId: randomUUID(), conversationId: `group:${randomUUID()}`, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
+    expect(await outsider.next((f) => f.requestId === 'y')).toMatchObject({ type: 'ERROR', code: 'FORBIDDEN' });
     await outsider.close();
     const member = await connectDevice(parley, carol);
     const atLimit = await groupSend(member, 2, 'A'.repeat(MAX_CIPHERTEXT_CHARS));
