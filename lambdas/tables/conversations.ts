@@ -11,7 +11,7 @@
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { queryAll } from './query-all';
-import { batchGet } from './batch-requests';
+import type { TableRead } from './batch-requests';
 import { ifConditionHolds } from './conditional-write';
 import { tableName, type Deps } from '../runtime/deps';
 
@@ -180,16 +180,17 @@ export async function conversationsStartingWith(deps: Deps, userId: string, pref
 const WINDOW_ATTRIBUTES = ['conversationId', 'activityAt', 'lastActivityAt', 'joinedPosition', 'joinedVersion', 'leftPosition'];
 
 /**
- * The user's rows of these group conversations, as `conversationsStartingWith` answers them (those with
- * activity), read by key: a DELIVERED names the groups it acknowledges, and the rows of the user's other
- * groups are not read (a query of them all is billed by their size). Eventually consistent: a row is
- * written when its user joins, long before a device acknowledges anything in the group.
+ * The read of the user's rows of these group conversations, as `conversationsStartingWith` answers them
+ * (those with activity), by key: a DELIVERED names the groups it acknowledges, and the rows of the user's
+ * other groups are not read (a query of them all is billed by their size). Eventually consistent: a row
+ * is written when its user joins, long before a device acknowledges anything in the group.
  */
-export async function groupWindowRows(deps: Deps, userId: string, conversationIds: readonly string[]): Promise<GroupWindowRow[]> {
-  const keys = [...new Set(conversationIds)].map((conversationId) => ({ userId, conversationId }));
-  const rows = await batchGet<StoredConversation>(deps, 'conversations', keys, WINDOW_ATTRIBUTES);
-  return rows.flatMap((row) => recordOf(row) ?? []);
-}
+export const groupWindowRowsRead = (userId: string, conversationIds: readonly string[]): TableRead<GroupWindowRow[]> => ({
+  table: 'conversations',
+  keys: [...new Set(conversationIds)].map((conversationId) => ({ userId, conversationId })),
+  projection: WINDOW_ATTRIBUTES,
+  answer: (rows) => (rows as StoredConversation[]).flatMap((row) => recordOf(row) ?? []),
+});
 
 /**
  * A user joined a group conversation: it shows in the chat list from now, and what the group said
