@@ -14,9 +14,9 @@
  *   so even for an item outside the sparse index, an upper bound); a delete once, unless the deleted
  *   item it answers (`ReturnValues: ALL_OLD`) shows it was not in the index.
  * - a strongly consistent GetItem or Query costs ceil(bytes read / 4 KB) read request units, at least 1;
- *   eventually consistent, half that. The bytes are the whole items', whatever a `ProjectionExpression`
- *   returns (DynamoDB bills the item read, not the attributes sent): every read asks for
- *   `ReturnConsumedCapacity: TOTAL`, which the emulator computes from the whole items.
+ *   eventually consistent, half that. A read with a `ProjectionExpression` is billed by the whole items,
+ *   not the attributes it returns (as DynamoDB bills it): every read asks for `ReturnConsumedCapacity:
+ *   TOTAL`, which the emulator computes from the whole items, and a projected read counts that.
  * - BatchGetItem and BatchWriteItem cost what each of their items would cost alone (the group fan-out's
  *   reads and queue writes); items DynamoDB leaves unprocessed are counted when asked for again.
  */
@@ -314,8 +314,8 @@ export class RequestCounter {
       const bytes = items.reduce((sum, item) => sum + plainItemSize(item), 0);
       for (const item of items) table.maxItemBytes = Math.max(table.maxItemBytes, plainItemSize(item));
       const perUnit = input.ConsistentRead ? 1 : 0.5;
-      // The whole items' units as the emulator counts them (a projection returns fewer bytes, billed the same).
-      const consumed: number | undefined = output?.ConsumedCapacity?.CapacityUnits;
+      // A projection returns fewer bytes, billed the same: the whole items' units, as the emulator counts them.
+      const consumed: number | undefined = input.ProjectionExpression ? output?.ConsumedCapacity?.CapacityUnits : undefined;
       table.readUnits += Math.max(perUnit, consumed ?? Math.ceil(bytes / 4096) * perUnit);
     } else {
       // Transactions: not on any path the bench drives; one request, one unit.
@@ -337,9 +337,11 @@ export class RequestCounter {
       const missing = Math.max(0, (request.Keys?.length ?? 0) - unprocessed - items.length);
       table.batchKeys = (table.batchKeys ?? 0) + (request.Keys?.length ?? 0) - unprocessed;
       const perUnit = request.ConsistentRead ? 1 : 0.5;
-      // The emulator's units, of the whole items, each rounded on its own (a projection returns fewer
-      // bytes, billed the same); without them, of the items as returned.
-      const consumed: number | undefined = (output?.ConsumedCapacity as { TableName?: string; CapacityUnits?: number }[] | undefined)?.find((c) => c.TableName === tableName)?.CapacityUnits;
+      // A projection returns fewer bytes, billed the same: the emulator's units, of the whole items, each
+      // rounded on its own; without a projection, of the items as returned.
+      const consumed: number | undefined = request.ProjectionExpression
+        ? (output?.ConsumedCapacity as { TableName?: string; CapacityUnits?: number }[] | undefined)?.find((c) => c.TableName === tableName)?.CapacityUnits
+        : undefined;
       if (consumed === undefined) table.readUnits += missing * perUnit;
       for (const item of items) {
         const bytes = plainItemSize(item);
