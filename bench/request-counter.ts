@@ -14,7 +14,9 @@
  *   so even for an item outside the sparse index, an upper bound); a delete once, unless the deleted
  *   item it answers (`ReturnValues: ALL_OLD`) shows it was not in the index.
  * - a strongly consistent GetItem or Query costs ceil(bytes read / 4 KB) read request units, at least 1;
- *   eventually consistent, half that.
+ *   eventually consistent, half that. A read with a `ProjectionExpression` is billed by the whole items,
+ *   not the attributes it returns (as DynamoDB bills it): every read asks for `ReturnConsumedCapacity:
+ *   TOTAL`, which the emulator computes from the whole items, and a projected read counts that.
  * - BatchGetItem and BatchWriteItem cost what each of their items would cost alone (the group fan-out's
  *   reads and queue writes); items DynamoDB leaves unprocessed are counted when asked for again.
  */
@@ -200,7 +202,9 @@ export class RequestCounter {
       stack.add(
         (next: (args: any) => Promise<any>, context: { commandName?: string; parleyBenchOldItem?: boolean }) => (args: any) => {
           const command = (context.commandName ?? '').replace(/Command$/, '');
-          if (!WRITES.has(command) || !args.input) return next(args);
+          if (!args.input) return next(args);
+          if (READS.has(command) || command === 'BatchGetItem') return next({ ...args, input: { ...args.input, ReturnConsumedCapacity: args.input.ReturnConsumedCapacity ?? 'TOTAL' } });
+          if (!WRITES.has(command)) return next(args);
           const input = { ...args.input, ReturnConsumedCapacity: args.input.ReturnConsumedCapacity ?? 'TOTAL' };
           if (this.hasIndexes(input.TableName) && (input.ReturnValues ?? 'NONE') === 'NONE') {
             input.ReturnValues = 'ALL_OLD';
@@ -309,8 +313,10 @@ export class RequestCounter {
       const items: Record<string, unknown>[] = output?.Item ? [output.Item] : (output?.Items ?? []);
       const bytes = items.reduce((sum, item) => sum + plainItemSize(item), 0);
       for (const item of items) table.maxItemBytes = Math.max(table.maxItemBytes, plainItemSize(item));
-      const units = Math.max(1, Math.ceil(bytes / 4096));
-      table.readUnits += input.ConsistentRead ? units : units / 2;
+      const perUnit = input.ConsistentRead ? 1 : 0.5;
+      // A projection returns fewer bytes, billed the same: the whole items' units, as the emulator counts them.
+      const consumed: number | undefined = input.ProjectionExpression ? output?.ConsumedCapacity?.CapacityUnits : undefined;
+      table.readUnits += Math.max(perUnit, consumed ?? Math.ceil(bytes / 4096) * perUnit);
     } else {
       // Transactions: not on any path the bench drives; one request, one unit.
       table.reads++;
@@ -331,12 +337,18 @@ export class RequestCounter {
       const missing = Math.max(0, (request.Keys?.length ?? 0) - unprocessed - items.length);
       table.batchKeys = (table.batchKeys ?? 0) + (request.Keys?.length ?? 0) - unprocessed;
       const perUnit = request.ConsistentRead ? 1 : 0.5;
-      table.readUnits += missing * perUnit;
+      // A projection returns fewer bytes, billed the same: the emulator's units, of the whole items, each
+      // rounded on its own; without a projection, of the items as returned.
+      const consumed: number | undefined = request.ProjectionExpression
+        ? (output?.ConsumedCapacity as { TableName?: string; CapacityUnits?: number }[] | undefined)?.find((c) => c.TableName === tableName)?.CapacityUnits
+        : undefined;
+      if (consumed === undefined) table.readUnits += missing * perUnit;
       for (const item of items) {
         const bytes = plainItemSize(item);
         table.maxItemBytes = Math.max(table.maxItemBytes, bytes);
-        table.readUnits += Math.max(1, Math.ceil(bytes / 4096)) * perUnit;
+        if (consumed === undefined) table.readUnits += Math.max(1, Math.ceil(bytes / 4096)) * perUnit;
       }
+      if (consumed !== undefined) table.readUnits += consumed;
     }
   }
 

@@ -25,7 +25,7 @@ import { advanceMemberDelivery, forgetMember } from '../tables/group-delivery';
 import { memberMovedOn } from './group-receipts';
 import { sendToDevices } from '../connect/sessions';
 import { countDeliveries } from './delivery-metrics';
-import { getGroup } from '../tables/groups';
+import { getGroupMembers } from '../tables/groups';
 
 /**
  * Users a GROUP_UPDATE lists per kind of change. A thousand-member group's creation would otherwise put
@@ -42,7 +42,7 @@ const CONCURRENT_REQUESTS = 32;
  * group's timeline, then pushed to the live devices; the others read it at SYNC, and are woken.
  */
 export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord): Promise<void> {
-  const group = await getGroup(deps, record.groupId);
+  const group = await getGroupMembers(deps, record.groupId);
   if (!group) return;
   // Members the group has now, who were members when the message was accepted.
   const recipients = Object.entries(group.members)
@@ -133,7 +133,7 @@ export async function deliverGroupChange(deps: Deps, record: GroupChangeRecord):
     cursor: positionOf(record.serverTs, record.changeId),
   };
   const users = [...new Set([...record.members, ...record.change.removed])];
-  const group = await getGroup(deps, record.groupId);
+  const group = await getGroupMembers(deps, record.groupId);
   // Listed ids only of members who joined before this change: the fan-out of their joining completed them.
   const devices = await devicesOfMembers(deps, group, users, (member) => member.joinedVersion < record.version);
   if (group) await listUnlistedDevices(deps, group, devices);

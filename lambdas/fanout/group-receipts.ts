@@ -18,7 +18,7 @@ import { readTimeline } from '../tables/group-timeline';
 import { receiptServerTs } from '../send/receipts';
 import { queueAndPush } from './queue-and-push';
 import { groupConversationId, groupIdOfConversation } from '../send/conversations';
-import { getGroup } from '../tables/groups';
+import { getGroupMembers } from '../tables/groups';
 
 const counted = (entry: GroupReceiptTally, status: 'delivered' | 'read') =>
   status === 'delivered' ? (entry.deliveredCount ?? 0) + (entry.delivered?.size ?? 0) : (entry.read?.size ?? 0);
@@ -87,18 +87,31 @@ export async function memberMovedOn(deps: Deps, conversationId: string, had: str
   await recomputeWatermark(deps, conversationId, mark?.upTo, by);
 }
 
-/**
- * The watermark the positions of the group's members give now (a member with none, such as one of a
- * group from before positions were kept, holds it at the start); none for a group gone or empty.
- */
-async function currentWatermark(deps: Deps, conversationId: string): Promise<DeliveryWatermark | undefined> {
-  const [stored, group] = await Promise.all([memberPositions(deps, conversationId), getGroup(deps, groupIdOfConversation(conversationId) ?? '')]);
-  if (!group) return undefined;
-  const held = new Map(stored.map((member) => [member.userId, member.position]));
-  const positions = Object.keys(group.members).map((userId) => held.get(userId) ?? '');
+/** The lowest of the members' positions (`''` for a member with none) and how many stand at it; none without members. */
+function watermarkOf(members: readonly string[], held: ReadonlyMap<string, string>): DeliveryWatermark | undefined {
+  const positions = members.map((userId) => held.get(userId) ?? '');
   if (positions.length === 0) return undefined;
   const upTo = positions.reduce((a, b) => (b < a ? b : a));
   return { upTo, atMin: positions.filter((position) => position === upTo).length };
+}
+
+/** Every member's stored position, by userId (strongly consistent). */
+const heldPositions = async (deps: Deps, conversationId: string): Promise<Map<string, string>> =>
+  new Map((await memberPositions(deps, conversationId)).map((member) => [member.userId, member.position]));
+
+/**
+ * The watermark the positions of the group's members give now (a member with none, such as one of a
+ * group from before positions were kept, holds it at the start), with the members and positions it was
+ * computed from; none for a group gone or empty.
+ */
+async function currentWatermark(
+  deps: Deps,
+  conversationId: string,
+): Promise<{ mark: DeliveryWatermark; members: string[]; held: Map<string, string> } | undefined> {
+  const [held, group] = await Promise.all([heldPositions(deps, conversationId), getGroupMembers(deps, groupIdOfConversation(conversationId) ?? '')]);
+  const members = group ? Object.keys(group.members) : [];
+  const mark = watermarkOf(members, held);
+  return mark && { mark, members, held };
 }
 
 /**
@@ -110,15 +123,24 @@ async function currentWatermark(deps: Deps, conversationId: string): Promise<Del
  * would wait for it forever. So the positions are read again after the write and such members counted
  * out here. One that also read the new watermark counts itself out too: the count is then short, and
  * the watermark computed again early (from the positions: no tick too soon), never late.
+ *
+ * The second count is of the members the first read found (the group item, ~157 KB for 1,024 members,
+ * is not read twice): only they were counted. Of those, one whose position was read the first time and
+ * is gone now left the group meanwhile (leaving deletes it) and is left out, as a read of the group would
+ * leave it out: its leaving counts it off if it stood at the watermark. A member who joined meanwhile
+ * was not counted and is not here either; if it stands at the watermark, its moving on counts it off
+ * all the same, and the count is short: computed again early, never late.
  */
 async function recomputeWatermark(deps: Deps, conversationId: string, from: string | undefined, by: ReceiptRecord['by']): Promise<void> {
   for (;;) {
-    const mark = await currentWatermark(deps, conversationId);
-    if (!mark) return;
+    const read = await currentWatermark(deps, conversationId);
+    if (!read) return;
+    const { mark, members, held } = read;
     if (!(await moveWatermark(deps, conversationId, from, mark))) return;
     if (from === undefined || mark.upTo > from) await tellSendersUpTo(deps, conversationId, from, mark.upTo, by);
+    const heldNow = await heldPositions(deps, conversationId);
+    const now = watermarkOf(members.filter((userId) => heldNow.has(userId) || !held.has(userId)), heldNow);
     // Positions only grow: a lowest position past `upTo` means no member stands there any more.
-    const now = await currentWatermark(deps, conversationId);
     const stillAt = now?.upTo === mark.upTo ? now.atMin : 0;
     if (stillAt >= mark.atMin) return;
     if (((await leaveWatermark(deps, conversationId, mark.upTo, mark.atMin - stillAt)) ?? 1) > 0) return;

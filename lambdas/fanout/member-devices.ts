@@ -6,7 +6,7 @@
  */
 import type { Deps } from '../runtime/deps';
 import { devicesByKey, devicesOfUsers, type DeliverableDevice } from '../tables/devices';
-import type { GroupRecord } from '../tables/groups';
+import type { GroupMembers } from '../tables/groups';
 
 /**
  * Every device of every one of `userIds`, read by key for those `listed` says to (and whose entry lists
@@ -17,9 +17,9 @@ import type { GroupRecord } from '../tables/groups';
  */
 export async function devicesOfMembers(
   deps: Deps,
-  group: GroupRecord | undefined,
+  group: GroupMembers | undefined,
   userIds: readonly string[],
-  listed: (member: NonNullable<GroupRecord['members'][string]>) => boolean = () => true,
+  listed: (member: NonNullable<GroupMembers['members'][string]>) => boolean = () => true,
 ): Promise<DeliverableDevice[]> {
   const byKey: { userId: string; deviceId: number }[] = [];
   const queried: string[] = [];

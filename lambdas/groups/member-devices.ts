@@ -26,7 +26,7 @@ import { mapConcurrently } from '../runtime/concurrency';
 import { GROUP_CONVERSATION_PREFIX, groupIdOfConversation } from '../send/conversations';
 import { conversationsStartingWith } from '../tables/conversations';
 import { deviceIdsOfUser, deviceIdsOfUsers, type DeviceRecord } from '../tables/devices';
-import { addMemberDevice, getGroup, listMembersDevices, startMemberDevices, type GroupRecord } from '../tables/groups';
+import { addMemberDevice, getGroupMembers, listMembersDevices, startMemberDevices, type GroupMembers } from '../tables/groups';
 
 /** Group writes one link or change keeps in flight. */
 const CONCURRENT_WRITES = 8;
@@ -60,12 +60,12 @@ export async function listDeviceInGroups(deps: Deps, userId: string, deviceId: n
  * read again and the members still without ids are written, a few times at most (the next message tries
  * again). A member with no device found is left unlisted (queried), as is one who left or joined again.
  */
-export async function listUnlistedDevices(deps: Deps, group: GroupRecord, devices: readonly Pick<DeviceRecord, 'userId' | 'deviceId'>[]): Promise<void> {
+export async function listUnlistedDevices(deps: Deps, group: GroupMembers, devices: readonly Pick<DeviceRecord, 'userId' | 'deviceId'>[]): Promise<void> {
   const found = new Map<string, number[]>();
   for (const { userId, deviceId } of devices) {
     if (group.members[userId] && !group.members[userId]!.devices) found.set(userId, [...(found.get(userId) ?? []), deviceId]);
   }
-  let current: GroupRecord | undefined = group;
+  let current: GroupMembers | undefined = group;
   for (let attempt = 1; current && found.size > 0; attempt++) {
     const read = current;
     // Still the entry whose devices were read (the same joining), and still without ids.
@@ -75,7 +75,7 @@ export async function listUnlistedDevices(deps: Deps, group: GroupRecord, device
         .map(([userId, ids]) => [userId, [...new Set(ids)].sort((a, b) => a - b)]),
     );
     if (lists.size === 0 || (await listMembersDevices(deps, read, lists)) || attempt === BACKFILL_ATTEMPTS) return;
-    current = await getGroup(deps, group.groupId);
+    current = await getGroupMembers(deps, group.groupId);
   }
 }
 
@@ -87,7 +87,7 @@ export async function listUnlistedDevices(deps: Deps, group: GroupRecord, device
  * a message's fan-out listed it meanwhile, from a read before this joining was in the chat list (so a
  * link then wrote nothing), each id is appended that it lacks.
  */
-export async function listJoinedDevices(deps: Deps, group: GroupRecord, userIds: readonly string[]): Promise<void> {
+export async function listJoinedDevices(deps: Deps, group: GroupMembers, userIds: readonly string[]): Promise<void> {
   if (userIds.length === 0) return;
   const current = await deviceIdsOfUsers(deps, userIds, true);
   const missing = userIds.flatMap((userId) => {

@@ -22,7 +22,7 @@ export interface Admission<R> {
  * of tokens throws RATE_LIMITED next (unless the frame retries an accepted message).
  *
  * @example
- * const { charge, read } = await admitMessage(deps, caller, connectionId, frame, 'group', getGroup(deps, groupId));
+ * const { charge, read } = await admitMessage(deps, caller, connectionId, frame, 'group', getMembership(deps, groupId, caller.userId));
  */
 export async function admitMessage<R>(
   deps: Deps,

@@ -7,7 +7,7 @@ import { putReceipt, receiptIdOf, receiptServerTs } from './receipts';
 import { lastServerTs } from '../tables/conversation-clocks';
 import { advanceReadPosition, clearUnread } from '../tables/conversations';
 import { getTally } from '../tables/group-receipts';
-import { getGroup } from '../tables/groups';
+import { getMembership } from '../tables/groups';
 import { presenceOf } from '../tables/presence';
 import { readReceiptsFlow } from '../presence/visibility';
 
@@ -19,8 +19,8 @@ import { readReceiptsFlow } from '../presence/visibility';
 async function receiptRecipients(deps: Deps, caller: Caller, conversationId: string): Promise<string[]> {
   const groupId = groupIdOfConversation(conversationId);
   if (groupId !== undefined) {
-    const group = await getGroup(deps, groupId);
-    if (!group?.members[caller.userId]) throw new ParleyError('FORBIDDEN', 'The reader is not a member of this group');
+    const membership = await getMembership(deps, groupId, caller.userId);
+    if (!membership?.member) throw new ParleyError('FORBIDDEN', 'The reader is not a member of this group');
     return [caller.userId];
   }
   const peer = peerOf(caller, conversationId);

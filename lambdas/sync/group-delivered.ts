@@ -9,8 +9,10 @@ import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
 import { readTimeline, type TimelineEntry } from '../tables/group-timeline';
 import { memberMovedOn } from '../fanout/group-receipts';
-import { advanceDeviceCursor } from '../tables/group-delivery';
-import { isForDevice, readDeviceGroups, timelineWindows, type TimelineWindow } from './group-sync';
+import { advanceDeviceCursor, deviceCursorsRead } from '../tables/group-delivery';
+import { groupWindowRowsRead } from '../tables/conversations';
+import { batchGetTogether } from '../tables/batch-requests';
+import { isForDevice, timelineWindows, type TimelineWindow } from './group-sync';
 
 /** What acknowledging one group did: the messages for this device it moved over, and whether its preview was stored. */
 export interface GroupAcknowledged {
@@ -76,7 +78,9 @@ export function groupsAcknowledged(acks: readonly GroupCursor[], done: ReadonlyM
 export async function acknowledgeGroupCursors(deps: Deps, caller: Caller, acknowledged: readonly GroupCursor[]): Promise<GroupsAcknowledged> {
   const asked = new Map(acknowledged.map((ack) => [ack.conversationId, ack]));
   // The device's own creation does not bound what it acknowledges: a cursor only ever moves over messages it was given.
-  const { rows, cursors } = await readDeviceGroups(deps, caller, [...asked.keys()]);
+  const named = [...asked.keys()];
+  // The user's rows of the named groups and the device's cursor in each, in one request.
+  const [rows, cursors] = await batchGetTogether(deps, [groupWindowRowsRead(caller.userId, named), deviceCursorsRead(caller.userId, caller.deviceId, named)] as const);
   const windows = timelineWindows(rows, cursors, { createdAt: 0 }, undefined);
   const done = new Map<string, GroupAcknowledged>();
   await Promise.all(

@@ -60,20 +60,17 @@ export const isForDevice = (caller: Caller, window: Pick<TimelineWindow, 'joined
   (window.joinedVersion === undefined || entry.groupVersion === undefined || entry.groupVersion >= window.joinedVersion);
 
 /**
- * The user's rows of its groups (all of them, or those named) and the device's cursor in each. `groups`:
- * the user's group rows when the caller reads them anyway (SYNC reads them with its delivery states).
+ * The user's rows of its groups and the device's cursor in each. `groups`: the user's group rows when the
+ * caller reads them anyway (SYNC reads them with its delivery states).
  */
 export async function readDeviceGroups(
   deps: Deps,
   caller: Caller,
-  only?: readonly string[],
   groups: Promise<readonly GroupWindowRow[]> = conversationsStartingWith(deps, caller.userId, GROUP_CONVERSATION_PREFIX),
 ): Promise<{ rows: GroupWindowRow[]; cursors: Map<string, string> }> {
-  // The groups named are read alongside the rows; all of them only once the rows are known.
-  const [all, named] = await Promise.all([groups, only ? cursorsOfDevice(deps, caller.userId, caller.deviceId, only) : undefined]);
-  const rows = only ? all.filter((row) => only.includes(row.conversationId)) : [...all];
+  const rows = [...(await groups)];
   if (rows.length === 0) return { rows, cursors: new Map() };
-  return { rows, cursors: named ?? (await cursorsOfDevice(deps, caller.userId, caller.deviceId, rows.map((row) => row.conversationId))) };
+  return { rows, cursors: await cursorsOfDevice(deps, caller.userId, caller.deviceId, rows.map((row) => row.conversationId)) };
 }
 
 /** A group's frames for this SYNC page, and what its acknowledgement does (still under way). */
@@ -96,7 +93,7 @@ export async function groupFramesAfter(
   acks: readonly GroupCursor[],
   groups: Promise<readonly GroupWindowRow[]>,
 ): Promise<{ sources: OrderedFrames[]; acknowledged: Promise<GroupsAcknowledged> }> {
-  const [device, { rows, cursors }] = await Promise.all([getDevice(deps, caller.userId, caller.deviceId), readDeviceGroups(deps, caller, undefined, groups)]);
+  const [device, { rows, cursors }] = await Promise.all([getDevice(deps, caller.userId, caller.deviceId), readDeviceGroups(deps, caller, groups)]);
   // A device without keys was sent no group message: it has no session to get a Sender Key over.
   if (!device || !isAddressable(device)) return { sources: [], acknowledged: Promise.resolve(groupsAcknowledged(acks, new Map())) };
   const windows = timelineWindows(rows, cursors, device, undefined);

@@ -11,6 +11,7 @@
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { queryAll } from './query-all';
+import type { TableRead } from './batch-requests';
 import { ifConditionHolds } from './conditional-write';
 import { tableName, type Deps } from '../runtime/deps';
 
@@ -174,6 +175,22 @@ const partitionRows = (deps: Deps, userId: string, prefix?: string, consistent =
 export async function conversationsStartingWith(deps: Deps, userId: string, prefix: string, consistent = false): Promise<ConversationRecord[]> {
   return (await partitionRows(deps, userId, prefix, consistent)).flatMap((row) => recordOf(row) ?? []);
 }
+
+/** What a group row says of the window of the group's timeline its user's devices may read, and whether it has activity (`recordOf`). */
+const WINDOW_ATTRIBUTES = ['conversationId', 'activityAt', 'lastActivityAt', 'joinedPosition', 'joinedVersion', 'leftPosition'];
+
+/**
+ * The read of the user's rows of these group conversations, as `conversationsStartingWith` answers them
+ * (those with activity), by key: a DELIVERED names the groups it acknowledges, and the rows of the user's
+ * other groups are not read (a query of them all is billed by their size). Eventually consistent: a row
+ * is written when its user joins, long before a device acknowledges anything in the group.
+ */
+export const groupWindowRowsRead = (userId: string, conversationIds: readonly string[]): TableRead<GroupWindowRow[]> => ({
+  table: 'conversations',
+  keys: [...new Set(conversationIds)].map((conversationId) => ({ userId, conversationId })),
+  projection: WINDOW_ATTRIBUTES,
+  answer: (rows) => (rows as StoredConversation[]).flatMap((row) => recordOf(row) ?? []),
+});
 
 /**
  * A user joined a group conversation: it shows in the chat list from now, and what the group said

@@ -15,7 +15,7 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/l
 import { tableName, type Deps } from '../runtime/deps';
 import { ifConditionHolds } from './conditional-write';
 import { queryAll } from './query-all';
-import { batchGet } from './batch-requests';
+import { batchGet, batchGetTogether, type TableRead } from './batch-requests';
 import { QUEUE_TTL_MS } from './device-queues';
 
 /** Epoch seconds (the TTL attribute) 30 days from now: as long as a group message is kept. */
@@ -194,11 +194,26 @@ export async function memberPreviews(deps: Deps, userId: string, conversationIds
   return newest;
 }
 
-/** The device's cursor in each of these groups where it has one, by conversationId (strongly consistent: one read per group). */
-export async function cursorsOfDevice(deps: Deps, userId: string, deviceId: number, conversationIds: readonly string[]): Promise<Map<string, string>> {
+/**
+ * The read of the device's cursor in each of these groups where it has one, by conversationId (strongly
+ * consistent: one read unit per group). Only the cursor is sent, not the member's other devices' cursors
+ * and previews.
+ */
+export function deviceCursorsRead(userId: string, deviceId: number, conversationIds: readonly string[]): TableRead<Map<string, string>> {
   const attribute = cursorOf(deviceId);
-  const items = await batchGet<Record<string, string>>(deps, 'groupDelivery', conversationIds.map((conversationId) => ({ conversationId, userId })), undefined, true);
-  return new Map(items.flatMap((item) => (item[attribute] !== undefined ? [[item.conversationId!, item[attribute]] as const] : [])));
+  return {
+    table: 'groupDelivery',
+    keys: [...new Set(conversationIds)].map((conversationId) => ({ conversationId, userId })),
+    projection: ['conversationId', attribute],
+    consistent: true,
+    answer: (items) => new Map(items.flatMap((item) => (typeof item[attribute] === 'string' ? [[item.conversationId as string, item[attribute]] as const] : []))),
+  };
+}
+
+/** The device's cursor in each of these groups where it has one, by conversationId (see {@link deviceCursorsRead}). */
+export async function cursorsOfDevice(deps: Deps, userId: string, deviceId: number, conversationIds: readonly string[]): Promise<Map<string, string>> {
+  const [cursors] = await batchGetTogether(deps, [deviceCursorsRead(userId, deviceId, conversationIds)] as const);
+  return cursors;
 }
 
 /**

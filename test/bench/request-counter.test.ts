@@ -16,7 +16,7 @@ function fakeClient(className: 'DynamoDBClient' | 'KinesisClient') {
     const done = middleware.find((m) => m.step === 'build')!.run(async () => ({ output: await answered }), { commandName })({ input });
     return { answer, done };
   };
-  return { client, send };
+  return { client, send, middleware };
 }
 
 describe('RequestCounter across function threads', () => {
@@ -84,5 +84,31 @@ describe('RequestCounter across function threads', () => {
     again.answer({ Responses: { devices: [{ userId: 'u', deviceId: 3 }] } });
     await again.done;
     expect(counter.take().tables.devices).toMatchObject({ reads: 2, batchKeys: 4, readUnits: 0.5 + 0.5 + 1 + 1 });
+  });
+
+  it('bills a projected read by the whole items, as the emulator reports them, not by the attributes it returned', async () => {
+    const counter = new RequestCounter();
+    const { client, send, middleware } = fakeClient('DynamoDBClient');
+    counter.instrument(client);
+    // Every read asks for the capacity it consumed.
+    const serialize = middleware.find((m) => m.step === 'serialize')!;
+    for (const commandName of ['GetItemCommand', 'QueryCommand', 'BatchGetItemCommand']) {
+      const sent = await serialize.run(async (args) => args, { commandName })({ input: { TableName: 'groups' } });
+      expect(sent.input).toMatchObject({ ReturnConsumedCapacity: 'TOTAL' });
+    }
+    // One member's entry of a ~130 KB group item: a few bytes returned, 33 units billed.
+    const get = send('GetItemCommand', { TableName: 'groups', Key: { groupId: 'g' }, ConsistentRead: true, ProjectionExpression: '#version, members.#user' });
+    get.answer({ Item: { version: 1, members: { u: { role: 'member' } } }, ConsumedCapacity: { TableName: 'groups', CapacityUnits: 33 } });
+    await get.done;
+    const cursors = send('BatchGetItemCommand', { RequestItems: { groupDelivery: { Keys: [{ conversationId: 'c', userId: 'u' }], ConsistentRead: true, ProjectionExpression: 'cursor1' } } });
+    cursors.answer({ Responses: { groupDelivery: [{ cursor1: 'p' }] }, ConsumedCapacity: [{ TableName: 'groupDelivery', CapacityUnits: 2 }] });
+    await cursors.done;
+    // Unprojected, a read is sized by what it returned, as before (the emulator sizes items a little differently).
+    const whole = send('GetItemCommand', { TableName: 'groups', Key: { groupId: 'h' }, ConsistentRead: true });
+    whole.answer({ Item: { groupId: 'h', version: 1 }, ConsumedCapacity: { TableName: 'groups', CapacityUnits: 2 } });
+    await whole.done;
+    const usage = counter.take();
+    expect(usage.tables.groups).toMatchObject({ reads: 2, readUnits: 33 + 1 });
+    expect(usage.tables.groupDelivery).toMatchObject({ reads: 1, readUnits: 2 });
   });
 });

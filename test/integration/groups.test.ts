@@ -23,7 +23,7 @@ let dave: DeviceCredentials;
  * While armed, the stack's reads of `groupDelivery` by BatchGetItem wait until `armed` of them are under
  * way (so that concurrent acknowledgements all read before any writes), and its device cursor writes are counted.
  */
-const groupDeliveryWatch = { armed: 0, waiting: [] as (() => void)[], cursorWrites: 0, heldPositionReads: [] as HeldRead[] };
+const groupDeliveryWatch = { armed: 0, waiting: [] as (() => void)[], cursorWrites: 0, heldPositionReads: [] as HeldRead[], groupItemReads: 0 };
 
 /** One read held back: `reached` once it is done, its answer given once `open` is called. */
 interface HeldRead {
@@ -50,6 +50,7 @@ const watchGroupDelivery = <T extends object>(client: T): T => {
       const table = parley.resources.tables.groupDelivery;
       const watch = groupDeliveryWatch;
       if (watch.armed && context.commandName === 'UpdateItemCommand' && args.input.TableName === table && args.input.ExpressionAttributeNames?.['#cursor']) watch.cursorWrites++;
+      if (context.commandName === 'GetItemCommand' && args.input.TableName === parley.resources.tables.groups) watch.groupItemReads++;
       if (watch.heldPositionReads.length && context.commandName === 'QueryCommand' && args.input.TableName === table && args.input.ConsistentRead) {
         const held = watch.heldPositionReads.shift()!;
         // The members' positions are read; the answer waits: what is written meanwhile is not in it.
@@ -237,6 +238,9 @@ describe('group messages', () => {
     expect(answer).toMatchObject({ type: 'ERROR', code: 'FORBIDDEN', action: 'GROUP_SEND' });
     outsider.send({ action: 'GROUP_SEND', requestId: 'x', msgId: randomUUID(), conversationId: `direct:${alice.userId}:${dave.userId}`, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
     expect(await outsider.next((f) => f.requestId === 'x')).toMatchObject({ type: 'ERROR', code: 'BAD_REQUEST' });
+    // A group that does not exist is refused as one the sender is not in.
+    outsider.send({ action: 'GROUP_SEND', requestId: 'y', msgId: randomUUID(), conversationId: `group:${randomUUID()}`, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
+    expect(await outsider.next((f) => f.requestId === 'y')).toMatchObject({ type: 'ERROR', code: 'FORBIDDEN' });
     await outsider.close();
     const member = await connectDevice(parley, carol);
     const atLimit = await groupSend(member, 2, 'A'.repeat(MAX_CIPHERTEXT_CHARS));
@@ -630,8 +634,12 @@ describe('group receipts', () => {
     const acknowledge = (device: DeviceCredentials) => acknowledgeGroupMessage(device, conversationId, msgId);
     await acknowledge(bob);
     await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
+    const groupReadsBefore = groupDeliveryWatch.groupItemReads;
     await acknowledge(carol);
     expect(await phone.next((f) => f.type === 'RECEIPT' && f.status === 'delivered')).toMatchObject({ msgIds: [msgId], everyone: true });
+    // Carol, the last at the watermark, computed it again: from one read of the group item (33 RRU for
+    // 1,024 members), the positions read twice.
+    expect(groupDeliveryWatch.groupItemReads - groupReadsBefore).toBe(1);
     await phone.close();
   });
 
