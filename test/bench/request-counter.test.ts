@@ -86,3 +86,23 @@ describe('RequestCounter across function threads', () => {
     expect(counter.take().tables.devices).toMatchObject({ reads: 2, batchKeys: 4, readUnits: 0.5 + 0.5 + 1 + 1 });
   });
 });
+
+describe('RequestCounter.intercept', () => {
+  it('times every invocation’s wall time and only the group fan-out’s CPU (the report’s only CPU figure)', async () => {
+    const counter = new RequestCounter();
+    const cpuUsage = jest.spyOn(process, 'cpuUsage');
+    try {
+      await counter.intercept('send', async () => 'sent')({});
+      expect(cpuUsage).not.toHaveBeenCalled();
+      await counter.intercept('groupFanout', async () => 'fanned out')({ Records: [{}, {}] });
+      expect(cpuUsage).toHaveBeenCalledTimes(2);
+    } finally {
+      cpuUsage.mockRestore();
+    }
+    const { functions } = counter.take();
+    expect(functions.send).toMatchObject({ invocations: 1, cpuMs: [], errors: 0 });
+    expect(functions.send!.durationsMs).toHaveLength(1);
+    expect(functions.groupFanout).toMatchObject({ invocations: 1, records: 2 });
+    expect(functions.groupFanout!.cpuMs).toHaveLength(1);
+  });
+});
