@@ -54,9 +54,11 @@ class PortBatch<T> {
   private messages: T[] = [];
   private transfer: ArrayBuffer[] = [];
 
+  /** `failed`: the messages of a post that threw (one that cannot be copied), to be failed one by one. */
   constructor(
     private readonly port: RequestPort,
     private readonly wrap: (messages: T[]) => unknown,
+    private readonly failed: (messages: T[], error: Error) => void,
   ) {}
 
   post(message: T, transfer?: ArrayBuffer): void {
@@ -69,7 +71,11 @@ class PortBatch<T> {
     const { messages, transfer } = this;
     this.messages = [];
     this.transfer = [];
-    this.port.postMessage(this.wrap(messages), transfer);
+    try {
+      this.port.postMessage(this.wrap(messages), transfer);
+    } catch (error) {
+      this.failed(messages, error instanceof Error ? error : new Error(String(error)));
+    }
   };
 }
 
@@ -84,7 +90,12 @@ export interface ServingHandler {
  */
 export function servePortRequests(port: RequestPort, handlers: Readonly<Record<string, ServingHandler>>, queue?: FairRequestQueue): void {
   const portKey = queue?.keyOfPort() ?? '';
-  const answers = new PortBatch<PortAnswer>(port, (batch) => ({ type: 'answers', answers: batch }) satisfies PortAnswers);
+  const answers = new PortBatch<PortAnswer>(
+    port,
+    (batch) => ({ type: 'answers', answers: batch }) satisfies PortAnswers,
+    // An answer that cannot cross still ends its request on the other side, as an error.
+    (batch, { name, message }) => port.postMessage({ type: 'answers', answers: batch.map(({ id }) => ({ type: 'failed', id, name, message })) } satisfies PortAnswers),
+  );
   port.on('message', (message: { type?: string }) => {
     if (message?.type !== 'requests') return;
     for (const request of (message as PortRequests).requests) {
@@ -224,7 +235,13 @@ export class RequestChannel {
     port: RequestPort,
     private readonly callerOf: () => string | undefined = () => undefined,
   ) {
-    this.requests = new PortBatch(port, (batch) => ({ type: 'requests', requests: batch }) satisfies PortRequests);
+    this.requests = new PortBatch(
+      port,
+      (batch) => ({ type: 'requests', requests: batch }) satisfies PortRequests,
+      (batch, error) => {
+        for (const { id } of batch) this.settle({ type: 'failed', id, name: error.name, message: error.message });
+      },
+    );
     port.on('message', (message: { type?: string }) => {
       if (message?.type === 'answers') for (const answer of (message as PortAnswers).answers) this.settle(answer);
     });

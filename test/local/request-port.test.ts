@@ -127,6 +127,50 @@ describe('a port between threads', () => {
     }
   });
 
+  /** A port whose next post throws, as a `postMessage` of something that cannot be copied does. */
+  const refusingOnce = (port: RequestPort): RequestPort => {
+    let refuse = true;
+    return {
+      postMessage: (message, transfer) => {
+        if (refuse) {
+          refuse = false;
+          throw Object.assign(new Error('could not be cloned'), { name: 'DataCloneError' });
+        }
+        port.postMessage(message, transfer);
+      },
+      on: (event, listener) => port.on(event, listener),
+    };
+  };
+
+  it('fails each request of a post that throws, with its error, and carries the next ones', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const { handler, release } = heldServer();
+    release();
+    servePortRequests(port1, { held: handler });
+    const channel = new RequestChannel(refusingOnce(port2)).handlerFor('held');
+    try {
+      const refused = ['/a', '/b'].map((path) => channel.handle({ method: 'GET', path, headers: {} }));
+      for (const request of refused) await expect(request).rejects.toMatchObject({ name: 'DataCloneError', message: 'could not be cloned' });
+      expect(await text((await channel.handle({ method: 'GET', path: '/c', headers: {} })).response.body)).toBe('/c');
+    } finally {
+      port1.close();
+    }
+  });
+
+  it('fails each request whose answer could not be posted, rather than leaving it waiting', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const { handler, release } = heldServer();
+    release();
+    servePortRequests(refusingOnce(port1), { held: handler });
+    const channel = new RequestChannel(port2).handlerFor('held');
+    try {
+      await expect(channel.handle({ method: 'GET', path: '/a', headers: {} })).rejects.toMatchObject({ name: 'DataCloneError' });
+      expect(await text((await channel.handle({ method: 'GET', path: '/b', headers: {} })).response.body)).toBe('/b');
+    } finally {
+      port1.close();
+    }
+  });
+
   it('carries requests made in different turns in messages of their own', async () => {
     const { port1, port2 } = new MessageChannel();
     const requestPosts: unknown[] = [];
