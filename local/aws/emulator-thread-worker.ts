@@ -29,7 +29,7 @@ async function main({ directories }: ThreadSetup): Promise<void> {
   // The main thread's requests and each function thread's, in turn (see FairRequestQueue).
   const queue = new FairRequestQueue();
   servePortRequests(port, handlers, queue);
-  port.on('message', (message: ThreadConnect | { type: 'stop' } | { type: 'request' }) => {
+  port.on('message', (message: ThreadConnect | { type: 'stop' } | { type: 'requests' }) => {
     if (message.type === 'connect') servePortRequests(message.port, handlers, queue);
     if (message.type === 'stop') void Promise.allSettled(Object.values(servers).map(closeServer)).then(() => post({ type: 'stopped' }));
   });

@@ -53,7 +53,7 @@ export function startEmulatorThread(setup: ThreadSetup): Promise<EmulatorThread>
       channel.failAll(new Error('The emulator thread has stopped'));
       stopped?.();
     });
-    worker.on('message', (message: ThreadMessage | { type: 'response' | 'failed' }) => {
+    worker.on('message', (message: ThreadMessage | { type: 'answers' }) => {
       switch (message.type) {
         case 'put':
           for (const listener of putListeners) listener({ streamName: message.streamName, hashKeys: message.hashKeys });

@@ -2,7 +2,8 @@
  * Signed SDK requests across threads: a client's request handler on one thread posts each request through a
  * port (a `MessagePort`, or a `Worker` and its `parentPort`), and the thread that owns the server answers it
  * with an in-process handler and posts the whole response back. The emulator thread serves DynamoDB and
- * Kinesis this way, and the main thread serves `@connections` to the function threads.
+ * Kinesis this way, and the main thread serves `@connections` to the function threads. Requests, and answers,
+ * that one thread posts to a port before its event loop goes on cross together (`PortBatch`).
  *
  * @example
  * const { port1, port2 } = new MessageChannel();
@@ -22,7 +23,6 @@ export interface RequestPort {
 
 /** A signed SDK request, its body read into memory. */
 export interface PortRequest {
-  readonly type: 'request';
   readonly id: number;
   readonly service: string;
   /** The invocation that made the request, on the requesting thread: see `FairRequestQueue`. */
@@ -40,6 +40,45 @@ export type PortAnswer =
   | { readonly type: 'response'; readonly id: number; readonly statusCode: number; readonly reason?: string; readonly headers: Record<string, string>; readonly body: Uint8Array }
   | { readonly type: 'failed'; readonly id: number; readonly name: string; readonly message: string; readonly code?: string };
 
+/** What crosses a port: the requests, or the answers, one thread posted to it in one turn of its event loop. */
+export type PortRequests = { readonly type: 'requests'; readonly requests: readonly PortRequest[] };
+export type PortAnswers = { readonly type: 'answers'; readonly answers: readonly PortAnswer[] };
+
+/**
+ * Messages for one port, posted together once the event loop goes on (`setImmediate`): a `postMessage` costs
+ * its poster a serialization, often a wake of the other thread, and the other thread an event, whatever it
+ * carries, and under load several requests (a handler's calls made at once, two threads' invocations) or
+ * answers are ready in the same turn.
+ */
+class PortBatch<T> {
+  private messages: T[] = [];
+  private transfer: ArrayBuffer[] = [];
+
+  /** `failed`: the messages of a post that threw (one that cannot be copied), to be failed one by one. */
+  constructor(
+    private readonly port: RequestPort,
+    private readonly wrap: (messages: T[]) => unknown,
+    private readonly failed: (messages: T[], error: Error) => void,
+  ) {}
+
+  post(message: T, transfer?: ArrayBuffer): void {
+    if (this.messages.length === 0) setImmediate(this.flush);
+    this.messages.push(message);
+    if (transfer) this.transfer.push(transfer);
+  }
+
+  private readonly flush = (): void => {
+    const { messages, transfer } = this;
+    this.messages = [];
+    this.transfer = [];
+    try {
+      this.port.postMessage(this.wrap(messages), transfer);
+    } catch (error) {
+      this.failed(messages, error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+}
+
 /** What answers a request on the serving thread: an `InProcessRequestHandler`. */
 export interface ServingHandler {
   handle(request: SdkHttpRequest): Promise<{ response: SdkHttpResponse }>;
@@ -51,11 +90,18 @@ export interface ServingHandler {
  */
 export function servePortRequests(port: RequestPort, handlers: Readonly<Record<string, ServingHandler>>, queue?: FairRequestQueue): void {
   const portKey = queue?.keyOfPort() ?? '';
+  const answers = new PortBatch<PortAnswer>(
+    port,
+    (batch) => ({ type: 'answers', answers: batch }) satisfies PortAnswers,
+    // An answer that cannot cross still ends its request on the other side, as an error.
+    (batch, { name, message }) => port.postMessage({ type: 'answers', answers: batch.map(({ id }) => ({ type: 'failed', id, name, message })) } satisfies PortAnswers),
+  );
   port.on('message', (message: { type?: string }) => {
-    if (message?.type !== 'request') return;
-    const request = message as PortRequest;
-    if (!queue) return void answer(port, handlers, request);
-    queue.run(`${portKey}/${request.caller ?? ''}`, () => answer(port, handlers, request));
+    if (message?.type !== 'requests') return;
+    for (const request of (message as PortRequests).requests) {
+      if (!queue) void answer(answers, handlers, request);
+      else queue.run(`${portKey}/${request.caller ?? ''}`, () => answer(answers, handlers, request));
+    }
   });
 }
 
@@ -131,18 +177,18 @@ export class FairRequestQueue {
   }
 }
 
-async function answer(port: RequestPort, handlers: Readonly<Record<string, ServingHandler>>, { id, service, request }: PortRequest): Promise<void> {
+async function answer(answers: PortBatch<PortAnswer>, handlers: Readonly<Record<string, ServingHandler>>, { id, service, request }: PortRequest): Promise<void> {
   try {
     const handler = handlers[service];
     if (!handler) throw new Error(`No ${service} server answers on this port`);
     const { response } = await handler.handle(request);
     const body = await bytesOf(response.body);
     const reply: PortAnswer = { type: 'response', id, statusCode: response.statusCode, ...(response.reason ? { reason: response.reason } : {}), headers: response.headers, body };
-    port.postMessage(reply, [body.buffer as ArrayBuffer]);
+    answers.post(reply, body.buffer as ArrayBuffer);
   } catch (error) {
     const { name, message } = error instanceof Error ? error : new Error(String(error));
     const code = (error as { code?: unknown }).code;
-    port.postMessage({ type: 'failed', id, name, message, ...(typeof code === 'string' ? { code } : {}) } satisfies PortAnswer);
+    answers.post({ type: 'failed', id, name, message, ...(typeof code === 'string' ? { code } : {}) });
   }
 }
 
@@ -181,15 +227,23 @@ interface Pending {
 /** The requesting end of a port: request handlers for SDK clients, by service. */
 export class RequestChannel {
   private readonly pending = new Map<number, Pending>();
+  private readonly requests: PortBatch<PortRequest>;
   private nextId = 0;
 
   /** `callerOf`: who is asking, on this thread (the invocation), for the serving thread's `FairRequestQueue`. */
   constructor(
-    private readonly port: RequestPort,
+    port: RequestPort,
     private readonly callerOf: () => string | undefined = () => undefined,
   ) {
+    this.requests = new PortBatch(
+      port,
+      (batch) => ({ type: 'requests', requests: batch }) satisfies PortRequests,
+      (batch, error) => {
+        for (const { id } of batch) this.settle({ type: 'failed', id, name: error.name, message: error.message });
+      },
+    );
     port.on('message', (message: { type?: string }) => {
-      if (message?.type === 'response' || message?.type === 'failed') this.settle(message as PortAnswer);
+      if (message?.type === 'answers') for (const answer of (message as PortAnswers).answers) this.settle(answer);
     });
   }
 
@@ -210,8 +264,8 @@ export class RequestChannel {
       this.pending.set(id, { resolve, reject });
       const caller = this.callerOf();
       // A body of bytes is a copy of its own (see bodyOf), moved rather than copied again.
-      const transfer = request.body instanceof Uint8Array ? [request.body.buffer as ArrayBuffer] : [];
-      this.port.postMessage({ type: 'request', id, service, ...(caller === undefined ? {} : { caller }), request } satisfies PortRequest, transfer);
+      const transfer = request.body instanceof Uint8Array ? (request.body.buffer as ArrayBuffer) : undefined;
+      this.requests.post({ id, service, ...(caller === undefined ? {} : { caller }), request }, transfer);
     });
   }
 

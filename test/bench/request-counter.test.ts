@@ -112,3 +112,23 @@ describe('RequestCounter across function threads', () => {
     expect(usage.tables.groupDelivery).toMatchObject({ reads: 1, readUnits: 2 });
   });
 });
+
+describe('RequestCounter.intercept', () => {
+  it('times every invocation’s wall time and only the group fan-out’s CPU (the report’s only CPU figure)', async () => {
+    const counter = new RequestCounter();
+    const cpuUsage = jest.spyOn(process, 'cpuUsage');
+    try {
+      await counter.intercept('send', async () => 'sent')({});
+      expect(cpuUsage).not.toHaveBeenCalled();
+      await counter.intercept('groupFanout', async () => 'fanned out')({ Records: [{}, {}] });
+      expect(cpuUsage).toHaveBeenCalledTimes(2);
+    } finally {
+      cpuUsage.mockRestore();
+    }
+    const { functions } = counter.take();
+    expect(functions.send).toMatchObject({ invocations: 1, cpuMs: [], errors: 0 });
+    expect(functions.send!.durationsMs).toHaveLength(1);
+    expect(functions.groupFanout).toMatchObject({ invocations: 1, records: 2 });
+    expect(functions.groupFanout!.cpuMs).toHaveLength(1);
+  });
+});

@@ -5,7 +5,8 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { createClients, type RequestHandler } from '../../lambdas/runtime/clients';
 import { InProcessRequestHandler } from '../../local/aws/in-process-handler';
-import { FairRequestQueue, RequestChannel, servePortRequests } from '../../local/aws/request-port';
+import { Readable } from 'node:stream';
+import { FairRequestQueue, RequestChannel, servePortRequests, type RequestPort, type ServingHandler } from '../../local/aws/request-port';
 import { startAwsEmulators, type AwsEmulatorsOptions } from '../../local/aws-emulators';
 
 describe('FairRequestQueue', () => {
@@ -79,6 +80,112 @@ describe('RequestChannel and servePortRequests', () => {
     servePortRequests(port1, {});
     try {
       await expect(new RequestChannel(port2).handlerFor('s3').handle({ method: 'GET', path: '/', headers: {} })).rejects.toThrow('No s3 server answers on this port');
+    } finally {
+      port1.close();
+    }
+  });
+});
+
+describe('a port between threads', () => {
+  /** A port that records what is posted through it. */
+  const counted = (port: RequestPort, posts: unknown[]): RequestPort => ({
+    postMessage: (message, transfer) => {
+      posts.push(message);
+      port.postMessage(message, transfer);
+    },
+    on: (event, listener) => port.on(event, listener),
+  });
+  /** A server that answers every request at once when told to, each with its own path back. */
+  const heldServer = () => {
+    let release = () => undefined as void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const handler: ServingHandler = {
+      handle: async (request) => {
+        await released;
+        return { response: { statusCode: 200, headers: {}, body: Readable.from([Buffer.from(request.path)]) } };
+      },
+    };
+    return { handler, release };
+  };
+
+  it('carries the requests made in one turn in one message, and the answers ready in one turn in one message', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const [requestPosts, answerPosts] = [[] as unknown[], [] as unknown[]];
+    const { handler, release } = heldServer();
+    servePortRequests(counted(port1, answerPosts), { held: handler });
+    const channel = new RequestChannel(counted(port2, requestPosts)).handlerFor('held');
+    try {
+      const answers = ['/a', '/b', '/c'].map((path) => channel.handle({ method: 'GET', path, headers: {} }));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(requestPosts).toEqual([{ type: 'requests', requests: ['/a', '/b', '/c'].map((path) => expect.objectContaining({ service: 'held', request: expect.objectContaining({ path }) })) }]);
+      release();
+      const bodies = await Promise.all(answers.map(async (answer) => text((await answer).response.body)));
+      expect(bodies).toEqual(['/a', '/b', '/c']);
+      expect(answerPosts).toEqual([{ type: 'answers', answers: [expect.objectContaining({ type: 'response' }), expect.objectContaining({ type: 'response' }), expect.objectContaining({ type: 'response' })] }]);
+    } finally {
+      port1.close();
+    }
+  });
+
+  /** A port whose next post throws, as a `postMessage` of something that cannot be copied does. */
+  const refusingOnce = (port: RequestPort): RequestPort => {
+    let refuse = true;
+    return {
+      postMessage: (message, transfer) => {
+        if (refuse) {
+          refuse = false;
+          throw Object.assign(new Error('could not be cloned'), { name: 'DataCloneError' });
+        }
+        port.postMessage(message, transfer);
+      },
+      on: (event, listener) => port.on(event, listener),
+    };
+  };
+
+  it('fails each request of a post that throws, with its error, and carries the next ones', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const { handler, release } = heldServer();
+    release();
+    servePortRequests(port1, { held: handler });
+    const channel = new RequestChannel(refusingOnce(port2)).handlerFor('held');
+    try {
+      const refused = ['/a', '/b'].map((path) => channel.handle({ method: 'GET', path, headers: {} }));
+      for (const request of refused) await expect(request).rejects.toMatchObject({ name: 'DataCloneError', message: 'could not be cloned' });
+      expect(await text((await channel.handle({ method: 'GET', path: '/c', headers: {} })).response.body)).toBe('/c');
+    } finally {
+      port1.close();
+    }
+  });
+
+  it('fails each request whose answer could not be posted, rather than leaving it waiting', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const { handler, release } = heldServer();
+    release();
+    servePortRequests(refusingOnce(port1), { held: handler });
+    const channel = new RequestChannel(port2).handlerFor('held');
+    try {
+      await expect(channel.handle({ method: 'GET', path: '/a', headers: {} })).rejects.toMatchObject({ name: 'DataCloneError' });
+      expect(await text((await channel.handle({ method: 'GET', path: '/b', headers: {} })).response.body)).toBe('/b');
+    } finally {
+      port1.close();
+    }
+  });
+
+  it('carries requests made in different turns in messages of their own', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const requestPosts: unknown[] = [];
+    const { handler, release } = heldServer();
+    servePortRequests(port1, { held: handler });
+    const channel = new RequestChannel(counted(port2, requestPosts)).handlerFor('held');
+    try {
+      const first = channel.handle({ method: 'GET', path: '/first', headers: {} });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const second = channel.handle({ method: 'GET', path: '/second', headers: {} });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      release();
+      expect(await text((await first).response.body)).toBe('/first');
+      expect(await text((await second).response.body)).toBe('/second');
+      expect(requestPosts).toHaveLength(2);
     } finally {
       port1.close();
     }
