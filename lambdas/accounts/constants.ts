@@ -1,6 +1,8 @@
 /** An account has a primary device and up to 4 linked ones, as on WhatsApp. Device ids run 1..MAX_DEVICES. */
 export const MAX_DEVICES = 5;
 export const PRIMARY_DEVICE_ID = 1;
+/** Every id a device of an account may have. */
+export const DEVICE_IDS: readonly number[] = Array.from({ length: MAX_DEVICES }, (_, i) => PRIMARY_DEVICE_ID + i);
 
 /** A verification code is good for 10 minutes and 3 tries. */
 export const CODE_TTL_MS = 10 * 60 * 1000;

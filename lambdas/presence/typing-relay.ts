@@ -8,7 +8,7 @@
  * instances passes at most N per interval; API Gateway's throttle of the TYPING route caps all devices
  * together, and the SDK throttles itself to the same interval.
  */
-import { MAX_DEVICES } from '../accounts/constants';
+import { DEVICE_IDS } from '../accounts/constants';
 import { ParleyError } from '../protocol/errors';
 import type { TypingFrame, TypingNoticeFrame } from '../protocol/frames';
 import type { Deps } from '../runtime/deps';
@@ -17,7 +17,7 @@ import { postFrame } from '../connect/connections';
 import { mapConcurrently } from '../runtime/concurrency';
 import { groupIdOfConversation, peerOf } from '../send/conversations';
 import { blocksAmong } from '../tables/blocks';
-import { getGroup } from '../tables/groups';
+import { getGroupMembers } from '../tables/groups';
 import { listRoutes, routesOf, type RouteRecord } from '../tables/routing-table';
 
 /** The least time between two relayed TYPING frames of one device, conversation and state. */
@@ -45,10 +45,12 @@ function throttled(key: string, now: number): boolean {
 async function watchersOf(deps: Deps, caller: Caller, conversationId: string): Promise<RouteRecord[]> {
   const groupId = groupIdOfConversation(conversationId);
   if (groupId !== undefined) {
-    const group = await getGroup(deps, groupId);
+    const group = await getGroupMembers(deps, groupId);
     if (!group?.members[caller.userId]) throw new ParleyError('FORBIDDEN', 'The caller is not a member of this group');
-    const others = Object.keys(group.members).filter((userId) => userId !== caller.userId);
-    return routesOf(deps, others.flatMap((userId) => Array.from({ length: MAX_DEVICES }, (_, i) => ({ userId, deviceId: i + 1 }))));
+    // The routes of the devices a member's entry lists (kept by links and membership changes, as the
+    // fan-out reads them): 1,225 keys for a 1,024-member group, not 5,120; an entry that lists none, every id.
+    const others = Object.entries(group.members).filter(([userId]) => userId !== caller.userId);
+    return routesOf(deps, others.flatMap(([userId, member]) => (member.devices ?? DEVICE_IDS).map((deviceId) => ({ userId, deviceId }))));
   }
   const peer = peerOf(caller, conversationId);
   if (peer === caller.userId) return [];

@@ -17,7 +17,7 @@ import type { PushPlatform } from '../resources';
 import { tableName, type Deps } from '../runtime/deps';
 import { ifConditionHolds } from './conditional-write';
 import { mapConcurrently } from '../runtime/concurrency';
-import { MAX_DEVICES, PRIMARY_DEVICE_ID } from '../accounts/constants';
+import { DEVICE_IDS } from '../accounts/constants';
 
 /** The device's push registration: where a silent push reaches it while it is offline. */
 export interface PushRegistration {
@@ -98,9 +98,6 @@ export async function usersWithDevice(deps: Deps, userIds: readonly string[], de
   const found = await batchGet<Pick<DeviceRecord, 'userId'>>(deps, 'devices', userIds.map((userId) => ({ userId, deviceId })), 'userId');
   return new Set(found.map((device) => device.userId));
 }
-
-/** Every id a device of an account may have. */
-const DEVICE_IDS = Array.from({ length: MAX_DEVICES }, (_, i) => PRIMARY_DEVICE_ID + i);
 
 /**
  * The ids of each user's devices, ascending; a user without an account is absent. Read by key, every id
