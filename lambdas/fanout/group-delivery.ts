@@ -156,6 +156,6 @@ export async function deliverGroupChange(deps: Deps, record: GroupChangeRecord):
   // completes names who removed it (its primary device: a change is made by a user, not a device).
   for (const userId of left) {
     const had = await forgetMember(deps, record.conversationId, userId);
-    if (had !== undefined) await memberMovedOn(deps, record.conversationId, had, { userId: by, deviceId: PRIMARY_DEVICE_ID });
+    await memberMovedOn(deps, record.conversationId, had, { userId: by, deviceId: PRIMARY_DEVICE_ID });
   }
 }

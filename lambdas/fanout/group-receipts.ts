@@ -75,14 +75,18 @@ export async function deliverGroupReceipt(deps: Deps, record: ReceiptRecord, del
 const WATERMARK_PAGE = 100;
 
 /**
- * A member's position moved on from `had` (`''`: it had none). Unless it stood at the watermark, nothing
- * follows; if it was the last member there, the watermark is computed again from every member's
- * position, and the sender of each message it moved over gets the "delivered to everyone" receipt. A tick
- * may come late (a crash between the member's write and this), never early.
+ * A member's position moved on from `had` (`''`: it had none), or the member left. Unless it stood at the
+ * watermark, nothing follows; if it was the last member there, the watermark is computed again from every
+ * member's position, and the sender of each message it moved over gets the "delivered to everyone" receipt.
+ * A tick may come late (a crash between the member's write and this), never early.
+ *
+ * A member stands at the watermark only at `upTo` itself: past it, it was counted elsewhere; short of it (with
+ * no position while the watermark is past `''`) it was not counted, having joined after the watermark was
+ * computed. A member counted off twice (a retried leave) only makes the count short: computed again early.
  */
 export async function memberMovedOn(deps: Deps, conversationId: string, had: string, by: ReceiptRecord['by']): Promise<void> {
   const mark = await getWatermark(deps, conversationId);
-  if (mark && had > mark.upTo) return;
+  if (mark && had !== mark.upTo) return;
   if (mark && ((await leaveWatermark(deps, conversationId, mark.upTo)) ?? 1) > 0) return;
   await recomputeWatermark(deps, conversationId, mark?.upTo, by);
 }

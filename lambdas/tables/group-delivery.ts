@@ -87,12 +87,15 @@ async function getMember(deps: Deps, conversationId: string, userId: string): Pr
   return Item;
 }
 
-/** The member left the group: its position no longer holds the watermark back. Answers the position it had, if any. */
-export async function forgetMember(deps: Deps, conversationId: string, userId: string): Promise<string | undefined> {
+/**
+ * The member left the group: its position no longer holds the watermark back. Answers the position it had,
+ * `''` for none (a member of a group from before positions were kept, which a watermark counts at `''`).
+ */
+export async function forgetMember(deps: Deps, conversationId: string, userId: string): Promise<string> {
   const { Attributes } = await deps.clients.db.send(
     new DeleteCommand({ TableName: tableName(deps, 'groupDelivery'), Key: { conversationId, userId }, ReturnValues: 'ALL_OLD' }),
   );
-  return Attributes ? memberPositionOf(Attributes) || undefined : undefined;
+  return memberPositionOf(Attributes);
 }
 
 /** Every member item of the group (not the watermark), as read by `consistent` or not. */
