@@ -32,22 +32,28 @@ const readOptions = (projection: string | readonly string[] | undefined, consist
   ...(consistent ? { ConsistentRead: true } : {}),
 });
 
+type BatchGetRequest = NonNullable<BatchGetCommandOutput['UnprocessedKeys']>;
+
+/**
+ * The items one BatchGetItem request finds (at most 100 keys, of one table or several), by table name,
+ * asking again for the keys DynamoDB leaves unprocessed until none is left.
+ */
+async function batchGetUntilProcessed(deps: Deps, request: BatchGetRequest): Promise<Map<string, Record<string, unknown>[]>> {
+  const found = new Map<string, Record<string, unknown>[]>(Object.keys(request).map((name) => [name, []]));
+  let pending: BatchGetRequest | undefined = request;
+  while (pending && Object.values(pending).some((table) => table.Keys?.length)) {
+    const answer: BatchGetCommandOutput = await deps.clients.db.send(new BatchGetCommand({ RequestItems: pending }));
+    for (const [name, items] of Object.entries(answer.Responses ?? {})) found.get(name)?.push(...items);
+    pending = answer.UnprocessedKeys;
+  }
+  return found;
+}
+
 /** The items that exist of `keys`, in no particular order; eventually consistent, as a fan-out may be, unless `consistent`. */
 export async function batchGet<T>(deps: Deps, table: TableId, keys: readonly Record<string, unknown>[], projection?: string | readonly string[], consistent = false): Promise<T[]> {
   const name = tableName(deps, table);
   const read = readOptions(projection, consistent);
-  const pages = await mapConcurrently(chunks(keys, GET_KEYS), CONCURRENT_CALLS, async (chunk) => {
-    const found: T[] = [];
-    let pending: Record<string, unknown>[] | undefined = chunk;
-    while (pending?.length) {
-      const answer: BatchGetCommandOutput = await deps.clients.db.send(
-        new BatchGetCommand({ RequestItems: { [name]: { Keys: pending, ...read } } }),
-      );
-      found.push(...((answer.Responses?.[name] ?? []) as T[]));
-      pending = answer.UnprocessedKeys?.[name]?.Keys;
-    }
-    return found;
-  });
+  const pages = await mapConcurrently(chunks(keys, GET_KEYS), CONCURRENT_CALLS, async (chunk) => (await batchGetUntilProcessed(deps, { [name]: { Keys: chunk, ...read } })).get(name) as T[]);
   return pages.flat();
 }
 
@@ -78,16 +84,11 @@ export async function batchGetTogether<R extends readonly TableRead<unknown>[]>(
     return (await Promise.all(reads.map(async (read) => read.answer(await batchGet(deps, read.table, read.keys, read.projection, read.consistent))))) as Answers<R>;
   }
   const names = reads.map((read) => tableName(deps, read.table));
-  const found = new Map<string, Record<string, unknown>[]>(names.map((name) => [name, []]));
-  let pending: BatchGetCommandOutput['UnprocessedKeys'] = Object.fromEntries(
-    reads.flatMap((read, i) => (read.keys.length ? [[names[i]!, { Keys: [...read.keys], ...readOptions(read.projection, read.consistent) }]] : [])),
+  const found = await batchGetUntilProcessed(
+    deps,
+    Object.fromEntries(reads.flatMap((read, i) => (read.keys.length ? [[names[i]!, { Keys: [...read.keys], ...readOptions(read.projection, read.consistent) }]] : []))),
   );
-  while (pending && Object.keys(pending).length) {
-    const answer: BatchGetCommandOutput = await deps.clients.db.send(new BatchGetCommand({ RequestItems: pending }));
-    for (const [name, items] of Object.entries(answer.Responses ?? {})) found.get(name)?.push(...items);
-    pending = answer.UnprocessedKeys;
-  }
-  return reads.map((read, i) => read.answer(found.get(names[i]!)!)) as Answers<R>;
+  return reads.map((read, i) => read.answer(found.get(names[i]!) ?? [])) as Answers<R>;
 }
 
 /**
