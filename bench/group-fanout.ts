@@ -137,7 +137,7 @@ export async function timeGroupFanout(
     messages: number;
     returning: number;
     lambdaMemoryMb: number;
-    interference: { rate: number; seconds: number; conversations: number } | null;
+    interference: { rate: number; seconds: number; rounds: number; conversations: number } | null;
   },
 ): Promise<GroupFanoutRun> {
   const [sender] = await registerUser(parley, 1);

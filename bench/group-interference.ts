@@ -1,9 +1,11 @@
 /**
  * Whether a large group's fan-out holds up 1:1 conversations: 1:1 delivery latency (SEND → PUSH) at a low
- * rate over a few conversations, once alone and once while the group's messages fan out alongside, one a
- * second. Group conversations' records go to a stream of their own (`groupMessages`, consumed by
- * `groupFanout`), so the 1:1 conversations never share a shard or a lane with the group: what is left is
- * the CPU both fanouts share here (on AWS each invocation has its own).
+ * rate over a few conversations, alone and while the group's messages fan out alongside, one a second.
+ * The two take turns over several rounds and each pools its rounds' latencies, so that a p99 is of some
+ * hundreds of messages and the machine's drift (other jobs, V8 warming up) falls on both alike rather than
+ * on whichever ran second. Group conversations' records go to a stream of their own (`groupMessages`,
+ * consumed by `groupFanout`), so the 1:1 conversations never share a shard or a lane with the group: what
+ * is left is the CPU both fanouts share here (on AWS each invocation has its own).
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis';
@@ -16,16 +18,20 @@ import type { BenchDevice } from './device';
 import { runAtRate } from './latency';
 import { createPairs } from './population';
 import { settle } from './settle';
-import { sleep, type LatencySummary } from './stats';
+import { sleep, summarize, type LatencySummary } from './stats';
 
 export interface GroupInterferenceRun {
   readonly rate: number;
+  /** Seconds of 1:1 traffic alone, and as many beside the group's: `rounds` turns of each. */
   readonly seconds: number;
+  readonly rounds: number;
   readonly conversations: number;
-  /** 1:1 SEND → PUSH with no group traffic. */
+  /** 1:1 SEND → PUSH with no group traffic, every round's. */
   readonly alone: LatencySummary;
-  /** The same, while a message to the group fans out every second. */
+  /** The same, while a message to the group fans out every second, every round's. */
   readonly withGroupFanout: LatencySummary;
+  /** Each round's p99 ratio (beside the fan-out over alone): how far one short run may stray. */
+  readonly roundRatios: readonly (number | null)[];
   readonly groupMessages: number;
   /**
    * Of `conversations`, those whose records go to the same stream, shard and concurrent batch (Lambda's
@@ -72,30 +78,38 @@ async function shardsOf(parley: ParleyLocal): Promise<(stream: StreamId, partiti
 export async function measureGroupInterference(
   parley: ParleyLocal,
   group: { sender: BenchDevice; conversationId: string; groupVersion: number; firstSeq: number },
-  options: { rate: number; seconds: number; conversations: number },
+  options: { rate: number; seconds: number; conversations: number; rounds: number },
 ): Promise<GroupInterferenceRun> {
   const pairs = await createPairs(parley, options.conversations);
   await settle(parley);
-  const alone = await runAtRate(pairs, options.rate, options.seconds);
-  await settle(parley, 400, 60_000);
   let seq = group.firstSeq;
-  let sending = true;
   let groupMessages = 0;
-  const groupTraffic = (async () => {
-    // The first group message lands a little into the run, then one a second.
+  /** Group messages, the first a little into the window, then one a second until `sending()` says stop. */
+  const groupTraffic = async (sending: () => boolean) => {
     await sleep(300);
-    while (sending) {
+    while (sending()) {
       const frame = { action: 'GROUP_SEND', msgId: randomUUID(), conversationId: group.conversationId, seq: seq++, groupVersion: group.groupVersion, ciphertext: randomBytes(160).toString('base64') };
       const ack = await group.sender.request(frame);
       if (ack.type !== 'ACK') throw new Error(`GROUP_SEND refused: ${JSON.stringify(ack)}`);
       groupMessages++;
       await sleep(1000);
     }
-  })();
-  const withGroupFanout = await runAtRate(pairs, options.rate, options.seconds);
-  sending = false;
-  await groupTraffic;
-  await settle(parley, 400, 60_000);
+  };
+  const alone: number[] = [];
+  const beside: number[] = [];
+  const roundRatios: (number | null)[] = [];
+  const window = options.seconds / options.rounds;
+  for (let round = 0; round < options.rounds; round++) {
+    const aloneRun = await runAtRate(pairs, options.rate, window, undefined, alone);
+    await settle(parley, 400, 60_000);
+    let sending = true;
+    const traffic = groupTraffic(() => sending);
+    const besideRun = await runAtRate(pairs, options.rate, window, undefined, beside);
+    sending = false;
+    await traffic;
+    await settle(parley, 400, 60_000);
+    roundRatios.push(ratioOf(aloneRun.pushLatencyMs, besideRun.pushLatencyMs));
+  }
   await Promise.all(pairs.flatMap((pair) => [...pair.alice, ...pair.bob]).map((device) => device.close()));
   const parallelization = functions.fanout.consumes.parallelizationFactor;
   const shardOf = await shardsOf(parley);
@@ -107,16 +121,23 @@ export async function measureGroupInterference(
   const placements = pairs.map((pair) => placementOf(pair.conversationId));
   const sharesGroupsLane = (placement: ConversationPlacement) =>
     placement.stream === groupPlacement.stream && placement.shardId === groupPlacement.shardId && placement.lane === groupPlacement.lane;
-  const ratio = alone.pushLatencyMs.p99 && withGroupFanout.pushLatencyMs.p99 ? Math.round((withGroupFanout.pushLatencyMs.p99 / alone.pushLatencyMs.p99) * 100) / 100 : null;
+  const aloneSummary = summarize(alone);
+  const besideSummary = summarize(beside);
   return {
     rate: options.rate,
     seconds: options.seconds,
+    rounds: options.rounds,
     conversations: pairs.length,
-    alone: alone.pushLatencyMs,
-    withGroupFanout: withGroupFanout.pushLatencyMs,
+    alone: aloneSummary,
+    withGroupFanout: besideSummary,
+    roundRatios,
     groupMessages,
     inTheGroupsBatches: placements.filter(sharesGroupsLane).length,
-    p99Ratio: ratio,
+    p99Ratio: ratioOf(aloneSummary, besideSummary),
     placement: { parallelization, group: groupPlacement, conversations: placements },
   };
 }
+
+/** p99 beside the fan-out over p99 alone, to two decimals. */
+const ratioOf = (alone: LatencySummary, beside: LatencySummary): number | null =>
+  alone.p99 && beside.p99 ? Math.round((beside.p99 / alone.p99) * 100) / 100 : null;

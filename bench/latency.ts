@@ -38,10 +38,11 @@ export interface RateRun {
 
 const LATE_MS = 100;
 
-export async function runAtRate(pairs: readonly Pair[], rate: number, seconds: number, waitForPushesMs = 10_000): Promise<RateRun> {
+/** `pushLatencies`: where each SEND → PUSH latency is also added, to pool several runs' samples. */
+export async function runAtRate(pairs: readonly Pair[], rate: number, seconds: number, waitForPushesMs = 10_000, pushLatencies: number[] = []): Promise<RateRun> {
   const total = Math.max(1, Math.round(rate * seconds));
   const sentAt = new Map<string, number>();
-  const pushLatencies: number[] = [];
+  const firstPush = pushLatencies.length;
   const ackLatencies: number[] = [];
   let expectedPushes = 0;
   let errors = 0;
@@ -56,7 +57,7 @@ export async function runAtRate(pairs: readonly Pair[], rate: number, seconds: n
         const start = sentAt.get(frame.msgId);
         if (start === undefined) return;
         pushLatencies.push(at - start);
-        if (sendingDone && pushLatencies.length >= expectedPushes) allPushed();
+        if (sendingDone && pushLatencies.length - firstPush >= expectedPushes) allPushed();
       };
     }
   }
@@ -119,7 +120,7 @@ export async function runAtRate(pairs: readonly Pair[], rate: number, seconds: n
   }
   await Promise.all(acks);
   sendingDone = true;
-  if (pushLatencies.length < expectedPushes) await Promise.race([pushesDone, sleep(waitForPushesMs)]);
+  if (pushLatencies.length - firstPush < expectedPushes) await Promise.race([pushesDone, sleep(waitForPushesMs)]);
   for (const pair of pairs) for (const device of pair.bob) device.onFrame = () => undefined;
   const busy = performance.eventLoopUtilization(elu).utilization;
   const cpuUsed = process.cpuUsage(cpu);
@@ -135,9 +136,9 @@ export async function runAtRate(pairs: readonly Pair[], rate: number, seconds: n
     keptRate: sent === total && lateSends <= total * 0.01,
     lateSends,
     maxSendDelayMs: Math.round(maxSendDelay),
-    pushLatencyMs: summarize(pushLatencies),
+    pushLatencyMs: summarize(pushLatencies.slice(firstPush)),
     ackLatencyMs: summarize(ackLatencies),
-    missingPushes: expectedPushes - pushLatencies.length,
+    missingPushes: expectedPushes - (pushLatencies.length - firstPush),
     errors,
     eventLoopUtilization: Math.round(busy * 100) / 100,
     cpuMsPerMessage: Math.round(((cpuUsed.user + cpuUsed.system) / 1000 / Math.max(1, sent)) * 10) / 10,

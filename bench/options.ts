@@ -35,8 +35,12 @@ export interface BenchOptions {
   readonly groupMessages: number;
   /** Offline member devices that come back after the group's messages; their usage is scaled to all (0 skips the return). */
   readonly groupReturning: number;
-  /** Seconds of 1:1 traffic (on the 1:1 stream), alone and beside the group's fan-out on its own stream (0 skips it), its rate and conversations. */
+  /**
+   * Seconds of 1:1 traffic (on the 1:1 stream), alone and as many beside the group's fan-out on its own
+   * stream (0 skips it), taken in turns over `groupInterferenceRounds`; its rate and conversations.
+   */
   readonly groupInterferenceSeconds: number;
+  readonly groupInterferenceRounds: number;
   readonly groupInterferenceRate: number;
   readonly groupInterferenceConversations: number;
   /** Only the group section: its figures replace the `groupFanout` entry of the results file, the rest stays. */
@@ -85,7 +89,8 @@ export const defaultOptions: BenchOptions = {
   groupOnline: 20,
   groupMessages: 5,
   groupReturning: 40,
-  groupInterferenceSeconds: 8,
+  groupInterferenceSeconds: 24,
+  groupInterferenceRounds: 4,
   groupInterferenceRate: 10,
   groupInterferenceConversations: 3,
   groupOnly: false,
@@ -122,7 +127,7 @@ const rateOnly: Partial<Record<keyof BenchOptions, unknown>> = {
 
 const usage = `npm run bench -- [--rate 50] [--seconds 10] [--pairs 10] [--steps 25,50,100] [--step-seconds 5]
   [--budget-seconds 60 (the step-up's, from its start)] [--warmup-seconds 10 (at 20 msg/s)] [--p99-limit-ms 200] [--sync-messages 1000] [--group-members 1024] [--group-online 20]
-  [--group-messages 5] [--group-returning 40] [--group-interference-seconds 8] [--group-interference-rate 10]
+  [--group-messages 5] [--group-returning 40] [--group-interference-seconds 24] [--group-interference-rounds 4] [--group-interference-rate 10]
   [--group-interference-conversations 3] [--group-only] [--presence-pairs 10] [--typing-seconds 6] [--sdk-sessions 200] [--sdk-messages 2000]
   [--bundle-import-runs 3] [--lambda-memory-mb 0 (each function's own)]
   [--media-crypto-mb 256] [--media-transfer-mb 10] [--media-transfer-rounds 3] [--no-media] [--media-only]
@@ -152,6 +157,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     '--group-messages': 'groupMessages',
     '--group-returning': 'groupReturning',
     '--group-interference-seconds': 'groupInterferenceSeconds',
+    '--group-interference-rounds': 'groupInterferenceRounds',
     '--group-interference-rate': 'groupInterferenceRate',
     '--group-interference-conversations': 'groupInterferenceConversations',
     '--presence-pairs': 'presencePairs',
@@ -193,8 +199,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   if (parsed.groupMembers > 0 && (parsed.groupMembers < parsed.groupOnline + 1 || parsed.groupMessages < 1 || parsed.groupOnline < 1)) {
     throw new Error(`--group-members must leave room for the sender and --group-online ≥ 1 members, with --group-messages ≥ 1\n${usage}`);
   }
-  if (parsed.groupInterferenceSeconds > 0 && (parsed.groupInterferenceRate <= 0 || parsed.groupInterferenceConversations < 1)) {
-    throw new Error(`--group-interference-rate must be positive and --group-interference-conversations ≥ 1\n${usage}`);
+  if (parsed.groupInterferenceSeconds > 0 && (parsed.groupInterferenceRate <= 0 || parsed.groupInterferenceConversations < 1 || !Number.isInteger(parsed.groupInterferenceRounds) || parsed.groupInterferenceRounds < 1)) {
+    throw new Error(`--group-interference-rate must be positive, --group-interference-conversations and --group-interference-rounds whole numbers ≥ 1\n${usage}`);
   }
   if (parsed.groupOnly && parsed.groupMembers === 0) throw new Error(`--group-only needs --group-members > 0\n${usage}`);
   if (parsed.mediaTransferMb > 0 && parsed.mediaTransferRounds < 1) throw new Error(`--media-transfer-rounds must be ≥ 1\n${usage}`);

@@ -126,7 +126,7 @@ function groupRows(group: GroupFanoutRun | null): [string, string][] {
     [
       `1:1 SEND → PUSH p99 at ${apart?.rate ?? '—'} msg/s, on their own stream: alone; beside a group's fan-out on the groups' stream (target ≤ ${INTERFERENCE_P99_RATIO_TARGET}×)`,
       apart
-        ? `${ms(apart.alone.p99)}; ${ms(apart.withGroupFanout.p99)} with ${apart.groupMessages} group messages (${apart.p99Ratio ?? '—'}×, ${met(apart.p99Ratio !== null && apart.p99Ratio <= INTERFERENCE_P99_RATIO_TARGET)}); ${apart.inTheGroupsBatches ?? '—'} of ${apart.conversations} conversations in the group's batches${apart.placement ? ` (${placementText(apart.placement)})` : ''}`
+        ? `${ms(apart.alone.p99)}; ${ms(apart.withGroupFanout.p99)} with ${apart.groupMessages} group messages (${apart.p99Ratio ?? '—'}×, ${met(apart.p99Ratio !== null && apart.p99Ratio <= INTERFERENCE_P99_RATIO_TARGET)}; ${apart.alone.count} and ${apart.withGroupFanout.count} latencies over ${apart.rounds ?? 1} rounds taken in turns, each round's own: ${apart.roundRatios?.map((ratio) => `${ratio ?? '—'}×`).join(', ') ?? '—'}); ${apart.inTheGroupsBatches ?? '—'} of ${apart.conversations} conversations in the group's batches${apart.placement ? ` (${placementText(apart.placement)})` : ''}`
         : 'not run',
     ],
   ];

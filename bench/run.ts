@@ -119,11 +119,11 @@ async function timeGroupFanoutIfAsked(parley: ParleyLocal, counter: RequestCount
     lambdaMemoryMb: options.lambdaMemoryMb,
     interference:
       options.groupInterferenceSeconds > 0
-        ? { rate: options.groupInterferenceRate, seconds: options.groupInterferenceSeconds, conversations: options.groupInterferenceConversations }
+        ? { rate: options.groupInterferenceRate, seconds: options.groupInterferenceSeconds, rounds: options.groupInterferenceRounds, conversations: options.groupInterferenceConversations }
         : null,
   });
   say(`  last online member: p50 ${group.lastOnlineMemberMs.p50} ms, max ${group.lastOnlineMemberMs.max} ms; $${group.usdPerMillionMessagesWithReturn} per million with the group's share of the return ($${group.usdPerMillionMessagesWithFullReturn} with the full return)`);
-  if (group.interference) say(`  1:1 p99 (their own stream, not the group's): ${group.interference.alone.p99} ms alone, ${group.interference.withGroupFanout.p99} ms beside the fan-out`);
+  if (group.interference) say(`  1:1 p99 (their own stream, not the group's): ${group.interference.alone.p99} ms alone, ${group.interference.withGroupFanout.p99} ms beside the fan-out (rounds: ${group.interference.roundRatios?.join('×, ')}×)`);
   return group;
 }
 
