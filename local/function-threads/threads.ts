@@ -42,14 +42,17 @@ export interface FunctionThreads {
  */
 const YOUNG_GENERATION_MB = 48;
 
-interface Pending {
+export interface Pending {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
+  readonly functionId: FunctionId;
   /** performance.now() when it was posted. */
   readonly since: number;
+  /** How long invocations of its function have taken lately, ms (see `Durations`). */
+  readonly expectedMs: number;
 }
 
-interface FunctionThread {
+export interface FunctionThread {
   readonly worker: Worker;
   readonly pending: Map<number, Pending>;
 }
@@ -66,6 +69,7 @@ export async function startFunctionThreads(options: FunctionThreadsOptions): Pro
    * start, as on one thread) rather than whenever load first sends it there.
    */
   const used = new Set<FunctionId>();
+  const durations = new Durations();
 
   const start = (): { thread: FunctionThread; ready: Promise<void> } => {
     const setup = options.setup();
@@ -101,6 +105,7 @@ export async function startFunctionThreads(options: FunctionThreadsOptions): Pro
             if ('report' in message) options.instrumentation?.onReport(message.report);
             const waiting = thread.pending.get(message.id);
             thread.pending.delete(message.id);
+            if (waiting) durations.record(waiting.functionId, performance.now() - waiting.since);
             if (message.type === 'result') waiting?.resolve(message.value);
             else waiting?.reject(errorOf(message.error));
             return;
@@ -144,13 +149,14 @@ export async function startFunctionThreads(options: FunctionThreadsOptions): Pro
     invoke(functionId, event) {
       if (stopping) return Promise.reject(new Error('The function threads have stopped'));
       const id = ++nextId;
-      const thread = leastBusy(threads, id);
+      const expectedMs = durations.expected(functionId);
+      const thread = threads[leastBusy(threads, id)]!;
       if (!used.has(functionId)) {
         used.add(functionId);
         for (const other of threads) if (other !== thread) other.worker.postMessage({ type: 'load', functionId } satisfies ThreadLoad);
       }
       return new Promise((resolve, reject) => {
-        thread.pending.set(id, { resolve, reject, since: performance.now() });
+        thread.pending.set(id, { resolve, reject, functionId, since: performance.now(), expectedMs });
         try {
           thread.worker.postMessage({ type: 'invoke', id, functionId, event } satisfies ThreadInvoke);
         } catch (error) {
@@ -165,22 +171,45 @@ export async function startFunctionThreads(options: FunctionThreadsOptions): Pro
 }
 
 /**
- * The thread with the least work in hand, by the time its invocations in flight have run so far: a thread
- * busy with a group fan-out for a second is passed over for one with a few 1:1 invocations of some
- * milliseconds each, which counting invocations would see as busier. Among idle threads, each in turn.
+ * How long each function's invocations have taken lately, ms: a moving average, so that the threads' load
+ * counts a group fan-out as the hundred milliseconds of work it will be from the moment it starts, not as
+ * the few it has run so far.
  */
-function leastBusy(threads: readonly FunctionThread[], turn: number): FunctionThread {
-  const now = performance.now();
-  const load = (thread: FunctionThread) => {
-    let elapsed = 0;
-    for (const { since } of thread.pending.values()) elapsed += now - since;
-    return elapsed;
-  };
-  let chosen = threads[turn % threads.length]!;
-  let least = load(chosen);
-  for (const candidate of threads) {
-    const candidateLoad = load(candidate);
-    if (candidateLoad < least) [chosen, least] = [candidate, candidateLoad];
+export class Durations {
+  private readonly mean = new Map<FunctionId, number>();
+
+  record(functionId: FunctionId, ms: number): void {
+    const mean = this.mean.get(functionId);
+    this.mean.set(functionId, mean === undefined ? ms : mean + (ms - mean) * DURATION_WEIGHT);
   }
+
+  /** 0 for a function not invoked before: its elapsed time stands for it. */
+  expected(functionId: FunctionId): number {
+    return this.mean.get(functionId) ?? 0;
+  }
+}
+
+/** The weight of the latest invocation in a function's moving average of durations. */
+const DURATION_WEIGHT = 0.2;
+
+/**
+ * The thread with the least work in hand: each invocation in flight counts as long as its function's
+ * invocations take (or as long as it has run, if longer). A thread that has just started a group fan-out
+ * (~100 ms) is passed over for one with a few 1:1 invocations of some milliseconds each, which counting
+ * invocations, or their elapsed time alone, would see as busier: an invocation sent to the fan-out's thread
+ * runs between its steps, its SEND's ACK ~3× later. Among idle threads, each in turn. Answers its index.
+ */
+export function leastBusy(threads: readonly Pick<FunctionThread, 'pending'>[], turn: number, now = performance.now()): number {
+  const load = (thread: Pick<FunctionThread, 'pending'>) => {
+    let work = 0;
+    for (const { since, expectedMs } of thread.pending.values()) work += Math.max(expectedMs, now - since);
+    return work;
+  };
+  let chosen = turn % threads.length;
+  let least = load(threads[chosen]!);
+  threads.forEach((candidate, index) => {
+    const candidateLoad = load(candidate);
+    if (candidateLoad < least) [chosen, least] = [index, candidateLoad];
+  });
   return chosen;
 }
