@@ -8,8 +8,7 @@
 import { MAX_ACKNOWLEDGED, type GroupCursor, type PushFrame } from '../protocol/frames';
 import type { Deps } from '../runtime/deps';
 import type { Caller } from '../runtime/gateway-events';
-import { GROUP_CONVERSATION_PREFIX } from '../send/conversations';
-import { conversationsStartingWith, type GroupWindowRow } from '../tables/conversations';
+import type { GroupWindowRow } from '../tables/conversations';
 import { positionOf, type QueueableFrame } from '../tables/device-queues';
 import { getDevice, isAddressable } from '../tables/devices';
 import { cursorsOfDevice } from '../tables/group-delivery';
@@ -59,14 +58,11 @@ export const isForDevice = (caller: Caller, window: Pick<TimelineWindow, 'joined
   !(entry.frame.from.userId === caller.userId && entry.frame.from.deviceId === caller.deviceId) &&
   (window.joinedVersion === undefined || entry.groupVersion === undefined || entry.groupVersion >= window.joinedVersion);
 
-/**
- * The user's rows of its groups and the device's cursor in each. `groups`: the user's group rows when the
- * caller reads them anyway (SYNC reads them with its delivery states).
- */
+/** The user's rows of its groups (`groups`, which SYNC reads with its delivery states) and the device's cursor in each. */
 export async function readDeviceGroups(
   deps: Deps,
   caller: Caller,
-  groups: Promise<readonly GroupWindowRow[]> = conversationsStartingWith(deps, caller.userId, GROUP_CONVERSATION_PREFIX),
+  groups: Promise<readonly GroupWindowRow[]>,
 ): Promise<{ rows: GroupWindowRow[]; cursors: Map<string, string> }> {
   const rows = [...(await groups)];
   if (rows.length === 0) return { rows, cursors: new Map() };
