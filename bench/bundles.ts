@@ -133,7 +133,7 @@ function lambdaEnvironment(functionId: FunctionId, definition: FunctionDefinitio
     AWS_REGION: 'us-east-1',
     AWS_LAMBDA_FUNCTION_NAME: functionId,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memorySizeOf(functionId, {})),
-    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
     AWS_ACCESS_KEY_ID: 'ASIABENCH',
     AWS_SECRET_ACCESS_KEY: 'bench',
     AWS_SESSION_TOKEN: 'bench',

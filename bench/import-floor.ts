@@ -1,6 +1,6 @@
 /**
  * Where a bundle's import time goes: each part a handler bundle is made of, bundled alone exactly as
- * lib/functions.ts bundles a function (`bundlingFor`, minified CJS for node22), then `require`d in a fresh
+ * lib/functions.ts bundles a function (`bundlingFor`, minified CJS for node24), then `require`d in a fresh
  * `node` `runs` times (median CPU and wall). The SDK parts make and configure their clients as
  * lambdas/runtime/clients/*.ts do, so they are what a function pays before its first request; the sum of
  * the parts a function holds is its import floor with these packages.

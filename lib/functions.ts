@@ -111,7 +111,7 @@ export interface ParleyFunctionOptions {
    */
   readonly tracing?: TracingMode;
   /**
-   * esbuild options, merged over Parley's: minified CommonJS for Node 22 with source maps, the AWS SDK
+   * esbuild options, merged over Parley's: minified CommonJS for Node 24 with source maps, the AWS SDK
    * bundled so that Lambda runs the SDK versions the tests ran.
    * @default - Parley's bundling options unchanged
    */
@@ -155,7 +155,7 @@ export const DEFAULT_BUNDLING: BundlingOptions = {
   // it: `--enable-source-maps` (NODE_OPTIONS) made every cold start parse it, some 15% of the import.
   sourceMap: true,
   sourcesContent: false,
-  target: 'node22',
+  target: 'node24',
   format: OutputFormat.CJS,
   // Prefer packages' ES module builds: esbuild tree-shakes them (a fifth off a handler bundle), still
   // emitting CommonJS.
@@ -244,7 +244,7 @@ export class ParleyFunctions extends Construct {
         projectRoot: PROJECT_ROOT,
         ...(fs.existsSync(lockFile) ? { depsLockFilePath: lockFile } : {}),
         description: definition.description,
-        runtime: lambda.Runtime.NODEJS_22_X,
+        runtime: lambda.Runtime.NODEJS_24_X,
         architecture: lambda.Architecture.ARM_64,
         memorySize: memorySizeOf(functionId, props),
         ...(props.reservedConcurrency === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrency }),
@@ -264,7 +264,7 @@ export class ParleyFunctions extends Construct {
       logGroup.grantWrite(fn);
       grantDeclaredAccess(fn, definition, props.storage);
       grantPushEndpoints(fn, (definition as FunctionDefinition).pushEndpoints ?? [], pushApplications);
-      acknowledgeByDesignFindings(fn, role, definition);
+      acknowledgeByDesignFindings(role, definition);
       return { functionId, fn, logGroup };
     });
     this.functions = Object.fromEntries(made.map(({ functionId, fn }) => [functionId, fn])) as Record<
@@ -407,19 +407,11 @@ function grantPresigning(fn: NodejsFunction, bucket: s3.IBucket, definition: Buc
   });
 }
 
-function acknowledgeByDesignFindings(fn: NodejsFunction, role: iam.Role, definition: FunctionDefinition): void {
+function acknowledgeByDesignFindings(role: iam.Role, definition: FunctionDefinition): void {
   Validations.of(role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
       'X-Ray’s PutTraceSegments and PutTelemetryRecords have no resource-level permissions' +
       (definition.sendsSms ? '; an SMS published to a phone number names no SNS resource either.' : '.'),
-  });
-  Validations.of(fn).acknowledge({
-    id: 'AwsSolutions-L1',
-    reason:
-      'Node.js 22 rather than 24: the code and its tests run on Node.js >=20.19 (package.json engines; npm test, ' +
-      'the local runtime and CI use the machine’s Node, 20 today), Lambda retired Node.js 20 with its end of life ' +
-      '(April 2026), so 22 is the supported runtime nearest to what is tested; the bundles target node22. Moving ' +
-      'tests and functions to 24 together is a tested upgrade of its own.',
   });
 }

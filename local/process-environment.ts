@@ -9,6 +9,4 @@ export function useLocalProcessEnvironment(logLevel: 'INFO' | 'ERROR' | 'SILENT'
   process.env.POWERTOOLS_DEV ??= 'false';
   process.env.AWS_REGION ??= 'us-east-1';
   process.env.AWS_EC2_METADATA_DISABLED = 'true';
-  // This machine runs Node 20 (Lambda runs 22); the SDK's warning about 2027 would only add noise here.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 }

@@ -57,9 +57,9 @@ describe('functions', () => {
   });
 
   describe.each(definitions)('%s', (functionId, definition) => {
-    it('runs on Node.js 22, ARM64, with active tracing and its default memory', () => {
+    it('runs on Node.js 24, ARM64, with active tracing and its default memory', () => {
       expect(functionResource(functionId).Properties).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         TracingConfig: { Mode: 'Active' },
         MemorySize: memorySizeOf(functionId, {}),

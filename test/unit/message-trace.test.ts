@@ -83,7 +83,7 @@ beforeAll(async () => {
 afterAll(() => daemon.close());
 
 beforeEach(() => {
-  Object.assign(process.env, { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', POWERTOOLS_TRACE_ENABLED: 'true' });
+  Object.assign(process.env, { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x', POWERTOOLS_TRACE_ENABLED: 'true' });
   sent = [];
   db.reset();
   kinesis.reset();
