@@ -85,6 +85,9 @@ const WATERMARK_PAGE = 100;
  * computed. A member counted off twice (a retried leave) only makes the count short: computed again early.
  */
 export async function memberMovedOn(deps: Deps, conversationId: string, had: string, by: ReceiptRecord['by']): Promise<void> {
+  // Read after the member's write, and strongly: a recomputation that counted the member at `had` and
+  // read the positions again before that write counts on the member to count itself out, which it does
+  // only if it sees that watermark. A stale read would keep the count above zero, and the group's ticks, for good.
   const mark = await getWatermark(deps, conversationId);
   if (mark && had !== mark.upTo) return;
   if (mark && ((await leaveWatermark(deps, conversationId, mark.upTo)) ?? 1) > 0) return;

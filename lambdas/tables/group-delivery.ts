@@ -122,8 +122,11 @@ export async function membersWithDelivered(deps: Deps, conversationId: string, p
   return (await memberItems(deps, conversationId, false)).filter((item) => memberPositionOf(item) >= position).map((item) => item.userId);
 }
 
+/** The group's watermark, strongly consistent: a member that moved on must see a watermark set just before (see `memberMovedOn`). */
 export async function getWatermark(deps: Deps, conversationId: string): Promise<DeliveryWatermark | undefined> {
-  const { Item } = await deps.clients.db.send(new GetCommand({ TableName: tableName(deps, 'groupDelivery'), Key: { conversationId, userId: WATERMARK } }));
+  const { Item } = await deps.clients.db.send(
+    new GetCommand({ TableName: tableName(deps, 'groupDelivery'), Key: { conversationId, userId: WATERMARK }, ConsistentRead: true }),
+  );
   return Item as DeliveryWatermark | undefined;
 }
 
