@@ -23,6 +23,12 @@ export interface BenchOptions {
   readonly warmupSeconds: number;
   /** Latency a rate must keep its p99 under to hold, ms. */
   readonly p99LimitMs: number;
+  /**
+   * Seconds of the low-rate run (0 skips it), at `lowRate` msg/s: SEND → PUSH at a rate a person might
+   * send, over enough PUSHes (200 at 5 msg/s for 20 s) that its p99 is not simply the slowest one.
+   */
+  readonly lowRateSeconds: number;
+  readonly lowRate: number;
   /** Messages queued for the offline device of the SYNC run. */
   readonly syncMessages: number;
   /** Session setups the client SDK's crypto figure times (0 skips the SDK figures). */
@@ -82,6 +88,8 @@ export const defaultOptions: BenchOptions = {
   budgetSeconds: 60,
   warmupSeconds: 10,
   p99LimitMs: 200,
+  lowRateSeconds: 20,
+  lowRate: 5,
   syncMessages: 1000,
   sdkSessions: 200,
   sdkMessages: 2000,
@@ -111,7 +119,7 @@ export const defaultOptions: BenchOptions = {
 };
 
 /**
- * `--rate-only`: the local stack's rate figures alone (the fixed rate and the step-up), about a minute, for
+ * `--rate-only`: the local stack's rate figures alone (the low rate, the fixed rate and the step-up), about a minute and a half, for
  * measuring a change to the local runtime; the results go to a temporary file, not bench/results.json, unless `--out` follows.
  */
 const rateOnly: Partial<Record<keyof BenchOptions, unknown>> = {
@@ -126,14 +134,15 @@ const rateOnly: Partial<Record<keyof BenchOptions, unknown>> = {
 };
 
 const usage = `npm run bench -- [--rate 50] [--seconds 10] [--pairs 10] [--steps 25,50,100] [--step-seconds 5]
-  [--budget-seconds 60 (the step-up's, from its start)] [--warmup-seconds 10 (at 20 msg/s)] [--p99-limit-ms 200] [--sync-messages 1000] [--group-members 1024] [--group-online 20]
+  [--budget-seconds 60 (the step-up's, from its start)] [--warmup-seconds 10 (at 20 msg/s)] [--p99-limit-ms 200]
+  [--low-rate 5] [--low-rate-seconds 20] [--sync-messages 1000] [--group-members 1024] [--group-online 20]
   [--group-messages 5] [--group-returning 40] [--group-interference-seconds 24] [--group-interference-rounds 4] [--group-interference-rate 10]
   [--group-interference-conversations 3] [--group-only] [--presence-pairs 10] [--typing-seconds 6] [--sdk-sessions 200] [--sdk-messages 2000]
   [--bundle-import-runs 3] [--lambda-memory-mb 0 (each function's own)]
   [--media-crypto-mb 256] [--media-transfer-mb 10] [--media-transfer-rounds 3] [--no-media] [--media-only]
   [--out bench/results.json] [--no-delivered] [--verbose] [--loopback] [--no-emulator-thread] [--function-threads 2]
   (--steps none skips the step-up)
-  --rate-only    only the fixed rate and the step-up (no bundles, SDK, SYNC, group, presence or media), written to
+  --rate-only    only the low rate, the fixed rate and the step-up (no bundles, SDK, SYNC, group, presence or media), written to
                  parley-bench-rate-only.json in the temporary folder unless --out follows it
   --loopback     the stack's DynamoDB, Kinesis and @connections requests over loopback HTTP instead of in process
   --no-emulator-thread   DynamoDB and Kinesis on the main thread with everything else, not on a thread of their own
@@ -149,6 +158,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     '--budget-seconds': 'budgetSeconds',
     '--warmup-seconds': 'warmupSeconds',
     '--p99-limit-ms': 'p99LimitMs',
+    '--low-rate': 'lowRate',
+    '--low-rate-seconds': 'lowRateSeconds',
     '--sync-messages': 'syncMessages',
     '--sdk-sessions': 'sdkSessions',
     '--sdk-messages': 'sdkMessages',

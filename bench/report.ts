@@ -9,6 +9,7 @@ import type { PresenceRun } from './presence';
 import type { SdkCryptoRun } from './sdk-crypto';
 import type { BundlesRun } from './bundles';
 import type { SyncRun } from './sync-time';
+import { formatTargets, TARGETS, type TargetCheck } from './targets';
 
 export interface Results {
   readonly generatedAt: string;
@@ -16,6 +17,8 @@ export interface Results {
   readonly options: object;
   readonly setupSeconds: number;
   readonly totalSeconds: number;
+  /** SEND → PUSH at a low rate (5 msg/s), long enough for a p99 of 200 PUSHes; null if skipped. */
+  readonly lowRate: RateRun | null;
   readonly fixedRate: RateRun & { settled: boolean };
   readonly maxRate: MaxRate | null;
   readonly sync: SyncRun | null;
@@ -36,6 +39,8 @@ export interface Results {
   readonly costOfLoneMessage: CostModel;
   /** Attachments: the SDK's crypto on a large file, a transfer through the local stack, the cost model. */
   readonly media: MediaResults | null;
+  /** Issue 11's targets with this run's figures (bench/targets.ts). */
+  readonly targets: readonly TargetCheck[];
 }
 
 const pad = (text: string, width: number) => text.padEnd(width);
@@ -78,9 +83,8 @@ function mediaCostLines(media: MediaResults | null): string[] {
 export const formatMediaTable = (media: MediaResults): string => [...aligned(mediaRows(media)), ...mediaCostLines(media)].join('\n');
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${value} ms`);
 
-/** Issue 11's targets for groups. */
-const GROUP_USD_PER_MILLION_TARGET = 1000;
-const INTERFERENCE_P99_RATIO_TARGET = 2;
+const GROUP_USD_PER_MILLION_TARGET = TARGETS.groupUsdPerMillionMessages;
+const INTERFERENCE_P99_RATIO_TARGET = TARGETS.interferenceP99Ratio;
 
 /** Where the interference run's records went: each stream with its shards and lanes (of the parallelization factor). */
 function placementText(placement: NonNullable<GroupInterferenceRun['placement']>): string {
@@ -156,8 +160,12 @@ function groupCostLines(group: GroupFanoutRun | null): string[] {
 export const formatGroupTable = (group: GroupFanoutRun): string => [...aligned(groupRows(group)), ...groupCostLines(group)].join('\n');
 
 export function formatTable(results: Results): string {
-  const { fixedRate: run, maxRate, sync, groupFanout: group, presence, sdk, bundles, cost, costOfLoneMessage: lone } = results;
+  const { lowRate: low, fixedRate: run, maxRate, sync, groupFanout: group, presence, sdk, bundles, cost, costOfLoneMessage: lone } = results;
   const rows: [string, string][] = [
+    [
+      `Delivery latency SEND → PUSH at ${low?.offeredRate ?? '—'} msg/s × ${low?.seconds ?? '—'} s, ${low?.conversations ?? '—'} conversations`,
+      low ? `p50 ${ms(low.pushLatencyMs.p50)}, p99 ${ms(low.pushLatencyMs.p99)}, max ${ms(low.pushLatencyMs.max)} (${low.pushLatencyMs.count} PUSHes)` : 'not run',
+    ],
     [
       `Delivery latency SEND → PUSH at ${run.offeredRate} msg/s × ${run.seconds} s, ${run.conversations} conversations`,
       `p50 ${ms(run.pushLatencyMs.p50)}, p99 ${ms(run.pushLatencyMs.p99)}, max ${ms(run.pushLatencyMs.max)}`,
@@ -221,5 +229,6 @@ export function formatTable(results: Results): string {
     lines.push(...costLines(presence.presenceCost.lines));
   }
   lines.push(...groupCostLines(group));
+  lines.push('', ...formatTargets(results.targets));
   return lines.join('\n');
 }
