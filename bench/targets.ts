@@ -3,8 +3,10 @@
  * Parley stands. Only what one run can judge gets a verdict: whether a bundle over 300 KB needs its
  * bytes is argued in the README, so that line states the count and leaves the verdict to it (`met: null`).
  */
-import { BUNDLE_TARGETS } from './bundles';
 import type { Results } from './report';
+
+/** A bundle of at most 300 KB, imported in at most 40 ms of CPU on this machine. */
+export const BUNDLE_TARGETS = { bytes: 300 * 1024, importCpuMs: 40 } as const;
 
 export const TARGETS = {
   requestsPerMessage: 27,

@@ -1,5 +1,4 @@
-import { formatTargets, targetChecks, TARGETS } from '../../bench/targets';
-import { BUNDLE_TARGETS } from '../../bench/bundles';
+import { BUNDLE_TARGETS, formatTargets, targetChecks, TARGETS } from '../../bench/targets';
 import type { Results } from '../../bench/report';
 
 type Measured = Omit<Results, 'targets'>;
