@@ -71,6 +71,9 @@ export async function deliverGroupReceipt(deps: Deps, record: ReceiptRecord, del
   }
 }
 
+/** How long a watermark stands before a member moving on past it has it computed again (see `memberMovedOn`). */
+export const WATERMARK_RECHECK_MS = 15 * 60_000;
+
 /** Timeline entries one pass reads when the watermark moves (more are read page by page). */
 const WATERMARK_PAGE = 100;
 
@@ -89,7 +92,14 @@ export async function memberMovedOn(deps: Deps, conversationId: string, had: str
   // read the positions again before that write counts on the member to count itself out, which it does
   // only if it sees that watermark. A stale read would keep the count above zero, and the group's ticks, for good.
   const mark = await getWatermark(deps, conversationId);
-  if (mark && had !== mark.upTo) return;
+  if (mark && had !== mark.upTo) {
+    // Past the watermark: counted elsewhere. But a member that moved on and died before counting itself
+    // out (its retry finds its cursor moved, and counts nothing) would hold the count above zero for
+    // good: a watermark that has stood this long is computed again from the positions, which is safe at
+    // any time (a tick is never early), and costs one recomputation per group per interval.
+    if (deps.now() - (mark.setAt ?? 0) >= WATERMARK_RECHECK_MS) await recomputeWatermark(deps, conversationId, mark.upTo, by);
+    return;
+  }
   if (mark && ((await leaveWatermark(deps, conversationId, mark.upTo)) ?? 1) > 0) return;
   await recomputeWatermark(deps, conversationId, mark?.upTo, by);
 }

@@ -29,6 +29,8 @@ export interface DeliveryWatermark {
   readonly upTo: string;
   /** How many members stand at `upTo`: when the last of them moves on, the watermark is read again. */
   readonly atMin: number;
+  /** When it was computed (epoch ms); none on a watermark from before this was kept. */
+  readonly setAt?: number;
 }
 
 /** The attribute of a member's item that holds one of its devices' cursor. */
@@ -155,12 +157,12 @@ export async function leaveWatermark(deps: Deps, conversationId: string, upTo: s
  * Sets the watermark computed from the members' positions, if it still stands where it was read (`from`,
  * none for a group without one) and only forward: of two recomputations at once, one wins. Answers whether it moved.
  */
-export async function moveWatermark(deps: Deps, conversationId: string, from: string | undefined, to: DeliveryWatermark): Promise<boolean> {
+export async function moveWatermark(deps: Deps, conversationId: string, from: string | undefined, to: Omit<DeliveryWatermark, 'setAt'>): Promise<boolean> {
   const moved = await ifConditionHolds(
     deps.clients.db.send(
       new PutCommand({
         TableName: tableName(deps, 'groupDelivery'),
-        Item: { conversationId, userId: WATERMARK, ...to },
+        Item: { conversationId, userId: WATERMARK, ...to, setAt: deps.now() },
         ConditionExpression: from === undefined ? 'attribute_not_exists(upTo)' : 'upTo = :from',
         ...(from === undefined ? {} : { ExpressionAttributeValues: { ':from': from } }),
       }),

@@ -8,6 +8,7 @@ import { startParleyLocal, type ParleyLocal } from '../../local/runtime';
 import type { DeviceCredentials } from '../../lambdas/protocol/credentials';
 import { MAX_CIPHERTEXT_CHARS } from '../../lambdas/protocol/frames';
 import { METRIC } from '../../lambdas/runtime/metrics';
+import { WATERMARK_RECHECK_MS } from '../../lambdas/fanout/group-receipts';
 import { call, connectDevice, linkDevice, registerAccount, request, type DeviceSocket } from '../support/device-client';
 import { syncQueue } from '../support/sync-queue';
 import { readStream, type StreamedRecord } from '../support/message-stream';
@@ -23,7 +24,9 @@ let dave: DeviceCredentials;
  * While armed, the stack's reads of `groupDelivery` by BatchGetItem wait until `armed` of them are under
  * way (so that concurrent acknowledgements all read before any writes), and its device cursor writes are counted.
  */
-const groupDeliveryWatch = { armed: 0, waiting: [] as (() => void)[], cursorWrites: 0, heldPositionReads: [] as HeldRead[], groupItemReads: 0 };
+const groupDeliveryWatch = { armed: 0, waiting: [] as (() => void)[], cursorWrites: 0, heldPositionReads: [] as HeldRead[], groupItemReads: 0, killNextCount: false };
+/** How far ahead of the real clock the handlers' clock runs. */
+let clockAhead = 0;
 
 /** One read held back: `reached` once it is done, its answer given once `open` is called. */
 interface HeldRead {
@@ -51,6 +54,11 @@ const watchGroupDelivery = <T extends object>(client: T): T => {
       const watch = groupDeliveryWatch;
       if (watch.armed && context.commandName === 'UpdateItemCommand' && args.input.TableName === table && args.input.ExpressionAttributeNames?.['#cursor']) watch.cursorWrites++;
       if (context.commandName === 'GetItemCommand' && args.input.TableName === parley.resources.tables.groups) watch.groupItemReads++;
+      if (watch.killNextCount && context.commandName === 'UpdateItemCommand' && args.input.TableName === table && /ADD atMin/.test(args.input.UpdateExpression ?? '')) {
+        // The invocation dies between a member's cursor write and its count out of the watermark.
+        watch.killNextCount = false;
+        throw new Error('killed between the cursor write and the count');
+      }
       if (watch.heldPositionReads.length && context.commandName === 'QueryCommand' && args.input.TableName === table && args.input.ConsistentRead) {
         const held = watch.heldPositionReads.shift()!;
         // The members' positions are read; the answer waits: what is written meanwhile is not in it.
@@ -72,7 +80,7 @@ const watchGroupDelivery = <T extends object>(client: T): T => {
 };
 
 beforeAll(async () => {
-  parley = await startParleyLocal({ webSocketPort: 0, httpPort: 0, instrumentClients: watchGroupDelivery });
+  parley = await startParleyLocal({ webSocketPort: 0, httpPort: 0, instrumentClients: watchGroupDelivery, now: () => Date.now() + clockAhead });
   [alice, bob, carol, dave] = await Promise.all(['+14155557001', '+14155557002', '+14155557003', '+14155557004'].map((n) => registerAccount(parley, n)));
   aliceTablet = await linkDevice(parley, alice, 'Tablet');
 });
@@ -597,6 +605,36 @@ describe('group receipts', () => {
     await acknowledgeGroupMessage(carol, conversationId, third);
     expect(await everyoneHas(third, 'third')).toMatchObject({ conversationId, msgIds: [third], everyone: true });
     await phone.close();
+  });
+
+  it('ticks a message whose last member died between its cursor write and its count, once the watermark has stood too long', async () => {
+    const { conversationId } = await aliceBobAndCarol('Died midway');
+    const { socket: phone, msgId } = await sendToGroup(alice, conversationId);
+    await acknowledgeGroupMessage(bob, conversationId, msgId);
+    const carolDevice = await connectDevice(parley, carol);
+    const { cursor } = (await syncQueue(carolDevice)).find((f) => f.type === 'PUSH' && f.msgId === msgId);
+    groupDeliveryWatch.killNextCount = true;
+    carolDevice.send({ action: 'DELIVERED', requestId: 'killed', groups: [{ conversationId, cursor }] });
+    expect(await carolDevice.next((f) => f.requestId === 'killed')).toMatchObject({ type: 'ERROR' });
+    expect(groupDeliveryWatch.killNextCount).toBe(false);
+    // Carol's retry finds her cursor moved and counts nothing: the watermark's count stays above zero.
+    carolDevice.send({ action: 'DELIVERED', requestId: 'retry', groups: [{ conversationId, cursor }] });
+    expect(await carolDevice.next((f) => f.requestId === 'retry')).not.toMatchObject({ type: 'ERROR' });
+    await carolDevice.close();
+    await parley.drainStreams();
+    await expect(phone.next((f) => f.type === 'RECEIPT' && f.everyone, 300)).rejects.toThrow();
+    // A quarter of an hour on, the next member to move on past the watermark (Alice, sending again) has it computed again.
+    clockAhead = WATERMARK_RECHECK_MS;
+    try {
+      await phone.close();
+      // Alice's phone again (the new connection replaces the first), with the tick pushed to it.
+      const next = await sendToGroup(alice, conversationId);
+      const tick = await next.socket.next((f) => f.type === 'RECEIPT' && f.status === 'delivered' && f.everyone, 5000);
+      expect(tick).toMatchObject({ conversationId, msgIds: [msgId], everyone: true });
+      await next.socket.close();
+    } finally {
+      clockAhead = 0;
+    }
   });
 
   it("ticks the messages a group's first watermark starts past", async () => {
