@@ -25,7 +25,7 @@ import { functions, type FunctionDefinition, type FunctionId } from '../lambdas/
 import { buckets, streams, tables } from '../lambdas/resources';
 import { coldStartEvents } from './cold-start-events';
 import type { Results } from './report';
-import { BUNDLE_TARGETS, targetChecks } from './targets';
+import { BUNDLE_TARGETS, targetChecks, verdict as met } from './targets';
 
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -295,7 +295,6 @@ export function formatBundles(run: BundlesRun): string {
   );
   const over = run.functions.filter((f) => f.bytes > BUNDLE_TARGETS.bytes);
   const slow = run.functions.filter((f) => f.importCpuMs > BUNDLE_TARGETS.importCpuMs);
-  const met = (ok: boolean) => (ok ? 'met' : 'not met');
   lines.push(
     `${'(all)'.padEnd(width)}largest ${kb(run.largestBytes)}, median ${kb(run.medianBytes)}; import CPU slowest ${run.slowestImportCpuMs} ms, median ${run.medianImportCpuMs} ms; wall median ${run.medianImportMs} ms (median of ${run.importRuns} runs each)`,
     `${'(path)'.padEnd(width)}first invocation CPU median ${run.medianFirstInvocationCpuMs} ms; import + first invocation median ${run.medianColdStartCpuMs} ms`,

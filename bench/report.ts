@@ -9,7 +9,7 @@ import type { PresenceRun } from './presence';
 import type { SdkCryptoRun } from './sdk-crypto';
 import type { BundlesRun } from './bundles';
 import type { SyncRun } from './sync-time';
-import { formatTargets, TARGETS, type TargetCheck } from './targets';
+import { formatTargets, TARGETS, verdict as met, type TargetCheck } from './targets';
 
 export interface Results {
   readonly generatedAt: string;
@@ -83,8 +83,6 @@ function mediaCostLines(media: MediaResults | null): string[] {
 export const formatMediaTable = (media: MediaResults): string => [...aligned(mediaRows(media)), ...mediaCostLines(media)].join('\n');
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${value} ms`);
 
-const GROUP_USD_PER_MILLION_TARGET = TARGETS.groupUsdPerMillionMessages;
-const INTERFERENCE_P99_RATIO_TARGET = TARGETS.interferenceP99Ratio;
 
 /** Where the interference run's records went: each stream with its shards and lanes (of the parallelization factor). */
 function placementText(placement: NonNullable<GroupInterferenceRun['placement']>): string {
@@ -93,7 +91,6 @@ function placementText(placement: NonNullable<GroupInterferenceRun['placement']>
   const oneToOne = streams.map((stream) => `1:1 on ${stream}: ${placement.conversations.filter((c) => c.stream === stream).map(where).join(', ')}`);
   return `group on ${placement.group.stream}: ${where(placement.group)}; ${oneToOne.join('; ')}; lanes of ${placement.parallelization}`;
 }
-const met = (ok: boolean) => (ok ? 'met' : 'NOT MET');
 
 function groupRows(group: GroupFanoutRun | null): [string, string][] {
   const back = group?.offlineReturn;
@@ -116,9 +113,9 @@ function groupRows(group: GroupFanoutRun | null): [string, string][] {
     ],
     ["  + the group messages' share of the return (full less baseline: a device returns for its 1:1 queue anyway)", back ? `$${back.groupShare.usdPerMillionMessages.toFixed(2)}` : 'not run'],
     [
-      `  = with the group's share of the return (target ≤ $${GROUP_USD_PER_MILLION_TARGET}); with the full return beside it`,
+      `  = with the group's share of the return (target ≤ $${TARGETS.groupUsdPerMillionMessages}); with the full return beside it`,
       group && back
-        ? `$${group.usdPerMillionMessagesWithReturn.toFixed(2)} (${met(group.usdPerMillionMessagesWithReturn <= GROUP_USD_PER_MILLION_TARGET)}); $${group.usdPerMillionMessagesWithFullReturn.toFixed(2)} with the full return`
+        ? `$${group.usdPerMillionMessagesWithReturn.toFixed(2)} (${met(group.usdPerMillionMessagesWithReturn <= TARGETS.groupUsdPerMillionMessages)}); $${group.usdPerMillionMessagesWithFullReturn.toFixed(2)} with the full return`
         : '—',
     ],
     [
@@ -128,9 +125,9 @@ function groupRows(group: GroupFanoutRun | null): [string, string][] {
         : '—',
     ],
     [
-      `1:1 SEND → PUSH p99 at ${apart?.rate ?? '—'} msg/s, on their own stream: alone; beside a group's fan-out on the groups' stream (target ≤ ${INTERFERENCE_P99_RATIO_TARGET}×)`,
+      `1:1 SEND → PUSH p99 at ${apart?.rate ?? '—'} msg/s, on their own stream: alone; beside a group's fan-out on the groups' stream (target ≤ ${TARGETS.interferenceP99Ratio}×)`,
       apart
-        ? `${ms(apart.alone.p99)}; ${ms(apart.withGroupFanout.p99)} with ${apart.groupMessages} group messages (${apart.p99Ratio ?? '—'}×, ${met(apart.p99Ratio !== null && apart.p99Ratio <= INTERFERENCE_P99_RATIO_TARGET)}; ${apart.alone.count} and ${apart.withGroupFanout.count} latencies over ${apart.rounds ?? 1} rounds taken in turns, each round's own: ${apart.roundRatios?.map((ratio) => `${ratio ?? '—'}×`).join(', ') ?? '—'}); ${apart.inTheGroupsBatches ?? '—'} of ${apart.conversations} conversations in the group's batches${apart.placement ? ` (${placementText(apart.placement)})` : ''}`
+        ? `${ms(apart.alone.p99)}; ${ms(apart.withGroupFanout.p99)} with ${apart.groupMessages} group messages (${apart.p99Ratio ?? '—'}×, ${met(apart.p99Ratio !== null && apart.p99Ratio <= TARGETS.interferenceP99Ratio)}; ${apart.alone.count} and ${apart.withGroupFanout.count} latencies over ${apart.rounds ?? 1} rounds taken in turns, each round's own: ${apart.roundRatios?.map((ratio) => `${ratio ?? '—'}×`).join(', ') ?? '—'}); ${apart.inTheGroupsBatches ?? '—'} of ${apart.conversations} conversations in the group's batches${apart.placement ? ` (${placementText(apart.placement)})` : ''}`
         : 'not run',
     ],
   ];
