@@ -42,9 +42,15 @@ function npmStart(args: string[], until?: RegExp): Promise<{ status: number | nu
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../../bin/parley-local.ts'), ...args]);
     let stdout = '';
     let stderr = '';
+    let interrupted = false;
     child.stdout.on('data', (chunk) => {
       stdout += chunk;
-      if (until?.test(stdout)) child.kill('SIGINT');
+      // One Ctrl-C: a second, sent on a later chunk of output (the rest of the banner, the stop's log),
+      // would meet the default handler once the first has been taken, and kill the process mid-stop.
+      if (!interrupted && until?.test(stdout)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
     });
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('exit', (status) => resolve({ status, stdout, stderr }));
