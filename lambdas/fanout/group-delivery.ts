@@ -22,7 +22,7 @@ import { listJoinedDevices, listUnlistedDevices } from '../groups/member-devices
 import { positionOf, waitingExpiry } from '../tables/device-queues';
 import { getTally, openTally } from '../tables/group-receipts';
 import { advanceMemberDelivery, forgetMember } from '../tables/group-delivery';
-import { memberMovedOn } from './group-receipts';
+import { checkWatermark, memberMovedOn } from './group-receipts';
 import { sendToDevices } from '../connect/sessions';
 import { countDeliveries } from './delivery-metrics';
 import { getGroupMembers } from '../tables/groups';
@@ -109,8 +109,9 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
   // The sender has its own message: its position moves to it when it had every message before (else its
   // next acknowledgement moves it), so the sender never holds back its own "delivered to everyone" tick.
   const before = latest && latest.msgId !== record.msgId ? latest.position : '';
-  const had = await advanceMemberDelivery(deps, record.conversationId, from.userId, cursor, before);
-  if (had !== undefined) await memberMovedOn(deps, record.conversationId, had, from);
+  const move = await advanceMemberDelivery(deps, record.conversationId, from.userId, cursor, before);
+  if (move) await memberMovedOn(deps, record.conversationId, move, from);
+  await checkWatermark(deps, record.conversationId, from);
 }
 
 /** A membership change reaches every device of the members, and of the users it removed. */
@@ -155,7 +156,6 @@ export async function deliverGroupChange(deps: Deps, record: GroupChangeRecord):
   // A member who left no longer holds back the group's "delivered to everyone" ticks; a tick its leaving
   // completes names who removed it (its primary device: a change is made by a user, not a device).
   for (const userId of left) {
-    const had = await forgetMember(deps, record.conversationId, userId);
-    await memberMovedOn(deps, record.conversationId, had, { userId: by, deviceId: PRIMARY_DEVICE_ID });
+    await memberMovedOn(deps, record.conversationId, await forgetMember(deps, record.conversationId, userId), { userId: by, deviceId: PRIMARY_DEVICE_ID });
   }
 }

@@ -13,7 +13,16 @@ import type { Deps } from '../runtime/deps';
 import { isAddressable, listDevices } from '../tables/devices';
 import { positionOf, type QueueableFrame } from '../tables/device-queues';
 import { getTally, markEveryone, tally, type GroupReceiptTally, type TallyStatus } from '../tables/group-receipts';
-import { getWatermark, leaveWatermark, memberPositions, moveWatermark, type DeliveryWatermark } from '../tables/group-delivery';
+import {
+  getWatermark,
+  leaveWatermark,
+  markCounted,
+  memberStandings,
+  moveWatermark,
+  type DeliveryWatermark,
+  type MemberMove,
+  type MemberStanding,
+} from '../tables/group-delivery';
 import { readTimeline } from '../tables/group-timeline';
 import { receiptServerTs } from '../send/receipts';
 import { queueAndPush } from './queue-and-push';
@@ -71,50 +80,49 @@ export async function deliverGroupReceipt(deps: Deps, record: ReceiptRecord, del
   }
 }
 
-/** How long a watermark stands before a member moving on past it has it computed again (see `memberMovedOn`). */
+/** How long a watermark stands before a group message's fan-out has it computed again (see `checkWatermark`). */
 export const WATERMARK_RECHECK_MS = 15 * 60_000;
 
 /** Timeline entries one pass reads when the watermark moves (more are read page by page). */
 const WATERMARK_PAGE = 100;
 
 /**
- * A member's position moved on from `had` (`''`: it had none), or the member left. Unless it stood at the
- * watermark, nothing follows; if it was the last member there, the watermark is computed again from every
- * member's position, and the sender of each message it moved over gets the "delivered to everyone" receipt.
- * A tick may come late (a crash between the member's write and this), never early.
+ * A member's position moved on, or the member left. Unless the watermark counted it at the position it
+ * had (its item carries that position, see `markCounted`), nothing follows, and nothing is read: past the
+ * watermark, it was counted elsewhere; short of it (a member who joined after the watermark was computed),
+ * it was not counted. If it was the last member counted there, the watermark is computed again from every
+ * member's position, and the sender of each message it moved over gets the "delivered to everyone"
+ * receipt. A tick may come late (a crash between the member's write and this), never early.
  *
- * A member stands at the watermark only at `upTo` itself: past it, it was counted elsewhere; short of it (with
- * no position while the watermark is past `''`) it was not counted, having joined after the watermark was
- * computed. A member counted off twice (a retried leave) only makes the count short: computed again early.
+ * A member counted off twice (a retried leave, or counted out by a recomputation too, see there) only
+ * makes the count short: computed again early. A mark naming a watermark that has moved on finds the
+ * count's condition false and counts nothing.
  */
-export async function memberMovedOn(deps: Deps, conversationId: string, had: string, by: ReceiptRecord['by']): Promise<void> {
-  // Read after the member's write, and strongly: a recomputation that counted the member at `had` and
-  // read the positions again before that write counts on the member to count itself out, which it does
-  // only if it sees that watermark. A stale read would keep the count above zero, and the group's ticks, for good.
+export async function memberMovedOn(deps: Deps, conversationId: string, move: MemberMove, by: ReceiptRecord['by']): Promise<void> {
+  if (!move.counted) return;
+  if (((await leaveWatermark(deps, conversationId, move.had)) ?? 1) > 0) return;
+  await recomputeWatermark(deps, conversationId, move.had, by);
+}
+
+/**
+ * After a group message, computes the group's first watermark, or one that has stood too long: a member
+ * that moved on and died before counting itself out (its retry finds its cursor moved, and counts nothing)
+ * would otherwise hold the count above zero for good. Computing it again from the positions is safe at any
+ * time (a tick is never early) and costs one read per message and one recomputation per group per interval.
+ */
+export async function checkWatermark(deps: Deps, conversationId: string, by: ReceiptRecord['by']): Promise<void> {
   const mark = await getWatermark(deps, conversationId);
-  if (mark && had !== mark.upTo) {
-    // Past the watermark: counted elsewhere. But a member that moved on and died before counting itself
-    // out (its retry finds its cursor moved, and counts nothing) would hold the count above zero for
-    // good: a watermark that has stood this long is computed again from the positions, which is safe at
-    // any time (a tick is never early), and costs one recomputation per group per interval.
-    if (deps.now() - (mark.setAt ?? 0) >= WATERMARK_RECHECK_MS) await recomputeWatermark(deps, conversationId, mark.upTo, by);
-    return;
-  }
-  if (mark && ((await leaveWatermark(deps, conversationId, mark.upTo)) ?? 1) > 0) return;
+  if (mark && deps.now() - (mark.setAt ?? 0) < WATERMARK_RECHECK_MS) return;
   await recomputeWatermark(deps, conversationId, mark?.upTo, by);
 }
 
 /** The lowest of the members' positions (`''` for a member with none) and how many stand at it; none without members. */
-function watermarkOf(members: readonly string[], held: ReadonlyMap<string, string>): DeliveryWatermark | undefined {
-  const positions = members.map((userId) => held.get(userId) ?? '');
+function watermarkOf(members: readonly string[], held: ReadonlyMap<string, MemberStanding>): DeliveryWatermark | undefined {
+  const positions = members.map((userId) => held.get(userId)?.position ?? '');
   if (positions.length === 0) return undefined;
   const upTo = positions.reduce((a, b) => (b < a ? b : a));
   return { upTo, atMin: positions.filter((position) => position === upTo).length };
 }
-
-/** Every member's stored position, by userId (strongly consistent). */
-const heldPositions = async (deps: Deps, conversationId: string): Promise<Map<string, string>> =>
-  new Map((await memberPositions(deps, conversationId)).map((member) => [member.userId, member.position]));
 
 /**
  * The watermark the positions of the group's members give now (a member with none, such as one of a
@@ -124,16 +132,17 @@ const heldPositions = async (deps: Deps, conversationId: string): Promise<Map<st
 async function currentWatermark(
   deps: Deps,
   conversationId: string,
-): Promise<{ mark: DeliveryWatermark; members: string[]; held: Map<string, string> } | undefined> {
-  const [held, group] = await Promise.all([heldPositions(deps, conversationId), getGroupMembers(deps, groupIdOfConversation(conversationId) ?? '')]);
+): Promise<{ mark: DeliveryWatermark; members: string[]; held: Map<string, MemberStanding> } | undefined> {
+  const [held, group] = await Promise.all([memberStandings(deps, conversationId), getGroupMembers(deps, groupIdOfConversation(conversationId) ?? '')]);
   const members = group ? Object.keys(group.members) : [];
   const mark = watermarkOf(members, held);
   return mark && { mark, members, held };
 }
 
 /**
- * Computes the watermark from the members' positions and tells the senders of the messages it moved
- * over (all up to it, for the group's first watermark: none was told before).
+ * Computes the watermark from the members' positions, tells the senders of the messages it moved over
+ * (all up to it, for the group's first watermark: none was told before), and marks the members it counted
+ * with it (those marked already at it are not written again).
  *
  * A member counted at the new watermark that moved on between the read of the positions and the write
  * read the old watermark, past which it stood: it counted itself out of nothing, and the new count
@@ -155,7 +164,11 @@ async function recomputeWatermark(deps: Deps, conversationId: string, from: stri
     const { mark, members, held } = read;
     if (!(await moveWatermark(deps, conversationId, from, mark))) return;
     if (from === undefined || mark.upTo > from) await tellSendersUpTo(deps, conversationId, from, mark.upTo, by);
-    const heldNow = await heldPositions(deps, conversationId);
+    // Marked before the positions are read again: a member that moves on after its mark counts itself
+    // out, one that moved before is counted out below, one in between both (short: computed again early).
+    const counted = members.filter((userId) => (held.get(userId)?.position ?? '') === mark.upTo && held.get(userId)?.countedAt !== mark.upTo);
+    await markCounted(deps, conversationId, counted, mark.upTo);
+    const heldNow = await memberStandings(deps, conversationId);
     const now = watermarkOf(members.filter((userId) => heldNow.has(userId) || !held.has(userId)), heldNow);
     // Positions only grow: a lowest position past `upTo` means no member stands there any more.
     const stillAt = now?.upTo === mark.upTo ? now.atMin : 0;

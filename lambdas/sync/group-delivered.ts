@@ -55,8 +55,8 @@ export async function acknowledgeGroupEntries(
   // An action (`control`) is no chat-list line: a preview at its cursor is ignored, and named so.
   const named = delivered.find((entry) => entry.position === ack.cursor && entry.position === last.position && !entry.control);
   const preview = ack.ciphertext !== undefined && named ? { msgId: named.msgId, serverTs: named.serverTs, ciphertext: ack.ciphertext } : undefined;
-  const { moved, memberHad } = await advanceDeviceCursor(deps, window.conversationId, caller.userId, caller.deviceId, last.position, preview);
-  if (moved && memberHad !== undefined) await memberMovedOn(deps, window.conversationId, memberHad, { userId: caller.userId, deviceId: caller.deviceId });
+  const { moved, memberMove } = await advanceDeviceCursor(deps, window.conversationId, caller.userId, caller.deviceId, last.position, preview);
+  if (memberMove) await memberMovedOn(deps, window.conversationId, memberMove, { userId: caller.userId, deviceId: caller.deviceId });
   return { delivered: delivered.length, previewStored: moved && preview !== undefined };
 }
 

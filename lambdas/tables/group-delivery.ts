@@ -8,6 +8,9 @@
  * the lowest member position and how many members stand at it. Every message up to the watermark is with
  * every member, and the sender's "delivered to everyone" tick follows it, so a member's return costs one
  * write (and, for a member at the watermark, one count), not one tally write per message it moved over.
+ * A member the watermark counted carries the position it was counted at (`countedAt`), so that the write
+ * that moves it on tells, from the item it replaced, whether it stood at the watermark: a member past it
+ * (nearly every one in a large group) moves on without reading the watermark.
  * That write also keeps the chat-list preview the device sent with its acknowledgement (`preview<deviceId>`),
  * so a group's preview costs no write of its own in `conversations`.
  */
@@ -17,6 +20,7 @@ import { ifConditionHolds } from './conditional-write';
 import { queryAll } from './query-all';
 import { batchGet, batchGetTogether, type TableRead } from './batch-requests';
 import { QUEUE_TTL_MS } from './device-queues';
+import { mapConcurrently } from '../runtime/concurrency';
 
 /** Epoch seconds (the TTL attribute) 30 days from now: as long as a group message is kept. */
 const expiresFromNow = (deps: Deps) => Math.ceil((deps.now() + QUEUE_TTL_MS) / 1000);
@@ -48,19 +52,36 @@ export function memberPositionOf(item: Record<string, unknown> | undefined): str
     .reduce((furthest, [, value]) => ((value as string) > furthest ? (value as string) : furthest), '');
 }
 
-/** The member's position before a write that moved to `position` (its `ALL_OLD`), if the write moved it. */
-const movedFrom = (old: Record<string, unknown> | undefined, position: string): string | undefined => {
+/** The attribute of a member's item naming the watermark position it was counted at (see `markCounted`). */
+const COUNTED_AT = 'countedAt';
+
+/** A member's position moved on (or the member left). */
+export interface MemberMove {
+  /** The position it had (`''` for none). */
+  readonly had: string;
+  /** Whether a watermark counted the member at `had`: only then may its moving on complete one. */
+  readonly counted: boolean;
+}
+
+/** What the item a write replaced (`ALL_OLD`) tells of the member's move. */
+const moveOf = (old: Record<string, unknown> | undefined): MemberMove => {
   const had = memberPositionOf(old);
-  return had < position ? had : undefined;
+  return { had, counted: old?.[COUNTED_AT] === had };
+};
+
+/** The member's move from the item a write that moved it to `position` replaced, if the write moved it. */
+const movedFrom = (old: Record<string, unknown> | undefined, position: string): MemberMove | undefined => {
+  const move = moveOf(old);
+  return move.had < position ? move : undefined;
 };
 
 /**
  * Moves the member's position forward to `position`, keeping the item 30 days from now; with `ifHad`,
  * only if it had a position and stood at `ifHad` or later (the sender of a message, who had every message
- * before it). Answers the position it had (`''` for none) when it moved, or `undefined` when it was at or
- * past `position` already (a repeated or late acknowledgement moves nothing) or short of `ifHad`.
+ * before it). Answers its move when it moved, or `undefined` when it was at or past `position` already (a
+ * repeated or late acknowledgement moves nothing) or short of `ifHad`.
  */
-export async function advanceMemberDelivery(deps: Deps, conversationId: string, userId: string, position: string, ifHad?: string): Promise<string | undefined> {
+export async function advanceMemberDelivery(deps: Deps, conversationId: string, userId: string, position: string, ifHad?: string): Promise<MemberMove | undefined> {
   if (ifHad !== undefined) {
     // The member's position is the furthest of several attributes, which no condition can compare: it is
     // read first. A position only grows, so one read at `ifHad` or later still is when the write lands.
@@ -90,14 +111,37 @@ async function getMember(deps: Deps, conversationId: string, userId: string): Pr
 }
 
 /**
- * The member left the group: its position no longer holds the watermark back. Answers the position it had,
- * `''` for none (a member of a group from before positions were kept, which a watermark counts at `''`).
+ * The member left the group: its position no longer holds the watermark back. Answers its move from the
+ * position it had, `''` for none (a member of a group from before positions were kept, which a watermark
+ * counts at `''`).
  */
-export async function forgetMember(deps: Deps, conversationId: string, userId: string): Promise<string> {
+export async function forgetMember(deps: Deps, conversationId: string, userId: string): Promise<MemberMove> {
   const { Attributes } = await deps.clients.db.send(
     new DeleteCommand({ TableName: tableName(deps, 'groupDelivery'), Key: { conversationId, userId }, ReturnValues: 'ALL_OLD' }),
   );
-  return memberPositionOf(Attributes);
+  return moveOf(Attributes);
+}
+
+/** Marks written at once: a group's first watermark counts every member. */
+const MARK_CONCURRENCY = 32;
+
+/**
+ * The watermark at `upTo` counted these members there: each carries it, so that the write that moves it
+ * on (or deletes it) tells it was counted. Made with the item if the member has none (a member with no
+ * position, counted at `''`), kept 30 days as the member's other attributes are.
+ */
+export async function markCounted(deps: Deps, conversationId: string, userIds: readonly string[], upTo: string): Promise<void> {
+  await mapConcurrently(userIds, MARK_CONCURRENCY, (userId) =>
+    deps.clients.db.send(
+      new UpdateCommand({
+        TableName: tableName(deps, 'groupDelivery'),
+        Key: { conversationId, userId },
+        UpdateExpression: 'SET #counted = :upTo, expiresAt = if_not_exists(expiresAt, :exp)',
+        ExpressionAttributeNames: { '#counted': COUNTED_AT },
+        ExpressionAttributeValues: { ':upTo': upTo, ':exp': expiresFromNow(deps) },
+      }),
+    ),
+  );
 }
 
 /** Every member item of the group (not the watermark), as read by `consistent` or not. */
@@ -111,12 +155,22 @@ const memberItems = async (deps: Deps, conversationId: string, consistent: boole
     })
   ).filter((item) => item.userId !== WATERMARK);
 
-/** Every member's position that has one (strongly consistent: the watermark is computed from it). */
-export async function memberPositions(deps: Deps, conversationId: string): Promise<{ userId: string; position: string }[]> {
-  return (await memberItems(deps, conversationId, true)).flatMap((item) => {
-    const position = memberPositionOf(item);
-    return position ? [{ userId: item.userId, position }] : [];
-  });
+/** Where a member stands, from its item. */
+export interface MemberStanding {
+  /** Its position, `''` for none. */
+  readonly position: string;
+  /** The watermark position it was last counted at, if any. */
+  readonly countedAt?: string;
+}
+
+/** Every member that has an item, by userId (strongly consistent: the watermark is computed from it). */
+export async function memberStandings(deps: Deps, conversationId: string): Promise<Map<string, MemberStanding>> {
+  return new Map(
+    (await memberItems(deps, conversationId, true)).map((item) => {
+      const countedAt = item[COUNTED_AT];
+      return [item.userId, { position: memberPositionOf(item), ...(typeof countedAt === 'string' ? { countedAt } : {}) }];
+    }),
+  );
 }
 
 /** The members who have the group's messages up to `position` at least. */
@@ -124,11 +178,12 @@ export async function membersWithDelivered(deps: Deps, conversationId: string, p
   return (await memberItems(deps, conversationId, false)).filter((item) => memberPositionOf(item) >= position).map((item) => item.userId);
 }
 
-/** The group's watermark, strongly consistent: a member that moved on must see a watermark set just before (see `memberMovedOn`). */
+/**
+ * The group's watermark, eventually consistent: it is read only to find one missing or standing too long
+ * (see `checkWatermark`), and a stale answer only has it computed again, which is safe at any time.
+ */
 export async function getWatermark(deps: Deps, conversationId: string): Promise<DeliveryWatermark | undefined> {
-  const { Item } = await deps.clients.db.send(
-    new GetCommand({ TableName: tableName(deps, 'groupDelivery'), Key: { conversationId, userId: WATERMARK }, ConsistentRead: true }),
-  );
+  const { Item } = await deps.clients.db.send(new GetCommand({ TableName: tableName(deps, 'groupDelivery'), Key: { conversationId, userId: WATERMARK } }));
   return Item as DeliveryWatermark | undefined;
 }
 
@@ -229,8 +284,8 @@ export async function cursorsOfDevice(deps: Deps, userId: string, deviceId: numb
  * kept 30 days from now, and with it its member's position, the furthest of its devices' cursors (see
  * `memberPositionOf`), so that the write moves both whichever device of the member is ahead.
  * `moved`: false when the device's cursor was at or past `position` already (a repeat, a late retry).
- * `memberHad`: the position the member had (`''` for none) when it moved too, from the item the write
- * replaced, so that of two devices of one member acknowledging at once exactly one moves it.
+ * `memberMove`: the member's move when it moved too, from the item the write replaced, so that of two
+ * devices of one member acknowledging at once exactly one moves it.
  * `preview`: of the message at `position`, kept with the cursor when it moves (the device's preview is
  * then of its newest message); a cursor that does not move keeps the preview it had.
  */
@@ -241,7 +296,7 @@ export async function advanceDeviceCursor(
   deviceId: number,
   position: string,
   preview?: Omit<GroupPreview, 'storedAt'>,
-): Promise<{ moved: boolean; memberHad?: string }> {
+): Promise<{ moved: boolean; memberMove?: MemberMove }> {
   const moved = await ifConditionHolds(
     deps.clients.db.send(
       new UpdateCommand({
@@ -258,6 +313,6 @@ export async function advanceDeviceCursor(
     ),
   );
   if (!moved) return { moved: false };
-  const memberHad = movedFrom(moved.Attributes, position);
-  return { moved: true, ...(memberHad !== undefined ? { memberHad } : {}) };
+  const memberMove = movedFrom(moved.Attributes, position);
+  return { moved: true, ...(memberMove !== undefined ? { memberMove } : {}) };
 }

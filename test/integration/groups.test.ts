@@ -623,7 +623,7 @@ describe('group receipts', () => {
     await carolDevice.close();
     await parley.drainStreams();
     await expect(phone.next((f) => f.type === 'RECEIPT' && f.everyone, 300)).rejects.toThrow();
-    // A quarter of an hour on, the next member to move on past the watermark (Alice, sending again) has it computed again.
+    // A quarter of an hour on, the group's next message has it computed again.
     clockAhead = WATERMARK_RECHECK_MS;
     try {
       await phone.close();
@@ -641,28 +641,25 @@ describe('group receipts', () => {
     const { conversationId } = await aliceBobAndCarol('First watermark');
     const phone = await connectDevice(parley, alice);
     const msgId = randomUUID();
-    // The group has no watermark yet. The fan-out's (Alice has her message) and Bob's acknowledgement's
-    // computations of the first one read the positions before Carol acknowledges; hers, the last read,
-    // sets it: past the message already.
-    const [sender, bobs] = [holdPositionRead(), holdPositionRead()];
+    // The group has no watermark yet: the message's fan-out computes the first one. It reads the positions
+    // before Bob and Carol acknowledge, who count nothing themselves (no watermark counted them), and counts
+    // both out when it reads the positions again: its next computation starts past the message.
+    const positions = holdPositionRead();
     phone.send({ action: 'GROUP_SEND', requestId: 'm', msgId, conversationId, seq: 1, groupVersion: 1, ciphertext: 'AAAA' });
-    await sender.reached;
+    await positions.reached;
     const acknowledge = async (device: DeviceCredentials) => {
       const socket = await connectDevice(parley, device);
       const { cursor } = (await syncQueue(socket)).find((f) => f.type === 'PUSH' && f.msgId === msgId);
       socket.send({ action: 'DELIVERED', requestId: 'd', groups: [{ conversationId, cursor }] });
+      await socket.next((f) => f.requestId === 'd');
       return socket;
     };
-    const bobDevice = await acknowledge(bob);
-    await bobs.reached;
-    const carolDevice = await acknowledge(carol);
-    await carolDevice.next((f) => f.requestId === 'd');
-    [sender, bobs].forEach((held) => held.open());
-    await bobDevice.next((f) => f.requestId === 'd');
+    const sockets = [await acknowledge(bob), await acknowledge(carol)];
+    positions.open();
     await parley.drainStreams();
     expect(await phone.next((f) => f.type === 'RECEIPT' && f.status === 'delivered', 5000)).toMatchObject({ msgIds: [msgId], everyone: true });
     await expect(phone.next((f) => f.type === 'RECEIPT', 300)).rejects.toThrow();
-    await Promise.all([phone, bobDevice, carolDevice].map((socket) => socket.close()));
+    await Promise.all([phone, ...sockets].map((socket) => socket.close()));
   });
 
   it('lets a member with no recorded position (a group from before positions were kept) hold the tick back', async () => {
