@@ -9,7 +9,8 @@
  * watermark), and what the sample used is scaled to every offline device. Before the measured messages
  * the sample returns twice, to one warm-up message each: a return in a group that has been running finds
  * its member past the group's watermark (held by the slowest member), not every member at the group's
- * creation. Connecting is left out (a device connects whatever it finds).
+ * creation. Connecting is left out (a device connects whatever it finds). The measured returns SYNC one
+ * device at a time, so that the Lambda duration lines price each invocation's own wall time.
  *
  * A device returns at its own rhythm (for its 1:1 queue too) whether or not a group wrote to it, so only
  * what the group messages add to a return is theirs: the sample then returns once more to acknowledge
@@ -256,7 +257,11 @@ async function measureReturn(parley: ParleyLocal, counter: RequestCounter, conne
   await settle(parley);
   counter.reset();
   resetFrameCounts();
-  const found = await mapConcurrently(returning, 4, (device) => device.syncAll());
+  // One device at a time: each SYNC's wall time, which the duration lines price, is then its own, as on AWS,
+  // where each invocation has a sandbox to itself, and not also the other returns' CPU on the two shared
+  // cores (the 1:1 costs price messages sent alone for the same reason).
+  const found: unknown[][] = [];
+  for (const device of returning) found.push(await device.syncAll());
   await settle(parley, 400, 60_000);
   // The last DELIVERED of each device has no answer: wait for its invocation, and what it put on the stream.
   while (counter.inFlight() > 0) await sleep(50);
