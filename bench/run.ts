@@ -166,10 +166,10 @@ async function main(): Promise<void> {
   if (options.mediaOnly) return runMediaOnly(options);
   if (options.groupOnly) return runGroupOnly(options);
   const started = performance.now();
-  const mediaCrypto = await measureMediaCryptoIfAsked(options);
   const counter = new RequestCounter();
   const parley = await startStack(counter, options);
-  let measured: Omit<Results, 'targets' | 'bundles' | 'sdk' | 'totalSeconds'>;
+  let measured: Omit<Results, 'targets' | 'bundles' | 'sdk' | 'media' | 'totalSeconds'>;
+  let mediaTransfer: MediaTransferRun | null;
   try {
     say(`Registering ${options.pairs} pairs of users (2 devices each) and connecting their devices…`);
     const pairs = await createPairs(parley, options.pairs);
@@ -225,7 +225,7 @@ async function main(): Promise<void> {
       say(`  typing p50 ${presence.typingLatencyMs.p50} ms, p99 ${presence.typingLatencyMs.p99} ms; $${presence.typingCost.usdPerMillionMessages} per million typing frames, $${presence.presenceCost.usdPerMillionMessages} per million presence changes`);
     }
 
-    const media = mediaResults(mediaCrypto, await measureMediaTransferIfAsked(parley, counter, options), options.lambdaMemoryMb);
+    mediaTransfer = await measureMediaTransferIfAsked(parley, counter, options);
 
     // Both priced with the durations of the messages alone: the fixed rate's grow with this machine's load.
     const priceAt = (scenario: string, measured: Usage, measuredFrames: FrameCounts, messages: number) =>
@@ -266,15 +266,16 @@ async function main(): Promise<void> {
       lambdaDurationsMs: { atFixedRate: durations(usage), alone: durations(lowLoad) },
       cost,
       costOfLoneMessage,
-      media,
     };
     await closeAll(pairs.flatMap((pair) => [...pair.alice, ...pair.bob]));
   } finally {
     await parley.stop();
   }
-  // After the stack, not before it: building 51 bundles (and the SDK's sessions) in this process left its
-  // heap grown, and the stack after them took a fifth more CPU per message and held 30–40 msg/s where it
-  // held 50 without them. The cold starts themselves run in processes of their own.
+  // After the stack, not before it: building 51 bundles, the SDK's sessions and a 256 MiB attachment's
+  // crypto in this process left its heap grown, and the stack after them took a fifth to three quarters
+  // more CPU per message and held 30–40 msg/s where it held 50 without them. The bundles' cold starts run
+  // in processes of their own.
+  const media = mediaResults(await measureMediaCryptoIfAsked(options), mediaTransfer, options.lambdaMemoryMb);
   let bundles = null;
   if (options.bundleImportRuns > 0) {
     say(`Lambda bundles: building each function as the CDK does, timing ${options.bundleImportRuns} cold starts of each…`);
@@ -287,7 +288,7 @@ async function main(): Promise<void> {
     sdk = await measureSdkCrypto(options.sdkSessions, options.sdkMessages);
     say(`  ${sdk.sessionSetups.perSecond} setups/s; ${sdk.messages.oneDirection.usEach} µs per message (encrypt+decrypt)`);
   }
-  const all: Omit<Results, 'targets'> = { ...measured, sdk, bundles, totalSeconds: seconds(started) };
+  const all: Omit<Results, 'targets'> = { ...measured, sdk, bundles, media, totalSeconds: seconds(started) };
   const results: Results = { ...all, targets: targetChecks(all) };
   writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\n${formatTable(results)}\n\nWritten to ${options.out} (${results.totalSeconds} s in all).`);
