@@ -4,10 +4,9 @@
  * to SYNC 1,000 queued messages, the AWS requests and dollars per million 1:1 messages, the time and
  * cost of one message to a 1,024-member group, and what the client SDK's Signal protocol work costs
  * (session setups per second, encrypt+decrypt per message), typing latency and the cost of a typing frame
- * and of a presence change (bench/presence.ts). Media: the SDK's attachment crypto on a large file (before
- * the stack starts), attachments uploaded and downloaded through the stack, and dollars per million media
- * messages (bench/media-transfer.ts). Once the stack has stopped, each Lambda bundle's size and import time
- * (bench/bundles.ts) and the SDK's Signal protocol work.
+ * and of a presence change (bench/presence.ts). First of all, each Lambda bundle's size and
+ * import time (bench/bundles.ts). Last, media: the SDK's attachment crypto on a large file, attachments
+ * uploaded and downloaded through the stack, and dollars per million media messages (bench/media-transfer.ts).
  * Writes bench/results.json and prints a table. Flags: see bench/options.ts (`npm run bench -- --help`).
  */
 import './environment';
@@ -166,10 +165,22 @@ async function main(): Promise<void> {
   if (options.mediaOnly) return runMediaOnly(options);
   if (options.groupOnly) return runGroupOnly(options);
   const started = performance.now();
+  // Before the stack starts, so nothing else in this process takes CPU.
+  let bundles = null;
+  if (options.bundleImportRuns > 0) {
+    say(`Lambda bundles: building each function as the CDK does, timing ${options.bundleImportRuns} cold starts of each…`);
+    bundles = await measureBundles(options.bundleImportRuns);
+    say(`  largest ${Math.round(bundles.largestBytes / 1024)} KB; import CPU median ${bundles.medianImportCpuMs} ms, slowest ${bundles.slowestImportCpuMs} ms; first invocation CPU median ${bundles.medianFirstInvocationCpuMs} ms`);
+  }
+  let sdk = null;
+  if (options.sdkSessions > 0 && options.sdkMessages > 0) {
+    say(`Client SDK: ${options.sdkSessions} session setups, ${options.sdkMessages} messages of 200 bytes each way…`);
+    sdk = await measureSdkCrypto(options.sdkSessions, options.sdkMessages);
+    say(`  ${sdk.sessionSetups.perSecond} setups/s; ${sdk.messages.oneDirection.usEach} µs per message (encrypt+decrypt)`);
+  }
+  const mediaCrypto = await measureMediaCryptoIfAsked(options);
   const counter = new RequestCounter();
   const parley = await startStack(counter, options);
-  let measured: Omit<Results, 'targets' | 'bundles' | 'sdk' | 'media' | 'totalSeconds'>;
-  let mediaTransfer: MediaTransferRun | null;
   try {
     say(`Registering ${options.pairs} pairs of users (2 devices each) and connecting their devices…`);
     const pairs = await createPairs(parley, options.pairs);
@@ -225,7 +236,7 @@ async function main(): Promise<void> {
       say(`  typing p50 ${presence.typingLatencyMs.p50} ms, p99 ${presence.typingLatencyMs.p99} ms; $${presence.typingCost.usdPerMillionMessages} per million typing frames, $${presence.presenceCost.usdPerMillionMessages} per million presence changes`);
     }
 
-    mediaTransfer = await measureMediaTransferIfAsked(parley, counter, options);
+    const media = mediaResults(mediaCrypto, await measureMediaTransferIfAsked(parley, counter, options), options.lambdaMemoryMb);
 
     // Both priced with the durations of the messages alone: the fixed rate's grow with this machine's load.
     const priceAt = (scenario: string, measured: Usage, measuredFrames: FrameCounts, messages: number) =>
@@ -251,47 +262,33 @@ async function main(): Promise<void> {
       loneFrames,
       lone.sent,
     );
-    measured = {
+    const measured: Omit<Results, 'targets'> = {
       generatedAt: new Date().toISOString(),
       machine: { loadAverageAtEnd: os.loadavg().map((load) => Math.round(load * 100) / 100), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.arch()}` },
       options,
       setupSeconds,
+      totalSeconds: seconds(started),
       lowRate,
       fixedRate: { ...run, settled },
       maxRate,
       sync,
       groupFanout,
       presence,
+      sdk,
+      bundles,
       perMessage: perMessageUsage,
       lambdaDurationsMs: { atFixedRate: durations(usage), alone: durations(lowLoad) },
       cost,
       costOfLoneMessage,
+      media,
     };
+    const results: Results = { ...measured, targets: targetChecks(measured) };
+    writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`\n${formatTable(results)}\n\nWritten to ${options.out} (${results.totalSeconds} s in all).`);
     await closeAll(pairs.flatMap((pair) => [...pair.alice, ...pair.bob]));
   } finally {
     await parley.stop();
   }
-  // After the stack, not before it: building 51 bundles, the SDK's sessions and a 256 MiB attachment's
-  // crypto in this process left its heap grown, and the stack after them took a fifth to three quarters
-  // more CPU per message and held 30–40 msg/s where it held 50 without them. The bundles' cold starts run
-  // in processes of their own.
-  const media = mediaResults(await measureMediaCryptoIfAsked(options), mediaTransfer, options.lambdaMemoryMb);
-  let bundles = null;
-  if (options.bundleImportRuns > 0) {
-    say(`Lambda bundles: building each function as the CDK does, timing ${options.bundleImportRuns} cold starts of each…`);
-    bundles = await measureBundles(options.bundleImportRuns);
-    say(`  largest ${Math.round(bundles.largestBytes / 1024)} KB; import CPU median ${bundles.medianImportCpuMs} ms, slowest ${bundles.slowestImportCpuMs} ms; first invocation CPU median ${bundles.medianFirstInvocationCpuMs} ms`);
-  }
-  let sdk = null;
-  if (options.sdkSessions > 0 && options.sdkMessages > 0) {
-    say(`Client SDK: ${options.sdkSessions} session setups, ${options.sdkMessages} messages of 200 bytes each way…`);
-    sdk = await measureSdkCrypto(options.sdkSessions, options.sdkMessages);
-    say(`  ${sdk.sessionSetups.perSecond} setups/s; ${sdk.messages.oneDirection.usEach} µs per message (encrypt+decrypt)`);
-  }
-  const all: Omit<Results, 'targets'> = { ...measured, sdk, bundles, media, totalSeconds: seconds(started) };
-  const results: Results = { ...all, targets: targetChecks(all) };
-  writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\n${formatTable(results)}\n\nWritten to ${options.out} (${results.totalSeconds} s in all).`);
 }
 
 main().catch((error: unknown) => {
