@@ -24,7 +24,7 @@ let dave: DeviceCredentials;
  * While armed, the stack's reads of `groupDelivery` by BatchGetItem wait until `armed` of them are under
  * way (so that concurrent acknowledgements all read before any writes), and its device cursor writes are counted.
  */
-const groupDeliveryWatch = { armed: 0, waiting: [] as (() => void)[], cursorWrites: 0, heldPositionReads: [] as HeldRead[], groupItemReads: 0, killNextCount: false };
+const groupDeliveryWatch = { armed: 0, waiting: [] as (() => void)[], cursorWrites: 0, heldPositionReads: [] as HeldRead[], groupItemReads: 0, watermarkRequests: 0, killNextCount: false };
 /** How far ahead of the real clock the handlers' clock runs. */
 let clockAhead = 0;
 
@@ -54,6 +54,7 @@ const watchGroupDelivery = <T extends object>(client: T): T => {
       const watch = groupDeliveryWatch;
       if (watch.armed && context.commandName === 'UpdateItemCommand' && args.input.TableName === table && args.input.ExpressionAttributeNames?.['#cursor']) watch.cursorWrites++;
       if (context.commandName === 'GetItemCommand' && args.input.TableName === parley.resources.tables.groups) watch.groupItemReads++;
+      if (args.input.TableName === table && JSON.stringify(args.input.Key ?? args.input.Item ?? {}).includes('#everyone')) watch.watermarkRequests++;
       if (watch.killNextCount && context.commandName === 'UpdateItemCommand' && args.input.TableName === table && /ADD atMin/.test(args.input.UpdateExpression ?? '')) {
         // The invocation dies between a member's cursor write and its count out of the watermark.
         watch.killNextCount = false;
@@ -605,6 +606,22 @@ describe('group receipts', () => {
     await acknowledgeGroupMessage(carol, conversationId, third);
     expect(await everyoneHas(third, 'third')).toMatchObject({ conversationId, msgIds: [third], everyone: true });
     await phone.close();
+  });
+
+  it('lets a member past the watermark move on without a request to it: its item says the watermark did not count it there', async () => {
+    const { conversationId } = await aliceBobAndCarol('Past the watermark');
+    const first = await sendToGroup(alice, conversationId);
+    await first.socket.close();
+    // Bob stood at the watermark (the group's creation, with Carol): counted there, he counts himself off it.
+    let before = groupDeliveryWatch.watermarkRequests;
+    await acknowledgeGroupMessage(bob, conversationId, first.msgId);
+    expect(groupDeliveryWatch.watermarkRequests - before).toBe(1);
+    const second = await sendToGroup(alice, conversationId);
+    await second.socket.close();
+    // Past it now (Carol holds it at the creation): his next acknowledgement neither reads nor writes it.
+    before = groupDeliveryWatch.watermarkRequests;
+    await acknowledgeGroupMessage(bob, conversationId, second.msgId);
+    expect(groupDeliveryWatch.watermarkRequests - before).toBe(0);
   });
 
   it('ticks a message whose last member died between its cursor write and its count, once the watermark has stood too long', async () => {
