@@ -109,7 +109,7 @@ export async function deliverGroupMessage(deps: Deps, record: GroupMessageRecord
   // The sender has its own message: its position moves to it when it had every message before (else its
   // next acknowledgement moves it), so the sender never holds back its own "delivered to everyone" tick.
   const before = latest && latest.msgId !== record.msgId ? latest.position : '';
-  const move = await advanceMemberDelivery(deps, record.conversationId, from.userId, cursor, before);
+  const move = await advanceMemberDelivery(deps, record.conversationId, from.userId, cursor, { ifHad: before });
   if (move) await memberMovedOn(deps, record.conversationId, move, from);
   await checkWatermark(deps, record.conversationId, from);
 }
@@ -146,7 +146,7 @@ export async function deliverGroupChange(deps: Deps, record: GroupChangeRecord):
   const left = new Set(record.change.removed);
   await mapConcurrently(users, CONCURRENT_REQUESTS, (userId) =>
     joined.has(userId)
-      ? Promise.all([markJoined(deps, userId, record.conversationId, change), advanceMemberDelivery(deps, record.conversationId, userId, change.position)]).then(() => undefined)
+      ? Promise.all([markJoined(deps, userId, record.conversationId, change), advanceMemberDelivery(deps, record.conversationId, userId, change.position, { joining: true })]).then(() => undefined)
       : left.has(userId)
         ? markLeft(deps, userId, record.conversationId, change)
         : recordActivity(deps, userId, record.conversationId, { msgId: change.msgId, serverTs: change.serverTs, received: false }),

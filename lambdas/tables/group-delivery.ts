@@ -75,13 +75,32 @@ const movedFrom = (old: Record<string, unknown> | undefined, position: string): 
   return move.had < position ? move : undefined;
 };
 
+/** How a member's position moves (see `advanceMemberDelivery`). */
+export interface MemberAdvance {
+  /** Only if it had a position and stood at `ifHad` or later (the sender of a message, who had every message before it). */
+  readonly ifHad?: string;
+  /**
+   * The member joins at `position`, and is marked counted there in the same write (see `markCounted`): a
+   * group's first watermark, which stands at its creation, then writes no mark per member. Safe before
+   * any watermark counts the member there: moving on from a mark no watermark stands at counts nothing
+   * (the count's condition is false), and from one a watermark did not count makes the count short at
+   * most, which has it computed again early, never late.
+   */
+  readonly joining?: boolean;
+}
+
 /**
- * Moves the member's position forward to `position`, keeping the item 30 days from now; with `ifHad`,
- * only if it had a position and stood at `ifHad` or later (the sender of a message, who had every message
- * before it). Answers its move when it moved, or `undefined` when it was at or past `position` already (a
- * repeated or late acknowledgement moves nothing) or short of `ifHad`.
+ * Moves the member's position forward to `position`, keeping the item 30 days from now (see
+ * {@link MemberAdvance}). Answers its move when it moved, or `undefined` when it was at or past `position`
+ * already (a repeated or late acknowledgement moves nothing) or short of `ifHad`.
  */
-export async function advanceMemberDelivery(deps: Deps, conversationId: string, userId: string, position: string, ifHad?: string): Promise<MemberMove | undefined> {
+export async function advanceMemberDelivery(
+  deps: Deps,
+  conversationId: string,
+  userId: string,
+  position: string,
+  { ifHad, joining = false }: MemberAdvance = {},
+): Promise<MemberMove | undefined> {
   if (ifHad !== undefined) {
     // The member's position is the furthest of several attributes, which no condition can compare: it is
     // read first. A position only grows, so one read at `ifHad` or later still is when the write lands.
@@ -93,9 +112,9 @@ export async function advanceMemberDelivery(deps: Deps, conversationId: string, 
       new UpdateCommand({
         TableName: tableName(deps, 'groupDelivery'),
         Key: { conversationId, userId },
-        UpdateExpression: 'SET #position = :p, expiresAt = :exp',
+        UpdateExpression: `SET #position = :p, expiresAt = :exp${joining ? ', #counted = :p' : ''}`,
         ConditionExpression: 'attribute_not_exists(#position) OR #position < :p',
-        ExpressionAttributeNames: { '#position': 'position' },
+        ExpressionAttributeNames: { '#position': 'position', ...(joining ? { '#counted': COUNTED_AT } : {}) },
         ExpressionAttributeValues: { ':p': position, ':exp': expiresFromNow(deps) },
         ReturnValues: 'ALL_OLD',
       }),

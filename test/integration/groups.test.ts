@@ -24,7 +24,7 @@ let dave: DeviceCredentials;
  * While armed, the stack's reads of `groupDelivery` by BatchGetItem wait until `armed` of them are under
  * way (so that concurrent acknowledgements all read before any writes), and its device cursor writes are counted.
  */
-const groupDeliveryWatch = { armed: 0, waiting: [] as (() => void)[], cursorWrites: 0, heldPositionReads: [] as HeldRead[], groupItemReads: 0, watermarkRequests: 0, killNextCount: false };
+const groupDeliveryWatch = { armed: 0, waiting: [] as (() => void)[], cursorWrites: 0, heldPositionReads: [] as HeldRead[], groupItemReads: 0, watermarkRequests: 0, markWrites: 0, killNextCount: false };
 /** How far ahead of the real clock the handlers' clock runs. */
 let clockAhead = 0;
 
@@ -55,6 +55,8 @@ const watchGroupDelivery = <T extends object>(client: T): T => {
       if (watch.armed && context.commandName === 'UpdateItemCommand' && args.input.TableName === table && args.input.ExpressionAttributeNames?.['#cursor']) watch.cursorWrites++;
       if (context.commandName === 'GetItemCommand' && args.input.TableName === parley.resources.tables.groups) watch.groupItemReads++;
       if (args.input.TableName === table && JSON.stringify(args.input.Key ?? args.input.Item ?? {}).includes('#everyone')) watch.watermarkRequests++;
+      // A recomputation's mark of a member it counted (a joining member's is in its position's write).
+      if (args.input.TableName === table && /^SET #counted = /.test(args.input.UpdateExpression ?? '')) watch.markWrites++;
       if (watch.killNextCount && context.commandName === 'UpdateItemCommand' && args.input.TableName === table && /ADD atMin/.test(args.input.UpdateExpression ?? '')) {
         // The invocation dies between a member's cursor write and its count out of the watermark.
         watch.killNextCount = false;
@@ -610,8 +612,12 @@ describe('group receipts', () => {
 
   it('lets a member past the watermark move on without a request to it: its item says the watermark did not count it there', async () => {
     const { conversationId } = await aliceBobAndCarol('Past the watermark');
+    const marksBefore = groupDeliveryWatch.markWrites;
     const first = await sendToGroup(alice, conversationId);
     await first.socket.close();
+    // The first watermark, computed by the message's fan-out, stands at the creation: Bob and Carol were
+    // marked counted there as they joined, so it writes no mark of its own.
+    expect(groupDeliveryWatch.markWrites - marksBefore).toBe(0);
     // Bob stood at the watermark (the group's creation, with Carol): counted there, he counts himself off it.
     let before = groupDeliveryWatch.watermarkRequests;
     await acknowledgeGroupMessage(bob, conversationId, first.msgId);
