@@ -96,23 +96,30 @@ const WATERMARK_PAGE = 100;
  *
  * A member counted off twice (a retried leave, or counted out by a recomputation too, see there) only
  * makes the count short: computed again early. A mark naming a watermark that has moved on finds the
- * count's condition false and counts nothing.
+ * count's condition false and counts nothing. A count that leaves members there on a watermark that has
+ * stood too long has it computed again too (see `checkWatermark`): it costs no read.
  */
 export async function memberMovedOn(deps: Deps, conversationId: string, move: MemberMove, by: ReceiptRecord['by']): Promise<void> {
   if (!move.counted) return;
-  if (((await leaveWatermark(deps, conversationId, move.had)) ?? 1) > 0) return;
+  const left = await leaveWatermark(deps, conversationId, move.had);
+  // Members still counted there, on a watermark that has stood too long: one of them may have died
+  // before counting itself out (see `checkWatermark`), and this costs no read to find.
+  if (!left || (left.atMin > 0 && !hasStoodTooLong(deps, left))) return;
   await recomputeWatermark(deps, conversationId, move.had, by);
 }
+
+const hasStoodTooLong = (deps: Deps, mark: DeliveryWatermark) => deps.now() - (mark.setAt ?? 0) >= WATERMARK_RECHECK_MS;
 
 /**
  * After a group message, computes the group's first watermark, or one that has stood too long: a member
  * that moved on and died before counting itself out (its retry finds its cursor moved, and counts nothing)
- * would otherwise hold the count above zero for good. Computing it again from the positions is safe at any
+ * would otherwise hold the count above zero until another member counted there moves on (`memberMovedOn`),
+ * or for good if it was the last. Computing it again from the positions is safe at any
  * time (a tick is never early) and costs one read per message and one recomputation per group per interval.
  */
 export async function checkWatermark(deps: Deps, conversationId: string, by: ReceiptRecord['by']): Promise<void> {
   const mark = await getWatermark(deps, conversationId);
-  if (mark && deps.now() - (mark.setAt ?? 0) < WATERMARK_RECHECK_MS) return;
+  if (mark && !hasStoodTooLong(deps, mark)) return;
   await recomputeWatermark(deps, conversationId, mark?.upTo, by);
 }
 
@@ -173,7 +180,7 @@ async function recomputeWatermark(deps: Deps, conversationId: string, from: stri
     // Positions only grow: a lowest position past `upTo` means no member stands there any more.
     const stillAt = now?.upTo === mark.upTo ? now.atMin : 0;
     if (stillAt >= mark.atMin) return;
-    if (((await leaveWatermark(deps, conversationId, mark.upTo, mark.atMin - stillAt)) ?? 1) > 0) return;
+    if (((await leaveWatermark(deps, conversationId, mark.upTo, mark.atMin - stillAt))?.atMin ?? 1) > 0) return;
     from = mark.upTo;
   }
 }

@@ -208,10 +208,10 @@ export async function getWatermark(deps: Deps, conversationId: string): Promise<
 
 /**
  * `members` (one unless told) at the watermark `upTo` moved past it: that many fewer stand there. Answers
- * how many still do, or `undefined` when the watermark is no longer at `upTo` (it was read again
- * meanwhile: nothing to count).
+ * the watermark after the count (`atMin`: how many still do), or `undefined` when the watermark is no
+ * longer at `upTo` (it was read again meanwhile: nothing to count).
  */
-export async function leaveWatermark(deps: Deps, conversationId: string, upTo: string, members = 1): Promise<number | undefined> {
+export async function leaveWatermark(deps: Deps, conversationId: string, upTo: string, members = 1): Promise<DeliveryWatermark | undefined> {
   const left = await ifConditionHolds(
     deps.clients.db.send(
       new UpdateCommand({
@@ -220,11 +220,12 @@ export async function leaveWatermark(deps: Deps, conversationId: string, upTo: s
         UpdateExpression: 'ADD atMin :minusLeft',
         ConditionExpression: 'upTo = :upTo',
         ExpressionAttributeValues: { ':minusLeft': -members, ':upTo': upTo },
-        ReturnValues: 'UPDATED_NEW',
+        // The whole (small) item, billed as the write is: its `setAt` too (see `memberMovedOn`).
+        ReturnValues: 'ALL_NEW',
       }),
     ),
   );
-  return left ? ((left.Attributes ?? {}) as { atMin: number }).atMin : undefined;
+  return left?.Attributes as DeliveryWatermark | undefined;
 }
 
 /**

@@ -36,7 +36,7 @@ describe('memberMovedOn', () => {
   });
 
   it('counts a member counted at the watermark out of it, on the condition that it still stands there', async () => {
-    db.on(UpdateCommand).resolves({ Attributes: { atMin: 2 } });
+    db.on(UpdateCommand).resolves({ Attributes: { upTo: '0002', atMin: 2, setAt: NOW - WATERMARK_RECHECK_MS + 1 } });
     await memberMovedOn(deps, CONVERSATION, { had: '0002', counted: true }, by);
     expect(db.calls()).toHaveLength(1);
     expect(db.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({
@@ -57,6 +57,13 @@ describe('memberMovedOn', () => {
     });
     // Ben and Cat now stand at it: each carries it, so that its own move tells it was counted.
     expect(marksWritten().sort()).toEqual([BEN, CAT].sort());
+  });
+
+  it('computes again a watermark that has stood too long when a member counts itself out and others are still counted: one may have died before its count', async () => {
+    groupOfThree([{ userId: ANN, position: '0005' }, { userId: BEN, position: '0003' }, { userId: CAT, position: '0004' }]);
+    db.on(UpdateCommand, { Key: WATERMARK_KEY }).resolves({ Attributes: { upTo: '0002', atMin: 1, setAt: NOW - WATERMARK_RECHECK_MS } });
+    await memberMovedOn(deps, CONVERSATION, { had: '0002', counted: true }, by);
+    expect(db.commandCalls(PutCommand)[0]!.args[0].input).toMatchObject({ Item: { upTo: '0003', atMin: 1 }, ExpressionAttributeValues: { ':from': '0002' } });
   });
 });
 
