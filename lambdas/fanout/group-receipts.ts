@@ -151,11 +151,11 @@ async function currentWatermark(
  * (all up to it, for the group's first watermark: none was told before), and marks the members it counted
  * with it (those marked already at it are not written again).
  *
- * A member counted at the new watermark that moved on between the read of the positions and the write
- * read the old watermark, past which it stood: it counted itself out of nothing, and the new count
- * would wait for it forever. So the positions are read again after the write and such members counted
- * out here. One that also read the new watermark counts itself out too: the count is then short, and
- * the watermark computed again early (from the positions: no tick too soon), never late.
+ * A member counted at the new watermark that moved on between the read of the positions and its mark
+ * found no mark at the position it left: it counted itself out of nothing, and the new count would wait
+ * for it forever. So the positions are read again after the marks and such members counted out here.
+ * One that moved on after its mark counts itself out too: the count is then short, and the watermark
+ * computed again early (from the positions: no tick too soon), never late.
  *
  * The second count is of the members the first read found (the group item, ~157 KB for 1,024 members,
  * is not read twice): only they were counted. Of those, one whose position was read the first time and
