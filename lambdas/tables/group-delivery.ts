@@ -141,7 +141,7 @@ export async function forgetMember(deps: Deps, conversationId: string, userId: s
   return moveOf(Attributes);
 }
 
-/** Marks written at once: a group's first watermark counts every member. */
+/** Marks written at once: a recomputation may count many members (every member of a group from before the marks). */
 const MARK_CONCURRENCY = 32;
 
 /**
