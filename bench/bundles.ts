@@ -10,7 +10,7 @@
  * seconds; `-- --tracing subsegments` the bundles with the X-Ray SDK (`parley:tracing`), not merged either. `npm run bench` runs it first, before the local stack starts.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -24,9 +24,8 @@ import { functionEnvironment, type ResourceNames } from '../lambdas/function-env
 import { functions, type FunctionDefinition, type FunctionId } from '../lambdas/functions';
 import { buckets, streams, tables } from '../lambdas/resources';
 import { coldStartEvents } from './cold-start-events';
-import type { Results } from './report';
-import { BUNDLE_TARGETS, targetChecks, verdict as met } from './targets';
-
+import { replaceInResults } from './results-file';
+import { BUNDLE_TARGETS, verdict as met } from './targets';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 
@@ -320,10 +319,7 @@ async function main(): Promise<void> {
   console.log(formatBundles(run));
   // A few functions', or another tracing's, figures are not the deployed bundles': bench/results.json keeps only those.
   if (only || tracing !== DEFAULT_TRACING) return;
-  const results = { ...(JSON.parse(readFileSync(out, 'utf8')) as Partial<Results>), bundles: run };
-  // The targets of a full run's file are judged again with the new bundle figures.
-  if (results.targets) Object.assign(results, { targets: targetChecks(results as Omit<Results, 'targets'>) });
-  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  replaceInResults(out, { bundles: run });
   console.log(`\nMerged into ${path.relative(process.cwd(), out)} as "bundles".`);
 }
 

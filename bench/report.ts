@@ -83,7 +83,6 @@ function mediaCostLines(media: MediaResults | null): string[] {
 export const formatMediaTable = (media: MediaResults): string => [...aligned(mediaRows(media)), ...mediaCostLines(media)].join('\n');
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${value} ms`);
 
-
 /** Where the interference run's records went: each stream with its shards and lanes (of the parallelization factor). */
 function placementText(placement: NonNullable<GroupInterferenceRun['placement']>): string {
   const where = (c: ConversationPlacement) => `${c.shardId.replace('shardId-', '')} lane ${c.lane}`;

@@ -10,7 +10,7 @@
  * Writes bench/results.json and prints a table. Flags: see bench/options.ts (`npm run bench -- --help`).
  */
 import './environment';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -32,6 +32,7 @@ import { summarize } from './stats';
 import { timeSync } from './sync-time';
 import { timeGroupFanout, type GroupFanoutRun } from './group-fanout';
 import { targetChecks } from './targets';
+import { replaceInResults } from './results-file';
 import { timePresenceAndTyping } from './presence';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -134,11 +135,7 @@ async function runGroupOnly(options: BenchOptions): Promise<void> {
   const parley = await startStack(counter, options);
   try {
     const groupFanout = await timeGroupFanoutIfAsked(parley, counter, options);
-    const previous = existsSync(options.out) ? (JSON.parse(readFileSync(options.out, 'utf8')) as Partial<Results>) : {};
-    const updated = { ...previous, groupFanout };
-    // The targets of a full run's file are judged again with the new group figures.
-    if (previous.targets) Object.assign(updated, { targets: targetChecks(updated as Omit<Results, 'targets'>) });
-    writeFileSync(options.out, `${JSON.stringify(updated, null, 2)}\n`);
+    replaceInResults(options.out, { groupFanout });
     console.log(`\n${formatGroupTable(groupFanout!)}\n\nThe groupFanout entry of ${options.out} replaced.`);
   } finally {
     await parley.stop();
@@ -152,8 +149,7 @@ async function runMediaOnly(options: BenchOptions): Promise<void> {
   const parley = await startStack(counter, options);
   try {
     const media = mediaResults(crypto, await measureMediaTransferIfAsked(parley, counter, options), options.lambdaMemoryMb);
-    const previous = existsSync(options.out) ? (JSON.parse(readFileSync(options.out, 'utf8')) as object) : {};
-    writeFileSync(options.out, `${JSON.stringify({ ...previous, media }, null, 2)}\n`);
+    replaceInResults(options.out, { media });
     console.log(`\n${formatMediaTable(media)}\n\nThe media entry of ${options.out} replaced.`);
   } finally {
     await parley.stop();
