@@ -45,6 +45,7 @@ import { loadedOnFirstCall, type Invoke } from './function-handlers';
 import { startFunctionThreads, type FunctionThreads } from './function-threads/threads';
 import type { ThreadInstrumentationOptions } from './function-threads/instrumentation';
 import { ServedPorts } from './aws/request-port';
+import { inProcessAuthSchemes } from './aws/unverified-signing';
 
 
 export interface ParleyLocalOptions {
@@ -88,8 +89,9 @@ export interface ParleyLocalOptions {
   readonly log?: (line: string) => void;
   /**
    * How the SDK clients reach DynamoDB, Kinesis and `@connections`: handed to their servers in this process
-   * after the SDK's middleware and signing (`in-process`), or over loopback HTTP with the SDK's own HTTP
-   * handler (`loopback`), as before; S3 and SNS are always reached over loopback.
+   * after the SDK's middleware, with an unverified signature (`in-process`: local/aws/unverified-signing.ts),
+   * or over loopback HTTP with the SDK's own HTTP handler and signer (`loopback`), byte for byte what AWS
+   * receives; S3 and SNS are always reached over loopback, signed.
    * @default the PARLEY_LOCAL_AWS_TRANSPORT environment variable, else 'in-process'
    */
   readonly awsTransport?: AwsTransport;
@@ -192,12 +194,15 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
     for (const close of stops.reverse()) await close().catch(() => undefined);
   };
   try {
-    // DynamoDB, Kinesis and @connections requests go through the SDK's whole middleware stack, signing
-    // included, and are then handed to their servers in this process rather than over loopback TCP, which cost
-    // about half the CPU of each request. S3 and SNS stay on loopback HTTP; all endpoints keep listening.
+    // DynamoDB, Kinesis and @connections requests go through the SDK's whole middleware stack and are then
+    // handed to their servers in this process rather than over loopback TCP, which cost about half the CPU of
+    // each request; their Authorization header is stamped, not signed, since none of the three checks a
+    // signature (local/aws/unverified-signing.ts). S3 and SNS stay on loopback HTTP, signed; all endpoints
+    // keep listening.
     const inProcess = awsTransportOf(options.awsTransport) === 'in-process';
     const requestHandlers = inProcess ? emulators.requestHandlers : {};
-    const awsClients = createClients({ region: REGION, endpoints: emulators.endpoints, credentials: emulators.credentials, requestHandlers });
+    const authSchemes = inProcess ? inProcessAuthSchemes : {};
+    const awsClients = createClients({ region: REGION, endpoints: emulators.endpoints, credentials: emulators.credentials, requestHandlers, authSchemes });
     const provisioned = await provisionResources(awsClients);
     const pushPlatformApplications = await ensurePlatformApplications(awsClients.sns, 'parley-local');
 
@@ -250,6 +255,7 @@ export async function startParleyLocal(options: ParleyLocalOptions = {}): Promis
       endpoints,
       credentials,
       requestHandlers: inProcess ? { ...requestHandlers, connections: webSocket.connectionsRequestHandler } : requestHandlers,
+      authSchemes,
       ...(options.instrumentClients ? { instrument: options.instrumentClients } : {}),
     });
     const environments = {} as Record<FunctionId, Record<string, string>>;

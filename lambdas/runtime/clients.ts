@@ -29,6 +29,9 @@ export type Service = 'dynamodb' | 'sns' | 'kinesis' | 's3' | 'connections';
 /** What every client's `requestHandler` setting takes: an SDK `HttpHandler` (the same type for all five). */
 export type RequestHandler = NonNullable<DynamoDBClientConfig['requestHandler']>;
 
+/** What every client's `httpAuthSchemes` setting takes: how it finds an identity and signs with it. */
+export type AuthSchemes = NonNullable<DynamoDBClientConfig['httpAuthSchemes']>;
+
 export interface ClientSettings {
   readonly region: string;
   /** Endpoint per service; unset means the AWS default (or, for `connections`, required). */
@@ -42,6 +45,11 @@ export interface ClientSettings {
    * runtime hands DynamoDB and Kinesis requests to the emulators in process (local/aws/in-process-handler.ts).
    */
   readonly requestHandlers?: Partial<Record<Service, RequestHandler>>;
+  /**
+   * The auth schemes per service; unset means the SDK's (SigV4 with its own signer). The local runtime's
+   * in-process transport stamps requests to emulators that check no signature (local/aws/unverified-signing.ts).
+   */
+  readonly authSchemes?: Partial<Record<Service, AuthSchemes>>;
 }
 
 /** What one service's client is made from: the region, and the endpoint, credentials and request handler set for it. */
@@ -50,6 +58,7 @@ export interface ClientConfig {
   readonly endpoint?: string;
   readonly credentials?: AwsCredentialIdentity;
   readonly requestHandler?: RequestHandler;
+  readonly httpAuthSchemes?: AuthSchemes;
 }
 
 /** Makes one client (`lambdas/runtime/clients/*.ts`), passing each SDK client it creates through `instrument`. */
@@ -85,6 +94,7 @@ export function createClients(settings: ClientSettings): Clients {
     ...(settings.endpoints?.[service] ? { endpoint: settings.endpoints[service] } : {}),
     ...(settings.credentials?.[service] ? { credentials: settings.credentials[service] } : {}),
     ...(settings.requestHandlers?.[service] ? { requestHandler: settings.requestHandlers[service] } : {}),
+    ...(settings.authSchemes?.[service] ? { httpAuthSchemes: settings.authSchemes[service] } : {}),
   });
   const instrument = settings.instrument ?? (<T>(client: T) => client);
   const made: Partial<Clients> = {};

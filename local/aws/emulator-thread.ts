@@ -2,7 +2,7 @@
  * DynamoDB and Kinesis emulated on a thread of their own, so that on a machine with two cores the emulators'
  * work (about a third of the local stack's CPU per message) runs beside the handlers and the gateways rather
  * than between them. The SDK clients on the main thread still run their whole middleware stack (endpoint,
- * signing, retries, (de)serialization); their request handler posts each signed request to the thread, which
+ * signing, retries, (de)serialization); their request handler posts each request to the thread, which
  * gives it to the emulator's server as `InProcessRequestHandler` does and posts the whole response back. The
  * emulators also listen on loopback in the thread, for any client that comes over HTTP, and another thread
  * (a function thread, local/function-threads/) may have a port of its own to them (`connect`).

@@ -13,6 +13,7 @@ import { RequestChannel } from '../aws/request-port';
 import { loadedOnFirstCall, type LazyHandler } from '../function-handlers';
 import type { CreateThreadInstrumentation, ThreadInstrumentation } from './instrumentation';
 import { crossedError, type FunctionThreadMessage, type FunctionThreadSetup, type ThreadInvoke, type ThreadLoad } from './messages';
+import { inProcessAuthSchemes } from '../aws/unverified-signing';
 
 const port = parentPort!;
 const post = (message: FunctionThreadMessage) => port.postMessage(message);
@@ -38,6 +39,7 @@ async function main(setup: FunctionThreadSetup): Promise<void> {
     endpoints: setup.endpoints,
     credentials: setup.credentials,
     requestHandlers,
+    ...(setup.ports ? { authSchemes: inProcessAuthSchemes } : {}),
     ...(instrumentation ? { instrument: instrumentation.instrumentClients } : {}),
   });
   // What CloudWatch would receive from this sandbox goes to the one registry GET /metrics serves.
