@@ -89,13 +89,17 @@ const makers: { readonly [K in keyof Clients]?: MakeClient<K> } = {
 };
 
 export function createClients(settings: ClientSettings): Clients {
-  const configOf = (service: Service): ClientConfig => ({
-    region: settings.region,
-    ...(settings.endpoints?.[service] ? { endpoint: settings.endpoints[service] } : {}),
-    ...(settings.credentials?.[service] ? { credentials: settings.credentials[service] } : {}),
-    ...(settings.requestHandlers?.[service] ? { requestHandler: settings.requestHandlers[service] } : {}),
-    ...(settings.authSchemes?.[service] ? { httpAuthSchemes: settings.authSchemes[service] } : {}),
-  });
+  // Only the settings given: an SDK client reads a key set to undefined as a value.
+  const configOf = (service: Service): ClientConfig =>
+    Object.fromEntries(
+      Object.entries({
+        region: settings.region,
+        endpoint: settings.endpoints?.[service],
+        credentials: settings.credentials?.[service],
+        requestHandler: settings.requestHandlers?.[service],
+        httpAuthSchemes: settings.authSchemes?.[service],
+      }).filter(([, value]) => value),
+    ) as unknown as ClientConfig;
   const instrument = settings.instrument ?? (<T>(client: T) => client);
   const made: Partial<Clients> = {};
   const once = <K extends keyof Clients>(key: K): Clients[K] => {
