@@ -1,9 +1,10 @@
 /**
  * SigV4 for services that check no signature: dynalite, kinesalite and the local `@connections` API read
  * the `Authorization` header's shape (algorithm, credential scope, signed headers, a date) and never the
- * signature. The SDK's signer spends about a sixth of each request's CPU (a new `SignatureV4` per request,
- * its signing key and canonical request hashed with HMAC-SHA256) on a signature nobody checks; this one
- * writes the same header with the signature left zero. The rest of the middleware (the credentials
+ * signature. The SDK's signer spends some 40% of a request's client-side CPU (a new `SignatureV4` per
+ * request, its signing key and canonical request hashed with HMAC-SHA256: a DocumentClient GetItem took
+ * 210 µs signed and 125 µs stamped, against a stub handler) on a signature nobody checks; this one writes
+ * the same header with the signature left zero. The rest of the middleware (the credentials
  * resolved, endpoint, retries, serialization) runs as on AWS.
  *
  * Used with the in-process transport only (`ParleyLocalOptions.awsTransport`); `loopback` keeps the SDK's
