@@ -8,12 +8,21 @@ import type { ConversationPlacement, GroupInterferenceRun } from './group-interf
 import type { PresenceRun } from './presence';
 import type { SdkCryptoRun } from './sdk-crypto';
 import type { BundlesRun } from './bundles';
+import type { SpeedCheck } from './machine-speed';
 import type { SyncRun } from './sync-time';
 import { formatTargets, TARGETS, verdict as met, type TargetCheck } from './targets';
 
 export interface Results {
   readonly generatedAt: string;
-  readonly machine: { loadAverageAtEnd: number[]; cpus: number; cpuModel: string; node: string; platform: string };
+  readonly machine: {
+    loadAverageAtEnd: number[];
+    cpus: number;
+    cpuModel: string;
+    node: string;
+    platform: string;
+    /** The fixed work of `bench/machine-speed.ts` before anything else ran and after everything: how fast the machine was. */
+    speedCheck: { atStart: SpeedCheck; atEnd: SpeedCheck };
+  };
   readonly options: object;
   readonly setupSeconds: number;
   readonly totalSeconds: number;
@@ -157,7 +166,9 @@ export const formatGroupTable = (group: GroupFanoutRun): string => [...aligned(g
 
 export function formatTable(results: Results): string {
   const { lowRate: low, fixedRate: run, maxRate, sync, groupFanout: group, presence, sdk, bundles, cost, costOfLoneMessage: lone } = results;
+  const { atStart, atEnd } = results.machine.speedCheck;
   const rows: [string, string][] = [
+    ['Machine speed check (CPU of a fixed JSON and SHA-256 work, median of 7; lower is faster)', `${atStart.cpuMs} ms at the start, ${atEnd.cpuMs} ms at the end`],
     [
       `Delivery latency SEND → PUSH at ${low?.offeredRate ?? '—'} msg/s × ${low?.seconds ?? '—'} s, ${low?.conversations ?? '—'} conversations`,
       low ? `p50 ${ms(low.pushLatencyMs.p50)}, p99 ${ms(low.pushLatencyMs.p99)}, max ${ms(low.pushLatencyMs.max)} (${low.pushLatencyMs.count} PUSHes)` : 'not run',

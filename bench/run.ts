@@ -23,6 +23,7 @@ import { measureMediaCrypto, type MediaCryptoRun } from './media-crypto';
 import { mediaResults, measureMediaTransfer, type MediaTransferRun } from './media-transfer';
 import { parseOptions, type BenchOptions } from './options';
 import { closeAll, createPairs } from './population';
+import { checkMachineSpeed } from './machine-speed';
 import { formatGroupTable, formatMediaTable, formatTable, type Results } from './report';
 import { RequestCounter, type Usage } from './request-counter';
 import { measureSdkCrypto } from './sdk-crypto';
@@ -161,6 +162,8 @@ async function main(): Promise<void> {
   if (options.mediaOnly) return runMediaOnly(options);
   if (options.groupOnly) return runGroupOnly(options);
   const started = performance.now();
+  const speedAtStart = checkMachineSpeed();
+  say(`Machine speed check: ${speedAtStart.cpuMs} ms of CPU for the fixed work (bench/machine-speed.ts)`);
   // Before the stack starts, so nothing else in this process takes CPU.
   let bundles = null;
   if (options.bundleImportRuns > 0) {
@@ -260,7 +263,14 @@ async function main(): Promise<void> {
     );
     const measured: Omit<Results, 'targets'> = {
       generatedAt: new Date().toISOString(),
-      machine: { loadAverageAtEnd: os.loadavg().map((load) => Math.round(load * 100) / 100), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.arch()}` },
+      machine: {
+        loadAverageAtEnd: os.loadavg().map((load) => Math.round(load * 100) / 100),
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? 'unknown',
+        node: process.version,
+        platform: `${os.platform()} ${os.arch()}`,
+        speedCheck: { atStart: speedAtStart, atEnd: checkMachineSpeed() },
+      },
       options,
       setupSeconds,
       totalSeconds: seconds(started),
