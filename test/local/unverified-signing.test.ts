@@ -1,28 +1,24 @@
-import { Readable } from 'node:stream';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { createClients, type RequestHandler } from '../../lambdas/runtime/clients';
+import { createClients } from '../../lambdas/runtime/clients';
 import { startAwsEmulators } from '../../local/aws-emulators';
+import { InProcessRequestHandler } from '../../local/aws/in-process-handler';
 import { unverifiedSigV4 } from '../../local/aws/unverified-signing';
 import { waitUntil } from '../../local/aws/wait';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const SIGV4_HEADER = /^AWS4-HMAC-SHA256 Credential=local\/(\d{8})\/us-east-1\/dynamodb\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/;
 
-/** A request handler that keeps the headers of what it is given and answers an empty GetItem. */
+/** Requests given in process to a server that keeps their headers and answers an empty GetItem. */
 function capturing() {
-  const seen: Record<string, string>[] = [];
-  const handler = {
-    metadata: { handlerProtocol: 'http/1.1' },
-    handle: async (request: { headers: Record<string, string> }) => {
-      seen.push({ ...request.headers });
-      return { response: { statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: Readable.from([Buffer.from('{}')]) } };
-    },
-    updateHttpClientConfig() {},
-    httpHandlerConfigs: () => ({}),
-    destroy() {},
-  } as unknown as RequestHandler;
-  return { seen, handler };
+  const seen: IncomingHttpHeaders[] = [];
+  const server = createServer((request, response) => {
+    seen.push(request.headers);
+    response.setHeader('content-type', 'application/x-amz-json-1.0');
+    response.end('{}');
+  });
+  return { seen, handler: new InProcessRequestHandler(server) };
 }
 
 describe('unverified SigV4 (the in-process transport)', () => {
@@ -30,11 +26,9 @@ describe('unverified SigV4 (the in-process transport)', () => {
     const signed = capturing();
     const stamped = capturing();
     const settings = { region: 'us-east-1', endpoints: { dynamodb: 'http://127.0.0.1:4567' }, credentials: { dynamodb: credentials } };
-    const get = new GetCommand({ TableName: 't', Key: { id: 'a' } });
-    await createClients({ ...settings, requestHandlers: { dynamodb: signed.handler } }).db.send(get);
-    await createClients({ ...settings, requestHandlers: { dynamodb: stamped.handler }, authSchemes: { dynamodb: unverifiedSigV4 } }).db.send(
-      new GetCommand({ TableName: 't', Key: { id: 'a' } }),
-    );
+    const get = () => new GetCommand({ TableName: 't', Key: { id: 'a' } });
+    await createClients({ ...settings, requestHandlers: { dynamodb: signed.handler } }).db.send(get());
+    await createClients({ ...settings, requestHandlers: { dynamodb: stamped.handler }, authSchemes: { dynamodb: unverifiedSigV4 } }).db.send(get());
 
     const [sdk] = signed.seen;
     const [ours] = stamped.seen;
@@ -47,7 +41,7 @@ describe('unverified SigV4 (the in-process transport)', () => {
     expect(sdkHeader![3]).not.toBe('0'.repeat(64));
     expect(ours!['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
     expect(ours!['x-amz-date']!.slice(0, 8)).toBe(ourHeader![1]);
-    // Everything but the signature's work is the SDK's, as signed: the operation, body type, user agent.
+    // Everything but the signature's work is the SDK's, as signed: the operation and the body's type.
     expect(ours!['x-amz-target']).toBe('DynamoDB_20120810.GetItem');
     expect(ours!['content-type']).toBe(sdk!['content-type']);
   });
